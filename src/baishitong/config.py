@@ -1,0 +1,59 @@
+"""One place for settings; every value can be set as BAISHITONG_<NAME>."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_SECRET = "demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BAISHITONG_", env_file=".env", extra="ignore")
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    database_url: str = ""
+    demo_mode: bool = True
+    secret_key: str = DEFAULT_SECRET
+    token_ttl_minutes: int = 12 * 60
+    staff_session_idle_minutes: int = 30
+
+    # Background work: "sqlite" (file under var/), "redis", or "immediate" (tests).
+    queue_backend: str = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Public intake protection.
+    intake_rate_limit_per_minute: int = 30
+    track_rate_limit_per_minute: int = 20
+
+    # Routing: orders at or above this confidence are dispatched without review.
+    auto_dispatch_threshold: float = 0.80
+
+    sla_warning_share: float = 0.75
+
+    sms_endpoint: str = ""
+    wechat_endpoint: str = ""
+
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = ""
+
+    upload_max_bytes: int = 5 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if not self.demo_mode and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("BAISHITONG_SECRET_KEY must be set when BAISHITONG_DEMO_MODE is off")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'baishitong.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,354 @@
+"""In-memory Chinese full-text search: field-weighted BM25 over jieba words, synonym concepts and
+character n-grams (typo tolerance), scored with one sparse matrix product per query.
+
+Documents are plain mappings (`id` plus text fields), so the same index serves knowledge-base
+articles, past work orders ("similar cases") and the service-item catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from scipy import sparse
+
+from baishitong.text.segment import tokenize
+
+Document = Mapping[str, object]
+
+DEFAULT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "body": 1.0}
+
+STOP_WORDS = frozenset(
+    "的 了 吗 呢 吧 啊 呀 嘛 么 和 与 及 或 是 在 对 把 被 给 让 将 就 都 也 还 又 而 并 等 之 其 以 于 为 "
+    "我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 这些 那些 有 没有 一下 一个 请问 想 想要 "
+    "怎么 怎么样 怎样 如何 什么 哪些 哪个 是否 能否 可以 能 会 要 需要 吗？ 请 谢谢 你好 您好".split()
+)
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_NGRAM_CHARS = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+_CONCEPT = "\x02"
+_NGRAM = "\x01"
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    title: str
+    snippet: str
+    highlights: tuple[str, ...]
+    document: Document = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Groups of interchangeable terms; a text mentioning any variant carries the group's concept."""
+
+    groups: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Synonyms:
+        groups = []
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            variants = tuple(dict.fromkeys(v for v in re.split(r"[\s,，、/]+", line) if v))
+            if len(variants) >= 2:
+                groups.append(variants)
+        return cls(tuple(groups))
+
+    def concepts(self, text: str) -> list[str]:
+        return [_CONCEPT + group[0] for group in self.groups if any(v in text for v in group)]
+
+    def variants(self, term: str) -> tuple[str, ...]:
+        for group in self.groups:
+            if term in group:
+                return group
+        return ()
+
+
+@lru_cache
+def default_synonyms() -> Synonyms:
+    return Synonyms.parse(resources.files("baishitong.knowledge").joinpath("synonyms.txt").read_text("utf-8"))
+
+
+def words(text: str) -> list[str]:
+    """Content words of `text`: jieba tokens without punctuation and function words."""
+    out = []
+    for token in tokenize(text):
+        token = token.lower()
+        if token not in STOP_WORDS and not _PUNCT.fullmatch(token):
+            out.append(token)
+    return out
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Character unigrams and bigrams: a mistyped 公积检 or 社宝 still shares grams with 公积金/社保."""
+    grams = []
+    for run in _NGRAM_CHARS.findall(text.lower()):
+        grams.extend(run)
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return [_NGRAM + g for g in grams if g not in STOP_WORDS]
+
+
+def field_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def best_passage(text: str, terms: Mapping[str, float], max_chars: int = 160) -> str:
+    """The window of consecutive sentences that covers the most query weight, within `max_chars`."""
+    parts = sentences(text)
+    if not parts:
+        return ""
+    gains = [sum(w for t, w in terms.items() if t in s) for s in parts]
+    best, best_gain = (0, 1), -1.0
+    for start in range(len(parts)):
+        length, gain = 0, 0.0
+        for end in range(start, len(parts)):
+            length += len(parts[end])
+            if end > start and length > max_chars:
+                break
+            gain += gains[end]
+            if gain > best_gain + 1e-9:
+                best, best_gain = (start, end + 1), gain
+    passage = "".join(parts[best[0] : best[1]])
+    return passage if len(passage) <= max_chars else passage[: max_chars - 1] + "…"
+
+
+@dataclass
+class _Analyzed:
+    doc: Document
+    channels: list[tuple[np.ndarray, np.ndarray]]
+
+
+class SearchIndex:
+    """Field-weighted BM25 index; edits are cheap and the scoring matrix is rebuilt lazily."""
+
+    def __init__(
+        self,
+        documents: Iterable[Document] = (),
+        *,
+        fields: Mapping[str, float] | None = None,
+        ngram_fields: Mapping[str, float] | None = None,
+        k1: float = 1.2,
+        b: float = 0.75,
+        synonyms: Synonyms | None = None,
+        title_field: str = "title",
+        snippet_field: str = "body",
+    ):
+        self.fields = dict(fields or DEFAULT_FIELDS)
+        if ngram_fields is None:
+            ngram_fields = {f: 0.3 * w for f, w in self.fields.items() if f in ("title", "keywords")}
+        self.ngram_fields = dict(ngram_fields)
+        self.k1, self.b = k1, b
+        self.synonyms = synonyms if synonyms is not None else default_synonyms()
+        self.title_field, self.snippet_field = title_field, snippet_field
+        # One channel per (field, analyzer): words+concepts, then character n-grams.
+        self._channels: list[tuple[str, bool, float]] = [(f, False, w) for f, w in self.fields.items()]
+        self._channels += [(f, True, w) for f, w in self.ngram_fields.items()]
+        self._vocab: dict[str, int] = {}
+        self._docs: dict[str, _Analyzed] = {}
+        self._lock = threading.RLock()
+        self._matrix: sparse.csc_matrix | None = None
+        self._ids: list[str] = []
+        self._idf = np.zeros(0)
+        self.add_many(documents)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def get(self, doc_id: str) -> Document | None:
+        entry = self._docs.get(doc_id)
+        return entry.doc if entry else None
+
+    def documents(self) -> list[Document]:
+        return [entry.doc for entry in self._docs.values()]
+
+    def add(self, doc: Document) -> None:
+        """Insert or replace a document (by its `id`)."""
+        self.add_many([doc])
+
+    update = add
+
+    def add_many(self, docs: Iterable[Document]) -> None:
+        analyzed = [(str(doc["id"]), self._analyze_doc(doc)) for doc in docs]
+        with self._lock:
+            for doc_id, entry in analyzed:
+                self._docs[doc_id] = entry
+            if analyzed:
+                self._matrix = None
+
+    def remove(self, doc_id: str) -> bool:
+        with self._lock:
+            found = self._docs.pop(doc_id, None) is not None
+            if found:
+                self._matrix = None
+            return found
+
+    def _term_ids(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        counts = Counter(terms)
+        with self._lock:
+            ids = [self._vocab.setdefault(t, len(self._vocab)) for t in counts]
+        return np.asarray(ids, dtype=np.int64), np.asarray(list(counts.values()), dtype=np.float64)
+
+    def _analyze_doc(self, doc: Document) -> _Analyzed:
+        channels = []
+        for name, is_ngram, _ in self._channels:
+            text = field_text(doc.get(name))
+            terms = char_ngrams(text) if is_ngram else words(text) + self.synonyms.concepts(text)
+            channels.append(self._term_ids(terms))
+        return _Analyzed(doc, channels)
+
+    def _ensure_matrix(self) -> tuple[sparse.csc_matrix, list[str], np.ndarray]:
+        with self._lock:
+            if self._matrix is not None:
+                return self._matrix, self._ids, self._idf
+            ids = list(self._docs)
+            entries = [self._docs[i] for i in ids]
+            n_docs, n_terms = len(ids), max(len(self._vocab), 1)
+            rows_all, cols_all, vals_all = [], [], []
+            for c, (_, _, weight) in enumerate(self._channels):
+                cols = [e.channels[c][0] for e in entries]
+                tfs = [e.channels[c][1] for e in entries]
+                lengths = np.array([tf.sum() for tf in tfs]) if entries else np.zeros(0)
+                sizes = np.array([len(x) for x in cols], dtype=np.int64)
+                if not sizes.sum():
+                    continue
+                col = np.concatenate(cols)
+                tf = np.concatenate(tfs)
+                row = np.repeat(np.arange(n_docs), sizes)
+                avg = lengths.mean() or 1.0
+                norm = self.k1 * (1 - self.b + self.b * lengths / avg)
+                rows_all.append(row)
+                cols_all.append(col)
+                vals_all.append(weight * tf * (self.k1 + 1) / (tf + norm[row]))
+            if rows_all:
+                row, col = np.concatenate(rows_all), np.concatenate(cols_all)
+                # Document frequency counts a document once, whichever fields hold the term.
+                df = np.bincount(np.unique(row * n_terms + col) % n_terms, minlength=n_terms)
+                idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+                val = np.concatenate(vals_all) * idf[col]
+                matrix = sparse.csc_matrix((val, (row, col)), shape=(n_docs, n_terms), dtype=np.float32)
+            else:
+                idf = np.zeros(n_terms)
+                matrix = sparse.csc_matrix((n_docs, n_terms), dtype=np.float32)
+            self._matrix, self._ids, self._idf = matrix, ids, idf
+            return matrix, ids, idf
+
+    def query_terms(self, query: str) -> dict[str, float]:
+        """Query words (with synonym variants) weighted by idf; for highlighting and passage picking."""
+        _, _, idf = self._ensure_matrix()
+        terms: dict[str, float] = {}
+        for word in words(query):
+            for variant in (word, *self.synonyms.variants(word)):
+                i = self._vocab.get(variant)
+                weight = float(idf[i]) if i is not None and i < len(idf) else 1.0
+                terms[variant] = max(terms.get(variant, 0.0), weight if variant == word else 0.8 * weight)
+        for group in self.synonyms.groups:
+            if any(v in query for v in group):
+                for v in group:
+                    terms.setdefault(v, 0.8)
+        return terms
+
+    def _query_vector(self, query: str, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+        terms = Counter(words(query))
+        for concept in self.synonyms.concepts(query):
+            terms[concept] = 1
+        weights: dict[int, float] = {}
+        for term, count in terms.items():
+            i = self._vocab.get(term)
+            if i is not None and i < n_terms:
+                weights[i] = 1.0 + 0.5 * (count - 1)
+        if self.ngram_fields:
+            for gram in set(char_ngrams(query)):
+                i = self._vocab.get(gram)
+                if i is not None and i < n_terms:
+                    weights[i] = 1.0
+        return np.fromiter(weights.keys(), dtype=np.int64), np.fromiter(weights.values(), dtype=np.float64)
+
+    def scores(self, query: str) -> np.ndarray:
+        """Raw score of every document, aligned with `ids()`."""
+        matrix, _, _ = self._ensure_matrix()
+        cols, weights = self._query_vector(query, matrix.shape[1])
+        if not len(cols):
+            return np.zeros(matrix.shape[0], dtype=np.float64)
+        return np.asarray(matrix[:, cols] @ weights, dtype=np.float64).ravel()
+
+    def ids(self) -> list[str]:
+        return list(self._ensure_matrix()[1])
+
+    def search(
+        self, query: str, top_k: int = 10, filter: Callable[[Document], bool] | None = None
+    ) -> list[Hit]:
+        matrix, ids, _ = self._ensure_matrix()
+        scores = self.scores(query)
+        return self._hits(query, scores, ids, top_k, filter)
+
+    def search_many(
+        self, queries: Sequence[str], top_k: int = 10, filter: Callable[[Document], bool] | None = None
+    ) -> list[list[Hit]]:
+        """Batch search: one sparse product for all queries."""
+        matrix, ids, _ = self._ensure_matrix()
+        n_terms = matrix.shape[1]
+        rows, cols, vals = [], [], []
+        for r, query in enumerate(queries):
+            c, w = self._query_vector(query, n_terms)
+            rows.append(np.full(len(c), r))
+            cols.append(c)
+            vals.append(w)
+        if not queries:
+            return []
+        q = sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(queries), n_terms)
+        )
+        all_scores = (q @ matrix.T).toarray()
+        return [self._hits(query, all_scores[r], ids, top_k, filter) for r, query in enumerate(queries)]
+
+    def _hits(
+        self,
+        query: str,
+        scores: np.ndarray,
+        ids: list[str],
+        top_k: int,
+        filter: Callable[[Document], bool] | None,
+    ) -> list[Hit]:
+        positive = np.flatnonzero(scores > 0)
+        if not len(positive) or top_k <= 0:
+            return []
+        if filter is None and len(positive) > top_k:
+            positive = positive[np.argpartition(-scores[positive], top_k - 1)[:top_k]]
+        order = positive[np.argsort(-scores[positive], kind="stable")]
+        chosen: list[int] = []
+        for i in order:
+            if filter is None or filter(self._docs[ids[i]].doc):
+                chosen.append(int(i))
+                if len(chosen) == top_k:
+                    break
+        terms = self.query_terms(query) if chosen else {}
+        return [self._hit(ids[i], float(scores[i]), terms) for i in chosen]
+
+    def _hit(self, doc_id: str, score: float, terms: Mapping[str, float]) -> Hit:
+        doc = self._docs[doc_id].doc
+        title = field_text(doc.get(self.title_field))
+        texts = " ".join(field_text(doc.get(f)) for f in self.fields)
+        highlights = tuple(t for t in terms if t in texts)
+        body = field_text(doc.get(self.snippet_field)) or title
+        return Hit(doc_id, score, title, best_passage(body, terms), highlights, doc)

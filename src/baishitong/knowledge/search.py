@@ -27,7 +27,7 @@ DEFAULT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "body": 1.0}
 STOP_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 嘛 么 和 与 及 或 是 在 对 把 被 给 让 将 就 都 也 还 又 而 并 等 之 其 以 于 为 "
     "我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 这些 那些 有 没有 一下 一个 请问 想 想要 "
-    "怎么 怎么样 怎样 如何 什么 哪些 哪个 是否 能否 可以 能 会 要 需要 吗？ 请 谢谢 你好 您好".split()
+    "怎么 怎么办 怎么样 怎样 如何 什么 哪些 哪个 是否 能否 可以 能 会 要 需要 吗？ 请 谢谢 你好 您好".split()
 )
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _NGRAM_CHARS = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")

@@ -1,0 +1,301 @@
+"""政务君: extractive answers over the knowledge base, multi-turn topic carry-over, ticket prefill,
+an optional LLM phrasing hook and grouping of unanswered questions. No I/O except the LLM hook."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, field_text, words
+
+DEFAULT_THRESHOLD = 0.35
+HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
+HANDOVER_ACTIONS = ("转人工", "转为工单")
+GENERIC_FOLLOW_UPS = ("需要带什么材料？", "在哪里办理？", "办理时限多久？")
+
+# Words that only say *what about* the topic (materials, place, time, cost); a short question made of
+# nothing else leans on the topic of the previous turns.
+_INTENT_TERMS: dict[str, tuple[str, ...]] = {
+    "材料": ("材料", "资料", "证件", "身份证", "带", "提供", "原件", "复印件"),
+    "地点": ("地点", "地址", "窗口", "中心", "大厅", "网上", "线上", "办理"),
+    "时限": ("时限", "工作日", "日内", "天内", "当场", "办结", "到账", "期限"),
+    "费用": ("费用", "收费", "免费", "元", "缴纳"),
+    "电话": ("电话", "热线", "咨询"),
+}
+_INTENT_CUES: dict[str, tuple[str, ...]] = {
+    "材料": ("材料", "资料", "证件", "带什么"),
+    "地点": ("哪里", "哪儿", "在哪", "地址", "地点", "网上", "线上"),
+    "时限": ("多久", "几天", "时限", "多长时间", "什么时候"),
+    "费用": ("多少钱", "费用", "收费", "要钱"),
+    "电话": ("电话", "热线"),
+}
+_INTENT_WORDS = frozenset(
+    "那 那么 还有 另外 然后 需要 要 带 什么 材料 资料 证件 哪里 哪儿 在 哪 办 办理 去 地址 地点 多久 几天 时限 时间 "
+    "多长时间 什么时候 多少 钱 多少钱 费用 收费 条件 流程 电话 热线 网上 线上 呢 可以 行 吗 能 怎么 怎么办".split()
+)
+_FOLLOW_UP_MAX_CHARS = 14
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    confidence: float
+    follow_ups: list[str]
+    handover: bool
+    query: str
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.questions)
+
+
+def is_follow_up(question: str) -> bool:
+    text = question.strip()
+    return len(text) <= _FOLLOW_UP_MAX_CHARS and all(w in _INTENT_WORDS for w in words(text))
+
+
+def intents(question: str) -> list[str]:
+    return [intent for intent, cues in _INTENT_CUES.items() if any(c in question for c in cues)]
+
+
+def expand_question(question: str, history: Sequence[Turn]) -> str:
+    """Prefix a short follow-up with the latest self-contained user question, so 在哪里办 keeps its topic."""
+    if not is_follow_up(question):
+        return question
+    for turn in reversed(history):
+        if turn.role == "user" and turn.text.strip() and not is_follow_up(turn.text):
+            return f"{turn.text.strip()} {question.strip()}"
+    return question
+
+
+def _coverage(question: str, text: str, index: SearchIndex) -> float:
+    """Share of the question's idf mass found in `text`; a typo earns partial credit from its characters."""
+    terms = index.query_terms(question)
+    total = matched = 0.0
+    for word in dict.fromkeys(words(question)):
+        weight = terms.get(word, 1.0)
+        total += weight
+        variants = (word, *index.synonyms.variants(word))
+        if any(v in text for v in variants):
+            matched += weight
+        else:
+            grams = list(word) if len(word) <= 2 else [word[i : i + 2] for i in range(len(word) - 1)]
+            matched += 0.8 * weight * sum(g in text for g in grams) / len(grams)
+    return matched / total if total else 0.0
+
+
+def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
+    """Calibrated from how much of the question the best article covers and its margin over the runner-up."""
+    if not hits:
+        return 0.0
+    best = hits[0]
+    text = " ".join(field_text(best.document.get(f)) for f in index.fields)
+    coverage = _coverage(question, text, index)
+    margin = 1.0 - hits[1].score / best.score if len(hits) > 1 and best.score > 0 else 1.0
+    return round(float(np.clip(coverage * (0.7 + 0.3 * margin), 0.0, 1.0)), 3)
+
+
+def _follow_ups(question: str, hits: Sequence[Hit], history: Sequence[Turn]) -> list[str]:
+    asked = " ".join([question, *(t.text for t in history if t.role == "user")])
+    out = [h.title if h.title.endswith(("？", "?")) else f"{h.title}？" for h in hits[1:3] if h.title]
+    generic = {"需要带什么材料？": "材料", "在哪里办理？": "地点", "办理时限多久？": "时限"}
+    done = set(intents(asked))
+    out += [q for q in GENERIC_FOLLOW_UPS if generic[q] not in done]
+    return list(dict.fromkeys(out))[:4]
+
+
+def answer(
+    question: str,
+    history: Sequence[Turn],
+    index: SearchIndex,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    top_k: int = 3,
+) -> Answer:
+    query = expand_question(question, history)
+    hits = index.search(query, top_k=top_k)
+    score = confidence(query, hits, index)
+    if not hits or score < threshold:
+        return Answer(HANDOVER_TEXT, [], score, list(HANDOVER_ACTIONS), True, query)
+    best = hits[0]
+    # The follow-up's own words pick the passage (材料 → the materials sentence), the topic only breaks ties.
+    terms = dict(index.query_terms(query))
+    for term, weight in index.query_terms(question).items():
+        terms[term] = terms.get(term, 0.0) + 2 * weight
+    for intent in intents(question):
+        for term in _INTENT_TERMS[intent]:
+            terms[term] = terms.get(term, 0.0) + 3.0
+    body = field_text(best.document.get(index.snippet_field)) or best.title
+    text = f"根据《{best.title}》：{best_passage(body, terms, max_chars=120)}"
+    related = [h for h in hits[1:] if h.score >= 0.8 * best.score]
+    if related:
+        text += "\n您也可以参考：" + "、".join(f"《{h.title}》" for h in related)
+    citations = [Citation(h.id, h.title, round(h.score, 3)) for h in [best, *related]]
+    return Answer(text, citations, score, _follow_ups(question, hits, history), False, query)
+
+
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_ADDRESS = re.compile(
+    r"[\u4e00-\u9fa5A-Za-z\d]{1,24}(?:\d+号(?:楼|院|铺)?|社区|村委会|村|小区|花园|大厦|市场|街道|镇)"
+)
+_ADDRESS_LEAD = re.compile(r"^.*?(?:住在|位于|地址是|地址为|地址|家住|家在|我在|是在|在)")
+_TICKET_CUES: dict[str, tuple[str, ...]] = {
+    "举报": ("举报", "违法", "违规", "非法", "偷排", "偷倒", "黑作坊", "传销", "赌博", "无证经营"),
+    "投诉": ("投诉", "不满", "态度差", "态度恶劣", "乱收费", "扰民", "不作为", "推诿", "拖延", "欺骗"),
+    "求助": ("求助", "帮忙", "帮帮", "救助", "紧急", "困难", "怎么办", "被困", "停水", "停电"),
+    "建议": ("建议", "希望能", "希望可以", "提议", "能否增设", "应该增加", "呼吁"),
+}
+
+
+def guess_ticket_type(text: str) -> str:
+    """Most cue words wins; ties go to the more serious type (举报 > 投诉 > 求助 > 建议); default 咨询."""
+    counts = {kind: sum(text.count(c) for c in cues) for kind, cues in _TICKET_CUES.items()}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "咨询"
+
+
+def find_phone(text: str) -> str | None:
+    match = _PHONE.search(text)
+    return "".join(match.groups()) if match else None
+
+
+def find_address(text: str) -> str | None:
+    """The longest address-like phrase in one clause; the caller resolves it with the gazetteer."""
+    found = []
+    for clause in re.split(r"[，,。！？!?；;：:\s]+", text):
+        for match in _ADDRESS.finditer(clause):
+            candidate = _ADDRESS_LEAD.sub("", match.group())
+            if len(candidate) >= 2:
+                found.append(candidate)
+    return max(found, key=len) if found else None
+
+
+def prefill_ticket(history: Sequence[Turn]) -> dict[str, str | None]:
+    """智能填单: draft a work order from what the citizen said."""
+    said = [t.text.strip() for t in history if t.role == "user" and t.text.strip()]
+    content = "\n".join(said)
+    return {
+        "type": guess_ticket_type(content),
+        "content": content,
+        "phone": find_phone(content),
+        "address": find_address(content),
+    }
+
+
+_LLM_SYSTEM = (
+    "你是佛山市顺德区12345政务服务助手“政务君”。只能依据用户消息中提供的资料回答，不得使用资料以外的知识，"
+    "不得编造政策、电话、地址或时限。资料中没有答案时，只回答：“资料中没有相关信息”。"
+    "请用简体中文简洁作答，并在句末用《标题》注明依据。"
+)
+
+
+def phrase_with_llm(
+    question: str,
+    articles: Sequence[Document],
+    *,
+    base_url: str,
+    api_key: str,
+    model: str,
+    timeout: float = 15.0,
+    client: httpx.Client | None = None,
+) -> str | None:
+    """Rephrase with an OpenAI-compatible model restricted to `articles`; None means use the extractive answer."""
+    if not articles:
+        return None
+    material = "\n\n".join(
+        f"资料{i}：《{field_text(a.get('title'))}》\n{field_text(a.get('body'))[:1500]}"
+        for i, a in enumerate(articles, 1)
+    )
+    payload = {
+        "model": model,
+        "temperature": 0.2,
+        "messages": [
+            {"role": "system", "content": _LLM_SYSTEM},
+            {"role": "user", "content": f"{material}\n\n问题：{question}"},
+        ],
+    }
+    try:
+        http = client or httpx.Client(timeout=timeout)
+        try:
+            response = http.post(
+                base_url.rstrip("/") + "/chat/completions",
+                json=payload,
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=timeout,
+            )
+        finally:
+            if client is None:
+                http.close()
+        response.raise_for_status()
+        text = response.json()["choices"][0]["message"]["content"]
+    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return text.strip() if isinstance(text, str) and text.strip() else None
+
+
+def _group_features(text: str) -> list[str]:
+    return words(text) + char_ngrams(text)
+
+
+def group_questions(questions: Sequence[str], *, threshold: float = 0.4) -> list[Group]:
+    """Average-linkage clusters of TF-IDF cosine ≥ `threshold`, biggest first, labelled by their medoid."""
+    items = [q.strip() for q in questions if q and q.strip()]
+    if len(items) < 2:
+        return [Group(q, [q]) for q in items]
+    vectors = TfidfVectorizer(analyzer=_group_features, sublinear_tf=True).fit_transform(items)
+    similarity = np.asarray((vectors @ vectors.T).todense())
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
+    ).fit_predict(np.clip(1.0 - similarity, 0.0, None))
+    groups = []
+    for label in dict.fromkeys(labels):
+        members = np.flatnonzero(labels == label)
+        medoid = members[np.argmax(similarity[np.ix_(members, members)].sum(axis=1))]
+        groups.append(Group(items[medoid], [items[i] for i in members]))
+    return sorted(groups, key=lambda g: -g.size)
+
+
+__all__ = [
+    "Answer",
+    "Citation",
+    "Group",
+    "Turn",
+    "answer",
+    "confidence",
+    "expand_question",
+    "find_address",
+    "find_phone",
+    "group_questions",
+    "guess_ticket_type",
+    "intents",
+    "is_follow_up",
+    "phrase_with_llm",
+    "prefill_ticket",
+]

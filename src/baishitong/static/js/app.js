@@ -1,0 +1,292 @@
+/* 百事通 · 前端小工具（渐进增强：无 JS 时页面照常可用）
+ *
+ *  1. 时限倒计时：<span class="deadline" data-deadline="2024-05-01T18:00:00+08:00">
+ *     → 加上 deadline-ok / deadline-warn / deadline-over，文字 “剩余2天3小时” / “已超时5小时”。
+ *     可选属性：data-warn-hours（默认 24，剩余不足即为琥珀色）、data-done（已办结：不再倒计时）。
+ *  2. 快捷键：<a data-hotkey="n"> / <button data-hotkey="ctrl+enter"> / <input data-hotkey="/">
+ *     输入框内只响应带 ctrl/alt/meta 的组合键；按 “?” 显示快捷键列表。
+ *  3. 确认框：<button data-confirm="确定要退回该工单吗？">、<form data-confirm="...">。
+ *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）。
+ *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数；提示消息可关闭。
+ */
+(function () {
+  "use strict";
+
+  var WARN_HOURS_DEFAULT = 24;
+
+  /* ---------- 1. 时限倒计时 ---------- */
+  function parseISO(s) {
+    if (!s) return null;
+    var t = Date.parse(s);
+    if (isNaN(t)) {
+      // 兼容 “2024-05-01 18:00:00” 这类空格分隔写法
+      t = Date.parse(String(s).replace(" ", "T"));
+    }
+    return isNaN(t) ? null : t;
+  }
+
+  function fmtDuration(ms) {
+    var mins = Math.floor(Math.abs(ms) / 60000);
+    var d = Math.floor(mins / 1440);
+    var h = Math.floor((mins % 1440) / 60);
+    var m = mins % 60;
+    if (d > 0) return d + "天" + (h > 0 ? h + "小时" : "");
+    if (h > 0) return h + "小时" + (m > 0 ? m + "分" : "");
+    return Math.max(m, 1) + "分钟";
+  }
+
+  function fmtAbs(t) {
+    var d = new Date(t);
+    function p(n) { return (n < 10 ? "0" : "") + n; }
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+
+  function renderDeadline(el, now) {
+    var t = parseISO(el.getAttribute("data-deadline"));
+    if (t === null) return;
+    var textEl = el.querySelector(".deadline-text") || el;
+    el.classList.remove("deadline-ok", "deadline-warn", "deadline-over", "deadline-done");
+    if (!el.hasAttribute("title")) el.setAttribute("title", "办理时限：" + fmtAbs(t));
+    if (el.hasAttribute("data-done")) {
+      el.classList.add("deadline-done");
+      return;
+    }
+    var diff = t - now;
+    var warnH = parseFloat(el.getAttribute("data-warn-hours"));
+    if (isNaN(warnH)) warnH = WARN_HOURS_DEFAULT;
+    var text;
+    if (diff < 0) {
+      el.classList.add("deadline-over");
+      text = "已超时" + fmtDuration(diff);
+    } else {
+      el.classList.add(diff <= warnH * 3600000 ? "deadline-warn" : "deadline-ok");
+      text = "剩余" + fmtDuration(diff);
+    }
+    textEl.textContent = text;
+  }
+
+  function renderDeadlines(root) {
+    var now = Date.now();
+    var els = (root || document).querySelectorAll("[data-deadline]");
+    for (var i = 0; i < els.length; i++) renderDeadline(els[i], now);
+  }
+
+  /* ---------- 2. 快捷键 ---------- */
+  function isTyping(target) {
+    if (!target) return false;
+    var tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  function normCombo(s) {
+    var parts = String(s).toLowerCase().replace(/\s+/g, "").split("+");
+    var key = parts.pop();
+    if (key === "") key = "+";
+    var mods = parts.filter(function (p) { return p; }).map(function (p) {
+      return p === "cmd" || p === "command" ? "meta" : p === "control" ? "ctrl" : p === "option" ? "alt" : p;
+    }).sort();
+    return mods.concat([key]).join("+");
+  }
+
+  function eventCombo(e) {
+    var key = (e.key || "").toLowerCase();
+    if (key === " ") key = "space";
+    if (key === "esc") key = "escape";
+    var mods = [];
+    if (e.altKey) mods.push("alt");
+    if (e.ctrlKey) mods.push("ctrl");
+    if (e.metaKey) mods.push("meta");
+    // shift 只对非字符键有意义（“?”、“A” 已体现在 key 本身）
+    if (e.shiftKey && key.length > 1) mods.push("shift");
+    return mods.sort().concat([key]).join("+");
+  }
+
+  function visible(el) {
+    return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  }
+
+  function hotkeyElements() {
+    return Array.prototype.filter.call(document.querySelectorAll("[data-hotkey]"), function (el) {
+      return !el.disabled && visible(el);
+    });
+  }
+
+  function describe(el) {
+    return el.getAttribute("data-hotkey-label") || el.getAttribute("aria-label") || el.getAttribute("title") ||
+      (el.labels && el.labels[0] && el.labels[0].textContent) || el.textContent || el.getAttribute("placeholder") || "";
+  }
+
+  function decorateHotkeys(root) {
+    var els = (root || document).querySelectorAll("[data-hotkey]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (!el.hasAttribute("aria-keyshortcuts")) {
+        el.setAttribute("aria-keyshortcuts", String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(function (c) {
+          return c.split("+").map(function (k) { return k.length === 1 ? k.toUpperCase() : k.charAt(0).toUpperCase() + k.slice(1); }).join("+");
+        }).join(" "));
+      }
+    }
+  }
+
+  var hotkeyDialog = null;
+  function showHotkeyHelp() {
+    var els = hotkeyElements();
+    if (!els.length || typeof HTMLDialogElement === "undefined") return;
+    if (!hotkeyDialog) {
+      hotkeyDialog = document.createElement("dialog");
+      hotkeyDialog.className = "hotkey-dialog";
+      hotkeyDialog.setAttribute("aria-labelledby", "hotkey-dialog-title");
+      document.body.appendChild(hotkeyDialog);
+    }
+    var html = '<div class="card-header"><h2 class="card-title" id="hotkey-dialog-title">键盘快捷键</h2>' +
+      '<form method="dialog"><button class="btn btn-ghost btn-sm" type="submit">关闭</button></form></div><ul>';
+    els.forEach(function (el) {
+      var keys = String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(function (k) {
+        return "<kbd>" + escapeHtml(k) + "</kbd>";
+      }).join(" ");
+      html += "<li><span>" + escapeHtml(describe(el).trim().replace(/\s+/g, " ").slice(0, 40)) + "</span><span>" + keys + "</span></li>";
+    });
+    html += '<li><span>显示本帮助</span><span><kbd>?</kbd></span></li></ul>';
+    hotkeyDialog.innerHTML = html;
+    hotkeyDialog.showModal();
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function onKeydown(e) {
+    if (e.defaultPrevented || e.isComposing || e.keyCode === 229) return; // 输入法组字中
+    var combo = eventCombo(e);
+    var typing = isTyping(e.target);
+    var hasMod = e.ctrlKey || e.altKey || e.metaKey;
+    if (typing && !hasMod) {
+      if (combo === "escape" && e.target.blur) e.target.blur();
+      return;
+    }
+    if (!typing && combo === "?") {
+      e.preventDefault();
+      showHotkeyHelp();
+      return;
+    }
+    var els = hotkeyElements();
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var combos = String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(normCombo);
+      if (combos.indexOf(combo) === -1) continue;
+      // 在输入框内按 ctrl+enter 等：只触发与当前表单相关的元素
+      if (typing && el.form && e.target.form && el.form !== e.target.form) continue;
+      e.preventDefault();
+      if (isTyping(el)) {
+        el.focus();
+        if (el.select && el.type !== "select-one") el.select();
+      } else {
+        el.focus();
+        el.click();
+      }
+      return;
+    }
+  }
+
+  /* ---------- 3. 确认框 ---------- */
+  function askConfirm(el, e) {
+    var msg = el.getAttribute("data-confirm");
+    if (!msg) return true;
+    if (window.confirm(msg)) return true;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    return false;
+  }
+
+  function onClickCapture(e) {
+    var el = e.target.closest && e.target.closest("[data-confirm]");
+    if (!el || el.tagName === "FORM") return;
+    askConfirm(el, e);
+  }
+
+  function onSubmitCapture(e) {
+    var form = e.target;
+    if (!form || form.tagName !== "FORM" || !form.hasAttribute("data-confirm")) return;
+    // 已经由提交按钮上的 data-confirm 确认过，则不重复询问
+    var submitter = e.submitter;
+    if (submitter && submitter.hasAttribute("data-confirm")) return;
+    askConfirm(form, e);
+  }
+
+  /* ---------- 4. htmx CSRF ---------- */
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  function onHtmxConfigRequest(e) {
+    var token = csrfToken();
+    if (token && e.detail && e.detail.headers) e.detail.headers["X-CSRF-Token"] = token;
+  }
+
+  /* ---------- 5. 小功能 ---------- */
+  function initCounters(root) {
+    var els = (root || document).querySelectorAll("textarea[data-count][maxlength]");
+    Array.prototype.forEach.call(els, function (ta) {
+      if (ta._bstCounter) return;
+      var out = document.createElement("div");
+      out.className = "char-count";
+      out.setAttribute("aria-live", "polite");
+      ta.insertAdjacentElement("afterend", out);
+      ta._bstCounter = out;
+      var max = parseInt(ta.getAttribute("maxlength"), 10);
+      var update = function () {
+        var n = ta.value.length;
+        out.textContent = n + " / " + max + " 字";
+        out.classList.toggle("over", n >= max);
+      };
+      ta.addEventListener("input", update);
+      update();
+    });
+  }
+
+  function initDismiss(root) {
+    var els = (root || document).querySelectorAll(".flash-region .alert:not([data-no-dismiss])");
+    Array.prototype.forEach.call(els, function (al) {
+      if (al.querySelector(".alert-close")) return;
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "alert-close";
+      b.setAttribute("aria-label", "关闭提示");
+      b.innerHTML = "&times;";
+      b.addEventListener("click", function () { al.remove(); });
+      al.appendChild(b);
+    });
+  }
+
+  function init(root) {
+    renderDeadlines(root);
+    decorateHotkeys(root);
+    initCounters(root);
+    initDismiss(root);
+  }
+
+  /* ---------- 启动 ---------- */
+  document.addEventListener("keydown", onKeydown);
+  document.addEventListener("click", onClickCapture, true);
+  document.addEventListener("submit", onSubmitCapture, true);
+  document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
+  // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
+  document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { init(document); });
+  } else {
+    init(document);
+  }
+  setInterval(function () { renderDeadlines(document); }, 30000);
+
+  window.Baishitong = {
+    renderDeadlines: renderDeadlines,
+    formatDuration: fmtDuration,
+    showHotkeyHelp: showHotkeyHelp,
+    init: init
+  };
+})();

@@ -138,7 +138,7 @@ def screenshot(html_path: Path, png_path: Path, width: int, height: int) -> None
         cmd = [
             str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
+            "--no-first-run", "--hide-scrollbars", "--lang=zh-CN", f"--user-data-dir={profile}",
             "--virtual-time-budget=3000",
             f"--screenshot={png_path}", f"--window-size={width},{height}",
             html_path.as_uri(),

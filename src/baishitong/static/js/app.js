@@ -113,7 +113,14 @@
 
   function describe(el) {
     return el.getAttribute("data-hotkey-label") || el.getAttribute("aria-label") || el.getAttribute("title") ||
-      (el.labels && el.labels[0] && el.labels[0].textContent) || el.textContent || el.getAttribute("placeholder") || "";
+      (el.labels && el.labels[0] && el.labels[0].textContent) || textWithoutHints(el) || el.getAttribute("placeholder") || "";
+  }
+
+  function textWithoutHints(el) {
+    var c = el.cloneNode(true);
+    var hints = c.querySelectorAll ? c.querySelectorAll(".hotkey-hint") : [];
+    for (var i = 0; i < hints.length; i++) hints[i].remove();
+    return c.textContent;
   }
 
   function decorateHotkeys(root) {

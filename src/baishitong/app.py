@@ -1,0 +1,85 @@
+"""The ASGI application: API, pages and static assets in one process."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from baishitong import __version__
+from baishitong.config import Settings, get_settings
+from baishitong.db import Database
+from baishitong.deps import RateLimiter
+from baishitong.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "无权访问"),
+}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return body
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path", "header"))
+        message = error.get("msg", "")
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        parts.append(f"{loc or '请求体'}：{message}")
+    return "请求内容有误：" + "；".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError):
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError):
+        errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse(error_body("invalid_request", _validation_message(exc), {"errors": errors}), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception):
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="百事通 Baishitong API",
+        version=__version__,
+        description="顺德区政务服务便民平台：12345 工单受理、分拨、办理、回访。",
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.effective_database_url)
+    app.state.rate_limiter = RateLimiter()
+    install_error_handlers(app)
+
+    from baishitong import routers
+
+    routers.include_all(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok", "version": __version__}
+
+    return app

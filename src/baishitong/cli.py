@@ -1,0 +1,171 @@
+"""The `baishitong` command."""
+
+import json
+import os
+import sys
+
+import click
+
+from baishitong.config import get_settings
+
+
+def resolve_db(db: str | None) -> str:
+    return db or os.environ.get("BAISHITONG_DATABASE_URL") or get_settings().effective_database_url
+
+
+db_option = click.option("--db", "db", default=None, help="数据库 URL（默认 BAISHITONG_DATABASE_URL，其次内置 SQLite 文件）")
+
+
+def database(db: str | None):
+    from baishitong.db import Database
+
+    return Database(resolve_db(db))
+
+
+@click.group()
+def main() -> None:
+    """百事通 — 政务服务便民平台。"""
+
+
+@main.command()
+@db_option
+@click.option("--demo", is_flag=True, help="同时载入顺德演示数据（演示账号、工单、知识库、网点）")
+def init(db: str | None, demo: bool) -> None:
+    """Migrate the database and load reference data; idempotent."""
+    from baishitong import migrate, seed
+
+    url = resolve_db(db)
+    migrate.upgrade(url)
+    store = database(db)
+    with store.session() as session:
+        counts = seed.load_reference(session)
+    click.echo(f"数据库已就绪：{_safe_url(url)}")
+    for name, count in counts.items():
+        if count:
+            click.echo(f"  载入{name}：{count}")
+    if demo:
+        with store.session() as session:
+            result = seed.load_demo(session)
+        if result.created:
+            click.echo(f"  演示工单：{result.tickets} 件")
+        click.echo("演示账号（仅限演示模式，密码均为 demo12345）：")
+        for username, role, unit in result.accounts:
+            click.echo(f"  {username:<14} {role:<10} {unit or ''}")
+    store.dispose()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(db: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
+    get_settings.cache_clear()
+    uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["operator", "handler", "unit_admin", "supervisor", "admin"]))
+@click.option("--unit", "unit_code", default=None, help="所属单位编码（承办人、单位管理员必填）")
+@click.option("--name", "display_name", default=None, help="显示姓名")
+@click.option("--password-stdin", is_flag=True, required=True, help="从标准输入读取密码")
+@db_option
+def user_add(username: str, role: str, unit_code: str | None, display_name: str | None, password_stdin: bool, db: str | None) -> None:
+    from baishitong.errors import DomainError
+    from baishitong.org import service as org
+
+    password = sys.stdin.readline().rstrip("\n")
+    store = database(db)
+    try:
+        with store.session() as session:
+            org.create_user(session, username=username, password=password, role=role, unit_code=unit_code, display_name=display_name, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已创建用户 {username}（{org.ROLES[role]}）")
+
+
+@user.command("list")
+@db_option
+def user_list(db: str | None) -> None:
+    from baishitong.org import service as org
+
+    with database(db).session(write=False) as session:
+        for u in org.list_users(session):
+            state = "启用" if u.active else "停用"
+            click.echo(f"{u.username:<16} {u.role:<11} {(u.unit.code if u.unit else '-'):<14} {state}  {u.display_name}")
+
+
+@user.command("disable")
+@click.argument("username")
+@db_option
+def user_disable(username: str, db: str | None) -> None:
+    from baishitong.errors import DomainError
+    from baishitong.org import service as org
+
+    try:
+        with database(db).session() as session:
+            org.disable_user(session, username=username, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已停用用户 {username}，其令牌全部失效")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", default="integration", show_default=True)
+@db_option
+def user_token(username: str, name: str, db: str | None) -> None:
+    """Create an API token for integrations (shown once)."""
+    from baishitong.errors import DomainError
+    from baishitong.org import service as org
+
+    try:
+        with database(db).session() as session:
+            token = org.create_api_token(session, username=username, name=name, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(token)
+
+
+@main.group()
+def audit() -> None:
+    """Audit trail."""
+
+
+@audit.command("verify")
+@db_option
+def audit_verify(db: str | None) -> None:
+    """Check the hash chain; exit 1 and name the row if it was tampered with."""
+    from baishitong.audit import service as audit_service
+
+    with database(db).session(write=False) as session:
+        result = audit_service.verify(session)
+    if result.ok:
+        click.echo(f"审计链完整：共校验 {result.checked} 条记录")
+        return
+    click.echo(f"审计链被破坏：第 {result.broken_at} 条记录 — {result.reason}（此前 {result.checked} 条完好）", err=True)
+    sys.exit(1)
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Request-scoped dependencies: the transaction, the current actor, rate limits."""
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from baishitong import security
+from baishitong.actors import Actor
+from baishitong.config import Settings
+from baishitong.db import Database, run_after_commit
+from baishitong.errors import RateLimited, Unauthorized
+from baishitong.org import service as org
+from baishitong.org.models import User
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error, then after-commit work."""
+    db: Database = request.app.state.db
+    factory = db.read_sessions if request.method in _SAFE_METHODS else db.write_sessions
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        session.info.pop("after_commit", None)
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def user_from_token(session: Session, settings: Settings, token: str) -> User | None:
+    if token.startswith(security.API_TOKEN_PREFIX):
+        return org.user_for_api_token(session, token=token)
+    claims = security.read_access_token(settings.secret_key, token, max_age_seconds=settings.token_ttl_minutes * 60)
+    if claims is None:
+        return None
+    user = session.get(User, claims["uid"])
+    if user is None or not user.active or user.token_generation != claims["gen"]:
+        return None
+    return user
+
+
+def current_actor(
+    request: Request,
+    session: Session = Depends(get_db_session),
+    settings: Settings = Depends(get_settings),
+) -> Actor:
+    token = _bearer(request)
+    user = user_from_token(session, settings, token) if token else None
+    if user is None:
+        raise Unauthorized("unauthorized", "请先登录或提供有效的访问令牌")
+    return Actor.for_user(user)
+
+
+class RateLimiter:
+    """Sliding window per client and bucket, in process memory (one app process per server)."""
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, bucket: str, client: str, *, limit: int, window: float = 60.0) -> None:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[(bucket, client)]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                raise RateLimited("rate_limited", "请求过于频繁，请稍后再试")
+            hits.append(now)
+
+
+def client_id(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(bucket: str, setting: str):
+    def dependency(request: Request) -> None:
+        limit = getattr(request.app.state.settings, setting)
+        request.app.state.rate_limiter.hit(bucket, client_id(request), limit=limit)
+
+    return Depends(dependency)

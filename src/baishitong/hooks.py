@@ -1,0 +1,45 @@
+"""Where the ticket lifecycle meets the other domains (routing, deadlines, notifications).
+
+The ticket service calls these at fixed points, so that tickets/ does not import
+every other domain and each domain stays testable on its own.
+"""
+
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+
+
+def locate_region(session: Session, *, address: str | None, location) -> "Region | None":  # noqa: F821
+    from baishitong.routing import service as routing
+
+    return routing.region_for(session, address=address, location=location)
+
+
+def ticket_registered(session: Session, *, ticket, actor: Actor) -> None:
+    from baishitong.routing import service as routing
+
+    routing.on_ticket_registered(session, ticket=ticket)
+
+
+def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> None:
+    from baishitong.notify import service as notify
+
+    notify.on_ticket_event(session, ticket=ticket, event=event)
+
+
+def ticket_dispatched(session: Session, *, ticket) -> None:
+    from baishitong.sla import service as sla
+
+    sla.start_clock(session, ticket=ticket)
+
+
+def extension_approved(session: Session, *, ticket, days: int) -> None:
+    from baishitong.sla import service as sla
+
+    sla.extend_clock(session, ticket=ticket, days=days)
+
+
+def ticket_redone(session: Session, *, ticket) -> None:
+    from baishitong.sla import service as sla
+
+    sla.start_clock(session, ticket=ticket, redo=True)

@@ -1,0 +1,5 @@
+from sqlalchemy.orm import Session
+
+
+def on_ticket_event(session: Session, *, ticket, event) -> None:
+    return None

@@ -1,0 +1,92 @@
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from baishitong import security
+from baishitong.actors import Actor
+from baishitong.audit import service as audit
+from baishitong.config import Settings
+from baishitong.deps import current_actor, get_db_session, get_settings, rate_limit
+from baishitong.errors import Forbidden, Unauthorized
+from baishitong.org import schemas, service
+
+router = APIRouter(prefix="/api/v1", tags=["组织与账号"])
+
+
+def require_roles(*roles: str):
+    def dependency(actor: Actor = Depends(current_actor)) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden("role_not_allowed", "您的角色无权执行此操作")
+        return actor
+
+    return dependency
+
+
+def unit_out(unit) -> schemas.UnitOut:
+    return schemas.UnitOut(code=unit.code, name=unit.name, kind=unit.kind, parent=unit.parent.code if unit.parent else None)
+
+
+@router.post("/auth/token", response_model=schemas.TokenOut, dependencies=[rate_limit("login", "intake_rate_limit_per_minute")])
+def login(data: schemas.LoginIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
+    user = service.authenticate(session, username=data.username, password=data.password)
+    if user is None:
+        raise Unauthorized("invalid_credentials", "用户名或密码错误")
+    audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "api"})
+    token = security.issue_access_token(settings.secret_key, user_id=user.id, generation=user.token_generation)
+    return schemas.TokenOut(
+        access_token=token,
+        expires_in=settings.token_ttl_minutes * 60,
+        user={"username": user.username, "role": user.role, "unit": user.unit.code if user.unit else None, "display_name": user.display_name},
+    )
+
+
+@router.get("/units", response_model=list[schemas.UnitOut])
+def list_units(kind: str | None = None, parent: str | None = None, session: Session = Depends(get_db_session)):
+    return [unit_out(u) for u in service.list_units(session, kind=kind, parent_code=parent)]
+
+
+@router.get("/regions", response_model=list[schemas.RegionOut])
+def list_regions(session: Session = Depends(get_db_session)):
+    return [
+        schemas.RegionOut(
+            code=r.code,
+            name=r.name,
+            short_name=r.short_name,
+            kind=r.kind,
+            parent=r.parent.code if r.parent else None,
+            aliases=r.aliases,
+            lat=r.lat,
+            lon=r.lon,
+        )
+        for r in service.list_regions(session)
+    ]
+
+
+def category_out(c) -> schemas.CategoryOut:
+    return schemas.CategoryOut(code=c.code, name=c.name, level=c.level, parent=c.parent.code if c.parent else None, path=c.path, active=c.active)
+
+
+@router.get("/categories", response_model=list[schemas.CategoryOut])
+def list_categories(session: Session = Depends(get_db_session)):
+    return [category_out(c) for c in service.list_categories(session)]
+
+
+@router.put("/categories/{code}", response_model=schemas.CategoryOut)
+def save_category(code: str, data: schemas.CategoryIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    return category_out(service.save_category(session, code=code, name=data.name, parent_code=data.parent, active=data.active, actor=actor.name))
+
+
+@router.get("/users", response_model=list[schemas.UserOut])
+def list_users(actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    return [user_out(u) for u in service.list_users(session)]
+
+
+@router.post("/users", response_model=schemas.UserOut, status_code=201)
+def create_user(data: schemas.UserIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    user = service.create_user(
+        session, username=data.username, password=data.password, role=data.role, unit_code=data.unit, display_name=data.display_name, actor=actor.name
+    )
+    return user_out(user)
+
+
+def user_out(user) -> schemas.UserOut:
+    return schemas.UserOut(username=user.username, display_name=user.display_name, role=user.role, unit=user.unit.code if user.unit else None, active=user.active)

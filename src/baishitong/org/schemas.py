@@ -1,0 +1,66 @@
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    parent: str | None
+    aliases: list[str]
+    lat: float | None
+    lon: float | None
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    level: int
+    parent: str | None
+    path: str
+    active: bool
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = Field(pattern=r"^\d{2,6}$")
+    name: str = Field(min_length=1, max_length=64)
+    parent: str | None = None
+    active: bool = True
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: dict
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    username: str = Field(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")
+    password: str = Field(min_length=8, max_length=256)
+    role: str
+    unit: str | None = None
+    display_name: str | None = Field(default=None, max_length=64)
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    unit: str | None
+    active: bool

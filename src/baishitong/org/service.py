@@ -1,0 +1,178 @@
+"""Units, regions, categories and staff accounts."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baishitong import security
+from baishitong.audit import service as audit
+from baishitong.db import utcnow
+from baishitong.errors import Conflict, InvalidInput, NotFound
+from baishitong.org.models import ApiToken, Category, Region, Unit, User
+
+ROLES = {
+    "operator": "话务员",
+    "handler": "承办人",
+    "unit_admin": "单位管理员",
+    "supervisor": "督办员",
+    "admin": "系统管理员",
+}
+UNIT_ROLES = {"handler", "unit_admin"}
+UNIT_KINDS = {
+    "centre": "热线中心",
+    "department": "区直部门",
+    "town": "镇街",
+    "community": "村居",
+    "utility": "公共服务企业",
+}
+
+
+def list_units(session: Session, *, kind: str | None = None, parent_code: str | None = None) -> list[Unit]:
+    query = select(Unit).where(Unit.active.is_(True))
+    if kind:
+        query = query.where(Unit.kind == kind)
+    if parent_code:
+        parent = get_unit(session, code=parent_code)
+        query = query.where(Unit.parent_id == parent.id)
+    return list(session.scalars(query.order_by(Unit.id)))
+
+
+def get_unit(session: Session, *, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound("unit_not_found", f"单位 {code} 不存在")
+    return unit
+
+
+def find_unit(session: Session, *, code: str | None) -> Unit | None:
+    return session.scalar(select(Unit).where(Unit.code == code)) if code else None
+
+
+def town_unit_for_region(session: Session, *, region: Region | None) -> Unit | None:
+    """The town (镇街) unit responsible for a region, whether given a town or a community."""
+    if region is None:
+        return None
+    town = region if region.kind == "town" else region.parent
+    return session.scalar(select(Unit).where(Unit.kind == "town", Unit.region_code == town.code)) if town else None
+
+
+def get_region(session: Session, *, code: str) -> Region:
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise NotFound("region_not_found", f"区域 {code} 不存在")
+    return region
+
+
+def list_regions(session: Session) -> list[Region]:
+    return list(session.scalars(select(Region).order_by(Region.code)))
+
+
+def list_categories(session: Session, *, include_inactive: bool = False) -> list[Category]:
+    query = select(Category)
+    if not include_inactive:
+        query = query.where(Category.active.is_(True))
+    return list(session.scalars(query.order_by(Category.code)))
+
+
+def get_category(session: Session, *, code: str) -> Category:
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        raise NotFound("category_not_found", f"分类 {code} 不存在")
+    return category
+
+
+def save_category(session: Session, *, code: str, name: str, parent_code: str | None, actor: str, active: bool = True) -> Category:
+    parent = get_category(session, code=parent_code) if parent_code else None
+    level = parent.level + 1 if parent else 1
+    if level > 3:
+        raise InvalidInput("category_too_deep", "问题分类最多三级")
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        category = Category(code=code, name=name, level=level, parent=parent, active=active)
+        session.add(category)
+    else:
+        category.name, category.parent, category.level, category.active = name, parent, level, active
+    session.flush()
+    audit.record(session, actor=actor, action="category.save", object_type="category", object_id=code, data={"name": name, "parent": parent_code, "active": active})
+    return category
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str | None = None,
+    display_name: str | None = None,
+    actor: str = "system",
+) -> User:
+    if role not in ROLES:
+        raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
+    if role in UNIT_ROLES and not unit_code:
+        raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
+    if len(password) < 8:
+        raise InvalidInput("weak_password", "密码至少 8 位")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict("user_exists", f"用户 {username} 已存在")
+    unit = get_unit(session, code=unit_code) if unit_code else None
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=security.hash_password(password),
+        role=role,
+        unit=unit,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username, data={"role": role, "unit": unit_code})
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def get_user(session: Session, *, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user_not_found", f"用户 {username} 不存在")
+    return user
+
+
+def disable_user(session: Session, *, username: str, actor: str = "system") -> User:
+    user = get_user(session, username=username)
+    user.active = False
+    user.token_generation += 1
+    audit.record(session, actor=actor, action="user.disable", object_type="user", object_id=username)
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not security.verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+def create_api_token(session: Session, *, username: str, name: str, actor: str = "system") -> str:
+    user = get_user(session, username=username)
+    token, token_hash = security.new_api_token()
+    session.add(ApiToken(name=name, token_hash=token_hash, user=user))
+    session.flush()
+    audit.record(session, actor=actor, action="api_token.create", object_type="user", object_id=username, data={"name": name})
+    return token
+
+
+def user_for_api_token(session: Session, *, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.hash_api_token(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_api_token(session: Session, *, token_id: int, actor: str) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("token_not_found", "令牌不存在")
+    row.revoked_at = utcnow()
+    audit.record(session, actor=actor, action="api_token.revoke", object_type="user", object_id=row.user.username, data={"name": row.name})

@@ -1,0 +1,71 @@
+"""Passwords, bearer tokens and masking of personal data."""
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+API_TOKEN_PREFIX = "bst_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except VerificationError:
+        return False
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="baishitong.access")
+
+
+def issue_access_token(secret: str, *, user_id: int, generation: int) -> str:
+    return _serializer(secret).dumps({"uid": user_id, "gen": generation})
+
+
+def read_access_token(secret: str, token: str, *, max_age_seconds: int) -> dict | None:
+    try:
+        return _serializer(secret).loads(token, max_age=max_age_seconds)
+    except (BadSignature, SignatureExpired):
+        return None
+
+
+def new_api_token() -> tuple[str, str]:
+    """Returns (token shown once, hash stored)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_token(token)
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 7:
+        return digits[:3] + "****" + digits[-4:]
+    return "****"
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    if not id_number:
+        return id_number
+    if len(id_number) >= 10:
+        return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+    return "*" * len(id_number)
+
+
+def mask_name(name: str | None) -> str | None:
+    if not name:
+        return name
+    return name[0] + "*" * max(1, len(name) - 1) if not name.endswith(("先生", "女士")) else name

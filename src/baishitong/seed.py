@@ -1,0 +1,193 @@
+"""Reference data (gazetteer, units, categories) and the Shunde demo."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from baishitong.actors import REQUESTER, SYSTEM, Actor
+from baishitong.demo import categories as demo_categories
+from baishitong.demo import units as demo_units
+from baishitong.org import service as org
+from baishitong.org.models import Category, Region, Unit, User
+from baishitong.tickets import schemas
+from baishitong.tickets import service as tickets
+from baishitong.tickets.models import Ticket
+
+DEMO_PASSWORD = "demo12345"
+DEMO_ACCOUNTS = [
+    ("operator1", "operator", None, "话务员 黄小燕"),
+    ("operator2", "operator", None, "话务员 冯志强"),
+    ("ronggui", "handler", "ronggui", "容桂街道 何敏"),
+    ("ronggui_admin", "unit_admin", "ronggui", "容桂街道 梁主任"),
+    ("daliang", "handler", "daliang", "大良街道 陈伟"),
+    ("beijiao", "handler", "beijiao", "北滘镇 欧阳丽"),
+    ("sjj", "handler", "SJJ", "区市场监管局 李文"),
+    ("cgzf", "handler", "CGZF", "区城管执法局 周强"),
+    ("rsj", "handler", "RSJ", "区人社局 吴芳"),
+    ("supervisor", "supervisor", None, "督办员 罗建华"),
+    ("admin", "admin", None, "系统管理员"),
+]
+
+
+def gazetteer() -> dict:
+    return json.loads(resources.files("baishitong.data").joinpath("gazetteer.json").read_text("utf-8"))
+
+
+def load_reference(session: Session) -> dict[str, int]:
+    """Loads regions, units and categories into empty tables; leaves edited data alone."""
+    counts = {"区域": 0, "单位": 0, "问题分类": 0}
+    if not session.scalar(select(func.count()).select_from(Region)):
+        for town in gazetteer()["towns"]:
+            town_row = Region(code=town["code"], name=town["name"], short_name=town["short"], kind="town", aliases=town["aliases"], lat=town["lat"], lon=town["lon"])
+            session.add(town_row)
+            counts["区域"] += 1
+            for c in town["communities"]:
+                session.add(Region(code=c["code"], name=c["name"], short_name=c["short"], kind="community", parent=town_row, aliases=c["aliases"], lat=c["lat"], lon=c["lon"]))
+                counts["区域"] += 1
+        session.flush()
+    if not session.scalar(select(func.count()).select_from(Unit)):
+        by_code: dict[str, Unit] = {}
+        for spec in demo_units.UNITS:
+            unit = Unit(
+                code=spec["code"],
+                name=spec["name"],
+                kind=spec["kind"],
+                parent=by_code.get(spec["parent"]) if spec["parent"] else None,
+                region_code=spec.get("region_code"),
+                phone=spec.get("phone"),
+            )
+            by_code[spec["code"]] = unit
+            session.add(unit)
+        counts["单位"] = len(by_code)
+        session.flush()
+    if not session.scalar(select(func.count()).select_from(Category)):
+        by_code_c: dict[str, Category] = {}
+        for spec in demo_categories.FLAT:
+            category = Category(code=spec["code"], name=spec["name"], level=spec["level"], parent=by_code_c.get(spec["parent"]))
+            by_code_c[spec["code"]] = category
+            session.add(category)
+        counts["问题分类"] = len(by_code_c)
+        session.flush()
+    return counts
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    tickets: int = 0
+    accounts: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+def load_demo(session: Session) -> DemoResult:
+    accounts = [(u, r, unit) for u, r, unit, _ in DEMO_ACCOUNTS]
+    if session.scalar(select(User).where(User.username == DEMO_ACCOUNTS[0][0])) is not None:
+        return DemoResult(created=False, accounts=accounts)
+    for username, role, unit, display in DEMO_ACCOUNTS:
+        org.create_user(session, username=username, password=DEMO_PASSWORD, role=role, unit_code=unit, display_name=display, actor="demo")
+    count = load_demo_orders(session)
+    return DemoResult(created=True, tickets=count, accounts=accounts)
+
+
+def _staff(session: Session, username: str) -> Actor:
+    return Actor.for_user(org.get_user(session, username=username))
+
+
+def _unit_actor(session: Session, unit_code: str) -> Actor:
+    """A demo handler for any unit, so every order can be walked through its life."""
+    unit = org.get_unit(session, code=unit_code)
+    return Actor(name=f"{unit_code}-handler", role="handler", display_name=f"{unit.name}承办人", unit_id=unit.id, unit_code=unit.code)
+
+
+def load_demo_orders(session: Session, *, orders: list[dict] | None = None) -> int:
+    from baishitong.demo.orders import generate_orders
+
+    operator = _staff(session, "operator1")
+    supervisor = _staff(session, "supervisor")
+    count = 0
+    for spec in orders if orders is not None else generate_orders():
+        replay(session, spec, operator=operator, supervisor=supervisor)
+        count += 1
+    return count
+
+
+def replay(session: Session, spec: dict, *, operator: Actor, supervisor: Actor) -> Ticket:
+    """Walks one demo order through the real state machine, stamping simulated times."""
+    created_at: datetime = spec["created_at"]
+    clock = [created_at]
+
+    def stamp(hours: float) -> datetime:
+        clock[0] = clock[0] + timedelta(hours=hours)
+        return clock[0]
+
+    requester = spec["requester"]
+    data = schemas.TicketCreate(
+        type=spec["type"],
+        title=spec["title"],
+        content=spec["content"],
+        address=spec.get("address"),
+        region_code=spec.get("community_code") or spec.get("town_code"),
+        channel=spec["channel"],
+        urgency=spec.get("urgency", "normal"),
+        category_code=spec["category_code"],
+        requester=schemas.RequesterIn(name=requester.get("name"), phone=requester["phone"], id_number=requester.get("id_number")),
+        anonymous=spec.get("anonymous", False),
+        confidential=spec.get("confidential", False),
+    )
+    actor = operator if spec["channel"] == "hotline" else REQUESTER
+    ticket, _ = tickets.create_ticket(session, data=data, actor=actor)
+    ticket.created_at = ticket.updated_at = created_at
+    _restamp(ticket, created_at)
+    target = spec["target_status"]
+    if target == "registered":
+        return ticket
+    if target == "voided":
+        _do(session, ticket, "void", operator, schemas.ReasonIn(version=ticket.version, reason="经核实为重复来电骚扰，不予受理"), stamp(0.5))
+        return ticket
+    if target == "answered":
+        _do(session, ticket, "answer", operator, schemas.ContentIn(version=ticket.version, content=spec.get("reply") or "已在受理时答复诉求人。"), stamp(0.2))
+        return ticket
+    lead = spec["lead_unit"]
+    _do(session, ticket, "dispatch", operator, schemas.DispatchIn(version=ticket.version, lead_unit=lead), stamp(0.5))
+    if target == "dispatched":
+        return ticket
+    handler = _unit_actor(session, lead)
+    if target == "returned":
+        _do(session, ticket, "return", handler, schemas.ReasonIn(version=ticket.version, reason="该事项不属于我单位职责范围，建议转交相关职能部门"), stamp(3))
+        return ticket
+    _do(session, ticket, "sign", handler, schemas.ActionIn(version=ticket.version), stamp(1.5))
+    if target == "merged":
+        return ticket
+    if target == "extension":
+        _do(session, ticket, "extend", handler, schemas.ExtendIn(version=ticket.version, days=5, reason="需协调多个部门现场核查，申请延期"), stamp(24))
+        return ticket
+    if target == "signed":
+        return ticket
+    _do(session, ticket, "reply", handler, schemas.ContentIn(version=ticket.version, content=spec.get("reply") or "您好，您反映的问题已处理。"), stamp(48))
+    if target == "replied":
+        return ticket
+    callback = spec.get("callback") or {"solved": True, "satisfaction": "满意"}
+    _do(session, ticket, "callback", operator, schemas.CallbackIn(version=ticket.version, solved=callback["solved"], satisfaction=callback["satisfaction"]), stamp(20))
+    if target == "callback":
+        return ticket
+    _do(session, ticket, "close", operator, schemas.ActionIn(version=ticket.version), stamp(1))
+    if target == "archived":
+        _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=ticket.version), stamp(24 * 7))
+    return ticket
+
+
+def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
+    tickets.act(session, number=ticket.number, action=action, actor=actor, body=body)
+    ticket.events[-1].created_at = at
+    for attr in ("dispatched_at", "signed_at", "replied_at", "callback_at", "closed_at"):
+        if getattr(ticket, attr) is not None and getattr(ticket, attr) > at:
+            setattr(ticket, attr, at)
+    ticket.updated_at = at
+
+
+def _restamp(ticket: Ticket, at: datetime) -> None:
+    for event in ticket.events:
+        event.created_at = at

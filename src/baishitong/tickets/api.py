@@ -1,0 +1,133 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from baishitong.actors import REQUESTER, Actor
+from baishitong.deps import current_actor, get_db_session, rate_limit
+from baishitong.errors import InvalidInput
+from baishitong.tickets import schemas, service
+from baishitong.tickets.states import STATUS_LABELS, Status
+
+router = APIRouter(prefix="/api/v1", tags=["工单"])
+
+
+@router.post("/tickets", status_code=201, response_model=schemas.TicketOut, dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")])
+def create_ticket(
+    data: schemas.TicketCreate,
+    response: Response,
+    session: Session = Depends(get_db_session),
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+):
+    """Public intake (no login). A retry with the same Idempotency-Key returns the same ticket (200)."""
+    ticket, created = service.create_ticket(session, data=data, actor=REQUESTER, idempotency_key=idempotency_key)
+    if not created:
+        response.status_code = 200
+    return service.to_out(ticket, REQUESTER)
+
+
+@router.get("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
+def track(number: str = Query(max_length=20), phone: str = Query(max_length=32), session: Session = Depends(get_db_session)):
+    ticket = service.track(session, number=number, phone=phone)
+    return track_out(ticket)
+
+
+@router.post("/track/callback", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
+def public_callback(data: schemas.PublicCallbackIn, session: Session = Depends(get_db_session)):
+    ticket = service.public_callback(session, number=data.number, phone=data.phone, solved=data.solved, satisfaction=data.satisfaction)
+    return track_out(ticket)
+
+
+def track_out(ticket) -> schemas.TrackOut:
+    return schemas.TrackOut(
+        number=ticket.number,
+        status=ticket.status,
+        status_label=STATUS_LABELS[Status(ticket.status)],
+        type=ticket.type,
+        title=ticket.title,
+        created_at=ticket.created_at,
+        unit=ticket.lead_unit.name if ticket.lead_unit else None,
+        reply=ticket.reply_content,
+        callback_due=ticket.status == Status.REPLIED,
+        callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction} if ticket.callback_at else None,
+        timeline=service.requester_timeline(ticket),
+    )
+
+
+@router.get("/tickets", response_model=schemas.TicketPage)
+def list_tickets(
+    status: Annotated[list[str] | None, Query()] = None,
+    type: str | None = None,
+    channel: str | None = None,
+    lead_unit: str | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    q: str | None = Query(default=None, max_length=100),
+    overdue: bool | None = None,
+    page: int = Query(default=1, ge=1),
+    per_page: int = Query(default=20, ge=1, le=200),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_db_session),
+):
+    items, total = service.list_tickets(
+        session,
+        actor=actor,
+        status=status,
+        type=type,
+        channel=channel,
+        lead_unit=lead_unit,
+        category_prefix=category,
+        region_code=region,
+        query_text=q,
+        overdue=overdue,
+        page=page,
+        per_page=per_page,
+    )
+    return schemas.TicketPage(items=[service.to_out(t, actor) for t in items], total=total, page=page, per_page=per_page)
+
+
+@router.get("/tickets/{number}", response_model=schemas.TicketOut)
+def get_ticket(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    from baishitong.routing import service as routing
+
+    ticket = service.get_ticket(session, number=number, actor=actor)
+    return service.to_out(ticket, actor, with_events=True, routing=routing.latest_decision_out(session, ticket=ticket))
+
+
+@router.post("/tickets/{number}/requester", response_model=schemas.RequesterOut)
+def reveal_requester(
+    number: str,
+    purpose: Annotated[str | None, Body(embed=True, max_length=200)] = None,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_db_session),
+):
+    """Unmasked contact details; every call is written to the audit trail."""
+    return service.reveal_requester(session, number=number, actor=actor, purpose=purpose)
+
+
+@router.get("/tickets/{number}/personal-data-views")
+def personal_data_views(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    ticket = service.get_ticket(session, number=number, actor=actor)
+    return service.personal_data_views(session, ticket=ticket)
+
+
+@router.post("/tickets/{number}/actions/{action}", response_model=schemas.TicketOut)
+def act(
+    number: str,
+    action: str,
+    body: Annotated[dict, Body()],
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_db_session),
+):
+    model = schemas.ACTION_BODIES.get(action, schemas.ActionIn)
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidInput("invalid_body", "请求内容有误：" + "；".join(_field_errors(exc)), details={"errors": exc.errors(include_url=False, include_context=False)}) from None
+    ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
+    return service.to_out(ticket, actor, with_events=True)
+
+
+def _field_errors(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc']) or '内容'}：{e['msg']}" for e in exc.errors()]

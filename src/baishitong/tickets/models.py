@@ -1,0 +1,140 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from baishitong.db import Base, utcnow
+from baishitong.org.models import Category, Region, Unit
+
+
+class Ticket(Base):
+    """A work order (工单)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_lead_status", "lead_unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    requester_name: Mapped[str | None] = mapped_column(String(64))
+    requester_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    requester_id_number: Mapped[str | None] = mapped_column(String(32))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    confidential: Mapped[bool] = mapped_column(default=False)
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    urgency: Mapped[str] = mapped_column(String(8), default="normal")
+    point_code: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    sub_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # Status to go back to when a requested return is rejected.
+    status_before_return: Mapped[str | None] = mapped_column(String(20))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    extension_days: Mapped[int | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    urge_count: Mapped[int] = mapped_column(default=0)
+    supervised: Mapped[bool] = mapped_column(default=False)
+    redo_count: Mapped[int] = mapped_column(default=0)
+
+    reply_content: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    callback_solved: Mapped[bool | None]
+    callback_satisfaction: Mapped[str | None] = mapped_column(String(8))
+    callback_at: Mapped[datetime | None]
+
+    dispatched_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    sign_due: Mapped[datetime | None]
+    reply_due: Mapped[datetime | None] = mapped_column(index=True)
+    close_due: Mapped[datetime | None]
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every action with a compare-and-set, see tickets.service.transition().
+    version: Mapped[int] = mapped_column(default=1)
+
+    region: Mapped[Region | None] = relationship(lazy="joined")
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
+    sub_unit: Mapped[Unit | None] = relationship(foreign_keys=[sub_unit_id], lazy="joined")
+    master: Mapped["Ticket | None"] = relationship(remote_side=[id], lazy="select")
+    co_units: Mapped[list["TicketCoUnit"]] = relationship(
+        back_populates="ticket", lazy="selectin", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", lazy="select", order_by="TicketEvent.id"
+    )
+
+
+class TicketCoUnit(Base):
+    """A co-handling unit (协办) and its contribution to the joint reply."""
+
+    __tablename__ = "ticket_co_units"
+    __table_args__ = (UniqueConstraint("ticket_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    contribution: Mapped[str | None] = mapped_column(Text)
+    contributed_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="co_units")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class TicketEvent(Base):
+    """One row per action: the ticket's timeline."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class TicketSequence(Base):
+    """Per-day counter behind numbers like SD202612040001."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    value: Mapped[int]
+
+
+class IdempotencyKey(Base):
+    """Remembers a POST so that a retry returns the same answer instead of a duplicate."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,216 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from baishitong.tickets.validation import normalise_phone, validate_id_number
+
+TicketType = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬"]
+Channel = Literal["hotline", "web", "wechat", "app", "doorstep", "enterprise", "api"]
+Satisfaction = Literal["满意", "基本满意", "不满意"]
+
+TYPES: tuple[str, ...] = TicketType.__args__
+CHANNELS: tuple[str, ...] = Channel.__args__
+CHANNEL_LABELS = {
+    "hotline": "12345热线",
+    "web": "网站",
+    "wechat": "微信",
+    "app": "移动端",
+    "doorstep": "门口办",
+    "enterprise": "企业服务平台",
+    "api": "接口",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RequesterIn(Strict):
+    name: str | None = Field(default=None, max_length=64)
+    phone: str = Field(max_length=32)
+    id_number: str | None = Field(default=None, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalise_phone(value)
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str | None) -> str | None:
+        return validate_id_number(value) if value else None
+
+
+class LocationIn(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class TicketCreate(Strict):
+    type: TicketType
+    content: str = Field(min_length=5, max_length=5000)
+    title: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    region_code: str | None = Field(default=None, max_length=16)
+    location: LocationIn | None = None
+    channel: Channel = "web"
+    urgency: Literal["normal", "urgent"] = "normal"
+    category_code: str | None = Field(default=None, max_length=16)
+    point_code: str | None = Field(default=None, max_length=32)
+    requester: RequesterIn
+    anonymous: bool = False
+    confidential: bool = False
+
+
+class ActionIn(Strict):
+    version: int
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DispatchIn(ActionIn):
+    lead_unit: str
+    co_units: list[str] = Field(default_factory=list, max_length=10)
+
+
+class ReasonIn(ActionIn):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ExtendIn(ReasonIn):
+    days: int = Field(ge=1, le=60)
+
+
+class ContentIn(ActionIn):
+    content: str = Field(min_length=2, max_length=10000)
+
+
+class CallbackIn(ActionIn):
+    solved: bool
+    satisfaction: Satisfaction
+
+
+class MergeIn(ActionIn):
+    into: str
+
+
+class UnitIn(ActionIn):
+    unit: str
+
+
+class NoteIn(ActionIn):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+ACTION_BODIES: dict[str, type[ActionIn]] = {
+    "dispatch": DispatchIn,
+    "return": ReasonIn,
+    "void": ReasonIn,
+    "extend": ExtendIn,
+    "reply": ContentIn,
+    "answer": ContentIn,
+    "contribute": ContentIn,
+    "callback": CallbackIn,
+    "merge": MergeIn,
+    "subdispatch": UnitIn,
+    "note": NoteIn,
+}
+
+
+class PublicCallbackIn(Strict):
+    number: str
+    phone: str
+    solved: bool
+    satisfaction: Satisfaction
+
+
+class RequesterOut(BaseModel):
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    masked: bool
+    hidden: bool = False
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+
+
+class EventOut(BaseModel):
+    action: str
+    label: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    actor_role: str
+    unit: str | None
+    note: str | None
+    data: dict
+    at: datetime
+
+
+class CoUnitOut(BaseModel):
+    code: str
+    name: str
+    contribution: str | None
+
+
+class TicketOut(BaseModel):
+    number: str
+    status: str
+    status_label: str
+    version: int
+    type: str
+    channel: str
+    title: str
+    content: str
+    urgency: str
+    address: str | None
+    region: dict | None
+    category: dict | None
+    lead_unit: str | None
+    lead_unit_name: str | None
+    sub_unit: str | None
+    co_units: list[CoUnitOut]
+    requester: RequesterOut
+    anonymous: bool
+    confidential: bool
+    master: str | None
+    urge_count: int
+    supervised: bool
+    pending_extension: dict | None
+    return_reason: str | None
+    reply: str | None
+    callback: dict | None
+    deadlines: dict
+    created_at: datetime
+    updated_at: datetime
+    events: list[EventOut] | None = None
+    routing: dict | None = None
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class TrackEvent(BaseModel):
+    at: datetime
+    text: str
+
+
+class TrackOut(BaseModel):
+    number: str
+    status: str
+    status_label: str
+    type: str
+    title: str
+    created_at: datetime
+    unit: str | None
+    reply: str | None
+    callback_due: bool
+    callback: dict | None
+    timeline: list[TrackEvent]

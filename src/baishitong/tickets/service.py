@@ -1,0 +1,683 @@
+"""The work-order lifecycle. Every status change goes through `transition()`."""
+
+import hashlib
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from baishitong import hooks
+from baishitong.actors import REQUESTER, Actor
+from baishitong.audit import service as audit
+from baishitong.db import utcnow
+from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.org import service as org
+from baishitong.org.models import Category, Region, Unit
+from baishitong.security import mask_id_number, mask_name, mask_phone
+from baishitong.tickets import schemas
+from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, TicketEvent, TicketSequence
+from baishitong.tickets.states import (
+    ACTION_LABELS,
+    FINAL_STATUSES,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Party,
+    Status,
+    target_status,
+)
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+CENTRE_ROLES = {"operator", "supervisor", "admin"}
+# Roles that need the requester's contact details to do their job (call back, contact).
+CONTACT_ROLES = {"operator", "supervisor", "admin", "handler", "unit_admin"}
+
+
+def local_today() -> date:
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def next_number(session: Session, *, day: date | None = None) -> str:
+    """SD + date + daily sequence; an atomic upsert so concurrent intakes never collide."""
+    day = day or local_today()
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(TicketSequence)
+        .values(day=day, value=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": TicketSequence.value + 1})
+        .returning(TicketSequence.value)
+    )
+    value = session.execute(statement).scalar_one()
+    return f"SD{day:%Y%m%d}{value:04d}"
+
+
+def request_fingerprint(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def create_ticket(
+    session: Session,
+    *,
+    data: schemas.TicketCreate,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> tuple[Ticket, bool]:
+    """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket."""
+    fingerprint = request_fingerprint(data.model_dump(mode="json"))
+    if idempotency_key:
+        existing = _replayed(session, key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return existing, False
+
+    region = org.get_region(session, code=data.region_code) if data.region_code else None
+    if region is None:
+        region = hooks.locate_region(session, address=data.address, location=data.location)
+    category = org.get_category(session, code=data.category_code) if data.category_code else None
+    ticket = Ticket(
+        number=next_number(session),
+        channel=data.channel,
+        type=data.type,
+        title=data.title or _title_from(data.content),
+        content=data.content,
+        requester_name=None if data.anonymous else data.requester.name,
+        requester_phone=data.requester.phone,
+        requester_id_number=data.requester.id_number,
+        anonymous=data.anonymous,
+        confidential=data.confidential,
+        address=data.address,
+        lat=data.location.lat if data.location else None,
+        lon=data.location.lon if data.location else None,
+        region=region,
+        category=category,
+        urgency=data.urgency,
+        point_code=data.point_code,
+        status=Status.REGISTERED,
+    )
+    session.add(ticket)
+    session.flush()
+    transition(session, ticket, action="register", actor=actor, data={"channel": data.channel})
+    if idempotency_key:
+        _remember(session, key=idempotency_key, fingerprint=fingerprint, ticket=ticket)
+    hooks.ticket_registered(session, ticket=ticket, actor=actor)
+    return ticket, True
+
+
+def _title_from(content: str) -> str:
+    first = content.strip().split("\n", 1)[0]
+    for mark in "。！？!?；;":
+        first = first.split(mark, 1)[0]
+    return first[:40] or content[:40]
+
+
+def _replayed(session: Session, *, key: str, fingerprint: str) -> Ticket | None:
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == "tickets.create", IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Conflict("idempotency_key_reused", "该幂等键已用于内容不同的请求，请更换 Idempotency-Key")
+    return session.scalar(select(Ticket).where(Ticket.number == row.resource_id))
+
+
+def _remember(session: Session, *, key: str, fingerprint: str, ticket: Ticket) -> None:
+    try:
+        with session.begin_nested():
+            session.add(IdempotencyKey(scope="tickets.create", key=key, request_hash=fingerprint, resource_id=ticket.number))
+    except IntegrityError:
+        # A concurrent request with the same key won: this one must not create a second ticket.
+        raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+
+
+# --- visibility and masking -------------------------------------------------
+
+
+def _visible_to(query: Select, actor: Actor) -> Select:
+    if actor.role in CENTRE_ROLES:
+        return query
+    if actor.is_unit_staff and actor.unit_id is not None:
+        co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == actor.unit_id)
+        return query.where(
+            or_(Ticket.lead_unit_id == actor.unit_id, Ticket.sub_unit_id == actor.unit_id, Ticket.id.in_(co))
+        )
+    return query.where(False)
+
+
+def get_ticket(session: Session, *, number: str, actor: Actor) -> Ticket:
+    ticket = session.scalar(_visible_to(select(Ticket), actor).where(Ticket.number == number))
+    if ticket is None:
+        raise NotFound("ticket_not_found", f"工单 {number} 不存在或无权查看")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    *,
+    actor: Actor,
+    status: list[str] | None = None,
+    type: str | None = None,
+    channel: str | None = None,
+    lead_unit: str | None = None,
+    category_prefix: str | None = None,
+    region_code: str | None = None,
+    query_text: str | None = None,
+    overdue: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[Ticket], int]:
+    query = _visible_to(select(Ticket), actor)
+    if status:
+        query = query.where(Ticket.status.in_(status))
+    if type:
+        query = query.where(Ticket.type == type)
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if lead_unit:
+        unit = org.get_unit(session, code=lead_unit)
+        query = query.where(Ticket.lead_unit_id == unit.id)
+    if category_prefix:
+        query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.startswith(category_prefix))
+    if region_code:
+        region = org.get_region(session, code=region_code)
+        sub = select(Region.id).where(or_(Region.id == region.id, Region.parent_id == region.id))
+        query = query.where(Ticket.region_id.in_(sub))
+    if query_text:
+        like = f"%{query_text}%"
+        query = query.where(or_(Ticket.number == query_text, Ticket.title.like(like), Ticket.content.like(like)))
+    if overdue:
+        query = query.where(Ticket.reply_due < utcnow(), Ticket.status.in_([Status.DISPATCHED, Status.SIGNED]))
+    if created_from:
+        query = query.where(Ticket.created_at >= created_from)
+    if created_to:
+        query = query.where(Ticket.created_at < created_to)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total or 0
+
+
+def requester_view(ticket: Ticket, actor: Actor, *, reveal: bool = False) -> schemas.RequesterOut:
+    """What this actor may see of the requester; unmasked only on an explicit, audited reveal."""
+    hidden = ticket.confidential and actor.role not in CENTRE_ROLES
+    if hidden:
+        return schemas.RequesterOut(name="保密", phone=None, id_number=None, masked=True, hidden=True)
+    name = "匿名" if ticket.anonymous else ticket.requester_name
+    if reveal:
+        return schemas.RequesterOut(name=name, phone=ticket.requester_phone, id_number=ticket.requester_id_number, masked=False)
+    return schemas.RequesterOut(
+        name=name if ticket.anonymous else mask_name(name),
+        phone=mask_phone(ticket.requester_phone),
+        id_number=mask_id_number(ticket.requester_id_number),
+        masked=True,
+    )
+
+
+def reveal_requester(session: Session, *, number: str, actor: Actor, purpose: str | None = None) -> schemas.RequesterOut:
+    ticket = get_ticket(session, number=number, actor=actor)
+    if actor.role not in CONTACT_ROLES:
+        raise Forbidden("not_allowed", "您的角色无权查看诉求人联系方式")
+    if ticket.confidential and actor.role not in CENTRE_ROLES:
+        raise Forbidden("confidential", "该工单为保密件，承办单位不能查看诉求人身份")
+    if actor.is_unit_staff and ticket.lead_unit_id != actor.unit_id and ticket.sub_unit_id != actor.unit_id:
+        raise Forbidden("not_lead_unit", "只有主办单位可以查看诉求人联系方式")
+    audit.record(
+        session,
+        actor=actor.name,
+        action="personal_data.view",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"role": actor.role, "fields": ["name", "phone", "id_number"], "purpose": purpose or ""},
+    )
+    return requester_view(ticket, actor, reveal=True)
+
+
+def personal_data_views(session: Session, *, ticket: Ticket) -> list[dict]:
+    return [
+        {"at": e.at, "actor": e.actor, "role": e.data.get("role"), "purpose": e.data.get("purpose")}
+        for e in audit.entries_for(session, object_type="ticket", object_id=ticket.number, actions=("personal_data.view",))
+    ]
+
+
+# --- actions ----------------------------------------------------------------
+
+
+def act(session: Session, *, number: str, action: str, actor: Actor, body: schemas.ActionIn) -> Ticket:
+    transition_def = TRANSITIONS.get(action)
+    if transition_def is None or action == "register":
+        raise NotFound("unknown_action", f"不支持的操作：{action}")
+    ticket = get_ticket(session, number=number, actor=actor)
+    if body.version != ticket.version:
+        raise Conflict(
+            "version_conflict",
+            "工单已被他人更新，请刷新后重试",
+            details={"current_version": ticket.version},
+        )
+    _check_allowed(ticket, action, actor)
+    _ACTION_HANDLERS[action](session, ticket, actor, body)
+    return ticket
+
+
+def _claim_version(session: Session, ticket: Ticket) -> None:
+    """Compare-and-set on the version: of two concurrent actions exactly one gets through."""
+    expected = ticket.version
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.version == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("version_conflict", "工单已被他人更新，请刷新后重试")
+    set_committed_value(ticket, "version", expected + 1)
+
+
+def _check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
+    definition = TRANSITIONS[action]
+    if actor.role not in definition.roles:
+        raise Forbidden("role_not_allowed", f"您的角色无权执行“{definition.label}”")
+    if definition.party is not Party.ANY and actor.is_unit_staff:
+        lead = ticket.lead_unit_id == actor.unit_id
+        sub = ticket.sub_unit_id == actor.unit_id
+        co = any(c.unit_id == actor.unit_id for c in ticket.co_units)
+        ok = {
+            Party.LEAD: lead,
+            Party.LEAD_OR_SUB: lead or sub,
+            Party.CO: co,
+        }[definition.party]
+        if not ok:
+            raise Forbidden("not_your_unit", f"只有{'协办' if definition.party is Party.CO else '主办'}单位可以执行“{definition.label}”")
+    if ticket.status not in definition.sources:
+        raise Conflict(
+            "invalid_state",
+            f"工单当前状态为“{STATUS_LABELS[Status(ticket.status)]}”，不能执行“{definition.label}”",
+        )
+
+
+def transition(
+    session: Session,
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: Actor,
+    note: str | None = None,
+    data: dict | None = None,
+) -> TicketEvent:
+    """Checks the action against the table, moves the status, writes the event and the audit row."""
+    definition = TRANSITIONS[action]
+    before = Status(ticket.status) if action != "register" else None
+    if action != "register":
+        _check_allowed(ticket, action, actor)
+    after = target_status(definition, Status(ticket.status), ticket.status_before_return)
+    if action != "register":
+        _claim_version(session, ticket)
+    ticket.status = after
+    ticket.updated_at = utcnow()
+    event = TicketEvent(
+        ticket=ticket,
+        action=action,
+        from_status=before,
+        to_status=after,
+        actor=actor.name,
+        actor_role=actor.role,
+        unit_id=actor.unit_id,
+        note=note,
+        data=data or {},
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.name,
+        action=f"ticket.{action}",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"from": before, "to": after, "version": ticket.version, "note": note, **(data or {})},
+    )
+    hooks.ticket_transitioned(session, ticket=ticket, event=event, actor=actor)
+    return event
+
+
+def _units_by_code(session: Session, codes: list[str]) -> list[Unit]:
+    return [org.get_unit(session, code=code) for code in dict.fromkeys(codes)]
+
+
+def _dispatch(session: Session, ticket: Ticket, actor: Actor, body: schemas.DispatchIn) -> None:
+    dispatch_to(session, ticket, actor=actor, lead_code=body.lead_unit, co_codes=body.co_units, note=body.note)
+
+
+def dispatch_to(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Actor,
+    lead_code: str,
+    co_codes: list[str] = (),
+    note: str | None = None,
+    evidence: dict | None = None,
+) -> TicketEvent:
+    lead = org.get_unit(session, code=lead_code)
+    if lead.kind == "centre":
+        raise InvalidInput("invalid_lead_unit", "不能派给热线中心本身")
+    co_units = [u for u in _units_by_code(session, list(co_codes)) if u.id != lead.id]
+    previous_lead = ticket.lead_unit.code if ticket.lead_unit else None
+    _check_allowed(ticket, "dispatch", actor)
+    ticket.lead_unit = lead
+    ticket.sub_unit = None
+    ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]
+    ticket.dispatched_at = utcnow()
+    ticket.return_reason = None
+    data = {"lead_unit": lead.code, "co_units": [u.code for u in co_units]}
+    if previous_lead and previous_lead != lead.code:
+        data["previous_lead_unit"] = previous_lead
+    if evidence:
+        data["evidence"] = evidence
+    event = transition(session, ticket, action="dispatch", actor=actor, note=note, data=data)
+    hooks.ticket_dispatched(session, ticket=ticket)
+    return event
+
+
+def _sign(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    transition(session, ticket, action="sign", actor=actor, note=body.note)
+    ticket.signed_at = utcnow()
+
+
+def _return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    previous = ticket.status
+    transition(session, ticket, action="return", actor=actor, note=body.note, data={"reason": body.reason})
+    ticket.status_before_return = previous
+    ticket.return_reason = body.reason
+
+
+def _approve_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    returned_by = ticket.lead_unit.code if ticket.lead_unit else None
+    transition(session, ticket, action="approve-return", actor=actor, note=body.note, data={"returned_by": returned_by, "reason": ticket.return_reason})
+    ticket.lead_unit = None
+    ticket.sub_unit = None
+    ticket.co_units = []
+    ticket.status_before_return = None
+
+
+def _reject_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    transition(session, ticket, action="reject-return", actor=actor, note=body.note, data={"reason": ticket.return_reason})
+    ticket.status_before_return = None
+    ticket.return_reason = None
+
+
+def _subdispatch(session: Session, ticket: Ticket, actor: Actor, body: schemas.UnitIn) -> None:
+    unit = org.get_unit(session, code=body.unit)
+    if unit.parent_id != ticket.lead_unit_id:
+        raise InvalidInput("not_a_subunit", f"{unit.name} 不是主办单位的下属村居")
+    transition(session, ticket, action="subdispatch", actor=actor, note=body.note, data={"unit": unit.code})
+    ticket.sub_unit = unit
+
+
+def _extend(session: Session, ticket: Ticket, actor: Actor, body: schemas.ExtendIn) -> None:
+    if ticket.extension_days:
+        raise Conflict("extension_pending", "已有待审批的延期申请")
+    transition(session, ticket, action="extend", actor=actor, note=body.note, data={"days": body.days, "reason": body.reason})
+    ticket.extension_days = body.days
+    ticket.extension_reason = body.reason
+
+
+def _approve_extension(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if not ticket.extension_days:
+        raise Conflict("no_extension_pending", "没有待审批的延期申请")
+    days = ticket.extension_days
+    transition(session, ticket, action="approve-extension", actor=actor, note=body.note, data={"days": days})
+    ticket.extension_days = None
+    ticket.extension_reason = None
+    hooks.extension_approved(session, ticket=ticket, days=days)
+
+
+def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if not ticket.extension_days:
+        raise Conflict("no_extension_pending", "没有待审批的延期申请")
+    transition(session, ticket, action="reject-extension", actor=actor, note=body.note, data={"days": ticket.extension_days})
+    ticket.extension_days = None
+    ticket.extension_reason = None
+
+
+def _contribute(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
+    transition(session, ticket, action="contribute", actor=actor, note=body.note, data={"content": body.content})
+    for co in ticket.co_units:
+        if co.unit_id == actor.unit_id:
+            co.contribution = body.content
+            co.contributed_at = utcnow()
+
+
+def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
+    transition(session, ticket, action="reply", actor=actor, note=body.note, data={"content": body.content})
+    ticket.reply_content = body.content
+    ticket.replied_at = utcnow()
+
+
+def _answer(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
+    if ticket.type != "咨询":
+        raise Conflict("not_a_consultation", "只有咨询类工单可以在受理时直接办结")
+    transition(session, ticket, action="answer", actor=actor, note=body.note, data={"content": body.content})
+    ticket.reply_content = body.content
+    ticket.replied_at = ticket.closed_at = utcnow()
+
+
+def _callback(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackIn) -> None:
+    record_callback(session, ticket, actor=actor, solved=body.solved, satisfaction=body.satisfaction, note=body.note)
+
+
+def record_callback(session: Session, ticket: Ticket, *, actor: Actor, solved: bool, satisfaction: str, note: str | None = None) -> None:
+    transition(session, ticket, action="callback", actor=actor, note=note, data={"solved": solved, "satisfaction": satisfaction})
+    ticket.callback_solved = solved
+    ticket.callback_satisfaction = satisfaction
+    ticket.callback_at = utcnow()
+
+
+def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if ticket.callback_solved and ticket.callback_satisfaction != "不满意":
+        raise Conflict("redo_not_needed", "回访结果为已解决且满意，无需重办")
+    transition(session, ticket, action="redo", actor=actor, note=body.note, data={"satisfaction": ticket.callback_satisfaction, "solved": ticket.callback_solved})
+    ticket.redo_count += 1
+    ticket.reply_content = None
+    ticket.replied_at = None
+    ticket.callback_solved = ticket.callback_satisfaction = ticket.callback_at = None
+    hooks.ticket_redone(session, ticket=ticket)
+
+
+def _close(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    transition(session, ticket, action="close", actor=actor, note=body.note)
+    ticket.closed_at = utcnow()
+
+
+def _urge(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    transition(session, ticket, action="urge", actor=actor, note=body.note, data={"count": ticket.urge_count + 1})
+    ticket.urge_count += 1
+
+
+def _supervise(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if ticket.supervised:
+        raise Conflict("already_supervised", "该工单已在督办中")
+    transition(session, ticket, action="supervise", actor=actor, note=body.note)
+    ticket.supervised = True
+
+
+def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn) -> None:
+    master = get_ticket(session, number=body.into, actor=actor)
+    if master.id == ticket.id:
+        raise InvalidInput("merge_into_self", "不能并入自身")
+    if master.status in FINAL_STATUSES:
+        raise Conflict("master_closed", f"主工单 {master.number} 已结束，不能并入")
+    transition(session, ticket, action="merge", actor=actor, note=body.note, data={"into": master.number})
+    ticket.master = master
+    session.add(
+        TicketEvent(
+            ticket=master,
+            action="merged-in",
+            from_status=master.status,
+            to_status=master.status,
+            actor=actor.name,
+            actor_role=actor.role,
+            note=body.note,
+            data={"duplicate": ticket.number},
+        )
+    )
+
+
+def _void(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    transition(session, ticket, action="void", actor=actor, note=body.note, data={"reason": body.reason})
+    ticket.closed_at = utcnow()
+
+
+def _generic(action: str):
+    def handler(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+        transition(session, ticket, action=action, actor=actor, note=body.note)
+
+    return handler
+
+
+_ACTION_HANDLERS = {
+    "dispatch": _dispatch,
+    "sign": _sign,
+    "return": _return,
+    "approve-return": _approve_return,
+    "reject-return": _reject_return,
+    "subdispatch": _subdispatch,
+    "extend": _extend,
+    "approve-extension": _approve_extension,
+    "reject-extension": _reject_extension,
+    "contribute": _contribute,
+    "reply": _reply,
+    "answer": _answer,
+    "callback": _callback,
+    "redo": _redo,
+    "close": _close,
+    "urge": _urge,
+    "supervise": _supervise,
+    "merge": _merge,
+    "void": _void,
+    "note": _generic("note"),
+    "archive": _generic("archive"),
+}
+
+
+# --- the requester's side ---------------------------------------------------
+
+
+def track(session: Session, *, number: str, phone: str) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip().upper()))
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if ticket is None or not digits or ticket.requester_phone != digits:
+        raise NotFound("ticket_not_found", "未查询到该工单，请核对编号和手机号码")
+    return ticket
+
+
+def public_callback(session: Session, *, number: str, phone: str, solved: bool, satisfaction: str) -> Ticket:
+    ticket = track(session, number=number, phone=phone)
+    record_callback(session, ticket, actor=REQUESTER, solved=solved, satisfaction=satisfaction, note="诉求人在线评价")
+    return ticket
+
+
+_REQUESTER_TEXT = {
+    "register": "您的诉求已受理，工单编号 {number}",
+    "dispatch": "已转交{unit}办理",
+    "sign": "{unit}已签收，正在办理",
+    "approve-return": "工单正在重新分派至更合适的单位",
+    "approve-extension": "承办单位申请延期已获批准，将在延长期限内答复",
+    "reply": "{unit}已答复您的诉求",
+    "answer": "您的咨询已直接答复办结",
+    "callback": "已记录您的评价，感谢您的反馈",
+    "redo": "您的诉求已安排重新办理",
+    "close": "工单已办结",
+    "urge": "已对承办单位进行催办",
+    "supervise": "已列入督办，加快办理",
+    "merge": "您反映的问题已与相同诉求合并办理（主工单 {into}）",
+    "void": "经核实，该诉求不予受理：{reason}",
+    "archive": "工单已归档",
+}
+
+
+def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
+    items = []
+    for event in ticket.events:
+        template = _REQUESTER_TEXT.get(event.action)
+        if template is None:
+            continue
+        unit = event.data.get("lead_unit_name") or (ticket.lead_unit.name if ticket.lead_unit else "承办单位")
+        if event.action == "dispatch":
+            unit = event.data.get("lead_unit_name") or unit
+        elif event.unit is not None:
+            unit = event.unit.name
+        text = template.format(number=ticket.number, unit=unit, into=event.data.get("into", ""), reason=event.data.get("reason", ""))
+        items.append(schemas.TrackEvent(at=event.created_at, text=text))
+    return items
+
+
+# --- presenting -------------------------------------------------------------
+
+
+def deadlines_of(ticket: Ticket) -> dict:
+    return {
+        "sign": ticket.sign_due,
+        "reply": ticket.reply_due,
+        "close": ticket.close_due,
+        "provisional": ticket.deadline_provisional,
+    }
+
+
+def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: dict | None = None) -> schemas.TicketOut:
+    events = None
+    if with_events:
+        events = [
+            schemas.EventOut(
+                action=e.action,
+                label=ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action),
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor=e.actor,
+                actor_role=e.actor_role,
+                unit=e.unit.code if e.unit else None,
+                note=e.note,
+                data=e.data,
+                at=e.created_at,
+            )
+            for e in ticket.events
+        ]
+    return schemas.TicketOut(
+        number=ticket.number,
+        status=ticket.status,
+        status_label=STATUS_LABELS[Status(ticket.status)],
+        version=ticket.version,
+        type=ticket.type,
+        channel=ticket.channel,
+        title=ticket.title,
+        content=ticket.content,
+        urgency=ticket.urgency,
+        address=ticket.address,
+        region={"code": ticket.region.code, "name": ticket.region.short_name, "town": (ticket.region.parent or ticket.region).short_name}
+        if ticket.region
+        else None,
+        category={"code": ticket.category.code, "name": ticket.category.name, "path": ticket.category.path} if ticket.category else None,
+        lead_unit=ticket.lead_unit.code if ticket.lead_unit else None,
+        lead_unit_name=ticket.lead_unit.name if ticket.lead_unit else None,
+        sub_unit=ticket.sub_unit.code if ticket.sub_unit else None,
+        co_units=[schemas.CoUnitOut(code=c.unit.code, name=c.unit.name, contribution=c.contribution) for c in ticket.co_units],
+        requester=requester_view(ticket, actor),
+        anonymous=ticket.anonymous,
+        confidential=ticket.confidential,
+        master=ticket.master.number if ticket.master_id else None,
+        urge_count=ticket.urge_count,
+        supervised=ticket.supervised,
+        pending_extension={"days": ticket.extension_days, "reason": ticket.extension_reason} if ticket.extension_days else None,
+        return_reason=ticket.return_reason,
+        reply=ticket.reply_content,
+        callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction, "at": ticket.callback_at}
+        if ticket.callback_at
+        else None,
+        deadlines=deadlines_of(ticket),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        events=events,
+        routing=routing,
+    )

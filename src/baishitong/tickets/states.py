@@ -1,0 +1,111 @@
+"""The work-order state machine as data.
+
+Each action lists the states it may start from, the state it leads to, and who
+may take it. `PREVIOUS` means "back to where the ticket was before the return
+was requested". Flags (urge, supervise, notes, contributions) are actions that
+keep the status.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+    SIGNED = "signed"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    CALLBACK = "callback"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+    VOIDED = "voided"
+    MERGED = "merged"
+
+
+STATUS_LABELS = {
+    Status.REGISTERED: "已受理",
+    Status.DISPATCHED: "已派单",
+    Status.SIGNED: "办理中",
+    Status.RETURNED: "退单待审",
+    Status.REPLIED: "已答复",
+    Status.CALLBACK: "已回访",
+    Status.CLOSED: "已办结",
+    Status.ARCHIVED: "已归档",
+    Status.VOIDED: "已作废",
+    Status.MERGED: "已并单",
+}
+
+OPEN_STATUSES = frozenset({Status.REGISTERED, Status.DISPATCHED, Status.SIGNED, Status.RETURNED})
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.ARCHIVED, Status.VOIDED, Status.MERGED})
+
+CENTRE = frozenset({"operator", "supervisor", "admin"})
+SUPERVISION = frozenset({"supervisor", "admin"})
+UNIT = frozenset({"handler", "unit_admin"})
+REQUESTER = "requester"
+SYSTEM = "system"
+
+PREVIOUS = "previous"
+
+
+class Party(StrEnum):
+    """Which unit relation a unit-side actor must have with the ticket."""
+
+    ANY = "any"
+    LEAD = "lead"
+    LEAD_OR_SUB = "lead_or_sub"
+    CO = "co"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[Status]
+    target: Status | str | None  # None: status unchanged
+    roles: frozenset[str]
+    label: str
+    party: Party = Party.ANY
+
+
+def _t(action, sources, target, roles, label, party=Party.ANY) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), label, party)
+
+
+S = Status
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _t("register", [], S.REGISTERED, CENTRE | {REQUESTER, SYSTEM}, "受理"),
+        _t("answer", [S.REGISTERED], S.CLOSED, {"operator", "supervisor"}, "直接办结"),
+        _t("dispatch", [S.REGISTERED, S.DISPATCHED], S.DISPATCHED, CENTRE | {SYSTEM}, "派单"),
+        _t("sign", [S.DISPATCHED], S.SIGNED, UNIT, "签收", Party.LEAD),
+        _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD),
+        _t("approve-return", [S.RETURNED], S.REGISTERED, CENTRE, "同意退单"),
+        _t("reject-return", [S.RETURNED], PREVIOUS, CENTRE, "驳回退单"),
+        _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD),
+        _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
+        _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
+        _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
+        _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展"),
+        _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
+        _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
+        _t("callback", [S.REPLIED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访"),
+        _t("redo", [S.CALLBACK], S.SIGNED, CENTRE, "重办"),
+        _t("close", [S.REPLIED, S.CALLBACK], S.CLOSED, CENTRE | {SYSTEM}, "办结"),
+        _t("archive", [S.CLOSED, S.VOIDED, S.MERGED], S.ARCHIVED, SUPERVISION | {SYSTEM}, "归档"),
+        _t("urge", [S.DISPATCHED, S.SIGNED, S.RETURNED], None, CENTRE | {SYSTEM}, "催办"),
+        _t("supervise", [S.DISPATCHED, S.SIGNED, S.RETURNED, S.REPLIED], None, SUPERVISION, "督办"),
+        _t("merge", [S.REGISTERED, S.DISPATCHED], S.MERGED, CENTRE, "并单"),
+        _t("void", [S.REGISTERED], S.VOIDED, CENTRE, "作废"),
+    ]
+}
+
+ACTION_LABELS = {name: t.label for name, t in TRANSITIONS.items()}
+
+
+def target_status(transition: Transition, current: Status, previous: str | None) -> Status:
+    if transition.target is None:
+        return current
+    if transition.target == PREVIOUS:
+        return Status(previous or Status.DISPATCHED)
+    return Status(transition.target)

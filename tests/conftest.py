@@ -1,0 +1,149 @@
+"""Test database: built by running the migrations, each test in a rolled-back transaction.
+
+BAISHITONG_TEST_DATABASE_URL selects PostgreSQL (CI runs the suite on both);
+otherwise a SQLite file in a temporary directory.
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from baishitong import migrate, seed
+from baishitong.actors import Actor
+from baishitong.app import create_app
+from baishitong.config import Settings
+from baishitong.db import Database
+from baishitong.deps import get_db_session
+from baishitong.org import service as org
+
+TEST_PASSWORD = "test-password-1"
+
+
+def _is_pg(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def _reset_pg(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def create_fresh_database(tmp_path: Path) -> str:
+    """A brand-new empty database of the kind under test, for multi-process tests."""
+    base = os.environ.get("BAISHITONG_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    name = f"bst_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_fresh_database(url: str) -> None:
+    if not _is_pg(url):
+        return
+    name = make_url(url).database
+    admin = create_engine(os.environ["BAISHITONG_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("BAISHITONG_TEST_DATABASE_URL")
+    if url:
+        _reset_pg(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database(database_url) -> Database:
+    db = Database(database_url)
+    with db.session() as session:
+        seed.load_reference(session)
+        for username, role, unit in [
+            ("t_operator", "operator", None),
+            ("t_supervisor", "supervisor", None),
+            ("t_admin", "admin", None),
+            ("t_ronggui", "handler", "ronggui"),
+            ("t_ronggui2", "handler", "ronggui"),
+            ("t_ronggui_admin", "unit_admin", "ronggui"),
+            ("t_daliang", "handler", "daliang"),
+            ("t_sjj", "handler", "SJJ"),
+            ("t_gaoli", "handler", "440606006023"),
+        ]:
+            org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=unit)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database: Database):
+    """A session whose every commit is a savepoint inside one transaction rolled back at the end."""
+    connection = database.engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, queue_backend="immediate", intake_rate_limit_per_minute=10_000, track_rate_limit_per_minute=10_000)
+
+
+@pytest.fixture
+def app(settings, database, session):
+    application = create_app(settings, database=database)
+
+    def override():
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    application.dependency_overrides[get_db_session] = override
+    return application
+
+
+@pytest.fixture
+def client(app) -> TestClient:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def actor(session: Session, username: str) -> Actor:
+    return Actor.for_user(org.get_user(session, username=username))
+
+
+@pytest.fixture
+def login(client):
+    tokens: dict[str, str] = {}
+
+    def headers(username: str) -> dict[str, str]:
+        if username not in tokens:
+            response = client.post("/api/v1/auth/token", json={"username": username, "password": TEST_PASSWORD})
+            assert response.status_code == 200, response.text
+            tokens[username] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {tokens[username]}"}
+
+    return headers

@@ -1,0 +1,140 @@
+"""The REST API as an integrator and the public see it."""
+
+from tests.tickets.factories import PHONE
+
+INTAKE = {
+    "type": "投诉",
+    "content": "大良街道鉴海北路18号附近餐馆油烟直排，严重影响居民生活，多次反映无果。",
+    "address": "大良街道鉴海北路18号",
+    "requester": {"name": "梁女士", "phone": "139 1234 5678"},
+}
+
+
+def test_public_intake_returns_201_with_number_and_masked_phone(client):
+    response = client.post("/api/v1/tickets", json=INTAKE)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["number"].startswith("SD") and len(body["number"]) == 14
+    assert body["status"] == "registered"
+    assert body["requester"]["phone"] == "139****5678"
+
+
+def test_same_idempotency_key_and_body_returns_the_same_ticket(client):
+    headers = {"Idempotency-Key": "abc-123"}
+    first = client.post("/api/v1/tickets", json=INTAKE, headers=headers)
+    second = client.post("/api/v1/tickets", json=INTAKE, headers=headers)
+    assert first.status_code == 201 and second.status_code == 200
+    assert first.json()["number"] == second.json()["number"]
+
+
+def test_same_idempotency_key_with_different_body_is_409(client):
+    headers = {"Idempotency-Key": "abc-456"}
+    assert client.post("/api/v1/tickets", json=INTAKE, headers=headers).status_code == 201
+    changed = {**INTAKE, "content": INTAKE["content"] + "（补充：晚上更严重）"}
+    response = client.post("/api/v1/tickets", json=changed, headers=headers)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_bad_intake_gets_chinese_json_error_not_500(client):
+    for body in [
+        {**INTAKE, "type": "吐槽"},
+        {**INTAKE, "requester": {"phone": "12345"}},
+        {**INTAKE, "content": ""},
+        {**INTAKE, "requester": {"phone": PHONE, "id_number": "440606199001011234"}},
+        {"nonsense": True},
+    ]:
+        response = client.post("/api/v1/tickets", json=body)
+        assert response.status_code == 422, body
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request"
+        assert "请求内容有误" in error["message"]
+    response = client.post("/api/v1/tickets", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_track_shows_requester_timeline_and_hides_existence_on_wrong_phone(client):
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+    ok = client.get("/api/v1/track", params={"number": number, "phone": "13912345678"})
+    assert ok.status_code == 200
+    assert ok.json()["timeline"][0]["text"].startswith("您的诉求已受理")
+    wrong = client.get("/api/v1/track", params={"number": number, "phone": "13900000000"})
+    missing = client.get("/api/v1/track", params={"number": "SD209901010001", "phone": "13912345678"})
+    assert wrong.status_code == missing.status_code == 404
+    assert wrong.json() == missing.json()
+
+
+def test_login_and_bearer_token(client, login):
+    assert client.get("/api/v1/tickets").status_code == 401
+    bad = client.post("/api/v1/auth/token", json={"username": "t_operator", "password": "wrong-password"})
+    assert bad.status_code == 401 and bad.json()["error"]["message"] == "用户名或密码错误"
+    assert client.get("/api/v1/tickets", headers=login("t_operator")).status_code == 200
+
+
+def test_units_are_listed_by_code_with_kind_and_parent(client):
+    units = {u["code"]: u for u in client.get("/api/v1/units").json()}
+    assert units["ronggui"]["kind"] == "town"
+    assert units["440606006023"]["parent"] == "ronggui"
+    assert units["SJJ"]["kind"] == "department"
+    assert {u["kind"] for u in units.values()} >= {"centre", "department", "town", "community", "utility"}
+    assert sum(1 for u in units.values() if u["kind"] == "community") == 206
+    assert sum(1 for u in units.values() if u["kind"] == "town") == 10
+
+
+def test_full_life_through_the_api(client, login):
+    operator, handler, supervisor = login("t_operator"), login("t_ronggui"), login("t_supervisor")
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+
+    def act(action, who, **body):
+        version = client.get(f"/api/v1/tickets/{number}", headers=operator).json()["version"]
+        return client.post(f"/api/v1/tickets/{number}/actions/{action}", json={"version": version, **body}, headers=who)
+
+    assert act("dispatch", operator, lead_unit="ronggui", co_units=["SJJ"]).status_code == 200
+    assert act("sign", handler).status_code == 200
+    assert act("reply", handler, content="经现场核查，已责令餐馆加装油烟净化设施。").json()["status"] == "replied"
+    track = client.get("/api/v1/track", params={"number": number, "phone": "13912345678"}).json()
+    assert track["callback_due"] is True and "油烟净化" in track["reply"]
+    rated = client.post("/api/v1/track/callback", json={"number": number, "phone": "13912345678", "solved": True, "satisfaction": "满意"})
+    assert rated.status_code == 200 and rated.json()["status"] == "callback"
+    assert act("close", operator).json()["status"] == "closed"
+    detail = client.get(f"/api/v1/tickets/{number}", headers=supervisor).json()
+    assert [e["action"] for e in detail["events"]] == ["register", "dispatch", "sign", "reply", "callback", "close"]
+    assert detail["callback"]["satisfaction"] == "满意"
+
+
+def test_stale_version_is_409_and_unknown_action_404(client, login):
+    operator = login("t_operator")
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+    first = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui"}, headers=operator)
+    assert first.status_code == 200
+    stale = client.post(f"/api/v1/tickets/{number}/actions/urge", json={"version": 1}, headers=operator)
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    assert client.post(f"/api/v1/tickets/{number}/actions/teleport", json={"version": 2}, headers=operator).status_code == 404
+    missing_version = client.post(f"/api/v1/tickets/{number}/actions/urge", json={}, headers=operator)
+    assert missing_version.status_code == 422
+
+
+def test_handlers_see_only_their_units_tickets(client, login):
+    operator = login("t_operator")
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+    client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui"}, headers=operator)
+    assert client.get(f"/api/v1/tickets/{number}", headers=login("t_ronggui")).status_code == 200
+    assert client.get(f"/api/v1/tickets/{number}", headers=login("t_daliang")).status_code == 404
+    listed = client.get("/api/v1/tickets", headers=login("t_daliang")).json()
+    assert number not in [t["number"] for t in listed["items"]]
+    refused = client.post(f"/api/v1/tickets/{number}/actions/sign", json={"version": 2}, headers=login("t_daliang"))
+    assert refused.status_code == 404
+
+
+def test_reveal_is_audited_and_confidential_hides_identity_from_units(client, login):
+    operator, handler = login("t_operator"), login("t_ronggui")
+    secret = client.post("/api/v1/tickets", json={**INTAKE, "confidential": True}).json()["number"]
+    client.post(f"/api/v1/tickets/{secret}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui"}, headers=operator)
+    seen = client.get(f"/api/v1/tickets/{secret}", headers=handler).json()["requester"]
+    assert seen["hidden"] is True and seen["phone"] is None and seen["name"] == "保密"
+    assert client.post(f"/api/v1/tickets/{secret}/requester", json={}, headers=handler).status_code == 403
+
+    revealed = client.post(f"/api/v1/tickets/{secret}/requester", json={"purpose": "回访"}, headers=operator)
+    assert revealed.status_code == 200 and revealed.json()["phone"] == "13912345678"
+    views = client.get(f"/api/v1/tickets/{secret}/personal-data-views", headers=operator).json()
+    assert [(v["actor"], v["purpose"]) for v in views] == [("t_operator", "回访")]

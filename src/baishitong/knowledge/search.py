@@ -292,6 +292,11 @@ class SearchIndex:
             return np.zeros(matrix.shape[0], dtype=np.float64)
         return np.asarray(matrix[:, cols] @ weights, dtype=np.float64).ravel()
 
+    def nbytes(self) -> int:
+        """Size of the scoring matrix, the index's main memory cost besides the stored documents."""
+        matrix = self._ensure_matrix()[0]
+        return matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+
     def ids(self) -> list[str]:
         return list(self._ensure_matrix()[1])
 

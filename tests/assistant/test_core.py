@@ -1,0 +1,136 @@
+import json
+
+import httpx
+
+from baishitong.assistant.core import (
+    HANDOVER_TEXT,
+    Turn,
+    answer,
+    expand_question,
+    group_questions,
+    phrase_with_llm,
+    prefill_ticket,
+)
+from baishitong.knowledge.search import SearchIndex
+
+ARTICLES = [
+    {"id": "gjj", "title": "住房公积金提取", "keywords": ["公积金"],
+     "body": "职工购买自住住房可以申请提取住房公积金。办理时需要带身份证、购房合同和银行卡。"
+             "可在区行政服务中心公积金窗口办理，也可以网上办理。审核通过后3个工作日内到账。"},
+    {"id": "sb", "title": "社会保险参保登记", "keywords": ["社保"],
+     "body": "新参保人员到社保经办机构办理社会保险登记。需要提供身份证原件。办理地点为各镇街社保服务窗口。"},
+    {"id": "yy", "title": "营业执照办理", "keywords": ["执照"],
+     "body": "个体工商户申请营业执照，到区行政服务中心市场监管窗口。需要带身份证和经营场所证明。一般当场办结。"},
+]
+
+
+def index() -> SearchIndex:
+    return SearchIndex(ARTICLES)
+
+
+def test_answer_cites_best_article():
+    result = answer("怎么提取公积金？", [], index())
+    assert not result.handover
+    assert result.text.startswith("根据《住房公积金提取》：")
+    assert result.citations[0].id == "gjj" and result.citations[0].title == "住房公积金提取"
+    assert 0.35 <= result.confidence <= 1.0
+    assert "需要带什么材料？" in result.follow_ups
+
+
+def test_unknown_question_hands_over():
+    result = answer("火星移民有什么政策", [], index())
+    assert result.handover and result.text == HANDOVER_TEXT
+    assert result.citations == [] and result.confidence < 0.35
+    assert "转人工" in result.follow_ups and "转为工单" in result.follow_ups
+
+
+def test_threshold_controls_handover():
+    assert answer("怎么提取公积金？", [], index(), threshold=1.01).handover
+
+
+def test_follow_up_uses_history_topic():
+    history = [Turn("user", "营业执照怎么办理？"), Turn("assistant", "根据《营业执照办理》：…")]
+    assert expand_question("那需要带什么材料？", history).startswith("营业执照怎么办理？")
+    result = answer("那需要带什么材料？", history, index())
+    assert result.citations[0].id == "yy"
+    assert "经营场所证明" in result.text
+    assert "需要带什么材料？" not in result.follow_ups
+
+
+def test_follow_up_picks_the_matching_passage():
+    history = [Turn("user", "公积金怎么提取？")]
+    assert "工作日" in answer("要多久？", history, index()).text
+
+
+def test_self_contained_question_is_not_expanded():
+    history = [Turn("user", "营业执照怎么办理？")]
+    assert expand_question("社保怎么登记", history) == "社保怎么登记"
+    assert answer("社保怎么登记", history, index()).citations[0].id == "sb"
+
+
+def test_prefill_ticket_extracts_fields():
+    draft = prefill_ticket([
+        Turn("user", "我要投诉，我住在容桂街道红旗社区，楼下大排档噪音扰民到凌晨"),
+        Turn("assistant", "请留下联系电话"),
+        Turn("user", "电话138-1234-5678"),
+    ])
+    assert draft["type"] == "投诉"
+    assert draft["phone"] == "13812345678"
+    assert draft["address"] == "容桂街道红旗社区"
+    assert "请留下联系电话" not in draft["content"] and "大排档" in draft["content"]
+
+
+def test_prefill_ticket_types_and_street_address():
+    assert prefill_ticket([Turn("user", "举报有工厂夜里偷排污水")])["type"] == "举报"
+    assert prefill_ticket([Turn("user", "建议在公园增设路灯")])["type"] == "建议"
+    assert prefill_ticket([Turn("user", "公积金怎么提取")])["type"] == "咨询"
+    draft = prefill_ticket([Turn("user", "大良街道凤山中路12号门口路灯坏了，号码12345678901不是手机")])
+    assert draft["address"] == "大良街道凤山中路12号"
+    assert draft["phone"] is None
+
+
+def _client(handler) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_llm_hook_sends_only_retrieved_articles():
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["url"] = str(request.url)
+        seen["auth"] = request.headers["authorization"]
+        seen["body"] = json.loads(request.content)
+        return httpx.Response(200, json={"choices": [{"message": {"content": " 请带身份证。《住房公积金提取》 "}}]})
+
+    text = phrase_with_llm("要带什么？", [ARTICLES[0]], base_url="http://llm.local/v1/", api_key="k",
+                           model="m", timeout=2, client=_client(handler))
+    assert text == "请带身份证。《住房公积金提取》"
+    assert seen["url"] == "http://llm.local/v1/chat/completions" and seen["auth"] == "Bearer k"
+    user = seen["body"]["messages"][-1]["content"]
+    assert "住房公积金提取" in user and "营业执照" not in user
+    assert "只能依据" in seen["body"]["messages"][0]["content"]
+
+
+def test_llm_hook_returns_none_on_errors():
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("down", request=request)
+
+    kwargs = {"base_url": "http://llm.local/v1", "api_key": "k", "model": "m", "timeout": 1}
+    assert phrase_with_llm("问", [ARTICLES[0]], client=_client(fail), **kwargs) is None
+    assert phrase_with_llm("问", [ARTICLES[0]], client=_client(lambda r: httpx.Response(500)), **kwargs) is None
+    assert phrase_with_llm("问", [ARTICLES[0]], client=_client(lambda r: httpx.Response(200, text="oops")), **kwargs) is None
+    assert phrase_with_llm("问", [ARTICLES[0]], client=_client(lambda r: httpx.Response(200, json={})), **kwargs) is None
+    assert phrase_with_llm("问", [], client=_client(fail), **kwargs) is None
+
+
+def test_group_questions():
+    groups = group_questions(
+        ["公积金怎么提取", "如何提取住房公积金", "提取公积金的流程", "社保卡丢了怎么补办", "社保卡补办", "今天天气如何"]
+    )
+    sets = [set(g.questions) for g in groups]
+    assert {"公积金怎么提取", "如何提取住房公积金"} <= sets[0] or {"公积金怎么提取", "如何提取住房公积金"} <= sets[1]
+    assert {"社保卡丢了怎么补办", "社保卡补办"} in sets
+    assert {"今天天气如何"} in sets
+    assert all(g.label in g.questions for g in groups)
+    assert [g.size for g in groups] == sorted((g.size for g in groups), reverse=True)
+    assert group_questions([]) == [] and group_questions(["一个问题"])[0].size == 1

@@ -303,7 +303,7 @@ class SearchIndex:
     def search(
         self, query: str, top_k: int = 10, filter: Callable[[Document], bool] | None = None
     ) -> list[Hit]:
-        matrix, ids, _ = self._ensure_matrix()
+        ids = self._ensure_matrix()[1]
         scores = self.scores(query)
         return self._hits(query, scores, ids, top_k, filter)
 

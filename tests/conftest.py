@@ -75,21 +75,28 @@ def database_url(tmp_path_factory) -> str:
 def database(database_url) -> Database:
     db = Database(database_url)
     with db.session() as session:
-        seed.load_reference(session)
-        for username, role, unit in [
-            ("t_operator", "operator", None),
-            ("t_supervisor", "supervisor", None),
-            ("t_admin", "admin", None),
-            ("t_ronggui", "handler", "ronggui"),
-            ("t_ronggui2", "handler", "ronggui"),
-            ("t_ronggui_admin", "unit_admin", "ronggui"),
-            ("t_daliang", "handler", "daliang"),
-            ("t_sjj", "handler", "SJJ"),
-            ("t_gaoli", "handler", "440606006023"),
-        ]:
-            org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=unit)
+        seed_test_database(session)
     yield db
     db.dispose()
+
+
+TEST_USERS = [
+    ("t_operator", "operator", None),
+    ("t_supervisor", "supervisor", None),
+    ("t_admin", "admin", None),
+    ("t_ronggui", "handler", "ronggui"),
+    ("t_ronggui2", "handler", "ronggui"),
+    ("t_ronggui_admin", "unit_admin", "ronggui"),
+    ("t_daliang", "handler", "daliang"),
+    ("t_sjj", "handler", "SJJ"),
+    ("t_gaoli", "handler", "440606006023"),
+]
+
+
+def seed_test_database(session: Session) -> None:
+    seed.load_reference(session)
+    for username, role, unit in TEST_USERS:
+        org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=unit)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from importlib import resources
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from baishitong.actors import REQUESTER, SYSTEM, Actor
+from baishitong.actors import REQUESTER, Actor
+from baishitong.db import utcnow
 from baishitong.demo import categories as demo_categories
 from baishitong.demo import units as demo_units
 from baishitong.org import service as org
@@ -107,22 +108,19 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None) -> i
 
     operator = _staff(session, "operator1")
     supervisor = _staff(session, "supervisor")
-    count = 0
-    for spec in orders if orders is not None else generate_orders():
-        replay(session, spec, operator=operator, supervisor=supervisor)
-        count += 1
-    return count
+    specs = orders if orders is not None else generate_orders(today=tickets.local_today())
+    # All orders are registered first, so that duplicates are merged while their master is still open.
+    by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in specs}
+    for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
+        replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref)
+    return len(specs)
 
 
-def replay(session: Session, spec: dict, *, operator: Actor, supervisor: Actor) -> Ticket:
-    """Walks one demo order through the real state machine, stamping simulated times."""
-    created_at: datetime = spec["created_at"]
-    clock = [created_at]
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=tickets.LOCAL_TZ) if value.tzinfo is None else value
 
-    def stamp(hours: float) -> datetime:
-        clock[0] = clock[0] + timedelta(hours=hours)
-        return clock[0]
 
+def register(session: Session, spec: dict, *, operator: Actor) -> Ticket:
     requester = spec["requester"]
     data = schemas.TicketCreate(
         type=spec["type"],
@@ -139,44 +137,71 @@ def replay(session: Session, spec: dict, *, operator: Actor, supervisor: Actor) 
     )
     actor = operator if spec["channel"] == "hotline" else REQUESTER
     ticket, _ = tickets.create_ticket(session, data=data, actor=actor)
-    ticket.created_at = ticket.updated_at = created_at
-    _restamp(ticket, created_at)
+    ticket.created_at = ticket.updated_at = _aware(spec["created_at"])
+    for event in ticket.events:
+        event.created_at = ticket.created_at
+    return ticket
+
+
+def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, supervisor: Actor, by_ref: dict[str, Ticket]) -> None:
+    """Walks one demo order through the real state machine, stamping simulated times."""
+    now = utcnow()
+    clock = [ticket.created_at]
+
+    def stamp(hours: float) -> datetime:
+        clock[0] = min(clock[0] + timedelta(hours=hours), now)
+        return clock[0]
+
     target = spec["target_status"]
+    v = lambda: ticket.version  # noqa: E731
     if target == "registered":
-        return ticket
+        return
     if target == "voided":
-        _do(session, ticket, "void", operator, schemas.ReasonIn(version=ticket.version, reason="经核实为重复来电骚扰，不予受理"), stamp(0.5))
-        return ticket
-    if target == "answered":
-        _do(session, ticket, "answer", operator, schemas.ContentIn(version=ticket.version, content=spec.get("reply") or "已在受理时答复诉求人。"), stamp(0.2))
-        return ticket
+        _do(session, ticket, "void", operator, schemas.ReasonIn(version=v(), reason=spec.get("void_reason") or "经核实为无效诉求"), stamp(0.5))
+        return
+    if target == "merged":
+        master = by_ref[spec["merged_into"]]
+        _do(session, ticket, "merge", operator, schemas.MergeIn(version=v(), into=master.number), stamp(0.5))
+        return
     lead = spec["lead_unit"]
-    _do(session, ticket, "dispatch", operator, schemas.DispatchIn(version=ticket.version, lead_unit=lead), stamp(0.5))
+    if lead == demo_units.CENTRE_CODE:
+        # Matters the centre cannot answer itself go to the town where they happen.
+        lead = demo_units.town_unit_code(spec["town_code"])
+    _do(session, ticket, "dispatch", operator, schemas.DispatchIn(version=v(), lead_unit=lead), stamp(0.5))
     if target == "dispatched":
-        return ticket
+        return
     handler = _unit_actor(session, lead)
     if target == "returned":
-        _do(session, ticket, "return", handler, schemas.ReasonIn(version=ticket.version, reason="该事项不属于我单位职责范围，建议转交相关职能部门"), stamp(3))
-        return ticket
-    _do(session, ticket, "sign", handler, schemas.ActionIn(version=ticket.version), stamp(1.5))
-    if target == "merged":
-        return ticket
-    if target == "extension":
-        _do(session, ticket, "extend", handler, schemas.ExtendIn(version=ticket.version, days=5, reason="需协调多个部门现场核查，申请延期"), stamp(24))
-        return ticket
+        _do(session, ticket, "return", handler, schemas.ReasonIn(version=v(), reason=spec.get("return_reason") or "不属于我单位职责"), stamp(3))
+        return
+    _do(session, ticket, "sign", handler, schemas.ActionIn(version=v()), stamp(1.5))
+    if target == "extension-requested":
+        _do(session, ticket, "extend", handler, schemas.ExtendIn(version=v(), days=spec.get("extension_days") or 5, reason=spec.get("extension_reason") or "需要现场核查"), stamp(24))
+        return
     if target == "signed":
-        return ticket
-    _do(session, ticket, "reply", handler, schemas.ContentIn(version=ticket.version, content=spec.get("reply") or "您好，您反映的问题已处理。"), stamp(48))
+        return
+    _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=spec.get("reply") or "您好，您反映的问题已处理。"), _at(spec.get("replied_at"), stamp(48), now))
     if target == "replied":
-        return ticket
+        return
     callback = spec.get("callback") or {"solved": True, "satisfaction": "满意"}
-    _do(session, ticket, "callback", operator, schemas.CallbackIn(version=ticket.version, solved=callback["solved"], satisfaction=callback["satisfaction"]), stamp(20))
-    if target == "callback":
-        return ticket
-    _do(session, ticket, "close", operator, schemas.ActionIn(version=ticket.version), stamp(1))
+    _do(
+        session,
+        ticket,
+        "callback",
+        operator,
+        schemas.CallbackIn(version=v(), solved=callback["solved"], satisfaction=callback["satisfaction"]),
+        _at(callback.get("at"), stamp(20), now),
+    )
+    clock[0] = ticket.events[-1].created_at
+    if target == "callback-done":
+        return
+    _do(session, ticket, "close", operator, schemas.ActionIn(version=v()), stamp(1))
     if target == "archived":
-        _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=ticket.version), stamp(24 * 7))
-    return ticket
+        _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=v()), stamp(24 * 7))
+
+
+def _at(given: datetime | None, fallback: datetime, now: datetime) -> datetime:
+    return min(_aware(given), now) if given else fallback
 
 
 def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
@@ -186,8 +211,3 @@ def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schem
         if getattr(ticket, attr) is not None and getattr(ticket, attr) > at:
             setattr(ticket, attr, at)
     ticket.updated_at = at
-
-
-def _restamp(ticket: Ticket, at: datetime) -> None:
-    for event in ticket.events:
-        event.created_at = at

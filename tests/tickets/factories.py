@@ -43,7 +43,7 @@ def make_ticket(session: Session, *, state: str = "registered", lead: str = "ron
         who = "t_operator"
         action = step
         if step == "dispatch":
-            body = schemas.DispatchIn(version=ticket.version, lead_unit=lead)
+            body = schemas.DispatchIn(version=ticket.version, lead_unit=lead, co_units=["SJJ"] if lead == "ronggui" else [])
         elif step in ("sign",):
             body, who = schemas.ActionIn(version=ticket.version), handler
         elif step == "return":

@@ -33,6 +33,7 @@ HEAD_CHARS = 30
 HEAD_WEIGHT = 1.0
 N_FEATURES = 2**21
 MIN_DF = 2
+MIN_DF_FROM = 200
 C_GRID = (0.5, 1.0, 2.0)
 _FORMAT = 1
 
@@ -85,7 +86,9 @@ class _Block:
 
     def fit(self, docs: Sequence[str]) -> _Block:
         df = np.bincount(_HASHER.transform(docs).indices, minlength=N_FEATURES)
-        kept = np.flatnonzero(df >= MIN_DF)
+        kept = np.flatnonzero(df >= (MIN_DF if len(docs) >= MIN_DF_FROM else 1))
+        if not len(kept):
+            raise ValueError("训练文本中没有可用的文字内容")
         self.remap = np.full(N_FEATURES, -1, dtype=np.int32)
         self.remap[kept] = np.arange(len(kept), dtype=np.int32)
         self.idf = (np.log((1 + len(docs)) / (1 + df[kept])) + 1).astype(np.float32)

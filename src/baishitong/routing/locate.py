@@ -132,7 +132,7 @@ def _scan(text: str, idx: _Index) -> list[tuple[str, _Entry]]:
             if e is None:
                 continue
             rest = text[i + size :]
-            if not e.foreign and not e.neutral and not name.endswith(("社区", "村")):
+            if not e.foreign and not e.neutral and not name.endswith(_COMMUNITY_SUFFIXES + _TOWN_SUFFIXES):
                 as_admin = rest[:1] != "" and rest[0] in _ADMIN_AFTER and not rest.startswith(_NOT_ADMIN)
                 if as_admin or (not e.towns and rest.startswith(_ROAD_AFTER)):
                     break

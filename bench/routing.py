@@ -1,0 +1,102 @@
+"""Classifier figures on the TIPDM 2020 C data: train on tokens, evaluate on raw messages.
+
+Run from the project root:  .venv/bin/python bench/routing.py [--data DIR]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from baishitong.routing import classifier, dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_RSS_PROBE = """
+import resource, sys
+from pathlib import Path
+from baishitong.routing.classifier import TrainedModel
+def rss_kb():
+    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024
+before = rss_kb()
+m = TrainedModel.from_bytes(Path(sys.argv[1]).read_bytes())
+m.predict(["小区垃圾没人清理"])
+print(before, rss_kb())
+"""
+
+
+def _rss_of_loaded(blob: bytes) -> tuple[float, float]:
+    """(RSS after imports, RSS after loading the model) in MB, measured in a fresh process."""
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(blob)
+        f.flush()
+        out = subprocess.run([sys.executable, "-c", _RSS_PROBE, f.name], capture_output=True, text=True, check=True)
+    before, after = map(int, out.stdout.split())
+    return before / 1024, after / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/tipdm2020c")
+    parser.add_argument("--cv-folds", type=int, default=5)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    print(f"$ {shlex.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"data: {args.data}   cores: {sorted(os.sched_getaffinity(0))}\n")
+
+    train_texts, train_labels = dataset.load_labelled(args.data / "train_tokens.csv", ["tokens"], "label")
+    dev_texts, dev_labels = dataset.load_labelled(args.data / "dev_raw.csv", ["subject", "detail"], "label")
+
+    t0 = time.perf_counter()
+    model = classifier.train(train_texts, train_labels, tokenized=True, cv_folds=args.cv_folds)
+    train_s = time.perf_counter() - t0
+    report = classifier.evaluate(model, dev_texts, dev_labels)
+
+    print(f"train: {len(train_texts)} tokenised messages   dev: {len(dev_texts)} raw messages")
+    print(f"training time (incl. {model.metrics.get('cv_folds', 0)}-fold CV over C): {train_s:.1f} s")
+    print(f"chosen C: {model.metrics.get('C')}   temperature: {model.metrics.get('temperature', 1.0):.3f}")
+    print(f"CV macro-F1 on train tokens: {model.metrics.get('cv_macro_f1', float('nan')):.4f}\n")
+    print(f"dev macro-F1: {report['macro_f1']:.4f}   accuracy: {report['accuracy']:.4f}")
+    print(f"{'class':<10}{'P':>8}{'R':>8}{'F1':>8}{'n':>6}")
+    for label, m in report["per_class"].items():
+        print(f"{label:<10}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>6}")
+
+    mean_conf = statistics.mean(p.confidence for p in model.predict(dev_texts))
+    print(f"mean confidence on dev: {mean_conf:.3f} (accuracy {report['accuracy']:.3f})\n")
+
+    batch = dev_texts * max(1, 4000 // len(dev_texts))
+    chars = statistics.mean(map(len, batch))
+    t0 = time.perf_counter()
+    model.predict(batch)
+    rate = len(batch) / (time.perf_counter() - t0)
+    print(f"batch throughput (1 core, raw text, {chars:.0f} chars avg): {rate:,.0f} messages/s")
+
+    latencies = []
+    for text in dev_texts * 3:
+        t0 = time.perf_counter()
+        model.predict_one(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    q = statistics.quantiles(latencies, n=100)
+    print(f"single message latency: p50 {q[49]:.2f} ms   p95 {q[94]:.2f} ms   max {max(latencies):.2f} ms")
+
+    blob = model.to_bytes()
+    base, loaded = _rss_of_loaded(blob)
+    print(f"serialized model: {len(blob) / 1e6:.1f} MB")
+    print(f"RSS of a process with the model loaded: {loaded:.0f} MB (interpreter + imports alone: {base:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

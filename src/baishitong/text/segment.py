@@ -1,7 +1,8 @@
 """Chinese segmentation shared by routing and search.
 
-jieba is initialised once per process, with the Shunde place names added so that
-"容桂街道" or "江义村" stay whole words.
+jieba is initialised once per process, with the Shunde place names and a short
+government-service vocabulary (gov_dict.txt) added so that "容桂街道", "江义村"
+or "住房公积金" stay whole words.
 """
 
 import json
@@ -13,6 +14,12 @@ import jieba
 
 _lock = threading.Lock()
 _ready = False
+
+
+@lru_cache
+def gov_terms() -> tuple[str, ...]:
+    text = resources.files("baishitong.text").joinpath("gov_dict.txt").read_text("utf-8")
+    return tuple(w for w in text.split() if len(w) >= 2)
 
 
 @lru_cache
@@ -32,7 +39,7 @@ def _tokenizer() -> jieba.Tokenizer:
         with _lock:
             if not _ready:
                 jieba.setLogLevel(60)
-                for name in place_names():
+                for name in (*place_names(), *gov_terms()):
                     jieba.add_word(name, freq=20000)
                 _ready = True
     return jieba.dt

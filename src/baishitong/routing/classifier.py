@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import io
 import re
-from operator import add
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from operator import add
 
 import joblib
 import numpy as np

@@ -5,8 +5,13 @@ otherwise a SQLite file in a temporary directory.
 """
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
+
+# Jobs run in-process right after commit, against the test database (set below).
+os.environ.setdefault("BAISHITONG_QUEUE_BACKEND", "immediate")
+os.environ.setdefault("BAISHITONG_VAR_DIR", tempfile.mkdtemp(prefix="baishitong-test-"))
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +25,7 @@ from baishitong.app import create_app
 from baishitong.config import Settings
 from baishitong.db import Database
 from baishitong.deps import get_db_session
+from baishitong.jobs import queue
 from baishitong.org import service as org
 
 TEST_PASSWORD = "test-password-1"
@@ -74,6 +80,7 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def database(database_url) -> Database:
     db = Database(database_url)
+    queue.use_database(db)
     with db.session() as session:
         seed_test_database(session)
     yield db

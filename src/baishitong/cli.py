@@ -163,6 +163,80 @@ def audit_verify(db: str | None) -> None:
     sys.exit(1)
 
 
+@main.group()
+def sla() -> None:
+    """Statutory time limits."""
+
+
+@sla.command("deadline")
+@click.option("--start", required=True, help="开始时间（本地时间），如 \"2026-09-30 16:00\"")
+@click.option("--working-days", type=float, default=None)
+@click.option("--working-hours", type=float, default=None)
+@click.option("--db", "db", default=None, help="使用该数据库中的节假日与工作时间；默认使用内置日历")
+def sla_deadline(start: str, working_days: float | None, working_hours: float | None, db: str | None) -> None:
+    """Print the deadline in ISO 8601; `provisional` follows when a year has no calendar data."""
+    from datetime import datetime
+
+    from baishitong.errors import DomainError
+    from baishitong.sla import service as sla_service
+    from baishitong.sla.calendar import BusinessCalendar
+
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError:
+        raise click.BadParameter("时间格式应为 YYYY-MM-DD HH:MM", param_hint="--start") from None
+    if db:
+        with database(db).session(write=False) as session:
+            calendar = sla_service.business_calendar(session)
+    else:
+        calendar = BusinessCalendar.from_chinese_calendar()
+    try:
+        deadline = sla_service.cli_deadline(start=begin, working_days=working_days, working_hours=working_hours, calendar=calendar)
+    except DomainError as exc:
+        raise click.UsageError(exc.message) from None
+    click.echo(sla_service.deadline_text(deadline))
+
+
+@main.command()
+@db_option
+@click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
+def worker(db: str | None, workers: int) -> None:
+    """Run a background worker (deadline checks, notifications, routing jobs)."""
+    os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
+    get_settings.cache_clear()
+    from baishitong.jobs.periodic import run_periodic
+    from baishitong.jobs.queue import get_database, get_huey
+    from baishitong.jobs.service import relay
+
+    # Catch up at once on what fell due while no worker ran; the minute ticks follow.
+    relay(get_database())
+    run_periodic(get_database())
+    consumer = get_huey().create_consumer(workers=workers, periodic=True, worker_type="thread")
+    click.echo(f"百事通后台任务进程已启动（{workers} 个线程，队列：{get_settings().queue_backend}）")
+    consumer.run()
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(db: str | None, host: str, port: int) -> None:
+    """Serve the app with one background worker beside it (what `make run` starts)."""
+    import subprocess
+
+    import uvicorn
+
+    os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
+    get_settings.cache_clear()
+    worker_process = subprocess.Popen([sys.executable, "-m", "baishitong.cli", "worker", "--workers", "2"])
+    click.echo(f"百事通已启动：http://{host}:{port}/  （后台任务进程 PID {worker_process.pid}）")
+    try:
+        uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, log_level="info")
+    finally:
+        worker_process.terminate()
+        worker_process.wait(10)
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -47,7 +47,9 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    from baishitong import clock
+
+    return clock.now()
 
 
 def make_engine(url: str, **kwargs) -> Engine:

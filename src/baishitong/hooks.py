@@ -1,7 +1,7 @@
 """Where the ticket lifecycle meets the other domains (routing, deadlines, notifications).
 
 The ticket service calls these at fixed points, so that tickets/ does not import
-every other domain and each domain stays testable on its own.
+every other domain at module level and each domain stays testable on its own.
 """
 
 from sqlalchemy.orm import Session
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from baishitong.actors import Actor
 
 
-def locate_region(session: Session, *, address: str | None, location) -> "Region | None":  # noqa: F821
+def locate_region(session: Session, *, address: str | None, location):
     from baishitong.routing import service as routing
 
     return routing.region_for(session, address=address, location=location)
@@ -17,7 +17,9 @@ def locate_region(session: Session, *, address: str | None, location) -> "Region
 
 def ticket_registered(session: Session, *, ticket, actor: Actor) -> None:
     from baishitong.routing import service as routing
+    from baishitong.sla import service as sla
 
+    sla.start_clock(session, ticket=ticket)
     routing.on_ticket_registered(session, ticket=ticket)
 
 
@@ -30,7 +32,7 @@ def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> Non
 def ticket_dispatched(session: Session, *, ticket) -> None:
     from baishitong.sla import service as sla
 
-    sla.start_clock(session, ticket=ticket)
+    sla.recompute(session, ticket=ticket)
 
 
 def extension_approved(session: Session, *, ticket, days: int) -> None:
@@ -43,3 +45,15 @@ def ticket_redone(session: Session, *, ticket) -> None:
     from baishitong.sla import service as sla
 
     sla.start_clock(session, ticket=ticket, redo=True)
+
+
+def clock_paused(session: Session, *, ticket, reason: str) -> None:
+    from baishitong.sla import service as sla
+
+    sla.pause(session, ticket=ticket, reason=reason)
+
+
+def clock_resumed(session: Session, *, ticket) -> None:
+    from baishitong.sla import service as sla
+
+    sla.resume(session, ticket=ticket)

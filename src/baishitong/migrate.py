@@ -17,7 +17,7 @@ def alembic_config(url: str, connection=None) -> Config:
 
 
 def upgrade(url: str, connection=None) -> None:
-    command.upgrade(alembic_config(url, connection), "head")
+    command.upgrade(alembic_config(url, connection), "heads")
 
 
 def revision(url: str, message: str) -> None:

@@ -1,8 +1,27 @@
 """Imports every ORM module so that Base.metadata is complete (Alembic, tests)."""
 
-from baishitong.audit import models as audit_models  # noqa: F401
+import importlib
+
 from baishitong.db import Base
-from baishitong.org import models as org_models  # noqa: F401
-from baishitong.tickets import models as tickets_models  # noqa: F401
+
+DOMAIN_MODELS = (
+    "audit",
+    "org",
+    "tickets",
+    "jobs",
+    "sla",
+    "notify",
+    "routing",
+    "knowledge",
+    "assistant",
+    "points",
+)
+
+for _domain in DOMAIN_MODELS:
+    try:
+        importlib.import_module(f"baishitong.{_domain}.models")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"baishitong.{_domain}.models":
+            raise
 
 metadata = Base.metadata

@@ -73,6 +73,9 @@ def load_reference(session: Session) -> dict[str, int]:
             session.add(category)
         counts["问题分类"] = len(by_code_c)
         session.flush()
+    from baishitong.sla import service as sla
+
+    counts.update(sla.ensure_seeded(session))
     return counts
 
 

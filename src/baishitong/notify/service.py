@@ -1,5 +1,196 @@
+"""Who hears about what. Messages are rows first; a job sends each one, retrying with backoff."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from baishitong import clock
+from baishitong.config import get_settings
+from baishitong.jobs.service import enqueue
+from baishitong.notify import senders
+from baishitong.notify.models import Message, MessageTemplate
+from baishitong.notify.templates import DEFAULT_TEMPLATES
+from baishitong.org.models import User
+from baishitong.tickets.models import Ticket, TicketEvent
 
-def on_ticket_event(session: Session, *, ticket, event) -> None:
-    return None
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(minutes=1)
+BASE_URL = "http://127.0.0.1:8000"
+
+
+def _local(value: datetime | None) -> str:
+    from baishitong.tickets.service import LOCAL_TZ
+
+    return value.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M") if value else "—"
+
+
+def template(session: Session, code: str) -> tuple[str, str]:
+    row = session.scalar(select(MessageTemplate).where(MessageTemplate.code == code).order_by(MessageTemplate.version.desc()).limit(1))
+    if row is not None:
+        return row.title, row.body
+    return DEFAULT_TEMPLATES[code]
+
+
+def list_templates(session: Session) -> list[dict]:
+    result = []
+    for code, (title, body) in DEFAULT_TEMPLATES.items():
+        current_title, current_body = template(session, code)
+        version = session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0
+        result.append({"code": code, "title": current_title, "body": current_body, "version": version, "default": body})
+    return result
+
+
+def save_template(session: Session, *, code: str, body: str, actor: str) -> MessageTemplate:
+    from baishitong.errors import InvalidInput
+
+    if code not in DEFAULT_TEMPLATES:
+        raise InvalidInput("unknown_template", f"模板 {code} 不存在")
+    try:
+        body.format_map(_Probe())
+    except (ValueError, IndexError):
+        raise InvalidInput("invalid_template", "模板格式有误：花括号需成对，例如 {number}") from None
+    version = (session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0) + 1
+    row = MessageTemplate(code=code, version=version, title=DEFAULT_TEMPLATES[code][0], body=body, updated_by=actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+class _Probe(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def render(session: Session, code: str, context: dict) -> str:
+    _, body = template(session, code)
+    return body.format_map(_Probe(base_url=BASE_URL, **context))
+
+
+def _queue(session: Session, *, channel: str, audience: str, recipient: str, code: str, context: dict, ticket_id: int | None = None, unit_id: int | None = None) -> Message:
+    message = Message(
+        channel=channel,
+        audience=audience,
+        recipient=recipient,
+        template_code=code,
+        body=render(session, code, context),
+        ticket_id=ticket_id,
+        unit_id=unit_id,
+    )
+    session.add(message)
+    session.flush()
+    enqueue(session, "notify.send", message_id=message.id)
+    return message
+
+
+def _requester_channel() -> str:
+    return "sms" if get_settings().sms_endpoint else "outbox"
+
+
+def _staff_channel() -> str:
+    return "wechat" if get_settings().wechat_endpoint else "outbox"
+
+
+def to_requester(session: Session, *, phone: str, template_code: str, context: dict, ticket_id: int | None = None) -> Message:
+    return _queue(session, channel=_requester_channel(), audience="requester", recipient=phone, code=template_code, context=context, ticket_id=ticket_id)
+
+
+def to_unit(session: Session, *, unit_id: int, template_code: str, context: dict, ticket_id: int | None = None) -> list[Message]:
+    """One message per active staff member of the unit, or one to the unit itself if it has none."""
+    staff = session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))).all()
+    recipients = [u.username for u in staff] or [f"unit:{unit_id}"]
+    return [
+        _queue(session, channel=_staff_channel(), audience="unit", recipient=r, code=template_code, context=context, ticket_id=ticket_id, unit_id=unit_id)
+        for r in recipients
+    ]
+
+
+def to_supervisors(session: Session, *, template_code: str, context: dict, ticket_id: int | None = None) -> list[Message]:
+    supervisors = session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True))).all()
+    return [
+        _queue(session, channel=_staff_channel(), audience="supervisor", recipient=u.username, code=template_code, context=context, ticket_id=ticket_id)
+        for u in supervisors
+    ]
+
+
+def _ticket_context(ticket: Ticket, **extra) -> dict:
+    return {
+        "number": ticket.number,
+        "title": ticket.title,
+        "unit": ticket.lead_unit.name if ticket.lead_unit else "承办单位",
+        "sign_due": _local(ticket.sign_due),
+        "reply_due": _local(ticket.reply_due),
+        **extra,
+    }
+
+
+def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
+    """Requesters hear of registration, dispatch, reply and callback; units of new orders and urges."""
+    action = event.action
+    context = _ticket_context(ticket, note=event.note or "")
+    phone = ticket.requester_phone
+    if action == "register" and phone:
+        to_requester(session, phone=phone, template_code="ticket_registered", context=context, ticket_id=ticket.id)
+    elif action == "dispatch":
+        session.flush()
+        if phone:
+            to_requester(session, phone=phone, template_code="ticket_dispatched_requester", context=context, ticket_id=ticket.id)
+        if ticket.lead_unit_id:
+            to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_dispatched_unit", context=context, ticket_id=ticket.id)
+    elif action == "reply" and phone:
+        to_requester(session, phone=phone, template_code="ticket_replied", context=context, ticket_id=ticket.id)
+    elif action == "callback" and phone and event.actor_role == "requester":
+        to_requester(session, phone=phone, template_code="ticket_callback", context=context, ticket_id=ticket.id)
+    elif action == "urge" and ticket.lead_unit_id and not event.data.get("auto"):
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_urged", context=context, ticket_id=ticket.id)
+
+
+def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:
+    due = ticket.sign_due if stage == "sign" else ticket.reply_due
+    context = _ticket_context(ticket, stage="签收" if stage == "sign" else "答复", due=_local(due))
+    if ticket.lead_unit_id:
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="deadline_overdue_unit" if overdue else "deadline_warning", context=context, ticket_id=ticket.id)
+    if overdue:
+        to_supervisors(session, template_code="deadline_overdue_supervisor", context=context, ticket_id=ticket.id)
+
+
+def deliver(session: Session, *, message_id: int) -> None:
+    """Sends one message. A failure is recorded and retried later with backoff; after MAX_ATTEMPTS it stays failed, visible."""
+    message = session.get(Message, message_id)
+    if message is None or message.status in ("sent", "failed"):
+        return
+    message.attempts += 1
+    try:
+        senders.send(message.channel, recipient=message.recipient, body=message.body, template_code=message.template_code)
+    except senders.SendError as exc:
+        message.last_error = str(exc)
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+            message.next_attempt_at = None
+        else:
+            message.status = "retrying"
+            message.next_attempt_at = clock.now() + RETRY_BASE * (2 ** (message.attempts - 1))
+        return
+    message.next_attempt_at = None
+    message.status = "sent"
+    message.sent_at = clock.now()
+    message.last_error = None
+
+
+def retry_due(session: Session, *, now: datetime) -> int:
+    """Re-enqueues failed sends whose backoff has passed; the dedupe key makes each retry happen once."""
+    due = session.scalars(select(Message).where(Message.status == "retrying", Message.next_attempt_at <= now)).all()
+    for message in due:
+        enqueue(session, "notify.send", dedupe_key=f"notify:{message.id}:{message.attempts}", message_id=message.id)
+    return len(due)
+
+
+def outbox(session: Session, *, status: str | None = None, audience: str | None = None, ticket_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Message]:
+    query = select(Message)
+    if status:
+        query = query.where(Message.status == status)
+    if audience:
+        query = query.where(Message.audience == audience)
+    if ticket_id:
+        query = query.where(Message.ticket_id == ticket_id)
+    return list(session.scalars(query.order_by(Message.id.desc()).offset(offset).limit(limit)))

@@ -1,9 +1,312 @@
+"""Deadlines as stored data: policies, the business calendar, pauses, warnings and urges."""
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from baishitong import clock
+from baishitong.actors import SYSTEM, Actor
+from baishitong.audit import service as audit
+from baishitong.errors import Conflict, InvalidInput
+from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar, Deadline, DayKind, covered_years, seed_days
+from baishitong.sla.models import CalendarDay, CalendarYear, SlaAlert, SlaPolicy, TicketPause
+from baishitong.sla.policy import Limit, SlaRule, Stage, Unit, compute_deadlines, deadline_for, default_rules, match
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.service import LOCAL_TZ
+from baishitong.tickets.states import Status
 
-def start_clock(session: Session, *, ticket, redo: bool = False) -> None:
-    return None
+TIMED_STATUSES = (Status.DISPATCHED, Status.SIGNED)
 
 
-def extend_clock(session: Session, *, ticket, days: int) -> None:
-    return None
+# --- conversions ------------------------------------------------------------
+
+
+def to_local(value: datetime) -> datetime:
+    """The calendar works in naive Shunde local time."""
+    return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def from_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def rule_to_json(rule: SlaRule) -> dict:
+    return {
+        "name": rule.name,
+        "type": rule.type,
+        "channel": rule.channel,
+        "urgency": rule.urgency,
+        "category_prefix": rule.category_prefix,
+        "stages": {str(stage): {"amount": limit.amount, "unit": str(limit.unit)} for stage, limit in rule.stages.items()},
+    }
+
+
+def rule_from_json(data: dict) -> SlaRule:
+    try:
+        stages = {Stage(s): Limit(float(v["amount"]), Unit(v["unit"])) for s, v in (data.get("stages") or {}).items()}
+        return SlaRule(data.get("type"), data.get("channel"), data.get("urgency"), data.get("category_prefix") or None, stages, name=data.get("name") or "")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput("invalid_sla_rule", f"时限规则“{data.get('name', '')}”有误：{exc}") from None
+
+
+# --- policy and calendar ------------------------------------------------------
+
+
+def ensure_seeded(session: Session) -> dict[str, int]:
+    """First start: the default policy and the holidays the chinese-calendar package knows."""
+    counts = {"时限策略": 0, "节假日与调休": 0}
+    if session.scalar(select(func.count()).select_from(SlaPolicy)) == 0:
+        session.add(
+            SlaPolicy(
+                version=1,
+                rules=[rule_to_json(r) for r in default_rules()],
+                working_hours=[[b.strftime("%H:%M"), e.strftime("%H:%M")] for b, e in DEFAULT_WORKING_HOURS],
+                warning_share=0.75,
+                note="广东省12345热线2022年工作规范默认时限",
+                created_by="system",
+            )
+        )
+        counts["时限策略"] = 1
+    if session.scalar(select(func.count()).select_from(CalendarYear)) == 0:
+        years = covered_years()
+        for day, kind, name in seed_days(min(years), max(years)):
+            session.add(CalendarDay(day=day, kind=str(kind), name=name, source="seed"))
+            counts["节假日与调休"] += 1
+        for year in years:
+            session.add(CalendarYear(year=year, source="seed"))
+    session.flush()
+    return counts
+
+
+def current_policy(session: Session) -> SlaPolicy:
+    policy = session.scalar(select(SlaPolicy).order_by(SlaPolicy.version.desc()).limit(1))
+    if policy is None:
+        ensure_seeded(session)
+        policy = session.scalar(select(SlaPolicy).order_by(SlaPolicy.version.desc()).limit(1))
+    return policy
+
+
+def policy_rules(policy: SlaPolicy) -> list[SlaRule]:
+    return [rule_from_json(r) for r in policy.rules]
+
+
+def save_policy(session: Session, *, rules: list[dict], working_hours: list[list[str]] | None, warning_share: float | None, actor: Actor, note: str | None = None) -> SlaPolicy:
+    parsed = [rule_from_json(r) for r in rules]
+    try:
+        match(parsed, type="投诉", channel="web", urgency="normal", category_code=None)
+    except ValueError:
+        raise InvalidInput("sla_catch_all_missing", "必须保留一条适用于所有工单、设定全部环节时限的默认规则") from None
+    current = current_policy(session)
+    hours = working_hours or current.working_hours
+    _windows(hours)  # validates
+    share = current.warning_share if warning_share is None else warning_share
+    if not 0 < share < 1:
+        raise InvalidInput("invalid_warning_share", "预警比例应在 0 到 1 之间")
+    policy = SlaPolicy(version=current.version + 1, rules=[rule_to_json(r) for r in parsed], working_hours=hours, warning_share=share, note=note, created_by=actor.name)
+    session.add(policy)
+    session.flush()
+    audit.record(session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or ""})
+    _schedule_recompute(session, reason=f"policy v{policy.version}")
+    return policy
+
+
+def _windows(hours: list[list[str]]) -> list[tuple[time, time]]:
+    try:
+        windows = [(time.fromisoformat(b), time.fromisoformat(e)) for b, e in hours]
+        BusinessCalendar({}, working_hours=windows, known_years=())
+    except (ValueError, TypeError):
+        raise InvalidInput("invalid_working_hours", "工作时间格式应为 [[\"08:30\",\"12:00\"],[\"14:00\",\"17:30\"]]，且时段不可重叠") from None
+    return windows
+
+
+def business_calendar(session: Session, *, policy: SlaPolicy | None = None) -> BusinessCalendar:
+    policy = policy or current_policy(session)
+    overrides = {row.day: DayKind(row.kind) for row in session.scalars(select(CalendarDay))}
+    years = set(session.scalars(select(CalendarYear.year)))
+    return BusinessCalendar(overrides, working_hours=_windows(policy.working_hours), known_years=years)
+
+
+def set_calendar_day(session: Session, *, day: date, kind: str | None, name: str, actor: Actor) -> None:
+    """An admin marks a day off or a make-up workday, or (kind None) restores the weekday rule."""
+    row = session.get(CalendarDay, day)
+    if kind is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        if kind not in ("workday", "off"):
+            raise InvalidInput("invalid_day_kind", "日期类型应为 workday（工作日）或 off（休息日）")
+        if row is None:
+            session.add(CalendarDay(day=day, kind=kind, name=name, source="admin"))
+        else:
+            row.kind, row.name, row.source = kind, name, "admin"
+    if session.get(CalendarYear, day.year) is None:
+        session.add(CalendarYear(year=day.year, source="admin"))
+    session.flush()
+    audit.record(session, actor=actor.name, action="sla.calendar.set", object_type="calendar_day", object_id=day.isoformat(), data={"kind": kind, "name": name})
+    _schedule_recompute(session, reason=f"calendar {day}")
+
+
+def calendar_days(session: Session, *, year: int) -> list[CalendarDay]:
+    return list(session.scalars(select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).order_by(CalendarDay.day)))
+
+
+def _schedule_recompute(session: Session, *, reason: str) -> None:
+    from baishitong.jobs.service import enqueue
+
+    enqueue(session, "sla.recompute_open", reason=reason)
+
+
+# --- the clock of one ticket --------------------------------------------------
+
+
+def _pauses(session: Session, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    rows = session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id).order_by(TicketPause.started_at))
+    return [(to_local(p.started_at), to_local(p.ended_at) if p.ended_at else None) for p in rows]
+
+
+def _extended(limit: Limit, days: int) -> Limit:
+    if not days:
+        return limit
+    if limit.unit is Unit.WORKING_DAYS:
+        return Limit(limit.amount + days, limit.unit)
+    if limit.unit is Unit.WORKING_HOURS:
+        return Limit(limit.amount + days * 7, limit.unit)
+    return Limit(limit.amount + days * 24, limit.unit)
+
+
+def _scaled(limit: Limit, share: float) -> Limit:
+    return Limit(limit.amount * share, limit.unit)
+
+
+def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = None, calendar: BusinessCalendar | None = None) -> None:
+    policy = policy or current_policy(session)
+    calendar = calendar or business_calendar(session, policy=policy)
+    rule = match(policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
+    start = to_local(ticket.clock_started_at or ticket.created_at)
+    now = to_local(clock.now())
+    pauses = _pauses(session, ticket)
+    stages = compute_deadlines(calendar, rule, start, pauses, now=now)
+    reply_limit = _extended(rule.stages[Stage.REPLY], ticket.extension_granted_days)
+    close_limit = _extended(rule.stages[Stage.CLOSE], ticket.extension_granted_days)
+    reply = deadline_for(calendar, reply_limit, start, pauses, now=now)
+    close = deadline_for(calendar, close_limit, start, pauses, now=now)
+    warn = deadline_for(calendar, _scaled(reply_limit, policy.warning_share), start, pauses, now=now)
+    sign: Deadline | None = None
+    if ticket.dispatched_at is not None:
+        sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), pauses, now=now)
+    ticket.sign_due = from_local(sign.at) if sign else None
+    ticket.contact_due = from_local(stages[Stage.CONTACT].at)
+    ticket.reply_due = from_local(reply.at)
+    ticket.close_due = from_local(close.at)
+    ticket.reply_warn_at = from_local(warn.at)
+    ticket.deadline_provisional = any(d.provisional for d in (reply, close, stages[Stage.CONTACT], *( [sign] if sign else [])))
+    ticket.sla_policy_version = policy.version
+
+
+def start_clock(session: Session, *, ticket: Ticket, redo: bool = False) -> None:
+    """Registration starts the clock; a redo (重办) after an unsatisfied callback starts a new one."""
+    if redo or ticket.clock_started_at is None:
+        ticket.clock_started_at = clock.now() if redo else ticket.created_at
+        if redo:
+            ticket.extension_granted_days = 0
+    recompute(session, ticket=ticket)
+
+
+def extend_clock(session: Session, *, ticket: Ticket, days: int) -> None:
+    ticket.extension_granted_days += days
+    recompute(session, ticket=ticket)
+
+
+def pause(session: Session, *, ticket: Ticket, reason: str) -> None:
+    if ticket.paused:
+        raise Conflict("already_paused", "计时已暂停")
+    session.add(TicketPause(ticket_id=ticket.id, reason=reason, started_at=clock.now()))
+    ticket.paused = True
+    session.flush()
+    recompute(session, ticket=ticket)
+
+
+def resume(session: Session, *, ticket: Ticket) -> None:
+    row = session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None)))
+    if row is None:
+        raise Conflict("not_paused", "计时未暂停")
+    row.ended_at = clock.now()
+    ticket.paused = False
+    session.flush()
+    recompute(session, ticket=ticket)
+
+
+def recompute_open(session: Session) -> int:
+    policy = current_policy(session)
+    calendar = business_calendar(session, policy=policy)
+    count = 0
+    for ticket in session.scalars(select(Ticket).where(Ticket.status.in_([*TIMED_STATUSES, Status.REGISTERED, Status.RETURNED, Status.REPLIED]))):
+        recompute(session, ticket=ticket, policy=policy, calendar=calendar)
+        count += 1
+    return count
+
+
+# --- warnings, urges, escalation ------------------------------------------------
+
+
+def _alert_once(session: Session, *, ticket: Ticket, stage: str, kind: str, due_at: datetime) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(SlaAlert(ticket_id=ticket.id, stage=stage, kind=kind, due_at=due_at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def check_deadlines(session: Session, *, now: datetime) -> dict[str, int]:
+    """Warns units near a deadline and urges and escalates overdue orders, each exactly once per deadline."""
+    from baishitong.notify import service as notify
+    from baishitong.tickets import service as tickets
+
+    counts = {"warnings": 0, "urges": 0}
+    due = session.scalars(
+        select(Ticket).where(
+            Ticket.status.in_(TIMED_STATUSES),
+            Ticket.paused.is_(False),
+            or_(Ticket.reply_warn_at <= now, and_(Ticket.status == Status.DISPATCHED, Ticket.sign_due <= now)),
+        )
+    ).all()
+    for ticket in due:
+        stages = [("reply", ticket.reply_due)]
+        if ticket.status == Status.DISPATCHED and ticket.sign_due is not None:
+            stages.append(("sign", ticket.sign_due))
+        for stage, due_at in stages:
+            if due_at is None:
+                continue
+            if due_at <= now:
+                if _alert_once(session, ticket=ticket, stage=stage, kind="overdue", due_at=due_at):
+                    label = "签收" if stage == "sign" else "答复"
+                    tickets.transition(session, ticket, action="urge", actor=SYSTEM, note=f"{label}已超时，系统自动催办", data={"stage": stage, "due": due_at.isoformat(), "auto": True})
+                    ticket.urge_count += 1
+                    notify.deadline_alert(session, ticket=ticket, stage=stage, overdue=True)
+                    counts["urges"] += 1
+            elif stage == "reply" and ticket.reply_warn_at is not None and ticket.reply_warn_at <= now:
+                if _alert_once(session, ticket=ticket, stage=stage, kind="warning", due_at=due_at):
+                    notify.deadline_alert(session, ticket=ticket, stage=stage, overdue=False)
+                    counts["warnings"] += 1
+    return counts
+
+
+def deadline_text(deadline: Deadline) -> str:
+    return deadline.at.strftime("%Y-%m-%dT%H:%M") + (" provisional" if deadline.provisional else "")
+
+
+def cli_deadline(*, start: datetime, working_days: float | None, working_hours: float | None, calendar: BusinessCalendar) -> Deadline:
+    if working_days is not None:
+        return calendar.add_working_days(start, working_days)
+    if working_hours is not None:
+        return calendar.add_working_hours(start, working_hours)
+    raise InvalidInput("missing_limit", "请指定 --working-days 或 --working-hours")
+
+
+def overdue_hours(ticket: Ticket, *, now: datetime) -> float | None:
+    if ticket.reply_due is None or ticket.reply_due > now:
+        return None
+    return (now - ticket.reply_due) / timedelta(hours=1)

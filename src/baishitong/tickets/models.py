@@ -57,10 +57,17 @@ class Ticket(Base):
     dispatched_at: Mapped[datetime | None]
     signed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Deadlines are stored data, recomputed by sla.service when policy, calendar or pauses change.
+    clock_started_at: Mapped[datetime | None]
     sign_due: Mapped[datetime | None]
+    contact_due: Mapped[datetime | None]
     reply_due: Mapped[datetime | None] = mapped_column(index=True)
     close_due: Mapped[datetime | None]
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
+    reply_warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    extension_granted_days: Mapped[int] = mapped_column(default=0)
+    sla_policy_version: Mapped[int | None]
+    paused: Mapped[bool] = mapped_column(default=False)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -114,6 +114,7 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "merge": MergeIn,
     "subdispatch": UnitIn,
     "note": NoteIn,
+    "pause": ReasonIn,
 }
 
 

@@ -442,6 +442,20 @@ def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: sche
     ticket.extension_reason = None
 
 
+def _pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    if ticket.paused:
+        raise Conflict("already_paused", "计时已暂停")
+    transition(session, ticket, action="pause", actor=actor, note=body.note, data={"reason": body.reason})
+    hooks.clock_paused(session, ticket=ticket, reason=body.reason)
+
+
+def _resume(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if not ticket.paused:
+        raise Conflict("not_paused", "计时未暂停")
+    transition(session, ticket, action="resume", actor=actor, note=body.note)
+    hooks.clock_resumed(session, ticket=ticket)
+
+
 def _contribute(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
     transition(session, ticket, action="contribute", actor=actor, note=body.note, data={"content": body.content})
     for co in ticket.co_units:
@@ -548,6 +562,8 @@ _ACTION_HANDLERS = {
     "approve-extension": _approve_extension,
     "reject-extension": _reject_extension,
     "contribute": _contribute,
+    "pause": _pause,
+    "resume": _resume,
     "reply": _reply,
     "answer": _answer,
     "callback": _callback,
@@ -620,9 +636,12 @@ def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
 def deadlines_of(ticket: Ticket) -> dict:
     return {
         "sign": ticket.sign_due,
+        "contact": ticket.contact_due,
         "reply": ticket.reply_due,
         "close": ticket.close_due,
         "provisional": ticket.deadline_provisional,
+        "paused": ticket.paused,
+        "policy_version": ticket.sla_policy_version,
     }
 
 

@@ -86,6 +86,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
         _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
         _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
+        _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
+        _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展"),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
         _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),

@@ -1,0 +1,67 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from baishitong.db import Base, utcnow
+
+
+class SlaPolicy(Base):
+    """One version of the whole rule set; editing writes a new version, the newest is in force."""
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    rules: Mapped[list] = mapped_column(default=list)
+    working_hours: Mapped[list] = mapped_column(default=list)
+    warning_share: Mapped[float] = mapped_column(default=0.75)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarDay(Base):
+    """A day that differs from the Monday–Friday rule: a holiday, or a weekend make-up workday (调休)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))  # seed | admin
+
+
+class CalendarYear(Base):
+    """Years whose holidays are known; deadlines reaching other years are provisional."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+
+
+class TicketPause(Base):
+    """The clock stops while the unit waits for the requester (待补充材料) and resumes after."""
+
+    __tablename__ = "ticket_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class SlaAlert(Base):
+    """One row per warning, urge or escalation sent for a deadline; the unique key makes each happen once."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (UniqueConstraint("ticket_id", "stage", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))  # warning | overdue
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,118 @@
+"""Deadlines as stored data on work orders, with a controllable clock."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from baishitong.actors import SYSTEM
+from baishitong.jobs.models import OutboxJob
+from baishitong.sla import service as sla
+from baishitong.sla.models import SlaAlert
+from baishitong.tickets import schemas, service
+from baishitong.tickets.service import LOCAL_TZ
+from tests.conftest import actor
+from tests.tickets.factories import make_ticket
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+
+
+def at(monkeypatch, text: str) -> None:
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", local(text).isoformat())
+
+
+def test_complaint_deadline_crosses_national_day(session, monkeypatch):
+    at(monkeypatch, "2026-09-30 16:00")
+    ticket = make_ticket(session, state="dispatched", type="投诉")
+    # 15 working days from Sep 30 16:00: Oct 1-7 off, Oct 10 (Sat) is a make-up workday, so day 15 is Oct 27.
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-10-27 16:00")
+    assert ticket.sign_due.astimezone(LOCAL_TZ) == local("2026-10-08 09:00")
+    assert ticket.deadline_provisional is False
+
+
+def test_consultation_and_enterprise_limits(session, monkeypatch):
+    at(monkeypatch, "2026-12-04 10:00")  # a Friday
+    consult = make_ticket(session, type="咨询")
+    assert consult.reply_due.astimezone(LOCAL_TZ) == local("2026-12-08 10:00")
+    enterprise = make_ticket(session, type="求助", channel="enterprise")
+    assert enterprise.contact_due.astimezone(LOCAL_TZ) == local("2026-12-04 11:00")
+    assert enterprise.reply_due.astimezone(LOCAL_TZ) == local("2026-12-05 10:00")
+
+
+def test_deadline_into_a_year_without_calendar_is_provisional(session, monkeypatch):
+    at(monkeypatch, "2026-12-28 10:00")
+    ticket = make_ticket(session, type="投诉")
+    assert ticket.deadline_provisional is True
+
+
+def test_pause_shifts_deadline_by_the_paused_working_time(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")  # Monday
+    ticket = make_ticket(session, state="signed", type="咨询")
+    before = ticket.reply_due
+    handler = actor(session, "t_ronggui")
+    service.act(session, number=ticket.number, action="pause", actor=handler, body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充材料"))
+    assert ticket.paused
+    at(monkeypatch, "2026-12-07 11:00")
+    service.act(session, number=ticket.number, action="resume", actor=handler, body=schemas.ActionIn(version=ticket.version))
+    assert ticket.reply_due - before == timedelta(hours=2)
+    assert not ticket.paused
+
+
+def test_policy_change_recomputes_open_deadlines(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="投诉")
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-28 09:00")
+    policy = sla.current_policy(session)
+    rules = [r for r in policy.rules if r["type"] != "投诉"] + [
+        {"name": "投诉类（提速）", "type": "投诉", "stages": {"reply": {"amount": 5, "unit": "working_days"}, "close": {"amount": 5, "unit": "working_days"}}}
+    ]
+    new = sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=actor(session, "t_admin"))
+    assert new.version == policy.version + 1
+    assert session.scalar(select(OutboxJob).where(OutboxJob.name == "sla.recompute_open", OutboxJob.done_at.is_(None)))
+    sla.recompute_open(session)
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-14 09:00")
+    assert ticket.sla_policy_version == new.version
+
+
+def test_admin_day_off_moves_the_deadline(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="咨询")
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-09 09:00")
+    sla.set_calendar_day(session, day=date(2026, 12, 8), kind="off", name="台风停工", actor=actor(session, "t_admin"))
+    sla.recompute_open(session)
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-10 09:00")
+
+
+def test_approved_extension_adds_working_days(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="咨询")
+    before = ticket.reply_due
+    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需多部门会商"))
+    assert ticket.reply_due == before
+    service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-14 09:00")
+
+
+def test_unsatisfied_callback_redo_starts_a_new_clock(session, monkeypatch):
+    at(monkeypatch, "2026-12-01 09:00")
+    ticket = make_ticket(session, state="callback_unsatisfied", type="咨询")
+    at(monkeypatch, "2026-12-07 09:00")
+    service.act(session, number=ticket.number, action="redo", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=ticket.version))
+    assert ticket.status == "signed" and ticket.redo_count == 1
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-09 09:00")
+
+
+def test_warning_then_one_urge_and_escalation_per_deadline(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="咨询")
+    assert sla.check_deadlines(session, now=local("2026-12-08 09:00")) == {"warnings": 0, "urges": 0}
+    assert sla.check_deadlines(session, now=local("2026-12-08 17:00"))["warnings"] == 1
+    assert sla.check_deadlines(session, now=local("2026-12-08 17:10"))["warnings"] == 0
+    first = sla.check_deadlines(session, now=local("2026-12-09 10:00"))
+    again = sla.check_deadlines(session, now=local("2026-12-09 11:00"))
+    assert first["urges"] == 1 and again["urges"] == 0
+    urges = [e for e in ticket.events if e.action == "urge"]
+    assert len(urges) == 1 and urges[0].actor == SYSTEM.name
+    kinds = session.scalars(select(SlaAlert.kind).where(SlaAlert.ticket_id == ticket.id)).all()
+    assert sorted(kinds) == ["overdue", "warning"]

@@ -132,8 +132,13 @@ def best_passage(text: str, terms: Mapping[str, float], max_chars: int = 160) ->
 
 @dataclass
 class _Analyzed:
+    """A document's term ids (int32) and counts (uint16) for all channels, packed: no per-doc token lists."""
+
     doc: Document
-    channels: list[tuple[np.ndarray, np.ndarray]]
+    terms: np.ndarray
+    counts: np.ndarray
+    sizes: tuple[int, ...]
+    lengths: tuple[int, ...]
 
 
 class SearchIndex:
@@ -203,19 +208,20 @@ class SearchIndex:
                 self._matrix = None
             return found
 
-    def _term_ids(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(terms)
-        with self._lock:
-            ids = [self._vocab.setdefault(t, len(self._vocab)) for t in counts]
-        return np.asarray(ids, dtype=np.int64), np.asarray(list(counts.values()), dtype=np.float64)
-
     def _analyze_doc(self, doc: Document) -> _Analyzed:
-        channels = []
+        terms: list[int] = []
+        counts: list[int] = []
+        sizes, lengths = [], []
         for name, is_ngram, _ in self._channels:
             text = field_text(doc.get(name))
-            terms = char_ngrams(text) if is_ngram else words(text) + self.synonyms.concepts(text)
-            channels.append(self._term_ids(terms))
-        return _Analyzed(doc, channels)
+            channel = Counter(char_ngrams(text) if is_ngram else words(text) + self.synonyms.concepts(text))
+            with self._lock:
+                terms.extend(self._vocab.setdefault(t, len(self._vocab)) for t in channel)
+            counts.extend(channel.values())
+            sizes.append(len(channel))
+            lengths.append(sum(channel.values()))
+        packed = np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
+        return _Analyzed(doc, np.asarray(terms, dtype=np.int32), packed, tuple(sizes), tuple(lengths))
 
     def _ensure_matrix(self) -> tuple[sparse.csc_matrix, list[str], np.ndarray]:
         with self._lock:
@@ -223,33 +229,38 @@ class SearchIndex:
                 return self._matrix, self._ids, self._idf
             ids = list(self._docs)
             entries = [self._docs[i] for i in ids]
-            n_docs, n_terms = len(ids), max(len(self._vocab), 1)
-            rows_all, cols_all, vals_all = [], [], []
-            for c, (_, _, weight) in enumerate(self._channels):
-                cols = [e.channels[c][0] for e in entries]
-                tfs = [e.channels[c][1] for e in entries]
-                lengths = np.array([tf.sum() for tf in tfs]) if entries else np.zeros(0)
-                sizes = np.array([len(x) for x in cols], dtype=np.int64)
-                if not sizes.sum():
-                    continue
-                col = np.concatenate(cols)
-                tf = np.concatenate(tfs)
-                row = np.repeat(np.arange(n_docs), sizes)
-                avg = lengths.mean() or 1.0
-                norm = self.k1 * (1 - self.b + self.b * lengths / avg)
-                rows_all.append(row)
-                cols_all.append(col)
-                vals_all.append(weight * tf * (self.k1 + 1) / (tf + norm[row]))
-            if rows_all:
-                row, col = np.concatenate(rows_all), np.concatenate(cols_all)
-                # Document frequency counts a document once, whichever fields hold the term.
-                df = np.bincount(np.unique(row * n_terms + col) % n_terms, minlength=n_terms)
-                idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
-                val = np.concatenate(vals_all) * idf[col]
-                matrix = sparse.csc_matrix((val, (row, col)), shape=(n_docs, n_terms), dtype=np.float32)
-            else:
-                idf = np.zeros(n_terms)
-                matrix = sparse.csc_matrix((n_docs, n_terms), dtype=np.float32)
+            n_docs, n_terms, n_channels = len(ids), max(len(self._vocab), 1), len(self._channels)
+            if not entries or not n_channels:
+                self._matrix = sparse.csc_matrix((n_docs, n_terms), dtype=np.float32)
+                self._ids, self._idf = ids, np.zeros(n_terms)
+                return self._matrix, self._ids, self._idf
+            sizes = np.asarray([e.sizes for e in entries], dtype=np.int64)
+            lengths = np.asarray([e.lengths for e in entries], dtype=np.float64)
+            avg = lengths.mean(axis=0)
+            norm = self.k1 * (1 - self.b + self.b * lengths / np.where(avg > 0, avg, 1.0))
+            weights = np.asarray([w for _, _, w in self._channels]) * (self.k1 + 1)
+            indptr = np.zeros(n_docs + 1, dtype=np.int64)
+            np.cumsum(sizes.sum(axis=1), out=indptr[1:])
+            # Fill preallocated 32-bit arrays block by block so a 10k-article build never holds big temporaries.
+            col = np.empty(indptr[-1], dtype=np.int32)
+            val = np.empty(indptr[-1], dtype=np.float32)
+            for start in range(0, n_docs, 1024):
+                block = entries[start : start + 1024]
+                segment = np.repeat(np.arange(start * n_channels, (start + len(block)) * n_channels), sizes[start : start + len(block)].ravel())
+                tf = np.concatenate([e.counts for e in block]).astype(np.float32)
+                span = slice(indptr[start], indptr[start + len(block)])
+                col[span] = np.concatenate([e.terms for e in block])
+                val[span] = weights[segment % n_channels] * tf / (tf + norm.ravel()[segment])
+            # Rows are already grouped by document, so CSR needs no COO sort; duplicates are a term in two channels.
+            rows = sparse.csr_matrix((val, col, indptr), shape=(n_docs, n_terms))
+            del val, col
+            rows.sum_duplicates()
+            matrix = rows.tocsc()
+            del rows
+            # After duplicates are summed each stored cell is one (document, term): column sizes are document frequencies.
+            df = np.diff(matrix.indptr)
+            idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+            matrix.data *= np.repeat(idf.astype(np.float32), df)
             self._matrix, self._ids, self._idf = matrix, ids, idf
             return matrix, ids, idf
 
@@ -269,6 +280,8 @@ class SearchIndex:
         return terms
 
     def _query_vector(self, query: str, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Query term weights times idf: on top of the idf inside BM25 this favours the rare, specific terms
+        (places, agencies, programme names) over the generic words that many articles share."""
         terms = Counter(words(query))
         for concept in self.synonyms.concepts(query):
             terms[concept] = 1
@@ -282,7 +295,9 @@ class SearchIndex:
                 i = self._vocab.get(gram)
                 if i is not None and i < n_terms:
                     weights[i] = 1.0
-        return np.fromiter(weights.keys(), dtype=np.int64), np.fromiter(weights.values(), dtype=np.float64)
+        cols = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
+        values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+        return cols, values * self._idf[cols]
 
     def scores(self, query: str) -> np.ndarray:
         """Raw score of every document, aligned with `ids()`."""

@@ -1,15 +1,711 @@
-"""Routing decisions on work orders (filled in by the routing engine)."""
+"""Routing decisions on work orders: classify, locate, look up the catalogue, dispatch or queue for review.
 
+The pure cores (classifier, locate, catalogue) do the thinking; this module
+persists model versions, catalogue editions and decisions, and keeps the
+active model and catalogue in process memory keyed by content hash, so a
+suggestion costs one cheap version query rather than a model load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from baishitong.audit import service as audit
+from baishitong.config import get_settings
+from baishitong.db import utcnow
+from baishitong.errors import Conflict, InvalidInput, NotFound
+from baishitong.org import service as org
+from baishitong.org.models import Category, Region, Unit
+from baishitong.routing import catalogue, classifier, dataset
+from baishitong.routing import locate as locator
+from baishitong.routing.models import CatalogueVersion, RouterModel, RoutingDecision, RoutingRule
+from baishitong.tickets.models import Ticket, TicketEvent
 
-def region_for(session: Session, *, address, location):
-    return None
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TRAINING_STATUSES = ("closed", "archived")
+RESOLVED = ("auto", "accepted", "corrected")
+TICKET_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 
 
-def on_ticket_registered(session: Session, *, ticket) -> None:
-    return None
+# --- in-process caches ------------------------------------------------------
 
 
-def latest_decision_out(session: Session, *, ticket):
-    return None
+@dataclass(frozen=True)
+class ActiveModel:
+    version: str
+    kind: str
+    model: classifier.TrainedModel
+
+
+@dataclass(frozen=True)
+class ActiveCatalogue:
+    version: int
+    rules: tuple[catalogue.Rule, ...]
+
+
+_lock = threading.Lock()
+_models: dict[str, classifier.TrainedModel] = {}
+_catalogues: dict[str, tuple[catalogue.Rule, ...]] = {}
+
+
+def active_model(session: Session) -> ActiveModel | None:
+    """The active model, loaded once per content hash (a version switch reloads it)."""
+    row = session.execute(
+        select(RouterModel.id, RouterModel.version, RouterModel.kind, RouterModel.digest).where(RouterModel.active.is_(True)).limit(1)
+    ).first()
+    if row is None:
+        return None
+    model = _models.get(row.digest)
+    if model is None:
+        blob = session.scalar(select(RouterModel.blob).where(RouterModel.id == row.id))
+        model = classifier.TrainedModel.from_bytes(blob)
+        with _lock:
+            _models.clear()
+            _models[row.digest] = model
+    return ActiveModel(version=row.version, kind=row.kind, model=model)
+
+
+def active_catalogue(session: Session) -> ActiveCatalogue | None:
+    row = session.execute(
+        select(CatalogueVersion.version, CatalogueVersion.digest).order_by(CatalogueVersion.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    rules = _catalogues.get(row.digest)
+    if rules is None:
+        rows = session.scalars(
+            select(RoutingRule).where(RoutingRule.catalogue_version == row.version, RoutingRule.active.is_(True)).order_by(RoutingRule.id)
+        )
+        rules = tuple(_to_rule(r) for r in rows)
+        with _lock:
+            _catalogues.clear()
+            _catalogues[row.digest] = rules
+    return ActiveCatalogue(version=row.version, rules=rules)
+
+
+def _to_rule(row: RoutingRule) -> catalogue.Rule:
+    return catalogue.Rule(
+        id=row.id,
+        lead=row.lead,
+        category_prefix=row.category_prefix,
+        region_code=row.region_code,
+        type=row.type,
+        keywords=tuple(row.keywords or ()),
+        co_units=tuple(row.co_units or ()),
+        priority=row.priority,
+    )
+
+
+# --- suggestion -------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    category: Category | None = None
+    category_source: str | None = None  # "model" | "request"
+    label: str | None = None
+    confidence: float | None = None
+    top3: list[dict] = field(default_factory=list)
+    region: Region | None = None
+    town: Region | None = None
+    location: dict | None = None
+    lead_unit: Unit | None = None
+    co_units: list[Unit] = field(default_factory=list)
+    rule: dict | None = None
+    catalogue_version: int | None = None
+    model_version: str | None = None
+    model_kind: str | None = None
+    auto_dispatch: bool = False
+    threshold: float = 0.0
+
+    @property
+    def evidence(self) -> dict:
+        return {
+            "model": {"version": self.model_version, "kind": self.model_kind, "label": self.label, "confidence": self.confidence, "top3": self.top3}
+            if self.model_version
+            else None,
+            "category_source": self.category_source,
+            "locate": self.location,
+            "rule": self.rule,
+            "catalogue_version": self.catalogue_version,
+            "threshold": self.threshold,
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "category": category_out(self.category),
+            "label": self.label,
+            "confidence": self.confidence,
+            "top3": self.top3,
+            "region": region_out(self.region),
+            "lead_unit": unit_out(self.lead_unit),
+            "co_units": [unit_out(u) for u in self.co_units],
+            "rule": self.rule,
+            "model_version": self.model_version,
+            "auto_dispatch": self.auto_dispatch,
+            "evidence": self.evidence,
+        }
+
+
+def category_out(c: Category | None) -> dict | None:
+    return {"code": c.code, "name": c.name, "path": c.path} if c else None
+
+
+def unit_out(u: Unit | None) -> dict | None:
+    return {"code": u.code, "name": u.name} if u else None
+
+
+def region_out(r: Region | None) -> dict | None:
+    if r is None:
+        return None
+    town = r if r.kind == "town" else r.parent
+    return {"code": r.code, "name": r.short_name, "kind": r.kind, "town": {"code": town.code, "name": town.short_name} if town else None}
+
+
+def _latlon(location) -> tuple[float | None, float | None]:
+    if location is None:
+        return None, None
+    if isinstance(location, dict):
+        return location.get("lat"), location.get("lon")
+    return location.lat, location.lon
+
+
+def locate_text(text: str | None, location=None) -> locator.Location | None:
+    lat, lon = _latlon(location)
+    return locator.locate(text, lat, lon)
+
+
+def location_out(found: locator.Location | None) -> dict:
+    """The shape printed by `baishitong locate` and returned by GET /locate."""
+    if found is None:
+        return {"town": None, "community": None, "method": None, "score": 0.0}
+    return {
+        "town": {"code": found.town_code, "name": found.town_name} if found.town_code else None,
+        "community": {"code": found.community_code, "name": found.community_name} if found.community_code else None,
+        "method": found.method,
+        "score": found.score,
+    }
+
+
+def _region_for_location(session: Session, found: locator.Location | None) -> Region | None:
+    if found is None:
+        return None
+    codes = [c for c in (found.community_code, found.town_code) if c]
+    rows = {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(codes)))}
+    return next((rows[c] for c in codes if c in rows), None)
+
+
+def region_for(session: Session, *, address, location) -> Region | None:
+    """The Region row an address (and optional GPS point) lies in, or None."""
+    if not address and location is None:
+        return None
+    return _region_for_location(session, locate_text(address, location))
+
+
+def _category_for_label(session: Session, label: str) -> Category | None:
+    """Models may be trained on category codes or names (e.g. level-1 names); either maps to a Category."""
+    return session.scalar(
+        select(Category)
+        .where(Category.active.is_(True), or_(Category.code == label, Category.name == label))
+        .order_by(Category.level, Category.code)
+        .limit(1)
+    )
+
+
+def _active_unit(session: Session, code: str | None) -> Unit | None:
+    unit = org.find_unit(session, code=code)
+    return unit if unit is not None and unit.active else None
+
+
+def suggest(
+    session: Session,
+    *,
+    text: str,
+    address: str | None = None,
+    location=None,
+    type: str | None = None,
+    category_code: str | None = None,
+    region: Region | None = None,
+    threshold: float | None = None,
+) -> Suggestion:
+    """Category, place and lead unit for a request, with confidence and the evidence behind each."""
+    s = Suggestion(threshold=get_settings().auto_dispatch_threshold if threshold is None else threshold)
+    active = active_model(session)
+    given = org.get_category(session, code=category_code) if category_code else None
+    predicted_unit: Unit | None = None
+    predicted: Category | None = None
+    if active is not None:
+        p = active.model.predict_one(text)
+        s.model_version, s.model_kind = active.version, active.kind
+        s.label, s.confidence = p.label, round(p.confidence, 4)
+        s.top3 = [{"label": lab, "score": round(score, 4)} for lab, score in p.top3]
+        if active.kind == "unit":
+            predicted_unit = _active_unit(session, p.label)
+        else:
+            predicted = _category_for_label(session, p.label)
+            if given is None:
+                s.category, s.category_source = predicted, "model" if predicted else None
+    if given is not None:
+        s.category, s.category_source = given, "request"
+
+    if region is not None:
+        s.region = region
+        s.location = {"source": "ticket", "region": region.code}
+    else:
+        for source, value in (("address", address), ("text", text)):
+            found = locate_text(value, location) if value else None
+            if found is not None:
+                s.region = _region_for_location(session, found)
+                s.location = {"source": source, "method": found.method, "score": found.score, "evidence": list(found.evidence), **location_out(found)}
+                break
+    s.town = (s.region if s.region.kind == "town" else s.region.parent) if s.region else None
+    town_unit = org.town_unit_for_region(session, region=s.region)
+
+    book = active_catalogue(session)
+    hit = None
+    if book is not None:
+        hit = catalogue.match(
+            book.rules,
+            category_code=s.category.code if s.category else None,
+            town_code=s.town.code if s.town else None,
+            community_code=s.region.code if s.region and s.region.kind == "community" else None,
+            type=type,
+            text=text,
+            town_unit=town_unit.code if town_unit else None,
+        )
+        s.catalogue_version = book.version
+    if hit is not None:
+        r = hit.rule
+        s.rule = {
+            "id": r.id,
+            "catalogue_version": book.version,
+            "category_prefix": r.category_prefix,
+            "region_code": r.region_code,
+            "type": r.type,
+            "keywords": list(r.keywords),
+            "keyword_hits": list(hit.keyword_hits),
+            "lead": r.lead,
+            "priority": r.priority,
+        }
+    if active is not None and active.kind == "unit":
+        s.lead_unit = predicted_unit
+    elif hit is not None:
+        s.lead_unit = _active_unit(session, hit.lead)
+        s.co_units = [u for u in (_active_unit(session, c) for c in hit.co_units) if u is not None and u is not s.lead_unit]
+
+    # An operator-given category overrules the model; dispatch unattended only when both agree.
+    agrees = given is None or active is None or active.kind == "unit" or (predicted is not None and given.code.startswith(predicted.code))
+    s.auto_dispatch = bool(
+        active is not None
+        and s.confidence is not None
+        and s.confidence >= s.threshold
+        and s.lead_unit is not None
+        and s.lead_unit.kind != "centre"
+        and agrees
+    )
+    return s
+
+
+# --- decisions on tickets ---------------------------------------------------
+
+
+def on_ticket_registered(session: Session, *, ticket: Ticket, threshold: float | None = None) -> RoutingDecision:
+    """Records what the router proposes; dispatches at once when confident, else queues for review."""
+    s = suggest(
+        session,
+        text=f"{ticket.title}。{ticket.content}",
+        address=ticket.address,
+        location={"lat": ticket.lat, "lon": ticket.lon} if ticket.lat is not None and ticket.lon is not None else None,
+        type=ticket.type,
+        category_code=ticket.category.code if ticket.category else None,
+        region=ticket.region,
+        threshold=threshold,
+    )
+    if ticket.category is None and s.category is not None:
+        ticket.category = s.category
+    decision = RoutingDecision(
+        ticket_id=ticket.id,
+        model_version=s.model_version,
+        label=s.label,
+        confidence=s.confidence,
+        top3=s.top3,
+        category_code=s.category.code if s.category else None,
+        region_code=s.region.code if s.region else None,
+        locate=s.location,
+        rule_id=s.rule["id"] if s.rule else None,
+        catalogue_version=s.catalogue_version,
+        lead_unit=s.lead_unit.code if s.lead_unit else None,
+        co_units=[u.code for u in s.co_units],
+        auto_dispatched=s.auto_dispatch,
+        status="auto" if s.auto_dispatch else "review",
+        evidence=s.evidence,
+    )
+    session.add(decision)
+    session.flush()
+    if s.auto_dispatch:
+        from baishitong.actors import SYSTEM
+        from baishitong.tickets.service import dispatch_to
+
+        dispatch_to(
+            session,
+            ticket,
+            actor=SYSTEM,
+            lead_code=s.lead_unit.code,
+            co_codes=[u.code for u in s.co_units],
+            note="智能分拨自动派单",
+            evidence={
+                "routing_decision": decision.id,
+                "model_version": s.model_version,
+                "confidence": s.confidence,
+                "rule_id": decision.rule_id,
+                "catalogue_version": s.catalogue_version,
+            },
+        )
+    return decision
+
+
+def latest_decision(session: Session, *, ticket_id: int) -> RoutingDecision | None:
+    return session.scalar(select(RoutingDecision).where(RoutingDecision.ticket_id == ticket_id).order_by(RoutingDecision.id.desc()).limit(1))
+
+
+def decision_out(d: RoutingDecision) -> dict:
+    return {
+        "id": d.id,
+        "created_at": d.created_at.isoformat(),
+        "status": d.status,
+        "model_version": d.model_version,
+        "label": d.label,
+        "confidence": d.confidence,
+        "top3": d.top3,
+        "category_code": d.category_code,
+        "region_code": d.region_code,
+        "lead_unit": d.lead_unit,
+        "co_units": d.co_units,
+        "auto_dispatched": d.auto_dispatched,
+        "rule_id": d.rule_id,
+        "catalogue_version": d.catalogue_version,
+        "corrected_to": d.corrected_to,
+        "correction_source": d.correction_source,
+        "corrected_at": d.corrected_at.isoformat() if d.corrected_at else None,
+        "evidence": d.evidence,
+    }
+
+
+def latest_decision_out(session: Session, *, ticket: Ticket) -> dict | None:
+    d = latest_decision(session, ticket_id=ticket.id)
+    return decision_out(d) if d else None
+
+
+def review_queue(session: Session, *, limit: int = 100) -> list[tuple[RoutingDecision, Ticket]]:
+    """Registered tickets whose latest decision awaits an operator, oldest first."""
+    latest = select(func.max(RoutingDecision.id)).group_by(RoutingDecision.ticket_id)
+    rows = session.execute(
+        select(RoutingDecision, Ticket)
+        .join(Ticket, Ticket.id == RoutingDecision.ticket_id)
+        .where(RoutingDecision.id.in_(latest), RoutingDecision.status == "review", Ticket.status == "registered")
+        .order_by(RoutingDecision.id)
+        .limit(limit)
+    )
+    return [(d, t) for d, t in rows]
+
+
+def record_correction(session: Session, *, ticket: Ticket, correct_unit_code: str, source: str) -> RoutingDecision | None:
+    """A person chose the lead unit: confirms the proposal or records the correction the router learns from."""
+    d = latest_decision(session, ticket_id=ticket.id)
+    if d is None:
+        return None
+    now = utcnow()
+    if correct_unit_code == d.lead_unit and d.status != "corrected":
+        if d.status == "review":
+            d.status = "accepted"
+        return d
+    d.status = "corrected"
+    d.corrected_to = correct_unit_code
+    d.correction_source = source
+    d.corrected_at = now
+    d.evidence = {**d.evidence, "corrections": [*d.evidence.get("corrections", []), {"at": now.isoformat(), "to": correct_unit_code, "source": source}]}
+    return d
+
+
+def on_staff_dispatch(session: Session, *, ticket: Ticket, event: TicketEvent) -> RoutingDecision | None:
+    """Called for dispatch events by people: works out whether it follows a return, a re-dispatch or a review."""
+    if event.data.get("previous_lead_unit"):
+        source = "redispatch"
+    elif session.scalar(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "approve-return").limit(1)):
+        source = "return"
+    else:
+        source = "operator"
+    return record_correction(session, ticket=ticket, correct_unit_code=event.data["lead_unit"], source=source)
+
+
+def misroute_report(session: Session, *, since: datetime | None = None) -> dict:
+    """Per proposed lead unit and per category: settled decisions, corrections, misroute rate."""
+    corrected = func.sum(case((RoutingDecision.status == "corrected", 1), else_=0))
+    base = RoutingDecision.status.in_(RESOLVED)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=LOCAL_TZ)
+    if since is not None:
+        base = base & (RoutingDecision.created_at >= since)
+
+    def grouped(column) -> list[tuple[str | None, int, int]]:
+        rows = session.execute(select(column, func.count(), corrected).where(base).group_by(column).order_by(column))
+        return [(key, int(n), int(c or 0)) for key, n, c in rows]
+
+    units = {u.code: u.name for u in session.scalars(select(Unit))}
+    cats = {c.code: c.path for c in session.scalars(select(Category))}
+
+    def rows(data, names) -> list[dict]:
+        return [
+            {"code": key, "name": names.get(key) if key else None, "decisions": n, "corrections": c, "misroute_rate": round(c / n, 4) if n else 0.0}
+            for key, n, c in data
+        ]
+
+    by_unit = grouped(RoutingDecision.lead_unit)
+    total_n, total_c = sum(n for _, n, _ in by_unit), sum(c for _, _, c in by_unit)
+    return {
+        "since": since.isoformat() if since else None,
+        "total": {"decisions": total_n, "corrections": total_c, "misroute_rate": round(total_c / total_n, 4) if total_n else 0.0},
+        "by_unit": rows(by_unit, units),
+        "by_category": rows(grouped(RoutingDecision.category_code), cats),
+    }
+
+
+# --- model versions ---------------------------------------------------------
+
+
+def _next_version(session: Session) -> str:
+    prefix = f"r{utcnow().astimezone(LOCAL_TZ):%Y%m%d}-"
+    existing = session.scalars(select(RouterModel.version).where(RouterModel.version.startswith(prefix)))
+    numbers = [int(v[len(prefix):]) for v in existing if v[len(prefix):].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def store_model(
+    session: Session,
+    *,
+    trained: classifier.TrainedModel,
+    kind: str,
+    source: str,
+    actor: str,
+    activate_now: bool = True,
+    note: str | None = None,
+    request_key: str | None = None,
+) -> RouterModel:
+    version = _next_version(session)
+    trained.version = version
+    blob = trained.to_bytes()
+    metrics = dict(trained.metrics)
+    if kind == "category":
+        known = {c for row in session.execute(select(Category.code, Category.name)) for c in row}
+        metrics["unmapped_labels"] = [lab for lab in trained.labels if lab not in known]
+    row = RouterModel(
+        version=version,
+        kind=kind,
+        source=source,
+        labels=list(trained.labels),
+        metrics=metrics,
+        blob=blob,
+        digest=hashlib.sha256(blob).hexdigest(),
+        request_key=request_key,
+        note=note,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="routing.model.train", object_type="router_model", object_id=version, data={"kind": kind, "source": source, "cv_macro_f1": metrics.get("cv_macro_f1")})
+    if activate_now:
+        activate(session, version=version, actor=actor)
+    return row
+
+
+def _train(texts: list[str], labels: list[str], *, tokenized: bool = False) -> classifier.TrainedModel:
+    try:
+        return classifier.train(texts, labels, tokenized=tokenized)
+    except ValueError as exc:
+        raise InvalidInput("training_failed", f"无法训练模型：{exc}") from None
+
+
+def train_from_file(
+    session: Session,
+    *,
+    data: str | Path | bytes,
+    text_columns: list[str],
+    label_column: str,
+    actor: str,
+    tokenized: bool = False,
+    kind: str = "category",
+    filename: str | None = None,
+    activate_now: bool = True,
+) -> RouterModel:
+    """Trains on a labelled CSV/XLSX (see routing.dataset) and stores a new version."""
+    try:
+        texts, labels = dataset.load_labelled(data, text_columns, label_column, filename=filename)
+    except ValueError as exc:
+        raise InvalidInput("invalid_training_file", str(exc)) from None
+    trained = _train(texts, labels, tokenized=tokenized)
+    name = filename or (str(data) if not isinstance(data, bytes) else None)
+    return store_model(session, trained=trained, kind=kind, source="csv", actor=actor, activate_now=activate_now, note=name)
+
+
+def _level1(category: Category) -> Category:
+    while category.parent is not None:
+        category = category.parent
+    return category
+
+
+def training_set_from_database(session: Session, *, label: str) -> tuple[list[str], list[str]]:
+    """Closed and archived tickets; for unit labels a recorded correction overrides the unit that handled it."""
+    if label not in ("category_l1", "unit"):
+        raise InvalidInput("invalid_label", "训练标签必须是 category_l1 或 unit")
+    tickets = session.scalars(select(Ticket).where(Ticket.status.in_(TRAINING_STATUSES)).order_by(Ticket.id))
+    corrections = dict(
+        session.execute(
+            select(RoutingDecision.ticket_id, RoutingDecision.corrected_to)
+            .where(RoutingDecision.status == "corrected")
+            .order_by(RoutingDecision.id)
+        ).all()
+    )
+    texts, labels = [], []
+    for t in tickets:
+        if label == "category_l1":
+            value = _level1(t.category).code if t.category else None
+        else:
+            value = corrections.get(t.id) or (t.lead_unit.code if t.lead_unit else None)
+        if value:
+            texts.append(f"{t.title}。{t.content}")
+            labels.append(value)
+    return texts, labels
+
+
+def train_from_database(
+    session: Session, *, label: str = "category_l1", actor: str, activate_now: bool = True, request_key: str | None = None
+) -> RouterModel:
+    texts, labels = training_set_from_database(session, label=label)
+    if not texts:
+        raise InvalidInput("no_training_data", "数据库中没有可用于训练的已办结工单")
+    trained = _train(texts, labels)
+    kind = "unit" if label == "unit" else "category"
+    return store_model(session, trained=trained, kind=kind, source="database", actor=actor, activate_now=activate_now, note=f"label={label}", request_key=request_key)
+
+
+def request_retrain(session: Session, *, label: str, actor: str) -> str:
+    """Queues a training run from the database; returns the key that makes the job idempotent."""
+    if label not in ("category_l1", "unit"):
+        raise InvalidInput("invalid_label", "训练标签必须是 category_l1 或 unit")
+    key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
+    from baishitong.jobs.service import enqueue
+
+    enqueue(session, "routing.retrain", dedupe_key=f"routing.retrain:{key}", label=label, actor=actor, request_key=key)
+    return key
+
+
+def list_models(session: Session) -> list[RouterModel]:
+    return list(session.scalars(select(RouterModel).order_by(RouterModel.id.desc())))
+
+
+def get_model(session: Session, *, version: str) -> RouterModel:
+    row = session.scalar(select(RouterModel).where(RouterModel.version == version))
+    if row is None:
+        raise NotFound("model_not_found", f"模型版本 {version} 不存在")
+    return row
+
+
+def activate(session: Session, *, version: str, actor: str) -> RouterModel:
+    """Makes one version the active model (also to switch back to an earlier one)."""
+    row = get_model(session, version=version)
+    session.execute(update(RouterModel).where(RouterModel.id != row.id, RouterModel.active.is_(True)).values(active=False).execution_options(synchronize_session="fetch"))
+    row.active = True
+    session.flush()
+    audit.record(session, actor=actor, action="routing.model.activate", object_type="router_model", object_id=version)
+    return row
+
+
+def model_out(m: RouterModel) -> dict:
+    return {
+        "version": m.version,
+        "kind": m.kind,
+        "source": m.source,
+        "labels": m.labels,
+        "metrics": m.metrics,
+        "active": m.active,
+        "note": m.note,
+        "created_by": m.created_by,
+        "created_at": m.created_at,
+    }
+
+
+# --- the catalogue ----------------------------------------------------------
+
+RULE_FIELDS = ("priority", "category_prefix", "region_code", "type", "keywords", "lead", "co_units", "active", "note")
+
+
+def rule_out(r: RoutingRule) -> dict:
+    return {"id": r.id, **{f: getattr(r, f) for f in RULE_FIELDS}}
+
+
+def _write_catalogue(session: Session, *, rules: list[dict], actor: str, note: str | None) -> CatalogueVersion:
+    number = (session.scalar(select(func.max(CatalogueVersion.version))) or 0) + 1
+    edition = CatalogueVersion(version=number, digest="", note=note, created_by=actor)
+    try:
+        with session.begin_nested():
+            session.add(edition)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("catalogue_changed", "派单目录刚被他人修改，请刷新后重试") from None
+    rows = [RoutingRule(catalogue_version=number, **{f: rule.get(f) for f in RULE_FIELDS if rule.get(f) is not None}) for rule in rules]
+    session.add_all(rows)
+    session.flush()
+    edition.digest = hashlib.sha256(json.dumps([rule_out(r) for r in rows], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    audit.record(session, actor=actor, action="routing.catalogue.save", object_type="routing_catalogue", object_id=str(number), data={"rules": len(rows), "note": note})
+    return edition
+
+
+def ensure_default_catalogue(session: Session) -> int:
+    """Writes edition 1 from the default lead table if there is no catalogue yet; returns the rules written."""
+    if session.scalar(select(func.count()).select_from(CatalogueVersion)):
+        return 0
+    rules = [{"category_prefix": r.category_prefix, "lead": r.lead} for r in catalogue.default_rules()]
+    _write_catalogue(session, rules=rules, actor="system", note="默认派单目录")
+    return len(rules)
+
+
+def current_catalogue(session: Session) -> tuple[CatalogueVersion | None, list[RoutingRule]]:
+    edition = session.scalar(select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(1))
+    return edition, (list(edition.rules) if edition else [])
+
+
+def _validate_rules(session: Session, rules: list[dict]) -> None:
+    units = set(session.scalars(select(Unit.code)))
+    categories = set(session.scalars(select(Category.code)))
+    regions = set(session.scalars(select(Region.code)))
+    for n, rule in enumerate(rules, start=1):
+        lead = rule.get("lead")
+        if lead != catalogue.TOWN and lead not in units:
+            raise InvalidInput("invalid_rule", f"第 {n} 条规则：主办单位 {lead} 不存在")
+        for code in rule.get("co_units") or ():
+            if code != catalogue.TOWN and code not in units:
+                raise InvalidInput("invalid_rule", f"第 {n} 条规则：协办单位 {code} 不存在")
+        if rule.get("category_prefix") and rule["category_prefix"] not in categories:
+            raise InvalidInput("invalid_rule", f"第 {n} 条规则：问题分类 {rule['category_prefix']} 不存在")
+        if rule.get("region_code") and rule["region_code"] not in regions:
+            raise InvalidInput("invalid_rule", f"第 {n} 条规则：区域 {rule['region_code']} 不存在")
+        if rule.get("type") and rule["type"] not in TICKET_TYPES:
+            raise InvalidInput("invalid_rule", f"第 {n} 条规则：诉求类型 {rule['type']} 无效")
+
+
+def replace_catalogue(session: Session, *, rules: list[dict], actor: str, note: str | None = None) -> CatalogueVersion:
+    """A full replacement of the rule set, written as a new edition; earlier editions stay for the record."""
+    if not rules:
+        raise InvalidInput("empty_catalogue", "派单目录至少需要一条规则")
+    _validate_rules(session, rules)
+    return _write_catalogue(session, rules=rules, actor=actor, note=note)

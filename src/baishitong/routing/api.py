@@ -1,0 +1,77 @@
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+from baishitong.deps import current_actor, get_db_session
+from baishitong.org.api import require_roles
+from baishitong.routing import schemas, service
+
+router = APIRouter(prefix="/api/v1/routing", tags=["智能分拨"])
+
+CENTRE = ("operator", "supervisor", "admin")
+
+
+@router.post("/suggest", response_model=schemas.SuggestOut)
+def suggest(data: schemas.SuggestIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    """Category, place and lead unit for a request text; any staff login or API token."""
+    return service.suggest(session, text=data.text, address=data.address, location=data.location, type=data.type).as_dict()
+
+
+@router.get("/locate", response_model=schemas.LocateOut)
+def locate(text: str = Query(min_length=1, max_length=300), actor: Actor = Depends(current_actor)):
+    return service.location_out(service.locate_text(text))
+
+
+@router.get("/models", response_model=list[schemas.ModelOut])
+def list_models(actor: Actor = Depends(require_roles(*CENTRE)), session: Session = Depends(get_db_session)):
+    return [service.model_out(m) for m in service.list_models(session)]
+
+
+@router.post("/models/{version}/activate", response_model=schemas.ModelOut)
+def activate(version: str, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    return service.model_out(service.activate(session, version=version, actor=actor.name))
+
+
+@router.post("/models/retrain", response_model=schemas.RetrainOut, status_code=202)
+def retrain(data: schemas.RetrainIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    """Queues training on closed tickets; the new version becomes active when the job finishes."""
+    return {"request_key": service.request_retrain(session, label=data.label, actor=actor.name)}
+
+
+def catalogue_out(session: Session) -> schemas.CatalogueOut:
+    edition, rules = service.current_catalogue(session)
+    return schemas.CatalogueOut(
+        version=edition.version if edition else None,
+        note=edition.note if edition else None,
+        created_by=edition.created_by if edition else None,
+        created_at=edition.created_at if edition else None,
+        rules=[schemas.RuleOut(**service.rule_out(r)) for r in rules],
+    )
+
+
+@router.get("/catalogue", response_model=schemas.CatalogueOut)
+def get_catalogue(actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    return catalogue_out(session)
+
+
+@router.put("/catalogue", response_model=schemas.CatalogueOut)
+def put_catalogue(data: schemas.CatalogueIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    """Replaces the whole rule set; the previous edition is kept."""
+    service.replace_catalogue(session, rules=[r.model_dump() for r in data.rules], actor=actor.name, note=data.note)
+    return catalogue_out(session)
+
+
+@router.get("/review", response_model=list[schemas.ReviewItem])
+def review(limit: int = Query(default=100, ge=1, le=500), actor: Actor = Depends(require_roles(*CENTRE)), session: Session = Depends(get_db_session)):
+    """Registered tickets the router was not sure about, for an operator to dispatch."""
+    return [
+        schemas.ReviewItem(number=t.number, title=t.title, type=t.type, created_at=t.created_at, decision=service.decision_out(d))
+        for d, t in service.review_queue(session, limit=limit)
+    ]
+
+
+@router.get("/misroutes", response_model=schemas.MisrouteOut)
+def misroutes(since: datetime | None = None, actor: Actor = Depends(require_roles("supervisor", "admin")), session: Session = Depends(get_db_session)):
+    return service.misroute_report(session, since=since)

@@ -1,0 +1,130 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from baishitong.tickets.schemas import LocationIn, TicketType
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SuggestIn(Strict):
+    text: str = Field(min_length=1, max_length=5000)
+    address: str | None = Field(default=None, max_length=300)
+    location: LocationIn | None = None
+    type: TicketType | None = None
+
+
+class CodeName(BaseModel):
+    code: str
+    name: str
+
+
+class CategoryRef(CodeName):
+    path: str
+
+
+class RegionRef(CodeName):
+    kind: str
+    town: CodeName | None = None
+
+
+class ScoredLabel(BaseModel):
+    label: str
+    score: float
+
+
+class SuggestOut(BaseModel):
+    category: CategoryRef | None
+    label: str | None
+    confidence: float | None
+    top3: list[ScoredLabel]
+    region: RegionRef | None
+    lead_unit: CodeName | None
+    co_units: list[CodeName]
+    rule: dict | None
+    model_version: str | None
+    auto_dispatch: bool
+    evidence: dict
+
+
+class LocateOut(BaseModel):
+    town: CodeName | None
+    community: CodeName | None
+    method: str | None
+    score: float
+
+
+class ModelOut(BaseModel):
+    version: str
+    kind: str
+    source: str
+    labels: list[str]
+    metrics: dict
+    active: bool
+    note: str | None
+    created_by: str
+    created_at: datetime
+
+
+class RetrainIn(Strict):
+    label: Literal["category_l1", "unit"] = "category_l1"
+
+
+class RetrainOut(BaseModel):
+    request_key: str
+
+
+class RuleIn(Strict):
+    priority: int = 0
+    category_prefix: str | None = Field(default=None, max_length=16)
+    region_code: str | None = Field(default=None, max_length=16)
+    type: TicketType | None = None
+    keywords: list[str] | None = Field(default=None, max_length=50)
+    lead: str = Field(min_length=1, max_length=32, description='单位编码，或 "@town" 表示诉求所在镇街')
+    co_units: list[str] = Field(default_factory=list, max_length=10)
+    active: bool = True
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RuleOut(RuleIn):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+
+
+class CatalogueIn(Strict):
+    note: str | None = Field(default=None, max_length=500)
+    rules: list[RuleIn] = Field(min_length=1, max_length=5000)
+
+
+class CatalogueOut(BaseModel):
+    version: int | None
+    note: str | None
+    created_by: str | None
+    created_at: datetime | None
+    rules: list[RuleOut]
+
+
+class ReviewItem(BaseModel):
+    number: str
+    title: str
+    type: str
+    created_at: datetime
+    decision: dict
+
+
+class MisrouteRow(BaseModel):
+    code: str | None
+    name: str | None
+    decisions: int
+    corrections: int
+    misroute_rate: float
+
+
+class MisrouteOut(BaseModel):
+    since: str | None
+    total: dict
+    by_unit: list[MisrouteRow]
+    by_category: list[MisrouteRow]

@@ -1,0 +1,16 @@
+"""Background routing work."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baishitong.jobs.registry import job
+from baishitong.routing import service
+from baishitong.routing.models import RouterModel
+
+
+@job("routing.retrain")
+def retrain(session: Session, *, label: str, actor: str, request_key: str) -> None:
+    """Trains from the database; a re-run of the same request finds its model and does nothing."""
+    if session.scalar(select(RouterModel.id).where(RouterModel.request_key == request_key)) is not None:
+        return
+    service.train_from_database(session, label=label, actor=actor, request_key=request_key)

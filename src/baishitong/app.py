@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.effective_database_url)
+    from baishitong.jobs import queue
+
+    queue.use_database(app.state.db)
     app.state.rate_limiter = RateLimiter()
     install_error_handlers(app)
 

@@ -17,9 +17,13 @@ db_option = click.option("--db", "db", default=None, help="数据库 URL（默�
 
 
 def database(db: str | None):
+    """The database for a command; background jobs it enqueues are recorded in the same one."""
     from baishitong.db import Database
+    from baishitong.jobs import queue
 
-    return Database(resolve_db(db))
+    store = Database(resolve_db(db))
+    queue.use_database(store)
+    return store
 
 
 @click.group()

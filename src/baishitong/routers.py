@@ -4,8 +4,13 @@ from fastapi import FastAPI
 
 
 def include_all(app: FastAPI) -> None:
+    from baishitong.analytics.api import router as analytics_router
+    from baishitong.assistant.api import router as assistant_router
+    from baishitong.knowledge.api import router as knowledge_router
+    from baishitong.notify.api import router as notify_router
     from baishitong.org.api import router as org_router
+    from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    app.include_router(org_router)
-    app.include_router(tickets_router)
+    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router):
+        app.include_router(router)

@@ -14,6 +14,7 @@ from baishitong.demo import categories as demo_categories
 from baishitong.demo import units as demo_units
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit, User
+from baishitong.sla import service as sla
 from baishitong.tickets import schemas
 from baishitong.tickets import service as tickets
 from baishitong.tickets.models import Ticket
@@ -73,8 +74,6 @@ def load_reference(session: Session) -> dict[str, int]:
             session.add(category)
         counts["问题分类"] = len(by_code_c)
         session.flush()
-    from baishitong.sla import service as sla
-
     counts.update(sla.ensure_seeded(session))
     return counts
 
@@ -116,6 +115,11 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None) -> i
     by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in specs}
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
         replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref)
+    # Deadlines were computed while replaying at today's clock; recompute them from the simulated times.
+    policy = sla.current_policy(session)
+    calendar = sla.business_calendar(session, policy=policy)
+    for ticket in by_ref.values():
+        sla.recompute(session, ticket=ticket, policy=policy, calendar=calendar)
     return len(specs)
 
 
@@ -140,7 +144,7 @@ def register(session: Session, spec: dict, *, operator: Actor) -> Ticket:
     )
     actor = operator if spec["channel"] == "hotline" else REQUESTER
     ticket, _ = tickets.create_ticket(session, data=data, actor=actor)
-    ticket.created_at = ticket.updated_at = _aware(spec["created_at"])
+    ticket.created_at = ticket.updated_at = ticket.clock_started_at = _aware(spec["created_at"])
     for event in ticket.events:
         event.created_at = ticket.created_at
     return ticket

@@ -1,0 +1,58 @@
+from datetime import date
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+from baishitong.deps import get_db_session
+from baishitong.org.api import require_roles
+from baishitong.sla import service
+
+router = APIRouter(prefix="/api/v1/sla", tags=["时限"])
+
+
+class PolicyIn(BaseModel):
+    rules: list[dict]
+    working_hours: list[list[str]] | None = None
+    warning_share: float | None = Field(default=None, gt=0, lt=1)
+    note: str | None = Field(default=None, max_length=200)
+
+
+class DayIn(BaseModel):
+    kind: str | None = Field(description="workday | off；为空表示恢复按周一至周五计算")
+    name: str = Field(default="", max_length=64)
+
+
+def policy_out(policy) -> dict:
+    return {
+        "version": policy.version,
+        "rules": policy.rules,
+        "working_hours": policy.working_hours,
+        "warning_share": policy.warning_share,
+        "note": policy.note,
+        "created_by": policy.created_by,
+        "created_at": policy.created_at,
+    }
+
+
+@router.get("/policy")
+def get_policy(actor: Actor = Depends(require_roles("operator", "supervisor", "admin", "handler", "unit_admin")), session: Session = Depends(get_db_session)):
+    return policy_out(service.current_policy(session))
+
+
+@router.put("/policy")
+def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    return policy_out(service.save_policy(session, rules=data.rules, working_hours=data.working_hours, warning_share=data.warning_share, actor=actor, note=data.note))
+
+
+@router.get("/calendar/{year}")
+def calendar(year: int, actor: Actor = Depends(require_roles("operator", "supervisor", "admin", "handler", "unit_admin")), session: Session = Depends(get_db_session)):
+    known = service.business_calendar(session).is_known(date(year, 1, 1))
+    return {"year": year, "known": known, "days": [{"day": d.day, "kind": d.kind, "name": d.name, "source": d.source} for d in service.calendar_days(session, year=year)]}
+
+
+@router.put("/calendar/days/{day}")
+def set_day(day: date, data: DayIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    service.set_calendar_day(session, day=day, kind=data.kind, name=data.name, actor=actor)
+    return {"day": day, "kind": data.kind, "name": data.name}

@@ -1,0 +1,84 @@
+"""Who hears about what, and failed sends that retry with backoff and end visible."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from baishitong import clock
+from baishitong.config import get_settings
+from baishitong.jobs.models import OutboxJob
+from baishitong.notify import service as notify
+from baishitong.notify.models import Message
+from baishitong.tickets import schemas, service
+from tests.conftest import actor
+from tests.tickets.factories import PHONE, make_ticket
+
+
+def messages(session, ticket):
+    return session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)).all()
+
+
+def test_requester_and_unit_are_told_at_each_step(session):
+    ticket = make_ticket(session, state="replied")
+    got = [(m.audience, m.template_code) for m in messages(session, ticket)]
+    assert ("requester", "ticket_registered") in got
+    assert ("requester", "ticket_dispatched_requester") in got
+    assert ("unit", "ticket_dispatched_unit") in got
+    assert ("requester", "ticket_replied") in got
+    registered = next(m for m in messages(session, ticket) if m.template_code == "ticket_registered")
+    assert ticket.number in registered.body and registered.recipient == PHONE
+    jobs = session.scalars(select(OutboxJob).where(OutboxJob.name == "notify.send")).all()
+    assert {j.payload["message_id"] for j in jobs} >= {m.id for m in messages(session, ticket)}
+
+
+def test_manual_urge_notifies_the_unit(session):
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="urge", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=ticket.version, note="市民再次来电"))
+    urged = [m for m in messages(session, ticket) if m.template_code == "ticket_urged"]
+    assert urged and all(m.audience == "unit" for m in urged) and "市民再次来电" in urged[0].body
+
+
+def test_outbox_channel_marks_sent(session):
+    ticket = make_ticket(session)
+    message = messages(session, ticket)[0]
+    notify.deliver(session, message_id=message.id)
+    assert message.status == "sent" and message.sent_at is not None
+
+
+def test_failed_sms_retries_with_backoff_then_stays_failed(session, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_SMS_ENDPOINT", "http://127.0.0.1:9/unreachable")
+    get_settings.cache_clear()
+    try:
+        ticket = make_ticket(session)
+        message = messages(session, ticket)[0]
+        assert message.channel == "sms"
+        delays = []
+        for attempt in range(1, notify.MAX_ATTEMPTS + 1):
+            notify.deliver(session, message_id=message.id)
+            assert message.attempts == attempt and "网关连接失败" in message.last_error
+            if attempt < notify.MAX_ATTEMPTS:
+                assert message.status == "retrying"
+                delays.append(message.next_attempt_at - clock.now())
+        assert message.status == "failed" and message.next_attempt_at is None
+        assert all(later > earlier for earlier, later in zip(delays, delays[1:]))
+        assert delays[0] <= timedelta(minutes=1)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_due_retries_are_enqueued_once(session):
+    ticket = make_ticket(session)
+    message = messages(session, ticket)[0]
+    message.status, message.attempts, message.next_attempt_at = "retrying", 1, clock.now() - timedelta(seconds=1)
+    assert notify.retry_due(session, now=clock.now()) == 1
+    notify.retry_due(session, now=clock.now())
+    keys = session.scalars(select(OutboxJob.dedupe_key).where(OutboxJob.dedupe_key == f"notify:{message.id}:1")).all()
+    assert len(keys) == 1
+
+
+def test_templates_are_editable_and_versioned(session):
+    notify.save_template(session, code="ticket_registered", body="【测试】已受理 {number}", actor="t_admin")
+    ticket = make_ticket(session)
+    assert messages(session, ticket)[0].body == f"【测试】已受理 {ticket.number}"
+    current = next(t for t in notify.list_templates(session) if t["code"] == "ticket_registered")
+    assert current["version"] == 1 and "{number}" in current["default"]

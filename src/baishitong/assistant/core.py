@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, field_text, words
+from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, default_synonyms, field_text, words
 
 DEFAULT_THRESHOLD = 0.35
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
@@ -261,7 +261,8 @@ def phrase_with_llm(
 
 
 def _group_features(text: str) -> list[str]:
-    return words(text) + char_ngrams(text)
+    # Synonym concepts make 住房公积金 and 公积金 the same feature, whatever the segmenter does.
+    return words(text) + char_ngrams(text) + default_synonyms().concepts(text)
 
 
 def group_questions(questions: Sequence[str], *, threshold: float = 0.4) -> list[Group]:

@@ -1,0 +1,288 @@
+"""Booking a time slot at a service point: slots, book/cancel/reschedule, check-in, no-shows, reminders.
+
+Never overbooked: every booking bumps its slot's counter row with
+`UPDATE … SET booked = booked + 1 WHERE booked < capacity` and fails when no row
+changed. On PostgreSQL concurrent updates of that row queue on its row lock and
+re-check the condition after the winner commits; on SQLite write transactions
+begin IMMEDIATE and run one at a time. The counter row itself is created with
+insert-on-conflict-do-nothing, so the first bookings of a slot cannot race either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from baishitong.actors import Actor
+from baishitong.audit import service as audit
+from baishitong.errors import Conflict, InvalidInput, NotFound
+from baishitong.notify import service as notify
+from baishitong.points import hours as hours_core
+from baishitong.points import service as points
+from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
+from baishitong.tickets.models import IdempotencyKey
+from baishitong.tickets.service import request_fingerprint
+
+SCOPE = "appointments.create"
+NO_SHOW_AFTER = timedelta(minutes=30)
+STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "checked_in": "已签到", "no_show": "已爽约"}
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    start: datetime  # aware, Shunde time
+    end: datetime
+    capacity: int
+    remaining: int
+
+
+def local(value: datetime) -> datetime:
+    """Aware Shunde time; a naive value is taken to be Shunde wall-clock time already."""
+    return value.astimezone(hours_core.SHUNDE_TZ) if value.tzinfo else value.replace(tzinfo=hours_core.SHUNDE_TZ)
+
+
+def _utc(value: datetime) -> datetime:
+    return local(value).astimezone(timezone.utc)
+
+
+# --- slots ---------------------------------------------------------------------
+
+
+def day_slots(session: Session, *, point: ServicePoint, day: date, now: datetime | None = None) -> list[SlotView]:
+    """The point's slots on `day` (none on holidays; weekday hours on make-up workdays), upcoming only when now is given."""
+    capacity = point.capacity
+    if not point.active or capacity < 1 or not point.hours:
+        return []
+    workday, holiday = points.day_flags(session, day)
+    raw = hours_core.slots(point.hours, day, workday=workday, holiday=holiday, slot_minutes=point.slot_minutes, capacity=capacity)
+    views = [(local(s.start), local(s.end)) for s in raw]
+    if now is not None:
+        views = [(start, end) for start, end in views if start > now]
+    if not views:
+        return []
+    starts = [start.astimezone(timezone.utc) for start, _ in views]
+    booked = dict(session.execute(select(SlotCounter.slot_start, SlotCounter.booked).where(SlotCounter.point_id == point.id, SlotCounter.slot_start.in_(starts))).all())
+    return [SlotView(start, end, capacity, max(0, capacity - booked.get(start.astimezone(timezone.utc), 0))) for start, end in views]
+
+
+def _slot(session: Session, *, point: ServicePoint, start: datetime, now: datetime) -> SlotView:
+    start = local(start)
+    if start <= now:
+        raise InvalidInput("slot_in_past", "该时段已开始或已过去，请选择之后的时段")
+    for slot in day_slots(session, point=point, day=start.date()):
+        if slot.start == start:
+            return slot
+    raise InvalidInput("slot_unavailable", f"{point.name}在 {start:%Y-%m-%d %H:%M} 没有可预约的时段（可能不营业或时间不对）")
+
+
+def _take_place(session: Session, *, point: ServicePoint, slot: SlotView) -> None:
+    start = slot.start.astimezone(timezone.utc)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(SlotCounter).values(point_id=point.id, slot_start=start, booked=0).on_conflict_do_nothing(index_elements=["point_id", "slot_start"]))
+    taken = session.execute(
+        update(SlotCounter)
+        .where(SlotCounter.point_id == point.id, SlotCounter.slot_start == start, SlotCounter.booked < slot.capacity)
+        .values(booked=SlotCounter.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise Conflict("slot_full", f"{slot.start:%m月%d日 %H:%M} 的时段已约满，请选择其他时段")
+
+
+def _release_place(session: Session, *, appointment: Appointment) -> None:
+    session.execute(
+        update(SlotCounter)
+        .where(SlotCounter.point_id == appointment.point_id, SlotCounter.slot_start == appointment.slot_start, SlotCounter.booked > 0)
+        .values(booked=SlotCounter.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- booking -------------------------------------------------------------------
+
+
+def next_number(session: Session, *, day: date) -> str:
+    """YY + date + daily sequence, by atomic upsert like work-order numbers."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(AppointmentSequence)
+        .values(day=day, value=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": AppointmentSequence.value + 1})
+        .returning(AppointmentSequence.value)
+    )
+    return f"YY{day:%Y%m%d}{session.execute(statement).scalar_one():04d}"
+
+
+def book(
+    session: Session,
+    *,
+    point_code: str,
+    slot_start: datetime,
+    name: str,
+    phone: str,
+    now: datetime,
+    item_code: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Appointment, bool]:
+    """Books one place; (appointment, created). A repeated Idempotency-Key returns the first booking."""
+    fingerprint = request_fingerprint({"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone})
+    if idempotency_key:
+        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == SCOPE, IdempotencyKey.key == idempotency_key))
+        if row is not None:
+            if row.request_hash != fingerprint:
+                raise Conflict("idempotency_key_reused", "该幂等键已用于内容不同的请求，请更换 Idempotency-Key")
+            return session.scalar(select(Appointment).where(Appointment.number == row.resource_id)), False
+    point = points.get_point(session, code=point_code)
+    if item_code and item_code not in (point.services or {}):
+        raise InvalidInput("item_not_offered", f"{point.name}不办理事项“{item_code}”")
+    slot = _slot(session, point=point, start=slot_start, now=local(now))
+    _take_place(session, point=point, slot=slot)
+    appointment = Appointment(
+        number=next_number(session, day=local(now).date()),
+        point=point,
+        item_code=item_code,
+        slot_start=slot.start.astimezone(timezone.utc),
+        slot_end=slot.end.astimezone(timezone.utc),
+        name=name,
+        phone=phone,
+        status="booked",
+    )
+    session.add(appointment)
+    session.flush()
+    if idempotency_key:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyKey(scope=SCOPE, key=idempotency_key, request_hash=fingerprint, resource_id=appointment.number))
+        except IntegrityError:
+            raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+    return appointment, True
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone or "")
+
+
+def get_for_requester(session: Session, *, number: str, phone: str) -> Appointment:
+    """The requester proves ownership with the phone number; a mismatch looks like a missing booking."""
+    appointment = session.scalar(select(Appointment).where(Appointment.number == number))
+    if appointment is None or not _digits(phone) or _digits(appointment.phone) != _digits(phone):
+        raise NotFound("appointment_not_found", "预约不存在或手机号不匹配")
+    return appointment
+
+
+def get(session: Session, *, number: str) -> Appointment:
+    appointment = session.scalar(select(Appointment).where(Appointment.number == number))
+    if appointment is None:
+        raise NotFound("appointment_not_found", f"预约“{number}”不存在")
+    return appointment
+
+
+def _require_booked(appointment: Appointment, what: str) -> None:
+    if appointment.status != "booked":
+        raise Conflict("appointment_not_active", f"该预约{STATUS_LABELS.get(appointment.status, appointment.status)}，无法{what}")
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("appointment_changed", "该预约刚被修改，请刷新后重试") from None
+
+
+def cancel(session: Session, *, number: str, phone: str) -> Appointment:
+    appointment = get_for_requester(session, number=number, phone=phone)
+    _require_booked(appointment, "取消")
+    _release_place(session, appointment=appointment)
+    appointment.status = "cancelled"
+    _flush(session)
+    return appointment
+
+
+def reschedule(session: Session, *, number: str, phone: str, slot_start: datetime, now: datetime) -> Appointment:
+    appointment = get_for_requester(session, number=number, phone=phone)
+    _require_booked(appointment, "改约")
+    slot = _slot(session, point=appointment.point, start=slot_start, now=local(now))
+    new_start = slot.start.astimezone(timezone.utc)
+    if new_start == appointment.slot_start:
+        return appointment
+    _take_place(session, point=appointment.point, slot=slot)
+    _release_place(session, appointment=appointment)
+    appointment.slot_start, appointment.slot_end = new_start, slot.end.astimezone(timezone.utc)
+    appointment.reminded_at = None
+    _flush(session)
+    return appointment
+
+
+def check_in(session: Session, *, number: str, now: datetime, actor: Actor) -> Appointment:
+    """Staff at the point confirm arrival, on the booked day (a late arrival already marked no-show still counts)."""
+    appointment = get(session, number=number)
+    if appointment.status not in ("booked", "no_show"):
+        raise Conflict("appointment_not_active", f"该预约{STATUS_LABELS.get(appointment.status, appointment.status)}，无法签到")
+    if local(appointment.slot_start).date() != local(now).date():
+        raise InvalidInput("not_appointment_day", f"只能在预约当天（{local(appointment.slot_start):%Y-%m-%d}）签到")
+    appointment.status = "checked_in"
+    appointment.checked_in_at = now
+    _flush(session)
+    audit.record(session, actor=actor.name, action="appointment.check_in", object_type="appointment", object_id=appointment.number, data={"point": appointment.point.code})
+    return appointment
+
+
+# --- time-driven ---------------------------------------------------------------
+
+
+def mark_no_shows(session: Session, *, now: datetime) -> int:
+    """Booked appointments whose slot ended more than 30 minutes ago become no-shows; idempotent."""
+    due = session.scalars(select(Appointment).where(Appointment.status == "booked", Appointment.slot_end < now - NO_SHOW_AFTER))
+    count = 0
+    for appointment in due:
+        appointment.status = "no_show"
+        count += 1
+    _flush(session)
+    return count
+
+
+def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool:
+    """Sends the day-before reminder once per booked slot (a reschedule re-arms it)."""
+    if appointment.status != "booked" or appointment.reminded_at is not None:
+        return False
+    start = local(appointment.slot_start)
+    point = appointment.point
+    notify.to_requester(
+        session,
+        phone=appointment.phone,
+        template_code="appointment_reminder",
+        context={
+            "number": appointment.number,
+            "name": appointment.name,
+            "point": point.name,
+            "address": point.address,
+            "phone": point.phone or "",
+            "date": f"{start:%Y年%m月%d日}",
+            "time": f"{start:%H:%M}",
+            "item": appointment.item_code or "",
+        },
+        ticket_id=None,
+    )
+    appointment.reminded_at = now
+    _flush(session)
+    return True
+
+
+def send_reminders(session: Session, *, now: datetime) -> int:
+    """Reminds everyone booked for tomorrow (Shunde date) who has not been reminded yet."""
+    tomorrow = local(now).date() + timedelta(days=1)
+    begin = datetime.combine(tomorrow, time(), hours_core.SHUNDE_TZ).astimezone(timezone.utc)
+    due = session.scalars(
+        select(Appointment)
+        .where(Appointment.status == "booked", Appointment.reminded_at.is_(None), Appointment.slot_start >= begin, Appointment.slot_start < begin + timedelta(days=1))
+        .order_by(Appointment.slot_start, Appointment.id)
+    ).all()
+    return sum(remind(session, appointment=a, now=now) for a in due)

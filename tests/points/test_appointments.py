@@ -1,0 +1,218 @@
+"""Slots from hours and the business calendar, booking rules, no-shows, reminders, and no overbooking under load."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+
+from baishitong import migrate
+from baishitong.actors import SYSTEM
+from baishitong.db import Database
+from baishitong.errors import Conflict, InvalidInput, NotFound
+from baishitong.points import appointments as booking
+from baishitong.points import service
+from baishitong.points.hours import SHUNDE_TZ
+from baishitong.sla import service as sla
+from tests.conftest import create_fresh_database, drop_fresh_database, seed_test_database
+
+POINT = "code,name,kind,address,lat,lon,town,hours,staff,slot_capacity\nAP-1,预约测试中心,town_centre,伦教大道1号,22.8402,113.1852,伦教,\"周一至周五 09:00-12:00,14:00-17:00\",5,{cap}\n"
+NOW = datetime(2026, 10, 8, 9, 0, tzinfo=SHUNDE_TZ)  # Thursday, first workday after National Day
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHUNDE_TZ)
+
+
+def add_point(session, cap: int | str = 2) -> None:
+    sla.ensure_seeded(session)
+    service.import_file(session, filename="p.csv", content=POINT.format(cap=cap).encode())
+
+
+@pytest.fixture
+def point(session):
+    add_point(session)
+    return service.get_point(session, code="AP-1")
+
+
+def book(session, start="2026-10-09T09:00", phone="13800138000", **kw):
+    return booking.book(session, point_code="AP-1", slot_start=at(start), name="张三", phone=phone, now=kw.pop("now", NOW), **kw)[0]
+
+
+def test_no_slots_on_national_day_and_weekday_slots_on_make_up_saturday(session, point):
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 1)) == []
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 17)) == []  # ordinary Saturday, no Saturday hours
+    slots = booking.day_slots(session, point=point, day=date(2026, 10, 10))
+    assert [s.start.isoformat() for s in slots[:2]] == ["2026-10-10T09:00:00+08:00", "2026-10-10T09:30:00+08:00"]
+    assert len(slots) == 12 and all(s.capacity == 2 and s.remaining == 2 for s in slots)
+
+
+def test_capacity_defaults_to_staff(session):
+    add_point(session, cap="")
+    slots = booking.day_slots(session, point=service.get_point(session, code="AP-1"), day=date(2026, 10, 9))
+    assert slots[0].capacity == 5
+
+
+def test_book_until_full_then_409(session, point):
+    first = book(session)
+    assert first.number.startswith("YY20261008") and first.status == "booked"
+    book(session, phone="13900139000")
+    with pytest.raises(Conflict) as err:
+        book(session, phone="13700137000")
+    assert err.value.code == "slot_full"
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "code"),
+    [("2026-10-09T09:10", "slot_unavailable"), ("2026-10-09T12:30", "slot_unavailable"), ("2026-10-01T09:00", "slot_in_past"), ("2026-10-08T08:30", "slot_in_past"), ("2026-10-12T09:00", None)],
+)
+def test_only_real_future_slots_can_be_booked(session, point, start, code):
+    if code is None:
+        book(session, start=start)
+        return
+    with pytest.raises(InvalidInput) as err:
+        book(session, start=start)
+    assert err.value.code == code
+
+
+def test_holiday_slot_is_rejected(session, point):
+    with pytest.raises(InvalidInput) as err:
+        book(session, start="2026-10-01T09:00", now=datetime(2026, 9, 28, 9, tzinfo=SHUNDE_TZ))
+    assert err.value.code == "slot_unavailable"
+
+
+def test_cancel_and_reschedule_need_the_right_phone(session, point):
+    a = book(session)
+    with pytest.raises(NotFound):
+        booking.cancel(session, number=a.number, phone="13000000000")
+    with pytest.raises(NotFound):
+        booking.reschedule(session, number=a.number, phone="13000000000", slot_start=at("2026-10-09T10:00"), now=NOW)
+    moved = booking.reschedule(session, number=a.number, phone="138-0013-8000", slot_start=at("2026-10-09T10:00"), now=NOW)
+    assert moved.slot_start == at("2026-10-09T10:00")
+    remaining = {s.start.strftime("%H:%M"): s.remaining for s in booking.day_slots(session, point=point, day=date(2026, 10, 9))}
+    assert remaining["09:00"] == 2 and remaining["10:00"] == 1
+    booking.cancel(session, number=a.number, phone="13800138000")
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[2].remaining == 2
+    with pytest.raises(Conflict):
+        booking.cancel(session, number=a.number, phone="13800138000")
+
+
+def test_idempotent_booking(session, point):
+    first, created = booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:00"), name="张三", phone="13800138000", now=NOW, idempotency_key="k-1")
+    again, created_again = booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:00"), name="张三", phone="13800138000", now=NOW, idempotency_key="k-1")
+    assert created and not created_again and again.number == first.number
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 1
+    with pytest.raises(Conflict):
+        booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:30"), name="张三", phone="13800138000", now=NOW, idempotency_key="k-1")
+
+
+def test_check_in_only_on_the_day(session, point):
+    a = book(session)
+    with pytest.raises(InvalidInput):
+        booking.check_in(session, number=a.number, now=NOW, actor=SYSTEM)
+    assert booking.check_in(session, number=a.number, now=at("2026-10-09T08:55"), actor=SYSTEM).status == "checked_in"
+
+
+def test_no_show_marking(session, point):
+    early, late = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-09T10:00")
+    assert booking.mark_no_shows(session, now=at("2026-10-09T09:59")) == 0  # 09:30 end + 30 min not passed yet
+    assert booking.mark_no_shows(session, now=at("2026-10-10T10:01")) >= 1
+    assert early.status == "no_show" and late.status == "no_show"
+    assert booking.mark_no_shows(session, now=at("2026-10-10T10:01")) == 0
+
+
+def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
+    sent = []
+    monkeypatch.setattr(booking.notify, "to_requester", lambda session, **kw: sent.append(kw), raising=False)
+    tomorrow, later = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-12T09:00")
+    cancelled = book(session, start="2026-10-09T10:00", phone="13900139000")
+    booking.cancel(session, number=cancelled.number, phone="13900139000")
+    assert booking.send_reminders(session, now=NOW) == 1
+    assert booking.send_reminders(session, now=NOW + timedelta(hours=3)) == 0
+    assert [s["context"]["number"] for s in sent] == [tomorrow.number]
+    assert sent[0]["template_code"] == "appointment_reminder" and sent[0]["phone"] == "13800138000" and sent[0]["ticket_id"] is None
+    booking.reschedule(session, number=later.number, phone=later.phone, slot_start=at("2026-10-09T11:00"), now=NOW)
+    assert booking.send_reminders(session, now=NOW) == 1  # a moved booking is reminded for its new day
+
+
+# --- concurrency through a real server ---------------------------------------------
+
+SERVER = """
+import sys, uvicorn
+from baishitong.app import create_app
+from baishitong.points.api import router
+app = create_app()
+if not any(getattr(r, "path", "") == "/api/v1/appointments" for r in app.routes):
+    app.include_router(router)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, tmp_path, port: int) -> subprocess.Popen:
+    """The app as deployed (router included even before routers.py mounts it), frozen at NOW."""
+    env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_FAKE_NOW": NOW.isoformat(), "BAISHITONG_VAR_DIR": str(tmp_path),
+           "BAISHITONG_QUEUE_BACKEND": "immediate", "BAISHITONG_INTAKE_RATE_LIMIT_PER_MINUTE": "100000"}
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def test_concurrent_bookings_never_overbook(tmp_path):
+    url = create_fresh_database(tmp_path)
+    proc = None
+    try:
+        migrate.upgrade(url)
+        db = Database(url)
+        with db.session() as session:
+            seed_test_database(session)
+            add_point(session, cap=3)
+        db.dispose()
+        port = free_port()
+        proc = start_server(url, tmp_path, port)
+        base = f"http://127.0.0.1:{port}/api/v1"
+        barrier = threading.Barrier(20)
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def attempt(i: int) -> None:
+            with httpx.Client(timeout=60) as client:
+                body = {"point": "AP-1", "slot_start": "2026-10-09T09:00:00+08:00", "name": f"并发{i}", "phone": f"1380000{i:04d}"}
+                barrier.wait()
+                response = client.post(f"{base}/appointments", json=body)
+                with lock:
+                    statuses.append(response.status_code)
+                if response.status_code == 409:
+                    assert response.json()["error"]["code"] == "slot_full"
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert sorted(statuses) == [201] * 3 + [409] * 17
+        slots = httpx.get(f"{base}/points/AP-1/slots", params={"date": "2026-10-09"}).json()
+        assert slots[0] == {"start": "2026-10-09T09:00:00+08:00", "end": "2026-10-09T09:30:00+08:00", "capacity": 3, "remaining": 0}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        drop_fresh_database(url)

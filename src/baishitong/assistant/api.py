@@ -1,0 +1,96 @@
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+from baishitong.assistant import schemas, service
+from baishitong.config import Settings
+from baishitong.deps import get_db_session, get_settings, rate_limit
+from baishitong.org.api import require_roles
+
+router = APIRouter(prefix="/api/v1/assistant", tags=["政务君"])
+
+OPERATOR_ROLES = ("operator", "supervisor", "admin")
+# Asking is public, like intake, and shares its per-client limit.
+public_limit = rate_limit("assistant", "intake_rate_limit_per_minute")
+
+
+def session_out(conversation) -> schemas.SessionOut:
+    return schemas.SessionOut(
+        session_id=conversation.id,
+        status=conversation.status,
+        operator=conversation.operator,
+        handover_at=conversation.handover_at,
+        updated_at=conversation.updated_at,
+        turns=[
+            schemas.TurnOut(id=t.id, role=t.role, text=t.text, author=t.author, citations=t.citations, helpful=t.helpful, created_at=t.created_at)
+            for t in conversation.turns
+        ],
+    )
+
+
+@router.post("/ask", response_model=schemas.AskOut, dependencies=[public_limit])
+def ask(data: schemas.AskIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
+    reply = service.ask(
+        session,
+        question=data.question,
+        session_id=data.session_id,
+        threshold=getattr(settings, "assistant_threshold", service.DEFAULT_THRESHOLD),
+        llm_base_url=settings.llm_base_url,
+        llm_api_key=settings.llm_api_key,
+        llm_model=settings.llm_model,
+    )
+    return schemas.AskOut(
+        session_id=reply.session.id,
+        turn_id=reply.turn.id,
+        answer=reply.turn.text,
+        citations=reply.citations,
+        confidence=reply.answer.confidence,
+        follow_ups=reply.answer.follow_ups,
+        handover=reply.answer.handover,
+        actions=reply.actions,
+    )
+
+
+@router.get("/sessions/{session_id}", response_model=schemas.SessionOut, dependencies=[public_limit])
+def get_session(session_id: str, session: Session = Depends(get_db_session)):
+    """The transcript, for the citizen holding the session id and for operators."""
+    return session_out(service.get_session(session, session_id=session_id))
+
+
+@router.post("/sessions/{session_id}/handover", response_model=schemas.SessionOut, dependencies=[public_limit])
+def handover(session_id: str, session: Session = Depends(get_db_session)):
+    return session_out(service.handover(session, session_id=session_id))
+
+
+@router.get("/queue", response_model=list[schemas.QueueEntryOut])
+def queue(actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session)):
+    return [
+        schemas.QueueEntryOut(session_id=c.id, status=c.status, operator=c.operator, handover_at=c.handover_at, last_question=service.last_question(c))
+        for c in service.queue(session)
+    ]
+
+
+@router.post("/sessions/{session_id}/reply", response_model=schemas.SessionOut)
+def reply(session_id: str, data: schemas.ReplyIn, actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session)):
+    turn = service.operator_reply(session, session_id=session_id, text=data.text, operator=actor.name)
+    return session_out(turn.session)
+
+
+@router.post("/sessions/{session_id}/close", response_model=schemas.SessionOut)
+def close(session_id: str, actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session)):
+    return session_out(service.close(session, session_id=session_id, operator=actor.name))
+
+
+@router.post("/turns/{turn_id}/rate", response_model=schemas.RateOut, dependencies=[public_limit])
+def rate(turn_id: int, data: schemas.RateIn, session: Session = Depends(get_db_session)):
+    turn = service.rate(session, turn_id=turn_id, helpful=data.helpful)
+    return schemas.RateOut(turn_id=turn.id, helpful=bool(turn.helpful))
+
+
+@router.get("/unanswered", response_model=list[schemas.GroupOut])
+def unanswered(
+    days: int = Query(default=30, ge=1, le=365),
+    actor: Actor = Depends(require_roles("admin", "supervisor")),
+    session: Session = Depends(get_db_session),
+):
+    return [schemas.GroupOut(label=g.label, size=g.size, questions=g.questions) for g in service.unanswered(session, days=days)]

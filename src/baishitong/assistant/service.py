@@ -1,0 +1,196 @@
+"""政务君 conversations: answers from the KB and the service catalogue, handover to operators, ratings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baishitong import clock
+from baishitong.assistant import core
+from baishitong.assistant.models import AssistantSession, AssistantTurn, UnansweredQuestion
+from baishitong.errors import Conflict, NotFound
+from baishitong.knowledge import service as kb
+from baishitong.routing.locate import locate
+
+DEFAULT_THRESHOLD = 0.35
+HISTORY_TURNS = 10
+WAITING_TEXT = "您的消息已转给人工客服，请稍候，客服人员会在这里回复您。"
+
+
+@dataclass
+class Reply:
+    session: AssistantSession
+    turn: AssistantTurn
+    answer: core.Answer
+    citations: list[dict]
+    actions: list[dict] = field(default_factory=list)
+
+
+def get_session(session: Session, *, session_id: str) -> AssistantSession:
+    row = session.get(AssistantSession, session_id) if session_id else None
+    if row is None:
+        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
+    return row
+
+
+def _history(conversation: AssistantSession) -> list[core.Turn]:
+    turns = conversation.turns[-HISTORY_TURNS:]
+    return [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in turns]
+
+
+def _add_turn(session: Session, conversation: AssistantSession, *, role: str, text: str, **extra) -> AssistantTurn:
+    turn = AssistantTurn(session=conversation, role=role, text=text, created_at=clock.now(), **extra)
+    session.add(turn)
+    conversation.updated_at = turn.created_at
+    session.flush()
+    return turn
+
+
+def _citation(c: core.Citation) -> dict:
+    if c.id.startswith(kb.ITEM_PREFIX):
+        code = c.id.removeprefix(kb.ITEM_PREFIX)
+        return {"id": code, "kind": "item", "title": c.title, "score": c.score, "url": f"/items/{code}"}
+    return {"id": c.id, "kind": "article", "title": c.title, "score": c.score, "url": f"/kb/{c.id}"}
+
+
+def ticket_prefill(history: list[core.Turn]) -> dict:
+    """A work order in the shape `POST /api/v1/tickets` accepts, with the region resolved from the address."""
+    draft = core.prefill_ticket(history)
+    place = locate(draft["address"] or draft["content"])
+    region_code = (place.community_code or place.town_code) if place else None
+    region_name = "".join(n for n in (place.town_name, place.community_name) if n) if place else None
+    return {
+        "prefill": {
+            "type": draft["type"],
+            "content": draft["content"],
+            "address": draft["address"],
+            "region_code": region_code,
+            "channel": "web",
+            "requester": {"phone": draft["phone"]},
+        },
+        "region_name": region_name,
+    }
+
+
+def _log(session: Session, *, question: str, reason: str, conversation: AssistantSession, turn: AssistantTurn | None) -> None:
+    """One log line per question and conversation, however many ways it went unanswered."""
+    logged = session.scalar(
+        select(UnansweredQuestion.id).where(UnansweredQuestion.session_id == conversation.id, UnansweredQuestion.question == question)
+    )
+    if logged is None:
+        session.add(UnansweredQuestion(question=question, reason=reason, session_id=conversation.id, turn_id=turn.id if turn else None, created_at=clock.now()))
+        session.flush()
+
+
+def ask(
+    session: Session,
+    *,
+    question: str,
+    session_id: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    llm_base_url: str = "",
+    llm_api_key: str = "",
+    llm_model: str = "",
+) -> Reply:
+    """Answers within the conversation; below `threshold` it says so and offers handover or a work order."""
+    question = question.strip()
+    if session_id:
+        conversation = get_session(session, session_id=session_id)
+    else:
+        now = clock.now()
+        conversation = AssistantSession(id=uuid.uuid4().hex, status="bot", created_at=now, updated_at=now)
+        session.add(conversation)
+    history = _history(conversation)
+    _add_turn(session, conversation, role="user", text=question)
+    if conversation.status != "bot":
+        # An operator has the conversation: the message waits for them instead of being answered.
+        result = core.Answer(WAITING_TEXT, [], 0.0, [], True, question)
+        turn = _add_turn(session, conversation, role="assistant", text=WAITING_TEXT, question=question, confidence=0.0, handover=True)
+        return Reply(conversation, turn, result, [])
+    index = kb.combined_index(session)
+    result = core.answer(question, history, index, threshold=threshold)
+    text = result.text
+    if not result.handover and llm_base_url and llm_model:
+        documents = [index.get(c.id) for c in result.citations]
+        text = core.phrase_with_llm(result.query, [d for d in documents if d], base_url=llm_base_url, api_key=llm_api_key, model=llm_model) or text
+    citations = [_citation(c) for c in result.citations]
+    turn = _add_turn(
+        session, conversation, role="assistant", text=text, question=question, confidence=result.confidence, citations=citations, handover=result.handover
+    )
+    actions: list[dict] = []
+    if result.handover:
+        _log(session, question=question, reason="no_answer", conversation=conversation, turn=turn)
+        actions = [{"type": "handover", "label": "转人工"}, {"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}]
+    return Reply(conversation, turn, result, citations, actions)
+
+
+def last_question(conversation: AssistantSession) -> str | None:
+    for turn in reversed(conversation.turns):
+        if turn.role == "user":
+            return turn.text
+    return None
+
+
+def handover(session: Session, *, session_id: str) -> AssistantSession:
+    """Queues the conversation for an operator; asking twice keeps its place in the queue."""
+    conversation = get_session(session, session_id=session_id)
+    if conversation.status != "bot":
+        return conversation
+    conversation.status = "waiting"
+    conversation.handover_at = clock.now()
+    question = last_question(conversation)
+    if question:
+        _log(session, question=question, reason="handover", conversation=conversation, turn=None)
+    session.flush()
+    return conversation
+
+
+def queue(session: Session) -> list[AssistantSession]:
+    """Conversations waiting for, or being handled by, an operator; the longest-waiting first."""
+    return list(
+        session.scalars(select(AssistantSession).where(AssistantSession.status.in_(("waiting", "open"))).order_by(AssistantSession.handover_at, AssistantSession.id))
+    )
+
+
+def operator_reply(session: Session, *, session_id: str, text: str, operator: str) -> AssistantTurn:
+    conversation = get_session(session, session_id=session_id)
+    if conversation.status == "bot":
+        raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
+    conversation.status = "open"
+    conversation.operator = operator
+    return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
+
+
+def close(session: Session, *, session_id: str, operator: str) -> AssistantSession:
+    """Hands the conversation back to 政务君 once the operator is done."""
+    conversation = get_session(session, session_id=session_id)
+    if conversation.status != "bot":
+        conversation.status = "bot"
+        _add_turn(session, conversation, role="operator", text="人工客服已结束本次服务，如有其他问题可继续向政务君提问。", author=operator)
+    return conversation
+
+
+def rate(session: Session, *, turn_id: int, helpful: bool) -> AssistantTurn:
+    """Records the citizen's rating; an unhelpful answer is logged once for the KB editors."""
+    turn = session.get(AssistantTurn, turn_id)
+    if turn is None or turn.role != "assistant":
+        raise NotFound("assistant_turn_not_found", "要评价的回答不存在")
+    first_unhelpful = not helpful and turn.helpful is not False
+    turn.helpful = helpful
+    if first_unhelpful and turn.question:
+        _log(session, question=turn.question, reason="unhelpful", conversation=turn.session, turn=turn)
+    session.flush()
+    return turn
+
+
+def unanswered(session: Session, *, days: int = 30, limit: int = 2000) -> list[core.Group]:
+    """Recent unanswered, handed-over and unhelpful questions, grouped so the KB gap shows as one line."""
+    since = clock.now() - timedelta(days=days)
+    questions = session.scalars(
+        select(UnansweredQuestion.question).where(UnansweredQuestion.created_at >= since).order_by(UnansweredQuestion.id.desc()).limit(limit)
+    )
+    return core.group_questions(list(questions))

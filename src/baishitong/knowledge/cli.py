@@ -1,0 +1,111 @@
+"""`baishitong kb …`: import, search and export the knowledge base from the command line."""
+
+import csv
+from pathlib import Path
+
+import click
+
+from baishitong.cli import database, db_option, echo_json
+
+
+@click.group()
+def kb() -> None:
+    """Knowledge base (知识库)."""
+
+
+@kb.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@db_option
+def import_command(source: Path, db: str | None) -> None:
+    """Import a CSV/XLSX file (id,title,body[,category,unit]) or a folder of Markdown files; idempotent."""
+    from baishitong.actors import SYSTEM
+    from baishitong.errors import DomainError
+    from baishitong.knowledge import service
+
+    store = database(db)
+    try:
+        with store.session() as session:
+            result = service.import_path(session, path=source, actor=SYSTEM)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        store.dispose()
+    click.echo(f"导入完成：新增 {result.created} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇")
+
+
+@kb.command("search")
+@click.argument("query", required=False)
+@click.option("--top", "top_k", default=5, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--queries", "queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="批量检索：CSV 文件，列为 id,query")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="批量检索结果 CSV：id,rank,article_id,score")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@db_option
+def search_command(query: str | None, top_k: int, queries_file: Path | None, out_file: Path | None, as_json: bool, db: str | None) -> None:
+    """Search published articles, one QUERY or a batch from --queries."""
+    from baishitong.knowledge import service
+
+    if bool(query) == bool(queries_file):
+        raise click.UsageError("请给出一个检索词，或用 --queries 指定批量检索文件（二选一）")
+    if queries_file and not out_file:
+        raise click.UsageError("批量检索需要用 --out 指定结果文件")
+    store = database(db)
+    try:
+        with store.session(write=False) as session:
+            if queries_file:
+                ids, texts = _read_queries(queries_file)
+                results = service.search_many(session, queries=texts, top_k=top_k)
+            else:
+                hits = service.search(session, query=query, top_k=top_k)
+    finally:
+        store.dispose()
+    if queries_file:
+        with out_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "rank", "article_id", "score"])
+            for query_id, hits_for_query in zip(ids, results):
+                for rank, hit in enumerate(hits_for_query, start=1):
+                    writer.writerow([query_id, rank, hit.id, f"{hit.score:.6f}"])
+        click.echo(f"已检索 {len(ids)} 条，结果写入 {out_file}")
+        return
+    if as_json:
+        echo_json([{"rank": r, "id": h.id, "title": h.title, "score": round(h.score, 6), "snippet": h.snippet} for r, h in enumerate(hits, start=1)])
+        return
+    if not hits:
+        click.echo("没有找到相关文章")
+    for rank, hit in enumerate(hits, start=1):
+        click.echo(f"{rank}. [{hit.id}] {hit.title}  ({hit.score:.3f})\n   {hit.snippet}")
+
+
+def _read_queries(path: Path) -> tuple[list[str], list[str]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"id", "query"} <= {f.strip() for f in reader.fieldnames}:
+            raise click.ClickException("检索文件须包含 id,query 两列")
+        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return [r["id"] for r in rows], [r["query"] for r in rows]
+
+
+@kb.command("export")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="输出 .csv、.xlsx 文件，或 Markdown 文件夹")
+@db_option
+def export_command(out: Path, db: str | None) -> None:
+    """Export every article; the format follows the --out suffix (no suffix: a Markdown folder)."""
+    from baishitong.knowledge import service
+
+    store = database(db)
+    try:
+        with store.session(write=False) as session:
+            suffix = out.suffix.lower()
+            if suffix == ".csv":
+                out.write_bytes(service.export_csv(session))
+            elif suffix == ".xlsx":
+                out.write_bytes(service.export_xlsx(session))
+            elif suffix == "":
+                count = service.export_markdown(session, folder=out)
+                click.echo(f"已导出 {count} 篇文章到文件夹 {out}")
+                return
+            else:
+                raise click.UsageError("--out 须为 .csv、.xlsx 文件或文件夹")
+    finally:
+        store.dispose()
+    click.echo(f"已导出到 {out}")

@@ -1,0 +1,97 @@
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ArticleFields(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=50_000)
+    category_code: str | None = Field(default=None, max_length=16)
+    unit_code: str | None = Field(default=None, max_length=32)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    synonyms: list[str] = Field(default_factory=list, max_length=50)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    review_due: date | None = None
+
+
+class ArticleCreate(ArticleFields):
+    id: str | None = Field(default=None, max_length=64, description="外部编号；不填则自动生成")
+    status: str = Field(default="draft", pattern="^(draft|published)$")
+
+
+class ArticleUpdate(ArticleFields):
+    version: int = Field(description="编辑开始时看到的版本号；已被他人修改时返回 409")
+    status: str | None = Field(default=None, pattern="^(draft|published|retired)$")
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    body: str
+    category_code: str | None
+    unit_code: str | None
+    keywords: list[str]
+    synonyms: list[str]
+    valid_from: date | None
+    valid_to: date | None
+    review_due: date | None
+    status: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+    url: str
+
+
+class ArticleVersionOut(BaseModel):
+    version: int
+    action: str
+    title: str
+    body: str
+    category_code: str | None
+    unit_code: str | None
+    keywords: list[str]
+    synonyms: list[str]
+    valid_from: date | None
+    valid_to: date | None
+    review_due: date | None
+    status: str
+    saved_by: str
+    saved_at: datetime
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    title: str
+    score: float
+    snippet: str
+    highlights: list[str]
+    url: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ItemOut(BaseModel):
+    code: str
+    name: str
+    department: str | None
+    channels: list[str]
+    materials: list[str]
+    fee: str | None
+    time_limit_days: int | None
+    promised_days: int | None
+    online_url: str | None
+    description: str
+    url: str
+
+
+class ItemHitOut(SearchHitOut):
+    item: ItemOut

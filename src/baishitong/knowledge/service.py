@@ -1,0 +1,667 @@
+"""Knowledge base and service catalogue: versioned edits, import/export, search and review reminders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from baishitong import clock
+from baishitong.actors import Actor
+from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.jobs.service import enqueue
+from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, ServiceItem
+from baishitong.knowledge.search import Hit, SearchIndex
+from baishitong.notify import service as notify
+from baishitong.org import service as org
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+REVIEW_WINDOW_DAYS = 14
+REVIEW_JOB = "knowledge.review_reminders"
+# Roles that may edit any article; a unit admin edits only their own unit's.
+ALL_UNITS_EDITORS = {"admin", "supervisor", "system"}
+EDITOR_ROLES = ALL_UNITS_EDITORS | {"unit_admin"}
+ITEM_PREFIX = "item:"
+_EXTERNAL_ID = re.compile(r"^[^\s:/\\?#]{1,64}$")
+_LIST_SPLIT = re.compile(r"[,，、;；\n]+")
+
+ARTICLE_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synonyms", "valid_from", "valid_to", "review_due")
+
+
+def today() -> date:
+    return clock.now().astimezone(LOCAL_TZ).date()
+
+
+def split_list(value: object) -> list[str]:
+    """Keywords from a cell or a list: 社保、医保,公积金 → [社保, 医保, 公积金]."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else _LIST_SPLIT.split(str(value))
+    return list(dict.fromkeys(s for s in (str(i).strip() for i in items) if s))
+
+
+# --- articles ----------------------------------------------------------------
+
+
+def get_article(session: Session, *, external_id: str, include_unpublished: bool = False) -> Article:
+    article = session.scalar(select(Article).where(Article.external_id == external_id))
+    if article is None or (not include_unpublished and not is_public(article, today())):
+        raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
+    return article
+
+
+def is_public(article: Article, day: date) -> bool:
+    return (
+        article.status == "published"
+        and (article.valid_from is None or article.valid_from <= day)
+        and (article.valid_to is None or article.valid_to >= day)
+    )
+
+
+def list_articles(
+    session: Session,
+    *,
+    include_unpublished: bool = False,
+    status: str | None = None,
+    unit_code: str | None = None,
+    category_code: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Article]:
+    query = select(Article)
+    if not include_unpublished:
+        day = today()
+        query = query.where(
+            Article.status == "published",
+            or_(Article.valid_from.is_(None), Article.valid_from <= day),
+            or_(Article.valid_to.is_(None), Article.valid_to >= day),
+        )
+    if status:
+        query = query.where(Article.status == status)
+    if unit_code:
+        query = query.where(Article.unit_code == unit_code)
+    if category_code:
+        query = query.where(Article.category_code.startswith(category_code))
+    return list(session.scalars(query.order_by(Article.external_id).limit(limit).offset(offset)))
+
+
+def history(session: Session, *, external_id: str) -> list[ArticleVersion]:
+    article = get_article(session, external_id=external_id, include_unpublished=True)
+    return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)))
+
+
+def _check_editor(actor: Actor, unit_code: str | None) -> None:
+    if actor.role in ALL_UNITS_EDITORS:
+        return
+    if actor.role != "unit_admin":
+        raise Forbidden("role_not_allowed", "您的角色无权编辑知识库")
+    if not unit_code or unit_code != actor.unit_code:
+        raise Forbidden("not_own_unit", "单位管理员只能编辑本单位的知识库文章")
+
+
+def _validate(fields: dict) -> None:
+    if not str(fields.get("title") or "").strip():
+        raise InvalidInput("title_required", "文章标题不能为空")
+    valid_from, valid_to = fields.get("valid_from"), fields.get("valid_to")
+    if valid_from and valid_to and valid_to < valid_from:
+        raise InvalidInput("invalid_validity", "失效日期不能早于生效日期")
+
+
+def _snapshot(article: Article, *, action: str, actor: str) -> ArticleVersion:
+    return ArticleVersion(
+        article=article,
+        version=article.version,
+        action=action,
+        status=article.status,
+        saved_by=actor,
+        saved_at=article.updated_at,
+        **{name: getattr(article, name) for name in ARTICLE_FIELDS},
+    )
+
+
+def _claim_version(session: Session, article: Article, expected: int | None) -> None:
+    """Compare-and-set on the version: of two concurrent saves exactly one gets through."""
+    if expected is not None and expected != article.version:
+        raise Conflict("version_conflict", "文章已被他人修改，请刷新后重试", details={"current_version": article.version})
+    current = article.version
+    result = session.execute(
+        update(Article)
+        .where(Article.id == article.id, Article.version == current)
+        .values(version=current + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("version_conflict", "文章已被他人修改，请刷新后重试")
+    set_committed_value(article, "version", current + 1)
+
+
+def create_article(
+    session: Session,
+    *,
+    actor: Actor,
+    external_id: str | None = None,
+    status: str = "draft",
+    action: str = "create",
+    **fields,
+) -> Article:
+    fields = _normalise(fields)
+    _validate(fields)
+    _check_editor(actor, fields.get("unit_code"))
+    if status not in ARTICLE_STATUSES:
+        raise InvalidInput("invalid_status", "文章状态必须是 draft、published 或 retired")
+    external_id = (external_id or "").strip() or f"kb-{uuid.uuid4().hex[:10]}"
+    if not _EXTERNAL_ID.match(external_id):
+        raise InvalidInput("invalid_article_id", "文章编号不能含空格、冒号或斜杠，且不超过 64 个字符")
+    if session.scalar(select(Article.id).where(Article.external_id == external_id)) is not None:
+        raise Conflict("article_exists", f"知识库文章 {external_id} 已存在")
+    article = Article(external_id=external_id, status=status, version=1, updated_by=actor.name, updated_at=clock.now(), **fields)
+    session.add(article)
+    session.add(_snapshot(article, action=action, actor=actor.name))
+    session.flush()
+    return article
+
+
+def update_article(session: Session, *, external_id: str, version: int | None, actor: Actor, action: str = "update", **fields) -> Article:
+    """Full replacement of the editable fields; `version` is the one the editor started from."""
+    article = get_article(session, external_id=external_id, include_unpublished=True)
+    fields = _normalise(fields)
+    _validate(fields)
+    _check_editor(actor, article.unit_code)
+    _check_editor(actor, fields.get("unit_code"))
+    _claim_version(session, article, version)
+    for name, value in fields.items():
+        setattr(article, name, value)
+    _touch(session, article, action=action, actor=actor)
+    return article
+
+
+def set_status(session: Session, *, external_id: str, status: str, version: int | None, actor: Actor) -> Article:
+    """Publish or retire; a status change is a saved version like any edit."""
+    article = get_article(session, external_id=external_id, include_unpublished=True)
+    _check_editor(actor, article.unit_code)
+    if status not in ARTICLE_STATUSES:
+        raise InvalidInput("invalid_status", "文章状态必须是 draft、published 或 retired")
+    if article.status == status:
+        return article
+    _claim_version(session, article, version)
+    article.status = status
+    _touch(session, article, action={"published": "publish", "retired": "retire"}.get(status, "update"), actor=actor)
+    return article
+
+
+def publish(session: Session, *, external_id: str, actor: Actor, version: int | None = None) -> Article:
+    return set_status(session, external_id=external_id, status="published", version=version, actor=actor)
+
+
+def retire(session: Session, *, external_id: str, actor: Actor, version: int | None = None) -> Article:
+    return set_status(session, external_id=external_id, status="retired", version=version, actor=actor)
+
+
+def _touch(session: Session, article: Article, *, action: str, actor: Actor) -> None:
+    article.updated_at = clock.now()
+    article.updated_by = actor.name
+    session.add(_snapshot(article, action=action, actor=actor.name))
+    session.flush()
+
+
+def _normalise(fields: dict) -> dict:
+    unknown = set(fields) - set(ARTICLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown article fields: {sorted(unknown)}")
+    out = {name: fields.get(name) for name in ARTICLE_FIELDS}
+    out["title"] = str(out["title"] or "").strip()
+    out["body"] = str(out["body"] or "").strip()
+    out["keywords"] = split_list(out["keywords"])
+    out["synonyms"] = split_list(out["synonyms"])
+    for name in ("category_code", "unit_code"):
+        out[name] = (str(out[name]).strip() or None) if out[name] else None
+    return out
+
+
+# --- import / export -----------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+# Column → accepted headers (English or Chinese); the first three are required.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "编号", "文章编号"),
+    "title": ("title", "标题"),
+    "body": ("body", "正文", "内容"),
+    "category": ("category", "分类", "分类编码"),
+    "unit": ("unit", "单位", "单位编码"),
+    "keywords": ("keywords", "关键词"),
+    "synonyms": ("synonyms", "同义词"),
+}
+REQUIRED_COLUMNS = ("id", "title", "body")
+_ROW_FIELDS = {"title": "title", "body": "body", "category": "category_code", "unit": "unit_code", "keywords": "keywords", "synonyms": "synonyms"}
+
+
+def _header_map(header: Iterable[object]) -> dict[str, int]:
+    lookup = {alias.lower(): column for column, aliases in COLUMNS.items() for alias in aliases}
+    found: dict[str, int] = {}
+    for position, name in enumerate(header):
+        column = lookup.get(str(name or "").strip().lstrip("\ufeff").lower())
+        if column and column not in found:
+            found[column] = position
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    if missing:
+        raise InvalidInput(
+            "missing_columns",
+            f"导入文件缺少必需的列：{'、'.join(missing)}（表头须包含 id,title,body，可选 category,unit,keywords,synonyms）",
+        )
+    return found
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _table_rows(rows: Iterable[Iterable[object]]) -> list[dict[str, str]]:
+    iterator = iter(rows)
+    try:
+        header = next(iterator)
+    except StopIteration:
+        raise InvalidInput("empty_file", "导入文件为空") from None
+    columns = _header_map(header)
+    out = []
+    for values in iterator:
+        values = list(values)
+        if not any(_cell(v) for v in values):
+            continue
+        out.append({c: _cell(values[i]) if i < len(values) else "" for c, i in columns.items()})
+    return out
+
+
+def read_table(*, filename: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8 or GB18030) or XLSX file, keyed by our column names."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:
+            raise InvalidInput("invalid_xlsx", "无法读取该 Excel 文件，请确认是 .xlsx 格式") from None
+        try:
+            return _table_rows(workbook.worksheets[0].iter_rows(values_only=True))
+        finally:
+            workbook.close()
+    if suffix == ".csv":
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise InvalidInput("invalid_encoding", "无法识别 CSV 文件编码，请另存为 UTF-8")
+        return _table_rows(csv.reader(io.StringIO(text)))
+    raise InvalidInput("unsupported_format", "仅支持导入 .csv、.xlsx 文件或 Markdown 文件夹")
+
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+
+
+def read_markdown(path: Path) -> dict[str, str]:
+    """One article per file: optional `key: value` front matter, the first `# ` heading is the title, the stem the id."""
+    text = path.read_text("utf-8-sig").replace("\r\n", "\n")
+    meta: dict[str, str] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        for line in match.group(1).splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                meta[key.strip().lower()] = value.strip().strip("\"'").strip("[]")
+        text = text[match.end() :]
+    title = meta.get("title", "")
+    heading = _HEADING.search(text)
+    if heading:
+        title = title or heading.group(1)
+        text = text[: heading.start()] + text[heading.end() :]
+    row = {"id": meta.get("id") or path.stem, "title": title or path.stem, "body": text.strip()}
+    for column in ("category", "unit", "keywords", "synonyms"):
+        if column in meta:
+            row[column] = meta[column]
+    return row
+
+
+def read_markdown_folder(folder: Path) -> list[dict[str, str]]:
+    files = sorted(p for p in folder.rglob("*.md") if p.is_file())
+    if not files:
+        raise InvalidInput("empty_folder", f"文件夹 {folder.name} 中没有 Markdown（.md）文件")
+    return [read_markdown(p) for p in files]
+
+
+def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, status: str = "published") -> ImportResult:
+    """Upsert by external id. New articles get `status`; existing ones keep theirs and only change if the content did."""
+    result = ImportResult()
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        external_id = row.get("id", "").strip()
+        if not external_id:
+            raise InvalidInput("missing_id", f"第 {number} 行缺少 id")
+        if external_id in seen:
+            raise InvalidInput("duplicate_id", f"第 {number} 行的 id {external_id} 在文件中重复出现")
+        seen.add(external_id)
+        if not row.get("title", "").strip():
+            raise InvalidInput("missing_title", f"第 {number} 行（id {external_id}）缺少标题")
+        given = {_ROW_FIELDS[c]: v for c, v in row.items() if c in _ROW_FIELDS}
+        article = session.scalar(select(Article).where(Article.external_id == external_id))
+        if article is None:
+            create_article(session, actor=actor, external_id=external_id, status=status, action="import", **given)
+            result.created += 1
+            continue
+        fields = {name: getattr(article, name) for name in ARTICLE_FIELDS} | given
+        if _normalise(fields) == {name: getattr(article, name) for name in ARTICLE_FIELDS}:
+            result.unchanged += 1
+            continue
+        update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
+        result.updated += 1
+    return result
+
+
+def import_file(session: Session, *, filename: str, content: bytes, actor: Actor) -> ImportResult:
+    return import_rows(session, rows=read_table(filename=filename, content=content), actor=actor)
+
+
+def import_path(session: Session, *, path: Path, actor: Actor) -> ImportResult:
+    """A CSV/XLSX file or a folder of Markdown files."""
+    if path.is_dir():
+        return import_rows(session, rows=read_markdown_folder(path), actor=actor)
+    if not path.is_file():
+        raise NotFound("file_not_found", f"找不到文件 {path}")
+    return import_file(session, filename=path.name, content=path.read_bytes(), actor=actor)
+
+
+EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_to", "review_due")
+
+
+def export_rows(session: Session) -> list[list[str]]:
+    rows = [list(EXPORT_COLUMNS)]
+    for a in session.scalars(select(Article).order_by(Article.external_id)):
+        rows.append([
+            a.external_id, a.title, a.body, a.category_code or "", a.unit_code or "", "、".join(a.keywords),
+            "、".join(a.synonyms), a.status, str(a.version), a.valid_to.isoformat() if a.valid_to else "",
+            a.review_due.isoformat() if a.review_due else "",
+        ])  # fmt: skip
+    return rows
+
+
+def export_csv(session: Session) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Chinese text correctly; re-importable as is."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(export_rows(session))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(session: Session) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "知识库"
+    for row in export_rows(session):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_markdown(session: Session, *, folder: Path) -> int:
+    """One `<id>.md` per article with front matter, readable back by the folder import."""
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for a in session.scalars(select(Article).order_by(Article.external_id)):
+        meta = {"category": a.category_code, "unit": a.unit_code, "keywords": ", ".join(a.keywords), "synonyms": ", ".join(a.synonyms), "status": a.status}
+        front = "\n".join(f"{k}: {v}" for k, v in meta.items() if v)
+        (folder / f"{a.external_id}.md").write_text(f"---\n{front}\n---\n# {a.title}\n\n{a.body}\n", "utf-8")
+        count += 1
+    return count
+
+
+# --- search ---------------------------------------------------------------------
+
+_MARKDOWN = re.compile(r"(^\s{0,3}#{1,6}\s+|^\s*[-*+]\s+|^\s*>\s?|\*\*|__|`|!?\[([^\]]*)\]\([^)]*\))", re.M)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown without markup, for indexing and answer passages."""
+    return _MARKDOWN.sub(lambda m: m.group(2) or "", markdown)
+
+
+def article_document(article: Article) -> dict:
+    return {
+        "id": article.external_id,
+        "kind": "article",
+        "title": article.title,
+        "keywords": [*article.keywords, *article.synonyms],
+        "body": plain_text(article.body),
+        "unit": article.unit_code,
+    }
+
+
+def item_text(item: ServiceItem) -> str:
+    parts = [item.description.strip()]
+    if item.materials:
+        parts.append(f"办理{item.name}需要提供的材料：{'、'.join(item.materials)}。")
+    if item.channels:
+        parts.append(f"办理渠道：{'、'.join(item.channels)}。")
+    if item.promised_days is not None:
+        promise = "即办" if item.promised_days == 0 else f"承诺{item.promised_days}个工作日内办结"
+        legal = f"法定办结时限{item.time_limit_days}个工作日，" if item.time_limit_days else ""
+        parts.append(f"办理时限：{legal}{promise}。")
+    if item.fee:
+        parts.append(f"收费标准：{item.fee}。")
+    return "\n".join(p for p in parts if p)
+
+
+def item_document(item: ServiceItem, *, prefix: str = "") -> dict:
+    return {
+        "id": prefix + item.code,
+        "kind": "item",
+        "title": item.name,
+        "keywords": list(item.materials),
+        "body": item_text(item),
+        "unit": item.department,
+    }
+
+
+@dataclass
+class _Cached:
+    revision: tuple
+    index: SearchIndex
+
+
+_cache: dict[tuple[str, str], _Cached] = {}
+_cache_lock = threading.Lock()
+
+
+def _database_key(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
+def _article_revision(session: Session) -> tuple:
+    """Changes whenever any article is saved, here or in another process."""
+    return tuple(session.execute(select(func.count(Article.id), func.max(Article.updated_at), func.sum(Article.version))).one())
+
+
+def _item_revision(session: Session) -> tuple:
+    return tuple(session.execute(select(func.count(ServiceItem.id), func.max(ServiceItem.updated_at), func.sum(ServiceItem.id))).one())
+
+
+def _cached_index(session: Session, scope: str, revision: tuple, build: Callable[[], Iterable[dict]]) -> SearchIndex:
+    """The process's index for `scope`, rebuilt only when the data revision (or the day) changed."""
+    key = (_database_key(session), scope)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached.revision == revision:
+        return cached.index
+    index = SearchIndex(build())
+    with _cache_lock:
+        _cache[key] = _Cached(revision, index)
+    return index
+
+
+def _articles_for_index(session: Session, *, include_unpublished: bool) -> list[dict]:
+    if include_unpublished:
+        articles = session.scalars(select(Article).where(Article.status != "retired"))
+    else:
+        articles = list_articles(session, limit=1_000_000)
+    return [article_document(a) for a in articles]
+
+
+def article_index(session: Session, *, include_unpublished: bool = False) -> SearchIndex:
+    """Published, currently valid articles (or every non-retired one, for staff)."""
+    scope = "articles:all" if include_unpublished else "articles:public"
+    revision = (*_article_revision(session), today())
+    return _cached_index(session, scope, revision, lambda: _articles_for_index(session, include_unpublished=include_unpublished))
+
+
+def item_index(session: Session) -> SearchIndex:
+    return _cached_index(session, "items", _item_revision(session), lambda: [item_document(i) for i in list_items(session)])
+
+
+def combined_index(session: Session) -> SearchIndex:
+    """Public articles and service items together, for the assistant; item ids carry the `item:` prefix."""
+    revision = (*_article_revision(session), *_item_revision(session), today())
+
+    def build() -> list[dict]:
+        items = [item_document(i, prefix=ITEM_PREFIX) for i in list_items(session)]
+        return _articles_for_index(session, include_unpublished=False) + items
+
+    return _cached_index(session, "combined", revision, build)
+
+
+def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False) -> list[Hit]:
+    return article_index(session, include_unpublished=include_unpublished).search(query, top_k=top_k)
+
+
+def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> list[list[Hit]]:
+    """Batch search over published articles with one index build and one matrix product."""
+    return article_index(session).search_many(queries, top_k=top_k)
+
+
+def search_items(session: Session, *, query: str, top_k: int = 10) -> list[Hit]:
+    return item_index(session).search(query, top_k=top_k)
+
+
+# --- review reminders ------------------------------------------------------------
+
+
+def review_reminders(session: Session, *, today: date) -> int:
+    """Queues one reminder per article and due date (valid_to or review_due) within the window; returns how many are new."""
+    horizon = today + timedelta(days=REVIEW_WINDOW_DAYS)
+    articles = session.scalars(
+        select(Article).where(
+            Article.status != "retired",
+            or_(Article.valid_to.between(today, horizon), Article.review_due.between(today, horizon)),
+        )
+    )
+    queued = 0
+    for article in articles:
+        dues = {d for d in (article.valid_to, article.review_due) if d is not None and today <= d <= horizon}
+        for due in sorted(dues):
+            job = enqueue(session, REVIEW_JOB, dedupe_key=f"kb_review:{article.id}:{due.isoformat()}", article_id=article.id, due=due.isoformat())
+            queued += job is not None
+    return queued
+
+
+def send_review_reminder(session: Session, *, article_id: int, due: str) -> int:
+    """Notifies the owning unit's staff; returns the number of messages (0 if the article or unit is gone)."""
+    article = session.get(Article, article_id)
+    unit = org.find_unit(session, code=article.unit_code) if article is not None else None
+    if article is None or unit is None or article.status == "retired":
+        return 0
+    day = date.fromisoformat(due)
+    messages = notify.to_unit(session, unit_id=unit.id, template_code="kb_review_due", context={"title": article.title, "due": f"{day.month}月{day.day}日", "article_id": article.external_id})
+    return len(messages)
+
+
+# --- service catalogue -------------------------------------------------------------
+
+
+def list_items(session: Session, *, department: str | None = None) -> list[ServiceItem]:
+    query = select(ServiceItem)
+    if department:
+        query = query.where(ServiceItem.department == department)
+    return list(session.scalars(query.order_by(ServiceItem.code)))
+
+
+def get_item(session: Session, *, code: str) -> ServiceItem:
+    item = session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    if item is None:
+        raise NotFound("item_not_found", f"服务事项 {code} 不存在")
+    return item
+
+
+def save_item(session: Session, *, code: str, **fields) -> tuple[ServiceItem, bool]:
+    """Insert or replace an item by code; returns (item, created)."""
+    item = session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    created = item is None
+    if created:
+        item = ServiceItem(code=code)
+        session.add(item)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.updated_at = clock.now()
+    session.flush()
+    return item, created
+
+
+def load_demo(session: Session) -> dict[str, int]:
+    """Demo service items and published KB articles; leaves existing ones (and their edits) alone."""
+    from baishitong.actors import SYSTEM
+    from baishitong.demo.catalogue import KB_ARTICLES, SERVICE_ITEMS
+
+    counts = {"items": 0, "articles": 0}
+    existing_items = set(session.scalars(select(ServiceItem.code)))
+    for spec in SERVICE_ITEMS:
+        if spec["code"] in existing_items:
+            continue
+        save_item(
+            session,
+            code=spec["code"],
+            name=spec["name"],
+            department=spec.get("department"),
+            channels=list(spec.get("channels", [])),
+            materials=list(spec.get("materials", [])),
+            fee=spec.get("fee"),
+            time_limit_days=spec.get("time_limit_days"),
+            promised_days=spec.get("promised_days"),
+            online_url=spec.get("online_url"),
+            description=spec.get("description", ""),
+        )
+        counts["items"] += 1
+    existing_articles = set(session.scalars(select(Article.external_id)))
+    rows = [
+        {"id": a["code"], "title": a["title"], "body": a["body"], "category": a.get("category_code") or "", "unit": a.get("unit") or "", "keywords": "、".join(a.get("keywords", []))}
+        for a in KB_ARTICLES
+        if a["code"] not in existing_articles
+    ]
+    counts["articles"] = import_rows(session, rows=rows, actor=SYSTEM).created
+    return counts

@@ -1,0 +1,83 @@
+import pytest
+
+from baishitong.knowledge import service as kb
+from tests.conftest import actor
+
+ASK = "/api/v1/assistant/ask"
+
+
+@pytest.fixture
+def knowledge(session):
+    admin = actor(session, "t_admin")
+    kb.create_article(
+        session, actor=admin, external_id="SB01", title="社会保险卡丢了怎么补办", status="published",
+        body="社会保险卡遗失后，可到镇街社保窗口或通过粤省事申请补办。办理时需要携带本人居民身份证原件。新卡一般10个工作日内制作完成。",
+    )  # fmt: skip
+    kb.create_article(session, actor=admin, external_id="GJJ01", title="住房公积金提取指南", status="published", body="职工购买自住住房，可以申请提取住房公积金。")
+    kb.save_item(
+        session, code="GA001", name="居民身份证换领", department="GAJ", channels=["窗口", "自助办"],
+        materials=["居民户口簿", "原居民身份证"], fee="20元", time_limit_days=60, promised_days=20, online_url="/items/GA001",
+        description="居民身份证有效期满或证件损坏，可到户政窗口换领。",
+    )  # fmt: skip
+
+
+def test_answers_with_citation_and_follow_up_uses_the_session(client, knowledge):
+    first = client.post(ASK, json={"question": "社保卡丢了怎么办"}).json()
+    assert not first["handover"] and first["confidence"] >= 0.35
+    assert first["citations"][0]["id"] == "SB01" and first["citations"][0]["url"] == "/kb/SB01"
+    follow = client.post(ASK, json={"question": "需要带什么材料？", "session_id": first["session_id"]}).json()
+    assert follow["session_id"] == first["session_id"]
+    assert follow["citations"][0]["id"] == "SB01" and "身份证" in follow["answer"]
+    transcript = client.get(f"/api/v1/assistant/sessions/{first['session_id']}").json()
+    assert [t["role"] for t in transcript["turns"]] == ["user", "assistant", "user", "assistant"]
+
+
+def test_cites_service_item_materials(client, knowledge):
+    reply = client.post(ASK, json={"question": "办理身份证换领需要带什么材料"}).json()
+    assert reply["citations"][0] == {"id": "GA001", "kind": "item", "title": "居民身份证换领", "score": reply["citations"][0]["score"], "url": "/items/GA001"}
+    assert "居民户口簿" in reply["answer"]
+
+
+def test_unknown_question_offers_handover_and_prefilled_ticket(client, knowledge):
+    reply = client.post(ASK, json={"question": "容桂街道高黎社区路灯坏了一个星期，电话13800138000"}).json()
+    assert reply["handover"] and reply["citations"] == []
+    actions = {a["type"]: a for a in reply["actions"]}
+    assert set(actions) == {"handover", "ticket"}
+    prefill = actions["ticket"]["prefill"]
+    assert prefill["region_code"] == "440606006023" and prefill["requester"]["phone"] == "13800138000"
+    assert "高黎社区" in actions["ticket"]["region_name"]
+    created = client.post("/api/v1/tickets", json=dict(prefill, type="求助"))
+    assert created.status_code == 201, created.text
+
+
+def test_handover_queue_and_operator_reply(client, knowledge, login):
+    reply = client.post(ASK, json={"question": "我家楼下的狗天天半夜叫"}).json()
+    session_id = reply["session_id"]
+    assert client.post(f"/api/v1/assistant/sessions/{session_id}/handover").json()["status"] == "waiting"
+    assert client.get("/api/v1/assistant/queue").status_code == 401
+    queue = client.get("/api/v1/assistant/queue", headers=login("t_operator")).json()
+    assert [(q["session_id"], q["last_question"]) for q in queue] == [(session_id, "我家楼下的狗天天半夜叫")]
+    waiting = client.post(ASK, json={"question": "有人吗", "session_id": session_id}).json()
+    assert waiting["handover"] and waiting["citations"] == []
+    answered = client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，已为您联系社区民警。"}, headers=login("t_operator"))
+    assert answered.status_code == 200
+    transcript = client.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert transcript["status"] == "open" and transcript["operator"] == "t_operator"
+    assert transcript["turns"][-1]["role"] == "operator" and transcript["turns"][-1]["text"] == "您好，已为您联系社区民警。"
+    closed = client.post(f"/api/v1/assistant/sessions/{session_id}/close", headers=login("t_operator")).json()
+    assert closed["status"] == "bot"
+    assert client.get("/api/v1/assistant/queue", headers=login("t_operator")).json() == []
+
+
+def test_rating_logs_and_unanswered_groups(client, knowledge, login):
+    good = client.post(ASK, json={"question": "公积金怎么提取"}).json()
+    assert client.post(f"/api/v1/assistant/turns/{good['turn_id']}/rate", json={"helpful": False}).json() == {"turn_id": good["turn_id"], "helpful": False}
+    for question in ("小区停车位被占怎么办", "小区停车位总被占用", "消防通道被占用怎么投诉"):
+        client.post(ASK, json={"question": question})
+    assert client.get("/api/v1/assistant/unanswered", headers=login("t_operator")).status_code == 403
+    groups = client.get("/api/v1/assistant/unanswered", headers=login("t_supervisor")).json()
+    questions = [q for g in groups for q in g["questions"]]
+    assert "公积金怎么提取" in questions
+    parking = next(g for g in groups if "小区停车位被占怎么办" in g["questions"])
+    assert "小区停车位总被占用" in parking["questions"] and parking["size"] >= 2
+    assert client.post("/api/v1/assistant/turns/999999/rate", json={"helpful": True}).status_code == 404

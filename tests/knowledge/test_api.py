@@ -1,0 +1,65 @@
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from baishitong.knowledge import service as kb
+from tests.conftest import actor
+
+
+@pytest.fixture
+def articles(session):
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="SB01", title="社会保险卡丢了怎么补办", body="可到镇街社保窗口申请补办，需要携带居民身份证。", status="published", unit_code="RSJ")
+    kb.create_article(session, actor=admin, external_id="RG01", title="容桂老旧小区加装电梯", body="加装电梯需业主表决同意。", unit_code="ronggui")
+    kb.save_item(session, code="T001", name="社会保障卡补领", department="RSJ", channels=["窗口"], materials=["居民身份证"], fee="不收费", time_limit_days=5, promised_days=0, online_url="/items/T001", description="社会保障卡遗失补领。")
+
+
+def test_public_search_and_list_show_published_only(client, articles, login):
+    hits = client.get("/api/v1/kb/search", params={"q": "社保卡补办", "top": 3}).json()
+    assert hits[0]["id"] == "SB01" and hits[0]["url"] == "/kb/SB01"
+    assert client.get("/api/v1/kb/search", params={"q": "加装电梯"}).json() == []
+    assert {a["id"] for a in client.get("/api/v1/kb/articles").json()} == {"SB01"}
+    assert client.get("/api/v1/kb/articles/RG01").status_code == 404
+    staff = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_operator")).json()
+    assert {a["id"] for a in staff} == {"SB01", "RG01"}
+    assert client.get("/api/v1/kb/articles/RG01", headers=login("t_operator")).json()["status"] == "draft"
+
+
+def test_edit_with_versions_roles_and_history(client, articles, login):
+    body = {"title": "容桂加装电梯指南", "body": "需三分之二业主同意。", "unit_code": "ronggui", "version": 1, "status": "published"}
+    assert client.put("/api/v1/kb/articles/RG01", json=body, headers=login("t_operator")).status_code == 403
+    saved = client.put("/api/v1/kb/articles/RG01", json=body, headers=login("t_ronggui_admin"))
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == 3 and saved.json()["status"] == "published"
+    stale = client.put("/api/v1/kb/articles/RG01", json=body, headers=login("t_supervisor"))
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    other_unit = client.put("/api/v1/kb/articles/SB01", json=dict(body, unit_code="RSJ", version=1), headers=login("t_ronggui_admin"))
+    assert other_unit.status_code == 403
+    history = client.get("/api/v1/kb/articles/RG01/history", headers=login("t_supervisor")).json()
+    assert [h["action"] for h in history] == ["create", "update", "publish"]
+    created = client.post("/api/v1/kb/articles", json={"id": "NEW1", "title": "新文章", "body": "内容"}, headers=login("t_admin"))
+    assert created.status_code == 201 and created.json()["status"] == "draft"
+    assert client.post("/api/v1/kb/articles", json={"id": "NEW1", "title": "重复"}, headers=login("t_admin")).status_code == 409
+
+
+def test_import_and_export(client, articles, login):
+    csv = "id,title,body\nIMP1,居住证办理,在顺德居住满半年可申请居住证。\nSB01,社会保险卡丢了怎么补办,可到镇街社保窗口申请补办，需要携带居民身份证。\n"
+    files = {"file": ("kb.csv", csv.encode(), "text/csv")}
+    assert client.post("/api/v1/kb/import", files=files, headers=login("t_supervisor")).status_code == 403
+    result = client.post("/api/v1/kb/import", files=files, headers=login("t_admin"))
+    assert result.json() == {"created": 1, "updated": 0, "unchanged": 1}
+    bad = client.post("/api/v1/kb/import", files={"file": ("kb.csv", b"id,name\n1,x\n", "text/csv")}, headers=login("t_admin"))
+    assert bad.status_code == 422 and "缺少" in bad.json()["error"]["message"]
+    exported = client.get("/api/v1/kb/export", params={"format": "xlsx"}, headers=login("t_admin"))
+    rows = list(load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "title", "body") and {r[0] for r in rows[1:]} >= {"IMP1", "SB01", "RG01"}
+    assert client.get("/api/v1/kb/export", params={"format": "csv"}, headers=login("t_admin")).content.startswith(b"\xef\xbb\xbfid,title,body")
+    assert client.get("/api/v1/kb/export").status_code == 401
+
+
+def test_service_items(client, articles):
+    assert client.get("/api/v1/items/T001").json()["materials"] == ["居民身份证"]
+    assert client.get("/api/v1/items/NOPE").status_code == 404
+    hits = client.get("/api/v1/items", params={"q": "社保卡补领"}).json()
+    assert hits[0]["id"] == "T001" and hits[0]["item"]["fee"] == "不收费"

@@ -1,0 +1,145 @@
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from baishitong.errors import Conflict, Forbidden, InvalidInput
+from baishitong.jobs.models import OutboxJob
+from baishitong.jobs.registry import run_handler
+from baishitong.knowledge import service as kb
+from baishitong.notify.models import Message
+from tests.conftest import actor
+
+ARTICLES = [
+    {"id": "SB01", "title": "社会保险卡丢了怎么补办", "body": "社会保险卡遗失后，可到镇街社保窗口申请补办，需要携带本人居民身份证。", "keywords": "社保卡、补办"},
+    {"id": "GJJ01", "title": "住房公积金提取指南", "body": "职工购买自住住房，可以申请提取住房公积金，需要购房合同和身份证。", "keywords": "公积金、提取"},
+    {"id": "HK01", "title": "户口迁入顺德需要什么条件", "body": "符合条件的人员可以申请户口迁入，需要提供居民身份证和户口簿。", "keywords": "落户"},
+]
+
+
+def csv_bytes(rows: list[dict], columns=("id", "title", "body", "keywords")) -> bytes:
+    lines = [",".join(columns)] + [",".join(r.get(c, "") for c in columns) for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@pytest.fixture
+def admin(session):
+    return actor(session, "t_admin")
+
+
+def publish_all(session, admin, rows=ARTICLES):
+    return kb.import_rows(session, rows=[dict(r) for r in rows], actor=admin)
+
+
+def test_each_save_is_a_version_and_a_stale_version_conflicts(session, admin):
+    article = kb.create_article(session, actor=admin, external_id="T1", title="初稿", body="正文一")
+    assert article.version == 1 and article.status == "draft"
+    kb.update_article(session, external_id="T1", version=1, actor=admin, title="二稿", body="正文二")
+    with pytest.raises(Conflict) as stale:
+        kb.update_article(session, external_id="T1", version=1, actor=admin, title="过期的编辑", body="x")
+    assert stale.value.status_code == 409
+    kb.publish(session, external_id="T1", actor=admin, version=2)
+    versions = kb.history(session, external_id="T1")
+    assert [(v.version, v.action, v.title, v.status) for v in versions] == [
+        (1, "create", "初稿", "draft"),
+        (2, "update", "二稿", "draft"),
+        (3, "publish", "二稿", "published"),
+    ]
+    assert versions[1].body == "正文二" and versions[1].saved_by == "t_admin"
+
+
+def test_unit_admin_edits_only_own_unit(session):
+    unit_admin = actor(session, "t_ronggui_admin")
+    kb.create_article(session, actor=unit_admin, external_id="RG1", title="容桂办事指南", unit_code="ronggui")
+    with pytest.raises(Forbidden):
+        kb.create_article(session, actor=unit_admin, external_id="DL1", title="大良办事指南", unit_code="daliang")
+    with pytest.raises(Forbidden):
+        kb.create_article(session, actor=actor(session, "t_ronggui"), external_id="RG2", title="承办人不能写", unit_code="ronggui")
+
+
+def test_csv_import_is_idempotent_and_reports_counts(session, admin):
+    first = kb.import_file(session, filename="kb.csv", content=csv_bytes(ARTICLES), actor=admin)
+    assert first.as_dict() == {"created": 3, "updated": 0, "unchanged": 0}
+    again = kb.import_file(session, filename="kb.csv", content=csv_bytes(ARTICLES), actor=admin)
+    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 3}
+    changed = [dict(ARTICLES[0], body="社会保险卡遗失后可在粤省事线上补办。"), *ARTICLES[1:]]
+    third = kb.import_file(session, filename="kb.csv", content=csv_bytes(changed), actor=admin)
+    assert third.as_dict() == {"created": 0, "updated": 1, "unchanged": 2}
+    article = kb.get_article(session, external_id="SB01")
+    assert article.version == 2 and article.status == "published" and article.keywords == ["社保卡", "补办"]
+
+
+def test_exported_csv_imports_back_unchanged(session, admin):
+    publish_all(session, admin)
+    result = kb.import_file(session, filename="export.csv", content=kb.export_csv(session), actor=admin)
+    assert result.created == 0 and result.updated == 0 and result.unchanged >= 3
+
+
+def test_xlsx_import_and_missing_columns(session, admin):
+    workbook = Workbook()
+    workbook.active.append(["编号", "标题", "正文", "单位"])
+    workbook.active.append([1001, "老年人优待证办理", "年满60周岁的本区户籍老人可申请优待证。", "ronggui"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert kb.import_file(session, filename="kb.xlsx", content=buffer.getvalue(), actor=admin).created == 1
+    assert kb.get_article(session, external_id="1001").unit_code == "ronggui"
+    with pytest.raises(InvalidInput) as missing:
+        kb.import_file(session, filename="bad.csv", content="id,title\nX,标题\n".encode(), actor=admin)
+    assert "body" in missing.value.message and "缺少" in missing.value.message
+
+
+def test_markdown_folder_import(session, admin, tmp_path):
+    (tmp_path / "jzz.md").write_text("# 居住证怎么办理\n\n在顺德居住满半年，可以申请**居住证**。\n", "utf-8")
+    (tmp_path / "ylbx.md").write_text("---\nunit: RSJ\nkeywords: 养老, 退休\n---\n# 养老保险怎么缴\n\n灵活就业人员可以按月缴纳。\n", "utf-8")
+    result = kb.import_path(session, path=tmp_path, actor=admin)
+    assert result.created == 2
+    jzz = kb.get_article(session, external_id="jzz")
+    assert jzz.title == "居住证怎么办理" and jzz.body.startswith("在顺德居住满半年")
+    ylbx = kb.get_article(session, external_id="ylbx")
+    assert ylbx.unit_code == "RSJ" and ylbx.keywords == ["养老", "退休"]
+    assert kb.import_path(session, path=tmp_path, actor=admin).unchanged == 2
+
+
+def test_search_matches_synonyms_and_sees_new_articles(session, admin):
+    publish_all(session, admin)
+    assert kb.search(session, query="社保卡丢了", top_k=3)[0].id == "SB01"
+    assert kb.search(session, query="社会保障卡补办", top_k=3)[0].id == "SB01"
+    kb.create_article(session, actor=admin, external_id="JZ01", title="居住证签注", body="居住证每年签注一次。", status="published")
+    assert kb.search(session, query="居住证签注", top_k=1)[0].id == "JZ01"
+
+
+def test_drafts_and_expired_articles_are_not_public(session, admin):
+    today = kb.today()
+    kb.create_article(session, actor=admin, external_id="D1", title="残疾人证办理草稿", body="草稿内容")
+    kb.create_article(session, actor=admin, external_id="E1", title="残疾人补贴旧政策", body="旧政策", status="published", valid_to=today - timedelta(days=1))
+    kb.create_article(session, actor=admin, external_id="F1", title="残疾人补贴新政策", body="新政策", status="published", valid_from=today + timedelta(days=3))
+    assert kb.search(session, query="残疾人", top_k=5) == []
+    assert {h.id for h in kb.search(session, query="残疾人", top_k=5, include_unpublished=True)} == {"D1", "E1", "F1"}
+    assert [a.external_id for a in kb.list_articles(session)] == []
+    with pytest.raises(Exception):
+        kb.get_article(session, external_id="D1")
+
+
+def test_review_reminders_notify_the_unit_once_per_due_date(session, admin):
+    today = kb.today()
+    kb.create_article(session, actor=admin, external_id="R1", title="容桂停车收费标准", unit_code="ronggui", status="published", review_due=today + timedelta(days=5))
+    kb.create_article(session, actor=admin, external_id="R2", title="远期复核", unit_code="ronggui", status="published", review_due=today + timedelta(days=40))
+    assert kb.review_reminders(session, today=today) == 1
+    assert kb.review_reminders(session, today=today + timedelta(days=1)) == 0
+    jobs = session.scalars(select(OutboxJob).where(OutboxJob.name == kb.REVIEW_JOB)).all()
+    assert len(jobs) == 1
+    run_handler(session, jobs[0].name, jobs[0].payload)
+    messages = session.scalars(select(Message).where(Message.template_code == "kb_review_due")).all()
+    assert messages and {m.recipient for m in messages} >= {"t_ronggui_admin"}
+    assert "容桂停车收费标准" in messages[0].body
+
+
+def test_service_items_and_demo_load(session):
+    counts = kb.load_demo(session)
+    assert counts["items"] > 10 and counts["articles"] > 10
+    assert kb.load_demo(session) == {"items": 0, "articles": 0}
+    item = kb.get_item(session, code="GA001")
+    assert "居民户口簿" in item.materials
+    assert kb.search_items(session, query="身份证换领", top_k=1)[0].id == "GA001"

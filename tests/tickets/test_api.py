@@ -138,3 +138,29 @@ def test_reveal_is_audited_and_confidential_hides_identity_from_units(client, lo
     assert revealed.status_code == 200 and revealed.json()["phone"] == "13912345678"
     views = client.get(f"/api/v1/tickets/{secret}/personal-data-views", headers=operator).json()
     assert [(v["actor"], v["purpose"]) for v in views] == [("t_operator", "回访")]
+
+
+def test_intake_is_rate_limited_per_client(client, app):
+    app.state.settings.intake_rate_limit_per_minute = 3
+    statuses = [client.post("/api/v1/tickets", json=INTAKE).status_code for _ in range(5)]
+    assert statuses == [201, 201, 201, 429, 429]
+    limited = client.post("/api/v1/tickets", json=INTAKE)
+    assert limited.json()["error"]["code"] == "rate_limited" and "频繁" in limited.json()["error"]["message"]
+
+
+def test_disabled_user_token_stops_working(client, login, session):
+    from baishitong.org import service as org
+
+    headers = login("t_daliang")
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    org.disable_user(session, username="t_daliang")
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 401
+
+
+def test_api_token_for_integrations(client, session):
+    from baishitong.org import service as org
+
+    token = org.create_api_token(session, username="t_operator", name="partner")
+    assert token.startswith("bst_")
+    assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/v1/tickets", headers={"Authorization": "Bearer bst_forged"}).status_code == 401

@@ -1,0 +1,44 @@
+"""The `baishitong` command as an administrator uses it."""
+
+from click.testing import CliRunner
+
+from baishitong.cli import main
+from tests.conftest import create_fresh_database, drop_fresh_database
+
+
+def test_init_is_idempotent_and_user_commands_work(tmp_path):
+    url = create_fresh_database(tmp_path)
+    runner = CliRunner()
+    try:
+        first = runner.invoke(main, ["init", "--db", url])
+        assert first.exit_code == 0, first.output
+        assert "载入单位：257" in first.output and "载入区域：216" in first.output
+        again = runner.invoke(main, ["init", "--db", url])
+        assert again.exit_code == 0 and "载入单位" not in again.output
+
+        added = runner.invoke(main, ["user", "add", "liang", "--role", "handler", "--unit", "ronggui", "--password-stdin", "--db", url], input="s3cret-pass\n")
+        assert added.exit_code == 0, added.output
+        no_unit = runner.invoke(main, ["user", "add", "lone", "--role", "handler", "--password-stdin", "--db", url], input="s3cret-pass\n")
+        assert no_unit.exit_code != 0 and "必须指定所属单位" in no_unit.output
+        weak = runner.invoke(main, ["user", "add", "weak", "--role", "operator", "--password-stdin", "--db", url], input="123\n")
+        assert weak.exit_code != 0 and "密码至少 8 位" in weak.output
+
+        listed = runner.invoke(main, ["user", "list", "--db", url])
+        assert "liang" in listed.output and "ronggui" in listed.output and "启用" in listed.output
+        disabled = runner.invoke(main, ["user", "disable", "liang", "--db", url])
+        assert disabled.exit_code == 0
+        assert "停用" in runner.invoke(main, ["user", "list", "--db", url]).output
+        missing = runner.invoke(main, ["user", "disable", "nobody", "--db", url])
+        assert missing.exit_code != 0 and "不存在" in missing.output
+    finally:
+        drop_fresh_database(url)
+
+
+def test_sla_deadline_command_crosses_national_day():
+    runner = CliRunner()
+    result = runner.invoke(main, ["sla", "deadline", "--start", "2026-09-30 16:00", "--working-days", "2"])
+    assert result.output.strip() == "2026-10-09T16:00"
+    hours = runner.invoke(main, ["sla", "deadline", "--start", "2026-09-30 16:00", "--working-hours", "2"])
+    assert hours.output.strip() == "2026-10-08T09:00"
+    provisional = runner.invoke(main, ["sla", "deadline", "--start", "2030-06-03 09:00", "--working-days", "1"])
+    assert provisional.output.strip() == "2030-06-04T09:00 provisional"

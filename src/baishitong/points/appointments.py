@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
+from baishitong.demo.catalogue import SERVICE_ITEMS
 from baishitong.errors import Conflict, InvalidInput, NotFound
 from baishitong.notify import service as notify
 from baishitong.points import hours as hours_core
@@ -249,6 +250,13 @@ def mark_no_shows(session: Session, *, now: datetime) -> int:
     return count
 
 
+def _item_name(code: str | None) -> str:
+    """The reminder template reads "办理{item}"; demo catalogue names until the ServiceItem table is wired in."""
+    if not code:
+        return "政务服务事项"
+    return next((i["name"] for i in SERVICE_ITEMS if i["code"] == code), code)
+
+
 def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool:
     """Sends the day-before reminder once per booked slot (a reschedule re-arms it)."""
     if appointment.status != "booked" or appointment.reminded_at is not None:
@@ -267,7 +275,7 @@ def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool
             "phone": point.phone or "",
             "date": f"{start:%Y年%m月%d日}",
             "time": f"{start:%H:%M}",
-            "item": appointment.item_code or "",
+            "item": _item_name(appointment.item_code),
         },
         ticket_id=None,
     )

@@ -268,6 +268,20 @@
     });
   }
 
+  /* 填入文本：<button data-fill="#target" data-fill-text="…" data-fill-after="answer">（同时选中 name=after 的对应单选项） */
+  function onFillClick(e) {
+    var btn = e.target.closest && e.target.closest("[data-fill]");
+    if (!btn) return;
+    var target = document.querySelector(btn.getAttribute("data-fill"));
+    if (!target) return;
+    target.value = btn.getAttribute("data-fill-text") || "";
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+    var after = btn.getAttribute("data-fill-after");
+    var radio = after && document.querySelector('input[name="after"][value="' + after + '"]');
+    if (radio) radio.checked = true;
+    target.focus();
+  }
+
   function init(root) {
     renderDeadlines(root);
     decorateHotkeys(root);
@@ -278,6 +292,7 @@
   /* ---------- 启动 ---------- */
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("click", onClickCapture, true);
+  document.addEventListener("click", onFillClick);
   document.addEventListener("submit", onSubmitCapture, true);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）

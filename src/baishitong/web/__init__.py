@@ -1,0 +1,1 @@
+"""Server-rendered pages: the public service site and the staff workbenches."""

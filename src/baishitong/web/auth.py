@@ -1,0 +1,128 @@
+"""Staff sign-in for the pages: a signed, HttpOnly session cookie with an idle timeout.
+
+The cookie holds the user id, the account's token generation (so disabling a
+user ends their sessions), the session's CSRF token and the time of the last
+request. Time comes from baishitong.clock so tests can move it forward.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from baishitong import clock
+from baishitong.actors import Actor
+from baishitong.audit import service as audit
+from baishitong.deps import client_id, get_db_session
+from baishitong.org import service as org
+from baishitong.org.models import User
+from baishitong.web.cookies import queue_cookie
+
+SESSION_COOKIE = "bst_staff"
+# Re-issuing the cookie on every hit is wasted work; a minute of slack is invisible next to a 30-minute timeout.
+_REFRESH_AFTER_SECONDS = 60
+
+
+class LoginRequired(Exception):
+    def __init__(self, reason: str | None = None):
+        self.reason = reason
+
+
+class RoleForbidden(Exception):
+    """Signed in, but this page is not for the user's role: the 403 page."""
+
+
+@dataclass
+class Staff:
+    user: User
+    actor: Actor
+    csrf: str
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def view(self) -> dict:
+        """What base_staff.html shows in the top bar."""
+        return {"display_name": self.user.display_name, "role_label": org.ROLES.get(self.user.role, self.user.role), "unit_name": self.user.unit.name if self.user.unit else None}
+
+
+def _serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="baishitong.staff-session")
+
+
+def _now() -> int:
+    return int(clock.now().timestamp())
+
+
+def peek_session(request: Request) -> dict | None:
+    """The decoded, unexpired session payload, without touching the database."""
+    if hasattr(request.state, "staff_session"):
+        return request.state.staff_session
+    payload = None
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        try:
+            payload = _serializer(request).loads(raw)
+        except BadSignature:
+            payload = None
+    if payload is not None:
+        idle = request.app.state.settings.staff_session_idle_minutes * 60
+        if _now() - int(payload.get("seen", 0)) > idle:
+            request.state.session_expired = True
+            payload = None
+    request.state.staff_session = payload
+    return payload
+
+
+def _write(request: Request, payload: dict) -> None:
+    queue_cookie(request, SESSION_COOKIE, _serializer(request).dumps(payload))
+    request.state.staff_session = payload
+
+
+def start_session(request: Request, session: Session, user: User) -> None:
+    _write(request, {"uid": user.id, "gen": user.token_generation, "csrf": secrets.token_urlsafe(24), "seen": _now()})
+    audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "web", "client": client_id(request)})
+
+
+def end_session(request: Request, session: Session) -> None:
+    payload = peek_session(request)
+    if payload:
+        user = session.get(User, payload["uid"])
+        if user is not None:
+            audit.record(session, actor=user.username, action="auth.logout", object_type="user", object_id=user.username, data={"via": "web"})
+    queue_cookie(request, SESSION_COOKIE, "", delete=True)
+    request.state.staff_session = None
+
+
+def current_staff(request: Request, session: Session = Depends(get_db_session)) -> Staff:
+    payload = peek_session(request)
+    if payload is None:
+        if getattr(request.state, "session_expired", False):
+            queue_cookie(request, SESSION_COOKIE, "", delete=True)
+            raise LoginRequired("登录已超时，请重新登录")
+        raise LoginRequired()
+    user = session.get(User, payload["uid"])
+    if user is None or not user.active or user.token_generation != payload.get("gen"):
+        queue_cookie(request, SESSION_COOKIE, "", delete=True)
+        raise LoginRequired("账号状态已变更，请重新登录")
+    if _now() - int(payload["seen"]) >= _REFRESH_AFTER_SECONDS:
+        _write(request, {**payload, "seen": _now()})
+    staff = Staff(user=user, actor=Actor.for_user(user), csrf=payload["csrf"])
+    request.state.staff = staff
+    request.state.db_session = session
+    return staff
+
+
+def require(*roles: str):
+    """A dependency admitting only the given roles."""
+
+    def dependency(staff: Staff = Depends(current_staff)) -> Staff:
+        if staff.role not in roles:
+            raise RoleForbidden()
+        return staff
+
+    return dependency

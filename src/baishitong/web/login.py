@@ -1,0 +1,59 @@
+"""Staff sign-in and sign-out pages, and /staff sending each role to its workbench."""
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from baishitong.audit import service as audit
+from baishitong.deps import client_id, get_db_session
+from baishitong.errors import RateLimited
+from baishitong.org import service as org
+from baishitong.web import auth
+from baishitong.web.auth import Staff, current_staff
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import flash, redirect, render, safe_next
+
+router = APIRouter(include_in_schema=False)
+
+HOME_OF_ROLE = {
+    "operator": "/staff/console",
+    "handler": "/staff/unit",
+    "unit_admin": "/staff/unit",
+    "supervisor": "/staff/supervise",
+    "admin": "/staff/admin/users",
+}
+
+
+@router.get("/staff/login")
+def login_form(request: Request, next: str = "/staff"):
+    if auth.peek_session(request):
+        return redirect(safe_next(next, "/staff"))
+    return render(request, "staff/login.html", {"next": safe_next(next, "/staff"), "values": {}})
+
+
+@router.post("/staff/login")
+def login(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "")), "/staff")
+    try:
+        request.app.state.rate_limiter.hit("login", client_id(request), limit=request.app.state.settings.intake_rate_limit_per_minute)
+    except RateLimited as exc:
+        return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
+    user = org.authenticate(session, username=username, password=password) if username and password else None
+    if user is None:
+        audit.record(session, actor=username[:64] or "anonymous", action="auth.login_failed", object_type="user", object_id=username[:64], data={"via": "web", "client": client_id(request)})
+        return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": "用户名或密码错误"})
+    auth.start_session(request, session, user)
+    return redirect(target if target != "/staff" else HOME_OF_ROLE.get(user.role, "/staff/tickets"))
+
+
+@router.post("/staff/logout")
+def logout(request: Request, _form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    auth.end_session(request, session)
+    flash(request, "success", "您已安全退出")
+    return redirect("/staff/login")
+
+
+@router.get("/staff")
+def staff_home(staff: Staff = Depends(current_staff)):
+    return redirect(HOME_OF_ROLE.get(staff.role, "/staff/tickets"))

@@ -1,0 +1,201 @@
+"""话务员工作台: phone intake with live routing, duplicates and knowledge answers; the dispatch, review and callback queues."""
+
+import secrets
+from datetime import timedelta
+from math import ceil
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from baishitong.db import utcnow
+from baishitong.deps import get_db_session
+from baishitong.errors import DomainError
+from baishitong.knowledge import service as knowledge
+from baishitong.org.models import Region
+from baishitong.routing import service as routing
+from baishitong.routing.models import RoutingDecision
+from baishitong.tickets import schemas, service
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.schemas import TYPES
+from baishitong.tickets.states import OPEN_STATUSES
+from baishitong.web.auth import Staff, require
+from baishitong.web.csrf import checked_form
+from baishitong.web.public import _field_errors
+from baishitong.web.ticket import dispatch_units, perform
+from baishitong.web.views import flash, fragment, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+CENTRE = ("operator", "supervisor", "admin")
+INTAKE = ("operator", "admin")
+PER_PAGE = 20
+DUPLICATE_DAYS = 30
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if not c.isspace() and c not in "，。、！？；：,.!?;:（）()“”\"'"]
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def possible_duplicates(session: Session, *, region: Region | None, text: str, limit: int = 5) -> list[tuple[Ticket, float]]:
+    """Open tickets of the last 30 days in the same place that share many words with the new request."""
+    if region is None or len(text) < 6:
+        return []
+    region_ids = [region.id]
+    if region.kind == "town":
+        region_ids += list(session.scalars(select(Region.id).where(Region.parent_id == region.id)))
+    candidates = session.scalars(
+        select(Ticket)
+        .where(Ticket.region_id.in_(region_ids), Ticket.status.in_(list(OPEN_STATUSES)), Ticket.created_at >= utcnow() - timedelta(days=DUPLICATE_DAYS))
+        .order_by(Ticket.id.desc())
+        .limit(300)
+    ).all()
+    words = _bigrams(text)
+    scored = []
+    for ticket in candidates:
+        other = _bigrams(ticket.title + ticket.content)
+        shared = len(words & other)
+        if shared >= 3:
+            score = shared / max(1, len(words | other))
+            if score >= 0.12:
+                scored.append((ticket, round(score, 2)))
+    return sorted(scored, key=lambda pair: -pair[1])[:limit]
+
+
+def _suggestion(session: Session, *, content: str, address: str, type: str | None) -> dict:
+    text = content.strip()
+    if len(text) < 4 and not address.strip():
+        return {"empty": True}
+    s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
+    hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
+    return {
+        "empty": False,
+        "s": s,
+        "duplicates": possible_duplicates(session, region=s.region, text=text),
+        "hits": hits,
+        "type": type,
+    }
+
+
+def _console(request: Request, session: Session, *, values: dict, errors: dict):
+    values.setdefault("idempotency_key", secrets.token_urlsafe(18))
+    values.setdefault("type", "投诉")
+    values.setdefault("after", "dispatch")
+    panel = _suggestion(session, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type")) if values.get("content") else {"empty": True}
+    return render(request, "staff/console.html", {"values": values, "errors": errors, "types": [(t, t) for t in TYPES], "dispatch_units": dispatch_units(session), "panel": panel, "nav": "/staff/console"})
+
+
+@router.get("/staff/console")
+def console(request: Request, staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
+    return _console(request, session, values={}, errors={})
+
+
+@router.post("/staff/console/suggest")
+def suggest(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
+    panel = _suggestion(session, content=str(form.get("content", "")), address=str(form.get("address", "")), type=str(form.get("type", "")))
+    return fragment(request, "staff/_suggest.html", {"panel": panel})
+
+
+@router.post("/staff/console")
+def intake(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
+    values = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "idempotency_key")}
+    errors: dict[str, str] = {}
+    data = None
+    try:
+        data = schemas.TicketCreate(
+            type=values["type"] or None,
+            content=values["content"],
+            address=values["address"] or None,
+            channel="hotline",
+            requester=schemas.RequesterIn(name=values["name"] or None, phone=values["phone"]),
+        )
+    except ValidationError as exc:
+        errors.update(_field_errors(exc))
+    if values["after"] == "answer" and len(values["answer"]) < 2:
+        errors["answer"] = "请填写答复内容"
+    if errors:
+        return _console(request, session, values=values, errors=errors)
+    try:
+        ticket, created = service.create_ticket(session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"])
+    except DomainError as exc:
+        session.rollback()
+        return _console(request, session, values=values, errors={"form": exc.message})
+    outcome = "已受理"
+    if created and values["after"] == "answer":
+        if perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"])):
+            outcome = "已受理并直接答复办结"
+    elif created and values["after"] == "dispatch" and ticket.status == "registered":
+        lead = values["lead_unit"] or _decision_lead(session, ticket)
+        if lead and perform(request, session, staff, number=ticket.number, action="dispatch", form=_FormLike(version=ticket.version, lead_unit=lead)):
+            outcome = f"已受理并派至 {ticket.lead_unit.name}"
+    elif ticket.status == "dispatched" and ticket.lead_unit:
+        outcome = f"已受理，智能分拨已自动派至 {ticket.lead_unit.name}"
+    request.state.flash_out = [m for m in getattr(request.state, "flash_out", []) if m[0] == "error"]
+    flash(request, "success", f"工单 {ticket.number} {outcome}")
+    return redirect("/staff/console")
+
+
+class _FormLike(dict):
+    """Lets the console reuse the action endpoint's form parsing for the follow-up action."""
+
+    def getlist(self, key: str) -> list:
+        value = self.get(key)
+        return [] if value is None else [value]
+
+
+def _decision_lead(session: Session, ticket: Ticket) -> str | None:
+    decision = routing.latest_decision(session, ticket_id=ticket.id)
+    return decision.lead_unit if decision else None
+
+
+def _decisions_for(session: Session, tickets: list[Ticket]) -> dict[int, RoutingDecision]:
+    """The latest routing decision of each ticket on the page, in one query."""
+    if not tickets:
+        return {}
+    latest = select(func.max(RoutingDecision.id)).where(RoutingDecision.ticket_id.in_([t.id for t in tickets])).group_by(RoutingDecision.ticket_id)
+    return {d.ticket_id: d for d in session.scalars(select(RoutingDecision).where(RoutingDecision.id.in_(latest)))}
+
+
+def _page(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _queue(session: Session, statuses: list[str], page: int) -> tuple[list[Ticket], int]:
+    query = select(Ticket).where(Ticket.status.in_(statuses))
+    total = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(statuses))) or 0
+    items = session.scalars(query.order_by(Ticket.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return list(items), total
+
+
+@router.get("/staff/console/dispatch")
+def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    page = _page(request)
+    items, total = _queue(session, ["registered"], page)
+    return render(
+        request,
+        "staff/queue_dispatch.html",
+        {"items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": _decisions_for(session, items), "dispatch_units": dispatch_units(session), "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch"},
+    )
+
+
+@router.get("/staff/console/review")
+def review_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(50)).all()
+    extensions = []
+    if staff.role in ("supervisor", "admin"):
+        extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(50)).all()
+    reviews = routing.review_queue(session, limit=50)
+    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": dispatch_units(session), "nav": "/staff/console/review"})
+
+
+@router.get("/staff/console/callback")
+def callback_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    page = _page(request)
+    items, total = _queue(session, ["replied"], page)
+    return render(request, "staff/queue_callback.html", {"items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback"})

@@ -1,0 +1,243 @@
+"""The public site: home, 我要反映 (submit), 进度查询 (track) with the requester's rating."""
+
+import secrets
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from baishitong.actors import REQUESTER
+from baishitong.deps import get_db_session
+from baishitong.errors import DomainError, NotFound
+from baishitong.org.models import Region
+from baishitong.sla import service as sla
+from baishitong.sla.policy import Stage, match
+from baishitong.tickets import schemas, service
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.states import Status
+from baishitong.web import uploads
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import local, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+TYPE_HELP = [
+    ("咨询", "咨询：政策、办事流程等问题"),
+    ("求助", "求助：生活中遇到困难需要帮助"),
+    ("投诉", "投诉：权益受损、服务不到位"),
+    ("举报", "举报：违法违规行为线索"),
+    ("建议", "建议：对工作提出意见建议"),
+    ("表扬", "表扬：为好人好事点赞"),
+]
+STEPS = ["受理", "派单", "办理", "答复", "回访"]
+_DUE_OF = {"sign": "sign_due", "reply": "reply_due", "close": "close_due"}
+_STEP_OF = {"registered": 0, "returned": 1, "dispatched": 1, "signed": 2, "replied": 3, "callback": 4, "closed": 5, "archived": 5}
+_STAGE_LABELS = {"sign": "签收", "contact": "联系诉求人", "reply": "答复", "close": "办结"}
+_FIELD_OF = {"type": "type", "content": "content", "title": "title", "address": "address", "requester.phone": "phone", "requester.name": "name"}
+
+
+def _page_routes(request: Request) -> set[str]:
+    return {getattr(r, "path", "") for r in request.app.routes}
+
+
+@router.get("/")
+def home(request: Request):
+    routes = _page_routes(request)
+    tiles = [("/submit", "我要反映", "投诉、求助、建议、咨询，网上提交", True), ("/track", "进度查询", "凭工单号和手机号查询办理进度", False)]
+    for path, title, desc in (
+        ("/assistant", "问政务君", "智能问答，政策办事即问即答"),
+        ("/points", "办事网点", "查找附近的行政服务中心"),
+        ("/appointments", "办事预约", "网上预约，到点办理不排队"),
+        ("/items", "办事指南", "事项材料、流程、时限一目了然"),
+        ("/kb", "知识库", "常见问题与政策解读"),
+    ):
+        if path in routes:
+            tiles.append((path, title, desc, False))
+    return render(request, "public/home.html", {"tiles": tiles, "nav": "/"})
+
+
+def _regions(session: Session) -> list[dict]:
+    """Towns with their communities, for the picker (one query; regions are reference data)."""
+    rows = session.scalars(select(Region).order_by(Region.code)).all()
+    towns = {r.id: {"code": r.code, "name": r.short_name, "communities": []} for r in rows if r.kind == "town"}
+    for r in rows:
+        if r.kind == "community" and r.parent_id in towns:
+            towns[r.parent_id]["communities"].append((r.code, r.short_name))
+    return list(towns.values())
+
+
+def _submit_page(request: Request, session: Session, *, values: dict, errors: dict, status_code: int = 200):
+    values.setdefault("idempotency_key", secrets.token_urlsafe(18))
+    towns = _regions(session)
+    town = values.get("town")
+    communities = next((t["communities"] for t in towns if t["code"] == town), None)
+    return render(
+        request,
+        "public/submit.html",
+        {"values": values, "errors": errors, "types": TYPE_HELP, "towns": towns, "town_communities": communities, "nav": "/submit", "max_mb": request.app.state.settings.upload_max_bytes // (1024 * 1024)},
+        status_code=status_code,
+    )
+
+
+@router.get("/submit")
+def submit_form(request: Request, session: Session = Depends(get_db_session)):
+    return _submit_page(request, session, values={"type": "投诉"}, errors={})
+
+
+@router.get("/submit/communities")
+def communities(request: Request, town: str = "", session: Session = Depends(get_db_session)):
+    """The community select for one town (htmx swaps it in when the town changes)."""
+    towns = _regions(session)
+    chosen = next((t for t in towns if t["code"] == town), None)
+    return render(request, "public/_communities.html", {"towns": towns, "town_communities": chosen["communities"] if chosen else None, "values": {}})
+
+
+def _region_code(towns: list[dict], town: str, community: str) -> tuple[str | None, str | None]:
+    """(region code, error); a community must belong to the chosen town."""
+    chosen = next((t for t in towns if t["code"] == town), None)
+    if chosen is None:
+        return None, "请选择事发地所在镇街"
+    if community:
+        if community not in {code for code, _ in chosen["communities"]}:
+            return None, "所选村居不属于该镇街，请重新选择"
+        return community, None
+    return town, None
+
+
+@router.post("/submit")
+def submit(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    request.app.state.rate_limiter.hit("intake", request.client.host if request.client else "unknown", limit=request.app.state.settings.intake_rate_limit_per_minute)
+    values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key")}
+    values.update(consent=bool(form.get("consent")), anonymous=bool(form.get("anonymous")), confidential=bool(form.get("confidential")))
+    errors: dict[str, str] = {}
+    region_code, region_error = _region_code(_regions(session), values["town"], values["community"])
+    if region_error:
+        errors["community" if values["town"] else "town"] = region_error
+    if not values["consent"]:
+        errors["consent"] = "请阅读并同意个人信息保护说明"
+    photos = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    checked, photo_error = uploads.check_images(photos, max_bytes=request.app.state.settings.upload_max_bytes)
+    if photo_error:
+        errors["photos"] = photo_error
+    data = None
+    try:
+        data = schemas.TicketCreate(
+            type=values["type"] or None,
+            title=values["title"] or None,
+            content=values["content"],
+            address=values["address"] or None,
+            region_code=region_code,
+            channel="web",
+            requester=schemas.RequesterIn(name=values["name"] or None, phone=values["phone"]),
+            anonymous=values["anonymous"],
+            confidential=values["confidential"],
+        )
+    except ValidationError as exc:
+        errors.update(_field_errors(exc))
+    if errors:
+        return _submit_page(request, session, values=values, errors=errors)
+    try:
+        ticket, created = service.create_ticket(session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None)
+    except DomainError as exc:
+        session.rollback()
+        return _submit_page(request, session, values=values, errors={"form": exc.message})
+    if created:
+        uploads.store(session, ticket=ticket, images=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
+    return redirect(f"/submit/done/{ticket.number}")
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors = {}
+    for error in exc.errors():
+        field = _FIELD_OF.get(".".join(str(p) for p in error["loc"]), "form")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_too_short" and field == "content":
+            message = "请详细描述您反映的问题，不少于 5 个字"
+        elif error["type"] == "string_too_long":
+            message = "内容过长，请精简后再提交"
+        elif field == "type":
+            message = "请选择诉求类型"
+        elif field == "phone" and error["type"] == "missing":
+            message = "请填写联系电话"
+        errors.setdefault(field, message)
+    return errors
+
+
+def statutory_limits(session: Session, ticket: Ticket) -> list[tuple]:
+    """The time limits of the rule this ticket falls under, worded for citizens."""
+    policy = sla.current_policy(session)
+    rule = match(sla.policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
+    unit_text = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时"}
+    result = []
+    for stage in (Stage.SIGN, Stage.REPLY, Stage.CLOSE):
+        limit = rule.stages.get(stage)
+        if limit is not None:
+            amount = int(limit.amount) if float(limit.amount).is_integer() else limit.amount
+            due = getattr(ticket, _DUE_OF[str(stage)])
+            result.append((_STAGE_LABELS[str(stage)], f"{amount}{unit_text.get(str(limit.unit), str(limit.unit))}", due))
+    return result
+
+
+@router.get("/submit/done/{number}")
+def submit_done(number: str, request: Request, session: Session = Depends(get_db_session)):
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    # Only the number is shown, which the submitter already has; nothing personal.
+    if ticket is None or ticket.channel != "web":
+        raise NotFound("ticket_not_found", "未找到该工单")
+    return render(request, "public/done.html", {"ticket": ticket, "limits": statutory_limits(session, ticket), "steps": STEPS, "nav": "/submit"})
+
+
+def _track_context(ticket: Ticket, phone: str) -> dict:
+    step = _STEP_OF.get(ticket.status, 0)
+    return {
+        "ticket": ticket,
+        "phone": phone,
+        "steps": STEPS,
+        "step": step,
+        "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
+        "callback_due": ticket.status == Status.REPLIED,
+    }
+
+
+@router.get("/track")
+def track_form(request: Request, number: str = "", session: Session = Depends(get_db_session)):
+    return render(request, "public/track.html", {"values": {"number": number}, "nav": "/track"})
+
+
+@router.post("/track")
+def track(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    request.app.state.rate_limiter.hit("track", request.client.host if request.client else "unknown", limit=request.app.state.settings.track_rate_limit_per_minute)
+    number, phone = str(form.get("number", "")).strip(), str(form.get("phone", "")).strip()
+    try:
+        ticket = service.track(session, number=number, phone=phone)
+    except NotFound as exc:
+        return render(request, "public/track.html", {"values": {"number": number}, "not_found": exc.message, "nav": "/track"})
+    return render(request, "public/track.html", {"values": {"number": number}, **_track_context(ticket, phone), "nav": "/track"})
+
+
+@router.post("/track/callback")
+def track_callback(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    request.app.state.rate_limiter.hit("track", request.client.host if request.client else "unknown", limit=request.app.state.settings.track_rate_limit_per_minute)
+    number, phone = str(form.get("number", "")), str(form.get("phone", ""))
+    solved, satisfaction = form.get("solved"), form.get("satisfaction")
+    try:
+        ticket = service.track(session, number=number, phone=phone)
+    except NotFound as exc:
+        return render(request, "public/track.html", {"values": {"number": number}, "not_found": exc.message, "nav": "/track"})
+    errors = {}
+    if solved not in ("yes", "no"):
+        errors["solved"] = "请选择问题是否已解决"
+    if satisfaction not in ("满意", "基本满意", "不满意"):
+        errors["satisfaction"] = "请选择满意程度"
+    messages = []
+    if not errors:
+        try:
+            ticket = service.public_callback(session, number=number, phone=phone, solved=solved == "yes", satisfaction=satisfaction)
+            messages.append(("success", "感谢您的评价！我们将持续改进服务。"))
+        except DomainError as exc:
+            session.rollback()
+            ticket = service.track(session, number=number, phone=phone)
+            messages.append(("error", exc.message))
+    return render(request, "public/track.html", {"values": {"number": number}, **_track_context(ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})

@@ -1,0 +1,79 @@
+"""Mounts the pages, the static assets and the HTML error pages on the application."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from baishitong.errors import DomainError
+from baishitong.web.auth import LoginRequired, RoleForbidden
+from baishitong.web.cookies import CookieMiddleware
+from baishitong.web.csrf import CsrfRejected
+from baishitong.web.views import flash, login_url, redirect, render
+
+log = logging.getLogger(__name__)
+
+_ERROR_TEXT = {
+    403: ("无权访问", "您没有访问该页面的权限。如需开通，请联系系统管理员。"),
+    404: ("页面不存在", "您访问的页面不存在，或您无权查看该内容。"),
+    405: ("不支持的请求", "请通过页面上的按钮和表单操作。"),
+    422: ("提交内容有误", "请返回上一页检查填写的内容。"),
+    429: ("操作过于频繁", "请稍等一分钟后再试。"),
+    500: ("系统繁忙", "系统暂时无法处理您的请求，请稍后再试，或拨打 12345 热线。"),
+}
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/static/") or path == "/healthz")
+
+
+def error_page(request: Request, status: int, message: str | None = None):
+    title, text = _ERROR_TEXT.get(status, _ERROR_TEXT[500])
+    return render(request, "public/error.html", {"status": status, "title": title, "text": message or text}, status_code=status)
+
+
+def install_web(app: FastAPI) -> None:
+    """Call once, after the API routers and error handlers are installed."""
+    from baishitong.web import admin, operator, public, supervisor, ticket, unit, uploads
+    from baishitong.web import login as login_pages
+
+    app.mount("/static", StaticFiles(packages=[("baishitong", "static")]), name="static")
+    for module in (public, login_pages, operator, unit, supervisor, admin, ticket, uploads):
+        app.include_router(module.router)
+    app.add_middleware(CookieMiddleware)
+
+    api_domain = app.exception_handlers.get(DomainError)
+    api_http = app.exception_handlers.get(StarletteHTTPException)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        if exc.reason:
+            flash(request, "warning", exc.reason)
+        if request.headers.get("hx-request"):
+            response = redirect(login_url("/staff"))
+            response.headers["HX-Redirect"] = login_url("/staff")
+            return response
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(login_url(target if request.method == "GET" else "/staff"))
+
+    @app.exception_handler(RoleForbidden)
+    async def _forbidden(request: Request, _exc: RoleForbidden):
+        return error_page(request, 403)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, _exc: CsrfRejected):
+        return error_page(request, 403, "页面已过期或请求来源不明（安全校验失败）。请返回上一页刷新后重新提交。")
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        if not _is_page(request) and api_domain is not None:
+            return await api_domain(request, exc)
+        return error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if not _is_page(request) and api_http is not None:
+            return await api_http(request, exc)
+        return error_page(request, exc.status_code)

@@ -1,0 +1,41 @@
+"""督办台: overdue and nearly due orders, pending returns and extensions, callback review, the league table of units."""
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from baishitong.db import utcnow
+from baishitong.deps import get_db_session
+from baishitong.analytics import service as analytics
+from baishitong.tickets.models import Ticket
+from baishitong.web.auth import Staff, require
+from baishitong.web.views import render
+
+router = APIRouter(include_in_schema=False)
+
+WINDOW_DAYS = 90
+TIMED = ("dispatched", "signed")
+
+
+@router.get("/staff/supervise")
+def supervise(request: Request, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
+    now = utcnow()
+    overdue = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now).order_by(Ticket.reply_due).limit(30)).all()
+    soon = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now).order_by(Ticket.reply_due).limit(30)).all()
+    returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(30)).all()
+    extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(30)).all()
+    unhappy = session.scalars(
+        select(Ticket).where(Ticket.status == "callback", (Ticket.callback_satisfaction == "不满意") | Ticket.callback_solved.is_(False)).order_by(Ticket.callback_at.desc()).limit(30)
+    ).all()
+    league = analytics.unit_rates(session, since=now - timedelta(days=WINDOW_DAYS), until=now + timedelta(minutes=1))
+    counts = {
+        "overdue": session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now)) or 0,
+        "soon": session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now)) or 0,
+    }
+    return render(
+        request,
+        "staff/supervise.html",
+        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "nav": "/staff/supervise"},
+    )

@@ -1,0 +1,267 @@
+"""The ticket page, the ticket list, and the one form endpoint behind every ticket action."""
+
+from math import ceil
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from baishitong.deps import get_db_session
+from baishitong.errors import DomainError
+from baishitong.org.models import Unit
+from baishitong.routing import service as routing
+from baishitong.tickets import schemas, service
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
+from baishitong.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Party, Status
+from baishitong.web import uploads
+from baishitong.web.auth import Staff, current_staff
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import flash, fragment, local, redirect, render, safe_next
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 20
+DISPATCH_KINDS = ("department", "town", "utility")
+# Shown as buttons without extra fields; everything else opens a small form.
+PLAIN_ACTIONS = {"sign", "approve-return", "reject-return", "approve-extension", "reject-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
+ACTION_ORDER = [
+    "sign", "reply", "answer", "dispatch", "callback", "approve-return", "reject-return", "approve-extension", "reject-extension",
+    "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
+]
+
+
+def dispatch_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Units a ticket may be dispatched to, grouped for <optgroup>."""
+    rows = session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(DISPATCH_KINDS)).order_by(Unit.kind, Unit.id)).all()
+    groups = {"town": ("镇街", []), "department": ("区直部门", []), "utility": ("公共服务企业", [])}
+    for unit in rows:
+        groups[unit.kind][1].append((unit.code, unit.name))
+    return [groups[k] for k in ("town", "department", "utility") if groups[k][1]]
+
+
+def sub_units(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
+    if ticket.lead_unit_id is None:
+        return []
+    rows = session.scalars(select(Unit).where(Unit.parent_id == ticket.lead_unit_id, Unit.active.is_(True)).order_by(Unit.code))
+    return [(u.code, u.name) for u in rows]
+
+
+def _party_ok(ticket: Ticket, party: Party, staff: Staff) -> bool:
+    if party is Party.ANY or not staff.actor.is_unit_staff:
+        return True
+    unit_id = staff.actor.unit_id
+    lead, sub = ticket.lead_unit_id == unit_id, ticket.sub_unit_id == unit_id
+    co = any(c.unit_id == unit_id for c in ticket.co_units)
+    return {Party.LEAD: lead, Party.LEAD_OR_SUB: lead or sub, Party.CO: co}[party]
+
+
+def _precondition(ticket: Ticket, action: str) -> bool:
+    """The checks the service makes beyond role and state, so the page offers only what can succeed."""
+    return {
+        "approve-extension": bool(ticket.extension_days),
+        "reject-extension": bool(ticket.extension_days),
+        "extend": not ticket.extension_days,
+        "pause": not ticket.paused,
+        "resume": ticket.paused,
+        "answer": ticket.type == "咨询",
+        "redo": ticket.callback_at is not None and (not ticket.callback_solved or ticket.callback_satisfaction == "不满意"),
+        "supervise": not ticket.supervised,
+    }.get(action, True)
+
+
+def allowed_actions(ticket: Ticket, staff: Staff) -> list[str]:
+    """Actions from tickets.states.TRANSITIONS this user may take on the ticket right now."""
+    result = []
+    for action in ACTION_ORDER:
+        t = TRANSITIONS[action]
+        if staff.role in t.roles and ticket.status in t.sources and _party_ok(ticket, t.party, staff) and _precondition(ticket, action):
+            result.append(action)
+    return result
+
+
+def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
+    """The API body model for an action, filled from form fields (raises ValidationError)."""
+    data: dict = {"version": form.get("version", ""), "note": (form.get("note") or None)}
+    if action == "dispatch":
+        data["lead_unit"] = form.get("lead_unit", "")
+        data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
+    elif action in ("return", "void", "pause"):
+        data["reason"] = form.get("reason", "")
+    elif action == "extend":
+        data["reason"], data["days"] = form.get("reason", ""), form.get("days", "")
+    elif action in ("reply", "answer", "contribute"):
+        data["content"] = form.get("content", "")
+    elif action == "callback":
+        data["solved"] = {"yes": True, "no": False}.get(str(form.get("solved")))
+        data["satisfaction"] = form.get("satisfaction")
+    elif action == "merge":
+        data["into"] = form.get("into", "")
+    elif action == "subdispatch":
+        data["unit"] = form.get("unit", "")
+    elif action == "note":
+        data["note"] = form.get("note", "")
+    return schemas.ACTION_BODIES.get(action, schemas.ActionIn).model_validate(data)
+
+
+_FIELD_NAMES = {"reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "note": "说明", "version": "版本"}
+
+
+def validation_text(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = _FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "内容")
+        if error["type"] in ("missing", "string_too_short", "bool_type", "literal_error", "int_parsing", "bool_parsing"):
+            parts.append(f"请填写{field}" if error["type"] != "literal_error" else f"请选择{field}")
+        else:
+            parts.append(f"{field}：{error['msg'].removeprefix('Value error, ')}")
+    return "；".join(dict.fromkeys(parts))
+
+
+def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData) -> bool:
+    """Runs one action; the outcome is flashed. Returns True on success."""
+    label = ACTION_LABELS.get(action, action)
+    try:
+        body = body_from_form(action, form)
+        service.act(session, number=number, action=action, actor=staff.actor, body=body)
+    except ValidationError as exc:
+        flash(request, "error", f"“{label}”未完成：{validation_text(exc)}")
+        return False
+    except DomainError as exc:
+        session.rollback()
+        flash(request, "error", f"“{label}”未完成：{exc.message}")
+        return False
+    flash(request, "success", f"工单 {number} 已{label}")
+    return True
+
+
+@router.post("/staff/tickets/{number}/act/{action}")
+def act(number: str, action: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
+    perform(request, session, staff, number=number, action=action, form=form)
+    return redirect(safe_next(str(form.get("next", "")), f"/staff/tickets/{number}"))
+
+
+def _timeline(ticket: Ticket, unit_names: dict[int, str]) -> list[dict]:
+    items = []
+    for e in reversed(ticket.events):
+        label = ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action)
+        details = [e.note] if e.note else []
+        data = e.data or {}
+        if data.get("reason"):
+            details.append(f"原因：{data['reason']}")
+        if data.get("content") and e.action in ("reply", "answer", "contribute"):
+            details.append(data["content"])
+        if data.get("lead_unit") and e.action == "dispatch":
+            details.append(f"主办：{data['lead_unit']}" + (f"；协办：{'、'.join(data['co_units'])}" if data.get("co_units") else ""))
+        if data.get("days"):
+            details.append(f"延期 {data['days']} 个工作日")
+        if "satisfaction" in data and e.action == "callback":
+            details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
+        actor = e.actor + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
+        tone = {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
+        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
+    return items
+
+
+def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None) -> dict:
+    """What the action forms of one ticket need (see templates/staff/_actions.html)."""
+    actions = allowed_actions(ticket, staff)
+    return {
+        "actions": actions,
+        "plain_actions": PLAIN_ACTIONS,
+        "action_labels": ACTION_LABELS,
+        "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
+        "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
+        "suggested_lead": _suggested_lead(session, ticket) if "dispatch" in actions else None,
+        "next": next,
+    }
+
+
+def ticket_context(request: Request, session: Session, staff: Staff, ticket: Ticket, *, revealed=None) -> dict:
+    unit_names = {e.unit_id: e.unit.name for e in ticket.events if e.unit is not None}
+    return {
+        "ticket": ticket,
+        "requester": revealed or service.requester_view(ticket, staff.actor),
+        "revealed": revealed is not None,
+        "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
+        and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
+        "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
+        "timeline": _timeline(ticket, unit_names),
+        "routing": routing.latest_decision_out(session, ticket=ticket),
+        "attachments": uploads.for_ticket(session, ticket=ticket),
+        "views": service.personal_data_views(session, ticket=ticket),
+        "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+    }
+
+
+def _suggested_lead(session: Session, ticket: Ticket) -> str | None:
+    decision = routing.latest_decision(session, ticket_id=ticket.id)
+    return (decision.corrected_to or decision.lead_unit) if decision else None
+
+
+@router.get("/staff/tickets/{number}")
+def ticket_page(number: str, request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
+    ticket = service.get_ticket(session, number=number, actor=staff.actor)
+    return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket) | {"nav": "/staff/tickets"})
+
+
+@router.post("/staff/tickets/{number}/reveal")
+def reveal(number: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
+    """Unmasks the requester's contact details; the service writes the audit row."""
+    purpose = str(form.get("purpose", ""))[:200] or None
+    requester = service.reveal_requester(session, number=number, actor=staff.actor, purpose=purpose)
+    if request.headers.get("hx-request"):
+        name = "staff/_requester_inline.html" if form.get("compact") else "staff/_requester.html"
+        return fragment(request, name, {"requester": requester, "revealed": True, "number": number})
+    ticket = service.get_ticket(session, number=number, actor=staff.actor)
+    return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket, revealed=requester) | {"nav": "/staff/tickets"})
+
+
+def list_filters(request: Request) -> dict:
+    q = request.query_params
+    return {k: (q.get(k) or "").strip()[:100] for k in ("status", "type", "channel", "unit", "q")}
+
+
+@router.get("/staff/tickets")
+def ticket_list(request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
+    filters = list_filters(request)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    try:
+        items, total = service.list_tickets(
+            session,
+            actor=staff.actor,
+            status=[filters["status"]] if filters["status"] else None,
+            type=filters["type"] or None,
+            channel=filters["channel"] or None,
+            lead_unit=filters["unit"] or None,
+            query_text=filters["q"] or None,
+            page=page,
+            per_page=PER_PAGE,
+        )
+    except DomainError as exc:
+        items, total = [], 0
+        flash(request, "error", exc.message)
+    query = {k: v for k, v in filters.items() if v}
+    return render(
+        request,
+        "staff/tickets.html",
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, ceil(total / PER_PAGE)),
+            "filters": filters,
+            "page_url": lambda p: "/staff/tickets?" + urlencode({**query, "page": p}),
+            "statuses": [(s.value, STATUS_LABELS[s]) for s in Status],
+            "types": [(t, t) for t in TYPES],
+            "channels": list(CHANNEL_LABELS.items()),
+            "units": [(code, name) for _, group in dispatch_units(session) for code, name in group],
+            "nav": "/staff/tickets",
+        },
+    )

@@ -1,0 +1,48 @@
+"""承办单位工作台: the unit's inbox by state, with deadlines and the actions of each ticket."""
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from baishitong.db import utcnow
+from baishitong.deps import get_db_session
+from baishitong.tickets.models import Ticket, TicketCoUnit
+from baishitong.web.auth import Staff, require
+from baishitong.web.ticket import action_context
+from baishitong.web.views import render
+
+router = APIRouter(include_in_schema=False)
+
+TABS = [
+    ("dispatched", "待签收"),
+    ("signed", "办理中"),
+    ("returned", "退单待审"),
+    ("replied", "已答复"),
+]
+PER_TAB = 30
+
+
+def _mine(unit_id: int):
+    """Tickets where the unit leads, was sub-dispatched to, or co-handles."""
+    co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id)
+    return or_(Ticket.lead_unit_id == unit_id, Ticket.sub_unit_id == unit_id, Ticket.id.in_(co))
+
+
+@router.get("/staff/unit")
+def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(require("handler", "unit_admin")), session: Session = Depends(get_db_session)):
+    unit_id = staff.actor.unit_id
+    if tab not in dict(TABS):
+        tab = "dispatched"
+    statuses = [s for s, _ in TABS]
+    counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id), Ticket.status.in_(statuses)).group_by(Ticket.status)).all())
+    order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
+    items = session.scalars(select(Ticket).where(_mine(unit_id), Ticket.status == tab).order_by(order, Ticket.id).limit(PER_TAB)).all()
+    next_url = f"/staff/unit?tab={tab}"
+    contexts = {t.id: action_context(session, staff, t, next=next_url) for t in items}
+    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
+    return render(
+        request,
+        "staff/unit.html",
+        {"tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "overdue": overdue, "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit"},
+    )
+

@@ -1,0 +1,141 @@
+"""Rendering helpers shared by every page: templates, flash messages, dates, navigation."""
+
+from datetime import datetime
+from importlib import resources
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.service import LOCAL_TZ
+from baishitong.tickets.states import STATUS_LABELS, Status
+from baishitong.web import csrf
+from baishitong.web.auth import Staff
+from baishitong.web.cookies import queue_cookie
+
+FLASH_COOKIE = "bst_flash"
+
+
+def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if value else None
+
+
+def status_label(status: str) -> str:
+    try:
+        return STATUS_LABELS[Status(status)]
+    except ValueError:
+        return status
+
+
+templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
+templates.env.filters.update(local=local, iso=iso, status_label=status_label)
+
+
+def _flash_serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="baishitong.flash")
+
+
+def flash(request: Request, level: str, text: str) -> None:
+    """A message shown on the next page rendered (post/redirect/get)."""
+    pending = list(getattr(request.state, "flash_out", []))
+    pending.append((level, text))
+    request.state.flash_out = pending
+    queue_cookie(request, FLASH_COOKIE, _flash_serializer(request).dumps(pending), max_age=120)
+
+
+def _take_flash(request: Request) -> list[tuple[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    queue_cookie(request, FLASH_COOKIE, "", delete=True)
+    try:
+        return [tuple(m) for m in _flash_serializer(request).loads(raw)]
+    except (BadSignature, TypeError, ValueError):
+        return []
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """Only same-site staff paths, never an open redirect."""
+    if value and value.startswith("/staff") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200):
+    ctx = dict(context or {})
+    staff: Staff | None = getattr(request.state, "staff", None)
+    ctx.setdefault("csrf_token", staff.csrf if staff else csrf.token_for(request))
+    ctx["messages"] = _take_flash(request) + list(ctx.get("messages", []))
+    if staff is not None:
+        ctx.setdefault("user", staff.view)
+        ctx.setdefault("staff", staff)
+        ctx.setdefault("staff_nav", staff_nav(request, staff))
+    ctx.setdefault("nav", request.url.path)
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def fragment(request: Request, name: str, context: dict | None = None):
+    """An htmx fragment: no layout, no flash consumption."""
+    ctx = dict(context or {})
+    staff: Staff | None = getattr(request.state, "staff", None)
+    ctx.setdefault("csrf_token", staff.csrf if staff else csrf.token_for(request))
+    if staff is not None:
+        ctx.setdefault("staff", staff)
+    return templates.TemplateResponse(request, name, ctx)
+
+
+def _status_counts(session: Session, statuses: list[str]) -> dict[str, int]:
+    rows = session.execute(select(Ticket.status, func.count()).where(Ticket.status.in_(statuses)).group_by(Ticket.status))
+    return {status: count for status, count in rows}
+
+
+def staff_nav(request: Request, staff: Staff) -> list[dict]:
+    """The sidebar for the user's role, with the size of each queue that needs them."""
+    session = request.state.db_session
+    role = staff.role
+    items: list[dict] = []
+    if role in ("operator", "supervisor", "admin"):
+        counts = _status_counts(session, ["registered", "returned", "replied"])
+        items.append({"group": "接诉受理"})
+        if role == "operator" or role == "admin":
+            items.append({"href": "/staff/console", "label": "话务受理台"})
+        items += [
+            {"href": "/staff/console/dispatch", "label": "待派单", "badge": counts.get("registered", 0)},
+            {"href": "/staff/console/review", "label": "待审核", "badge": counts.get("returned", 0) or None},
+            {"href": "/staff/console/callback", "label": "待回访", "badge": counts.get("replied", 0)},
+        ]
+    if role in ("handler", "unit_admin"):
+        items += [{"group": "承办办理"}, {"href": "/staff/unit", "label": "单位工作台"}]
+    if role in ("supervisor", "admin"):
+        items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}]
+    items += [{"group": "工单"}, {"href": "/staff/tickets", "label": "工单查询"}]
+    if role == "admin":
+        items += [
+            {"group": "系统管理"},
+            {"href": "/staff/admin/units", "label": "单位"},
+            {"href": "/staff/admin/users", "label": "用户与角色"},
+            {"href": "/staff/admin/categories", "label": "问题分类"},
+            {"href": "/staff/admin/routing", "label": "分拨目录"},
+            {"href": "/staff/admin/sla", "label": "办理时限"},
+            {"href": "/staff/admin/calendar", "label": "工作日历"},
+            {"href": "/staff/admin/templates", "label": "消息模板"},
+            {"href": "/staff/admin/outbox", "label": "消息发件箱"},
+        ]
+    return items
+
+
+def login_url(next_path: str) -> str:
+    return "/staff/login?next=" + quote(next_path, safe="/")

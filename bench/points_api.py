@@ -45,7 +45,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bst-points-bench-"))
     url = f"sqlite:///{work / 'bench.db'}"
     env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_VAR_DIR": str(work), "BAISHITONG_TRACK_RATE_LIMIT_PER_MINUTE": "1000000"}
-    subprocess.run([sys.executable, "-m", "baishitong.cli", "init", "--db", url], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "baishitong", "init", "--db", url], check=True, env=env, stdout=subprocess.DEVNULL)
     rows = ["code,name,kind,address,lat,lon,hours,services,staff"]
     for i in range(POINTS):
         kind = KINDS[i % len(KINDS)]

@@ -29,6 +29,7 @@ from baishitong.jobs import queue
 from baishitong.org import service as org
 
 TEST_PASSWORD = "test-password-1"
+_shared: dict[str, Database | None] = {"database": None}
 
 
 def _is_pg(url: str) -> bool:
@@ -81,6 +82,7 @@ def database_url(tmp_path_factory) -> str:
 def database(database_url) -> Database:
     db = Database(database_url)
     queue.use_database(db)
+    _shared["database"] = db
     with db.session() as session:
         seed_test_database(session)
     yield db
@@ -161,3 +163,11 @@ def login(client):
         return {"Authorization": f"Bearer {tokens[username]}"}
 
     return headers
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_against_the_test_database():
+    """Commands under test may point the job queue at their own database; point it back."""
+    yield
+    if _shared["database"] is not None:
+        queue.use_database(_shared["database"])

@@ -35,7 +35,7 @@ class Server:
             **self.extra_env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "baishitong.cli", "serve", "--db", self.url, "--port", str(self.port)],
+            [sys.executable, "-m", "baishitong", "serve", "--db", self.url, "--port", str(self.port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -232,7 +232,7 @@ def run(db: str | None, host: str, port: int) -> None:
 
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
-    worker_process = subprocess.Popen([sys.executable, "-m", "baishitong.cli", "worker", "--workers", "2"])
+    worker_process = subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "2"])
     click.echo(f"百事通已启动：http://{host}:{port}/  （后台任务进程 PID {worker_process.pid}）")
     try:
         uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, log_level="info")
@@ -245,5 +245,13 @@ def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-if __name__ == "__main__":
-    main()
+def _register_domain_commands() -> None:
+    from baishitong.knowledge.cli import kb
+    from baishitong.points.cli import points
+    from baishitong.routing.cli import locate, router
+
+    for command in (kb, points, router, locate):
+        main.add_command(command)
+
+
+_register_domain_commands()

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     # Routing: orders at or above this confidence are dispatched without review.
     auto_dispatch_threshold: float = 0.80
 
-    sla_warning_share: float = 0.75
+    # The assistant hands over to a person below this confidence.
+    assistant_threshold: float = 0.35
 
     sms_endpoint: str = ""
     wechat_endpoint: str = ""

@@ -27,6 +27,10 @@ def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> Non
     from baishitong.notify import service as notify
 
     notify.on_ticket_event(session, ticket=ticket, event=event)
+    if event.action == "dispatch" and actor.role != "system":
+        from baishitong.routing import service as routing
+
+        routing.on_staff_dispatch(session, ticket=ticket, event=event)
 
 
 def ticket_dispatched(session: Session, *, ticket) -> None:

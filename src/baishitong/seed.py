@@ -75,6 +75,9 @@ def load_reference(session: Session) -> dict[str, int]:
         counts["问题分类"] = len(by_code_c)
         session.flush()
     counts.update(sla.ensure_seeded(session))
+    from baishitong.routing import service as routing
+
+    counts["派单规则"] = routing.ensure_default_catalogue(session)
     return counts
 
 
@@ -92,6 +95,12 @@ def load_demo(session: Session) -> DemoResult:
     for username, role, unit, display in DEMO_ACCOUNTS:
         org.create_user(session, username=username, password=DEMO_PASSWORD, role=role, unit_code=unit, display_name=display, actor="demo")
     count = load_demo_orders(session)
+    from baishitong.knowledge import service as knowledge
+
+    knowledge.load_demo(session)
+    from baishitong.points import service as points
+
+    points.load_demo(session)
     return DemoResult(created=True, tickets=count, accounts=accounts)
 
 

@@ -21,7 +21,7 @@ from tests.tickets.factories import intake
 
 def _worker(url: str, var_dir, now: str) -> subprocess.Popen:
     env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_VAR_DIR": str(var_dir), "BAISHITONG_QUEUE_BACKEND": "sqlite", "BAISHITONG_FAKE_NOW": now}
-    return subprocess.Popen([sys.executable, "-m", "baishitong.cli", "worker", "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _wait_for(predicate, timeout=30.0):

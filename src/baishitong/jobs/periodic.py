@@ -2,14 +2,24 @@
 
 from baishitong import clock
 from baishitong.db import Database
+from baishitong.tickets.service import LOCAL_TZ
+
+REMINDER_HOURS = (9, 20)
 
 
 def run_periodic(db: Database) -> dict[str, int]:
+    from baishitong.knowledge import service as knowledge
     from baishitong.notify import service as notify
+    from baishitong.points import appointments
     from baishitong.sla import service as sla
 
     now = clock.now()
     with db.session() as session:
         counts = sla.check_deadlines(session, now=now)
         counts["retries"] = notify.retry_due(session, now=now)
+        knowledge.review_reminders(session, today=knowledge.today())
+        appointments.mark_no_shows(session, now=now)
+        # Day-before reminders go out in the daytime, not at midnight.
+        if REMINDER_HOURS[0] <= now.astimezone(LOCAL_TZ).hour < REMINDER_HOURS[1]:
+            appointments.send_reminders(session, now=now)
     return counts

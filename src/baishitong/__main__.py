@@ -1,0 +1,3 @@
+from baishitong.cli import main
+
+main()

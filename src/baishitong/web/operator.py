@@ -105,12 +105,14 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     errors: dict[str, str] = {}
     data = None
     try:
-        data = schemas.TicketCreate(
-            type=values["type"] or None,
-            content=values["content"],
-            address=values["address"] or None,
-            channel="hotline",
-            requester=schemas.RequesterIn(name=values["name"] or None, phone=values["phone"]),
+        data = schemas.TicketCreate.model_validate(
+            {
+                "type": values["type"] or None,
+                "content": values["content"],
+                "address": values["address"] or None,
+                "channel": "hotline",
+                "requester": {"name": values["name"] or None, "phone": values["phone"]},
+            }
         )
     except ValidationError as exc:
         errors.update(_field_errors(exc))

@@ -123,16 +123,18 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
         errors["photos"] = photo_error
     data = None
     try:
-        data = schemas.TicketCreate(
-            type=values["type"] or None,
-            title=values["title"] or None,
-            content=values["content"],
-            address=values["address"] or None,
-            region_code=region_code,
-            channel="web",
-            requester=schemas.RequesterIn(name=values["name"] or None, phone=values["phone"]),
-            anonymous=values["anonymous"],
-            confidential=values["confidential"],
+        data = schemas.TicketCreate.model_validate(
+            {
+                "type": values["type"] or None,
+                "title": values["title"] or None,
+                "content": values["content"],
+                "address": values["address"] or None,
+                "region_code": region_code,
+                "channel": "web",
+                "requester": {"name": values["name"] or None, "phone": values["phone"]},
+                "anonymous": values["anonymous"],
+                "confidential": values["confidential"],
+            }
         )
     except ValidationError as exc:
         errors.update(_field_errors(exc))

@@ -1,0 +1,218 @@
+"""Pages without JavaScript: forms, CSRF, role access, masking and the staff session timeout."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from baishitong.audit.models import AuditEntry
+from baishitong.tickets.models import Ticket
+from baishitong.web.setup import install_web
+from tests.conftest import TEST_PASSWORD
+from tests.tickets.factories import PHONE, make_ticket
+
+
+@pytest.fixture
+def web(app):
+    """The test client, with the pages mounted even before routers.include_all() installs them."""
+    if not any(getattr(r, "path", "") == "/submit" for r in app.routes):
+        install_web(app)
+    with TestClient(app) as client:
+        yield client
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client, username: str) -> None:
+    client.cookies.clear()
+    page = client.get("/staff/login")
+    response = client.post("/staff/login", data={"csrf_token": token(page.text), "username": username, "password": TEST_PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def submit_form(client, **overrides):
+    page = client.get("/submit")
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
+    data = {
+        "csrf_token": token(page.text),
+        "idempotency_key": key,
+        "type": "投诉",
+        "content": "容桂街道高黎社区桂洲大道东路段路灯连续一周不亮，晚上行人很不安全。",
+        "town": "440606006",
+        "community": "",
+        "address": "桂洲大道东",
+        "name": "陈先生",
+        "phone": PHONE,
+        "consent": "1",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_public_submit_without_js_creates_one_ticket_and_shows_number(web, session):
+    data = submit_form(web)
+    first = web.post("/submit", data=data, follow_redirects=False)
+    assert first.status_code == 303
+    number = first.headers["location"].rsplit("/", 1)[-1]
+    again = web.post("/submit", data=data, follow_redirects=False)
+    assert again.headers["location"].endswith(number)
+    assert session.scalar(select(Ticket).where(Ticket.number == number)).channel == "web"
+    done = web.get(first.headers["location"])
+    assert number in done.text and "答复" in done.text and "/track?number=" + number in done.text
+
+
+def test_photo_upload_checked_by_content(web, session):
+    data = submit_form(web)
+    fake = web.post("/submit", data=data, files={"photos": ("a.jpg", b"not an image at all", "image/jpeg")})
+    assert "不是 JPEG、PNG 或 WebP 图片" in fake.text
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    ok = web.post("/submit", data=data, files={"photos": ("a.png", png, "image/png")}, follow_redirects=False)
+    assert ok.status_code == 303
+    number = ok.headers["location"].rsplit("/", 1)[-1]
+    login(web, "t_operator")
+    page = web.get(f"/staff/tickets/{number}")
+    attachment = re.search(r'/staff/attachments/(\d+)', page.text).group(0)
+    assert web.get(attachment).content == png
+    web.cookies.clear()
+    assert web.get(attachment, follow_redirects=False).status_code == 303
+
+
+def test_bad_phone_rerenders_form_with_message(web, session):
+    response = web.post("/submit", data=submit_form(web, phone="12345"))
+    assert response.status_code == 200
+    assert "请填写正确的手机号码" in response.text
+    assert "路灯连续一周不亮" in response.text  # what was typed is kept
+    assert 'aria-invalid="true"' in response.text
+
+
+def test_missing_or_wrong_csrf_is_refused(web):
+    data = submit_form(web)
+    data.pop("csrf_token")
+    assert web.post("/submit", data=data).status_code == 403
+    assert web.post("/submit", data={**data, "csrf_token": "forged"}).status_code == 403
+    assert "安全校验失败" in web.post("/track", data={"number": "x", "phone": "y"}).text
+
+
+def test_track_wrong_phone_looks_like_missing_number(web, session):
+    ticket = make_ticket(session, state="dispatched")
+    page = web.get("/track")
+    wrong = web.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": "13900000000"})
+    missing = web.post("/track", data={"csrf_token": token(page.text), "number": "SD000000000000", "phone": PHONE})
+    assert "未查询到该工单" in wrong.text and "未查询到该工单" in missing.text
+    assert ticket.title not in wrong.text
+    right = web.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE})
+    assert ticket.title in right.text and "已转交" in right.text
+
+
+def test_requester_callback_form(web, session):
+    ticket = make_ticket(session, state="replied")
+    page = web.get("/track")
+    shown = web.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE})
+    assert "请您评价" in shown.text
+    rated = web.post("/track/callback", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE, "solved": "yes", "satisfaction": "基本满意"})
+    assert "感谢您的评价" in rated.text
+    session.refresh(ticket)
+    assert ticket.status == "callback" and ticket.callback_satisfaction == "基本满意"
+
+
+def test_staff_login_logout(web, session):
+    page = web.get("/staff/login")
+    bad = web.post("/staff/login", data={"csrf_token": token(page.text), "username": "t_operator", "password": "wrong-password"})
+    assert "用户名或密码错误" in bad.text
+    login(web, "t_operator")
+    console = web.get("/staff/console")
+    assert console.status_code == 200 and "话务受理台" in console.text
+    cookie = web.cookies.get("bst_staff")
+    assert cookie
+    out = web.post("/staff/logout", data={"csrf_token": token(console.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert web.get("/staff/console", follow_redirects=False).headers["location"].startswith("/staff/login")
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == "t_operator")).all()
+    assert "auth.login" in actions and "auth.logout" in actions and "auth.login_failed" in actions
+
+
+def test_handler_sees_own_unit_only_and_no_admin(web, session):
+    own = make_ticket(session, state="dispatched", lead="ronggui")
+    other = make_ticket(session, state="dispatched", lead="daliang")
+    login(web, "t_ronggui")
+    assert web.get(f"/staff/tickets/{own.number}").status_code == 200
+    assert web.get(f"/staff/tickets/{other.number}").status_code == 404
+    assert web.get("/staff/admin/users").status_code == 403
+    assert web.get("/staff/console").status_code == 403
+    unit = web.get("/staff/unit")
+    assert own.number in unit.text and other.number not in unit.text
+
+
+def test_unit_signs_and_replies_with_forms(web, session):
+    ticket = make_ticket(session, state="dispatched", lead="ronggui")
+    login(web, "t_ronggui")
+    page = web.get(f"/staff/tickets/{ticket.number}")
+    csrf = token(page.text)
+    web.post(f"/staff/tickets/{ticket.number}/act/sign", data={"csrf_token": csrf, "version": ticket.version})
+    session.refresh(ticket)
+    assert ticket.status == "signed"
+    stale = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version - 1, "content": "已修复"})
+    assert "工单已被他人更新，请刷新后重试" in stale.text
+    web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version, "content": "已安排维修，路灯已恢复。"})
+    session.refresh(ticket)
+    assert ticket.status == "replied"
+
+
+def test_phone_masked_and_reveal_is_audited(web, session):
+    ticket = make_ticket(session, state="replied")
+    login(web, "t_operator")
+    page = web.get(f"/staff/tickets/{ticket.number}")
+    assert "138****5678" in page.text and PHONE not in page.text
+    revealed = web.post(f"/staff/tickets/{ticket.number}/reveal", data={"csrf_token": token(page.text), "purpose": "回访"})
+    assert PHONE in revealed.text
+    views = session.scalars(select(AuditEntry).where(AuditEntry.action == "personal_data.view", AuditEntry.object_id == ticket.number)).all()
+    assert len(views) == 1 and views[0].actor == "t_operator"
+    assert "t_operator" in web.get(f"/staff/tickets/{ticket.number}").text.split("个人信息查看记录")[1]
+
+
+def test_staff_session_idle_timeout(web, monkeypatch):
+    start = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", start.isoformat())
+    login(web, "t_supervisor")
+    assert web.get("/staff/supervise").status_code == 200
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", (start + timedelta(minutes=20)).isoformat())
+    assert web.get("/staff/supervise").status_code == 200  # activity keeps the session alive
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", (start + timedelta(minutes=45)).isoformat())
+    assert web.get("/staff/supervise").status_code == 200
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", (start + timedelta(minutes=80)).isoformat())
+    expired = web.get("/staff/supervise", follow_redirects=False)
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/staff/login")
+    assert "登录已超时" in web.get(expired.headers["location"]).text
+
+
+def test_operator_console_intake_dispatches(web, session):
+    login(web, "t_operator")
+    page = web.get("/staff/console")
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
+    panel = web.post("/staff/console/suggest", data={"content": "容桂街道高黎社区路灯不亮", "address": "容桂高黎社区", "type": "投诉"}, headers={"X-CSRF-Token": token(page.text), "HX-Request": "true"})
+    assert panel.status_code == 200 and "智能分拨建议" in panel.text
+    response = web.post(
+        "/staff/console",
+        data={"csrf_token": token(page.text), "idempotency_key": key, "type": "投诉", "content": "容桂街道高黎社区桂洲大道路灯不亮一周了", "address": "容桂街道高黎社区", "phone": "13800001111", "after": "dispatch", "lead_unit": "ronggui"},
+    )
+    assert "已受理" in response.text
+    ticket = session.scalar(select(Ticket).where(Ticket.requester_phone == "13800001111"))
+    assert ticket.channel == "hotline" and ticket.status == "dispatched" and ticket.lead_unit.code == "ronggui"
+
+
+def test_pages_render_for_each_role(web, session):
+    make_ticket(session, state="returned")
+    make_ticket(session, state="callback_unsatisfied")
+    for username, paths in {
+        "t_operator": ["/staff/console/dispatch", "/staff/console/review", "/staff/console/callback", "/staff/tickets?status=returned&q=路灯"],
+        "t_supervisor": ["/staff/supervise"],
+        "t_admin": ["/staff/admin/units", "/staff/admin/users", "/staff/admin/categories", "/staff/admin/routing", "/staff/admin/sla", "/staff/admin/calendar", "/staff/admin/templates", "/staff/admin/outbox"],
+        "t_ronggui": ["/staff/unit?tab=returned", "/staff/unit?tab=signed"],
+    }.items():
+        login(web, username)
+        for path in paths:
+            assert web.get(path).status_code == 200, (username, path)

@@ -10,8 +10,6 @@ from typing import Literal
 
 import httpx
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, default_synonyms, field_text, words
 
@@ -267,6 +265,10 @@ def _group_features(text: str) -> list[str]:
 
 def group_questions(questions: Sequence[str], *, threshold: float = 0.4) -> list[Group]:
     """Average-linkage clusters of TF-IDF cosine ≥ `threshold`, biggest first, labelled by their medoid."""
+    # scikit-learn costs the web process ~70 MB; only this admin report needs it.
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     items = [q.strip() for q in questions if q and q.strip()]
     if len(items) < 2:
         return [Group(q, [q]) for q in items]

@@ -1,0 +1,180 @@
+"""Open311 GeoReport v2 endpoints (JSON and XML) under /open311/v2.
+
+Errors on these paths use the spec's format, `[{"code": 400, "description": "..."}]`,
+instead of the platform's `{"error": ...}`, so stock 311 clients can read them.
+"""
+
+from collections.abc import Callable
+from json import JSONDecodeError
+from typing import Annotated
+from xml.etree import ElementTree
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from baishitong.deps import get_db_session, rate_limit
+from baishitong.errors import DomainError, InvalidInput, NotFound
+from baishitong.open311 import schemas, service
+
+FORMATS = ("json", "xml")
+# Element names for list members in XML, as the spec's examples spell them.
+_XML_ITEMS = {"attributes": "attribute", "values": "value"}
+_MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法", 422: "请求参数有误"}
+
+_read = rate_limit("open311.read", "track_rate_limit_per_minute")
+_write = rate_limit("intake", "intake_rate_limit_per_minute")
+
+
+def _format_of(request: Request) -> str:
+    fmt = request.path_params.get("fmt", "json")
+    return fmt if fmt in FORMATS else "json"
+
+
+def _xml_fill(parent: ElementTree.Element, data: dict) -> None:
+    for key, value in data.items():
+        child = ElementTree.SubElement(parent, key)
+        if isinstance(value, list):
+            for item in value:
+                _xml_fill(ElementTree.SubElement(child, _XML_ITEMS.get(key, "item")), item)
+        elif isinstance(value, bool):
+            child.text = "true" if value else "false"
+        elif value is not None:
+            child.text = str(value)
+
+
+def render(fmt: str, payload, *, root: str, item: str | None = None, status_code: int = 200) -> Response:
+    """A list (or, with item=None, a single object) as JSON or as the spec's XML."""
+    data = [p.model_dump() if isinstance(p, BaseModel) else p for p in payload] if item else payload.model_dump()
+    if fmt == "json":
+        return JSONResponse(data, status_code=status_code)
+    element = ElementTree.Element(root)
+    if item:
+        for entry in data:
+            _xml_fill(ElementTree.SubElement(element, item), entry)
+    else:
+        _xml_fill(element, data)
+    body = ElementTree.tostring(element, encoding="unicode", xml_declaration=False)
+    return Response('<?xml version="1.0" encoding="utf-8"?>' + body, status_code=status_code, media_type="text/xml; charset=utf-8")
+
+
+def _error(fmt: str, status_code: int, description: str, headers=None) -> Response:
+    code = 400 if status_code == 422 else status_code
+    response = render(fmt, [{"code": code, "description": description}], root="errors", item="error", status_code=code)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+class Open311Route(APIRoute):
+    """Turns every error on an Open311 path, dependencies included, into the spec's error list."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            fmt = _format_of(request)
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return _error(fmt, exc.status_code, exc.message)
+            except RequestValidationError as exc:
+                fields = "、".join(str(e["loc"][-1]) for e in exc.errors())
+                return _error(fmt, 400, f"请求参数有误：{fields}")
+            except StarletteHTTPException as exc:
+                return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
+
+        return route
+
+
+router = APIRouter(prefix="/open311/v2", tags=["Open311"], route_class=Open311Route)
+
+
+def fmt_param(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise NotFound("unsupported_format", "仅支持 json 和 xml 格式")
+    return fmt
+
+
+Format = Annotated[str, Depends(fmt_param)]
+
+
+@router.get("/services.{fmt}", dependencies=[_read])
+def list_services(fmt: Format, session: Session = Depends(get_db_session)):
+    return render(fmt, service.list_services(session), root="services", item="service")
+
+
+@router.get("/services/{service_code}.{fmt}", dependencies=[_read])
+def service_definition(service_code: str, fmt: Format, session: Session = Depends(get_db_session)):
+    return render(fmt, service.service_definition(session, code=service_code), root="service_definition")
+
+
+async def submission(request: Request) -> schemas.RequestIn:
+    """The spec posts a form; JSON is accepted too. `attribute[code]` keys become the attribute map."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except (JSONDecodeError, UnicodeDecodeError):
+            raise InvalidInput("invalid_json", "请求体不是有效的 JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("invalid_json", "请求体须为 JSON 对象")
+    else:
+        body = dict((await request.form()).items())
+    fields: dict = {k: v for k, v in request.query_params.items() if k == "api_key"}
+    attributes = dict(body.pop("attribute", None) or {}) if isinstance(body.get("attribute"), dict) else {}
+    for key, value in body.items():
+        if key.startswith("attribute[") and key.endswith("]"):
+            attributes[key[10:-1]] = value
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            fields[key] = str(value)
+    try:
+        return schemas.RequestIn(**fields, attribute={str(k): str(v) for k, v in attributes.items()})
+    except ValidationError:
+        raise InvalidInput("invalid_request", "请求参数有误") from None
+
+
+@router.post("/requests.{fmt}", status_code=201, dependencies=[_write])
+def create_request(
+    fmt: Format,
+    data: schemas.RequestIn = Depends(submission),
+    session: Session = Depends(get_db_session),
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+):
+    """Registers a work order (channel "api"); a retry with the same Idempotency-Key returns the same request (200)."""
+    created, new = service.submit(session, data=data, idempotency_key=idempotency_key)
+    return render(fmt, [created], root="service_requests", item="request", status_code=201 if new else 200)
+
+
+@router.get("/requests.{fmt}", dependencies=[_read])
+def list_requests(
+    fmt: Format,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+    session: Session = Depends(get_db_session),
+):
+    items = service.find_requests(
+        session,
+        service_request_id=service_request_id,
+        service_code=service_code,
+        start_date=start_date,
+        end_date=end_date,
+        status=status,
+    )
+    return render(fmt, items, root="service_requests", item="request")
+
+
+@router.get("/requests/{service_request_id}.{fmt}", dependencies=[_read])
+def get_request(service_request_id: str, fmt: Format, session: Session = Depends(get_db_session)):
+    return render(fmt, [service.get_request(session, number=service_request_id)], root="service_requests", item="request")
+
+
+@router.get("/tokens/{token}.{fmt}", dependencies=[_read])
+def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session)):
+    return render(fmt, [service.request_for_token(session, token=token)], root="service_requests", item="request")

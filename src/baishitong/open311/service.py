@@ -1,0 +1,268 @@
+"""Open311 over the platform: leaf categories are services, work orders are service requests."""
+
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from baishitong import security
+from baishitong.actors import Actor
+from baishitong.db import utcnow
+from baishitong.errors import Forbidden, InvalidInput, NotFound
+from baishitong.open311 import schemas
+from baishitong.org import service as org
+from baishitong.org.models import Category
+from baishitong.tickets import schemas as ticket_schemas
+from baishitong.tickets import service as tickets
+from baishitong.tickets.models import IdempotencyKey, Ticket
+from baishitong.tickets.states import FINAL_STATUSES, STATUS_LABELS, TRANSITIONS, Status
+from baishitong.tickets.validation import normalise_phone
+
+MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+DEFAULT_TYPE = "投诉"
+# What people usually mean under each level-1 heading, when the client does not say.
+TYPE_BY_GROUP = {
+    "劳动和社会保障": "咨询",
+    "教育文体": "咨询",
+    "卫生计生": "咨询",
+    "企业服务": "咨询",
+    "农业农村": "咨询",
+    "政务服务": "咨询",
+    "公安政法": "求助",
+    "民政社区": "求助",
+}
+TYPE_BY_LEAF = {"表扬感谢": "表扬", "意见建议": "建议"}
+
+
+def _group(category: Category) -> Category:
+    node = category
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
+def default_type(category: Category) -> str:
+    return TYPE_BY_LEAF.get(category.name) or TYPE_BY_GROUP.get(_group(category).name, DEFAULT_TYPE)
+
+
+def _leaves(session: Session) -> list[Category]:
+    return [c for c in org.list_categories(session) if c.level == 3]
+
+
+def _service_out(category: Category) -> schemas.ServiceOut:
+    return schemas.ServiceOut(
+        service_code=category.code,
+        service_name=category.name,
+        description=category.path,
+        metadata=True,
+        keywords=", ".join(n for n in (category.parent.name if category.parent else None, category.name) if n),
+        group=_group(category).name,
+    )
+
+
+def list_services(session: Session) -> list[schemas.ServiceOut]:
+    return [_service_out(c) for c in _leaves(session)]
+
+
+def _leaf(session: Session, code: str | None) -> Category | None:
+    category = session.scalar(select(Category).where(Category.code == code)) if code else None
+    return category if category is not None and category.active and category.level == 3 else None
+
+
+def service_definition(session: Session, *, code: str) -> schemas.ServiceDefinition:
+    category = _leaf(session, code)
+    if category is None:
+        raise NotFound("service_not_found", f"服务 {code} 不存在")
+    default = default_type(category)
+    return schemas.ServiceDefinition(
+        service_code=category.code,
+        attributes=[
+            schemas.Attribute(
+                code="type",
+                datatype="singlevaluelist",
+                required=False,
+                datatype_description=f"不填时按“{default}”受理",
+                order=1,
+                description="诉求类型",
+                values=[schemas.AttributeValue(key=t, name=t) for t in ticket_schemas.TYPES],
+            )
+        ],
+    )
+
+
+# --- submitting -------------------------------------------------------------
+
+
+def _submitter(session: Session, api_key: str | None) -> Actor:
+    user = org.user_for_api_token(session, token=api_key) if api_key and api_key.startswith(security.API_TOKEN_PREFIX) else None
+    if user is None:
+        raise Forbidden("invalid_api_key", "缺少或无效的 api_key，请使用平台签发的 API 令牌")
+    if user.role not in TRANSITIONS["register"].roles:
+        raise Forbidden("api_key_not_allowed", "该 API 令牌所属账号无权登记诉求")
+    return Actor.for_user(user)
+
+
+def _coordinate(value: str | None, name: str, limit: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("invalid_location", f"{name} 必须是数字") from None
+    if not -limit <= number <= limit:
+        raise InvalidInput("invalid_location", f"{name} 超出有效范围")
+    return number
+
+
+def _location(data: schemas.RequestIn) -> ticket_schemas.LocationIn | None:
+    if not data.lat and not data.long:
+        if not data.address_string:
+            raise InvalidInput("location_required", "请提供位置：lat 和 long，或 address_string")
+        return None
+    if not data.lat or not data.long:
+        raise InvalidInput("invalid_location", "lat 和 long 须同时提供")
+    return ticket_schemas.LocationIn(lat=_coordinate(data.lat, "lat", 90), lon=_coordinate(data.long, "long", 180))
+
+
+def _ticket_create(session: Session, data: schemas.RequestIn) -> ticket_schemas.TicketCreate:
+    category = _leaf(session, data.service_code)
+    if category is None:
+        raise InvalidInput("invalid_service_code", f"service_code 无效：{data.service_code or '未提供'}，请先查询 services 列表")
+    type_ = data.attribute.get("type") or default_type(category)
+    if type_ not in ticket_schemas.TYPES:
+        raise InvalidInput("invalid_attribute", f"attribute[type] 必须是 {'、'.join(ticket_schemas.TYPES)} 之一")
+    description = data.description or ""
+    if not 5 <= len(description) <= 5000:
+        raise InvalidInput("invalid_description", "description 为诉求内容，须为 5 至 5000 字")
+    if data.address_string and len(data.address_string) > 300:
+        raise InvalidInput("invalid_address", "address_string 不能超过 300 字")
+    if not data.phone:
+        raise InvalidInput("phone_required", "请提供 phone：平台需要诉求人联系电话，以便回访和查询办理进度")
+    try:
+        phone = normalise_phone(data.phone)
+    except ValueError as exc:
+        raise InvalidInput("invalid_phone", f"phone 无效：{exc}") from None
+    # Chinese names are written surname first.
+    name = "".join(p for p in (data.last_name, data.first_name) if p) or None
+    if name and len(name) > 64:
+        raise InvalidInput("invalid_name", "first_name 与 last_name 合计不能超过 64 字")
+    location = _location(data)
+    try:
+        return ticket_schemas.TicketCreate(
+            type=type_,
+            content=description,
+            address=data.address_string or None,
+            location=location,
+            channel="api",
+            category_code=category.code,
+            requester=ticket_schemas.RequesterIn(name=name, phone=phone),
+        )
+    except ValidationError as exc:
+        fields = "、".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise InvalidInput("invalid_request", f"请求参数有误：{fields}") from None
+
+
+def submit(session: Session, *, data: schemas.RequestIn, idempotency_key: str | None) -> tuple[schemas.RequestCreated, bool]:
+    """Registers the request as an "api" channel work order; a retried Idempotency-Key returns the first one."""
+    actor = _submitter(session, data.api_key)
+    ticket, created = tickets.create_ticket(session, data=_ticket_create(session, data), actor=actor, idempotency_key=idempotency_key)
+    notice = f"您的诉求已受理，工单编号 {ticket.number}，可凭工单编号和联系电话查询办理进度"
+    return schemas.RequestCreated(service_request_id=ticket.number, service_notice=notice), created
+
+
+# --- reading ----------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(tickets.LOCAL_TZ).isoformat(timespec="seconds") if value else None
+
+
+def request_out(ticket: Ticket) -> schemas.RequestOut:
+    """Status, place and responsible unit only: the description and the requester stay private."""
+    timeline = tickets.requester_timeline(ticket)
+    return schemas.RequestOut(
+        service_request_id=ticket.number,
+        status="closed" if ticket.status in FINAL_STATUSES else "open",
+        status_notes=timeline[-1].text if timeline else None,
+        service_name=ticket.category.name if ticket.category else None,
+        service_code=ticket.category.code if ticket.category else None,
+        agency_responsible=ticket.lead_unit.name if ticket.lead_unit else None,
+        service_notice=STATUS_LABELS[Status(ticket.status)],
+        requested_datetime=_iso(ticket.created_at),
+        updated_datetime=_iso(ticket.updated_at),
+        expected_datetime=_iso(ticket.reply_due),
+        address=ticket.address,
+        lat=ticket.lat,
+        long=ticket.lon,
+    )
+
+
+def _public():
+    # Confidential (保密) orders are left out entirely: even the place can identify who reported.
+    return select(Ticket).where(Ticket.confidential.is_(False)).options(selectinload(Ticket.events))
+
+
+def get_request(session: Session, *, number: str) -> schemas.RequestOut:
+    ticket = session.scalar(_public().where(Ticket.number == number.strip().upper()))
+    if ticket is None:
+        raise NotFound("request_not_found", f"服务请求 {number} 不存在")
+    return request_out(ticket)
+
+
+def parse_datetime(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput("invalid_date", f"{name} 须为 ISO 8601 时间，例如 2026-01-01T00:00:00+08:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tickets.LOCAL_TZ)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def find_requests(
+    session: Session,
+    *,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> list[schemas.RequestOut]:
+    """The spec's query: ids override every other filter; otherwise the last 90 days, newest first, at most 1000."""
+    query = _public()
+    ids = _split(service_request_id)
+    if ids:
+        query = query.where(Ticket.number.in_([i.upper() for i in ids[:MAX_RESULTS]]))
+    else:
+        end = parse_datetime(end_date, "end_date")
+        start = parse_datetime(start_date, "start_date")
+        if start is None:
+            start = (end or utcnow()) - DEFAULT_WINDOW
+        query = query.where(Ticket.created_at >= start)
+        if end is not None:
+            query = query.where(Ticket.created_at <= end)
+        codes = _split(service_code)
+        if codes:
+            query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.in_(codes))
+        wanted = set(_split(status))
+        if wanted - {"open", "closed"}:
+            raise InvalidInput("invalid_status", "status 只能是 open 或 closed")
+        if wanted == {"open"}:
+            query = query.where(Ticket.status.not_in(list(FINAL_STATUSES)))
+        elif wanted == {"closed"}:
+            query = query.where(Ticket.status.in_(list(FINAL_STATUSES)))
+    rows = session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(MAX_RESULTS))
+    return [request_out(t) for t in rows]
+
+
+def request_for_token(session: Session, *, token: str) -> schemas.TokenOut:
+    """Our requests are created synchronously; the token is the client's Idempotency-Key, for clients that lost the reply."""
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == "tickets.create", IdempotencyKey.key == token))
+    ticket = session.scalar(select(Ticket).where(Ticket.number == row.resource_id, Ticket.confidential.is_(False))) if row else None
+    if ticket is None:
+        raise NotFound("token_not_found", "该 token 没有对应的服务请求")
+    return schemas.TokenOut(service_request_id=ticket.number, token=token)

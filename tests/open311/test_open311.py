@@ -1,0 +1,221 @@
+"""Open311 GeoReport v2 as a stock 311 client sees it."""
+
+from datetime import timedelta
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import func, select
+
+from baishitong.db import utcnow
+from baishitong.open311.api import router
+from baishitong.org import service as org
+from baishitong.org.models import Category
+from baishitong.tickets import service as tickets
+from baishitong.tickets.models import Ticket
+from tests.conftest import actor
+from tests.tickets.factories import PHONE, make_ticket
+
+BASE = "/open311/v2"
+STREETLIGHT = "010101"
+FORM = {
+    "service_code": STREETLIGHT,
+    "lat": "22.7765",
+    "long": "113.2651",
+    "address_string": "容桂街道桂洲大道东",
+    "description": "桂洲大道东路段路灯连续三晚不亮，行人很不安全。",
+    "first_name": "大文",
+    "last_name": "陈",
+    "phone": "139 1234 5678",
+    "email": "chen@example.com",
+}
+
+
+@pytest.fixture(autouse=True)
+def _mounted(app):
+    if not any(getattr(r, "path", "") == f"{BASE}/services.{{fmt}}" for r in app.routes):
+        app.include_router(router)
+
+
+@pytest.fixture
+def api_key(session):
+    return org.create_api_token(session, username="t_operator", name="open311 test")
+
+
+def _ticket(session, number: str) -> Ticket:
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def _assert_open311_error(response, code: int):
+    assert response.status_code == code, response.text
+    body = response.json()
+    assert isinstance(body, list) and body[0]["code"] == code and body[0]["description"]
+    return body[0]["description"]
+
+
+def test_services_are_the_active_leaf_categories(client, session):
+    response = client.get(f"{BASE}/services.json")
+    assert response.status_code == 200
+    services = response.json()
+    leaves = session.scalar(select(func.count()).select_from(Category).where(Category.level == 3, Category.active.is_(True)))
+    assert len(services) == leaves
+    light = next(s for s in services if s["service_code"] == STREETLIGHT)
+    assert light == {
+        "service_code": STREETLIGHT,
+        "service_name": "路灯",
+        "description": "城乡建设 › 市政设施 › 路灯",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "市政设施, 路灯",
+        "group": "城乡建设",
+    }
+    assert not any(len(s["service_code"]) != 6 for s in services)
+
+
+def test_service_definition_offers_the_ticket_types(client):
+    definition = client.get(f"{BASE}/services/{STREETLIGHT}.json").json()
+    assert definition["service_code"] == STREETLIGHT
+    (attribute,) = definition["attributes"]
+    assert attribute["code"] == "type" and attribute["datatype"] == "singlevaluelist" and attribute["required"] is False
+    assert [v["key"] for v in attribute["values"]] == ["咨询", "求助", "投诉", "举报", "建议", "表扬"]
+    assert "投诉" in attribute["datatype_description"]
+    _assert_open311_error(client.get(f"{BASE}/services/0101.json"), 404)
+    _assert_open311_error(client.get(f"{BASE}/services/{STREETLIGHT}.csv"), 404)
+
+
+def test_xml_uses_the_spec_element_names(client):
+    services = ElementTree.fromstring(client.get(f"{BASE}/services.xml").content)
+    assert services.tag == "services"
+    light = next(s for s in services.findall("service") if s.findtext("service_code") == STREETLIGHT)
+    assert light.findtext("service_name") == "路灯" and light.findtext("metadata") == "true"
+    definition = ElementTree.fromstring(client.get(f"{BASE}/services/{STREETLIGHT}.xml").content)
+    assert definition.tag == "service_definition"
+    assert [v.findtext("key") for v in definition.find("attributes/attribute/values").findall("value")][0] == "咨询"
+    error = client.post(f"{BASE}/requests.xml", data={**FORM})
+    assert error.status_code == 403 and error.headers["content-type"].startswith("text/xml")
+    assert ElementTree.fromstring(error.content).findtext("error/code") == "403"
+
+
+def test_form_post_creates_an_api_ticket(client, session, api_key):
+    response = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key})
+    assert response.status_code == 201, response.text
+    (created,) = response.json()
+    assert created["account_id"] is None and created["service_request_id"] in created["service_notice"]
+    ticket = _ticket(session, created["service_request_id"])
+    assert ticket.channel == "api" and ticket.type == "投诉"
+    assert ticket.category.code == STREETLIGHT
+    assert ticket.address == FORM["address_string"] and (ticket.lat, ticket.lon) == (22.7765, 113.2651)
+    assert ticket.requester_name == "陈大文" and ticket.requester_phone == "13912345678"
+    assert ticket.events[0].actor == "t_operator"
+    multipart = client.post(f"{BASE}/requests.xml", data={**FORM, "api_key": api_key}, files={"media": ("a.jpg", b"jpeg", "image/jpeg")})
+    assert multipart.status_code == 201, multipart.text
+    assert ElementTree.fromstring(multipart.content).findtext("request/service_request_id").startswith("SD")
+
+
+def test_json_post_with_type_attribute(client, session, api_key):
+    body = {**FORM, "api_key": api_key, "lat": 22.8, "long": 113.2, "attribute": {"type": "求助"}}
+    response = client.post(f"{BASE}/requests.json", json=body)
+    assert response.status_code == 201, response.text
+    assert _ticket(session, response.json()[0]["service_request_id"]).type == "求助"
+    flat = {**FORM, "api_key": api_key, "attribute[type]": "咨询"}
+    number = client.post(f"{BASE}/requests.json", json=flat).json()[0]["service_request_id"]
+    assert _ticket(session, number).type == "咨询"
+    bad = client.post(f"{BASE}/requests.json", json={**flat, "attribute[type]": "吐槽"})
+    assert "attribute[type]" in _assert_open311_error(bad, 400)
+
+
+def test_api_key_is_required_and_must_belong_to_intake_staff(client, session):
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data=FORM), 403)
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": "bst_nonsense"}), 403)
+    handler_key = org.create_api_token(session, username="t_ronggui", name="unit")
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": handler_key}), 403)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_bad_input_is_a_400_in_chinese(client, api_key):
+    form = {**FORM, "api_key": api_key}
+    assert "service_code" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "service_code": "999999"}), 400)
+    assert "service_code" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "service_code": "0101"}), 400)
+    no_phone = {k: v for k, v in form.items() if k != "phone"}
+    assert "联系电话" in _assert_open311_error(client.post(f"{BASE}/requests.json", data=no_phone), 400)
+    assert "phone" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "phone": "12345"}), 400)
+    nowhere = {k: v for k, v in form.items() if k not in ("lat", "long", "address_string")}
+    assert "位置" in _assert_open311_error(client.post(f"{BASE}/requests.json", data=nowhere), 400)
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "lat": "north"}), 400)
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "description": "灯"}), 400)
+    _assert_open311_error(client.post(f"{BASE}/requests.json", content=b"{oops", headers={"content-type": "application/json"}), 400)
+
+
+def test_idempotent_retry_returns_the_same_request(client, session, api_key):
+    headers = {"Idempotency-Key": "o311-retry-1"}
+    first = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
+    second = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    number = first.json()[0]["service_request_id"]
+    assert second.json()[0]["service_request_id"] == number
+    assert session.scalar(select(func.count()).select_from(Ticket).where(Ticket.number == number)) == 1
+    changed = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, "description": FORM["description"] + "补充"}, headers=headers)
+    _assert_open311_error(changed, 409)
+    assert client.get(f"{BASE}/tokens/o311-retry-1.json").json() == [{"service_request_id": number, "token": "o311-retry-1"}]
+    _assert_open311_error(client.get(f"{BASE}/tokens/unknown-token.json"), 404)
+
+
+def test_get_by_id_shows_status_and_agency_but_no_personal_data(client, session, api_key):
+    number = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}).json()[0]["service_request_id"]
+    ticket = _ticket(session, number)
+    tickets.dispatch_to(session, ticket, actor=actor(session, "t_operator"), lead_code="ronggui")
+    session.commit()
+    response = client.get(f"{BASE}/requests/{number}.json")
+    assert response.status_code == 200
+    (request,) = response.json()
+    unit = org.get_unit(session, code="ronggui").name
+    assert request["status"] == "open" and request["agency_responsible"] == unit
+    assert request["status_notes"] == f"已转交{unit}办理"
+    assert request["service_notice"] == "已派单"
+    assert request["service_code"] == STREETLIGHT and request["service_name"] == "路灯"
+    assert request["requested_datetime"].endswith("+08:00") and request["expected_datetime"].endswith("+08:00")
+    assert request["address"] == FORM["address_string"] and request["lat"] == 22.7765 and request["long"] == 113.2651
+    assert request["media_url"] is None and request["description"] is None
+    for private in ("13912345678", "1234 5678", "陈大文", "大文", "chen@example.com"):
+        assert private not in response.text
+    _assert_open311_error(client.get(f"{BASE}/requests/SD000000000000.json"), 404)
+    xml = ElementTree.fromstring(client.get(f"{BASE}/requests/{number}.xml").content)
+    assert xml.tag == "service_requests" and xml.findtext("request/agency_responsible") == unit
+
+
+def test_list_filters_by_status_date_code_and_id(client, session):
+    open_ticket = make_ticket(session, state="signed", category_code="010201")
+    closed_ticket = make_ticket(session, state="closed")
+    old_ticket = make_ticket(session, state="registered")
+    old_ticket.created_at = utcnow() - timedelta(days=120)
+    secret = make_ticket(session, state="registered", confidential=True)
+    session.commit()
+
+    def numbers(**params) -> set[str]:
+        response = client.get(f"{BASE}/requests.json", params=params)
+        assert response.status_code == 200, response.text
+        assert PHONE not in response.text and "陈先生" not in response.text
+        return {r["service_request_id"] for r in response.json()}
+
+    default = numbers()
+    assert {open_ticket.number, closed_ticket.number} <= default
+    assert old_ticket.number not in default and secret.number not in default
+    assert open_ticket.number in numbers(status="open") and closed_ticket.number not in numbers(status="open")
+    assert closed_ticket.number in numbers(status="closed") and open_ticket.number not in numbers(status="closed")
+    start = (utcnow() - timedelta(days=150)).isoformat()
+    end = (utcnow() - timedelta(days=100)).isoformat()
+    assert numbers(start_date=start, end_date=end) == {old_ticket.number}
+    by_code = client.get(f"{BASE}/requests.json", params={"service_code": f"010201,{STREETLIGHT}"}).json()
+    assert open_ticket.number in {r["service_request_id"] for r in by_code}
+    assert {r["service_code"] for r in by_code} <= {"010201", STREETLIGHT}
+    assert numbers(service_request_id=f"{open_ticket.number},{old_ticket.number},{secret.number}", status="closed") == {open_ticket.number, old_ticket.number}
+    _assert_open311_error(client.get(f"{BASE}/requests.json", params={"status": "pending"}), 400)
+    _assert_open311_error(client.get(f"{BASE}/requests.json", params={"start_date": "yesterday"}), 400)
+    _assert_open311_error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
+
+
+def test_public_reads_are_rate_limited_in_open311_format(client, app):
+    app.state.settings.track_rate_limit_per_minute = 2
+    for _ in range(2):
+        assert client.get(f"{BASE}/services.json").status_code == 200
+    _assert_open311_error(client.get(f"{BASE}/services.json"), 429)

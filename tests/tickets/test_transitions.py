@@ -24,6 +24,8 @@ RULES = {
     "approve-return": (CENTRE, {"returned"}, "registered"),
     "reject-return": (CENTRE, {"returned"}, None),
     "subdispatch": (LEAD, {"signed"}, None),
+    "contact": (LEAD, {"dispatched", "signed"}, None),
+    "pause": (LEAD, {"signed"}, None),
     "extend": (LEAD, {"signed"}, None),
     "note": (CENTRE | LEAD | {"t_sjj"}, {"dispatched", "signed"}, None),
     "contribute": ({"t_sjj"}, {"dispatched", "signed"}, None),
@@ -61,6 +63,7 @@ def body_for(action: str, version: int, master: str) -> schemas.ActionIn:
         "merge": {"into": master},
         "subdispatch": {"unit": "440606006023"},
         "note": {"note": "已电话联系诉求人"},
+        "pause": {"reason": "等待诉求人补充材料"},
     }.get(action, {})
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn)(version=version, **extra)
 

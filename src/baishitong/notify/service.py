@@ -146,8 +146,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
 
 
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:
-    due = ticket.sign_due if stage == "sign" else ticket.reply_due
-    context = _ticket_context(ticket, stage="签收" if stage == "sign" else "答复", due=_local(due))
+    from baishitong.sla.service import STAGE_LABELS
+
+    due = {"sign": ticket.sign_due, "contact": ticket.contact_due, "reply": ticket.reply_due}[stage]
+    context = _ticket_context(ticket, stage=STAGE_LABELS[stage], due=_local(due))
     if ticket.lead_unit_id:
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="deadline_overdue_unit" if overdue else "deadline_warning", context=context, ticket_id=ticket.id)
     if overdue:

@@ -18,6 +18,7 @@ from baishitong.tickets.service import LOCAL_TZ
 from baishitong.tickets.states import Status
 
 TIMED_STATUSES = (Status.DISPATCHED, Status.SIGNED)
+STAGE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}
 
 
 # --- conversions ------------------------------------------------------------
@@ -270,19 +271,25 @@ def check_deadlines(session: Session, *, now: datetime) -> dict[str, int]:
         select(Ticket).where(
             Ticket.status.in_(TIMED_STATUSES),
             Ticket.paused.is_(False),
-            or_(Ticket.reply_warn_at <= now, and_(Ticket.status == Status.DISPATCHED, Ticket.sign_due <= now)),
+            or_(
+                Ticket.reply_warn_at <= now,
+                and_(Ticket.status == Status.DISPATCHED, Ticket.sign_due <= now),
+                and_(Ticket.contacted_at.is_(None), Ticket.contact_due <= now),
+            ),
         )
     ).all()
     for ticket in due:
         stages = [("reply", ticket.reply_due)]
         if ticket.status == Status.DISPATCHED and ticket.sign_due is not None:
             stages.append(("sign", ticket.sign_due))
+        if ticket.contacted_at is None and ticket.contact_due is not None:
+            stages.append(("contact", ticket.contact_due))
         for stage, due_at in stages:
             if due_at is None:
                 continue
             if due_at <= now:
                 if _alert_once(session, ticket=ticket, stage=stage, kind="overdue", due_at=due_at):
-                    label = "签收" if stage == "sign" else "答复"
+                    label = STAGE_LABELS[stage]
                     tickets.transition(session, ticket, action="urge", actor=SYSTEM, note=f"{label}已超时，系统自动催办", data={"stage": stage, "due": due_at.isoformat(), "auto": True})
                     ticket.urge_count += 1
                     notify.deadline_alert(session, ticket=ticket, stage=stage, overdue=True)

@@ -56,6 +56,7 @@ class Ticket(Base):
 
     dispatched_at: Mapped[datetime | None]
     signed_at: Mapped[datetime | None]
+    contacted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     # Deadlines are stored data, recomputed by sla.service when policy, calendar or pauses change.
     clock_started_at: Mapped[datetime | None]

@@ -442,6 +442,14 @@ def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: sche
     ticket.extension_reason = None
 
 
+def _contact(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    """The unit's first contact with the requester (enterprise requests: within one working hour)."""
+    if ticket.contacted_at is not None:
+        raise Conflict("already_contacted", "已记录首次联系")
+    transition(session, ticket, action="contact", actor=actor, note=body.note)
+    ticket.contacted_at = utcnow()
+
+
 def _pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     if ticket.paused:
         raise Conflict("already_paused", "计时已暂停")
@@ -562,6 +570,7 @@ _ACTION_HANDLERS = {
     "approve-extension": _approve_extension,
     "reject-extension": _reject_extension,
     "contribute": _contribute,
+    "contact": _contact,
     "pause": _pause,
     "resume": _resume,
     "reply": _reply,
@@ -599,6 +608,7 @@ _REQUESTER_TEXT = {
     "register": "您的诉求已受理，工单编号 {number}",
     "dispatch": "已转交{unit}办理",
     "sign": "{unit}已签收，正在办理",
+    "contact": "{unit}已与您联系",
     "approve-return": "工单正在重新分派至更合适的单位",
     "approve-extension": "承办单位申请延期已获批准，将在延长期限内答复",
     "reply": "{unit}已答复您的诉求",

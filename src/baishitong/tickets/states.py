@@ -86,6 +86,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
         _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
         _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
+        _t("contact", [S.DISPATCHED, S.SIGNED], None, UNIT, "首次联系", Party.LEAD_OR_SUB),
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展"),

@@ -1,7 +1,7 @@
 """承办单位工作台: the unit's inbox by state, with deadlines and the actions of each ticket."""
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from baishitong.db import utcnow
@@ -22,10 +22,14 @@ TABS = [
 PER_TAB = 30
 
 
-def _mine(unit_id: int):
-    """Tickets where the unit leads, was sub-dispatched to, or co-handles."""
-    co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id)
-    return or_(Ticket.lead_unit_id == unit_id, Ticket.sub_unit_id == unit_id, Ticket.id.in_(co))
+def _mine(unit_id: int, statuses: list[str]):
+    """Tickets where the unit leads, was sub-dispatched to, or co-handles; each branch uses its own index."""
+    ids = union(
+        select(Ticket.id).where(Ticket.lead_unit_id == unit_id, Ticket.status.in_(statuses)),
+        select(Ticket.id).where(Ticket.sub_unit_id == unit_id, Ticket.status.in_(statuses)),
+        select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id),
+    )
+    return Ticket.id.in_(ids)
 
 
 @router.get("/staff/unit")
@@ -34,12 +38,12 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     if tab not in dict(TABS):
         tab = "dispatched"
     statuses = [s for s, _ in TABS]
-    counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id), Ticket.status.in_(statuses)).group_by(Ticket.status)).all())
+    counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id, statuses), Ticket.status.in_(statuses)).group_by(Ticket.status)).all())
     order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
-    items = session.scalars(select(Ticket).where(_mine(unit_id), Ticket.status == tab).order_by(order, Ticket.id).limit(PER_TAB)).all()
+    items = session.scalars(select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id).limit(PER_TAB)).all()
     next_url = f"/staff/unit?tab={tab}"
     contexts = {t.id: action_context(session, staff, t, next=next_url) for t in items}
-    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
+    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"]), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,
         "staff/unit.html",

@@ -1,0 +1,102 @@
+"""A real server on a fresh database, and headless Chromium, for the browser story."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from baishitong import migrate, seed
+from baishitong.db import Database
+from baishitong.org import service as org
+from tests.conftest import create_fresh_database, drop_fresh_database
+
+PASSWORD = "demo12345"
+USERS = [
+    ("operator1", "operator", None, "话务员 黄小燕"),
+    ("ronggui", "handler", "ronggui", "容桂街道 何敏"),
+    ("daliang", "handler", "daliang", "大良街道 陈伟"),
+    ("supervisor", "supervisor", None, "督办员 罗建华"),
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The pages are mounted by routers.include_all(); until then the server mounts them itself.
+SERVER = """
+import sys, uvicorn
+from baishitong.app import create_app
+from baishitong.web.setup import install_web
+app = create_app()
+if not any(getattr(r, "path", "") == "/submit" for r in app.routes):
+    install_web(app)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = create_fresh_database(tmp)
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.session() as session:
+        seed.load_reference(session)
+        for username, role, unit, display in USERS:
+            org.create_user(session, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=display)
+    db.dispose()
+    port = free_port()
+    env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_QUEUE_BACKEND": "immediate", "BAISHITONG_VAR_DIR": str(tmp / "var")}
+    env.pop("BAISHITONG_FAKE_NOW", None)
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start")
+        time.sleep(0.3)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+    drop_fresh_database(url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Shots:
+    """Numbered full-page screenshots: var/screenshots/NN-name.png."""
+
+    def __init__(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page, name: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def shot() -> Shots:
+    return Shots()

@@ -8,11 +8,12 @@ def include_all(app: FastAPI) -> None:
     from baishitong.assistant.api import router as assistant_router
     from baishitong.knowledge.api import router as knowledge_router
     from baishitong.notify.api import router as notify_router
+    from baishitong.open311.api import router as open311_router
     from baishitong.org.api import router as org_router
     from baishitong.points.api import router as points_router
     from baishitong.routing.api import router as routing_router
     from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, routing_router):
+    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, routing_router, open311_router):
         app.include_router(router)

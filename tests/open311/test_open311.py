@@ -174,7 +174,10 @@ def test_get_by_id_shows_status_and_agency_but_no_personal_data(client, session,
     assert request["service_notice"] == "已派单"
     assert request["service_code"] == STREETLIGHT and request["service_name"] == "路灯"
     assert request["requested_datetime"].endswith("+08:00") and request["expected_datetime"].endswith("+08:00")
-    assert request["address"] == FORM["address_string"] and request["lat"] == 22.7765 and request["long"] == 113.2651
+    # Only the town and community and ~100 m coordinates are published, never the free address.
+    assert request["address"].startswith("容桂") and request["address"] != FORM["address_string"]
+    assert abs(request["lat"] - 22.7765) < 0.001 and abs(request["long"] - 113.2651) < 0.001
+    assert len(str(request["lat"]).split(".")[1]) <= 3
     assert request["media_url"] is None and request["description"] is None
     for private in ("13912345678", "1234 5678", "陈大文", "大文", "chen@example.com"):
         assert private not in response.text
@@ -219,3 +222,12 @@ def test_public_reads_are_rate_limited_in_open311_format(client, app):
     for _ in range(2):
         assert client.get(f"{BASE}/services.json").status_code == 200
     _assert_open311_error(client.get(f"{BASE}/services.json"), 429)
+
+
+def test_reports_publish_no_place(client, session):
+    from baishitong.open311 import service as open311
+    from tests.tickets.factories import make_ticket
+
+    ticket = make_ticket(session, type="举报")
+    published = open311.request_out(ticket)
+    assert published.address is None and published.lat is None and published.long is None

@@ -191,10 +191,30 @@ def request_out(ticket: Ticket) -> schemas.RequestOut:
         requested_datetime=_iso(ticket.created_at),
         updated_datetime=_iso(ticket.updated_at),
         expected_datetime=_iso(ticket.reply_due),
-        address=ticket.address,
-        lat=ticket.lat,
-        long=ticket.lon,
+        **_public_place(ticket),
     )
+
+
+# About 100 m: enough to see where a problem is, not which door the requester lives behind.
+PUBLIC_COORDINATE_DECIMALS = 3
+
+
+def _public_place(ticket: Ticket) -> dict:
+    """The town and community, and rounded coordinates; never the free address, nothing for reports (举报)."""
+    if ticket.type == "举报":
+        return {"address": None, "lat": None, "long": None}
+    region = ticket.region
+    place = None
+    if region is not None:
+        place = region.short_name if region.parent is None else f"{region.parent.short_name}{region.short_name}"
+    lat, lon = ticket.lat, ticket.lon
+    if lat is None and region is not None:
+        lat, lon = region.lat, region.lon
+    return {
+        "address": place,
+        "lat": round(lat, PUBLIC_COORDINATE_DECIMALS) if lat is not None else None,
+        "long": round(lon, PUBLIC_COORDINATE_DECIMALS) if lon is not None else None,
+    }
 
 
 def _public():

@@ -17,3 +17,7 @@ def include_all(app: FastAPI) -> None:
 
     for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, routing_router, open311_router):
         app.include_router(router)
+
+    from baishitong.web.setup import install_web
+
+    install_web(app)

@@ -1,7 +1,7 @@
 """first contact time on tickets; joins the domain branches
 
 Revision ID: 0007_first_contact
-Revises: 0003_routing, 0004_knowledge, 0005_points
+Revises: 0003_routing, 0004_knowledge, 0005_points, 0006_web
 Create Date: 2026-12-04 15:10:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import baishitong.db
 
 revision = "0007_first_contact"
-down_revision = ("0003_routing", "0004_knowledge", "0005_points")
+down_revision = ("0003_routing", "0004_knowledge", "0005_points", "0006_web")
 branch_labels = None
 depends_on = None
 

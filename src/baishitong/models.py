@@ -15,6 +15,7 @@ DOMAIN_MODELS = (
     "knowledge",
     "assistant",
     "points",
+    "web",
 )
 
 for _domain in DOMAIN_MODELS:

@@ -1,12 +1,15 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
 from baishitong.deps import current_actor, get_db_session
 from baishitong.org.api import require_roles
-from baishitong.routing import schemas, service
+from baishitong.routing import duplicates, schemas, service
+from baishitong.tickets import service as tickets
+from baishitong.tickets.schemas import LocationIn
 
 router = APIRouter(prefix="/api/v1/routing", tags=["智能分拨"])
 
@@ -75,3 +78,61 @@ def review(limit: int = Query(default=100, ge=1, le=500), actor: Actor = Depends
 @router.get("/misroutes", response_model=schemas.MisrouteOut)
 def misroutes(since: datetime | None = None, actor: Actor = Depends(require_roles("supervisor", "admin")), session: Session = Depends(get_db_session)):
     return service.misroute_report(session, since=since)
+
+
+class DuplicatesIn(schemas.Strict):
+    text: str = Field(min_length=1, max_length=5000)
+    title: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    region_code: str | None = Field(default=None, max_length=16)
+    location: LocationIn | None = None
+
+
+class MergeHint(BaseModel):
+    action: str
+    into: str
+
+
+class DuplicateOut(BaseModel):
+    number: str
+    title: str
+    status: str
+    created_at: datetime
+    region: str | None
+    distance_m: float | None
+    similarity: float
+    reasons: list[str]
+    merge: MergeHint
+
+
+class DuplicatesOut(BaseModel):
+    candidates: list[DuplicateOut]
+
+
+@router.post("/duplicates", response_model=DuplicatesOut)
+def find_duplicates(data: DuplicatesIn, actor: Actor = Depends(require_roles(*CENTRE)), session: Session = Depends(get_db_session)):
+    """Open orders that look like the same matter as a request being taken in, to offer 并单.
+
+    The place is the given region, else the one the address (or failing that the text) names.
+    """
+    region_code = data.region_code
+    for source in (data.address, data.text[: service.LOCATE_TEXT_CHARS]):
+        if region_code is None and source:
+            region = service.region_for(session, address=source, location=data.location)
+            region_code = region.code if region else None
+    found = duplicates.find_duplicates(
+        session,
+        text=data.text,
+        title=data.title,
+        region_code=region_code,
+        lat=data.location.lat if data.location else None,
+        lon=data.location.lon if data.location else None,
+    )
+    return {"candidates": [c.as_dict() for c in found]}
+
+
+@router.get("/duplicates/{number}", response_model=DuplicatesOut)
+def duplicates_of(number: str, actor: Actor = Depends(require_roles(*CENTRE)), session: Session = Depends(get_db_session)):
+    """Open orders that look like the same matter as an existing ticket."""
+    ticket = tickets.get_ticket(session, number=number, actor=actor)
+    return {"candidates": [c.as_dict() for c in duplicates.duplicates_of(session, ticket=ticket)]}

@@ -15,6 +15,12 @@ def locate_region(session: Session, *, address: str | None, location):
     return routing.region_for(session, address=address, location=location)
 
 
+def require_point(session: Session, *, code: str) -> None:
+    from baishitong.points import service as points
+
+    points.get_point(session, code=code)
+
+
 def ticket_registered(session: Session, *, ticket, actor: Actor) -> None:
     from baishitong.routing import service as routing
     from baishitong.sla import service as sla

@@ -164,3 +164,14 @@ def test_api_token_for_integrations(client, session):
     assert token.startswith("bst_")
     assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert client.get("/api/v1/tickets", headers={"Authorization": "Bearer bst_forged"}).status_code == 401
+
+
+def test_request_taken_at_a_doorstep_point_records_the_point(client, session):
+    from baishitong.points import service as points
+
+    points.load_demo(session)
+    code = points.list_points(session)[0].code
+    created = client.post("/api/v1/tickets", json={**INTAKE, "point_code": code, "channel": "web"})
+    assert created.status_code == 201 and created.json()["channel"] == "doorstep"
+    unknown = client.post("/api/v1/tickets", json={**INTAKE, "point_code": "NO-SUCH-POINT"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["message"]

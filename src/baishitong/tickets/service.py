@@ -79,9 +79,14 @@ def create_ticket(
     if region is None:
         region = hooks.locate_region(session, address=data.address, location=data.location)
     category = org.get_category(session, code=data.category_code) if data.category_code else None
+    channel = data.channel
+    if data.point_code:
+        # A request taken at a doorstep point (门口办) counts towards that point's workload.
+        hooks.require_point(session, code=data.point_code)
+        channel = "doorstep"
     ticket = Ticket(
         number=next_number(session),
-        channel=data.channel,
+        channel=channel,
         type=data.type,
         title=data.title or _title_from(data.content),
         content=data.content,

@@ -14,6 +14,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_lead_status", "lead_unit_id", "status"),
+        # Duplicate detection scans open tickets of a period by place without reading the rows.
+        Index("ix_tickets_duplicate_scan", "status", "created_at", "region_id", "lat", "lon"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

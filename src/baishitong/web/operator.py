@@ -1,7 +1,6 @@
 """话务员工作台: phone intake with live routing, duplicates and knowledge answers; the dispatch, review and callback queues."""
 
 import secrets
-from datetime import timedelta
 from math import ceil
 
 from fastapi import APIRouter, Depends, Request
@@ -10,17 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.knowledge import service as knowledge
-from baishitong.org.models import Region
+from baishitong.routing import duplicates
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import TYPES
-from baishitong.tickets.states import OPEN_STATUSES
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
@@ -32,37 +29,6 @@ router = APIRouter(include_in_schema=False)
 CENTRE = ("operator", "supervisor", "admin")
 INTAKE = ("operator", "admin")
 PER_PAGE = 20
-DUPLICATE_DAYS = 30
-
-
-def _bigrams(text: str) -> set[str]:
-    chars = [c for c in text if not c.isspace() and c not in "，。、！？；：,.!?;:（）()“”\"'"]
-    return {a + b for a, b in zip(chars, chars[1:])}
-
-
-def possible_duplicates(session: Session, *, region: Region | None, text: str, limit: int = 5) -> list[tuple[Ticket, float]]:
-    """Open tickets of the last 30 days in the same place that share many words with the new request."""
-    if region is None or len(text) < 6:
-        return []
-    region_ids = [region.id]
-    if region.kind == "town":
-        region_ids += list(session.scalars(select(Region.id).where(Region.parent_id == region.id)))
-    candidates = session.scalars(
-        select(Ticket)
-        .where(Ticket.region_id.in_(region_ids), Ticket.status.in_(list(OPEN_STATUSES)), Ticket.created_at >= utcnow() - timedelta(days=DUPLICATE_DAYS))
-        .order_by(Ticket.id.desc())
-        .limit(300)
-    ).all()
-    words = _bigrams(text)
-    scored = []
-    for ticket in candidates:
-        other = _bigrams(ticket.title + ticket.content)
-        shared = len(words & other)
-        if shared >= 3:
-            score = shared / max(1, len(words | other))
-            if score >= 0.12:
-                scored.append((ticket, round(score, 2)))
-    return sorted(scored, key=lambda pair: -pair[1])[:limit]
 
 
 def _suggestion(session: Session, *, content: str, address: str, type: str | None) -> dict:
@@ -74,7 +40,7 @@ def _suggestion(session: Session, *, content: str, address: str, type: str | Non
     return {
         "empty": False,
         "s": s,
-        "duplicates": possible_duplicates(session, region=s.region, text=text),
+        "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
         "hits": hits,
         "type": type,
     }

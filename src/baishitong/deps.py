@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from baishitong import security
 from baishitong.actors import Actor
 from baishitong.config import Settings
-from baishitong.db import Database, run_after_commit
+from baishitong.db import Database
 from baishitong.errors import RateLimited, Unauthorized
 from baishitong.org import service as org
 from baishitong.org.models import User
@@ -30,18 +30,8 @@ def get_database(request: Request) -> Database:
 def get_db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error, then after-commit work."""
     db: Database = request.app.state.db
-    factory = db.read_sessions if request.method in _SAFE_METHODS else db.write_sessions
-    session = factory()
-    try:
+    with db.session(write=request.method not in _SAFE_METHODS) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        session.info.pop("after_commit", None)
-        raise
-    finally:
-        session.close()
-    run_after_commit(session)
 
 
 def _bearer(request: Request) -> str | None:

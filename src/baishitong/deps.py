@@ -27,10 +27,20 @@ def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
+def _mark_read_only(request: Request) -> None:
+    request.state.read_only = True
+
+
+# For POST endpoints that only read (routing suggestions, duplicate search): on SQLite they must not
+# take the write lock, or 30 operators typing would queue behind every intake.
+read_only = Depends(_mark_read_only)
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error, then after-commit work."""
     db: Database = request.app.state.db
-    with db.session(write=request.method not in _SAFE_METHODS) as session:
+    write = request.method not in _SAFE_METHODS and not getattr(request.state, "read_only", False)
+    with db.session(write=write) as session:
         yield session
 
 

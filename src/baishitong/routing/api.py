@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
-from baishitong.deps import current_actor, get_db_session
+from baishitong.deps import current_actor, get_db_session, read_only
 from baishitong.org.api import require_roles
 from baishitong.routing import duplicates, schemas, service
 from baishitong.tickets import service as tickets
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/routing", tags=["智能分拨"])
 CENTRE = ("operator", "supervisor", "admin")
 
 
-@router.post("/suggest", response_model=schemas.SuggestOut)
+@router.post("/suggest", response_model=schemas.SuggestOut, dependencies=[read_only])
 def suggest(data: schemas.SuggestIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
     """Category, place and lead unit for a request text; any staff login or API token."""
     return service.suggest(session, text=data.text, address=data.address, location=data.location, type=data.type).as_dict()
@@ -109,7 +109,7 @@ class DuplicatesOut(BaseModel):
     candidates: list[DuplicateOut]
 
 
-@router.post("/duplicates", response_model=DuplicatesOut)
+@router.post("/duplicates", response_model=DuplicatesOut, dependencies=[read_only])
 def find_duplicates(data: DuplicatesIn, actor: Actor = Depends(require_roles(*CENTRE)), session: Session = Depends(get_db_session)):
     """Open orders that look like the same matter as a request being taken in, to offer 并单.
 

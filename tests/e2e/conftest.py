@@ -24,15 +24,10 @@ USERS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-# The pages are mounted by routers.include_all(); until then the server mounts them itself.
 SERVER = """
 import sys, uvicorn
 from baishitong.app import create_app
-from baishitong.web.setup import install_web
-app = create_app()
-if not any(getattr(r, "path", "") == "/submit" for r in app.routes):
-    install_web(app)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 

@@ -9,16 +9,12 @@ from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
 from baishitong.tickets.models import Ticket
-from baishitong.web.setup import install_web
 from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE, make_ticket
 
 
 @pytest.fixture
 def web(app):
-    """The test client, with the pages mounted even before routers.include_all() installs them."""
-    if not any(getattr(r, "path", "") == "/submit" for r in app.routes):
-        install_web(app)
     with TestClient(app) as client:
         yield client
 

@@ -38,8 +38,8 @@ _STAGE_LABELS = {"sign": "签收", "contact": "联系诉求人", "reply": "答�
 _FIELD_OF = {"type": "type", "content": "content", "title": "title", "address": "address", "requester.phone": "phone", "requester.name": "name"}
 
 
-def _page_routes(request: Request) -> set[str]:
-    return {getattr(r, "path", "") for r in request.app.routes}
+def _page_routes(request: Request) -> frozenset[str]:
+    return request.app.state.page_paths
 
 
 @router.get("/")
@@ -49,7 +49,7 @@ def home(request: Request):
     for path, title, desc in (
         ("/assistant", "问政务君", "智能问答，政策办事即问即答"),
         ("/points", "办事网点", "查找附近的行政服务中心"),
-        ("/appointments", "办事预约", "网上预约，到点办理不排队"),
+        ("/booking", "预约查询", "查看、改约或取消办事预约"),
         ("/items", "办事指南", "事项材料、流程、时限一目了然"),
         ("/kb", "知识库", "常见问题与政策解读"),
     ):
@@ -83,7 +83,21 @@ def _submit_page(request: Request, session: Session, *, values: dict, errors: di
 
 @router.get("/submit")
 def submit_form(request: Request, session: Session = Depends(get_db_session)):
-    return _submit_page(request, session, values={"type": "投诉"}, errors={})
+    """The empty form, or one prefilled from the query (政务君's 转为工单) for the citizen to check and send."""
+    query = request.query_params
+    values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address", "phone")}
+    values["type"] = query.get("type") if query.get("type") in {t for t, _ in TYPE_HELP} else "投诉"
+    values["town"], values["community"] = _town_and_community(_regions(session), query.get("region", ""))
+    return _submit_page(request, session, values=values, errors={})
+
+
+def _town_and_community(towns: list[dict], region: str) -> tuple[str, str]:
+    for town in towns:
+        if region == town["code"]:
+            return region, ""
+        if region in {code for code, _ in town["communities"]}:
+            return town["code"], region
+    return "", ""
 
 
 @router.get("/submit/communities")

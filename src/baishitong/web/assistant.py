@@ -1,0 +1,154 @@
+"""问政务君: the chat page and the floating widget, both over assistant.service (no HTTP round trip).
+
+The conversation id lives in an HttpOnly cookie, so a refresh (or a page without
+JavaScript) shows the same transcript; htmx only appends the new turns.
+"""
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from baishitong.assistant import core
+from baishitong.assistant import service as assistant
+from baishitong.assistant.models import AssistantSession, AssistantTurn
+from baishitong.deps import get_db_session
+from baishitong.errors import NotFound
+from baishitong.web.cookies import queue_cookie
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import flash, fragment, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+SESSION_COOKIE = "bst_assistant"
+STARTERS = ("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？", "身份证到期怎么换？")
+MAX_QUESTION = 500
+
+
+def _log_id(value: object) -> str:
+    """Which transcript an htmx request updates: the widget's or the page's (never a caller-chosen id)."""
+    return "chat-panel-log" if value == "chat-panel-log" else "chat-log"
+
+
+def _conversation(request: Request, session: Session) -> AssistantSession | None:
+    try:
+        return assistant.get_session(session, session_id=request.cookies.get(SESSION_COOKIE, ""))
+    except NotFound:
+        return None
+
+
+def submit_link(history: list[core.Turn]) -> str:
+    """/submit prefilled from 智能填单, for the citizen to check and send themselves."""
+    prefill = assistant.ticket_prefill(history)["prefill"]
+    query = {
+        "type": prefill["type"],
+        "content": prefill["content"],
+        "address": prefill["address"] or "",
+        "region": prefill["region_code"] or "",
+        "phone": prefill["requester"]["phone"] or "",
+    }
+    return "/submit?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def _history(conversation: AssistantSession, upto: AssistantTurn) -> list[core.Turn]:
+    return [core.Turn("user", t.text) for t in conversation.turns if t.role == "user" and t.id <= upto.id]
+
+
+def _messages(conversation: AssistantSession | None, *, latest: dict | None = None) -> list[dict]:
+    """Transcript rows; the handover buttons only under the last unanswered reply while 政务君 still has it."""
+    if conversation is None:
+        return []
+    last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
+    rows = []
+    for turn in conversation.turns:
+        row = {"turn": turn, "follow_ups": [], "actions": False, "ticket_url": None}
+        if turn.role == "assistant" and turn is last_bot:
+            if latest and latest["turn_id"] == turn.id:
+                row["follow_ups"] = latest["follow_ups"]
+            if turn.handover and turn.text == core.HANDOVER_TEXT and conversation.status == "bot":
+                row["actions"] = True
+                row["ticket_url"] = submit_link(_history(conversation, turn))
+        rows.append(row)
+    return rows
+
+
+def _context(conversation: AssistantSession | None, *, latest: dict | None = None) -> dict:
+    return {
+        "conversation": conversation,
+        "rows": _messages(conversation, latest=latest),
+        "live": conversation is not None and conversation.status != "bot",
+        "starters": STARTERS,
+        "nav": "/assistant",
+    }
+
+
+@router.get("/assistant")
+def page(request: Request, session: Session = Depends(get_db_session)):
+    return render(request, "public/assistant.html", {**_context(_conversation(request, session)), "log_id": "chat-log"})
+
+
+@router.get("/assistant/panel")
+def panel(request: Request, session: Session = Depends(get_db_session)):
+    """The floating widget's body (htmx), with the same conversation as the page."""
+    return fragment(request, "public/assistant_panel.html", {**_context(_conversation(request, session)), "log_id": "chat-panel-log"})
+
+
+@router.get("/assistant/live")
+def live(request: Request, log_id: str = "chat-log", session: Session = Depends(get_db_session)):
+    """Polled every 5 s while an operator has the conversation; stops polling once it is handed back."""
+    return fragment(request, "public/assistant_live.html", {**_context(_conversation(request, session)), "log_id": _log_id(log_id)})
+
+
+@router.post("/assistant/ask")
+def ask(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    settings = request.app.state.settings
+    request.app.state.rate_limiter.hit("assistant", request.client.host if request.client else "unknown", limit=settings.intake_rate_limit_per_minute)
+    question = str(form.get("question", "")).strip()[:MAX_QUESTION]
+    log_id = _log_id(form.get("log_id"))
+    conversation = _conversation(request, session)
+    if not question:
+        if request.headers.get("hx-request"):
+            return fragment(request, "public/assistant_turns.html", {"rows": [], "notice": "请输入您要咨询的问题", "log_id": log_id})
+        flash(request, "warning", "请输入您要咨询的问题")
+        return redirect("/assistant")
+    reply = assistant.ask(
+        session,
+        question=question,
+        session_id=conversation.id if conversation else None,
+        threshold=settings.assistant_threshold,
+        llm_base_url=settings.llm_base_url,
+        llm_api_key=settings.llm_api_key,
+        llm_model=settings.llm_model,
+    )
+    queue_cookie(request, SESSION_COOKIE, reply.session.id, max_age=7 * 24 * 3600)
+    latest = {"turn_id": reply.turn.id, "follow_ups": reply.answer.follow_ups if not reply.answer.handover else []}
+    ctx = _context(reply.session, latest=latest)
+    if request.headers.get("hx-request"):
+        # The question and its answer are the last two turns.
+        return fragment(request, "public/assistant_turns.html", {"rows": ctx["rows"][-2:], "log_id": log_id})
+    return render(request, "public/assistant.html", {**ctx, "log_id": "chat-log"})
+
+
+@router.post("/assistant/handover")
+def handover(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    conversation = _conversation(request, session)
+    if conversation is None:
+        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
+    conversation = assistant.handover(session, session_id=conversation.id)
+    if request.headers.get("hx-request"):
+        return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id"))})
+    return redirect("/assistant")
+
+
+@router.post("/assistant/rate/{turn_id}")
+def rate(turn_id: int, request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    """Only answers in the caller's own conversation can be rated."""
+    conversation = _conversation(request, session)
+    if conversation is None or turn_id not in {t.id for t in conversation.turns}:
+        raise NotFound("assistant_turn_not_found", "要评价的回答不存在")
+    turn = assistant.rate(session, turn_id=turn_id, helpful=form.get("helpful") == "1")
+    if request.headers.get("hx-request"):
+        return fragment(request, "public/assistant_rated.html", {"turn": turn})
+    flash(request, "success", "感谢您的评价！")
+    return redirect("/assistant")

@@ -1,0 +1,292 @@
+"""办事网点 and 预约: find the nearest point, see its hours and services, book, look up, change or cancel."""
+
+import re
+import secrets
+from datetime import date, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from baishitong import clock
+from baishitong.deps import get_db_session
+from baishitong.errors import Conflict, DomainError, InvalidInput, NotFound
+from baishitong.knowledge import service as kb
+from baishitong.points import KIND_LABELS
+from baishitong.points import appointments as booking
+from baishitong.points import service as points
+from baishitong.points.models import Appointment, ServicePoint
+from baishitong.points.schemas import PHONE
+from baishitong.security import mask_name, mask_phone
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import render
+
+router = APIRouter(include_in_schema=False)
+
+BOOKING_DAYS = 14
+NEAREST_LIMIT = 20
+WEEKDAYS = "一二三四五六日"
+_PHONE = re.compile(PHONE)
+
+
+def distance_text(metres: float) -> str:
+    return f"{metres:.0f} 米" if metres < 1000 else f"{metres / 1000:.1f} 公里"
+
+
+def _item_names(session: Session) -> dict[str, str]:
+    return {i.code: i.name for i in kb.list_items(session)}
+
+
+def _hours_lines(text: str) -> list[str]:
+    """'周一至周五 09:00-17:00; 周六 09:00-12:00' → one line per rule, as written by the point."""
+    return [part.strip() for part in (text or "").replace("；", ";").split(";") if part.strip()]
+
+
+def _bookable(point: ServicePoint) -> bool:
+    return point.active and point.capacity >= 1 and bool(point.hours)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/points")
+def points_list(request: Request, near: str = "", lat: str = "", lon: str = "", service: str = "", open_now: str = "", session: Session = Depends(get_db_session)):
+    near, service = near.strip()[:100], service.strip()[:32]
+    items = _item_names(session)
+    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now)}
+    latitude, longitude = _float(lat), _float(lon)
+    place, error, results = None, None, None
+    try:
+        if latitude is not None and longitude is not None:
+            place = "您的位置"
+        elif near:
+            latitude, longitude, place = points.locate_text(session, text=near)
+        if place:
+            now = clock.now()
+            hits = points.nearest(session, lat=latitude, lon=longitude, limit=NEAREST_LIMIT, service=values["service"] or None, open_now=values["open_now"], at=now)
+            is_open = points.open_checker(session, now)
+            results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": _bookable(p), "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
+    except InvalidInput as exc:
+        error = exc.message
+    return render(
+        request,
+        "public/points.html",
+        {"values": values, "items": sorted(items.items()), "item_name": items.get(values["service"]), "place": place, "error": error, "results": results, "nav": "/points"},
+    )
+
+
+@router.get("/points/{code}")
+def point_detail(code: str, request: Request, session: Session = Depends(get_db_session)):
+    point = points.get_point(session, code=code)
+    if not point.active:
+        raise NotFound("point_not_found", f"服务网点“{code}”不存在")
+    items = _item_names(session)
+    services = [{"code": c, "name": items.get(c, c), "channels": channels} for c, channels in sorted((point.services or {}).items())]
+    return render(
+        request,
+        "public/points_detail.html",
+        {"point": point, "kind": KIND_LABELS.get(point.kind, point.kind), "hours": _hours_lines(point.hours), "open": points.open_checker(session, clock.now())(point.hours), "services": services, "bookable": _bookable(point), "nav": "/points"},
+    )
+
+
+# --- booking -------------------------------------------------------------------
+
+
+def _today() -> date:
+    return booking.local(clock.now()).date()
+
+
+def _days(session: Session, point: ServicePoint) -> list[dict]:
+    """The next 14 days with how many places are left; closed days (holidays, weekends) say 休息."""
+    now = booking.local(clock.now())
+    out = []
+    for offset in range(BOOKING_DAYS):
+        day = now.date() + timedelta(days=offset)
+        slots = booking.day_slots(session, point=point, day=day, now=now)
+        out.append({"date": day, "label": f"{day.month}月{day.day}日", "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "left": sum(s.remaining for s in slots)})
+    return out
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _slots(session: Session, point: ServicePoint, day: date | None) -> list[booking.SlotView]:
+    if day is None or not 0 <= (day - _today()).days < BOOKING_DAYS:
+        return []
+    return booking.day_slots(session, point=point, day=day, now=booking.local(clock.now()))
+
+
+def _book_page(request: Request, session: Session, point: ServicePoint, *, day: date | None, values: dict, errors: dict, status_code: int = 200):
+    days = _days(session, point)
+    if day is None or not any(d["date"] == day for d in days):
+        day = next((d["date"] for d in days if d["left"]), None)
+    items = _item_names(session)
+    values.setdefault("idempotency_key", secrets.token_urlsafe(18))
+    return render(
+        request,
+        "public/points_book.html",
+        {
+            "point": point,
+            "days": days,
+            "day": day,
+            "slots": _slots(session, point, day),
+            "services": [(c, items.get(c, c)) for c in sorted(point.services or {})],
+            "values": values,
+            "errors": errors,
+            "nav": "/points",
+        },
+        status_code=status_code,
+    )
+
+
+def _bookable_point(session: Session, code: str) -> ServicePoint:
+    point = points.get_point(session, code=code)
+    if not _bookable(point):
+        raise InvalidInput("point_not_bookable", f"{point.name}暂不支持网上预约，请直接前往或致电咨询")
+    return point
+
+
+@router.get("/points/{code}/book")
+def book_form(code: str, request: Request, day: str = Query(default="", alias="date"), item: str = "", session: Session = Depends(get_db_session)):
+    point = _bookable_point(session, code)
+    item = item if item in (point.services or {}) else ""
+    return _book_page(request, session, point, day=_parse_day(day), values={"item": item}, errors={})
+
+
+@router.post("/points/{code}/book")
+def book(code: str, request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    request.app.state.rate_limiter.hit("intake", _client(request), limit=request.app.state.settings.intake_rate_limit_per_minute)
+    point = _bookable_point(session, code)
+    values = {k: str(form.get(k, "")).strip() for k in ("slot", "name", "phone", "item", "idempotency_key")}
+    errors: dict[str, str] = {}
+    try:
+        slot_start = datetime.fromisoformat(values["slot"])
+    except ValueError:
+        slot_start = None
+        errors["slot"] = "请选择预约时段"
+    if not values["name"] or len(values["name"]) > 64:
+        errors["name"] = "请填写姓名（不超过 64 字）"
+    if not _PHONE.match(values["phone"]):
+        errors["phone"] = "请填写正确的手机号码"
+    if values["item"] and values["item"] not in (point.services or {}):
+        errors["item"] = "该网点不办理此事项，请重新选择"
+    day = booking.local(slot_start).date() if slot_start else _parse_day(str(form.get("date", "")))
+    if errors:
+        return _book_page(request, session, point, day=day, values=values, errors=errors, status_code=422)
+    try:
+        appointment, _ = booking.book(
+            session, point_code=point.code, slot_start=slot_start, name=values["name"], phone=values["phone"], now=clock.now(),
+            item_code=values["item"] or None, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None,
+        )
+    except Conflict as exc:
+        session.rollback()
+        point = points.get_point(session, code=code)
+        message = "该时段刚刚约满了，请选择其他时段。" if exc.code == "slot_full" else exc.message
+        values.pop("slot")
+        return _book_page(request, session, point, day=day, values=values, errors={"slot": message, "form": message}, status_code=409)
+    except InvalidInput as exc:
+        session.rollback()
+        point = points.get_point(session, code=code)
+        return _book_page(request, session, point, day=day, values=values, errors={"slot": exc.message, "form": exc.message}, status_code=422)
+    # Rendered, not redirected: the booking number is only ever shown to whoever booked.
+    return render(request, "public/booking_done.html", {"appointment": appointment, "item_name": _item_names(session).get(appointment.item_code or ""), "nav": "/points"})
+
+
+# --- 预约查询 --------------------------------------------------------------------
+
+
+def _lookup_context(session: Session, appointment: Appointment, phone: str, *, day: date | None = None) -> dict:
+    active = appointment.status == "booked"
+    return {
+        "appointment": appointment,
+        "phone": phone,
+        "masked_name": mask_name(appointment.name),
+        "masked_phone": mask_phone(appointment.phone),
+        "status_label": booking.STATUS_LABELS.get(appointment.status, appointment.status),
+        "item_name": _item_names(session).get(appointment.item_code or ""),
+        "start": booking.local(appointment.slot_start),
+        "end": booking.local(appointment.slot_end),
+        "active": active,
+        "days": _days(session, appointment.point) if active else [],
+        "day": day,
+        "slots": _slots(session, appointment.point, day) if active else [],
+    }
+
+
+def _lookup_page(request: Request, context: dict, *, status_code: int = 200):
+    return render(request, "public/booking.html", {"nav": "/booking", **context}, status_code=status_code)
+
+
+def _form_lookup(request: Request, form: FormData, session: Session) -> tuple[str, str, Appointment | None, str | None]:
+    request.app.state.rate_limiter.hit("track", _client(request), limit=request.app.state.settings.track_rate_limit_per_minute)
+    number, phone = str(form.get("number", "")).strip().upper(), str(form.get("phone", "")).strip()
+    try:
+        return number, phone, booking.get_for_requester(session, number=number, phone=phone), None
+    except NotFound as exc:
+        return number, phone, None, exc.message
+
+
+@router.get("/booking")
+def booking_form(request: Request, number: str = ""):
+    return _lookup_page(request, {"values": {"number": number.strip()[:20]}})
+
+
+@router.post("/booking")
+def booking_lookup(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    number, phone, appointment, error = _form_lookup(request, form, session)
+    if appointment is None:
+        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone, day=_parse_day(str(form.get("date", ""))))})
+
+
+@router.post("/booking/cancel")
+def booking_cancel(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    number, phone, appointment, error = _form_lookup(request, form, session)
+    if appointment is None:
+        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+    messages = []
+    try:
+        appointment = booking.cancel(session, number=number, phone=phone)
+        messages.append(("success", "预约已取消。如需办理，可重新预约。"))
+    except DomainError as exc:
+        session.rollback()
+        appointment = booking.get_for_requester(session, number=number, phone=phone)
+        messages.append(("error", exc.message))
+    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone), "messages": messages})
+
+
+@router.post("/booking/reschedule")
+def booking_reschedule(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    number, phone, appointment, error = _form_lookup(request, form, session)
+    if appointment is None:
+        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+    messages, day = [], None
+    try:
+        slot_start = datetime.fromisoformat(str(form.get("slot", "")))
+    except ValueError:
+        slot_start = None
+        day = _parse_day(str(form.get("date", "")))
+        messages.append(("error", "请选择新的预约时段"))
+    if slot_start is not None:
+        try:
+            appointment = booking.reschedule(session, number=number, phone=phone, slot_start=slot_start, now=clock.now())
+            start = booking.local(appointment.slot_start)
+            messages.append(("success", f"已改约到 {start:%m月%d日 %H:%M}，请按时前往办理。"))
+        except DomainError as exc:
+            session.rollback()
+            appointment = booking.get_for_requester(session, number=number, phone=phone)
+            day = booking.local(slot_start).date()
+            messages.append(("error", "该时段已约满，请选择其他时段。" if exc.code == "slot_full" else exc.message))
+    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone, day=day), "messages": messages})

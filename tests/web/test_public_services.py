@@ -1,0 +1,188 @@
+"""Public service pages without JavaScript: 问政务君, 知识库, 办事指南, 办事网点 and 预约."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select
+
+from baishitong.assistant import service as assistant
+from baishitong.knowledge import service as kb
+from baishitong.points import service as points
+from baishitong.points.models import Appointment, ServicePoint
+
+NOW = "2026-11-02T01:00:00+00:00"  # Monday 09:00 in Shunde
+DAY = "2026-11-03"
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def demo(session):
+    kb.load_demo(session)
+    points.load_demo(session)
+    session.commit()
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def ask(client, question: str, **headers):
+    page = client.get("/assistant")
+    return client.post("/assistant/ask", data={"csrf_token": token(page.text), "question": question}, headers=headers)
+
+
+def test_assistant_answers_with_citation_and_follow_ups(client, demo):
+    page = ask(client, "社保卡丢了怎么补办？")
+    assert page.status_code == 200
+    assert 'href="/kb/KB001"' in page.text and "《社保卡丢了怎么补办？》" in page.text
+    assert "匹配度" in page.text and "有帮助" in page.text and "没帮助" in page.text
+    assert "需要带什么材料？" in page.text  # a follow-up chip
+    follow = ask(client, "需要带什么材料？", **{"HX-Request": "true"})
+    assert "<html" not in follow.text and "身份证" in follow.text
+    transcript = client.get("/assistant").text
+    assert transcript.count('class="msg msg-user"') == 2
+
+
+def test_low_confidence_offers_handover_and_prefilled_ticket(client, demo):
+    page = ask(client, "容桂街道高黎社区路灯坏了一个星期，电话13800138000")
+    assert "转人工" in page.text and "转为工单" in page.text
+    link = re.search(r'href="(/submit\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
+    query = parse_qs(urlparse(link).query)
+    assert query["region"] == ["440606006023"] and query["phone"] == [PHONE]
+    form = client.get(link).text
+    assert 'value="13800138000"' in form and 'value="440606006" selected' in form and 'value="440606006023" selected' in form
+    assert "路灯坏了一个星期" in form
+
+
+def test_handover_then_operator_reply_visible(client, session, demo):
+    ask(client, "我家楼下的狗天天半夜叫")
+    page = client.get("/assistant")
+    handed = client.post("/assistant/handover", data={"csrf_token": token(page.text)}, follow_redirects=True)
+    assert "已为您转接人工客服，请稍候" in handed.text and 'hx-trigger="every 5s"' in handed.text
+    session_id = client.cookies.get("bst_assistant")
+    assistant.operator_reply(session, session_id=session_id, text="您好，已记录，我们联系社区处理。", operator="话务员 黄小燕")
+    session.commit()
+    live = client.get("/assistant/live")
+    assert "您好，已记录，我们联系社区处理。" in live.text and "人工客服" in live.text and "every 5s" in live.text
+    assistant.close(session, session_id=session_id, operator="话务员 黄小燕")
+    session.commit()
+    assert "every 5s" not in client.get("/assistant/live").text
+
+
+def test_rating_only_own_answers(client, session, demo):
+    page = ask(client, "社保卡丢了怎么补办？")
+    turn_id = int(re.search(r'/assistant/rate/(\d+)', page.text).group(1))
+    rated = client.post(f"/assistant/rate/{turn_id}", data={"csrf_token": token(page.text), "helpful": "0"}, follow_redirects=True)
+    assert "感谢您的评价" in rated.text
+    client.cookies.delete("bst_assistant")
+    other = client.post(f"/assistant/rate/{turn_id}", data={"csrf_token": token(page.text), "helpful": "1"})
+    assert other.status_code == 404
+
+
+def test_kb_search_category_and_article(client, demo):
+    found = client.get("/kb", params={"q": "社保卡补办"})
+    assert 'href="/kb/KB001"' in found.text and "<mark>" in found.text
+    filtered = client.get("/kb", params={"q": "社保卡补办", "category": "08"})
+    assert 'href="/kb/KB001"' not in filtered.text
+    listing = client.get("/kb", params={"category": "02"})
+    assert 'href="/kb/KB001"' in listing.text and 'href="/kb/KB016"' not in listing.text
+    article = client.get("/kb/KB001")
+    assert "<strong>挂失</strong>" in article.text and "发布单位" in article.text and "相关文章" in article.text
+    assert client.get("/kb/NOPE").status_code == 404
+
+
+def test_markdown_escapes_html():
+    from baishitong.web.kb import markdown
+
+    html = str(markdown("# 标题\n<script>alert(1)</script>\n\n- **甲**\n- [乙](javascript:alert(1))\n- [丙](https://example.org)"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<h2>标题</h2>" in html and "<li><strong>甲</strong></li>" in html
+    assert "javascript:" not in html and '<a href="https://example.org"' in html
+
+
+def test_items_list_and_detail_with_materials(client, demo):
+    listing = client.get("/items", params={"q": "身份证"})
+    assert 'href="/items/GA001"' in listing.text and "代送件" in listing.text
+    detail = client.get("/items/GA001")
+    assert "居民户口簿" in detail.text and "20元" in detail.text and "60 个工作日" in detail.text and "20 个工作日" in detail.text
+    assert "/points?service=GA001" in detail.text and "预约办理" in detail.text
+
+
+def test_points_nearest_by_community_name(client, demo, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    page = client.get("/points", params={"near": "容桂高黎社区", "service": "GA001"})
+    assert page.status_code == 200
+    assert re.search(r"\d+ 米|\d+\.\d 公里", page.text) and "预约" in page.text and "营业中" in page.text
+    unknown = client.get("/points", params={"near": "火星基地"})
+    assert "未能识别位置" in unknown.text
+    code = re.search(r'href="/points/([^"/]+)"', page.text).group(1)
+    detail = client.get(f"/points/{code}")
+    assert "办公时间" in detail.text and "居民身份证换领" in detail.text
+
+
+def _book_page(client, session, monkeypatch, capacity: int):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    point = session.scalar(select(ServicePoint).where(ServicePoint.kind == "town_centre").order_by(ServicePoint.code))
+    point.slot_capacity = capacity
+    session.commit()
+    return point, client.get(f"/points/{point.code}/book", params={"date": DAY, "item": "GA001"})
+
+
+def _booking_form(page_text: str, slot: str, phone: str = PHONE) -> dict:
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page_text).group(1)
+    return {"csrf_token": token(page_text), "idempotency_key": key, "slot": slot, "name": "陈先生", "phone": phone, "item": "GA001", "date": DAY}
+
+
+def test_booking_creates_appointment_and_full_slot_says_so(client, session, demo, monkeypatch):
+    point, page = _book_page(client, session, monkeypatch, capacity=1)
+    assert "休息" in page.text  # the coming weekend
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    assert slot.startswith(DAY)
+    data = _booking_form(page.text, slot)
+    done = client.post(f"/points/{point.code}/book", data=data)
+    number = re.search(r'id="booking-number">(YY\d+)<', done.text).group(1)
+    assert client.post(f"/points/{point.code}/book", data=data).text.count(number) >= 1  # same key, same booking
+    assert session.scalar(select(Appointment).where(Appointment.number == number)).item_code == "GA001"
+    again = client.get(f"/points/{point.code}/book", params={"date": DAY})
+    full = client.post(f"/points/{point.code}/book", data={**_booking_form(again.text, slot, phone="13900000001")})
+    assert full.status_code == 409 and "约满" in full.text and 'name="slot"' in full.text
+
+
+def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monkeypatch):
+    point, page = _book_page(client, session, monkeypatch, capacity=3)
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, slot))
+    number = re.search(r'id="booking-number">(YY\d+)<', done.text).group(1)
+    lookup = client.get("/booking", params={"number": number})
+    csrf = token(lookup.text)
+    shown = client.post("/booking", data={"csrf_token": csrf, "number": number, "phone": PHONE})
+    assert "已预约" in shown.text and "<td>138****8000</td>" in shown.text
+    wrong = client.post("/booking/cancel", data={"csrf_token": csrf, "number": number, "phone": "13000000000"})
+    assert "预约不存在或手机号不匹配" in wrong.text
+    assert session.scalar(select(Appointment.status).where(Appointment.number == number)) == "booked"
+    slots = client.post("/booking", data={"csrf_token": csrf, "number": number, "phone": PHONE, "date": DAY})
+    later = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', slots.text)[1]
+    moved = client.post("/booking/reschedule", data={"csrf_token": csrf, "number": number, "phone": PHONE, "slot": later})
+    assert "已改约到" in moved.text
+    cancelled = client.post("/booking/cancel", data={"csrf_token": csrf, "number": number, "phone": PHONE})
+    assert "预约已取消" in cancelled.text and "已取消" in cancelled.text
+    assert session.scalar(select(Appointment.status).where(Appointment.number == number)) == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/assistant/ask", "/assistant/handover", "/assistant/rate/1", "/points/X/book", "/booking", "/booking/cancel", "/booking/reschedule"],
+)
+def test_every_post_needs_csrf(client, path):
+    response = client.post(path, data={"question": "社保卡", "number": "YY1", "phone": PHONE})
+    assert response.status_code == 403 and "安全校验失败" in response.text
+
+
+def test_nav_and_widget_show_the_new_pages(client):
+    home = client.get("/")
+    for href in ("/assistant", "/kb", "/items", "/points"):
+        assert f'href="{href}"' in home.text
+    assert 'class="chat-fab" href="/assistant"' in home.text and 'hx-get="/assistant/panel"' in home.text
+    panel = client.get("/assistant/panel", headers={"HX-Request": "true"})
+    assert "<html" not in panel.text and 'id="chat-panel-log"' in panel.text

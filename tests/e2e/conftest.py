@@ -38,7 +38,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, request):
+    """A module may define seed_server(session) to load more data (e.g. the demo KB) before the server starts."""
     tmp = tmp_path_factory.mktemp("e2e")
     url = create_fresh_database(tmp)
     migrate.upgrade(url)
@@ -47,6 +48,9 @@ def server(tmp_path_factory):
         seed.load_reference(session)
         for username, role, unit, display in USERS:
             org.create_user(session, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=display)
+        extra = getattr(request.module, "seed_server", None)
+        if extra is not None:
+            extra(session)
     db.dispose()
     port = free_port()
     env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_QUEUE_BACKEND": "immediate", "BAISHITONG_VAR_DIR": str(tmp / "var")}

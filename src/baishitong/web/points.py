@@ -24,7 +24,7 @@ from baishitong.web.views import render
 router = APIRouter(include_in_schema=False)
 
 BOOKING_DAYS = 14
-NEAREST_LIMIT = 20
+NEAREST_LIMIT = 10
 WEEKDAYS = "一二三四五六日"
 _PHONE = re.compile(PHONE)
 

@@ -1,0 +1,141 @@
+"""Citizen services in headless Chromium at phone width: 政务君, a cited article, nearest points, booking."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import PASSWORD, SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+
+PHONE = "13800138000"
+MOBILE = {"width": 390, "height": 844}
+
+
+def seed_server(session) -> None:
+    from baishitong.knowledge import service as kb
+    from baishitong.points import service as points
+
+    kb.load_demo(session)
+    points.load_demo(session)
+
+
+class PShots:
+    """var/screenshots/pNN-name.png, apart from the staff story's numbering."""
+
+    def __init__(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page, name: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(SCREENSHOTS / f"p{self.count:02d}-{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def pshot() -> PShots:
+    return PShots()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(locale="zh-CN", viewport=MOBILE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
+def ask(page, question: str, count: int) -> None:
+    page.fill("#chat-log-question", question)
+    page.click("#chat-log ~ form button[type=submit], .chat-input button[type=submit]")
+    page.wait_for_function(f"document.querySelectorAll('#chat-log .msg-bot').length >= {count}")
+
+
+def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
+    page = phone
+    page.goto(server + "/assistant")
+    pshot(page, "assistant")
+    ask(page, "社保卡丢了怎么补办？", 1)
+    first = page.locator("#chat-log .msg-bot").first
+    assert "挂失" in first.inner_text() and first.locator(".msg-sources a").count() >= 1
+    pshot(page, "assistant-answer")
+    page.click("#chat-log .chips button:has-text('需要带什么材料？')")
+    page.wait_for_function("document.querySelectorAll('#chat-log .msg-bot').length >= 2")
+    assert "身份证" in page.locator("#chat-log .msg-bot").nth(1).inner_text()
+    first.locator("button:has-text('有帮助')").click()
+    page.wait_for_selector("#chat-log .msg-rated")
+    pshot(page, "assistant-follow-up")
+    href = first.locator(".msg-sources a").first.get_attribute("href")
+    first.locator(".msg-sources a").first.click()
+    page.wait_for_selector("#article-body")
+    assert page.url.endswith(href) and "挂失" in page.inner_text("#article-body")
+    pshot(page, "kb-article")
+    page.goto(server + "/")
+    page.click(".chat-fab")
+    page.wait_for_selector("#chat-panel-log .msg-user")
+    pshot(page, "widget")
+
+
+def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):
+    page = phone
+    page.goto(server + "/assistant")
+    ask(page, "我家楼下的狗天天半夜叫，吵得睡不着", 1)
+    answer = page.locator("#chat-log .msg-bot").last
+    assert answer.locator("button:has-text('转人工')").count() == 1
+    ticket_href = answer.locator("a:has-text('转为工单')").get_attribute("href")
+    assert ticket_href.startswith("/submit?")
+    pshot(page, "assistant-handover-offer")
+    answer.locator("button:has-text('转人工')").click()
+    page.wait_for_selector("text=已为您转接人工客服，请稍候")
+    session_id = next(c["value"] for c in page.context.cookies() if c["name"] == "bst_assistant")
+    token = httpx.post(server + "/api/v1/auth/token", json={"username": "operator1", "password": PASSWORD}).json()["access_token"]
+    reply = httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是客服小燕，已帮您联系社区民警上门劝导。"}, headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    page.wait_for_selector("text=已帮您联系社区民警上门劝导", timeout=12_000)  # the 5 s poll
+    pshot(page, "assistant-operator")
+    page.goto(server + ticket_href)
+    assert "狗天天半夜叫" in page.input_value("#f-content")
+    pshot(page, "submit-prefilled")
+
+
+def test_nearest_points_book_look_up_and_cancel(server, phone, pshot):
+    page = phone
+    page.goto(server + "/points")
+    page.fill("#f-near", "容桂高黎社区")
+    page.click("button:has-text('查找网点')")
+    page.wait_for_selector("#point-results")
+    assert "米" in page.inner_text("#point-results") or "公里" in page.inner_text("#point-results")
+    pshot(page, "points")
+    page.locator("#point-results a:has-text('预约')").first.click()
+    page.wait_for_selector("#book-days")
+    if page.locator(".slot-grid").count() == 0:
+        page.locator(".day-picker a").first.click()
+    page.locator(".slot-grid label:not(.full)").first.click()
+    page.fill("#f-name", "陈先生")
+    page.fill("#f-phone", PHONE)
+    pshot(page, "booking-form")
+    page.click("button:has-text('确认预约')")
+    page.wait_for_selector("#booking-number")
+    number = page.inner_text("#booking-number").strip()
+    assert number.startswith("YY")
+    pshot(page, "booking-done")
+    page.click("a:has-text('查询 / 改约 / 取消')")
+    page.fill("#f-phone", PHONE)
+    page.click("button:has-text('查询')")
+    page.wait_for_selector("#booking-result")
+    assert "已预约" in page.inner_text("#booking-result")
+    pshot(page, "booking-lookup")
+    page.click("button:has-text('取消预约')")
+    page.wait_for_selector("text=预约已取消")
+    assert "已取消" in page.inner_text("#booking-result")
+    pshot(page, "booking-cancelled")
+
+
+def test_kb_and_items_pages(server, phone, pshot):
+    page = phone
+    page.goto(server + "/kb?q=" + "公积金提取")
+    assert page.locator("#kb-results mark").count() >= 1
+    pshot(page, "kb-search")
+    page.goto(server + "/items/GA001")
+    assert "居民户口簿" in page.inner_text("#item-materials")
+    pshot(page, "item")

@@ -60,12 +60,39 @@ def test_round_trip_through_bytes_keeps_predictions(model: TrainedModel) -> None
 
 
 def test_from_bytes_rejects_foreign_blob() -> None:
-    import joblib, io
+    import pickle
 
-    buf = io.BytesIO()
-    joblib.dump({"something": "else"}, buf)
-    with pytest.raises(ValueError):
-        TrainedModel.from_bytes(buf.getvalue())
+    for blob in (pickle.dumps({"something": "else"}), b"not a model", b""):
+        with pytest.raises(ValueError, match="重新训练"):
+            TrainedModel.from_bytes(blob)
+
+
+def test_app_side_features_match_scikit_learn_hashing() -> None:
+    """The web process hashes n-grams itself; the buckets must be HashingVectorizer's."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from baishitong.routing.model import N_FEATURES, char_grams, hashed_counts
+
+    text = normalize("容桂街道高黎社区桂洲大道东路段路灯连续一周不亮，晚上很不安全")
+    reference = HashingVectorizer(analyzer=char_grams, n_features=N_FEATURES, alternate_sign=False, norm=None).transform([text])
+    buckets, counts = hashed_counts(text)
+    assert buckets.tolist() == sorted(reference.indices.tolist())
+    assert counts.tolist() == [reference[0, b] for b in buckets]
+
+
+def test_predicting_does_not_import_scikit_learn(model: TrainedModel, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(model.to_bytes())
+    code = (
+        "import sys; from pathlib import Path; from baishitong.routing.model import TrainedModel;"
+        f"m = TrainedModel.from_bytes(Path({str(path)!r}).read_bytes()); m.predict(['路灯不亮']);"
+        "print('sklearn' in sys.modules, 'scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_tokenized_and_raw_forms_normalise_alike() -> None:

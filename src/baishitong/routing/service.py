@@ -26,8 +26,9 @@ from baishitong.db import utcnow
 from baishitong.errors import Conflict, InvalidInput, NotFound
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit
-from baishitong.routing import catalogue, classifier, dataset
+from baishitong.routing import catalogue, dataset
 from baishitong.routing import locate as locator
+from baishitong.routing.model import TrainedModel
 from baishitong.routing.models import CatalogueVersion, RouterModel, RoutingDecision, RoutingRule
 from baishitong.tickets.models import Ticket, TicketEvent
 
@@ -46,7 +47,7 @@ LOCATE_TEXT_CHARS = 300
 class ActiveModel:
     version: str
     kind: str
-    model: classifier.TrainedModel
+    model: TrainedModel
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ActiveCatalogue:
 
 
 _lock = threading.Lock()
-_models: dict[str, classifier.TrainedModel] = {}
+_models: dict[str, TrainedModel] = {}
 _catalogues: dict[str, tuple[catalogue.Rule, ...]] = {}
 
 
@@ -70,7 +71,7 @@ def active_model(session: Session) -> ActiveModel | None:
     model = _models.get(row.digest)
     if model is None:
         blob = session.scalar(select(RouterModel.blob).where(RouterModel.id == row.id))
-        model = classifier.TrainedModel.from_bytes(blob)
+        model = TrainedModel.from_bytes(blob)
         with _lock:
             _models.clear()
             _models[row.digest] = model
@@ -495,7 +496,7 @@ def _next_version(session: Session) -> str:
 def store_model(
     session: Session,
     *,
-    trained: classifier.TrainedModel,
+    trained: TrainedModel,
     kind: str,
     source: str,
     actor: str,
@@ -530,7 +531,9 @@ def store_model(
     return row
 
 
-def _train(texts: list[str], labels: list[str], *, tokenized: bool = False) -> classifier.TrainedModel:
+def _train(texts: list[str], labels: list[str], *, tokenized: bool = False) -> TrainedModel:
+    from baishitong.routing import classifier  # scikit-learn is only needed to train
+
     try:
         return classifier.train(texts, labels, tokenized=tokenized)
     except ValueError as exc:

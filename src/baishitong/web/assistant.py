@@ -31,6 +31,12 @@ def _log_id(value: object) -> str:
     return "chat-panel-log" if value == "chat-panel-log" else "chat-log"
 
 
+def _limit(request: Request) -> None:
+    """Asking, handing over and rating are public and share the intake limit per client, like the API."""
+    limit = request.app.state.settings.intake_rate_limit_per_minute
+    request.app.state.rate_limiter.hit("assistant", request.client.host if request.client else "unknown", limit=limit)
+
+
 def _conversation(request: Request, session: Session) -> AssistantSession | None:
     try:
         return assistant.get_session(session, session_id=request.cookies.get(SESSION_COOKIE, ""))
@@ -103,7 +109,7 @@ def live(request: Request, log_id: str = "chat-log", session: Session = Depends(
 @router.post("/assistant/ask")
 def ask(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     settings = request.app.state.settings
-    request.app.state.rate_limiter.hit("assistant", request.client.host if request.client else "unknown", limit=settings.intake_rate_limit_per_minute)
+    _limit(request)
     question = str(form.get("question", "")).strip()[:MAX_QUESTION]
     log_id = _log_id(form.get("log_id"))
     conversation = _conversation(request, session)
@@ -132,6 +138,7 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
 
 @router.post("/assistant/handover")
 def handover(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    _limit(request)
     conversation = _conversation(request, session)
     if conversation is None:
         raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
@@ -144,6 +151,7 @@ def handover(request: Request, form: FormData = Depends(checked_form), session: 
 @router.post("/assistant/rate/{turn_id}")
 def rate(turn_id: int, request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     """Only answers in the caller's own conversation can be rated."""
+    _limit(request)
     conversation = _conversation(request, session)
     if conversation is None or turn_id not in {t.id for t in conversation.turns}:
         raise NotFound("assistant_turn_not_found", "要评价的回答不存在")

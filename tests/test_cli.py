@@ -42,3 +42,35 @@ def test_sla_deadline_command_crosses_national_day():
     assert hours.output.strip() == "2026-10-08T09:00"
     provisional = runner.invoke(main, ["sla", "deadline", "--start", "2030-06-03 09:00", "--working-days", "1"])
     assert provisional.output.strip() == "2030-06-04T09:00 provisional"
+
+
+def test_init_demo_loads_a_working_shunde_demo(tmp_path):
+    """What `make run` shows: orders in every state, a trained router, knowledge base, service points."""
+    from sqlalchemy import func, select
+
+    from baishitong.audit import service as audit
+    from baishitong.db import Database
+    from baishitong.knowledge.models import Article
+    from baishitong.points.models import ServicePoint
+    from baishitong.routing.models import RouterModel
+    from baishitong.tickets.models import Ticket
+
+    url = create_fresh_database(tmp_path)
+    runner = CliRunner()
+    try:
+        result = runner.invoke(main, ["init", "--db", url, "--demo"])
+        assert result.exit_code == 0, result.output
+        assert "演示工单：360 件" in result.output and "demo12345" in result.output and "operator1" in result.output
+        db = Database(url)
+        with db.session(write=False) as session:
+            statuses = dict(session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
+            assert set(statuses) >= {"registered", "dispatched", "signed", "returned", "replied", "callback", "closed", "archived", "voided", "merged"}
+            assert session.scalar(select(RouterModel).where(RouterModel.active.is_(True))) is not None
+            assert session.scalar(select(func.count()).select_from(Article)) >= 30
+            assert session.scalar(select(func.count()).select_from(ServicePoint)) >= 235
+            assert audit.verify(session).ok
+        again = runner.invoke(main, ["init", "--db", url, "--demo"])
+        assert again.exit_code == 0 and "演示工单" not in again.output
+        db.dispose()
+    finally:
+        drop_fresh_database(url)

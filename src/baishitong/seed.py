@@ -86,6 +86,8 @@ class DemoResult:
     created: bool
     tickets: int = 0
     accounts: list[tuple[str, str, str | None]] = field(default_factory=list)
+    router_version: str | None = None
+    router_f1: float | None = None
 
 
 def load_demo(session: Session) -> DemoResult:
@@ -101,7 +103,11 @@ def load_demo(session: Session) -> DemoResult:
     from baishitong.points import service as points
 
     points.load_demo(session)
-    return DemoResult(created=True, tickets=count, accounts=accounts)
+    # A router trained on the demo's own closed orders, so suggestions work from the first call.
+    from baishitong.routing import service as routing
+
+    model = routing.train_from_database(session, label="category_l1", actor="demo")
+    return DemoResult(created=True, tickets=count, accounts=accounts, router_version=model.version, router_f1=model.metrics.get("cv_macro_f1"))
 
 
 def _staff(session: Session, username: str) -> Actor:

@@ -28,9 +28,10 @@ test: setup
 test-pg: setup
 	BAISHITONG_TEST_DATABASE_URL=$${BAISHITONG_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Figures recorded in BENCHMARKS.md; they read ../shared/data/.
 bench: setup
-	$(BIN)/python bench/routing.py
-	$(BIN)/python bench/assistant.py
+	for script in routing routing_api locate duplicates assistant points_core points_api pages memory; do \
+		echo "### bench/$$script.py"; $(BIN)/python bench/$$script.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var

@@ -1,11 +1,6 @@
 """Slots from hours and the business calendar, booking rules, no-shows, reminders, and no overbooking under load."""
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -20,6 +15,7 @@ from baishitong.points import service
 from baishitong.points.hours import SHUNDE_TZ
 from baishitong.sla import service as sla
 from tests.conftest import create_fresh_database, drop_fresh_database, seed_test_database
+from tests.server import Server
 
 POINT = "code,name,kind,address,lat,lon,town,hours,staff,slot_capacity\nAP-1,预约测试中心,town_centre,伦教大道1号,22.8402,113.1852,伦教,\"周一至周五 09:00-12:00,14:00-17:00\",5,{cap}\n"
 NOW = datetime(2026, 10, 8, 9, 0, tzinfo=SHUNDE_TZ)  # Thursday, first workday after National Day
@@ -143,42 +139,9 @@ def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
 
 # --- concurrency through a real server ---------------------------------------------
 
-SERVER = """
-import sys, uvicorn
-from baishitong.app import create_app
-from baishitong.points.api import router
-app = create_app()
-if not any(getattr(r, "path", "") == "/api/v1/appointments" for r in app.routes):
-    app.include_router(router)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, tmp_path, port: int) -> subprocess.Popen:
-    """The app as deployed (router included even before routers.py mounts it), frozen at NOW."""
-    env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_FAKE_NOW": NOW.isoformat(), "BAISHITONG_VAR_DIR": str(tmp_path),
-           "BAISHITONG_QUEUE_BACKEND": "immediate", "BAISHITONG_INTAKE_RATE_LIMIT_PER_MINUTE": "100000"}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 def test_concurrent_bookings_never_overbook(tmp_path):
     url = create_fresh_database(tmp_path)
-    proc = None
+    server = None
     try:
         migrate.upgrade(url)
         db = Database(url)
@@ -186,9 +149,8 @@ def test_concurrent_bookings_never_overbook(tmp_path):
             seed_test_database(session)
             add_point(session, cap=3)
         db.dispose()
-        port = free_port()
-        proc = start_server(url, tmp_path, port)
-        base = f"http://127.0.0.1:{port}/api/v1"
+        server = Server(url, tmp_path, env={"BAISHITONG_FAKE_NOW": NOW.isoformat()}).start()
+        base = f"{server.base}/api/v1"
         barrier = threading.Barrier(20)
         statuses: list[int] = []
         lock = threading.Lock()
@@ -212,7 +174,6 @@ def test_concurrent_bookings_never_overbook(tmp_path):
         slots = httpx.get(f"{base}/points/AP-1/slots", params={"date": "2026-10-09"}).json()
         assert slots[0] == {"start": "2026-10-09T09:00:00+08:00", "end": "2026-10-09T09:30:00+08:00", "capacity": 3, "remaining": 0}
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        if server is not None:
+            server.stop()
         drop_fresh_database(url)

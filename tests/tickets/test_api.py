@@ -58,6 +58,8 @@ def test_track_shows_requester_timeline_and_hides_existence_on_wrong_phone(clien
     ok = client.get("/api/v1/track", params={"number": number, "phone": "13912345678"})
     assert ok.status_code == 200
     assert ok.json()["timeline"][0]["text"].startswith("您的诉求已受理")
+    spaced = client.get("/api/v1/track", params={"number": number.lower(), "phone": "+86 139-1234-5678"})
+    assert spaced.status_code == 200
     wrong = client.get("/api/v1/track", params={"number": number, "phone": "13900000000"})
     missing = client.get("/api/v1/track", params={"number": "SD209901010001", "phone": "13912345678"})
     assert wrong.status_code == missing.status_code == 404

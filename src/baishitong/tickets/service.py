@@ -22,6 +22,7 @@ from baishitong.org.models import Category, Region, Unit
 from baishitong.security import mask_id_number, mask_name, mask_phone
 from baishitong.tickets import schemas
 from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, TicketEvent, TicketSequence
+from baishitong.tickets.validation import normalise_phone
 from baishitong.tickets.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
@@ -597,7 +598,10 @@ _ACTION_HANDLERS = {
 
 def track(session: Session, *, number: str, phone: str) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip().upper()))
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    try:
+        digits = normalise_phone(phone)
+    except ValueError:
+        digits = None
     if ticket is None or not digits or ticket.requester_phone != digits:
         raise NotFound("ticket_not_found", "未查询到该工单，请核对编号和手机号码")
     return ticket

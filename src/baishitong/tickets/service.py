@@ -22,7 +22,6 @@ from baishitong.org.models import Category, Region, Unit
 from baishitong.security import mask_id_number, mask_name, mask_phone
 from baishitong.tickets import schemas
 from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, TicketEvent, TicketSequence
-from baishitong.tickets.validation import normalise_phone
 from baishitong.tickets.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
@@ -32,6 +31,7 @@ from baishitong.tickets.states import (
     Status,
     target_status,
 )
+from baishitong.tickets.validation import normalise_phone
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CENTRE_ROLES = {"operator", "supervisor", "admin"}

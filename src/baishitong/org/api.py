@@ -44,6 +44,12 @@ def list_units(kind: str | None = None, parent: str | None = None, session: Sess
     return [unit_out(u) for u in service.list_units(session, kind=kind, parent_code=parent)]
 
 
+@router.put("/units/{code}", response_model=schemas.UnitOut)
+def save_unit(code: str, data: schemas.UnitIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    unit = service.save_unit(session, code=code, name=data.name, kind=data.kind, parent_code=data.parent, phone=data.phone, active=data.active, actor=actor.name)
+    return unit_out(unit)
+
+
 @router.get("/regions", response_model=list[schemas.RegionOut])
 def list_regions(session: Session = Depends(get_db_session)):
     return [

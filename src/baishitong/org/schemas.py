@@ -8,6 +8,17 @@ class UnitOut(BaseModel):
     parent: str | None
 
 
+class UnitIn(BaseModel):
+    """The unit's code comes from the URL; PUT creates or updates."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100)
+    kind: str
+    parent: str | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    active: bool = True
+
+
 class RegionOut(BaseModel):
     code: str
     name: str

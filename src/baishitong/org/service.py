@@ -1,5 +1,7 @@
 """Units, regions, categories and staff accounts."""
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +47,53 @@ def get_unit(session: Session, *, code: str) -> Unit:
 
 def find_unit(session: Session, *, code: str | None) -> Unit | None:
     return session.scalar(select(Unit).where(Unit.code == code)) if code else None
+
+
+UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+
+
+def save_unit(
+    session: Session, *, code: str, name: str, kind: str, parent_code: str | None, phone: str | None, active: bool, actor: str
+) -> Unit:
+    """Creates or updates a unit by code; units are never deleted, so disabling one keeps its tickets and history."""
+    name, phone = (name or "").strip(), (phone or "").strip() or None
+    if not UNIT_CODE.match(code or ""):
+        raise InvalidInput("invalid_unit_code", "单位编码须为 2–32 位字母、数字、下划线或连字符")
+    if not name or len(name) > 100:
+        raise InvalidInput("invalid_unit_name", "单位名称须为 1–100 个字")
+    if kind not in UNIT_KINDS:
+        raise InvalidInput("invalid_unit_kind", f"单位类型必须是 {'、'.join(UNIT_KINDS.values())} 之一")
+    if phone and len(phone) > 32:
+        raise InvalidInput("invalid_unit_phone", "联系电话最多 32 个字符")
+    unit = find_unit(session, code=code)
+    parent = None
+    if parent_code:
+        parent = find_unit(session, code=parent_code)
+        if parent is None:
+            raise InvalidInput("unknown_parent", f"上级单位 {parent_code} 不存在")
+        node = parent
+        while node is not None:
+            if unit is not None and node.id == unit.id:
+                raise InvalidInput("unit_cycle", "上级单位不能是本单位或其下属单位")
+            node = node.parent
+    if kind == "community" and (parent is None or parent.kind != "town"):
+        raise InvalidInput("community_needs_town", "村居的上级单位必须是镇街")
+    created = unit is None
+    if created:
+        unit = Unit(code=code, name=name, kind=kind, parent=parent, phone=phone, active=active)
+        session.add(unit)
+    else:
+        unit.name, unit.kind, unit.parent, unit.phone, unit.active = name, kind, parent, phone, active
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="unit.create" if created else "unit.update",
+        object_type="unit",
+        object_id=code,
+        data={"name": name, "kind": kind, "parent": parent_code or None, "phone": phone, "active": active},
+    )
+    return unit
 
 
 def town_unit_for_region(session: Session, *, region: Region | None) -> Unit | None:

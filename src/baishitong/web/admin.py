@@ -1,5 +1,6 @@
-"""系统管理: units, users and roles, categories, routing catalogue, SLA policy, calendar, message templates, outbox."""
+"""系统管理: units, users and roles, categories, routing catalogue and models, SLA policy, calendar, message templates, outbox."""
 
+import re
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
@@ -11,8 +12,10 @@ from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.notify import service as notify
 from baishitong.org import service as org
-from baishitong.org.models import Unit
+from baishitong.org.models import Region, Unit
 from baishitong.routing import service as routing
+from baishitong.routing.catalogue import TOWN
+from baishitong.routing.models import CatalogueVersion
 from baishitong.sla import service as sla
 from baishitong.sla.policy import Stage
 from baishitong.web.auth import Staff, require
@@ -24,6 +27,13 @@ admin_only = require("admin")
 
 STAGE_LABELS = {"sign": "签收", "contact": "联系", "reply": "答复", "close": "办结"}
 LIMIT_UNITS = [("working_days", "工作日"), ("working_hours", "工作小时"), ("hours", "自然小时")]
+# The tree shows root units grouped in this order; communities sit under their town.
+UNIT_GROUPS = [("centre", "热线中心"), ("department", "区直部门"), ("town", "镇街"), ("utility", "公共服务企业")]
+RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
+BLANK_RULE_ROWS = 3
+RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
+_LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+_RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
 
 
 def _page(request: Request, section: str, **context):
@@ -46,13 +56,58 @@ def admin_home(staff: Staff = Depends(admin_only)):
     return redirect("/staff/admin/users")
 
 
-@router.get("/units")
-def units(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+def _unit_tree(session: Session) -> tuple[list[tuple[str, list[Unit]]], dict[int, list[Unit]]]:
     rows = session.scalars(select(Unit).order_by(Unit.id)).all()
     children: dict[int | None, list[Unit]] = {}
     for unit in rows:
         children.setdefault(unit.parent_id, []).append(unit)
-    return _page(request, "units", roots=children.get(None, []), children=children, kinds=org.UNIT_KINDS)
+    roots = children.get(None, [])
+    grouped = [(label, [u for u in roots if u.kind == kind]) for kind, label in UNIT_GROUPS]
+    other = [u for u in roots if u.kind not in dict(UNIT_GROUPS)]
+    if other:
+        grouped.append(("其他", other))
+    return [(label, units) for label, units in grouped if units], children
+
+
+def _units_page(request: Request, session: Session, *, form: dict, editing: Unit | None, error: str | None = None, status_code: int = 200):
+    groups, children = _unit_tree(session)
+    parents = [(u.code, f"{u.name}（{u.code}）") for u in session.scalars(select(Unit).where(Unit.kind != "community").order_by(Unit.id))]
+    return render(
+        request,
+        "staff/admin.html",
+        {"section": "units", "nav": "/staff/admin/units", "groups": groups, "children": children, "kinds": org.UNIT_KINDS, "parents": parents, "editing": editing, "form": form, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/units")
+def units(request: Request, edit: str = "", parent: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    editing = org.find_unit(session, code=edit) if edit else None
+    form = (
+        {"code": editing.code, "name": editing.name, "kind": editing.kind, "parent": editing.parent.code if editing.parent else "", "phone": editing.phone or "", "active": editing.active}
+        if editing
+        else {"code": "", "name": "", "kind": "community" if parent else "department", "parent": parent, "phone": "", "active": True}
+    )
+    return _units_page(request, session, form=form, editing=editing)
+
+
+@router.post("/units")
+def save_unit(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "kind", "parent", "phone")}
+    values["active"] = form.get("active") == "1"
+    existing = org.find_unit(session, code=values["code"])
+    editing = existing if form.get("editing") == "1" else None
+    if existing is not None and editing is None:
+        return _units_page(request, session, form=values, editing=None, error=f"单位编码 {values['code']} 已存在，如需修改请在单位树中点击该单位的“修改”", status_code=422)
+    try:
+        org.save_unit(
+            session, code=values["code"], name=values["name"], kind=values["kind"], parent_code=values["parent"] or None, phone=values["phone"], active=values["active"], actor=staff.actor.name
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _units_page(request, session, form=values, editing=editing, error=exc.message, status_code=422)
+    flash(request, "success", f"已保存单位 {values['code']} {values['name']}" + ("" if values["active"] else "（已停用，历史工单保留）"))
+    return redirect("/staff/admin/units")
 
 
 @router.get("/users")
@@ -112,10 +167,136 @@ def save_category(request: Request, form: FormData = Depends(checked_form), staf
 
 
 @router.get("/routing")
-def routing_catalogue(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    version, rules = routing.current_catalogue(session)
-    models = routing.list_models(session)
-    return _page(request, "routing", catalogue=version, rules=[routing.rule_out(r) for r in rules], models=[routing.model_out(m) for m in models])
+def routing_home(staff: Staff = Depends(admin_only)):
+    """The former combined page; old links land on the catalogue editor."""
+    return redirect("/staff/admin/catalogue")
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in _LIST_SPLIT.split(value.strip()) if part]
+
+
+def _rule_form(rule: dict) -> dict:
+    """A stored rule as the strings the editing table shows."""
+    return {
+        "category_prefix": rule.get("category_prefix") or "",
+        "region_code": rule.get("region_code") or "",
+        "type": rule.get("type") or "",
+        "keywords": "，".join(rule.get("keywords") or []),
+        "lead": rule.get("lead") or "",
+        "co_units": "，".join(rule.get("co_units") or []),
+        "priority": str(rule.get("priority") or 0),
+        "note": rule.get("note") or "",
+        "active": rule.get("active", True) is not False,
+    }
+
+
+def _catalogue_options(session: Session) -> dict:
+    units = session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)).all()
+    regions = session.scalars(select(Region).order_by(Region.code)).all()
+    return {
+        "category_options": [(c.code, c.path) for c in org.list_categories(session)],
+        "region_options": [(r.code, (f"{r.parent.name} · " if r.parent else "") + r.name) for r in regions],
+        "unit_options": [(TOWN, "事发镇街")] + [(u.code, u.name) for u in units],
+        "types": routing.TICKET_TYPES,
+    }
+
+
+def _catalogue_page(request: Request, session: Session, *, rows: list[dict], error: str | None = None, error_row: int | None = None, note: str = "", status_code: int = 200):
+    version, _ = routing.current_catalogue(session)
+    editions = session.scalars(select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(20)).all()
+    return render(
+        request,
+        "staff/admin_catalogue.html",
+        {"nav": "/staff/admin/catalogue", "catalogue": version, "rows": rows, "blank_rows": BLANK_RULE_ROWS, "error": error, "error_row": error_row, "note": note, "editions": editions, **_catalogue_options(session)},
+        status_code=status_code,
+    )
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    _, rules = routing.current_catalogue(session)
+    return _catalogue_page(request, session, rows=[_rule_form(routing.rule_out(r)) for r in rules])
+
+
+@router.post("/catalogue")
+def save_catalogue(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    """Every row of the table, minus deleted and empty ones, becomes the next edition."""
+    count = min(int(form["rows"]) if str(form.get("rows", "")).isdigit() else 0, 2000)
+    rows, rules = [], []
+    error = None
+    for i in range(count):
+        values = {c: str(form.get(f"r{i}-{c}", "")).strip() for c in RULE_COLUMNS}
+        values["active"] = form.get(f"r{i}-active") != "0"
+        if form.get(f"r{i}-delete") == "1" or not any(values[c] for c in ("category_prefix", "region_code", "type", "keywords", "lead", "co_units")):
+            continue
+        rows.append(values)
+        try:
+            priority = int(values["priority"] or 0)
+        except ValueError:
+            error = error or (f"第 {len(rows)} 条规则：优先级须为整数", len(rows))
+            priority = 0
+        if not values["lead"]:
+            error = error or (f"第 {len(rows)} 条规则：请填写主办单位", len(rows))
+        rules.append(
+            {
+                "category_prefix": values["category_prefix"] or None,
+                "region_code": values["region_code"] or None,
+                "type": values["type"] or None,
+                "keywords": _split(values["keywords"]) or None,
+                "lead": values["lead"],
+                "co_units": _split(values["co_units"]),
+                "priority": priority,
+                "active": values["active"],
+                "note": values["note"] or None,
+            }
+        )
+    note = str(form.get("note", "")).strip()[:200]
+    if error is None:
+        try:
+            edition = routing.replace_catalogue(session, rules=rules, actor=staff.actor.name, note=note or None)
+        except DomainError as exc:
+            session.rollback()
+            found = _RULE_NUMBER.search(exc.message)
+            error = (exc.message, int(found.group(1)) if found else None)
+        else:
+            flash(request, "success", f"已保存派单目录第 {edition.version} 版（{len(rules)} 条规则），新工单即按新版分拨")
+            return redirect("/staff/admin/catalogue")
+    message, row = error
+    return _catalogue_page(request, session, rows=rows, error=message, error_row=row, note=note, status_code=422)
+
+
+def _model_row(m) -> dict:
+    metrics = m.metrics or {}
+    return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "n_train": metrics.get("n_train")}
+
+
+@router.get("/models")
+def models_page(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    report = routing.misroute_report(session)
+    return render(
+        request,
+        "staff/admin_models.html",
+        {"nav": "/staff/admin/models", "models": [_model_row(m) for m in routing.list_models(session)], "report": report, "labels": RETRAIN_LABELS},
+    )
+
+
+@router.post("/models/{version}/activate")
+def activate_model(version: str, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    _attempt(request, session, lambda: routing.activate(session, version=version, actor=staff.actor.name), f"已启用模型 {version}，新工单即按该版本分拨")
+    return redirect("/staff/admin/models")
+
+
+@router.post("/models/retrain")
+def retrain_model(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    label = str(form.get("label", ""))
+    _attempt(
+        request,
+        session,
+        lambda: routing.request_retrain(session, label=label, actor=staff.actor.name),
+        "已提交重新训练任务：将用已办结工单训练新版本，完成后自动启用并出现在下表",
+    )
+    return redirect("/staff/admin/models")
 
 
 @router.get("/sla")

@@ -122,13 +122,18 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
     if role in ("supervisor", "admin"):
         items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}]
     items += [{"group": "工单"}, {"href": "/staff/tickets", "label": "工单查询"}]
+    items.append({"group": "门口办"})
+    if role in ("supervisor", "admin"):
+        items.append({"href": "/staff/points", "label": "服务网点"})
+    items.append({"href": "/staff/points/check-in", "label": "预约签到"})
     if role == "admin":
         items += [
             {"group": "系统管理"},
             {"href": "/staff/admin/units", "label": "单位"},
             {"href": "/staff/admin/users", "label": "用户与角色"},
             {"href": "/staff/admin/categories", "label": "问题分类"},
-            {"href": "/staff/admin/routing", "label": "分拨目录"},
+            {"href": "/staff/admin/catalogue", "label": "派单目录"},
+            {"href": "/staff/admin/models", "label": "分拨模型"},
             {"href": "/staff/admin/sla", "label": "办理时限"},
             {"href": "/staff/admin/calendar", "label": "工作日历"},
             {"href": "/staff/admin/templates", "label": "消息模板"},

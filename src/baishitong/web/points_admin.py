@@ -1,0 +1,146 @@
+"""门口办网点管理 for staff: coverage map and gaps, workload, the points table, import/export, appointment check-in."""
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from baishitong import clock
+from baishitong.deps import get_db_session
+from baishitong.errors import DomainError
+from baishitong.org.models import Region
+from baishitong.points import KIND_LABELS
+from baishitong.points import appointments as booking
+from baishitong.points import service as points
+from baishitong.points.coverage import TARGET_RADIUS_M
+from baishitong.security import mask_name, mask_phone
+from baishitong.web.auth import Staff, require
+from baishitong.web.csrf import checked_form
+from baishitong.web.points import distance_text
+from baishitong.web.views import flash, redirect, render
+
+router = APIRouter(prefix="/staff/points", include_in_schema=False)
+planners = require("admin", "supervisor")
+admin_only = require("admin")
+counter_staff = require("operator", "handler", "unit_admin", "supervisor", "admin")
+
+RADII = (1000, 2000, 3000)
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _radius(value: int | None) -> int:
+    return value if value in RADII else int(TARGET_RADIUS_M)
+
+
+def _overview(request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, import_errors: list[str] | None = None, status_code: int = 200):
+    report = points.coverage(session, radius_m=radius)
+    towns = {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
+    load = points.workload(session)
+    rows = points.list_points(session, include_inactive=True)
+    if kind:
+        rows = [p for p in rows if p.kind == kind]
+    if town:
+        rows = [p for p in rows if p.town_code == town]
+    if q:
+        rows = [p for p in rows if q in p.code or q in p.name or q in (p.address or "") or q in (p.host or "")]
+    return render(
+        request,
+        "staff/points.html",
+        {
+            "nav": "/staff/points",
+            "radius": radius,
+            "radii": RADII,
+            "report": report,
+            "svg": points.coverage_svg(session, radius_m=radius),
+            "towns": towns,
+            "kinds": KIND_LABELS,
+            "rows": rows,
+            "load": load,
+            "filters": {"q": q, "kind": kind, "town": town},
+            "import_errors": import_errors,
+            "distance_text": distance_text,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("")
+def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
+    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16])
+
+
+@router.get("/coverage.svg")
+def coverage_svg(radius: int | None = None, staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
+    return Response(points.coverage_svg(session, radius_m=_radius(radius)), media_type="image/svg+xml", headers={"Content-Disposition": 'attachment; filename="coverage.svg"'})
+
+
+@router.get("/export.{fmt}")
+def export(fmt: str, staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
+    if fmt not in EXPORT_TYPES:
+        raise HTTPException(404)
+    content = points.export_file(session, filename=f"points.{fmt}")
+    return Response(content, media_type=EXPORT_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="service-points.{fmt}"'})
+
+
+@router.post("/import")
+def import_points(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    """All or nothing: a file with bad rows changes nothing and lists every bad row."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        flash(request, "error", "请选择要导入的 CSV 或 XLSX 文件")
+        return redirect("/staff/points#import")
+    limit = request.app.state.settings.upload_max_bytes
+    content = upload.file.read(limit + 1)
+    if len(content) > limit:
+        flash(request, "error", f"文件超过 {limit // (1024 * 1024)} MB 上限")
+        return redirect("/staff/points#import")
+    try:
+        result = points.import_file(session, filename=upload.filename, content=content)
+    except DomainError as exc:
+        session.rollback()
+        errors = exc.details.get("errors") or [exc.message]
+        return _overview(request, session, radius=int(TARGET_RADIUS_M), q="", kind="", town="", import_errors=errors, status_code=422)
+    flash(request, "success", f"导入完成：新增 {result.created} 个，更新 {result.updated} 个，未变化 {result.unchanged} 个")
+    return redirect("/staff/points")
+
+
+def _check_in_page(request: Request, session: Session, *, number: str, error: str | None = None, status_code: int = 200):
+    found = None
+    if number and error is None:
+        try:
+            found = booking.get(session, number=number)
+        except DomainError as exc:
+            error = exc.message
+    view = None
+    if found is not None:
+        view = {
+            "number": found.number,
+            "name": mask_name(found.name),
+            "phone": mask_phone(found.phone),
+            "point": found.point.name,
+            "start": booking.local(found.slot_start),
+            "end": booking.local(found.slot_end),
+            "status": found.status,
+            "status_label": booking.STATUS_LABELS.get(found.status, found.status),
+            "checked_in_at": booking.local(found.checked_in_at) if found.checked_in_at else None,
+            "today": booking.local(found.slot_start).date() == booking.local(clock.now()).date(),
+        }
+    return render(request, "staff/points_check_in.html", {"nav": "/staff/points/check-in", "number": number, "booking": view, "error": error}, status_code=status_code)
+
+
+@router.get("/check-in")
+def check_in_page(request: Request, number: str = "", staff: Staff = Depends(counter_staff), session: Session = Depends(get_db_session)):
+    return _check_in_page(request, session, number=number.strip().upper()[:20])
+
+
+@router.post("/check-in")
+def check_in(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(counter_staff), session: Session = Depends(get_db_session)):
+    number = str(form.get("number", "")).strip().upper()[:20]
+    try:
+        booking.check_in(session, number=number, now=clock.now(), actor=staff.actor)
+    except DomainError as exc:
+        session.rollback()
+        return _check_in_page(request, session, number=number, error=exc.message, status_code=422)
+    flash(request, "success", f"预约 {number} 已签到")
+    return redirect(f"/staff/points/check-in?number={number}")

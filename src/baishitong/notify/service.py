@@ -34,10 +34,10 @@ def template(session: Session, code: str) -> tuple[str, str]:
 
 def list_templates(session: Session) -> list[dict]:
     result = []
-    for code, (title, body) in DEFAULT_TEMPLATES.items():
+    for code, (_, default_body) in DEFAULT_TEMPLATES.items():
         current_title, current_body = template(session, code)
         version = session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0
-        result.append({"code": code, "title": current_title, "body": current_body, "version": version, "default": body})
+        result.append({"code": code, "title": current_title, "body": current_body, "version": version, "default": default_body})
     return result
 
 

@@ -1,0 +1,64 @@
+"""Units: create and edit with validation, history kept on disable, the admin-only API."""
+
+import pytest
+from sqlalchemy import select
+
+from baishitong.audit.models import AuditEntry
+from baishitong.errors import InvalidInput
+from baishitong.org import service as org
+
+
+def save(session, code, **overrides):
+    values = {"name": "测试单位", "kind": "department", "parent_code": None, "phone": None, "active": True, "actor": "t_admin"} | overrides
+    return org.save_unit(session, code=code, **values)
+
+
+def test_create_then_update_records_audit(session):
+    unit = save(session, "TEST_DEPT", phone="0757-1234")
+    assert unit.id and unit.kind == "department" and unit.phone == "0757-1234"
+    save(session, "TEST_DEPT", name="测试单位（改）", active=False)
+    assert org.get_unit(session, code="TEST_DEPT").name == "测试单位（改）"
+    assert not org.get_unit(session, code="TEST_DEPT").active
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "unit", AuditEntry.object_id == "TEST_DEPT").order_by(AuditEntry.id)).all()
+    assert actions == ["unit.create", "unit.update"]
+
+
+def test_community_goes_under_a_town(session):
+    unit = save(session, "TEST_CUN", kind="community", parent_code="ronggui", name="测试社区")
+    assert unit.parent.code == "ronggui"
+    with pytest.raises(InvalidInput, match="镇街"):
+        save(session, "TEST_CUN2", kind="community", parent_code="SJJ")
+
+
+@pytest.mark.parametrize(
+    ("code", "overrides", "message"),
+    [
+        ("TEST_X", {"kind": "club"}, "单位类型"),
+        ("TEST_X", {"parent_code": "NO_SUCH_UNIT"}, "上级单位 NO_SUCH_UNIT 不存在"),
+        ("坏 编码", {}, "单位编码"),
+        ("TEST_X", {"name": " "}, "单位名称"),
+    ],
+)
+def test_rejects_bad_input(session, code, overrides, message):
+    with pytest.raises(InvalidInput, match=message):
+        save(session, code, **overrides)
+
+
+def test_rejects_a_cycle(session):
+    save(session, "TEST_A")
+    save(session, "TEST_B", parent_code="TEST_A")
+    save(session, "TEST_C", parent_code="TEST_B")
+    with pytest.raises(InvalidInput, match="下属单位"):
+        save(session, "TEST_A", parent_code="TEST_C")
+    with pytest.raises(InvalidInput, match="本单位"):
+        save(session, "TEST_A", parent_code="TEST_A")
+
+
+def test_api_put_unit_is_admin_only(client, login, session):
+    body = {"name": "区测试局", "kind": "department", "phone": "0757-0000"}
+    assert client.put("/api/v1/units/TEST_API", json=body, headers=login("t_ronggui")).status_code == 403
+    created = client.put("/api/v1/units/TEST_API", json=body, headers=login("t_admin"))
+    assert created.status_code == 200, created.text
+    assert created.json() == {"code": "TEST_API", "name": "区测试局", "kind": "department", "parent": None}
+    moved = client.put("/api/v1/units/TEST_API", json=body | {"parent": "TEST_API"}, headers=login("t_admin"))
+    assert moved.status_code == 422 and "本单位" in moved.text

@@ -1,0 +1,158 @@
+"""Admin and service-point pages: units, the dispatch catalogue, router models, coverage, import and check-in."""
+
+import re
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from baishitong.org import service as org
+from baishitong.points import appointments as booking
+from baishitong.points import service as points
+from baishitong.points.hours import SHUNDE_TZ
+from baishitong.routing import service as routing
+from baishitong.sla import service as sla
+from tests.routing.test_service import corpus_csv
+from tests.web.test_pages import login, token
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def post(client, page_path: str, action: str, data: dict, **kwargs):
+    """Submits a form the way a browser would: with the CSRF token of the page that shows it."""
+    page = client.get(page_path)
+    return client.post(action, data={"csrf_token": token(page.text), **data}, follow_redirects=False, **kwargs)
+
+
+def test_admin_adds_and_edits_a_unit(web, session):
+    login(web, "t_admin")
+    unit = {"code": "TEST_WEB", "name": "区测试局", "kind": "department", "parent": "", "phone": "0757-1111", "active": "1"}
+    assert post(web, "/staff/admin/units", "/staff/admin/units", unit).status_code == 303
+    assert org.get_unit(session, code="TEST_WEB").name == "区测试局"
+    assert "已保存单位 TEST_WEB" in web.get("/staff/admin/units").text
+
+    edit = web.get("/staff/admin/units?edit=TEST_WEB")
+    assert 'value="区测试局"' in edit.text and "修改单位" in edit.text
+    changed = post(web, "/staff/admin/units?edit=TEST_WEB", "/staff/admin/units", unit | {"name": "区测试局（已撤并）", "active": "", "editing": "1"})
+    assert changed.status_code == 303
+    assert not org.get_unit(session, code="TEST_WEB").active
+
+    again = post(web, "/staff/admin/units", "/staff/admin/units", unit)
+    assert again.status_code == 422 and "已存在" in again.text
+    cycle = post(web, "/staff/admin/units", "/staff/admin/units", unit | {"code": "ronggui", "kind": "town", "parent": "ronggui", "editing": "1"})
+    assert cycle.status_code == 422 and "不能是本单位" in cycle.text
+
+
+def test_handler_cannot_open_admin_or_points_pages(web):
+    login(web, "t_ronggui")
+    for path in ("/staff/admin/units", "/staff/admin/catalogue", "/staff/admin/models", "/staff/points"):
+        assert web.get(path).status_code == 403, path
+    assert web.get("/staff/points/check-in").status_code == 200
+
+
+def catalogue_form(session, extra: list[dict]) -> dict:
+    """The editing table as submitted: every current rule unchanged, then the extra rows."""
+    _, rules = routing.current_catalogue(session)
+    rows = [routing.rule_out(r) for r in rules] + extra
+    data = {"rows": str(len(rows)), "note": "测试修改"}
+    for i, r in enumerate(rows):
+        data |= {
+            f"r{i}-category_prefix": r.get("category_prefix") or "",
+            f"r{i}-region_code": r.get("region_code") or "",
+            f"r{i}-type": r.get("type") or "",
+            f"r{i}-keywords": ",".join(r.get("keywords") or []),
+            f"r{i}-lead": r["lead"],
+            f"r{i}-co_units": ",".join(r.get("co_units") or []),
+            f"r{i}-priority": str(r.get("priority") or 0),
+            f"r{i}-note": r.get("note") or "",
+        }
+    return data
+
+
+def test_catalogue_edit_creates_an_edition_that_changes_the_lead(web, session):
+    routing.ensure_default_catalogue(session)
+    before, _ = routing.current_catalogue(session)
+    text = "容桂街道高黎社区路灯杆上的节日彩灯线路裸露，存在安全隐患"
+    assert routing.suggest(session, text=text, category_code="010101").lead_unit.code == "ronggui"
+    login(web, "t_admin")
+    saved = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", catalogue_form(session, [{"category_prefix": "010101", "keywords": ["彩灯", "灯饰"], "lead": "SJJ", "co_units": ["@town"]}]))
+    assert saved.status_code == 303, saved.text
+    after, rules = routing.current_catalogue(session)
+    assert after.version == before.version + 1 and after.created_by == "t_admin"
+    assert any(r.keywords == ["彩灯", "灯饰"] and r.co_units == ["@town"] for r in rules)
+    assert routing.suggest(session, text=text, category_code="010101").lead_unit.code == "SJJ"
+    assert routing.suggest(session, text="容桂街道高黎社区路灯不亮", category_code="010101").lead_unit.code == "ronggui"
+    page = web.get("/staff/admin/catalogue")
+    assert f"第 {after.version} 版" in page.text and "测试修改" in page.text
+
+
+def test_invalid_lead_unit_is_explained_and_nothing_saved(web, session):
+    routing.ensure_default_catalogue(session)
+    before, _ = routing.current_catalogue(session)
+    login(web, "t_admin")
+    data = catalogue_form(session, [{"category_prefix": "0101", "keywords": ["测试"], "lead": "NO_SUCH"}])
+    refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", data)
+    assert refused.status_code == 422
+    assert "主办单位 NO_SUCH 不存在" in refused.text and 'value="NO_SUCH"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert routing.current_catalogue(session)[0].version == before.version
+
+
+def test_admin_switches_back_to_an_older_model(web, session):
+    routing.ensure_default_catalogue(session)
+    older = routing.train_from_file(session, data=corpus_csv(), filename="a.csv", text_columns=["text"], label_column="label", actor="test")
+    newer = routing.train_from_file(session, data=corpus_csv(seed=2), filename="b.csv", text_columns=["text"], label_column="label", actor="test")
+    login(web, "t_admin")
+    page = web.get("/staff/admin/models")
+    assert older.version in page.text and newer.version in page.text and "交叉验证宏 F1" in page.text and "误派统计" in page.text
+    assert f"/staff/admin/models/{older.version}/activate" in page.text
+    assert f"/staff/admin/models/{newer.version}/activate" not in page.text
+    done = post(web, "/staff/admin/models", f"/staff/admin/models/{older.version}/activate", {})
+    assert done.status_code == 303
+    assert routing.active_model(session).version == older.version
+
+
+def test_points_page_shows_map_gaps_and_imports(web, session):
+    points.load_demo(session)
+    report = points.coverage(session, radius_m=1000)
+    assert report["uncovered"]
+    login(web, "t_supervisor")
+    page = web.get("/staff/points?radius=1000")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "未覆盖村居（" + str(len(report["uncovered"])) + "）" in page.text
+    assert report["uncovered"][0]["name"] in page.text and "/staff/points/export.csv" in page.text
+    assert 'action="/staff/points/import"' not in page.text
+    assert web.get("/staff/points/export.csv").content.startswith("\ufeffcode,name".encode())
+
+    login(web, "t_admin")
+    csv = "code,name,kind,address,lat,lon,town\nWEB-1,网页导入测试点,bank_branch,容桂大道1号,22.77,113.28,容桂\n".encode()
+    done = post(web, "/staff/points", "/staff/points/import", {}, files={"file": ("p.csv", csv, "text/csv")})
+    assert done.status_code == 303
+    assert "新增 1 个，更新 0 个" in web.get("/staff/points").text
+    assert points.get_point(session, code="WEB-1").name == "网页导入测试点"
+    bad = post(web, "/staff/points", "/staff/points/import", {}, files={"file": ("p.csv", csv.replace(b"22.77", b"abc"), "text/csv")})
+    assert bad.status_code == 422 and "第2行" in bad.text and "导入失败" in bad.text
+    assert web.get("/staff/points?q=网页导入").text.count("WEB-1") >= 1
+
+
+def test_check_in_flow(web, session, monkeypatch):
+    now = datetime(2026, 10, 8, 9, 0, tzinfo=SHUNDE_TZ)
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", now.isoformat())
+    sla.ensure_seeded(session)
+    points.import_file(session, filename="p.csv", content='code,name,kind,address,lat,lon,town,hours,staff\nCK-1,签到测试中心,town_centre,伦教大道1号,22.84,113.18,伦教,"周一至周五 09:00-17:00",3\n'.encode())
+    appointment, _ = booking.book(session, point_code="CK-1", slot_start=datetime(2026, 10, 8, 10, 0, tzinfo=SHUNDE_TZ), name="张三", phone="13800138000", now=now)
+    login(web, "t_operator")
+    missing = web.get("/staff/points/check-in?number=YY000")
+    assert "不存在" in missing.text
+    found = web.get(f"/staff/points/check-in?number={appointment.number}")
+    assert "138****8000" in found.text and "13800138000" not in found.text and "签到测试中心" in found.text
+    done = web.post("/staff/points/check-in", data={"csrf_token": token(found.text), "number": appointment.number}, follow_redirects=False)
+    assert done.status_code == 303
+    shown = web.get(done.headers["location"])
+    assert "已签到" in shown.text
+    assert booking.get(session, number=appointment.number).status == "checked_in"
+    twice = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": appointment.number})
+    assert twice.status_code == 422 and "无法签到" in twice.text

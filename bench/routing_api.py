@@ -2,7 +2,7 @@
 
 A temporary SQLite database is initialised with `baishitong init`, a model is
 trained from train_tokens.csv with `router train --tokenized`, an API token is
-issued, and the app is served by uvicorn on a free local port. 300 raw
+issued, and the app is served by `baishitong serve` on a free local port. 300 raw
 messages from dev_raw.csv are then posted one at a time on one keep-alive
 connection. The same messages are also timed in-process, split into the
 classifier alone and the whole suggestion (classifier + locator + catalogue +
@@ -33,7 +33,6 @@ import numpy as np
 from baishitong.routing import dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTER = "from baishitong.routing.cli import router; router(prog_name='baishitong router')"
 # Idempotent; seed.load_reference does the same once it calls ensure_default_catalogue.
 CATALOGUE = """
 import sys
@@ -42,18 +41,6 @@ from baishitong.routing.service import ensure_default_catalogue
 with Database(sys.argv[1]).session() as session:
     ensure_default_catalogue(session)
 """
-# The app as `baishitong serve` builds it, with the routing API mounted should routers.py not list it yet.
-SERVER = """
-import sys, uvicorn
-from baishitong.app import create_app
-from baishitong.routing.api import router
-app = create_app()
-if not any(getattr(r, "path", "") == "/api/v1/routing/suggest" for r in app.routes):
-    app.include_router(router)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-"""
-
-
 def run(args: list[str], env: dict, stdin: str | None = None) -> str:
     result = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True)
     if result.returncode != 0:
@@ -106,7 +93,7 @@ def main() -> None:
         run([py, "-c", CATALOGUE, url], env)
 
         t0 = time.perf_counter()
-        out = run([py, "-c", ROUTER, "train", "--data", str(args.data / "train_tokens.csv"), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", url], env)
+        out = run([cli, "router", "train", "--data", str(args.data / "train_tokens.csv"), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", url], env)
         print(f"router train ({time.perf_counter() - t0:.1f} s wall):")
         print("  " + out.strip().replace("\n", "\n  "))
 
@@ -120,7 +107,7 @@ def main() -> None:
         addresses = [("容桂街道高黎社区桂洲大道东", "大良街道", None)[i % 3] for i in range(len(sample))]
 
         port = free_port()
-        server = subprocess.Popen([py, "-c", SERVER, str(port)], env=env)
+        server = subprocess.Popen([cli, "serve", "--db", url, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
@@ -152,7 +139,7 @@ def main() -> None:
 
         out_csv = Path(tmp) / "pred.csv"
         t0 = time.perf_counter()
-        out = run([py, "-c", ROUTER, "predict", "--data", str(args.data / "dev_raw.csv"), "--text-cols", "subject,detail", "--out", str(out_csv), "--db", url], env)
+        out = run([cli, "router", "predict", "--data", str(args.data / "dev_raw.csv"), "--text-cols", "subject,detail", "--out", str(out_csv), "--db", url], env)
         wall = time.perf_counter() - t0
         rate = re.search(r"（(\d+) 条/秒）", out)
         print(f"\nrouter predict on dev_raw.csv: {len(rows)} rows, {rate.group(1) if rate else '?'} rows/s for prediction + writing, {wall:.2f} s wall including start-up and model load")

@@ -105,3 +105,11 @@ def test_locate(client, login):
     assert r.status_code == 200
     data = r.json()
     assert data["town"]["name"].startswith("容桂") and data["community"] is not None and data["method"] == "community_name"
+
+
+def test_suggest_body_matches_its_response_model(client, login, model):
+    from baishitong.routing.schemas import SuggestOut
+
+    r = client.post("/api/v1/routing/suggest", json={"text": "路灯不亮，井盖缺失。", "address": "容桂街道"}, headers=login("t_operator"))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert SuggestOut.model_validate(r.json()).model_dump(mode="json") == r.json()

@@ -223,3 +223,26 @@ def test_retrain_job_is_idempotent(session, model):
     count = len(service.list_models(session))
     tasks.retrain(session, label="category_l1", actor="test", request_key="k1")
     assert len(service.list_models(session)) == count
+
+
+def test_cached_reference_follows_edits_in_this_process(session, model):
+    from sqlalchemy import update
+
+    from baishitong.org.models import Unit
+
+    assert service.suggest(session, text="路灯不亮，井盖缺失。", address="容桂街道").lead_unit.code == "ronggui"
+    unit = session.scalar(select(Unit).where(Unit.code == "ronggui"))
+    unit.name = "容桂街道（改名）"
+    session.flush()
+    assert service.suggest(session, text="路灯不亮，井盖缺失。", address="容桂街道").lead_unit.name == "容桂街道（改名）"
+    session.execute(update(Unit).where(Unit.code == "ronggui").values(active=False))
+    assert service.suggest(session, text="路灯不亮，井盖缺失。", address="容桂街道").lead_unit is None
+
+
+def test_cached_reference_notices_writes_it_was_not_told_about(session, model):
+    """Writes the ORM events do not see (as from another process) still change the fingerprint query."""
+    from baishitong.routing.models import RouterModel
+
+    assert service.active_model(session).version == model.version
+    session.connection().execute(RouterModel.__table__.update().values(active=False))
+    assert service.active_model(session) is None

@@ -77,7 +77,7 @@ class _Index:
     towns: dict[str, _Town]
     communities: dict[str, _Community]
     names: dict[str, _Entry]
-    max_len: int
+    sizes: dict[str, tuple[int, ...]]  # first character -> lengths of names starting with it, longest first
 
 
 def _strip(name: str, suffixes: tuple[str, ...]) -> str:
@@ -118,7 +118,11 @@ def _index() -> _Index:
         entry(n).foreign = True
     for n in _NEUTRAL:
         entry(n).neutral = True
-    return _Index(towns, communities, names, max(map(len, names)))
+    sizes: dict[str, set[int]] = {}
+    for n in names:
+        if len(n) >= 2:
+            sizes.setdefault(n[0], set()).add(len(n))
+    return _Index(towns, communities, names, {c: tuple(sorted(v, reverse=True)) for c, v in sizes.items()})
 
 
 def _scan(text: str, idx: _Index) -> list[tuple[str, _Entry]]:
@@ -126,7 +130,9 @@ def _scan(text: str, idx: _Index) -> list[tuple[str, _Entry]]:
     found: list[tuple[str, _Entry]] = []
     i, n = 0, len(text)
     while i < n:
-        for size in range(min(idx.max_len, n - i), 1, -1):
+        for size in idx.sizes.get(text[i], ()):
+            if size > n - i:
+                continue
             name = text[i : i + size]
             e = idx.names.get(name)
             if e is None:

@@ -2,8 +2,9 @@
 
 The pure cores (classifier, locate, catalogue) do the thinking; this module
 persists model versions, catalogue editions and decisions, and keeps the
-active model and catalogue in process memory keyed by content hash, so a
-suggestion costs one cheap version query rather than a model load.
+active model, the catalogue and the units, regions and categories a suggestion
+names in process memory (see `reference`), so a suggestion costs one
+fingerprint query rather than a model load and a handful of lookups.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,44 +58,195 @@ class ActiveCatalogue:
     rules: tuple[catalogue.Rule, ...]
 
 
+@dataclass(frozen=True)
+class CategoryRef:
+    """The Category fields a suggestion shows, detached from any session."""
+
+    id: int
+    code: str
+    name: str
+    path: str
+    level: int
+
+
+@dataclass(frozen=True)
+class RegionRef:
+    id: int
+    code: str
+    short_name: str
+    kind: str
+    parent: RegionRef | None
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything a suggestion looks up, loaded once per fingerprint rather than queried per call."""
+
+    fingerprint: tuple
+    model: ActiveModel | None
+    catalogue: ActiveCatalogue | None
+    by_label: dict[str, CategoryRef]  # active categories by code and by name, lowest level first
+    regions: dict[str, RegionRef]
+    units: dict[str, UnitRef]
+    town_units: dict[str, UnitRef]  # town region code -> its town unit
+
+
+_REFERENCE_TYPES = (RouterModel, CatalogueVersion, RoutingRule, Unit, Region, Category)
+_REFERENCE_TABLES = frozenset(t.__table__.name for t in _REFERENCE_TYPES)
+# Renames made by another process leave the fingerprint as it was; reload at least this often.
+_MAX_AGE_SECONDS = 60.0
+
 _lock = threading.Lock()
 _models: dict[str, TrainedModel] = {}
-_catalogues: dict[str, tuple[catalogue.Rule, ...]] = {}
+_references: dict[str, tuple[Reference, int, float]] = {}  # engine url -> (reference, generation, loaded at)
+_generation = 0  # bumped whenever this process writes reference rows
 
 
-def active_model(session: Session) -> ActiveModel | None:
-    """The active model, loaded once per content hash (a version switch reloads it)."""
+def _fingerprint_query():
+    def scalar(stmt):
+        return stmt.scalar_subquery()
+
+    return select(
+        scalar(select(RouterModel.digest).where(RouterModel.active.is_(True)).order_by(RouterModel.id).limit(1)),
+        scalar(select(func.max(CatalogueVersion.version))),
+        scalar(select(CatalogueVersion.digest).order_by(CatalogueVersion.version.desc()).limit(1)),
+        *(
+            scalar(select(agg))
+            for agg in (
+                func.count(Unit.id), func.max(Unit.id), func.sum(case((Unit.active.is_(True), 1), else_=0)),
+                func.count(Category.id), func.max(Category.id), func.sum(case((Category.active.is_(True), 1), else_=0)),
+                func.count(Region.id), func.max(Region.id),
+            )
+        ),
+    )
+
+
+_FINGERPRINT = _fingerprint_query()
+
+
+def _bump() -> None:
+    global _generation
+    with _lock:
+        _generation += 1
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    if any(isinstance(o, _REFERENCE_TYPES) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["routing_reference_changed"] = True
+        _bump()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _after_bulk_write(state) -> None:
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete or state.is_insert) and table is not None and table.name in _REFERENCE_TABLES:
+        state.session.info["routing_reference_changed"] = True
+        _bump()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    """Other sessions may have cached this session's uncommitted rows; reload once it commits or rolls back."""
+    if session.info.get("routing_reference_changed"):
+        _bump()
+        if transaction.parent is None:
+            session.info.pop("routing_reference_changed", None)
+
+
+def reference(session: Session) -> Reference:
+    """The cached reference data, reloaded when the one-query fingerprint or a local write says it changed."""
+    key = str(session.get_bind().engine.url)
+    fingerprint = tuple(session.execute(_FINGERPRINT).one())
+    cached = _references.get(key)
+    if cached is not None:
+        ref, generation, loaded_at = cached
+        if ref.fingerprint == fingerprint and generation == _generation and time.monotonic() - loaded_at < _MAX_AGE_SECONDS:
+            return ref
+    generation = _generation
+    ref = _load_reference(session, fingerprint)
+    _references[key] = (ref, generation, time.monotonic())
+    return ref
+
+
+def _load_reference(session: Session, fingerprint: tuple) -> Reference:
+    categories = sorted(session.scalars(select(Category)), key=lambda c: (c.level, c.code))
+    by_label: dict[str, CategoryRef] = {}
+    for c in categories:
+        if c.active:
+            ref = CategoryRef(id=c.id, code=c.code, name=c.name, path=c.path, level=c.level)
+            by_label.setdefault(c.code, ref)
+            by_label.setdefault(c.name, ref)
+    rows = list(session.scalars(select(Region)))
+    parents = {r.id: r for r in rows}
+    regions: dict[str, RegionRef] = {}
+
+    def region_ref(r: Region) -> RegionRef:
+        if r.code not in regions:
+            parent = parents.get(r.parent_id)
+            regions[r.code] = RegionRef(id=r.id, code=r.code, short_name=r.short_name, kind=r.kind, parent=region_ref(parent) if parent else None)
+        return regions[r.code]
+
+    for r in rows:
+        region_ref(r)
+    units: dict[str, UnitRef] = {}
+    town_units: dict[str, UnitRef] = {}
+    for u in session.scalars(select(Unit).order_by(Unit.id)):
+        units[u.code] = ref = UnitRef(id=u.id, code=u.code, name=u.name, kind=u.kind, active=u.active)
+        if u.kind == "town" and u.region_code:
+            town_units.setdefault(u.region_code, ref)
+    return Reference(
+        fingerprint=fingerprint,
+        model=_load_model(session),
+        catalogue=_load_catalogue(session),
+        by_label=by_label,
+        regions=regions,
+        units=units,
+        town_units=town_units,
+    )
+
+
+def _load_model(session: Session) -> ActiveModel | None:
+    """The active model, deserialised once per content hash (a version switch reloads it)."""
     row = session.execute(
-        select(RouterModel.id, RouterModel.version, RouterModel.kind, RouterModel.digest).where(RouterModel.active.is_(True)).limit(1)
+        select(RouterModel.id, RouterModel.version, RouterModel.kind, RouterModel.digest).where(RouterModel.active.is_(True)).order_by(RouterModel.id).limit(1)
     ).first()
     if row is None:
         return None
     model = _models.get(row.digest)
     if model is None:
-        blob = session.scalar(select(RouterModel.blob).where(RouterModel.id == row.id))
-        model = TrainedModel.from_bytes(blob)
+        model = TrainedModel.from_bytes(session.scalar(select(RouterModel.blob).where(RouterModel.id == row.id)))
         with _lock:
             _models.clear()
             _models[row.digest] = model
     return ActiveModel(version=row.version, kind=row.kind, model=model)
 
 
-def active_catalogue(session: Session) -> ActiveCatalogue | None:
-    row = session.execute(
-        select(CatalogueVersion.version, CatalogueVersion.digest).order_by(CatalogueVersion.version.desc()).limit(1)
-    ).first()
-    if row is None:
+def _load_catalogue(session: Session) -> ActiveCatalogue | None:
+    version = session.scalar(select(func.max(CatalogueVersion.version)))
+    if version is None:
         return None
-    rules = _catalogues.get(row.digest)
-    if rules is None:
-        rows = session.scalars(
-            select(RoutingRule).where(RoutingRule.catalogue_version == row.version, RoutingRule.active.is_(True)).order_by(RoutingRule.id)
-        )
-        rules = tuple(_to_rule(r) for r in rows)
-        with _lock:
-            _catalogues.clear()
-            _catalogues[row.digest] = rules
-    return ActiveCatalogue(version=row.version, rules=rules)
+    rows = session.scalars(
+        select(RoutingRule).where(RoutingRule.catalogue_version == version, RoutingRule.active.is_(True)).order_by(RoutingRule.id)
+    )
+    return ActiveCatalogue(version=version, rules=tuple(_to_rule(r) for r in rows))
+
+
+def active_model(session: Session) -> ActiveModel | None:
+    return reference(session).model
+
+
+def active_catalogue(session: Session) -> ActiveCatalogue | None:
+    return reference(session).catalogue
 
 
 def _to_rule(row: RoutingRule) -> catalogue.Rule:
@@ -114,16 +267,18 @@ def _to_rule(row: RoutingRule) -> catalogue.Rule:
 
 @dataclass
 class Suggestion:
-    category: Category | None = None
+    """Reference rows are cached refs (an operator-given category or a ticket's region stay ORM rows)."""
+
+    category: Category | CategoryRef | None = None
     category_source: str | None = None  # "model" | "request"
     label: str | None = None
     confidence: float | None = None
     top3: list[dict] = field(default_factory=list)
-    region: Region | None = None
-    town: Region | None = None
+    region: Region | RegionRef | None = None
+    town: Region | RegionRef | None = None
     location: dict | None = None
-    lead_unit: Unit | None = None
-    co_units: list[Unit] = field(default_factory=list)
+    lead_unit: UnitRef | None = None
+    co_units: list[UnitRef] = field(default_factory=list)
     rule: dict | None = None
     catalogue_version: int | None = None
     model_version: str | None = None
@@ -160,15 +315,15 @@ class Suggestion:
         }
 
 
-def category_out(c: Category | None) -> dict | None:
+def category_out(c: Category | CategoryRef | None) -> dict | None:
     return {"code": c.code, "name": c.name, "path": c.path} if c else None
 
 
-def unit_out(u: Unit | None) -> dict | None:
+def unit_out(u: Unit | UnitRef | None) -> dict | None:
     return {"code": u.code, "name": u.name} if u else None
 
 
-def region_out(r: Region | None) -> dict | None:
+def region_out(r: Region | RegionRef | None) -> dict | None:
     if r is None:
         return None
     town = r if r.kind == "town" else r.parent
@@ -215,18 +370,22 @@ def region_for(session: Session, *, address, location) -> Region | None:
     return _region_for_location(session, locate_text(address, location))
 
 
-def _category_for_label(session: Session, label: str) -> Category | None:
-    """Models may be trained on category codes or names (e.g. level-1 names); either maps to a Category."""
-    return session.scalar(
-        select(Category)
-        .where(Category.active.is_(True), or_(Category.code == label, Category.name == label))
-        .order_by(Category.level, Category.code)
-        .limit(1)
-    )
+def _region_ref(ref: Reference, found: locator.Location | None) -> RegionRef | None:
+    if found is None:
+        return None
+    return next((ref.regions[c] for c in (found.community_code, found.town_code) if c and c in ref.regions), None)
 
 
-def _active_unit(session: Session, code: str | None) -> Unit | None:
-    unit = org.find_unit(session, code=code)
+def region_code_for(session: Session, *, address, location) -> str | None:
+    """Like region_for, but answered from the cached regions (for read-only searches)."""
+    if not address and location is None:
+        return None
+    region = _region_ref(reference(session), locate_text(address, location))
+    return region.code if region else None
+
+
+def _active_unit(ref: Reference, code: str | None) -> UnitRef | None:
+    unit = ref.units.get(code) if code else None
     return unit if unit is not None and unit.active else None
 
 
@@ -243,19 +402,21 @@ def suggest(
 ) -> Suggestion:
     """Category, place and lead unit for a request, with confidence and the evidence behind each."""
     s = Suggestion(threshold=get_settings().auto_dispatch_threshold if threshold is None else threshold)
-    active = active_model(session)
+    ref = reference(session)
+    active = ref.model
     given = org.get_category(session, code=category_code) if category_code else None
-    predicted_unit: Unit | None = None
-    predicted: Category | None = None
+    predicted_unit: UnitRef | None = None
+    predicted: CategoryRef | None = None
     if active is not None:
         p = active.model.predict_one(text)
         s.model_version, s.model_kind = active.version, active.kind
         s.label, s.confidence = p.label, round(p.confidence, 4)
         s.top3 = [{"label": lab, "score": round(score, 4)} for lab, score in p.top3]
         if active.kind == "unit":
-            predicted_unit = _active_unit(session, p.label)
+            predicted_unit = _active_unit(ref, p.label)
         else:
-            predicted = _category_for_label(session, p.label)
+            # Models may be trained on category codes or names (e.g. level-1 names); either maps to a category.
+            predicted = ref.by_label.get(p.label)
             if given is None:
                 s.category, s.category_source = predicted, "model" if predicted else None
     if given is not None:
@@ -268,13 +429,13 @@ def suggest(
         for source, value in (("address", address), ("text", text[:LOCATE_TEXT_CHARS])):
             found = locate_text(value, location) if value else None
             if found is not None:
-                s.region = _region_for_location(session, found)
+                s.region = _region_ref(ref, found)
                 s.location = {"source": source, "method": found.method, "score": found.score, "evidence": list(found.evidence), **location_out(found)}
                 break
     s.town = (s.region if s.region.kind == "town" else s.region.parent) if s.region else None
-    town_unit = org.town_unit_for_region(session, region=s.region)
+    town_unit = ref.town_units.get(s.town.code) if s.town else None
 
-    book = active_catalogue(session)
+    book = ref.catalogue
     hit = None
     if book is not None:
         hit = catalogue.match(
@@ -303,8 +464,8 @@ def suggest(
     if active is not None and active.kind == "unit":
         s.lead_unit = predicted_unit
     elif hit is not None:
-        s.lead_unit = _active_unit(session, hit.lead)
-        s.co_units = [u for u in (_active_unit(session, c) for c in hit.co_units) if u is not None and u is not s.lead_unit]
+        s.lead_unit = _active_unit(ref, hit.lead)
+        s.co_units = [u for u in (_active_unit(ref, c) for c in hit.co_units) if u is not None and u is not s.lead_unit]
 
     # An operator-given category overrules the model; dispatch unattended only when both agree.
     agrees = given is None or active is None or active.kind == "unit" or (predicted is not None and given.code.startswith(predicted.code))
@@ -335,7 +496,7 @@ def on_ticket_registered(session: Session, *, ticket: Ticket, threshold: float |
         threshold=threshold,
     )
     if ticket.category is None and s.category is not None:
-        ticket.category = s.category
+        ticket.category = session.get(Category, s.category.id)
     decision = RoutingDecision(
         ticket_id=ticket.id,
         model_version=s.model_version,

@@ -104,6 +104,8 @@ def _status_counts(session: Session, statuses: list[str]) -> dict[str, int]:
 
 def staff_nav(request: Request, staff: Staff) -> list[dict]:
     """The sidebar for the user's role, with the size of each queue that needs them."""
+    from baishitong.web import chat, kb_admin  # they import this module
+
     session = request.state.db_session
     role = staff.role
     items: list[dict] = []
@@ -116,12 +118,17 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
             {"href": "/staff/console/dispatch", "label": "待派单", "badge": counts.get("registered", 0)},
             {"href": "/staff/console/review", "label": "待审核", "badge": counts.get("returned", 0) or None},
             {"href": "/staff/console/callback", "label": "待回访", "badge": counts.get("replied", 0)},
+            {"href": "/staff/chat", "label": "在线咨询", "badge": chat.waiting_count(session)},
         ]
     if role in ("handler", "unit_admin"):
         items += [{"group": "承办办理"}, {"href": "/staff/unit", "label": "单位工作台"}]
     if role in ("supervisor", "admin"):
         items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}]
     items += [{"group": "工单"}, {"href": "/staff/tickets", "label": "工单查询"}]
+    if role in kb_admin.READERS:
+        items += [{"group": "知识库"}, {"href": "/staff/kb", "label": "知识库管理"}]
+        if role in kb_admin.ALL_UNITS:
+            items.append({"href": "/staff/kb/unanswered", "label": "待补充问题"})
     items.append({"group": "门口办"})
     if role in ("supervisor", "admin"):
         items.append({"href": "/staff/points", "label": "服务网点"})

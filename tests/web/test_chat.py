@@ -1,0 +1,54 @@
+"""在线咨询: a citizen's handed-over conversation reaches the operators' queue, gets a reply and is handed back."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.test_pages import login, token
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def test_operator_sees_replies_and_closes_a_handed_over_conversation(web):
+    asked = web.post("/api/v1/assistant/ask", json={"question": "啊啵嘚呃佛咯，我的电话13800138000"}).json()
+    assert asked["handover"]
+    session_id = asked["session_id"]
+    assert web.post(f"/api/v1/assistant/sessions/{session_id}/handover").json()["status"] == "waiting"
+
+    login(web, "t_operator")
+    queue = web.get("/staff/chat")
+    assert queue.status_code == 200
+    assert f'href="/staff/chat/{session_id}"' in queue.text and "啊啵嘚呃佛咯" in queue.text
+    assert re.search(r'在线咨询</span><span class="nav-badge"[^>]*>1<', queue.text), "waiting count in the nav"
+
+    page = web.get(f"/staff/chat/{session_id}")
+    assert "啊啵嘚呃佛咯" in page.text and 'hx-trigger="every 5s"' in page.text
+    assert "13800138000" in page.text and "/staff/console" in page.text, "ticket draft with the phone"
+
+    reply = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page.text), "text": "您好，请问具体是什么问题？"}, headers={"HX-Request": "true"})
+    assert reply.status_code == 200 and "您好，请问具体是什么问题？" in reply.text
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert transcript["status"] == "open" and transcript["operator"] == "t_operator"
+    assert transcript["turns"][-1] == {**transcript["turns"][-1], "role": "operator", "text": "您好，请问具体是什么问题？"}
+
+    web.post("/api/v1/assistant/ask", json={"question": "我家门口的路灯坏了", "session_id": session_id})
+    assert "我家门口的路灯坏了" in web.get(f"/staff/chat/{session_id}/log").text, "the polled log shows new citizen messages"
+
+    closed = web.post(f"/staff/chat/{session_id}/close", data={"csrf_token": token(page.text)}, follow_redirects=False)
+    assert closed.status_code == 303 and closed.headers["location"] == "/staff/chat"
+    assert web.get(f"/api/v1/assistant/sessions/{session_id}").json()["status"] == "bot"
+    assert f'href="/staff/chat/{session_id}"' not in web.get("/staff/chat").text
+    late = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page.text), "text": "还在吗"}, headers={"HX-Request": "true"})
+    assert "该会话未转人工" in late.text
+
+
+def test_chat_queue_is_for_the_call_centre(web):
+    login(web, "t_ronggui")
+    assert web.get("/staff/chat").status_code == 403
+    login(web, "t_supervisor")
+    assert web.get("/staff/chat").status_code == 200

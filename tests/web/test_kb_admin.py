@@ -1,0 +1,152 @@
+"""知识库管理 pages: edit with version checks, publish to the public search, unit ownership, history, import, gaps."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from baishitong.knowledge import service as kb
+from tests.conftest import actor
+from tests.web.test_pages import login, token
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def article_form(page: str, **overrides) -> dict:
+    data = {
+        "csrf_token": token(page),
+        "title": "犬只登记办理指南",
+        "body": "## 办理条件\n- 已接种狂犬疫苗\n- 佩戴犬牌",
+        "category_code": "",
+        "unit_code": "",
+        "keywords": "养狗、犬证",
+        "synonyms": "狗证",
+        "valid_from": "",
+        "valid_to": "",
+        "review_due": "",
+        "status": "draft",
+    }
+    version = re.search(r'name="version" value="(\d+)"', page)
+    if version:
+        data["version"] = version.group(1)
+    data.update(overrides)
+    return data
+
+
+def test_create_edit_stale_edit_publish_and_public_search(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/kb/new")
+    created = web.post("/staff/kb/new", data=article_form(page.text, external_id="dog-01"), follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/staff/kb/dog-01/edit"
+    assert "犬只登记" in web.get("/staff/kb?q=犬证").text, "drafts are found by staff search"
+    assert "dog-01" not in web.get("/kb?q=犬证").text
+
+    editor = web.get("/staff/kb/dog-01/edit").text
+    stale = article_form(editor)
+    saved = web.post("/staff/kb/dog-01/edit", data=article_form(editor, body="## 办理条件\n- 已接种狂犬疫苗\n- 需提供住址证明"), follow_redirects=False)
+    assert saved.status_code == 303
+    assert kb.get_article(session, external_id="dog-01", include_unpublished=True).version == 2
+
+    conflict = web.post("/staff/kb/dog-01/edit", data={**stale, "body": "我的修改：新增收费标准 50 元"})
+    assert conflict.status_code == 409
+    assert "文章已被他人修改，请刷新后合并您的修改" in conflict.text
+    assert "我的修改：新增收费标准 50 元" in conflict.text and "需提供住址证明" in conflict.text
+    assert kb.get_article(session, external_id="dog-01", include_unpublished=True).body.endswith("需提供住址证明")
+
+    editor = web.get("/staff/kb/dog-01/edit").text
+    version = re.search(r'name="version" value="(\d+)"', editor).group(1)
+    published = web.post("/staff/kb/dog-01/status", data={"csrf_token": token(editor), "version": version, "status": "published"}, follow_redirects=False)
+    assert published.status_code == 303
+    assert "已发布" in web.get("/staff/kb/dog-01/edit").text
+    public = web.get("/kb?q=犬证").text
+    assert "/kb/dog-01" in public
+
+
+def test_preview_renders_markdown_escaped(web):
+    login(web, "t_supervisor")
+    page = web.get("/staff/kb/new").text
+    preview = web.post("/staff/kb/preview", data={"csrf_token": token(page), "body": "## 材料\n- **身份证**\n<script>x</script>"}, headers={"HX-Request": "true"})
+    assert "<h3>材料</h3>" in preview.text and "<strong>身份证</strong>" in preview.text
+    assert "<script>" not in preview.text and "&lt;script&gt;" in preview.text
+
+
+def test_unit_admin_edits_only_own_unit(web, session):
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="dl-01", title="大良街道办事指南", unit_code="daliang", body="大良")
+    kb.create_article(session, actor=admin, external_id="rg-01", title="容桂街道办事指南", unit_code="ronggui", body="容桂")
+    session.commit()
+    login(web, "t_ronggui_admin")
+    listing = web.get("/staff/kb").text
+    assert 'href="/staff/kb/rg-01/edit"' in listing and 'href="/staff/kb/dl-01/edit"' not in listing
+    forbidden = web.get("/staff/kb/dl-01/edit")
+    assert forbidden.status_code == 403 and "单位管理员只能编辑本单位" in forbidden.text
+    own = web.get("/staff/kb/rg-01/edit")
+    assert own.status_code == 200
+    other = web.post("/staff/kb/dl-01/edit", data=article_form(own.text, title="改别人的", version="1"))
+    assert other.status_code == 403
+    assert kb.get_article(session, external_id="dl-01", include_unpublished=True).title == "大良街道办事指南"
+    # A unit admin's new article always belongs to their unit, whatever the form says.
+    created = web.post("/staff/kb/new", data=article_form(own.text, external_id="rg-02", unit_code="daliang"), follow_redirects=False)
+    assert created.status_code == 303
+    assert kb.get_article(session, external_id="rg-02", include_unpublished=True).unit_code == "ronggui"
+
+
+def test_operator_reads_but_cannot_edit(web, session):
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="op-01", title="只读文章", body="正文")
+    session.commit()
+    login(web, "t_operator")
+    listing = web.get("/staff/kb")
+    assert listing.status_code == 200 and "只读文章" in listing.text and "/staff/kb/op-01/edit" not in listing.text
+    assert web.get("/staff/kb/new").status_code == 403
+    assert web.get("/staff/kb/op-01/history").status_code == 200
+    login(web, "t_ronggui")
+    assert web.get("/staff/kb").status_code == 403
+
+
+def test_history_lists_versions_and_shows_an_old_one(web, session):
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="h-01", title="第一稿标题", body="最初的正文")
+    kb.update_article(session, external_id="h-01", version=1, actor=admin, title="第二稿标题", body="修改后的正文")
+    kb.publish(session, external_id="h-01", actor=admin)
+    session.commit()
+    login(web, "t_supervisor")
+    page = web.get("/staff/kb/h-01/history").text
+    assert all(f"第 {n} 版" in page for n in (1, 2, 3))
+    assert "新建" in page and "修改" in page and "发布" in page and "t_admin" in page
+    old = web.get("/staff/kb/h-01/history?v=1").text
+    assert "第 1 版内容" in old and "最初的正文" in old and "第一稿标题" in old
+
+
+def test_import_csv_reports_created_updated_unchanged_and_export(web, session):
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="imp-1", title="旧标题", body="旧正文", status="published")
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="imp-2", title="不变", body="不变的正文", status="published")
+    session.commit()
+    login(web, "t_admin")
+    page = web.get("/staff/kb/import").text
+    csv = "id,title,body\nimp-1,新标题,新正文\nimp-2,不变,不变的正文\nimp-3,新文章,全新的正文\n".encode("utf-8-sig")
+    result = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.csv", csv, "text/csv")})
+    assert result.status_code == 200
+    stats = re.findall(r'<p class="stat-label">(\S+)</p>\s*<p class="stat-value">(\d+)</p>', result.text)
+    assert stats == [("新建", "1"), ("更新", "1"), ("未变化", "1")]
+    assert kb.get_article(session, external_id="imp-1").title == "新标题"
+    bad = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.csv", b"name,text\na,b\n", "text/csv")})
+    assert bad.status_code == 422 and "导入文件缺少必需的列" in bad.text
+    exported = web.get("/staff/kb/export?format=csv")
+    assert exported.headers["content-type"].startswith("text/csv") and "imp-3" in exported.content.decode("utf-8-sig")
+    login(web, "t_ronggui_admin")
+    assert web.get("/staff/kb/import").status_code == 403
+
+
+def test_unanswered_groups_with_new_article_prefill(web, session):
+    for question in ("小区停车位被占怎么办", "小区停车位总被占用", "消防通道被占用怎么投诉"):
+        web.post("/api/v1/assistant/ask", json={"question": question})
+    login(web, "t_supervisor")
+    page = web.get("/staff/kb/unanswered").text
+    assert "小区停车位" in page and "据此新建文章" in page
+    link = re.search(r'href="(/staff/kb/new\?title=[^"]+)"', page).group(1).replace("&amp;", "&")
+    prefilled = web.get(link).text
+    assert re.search(r'name="title" id="f-title" value="[^"]*停车位', prefilled)

@@ -62,3 +62,15 @@ def test_api_put_unit_is_admin_only(client, login, session):
     assert created.json() == {"code": "TEST_API", "name": "区测试局", "kind": "department", "parent": None}
     moved = client.put("/api/v1/units/TEST_API", json=body | {"parent": "TEST_API"}, headers=login("t_admin"))
     assert moved.status_code == 422 and "本单位" in moved.text
+
+
+def test_new_town_unit_is_linked_to_its_region_so_routing_finds_it(session):
+    from baishitong.org.models import Region
+
+    town = session.scalar(select(Region).where(Region.code == "440606006"))
+    unit = org.save_unit(session, code="RG-NEW", name="容桂新片区", kind="town", parent_code=None, phone=None, active=True, actor="t_admin", region_code=town.code)
+    assert unit.region_code == "440606006"
+    with pytest.raises(InvalidInput):
+        org.save_unit(session, code="RG-BAD", name="错配", kind="department", parent_code=None, phone=None, active=True, actor="t_admin", region_code="440606006")
+    village = org.save_unit(session, code="440606006023", name="高黎社区", kind="community", parent_code="ronggui", phone=None, active=True, actor="t_admin")
+    assert village.region_code == "440606006023"

@@ -46,7 +46,7 @@ def list_units(kind: str | None = None, parent: str | None = None, session: Sess
 
 @router.put("/units/{code}", response_model=schemas.UnitOut)
 def save_unit(code: str, data: schemas.UnitIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    unit = service.save_unit(session, code=code, name=data.name, kind=data.kind, parent_code=data.parent, phone=data.phone, active=data.active, actor=actor.name)
+    unit = service.save_unit(session, code=code, name=data.name, kind=data.kind, parent_code=data.parent, phone=data.phone, active=data.active, actor=actor.name, region_code=data.region)
     return unit_out(unit)
 
 

@@ -17,6 +17,7 @@ class UnitIn(BaseModel):
     parent: str | None = None
     phone: str | None = Field(default=None, max_length=32)
     active: bool = True
+    region: str | None = Field(default=None, max_length=16, description="镇街或村居的区划代码")
 
 
 class RegionOut(BaseModel):

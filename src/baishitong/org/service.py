@@ -53,9 +53,22 @@ UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 
 
 def save_unit(
-    session: Session, *, code: str, name: str, kind: str, parent_code: str | None, phone: str | None, active: bool, actor: str
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None,
+    phone: str | None,
+    active: bool,
+    actor: str,
+    region_code: str | None = None,
 ) -> Unit:
-    """Creates or updates a unit by code; units are never deleted, so disabling one keeps its tickets and history."""
+    """Creates or updates a unit by code; units are never deleted, so disabling one keeps its tickets and history.
+
+    A town or community unit is linked to its gazetteer region (given, or a community's own code),
+    which is what lets routing send "事发镇街" matters to it.
+    """
     name, phone = (name or "").strip(), (phone or "").strip() or None
     if not UNIT_CODE.match(code or ""):
         raise InvalidInput("invalid_unit_code", "单位编码须为 2–32 位字母、数字、下划线或连字符")
@@ -78,12 +91,20 @@ def save_unit(
             node = node.parent
     if kind == "community" and (parent is None or parent.kind != "town"):
         raise InvalidInput("community_needs_town", "村居的上级单位必须是镇街")
+    if region_code:
+        region = get_region(session, code=region_code)
+        if kind not in ("town", "community") or region.kind != kind:
+            raise InvalidInput("region_kind_mismatch", "只有镇街、村居单位可关联同级区域")
+    elif kind == "community" and session.scalar(select(Region.id).where(Region.code == code)) is not None:
+        region_code = code
     created = unit is None
     if created:
-        unit = Unit(code=code, name=name, kind=kind, parent=parent, phone=phone, active=active)
+        unit = Unit(code=code, name=name, kind=kind, parent=parent, phone=phone, active=active, region_code=region_code)
         session.add(unit)
     else:
         unit.name, unit.kind, unit.parent, unit.phone, unit.active = name, kind, parent, phone, active
+        if region_code:
+            unit.region_code = region_code
     session.flush()
     audit.record(
         session,
@@ -91,7 +112,7 @@ def save_unit(
         action="unit.create" if created else "unit.update",
         object_type="unit",
         object_id=code,
-        data={"name": name, "kind": kind, "parent": parent_code or None, "phone": phone, "active": active},
+        data={"name": name, "kind": kind, "parent": parent_code or None, "phone": phone, "active": active, "region": unit.region_code},
     )
     return unit
 

@@ -84,7 +84,7 @@ def _units_page(request: Request, session: Session, *, form: dict, editing: Unit
 def units(request: Request, edit: str = "", parent: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     editing = org.find_unit(session, code=edit) if edit else None
     form = (
-        {"code": editing.code, "name": editing.name, "kind": editing.kind, "parent": editing.parent.code if editing.parent else "", "phone": editing.phone or "", "active": editing.active}
+        {"code": editing.code, "name": editing.name, "kind": editing.kind, "parent": editing.parent.code if editing.parent else "", "phone": editing.phone or "", "active": editing.active, "region": editing.region_code or ""}
         if editing
         else {"code": "", "name": "", "kind": "community" if parent else "department", "parent": parent, "phone": "", "active": True}
     )
@@ -93,7 +93,7 @@ def units(request: Request, edit: str = "", parent: str = "", staff: Staff = Dep
 
 @router.post("/units")
 def save_unit(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "kind", "parent", "phone")}
+    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "kind", "parent", "phone", "region")}
     values["active"] = form.get("active") == "1"
     existing = org.find_unit(session, code=values["code"])
     editing = existing if form.get("editing") == "1" else None
@@ -101,7 +101,8 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
         return _units_page(request, session, form=values, editing=None, error=f"单位编码 {values['code']} 已存在，如需修改请在单位树中点击该单位的“修改”", status_code=422)
     try:
         org.save_unit(
-            session, code=values["code"], name=values["name"], kind=values["kind"], parent_code=values["parent"] or None, phone=values["phone"], active=values["active"], actor=staff.actor.name
+            session, code=values["code"], name=values["name"], kind=values["kind"], parent_code=values["parent"] or None, phone=values["phone"], active=values["active"], actor=staff.actor.name,
+            region_code=values["region"] or None,
         )
     except DomainError as exc:
         session.rollback()

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # Public intake protection.
     intake_rate_limit_per_minute: int = 30
     track_rate_limit_per_minute: int = 20
+    login_attempts_per_minute: int = 10
 
     # Routing: orders at or above this confidence are dispatched without review.
     auto_dispatch_threshold: float = 0.80

@@ -75,6 +75,17 @@ def current_actor(
     return Actor.for_user(user)
 
 
+def optional_actor(
+    request: Request,
+    session: Session = Depends(get_db_session),
+    settings: Settings = Depends(get_settings),
+) -> Actor | None:
+    """The staff user or integration behind a bearer token on a public endpoint, else None."""
+    token = _bearer(request)
+    user = user_from_token(session, settings, token) if token else None
+    return Actor.for_user(user) if user is not None else None
+
+
 class RateLimiter:
     """Sliding window per client and bucket, in process memory (one app process per server)."""
 
@@ -98,7 +109,12 @@ def client_id(request: Request) -> str:
 
 
 def rate_limit(bucket: str, setting: str):
-    def dependency(request: Request) -> None:
+    """Limits anonymous callers per IP. Staff and integrations with a valid token are accountable
+    (every action is audited) and often share one NAT address, so they are not limited here."""
+
+    def dependency(request: Request, actor: Actor | None = Depends(optional_actor)) -> None:
+        if actor is not None:
+            return
         limit = getattr(request.app.state.settings, setting)
         request.app.state.rate_limiter.hit(bucket, client_id(request), limit=limit)
 

@@ -1,5 +1,6 @@
 """The REST API as an integrator and the public see it."""
 
+from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE
 
 INTAKE = {
@@ -177,3 +178,20 @@ def test_request_taken_at_a_doorstep_point_records_the_point(client, session):
     assert created.status_code == 201 and created.json()["channel"] == "doorstep"
     unknown = client.post("/api/v1/tickets", json={**INTAKE, "point_code": "NO-SUCH-POINT"})
     assert unknown.status_code == 404 and unknown.json()["error"]["message"]
+
+
+def test_staff_tokens_are_not_limited_as_anonymous_callers_and_intake_is_theirs(client, app, login):
+    app.state.settings.intake_rate_limit_per_minute = 2
+    headers = login("t_operator")
+    responses = [client.post("/api/v1/tickets", json=INTAKE, headers=headers) for _ in range(4)]
+    assert [r.status_code for r in responses] == [201] * 4
+    detail = client.get(f"/api/v1/tickets/{responses[0].json()['number']}", headers=headers).json()
+    assert detail["events"][0]["actor"] == "t_operator"
+
+
+def test_login_attempts_are_limited_per_account_not_per_address(client, app):
+    app.state.settings.login_attempts_per_minute = 3
+    wrong = [client.post("/api/v1/auth/token", json={"username": "t_daliang", "password": "nope-nope"}).status_code for _ in range(4)]
+    assert wrong == [401, 401, 401, 429]
+    other = client.post("/api/v1/auth/token", json={"username": "t_sjj", "password": TEST_PASSWORD})
+    assert other.status_code == 200

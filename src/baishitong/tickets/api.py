@@ -5,7 +5,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from baishitong.actors import REQUESTER, Actor
-from baishitong.deps import current_actor, get_db_session, rate_limit
+from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
 from baishitong.tickets import schemas, service
 from baishitong.tickets.states import STATUS_LABELS, Status
@@ -18,13 +18,18 @@ def create_ticket(
     data: schemas.TicketCreate,
     response: Response,
     session: Session = Depends(get_db_session),
+    staff: Actor | None = Depends(optional_actor),
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ):
-    """Public intake (no login). A retry with the same Idempotency-Key returns the same ticket (200)."""
-    ticket, created = service.create_ticket(session, data=data, actor=REQUESTER, idempotency_key=idempotency_key)
+    """Public intake (no login needed). With a staff or integration token the intake is recorded as theirs.
+
+    A retry with the same Idempotency-Key returns the same ticket (200).
+    """
+    actor = staff or REQUESTER
+    ticket, created = service.create_ticket(session, data=data, actor=actor, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
-    return service.to_out(ticket, REQUESTER)
+    return service.to_out(ticket, actor)
 
 
 @router.get("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])

@@ -36,7 +36,8 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")), "/staff")
     try:
-        request.app.state.rate_limiter.hit("login", client_id(request), limit=request.app.state.settings.intake_rate_limit_per_minute)
+        # Per address and account, as the API login: a call centre shares one NAT address.
+        request.app.state.rate_limiter.hit("login", f"{client_id(request)}|{username}", limit=request.app.state.settings.login_attempts_per_minute)
     except RateLimited as exc:
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
     user = org.authenticate(session, username=username, password=password) if username and password else None

@@ -75,6 +75,9 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
     """Serve the API and pages."""
     import uvicorn
 
+    from baishitong.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
@@ -208,6 +211,9 @@ def sla_deadline(start: str, working_days: float | None, working_hours: float | 
 @click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
 def worker(db: str | None, workers: int) -> None:
     """Run a background worker (deadline checks, notifications, routing jobs)."""
+    from baishitong.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     from baishitong.jobs.periodic import run_periodic
@@ -232,6 +238,9 @@ def run(db: str | None, host: str, port: int) -> None:
 
     import uvicorn
 
+    from baishitong.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     worker_process = subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "2"])

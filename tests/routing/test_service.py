@@ -239,10 +239,14 @@ def test_cached_reference_follows_edits_in_this_process(session, model):
     assert service.suggest(session, text="路灯不亮，井盖缺失。", address="容桂街道").lead_unit is None
 
 
-def test_cached_reference_notices_writes_it_was_not_told_about(session, model):
-    """Writes the ORM events do not see (as from another process) still change the fingerprint query."""
+def test_cached_reference_notices_writes_it_was_not_told_about_within_a_second(session, model, monkeypatch):
+    """Writes the ORM events do not see (as from another process) change the fingerprint, checked once a second."""
+    import time
+
     from baishitong.routing.models import RouterModel
 
     assert service.active_model(session).version == model.version
     session.connection().execute(RouterModel.__table__.update().values(active=False))
+    later = time.monotonic() + service._CHECK_EVERY_SECONDS + 0.1
+    monkeypatch.setattr(service.time, "monotonic", lambda: later)
     assert service.active_model(session) is None

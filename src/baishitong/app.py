@@ -4,6 +4,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,6 +69,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         title="百事通 Baishitong API",
         version=__version__,
         description="顺德区政务服务便民平台：12345 工单受理、分拨、办理、回访。",
+        # The default pages load Swagger UI and ReDoc from a CDN; /docs is served from our own static files.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.effective_database_url)
@@ -80,6 +84,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from baishitong import routers
 
     routers.include_all(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} · 接口文档",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

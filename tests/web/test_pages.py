@@ -212,3 +212,12 @@ def test_pages_render_for_each_role(web, session):
         login(web, username)
         for path in paths:
             assert web.get(path).status_code == 200, (username, path)
+
+
+def test_api_docs_load_without_any_cdn(client):
+    import re
+
+    html = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/static/") for a in assets)
+    assert all(client.get(a).status_code == 200 for a in assets)

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
+from baishitong.deps import get_db_session
 from baishitong.tickets.models import Ticket
 from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE, make_ticket
@@ -129,6 +130,24 @@ def test_staff_login_logout(web, session):
     assert web.get("/staff/console", follow_redirects=False).headers["location"].startswith("/staff/login")
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == "t_operator")).all()
     assert "auth.login" in actions and "auth.logout" in actions and "auth.login_failed" in actions
+
+
+def test_error_pages_survive_the_closed_transaction(app, web, session):
+    """In production the request's session is rolled back and closed before the error page renders."""
+
+    def closing():
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
+
+    app.dependency_overrides[get_db_session] = closing
+    login(web, "t_ronggui")
+    forbidden = web.get("/staff/admin/users")
+    assert forbidden.status_code == 403 and "返回工作台" in forbidden.text
+    assert web.get("/staff/tickets/SD000000000000").status_code == 404
 
 
 def test_handler_sees_own_unit_only_and_no_admin(web, session):

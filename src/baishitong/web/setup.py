@@ -31,7 +31,9 @@ def _is_page(request: Request) -> bool:
 
 def error_page(request: Request, status: int, message: str | None = None):
     title, text = _ERROR_TEXT.get(status, _ERROR_TEXT[500])
-    return render(request, "public/error.html", {"status": status, "title": title, "text": message or text}, status_code=status)
+    # The public layout: by now the request's transaction has rolled back and closed, so the signed-in
+    # user is detached and the staff sidebar could not be loaded.
+    return render(request, "public/error.html", {"status": status, "title": title, "text": message or text}, status_code=status, staff_chrome=False)
 
 
 def install_web(app: FastAPI) -> None:

@@ -74,12 +74,13 @@ def safe_next(value: str | None, default: str) -> str:
     return default
 
 
-def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200):
+def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200, staff_chrome: bool = True):
+    """A full page; staff_chrome=False skips the top bar and sidebar, which read the database."""
     ctx = dict(context or {})
     staff: Staff | None = getattr(request.state, "staff", None)
     ctx.setdefault("csrf_token", staff.csrf if staff else csrf.token_for(request))
     ctx["messages"] = _take_flash(request) + list(ctx.get("messages", []))
-    if staff is not None:
+    if staff is not None and staff_chrome:
         ctx.setdefault("user", staff.view)
         ctx.setdefault("staff", staff)
         ctx.setdefault("staff_nav", staff_nav(request, staff))

@@ -37,9 +37,12 @@ def _suggestion(session: Session, *, content: str, address: str, type: str | Non
         return {"empty": True}
     s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
+    by_label = routing.reference(session).by_label
     return {
         "empty": False,
         "s": s,
+        # Models may be trained on category codes; show the operator names.
+        "candidates": [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in s.top3],
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
         "hits": hits,
         "type": type,

@@ -144,7 +144,17 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
     return redirect(safe_next(str(form.get("next", "")), f"/staff/tickets/{number}"))
 
 
-def _timeline(ticket: Ticket, unit_names: dict[int, str]) -> list[dict]:
+def _unit_labels(session: Session, ticket: Ticket, routing_out: dict | None) -> dict[str, str]:
+    """Unit names by code, for the codes that dispatch events and the routing decision record."""
+    codes = {routing_out.get("lead_unit"), routing_out.get("corrected_to")} if routing_out else set()
+    for e in ticket.events:
+        if e.action == "dispatch" and e.data:
+            codes.update([e.data.get("lead_unit"), *(e.data.get("co_units") or [])])
+    codes.discard(None)
+    return {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))} if codes else {}
+
+
+def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str]) -> list[dict]:
     items = []
     for e in reversed(ticket.events):
         label = ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action)
@@ -155,12 +165,13 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str]) -> list[dict]:
         if data.get("content") and e.action in ("reply", "answer", "contribute"):
             details.append(data["content"])
         if data.get("lead_unit") and e.action == "dispatch":
-            details.append(f"主办：{data['lead_unit']}" + (f"；协办：{'、'.join(data['co_units'])}" if data.get("co_units") else ""))
+            co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
+            details.append(f"主办：{unit_labels.get(data['lead_unit'], data['lead_unit'])}" + (f"；协办：{co_units}" if co_units else ""))
         if data.get("days"):
             details.append(f"延期 {data['days']} 个工作日")
         if "satisfaction" in data and e.action == "callback":
             details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
-        actor = e.actor + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
+        actor = ("系统" if e.actor == "system" else e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
         tone = {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
         items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
     return items
@@ -182,6 +193,8 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
 
 def ticket_context(request: Request, session: Session, staff: Staff, ticket: Ticket, *, revealed=None) -> dict:
     unit_names = {e.unit_id: e.unit.name for e in ticket.events if e.unit is not None}
+    routing_out = routing.latest_decision_out(session, ticket=ticket)
+    unit_labels = _unit_labels(session, ticket, routing_out)
     return {
         "ticket": ticket,
         "requester": revealed or service.requester_view(ticket, staff.actor),
@@ -189,8 +202,9 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
         and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
-        "timeline": _timeline(ticket, unit_names),
-        "routing": routing.latest_decision_out(session, ticket=ticket),
+        "timeline": _timeline(ticket, unit_names, unit_labels),
+        "routing": routing_out,
+        "unit_labels": unit_labels,
         "attachments": uploads.for_ticket(session, ticket=ticket),
         "views": service.personal_data_views(session, ticket=ticket),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),

@@ -238,12 +238,12 @@ def run(db: str | None, host: str, port: int) -> None:
 
     import uvicorn
 
-    from baishitong.runtime import limit_malloc_arenas
+    from baishitong.runtime import die_with_parent, limit_malloc_arenas
 
     limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
-    worker_process = subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "2"])
+    worker_process = subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "2"], preexec_fn=die_with_parent)
     click.echo(f"百事通已启动：http://{host}:{port}/  （后台任务进程 PID {worker_process.pid}）")
     try:
         uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, log_level="info")

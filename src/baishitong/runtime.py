@@ -22,3 +22,15 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(_M_ARENA_MAX, arenas))
     except (OSError, AttributeError):
         return False
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """For a child process: receive SIGTERM when the parent dies, so `baishitong run` leaves no orphan worker."""
+    import signal
+
+    name = ctypes.util.find_library("c")
+    if name:
+        ctypes.CDLL(name).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

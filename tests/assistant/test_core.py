@@ -134,3 +134,11 @@ def test_group_questions():
     assert all(g.label in g.questions for g in groups)
     assert [g.size for g in groups] == sorted((g.size for g in groups), reverse=True)
     assert group_questions([]) == [] and group_questions(["一个问题"])[0].size == 1
+
+
+def test_broken_facility_is_not_drafted_as_a_question():
+    from baishitong.assistant.core import guess_ticket_type
+
+    assert guess_ticket_type("容桂高黎社区的路灯坏了很多天没人修") in ("求助", "投诉")
+    assert guess_ticket_type("小区门口下水道堵塞，雨后积水") == "求助"
+    assert guess_ticket_type("请问社保卡在哪里补办") == "咨询"

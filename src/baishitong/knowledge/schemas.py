@@ -29,8 +29,9 @@ class ArticleUpdate(ArticleFields):
     status: str | None = Field(default=None, pattern="^(draft|published|retired)$")
 
 
-class ArticleOut(BaseModel):
-    id: str
+class ArticleFields(BaseModel):
+    """What an article and each of its saved versions have in common."""
+
     title: str
     body: str
     category_code: str | None
@@ -42,24 +43,17 @@ class ArticleOut(BaseModel):
     review_due: date | None
     status: str
     version: int
+
+
+class ArticleOut(ArticleFields):
+    id: str
     updated_at: datetime
     updated_by: str
     url: str
 
 
-class ArticleVersionOut(BaseModel):
-    version: int
+class ArticleVersionOut(ArticleFields):
     action: str
-    title: str
-    body: str
-    category_code: str | None
-    unit_code: str | None
-    keywords: list[str]
-    synonyms: list[str]
-    valid_from: date | None
-    valid_to: date | None
-    review_due: date | None
-    status: str
     saved_by: str
     saved_at: datetime
 

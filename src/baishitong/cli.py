@@ -26,7 +26,33 @@ def database(db: str | None):
     return store
 
 
-@click.group()
+class DomainCommands(click.Group):
+    """Commands that live in their domain's package, imported only when used.
+
+    The domain modules import this module (for `db_option`, `database()`), so importing
+    them here at start-up would be circular; `baishitong --help` still lists them.
+    """
+
+    LAZY = {
+        "kb": "baishitong.knowledge.cli:kb",
+        "points": "baishitong.points.cli:points",
+        "router": "baishitong.routing.cli:router",
+        "locate": "baishitong.routing.cli:locate",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=DomainCommands)
 def main() -> None:
     """百事通 — 政务服务便民平台。"""
 
@@ -254,15 +280,3 @@ def run(db: str | None, host: str, port: int) -> None:
 
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _register_domain_commands() -> None:
-    from baishitong.knowledge.cli import kb
-    from baishitong.points.cli import points
-    from baishitong.routing.cli import locate, router
-
-    for command in (kb, points, router, locate):
-        main.add_command(command)
-
-
-_register_domain_commands()

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
-from baishitong.org.models import Unit
+from baishitong.org.models import Unit, User
 from baishitong.routing import service as routing
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
@@ -154,7 +154,17 @@ def _unit_labels(session: Session, ticket: Ticket, routing_out: dict | None) -> 
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))} if codes else {}
 
 
-def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str]) -> list[dict]:
+ACTOR_LABELS = {"system": "系统", "requester": "诉求人"}
+
+
+def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:
+    """Display names of the staff in the timeline, in one query."""
+    usernames = {e.actor for e in ticket.events} - set(ACTOR_LABELS)
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(usernames))).all() if usernames else []
+    return {**ACTOR_LABELS, **{username: name for username, name in rows}}
+
+
+def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str]) -> list[dict]:
     items = []
     for e in reversed(ticket.events):
         label = ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action)
@@ -171,7 +181,7 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
             details.append(f"延期 {data['days']} 个工作日")
         if "satisfaction" in data and e.action == "callback":
             details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
-        actor = ("系统" if e.actor == "system" else e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
+        actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
         tone = {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
         items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
     return items
@@ -202,7 +212,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
         and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
-        "timeline": _timeline(ticket, unit_names, unit_labels),
+        "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket)),
         "routing": routing_out,
         "unit_labels": unit_labels,
         "attachments": uploads.for_ticket(session, ticket=ticket),

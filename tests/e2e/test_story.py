@@ -19,8 +19,8 @@ def staff_page(browser, base: str, username: str, shot, *, screenshot: bool = Fa
     page.fill("#f-password", PASSWORD)
     if screenshot:
         shot(page, "staff-login")
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button:has-text('登录')")
     return page
 
 
@@ -47,8 +47,8 @@ def dispatch_from_queue(page, base: str, number: str, unit: str, shot, name: str
     row = page.locator(f"tr[data-ticket={number}]")
     row.locator("select[name=lead_unit]").select_option(unit)
     shot(page, name)
-    row.locator("button[data-action=dispatch]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.locator("button[data-action=dispatch]").click()
     assert f"工单 {number} 已派单" in page.inner_text("#flash")
 
 
@@ -83,14 +83,14 @@ def test_story(server, browser, shot):
     assert "/staff/unit" in handler.url
     card = handler.locator(f"section[data-ticket={number}]")
     shot(handler, "unit-inbox")
-    card.locator("button[data-action=sign]").click()
-    handler.wait_for_load_state()
+    with handler.expect_navigation():
+        card.locator("button[data-action=sign]").click()
     handler.goto(f"{base}/staff/tickets/{number}")
     reply = open_action(handler, "reply")
     reply.locator("textarea[name=content]").fill("您好，已安排维修人员更换路灯控制器，路灯已于今晚恢复照明。感谢您的监督。")
     shot(handler, "ticket-reply")
-    reply.locator("button[data-action=reply]").click()
-    handler.wait_for_load_state()
+    with handler.expect_navigation():
+        reply.locator("button[data-action=reply]").click()
     assert "已答复" in handler.inner_text(".staff-page-header")
     shot(handler, "ticket-replied")
 
@@ -103,8 +103,8 @@ def test_story(server, browser, shot):
     shot(citizen, "track")
     citizen.locator("label.choice", has_text="已解决").click()
     citizen.locator("label.choice", has_text=re.compile("^满意$")).click()
-    citizen.click("button:has-text('提交评价')")
-    citizen.wait_for_load_state()
+    with citizen.expect_navigation():
+        citizen.click("button:has-text('提交评价')")
     assert "感谢您的评价" in citizen.inner_text("#flash")
     shot(citizen, "track-rated")
 
@@ -119,12 +119,12 @@ def test_story(server, browser, shot):
     back = open_action(handler, "return")
     back.locator("textarea[name=reason]").fill("事发地位于大良街道辖区，不属于容桂街道职责，建议改派大良街道。")
     shot(handler, "ticket-return")
-    back.locator("button[data-action=return]").click()
-    handler.wait_for_load_state()
+    with handler.expect_navigation():
+        back.locator("button[data-action=return]").click()
     operator.goto(base + "/staff/console/review")
     shot(operator, "review-queue")
-    operator.locator(f"#returns tr[data-ticket={second}] button[data-action=approve-return]").click()
-    operator.wait_for_load_state()
+    with operator.expect_navigation():
+        operator.locator(f"#returns tr[data-ticket={second}] button[data-action=approve-return]").click()
     dispatch_from_queue(operator, base, second, "daliang", shot, "redispatch")
     operator.goto(f"{base}/staff/tickets/{second}")
     assert "大良街道" in operator.locator("#info").inner_text()
@@ -134,20 +134,20 @@ def test_story(server, browser, shot):
     third = citizen_submits(citizen, base, shot, content="容桂街道高黎社区小区内下水道堵塞反复冒水，物业多次处理未果。", name="drain")
     dispatch_from_queue(operator, base, third, "ronggui", shot, "dispatch-queue-3")
     handler.goto(base + "/staff/unit")
-    handler.locator(f"section[data-ticket={third}] button[data-action=sign]").click()
-    handler.wait_for_load_state()
+    with handler.expect_navigation():
+        handler.locator(f"section[data-ticket={third}] button[data-action=sign]").click()
     handler.goto(f"{base}/staff/tickets/{third}")
     extend = open_action(handler, "extend")
     extend.locator("input[name=days]").fill("5")
     extend.locator("textarea[name=reason]").fill("需协调物业和水务公司联合开挖检修管道。")
-    extend.locator("button[data-action=extend]").click()
-    handler.wait_for_load_state()
+    with handler.expect_navigation():
+        extend.locator("button[data-action=extend]").click()
     assert f"工单 {third} 已申请延期" in handler.inner_text("#flash")
     due_before = handler.locator("#deadlines tr", has_text="答复时限").locator("[data-deadline]").get_attribute("data-deadline")
     supervisor.goto(base + "/staff/supervise")
     shot(supervisor, "supervise-extension")
-    supervisor.locator(f"#extensions tr[data-ticket={third}] button[data-action=approve-extension]").click()
-    supervisor.wait_for_load_state()
+    with supervisor.expect_navigation():
+        supervisor.locator(f"#extensions tr[data-ticket={third}] button[data-action=approve-extension]").click()
     assert f"工单 {third} 已同意延期" in supervisor.inner_text("#flash")
     supervisor.goto(f"{base}/staff/tickets/{third}")
     due_after = supervisor.locator("#deadlines tr", has_text="答复时限").locator("[data-deadline]").get_attribute("data-deadline")

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from baishitong.actors import REQUESTER, Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
+from baishitong.routing import service as routing
 from baishitong.tickets import schemas, service
 from baishitong.tickets.states import STATUS_LABELS, Status
 
@@ -94,8 +95,6 @@ def list_tickets(
 
 @router.get("/tickets/{number}", response_model=schemas.TicketOut)
 def get_ticket(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    from baishitong.routing import service as routing
-
     ticket = service.get_ticket(session, number=number, actor=actor)
     return service.to_out(ticket, actor, with_events=True, routing=routing.latest_decision_out(session, ticket=ticket))
 

@@ -142,3 +142,12 @@ def test_broken_facility_is_not_drafted_as_a_question():
     assert guess_ticket_type("容桂高黎社区的路灯坏了很多天没人修") in ("求助", "投诉")
     assert guess_ticket_type("小区门口下水道堵塞，雨后积水") == "求助"
     assert guess_ticket_type("请问社保卡在哪里补办") == "咨询"
+
+
+def test_intent_follow_up_answers_with_that_sentence_only():
+    history = [Turn("user", "公积金怎么提取？"), Turn("assistant", "根据《住房公积金提取》：…")]
+    materials = answer("需要带什么材料？", history, index()).text
+    assert "身份证、购房合同和银行卡" in materials
+    assert "职工购买自住住房" not in materials and "到账" not in materials
+    place = answer("在哪里办理？", history, index()).text
+    assert "公积金窗口" in place and "身份证" not in place

@@ -11,7 +11,7 @@ from typing import Literal
 import httpx
 import numpy as np
 
-from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, default_synonyms, field_text, words
+from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, default_synonyms, field_text, sentences, words
 
 DEFAULT_THRESHOLD = 0.35
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
@@ -22,7 +22,7 @@ GENERIC_FOLLOW_UPS = ("需要带什么材料？", "在哪里办理？", "办理�
 # nothing else leans on the topic of the previous turns.
 _INTENT_TERMS: dict[str, tuple[str, ...]] = {
     "材料": ("材料", "资料", "证件", "身份证", "带", "提供", "原件", "复印件"),
-    "地点": ("地点", "地址", "窗口", "中心", "大厅", "网上", "线上", "办理"),
+    "地点": ("地点", "地址", "窗口", "中心", "大厅", "网点", "网上", "线上", "指尖办", "自助办"),
     "时限": ("时限", "工作日", "日内", "天内", "当场", "办结", "到账", "期限"),
     "费用": ("费用", "收费", "免费", "元", "缴纳"),
     "电话": ("电话", "热线", "咨询"),
@@ -129,6 +129,32 @@ def _follow_ups(question: str, hits: Sequence[Hit], history: Sequence[Turn]) -> 
     return list(dict.fromkeys(out))[:4]
 
 
+def _intent_passage(body: str, asked: Sequence[str], terms: dict[str, float], max_chars: int = 120) -> str | None:
+    """For 需要带什么材料？ only the sentences that state the materials, not the article's opening once more.
+
+    Sentences are kept in article order; the topic's own terms only rank sentences that name the intent.
+    """
+    cues = [t for intent in asked for t in _INTENT_TERMS[intent]]
+    if not cues:
+        return None
+    parts = sentences(body)
+    ranked = sorted(
+        ((sum(c in s for c in cues), sum(w for t, w in terms.items() if t in s), i) for i, s in enumerate(parts)),
+        reverse=True,
+    )
+    chosen: list[int] = []
+    length = 0
+    for hits, _, i in ranked:
+        if not hits or length + len(parts[i]) > max_chars and chosen:
+            break
+        chosen.append(i)
+        length += len(parts[i])
+    if not chosen or len(chosen) == len(parts):
+        return None
+    passage = "".join(parts[i] for i in sorted(chosen))
+    return passage if len(passage) <= max_chars else passage[: max_chars - 1] + "…"
+
+
 def answer(
     question: str,
     history: Sequence[Turn],
@@ -151,7 +177,8 @@ def answer(
         for term in _INTENT_TERMS[intent]:
             terms[term] = terms.get(term, 0.0) + 3.0
     body = field_text(best.document.get(index.snippet_field)) or best.title
-    text = f"根据《{best.title}》：{best_passage(body, terms, max_chars=120)}"
+    passage = _intent_passage(body, intents(question), terms) or best_passage(body, terms, max_chars=120)
+    text = f"根据《{best.title}》：{passage}"
     related = [h for h in hits[1:] if h.score >= 0.8 * best.score]
     if related:
         text += "\n您也可以参考：" + "、".join(f"《{h.title}》" for h in related)

@@ -138,6 +138,22 @@ def test_points_page_shows_map_gaps_and_imports(web, session):
     assert web.get("/staff/points?q=网页导入").text.count("WEB-1") >= 1
 
 
+def test_points_table_pages_through_every_point_keeping_the_filter(web, session):
+    points.load_demo(session)
+    everyone = sorted(p.code for p in points.list_points(session, include_inactive=True) if p.kind == "bank_branch")
+    assert len(everyone) > 50
+    login(web, "t_supervisor")
+    first = web.get("/staff/points?kind=bank_branch").text
+    assert f"网点列表（{len(everyone)}）" in first
+    assert 'href="/staff/points?radius=2000&amp;kind=bank_branch&amp;page=2#points-table"' in first
+    shown = set()
+    for page in range(1, len(everyone) // 50 + 2):
+        html = web.get(f"/staff/points?kind=bank_branch&page={page}").text
+        shown |= {code for code in everyone if f">{code}</td>" in html}
+    assert shown == set(everyone)
+    assert web.get("/staff/points?page=abc").status_code == 200
+
+
 def test_check_in_flow(web, session, monkeypatch):
     now = datetime(2026, 10, 8, 9, 0, tzinfo=SHUNDE_TZ)
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", now.isoformat())

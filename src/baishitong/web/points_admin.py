@@ -1,5 +1,8 @@
 """门口办网点管理 for staff: coverage map and gaps, workload, the points table, import/export, appointment check-in."""
 
+from math import ceil
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -26,6 +29,7 @@ admin_only = require("admin")
 counter_staff = require("operator", "handler", "unit_admin", "supervisor", "admin")
 
 RADII = (1000, 2000, 3000)
+PER_PAGE = 50
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -33,7 +37,7 @@ def _radius(value: int | None) -> int:
     return value if value in RADII else int(TARGET_RADIUS_M)
 
 
-def _overview(request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, import_errors: list[str] | None = None, status_code: int = 200):
+def _overview(request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, page: int = 1, import_errors: list[str] | None = None, status_code: int = 200):
     report = points.coverage(session, radius_m=radius)
     towns = {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
     load = points.workload(session)
@@ -44,6 +48,10 @@ def _overview(request: Request, session: Session, *, radius: int, q: str, kind: 
         rows = [p for p in rows if p.town_code == town]
     if q:
         rows = [p for p in rows if q in p.code or q in p.name or q in (p.address or "") or q in (p.host or "")]
+    pages = max(1, ceil(len(rows) / PER_PAGE))
+    page = min(max(page, 1), pages)
+    filters = {"q": q, "kind": kind, "town": town}
+    query = {"radius": radius, **{k: v for k, v in filters.items() if v}}
     return render(
         request,
         "staff/points.html",
@@ -55,9 +63,13 @@ def _overview(request: Request, session: Session, *, radius: int, q: str, kind: 
             "svg": points.coverage_svg(session, radius_m=radius),
             "towns": towns,
             "kinds": KIND_LABELS,
-            "rows": rows,
+            "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+            "page_url": lambda p: f"/staff/points?{urlencode({**query, 'page': p})}#points-table",
             "load": load,
-            "filters": {"q": q, "kind": kind, "town": town},
+            "filters": filters,
             "import_errors": import_errors,
             "distance_text": distance_text,
         },
@@ -66,8 +78,8 @@ def _overview(request: Request, session: Session, *, radius: int, q: str, kind: 
 
 
 @router.get("")
-def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
-    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16])
+def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", page: str = "1", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
+    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16], page=int(page) if page.isdigit() else 1)
 
 
 @router.get("/coverage.svg")

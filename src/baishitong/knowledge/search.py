@@ -1,5 +1,6 @@
-"""In-memory Chinese full-text search: field-weighted BM25 over jieba words, synonym concepts and
-character n-grams (typo tolerance), scored with one sparse matrix product per query.
+"""In-memory Chinese full-text search: field-weighted BM25 over jieba search-mode words, synonym
+concepts, character n-grams (typo tolerance) and place names, scored with one sparse matrix product
+per query.
 
 Documents are plain mappings (`id` plus text fields), so the same index serves knowledge-base
 articles, past work orders ("similar cases") and the service-item catalogue.
@@ -18,11 +19,15 @@ from importlib import resources
 import numpy as np
 from scipy import sparse
 
-from baishitong.text.segment import tokenize
+from baishitong.text.segment import dictionary_places, tokenize, tokenize_for_search
 
 Document = Mapping[str, object]
 
 DEFAULT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "body": 1.0}
+# Measured on policy_qa (bench/assistant.py): n-grams over the body too, and a place channel that
+# outweighs the words, since a question about 重庆 is rarely answered by an article about 四川.
+DEFAULT_NGRAM_SHARE = 1.0
+DEFAULT_PLACE_SHARE = 4.0
 
 STOP_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 嘛 么 和 与 及 或 是 在 对 把 被 给 让 将 就 都 也 还 又 而 并 等 之 其 以 于 为 "
@@ -34,6 +39,8 @@ _NGRAM_CHARS = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CONCEPT = "\x02"
 _NGRAM = "\x01"
+_PLACE = "\x03"
+_PLACE_SUFFIX = re.compile(r"(?:省|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区)$")
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,34 @@ def words(text: str) -> list[str]:
         token = token.lower()
         if token not in STOP_WORDS and not _PUNCT.fullmatch(token):
             out.append(token)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _search_tokens(text: str) -> tuple[str, ...]:
+    """Shared by the word and place channels of one field, so each text is segmented once."""
+    return tuple(tokenize_for_search(text))
+
+
+def search_words(text: str) -> list[str]:
+    """Like `words`, from jieba's search mode, so 北京市 also matches an article that says 北京."""
+    out = []
+    for token in _search_tokens(text):
+        token = token.lower()
+        if token not in STOP_WORDS and not _PUNCT.fullmatch(token):
+            out.append(token)
+    return out
+
+
+def places(text: str) -> list[str]:
+    """Place names in `text` without their 省/市 suffix (重庆市 and 重庆 are one place)."""
+    known = dictionary_places()
+    out = []
+    for token in _search_tokens(text):
+        if token in known:
+            name = _PLACE_SUFFIX.sub("", token)
+            if len(name) >= 2:
+                out.append(_PLACE + name)
     return out
 
 
@@ -150,6 +185,7 @@ class SearchIndex:
         *,
         fields: Mapping[str, float] | None = None,
         ngram_fields: Mapping[str, float] | None = None,
+        place_fields: Mapping[str, float] | None = None,
         k1: float = 1.2,
         b: float = 0.75,
         synonyms: Synonyms | None = None,
@@ -158,14 +194,17 @@ class SearchIndex:
     ):
         self.fields = dict(fields or DEFAULT_FIELDS)
         if ngram_fields is None:
-            ngram_fields = {f: 0.3 * w for f, w in self.fields.items() if f in ("title", "keywords")}
-        self.ngram_fields = dict(ngram_fields)
+            ngram_fields = {f: DEFAULT_NGRAM_SHARE * w for f, w in self.fields.items()}
+        if place_fields is None:
+            place_fields = {f: DEFAULT_PLACE_SHARE * w for f, w in self.fields.items()}
+        self.ngram_fields, self.place_fields = dict(ngram_fields), dict(place_fields)
         self.k1, self.b = k1, b
         self.synonyms = synonyms if synonyms is not None else default_synonyms()
         self.title_field, self.snippet_field = title_field, snippet_field
-        # One channel per (field, analyzer): words+concepts, then character n-grams.
-        self._channels: list[tuple[str, bool, float]] = [(f, False, w) for f, w in self.fields.items()]
-        self._channels += [(f, True, w) for f, w in self.ngram_fields.items()]
+        # One channel per (field, analyzer): words+concepts, character n-grams, place names.
+        self._channels: list[tuple[str, Callable[[str], list[str]], float]] = [(f, self._words, w) for f, w in self.fields.items()]
+        self._channels += [(f, char_ngrams, w) for f, w in self.ngram_fields.items()]
+        self._channels += [(f, places, w) for f, w in self.place_fields.items()]
         self._vocab: dict[str, int] = {}
         self._docs: dict[str, _Analyzed] = {}
         self._lock = threading.RLock()
@@ -208,13 +247,15 @@ class SearchIndex:
                 self._matrix = None
             return found
 
+    def _words(self, text: str) -> list[str]:
+        return search_words(text) + self.synonyms.concepts(text)
+
     def _analyze_doc(self, doc: Document) -> _Analyzed:
         terms: list[int] = []
         counts: list[int] = []
         sizes, lengths = [], []
-        for name, is_ngram, _ in self._channels:
-            text = field_text(doc.get(name))
-            channel = Counter(char_ngrams(text) if is_ngram else words(text) + self.synonyms.concepts(text))
+        for name, analyzer, _ in self._channels:
+            channel = Counter(analyzer(field_text(doc.get(name))))
             with self._lock:
                 terms.extend(self._vocab.setdefault(t, len(self._vocab)) for t in channel)
             counts.extend(channel.values())
@@ -282,9 +323,9 @@ class SearchIndex:
     def _query_vector(self, query: str, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
         """Query term weights times idf: on top of the idf inside BM25 this favours the rare, specific terms
         (places, agencies, programme names) over the generic words that many articles share."""
-        terms = Counter(words(query))
-        for concept in self.synonyms.concepts(query):
-            terms[concept] = 1
+        terms = Counter(self._words(query))
+        if self.place_fields:
+            terms.update(dict.fromkeys(places(query), 1))
         weights: dict[int, float] = {}
         for term, count in terms.items():
             i = self._vocab.get(term)

@@ -47,3 +47,21 @@ def _tokenizer() -> jieba.Tokenizer:
 
 def tokenize(text: str) -> list[str]:
     return [t for t in _tokenizer().lcut(text) if t.strip()]
+
+
+def tokenize_for_search(text: str) -> list[str]:
+    """jieba search mode: long words plus their dictionary sub-words (北京市 → 北京, 北京市), for recall."""
+    return [t for t in _tokenizer().cut_for_search(text) if t.strip()]
+
+
+@lru_cache
+def dictionary_places() -> frozenset[str]:
+    """Place names: jieba's `ns` entries plus the gazetteer; read once, about 18k words."""
+    district = json.loads(resources.files("baishitong.data").joinpath("gazetteer.json").read_text("utf-8"))["district"]
+    names = {*place_names(), district["name"], district["name"].rstrip("区县"), district["city"]}
+    with _tokenizer().get_dict_file() as handle:
+        for line in handle:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and parts[2] == "ns" and len(parts[0]) >= 2:
+                names.add(parts[0])
+    return frozenset(names)

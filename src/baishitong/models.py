@@ -15,6 +15,7 @@ DOMAIN_MODELS = (
     "knowledge",
     "assistant",
     "points",
+    "analytics",
     "web",
 )
 

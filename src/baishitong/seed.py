@@ -107,6 +107,10 @@ def load_demo(session: Session) -> DemoResult:
     from baishitong.routing import service as routing
 
     model = routing.train_from_database(session, label="category_l1", actor="demo")
+    # The 热点诉求 page has topics before the worker's first hourly run.
+    from baishitong.analytics import service as analytics
+
+    analytics.refresh_stale_hot_topics(session, now=utcnow())
     return DemoResult(created=True, tickets=count, accounts=accounts, router_version=model.version, router_f1=model.metrics.get("cv_macro_f1"))
 
 

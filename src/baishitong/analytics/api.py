@@ -4,9 +4,9 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
-from baishitong.analytics import service
+from baishitong.analytics import schemas, service
 from baishitong.deps import current_actor, get_db_session
-from baishitong.errors import Forbidden
+from baishitong.errors import Forbidden, InvalidInput
 from baishitong.tickets.service import LOCAL_TZ
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
@@ -30,3 +30,40 @@ def unit_rates(
             raise Forbidden("not_your_unit", "只能查看本单位的统计")
         unit = actor.unit_code
     return {"from": since, "to": until, "units": service.unit_rates(session, since=_start(since), until=_start(until), unit_code=unit)}
+
+
+HOT_TOPIC_ROLES = ("operator", "supervisor", "admin")
+
+
+def _hot_topic_reader(actor: Actor = Depends(current_actor)) -> Actor:
+    """Topics span every unit's work, so department staff, who see only their own, are not shown them."""
+    if actor.role not in HOT_TOPIC_ROLES:
+        raise Forbidden("hot_topics_forbidden", "热点诉求仅对12345中心话务、督办和管理人员开放")
+    return actor
+
+
+def _window(window_days: int) -> int:
+    if window_days not in service.HOT_WINDOWS:
+        raise InvalidInput("invalid_window", "统计周期只能是 1、7 或 30 天")
+    return window_days
+
+
+@router.get("/hot-topics", response_model=schemas.HotTopicsOut)
+def hot_topics(window_days: int = 7, actor: Actor = Depends(_hot_topic_reader), session: Session = Depends(get_db_session)):
+    """The latest computed hot topics of the period, hottest first (recomputed hourly by the worker)."""
+    snapshot = service.latest_hot_topics(session, window_days=_window(window_days))
+    if snapshot is None:
+        return schemas.HotTopicsOut(window_days=window_days)
+    return schemas.HotTopicsOut(
+        window_days=window_days,
+        computed_at=snapshot.computed_at,
+        n_tickets=snapshot.n_tickets,
+        truncated=snapshot.truncated,
+        topics=[schemas.HotTopicOut(**t) for t in snapshot.topics],
+    )
+
+
+@router.post("/hot-topics/refresh", response_model=schemas.RefreshOut, status_code=202)
+def refresh_hot_topics(data: schemas.RefreshIn, actor: Actor = Depends(_hot_topic_reader), session: Session = Depends(get_db_session)):
+    """Queues a recomputation now instead of waiting for the hourly run."""
+    return schemas.RefreshOut(window_days=data.window_days, queued=service.request_hot_topics(session, window_days=_window(data.window_days)))

@@ -1,11 +1,18 @@
-"""Performance rates per unit and period, for dashboards and the supervisor's league table."""
+"""Performance rates per unit and period (the supervisor's league table) and the hot topics of a period."""
 
-from datetime import datetime
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
-from baishitong.org.models import Unit
+from baishitong.analytics.models import HotTopicSnapshot
+from baishitong.db import utcnow
+from baishitong.jobs.service import enqueue
+from baishitong.org.models import Category, Region, Unit
 from baishitong.tickets.models import Ticket, TicketEvent
 
 SATISFIED = ("满意", "基本满意")
@@ -82,3 +89,96 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
         )
     result.sort(key=lambda row: (-(row["satisfaction_rate"] or 0), -(row["on_time_reply_rate"] or 0), row["unit"]))
     return result
+
+
+# -- hot topics (热点诉求) ---------------------------------------------------------------------------
+
+HOT_WINDOWS = {1: "近24小时", 7: "近7天", 30: "近30天"}
+HOT_REFRESH = timedelta(hours=1)
+# The newest 15,000 of a period: about 60 MB on top of the worker's own memory (bench/hotspots.py).
+HOT_MAX_TICKETS = 15_000
+HOT_KEEP = timedelta(days=7)
+HOT_EXAMPLES = 5
+HOT_JOB = "analytics.hot_topics"
+HOT_TIMEOUT_S = 600
+
+
+def _cluster_in_child(items: list[list], *, now: datetime) -> dict:
+    """Clusters in a short-lived process: SciPy and the pairwise products (about 60 MB for 15,000
+    requests) stay out of the long-running worker, which glibc would seldom shrink again."""
+    payload = json.dumps({"items": items, "now": now.isoformat()}, ensure_ascii=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "baishitong.analytics.hotspots"], input=payload, capture_output=True, text=True, encoding="utf-8", timeout=HOT_TIMEOUT_S, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"hot-topic clustering failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def compute_hot_topics(session: Session, *, window_days: int, now: datetime | None = None) -> HotTopicSnapshot:
+    """Clusters the period's requests (voided ones left out) and stores the ranked topics as a snapshot."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Ticket.number, Ticket.title, func.substr(Ticket.content, 1, 200), Ticket.created_at, Ticket.region_id, Ticket.category_id, Ticket.requester_phone)
+        .where(Ticket.created_at >= now - timedelta(days=window_days), Ticket.created_at <= now, Ticket.status != "voided")
+        .order_by(Ticket.created_at.desc())
+        .limit(HOT_MAX_TICKETS + 1)
+    ).all()
+    truncated = len(rows) > HOT_MAX_TICKETS
+    rows = rows[:HOT_MAX_TICKETS]
+    regions = {r.id: r for r in session.scalars(select(Region))}
+    categories = {c.id: c for c in session.scalars(select(Category))}
+
+    def place(region_id: int | None) -> str | None:
+        region = regions.get(region_id)
+        if region is None:
+            return None
+        parent = regions.get(region.parent_id) if region.parent_id else None
+        return f"{parent.short_name}·{region.short_name}" if parent is not None else region.short_name
+
+    def top_category(category_id: int | None) -> str | None:
+        category = categories.get(category_id)
+        while category is not None and category.parent_id is not None:
+            category = categories.get(category.parent_id)
+        return category.name if category is not None else None
+
+    items = [
+        # Only whether two requests share a phone matters, so the child sees a digest, not the number.
+        [number, title or "", content or "", created_at.isoformat(), place(region_id), top_category(category_id), hashlib.sha256(phone.encode()).hexdigest()[:16] if phone else None, 0]
+        for number, title, content, created_at, region_id, category_id, phone in rows
+    ]
+    result = _cluster_in_child(items, now=now) if items else {"threshold": None, "topics": []}
+    topics = []
+    for entry in result["topics"]:
+        entry["keys"] = entry["keys"][:200]
+        entry["examples"] = entry["keys"][:HOT_EXAMPLES]
+        topics.append(entry)
+    snapshot = HotTopicSnapshot(window_days=window_days, computed_at=now, n_tickets=len(items), truncated=truncated, threshold=result["threshold"], topics=topics)
+    session.add(snapshot)
+    session.execute(delete(HotTopicSnapshot).where(HotTopicSnapshot.window_days == window_days, HotTopicSnapshot.computed_at < now - HOT_KEEP))
+    session.flush()
+    return snapshot
+
+
+def latest_hot_topics(session: Session, *, window_days: int) -> HotTopicSnapshot | None:
+    return session.scalar(
+        select(HotTopicSnapshot).where(HotTopicSnapshot.window_days == window_days).order_by(HotTopicSnapshot.computed_at.desc(), HotTopicSnapshot.id.desc()).limit(1)
+    )
+
+
+def refresh_stale_hot_topics(session: Session, *, now: datetime) -> int:
+    """Recomputes every window whose latest snapshot is older than HOT_REFRESH; cheap when none is."""
+    refreshed = 0
+    for window_days in HOT_WINDOWS:
+        latest = latest_hot_topics(session, window_days=window_days)
+        if latest is None or now - latest.computed_at >= HOT_REFRESH:
+            compute_hot_topics(session, window_days=window_days, now=now)
+            refreshed += 1
+    return refreshed
+
+
+def request_hot_topics(session: Session, *, window_days: int, now: datetime | None = None) -> bool:
+    """Queues a recomputation for a supervisor; repeated clicks within the same minute queue one job."""
+    now = now or utcnow()
+    key = f"{HOT_JOB}:{window_days}:{now.strftime('%Y%m%d%H%M')}"
+    return enqueue(session, HOT_JOB, dedupe_key=key, window_days=window_days) is not None

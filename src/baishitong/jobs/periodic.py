@@ -8,6 +8,7 @@ REMINDER_HOURS = (9, 20)
 
 
 def run_periodic(db: Database) -> dict[str, int]:
+    from baishitong.analytics import service as analytics
     from baishitong.knowledge import service as knowledge
     from baishitong.notify import service as notify
     from baishitong.points import appointments
@@ -22,4 +23,7 @@ def run_periodic(db: Database) -> dict[str, int]:
         # Day-before reminders go out in the daytime, not at midnight.
         if REMINDER_HOURS[0] <= now.astimezone(LOCAL_TZ).hour < REMINDER_HOURS[1]:
             appointments.send_reminders(session, now=now)
+    # Its own transaction: a slow clustering run must not hold back the deadline work above.
+    with db.session() as session:
+        counts["hot_topics"] = analytics.refresh_stale_hot_topics(session, now=now)
     return counts

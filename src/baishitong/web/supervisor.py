@@ -1,17 +1,19 @@
-"""督办台: overdue and nearly due orders, pending returns and extensions, callback review, the league table of units."""
+"""督办台 (overdue and nearly due orders, returns, extensions, callback review, the league table) and 热点诉求."""
 
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.analytics import service as analytics
 from baishitong.tickets.models import Ticket
 from baishitong.web.auth import Staff, require
-from baishitong.web.views import render
+from baishitong.web.csrf import checked_form
+from baishitong.web.views import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,3 +41,29 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
         "staff/supervise.html",
         {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "nav": "/staff/supervise"},
     )
+
+
+hot_topic_readers = require("operator", "supervisor", "admin")
+
+
+def _hot_window(value: str) -> int:
+    return int(value) if value.isdigit() and int(value) in analytics.HOT_WINDOWS else 7
+
+
+@router.get("/staff/hot-topics")
+def hot_topics(request: Request, window: str = "7", staff: Staff = Depends(hot_topic_readers), session: Session = Depends(get_db_session)):
+    window_days = _hot_window(window)
+    snapshot = analytics.latest_hot_topics(session, window_days=window_days)
+    return render(
+        request,
+        "staff/hot_topics.html",
+        {"snapshot": snapshot, "window_days": window_days, "windows": analytics.HOT_WINDOWS, "nav": "/staff/hot-topics"},
+    )
+
+
+@router.post("/staff/hot-topics/refresh")
+def refresh_hot_topics(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(hot_topic_readers), session: Session = Depends(get_db_session)):
+    window_days = _hot_window(str(form.get("window") or ""))
+    analytics.request_hot_topics(session, window_days=window_days)
+    flash(request, "success", "已提交重新计算，通常一分钟内完成，请稍后刷新本页。")
+    return redirect(f"/staff/hot-topics?window={window_days}")

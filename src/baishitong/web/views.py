@@ -21,7 +21,10 @@ from baishitong.web.cookies import queue_cookie
 FLASH_COOKIE = "bst_flash"
 
 
-def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Shanghai time; ISO strings (as stored in JSON snapshots) are read first."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
 
 
@@ -124,7 +127,9 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
     if role in ("handler", "unit_admin"):
         items += [{"group": "承办办理"}, {"href": "/staff/unit", "label": "单位工作台"}]
     if role in ("supervisor", "admin"):
-        items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}]
+        items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}, {"href": "/staff/hot-topics", "label": "热点诉求"}]
+    elif role == "operator":
+        items.append({"href": "/staff/hot-topics", "label": "热点诉求"})
     items += [{"group": "工单"}, {"href": "/staff/tickets", "label": "工单查询"}]
     if role in kb_admin.READERS:
         items += [{"group": "知识库"}, {"href": "/staff/kb", "label": "知识库管理"}]

@@ -1,0 +1,35 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class HotTopicOut(BaseModel):
+    label: str = Field(description="代表性诉求的标题")
+    phrases: list[str] = Field(description="多数诉求共有的关键词句")
+    size: int = Field(description="工单数")
+    people: int = Field(description="诉求人数（同一电话只计一次）")
+    support: int = 0
+    heat: float
+    recent: int = Field(description="近48小时新增工单数")
+    first_at: datetime
+    last_at: datetime
+    region: str | None = None
+    category: str | None = None
+    examples: list[str] = Field(description="最近的几张工单编号")
+
+
+class HotTopicsOut(BaseModel):
+    window_days: int
+    computed_at: datetime | None = None
+    n_tickets: int = 0
+    truncated: bool = False
+    topics: list[HotTopicOut] = []
+
+
+class RefreshIn(BaseModel):
+    window_days: int = 7
+
+
+class RefreshOut(BaseModel):
+    window_days: int
+    queued: bool

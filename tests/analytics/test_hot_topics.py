@@ -1,0 +1,105 @@
+"""Hot topics as users see them: computed by the worker, read through the API and the 热点诉求 page."""
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from baishitong.analytics import service as analytics
+from baishitong.analytics.models import HotTopicSnapshot
+from baishitong.db import utcnow
+from baishitong.jobs.models import OutboxJob
+from baishitong.jobs.registry import run_handler
+from tests.tickets.factories import make_ticket
+from tests.web.test_pages import login, token
+
+SMELL = [
+    "高黎社区桂洲大道垃圾站臭味很大，附近居民无法开窗，请尽快处理垃圾站臭味。",
+    "高黎社区桂洲大道垃圾站每天散发臭味，垃圾清运不及时，居民多次反映。",
+    "桂洲大道垃圾站臭味严重，蚊蝇很多，请环卫部门处理高黎社区垃圾站。",
+]
+
+
+def _smell_tickets(session, *, voided_too: bool = False):
+    numbers = []
+    for i, text in enumerate(SMELL):
+        ticket = make_ticket(session, content=text, requester={"name": "居民", "phone": f"1380013800{i}"})
+        numbers.append(ticket.number)
+    make_ticket(session, content="咨询新生儿入户需要哪些材料。", requester={"name": "市民", "phone": "13900139000"})
+    if voided_too:
+        make_ticket(session, state="voided", content=SMELL[0], requester={"name": "测试", "phone": "13700137000"})
+    return numbers
+
+
+def test_worker_snapshot_groups_the_requests_of_one_matter(session):
+    numbers = _smell_tickets(session, voided_too=True)
+    snapshot = analytics.compute_hot_topics(session, window_days=7)
+    top = snapshot.topics[0]
+    assert sorted(top["keys"]) == sorted(numbers)
+    assert top["people"] == 3 and top["size"] == 3 and top["recent"] == 3
+    assert top["region"] == "容桂·高黎社区" and "垃圾站" in "".join(top["phrases"])
+    assert snapshot.n_tickets == 4  # the voided one is left out
+    assert "13800138000" not in str(snapshot.topics)
+
+
+def test_a_snapshot_only_covers_its_window(session):
+    _smell_tickets(session)
+    later = utcnow() + timedelta(days=3)
+    assert analytics.compute_hot_topics(session, window_days=7, now=later).topics
+    day = analytics.compute_hot_topics(session, window_days=1, now=later)
+    assert day.topics == [] and day.n_tickets == 0
+
+
+def test_periodic_refresh_recomputes_only_stale_windows(session):
+    now = utcnow()
+    assert analytics.refresh_stale_hot_topics(session, now=now) == len(analytics.HOT_WINDOWS)
+    assert analytics.refresh_stale_hot_topics(session, now=now + timedelta(minutes=30)) == 0
+    assert analytics.refresh_stale_hot_topics(session, now=now + timedelta(minutes=61)) == len(analytics.HOT_WINDOWS)
+    assert analytics.latest_hot_topics(session, window_days=7).computed_at == now + timedelta(minutes=61)
+
+
+def test_api_serves_the_latest_snapshot_to_the_centre_but_not_to_departments(client, login, session):
+    numbers = _smell_tickets(session)
+    empty = client.get("/api/v1/stats/hot-topics?window_days=7", headers=login("t_operator"))
+    assert empty.status_code == 200 and empty.json()["computed_at"] is None and empty.json()["topics"] == []
+
+    queued = client.post("/api/v1/stats/hot-topics/refresh", json={"window_days": 7}, headers=login("t_supervisor"))
+    assert queued.status_code == 202 and queued.json()["queued"] is True
+    job = session.scalars(select(OutboxJob).where(OutboxJob.name == analytics.HOT_JOB)).one()
+    run_handler(session, job.name, job.payload)
+
+    body = client.get("/api/v1/stats/hot-topics?window_days=7", headers=login("t_operator")).json()
+    assert body["computed_at"] is not None and body["n_tickets"] == 4
+    assert sorted(body["topics"][0]["examples"]) == sorted(numbers)
+
+    denied = client.get("/api/v1/stats/hot-topics", headers=login("t_ronggui"))
+    assert denied.status_code == 403 and "热点" in denied.json()["error"]["message"]
+    bad = client.get("/api/v1/stats/hot-topics?window_days=5", headers=login("t_operator"))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_window"
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def test_hot_topics_page_lists_topics_with_links_to_the_tickets(web, session):
+    numbers = _smell_tickets(session)
+    login(web, "t_supervisor")
+    assert "尚未计算该周期的热点" in web.get("/staff/hot-topics").text
+    analytics.compute_hot_topics(session, window_days=7)
+    page = web.get("/staff/hot-topics?window=7")
+    assert page.status_code == 200 and "热点排行（共分析 4 件工单" in page.text
+    assert all(f'href="/staff/tickets/{n}"' in page.text for n in numbers)
+    assert "容桂·高黎社区" in page.text and 'href="/staff/hot-topics"' in page.text
+
+    done = web.post("/staff/hot-topics/refresh", data={"csrf_token": token(page.text), "window": "30"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/staff/hot-topics?window=30"
+    assert session.scalars(select(OutboxJob).where(OutboxJob.name == analytics.HOT_JOB)).one().payload == {"window_days": 30}
+
+
+def test_department_staff_do_not_get_the_hot_topics_page(web):
+    login(web, "t_ronggui")
+    assert web.get("/staff/hot-topics", follow_redirects=False).status_code == 403

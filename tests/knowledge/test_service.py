@@ -143,3 +143,22 @@ def test_service_items_and_demo_load(session):
     item = kb.get_item(session, code="GA001")
     assert "居民户口簿" in item.materials
     assert kb.search_items(session, query="身份证换领", top_k=1)[0].id == "GA001"
+
+
+def test_an_edit_reanalyses_only_that_article_and_search_sees_it_at_once(session, admin, monkeypatch):
+    from baishitong.knowledge.search import SearchIndex
+
+    publish_all(session, admin)
+    before = kb.article_index(session)
+    assert kb.search(session, query="公积金提取")[0].id == "GJJ01"
+    analysed: list[str] = []
+    original = SearchIndex._analyze_doc
+    monkeypatch.setattr(SearchIndex, "_analyze_doc", lambda self, doc: analysed.append(doc["id"]) or original(self, doc))
+
+    gjj = kb.get_article(session, external_id="GJJ01")
+    kb.update_article(session, external_id="GJJ01", version=gjj.version, actor=admin, title="住房公积金提取指南", body="职工租房也可以提取住房公积金，凭租赁合同办理。")
+    assert kb.search(session, query="租赁合同")[0].id == "GJJ01"
+    assert kb.article_index(session) is before and analysed == ["GJJ01"]
+
+    kb.retire(session, external_id="HK01", actor=admin)
+    assert all(hit.id != "HK01" for hit in kb.search(session, query="户口迁入"))

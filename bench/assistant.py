@@ -251,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     index.search_many(texts, top_k=10)
     print(f"   search_many over {len(texts)} queries: {(time.perf_counter() - start) * 1000 / len(texts):.2f} ms/query")
+    edited = dict(padded[len(padded) // 2])
+    edited["body"] = [*edited["body"][:-1], edited["body"][-1] + "补充说明：本条已更新。"]
+    start = time.perf_counter()
+    index.add(kb_document(edited))
+    index.search(texts[0], top_k=5)
+    print(f"   an edited article at {len(padded)}: re-analysed and searchable again in {(time.perf_counter() - start) * 1000:.0f} ms (the app updates its cached index this way)")
 
     for line in similar_cases(read_csv(args.replies), args.similar_threshold):
         print(line)

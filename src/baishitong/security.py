@@ -1,24 +1,31 @@
 """Passwords, bearer tokens and masking of personal data."""
 
 import hashlib
+import os
 import re
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Each hash takes 19 MiB: thirty operators logging in at 9:00 would need 570 MiB at once. Hashing is
+# CPU-bound, so more hashes at a time than cores only adds memory, not speed.
+_hashing = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 API_TOKEN_PREFIX = "bst_"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _hashing:
+            return _hasher.verify(password_hash, password)
     except VerificationError:
         return False
 

@@ -72,3 +72,10 @@ def test_support_from_others_raises_a_topic():
 
 def test_nothing_in_nothing_out():
     assert find_topics([], now=NOW) == []
+
+
+def test_a_topic_spread_over_many_places_names_no_single_one():
+    spread = [replace(it, region=f"容桂·社区{i}") if it.key.startswith("bin") else it for i, it in enumerate(items())]
+    assert find_topics(spread, now=NOW)[0].region == "容桂"
+    spread = [replace(it, region=f"镇{i}·社区{i}") if it.key.startswith("bin") else it for i, it in enumerate(items())]
+    assert find_topics(spread, now=NOW)[0].region == "多地"

@@ -26,7 +26,7 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 
-THRESHOLD = 0.15
+THRESHOLD = 0.2
 MERGE_THRESHOLD = 0.3
 MIN_SIZE = 2
 CONTENT_CHARS = 200
@@ -34,6 +34,8 @@ CHUNK = 200
 COMMON_DF = 0.02
 COMMON_MIN = 50
 PHRASE_CHARS = 12
+TITLE_KEY = 1 << 42
+TITLE_WEIGHT = 2.0
 _WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
 # How people frame a request, not what it is about: "什么时候开通" must not join a metro line and a website.
 _FRAMES = re.compile(
@@ -85,8 +87,12 @@ class Topic:
         }
 
 
-def _text(item: Item) -> str:
-    return _FRAMES.sub("，", f"{item.title}。{item.content[:CONTENT_CHARS]}".lower())
+def _clean(text: str) -> str:
+    """Lower case, framing words blanked out character for character, so positions still match the text."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text
+    return _FRAMES.sub(lambda m: "，" * len(m.group()), lowered)
 
 
 def _is_word(cps: np.ndarray) -> np.ndarray:
@@ -119,18 +125,22 @@ class _Features:
     common: np.ndarray  # columns left out of the similarity
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> _Features:
+    def build(cls, titles: Sequence[str], bodies: Sequence[str]) -> _Features:
+        """Title bigrams are features of their own (TITLE_KEY set) and weigh more: the title states the
+        matter, while a body shares names (a company, an estate) with requests about other matters."""
         rows, grams = [np.zeros(0, np.int32)], [np.zeros(0, np.uint64)]
-        for offset in range(0, len(texts), CHUNK):
-            r, g = _distinct_bigrams(texts[offset : offset + CHUNK])
-            rows.append((r + offset).astype(np.int32))
-            grams.append(g)
+        for texts, flag in ((titles, TITLE_KEY), (bodies, 0)):
+            for offset in range(0, len(texts), CHUNK):
+                r, g = _distinct_bigrams(texts[offset : offset + CHUNK])
+                rows.append((r + offset).astype(np.int32))
+                grams.append(g | np.uint64(flag))
         rows = np.concatenate(rows)
         all_grams = np.concatenate(grams)
         del grams
         keys = np.unique(all_grams)
         cols = np.searchsorted(keys, all_grams).astype(np.int32)
         del all_grams
+        texts = bodies
         n = len(texts)
         df = np.bincount(cols, minlength=len(keys))
         idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
@@ -140,7 +150,7 @@ class _Features:
         weights = np.where(common, 0, idf).astype(np.float32)
         kept = weights[cols] > 0
         rows, cols = rows[kept], cols[kept]
-        values = weights[cols]
+        values = weights[cols] * np.where(keys[cols] >= TITLE_KEY, TITLE_WEIGHT, 1.0).astype(np.float32)
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n)).astype(np.float32)
         values /= norms[rows]
         return cls(x=sp.csr_matrix((values, (rows, cols)), shape=(n, len(keys))), keys=keys, idf=idf, common=common)
@@ -166,10 +176,11 @@ def _phrases(title: str, members: Sequence[int], features: _Features, limit: int
     counts = np.bincount(features.columns(members), minlength=len(features.keys))
     # Bigrams too common to weigh in the similarity ("新城", "小区") may still join a phrase.
     shared = set(features.keys[(counts >= max(2, math.ceil(0.5 * len(members)))) | features.common].tolist())
-    lowered = title.lower() if len(title.lower()) == len(title) else title
+    lowered = _clean(title)
 
     def key(gram: str) -> int:
-        return (ord(gram[0]) << 21) | ord(gram[1])
+        plain = (ord(gram[0]) << 21) | ord(gram[1])
+        return plain | TITLE_KEY if plain | TITLE_KEY in shared else plain
 
     found: dict[str, float] = {}
     for match in _WORD.finditer(lowered):
@@ -191,6 +202,19 @@ def _phrases(title: str, members: Sequence[int], features: _Features, limit: int
         if len(out) == limit:
             break
     return out
+
+
+def _common_place(places: Sequence[str | None]) -> str | None:
+    """The place at least half the requests share ("town·community", else its town), else 多地:
+    naming the commonest of eleven different places would send a reader to the wrong one."""
+    known = [p for p in places if p]
+    if not known:
+        return None
+    for level in (lambda p: p, lambda p: p.split("·", 1)[0]):
+        place, count = Counter(map(level, known)).most_common(1)[0]
+        if 2 * count >= len(known):
+            return place
+    return "多地"
 
 
 def _most_common(values: Sequence[str | None]) -> str | None:
@@ -272,7 +296,7 @@ def find_topics(
     """The hottest topics among `items`, each with the keys of its requests, its place and its category."""
     if not items:
         return []
-    features = _Features.build([_text(it) for it in items])
+    features = _Features.build([_clean(it.title) for it in items], [_clean(it.content[:CONTENT_CHARS]) for it in items])
     now = now or max(it.created_at for it in items)
     topics: list[Topic] = []
     for members in _groups(features.x, threshold, min_size):
@@ -289,7 +313,7 @@ def find_topics(
                 support=support,
                 first_at=min(it.created_at for it in group),
                 last_at=max(it.created_at for it in group),
-                region=_most_common([it.region for it in group]),
+                region=_common_place([it.region for it in group]),
                 category=_most_common([it.category for it in group]),
                 heat=people + math.log1p(support),
                 recent=sum((now - it.created_at).total_seconds() <= recent_hours * 3600 for it in group),

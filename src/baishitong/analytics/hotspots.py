@@ -246,6 +246,17 @@ def _one_matter(around: list[int], neighbours: list[np.ndarray]) -> list[int]:
     return [j for j in around if j not in drop]
 
 
+def _centroids(x: sp.csr_matrix, groups: list[list[int]]) -> sp.csr_matrix:
+    """Unit-length group centroids, as one sparse product of a membership matrix with x."""
+    membership = sp.csr_matrix(
+        (np.ones(sum(map(len, groups)), dtype=np.float32), (np.repeat(np.arange(len(groups)), [len(g) for g in groups]), np.concatenate(groups))),
+        shape=(len(groups), x.shape[0]),
+    )
+    centroids = membership @ x
+    norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1 / np.maximum(norms, 1e-12)) @ centroids)
+
+
 def _groups(x: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]]:
     """Greedy centres, then groups whose centroids point the same way are merged (paraphrase sets of one matter)."""
     neighbours = _neighbours(x, threshold)
@@ -259,16 +270,22 @@ def _groups(x: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]
         if len(members) >= min_size:
             assigned[members] = True
             groups.append(members)
+    if not groups:
+        return groups
+    centroids = _centroids(x, groups)
+    # A rewording just under the threshold to each member may still be close to what they share.
+    left = np.flatnonzero(~assigned)
+    if len(left):
+        for start in range(0, len(left), CHUNK):
+            rows = left[start : start + CHUNK]
+            sims = (x[rows] @ centroids.T).toarray()
+            best = sims.argmax(axis=1)
+            for row, group, sim in zip(rows, best, sims[np.arange(len(rows)), best]):
+                if sim >= threshold:
+                    groups[group].append(int(row))
+        centroids = _centroids(x, groups)
     if len(groups) < 2:
         return groups
-    # Centroids as one sparse product of a group-membership matrix with x; their cosines stay sparse too.
-    membership = sp.csr_matrix(
-        (np.ones(sum(map(len, groups)), dtype=np.float32), (np.repeat(np.arange(len(groups)), [len(g) for g in groups]), np.concatenate(groups))),
-        shape=(len(groups), x.shape[0]),
-    )
-    centroids = membership @ x
-    norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
-    centroids = sp.csr_matrix(sp.diags(1 / np.maximum(norms, 1e-12)) @ centroids)
     similar = _neighbours(centroids, MERGE_THRESHOLD)
     merged: dict[int, list[int]] = {}
     home: dict[int, int] = {}

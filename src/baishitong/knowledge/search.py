@@ -84,14 +84,14 @@ def default_synonyms() -> Synonyms:
     return Synonyms.parse(resources.files("baishitong.knowledge").joinpath("synonyms.txt").read_text("utf-8"))
 
 
+def _content(tokens: Iterable[str]) -> list[str]:
+    """Lower-cased tokens without punctuation and function words."""
+    return [t for t in (token.lower() for token in tokens) if t not in STOP_WORDS and not _PUNCT.fullmatch(t)]
+
+
 def words(text: str) -> list[str]:
-    """Content words of `text`: jieba tokens without punctuation and function words."""
-    out = []
-    for token in tokenize(text):
-        token = token.lower()
-        if token not in STOP_WORDS and not _PUNCT.fullmatch(token):
-            out.append(token)
-    return out
+    """Content words of `text` from jieba's default mode."""
+    return _content(tokenize(text))
 
 
 @lru_cache(maxsize=64)
@@ -102,12 +102,7 @@ def _search_tokens(text: str) -> tuple[str, ...]:
 
 def search_words(text: str) -> list[str]:
     """Like `words`, from jieba's search mode, so 北京市 also matches an article that says 北京."""
-    out = []
-    for token in _search_tokens(text):
-        token = token.lower()
-        if token not in STOP_WORDS and not _PUNCT.fullmatch(token):
-            out.append(token)
-    return out
+    return _content(_search_tokens(text))
 
 
 def places(text: str) -> list[str]:

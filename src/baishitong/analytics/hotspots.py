@@ -26,6 +26,8 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 
+from baishitong.text.bigrams import distinct_bigrams
+
 THRESHOLD = 0.2
 MERGE_THRESHOLD = 0.3
 MIN_SIZE = 2
@@ -95,22 +97,6 @@ def _clean(text: str) -> str:
     return _FRAMES.sub(lambda m: "，" * len(m.group()), lowered)
 
 
-def _is_word(cps: np.ndarray) -> np.ndarray:
-    return ((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0x30) & (cps <= 0x39)) | ((cps >= 0x61) & (cps <= 0x7A))
-
-
-def _distinct_bigrams(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(row, bigram key) for each distinct bigram of word characters in each text; key = first << 21 | second."""
-    joined = "\0".join(t.replace("\0", " ") for t in texts)
-    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    doc = np.cumsum(cps == 0)
-    word = _is_word(cps)
-    pair = word[:-1] & word[1:]
-    bits = max(len(texts).bit_length(), 1)
-    combined = np.unique((((cps[:-1][pair] << np.uint64(21)) | cps[1:][pair]) << np.uint64(bits)) | doc[:-1][pair].astype(np.uint64))
-    return (combined & np.uint64((1 << bits) - 1)).astype(np.int64), combined >> np.uint64(bits)
-
-
 @dataclass
 class _Features:
     """Rows L2-normalised, entries idf of binary presence (a complaint's repetitions add nothing).
@@ -131,7 +117,7 @@ class _Features:
         rows, grams = [np.zeros(0, np.int32)], [np.zeros(0, np.uint64)]
         for texts, flag in ((titles, TITLE_KEY), (bodies, 0)):
             for offset in range(0, len(texts), CHUNK):
-                r, g = _distinct_bigrams(texts[offset : offset + CHUNK])
+                r, g = distinct_bigrams(texts[offset : offset + CHUNK])
                 rows.append((r + offset).astype(np.int32))
                 grams.append(g | np.uint64(flag))
         rows = np.concatenate(rows)

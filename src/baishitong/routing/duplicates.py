@@ -28,6 +28,7 @@ from baishitong.db import utcnow
 from baishitong.org import service as org
 from baishitong.org.models import Region
 from baishitong.points.geo import haversine_m
+from baishitong.text.bigrams import distinct_bigrams
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import OPEN_STATUSES
 
@@ -97,29 +98,15 @@ def similarities(query: str, documents: list[str], places: tuple[str, ...] = ())
     """Cosine in [0, 1] between the query and each document over their distinct character bigrams,
     weighted by IDF over the pool (query included), smoothed by IDF_PRIOR.
 
-    Vectorised over code points: all texts are joined, every bigram of two word characters becomes one
-    integer (its document in the low bits), and a single sort yields the distinct bigrams per document
+    Vectorised over code points (text/bigrams.py): one sort yields the distinct bigrams per document
     and each bigram's document frequency. A thousand candidates take a few milliseconds.
     """
     if not documents:
         return []
     n = len(documents) + 1
-    joined = "\0".join((query, *documents))
-    if joined.count("\0") != n - 1:  # a NUL inside a text would shift the document numbering
-        joined = "\0".join(t.replace("\0", " ") for t in (query, *documents))
-    joined = strip_places(joined, places).lower()
-    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    doc = np.cumsum(cps == 0, dtype=np.int64)
-    word = ((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0x30) & (cps <= 0x39)) | ((cps >= 0x61) & (cps <= 0x7A))
-    pair = word[:-1] & word[1:]
-    bits = max(int(n).bit_length(), 1)
-    first, second = cps[:-1][pair].astype(np.uint64), cps[1:][pair].astype(np.uint64)
-    keys = np.sort((((first << np.uint64(21)) | second) << np.uint64(bits)) | doc[:-1][pair].astype(np.uint64))
-    if not len(keys):
+    owner, term = distinct_bigrams([strip_places(t, places).lower() for t in (query, *documents)])
+    if not len(term):
         return [0.0] * len(documents)
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-    term = keys >> np.uint64(bits)
-    owner = (keys & np.uint64((1 << bits) - 1)).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
     df = np.diff(np.r_[starts, len(term)])
     group = np.repeat(np.arange(len(starts)), df)

@@ -1,17 +1,17 @@
 """Hot topics (热点诉求): many people raising the same matter within a period.
 
-Each request is a set of character bigrams of its title and the opening of its
-content (as in duplicate detection), weighted by IDF over the period itself, so
-that words every request shares ("反映", "问题", the district's name) weigh
-little and the matter's own terms a lot. Every request is compared with every
-other in chunks of one sparse product, keeping pairs above THRESHOLD.
+Each request is a set of character bigrams of its title (a block of its own, weighted up: the title
+states the matter) and of the opening of its content, weighted by IDF over the period itself, so
+that words every request shares ("反映", the district's name) weigh little and the matter's own
+terms a lot. Every request is compared with every other in chunks of one sparse product, keeping
+pairs above THRESHOLD.
 
-Topics are then taken greedily: the request with the most neighbours becomes a
-topic's centre and takes its still unassigned neighbours, and so on. Unlike
-connected components this does not chain two matters through one message that
-mentions both, and unlike k-means it needs no number of topics. A topic's heat
-is the number of distinct people who raised it (a phone counts once), plus the
-support others gave it (likes), so one person filing ten times is not a hot topic.
+Topics are then taken greedily: the request with the most neighbours becomes a topic's centre and
+takes its still unassigned neighbours, and so on; requests left over join the nearest centroid, and
+centroids that point the same way merge. Unlike connected components this does not chain two matters
+through one message that mentions both, and unlike k-means it needs no number of topics. A topic's
+heat is the number of distinct people who raised it (a phone counts once), plus the support others
+gave it (likes), so one person filing ten times is not a hot topic.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -70,7 +70,6 @@ class Topic:
     category: str | None
     heat: float = 0.0
     recent: int = 0
-    examples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -126,8 +125,7 @@ class _Features:
         keys = np.unique(all_grams)
         cols = np.searchsorted(keys, all_grams).astype(np.int32)
         del all_grams
-        texts = bodies
-        n = len(texts)
+        n = len(bodies)
         df = np.bincount(cols, minlength=len(keys))
         idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
         # Bigrams in more than COMMON_DF of the requests say nothing about the matter, yet would make the
@@ -266,9 +264,9 @@ def _groups(x: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]
             rows = left[start : start + CHUNK]
             sims = (x[rows] @ centroids.T).toarray()
             best = sims.argmax(axis=1)
-            for row, group, sim in zip(rows, best, sims[np.arange(len(rows)), best]):
+            for row, nearest, sim in zip(rows, best, sims[np.arange(len(rows)), best]):
                 if sim >= threshold:
-                    groups[group].append(int(row))
+                    groups[nearest].append(int(row))
         centroids = _centroids(x, groups)
     if len(groups) < 2:
         return groups
@@ -337,7 +335,7 @@ def main() -> None:
         Item(key=k, title=t, content=c, created_at=datetime.fromisoformat(at), region=r, category=cat, requester=who, support=sup)
         for k, t, c, at, r, cat, who, sup in request["items"]
     ]
-    topics = find_topics(items, now=datetime.fromisoformat(request["now"]), limit=request.get("limit", 20))
+    topics = find_topics(items, now=datetime.fromisoformat(request["now"]))
     json.dump({"threshold": THRESHOLD, "topics": [t.as_dict() for t in topics]}, sys.stdout, ensure_ascii=False)
 
 

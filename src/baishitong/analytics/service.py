@@ -138,9 +138,7 @@ def compute_hot_topics(session: Session, *, window_days: int, now: datetime | No
 
     def top_category(category_id: int | None) -> str | None:
         category = categories.get(category_id)
-        while category is not None and category.parent_id is not None:
-            category = categories.get(category.parent_id)
-        return category.name if category is not None else None
+        return category.root.name if category is not None else None
 
     items = [
         # Only whether two requests share a phone matters, so the child sees a digest, not the number.

@@ -61,6 +61,14 @@ class Category(Base):
             node = node.parent
         return " › ".join(reversed(names))
 
+    @property
+    def root(self) -> "Category":
+        """The level-1 category this one belongs to (itself at level 1)."""
+        node = self
+        while node.parent is not None:
+            node = node.parent
+        return node
+
 
 class User(Base):
     __tablename__ = "users"

@@ -731,12 +731,6 @@ def train_from_file(
     return store_model(session, trained=trained, kind=kind, source="csv", actor=actor, activate_now=activate_now, note=name)
 
 
-def _level1(category: Category) -> Category:
-    while category.parent is not None:
-        category = category.parent
-    return category
-
-
 def training_set_from_database(session: Session, *, label: str) -> tuple[list[str], list[str]]:
     """Closed and archived tickets; for unit labels a recorded correction overrides the unit that handled it."""
     if label not in ("category_l1", "unit"):
@@ -752,7 +746,7 @@ def training_set_from_database(session: Session, *, label: str) -> tuple[list[st
     texts, labels = [], []
     for t in tickets:
         if label == "category_l1":
-            value = _level1(t.category).code if t.category else None
+            value = t.category.root.code if t.category else None
         else:
             value = corrections.get(t.id) or (t.lead_unit.code if t.lead_unit else None)
         if value:

@@ -4,9 +4,9 @@ Run from the project root:  .venv/bin/python bench/hotspots.py [--data DIR] [--p
 
 The hot messages carry no gold clusters, so the ten hottest topics are printed
 for a reader to judge, and quality is measured on planted topics: a random
-message plus three to six rewordings of it by other people (its detail's
-sentences shuffled and some dropped, the subject kept or not, as callers word
-the same matter), added to the real messages. A planted topic is recovered
+message plus three to six rewordings of it by other people (some of its
+sentences, reordered, the subject only sometimes: `paraphrase` of
+bench/duplicates.py), added to the real messages. A planted topic is recovered
 when one topic holds at least 80 % of its messages. Time and peak memory are
 measured in a fresh process per corpus size, as the worker would run them.
 """
@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import re
-import resource
 import shlex
 import subprocess
 import sys
@@ -29,10 +27,6 @@ from baishitong.analytics.hotspots import Item, find_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2019, 1, 1)
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in re.findall(r"[^。！？!?；;]+[。！？!?；;]?", text) if s.strip()]
 
 
 def _when(text: str) -> datetime:
@@ -61,23 +55,22 @@ def more_items(data: Path) -> list[Item]:
     return out
 
 
-def reword(rng: random.Random, item: Item, key: str, requester: str) -> Item:
-    parts = sentences(item.content) or [item.content]
-    rng.shuffle(parts)
-    kept = parts[: max(1, round(len(parts) * rng.uniform(0.5, 0.9)))]
-    title = item.title if rng.random() < 0.5 else ""
-    return Item(key=key, title=title, content="".join(kept), created_at=item.created_at + timedelta(hours=rng.randint(1, 72)), requester=requester)
-
-
 def planted(items: list[Item], n: int, seed: int = 7) -> tuple[list[Item], list[set[str]]]:
+    """n topics, each a real message and 3–6 rewordings by other callers, as bench/duplicates.py words them."""
+    from duplicates import paraphrase
+
+    from baishitong.knowledge.search import sentences
+
     rng = random.Random(seed)
     extra, truth = [], []
     for t, base in enumerate(rng.sample([it for it in items if len(sentences(it.content)) >= 3], n)):
         group = {base.key}
         for k in range(rng.randint(3, 6)):
-            copy = reword(rng, base, f"planted{t}-{k}", f"planted-person-{t}-{k}")
-            extra.append(copy)
-            group.add(copy.key)
+            subject, text = paraphrase(rng, {"subject": base.title, "detail": base.content})
+            key = f"planted{t}-{k}"
+            later = base.created_at + timedelta(hours=rng.randint(1, 72))
+            extra.append(Item(key=key, title=subject or "", content=text, created_at=later, requester=f"planted-person-{t}-{k}"))
+            group.add(key)
         truth.append(group)
     return items + extra, truth
 
@@ -96,14 +89,20 @@ def recovery(items: list[Item], truth: list[set[str]]) -> tuple[int, float]:
     return found, (sum(foreign) / len(foreign) if foreign else 0.0)
 
 
+def peak_rss_mb() -> float:
+    """VmHWM of this process image: unlike ru_maxrss it does not carry the parent's size over the fork."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+
+
 def timed(size: str, data: Path) -> None:
     """Runs in a child process, as the worker's clustering child does: prints seconds and peak RSS."""
     items = hot_items(data) if size == "hot" else more_items(data)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mb()
     t0 = time.perf_counter()
     topics = find_topics(items)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(f"{len(items)} {seconds:.2f} {before:.0f} {peak:.0f} {len(topics)}")
 
 

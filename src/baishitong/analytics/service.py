@@ -95,7 +95,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
 
 HOT_WINDOWS = {1: "近24小时", 7: "近7天", 30: "近30天"}
 HOT_REFRESH = timedelta(hours=1)
-# The newest 15,000 of a period: about 60 MB on top of the worker's own memory (bench/hotspots.py).
+# The newest 15,000 of a period: about 70 MB in the clustering child (bench/hotspots.py).
 HOT_MAX_TICKETS = 15_000
 HOT_KEEP = timedelta(days=7)
 HOT_EXAMPLES = 5
@@ -104,7 +104,7 @@ HOT_TIMEOUT_S = 600
 
 
 def _cluster_in_child(items: list[list], *, now: datetime) -> dict:
-    """Clusters in a short-lived process: SciPy and the pairwise products (about 60 MB for 15,000
+    """Clusters in a short-lived process: SciPy and the pairwise products (about 70 MB for 15,000
     requests) stay out of the long-running worker, which glibc would seldom shrink again."""
     payload = json.dumps({"items": items, "now": now.isoformat()}, ensure_ascii=False)
     done = subprocess.run(

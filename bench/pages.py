@@ -7,7 +7,6 @@ import argparse
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from baishitong.db import Database  # noqa: E402
 from baishitong.org import service as org  # noqa: E402
 from baishitong.org.models import Region, Unit  # noqa: E402
 from baishitong.tickets.models import Ticket  # noqa: E402
+from common import free_port  # noqa: E402
 from tests.e2e.conftest import SERVER  # noqa: E402
 
 PASSWORD = "bench-password"
@@ -91,12 +91,6 @@ def build(url: str, count: int) -> None:
             conn.execute(insert(Ticket.__table__), batch)
     print(f"{count} 件工单已写入，用时 {time.perf_counter() - started:.1f} 秒")
     db.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def login(base: str, username: str) -> httpx.Client:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from baishitong.routing import dataset
+from common import free_port, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "peak-password-1"
@@ -74,19 +74,6 @@ class Stats:
             self.ms[name].append(ms)
             self.codes[name][r.status_code] += 1
         return r
-
-
-def run(args: list[str], env: dict, stdin: str | None = None) -> str:
-    result = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"command failed: {' '.join(args[:4])}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:

@@ -5,7 +5,6 @@ Run: .venv/bin/python bench/points_api.py   (goal: p95 ≤ 20 ms, one request at
 
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from common import free_port
 
 COMMAND = ".venv/bin/python bench/points_api.py"
 POINTS = 10_000
@@ -31,12 +32,6 @@ if not any(getattr(r, "path", "") == "/api/v1/points" for r in app.routes):
     app.include_router(router)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:

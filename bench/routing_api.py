@@ -20,7 +20,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import httpx
 import numpy as np
 
 from baishitong.routing import dataset
+from common import free_port, run
 
 ROOT = Path(__file__).resolve().parents[1]
 # Idempotent; seed.load_reference does the same once it calls ensure_default_catalogue.
@@ -41,17 +41,6 @@ from baishitong.routing.service import ensure_default_catalogue
 with Database(sys.argv[1]).session() as session:
     ensure_default_catalogue(session)
 """
-def run(args: list[str], env: dict, stdin: str | None = None) -> str:
-    result = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"command failed: {' '.join(args)}\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentiles(samples_ms: list[float]) -> str:

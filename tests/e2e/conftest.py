@@ -1,7 +1,6 @@
 """A real server on a fresh database, and headless Chromium, for the browser story."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from baishitong import migrate, seed
 from baishitong.db import Database
 from baishitong.org import service as org
 from tests.conftest import create_fresh_database, drop_fresh_database
+from tests.server import free_port
 
 PASSWORD = "demo12345"
 USERS = [
@@ -29,12 +29,6 @@ import sys, uvicorn
 from baishitong.app import create_app
 uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

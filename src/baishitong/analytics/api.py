@@ -51,16 +51,7 @@ def _window(window_days: int) -> int:
 @router.get("/hot-topics", response_model=schemas.HotTopicsOut)
 def hot_topics(window_days: int = 7, actor: Actor = Depends(_hot_topic_reader), session: Session = Depends(get_db_session)):
     """The latest computed hot topics of the period, hottest first (recomputed hourly by the worker)."""
-    snapshot = service.latest_hot_topics(session, window_days=_window(window_days))
-    if snapshot is None:
-        return schemas.HotTopicsOut(window_days=window_days)
-    return schemas.HotTopicsOut(
-        window_days=window_days,
-        computed_at=snapshot.computed_at,
-        n_tickets=snapshot.n_tickets,
-        truncated=snapshot.truncated,
-        topics=[schemas.HotTopicOut(**t) for t in snapshot.topics],
-    )
+    return schemas.HotTopicsOut.of(window_days, service.latest_hot_topics(session, window_days=_window(window_days)))
 
 
 @router.post("/hot-topics/refresh", response_model=schemas.RefreshOut, status_code=202)

@@ -25,6 +25,13 @@ class HotTopicsOut(BaseModel):
     truncated: bool = False
     topics: list[HotTopicOut] = []
 
+    @classmethod
+    def of(cls, window_days: int, snapshot) -> "HotTopicsOut":
+        """The API's and the page's view of a stored snapshot (None: not computed yet)."""
+        if snapshot is None:
+            return cls(window_days=window_days)
+        return cls(window_days=window_days, computed_at=snapshot.computed_at, n_tickets=snapshot.n_tickets, truncated=snapshot.truncated, topics=snapshot.topics)
+
 
 class RefreshIn(BaseModel):
     window_days: int = 7

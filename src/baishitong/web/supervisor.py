@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.analytics import service as analytics
+from baishitong.analytics.schemas import HotTopicsOut
 from baishitong.tickets.models import Ticket
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
@@ -57,7 +58,7 @@ def hot_topics(request: Request, window: str = "7", staff: Staff = Depends(hot_t
     return render(
         request,
         "staff/hot_topics.html",
-        {"snapshot": snapshot, "window_days": window_days, "windows": analytics.HOT_WINDOWS, "nav": "/staff/hot-topics"},
+        {"snapshot": snapshot and HotTopicsOut.of(window_days, snapshot), "window_days": window_days, "windows": analytics.HOT_WINDOWS, "nav": "/staff/hot-topics"},
     )
 
 

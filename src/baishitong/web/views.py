@@ -21,10 +21,7 @@ from baishitong.web.cookies import queue_cookie
 FLASH_COOKIE = "bst_flash"
 
 
-def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Shanghai time; ISO strings (as stored in JSON snapshots) are read first."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if value else None
+def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
 
 

@@ -22,7 +22,7 @@ from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
 from baishitong.web.ticket import dispatch_units, perform
-from baishitong.web.views import flash, fragment, redirect, render
+from baishitong.web.views import flash, fragment, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,13 +130,6 @@ def _decisions_for(session: Session, tickets: list[Ticket]) -> dict[int, Routing
     return {d.ticket_id: d for d in session.scalars(select(RoutingDecision).where(RoutingDecision.id.in_(latest)))}
 
 
-def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _queue(session: Session, statuses: list[str], page: int) -> tuple[list[Ticket], int]:
     query = select(Ticket).where(Ticket.status.in_(statuses))
     total = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(statuses))) or 0
@@ -146,7 +139,7 @@ def _queue(session: Session, statuses: list[str], page: int) -> tuple[list[Ticke
 
 @router.get("/staff/console/dispatch")
 def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
-    page = _page(request)
+    page = page_number(request)
     items, total = _queue(session, ["registered"], page)
     return render(
         request,
@@ -167,6 +160,6 @@ def review_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), ses
 
 @router.get("/staff/console/callback")
 def callback_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
-    page = _page(request)
+    page = page_number(request)
     items, total = _queue(session, ["replied"], page)
     return render(request, "staff/queue_callback.html", {"items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback"})

@@ -21,7 +21,7 @@ from baishitong.security import mask_name, mask_phone
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.points import distance_text
-from baishitong.web.views import flash, redirect, render
+from baishitong.web.views import flash, page_number, redirect, render
 
 router = APIRouter(prefix="/staff/points", include_in_schema=False)
 planners = require("admin", "supervisor")
@@ -78,8 +78,8 @@ def _overview(request: Request, session: Session, *, radius: int, q: str, kind: 
 
 
 @router.get("")
-def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", page: str = "1", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
-    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16], page=int(page) if page.isdigit() else 1)
+def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
+    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16], page=page_number(request))
 
 
 @router.get("/coverage.svg")

@@ -20,7 +20,7 @@ from baishitong.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS,
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import flash, fragment, local, redirect, render, safe_next
+from baishitong.web.views import flash, fragment, local, page_number, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -252,10 +252,7 @@ def list_filters(request: Request) -> dict:
 @router.get("/staff/tickets")
 def ticket_list(request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     filters = list_filters(request)
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     try:
         items, total = service.list_tickets(
             session,

@@ -63,6 +63,14 @@ def _take_flash(request: Request) -> list[tuple[str, str]]:
         return []
 
 
+def page_number(request: Request) -> int:
+    """The ?page= of a paged list; anything but a positive number is page 1, not an error page."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

@@ -151,3 +151,13 @@ def test_intent_follow_up_answers_with_that_sentence_only():
     assert "职工购买自住住房" not in materials and "到账" not in materials
     place = answer("在哪里办理？", history, index()).text
     assert "公积金窗口" in place and "身份证" not in place
+
+
+def test_follow_up_the_article_does_not_answer_says_so():
+    history = [Turn("user", "社保参保登记怎么办？"), Turn("assistant", "根据《社会保险参保登记》：…")]
+    result = answer("要多少钱？", history, index())
+    assert result.citations[0].id == "sb"
+    assert result.text.startswith("《社会保险参保登记》没有写明收费标准")
+    assert "社保服务窗口" in result.text or "身份证原件" in result.text
+    stated = answer("需要带什么材料？", history, index()).text
+    assert stated.startswith("根据《社会保险参保登记》：") and "身份证原件" in stated

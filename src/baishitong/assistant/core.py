@@ -27,6 +27,7 @@ _INTENT_TERMS: dict[str, tuple[str, ...]] = {
     "费用": ("费用", "收费", "免费", "元", "缴纳"),
     "电话": ("电话", "热线", "咨询"),
 }
+_INTENT_NAMES = {"材料": "所需材料", "地点": "办理地点", "时限": "办理时限", "费用": "收费标准", "电话": "咨询电话"}
 _INTENT_CUES: dict[str, tuple[str, ...]] = {
     "材料": ("材料", "资料", "证件", "带什么"),
     "地点": ("哪里", "哪儿", "在哪", "地址", "地点", "网上", "线上"),
@@ -177,8 +178,14 @@ def answer(
         for term in _INTENT_TERMS[intent]:
             terms[term] = terms.get(term, 0.0) + 3.0
     body = field_text(best.document.get(index.snippet_field)) or best.title
-    passage = _intent_passage(body, intents(question), terms) or best_passage(body, terms, max_chars=120)
-    text = f"根据《{best.title}》：{passage}"
+    asked = intents(question)
+    passage = _intent_passage(body, asked, terms) or best_passage(body, terms, max_chars=120)
+    # Saying plainly that the article is silent beats passing its opening off as the answer.
+    unstated = [_INTENT_NAMES[i] for i in asked if not any(t in body for t in _INTENT_TERMS[i])]
+    if unstated:
+        text = f"《{best.title}》没有写明{'、'.join(unstated)}，建议转人工或致电12345确认。该事项的要点：{passage}"
+    else:
+        text = f"根据《{best.title}》：{passage}"
     related = [h for h in hits[1:] if h.score >= 0.8 * best.score]
     if related:
         text += "\n您也可以参考：" + "、".join(f"《{h.title}》" for h in related)

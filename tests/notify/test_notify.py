@@ -82,3 +82,10 @@ def test_templates_are_editable_and_versioned(session):
     assert messages(session, ticket)[0].body == f"【测试】已受理 {ticket.number}"
     current = next(t for t in notify.list_templates(session) if t["code"] == "ticket_registered")
     assert current["version"] == 1 and "{number}" in current["default"]
+
+
+def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):
+    ticket = make_ticket(session, state="dispatched")
+    new = next(m for m in messages(session, ticket) if m.template_code == "ticket_dispatched_unit")
+    assert "请于—前签收" not in new.body
+    assert notify._local(ticket.sign_due) in new.body

@@ -382,9 +382,9 @@ def dispatch_to(
         data["previous_lead_unit"] = previous_lead
     if evidence:
         data["evidence"] = evidence
-    event = transition(session, ticket, action="dispatch", actor=actor, note=note, data=data)
+    # Deadlines first: the unit's new-ticket message quotes the signing deadline.
     hooks.ticket_dispatched(session, ticket=ticket)
-    return event
+    return transition(session, ticket, action="dispatch", actor=actor, note=note, data=data)
 
 
 def _sign(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:

@@ -240,3 +240,28 @@ def test_api_docs_load_without_any_cdn(client):
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets and all(a.startswith("/static/") for a in assets)
     assert all(client.get(a).status_code == 200 for a in assets)
+
+
+def test_track_keeps_the_phone_typed_when_nothing_is_found(web, session):
+    ticket = make_ticket(session, state="dispatched")
+    page = web.get("/track")
+    wrong = web.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": "13900000000"})
+    assert re.search(r'name="phone"[^>]*value="13900000000"', wrong.text)
+
+
+def test_callback_missing_answer_keeps_the_other_choice(web, session):
+    ticket = make_ticket(session, state="replied")
+    page = web.get("/track")
+    half = web.post("/track/callback", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE, "solved": "no"})
+    assert "请选择满意程度" in half.text
+    assert re.search(r'name="solved"[^>]*value="no" checked', half.text)
+    session.refresh(ticket)
+    assert ticket.status == "replied"
+
+
+def test_photos_must_be_chosen_again_after_another_error(web, session):
+    data = submit_form(web, consent="")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    page = web.post("/submit", data=data, files={"photos": ("a.png", png, "image/png")})
+    assert "请阅读并同意" in page.text and "请重新选择照片" in page.text
+    assert "请重新选择照片" not in web.post("/submit", data=data).text

@@ -153,6 +153,9 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
     except ValidationError as exc:
         errors.update(_field_errors(exc))
     if errors:
+        if checked and not photo_error:
+            # A browser never refills a file input, so say so rather than drop the photos silently.
+            errors["photos"] = "提交未成功，照片未保存，请重新选择照片"
         return _submit_page(request, session, values=values, errors=errors)
     try:
         ticket, created = service.create_ticket(session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None)
@@ -229,8 +232,8 @@ def track(request: Request, form: FormData = Depends(checked_form), session: Ses
     try:
         ticket = service.track(session, number=number, phone=phone)
     except NotFound as exc:
-        return render(request, "public/track.html", {"values": {"number": number}, "not_found": exc.message, "nav": "/track"})
-    return render(request, "public/track.html", {"values": {"number": number}, **_track_context(ticket, phone), "nav": "/track"})
+        return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, "not_found": exc.message, "nav": "/track"})
+    return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, **_track_context(ticket, phone), "nav": "/track"})
 
 
 @router.post("/track/callback")
@@ -241,7 +244,7 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
     try:
         ticket = service.track(session, number=number, phone=phone)
     except NotFound as exc:
-        return render(request, "public/track.html", {"values": {"number": number}, "not_found": exc.message, "nav": "/track"})
+        return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, "not_found": exc.message, "nav": "/track"})
     errors = {}
     if solved not in ("yes", "no"):
         errors["solved"] = "请选择问题是否已解决"
@@ -256,4 +259,5 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
             session.rollback()
             ticket = service.track(session, number=number, phone=phone)
             messages.append(("error", exc.message))
-    return render(request, "public/track.html", {"values": {"number": number}, **_track_context(ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})
+    values = {"number": number, "phone": phone, "solved": solved, "satisfaction": satisfaction}
+    return render(request, "public/track.html", {"values": values, **_track_context(ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})

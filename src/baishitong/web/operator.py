@@ -17,11 +17,11 @@ from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
-from baishitong.tickets.schemas import TYPES
+from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import dispatch_units, perform
+from baishitong.web.ticket import candidate_names, dispatch_units, perform, unit_names
 from baishitong.web.views import flash, fragment, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -37,12 +37,10 @@ def _suggestion(session: Session, *, content: str, address: str, type: str | Non
         return {"empty": True}
     s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
-    by_label = routing.reference(session).by_label
     return {
         "empty": False,
         "s": s,
-        # Models may be trained on category codes; show the operator names.
-        "candidates": [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in s.top3],
+        "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
         "hits": hits,
         "type": type,
@@ -141,10 +139,15 @@ def _queue(session: Session, statuses: list[str], page: int) -> tuple[list[Ticke
 def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
     page = page_number(request)
     items, total = _queue(session, ["registered"], page)
+    units = dispatch_units(session)
     return render(
         request,
         "staff/queue_dispatch.html",
-        {"items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": _decisions_for(session, items), "dispatch_units": dispatch_units(session), "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch"},
+        {
+            "items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": _decisions_for(session, items),
+            "dispatch_units": units, "unit_names": unit_names(units), "channel_labels": CHANNEL_LABELS,
+            "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch",
+        },
     )
 
 
@@ -155,7 +158,8 @@ def review_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), ses
     if staff.role in ("supervisor", "admin"):
         extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(50)).all()
     reviews = routing.review_queue(session, limit=50)
-    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": dispatch_units(session), "nav": "/staff/console/review"})
+    units = dispatch_units(session)
+    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units), "nav": "/staff/console/review"})
 
 
 @router.get("/staff/console/callback")

@@ -43,6 +43,17 @@ def dispatch_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
     return [groups[k] for k in ("town", "department", "utility") if groups[k][1]]
 
 
+def unit_names(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
+    """Unit names by code, from dispatch_units(), for showing a routing suggestion by name."""
+    return {code: name for _, units in groups for code, name in units}
+
+
+def candidate_names(session: Session, top3: list[dict]) -> list[str]:
+    """The router's candidates by category name; models may be trained on category codes."""
+    by_label = routing.reference(session).by_label
+    return [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in top3]
+
+
 def sub_units(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
     if ticket.lead_unit_id is None:
         return []
@@ -115,7 +126,10 @@ def validation_text(exc: ValidationError) -> str:
     for error in exc.errors():
         field = _FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "内容")
         if error["type"] in ("missing", "string_too_short", "bool_type", "literal_error", "int_parsing", "bool_parsing"):
-            parts.append(f"请填写{field}" if error["type"] != "literal_error" else f"请选择{field}")
+            if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
+                parts.append(f"{field}至少 {error['ctx']['min_length']} 个字")
+            else:
+                parts.append(f"请填写{field}" if error["type"] != "literal_error" else f"请选择{field}")
         else:
             parts.append(f"{field}：{error['msg'].removeprefix('Value error, ')}")
     return "；".join(dict.fromkeys(parts))
@@ -177,6 +191,10 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
             details.append(f"主办：{unit_labels.get(data['lead_unit'], data['lead_unit'])}" + (f"；协办：{co_units}" if co_units else ""))
+        if data.get("into"):
+            details.append(f"并入主工单 {data['into']}")
+        if data.get("duplicate"):
+            details.append(f"重复件 {data['duplicate']}")
         if data.get("days"):
             details.append(f"延期 {data['days']} 个工作日")
         if "satisfaction" in data and e.action == "callback":
@@ -214,6 +232,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
         "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket)),
         "routing": routing_out,
+        "candidates": candidate_names(session, routing_out["top3"] or []) if routing_out else [],
         "unit_labels": unit_labels,
         "attachments": uploads.for_ticket(session, ticket=ticket),
         "views": service.personal_data_views(session, ticket=ticket),

@@ -1,0 +1,65 @@
+"""Staff desk pages say things by name: channels, suggested units, router candidates, merges; finished orders show no running clock."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from baishitong.routing import service as routing
+from baishitong.tickets import schemas, service
+from tests.conftest import actor
+from tests.tickets.factories import make_ticket
+from tests.web.test_pages import login
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def test_dispatch_queue_names_the_channel_and_the_suggested_unit(web, session):
+    ticket = make_ticket(session)
+    decision = routing.latest_decision(session, ticket_id=ticket.id)
+    decision.lead_unit = "SJJ"
+    session.flush()
+    login(web, "t_operator")
+    row = re.search(rf'<tr data-ticket="{ticket.number}">.*?</tr>', web.get("/staff/console/dispatch").text, re.S).group(0)
+    assert "· 网站" in row and "· web" not in row
+    suggestion = re.search(r'<td data-label="建议">(.*?)</td>', row, re.S).group(1)
+    assert "顺德区市场监督管理局" in suggestion and "SJJ" not in suggestion
+
+
+def test_ticket_page_lists_router_candidates_by_category_name(web, session):
+    ticket = make_ticket(session, state="dispatched")
+    decision = routing.latest_decision(session, ticket_id=ticket.id)
+    category = routing.reference(session).by_label["01"]
+    decision.top3 = [{"label": "01", "score": 0.9}]
+    session.flush()
+    login(web, "t_operator")
+    evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
+    assert f"<td>{category.name}</td>" in evidence
+
+
+def test_merge_names_both_tickets_and_stops_the_duplicates_clock(web, session):
+    master = make_ticket(session, state="dispatched")
+    duplicate = make_ticket(session, state="dispatched")
+    service.act(session, number=duplicate.number, action="merge", actor=actor(session, "t_operator"), body=schemas.MergeIn(version=duplicate.version, into=master.number))
+    login(web, "t_operator")
+    page = web.get(f"/staff/tickets/{duplicate.number}").text
+    assert f"并入主工单 {master.number}" in page
+    deadlines = re.search(r'id="deadlines".*?</section>', page, re.S).group(0)
+    assert deadlines.count("data-done") == 3
+    assert f"重复件 {duplicate.number}" in web.get(f"/staff/tickets/{master.number}").text
+
+
+def test_reply_and_extension_forms_ask_for_two_characters_before_sending(web, session):
+    ticket = make_ticket(session, state="signed")
+    login(web, "t_ronggui")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    for action, field in (("reply", "content"), ("extend", "reason")):
+        form = re.search(rf'<form[^>]*data-action-form="{action}".*?</form>', page, re.S).group(0)
+        assert re.search(rf'<textarea[^>]*name="{field}"[^>]*minlength="2"', form), action
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    short = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version, "content": "好"})
+    assert "内容至少 2 个字" in short.text

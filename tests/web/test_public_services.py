@@ -186,3 +186,12 @@ def test_nav_and_widget_show_the_new_pages(client):
     assert 'class="chat-fab" href="/assistant"' in home.text and 'hx-get="/assistant/panel"' in home.text
     panel = client.get("/assistant/panel", headers={"HX-Request": "true"})
     assert "<html" not in panel.text and 'id="chat-panel-log"' in panel.text
+
+
+def test_points_without_a_place_asks_for_one(client, demo):
+    """From 办事指南's 查找可办理网点 (service only) or an empty 查找网点, the page says what is missing."""
+    from_item = client.get("/points", params={"service": "GA001"})
+    assert "请输入所在社区或地址" in from_item.text and "居民身份证换领" in from_item.text
+    empty_search = client.get("/points", params={"near": "", "service": ""})
+    assert "请输入所在社区或地址" in empty_search.text
+    assert "请输入所在社区或地址" not in client.get("/points").text

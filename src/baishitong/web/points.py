@@ -77,10 +77,12 @@ def points_list(request: Request, near: str = "", lat: str = "", lon: str = "", 
             results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": _bookable(p), "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
     except InvalidInput as exc:
         error = exc.message
+    # Searched without a place, or arrived from 办事指南 with only the service chosen.
+    ask_place = place is None and error is None and ("near" in request.query_params or bool(values["service"]))
     return render(
         request,
         "public/points.html",
-        {"values": values, "items": sorted(items.items()), "item_name": items.get(values["service"]), "place": place, "error": error, "results": results, "nav": "/points"},
+        {"values": values, "items": sorted(items.items()), "item_name": items.get(values["service"]), "place": place, "error": error, "ask_place": ask_place, "results": results, "nav": "/points"},
     )
 
 

@@ -139,3 +139,13 @@ def test_kb_and_items_pages(server, phone, pshot):
     page.goto(server + "/items/GA001")
     assert "居民户口簿" in page.inner_text("#item-materials")
     pshot(page, "item")
+
+
+def test_points_without_javascript_shows_no_dead_location_button(server, browser):
+    """使用我的位置 needs script and geolocation; without them only the address box is offered."""
+    context = browser.new_context(locale="zh-CN", viewport=MOBILE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/points")
+    assert page.locator("#f-near").is_visible()
+    assert not page.locator("#geo-button").is_visible()
+    context.close()

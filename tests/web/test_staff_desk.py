@@ -63,3 +63,11 @@ def test_reply_and_extension_forms_ask_for_two_characters_before_sending(web, se
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     short = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version, "content": "好"})
     assert "内容至少 2 个字" in short.text
+
+
+def test_outbox_names_channel_and_audience_in_chinese(web, session):
+    make_ticket(session, state="dispatched")
+    login(web, "t_admin")
+    page = web.get("/staff/admin/outbox").text
+    assert '<td data-label="渠道">站内发件箱</td>' in page and '<td data-label="渠道">outbox</td>' not in page
+    assert '<td data-label="对象">诉求人 · ' in page and '<td data-label="对象">承办单位 · ' in page

@@ -491,8 +491,10 @@ def suggest(
 # --- decisions on tickets ---------------------------------------------------
 
 
-def on_ticket_registered(session: Session, *, ticket: Ticket, threshold: float | None = None) -> RoutingDecision:
-    """Records what the router proposes; dispatches at once when confident, else queues for review."""
+def on_ticket_registered(
+    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True
+) -> RoutingDecision:
+    """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review."""
     s = suggest(
         session,
         text=f"{ticket.title}。{ticket.content}",
@@ -505,6 +507,7 @@ def on_ticket_registered(session: Session, *, ticket: Ticket, threshold: float |
     )
     if ticket.category is None and s.category is not None:
         ticket.category = session.get(Category, s.category.id)
+    s.auto_dispatch = s.auto_dispatch and auto_dispatch
     decision = RoutingDecision(
         ticket_id=ticket.id,
         model_version=s.model_version,

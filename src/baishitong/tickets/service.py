@@ -68,8 +68,13 @@ def create_ticket(
     data: schemas.TicketCreate,
     actor: Actor,
     idempotency_key: str | None = None,
+    auto_dispatch: bool = True,
 ) -> tuple[Ticket, bool]:
-    """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket."""
+    """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket.
+
+    `auto_dispatch=False` is for an operator who answers, holds or dispatches the order themselves: the
+    router's proposal is still recorded, but the order is not sent anywhere behind their back.
+    """
     fingerprint = request_fingerprint(data.model_dump(mode="json"))
     if idempotency_key:
         existing = _replayed(session, key=idempotency_key, fingerprint=fingerprint)
@@ -110,7 +115,7 @@ def create_ticket(
     transition(session, ticket, action="register", actor=actor, data={"channel": data.channel})
     if idempotency_key:
         _remember(session, key=idempotency_key, fingerprint=fingerprint, ticket=ticket)
-    hooks.ticket_registered(session, ticket=ticket, actor=actor)
+    hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch)
     return ticket, True
 
 

@@ -88,7 +88,12 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     if errors:
         return _console(request, session, values=values, errors=errors)
     try:
-        ticket, created = service.create_ticket(session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"])
+        # Only "立即派单" without a chosen unit leaves the choice to the router; an answer, a hold or a
+        # unit the operator picked must not be pre-empted by automatic dispatch.
+        unattended = values["after"] == "dispatch" and not values["lead_unit"]
+        ticket, created = service.create_ticket(
+            session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"], auto_dispatch=unattended
+        )
     except DomainError as exc:
         session.rollback()
         return _console(request, session, values=values, errors={"form": exc.message})

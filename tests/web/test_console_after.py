@@ -1,0 +1,63 @@
+"""The console's 受理后 choice is the operator's: a confident router proposal must not override it."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from baishitong.routing.models import RoutingDecision
+from baishitong.tickets.models import Ticket
+from tests.routing.test_service import model  # noqa: F401  (fixture: an active router trained on clear topics)
+from tests.web.test_pages import login, token
+
+CONFIDENT = "路灯不亮，井盖缺失，道路破损，希望尽快处理。"
+
+
+@pytest.fixture
+def web(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def intake(web, phone: str, **fields) -> Ticket:
+    page = web.get("/staff/console").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token(page), "idempotency_key": key, "type": "投诉", "content": CONFIDENT, "address": "容桂街道高黎社区", "phone": phone}
+    response = web.post("/staff/console", data=data | fields)
+    assert response.status_code == 200
+    return response
+
+
+def ticket_of(session, phone: str) -> Ticket:
+    return session.scalar(select(Ticket).where(Ticket.requester_phone == phone))
+
+
+def test_confident_intake_dispatched_by_the_router_when_the_operator_leaves_it(web, session, model):  # noqa: F811
+    login(web, "t_operator")
+    assert "智能分拨已自动派至" in intake(web, "13800002001", after="dispatch").text
+    assert ticket_of(session, "13800002001").status == "dispatched"
+
+
+def test_hold_keeps_a_confident_ticket_waiting_with_the_proposal_recorded(web, session, model):  # noqa: F811
+    login(web, "t_operator")
+    intake(web, "13800002002", after="none")
+    ticket = ticket_of(session, "13800002002")
+    assert ticket.status == "registered" and ticket.lead_unit is None
+    decision = session.scalars(select(RoutingDecision).where(RoutingDecision.ticket_id == ticket.id)).one()
+    assert decision.lead_unit == "ronggui" and decision.status == "review" and not decision.auto_dispatched
+    assert ticket.number in web.get("/staff/console/review").text
+
+
+def test_direct_answer_closes_instead_of_dispatching(web, session, model):  # noqa: F811
+    login(web, "t_operator")
+    response = intake(web, "13800002003", type="咨询", after="answer", answer="已告知市民报修渠道和处理时限。")
+    assert "已受理并直接答复办结" in response.text
+    ticket = ticket_of(session, "13800002003")
+    assert ticket.lead_unit is None and ticket.status not in ("registered", "dispatched")
+
+
+def test_a_unit_the_operator_picked_wins_over_the_router(web, session, model):  # noqa: F811
+    login(web, "t_operator")
+    assert "已受理并派至 北滘镇" in intake(web, "13800002004", after="dispatch", lead_unit="beijiao").text
+    assert ticket_of(session, "13800002004").lead_unit.code == "beijiao"

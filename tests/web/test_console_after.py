@@ -61,3 +61,30 @@ def test_a_unit_the_operator_picked_wins_over_the_router(web, session, model):  
     login(web, "t_operator")
     assert "已受理并派至 北滘镇" in intake(web, "13800002004", after="dispatch", lead_unit="beijiao").text
     assert ticket_of(session, "13800002004").lead_unit.code == "beijiao"
+
+
+def test_a_repeat_call_is_registered_and_merged_into_the_open_ticket(web, session):
+    from tests.tickets.factories import make_ticket
+
+    master = make_ticket(session, state="dispatched", lead="ronggui")
+    login(web, "t_operator")
+    missing = intake(web, "13800002005", after="merge")
+    assert "请填写要并入的工单号" in missing.text and ticket_of(session, "13800002005") is None
+    assert f"已受理并并入工单 {master.number}" in intake(web, "13800002005", after="merge", merge_into=master.number).text
+    repeat = ticket_of(session, "13800002005")
+    assert repeat.status == "merged" and repeat.lead_unit is None
+
+
+def test_duplicates_panel_offers_to_merge_into_each_candidate(web, session):
+    from tests.tickets.factories import make_ticket
+
+    master = make_ticket(session, state="dispatched", lead="ronggui")
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    panel = web.post(
+        "/staff/console/suggest",
+        data={"content": master.content, "address": master.address or "", "type": "投诉"},
+        headers={"X-CSRF-Token": token(page), "HX-Request": "true"},
+    ).text
+    assert f'data-fill="#f-merge_into" data-fill-text="{master.number}" data-fill-after="merge"' in panel
+    assert 'id="f-merge_into"' in page and 'value="merge"' in page

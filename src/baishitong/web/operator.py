@@ -68,7 +68,7 @@ def suggest(request: Request, form: FormData = Depends(checked_form), staff: Sta
 
 @router.post("/staff/console")
 def intake(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    values = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "idempotency_key")}
+    values = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key")}
     errors: dict[str, str] = {}
     data = None
     try:
@@ -85,6 +85,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         errors.update(_field_errors(exc))
     if values["after"] == "answer" and len(values["answer"]) < 2:
         errors["answer"] = "请填写答复内容"
+    if values["after"] == "merge" and not values["merge_into"]:
+        errors["merge_into"] = "请填写要并入的工单号"
     if errors:
         return _console(request, session, values=values, errors=errors)
     try:
@@ -101,6 +103,9 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     if created and values["after"] == "answer":
         if perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"])):
             outcome = "已受理并直接答复办结"
+    elif created and values["after"] == "merge":
+        if perform(request, session, staff, number=ticket.number, action="merge", form=_FormLike(version=ticket.version, into=values["merge_into"])):
+            outcome = f"已受理并并入工单 {values['merge_into']}"
     elif created and values["after"] == "dispatch" and ticket.status == "registered":
         lead = values["lead_unit"] or _decision_lead(session, ticket)
         if lead and perform(request, session, staff, number=ticket.number, action="dispatch", form=_FormLike(version=ticket.version, lead_unit=lead)):

@@ -113,3 +113,12 @@ def test_suggest_body_matches_its_response_model(client, login, model):
     r = client.post("/api/v1/routing/suggest", json={"text": "路灯不亮，井盖缺失。", "address": "容桂街道"}, headers=login("t_operator"))
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert SuggestOut.model_validate(r.json()).model_dump(mode="json") == r.json()
+
+
+def test_putting_the_same_catalogue_twice_keeps_one_edition(client, login, model):
+    rules = [{"category_prefix": "01", "lead": "@town"}, {"category_prefix": "02", "lead": "RSJ", "keywords": ["工资"]}]
+    first = client.put("/api/v1/routing/catalogue", json={"rules": rules}, headers=login("t_admin")).json()
+    again = client.put("/api/v1/routing/catalogue", json={"rules": rules}, headers=login("t_admin")).json()
+    assert again["version"] == first["version"] == 2
+    changed = client.put("/api/v1/routing/catalogue", json={"rules": rules[:1]}, headers=login("t_admin")).json()
+    assert changed["version"] == 3

@@ -172,3 +172,13 @@ def test_check_in_flow(web, session, monkeypatch):
     assert booking.get(session, number=appointment.number).status == "checked_in"
     twice = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": appointment.number})
     assert twice.status_code == 422 and "无法签到" in twice.text
+
+
+def test_saving_the_catalogue_unchanged_makes_no_new_edition(web, session):
+    routing.ensure_default_catalogue(session)
+    before, _ = routing.current_catalogue(session)
+    login(web, "t_admin")
+    saved = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", catalogue_form(session, []))
+    assert saved.status_code == 303, saved.text
+    assert routing.current_catalogue(session)[0].version == before.version
+    assert f"派单目录没有变化，仍为第 {before.version} 版" in web.get("/staff/admin/catalogue").text

@@ -874,9 +874,23 @@ def _validate_rules(session: Session, rules: list[dict]) -> None:
             raise InvalidInput("invalid_rule", f"第 {n} 条规则：诉求类型 {rule['type']} 无效")
 
 
+def _rule_key(rule: dict) -> str:
+    """A rule as stored, whatever the form or API left out, so an unchanged catalogue compares equal."""
+    values = {f: None if rule.get(f) in (None, "", []) else rule.get(f) for f in RULE_FIELDS}
+    values["priority"] = values["priority"] or 0
+    values["active"] = True if values["active"] is None else values["active"]
+    return json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+
 def replace_catalogue(session: Session, *, rules: list[dict], actor: str, note: str | None = None) -> CatalogueVersion:
-    """A full replacement of the rule set, written as a new edition; earlier editions stay for the record."""
+    """A full replacement of the rule set, written as a new edition; earlier editions stay for the record.
+
+    Saving the same rules again returns the current edition: a version should mark a change.
+    """
     if not rules:
         raise InvalidInput("empty_catalogue", "派单目录至少需要一条规则")
     _validate_rules(session, rules)
+    edition, current = current_catalogue(session)
+    if edition is not None and [_rule_key(r) for r in rules] == [_rule_key(rule_out(r)) for r in current]:
+        return edition
     return _write_catalogue(session, rules=rules, actor=actor, note=note)

@@ -254,6 +254,7 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
         )
     note = str(form.get("note", "")).strip()[:200]
     if error is None:
+        previous = routing.current_catalogue(session)[0]
         try:
             edition = routing.replace_catalogue(session, rules=rules, actor=staff.actor.name, note=note or None)
         except DomainError as exc:
@@ -261,7 +262,10 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
             found = _RULE_NUMBER.search(exc.message)
             error = (exc.message, int(found.group(1)) if found else None)
         else:
-            flash(request, "success", f"已保存派单目录第 {edition.version} 版（{len(rules)} 条规则），新工单即按新版分拨")
+            if previous is not None and edition.version == previous.version:
+                flash(request, "info", f"派单目录没有变化，仍为第 {edition.version} 版")
+            else:
+                flash(request, "success", f"已保存派单目录第 {edition.version} 版（{len(rules)} 条规则），新工单即按新版分拨")
             return redirect("/staff/admin/catalogue")
     message, row = error
     return _catalogue_page(request, session, rows=rows, error=message, error_row=row, note=note, status_code=422)

@@ -69,6 +69,12 @@ def test_init_demo_loads_a_working_shunde_demo(tmp_path):
             assert session.scalar(select(func.count()).select_from(Article)) >= 30
             assert session.scalar(select(func.count()).select_from(ServicePoint)) >= 235
             assert audit.verify(session).ok
+            # Every timeline entry names a person (a user's display name), not a made-up actor id.
+            from baishitong.org.models import User
+            from baishitong.tickets.models import TicketEvent
+
+            actors = set(session.scalars(select(TicketEvent.actor).distinct())) - {"system", "requester"}
+            assert actors <= set(session.scalars(select(User.username)))
         again = runner.invoke(main, ["init", "--db", url, "--demo"])
         assert again.exit_code == 0 and "演示工单" not in again.output
         db.dispose()

@@ -1,6 +1,7 @@
 """Reference data (gazetteer, units, categories) and the Shunde demo."""
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -119,9 +120,17 @@ def _staff(session: Session, username: str) -> Actor:
 
 
 def _unit_actor(session: Session, unit_code: str) -> Actor:
-    """A demo handler for any unit, so every order can be walked through its life."""
+    """A handler account of the unit, so every demo order can be walked through its life and its timeline
+    names a person: the unit's demo login where it has one, else a disabled 承办人 account made for it."""
     unit = org.get_unit(session, code=unit_code)
-    return Actor(name=f"{unit_code}-handler", role="handler", display_name=f"{unit.name}承办人", unit_id=unit.id, unit_code=unit.code)
+    user = session.scalar(
+        select(User).where(User.unit_id == unit.id, User.role == "handler").order_by(User.active.desc(), User.id).limit(1)
+    )
+    if user is None:
+        username = f"{unit_code.lower()}-handler"
+        org.create_user(session, username=username, password=secrets.token_urlsafe(18), role="handler", unit_code=unit_code, display_name=f"{unit.name}承办人")
+        user = org.disable_user(session, username=username)
+    return Actor.for_user(user)
 
 
 def load_demo_orders(session: Session, *, orders: list[dict] | None = None) -> int:

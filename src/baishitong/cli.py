@@ -13,6 +13,12 @@ def resolve_db(db: str | None) -> str:
     return db or os.environ.get("BAISHITONG_DATABASE_URL") or get_settings().effective_database_url
 
 
+def default_public_url(host: str, port: int) -> None:
+    """Links in messages point at the address being served unless BAISHITONG_PUBLIC_URL says otherwise."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    os.environ.setdefault("BAISHITONG_PUBLIC_URL", f"http://{shown}:{port}")
+
+
 db_option = click.option("--db", "db", default=None, help="数据库 URL（默认 BAISHITONG_DATABASE_URL，其次内置 SQLite 文件）")
 
 
@@ -105,6 +111,7 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
 
     limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
+    default_public_url(host, port)
     get_settings.cache_clear()
     uvicorn.run("baishitong.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
@@ -268,6 +275,7 @@ def run(db: str | None, host: str, port: int) -> None:
 
     limit_malloc_arenas()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
+    default_public_url(host, port)
     get_settings.cache_clear()
     worker_process = subprocess.Popen([sys.executable, "-m", "baishitong", "worker", "--workers", "2"], preexec_fn=die_with_parent)
     click.echo(f"百事通已启动：http://{host}:{port}/  （后台任务进程 PID {worker_process.pid}）")

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # The assistant hands over to a person below this confidence.
     assistant_threshold: float = 0.35
 
+    # Where citizens reach the public pages; messages link to {public_url}/track. `serve` and `run`
+    # default it to the address they listen on.
+    public_url: str = "http://127.0.0.1:8000"
+
     sms_endpoint: str = ""
     wechat_endpoint: str = ""
 

@@ -1,5 +1,6 @@
 """Who hears about what, and failed sends that retry with backoff and end visible."""
 
+import os
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -89,3 +90,24 @@ def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):
     new = next(m for m in messages(session, ticket) if m.template_code == "ticket_dispatched_unit")
     assert "请于—前签收" not in new.body
     assert notify._local(ticket.sign_due) in new.body
+
+
+def test_links_in_messages_use_the_configured_public_address(session, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_PUBLIC_URL", "https://12345.shunde.example/")
+    get_settings.cache_clear()
+    try:
+        ticket = make_ticket(session)
+        registered = next(m for m in messages(session, ticket) if "已受理" in m.body)
+        assert "https://12345.shunde.example/track" in registered.body and "127.0.0.1" not in registered.body
+    finally:
+        get_settings.cache_clear()
+
+
+def test_serving_on_a_port_points_message_links_at_it(monkeypatch):
+    from baishitong.cli import default_public_url
+
+    monkeypatch.delenv("BAISHITONG_PUBLIC_URL", raising=False)
+    default_public_url("0.0.0.0", 8101)
+    assert os.environ["BAISHITONG_PUBLIC_URL"] == "http://127.0.0.1:8101"
+    default_public_url("10.0.0.5", 9000)  # an explicit setting is kept
+    assert os.environ["BAISHITONG_PUBLIC_URL"] == "http://127.0.0.1:8101"

@@ -16,7 +16,6 @@ from baishitong.tickets.models import Ticket, TicketEvent
 
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(minutes=1)
-BASE_URL = "http://127.0.0.1:8000"
 
 
 def _local(value: datetime | None) -> str:
@@ -64,7 +63,7 @@ class _Probe(dict):
 
 def render(session: Session, code: str, context: dict) -> str:
     _, body = template(session, code)
-    return body.format_map(_Probe(base_url=BASE_URL, **context))
+    return body.format_map(_Probe(base_url=get_settings().public_url.rstrip("/"), **context))
 
 
 def _queue(session: Session, *, channel: str, audience: str, recipient: str, code: str, context: dict, ticket_id: int | None = None, unit_id: int | None = None) -> Message:

@@ -8,6 +8,8 @@
  *  3. 确认框：<button data-confirm="确定要退回该工单吗？">、<form data-confirm="...">。
  *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）。
  *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数；提示消息可关闭。
+ *  6. 草稿：工单操作表单（form[data-action-form]）提交失败（如 409 他人已更新）回到页面时，
+ *     填过的文字自动恢复并展开该表单，不必重打。
  */
 (function () {
   "use strict";
@@ -282,11 +284,52 @@
     target.focus();
   }
 
+  /* ---------- 6. 失败后恢复草稿 ---------- */
+  // A failed action comes back as a redirect with an error message; the text typed into the form is
+  // kept in sessionStorage (this tab only) until the next page, and put back only if that page reports a failure.
+  var DRAFT_PREFIX = "bst:draft:";
+
+  function onSubmitSaveDraft(e) {
+    var form = e.target;
+    if (!form || form.tagName !== "FORM" || !form.hasAttribute("data-action-form")) return;
+    var values = {};
+    Array.prototype.forEach.call(form.querySelectorAll("textarea[name], input[type=text][name], input[type=number][name]"), function (el) {
+      if (el.value) values[el.name] = el.value;
+    });
+    try { sessionStorage.setItem(DRAFT_PREFIX + form.getAttribute("action"), JSON.stringify(values)); } catch (err) { /* storage off: nothing to keep */ }
+  }
+
+  function restoreDrafts() {
+    var keys = [];
+    try {
+      for (var i = 0; i < sessionStorage.length; i++) {
+        if (sessionStorage.key(i).indexOf(DRAFT_PREFIX) === 0) keys.push(sessionStorage.key(i));
+      }
+    } catch (err) { return; }
+    var failed = document.querySelector("#flash .alert-error");
+    keys.forEach(function (key) {
+      var raw = sessionStorage.getItem(key);
+      sessionStorage.removeItem(key);
+      var form = failed && document.querySelector('form[data-action-form][action="' + key.slice(DRAFT_PREFIX.length) + '"]');
+      if (!form) return;
+      var values = JSON.parse(raw || "{}");
+      Object.keys(values).forEach(function (name) {
+        var el = form.querySelector('[name="' + name + '"]');
+        if (!el) return;
+        el.value = values[name];
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      var details = form.closest("details");
+      if (details) details.open = true;
+    });
+  }
+
   function init(root) {
     renderDeadlines(root);
     decorateHotkeys(root);
     initCounters(root);
     initDismiss(root);
+    if (root === document) restoreDrafts();
   }
 
   /* ---------- 启动 ---------- */
@@ -294,6 +337,7 @@
   document.addEventListener("click", onClickCapture, true);
   document.addEventListener("click", onFillClick);
   document.addEventListener("submit", onSubmitCapture, true);
+  document.addEventListener("submit", onSubmitSaveDraft);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });

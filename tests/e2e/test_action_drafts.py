@@ -1,0 +1,54 @@
+"""Two handlers on one ticket in headless Chromium: the one who loses the race gets the conflict message
+and finds the reply they typed still in the form."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_story import open_action, staff_page
+
+pytestmark = pytest.mark.e2e
+
+REPLY = "您好，经现场核查，路灯控制器已更换，照明已恢复正常。"
+
+
+def api(server: str, username: str) -> httpx.Client:
+    token = httpx.post(server + "/api/v1/auth/token", json={"username": username, "password": PASSWORD}).json()["access_token"]
+    return httpx.Client(base_url=server + "/api/v1", headers={"Authorization": f"Bearer {token}"})
+
+
+def signed_ticket(server: str) -> str:
+    created = httpx.post(server + "/api/v1/tickets", json={"type": "求助", "content": "容桂街道高黎社区桂洲大道东路灯不亮。", "address": "容桂街道高黎社区", "requester": {"phone": "13800138111"}}).json()
+    number = created["number"]
+    with api(server, "operator1") as operator:
+        ticket = operator.get(f"/tickets/{number}").json()
+        if ticket["status"] == "registered":
+            ticket = operator.post(f"/tickets/{number}/actions/dispatch", json={"version": ticket["version"], "lead_unit": "ronggui"}).json()
+    with api(server, "ronggui") as handler:
+        handler.post(f"/tickets/{number}/actions/sign", json={"version": ticket["version"]}).raise_for_status()
+    return number
+
+
+def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
+    number = signed_ticket(server)
+    first = staff_page(browser, server, "ronggui", shot)
+    first.goto(f"{server}/staff/tickets/{number}")
+    second = staff_page(browser, server, "ronggui", shot)
+    second.goto(f"{server}/staff/tickets/{number}")
+    note = open_action(second, "note")
+    note.locator("textarea[name=note]").fill("已联系供电所，明日上午到场检修。")
+    with second.expect_navigation():
+        note.locator("button[data-action=note]").click()
+
+    reply = open_action(first, "reply")
+    reply.locator("textarea[name=content]").fill(REPLY)
+    with first.expect_navigation():
+        reply.locator("button[data-action=reply]").click()
+    assert "工单已被他人更新" in first.inner_text("#flash")
+    kept = first.locator("form[data-action-form=reply] textarea[name=content]")
+    assert kept.input_value() == REPLY and kept.is_visible()
+    shot(first, "reply-draft-kept")
+
+    # After a reload (no failure reported) the draft is gone, so it cannot leak into a later, unrelated form.
+    first.reload()
+    assert first.locator("form[data-action-form=reply] textarea[name=content]").input_value() == ""

@@ -195,3 +195,13 @@ def test_login_attempts_are_limited_per_account_not_per_address(client, app):
     assert wrong == [401, 401, 401, 429]
     other = client.post("/api/v1/auth/token", json={"username": "t_sjj", "password": TEST_PASSWORD})
     assert other.status_code == 200
+
+
+def test_invalid_utf8_and_lone_surrogates_get_a_json_error_not_500(client, login):
+    broken = '{"version": "x", "\\ud800": "\\udfff"}'.encode()
+    raw = b'{"content": "\xed\xa0\x80\xff"}'
+    for path in ("/api/v1/tickets", "/api/v1/tickets/SD000000000000/actions/reply"):
+        for body in (broken, raw):
+            response = client.post(path, content=body, headers={"content-type": "application/json", **login("t_operator")})
+            assert response.status_code in (400, 404, 422), (path, body, response.text)
+            assert response.json()["error"]["message"]

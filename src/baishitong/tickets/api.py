@@ -128,7 +128,7 @@ def act(
     try:
         parsed = model.model_validate(body)
     except ValidationError as exc:
-        raise InvalidInput("invalid_body", "请求内容有误：" + "；".join(_field_errors(exc)), details={"errors": exc.errors(include_url=False, include_context=False)}) from None
+        raise InvalidInput("invalid_body", "请求内容有误：" + "；".join(_field_errors(exc)), details={"errors": exc.errors(include_url=False, include_context=False, include_input=False)}) from None
     ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
     return service.to_out(ticket, actor, with_events=True)
 

@@ -1,0 +1,81 @@
+"""Citizen pages on small phones: the 问政务君 button leaves the page readable, and everything tappable is big enough."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 640}]
+MIN_TAP = 44
+TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full"
+
+# Text rectangles (per line, from Range.getClientRects) of everything readable that lies under the button.
+TEXT_UNDER_FAB = """() => {
+  const fab = document.querySelector('.chat-fab').getBoundingClientRect();
+  const under = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim() || node.parentElement.closest('.chat-fab, .chat-panel, style, script')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.width && r.right > fab.left && r.left < fab.right && r.bottom > fab.top && r.top < fab.bottom) under.push(node.textContent.trim());
+    }
+  }
+  return under;
+}"""
+
+SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width && r.height && (r.height < %d || r.width < %d))
+  .map(([e, r]) => `${e.className} “${e.innerText.trim()}” ${Math.round(r.width)}×${Math.round(r.height)}`)""" % (MIN_TAP, MIN_TAP)
+
+
+def seed_server(session) -> None:
+    from baishitong.knowledge import service as kb
+    from baishitong.points import service as points
+
+    kb.load_demo(session)
+    points.load_demo(session)
+
+
+def phone_page(browser, viewport):
+    context = browser.new_context(locale="zh-CN", viewport=viewport, device_scale_factor=2, is_mobile=True, has_touch=True)
+    return context, context.new_page()
+
+
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize("path", ["/", "/kb/KB001", "/items/GA001", "/points"])
+def test_chat_button_covers_no_text_at_the_end_of_the_page(server, browser, viewport, path):
+    context, page = phone_page(browser, viewport)
+    page.goto(server + path)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    fab = page.locator(".chat-fab").bounding_box()
+    assert fab["width"] * fab["height"] <= 64 * 64, "on a phone the button is the compact round one"
+    assert page.evaluate(TEXT_UNDER_FAB) == []
+    footer_end = page.locator(".footer-bottom").bounding_box()
+    assert footer_end["y"] + footer_end["height"] <= fab["y"]
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/kb/KB001", "/kb?q=社保", "/items/GA001", "/points?near=容桂高黎社区&service=GA001", "/points/ZX-RG/book", "/submit", "/track", "/booking", "/assistant", "/staff/login"],
+)
+def test_public_tap_targets_are_at_least_44_px(server, browser, path):
+    context, page = phone_page(browser, PHONES[0])
+    page.goto(server + path)
+    assert page.locator(TAPPABLE).count() > 0
+    assert page.evaluate(SMALL_TARGETS, TAPPABLE) == []
+    context.close()
+
+
+def test_open_chat_panel_controls_are_44_px_and_above_the_nav(server, browser):
+    context, page = phone_page(browser, PHONES[1])
+    page.goto(server + "/")
+    page.click(".chat-fab")
+    page.wait_for_selector("#chat-panel .chat-panel-close")
+    assert page.evaluate(SMALL_TARGETS, "#chat-panel " + TAPPABLE.replace(", ", ", #chat-panel ")) == []
+    head = page.locator(".chat-panel-head").bounding_box()
+    topmost = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.chat-panel') !== null", [head["x"] + 20, head["y"] + head["height"] / 2])
+    assert topmost, "the panel's header is not hidden under the sticky nav"
+    context.close()

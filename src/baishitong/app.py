@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from baishitong import __version__
 from baishitong.config import Settings, get_settings
 from baishitong.db import Database
-from baishitong.deps import RateLimiter
+from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     queue.use_database(app.state.db)
     app.state.rate_limiter = RateLimiter()
+    app.add_middleware(ResponseAfterCommit)
     install_error_handlers(app)
 
     from baishitong import routers

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baishitong import security
 from baishitong.actors import Actor
@@ -40,8 +41,37 @@ def get_db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error, then after-commit work."""
     db: Database = request.app.state.db
     write = request.method not in _SAFE_METHODS and not getattr(request.state, "read_only", False)
+    request.state.holds_response = True
     with db.session(write=write) as session:
         yield session
+
+
+class ResponseAfterCommit:
+    """Holds back the response of a request with a session until that session has committed.
+
+    FastAPI closes yield dependencies only after the response is sent, so without this a client
+    could get 201 for a ticket whose commit then fails, or follow a redirect (or send the next
+    action) before the row is visible. A failed commit now reaches the client as a 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            if scope.get("state", {}).get("holds_response"):
+                held.append(message)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, hold)
+        for message in held:
+            await send(message)
 
 
 def _bearer(request: Request) -> str | None:

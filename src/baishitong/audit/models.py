@@ -7,7 +7,11 @@ from baishitong.db import Base, utcnow
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained: each row carries the hash of the one before it."""
+    """Append-only, hash-chained: each row carries the hash of the one before it.
+
+    A row is inserted unsealed (no seq, prev_hash or hash) and sealed when its
+    transaction commits; the chain runs in seq order, which is sealing order.
+    """
 
     __tablename__ = "audit_log"
 
@@ -18,5 +22,6 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[dict] = mapped_column(default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)

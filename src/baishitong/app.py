@@ -1,5 +1,6 @@
 """The ASGI application: API, pages and static assets in one process."""
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -17,11 +18,20 @@ from baishitong.errors import DomainError
 log = logging.getLogger(__name__)
 
 _HTTP_MESSAGES = {
+    400: ("bad_request", "请求格式有误，请使用 UTF-8 编码的 JSON"),
     404: ("not_found", "请求的资源不存在"),
     405: ("method_not_allowed", "不支持该请求方法"),
     401: ("unauthorized", "请先登录"),
     403: ("forbidden", "无权访问"),
 }
+
+
+class ErrorResponse(JSONResponse):
+    """Error JSON that renders whatever the client sent: a lone surrogate echoed back in a field
+    location must not turn a 422 into a 500."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -45,22 +55,22 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError):
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError):
         errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        return JSONResponse(error_body("invalid_request", _validation_message(exc), {"errors": errors}), status_code=422)
+        return ErrorResponse(error_body("invalid_request", _validation_message(exc), {"errors": errors}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
         code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return ErrorResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
+        return ErrorResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:

@@ -6,6 +6,8 @@ from baishitong.assistant.core import (
     HANDOVER_TEXT,
     Turn,
     answer,
+    asks_for_person,
+    current_matter,
     expand_question,
     group_questions,
     phrase_with_llm,
@@ -161,3 +163,52 @@ def test_follow_up_the_article_does_not_answer_says_so():
     assert "社保服务窗口" in result.text or "身份证原件" in result.text
     stated = answer("需要带什么材料？", history, index()).text
     assert stated.startswith("根据《社会保险参保登记》：") and "身份证原件" in stated
+
+
+def test_explicit_request_for_a_person_is_recognised():
+    for text in ("我要找人工客服", "转人工", "人工服务", "我要投诉，找个真人", "人工", "有没有人工？", "我不想跟机器人聊"):
+        assert asks_for_person(text), text
+    for text in ("顺德有人工湖吗", "需要人工审核吗", "社保卡客服电话是多少", "社保怎么转移？"):
+        assert not asks_for_person(text), text
+
+
+def test_prefill_ticket_carries_only_the_current_matter():
+    draft = prefill_ticket([
+        Turn("user", "社保怎么转移？"),
+        Turn("assistant", "根据《社会保险参保登记》：…"),
+        Turn("user", "电话13900001111"),
+        Turn("user", "容桂街道高黎社区路灯坏了一个星期"),
+        Turn("user", "那在哪里办？"),
+        Turn("user", "我住在容桂街道红旗社区"),
+        Turn("user", "电话138-1234-5678"),
+        Turn("user", "转人工"),
+    ])
+    assert draft["content"] == "容桂街道高黎社区路灯坏了一个星期\n那在哪里办？\n我住在容桂街道红旗社区\n电话138-1234-5678"
+    assert draft["phone"] == "13812345678" and draft["address"] == "容桂街道高黎社区"
+
+
+def test_request_for_a_person_joins_the_matter_it_follows():
+    said = ["社保怎么转移？", "楼下大排档噪音扰民到凌晨", "我要投诉，找个真人"]
+    assert current_matter(said) == ["楼下大排档噪音扰民到凌晨", "我要投诉，找个真人"]
+    assert prefill_ticket([Turn("user", s) for s in said])["type"] == "投诉"
+    assert current_matter(["我要找人工客服"]) == ["我要找人工客服"]
+
+
+def test_materials_follow_up_says_the_article_lists_none():
+    """提供一站式服务 and 带来便利 name no materials, so the article is silent on them."""
+    articles = [{"id": "yb", "title": "新生儿怎么参加医保？", "keywords": ["医保"],
+                 "body": "新生儿可在出生后办理城乡居民医保参保。可在镇街医保窗口办理，部分医院产科也提供一站式服务。"
+                         "线上办理为家长带来便利。"}]  # fmt: skip
+    history = [Turn("user", "新生儿怎么参加医保？")]
+    first = answer("新生儿怎么参加医保？", [], SearchIndex(articles))
+    assert "需要带什么材料？" not in first.follow_ups and "在哪里办理？" in first.follow_ups
+    result = answer("那需要带什么材料？", history, SearchIndex(articles))
+    assert result.text.startswith("《新生儿怎么参加医保？》没有写明所需材料")
+
+
+def test_suggested_articles_read_as_questions():
+    articles = [*ARTICLES, {"id": "item:ZR002", "title": "不动产转移登记（二手房）", "body": "二手房买卖应共同申请转移登记。"},
+                {"id": "ga", "title": "二手房过户怎么办？", "body": "二手房过户需共同申请不动产转移登记。"}]  # fmt: skip
+    result = answer("二手房过户怎么办？", [], SearchIndex(articles))
+    assert "不动产转移登记（二手房）怎么办理？" in result.follow_ups
+    assert all(q.endswith("？") and not q.endswith("）？") for q in result.follow_ups)

@@ -15,13 +15,22 @@ from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage
 
 DEFAULT_THRESHOLD = 0.35
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
+TRANSFER_TEXT = "好的，正在为您转接人工客服，客服人员会在这里回复您。如不便等待，也可以将问题转为工单，我们会尽快为您处理。"
 HANDOVER_ACTIONS = ("转人工", "转为工单")
-GENERIC_FOLLOW_UPS = ("需要带什么材料？", "在哪里办理？", "办理时限多久？")
+GENERIC_FOLLOW_UPS = {"需要带什么材料？": "材料", "在哪里办理？": "地点", "办理时限多久？": "时限"}
+
+# 转人工, 找个真人, 人工客服 — but not 人工湖, 需要人工审核 or 客服电话 (a question about a number).
+_PERSON_REQUEST = re.compile(
+    r"(?:转|找|接|换|叫|请|我要|要求|联系|有没有)(?:个|一个|一下|位)?"
+    r"(?:人工(?=客服|服务|坐席|座席|[吗呢啊吧呀]|[^\u4e00-\u9fff]|$)|真人|客服(?!电话|热线|号码))"
+    r"|人工(?:客服|服务|坐席|座席|接听|接待)|不(?:想|要)(?:跟|和)?机器人"
+)
 
 # Words that only say *what about* the topic (materials, place, time, cost); a short question made of
 # nothing else leans on the topic of the previous turns.
 _INTENT_TERMS: dict[str, tuple[str, ...]] = {
-    "材料": ("材料", "资料", "证件", "身份证", "带", "提供", "原件", "复印件"),
+    # 携带/需提供, not a bare 带 or 提供: "产科也提供一站式服务" names no materials.
+    "材料": ("材料", "资料", "证件", "身份证", "携带", "带上", "带齐", "需提供", "需要提供", "原件", "复印件"),
     "地点": ("地点", "地址", "窗口", "中心", "大厅", "网点", "网上", "线上", "指尖办", "自助办"),
     "时限": ("时限", "工作日", "日内", "天内", "当场", "办结", "到账", "期限"),
     "费用": ("费用", "收费", "免费", "元", "缴纳"),
@@ -75,6 +84,11 @@ class Group:
         return len(self.questions)
 
 
+def asks_for_person(text: str) -> bool:
+    """An explicit request for a person, which no article answers."""
+    return bool(_PERSON_REQUEST.search(text)) or text.strip(" ，。！？!?,.") in ("人工", "客服", "真人")
+
+
 def is_follow_up(question: str) -> bool:
     text = question.strip()
     return len(text) <= _FOLLOW_UP_MAX_CHARS and all(w in _INTENT_WORDS for w in words(text))
@@ -89,7 +103,7 @@ def expand_question(question: str, history: Sequence[Turn]) -> str:
     if not is_follow_up(question):
         return question
     for turn in reversed(history):
-        if turn.role == "user" and turn.text.strip() and not is_follow_up(turn.text):
+        if turn.role == "user" and turn.text.strip() and not is_follow_up(turn.text) and not asks_for_person(turn.text):
             return f"{turn.text.strip()} {question.strip()}"
     return question
 
@@ -121,12 +135,21 @@ def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
     return round(float(np.clip(coverage * (0.7 + 0.3 * margin), 0.0, 1.0)), 3)
 
 
-def _follow_ups(question: str, hits: Sequence[Hit], history: Sequence[Turn]) -> list[str]:
+def _states(body: str, intent: str) -> bool:
+    return any(t in body for t in _INTENT_TERMS[intent])
+
+
+def _as_question(title: str) -> str:
+    """A service name such as 不动产转移登记（二手房） becomes a question a citizen would ask."""
+    return title if title.endswith(("？", "?")) else f"{title}怎么办理？"
+
+
+def _follow_ups(question: str, hits: Sequence[Hit], history: Sequence[Turn], body: str) -> list[str]:
+    """Related articles, then the generic questions the cited article can answer and that weren't asked yet."""
     asked = " ".join([question, *(t.text for t in history if t.role == "user")])
-    out = [h.title if h.title.endswith(("？", "?")) else f"{h.title}？" for h in hits[1:3] if h.title]
-    generic = {"需要带什么材料？": "材料", "在哪里办理？": "地点", "办理时限多久？": "时限"}
+    out = [_as_question(h.title) for h in hits[1:3] if h.title]
     done = set(intents(asked))
-    out += [q for q in GENERIC_FOLLOW_UPS if generic[q] not in done]
+    out += [q for q, intent in GENERIC_FOLLOW_UPS.items() if intent not in done and _states(body, intent)]
     return list(dict.fromkeys(out))[:4]
 
 
@@ -181,7 +204,7 @@ def answer(
     asked = intents(question)
     passage = _intent_passage(body, asked, terms) or best_passage(body, terms, max_chars=120)
     # Saying plainly that the article is silent beats passing its opening off as the answer.
-    unstated = [_INTENT_NAMES[i] for i in asked if not any(t in body for t in _INTENT_TERMS[i])]
+    unstated = [_INTENT_NAMES[i] for i in asked if not _states(body, i)]
     if unstated:
         text = f"《{best.title}》没有写明{'、'.join(unstated)}，建议转人工或致电12345确认。该事项的要点：{passage}"
     else:
@@ -190,7 +213,7 @@ def answer(
     if related:
         text += "\n您也可以参考：" + "、".join(f"《{h.title}》" for h in related)
     citations = [Citation(h.id, h.title, round(h.score, 3)) for h in [best, *related]]
-    return Answer(text, citations, score, _follow_ups(question, hits, history), False, query)
+    return Answer(text, citations, score, _follow_ups(question, hits, history, body), False, query)
 
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
@@ -230,10 +253,31 @@ def find_address(text: str) -> str | None:
     return max(found, key=len) if found else None
 
 
+_PERSON_WORDS = frozenset("转 转接 找 找个 接 换 叫 请 帮 我要 要 要求 联系 有没有 人工 真人 客服 服务 坐席 机器人 不想 不要 跟 和 聊".split())
+_DETAIL_WORDS = frozenset("电话 手机 手机号 号码 联系 联系方式 联系电话 住 住址 地址 家 家住 位于 地点 位置".split())
+
+
+def _is_detail(text: str) -> bool:
+    """电话138…, 我住在红旗社区: contact details for the matter before, not a new matter."""
+    address = find_address(text)
+    rest = _PHONE.sub("", text).replace(address or "", "")
+    return bool(address or find_phone(text)) and all(w in _DETAIL_WORDS for w in words(rest))
+
+
+def current_matter(said: Sequence[str]) -> list[str]:
+    """The latest self-contained question and what followed it; earlier matters and a bare 转人工 are left out.
+
+    A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it.
+    """
+    said = [s.strip() for s in said if s.strip()]
+    kept = [s for s in said if not (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s)))] or said
+    starts = (i for i in range(len(kept) - 1, -1, -1) if not (is_follow_up(kept[i]) or _is_detail(kept[i]) or asks_for_person(kept[i])))
+    return kept[next(starts, 0):]
+
+
 def prefill_ticket(history: Sequence[Turn]) -> dict[str, str | None]:
-    """智能填单: draft a work order from what the citizen said."""
-    said = [t.text.strip() for t in history if t.role == "user" and t.text.strip()]
-    content = "\n".join(said)
+    """智能填单: draft a work order from what the citizen said about the current matter."""
+    content = "\n".join(t.strip() for t in current_matter([t.text for t in history if t.role == "user"]))
     return {
         "type": guess_ticket_type(content),
         "content": content,
@@ -326,7 +370,9 @@ __all__ = [
     "Group",
     "Turn",
     "answer",
+    "asks_for_person",
     "confidence",
+    "current_matter",
     "expand_question",
     "find_address",
     "find_phone",

@@ -70,6 +70,13 @@ def test_open_now_follows_hours_and_business_calendar(network, moment, expected)
     assert codes(hits) == expected
 
 
+def test_bookable_filter_keeps_points_taking_appointments(network):
+    """The kiosk T-C has no counter staff, so nothing to book; the index and the model agree."""
+    hits = service.nearest(network, lat=ORIGIN[0], lon=ORIGIN[1], radius_m=10_000, bookable=True)
+    assert codes(hits) == ["T-A", "T-B", "T-D"]
+    assert [p.code for p in service.list_points(network) if p.code.startswith("T-") and not p.bookable] == ["T-C"]
+
+
 def test_admin_marked_holiday_closes_points(network):
     from baishitong.actors import SYSTEM
 

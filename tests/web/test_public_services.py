@@ -106,7 +106,22 @@ def test_items_list_and_detail_with_materials(client, demo):
     assert 'href="/items/GA001"' in listing.text and "代送件" in listing.text
     detail = client.get("/items/GA001")
     assert "居民户口簿" in detail.text and "20元" in detail.text and "60 个工作日" in detail.text and "20 个工作日" in detail.text
-    assert "/points?service=GA001" in detail.text and "预约办理" in detail.text
+    assert 'name="service" value="GA001"' in detail.text and "查找可办理网点" in detail.text
+
+
+def test_item_booking_button_leads_to_bookable_points_with_their_booking_links(client, demo, monkeypatch):
+    """预约办理 on 办事指南 submits bookable=1: only points taking appointments, each linking to its booking form."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    detail = client.get("/items/GA001").text
+    assert re.search(r'<button[^>]* name="bookable" value="1">预约办理</button>', detail)
+    every = client.get("/points", params={"service": "GA001", "near": "容桂高黎社区"}).text
+    bookable = client.get("/points", params={"service": "GA001", "near": "容桂高黎社区", "bookable": "1"}).text
+    point_links = r'<a class="list-title" href="/points/([^"/]+)"'
+    assert len(re.findall(point_links, every)) > len(re.findall(r'/points/[^"/]+/book\?item=GA001', every)), "the nearest ten include a kiosk"
+    codes = re.findall(point_links, bookable)
+    assert codes and re.findall(r'href="/points/([^"/]+)/book\?item=GA001"', bookable) == codes
+    assert "最近的可预约网点" in bookable and re.search(r'name="bookable" id="[^"]+" value="1" checked', bookable)
+    assert "查找离您最近的可网上预约办理“居民身份证换领”的网点" in client.get("/points", params={"service": "GA001", "bookable": "1"}).text
 
 
 def test_points_nearest_by_community_name(client, demo, monkeypatch):

@@ -26,7 +26,7 @@ def _point_fields(p: ServicePoint) -> dict:
         "code": p.code, "name": p.name, "kind": p.kind, "kind_label": KIND_LABELS.get(p.kind, p.kind), "host": p.host,
         "address": p.address, "lat": p.lat, "lon": p.lon, "town_code": p.town_code, "community_code": p.community_code,
         "hours": p.hours, "phone": p.phone, "staff": p.staff, "services": p.services or {},
-        "bookable": p.active and p.capacity >= 1 and bool(p.hours),
+        "bookable": p.bookable,
     }
 
 

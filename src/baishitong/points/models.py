@@ -2,7 +2,8 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, and_, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
@@ -39,6 +40,17 @@ class ServicePoint(Base):
     @property
     def capacity(self) -> int:
         return self.slot_capacity if self.slot_capacity is not None else self.staff
+
+    @hybrid_property
+    def bookable(self) -> bool:
+        """Open for online appointments: active, with opening hours to cut into slots and room in each."""
+        return self.active and self.capacity >= 1 and bool(self.hours)
+
+    @bookable.inplace.expression
+    @classmethod
+    def _bookable_expression(cls):
+        # The same rule in SQL, for the nearest-point index, which loads columns rather than objects.
+        return and_(cls.active, func.coalesce(cls.slot_capacity, cls.staff) >= 1, cls.hours != "")
 
 
 class SlotCounter(Base):

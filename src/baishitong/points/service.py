@@ -119,6 +119,7 @@ class _Entry:
     id: int
     services: frozenset[str]
     hours: hours_core.OpeningHours | None
+    bookable: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +146,11 @@ def _snapshot(session: Session) -> _Snapshot:
     if cached is not None and cached.revision == revision:
         return cached
     rows = session.execute(
-        select(ServicePoint.id, ServicePoint.lat, ServicePoint.lon, ServicePoint.services, ServicePoint.hours)
+        select(ServicePoint.id, ServicePoint.lat, ServicePoint.lon, ServicePoint.services, ServicePoint.hours, ServicePoint.bookable.label("bookable"))
         .where(ServicePoint.active.is_(True))
         .order_by(ServicePoint.id)
     ).all()
-    entries = {r.id: _Entry(r.id, frozenset(r.services or {}), _parse_or_none(r.hours)) for r in rows}
+    entries = {r.id: _Entry(r.id, frozenset(r.services or {}), _parse_or_none(r.hours), bool(r.bookable)) for r in rows}
     snapshot = _Snapshot(revision, PointIndex((r.id, r.lat, r.lon) for r in rows), entries)
     with _index_lock:
         _index_cache[key] = snapshot
@@ -182,6 +183,7 @@ def nearest(
     limit: int | None = 10,
     service: str | None = None,
     open_now: bool = False,
+    bookable: bool = False,
     at: datetime | None = None,
 ) -> list[tuple[ServicePoint, float]]:
     """Active points nearest first with exact great-circle distances (m), optionally filtered."""
@@ -191,12 +193,12 @@ def nearest(
         raise ValueError("open_now needs at")
     snapshot = _snapshot(session)
     predicate = None
-    if service or open_now:
+    if service or open_now or bookable:
         is_open = open_checker(session, at) if open_now else None
 
         def predicate(point_id: int) -> bool:
             entry = snapshot.entries[point_id]
-            if service and service not in entry.services:
+            if (service and service not in entry.services) or (bookable and not entry.bookable):
                 return False
             return is_open is None or is_open(entry.hours)
 

@@ -182,7 +182,7 @@ def item_detail(code: str, request: Request, session: Session = Depends(get_db_s
     item = kb.get_item(session, code=code)
     offering = points.list_points(session, service=item.code)
     unit = session.scalar(select(Unit).where(Unit.code == item.department)) if item.department else None
-    bookable = [p for p in offering if p.capacity >= 1 and p.hours]
+    bookable = [p for p in offering if p.bookable]
     return render(
         request,
         "public/items_detail.html",

@@ -43,10 +43,6 @@ def _hours_lines(text: str) -> list[str]:
     return [part.strip() for part in (text or "").replace("；", ";").split(";") if part.strip()]
 
 
-def _bookable(point: ServicePoint) -> bool:
-    return point.active and point.capacity >= 1 and bool(point.hours)
-
-
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -59,10 +55,13 @@ def _float(value: str) -> float | None:
 
 
 @router.get("/points")
-def points_list(request: Request, near: str = "", lat: str = "", lon: str = "", service: str = "", open_now: str = "", session: Session = Depends(get_db_session)):
+def points_list(
+    request: Request, near: str = "", lat: str = "", lon: str = "", service: str = "", open_now: str = "", bookable: str = "", session: Session = Depends(get_db_session)
+):
+    """Nearest points; bookable=1 (办事指南's 预约办理) keeps only those taking online appointments."""
     near, service = near.strip()[:100], service.strip()[:32]
     items = _item_names(session)
-    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now)}
+    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now), "bookable": bool(bookable)}
     latitude, longitude = _float(lat), _float(lon)
     place, error, results = None, None, None
     try:
@@ -72,9 +71,9 @@ def points_list(request: Request, near: str = "", lat: str = "", lon: str = "", 
             latitude, longitude, place = points.locate_text(session, text=near)
         if place:
             now = clock.now()
-            hits = points.nearest(session, lat=latitude, lon=longitude, limit=NEAREST_LIMIT, service=values["service"] or None, open_now=values["open_now"], at=now)
+            hits = points.nearest(session, lat=latitude, lon=longitude, limit=NEAREST_LIMIT, service=values["service"] or None, open_now=values["open_now"], bookable=values["bookable"], at=now)
             is_open = points.open_checker(session, now)
-            results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": _bookable(p), "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
+            results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": p.bookable, "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
     except InvalidInput as exc:
         error = exc.message
     # Searched without a place, or arrived from 办事指南 with only the service chosen.
@@ -96,7 +95,7 @@ def point_detail(code: str, request: Request, session: Session = Depends(get_db_
     return render(
         request,
         "public/points_detail.html",
-        {"point": point, "kind": KIND_LABELS.get(point.kind, point.kind), "hours": _hours_lines(point.hours), "open": points.open_checker(session, clock.now())(point.hours), "services": services, "bookable": _bookable(point), "nav": "/points"},
+        {"point": point, "kind": KIND_LABELS.get(point.kind, point.kind), "hours": _hours_lines(point.hours), "open": points.open_checker(session, clock.now())(point.hours), "services": services, "bookable": point.bookable, "nav": "/points"},
     )
 
 
@@ -156,7 +155,7 @@ def _book_page(request: Request, session: Session, point: ServicePoint, *, day: 
 
 def _bookable_point(session: Session, code: str) -> ServicePoint:
     point = points.get_point(session, code=code)
-    if not _bookable(point):
+    if not point.bookable:
         raise InvalidInput("point_not_bookable", f"{point.name}暂不支持网上预约，请直接前往或致电咨询")
     return point
 

@@ -86,6 +86,14 @@ def test_bad_phone_rerenders_form_with_message(web, session):
     assert 'aria-invalid="true"' in response.text
 
 
+@pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("  ", "请填写联系电话"), ("12345", "请填写正确的手机号码")])
+def test_phone_error_says_whether_it_is_missing_or_wrong(web, session, phone, message):
+    page = web.post("/submit", data=submit_form(web, phone=phone)).text
+    error = re.search(r'<p class="error-text" id="f-phone-error"[^>]*>([^<]+)</p>', page).group(1)
+    assert error.startswith(message)
+    assert ("正确的手机号码" in error) == (message != "请填写联系电话")
+
+
 def test_missing_or_wrong_csrf_is_refused(web):
     data = submit_form(web)
     data.pop("csrf_token")

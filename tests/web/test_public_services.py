@@ -164,6 +164,15 @@ def test_booking_creates_appointment_and_full_slot_says_so(client, session, demo
     assert full.status_code == 409 and "约满" in full.text and 'name="slot"' in full.text
 
 
+@pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("12345", "请填写正确的手机号码")])
+def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session, demo, monkeypatch, phone, message):
+    point, page = _book_page(client, session, monkeypatch, capacity=1)
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    refused = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, slot, phone=phone))
+    assert refused.status_code == 422
+    assert re.search(r'<p class="error-text" id="f-phone-error"[^>]*>([^<]+)</p>', refused.text).group(1) == message
+
+
 def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monkeypatch):
     point, page = _book_page(client, session, monkeypatch, capacity=3)
     slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)

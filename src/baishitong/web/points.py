@@ -180,7 +180,9 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
         errors["slot"] = "请选择预约时段"
     if not values["name"] or len(values["name"]) > 64:
         errors["name"] = "请填写姓名（不超过 64 字）"
-    if not _PHONE.match(values["phone"]):
+    if not values["phone"]:
+        errors["phone"] = "请填写联系电话"
+    elif not _PHONE.match(values["phone"]):
         errors["phone"] = "请填写正确的手机号码"
     if values["item"] and values["item"] not in (point.services or {}):
         errors["item"] = "该网点不办理此事项，请重新选择"

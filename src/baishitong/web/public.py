@@ -178,8 +178,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             message = "内容过长，请精简后再提交"
         elif field == "type":
             message = "请选择诉求类型"
-        elif field == "phone" and error["type"] == "missing":
-            message = "请填写联系电话"
+        elif field == "phone" and (error["type"] == "missing" or not str(error.get("input") or "").strip()):
+            message = "请填写联系电话"  # an empty box is not a wrongly written number
         errors.setdefault(field, message)
     return errors
 

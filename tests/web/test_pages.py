@@ -102,6 +102,17 @@ def test_missing_or_wrong_csrf_is_refused(web):
     assert "安全校验失败" in web.post("/track", data={"number": "x", "phone": "y"}).text
 
 
+def test_expired_form_page_says_so_and_links_back_to_the_form(web):
+    data = {**submit_form(web), "csrf_token": "expired"}
+    page = web.post("/submit", data=data, headers={"Referer": "http://testserver/submit?type=%E6%8A%95%E8%AF%89"})
+    assert page.status_code == 403
+    assert "<h1>页面已过期</h1>" in page.text and "<title>页面已过期" in page.text and "无权访问" not in page.text
+    assert re.search(r'<a class="btn btn-primary" href="/submit\?type=%E6%8A%95%E8%AF%89">返回上一页</a>', page.text)
+    for elsewhere in ("https://example.org/submit", "http://testserver//example.org/x", ""):
+        refused = web.post("/submit", data=data, headers={"Referer": elsewhere} if elsewhere else {})
+        assert "页面已过期" in refused.text and ">返回上一页</a>" not in refused.text
+
+
 def test_track_wrong_phone_looks_like_missing_number(web, session):
     ticket = make_ticket(session, state="dispatched")
     page = web.get("/track")

@@ -2,6 +2,8 @@
 
 import logging
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,11 +31,21 @@ def _is_page(request: Request) -> bool:
     return not (path.startswith("/api/") or path.startswith("/static/") or path == "/healthz")
 
 
-def error_page(request: Request, status: int, message: str | None = None):
-    title, text = _ERROR_TEXT.get(status, _ERROR_TEXT[500])
+def error_page(request: Request, status: int, message: str | None = None, *, title: str | None = None, back: str | None = None):
+    """back: a page of this site to offer as 返回上一页."""
+    default_title, text = _ERROR_TEXT.get(status, _ERROR_TEXT[500])
     # The public layout: by now the request's transaction has rolled back and closed, so the signed-in
     # user is detached and the staff sidebar could not be loaded.
-    return render(request, "public/error.html", {"status": status, "title": title, "text": message or text}, status_code=status, staff_chrome=False)
+    context = {"status": status, "title": title or default_title, "text": message or text, "back": back}
+    return render(request, "public/error.html", context, status_code=status, staff_chrome=False)
+
+
+def _referring_page(request: Request) -> str | None:
+    """The page of this site the form was sent from, as a path; None when it came from elsewhere."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def install_web(app: FastAPI) -> None:
@@ -69,7 +81,9 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _exc: CsrfRejected):
-        return error_page(request, 403, "页面已过期或请求来源不明（安全校验失败）。请返回上一页刷新后重新提交。")
+        # Opening the form page again (a new request, not the browser's Back) issues a fresh token.
+        text = "页面停留时间过长或已在其他窗口重新打开，安全校验失败，本次提交未保存。请返回上一页，刷新后再提交一次。"
+        return error_page(request, 403, text, title="页面已过期", back=_referring_page(request))
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):

@@ -81,3 +81,23 @@ def test_rating_logs_and_unanswered_groups(client, knowledge, login):
     parking = next(g for g in groups if "小区停车位被占怎么办" in g["questions"])
     assert "小区停车位总被占用" in parking["questions"] and parking["size"] >= 2
     assert client.post("/api/v1/assistant/turns/999999/rate", json={"helpful": True}).status_code == 404
+
+
+def test_request_for_a_person_hands_over_at_once_and_logs_the_matter(client, session, knowledge, login):
+    from sqlalchemy import select
+
+    from baishitong.assistant.models import UnansweredQuestion
+
+    first = client.post(ASK, json={"question": "社保卡丢了怎么办"}).json()
+    reply = client.post(ASK, json={"question": "我要找人工客服", "session_id": first["session_id"]}).json()
+    assert reply["handover"] and reply["citations"] == [] and "转接人工客服" in reply["answer"]
+    assert [a["type"] for a in reply["actions"]] == ["ticket"]
+    assert reply["actions"][0]["prefill"]["content"] == "社保卡丢了怎么办"
+    assert client.get(f"/api/v1/assistant/sessions/{first['session_id']}").json()["status"] == "waiting"
+    queue = client.get("/api/v1/assistant/queue", headers=login("t_operator")).json()
+    assert [q["last_question"] for q in queue] == ["社保卡丢了怎么办"]
+    logged = session.execute(select(UnansweredQuestion.question, UnansweredQuestion.reason).where(UnansweredQuestion.session_id == first["session_id"])).all()
+    assert logged == [("社保卡丢了怎么办", "handover")]
+    alone = client.post(ASK, json={"question": "转人工"}).json()
+    assert alone["handover"] and client.get(f"/api/v1/assistant/sessions/{alone['session_id']}").json()["status"] == "waiting"
+    assert session.scalar(select(UnansweredQuestion.reason).where(UnansweredQuestion.session_id == alone["session_id"])) == "handover"

@@ -55,7 +55,9 @@ def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")
     pshot(page, "assistant")
+    assert page.locator("#chat-log-starters").is_visible()
     ask(page, "社保卡丢了怎么补办？", 1)
+    assert page.locator("#chat-log-starters").count() == 0  # the examples go once the conversation starts
     first = page.locator("#chat-log .msg-bot").first
     assert "挂失" in first.inner_text() and first.locator(".msg-sources a").count() >= 1
     pshot(page, "assistant-answer")
@@ -74,6 +76,20 @@ def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     page.click(".chat-fab")
     page.wait_for_selector("#chat-panel-log .msg-user")
     pshot(page, "widget")
+
+
+def test_widget_opens_at_the_latest_message(server, phone):
+    page = phone
+    page.goto(server + "/assistant")
+    for count, question in enumerate(("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？"), 1):
+        ask(page, question, count)
+    page.goto(server + "/")
+    page.click(".chat-fab")
+    page.wait_for_selector("#chat-panel-log .msg-user")
+    body = page.locator(".chat-panel-body")
+    page.wait_for_function("(b) => b.scrollTop > 0", arg=body.element_handle())
+    top, height, seen = body.evaluate("b => [b.scrollTop, b.scrollHeight, b.clientHeight]")
+    assert height > seen and top + seen >= height - 2
 
 
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):

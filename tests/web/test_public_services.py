@@ -219,3 +219,30 @@ def test_points_without_a_place_asks_for_one(client, demo):
     empty_search = client.get("/points", params={"near": "", "service": ""})
     assert "请输入所在社区或地址" in empty_search.text
     assert "请输入所在社区或地址" not in client.get("/points").text
+
+
+def test_asking_without_javascript_redirects_so_a_refresh_does_not_ask_again(client, demo):
+    posted = client.post("/assistant/ask", data={"csrf_token": token(client.get("/assistant").text), "question": "社保卡丢了怎么补办？"}, follow_redirects=False)
+    assert posted.status_code == 303 and re.fullmatch(r"/assistant#chat-log-turn-\d+", posted.headers["location"])
+    page = client.get("/assistant").text
+    assert page.count('class="msg msg-user"') == 1 and "《社保卡丢了怎么补办？》" in page
+    assert "需要带什么材料？" in page and "您可以这样问" not in page  # next questions, no starters
+    assert client.get("/assistant").text.count('class="msg msg-user"') == 1
+
+
+def test_request_for_a_person_starts_the_live_transcript(client, demo):
+    first = ask(client, "社保卡丢了怎么补办？", **{"HX-Request": "true"})
+    assert 'id="chat-log-starters" hx-swap-oob="delete"' in first.text
+    live = ask(client, "我要找人工客服", **{"HX-Request": "true"})
+    assert live.headers["HX-Retarget"] == "#chat-log-live" and live.headers["HX-Reswap"] == "outerHTML"
+    assert 'hx-trigger="every 5s"' in live.text and "starters" not in live.text
+    assert "转为工单" in live.text and "/assistant/handover" not in live.text
+    link = re.search(r'href="(/submit\?[^"]+)"', live.text).group(1).replace("&amp;", "&")
+    assert parse_qs(urlparse(link).query)["content"] == ["社保卡丢了怎么补办？"]
+
+
+def test_work_order_from_the_chat_leaves_earlier_matters_out(client, demo):
+    ask(client, "社保怎么转移？")
+    page = ask(client, "容桂街道高黎社区路灯坏了一个星期，电话13800138000")
+    link = re.search(r'href="(/submit\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert parse_qs(urlparse(link).query)["content"] == ["容桂街道高黎社区路灯坏了一个星期，电话13800138000"]

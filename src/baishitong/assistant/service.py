@@ -111,6 +111,13 @@ def ask(
         result = core.Answer(WAITING_TEXT, [], 0.0, [], True, question)
         turn = _add_turn(session, conversation, role="assistant", text=WAITING_TEXT, question=question, confidence=0.0, handover=True)
         return Reply(conversation, turn, result, [])
+    if core.asks_for_person(question):
+        # No article answers 转人工: queue the conversation at once and still offer the work order.
+        result = core.Answer(core.TRANSFER_TEXT, [], 0.0, [], True, question)
+        turn = _add_turn(session, conversation, role="assistant", text=core.TRANSFER_TEXT, question=question, confidence=0.0, handover=True)
+        handover(session, session_id=conversation.id)
+        ticket = {"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}
+        return Reply(conversation, turn, result, [], [ticket])
     index = kb.combined_index(session)
     result = core.answer(question, history, index, threshold=threshold)
     text = result.text
@@ -129,10 +136,19 @@ def ask(
 
 
 def last_question(conversation: AssistantSession) -> str | None:
-    for turn in reversed(conversation.turns):
-        if turn.role == "user":
-            return turn.text
-    return None
+    """What the citizen last asked about; 转人工 itself only when they said nothing else."""
+    said = [t.text for t in conversation.turns if t.role == "user"]
+    return next((q for q in reversed(said) if not core.asks_for_person(q)), said[-1] if said else None)
+
+
+def suggestions(session: Session, *, conversation: AssistantSession, threshold: float = DEFAULT_THRESHOLD) -> list[str]:
+    """The next questions under the latest answer, worked out again so a reload (or the no-JS redirect) shows them."""
+    turns = conversation.turns
+    if conversation.status != "bot" or len(turns) < 2 or turns[-1].role != "assistant" or turns[-1].handover or not turns[-1].question:
+        return []
+    history = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in turns[:-2][-HISTORY_TURNS:]]
+    result = core.answer(turns[-1].question, history, kb.combined_index(session), threshold=threshold)
+    return [] if result.handover else result.follow_ups
 
 
 def handover(session: Session, *, session_id: str) -> AssistantSession:

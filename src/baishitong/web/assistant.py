@@ -61,43 +61,51 @@ def _history(conversation: AssistantSession, upto: AssistantTurn) -> list[core.T
     return [core.Turn("user", t.text) for t in conversation.turns if t.role == "user" and t.id <= upto.id]
 
 
-def _messages(conversation: AssistantSession | None, *, latest: dict | None = None) -> list[dict]:
-    """Transcript rows; the handover buttons only under the last unanswered reply while 政务君 still has it."""
+def _messages(conversation: AssistantSession | None, *, follow_ups: list[str] | None = None) -> list[dict]:
+    """Transcript rows; the handover offer and the work-order link only under the last reply that made them."""
     if conversation is None:
         return []
     last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
     rows = []
     for turn in conversation.turns:
-        row = {"turn": turn, "follow_ups": [], "actions": False, "ticket_url": None}
+        row = {"turn": turn, "follow_ups": [], "handover": False, "ticket_url": None}
         if turn.role == "assistant" and turn is last_bot:
-            if latest and latest["turn_id"] == turn.id:
-                row["follow_ups"] = latest["follow_ups"]
-            if turn.handover and turn.text == core.HANDOVER_TEXT and conversation.status == "bot":
-                row["actions"] = True
+            row["follow_ups"] = follow_ups or []
+            offered = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
+            if offered or turn.text == core.TRANSFER_TEXT:
+                row["handover"] = offered
                 row["ticket_url"] = submit_link(_history(conversation, turn))
         rows.append(row)
     return rows
 
 
-def _context(conversation: AssistantSession | None, *, latest: dict | None = None) -> dict:
+def _context(conversation: AssistantSession | None, *, follow_ups: list[str] | None = None) -> dict:
     return {
         "conversation": conversation,
-        "rows": _messages(conversation, latest=latest),
+        "rows": _messages(conversation, follow_ups=follow_ups),
         "live": conversation is not None and conversation.status != "bot",
         "starters": STARTERS,
         "nav": "/assistant",
     }
 
 
+def _shown(request: Request, session: Session) -> dict:
+    """The caller's conversation as a page or the widget shows it, with the latest answer's next questions."""
+    conversation = _conversation(request, session)
+    threshold = request.app.state.settings.assistant_threshold
+    follow_ups = assistant.suggestions(session, conversation=conversation, threshold=threshold) if conversation else []
+    return _context(conversation, follow_ups=follow_ups)
+
+
 @router.get("/assistant")
 def page(request: Request, session: Session = Depends(get_db_session)):
-    return render(request, "public/assistant.html", {**_context(_conversation(request, session)), "log_id": "chat-log"})
+    return render(request, "public/assistant.html", {**_shown(request, session), "log_id": "chat-log"})
 
 
 @router.get("/assistant/panel")
 def panel(request: Request, session: Session = Depends(get_db_session)):
     """The floating widget's body (htmx), with the same conversation as the page."""
-    return fragment(request, "public/assistant_panel.html", {**_context(_conversation(request, session)), "log_id": "chat-panel-log"})
+    return fragment(request, "public/assistant_panel.html", {**_shown(request, session), "log_id": "chat-panel-log"})
 
 
 @router.get("/assistant/live")
@@ -128,12 +136,18 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
         llm_model=settings.llm_model,
     )
     queue_cookie(request, SESSION_COOKIE, reply.session.id, max_age=7 * 24 * 3600)
-    latest = {"turn_id": reply.turn.id, "follow_ups": reply.answer.follow_ups if not reply.answer.handover else []}
-    ctx = _context(reply.session, latest=latest)
-    if request.headers.get("hx-request"):
-        # The question and its answer are the last two turns.
-        return fragment(request, "public/assistant_turns.html", {"rows": ctx["rows"][-2:], "log_id": log_id})
-    return render(request, "public/assistant.html", {**ctx, "log_id": "chat-log"})
+    if not request.headers.get("hx-request"):
+        # Post/redirect/get: a refresh shows the transcript instead of sending the question again.
+        return redirect(f"/assistant#chat-log-turn-{reply.turn.id}")
+    follow_ups = [] if reply.answer.handover else reply.answer.follow_ups
+    ctx = {**_context(reply.session, follow_ups=follow_ups), "log_id": log_id, "first": conversation is None}
+    if ctx["live"]:
+        # Handed over (转人工): the transcript is replaced by the one that polls for the operator's reply.
+        response = fragment(request, "public/assistant_live.html", ctx)
+        response.headers.update({"HX-Retarget": f"#{log_id}-live", "HX-Reswap": "outerHTML"})
+        return response
+    # The question and its answer are the last two turns.
+    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": ctx["rows"][-2:]})
 
 
 @router.post("/assistant/handover")

@@ -188,3 +188,14 @@ def test_kb_articles():
         assert a["keywords"] and a["title"]
         paras = [p for p in a["body"].split("\n\n") if p.strip()]
         assert 2 <= len(paras) <= 6, a["code"]
+
+
+def test_assistant_starter_questions_each_have_their_own_demo_article():
+    """The 政务君 page offers these questions first; each must be answered by an article on that subject."""
+    from baishitong.knowledge.search import SearchIndex
+    from baishitong.web.assistant import STARTERS
+
+    index = SearchIndex([{"id": a["code"], "title": a["title"], "keywords": a["keywords"], "body": a["body"]} for a in catalogue.KB_ARTICLES])
+    for question in STARTERS:
+        best = index.search(question, top_k=1)[0]
+        assert question[:3] in best.title, (question, best.title)  # 社保卡, 新生儿, 公积金, 身份证

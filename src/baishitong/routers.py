@@ -6,6 +6,7 @@ from fastapi import FastAPI
 def include_all(app: FastAPI) -> None:
     from baishitong.analytics.api import router as analytics_router
     from baishitong.assistant.api import router as assistant_router
+    from baishitong.enterprise.api import router as enterprise_router
     from baishitong.knowledge.api import router as knowledge_router
     from baishitong.notify.api import router as notify_router
     from baishitong.open311.api import router as open311_router
@@ -15,7 +16,7 @@ def include_all(app: FastAPI) -> None:
     from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, routing_router, open311_router):
+    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, open311_router):
         app.include_router(router)
 
     from baishitong.web.setup import install_web

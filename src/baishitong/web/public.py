@@ -35,6 +35,9 @@ STEPS = ["受理", "派单", "办理", "答复", "回访"]
 _DUE_OF = {"sign": "sign_due", "reply": "reply_due", "close": "close_due"}
 _STEP_OF = {"registered": 0, "returned": 1, "dispatched": 1, "signed": 2, "replied": 3, "callback": 4, "closed": 5, "archived": 5}
 _STAGE_LABELS = {"sign": "签收", "contact": "联系诉求人", "reply": "答复", "close": "办结"}
+# Channels a public form may state: 我要反映 itself, and 惠企政策's 我要咨询 (the 24-hour enterprise
+# service platform, whose requests get the enterprise time limits). Never hotline, api, etc.
+PUBLIC_CHANNELS = ("web", "enterprise")
 _FIELD_OF = {"type": "type", "content": "content", "title": "title", "address": "address", "requester.phone": "phone", "requester.name": "name"}
 
 
@@ -48,6 +51,7 @@ def home(request: Request):
     tiles = [("/submit", "我要反映", "投诉、求助、建议、咨询，网上提交", True), ("/track", "进度查询", "凭工单号和手机号查询办理进度", False)]
     for path, title, desc in (
         ("/assistant", "问政务君", "智能问答，政策办事即问即答"),
+        ("/enterprise", "惠企政策", "查找适合企业的扶持政策和融资产品"),
         ("/points", "办事网点", "查找附近的行政服务中心"),
         ("/booking", "预约查询", "查看、改约或取消办事预约"),
         ("/items", "办事指南", "事项材料、流程、时限一目了然"),
@@ -87,8 +91,13 @@ def submit_form(request: Request, session: Session = Depends(get_db_session)):
     query = request.query_params
     values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address", "phone")}
     values["type"] = query.get("type") if query.get("type") in {t for t, _ in TYPE_HELP} else "投诉"
+    values["channel"] = _channel(query.get("channel"))
     values["town"], values["community"] = _town_and_community(_regions(session), query.get("region", ""))
     return _submit_page(request, session, values=values, errors={})
+
+
+def _channel(value) -> str:
+    return value if value in PUBLIC_CHANNELS else "web"
 
 
 def _town_and_community(towns: list[dict], region: str) -> tuple[str, str]:
@@ -124,6 +133,7 @@ def _region_code(towns: list[dict], town: str, community: str) -> tuple[str | No
 def submit(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     request.app.state.rate_limiter.hit("intake", request.client.host if request.client else "unknown", limit=request.app.state.settings.intake_rate_limit_per_minute)
     values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key")}
+    values["channel"] = _channel(form.get("channel"))
     values.update(consent=bool(form.get("consent")), anonymous=bool(form.get("anonymous")), confidential=bool(form.get("confidential")))
     errors: dict[str, str] = {}
     region_code, region_error = _region_code(_regions(session), values["town"], values["community"])
@@ -144,7 +154,7 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
                 "content": values["content"],
                 "address": values["address"] or None,
                 "region_code": region_code,
-                "channel": "web",
+                "channel": values["channel"],
                 "requester": {"name": values["name"] or None, "phone": values["phone"]},
                 "anonymous": values["anonymous"],
                 "confidential": values["confidential"],
@@ -203,7 +213,7 @@ def statutory_limits(session: Session, ticket: Ticket) -> list[tuple]:
 def submit_done(number: str, request: Request, session: Session = Depends(get_db_session)):
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     # Only the number is shown, which the submitter already has; nothing personal.
-    if ticket is None or ticket.channel != "web":
+    if ticket is None or ticket.channel not in PUBLIC_CHANNELS:
         raise NotFound("ticket_not_found", "未找到该工单")
     return render(request, "public/done.html", {"ticket": ticket, "limits": statutory_limits(session, ticket), "steps": STEPS, "nav": "/submit"})
 

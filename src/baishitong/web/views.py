@@ -146,6 +146,8 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
     items.append({"href": "/staff/points/check-in", "label": "预约签到"})
     if role == "admin":
         items += [
+            {"group": "企业服务"},
+            {"href": "/staff/enterprise", "label": "惠企政策"},
             {"group": "系统管理"},
             {"href": "/staff/admin/units", "label": "单位"},
             {"href": "/staff/admin/users", "label": "用户与角色"},

@@ -1,0 +1,216 @@
+"""惠企政策 and 融资产品: matching an enterprise's profile, and the admin's upkeep (audited).
+
+Only the system admin maintains policies and products; the public sees published ones only.
+Profiles are not stored: the matcher needs nothing kept, and an enterprise can ask again any time.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baishitong import clock
+from baishitong.actors import Actor
+from baishitong.audit import service as audit
+from baishitong.enterprise import matching
+from baishitong.enterprise.models import FinancingProduct, Policy
+from baishitong.enterprise.schemas import PolicyIn, ProductIn, ProfileIn
+from baishitong.errors import Forbidden, InvalidInput, NotFound
+from baishitong.org.models import Region, Unit
+from baishitong.tickets.service import LOCAL_TZ
+
+Row = Policy | FinancingProduct
+
+
+def today() -> date:
+    return clock.now().astimezone(LOCAL_TZ).date()
+
+
+def town_names(session: Session) -> dict[str, str]:
+    """Shunde's towns by region code, in gazetteer order."""
+    return {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
+
+
+def amount_text(product: FinancingProduct) -> str:
+    low, high = product.amount_min, product.amount_max
+    if low and high:
+        return f"{low}万至{high}万元"
+    if high:
+        return f"最高{high}万元"
+    if low:
+        return f"{low}万元起"
+    return "额度面议"
+
+
+def reason_text(found: matching.Match) -> str:
+    """'符合：制造业、小型企业；差一项：需具备高新技术企业资质' — the whole explanation in one line."""
+    parts = [f"符合：{'、'.join(found.met)}"] if found.met else ([] if found.missing else ["面向全区各类企业"])
+    if found.missing:
+        parts.append(f"差一项：{found.missing[0]}")
+    return "；".join(parts)
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def list_policies(session: Session, *, statuses: tuple[str, ...] = ("published",), include_closed: bool = False) -> list[Policy]:
+    """Newest first; closed windows are left out unless asked for (the admin sees everything)."""
+    query = select(Policy).where(Policy.status.in_(statuses)).order_by(Policy.id.desc())
+    if not include_closed:
+        query = query.where((Policy.apply_to.is_(None)) | (Policy.apply_to >= today()))
+    return list(session.scalars(query))
+
+
+def list_products(session: Session, *, statuses: tuple[str, ...] = ("published",)) -> list[FinancingProduct]:
+    return list(session.scalars(select(FinancingProduct).where(FinancingProduct.status.in_(statuses)).order_by(FinancingProduct.id.desc())))
+
+
+def get_policy(session: Session, *, policy_id: int, published_only: bool = True) -> Policy:
+    policy = session.get(Policy, policy_id)
+    if policy is None or (published_only and policy.status != "published"):
+        raise NotFound("policy_not_found", "该政策不存在或已下架")
+    return policy
+
+
+def get_product(session: Session, *, product_id: int, published_only: bool = True) -> FinancingProduct:
+    product = session.get(FinancingProduct, product_id)
+    if product is None or (published_only and product.status != "published"):
+        raise NotFound("product_not_found", "该融资产品不存在或已下架")
+    return product
+
+
+def profile(session: Session, data: ProfileIn) -> matching.Profile:
+    """The matcher's profile; the town must be one of Shunde's."""
+    if data.town not in town_names(session):
+        raise InvalidInput("town_not_found", "请选择企业所在镇街")
+    return matching.Profile(industry=data.industry, size=data.size, town=data.town, year_established=data.year_established, tags=frozenset(data.tags))
+
+
+def match(session: Session, *, data: ProfileIn, on: date | None = None) -> tuple[list[matching.Match], list[matching.Match]]:
+    """(policies, products) that fit the enterprise, full matches first, each with its reasons."""
+    wanted = profile(session, data)
+    on = on or today()
+    names = town_names(session)
+    policies = [matching.Offer(p, p.eligibility, p.apply_from, p.apply_to) for p in list_policies(session)]
+    products = [matching.Offer(p, p.eligibility) for p in list_products(session)]
+    return matching.match(policies, wanted, today=on, town_names=names), matching.match(products, wanted, today=on, town_names=names)
+
+
+# --- upkeep (system admin) ---------------------------------------------------------
+
+
+def _check_admin(actor: Actor) -> None:
+    if actor.role != "admin":
+        raise Forbidden("enterprise_forbidden", "只有系统管理员可以维护惠企政策和融资产品")
+
+
+def _check_towns(session: Session, towns: list[str]) -> None:
+    names = town_names(session)
+    unknown = [t for t in towns if t not in names]
+    if unknown:
+        raise InvalidInput("town_not_found", f"镇街编码“{'、'.join(unknown)}”不存在")
+
+
+def _unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise InvalidInput("unit_not_found", f"单位 {code} 不存在")
+    return unit
+
+
+def _audit(session: Session, actor: Actor, action: str, kind: str, row: Row) -> None:
+    audit.record(session, actor=actor.name, action=f"{kind}.{action}", object_type=kind, object_id=str(row.id), data={"status": row.status})
+
+
+def _fill_policy(session: Session, policy: Policy, data: PolicyIn) -> None:
+    _check_towns(session, data.towns)
+    policy.unit = _unit(session, data.unit)
+    for name in ("title", "summary", "body", "benefit", "apply_from", "apply_to", "industries", "sizes", "towns", "tags", "min_years", "status"):
+        setattr(policy, name, getattr(data, name))
+
+
+def create_policy(session: Session, *, actor: Actor, data: PolicyIn) -> Policy:
+    _check_admin(actor)
+    policy = Policy(created_by=actor.name)
+    _fill_policy(session, policy, data)
+    session.add(policy)
+    session.flush()
+    _audit(session, actor, "create", "enterprise_policy", policy)
+    return policy
+
+
+def update_policy(session: Session, *, actor: Actor, policy_id: int, data: PolicyIn) -> Policy:
+    _check_admin(actor)
+    policy = get_policy(session, policy_id=policy_id, published_only=False)
+    _fill_policy(session, policy, data)
+    session.flush()
+    _audit(session, actor, "update", "enterprise_policy", policy)
+    return policy
+
+
+def retire_policy(session: Session, *, actor: Actor, policy_id: int) -> Policy:
+    """Takes a policy off the public pages and out of matching; the row stays for the audit trail."""
+    _check_admin(actor)
+    policy = get_policy(session, policy_id=policy_id, published_only=False)
+    if policy.status != "retired":
+        policy.status = "retired"
+        session.flush()
+        _audit(session, actor, "retire", "enterprise_policy", policy)
+    return policy
+
+
+def _fill_product(session: Session, product: FinancingProduct, data: ProductIn) -> None:
+    _check_towns(session, data.towns)
+    for name in ("institution", "name", "summary", "amount_min", "amount_max", "rate", "term", "contact", "industries", "sizes", "towns", "tags", "min_years", "status"):
+        setattr(product, name, getattr(data, name))
+
+
+def create_product(session: Session, *, actor: Actor, data: ProductIn) -> FinancingProduct:
+    _check_admin(actor)
+    product = FinancingProduct(created_by=actor.name)
+    _fill_product(session, product, data)
+    session.add(product)
+    session.flush()
+    _audit(session, actor, "create", "financing_product", product)
+    return product
+
+
+def update_product(session: Session, *, actor: Actor, product_id: int, data: ProductIn) -> FinancingProduct:
+    _check_admin(actor)
+    product = get_product(session, product_id=product_id, published_only=False)
+    _fill_product(session, product, data)
+    session.flush()
+    _audit(session, actor, "update", "financing_product", product)
+    return product
+
+
+def retire_product(session: Session, *, actor: Actor, product_id: int) -> FinancingProduct:
+    _check_admin(actor)
+    product = get_product(session, product_id=product_id, published_only=False)
+    if product.status != "retired":
+        product.status = "retired"
+        session.flush()
+        _audit(session, actor, "retire", "financing_product", product)
+    return product
+
+
+def load_demo(session: Session) -> int:
+    """The demo's policies and products into empty tables; windows are set relative to today."""
+    from baishitong.demo.enterprise import POLICIES, PRODUCTS
+
+    if session.scalar(select(Policy.id).limit(1)) is not None or session.scalar(select(FinancingProduct.id).limit(1)) is not None:
+        return 0
+    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_({p["unit"] for p in POLICIES})))}
+    on = today()
+    for spec in POLICIES:
+        opens, closes = spec.get("window", (None, None))
+        fields = {"status": "published", **{k: v for k, v in spec.items() if k not in ("unit", "window")}}
+        session.add(Policy(**fields, unit=units[spec["unit"]], created_by="demo", apply_from=_offset(on, opens), apply_to=_offset(on, closes)))
+    for spec in PRODUCTS:
+        session.add(FinancingProduct(**{"status": "published", **spec}, created_by="demo"))
+    session.flush()
+    return len(POLICIES) + len(PRODUCTS)
+
+
+def _offset(on: date, days: int | None) -> date | None:
+    return on + timedelta(days=days) if days is not None else None

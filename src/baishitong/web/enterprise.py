@@ -1,0 +1,173 @@
+"""惠企政策 for enterprises: a GET profile form → the policies and financing products that fit, and why.
+
+The profile travels in the query string (no login, no JS, shareable, nothing stored); detail links
+carry it on so the detail page can say which conditions this enterprise meets. The credit code is
+checked but never carried on: it stays out of links and of the 我要咨询 prefill.
+"""
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from baishitong.deps import get_db_session
+from baishitong.enterprise import INDUSTRIES, SIZES, TAGS, matching
+from baishitong.enterprise import service as enterprise
+from baishitong.enterprise.models import FinancingProduct, Policy
+from baishitong.enterprise.schemas import ProfileIn
+from baishitong.web.kb import markdown
+from baishitong.web.views import render
+
+router = APIRouter(include_in_schema=False)
+
+PROFILE_KEYS = ("industry", "size", "town", "year", "name", "credit_code")
+# The fields a link may carry on; the credit code is left behind.
+CARRIED = ("industry", "size", "town", "year", "name")
+_FIELD_OF = {"year_established": "year"}
+
+
+def _values(request: Request) -> dict:
+    query = request.query_params
+    values: dict = {k: query.get(k, "").strip()[:100] for k in PROFILE_KEYS}
+    values["tags"] = [t for t in query.getlist("tags") if t in TAGS]
+    return values
+
+
+def _profile(session: Session, values: dict) -> tuple[ProfileIn | None, dict[str, str]]:
+    """The validated profile, or the Chinese message for each field that is wrong."""
+    raw = {"industry": values["industry"], "size": values["size"], "town": values["town"], "tags": values["tags"], "name": values["name"] or None, "credit_code": values["credit_code"] or None}
+    errors: dict[str, str] = {}
+    if values["year"].isdigit():
+        raw["year_established"] = int(values["year"])
+    else:
+        errors["year"] = "请填写成立年份（4位数字，如 2018）"
+    try:
+        data = ProfileIn.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "form"
+            errors.setdefault(_FIELD_OF.get(field, field), error["msg"].removeprefix("Value error, "))
+        return None, errors
+    if errors:
+        return None, errors
+    if values["town"] not in enterprise.town_names(session):
+        return None, {"town": "请选择企业所在镇街"}
+    return data, {}
+
+
+def carried_query(values: dict) -> str:
+    pairs = [(k, values[k]) for k in CARRIED if values.get(k)] + [("tags", t) for t in values.get("tags", [])]
+    return urlencode(pairs)
+
+
+def _options(session: Session) -> dict:
+    return {"industries": list(INDUSTRIES.items()), "sizes": [(c, f"{label}企业") for c, label in SIZES.items()], "tag_options": list(TAGS.items()), "towns": list(enterprise.town_names(session).items())}
+
+
+def _window_text(policy: Policy) -> str:
+    if policy.apply_from and policy.apply_to:
+        return f"{policy.apply_from:%Y-%m-%d} 至 {policy.apply_to:%Y-%m-%d}"
+    if policy.apply_to:
+        return f"截至 {policy.apply_to:%Y-%m-%d}"
+    if policy.apply_from:
+        return f"{policy.apply_from:%Y-%m-%d} 起"
+    return "常年受理"
+
+
+def _result(found: matching.Match) -> dict:
+    row = found.item
+    if isinstance(row, Policy):
+        return {"match": found, "id": row.id, "title": row.title, "issuer": row.unit.name, "benefit": row.benefit, "window": _window_text(row)}
+    return {"match": found, "id": row.id, "title": row.name, "issuer": row.institution, "benefit": enterprise.amount_text(row), "rate": row.rate, "term": row.term}
+
+
+@router.get("/enterprise")
+def enterprise_page(request: Request, session: Session = Depends(get_db_session)):
+    """Without a profile: the form and the published policies. With one: what fits, full matches first."""
+    values = _values(request)
+    asked = any(k in request.query_params for k in ("industry", "size", "town", "year"))
+    context = {"values": values, "errors": {}, "asked": asked, "nav": "/enterprise", **_options(session)}
+    if asked:
+        data, errors = _profile(session, values)
+        context["errors"] = errors
+        if data is not None:
+            policies, products = enterprise.match(session, data=data)
+            context.update(policies=[_result(m) for m in policies], products=[_result(m) for m in products], carried=carried_query(values), credit_code=data.credit_code)
+    else:
+        context["all_policies"] = [{"id": p.id, "title": p.title, "issuer": p.unit.name, "benefit": p.benefit, "window": _window_text(p)} for p in enterprise.list_policies(session)]
+    return render(request, "public/enterprise.html", context, status_code=422 if context["errors"] else 200)
+
+
+def _conditions(session: Session, row: Policy | FinancingProduct) -> list[tuple[str, str]]:
+    """Eligibility in words, one line per facet, for the detail page."""
+    names = enterprise.town_names(session)
+    either = "（具备其一即可）" if len(row.tags) > 1 else ""
+    return [
+        ("适用行业", "、".join(INDUSTRIES.get(c, c) for c in row.industries) or "不限"),
+        ("企业规模", "、".join(f"{SIZES.get(c, c)}企业" for c in row.sizes) or "不限"),
+        ("适用镇街", "、".join(names.get(c, c) for c in row.towns) or "全区"),
+        ("资质要求", "、".join(TAGS.get(c, c) for c in row.tags) + either if row.tags else "不限"),
+        ("成立年限", f"满 {row.min_years} 年" if row.min_years else "不限"),
+    ]
+
+
+def _fit(session: Session, request: Request, row: Policy | FinancingProduct) -> tuple[dict, dict | None]:
+    """(the carried profile values, this enterprise's met/missing for the row) when a valid profile came along."""
+    values = _values(request)
+    values["credit_code"] = ""
+    data, errors = _profile(session, values) if values["industry"] else (None, {})
+    if data is None:
+        return values, None
+    met, missing = matching.explain(row.eligibility, enterprise.profile(session, data), today=enterprise.today(), town_names=enterprise.town_names(session))
+    return values, {"met": met, "missing": missing}
+
+
+def consult_url(policy: Policy, values: dict, town_names: dict[str, str]) -> str:
+    """我要反映 prefilled as a 咨询 from the enterprise platform about this policy."""
+    lines = [f"我想咨询“{policy.title}”（{policy.unit.name}）的申报条件和办理流程。"]
+    facts = [
+        ("企业名称", values.get("name")),
+        ("所属行业", INDUSTRIES.get(values.get("industry", ""))),
+        ("企业规模", SIZES.get(values.get("size", ""))),
+        ("所在镇街", town_names.get(values.get("town", ""))),
+        ("成立年份", values.get("year")),
+        ("企业资质", "、".join(TAGS[t] for t in values.get("tags", []))),
+    ]
+    lines += [f"{label}：{value}" for label, value in facts if value]
+    query = {"type": "咨询", "channel": "enterprise", "title": f"咨询惠企政策：{policy.title}"[:200], "content": "\n".join(lines)}
+    if values.get("town") in town_names:
+        query["region"] = values["town"]
+    return "/submit?" + urlencode(query)
+
+
+@router.get("/enterprise/policies/{policy_id}")
+def policy_detail(policy_id: int, request: Request, session: Session = Depends(get_db_session)):
+    policy = enterprise.get_policy(session, policy_id=policy_id)
+    values, fit = _fit(session, request, policy)
+    today = enterprise.today()
+    days_left = (policy.apply_to - today).days if policy.apply_to else None
+    context = {
+        "policy": policy,
+        "body": markdown(policy.body),
+        "window": _window_text(policy),
+        "closed": days_left is not None and days_left < 0,
+        "days_left": days_left,
+        "closing_soon": days_left is not None and 0 <= days_left <= matching.CLOSING_SOON_DAYS,
+        "not_yet_open": policy.apply_from is not None and policy.apply_from > today,
+        "conditions": _conditions(session, policy),
+        "fit": fit,
+        "carried": carried_query(values),
+        "consult_url": consult_url(policy, values, enterprise.town_names(session)),
+        "nav": "/enterprise",
+    }
+    return render(request, "public/enterprise_policy.html", context)
+
+
+@router.get("/enterprise/products/{product_id}")
+def product_detail(product_id: int, request: Request, session: Session = Depends(get_db_session)):
+    product = enterprise.get_product(session, product_id=product_id)
+    values, fit = _fit(session, request, product)
+    context = {"product": product, "amount": enterprise.amount_text(product), "conditions": _conditions(session, product), "fit": fit, "carried": carried_query(values), "nav": "/enterprise"}
+    return render(request, "public/enterprise_product.html", context)
+

@@ -1,0 +1,80 @@
+"""POST /api/v1/enterprise/match and the admin CRUD under /api/v1/enterprise/."""
+
+from datetime import timedelta
+
+from baishitong.enterprise import service
+from tests.enterprise.factories import BEIJIAO, make_policy
+
+PROFILE = {"industry": "manufacturing", "size": "small", "town": BEIJIAO, "year_established": 2018}
+POLICY = {"title": "专精特新培育奖励", "unit": "GXJ", "summary": "奖励新认定的专精特新企业。", "benefit": "最高奖励100万元", "tags": ["specialised"], "status": "published"}
+
+
+def test_match_returns_reasons_full_matches_first(client, session):
+    soon = service.today() + timedelta(days=3)
+    make_policy(session, title="差一项", tags=["high_tech"])
+    make_policy(session, title="完全符合", industries=["manufacturing"], apply_to=soon)
+    response = client.post("/api/v1/enterprise/match", json={**PROFILE, "credit_code": "91350100M000100Y43"})
+    assert response.status_code == 200
+    first, second = response.json()["policies"]
+    assert (first["title"], first["full"], first["reason"], first["closing_soon"], first["days_left"]) == ("完全符合", True, "符合：制造业", True, 3)
+    assert first["url"] == f"/enterprise/policies/{first['id']}" and first["issuer"] == "顺德区工业和信息化局"
+    assert (second["full"], second["missing"]) == (False, ["需具备高新技术企业资质"])
+
+
+def test_bad_profiles_get_422_with_a_chinese_message(client):
+    response = client.post("/api/v1/enterprise/match", json={**PROFILE, "industry": "mining", "credit_code": "91350100M000100Y44"})
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "请选择所属行业" in message and "统一社会信用代码校验位不正确" in message
+    response = client.post("/api/v1/enterprise/match", json={**PROFILE, "town": "440606999"})
+    assert response.status_code == 422 and response.json()["error"] == {"code": "town_not_found", "message": "请选择企业所在镇街"}
+
+
+def test_admin_creates_updates_and_retires_a_policy(client, login):
+    admin = login("t_admin")
+    created = client.post("/api/v1/enterprise/policies", json=POLICY, headers=admin)
+    assert created.status_code == 201, created.text
+    policy = created.json()
+    assert policy["unit_name"] == "顺德区工业和信息化局" and policy["tags"] == ["specialised"]
+    assert [p["id"] for p in client.get("/api/v1/enterprise/policies").json()] == [policy["id"]]
+
+    updated = client.put(f"/api/v1/enterprise/policies/{policy['id']}", json={**POLICY, "benefit": "最高奖励50万元", "status": "draft"}, headers=admin)
+    assert updated.status_code == 200 and updated.json()["benefit"] == "最高奖励50万元"
+    assert client.get("/api/v1/enterprise/policies").json() == []
+    assert client.get(f"/api/v1/enterprise/policies/{policy['id']}").status_code == 404
+    assert client.get(f"/api/v1/enterprise/policies/{policy['id']}", headers=admin).json()["status"] == "draft"
+
+    retired = client.post(f"/api/v1/enterprise/policies/{policy['id']}/retire", headers=admin)
+    assert retired.json()["status"] == "retired"
+    assert [p["status"] for p in client.get("/api/v1/enterprise/policies?status=retired", headers=admin).json()] == ["retired"]
+
+
+def test_admin_keeps_financing_products(client, login):
+    admin = login("t_admin")
+    body = {"institution": "建设银行顺德分行", "name": "小微快贷", "amount_min": 1, "amount_max": 300, "rate": "年化3.6%起", "term": "1年", "contact": "0757-22300003", "sizes": ["micro", "small"], "status": "published"}
+    created = client.post("/api/v1/enterprise/products", json=body, headers=admin)
+    assert created.status_code == 201 and created.json()["amount"] == "1万至300万元"
+    match = client.post("/api/v1/enterprise/match", json=PROFILE).json()
+    assert [(p["title"], p["reason"], p["benefit"]) for p in match["products"]] == [("小微快贷", "符合：小型企业", "1万至300万元")]
+    product_id = created.json()["id"]
+    assert client.post(f"/api/v1/enterprise/products/{product_id}/retire", headers=admin).json()["status"] == "retired"
+    assert client.get("/api/v1/enterprise/products").json() == []
+
+
+def test_non_admins_get_403_and_anonymous_callers_401(client, login):
+    for username in ("t_operator", "t_ronggui_admin", "t_supervisor"):
+        response = client.post("/api/v1/enterprise/policies", json=POLICY, headers=login(username))
+        assert response.status_code == 403 and response.json()["error"]["code"] == "enterprise_forbidden"
+    assert client.post("/api/v1/enterprise/policies", json=POLICY).status_code == 401
+
+
+def test_bad_policies_get_422_with_chinese_messages(client, login):
+    admin = login("t_admin")
+    response = client.post("/api/v1/enterprise/policies", json={**POLICY, "title": " ", "industries": ["mining"], "apply_from": "2026-12-10", "apply_to": "2026-12-01"}, headers=admin)
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "请填写政策标题" in message and "行业“mining”无效" in message
+    response = client.post("/api/v1/enterprise/policies", json={**POLICY, "apply_from": "2026-12-10", "apply_to": "2026-12-01"}, headers=admin)
+    assert response.status_code == 422 and "申报截止日期不能早于开始日期" in response.json()["error"]["message"]
+    response = client.post("/api/v1/enterprise/policies", json={**POLICY, "unit": "NOPE"}, headers=admin)
+    assert response.status_code == 422 and response.json()["error"]["message"] == "单位 NOPE 不存在"

@@ -16,6 +16,7 @@ DOMAIN_MODELS = (
     "assistant",
     "points",
     "analytics",
+    "phrases",
     "enterprise",
     "web",
 )

@@ -11,12 +11,13 @@ def include_all(app: FastAPI) -> None:
     from baishitong.notify.api import router as notify_router
     from baishitong.open311.api import router as open311_router
     from baishitong.org.api import router as org_router
+    from baishitong.phrases.api import router as phrases_router
     from baishitong.points.api import router as points_router
     from baishitong.routing.api import router as routing_router
     from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, open311_router):
+    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, phrases_router, open311_router):
         app.include_router(router)
 
     from baishitong.web.setup import install_web

@@ -104,6 +104,9 @@ def load_demo(session: Session) -> DemoResult:
     from baishitong.points import service as points
 
     points.load_demo(session)
+    from baishitong.phrases import service as phrases
+
+    phrases.load_demo(session)
     from baishitong.enterprise import service as enterprise
 
     enterprise.load_demo(session)

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.org.models import Unit, User
+from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
@@ -26,6 +27,8 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
 DISPATCH_KINDS = ("department", "town", "utility")
+# Forms whose text a standard reply phrase (常用答复语) can be inserted into.
+PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # Shown as buttons without extra fields; everything else opens a small form.
 PLAIN_ACTIONS = {"sign", "approve-return", "reject-return", "approve-extension", "reject-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
 ACTION_ORDER = [
@@ -205,9 +208,11 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
     return items
 
 
-def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None) -> dict:
-    """What the action forms of one ticket need (see templates/staff/_actions.html)."""
+def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None, phrases: list | None = None) -> dict:
+    """What the action forms of one ticket need (see templates/staff/_actions.html); pages with many
+    tickets pass the dispatch units and the reply phrases in, loaded once."""
     actions = allowed_actions(ticket, staff)
+    writes_text = any(a in PHRASE_ACTIONS for a in actions)
     return {
         "actions": actions,
         "plain_actions": PLAIN_ACTIONS,
@@ -215,6 +220,7 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
         "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
         "suggested_lead": _suggested_lead(session, ticket) if "dispatch" in actions else None,
+        "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],
         "next": next,
     }
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
+from baishitong.phrases import service as phrases
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
 from baishitong.web.ticket import action_context
@@ -42,7 +43,8 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
     items = session.scalars(select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id).limit(PER_TAB)).all()
     next_url = f"/staff/unit?tab={tab}"
-    contexts = {t.id: action_context(session, staff, t, next=next_url) for t in items}
+    usable = phrases.usable(session, actor=staff.actor)
+    contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"]), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,

@@ -131,6 +131,8 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
         ]
     if role in ("handler", "unit_admin"):
         items += [{"group": "承办办理"}, {"href": "/staff/unit", "label": "单位工作台"}]
+        if role == "unit_admin":
+            items.append({"href": "/staff/phrases", "label": "常用答复语"})
     if role in ("supervisor", "admin"):
         items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}, {"href": "/staff/hot-topics", "label": "热点诉求"}]
     elif role == "operator":
@@ -157,6 +159,7 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
             {"href": "/staff/admin/sla", "label": "办理时限"},
             {"href": "/staff/admin/calendar", "label": "工作日历"},
             {"href": "/staff/admin/templates", "label": "消息模板"},
+            {"href": "/staff/phrases", "label": "常用答复语"},
             {"href": "/staff/admin/outbox", "label": "消息发件箱"},
         ]
     return items

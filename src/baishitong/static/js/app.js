@@ -10,6 +10,8 @@
  *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数；提示消息可关闭。
  *  6. 草稿：工单操作表单（form[data-action-form]）提交失败（如 409 他人已更新）回到页面时，
  *     填过的文字自动恢复并展开该表单，不必重打。
+ *  7. 常用答复语：<div data-phrase-picker hidden> 里的 <select data-phrase-insert="文本框 id">，
+ *     选项的 data-body 为正文；选中即插入到文本框光标处（未点过文本框则另起一行接在末尾），已输入的文字保留。
  */
 (function () {
   "use strict";
@@ -324,11 +326,43 @@
     });
   }
 
+  /* ---------- 7. 常用答复语 ---------- */
+  function initPhrasePickers(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("[data-phrase-picker][hidden]"), function (el) { el.hidden = false; });
+  }
+
+  // Until the handler has been in the textarea its caret sits at the start, which is not where they meant.
+  function onTextareaFocus(e) {
+    if (e.target && e.target.tagName === "TEXTAREA") e.target._bstCaretSet = true;
+  }
+
+  function onPhraseChange(e) {
+    var select = e.target;
+    if (!select || select.tagName !== "SELECT" || !select.hasAttribute("data-phrase-insert")) return;
+    var option = select.options[select.selectedIndex];
+    var text = option && option.getAttribute("data-body");
+    var ta = document.getElementById(select.getAttribute("data-phrase-insert"));
+    select.selectedIndex = 0;
+    if (!text || !ta) return;
+    var value = ta.value;
+    var start = ta._bstCaretSet ? ta.selectionStart : value.length;
+    var end = ta._bstCaretSet ? ta.selectionEnd : value.length;
+    var before = value.slice(0, start);
+    // At the end of what was typed the phrase starts a new line; inside the text it goes exactly at the caret.
+    if (end === value.length && before && !/\n$/.test(before)) text = "\n" + text;
+    ta.value = before + text + value.slice(end);
+    var caret = before.length + text.length;
+    ta.focus();
+    ta.setSelectionRange(caret, caret);
+    ta.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
   function init(root) {
     renderDeadlines(root);
     decorateHotkeys(root);
     initCounters(root);
     initDismiss(root);
+    initPhrasePickers(root);
     if (root === document) restoreDrafts();
   }
 
@@ -338,6 +372,8 @@
   document.addEventListener("click", onFillClick);
   document.addEventListener("submit", onSubmitCapture, true);
   document.addEventListener("submit", onSubmitSaveDraft);
+  document.addEventListener("focusin", onTextareaFocus);
+  document.addEventListener("change", onPhraseChange);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });

@@ -1,8 +1,9 @@
 """API shapes for 惠企政策 and 融资产品; every refusal is worded in Chinese for the enterprise or the admin."""
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from baishitong import clock
 from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS, credit_code
@@ -11,21 +12,30 @@ from baishitong.tickets.service import LOCAL_TZ
 FIRST_YEAR = 1949
 
 
-def _codes(values: list[str], allowed: dict[str, str], what: str) -> list[str]:
-    """Known codes only, each once, in the order given."""
-    wrong = [v for v in values if v not in allowed]
-    if wrong:
-        raise ValueError(f"{what}“{'、'.join(wrong)}”无效，可选：{'、'.join(f'{c}（{label}）' for c, label in allowed.items())}")
-    return list(dict.fromkeys(values))
+def Codes(allowed: dict[str, str], what: str) -> AfterValidator:
+    """A list field's check: known codes only, each once, in the order given; `what` names them in the refusal."""
+
+    def check(values: list[str]) -> list[str]:
+        wrong = [v for v in values if v not in allowed]
+        if wrong:
+            raise ValueError(f"{what}“{'、'.join(wrong)}”无效，可选：{'、'.join(f'{c}（{label}）' for c, label in allowed.items())}")
+        return list(dict.fromkeys(values))
+
+    return AfterValidator(check)
 
 
-def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise ValueError(f"请填写{label}")
-    if len(value) > limit:
-        raise ValueError(f"{label}不能超过 {limit} 个字")
-    return value
+def Text(label: str, limit: int, *, required: bool = True) -> AfterValidator:
+    """A text field's check: stripped, at most `limit` characters, and not blank when required."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if required and not value:
+            raise ValueError(f"请填写{label}")
+        if len(value) > limit:
+            raise ValueError(f"{label}不能超过 {limit} 个字")
+        return value
+
+    return AfterValidator(check)
 
 
 class Strict(BaseModel):
@@ -39,7 +49,7 @@ class ProfileIn(Strict):
     size: str = Field(description="企业规模编码", json_schema_extra={"enum": list(SIZES)})
     town: str = Field(max_length=16, description="所在镇街的区划编码")
     year_established: int = Field(description="成立年份")
-    tags: list[str] = Field(default_factory=list, description="企业资质编码", json_schema_extra={"items": {"enum": list(TAGS)}})
+    tags: Annotated[list[str], Codes(TAGS, "企业资质")] = Field(default_factory=list, description="企业资质编码", json_schema_extra={"items": {"enum": list(TAGS)}})
     name: str | None = Field(default=None, max_length=100, description="企业名称（选填）")
     credit_code: str | None = Field(default=None, max_length=32, description="统一社会信用代码（选填，填写则校验）")
 
@@ -64,11 +74,6 @@ class ProfileIn(Strict):
             raise ValueError(f"成立年份应在 {FIRST_YEAR} 年至今年之间")
         return value
 
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        return _codes(value, TAGS, "企业资质")
-
     @field_validator("name", "credit_code")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -81,27 +86,14 @@ class ProfileIn(Strict):
 
 
 class EligibilityIn(Strict):
-    industries: list[str] = Field(default_factory=list, description="适用行业编码；为空表示不限", json_schema_extra={"items": {"enum": list(INDUSTRIES)}})
-    sizes: list[str] = Field(default_factory=list, description="适用企业规模编码；为空表示不限", json_schema_extra={"items": {"enum": list(SIZES)}})
+    """The facets shared by policies and products; an empty list means no restriction."""
+
+    industries: Annotated[list[str], Codes(INDUSTRIES, "行业")] = Field(default_factory=list, description="适用行业编码；为空表示不限", json_schema_extra={"items": {"enum": list(INDUSTRIES)}})
+    sizes: Annotated[list[str], Codes(SIZES, "企业规模")] = Field(default_factory=list, description="适用企业规模编码；为空表示不限", json_schema_extra={"items": {"enum": list(SIZES)}})
     towns: list[str] = Field(default_factory=list, description="适用镇街区划编码；为空表示全区")
-    tags: list[str] = Field(default_factory=list, description="须具备其一的资质编码；为空表示不限", json_schema_extra={"items": {"enum": list(TAGS)}})
+    tags: Annotated[list[str], Codes(TAGS, "资质")] = Field(default_factory=list, description="须具备其一的资质编码；为空表示不限", json_schema_extra={"items": {"enum": list(TAGS)}})
     min_years: int = Field(default=0, description="最低成立年限")
     status: str = Field(default="draft", description="draft 草稿、published 已发布、retired 已下架", json_schema_extra={"enum": list(STATUS_LABELS)})
-
-    @field_validator("industries")
-    @classmethod
-    def _industries(cls, value: list[str]) -> list[str]:
-        return _codes(value, INDUSTRIES, "行业")
-
-    @field_validator("sizes")
-    @classmethod
-    def _sizes(cls, value: list[str]) -> list[str]:
-        return _codes(value, SIZES, "企业规模")
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        return _codes(value, TAGS, "资质")
 
     @field_validator("towns")
     @classmethod
@@ -124,38 +116,13 @@ class EligibilityIn(Strict):
 
 
 class PolicyIn(EligibilityIn):
-    title: str
-    unit: str = Field(description="发文单位编码")
-    summary: str
-    body: str = Field(default="", description="正文（Markdown）")
-    benefit: str = Field(description="扶持内容，如“最高补贴50万元”")
+    title: Annotated[str, Text("政策标题", 200)]
+    unit: Annotated[str, Text("发文单位", 32)] = Field(description="发文单位编码")
+    summary: Annotated[str, Text("政策摘要", 500)]
+    body: Annotated[str, Text("政策正文", 20000, required=False)] = Field(default="", description="正文（Markdown）")
+    benefit: Annotated[str, Text("扶持内容", 200)] = Field(description="扶持内容，如“最高补贴50万元”")
     apply_from: date | None = None
     apply_to: date | None = None
-
-    @field_validator("title")
-    @classmethod
-    def _title(cls, value: str) -> str:
-        return _text(value, "政策标题", 200)
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, value: str) -> str:
-        return _text(value, "发文单位", 32)
-
-    @field_validator("summary")
-    @classmethod
-    def _summary(cls, value: str) -> str:
-        return _text(value, "政策摘要", 500)
-
-    @field_validator("body")
-    @classmethod
-    def _body(cls, value: str) -> str:
-        return _text(value, "政策正文", 20000, required=False)
-
-    @field_validator("benefit")
-    @classmethod
-    def _benefit(cls, value: str) -> str:
-        return _text(value, "扶持内容", 200)
 
     @model_validator(mode="after")
     def _window(self) -> "PolicyIn":
@@ -165,44 +132,14 @@ class PolicyIn(EligibilityIn):
 
 
 class ProductIn(EligibilityIn):
-    institution: str = Field(description="银行或机构")
-    name: str = Field(description="产品名称")
-    summary: str = ""
+    institution: Annotated[str, Text("银行或机构", 128)] = Field(description="银行或机构")
+    name: Annotated[str, Text("产品名称", 128)] = Field(description="产品名称")
+    summary: Annotated[str, Text("产品简介", 500, required=False)] = ""
     amount_min: int | None = Field(default=None, description="最低额度（万元）")
     amount_max: int | None = Field(default=None, description="最高额度（万元）")
-    rate: str = Field(description="利率说明，如“年化3.45%起”")
-    term: str = Field(description="期限，如“1至3年”")
-    contact: str = Field(description="联系人及电话")
-
-    @field_validator("institution")
-    @classmethod
-    def _institution(cls, value: str) -> str:
-        return _text(value, "银行或机构", 128)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _text(value, "产品名称", 128)
-
-    @field_validator("summary")
-    @classmethod
-    def _summary(cls, value: str) -> str:
-        return _text(value, "产品简介", 500, required=False)
-
-    @field_validator("rate")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        return _text(value, "利率", 64)
-
-    @field_validator("term")
-    @classmethod
-    def _term(cls, value: str) -> str:
-        return _text(value, "期限", 64)
-
-    @field_validator("contact")
-    @classmethod
-    def _contact(cls, value: str) -> str:
-        return _text(value, "联系方式", 128)
+    rate: Annotated[str, Text("利率", 64)] = Field(description="利率说明，如“年化3.45%起”")
+    term: Annotated[str, Text("期限", 64)] = Field(description="期限，如“1至3年”")
+    contact: Annotated[str, Text("联系方式", 128)] = Field(description="联系人及电话")
 
     @field_validator("amount_min", "amount_max")
     @classmethod

@@ -6,6 +6,7 @@ import pytest
 
 from baishitong.audit.models import AuditEntry
 from baishitong.enterprise import service
+from baishitong.enterprise.models import Policy
 from baishitong.enterprise.schemas import PolicyIn, ProfileIn
 from baishitong.errors import Forbidden, InvalidInput
 from tests.conftest import actor
@@ -30,7 +31,7 @@ def test_only_published_policies_with_open_windows_are_matched(session):
 
 def test_a_retired_policy_is_no_longer_matched_and_the_change_is_audited(session):
     policy = make_policy(session)
-    service.retire_policy(session, actor=actor(session, "t_admin"), policy_id=policy.id)
+    service.retire(session, Policy, actor=actor(session, "t_admin"), row_id=policy.id)
     assert service.match(session, data=MAKER)[0] == []
     actions = [e.action for e in session.query(AuditEntry).filter(AuditEntry.object_type == "enterprise_policy", AuditEntry.object_id == str(policy.id))]
     assert actions == ["enterprise_policy.create", "enterprise_policy.retire"]
@@ -39,7 +40,7 @@ def test_a_retired_policy_is_no_longer_matched_and_the_change_is_audited(session
 def test_only_the_system_admin_keeps_policies(session):
     data = PolicyIn(title="t", unit="GXJ", summary="s", benefit="b")
     with pytest.raises(Forbidden):
-        service.create_policy(session, actor=actor(session, "t_ronggui_admin"), data=data)
+        service.create(session, Policy, actor=actor(session, "t_ronggui_admin"), data=data)
 
 
 def test_unknown_units_and_towns_are_refused(session):
@@ -54,6 +55,6 @@ def test_unknown_units_and_towns_are_refused(session):
 def test_an_update_replaces_the_eligibility(session):
     policy = make_policy(session, towns=[RONGGUI])
     assert service.match(session, data=MAKER)[0][0].missing == ["需位于容桂街道"]
-    service.update_policy(session, actor=actor(session, "t_admin"), policy_id=policy.id, data=PolicyIn(title="新标题", unit="beijiao", summary="s", benefit="b", status="published", towns=[BEIJIAO]))
+    service.update(session, Policy, actor=actor(session, "t_admin"), row_id=policy.id, data=PolicyIn(title="新标题", unit="beijiao", summary="s", benefit="b", status="published", towns=[BEIJIAO]))
     [found] = service.match(session, data=MAKER)[0]
     assert found.full and found.item.title == "新标题" and found.item.unit.code == "beijiao"

@@ -1,6 +1,8 @@
 """惠企政策、融资对接: match a profile, read published policies and products, and (admin) keep them."""
 
-from fastapi import APIRouter, Depends
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
@@ -36,11 +38,41 @@ def match_out(found: matching.Match) -> schemas.MatchOut:
     return schemas.MatchOut(id=row.id, title=row.name, issuer=row.institution, benefit=service.amount_text(row), url=f"/enterprise/products/{row.id}", **common)
 
 
+def _is_admin(actor: Actor | None) -> bool:
+    return actor is not None and actor.role == "admin"
+
+
 def _statuses(actor: Actor | None, status: str | None) -> tuple[str, ...]:
     """The public sees published rows; the admin any status, all of them when none is asked for."""
-    if actor is None or actor.role != "admin":
+    if not _is_admin(actor):
         return ("published",)
     return (status,) if status in STATUS_LABELS else tuple(STATUS_LABELS)
+
+
+def _add_upkeep_routes(model: type[service.Row], *, plural: str, kind: str, schema_in: type, schema_out: type, out: Callable) -> None:
+    """GET /{plural}/{id}, POST /{plural}, PUT /{plural}/{id} and POST /{plural}/{id}/retire for policies or products.
+
+    The routes are named get_policy, create_policy … as when they were written out one by one, so the operation ids stay.
+    """
+    one = f"/{plural}/{{{kind}_id}}"
+
+    def get_one(row_id: int = Path(alias=f"{kind}_id"), actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
+        return out(service.get(session, model, row_id=row_id, published_only=not _is_admin(actor)))
+
+    def create(data: schema_in, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+        return out(service.create(session, model, actor=actor, data=data))
+
+    def update(data: schema_in, row_id: int = Path(alias=f"{kind}_id"), actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+        return out(service.update(session, model, actor=actor, row_id=row_id, data=data))
+
+    def retire(row_id: int = Path(alias=f"{kind}_id"), actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+        """下架: out of matching and off the public pages; kept for the record."""
+        return out(service.retire(session, model, actor=actor, row_id=row_id))
+
+    router.add_api_route(one, get_one, methods=["GET"], response_model=schema_out, name=f"get_{kind}")
+    router.add_api_route(f"/{plural}", create, methods=["POST"], response_model=schema_out, status_code=201, name=f"create_{kind}")
+    router.add_api_route(one, update, methods=["PUT"], response_model=schema_out, name=f"update_{kind}")
+    router.add_api_route(f"{one}/retire", retire, methods=["POST"], response_model=schema_out, name=f"retire_{kind}")
 
 
 @router.post("/match", response_model=schemas.MatchResultOut, dependencies=[read_only])
@@ -57,25 +89,7 @@ def list_policies(status: str | None = None, actor: Actor | None = Depends(optio
     return [policy_out(p) for p in service.list_policies(session, statuses=statuses, include_closed=statuses != ("published",))]
 
 
-@router.get("/policies/{policy_id}", response_model=schemas.PolicyOut)
-def get_policy(policy_id: int, actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
-    return policy_out(service.get_policy(session, policy_id=policy_id, published_only=actor is None or actor.role != "admin"))
-
-
-@router.post("/policies", response_model=schemas.PolicyOut, status_code=201)
-def create_policy(data: schemas.PolicyIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    return policy_out(service.create_policy(session, actor=actor, data=data))
-
-
-@router.put("/policies/{policy_id}", response_model=schemas.PolicyOut)
-def update_policy(policy_id: int, data: schemas.PolicyIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    return policy_out(service.update_policy(session, actor=actor, policy_id=policy_id, data=data))
-
-
-@router.post("/policies/{policy_id}/retire", response_model=schemas.PolicyOut)
-def retire_policy(policy_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    """下架: out of matching and off the public pages; kept for the record."""
-    return policy_out(service.retire_policy(session, actor=actor, policy_id=policy_id))
+_add_upkeep_routes(Policy, plural="policies", kind="policy", schema_in=schemas.PolicyIn, schema_out=schemas.PolicyOut, out=policy_out)
 
 
 @router.get("/products", response_model=list[schemas.ProductOut])
@@ -83,21 +97,4 @@ def list_products(status: str | None = None, actor: Actor | None = Depends(optio
     return [product_out(p) for p in service.list_products(session, statuses=_statuses(actor, status))]
 
 
-@router.get("/products/{product_id}", response_model=schemas.ProductOut)
-def get_product(product_id: int, actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
-    return product_out(service.get_product(session, product_id=product_id, published_only=actor is None or actor.role != "admin"))
-
-
-@router.post("/products", response_model=schemas.ProductOut, status_code=201)
-def create_product(data: schemas.ProductIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    return product_out(service.create_product(session, actor=actor, data=data))
-
-
-@router.put("/products/{product_id}", response_model=schemas.ProductOut)
-def update_product(product_id: int, data: schemas.ProductIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    return product_out(service.update_product(session, actor=actor, product_id=product_id, data=data))
-
-
-@router.post("/products/{product_id}/retire", response_model=schemas.ProductOut)
-def retire_product(product_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-    return product_out(service.retire_product(session, actor=actor, product_id=product_id))
+_add_upkeep_routes(FinancingProduct, plural="products", kind="product", schema_in=schemas.ProductIn, schema_out=schemas.ProductOut, out=product_out)

@@ -5,6 +5,7 @@ Profiles are not stored: the matcher needs nothing kept, and an enterprise can a
 """
 
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,11 @@ from baishitong.org.models import Region, Unit
 from baishitong.tickets.service import LOCAL_TZ
 
 Row = Policy | FinancingProduct
+R = TypeVar("R", Policy, FinancingProduct)
+
+# What tells the two kinds apart in the upkeep: the audit's object type, and the refusal for a missing one.
+AUDIT_TYPES: dict[type[Row], str] = {Policy: "enterprise_policy", FinancingProduct: "financing_product"}
+NOT_FOUND: dict[type[Row], tuple[str, str]] = {Policy: ("policy_not_found", "该政策不存在或已下架"), FinancingProduct: ("product_not_found", "该融资产品不存在或已下架")}
 
 
 def today() -> date:
@@ -65,18 +71,12 @@ def list_products(session: Session, *, statuses: tuple[str, ...] = ("published",
     return list(session.scalars(select(FinancingProduct).where(FinancingProduct.status.in_(statuses)).order_by(FinancingProduct.id.desc())))
 
 
-def get_policy(session: Session, *, policy_id: int, published_only: bool = True) -> Policy:
-    policy = session.get(Policy, policy_id)
-    if policy is None or (published_only and policy.status != "published"):
-        raise NotFound("policy_not_found", "该政策不存在或已下架")
-    return policy
-
-
-def get_product(session: Session, *, product_id: int, published_only: bool = True) -> FinancingProduct:
-    product = session.get(FinancingProduct, product_id)
-    if product is None or (published_only and product.status != "published"):
-        raise NotFound("product_not_found", "该融资产品不存在或已下架")
-    return product
+def get(session: Session, model: type[R], *, row_id: int, published_only: bool = True) -> R:
+    """A policy or product by id; drafts and retired ones only when not published_only (the admin)."""
+    row = session.get(model, row_id)
+    if row is None or (published_only and row.status != "published"):
+        raise NotFound(*NOT_FOUND[model])
+    return row
 
 
 def profile(session: Session, data: ProfileIn) -> matching.Profile:
@@ -118,80 +118,49 @@ def _unit(session: Session, code: str) -> Unit:
     return unit
 
 
-def _audit(session: Session, actor: Actor, action: str, kind: str, row: Row) -> None:
+def _audit(session: Session, actor: Actor, action: str, row: Row) -> None:
+    kind = AUDIT_TYPES[type(row)]
     audit.record(session, actor=actor.name, action=f"{kind}.{action}", object_type=kind, object_id=str(row.id), data={"status": row.status})
 
 
-def _fill_policy(session: Session, policy: Policy, data: PolicyIn) -> None:
+def _fill(session: Session, row: Row, data: PolicyIn | ProductIn) -> None:
+    """Every field of the form onto the row; a policy's unit code becomes the unit itself."""
     _check_towns(session, data.towns)
-    policy.unit = _unit(session, data.unit)
-    for name in ("title", "summary", "body", "benefit", "apply_from", "apply_to", "industries", "sizes", "towns", "tags", "min_years", "status"):
-        setattr(policy, name, getattr(data, name))
+    fields = data.model_dump()
+    if isinstance(data, PolicyIn):
+        row.unit = _unit(session, fields.pop("unit"))
+    for name, value in fields.items():
+        setattr(row, name, value)
 
 
-def create_policy(session: Session, *, actor: Actor, data: PolicyIn) -> Policy:
+def create(session: Session, model: type[R], *, actor: Actor, data: PolicyIn | ProductIn) -> R:
     _check_admin(actor)
-    policy = Policy(created_by=actor.name)
-    _fill_policy(session, policy, data)
-    session.add(policy)
+    row = model(created_by=actor.name)
+    _fill(session, row, data)
+    session.add(row)
     session.flush()
-    _audit(session, actor, "create", "enterprise_policy", policy)
-    return policy
+    _audit(session, actor, "create", row)
+    return row
 
 
-def update_policy(session: Session, *, actor: Actor, policy_id: int, data: PolicyIn) -> Policy:
+def update(session: Session, model: type[R], *, actor: Actor, row_id: int, data: PolicyIn | ProductIn) -> R:
     _check_admin(actor)
-    policy = get_policy(session, policy_id=policy_id, published_only=False)
-    _fill_policy(session, policy, data)
+    row = get(session, model, row_id=row_id, published_only=False)
+    _fill(session, row, data)
     session.flush()
-    _audit(session, actor, "update", "enterprise_policy", policy)
-    return policy
+    _audit(session, actor, "update", row)
+    return row
 
 
-def retire_policy(session: Session, *, actor: Actor, policy_id: int) -> Policy:
-    """Takes a policy off the public pages and out of matching; the row stays for the audit trail."""
+def retire(session: Session, model: type[R], *, actor: Actor, row_id: int) -> R:
+    """Takes a policy or product off the public pages and out of matching; the row stays for the audit trail."""
     _check_admin(actor)
-    policy = get_policy(session, policy_id=policy_id, published_only=False)
-    if policy.status != "retired":
-        policy.status = "retired"
+    row = get(session, model, row_id=row_id, published_only=False)
+    if row.status != "retired":
+        row.status = "retired"
         session.flush()
-        _audit(session, actor, "retire", "enterprise_policy", policy)
-    return policy
-
-
-def _fill_product(session: Session, product: FinancingProduct, data: ProductIn) -> None:
-    _check_towns(session, data.towns)
-    for name in ("institution", "name", "summary", "amount_min", "amount_max", "rate", "term", "contact", "industries", "sizes", "towns", "tags", "min_years", "status"):
-        setattr(product, name, getattr(data, name))
-
-
-def create_product(session: Session, *, actor: Actor, data: ProductIn) -> FinancingProduct:
-    _check_admin(actor)
-    product = FinancingProduct(created_by=actor.name)
-    _fill_product(session, product, data)
-    session.add(product)
-    session.flush()
-    _audit(session, actor, "create", "financing_product", product)
-    return product
-
-
-def update_product(session: Session, *, actor: Actor, product_id: int, data: ProductIn) -> FinancingProduct:
-    _check_admin(actor)
-    product = get_product(session, product_id=product_id, published_only=False)
-    _fill_product(session, product, data)
-    session.flush()
-    _audit(session, actor, "update", "financing_product", product)
-    return product
-
-
-def retire_product(session: Session, *, actor: Actor, product_id: int) -> FinancingProduct:
-    _check_admin(actor)
-    product = get_product(session, product_id=product_id, published_only=False)
-    if product.status != "retired":
-        product.status = "retired"
-        session.flush()
-        _audit(session, actor, "retire", "financing_product", product)
-    return product
+        _audit(session, actor, "retire", row)
+    return row
 
 
 def load_demo(session: Session) -> int:

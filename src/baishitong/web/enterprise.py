@@ -143,7 +143,7 @@ def consult_url(policy: Policy, values: dict, town_names: dict[str, str]) -> str
 
 @router.get("/enterprise/policies/{policy_id}")
 def policy_detail(policy_id: int, request: Request, session: Session = Depends(get_db_session)):
-    policy = enterprise.get_policy(session, policy_id=policy_id)
+    policy = enterprise.get(session, Policy, row_id=policy_id)
     values, fit = _fit(session, request, policy)
     today = enterprise.today()
     days_left = (policy.apply_to - today).days if policy.apply_to else None
@@ -166,7 +166,7 @@ def policy_detail(policy_id: int, request: Request, session: Session = Depends(g
 
 @router.get("/enterprise/products/{product_id}")
 def product_detail(product_id: int, request: Request, session: Session = Depends(get_db_session)):
-    product = enterprise.get_product(session, product_id=product_id)
+    product = enterprise.get(session, FinancingProduct, row_id=product_id)
     values, fit = _fit(session, request, product)
     context = {"product": product, "amount": enterprise.amount_text(product), "conditions": _conditions(session, product), "fit": fit, "carried": carried_query(values), "nav": "/enterprise"}
     return render(request, "public/enterprise_product.html", context)

@@ -3,6 +3,7 @@
 A refused form comes back with what was typed and the message beside the field that is wrong.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
@@ -30,12 +31,25 @@ POLICY_TEXT = ("title", "unit", "summary", "body", "benefit", "apply_from", "app
 PRODUCT_TEXT = ("institution", "name", "summary", "amount_min", "amount_max", "rate", "term", "contact", "min_years", "status")
 
 
-def _blank_policy() -> dict:
-    return {"id": "", **{k: "" for k in POLICY_TEXT}, "min_years": "0", "status": "draft", **{k: [] for k in FACETS}}
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the policy form and the product form."""
+
+    key: str  # "policy" or "product": the ?key=ID that opens a row, the form's anchor, _page's keyword
+    model: type[Policy] | type[FinancingProduct]
+    schema: type[PolicyIn] | type[ProductIn]
+    fields: tuple[str, ...]
+    noun: str  # in the flash messages
+    label: str  # the attribute naming a row in the flash messages
+    back: str  # where the page opens after a save or a retirement
 
 
-def _blank_product() -> dict:
-    return {"id": "", **{k: "" for k in PRODUCT_TEXT}, "min_years": "0", "status": "draft", **{k: [] for k in FACETS}}
+POLICY = Kind("policy", Policy, PolicyIn, POLICY_TEXT, "政策", "title", PAGE)
+PRODUCT = Kind("product", FinancingProduct, ProductIn, PRODUCT_TEXT, "融资产品", "name", PAGE + "#products")
+
+
+def _blank(kind: Kind) -> dict:
+    return {"id": "", **{k: "" for k in kind.fields}, "min_years": "0", "status": "draft", **{k: [] for k in FACETS}}
 
 
 def _text(value) -> str:
@@ -90,8 +104,8 @@ def _page(request: Request, session: Session, *, policy: dict | None = None, pro
             "nav": PAGE,
             "policies": enterprise.list_policies(session, statuses=tuple(STATUS_LABELS), include_closed=True),
             "products": enterprise.list_products(session, statuses=tuple(STATUS_LABELS)),
-            "policy": policy or _blank_policy(),
-            "product": product or _blank_product(),
+            "policy": policy or _blank(POLICY),
+            "product": product or _blank(PRODUCT),
             "errors": errors or {},
             # Which form is open: the one being edited or refused; the policy form otherwise.
             "editing": "product" if product is not None else "policy",
@@ -108,59 +122,58 @@ def _page(request: Request, session: Session, *, policy: dict | None = None, pro
     )
 
 
+def _editing(session: Session, kind: Kind, row_id: str) -> dict | None:
+    """The row's values for its form, when the query asked for one."""
+    if not row_id.isdigit():
+        return None
+    return _row_values(enterprise.get(session, kind.model, row_id=int(row_id), published_only=False), kind.fields)
+
+
 @router.get("")
 def overview(request: Request, policy: str = "", product: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     """?policy=ID or ?product=ID opens that row in its form."""
-    editing_policy = _row_values(enterprise.get_policy(session, policy_id=int(policy), published_only=False), POLICY_TEXT) if policy.isdigit() else None
-    editing_product = _row_values(enterprise.get_product(session, product_id=int(product), published_only=False), PRODUCT_TEXT) if product.isdigit() else None
-    return _page(request, session, policy=editing_policy, product=editing_product)
+    return _page(request, session, policy=_editing(session, POLICY, policy), product=_editing(session, PRODUCT, product))
+
+
+def _save(request: Request, session: Session, staff: Staff, form: FormData, kind: Kind):
+    """Adds a row, or replaces one when the form carries its id; a refusal shows the form again as typed."""
+    values = _form_values(form, kind.fields)
+    try:
+        data = kind.schema.model_validate(_payload(values, kind.fields))
+        if values["id"].isdigit():
+            saved = enterprise.update(session, kind.model, actor=staff.actor, row_id=int(values["id"]), data=data)
+        else:
+            saved = enterprise.create(session, kind.model, actor=staff.actor, data=data)
+    except ValidationError as exc:
+        return _page(request, session, **{kind.key: values}, errors=_errors(exc), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _page(request, session, **{kind.key: values}, errors={"form": exc.message}, status_code=exc.status_code)
+    flash(request, "success", f"已保存{kind.noun}“{getattr(saved, kind.label)}”（{STATUS_LABELS[saved.status]}）")
+    return redirect(kind.back)
+
+
+def _retire(request: Request, session: Session, staff: Staff, kind: Kind, row_id: int):
+    row = enterprise.retire(session, kind.model, actor=staff.actor, row_id=row_id)
+    flash(request, "success", f"已下架{kind.noun}“{getattr(row, kind.label)}”，不再向企业展示")
+    return redirect(kind.back)
 
 
 @router.post("/policies")
 def save_policy(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    values = _form_values(form, POLICY_TEXT)
-    try:
-        data = PolicyIn.model_validate(_payload(values, POLICY_TEXT))
-        if values["id"].isdigit():
-            saved = enterprise.update_policy(session, actor=staff.actor, policy_id=int(values["id"]), data=data)
-        else:
-            saved = enterprise.create_policy(session, actor=staff.actor, data=data)
-    except ValidationError as exc:
-        return _page(request, session, policy=values, errors=_errors(exc), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _page(request, session, policy=values, errors={"form": exc.message}, status_code=exc.status_code)
-    flash(request, "success", f"已保存政策“{saved.title}”（{STATUS_LABELS[saved.status]}）")
-    return redirect(PAGE)
+    return _save(request, session, staff, form, POLICY)
 
 
 @router.post("/products")
 def save_product(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    values = _form_values(form, PRODUCT_TEXT)
-    try:
-        data = ProductIn.model_validate(_payload(values, PRODUCT_TEXT))
-        if values["id"].isdigit():
-            saved = enterprise.update_product(session, actor=staff.actor, product_id=int(values["id"]), data=data)
-        else:
-            saved = enterprise.create_product(session, actor=staff.actor, data=data)
-    except ValidationError as exc:
-        return _page(request, session, product=values, errors=_errors(exc), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _page(request, session, product=values, errors={"form": exc.message}, status_code=exc.status_code)
-    flash(request, "success", f"已保存融资产品“{saved.name}”（{STATUS_LABELS[saved.status]}）")
-    return redirect(PAGE + "#products")
+    return _save(request, session, staff, form, PRODUCT)
 
 
 @router.post("/policies/{policy_id}/retire")
 def retire_policy(policy_id: int, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    policy = enterprise.retire_policy(session, actor=staff.actor, policy_id=policy_id)
-    flash(request, "success", f"已下架政策“{policy.title}”，不再向企业展示")
-    return redirect(PAGE)
+    return _retire(request, session, staff, POLICY, policy_id)
 
 
 @router.post("/products/{product_id}/retire")
 def retire_product(product_id: int, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    product = enterprise.retire_product(session, actor=staff.actor, product_id=product_id)
-    flash(request, "success", f"已下架融资产品“{product.name}”，不再向企业展示")
-    return redirect(PAGE + "#products")
+    return _retire(request, session, staff, PRODUCT, product_id)

@@ -129,3 +129,11 @@ def test_the_admin_page_is_for_the_admin_only(web):
     login(web, "t_supervisor")
     assert web.get("/staff/enterprise").status_code == 403
     assert 'href="/staff/enterprise"' not in web.get("/staff/supervise").text
+
+
+def test_public_navigation_and_footer_lead_to_the_enterprise_page(client):
+    home = client.get("/").text
+    nav = home[home.index('class="site-nav"'):home.index("</nav>")]
+    assert 'href="/enterprise"' in nav
+    footer = home[home.index("<footer"):]
+    assert 'href="/enterprise"' in footer

@@ -284,3 +284,8 @@ def test_photos_must_be_chosen_again_after_another_error(web, session):
     page = web.post("/submit", data=data, files={"photos": ("a.png", png, "image/png")})
     assert "请阅读并同意" in page.text and "请重新选择照片" in page.text
     assert "请重新选择照片" not in web.post("/submit", data=data).text
+
+
+def test_staff_login_page_shows_no_citizen_chat_button(web):
+    assert 'class="chat-fab"' in web.get("/").text
+    assert 'class="chat-fab"' not in web.get("/staff/login").text

@@ -212,3 +212,12 @@ def test_suggested_articles_read_as_questions():
     result = answer("二手房过户怎么办？", [], SearchIndex(articles))
     assert "不动产转移登记（二手房）怎么办理？" in result.follow_ups
     assert all(q.endswith("？") and not q.endswith("）？") for q in result.follow_ups)
+
+
+def test_loose_words_do_not_count_as_stating_time_fees_or_phone():
+    article = {"id": "yb", "title": "城乡居民医保参保", "keywords": ["医保"],
+               "body": "城乡居民应在规定期限内参保，参保缴费后享受医保待遇。参保后住院的医疗费用按比例报销。可向社区工作人员咨询。"}
+    history = [Turn("user", "城乡居民医保怎么参保？"), Turn("assistant", "根据《城乡居民医保参保》：…")]
+    for question, missing in (("办理时限多久？", "办理时限"), ("要多少钱？", "收费标准"), ("电话是多少？", "咨询电话")):
+        text = answer(question, history, SearchIndex([article, *ARTICLES])).text
+        assert text.startswith(f"《城乡居民医保参保》没有写明{missing}"), (question, text)

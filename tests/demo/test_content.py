@@ -192,6 +192,7 @@ def test_kb_articles():
 
 def test_assistant_starter_questions_each_have_their_own_demo_article():
     """The 政务君 page offers these questions first; each must be answered by an article on that subject."""
+    from baishitong.assistant.core import answer
     from baishitong.knowledge.search import SearchIndex
     from baishitong.web.assistant import STARTERS
 
@@ -199,3 +200,6 @@ def test_assistant_starter_questions_each_have_their_own_demo_article():
     for question in STARTERS:
         best = index.search(question, top_k=1)[0]
         assert question[:3] in best.title, (question, best.title)  # 社保卡, 新生儿, 公积金, 身份证
+        # …and 政务君 answers it from that article, not with "the article does not say".
+        reply = answer(question, [], index).text
+        assert reply.startswith(f"根据《{best.title}》") and "没有写明" not in reply, reply

@@ -147,6 +147,13 @@ def client(app) -> TestClient:
         yield test_client
 
 
+@pytest.fixture
+def web(app) -> TestClient:
+    """A browser for the pages: its own cookie jar (staff session, CSRF), apart from `client`."""
+    with TestClient(app) as browser:
+        yield browser
+
+
 def actor(session: Session, username: str) -> Actor:
     return Actor.for_user(org.get_user(session, username=username))
 

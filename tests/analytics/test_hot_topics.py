@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.analytics import service as analytics
@@ -78,11 +76,6 @@ def test_api_serves_the_latest_snapshot_to_the_centre_but_not_to_departments(cli
     bad = client.get("/api/v1/stats/hot-topics?window_days=5", headers=login("t_operator"))
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_window"
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def test_hot_topics_page_lists_topics_with_links_to_the_tickets(web, session):

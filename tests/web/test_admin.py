@@ -3,8 +3,6 @@
 import re
 from datetime import datetime
 
-import pytest
-from fastapi.testclient import TestClient
 
 from baishitong.org import service as org
 from baishitong.points import appointments as booking
@@ -15,11 +13,6 @@ from baishitong.sla import service as sla
 from tests.routing.test_service import corpus_csv
 from tests.web.test_pages import login, token
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def post(client, page_path: str, action: str, data: dict, **kwargs):

@@ -2,16 +2,9 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
 
 from tests.web.test_pages import login, token
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def test_operator_sees_replies_and_closes_a_handed_over_conversation(web):

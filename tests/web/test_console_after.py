@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.routing.models import RoutingDecision
@@ -13,11 +11,6 @@ from tests.web.test_pages import login, token
 
 CONFIDENT = "路灯不亮，井盖缺失，道路破损，希望尽快处理。"
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def intake(web, phone: str, **fields) -> Ticket:

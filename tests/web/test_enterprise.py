@@ -5,8 +5,6 @@ import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.enterprise import service
@@ -17,11 +15,6 @@ from tests.web.test_pages import login, submit_form, token
 
 PROFILE = "industry=manufacturing&size=small&town=440606102&year=2018"
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def test_home_links_to_the_enterprise_page(web):

@@ -2,18 +2,11 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
 
 from baishitong.knowledge import service as kb
 from tests.conftest import actor
 from tests.web.test_pages import login, token
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def article_form(page: str, **overrides) -> dict:

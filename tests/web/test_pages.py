@@ -4,7 +4,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
@@ -13,11 +12,6 @@ from baishitong.tickets.models import Ticket
 from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE, make_ticket
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def token(html: str) -> str:

@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baishitong.phrases import service as phrases
@@ -12,11 +10,6 @@ from tests.conftest import actor
 from tests.tickets.factories import make_ticket
 from tests.web.test_pages import login, token
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def post(client, action: str, data: dict):

@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
 
 from baishitong.routing import service as routing
 from baishitong.tickets import schemas, service
@@ -11,11 +9,6 @@ from tests.conftest import actor
 from tests.tickets.factories import make_ticket
 from tests.web.test_pages import login
 
-
-@pytest.fixture
-def web(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def test_dispatch_queue_names_the_channel_and_the_suggested_unit(web, session):

@@ -4,21 +4,22 @@ Only the system admin maintains policies and products; the public sees published
 Profiles are not stored: the matcher needs nothing kept, and an enterprise can ask again any time.
 """
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from baishitong import clock
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.enterprise import matching
 from baishitong.enterprise.models import FinancingProduct, Policy
 from baishitong.enterprise.schemas import PolicyIn, ProductIn, ProfileIn
 from baishitong.errors import Forbidden, InvalidInput, NotFound
-from baishitong.org.models import Region, Unit
-from baishitong.tickets.service import LOCAL_TZ
+from baishitong.org.models import Unit
+from baishitong.org.service import find_unit, town_names
+from baishitong.tickets.service import local_today as today
 
 Row = Policy | FinancingProduct
 R = TypeVar("R", Policy, FinancingProduct)
@@ -26,15 +27,6 @@ R = TypeVar("R", Policy, FinancingProduct)
 # What tells the two kinds apart in the upkeep: the audit's object type, and the refusal for a missing one.
 AUDIT_TYPES: dict[type[Row], str] = {Policy: "enterprise_policy", FinancingProduct: "financing_product"}
 NOT_FOUND: dict[type[Row], tuple[str, str]] = {Policy: ("policy_not_found", "该政策不存在或已下架"), FinancingProduct: ("product_not_found", "该融资产品不存在或已下架")}
-
-
-def today() -> date:
-    return clock.now().astimezone(LOCAL_TZ).date()
-
-
-def town_names(session: Session) -> dict[str, str]:
-    """Shunde's towns by region code, in gazetteer order."""
-    return {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
 
 
 def amount_text(product: FinancingProduct) -> str:
@@ -79,18 +71,18 @@ def get(session: Session, model: type[R], *, row_id: int, published_only: bool =
     return row
 
 
-def profile(session: Session, data: ProfileIn) -> matching.Profile:
-    """The matcher's profile; the town must be one of Shunde's."""
-    if data.town not in town_names(session):
+def profile(data: ProfileIn, *, towns: Mapping[str, str]) -> matching.Profile:
+    """The matcher's profile; the town must be one of Shunde's (`towns`, from org.town_names)."""
+    if data.town not in towns:
         raise InvalidInput("town_not_found", "请选择企业所在镇街")
     return matching.Profile(industry=data.industry, size=data.size, town=data.town, year_established=data.year_established, tags=frozenset(data.tags))
 
 
 def match(session: Session, *, data: ProfileIn, on: date | None = None) -> tuple[list[matching.Match], list[matching.Match]]:
     """(policies, products) that fit the enterprise, full matches first, each with its reasons."""
-    wanted = profile(session, data)
-    on = on or today()
     names = town_names(session)
+    wanted = profile(data, towns=names)
+    on = on or today()
     policies = [matching.Offer(p, p.eligibility, p.apply_from, p.apply_to) for p in list_policies(session)]
     products = [matching.Offer(p, p.eligibility) for p in list_products(session)]
     return matching.match(policies, wanted, today=on, town_names=names), matching.match(products, wanted, today=on, town_names=names)
@@ -112,7 +104,7 @@ def _check_towns(session: Session, towns: list[str]) -> None:
 
 
 def _unit(session: Session, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    unit = find_unit(session, code=code)
     if unit is None:
         raise InvalidInput("unit_not_found", f"单位 {code} 不存在")
     return unit

@@ -49,6 +49,11 @@ def find_unit(session: Session, *, code: str | None) -> Unit | None:
     return session.scalar(select(Unit).where(Unit.code == code)) if code else None
 
 
+def town_names(session: Session) -> dict[str, str]:
+    """Shunde's towns by region code, in gazetteer order."""
+    return {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
+
+
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 
 

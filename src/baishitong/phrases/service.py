@@ -11,6 +11,7 @@ from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.errors import Forbidden, InvalidInput, NotFound
 from baishitong.org.models import Unit
+from baishitong.org.service import find_unit
 from baishitong.phrases.models import ReplyPhrase
 
 TITLE_MAX = 40
@@ -72,7 +73,7 @@ def _target_unit(session: Session, actor: Actor, unit_code: str | None) -> Unit 
         raise Forbidden("phrase_other_unit", OTHER_UNIT)
     if unit_code is None:
         return None
-    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    unit = find_unit(session, code=unit_code)
     if unit is None:
         raise InvalidInput("unit_not_found", f"单位 {unit_code} 不存在")
     return unit

@@ -5,6 +5,7 @@ carry it on so the detail page can say which conditions this enterprise meets. T
 checked but never carried on: it stays out of links and of the 我要咨询 prefill.
 """
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +17,7 @@ from baishitong.enterprise import INDUSTRIES, SIZES, TAGS, matching
 from baishitong.enterprise import service as enterprise
 from baishitong.enterprise.models import FinancingProduct, Policy
 from baishitong.enterprise.schemas import ProfileIn
+from baishitong.org import service as org
 from baishitong.web.kb import markdown
 from baishitong.web.views import render
 
@@ -34,7 +36,7 @@ def _values(request: Request) -> dict:
     return values
 
 
-def _profile(session: Session, values: dict) -> tuple[ProfileIn | None, dict[str, str]]:
+def _profile(values: dict, towns: Mapping[str, str]) -> tuple[ProfileIn | None, dict[str, str]]:
     """The validated profile, or the Chinese message for each field that is wrong."""
     raw = {"industry": values["industry"], "size": values["size"], "town": values["town"], "tags": values["tags"], "name": values["name"] or None, "credit_code": values["credit_code"] or None}
     errors: dict[str, str] = {}
@@ -51,7 +53,7 @@ def _profile(session: Session, values: dict) -> tuple[ProfileIn | None, dict[str
         return None, errors
     if errors:
         return None, errors
-    if values["town"] not in enterprise.town_names(session):
+    if values["town"] not in towns:
         return None, {"town": "请选择企业所在镇街"}
     return data, {}
 
@@ -61,8 +63,8 @@ def carried_query(values: dict) -> str:
     return urlencode(pairs)
 
 
-def _options(session: Session) -> dict:
-    return {"industries": list(INDUSTRIES.items()), "sizes": [(c, f"{label}企业") for c, label in SIZES.items()], "tag_options": list(TAGS.items()), "towns": list(enterprise.town_names(session).items())}
+def _options(towns: Mapping[str, str]) -> dict:
+    return {"industries": list(INDUSTRIES.items()), "sizes": [(c, f"{label}企业") for c, label in SIZES.items()], "tag_options": list(TAGS.items()), "towns": list(towns.items())}
 
 
 def _window_text(policy: Policy) -> str:
@@ -87,9 +89,10 @@ def enterprise_page(request: Request, session: Session = Depends(get_db_session)
     """Without a profile: the form and the published policies. With one: what fits, full matches first."""
     values = _values(request)
     asked = any(k in request.query_params for k in ("industry", "size", "town", "year"))
-    context = {"values": values, "errors": {}, "asked": asked, "nav": "/enterprise", **_options(session)}
+    towns = org.town_names(session)
+    context = {"values": values, "errors": {}, "asked": asked, "nav": "/enterprise", **_options(towns)}
     if asked:
-        data, errors = _profile(session, values)
+        data, errors = _profile(values, towns)
         context["errors"] = errors
         if data is not None:
             policies, products = enterprise.match(session, data=data)
@@ -99,9 +102,8 @@ def enterprise_page(request: Request, session: Session = Depends(get_db_session)
     return render(request, "public/enterprise.html", context, status_code=422 if context["errors"] else 200)
 
 
-def _conditions(session: Session, row: Policy | FinancingProduct) -> list[tuple[str, str]]:
+def _conditions(row: Policy | FinancingProduct, names: Mapping[str, str]) -> list[tuple[str, str]]:
     """Eligibility in words, one line per facet, for the detail page."""
-    names = enterprise.town_names(session)
     either = "（具备其一即可）" if len(row.tags) > 1 else ""
     return [
         ("适用行业", "、".join(INDUSTRIES.get(c, c) for c in row.industries) or "不限"),
@@ -112,18 +114,18 @@ def _conditions(session: Session, row: Policy | FinancingProduct) -> list[tuple[
     ]
 
 
-def _fit(session: Session, request: Request, row: Policy | FinancingProduct) -> tuple[dict, dict | None]:
+def _fit(request: Request, row: Policy | FinancingProduct, towns: Mapping[str, str]) -> tuple[dict, dict | None]:
     """(the carried profile values, this enterprise's met/missing for the row) when a valid profile came along."""
     values = _values(request)
     values["credit_code"] = ""
-    data, errors = _profile(session, values) if values["industry"] else (None, {})
+    data, errors = _profile(values, towns) if values["industry"] else (None, {})
     if data is None:
         return values, None
-    met, missing = matching.explain(row.eligibility, enterprise.profile(session, data), today=enterprise.today(), town_names=enterprise.town_names(session))
+    met, missing = matching.explain(row.eligibility, enterprise.profile(data, towns=towns), today=enterprise.today(), town_names=towns)
     return values, {"met": met, "missing": missing}
 
 
-def consult_url(policy: Policy, values: dict, town_names: dict[str, str]) -> str:
+def consult_url(policy: Policy, values: dict, town_names: Mapping[str, str]) -> str:
     """我要反映 prefilled as a 咨询 from the enterprise platform about this policy."""
     lines = [f"我想咨询“{policy.title}”（{policy.unit.name}）的申报条件和办理流程。"]
     facts = [
@@ -144,7 +146,8 @@ def consult_url(policy: Policy, values: dict, town_names: dict[str, str]) -> str
 @router.get("/enterprise/policies/{policy_id}")
 def policy_detail(policy_id: int, request: Request, session: Session = Depends(get_db_session)):
     policy = enterprise.get(session, Policy, row_id=policy_id)
-    values, fit = _fit(session, request, policy)
+    towns = org.town_names(session)
+    values, fit = _fit(request, policy, towns)
     today = enterprise.today()
     days_left = (policy.apply_to - today).days if policy.apply_to else None
     context = {
@@ -155,10 +158,10 @@ def policy_detail(policy_id: int, request: Request, session: Session = Depends(g
         "days_left": days_left,
         "closing_soon": days_left is not None and 0 <= days_left <= matching.CLOSING_SOON_DAYS,
         "not_yet_open": policy.apply_from is not None and policy.apply_from > today,
-        "conditions": _conditions(session, policy),
+        "conditions": _conditions(policy, towns),
         "fit": fit,
         "carried": carried_query(values),
-        "consult_url": consult_url(policy, values, enterprise.town_names(session)),
+        "consult_url": consult_url(policy, values, towns),
         "nav": "/enterprise",
     }
     return render(request, "public/enterprise_policy.html", context)
@@ -167,7 +170,8 @@ def policy_detail(policy_id: int, request: Request, session: Session = Depends(g
 @router.get("/enterprise/products/{product_id}")
 def product_detail(product_id: int, request: Request, session: Session = Depends(get_db_session)):
     product = enterprise.get(session, FinancingProduct, row_id=product_id)
-    values, fit = _fit(session, request, product)
-    context = {"product": product, "amount": enterprise.amount_text(product), "conditions": _conditions(session, product), "fit": fit, "carried": carried_query(values), "nav": "/enterprise"}
+    towns = org.town_names(session)
+    values, fit = _fit(request, product, towns)
+    context = {"product": product, "amount": enterprise.amount_text(product), "conditions": _conditions(product, towns), "fit": fit, "carried": carried_query(values), "nav": "/enterprise"}
     return render(request, "public/enterprise_product.html", context)
 

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from baishitong.deps import get_db_session
 from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS
 from baishitong.enterprise import service as enterprise
+from baishitong.org import service as org
 from baishitong.enterprise.models import FinancingProduct, Policy
 from baishitong.enterprise.schemas import PolicyIn, ProductIn
 from baishitong.errors import DomainError
@@ -110,7 +111,7 @@ def _page(request: Request, session: Session, *, policy: dict | None = None, pro
             # Which form is open: the one being edited or refused; the policy form otherwise.
             "editing": "product" if product is not None else "policy",
             "units": units,
-            "towns": list(enterprise.town_names(session).items()),
+            "towns": list(org.town_names(session).items()),
             "industries": list(INDUSTRIES.items()),
             "sizes": list(SIZES.items()),
             "tags": list(TAGS.items()),

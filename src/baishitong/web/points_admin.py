@@ -5,14 +5,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from baishitong import clock
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
-from baishitong.org.models import Region
+from baishitong.org import service as org
 from baishitong.points import KIND_LABELS
 from baishitong.points import appointments as booking
 from baishitong.points import service as points
@@ -39,7 +38,7 @@ def _radius(value: int | None) -> int:
 
 def _overview(request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, page: int = 1, import_errors: list[str] | None = None, status_code: int = 200):
     report = points.coverage(session, radius_m=radius)
-    towns = {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}
+    towns = org.town_names(session)
     load = points.workload(session)
     rows = points.list_points(session, include_inactive=True)
     if kind:

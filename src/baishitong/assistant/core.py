@@ -198,11 +198,11 @@ def answer(
     terms = dict(index.query_terms(query))
     for term, weight in index.query_terms(question).items():
         terms[term] = terms.get(term, 0.0) + 2 * weight
-    for intent in intents(question):
+    asked = intents(question)
+    for intent in asked:
         for term in _INTENT_TERMS[intent]:
             terms[term] = terms.get(term, 0.0) + 3.0
     body = field_text(best.document.get(index.snippet_field)) or best.title
-    asked = intents(question)
     passage = _intent_passage(body, asked, terms) or best_passage(body, terms, max_chars=120)
     # Saying plainly that the article is silent beats passing its opening off as the answer.
     unstated = [_INTENT_NAMES[i] for i in asked if not _states(body, i)]

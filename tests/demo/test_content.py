@@ -203,3 +203,12 @@ def test_assistant_starter_questions_each_have_their_own_demo_article():
         # …and 政务君 answers it from that article, not with "the article does not say".
         reply = answer(question, [], index).text
         assert reply.startswith(f"根据《{best.title}》") and "没有写明" not in reply, reply
+
+
+def test_demo_policy_bodies_use_only_markdown_the_pages_render():
+    """The pages' Markdown subset has no blockquote: a '> ' line would show as a literal '>'."""
+    from baishitong.demo.enterprise import POLICIES
+    from baishitong.web.kb import markdown
+
+    for policy in POLICIES:
+        assert "&gt;" not in str(markdown(policy["body"])), policy["title"]

@@ -6,7 +6,8 @@ pytestmark = pytest.mark.e2e
 
 PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 640}]
 MIN_TAP = 44
-TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full"
+# Every checkbox and radio label too, however it is styled (.choice, .checkbox, .slot-grid label, ...).
+TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full, label:has(> input[type=checkbox]), label:has(> input[type=radio])"
 
 # Text rectangles (per line, from Range.getClientRects) of everything readable that lies under the button.
 TEXT_UNDER_FAB = """() => {
@@ -59,7 +60,7 @@ def test_chat_button_covers_no_text_at_the_end_of_the_page(server, browser, view
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/kb/KB001", "/kb?q=社保", "/items/GA001", "/points?near=容桂高黎社区&service=GA001", "/points/ZX-RG/book", "/submit", "/track", "/booking", "/assistant", "/staff/login"],
+    ["/", "/kb/KB001", "/kb?q=社保", "/items/GA001", "/points?near=容桂高黎社区&service=GA001", "/points/ZX-RG/book", "/submit", "/track", "/booking", "/assistant", "/enterprise", "/staff/login"],
 )
 def test_public_tap_targets_are_at_least_44_px(server, browser, path):
     context, page = phone_page(browser, PHONES[0])

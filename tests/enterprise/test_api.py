@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from baishitong.enterprise import service
+from baishitong.notify.models import Message
 from tests.enterprise.factories import BEIJIAO, make_policy
 
 PROFILE = {"industry": "manufacturing", "size": "small", "town": BEIJIAO, "year_established": 2018}
@@ -78,3 +81,14 @@ def test_bad_policies_get_422_with_chinese_messages(client, login):
     assert response.status_code == 422 and "申报截止日期不能早于开始日期" in response.json()["error"]["message"]
     response = client.post("/api/v1/enterprise/policies", json={**POLICY, "unit": "NOPE"}, headers=admin)
     assert response.status_code == 422 and response.json()["error"]["message"] == "单位 NOPE 不存在"
+
+
+def test_subscribing_through_the_api_texts_a_confirmation_once(client, session):
+    body = {**PROFILE, "phone": "13700137000"}
+    first = client.post("/api/v1/enterprise/subscriptions", json=body)
+    assert first.status_code == 202 and first.json() == {"status": "pending", "phone": "137****7000", "confirmation_sent": True}
+    again = client.post("/api/v1/enterprise/subscriptions", json=body)
+    assert again.status_code == 202 and again.json()["confirmation_sent"] is False
+    assert len(session.scalars(select(Message.id).where(Message.recipient == "13700137000")).all()) == 1
+    refused = client.post("/api/v1/enterprise/subscriptions", json={**PROFILE, "phone": "12345"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_mobile" and "12345" not in refused.text

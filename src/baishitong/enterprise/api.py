@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
-from baishitong.deps import current_actor, get_db_session, optional_actor, read_only
-from baishitong.enterprise import STATUS_LABELS, matching, schemas, service
+from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit, read_only
+from baishitong.enterprise import STATUS_LABELS, alerts, matching, schemas, service
 from baishitong.enterprise.models import FinancingProduct, Policy
+from baishitong.security import mask_phone
 
 router = APIRouter(prefix="/api/v1/enterprise", tags=["惠企政策"])
 
@@ -80,6 +81,13 @@ def match(data: schemas.ProfileIn, session: Session = Depends(get_db_session)):
     """Published policies and products that fit the profile: full matches, then 差一项 near-misses, each with its reasons."""
     policies, products = service.match(session, data=data)
     return schemas.MatchResultOut(policies=[match_out(m) for m in policies], products=[match_out(m) for m in products])
+
+
+@router.post("/subscriptions", response_model=schemas.SubscriptionOut, status_code=202, dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")])
+def subscribe(data: schemas.SubscriptionIn, session: Session = Depends(get_db_session)):
+    """新政策提醒: texts a confirmation link to the phone; alerts start once it is followed. A retry within 10 minutes sends nothing new."""
+    row, sent = alerts.subscribe(session, data=schemas.ProfileIn.model_validate(data.model_dump(exclude={"phone"})), phone=data.phone)
+    return schemas.SubscriptionOut(status=row.status, phone=mask_phone(row.phone) or "", confirmation_sent=sent)
 
 
 @router.get("/policies", response_model=list[schemas.PolicyOut])

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
@@ -59,3 +59,42 @@ class FinancingProduct(EligibilityColumns, Base):
     rate: Mapped[str] = mapped_column(String(64))
     term: Mapped[str] = mapped_column(String(64))
     contact: Mapped[str] = mapped_column(String(128))
+
+
+class PolicySubscription(Base):
+    """新政策提醒: an enterprise's profile and mobile, told by SMS when a fitting policy is published.
+
+    Double opt-in: a subscription is `pending` until the link in its confirmation SMS is followed, so
+    nobody can sign someone else's phone up. Confirming replaces the phone's earlier subscription;
+    cancelling keeps the row (for the audit trail) with the phone masked.
+    """
+
+    __tablename__ = "policy_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    industry: Mapped[str] = mapped_column(String(32))
+    size: Mapped[str] = mapped_column(String(16))
+    town: Mapped[str] = mapped_column(String(16))
+    year_established: Mapped[int]
+    tags: Mapped[list] = mapped_column(default=list)
+    # pending → active → cancelled; an unconfirmed one lapses after alerts.CONFIRM_WITHIN.
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class PolicyAlert(Base):
+    """One policy told to one subscription: the unique pair makes the alert job safe to run again."""
+
+    __tablename__ = "policy_alerts"
+    __table_args__ = (UniqueConstraint("subscription_id", "policy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("policy_subscriptions.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("enterprise_policies.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -209,3 +209,15 @@ class MatchOut(BaseModel):
 class MatchResultOut(BaseModel):
     policies: list[MatchOut]
     products: list[MatchOut]
+
+
+class SubscriptionIn(ProfileIn):
+    """新政策提醒: the profile plus the mobile the SMS go to; confirmed from the link in the first SMS."""
+
+    phone: str = Field(max_length=20, description="接收短信的 11 位手机号码")
+
+
+class SubscriptionOut(BaseModel):
+    status: str = Field(description="pending 待确认（需打开确认短信中的链接）")
+    phone: str = Field(description="脱敏后的手机号码")
+    confirmation_sent: bool = Field(description="本次是否发出确认短信；10 分钟内重复提交不再发送")

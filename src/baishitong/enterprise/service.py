@@ -1,7 +1,7 @@
 """惠企政策 and 融资产品: matching an enterprise's profile, and the admin's upkeep (audited).
 
 Only the system admin maintains policies and products; the public sees published ones only.
-Profiles are not stored: the matcher needs nothing kept, and an enterprise can ask again any time.
+Matching stores nothing; an enterprise that wants to hear of new policies subscribes (alerts.py).
 """
 
 from collections.abc import Mapping
@@ -17,6 +17,7 @@ from baishitong.enterprise import matching
 from baishitong.enterprise.models import FinancingProduct, Policy
 from baishitong.enterprise.schemas import PolicyIn, ProductIn, ProfileIn
 from baishitong.errors import Forbidden, InvalidInput, NotFound
+from baishitong.jobs.service import enqueue
 from baishitong.org.models import Unit
 from baishitong.org.service import find_unit, town_names
 from baishitong.tickets.service import local_today as today
@@ -115,6 +116,12 @@ def _audit(session: Session, actor: Actor, action: str, row: Row) -> None:
     audit.record(session, actor=actor.name, action=f"{kind}.{action}", object_type=kind, object_id=str(row.id), data={"status": row.status})
 
 
+def _schedule_alerts(session: Session, row: Row) -> None:
+    """A published policy, new or edited, goes to the subscriptions it now fits once the change commits (新政策提醒)."""
+    if isinstance(row, Policy) and row.status == "published":
+        enqueue(session, "enterprise.policy_alerts", policy_id=row.id)
+
+
 def _fill(session: Session, row: Row, data: PolicyIn | ProductIn) -> None:
     """Every field of the form onto the row; a policy's unit code becomes the unit itself."""
     _check_towns(session, data.towns)
@@ -132,6 +139,7 @@ def create(session: Session, model: type[R], *, actor: Actor, data: PolicyIn | P
     session.add(row)
     session.flush()
     _audit(session, actor, "create", row)
+    _schedule_alerts(session, row)
     return row
 
 
@@ -141,6 +149,7 @@ def update(session: Session, model: type[R], *, actor: Actor, row_id: int, data:
     _fill(session, row, data)
     session.flush()
     _audit(session, actor, "update", row)
+    _schedule_alerts(session, row)
     return row
 
 

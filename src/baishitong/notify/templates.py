@@ -13,4 +13,6 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "kb_review_due": ("知识到期提醒", "【知识库】文章《{title}》将于{due}到期或需复核，请及时更新。"),
     "appointment_booked": ("预约成功", "【顺德政务】您已预约{point}{time}办理{item}，预约号{number}。"),
     "appointment_reminder": ("预约提醒", "【顺德政务】提醒：您预约了明天{time}在{point}办理{item}，预约号{number}。如需取消请提前操作。"),
+    "policy_alert_confirm": ("政策提醒确认", "【顺德政务】您申请订阅惠企政策提醒，请在24小时内打开 {base_url}/enterprise/alerts/{token} 确认。如非本人操作，请忽略本短信。"),
+    "policy_alert": ("新政策提醒", "【顺德政务】有一项新的惠企政策适合贵企业：{title}（{unit}），{benefit}。详情：{base_url}/enterprise/policies/{policy_id}　退订：{base_url}/enterprise/alerts/{token}"),
 }

@@ -1,6 +1,7 @@
 """惠企政策 for enterprises: a GET profile form → the policies and financing products that fit, and why.
 
-The profile travels in the query string (no login, no JS, shareable, nothing stored); detail links
+The profile travels in the query string (no login, no JS, shareable, nothing stored unless the
+enterprise subscribes to 新政策提醒, by SMS with double opt-in); detail links
 carry it on so the detail page can say which conditions this enterprise meets. The credit code is
 checked but never carried on: it stays out of links and of the 我要咨询 prefill.
 """
@@ -9,15 +10,20 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData, QueryParams
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from baishitong.deps import get_db_session
+from baishitong.deps import client_id, get_db_session
 from baishitong.enterprise import INDUSTRIES, SIZES, TAGS, matching
 from baishitong.enterprise import service as enterprise
-from baishitong.enterprise.models import FinancingProduct, Policy
+from baishitong.enterprise import alerts
+from baishitong.enterprise.models import FinancingProduct, Policy, PolicySubscription
 from baishitong.enterprise.schemas import ProfileIn
+from baishitong.errors import Conflict, InvalidInput
 from baishitong.org import service as org
+from baishitong.security import mask_phone
+from baishitong.web.csrf import checked_form
 from baishitong.web.kb import markdown
 from baishitong.web.views import render
 
@@ -29,10 +35,10 @@ CARRIED = ("industry", "size", "town", "year", "name")
 _FIELD_OF = {"year_established": "year"}
 
 
-def _values(request: Request) -> dict:
-    query = request.query_params
-    values: dict = {k: query.get(k, "").strip()[:100] for k in PROFILE_KEYS}
-    values["tags"] = [t for t in query.getlist("tags") if t in TAGS]
+def _values(params: QueryParams | FormData) -> dict:
+    """The profile as typed, from the query string (the form) or a posted form (订阅提醒)."""
+    values: dict = {k: str(params.get(k, "")).strip()[:100] for k in PROFILE_KEYS}
+    values["tags"] = [t for t in params.getlist("tags") if t in TAGS]
     return values
 
 
@@ -87,10 +93,13 @@ def _result(found: matching.Match) -> dict:
 @router.get("/enterprise")
 def enterprise_page(request: Request, session: Session = Depends(get_db_session)):
     """Without a profile: the form and the published policies. With one: what fits, full matches first."""
-    values = _values(request)
     asked = any(k in request.query_params for k in ("industry", "size", "town", "year"))
+    return _enterprise_page(request, session, _values(request.query_params), asked=asked)
+
+
+def _enterprise_page(request: Request, session: Session, values: dict, *, asked: bool, **extra):
     towns = org.town_names(session)
-    context = {"values": values, "errors": {}, "asked": asked, "nav": "/enterprise", **_options(towns)}
+    context = {"values": values, "errors": {}, "asked": asked, "nav": "/enterprise", **_options(towns), **extra}
     if asked:
         data, errors = _profile(values, towns)
         context["errors"] = errors
@@ -99,7 +108,70 @@ def enterprise_page(request: Request, session: Session = Depends(get_db_session)
             context.update(policies=[_result(m) for m in policies], products=[_result(m) for m in products], carried=carried_query(values), credit_code=data.credit_code)
     else:
         context["all_policies"] = [{"id": p.id, "title": p.title, "issuer": p.unit.name, "benefit": p.benefit, "window": _window_text(p)} for p in enterprise.list_policies(session)]
-    return render(request, "public/enterprise.html", context, status_code=422 if context["errors"] else 200)
+    failed = context["errors"] or extra.get("alert_error")
+    return render(request, "public/enterprise.html", context, status_code=422 if failed else 200)
+
+
+# --- 新政策提醒 --------------------------------------------------------------------
+
+
+@router.post("/enterprise/alerts")
+def subscribe(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    """The results page's 订阅提醒: the profile rides along in hidden fields, the phone is typed."""
+    request.app.state.rate_limiter.hit("intake", client_id(request), limit=request.app.state.settings.intake_rate_limit_per_minute)
+    values, phone = _values(form), str(form.get("phone", "")).strip()[:20]
+    data, errors = _profile(values, org.town_names(session))
+    if data is None:
+        return _enterprise_page(request, session, values, asked=True)
+    try:
+        row, sent = alerts.subscribe(session, data=data, phone=phone)
+    except InvalidInput as exc:
+        return _enterprise_page(request, session, values, asked=True, alert_error=exc.message, alert_phone=phone)
+    masked = mask_phone(row.phone)
+    text = f"确认短信已发送到 {masked}，请在 24 小时内打开短信中的链接完成订阅。" if sent else f"确认短信几分钟前已发送到 {masked}，请查收；企业情况已按本次填写更新。"
+    return render(request, "public/enterprise_alerts.html", {"messages": [("success", text)], "subscription": None, "nav": "/enterprise"})
+
+
+def _subscription_page(request: Request, session: Session, row: PolicySubscription, messages: list[tuple[str, str]], *, status_code: int = 200):
+    towns = org.town_names(session)
+    facts = [
+        ("企业名称", row.name or "—"),
+        ("所属行业", INDUSTRIES.get(row.industry, row.industry)),
+        ("企业规模", f"{SIZES.get(row.size, row.size)}企业"),
+        ("所在镇街", towns.get(row.town, row.town)),
+        ("成立年份", str(row.year_established)),
+        ("企业资质", "、".join(TAGS.get(t, t) for t in row.tags) or "—"),
+        ("手机号码", mask_phone(row.phone) or "—"),
+    ]
+    lapsed = alerts.lapsed(row)
+    if lapsed:
+        messages = [*messages, ("warning", "确认链接已过期（24 小时内有效），请重新查找政策后订阅。")]
+    context = {"subscription": row, "status_label": alerts.STATUS_LABELS[row.status], "facts": facts, "lapsed": lapsed, "masked_phone": mask_phone(row.phone), "messages": messages, "nav": "/enterprise"}
+    return render(request, "public/enterprise_alerts.html", context, status_code=status_code)
+
+
+@router.get("/enterprise/alerts/{token}")
+def subscription_page(token: str, request: Request, session: Session = Depends(get_db_session)):
+    """The link in every SMS: confirm a pending subscription, or cancel an active one (a POST, never on GET)."""
+    return _subscription_page(request, session, alerts.get_by_token(session, token=token), [])
+
+
+@router.post("/enterprise/alerts/{token}")
+def subscription_action(token: str, request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    action = form.get("action")
+    try:
+        if action == "confirm":
+            row = alerts.confirm(session, token=token)
+            messages = [("success", "订阅成功。符合贵企业情况的新政策发布后，我们会发短信告诉您。")]
+        elif action == "cancel":
+            row = alerts.cancel(session, token=token)
+            messages = [("success", "已退订，不会再收到新政策提醒，手机号码已不再保留。")]
+        else:
+            raise InvalidInput("unknown_action", "不支持的操作")
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        return _subscription_page(request, session, alerts.get_by_token(session, token=token), [("error", exc.message)], status_code=409 if isinstance(exc, Conflict) else 422)
+    return _subscription_page(request, session, row, messages)
 
 
 def _conditions(row: Policy | FinancingProduct, names: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -116,7 +188,7 @@ def _conditions(row: Policy | FinancingProduct, names: Mapping[str, str]) -> lis
 
 def _fit(request: Request, row: Policy | FinancingProduct, towns: Mapping[str, str]) -> tuple[dict, dict | None]:
     """(the carried profile values, this enterprise's met/missing for the row) when a valid profile came along."""
-    values = _values(request)
+    values = _values(request.query_params)
     values["credit_code"] = ""
     data, errors = _profile(values, towns) if values["industry"] else (None, {})
     if data is None:

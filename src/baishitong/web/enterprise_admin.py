@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong.deps import get_db_session
-from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS
+from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS, alerts
 from baishitong.enterprise import service as enterprise
 from baishitong.org import service as org
 from baishitong.enterprise.models import FinancingProduct, Policy
@@ -118,6 +118,8 @@ def _page(request: Request, session: Session, *, policy: dict | None = None, pro
             "statuses": list(STATUS_LABELS.items()),
             "today": enterprise.today(),
             "amount_text": enterprise.amount_text,
+            "subscriptions": alerts.counts(session),
+            "alerts_sent": alerts.alerts_sent(session),
         },
         status_code=status_code,
     )

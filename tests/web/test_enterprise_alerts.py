@@ -23,7 +23,7 @@ def sms_link(session, phone: str) -> str:
 
 def subscribe(web, phone: str, **extra):
     page = web.get(f"/enterprise?{PROFILE}&tags=tech_sme&name=北滘某电器")
-    assert "新政策提醒" in page.text and 'action="/enterprise/alerts"' in page.text
+    assert "新政策提醒" in page.text and 'action="/enterprise/alerts#alert-signup"' in page.text
     form = {"csrf_token": token(page.text), "industry": "manufacturing", "size": "small", "town": "440606102", "year": "2018", "name": "北滘某电器", "tags": ["tech_sme"], "phone": phone, **extra}
     return web.post("/enterprise/alerts", data=form)
 

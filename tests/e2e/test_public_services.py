@@ -61,7 +61,7 @@ def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     first = page.locator("#chat-log .msg-bot").first
     assert "挂失" in first.inner_text() and first.locator(".msg-sources a").count() >= 1
     pshot(page, "assistant-answer")
-    page.click("#chat-log .chips button:has-text('需要带什么材料？')")
+    page.click("#chat-log-follow-ups button:has-text('需要带什么材料？')")
     page.wait_for_function("document.querySelectorAll('#chat-log .msg-bot').length >= 2")
     assert "身份证" in page.locator("#chat-log .msg-bot").nth(1).inner_text()
     first.locator("button:has-text('有帮助')").click()
@@ -76,6 +76,25 @@ def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     page.click(".chat-fab")
     page.wait_for_selector("#chat-panel-log .msg-user")
     pshot(page, "widget")
+
+
+@pytest.mark.parametrize("start, log", [("/assistant", "chat-log"), ("/", "chat-panel-log")], ids=["page", "widget"])
+def test_only_the_latest_answer_offers_its_next_questions(server, phone, start, log):
+    page = phone
+    page.goto(server + start)
+    if log == "chat-panel-log":
+        page.click(".chat-fab")
+        page.wait_for_selector("#chat-panel-log-question")
+    page.fill(f"#{log}-question", "社保卡丢了怎么补办？")
+    page.click(f"#{log}-question ~ button[type=submit]")
+    page.wait_for_selector(f"#{log}-live .chips button:has-text('需要带什么材料？')")
+    page.click(f"#{log}-live .chips button:has-text('需要带什么材料？')")
+    page.wait_for_function(f"document.querySelectorAll('#{log} .msg-user').length >= 2")
+    page.wait_for_selector(f"#{log}-live .chips button")
+    chips = page.locator(f"#{log}-live .chips:visible")
+    assert chips.count() == 1, "the first answer's chips are gone"
+    latest = page.locator(f"#{log} .msg-bot").last.bounding_box()
+    assert chips.bounding_box()["y"] >= latest["y"] + latest["height"], "the chips sit under the latest answer"
 
 
 def test_widget_opens_at_the_latest_message(server, phone):

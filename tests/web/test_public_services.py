@@ -40,8 +40,11 @@ def test_assistant_answers_with_citation_and_follow_ups(client, demo):
     assert "需要带什么材料？" in page.text  # a follow-up chip
     follow = ask(client, "需要带什么材料？", **{"HX-Request": "true"})
     assert "<html" not in follow.text and "身份证" in follow.text
+    # The appended answer's chips replace the earlier answer's (out of band), instead of adding a second row.
+    assert re.search(r'<div id="chat-log-follow-ups" class="chips"[^>]* hx-swap-oob="true">', follow.text)
     transcript = client.get("/assistant").text
     assert transcript.count('class="msg msg-user"') == 2
+    assert transcript.count('aria-label="您可能还想问"') == 1
 
 
 def test_low_confidence_offers_handover_and_prefilled_ticket(client, demo):

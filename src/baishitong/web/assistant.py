@@ -61,16 +61,15 @@ def _history(conversation: AssistantSession, upto: AssistantTurn) -> list[core.T
     return [core.Turn("user", t.text) for t in conversation.turns if t.role == "user" and t.id <= upto.id]
 
 
-def _messages(conversation: AssistantSession | None, *, follow_ups: list[str] | None = None) -> list[dict]:
+def _messages(conversation: AssistantSession | None) -> list[dict]:
     """Transcript rows; the handover offer and the work-order link only under the last reply that made them."""
     if conversation is None:
         return []
     last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
     rows = []
     for turn in conversation.turns:
-        row = {"turn": turn, "follow_ups": [], "handover": False, "ticket_url": None}
+        row = {"turn": turn, "handover": False, "ticket_url": None}
         if turn.role == "assistant" and turn is last_bot:
-            row["follow_ups"] = follow_ups or []
             offered = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
             if offered or turn.text == core.TRANSFER_TEXT:
                 row["handover"] = offered
@@ -82,7 +81,8 @@ def _messages(conversation: AssistantSession | None, *, follow_ups: list[str] | 
 def _context(conversation: AssistantSession | None, *, follow_ups: list[str] | None = None) -> dict:
     return {
         "conversation": conversation,
-        "rows": _messages(conversation, follow_ups=follow_ups),
+        "rows": _messages(conversation),
+        "follow_ups": follow_ups or [],
         "live": conversation is not None and conversation.status != "bot",
         "starters": STARTERS,
         "nav": "/assistant",
@@ -146,8 +146,8 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
         response = fragment(request, "public/assistant_live.html", ctx)
         response.headers.update({"HX-Retarget": f"#{log_id}-live", "HX-Reswap": "outerHTML"})
         return response
-    # The question and its answer are the last two turns.
-    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": ctx["rows"][-2:]})
+    # The question and its answer are the last two turns; the earlier answer's next questions give way to this one's.
+    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": ctx["rows"][-2:], "replace_follow_ups": True})
 
 
 @router.post("/assistant/handover")

@@ -81,3 +81,16 @@ def test_duplicates_panel_offers_to_merge_into_each_candidate(web, session):
     ).text
     assert f'data-fill="#f-merge_into" data-fill-text="{master.number}" data-fill-after="merge"' in panel
     assert 'id="f-merge_into"' in page and 'value="merge"' in page
+
+
+def test_the_console_shows_the_caller_s_history_from_the_number_alone(web, session):
+    from tests.tickets.factories import PHONE, make_ticket
+
+    open_one = make_ticket(session, state="dispatched", lead="ronggui")
+    login(web, "t_operator")
+    # The telephone system pops the console with the caller's number.
+    page = web.get(f"/staff/console?phone={PHONE}").text
+    assert 'id="sg-history"' in page and "该号码共反映 <strong>1</strong> 件" in page and open_one.number in page
+    assert f'data-fill-text="{open_one.number}" data-fill-after="merge"' in page
+    panel = web.post("/staff/console/suggest", data={"phone": "13700009999", "content": "", "type": "投诉"}, headers={"X-CSRF-Token": token(page), "HX-Request": "true"}).text
+    assert "该号码此前没有反映过诉求" in panel

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from baishitong.actors import Actor
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.knowledge import service as knowledge
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
-from baishitong.tickets import schemas, service
+from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
 from baishitong.web.auth import Staff, require
@@ -31,14 +32,16 @@ INTAKE = ("operator", "admin")
 PER_PAGE = 20
 
 
-def _suggestion(session: Session, *, content: str, address: str, type: str | None) -> dict:
+def _suggestion(session: Session, *, actor: Actor, content: str, address: str, type: str | None, phone: str = "") -> dict:
     text = content.strip()
+    history = callers.caller_history(session, phone=phone, actor=actor) if phone.strip() else None
     if len(text) < 4 and not address.strip():
-        return {"empty": True}
+        return {"empty": True, "history": history}
     s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
     return {
         "empty": False,
+        "history": history,
         "s": s,
         "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
@@ -47,22 +50,23 @@ def _suggestion(session: Session, *, content: str, address: str, type: str | Non
     }
 
 
-def _console(request: Request, session: Session, *, values: dict, errors: dict):
+def _console(request: Request, session: Session, *, actor: Actor, values: dict, errors: dict):
     values.setdefault("idempotency_key", secrets.token_urlsafe(18))
     values.setdefault("type", "投诉")
     values.setdefault("after", "dispatch")
-    panel = _suggestion(session, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type")) if values.get("content") else {"empty": True}
+    panel = _suggestion(session, actor=actor, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type"), phone=values.get("phone", ""))
     return render(request, "staff/console.html", {"values": values, "errors": errors, "types": [(t, t) for t in TYPES], "dispatch_units": dispatch_units(session), "panel": panel, "nav": "/staff/console"})
 
 
 @router.get("/staff/console")
-def console(request: Request, staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    return _console(request, session, values={}, errors={})
+def console(request: Request, phone: str = "", staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
+    """`?phone=` is for the telephone system's screen pop (来电弹屏): the caller's number and history are there on answering."""
+    return _console(request, session, actor=staff.actor, values={"phone": phone.strip()[:20]} if phone.strip() else {}, errors={})
 
 
 @router.post("/staff/console/suggest")
 def suggest(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    panel = _suggestion(session, content=str(form.get("content", "")), address=str(form.get("address", "")), type=str(form.get("type", "")))
+    panel = _suggestion(session, actor=staff.actor, content=str(form.get("content", "")), address=str(form.get("address", "")), type=str(form.get("type", "")), phone=str(form.get("phone", "")))
     return fragment(request, "staff/_suggest.html", {"panel": panel})
 
 
@@ -88,7 +92,7 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     if values["after"] == "merge" and not values["merge_into"]:
         errors["merge_into"] = "请填写要并入的工单号"
     if errors:
-        return _console(request, session, values=values, errors=errors)
+        return _console(request, session, actor=staff.actor, values=values, errors=errors)
     try:
         # Only "立即派单" without a chosen unit leaves the choice to the router; an answer, a hold or a
         # unit the operator picked must not be pre-empted by automatic dispatch.
@@ -98,7 +102,7 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         )
     except DomainError as exc:
         session.rollback()
-        return _console(request, session, values=values, errors={"form": exc.message})
+        return _console(request, session, actor=staff.actor, values=values, errors={"form": exc.message})
     outcome = "已受理"
     if created and values["after"] == "answer":
         if perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"])):

@@ -1,0 +1,97 @@
+"""工单导出: the filtered ticket list as CSV or Excel, for the monthly reports supervisors and units write.
+
+The rows are what the staff member may see in the list (a unit only its own work), with the
+requester masked: a spreadsheet travels further than the screen, so it never carries a full
+name, phone or ID number. Each export is audited with its filters and row count.
+"""
+
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+from baishitong.audit import service as audit
+from baishitong.db import utcnow
+from baishitong.errors import InvalidInput
+from baishitong.security import mask_name, mask_phone
+from baishitong.tickets.models import Ticket
+from baishitong.tickets.schemas import CHANNEL_LABELS
+from baishitong.tickets.service import LOCAL_TZ, list_tickets
+from baishitong.tickets.states import OPEN_STATUSES, STATUS_LABELS, Status
+
+MAX_ROWS = 10_000
+COLUMNS = (
+    "工单编号", "受理时间", "渠道", "诉求类型", "标题", "诉求内容", "事发地址", "所在区域", "问题分类",
+    "主办单位", "状态", "答复期限", "是否超期", "答复时间", "答复内容", "是否解决", "满意度", "诉求人", "联系电话",
+)
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _overdue(ticket: Ticket, now: datetime) -> str:
+    """Replied after the deadline, or still open past it; blank where no reply was due (voided, merged, answered at once)."""
+    if ticket.reply_due is None:
+        return ""
+    if ticket.replied_at is not None:
+        return "是" if ticket.replied_at > ticket.reply_due else "否"
+    if ticket.status in OPEN_STATUSES:
+        return "是" if now > ticket.reply_due else "否"
+    return ""
+
+
+def row(ticket: Ticket, *, now: datetime) -> list[str]:
+    solved = {True: "已解决", False: "未解决"}.get(ticket.callback_solved, "")
+    return [
+        ticket.number,
+        _local(ticket.created_at),
+        CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+        ticket.type,
+        ticket.title,
+        ticket.content,
+        ticket.address or "",
+        ticket.region.name if ticket.region else "",
+        ticket.category.path if ticket.category else "",
+        ticket.lead_unit.name if ticket.lead_unit else "",
+        STATUS_LABELS[Status(ticket.status)],
+        _local(ticket.reply_due),
+        _overdue(ticket, now),
+        _local(ticket.replied_at),
+        ticket.reply_content or "",
+        solved,
+        ticket.callback_satisfaction or "",
+        "匿名" if ticket.anonymous else (mask_name(ticket.requester_name) or ""),
+        "" if ticket.anonymous else (mask_phone(ticket.requester_phone) or ""),
+    ]
+
+
+def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[str]]:
+    """The header, then every matching ticket newest first; refused above MAX_ROWS rather than cut short silently."""
+    tickets, total = list_tickets(session, actor=actor, page=1, per_page=MAX_ROWS, **filters)
+    if total > MAX_ROWS:
+        raise InvalidInput("export_too_large", f"符合条件的工单有 {total} 件，一次最多导出 {MAX_ROWS} 件，请缩小筛选范围（如按受理日期分段导出）")
+    audit.record(session, actor=actor.name, action="tickets.export", object_type="tickets", object_id="export", data={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": total, "role": actor.role})
+    now = utcnow()
+    return [list(COLUMNS), *(row(t, now=now) for t in tickets)]
+
+
+def to_csv(lines: list[list[str]]) -> bytes:
+    """UTF-8 with a BOM, so Excel on a government PC opens the Chinese correctly."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(lines)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(lines: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("工单")
+    for line in lines:
+        sheet.append(line)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""工单导出: what the staff member may see, the requester masked, refused when too large, audited."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from baishitong.audit.models import AuditEntry
+from baishitong.errors import InvalidInput
+from baishitong.tickets import export
+from tests.conftest import actor
+from tests.tickets.factories import PHONE, make_ticket
+from tests.web.test_pages import login
+
+
+def test_a_unit_exports_only_its_own_work_with_the_requester_masked(session):
+    ours = make_ticket(session, state="signed", lead="ronggui")
+    theirs = make_ticket(session, state="signed", lead="daliang")
+    lines = export.rows(session, actor=actor(session, "t_ronggui"), filters={})
+    header, *body = lines
+    numbers = [line[0] for line in body]
+    assert ours.number in numbers and theirs.number not in numbers
+    record = dict(zip(header, body[numbers.index(ours.number)]))
+    assert record["联系电话"] == "138****5678" and record["诉求人"] == "陈先生" and record["状态"] == "办理中"
+    assert PHONE not in "".join(sum(lines, []))
+    [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "tickets.export")).all()
+    assert entry.actor == "t_ronggui" and entry.data["rows"] == len(body)
+
+
+def test_overdue_is_judged_by_the_reply_time_or_now(session):
+    late = make_ticket(session, state="signed")
+    late.reply_due = late.created_at - timedelta(hours=1)
+    on_time = make_ticket(session, state="replied")
+    on_time.reply_due = on_time.replied_at + timedelta(days=1)
+    session.flush()
+    header, *body = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+    overdue = {line[0]: line[header.index("是否超期")] for line in body}
+    assert overdue[late.number] == "是" and overdue[on_time.number] == "否"
+
+
+def test_an_export_too_large_is_refused_not_cut_short(session, monkeypatch):
+    monkeypatch.setattr(export, "MAX_ROWS", 1)
+    make_ticket(session)
+    make_ticket(session)
+    with pytest.raises(InvalidInput, match="一次最多导出 1 件"):
+        export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+
+
+def test_the_list_page_exports_its_filters_as_excel_and_csv(web, session):
+    signed = make_ticket(session, state="signed")
+    closed = make_ticket(session, state="closed")
+    login(web, "t_supervisor")
+    page = web.get("/staff/tickets?status=signed").text
+    assert 'action="/staff/exports/tickets.xlsx"' in page and 'name="status" value="signed"' in page
+    response = web.get("/staff/exports/tickets.xlsx?status=signed")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    numbers = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert signed.number in numbers and closed.number not in numbers
+    text = web.get("/staff/exports/tickets.csv").content.decode("utf-8-sig")
+    assert {signed.number, closed.number} <= {line[0] for line in csv.reader(io.StringIO(text))}
+
+
+def test_a_reversed_date_range_comes_back_with_a_message(web):
+    login(web, "t_supervisor")
+    response = web.get("/staff/exports/tickets.csv?from=2026-12-01&to=2026-11-01", follow_redirects=True)
+    assert "结束日期不能早于开始日期" in response.text

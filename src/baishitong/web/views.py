@@ -134,7 +134,7 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
         if role == "unit_admin":
             items.append({"href": "/staff/phrases", "label": "常用答复语"})
     if role in ("supervisor", "admin"):
-        items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}, {"href": "/staff/hot-topics", "label": "热点诉求"}]
+        items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}, {"href": "/staff/hot-topics", "label": "热点诉求"}, {"href": "/staff/stats", "label": "统计分析"}]
     elif role == "operator":
         items.append({"href": "/staff/hot-topics", "label": "热点诉求"})
     items += [{"group": "工单"}, {"href": "/staff/tickets", "label": "工单查询"}]

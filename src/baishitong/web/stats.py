@@ -1,0 +1,52 @@
+"""统计分析 for supervisors: a period's intake and handling, broken down, with an Excel download."""
+
+from datetime import date, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from baishitong.analytics import report as reports
+from baishitong.deps import get_db_session
+from baishitong.tickets.service import LOCAL_TZ
+from baishitong.web.auth import Staff, require
+from baishitong.web.views import render
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_DAYS = 30
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(request: Request) -> tuple[date, date, str | None]:
+    """(start, end, error): the last 30 days unless a valid range of at most a year is asked for."""
+    today = datetime.now(LOCAL_TZ).date()
+    default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
+    raw = request.query_params.get("from", ""), request.query_params.get("to", "")
+    if not any(raw):
+        return *default, None
+    try:
+        start, end = (date.fromisoformat(v) if v else d for v, d in zip(raw, default))
+    except ValueError:
+        return *default, "日期格式应为 年-月-日，已显示最近 30 天"
+    if end < start:
+        return *default, "结束日期不能早于开始日期，已显示最近 30 天"
+    if (end - start).days >= reports.MAX_DAYS:
+        return *default, f"统计期间最长 {reports.MAX_DAYS} 天，已显示最近 30 天"
+    return start, end, None
+
+
+@router.get("/staff/stats")
+def stats_page(request: Request, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
+    start, end, error = _period(request)
+    report = reports.period_report(session, start=start, end=end)
+    peak = max((n for _, n in report.daily), default=0)
+    context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "nav": "/staff/stats"}
+    return render(request, "staff/stats.html", context, status_code=422 if error else 200)
+
+
+@router.get("/staff/stats.xlsx")
+def stats_download(request: Request, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
+    start, end, _ = _period(request)
+    report = reports.period_report(session, start=start, end=end)
+    name = f"stats-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
+    return Response(reports.to_xlsx(report), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,67 @@
+"""统计分析: a period's cohort of orders, its rates, its breakdowns, the page and the Excel download."""
+
+import io
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from baishitong.analytics import report as reports
+from baishitong.tickets import schemas, service
+from baishitong.tickets.service import LOCAL_TZ
+from tests.conftest import actor
+from tests.tickets.factories import intake, make_ticket
+from tests.web.test_pages import login
+
+
+def today():
+    return service.utcnow().astimezone(LOCAL_TZ).date()
+
+
+def test_the_period_counts_matters_and_rates_them_by_cohort(session):
+    make_ticket(session, state="callback")  # replied, solved, 满意
+    make_ticket(session, state="callback_unsatisfied")
+    make_ticket(session, state="signed")
+    make_ticket(session, state="voided")
+    consult, _ = service.create_ticket(session, data=intake(type="咨询", content="请问顺德区社保卡在哪里办理？需要带什么材料？"), actor=actor(session, "t_operator"))
+    service.act(session, number=consult.number, action="answer", actor=actor(session, "t_operator"), body=schemas.ContentIn(version=consult.version, content="可到各镇街行政服务中心办理，携带身份证。"))
+    report = reports.period_report(session, start=today() - timedelta(days=6), end=today())
+    assert report.received == 4, "the voided order is not a matter"
+    assert (report.direct_answers, report.dispatched, report.replied, report.callbacks) == (1, 3, 2, 2)
+    assert report.resolution_rate == 0.5 and report.satisfaction_rate == 0.5 and report.open_now == 1
+    assert report.on_time_rate == 1.0, "the direct answer has no deadline and does not count"
+    assert sum(n for _, n in report.daily) == 4 and len(report.daily) == 7
+    by_type = dict(report.breakdowns[0].rows)
+    assert by_type == {"投诉": 3, "咨询": 1}
+    towns = dict(report.breakdowns[3].rows)
+    assert towns == {"容桂街道": 4}, "a community's orders count for its town"
+    categories = report.breakdowns[2]
+    assert sum(n for _, n in categories.rows) == 4
+
+
+def test_orders_outside_the_period_are_not_counted(session):
+    make_ticket(session, state="signed")
+    report = reports.period_report(session, start=today() - timedelta(days=30), end=today() - timedelta(days=1))
+    assert report.received == 0 and report.on_time_rate is None and report.breakdowns[0].rows == []
+
+
+def test_the_page_shows_the_period_and_downloads_it_as_excel(web, session):
+    make_ticket(session, state="callback")
+    login(web, "t_supervisor")
+    page = web.get("/staff/stats")
+    assert page.status_code == 200 and "受理量" in page.text and "容桂街道" in page.text and 'href="/staff/stats"' in page.text
+    start = (today() - timedelta(days=6)).isoformat()
+    sheet = load_workbook(io.BytesIO(web.get(f"/staff/stats.xlsx?from={start}&to={today().isoformat()}").content))["总体情况"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert values["受理量"] == 1 and values["满意率"] == "100.0%" and values["统计期间"].startswith(start)
+
+
+def test_a_bad_period_falls_back_to_the_last_30_days_with_a_message(web):
+    login(web, "t_supervisor")
+    page = web.get("/staff/stats?from=2026-12-01&to=2026-01-01")
+    assert page.status_code == 422 and "结束日期不能早于开始日期" in page.text
+    assert "最长 366 天" in web.get("/staff/stats?from=2024-01-01&to=2026-01-01").text
+
+
+def test_units_do_not_see_the_district_statistics(web):
+    login(web, "t_ronggui")
+    assert web.get("/staff/stats", follow_redirects=False).status_code in (303, 403)

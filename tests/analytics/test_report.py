@@ -3,6 +3,7 @@
 import io
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from baishitong.analytics import report as reports
@@ -18,17 +19,19 @@ def today():
 
 
 def test_the_period_counts_matters_and_rates_them_by_cohort(session):
-    make_ticket(session, state="callback")  # replied, solved, 满意
-    make_ticket(session, state="callback_unsatisfied")
+    fast = make_ticket(session, state="callback")  # replied, solved, 满意
+    slow = make_ticket(session, state="callback_unsatisfied")
+    fast.replied_at, slow.replied_at = fast.dispatched_at + timedelta(hours=5), slow.dispatched_at + timedelta(hours=30)
+    session.flush()
     make_ticket(session, state="signed")
     make_ticket(session, state="voided")
     consult, _ = service.create_ticket(session, data=intake(type="咨询", content="请问顺德区社保卡在哪里办理？需要带什么材料？"), actor=actor(session, "t_operator"))
     service.act(session, number=consult.number, action="answer", actor=actor(session, "t_operator"), body=schemas.ContentIn(version=consult.version, content="可到各镇街行政服务中心办理，携带身份证。"))
     report = reports.period_report(session, start=today() - timedelta(days=6), end=today())
     assert report.received == 4, "the voided order is not a matter"
-    assert (report.direct_answers, report.dispatched, report.replied, report.callbacks) == (1, 3, 2, 2)
+    assert (report.direct_answers, report.dispatched, report.replied, report.callbacks) == (1, 3, 2, 2), "the direct answer is no unit reply"
     assert report.resolution_rate == 0.5 and report.satisfaction_rate == 0.5 and report.open_now == 1
-    assert report.on_time_rate == 1.0, "the direct answer has no deadline and does not count"
+    assert report.on_time_rate == 1.0 and report.median_reply_hours == pytest.approx(30, abs=0.01)
     assert sum(n for _, n in report.daily) == 4 and len(report.daily) == 7
     by_type = dict(report.breakdowns[0].rows)
     assert by_type == {"投诉": 3, "咨询": 1}
@@ -41,7 +44,7 @@ def test_the_period_counts_matters_and_rates_them_by_cohort(session):
 def test_orders_outside_the_period_are_not_counted(session):
     make_ticket(session, state="signed")
     report = reports.period_report(session, start=today() - timedelta(days=30), end=today() - timedelta(days=1))
-    assert report.received == 0 and report.on_time_rate is None and report.breakdowns[0].rows == []
+    assert report.received == 0 and report.on_time_rate is None and report.median_reply_hours is None and report.breakdowns[0].rows == []
 
 
 def test_the_page_shows_the_period_and_downloads_it_as_excel(web, session):

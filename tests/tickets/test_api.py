@@ -110,7 +110,7 @@ def test_stale_version_is_409_and_unknown_action_404(client, login):
     number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
     first = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui"}, headers=operator)
     assert first.status_code == 200
-    stale = client.post(f"/api/v1/tickets/{number}/actions/urge", json={"version": 1}, headers=operator)
+    stale = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "daliang"}, headers=operator)
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     assert client.post(f"/api/v1/tickets/{number}/actions/teleport", json={"version": 2}, headers=operator).status_code == 404
     missing_version = client.post(f"/api/v1/tickets/{number}/actions/urge", json={}, headers=operator)

@@ -1,11 +1,14 @@
-"""Two people acting on one work order at once: exactly one wins, the other gets 409."""
+"""Two people acting on one work order at once: of two changes one wins and the other gets 409; append-only flags both get through."""
 
 import threading
+
+import pytest
 
 from baishitong.actors import REQUESTER, Actor
 from baishitong.errors import Conflict
 from baishitong.org import service as org
 from baishitong.tickets import schemas, service
+from tests.conftest import actor
 from tests.tickets.factories import intake
 
 
@@ -68,3 +71,70 @@ def test_many_concurrent_intakes_get_distinct_numbers(database):
     for t in threads:
         t.join(60)
     assert len(numbers) == 12 and len(set(numbers)) == 12
+
+
+@pytest.fixture
+def signed(database):
+    """A signed order, committed so that threads see it; closed afterwards, so no later test finds it open."""
+    with database.session() as session:
+        ticket, _ = service.create_ticket(session, data=intake(), actor=REQUESTER)
+        operator, handler = actor(session, "t_operator"), actor(session, "t_ronggui")
+        service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="ronggui"))
+        service.act(session, number=ticket.number, action="sign", actor=handler, body=schemas.ActionIn(version=ticket.version))
+        number, version = ticket.number, ticket.version
+    yield number, version
+    with database.session() as session:
+        ticket = service.get_ticket(session, number=number, actor=operator)
+        if ticket.status == "signed":
+            service.act(session, number=number, action="reply", actor=handler, body=schemas.ContentIn(version=ticket.version, content="已处理。"))
+        service.act(session, number=number, action="close", actor=operator, body=schemas.ActionIn(version=ticket.version))
+
+
+def _at_once(db, number: str, attempts: list) -> list[str]:
+    """Runs the attempts in parallel; on PostgreSQL each has read the ticket before any of them writes
+    (SQLite write transactions take the lock up front, so there they queue instead)."""
+    start, loaded = threading.Barrier(len(attempts)), threading.Barrier(len(attempts))
+    outcomes: list[str] = []
+
+    def run(who, action, body):
+        start.wait()
+        try:
+            with db.session() as session:
+                if not db.is_sqlite:
+                    service.get_ticket(session, number=number, actor=who)
+                    loaded.wait()
+                service.act(session, number=number, action=action, actor=who, body=body)
+            outcomes.append(f"{action} ok")
+        except Conflict:
+            outcomes.append(f"{action} 409")
+
+    threads = [threading.Thread(target=run, args=a) for a in attempts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return sorted(outcomes)
+
+
+def test_two_urges_at_once_are_both_counted(database, signed):
+    number, version = signed
+    operator, supervisor = _actor(database, "t_operator"), _actor(database, "t_supervisor")
+    outcomes = _at_once(database, number, [(operator, "urge", schemas.ActionIn(version=version)), (supervisor, "urge", schemas.ActionIn(version=version))])
+    assert outcomes == ["urge ok", "urge ok"]
+    with database.session(write=False) as session:
+        final = service.get_ticket(session, number=number, actor=operator)
+        assert final.urge_count == 2 and final.version == version
+        assert sorted(e.data["count"] for e in final.events if e.action == "urge") == [1, 2]
+
+
+def test_an_urge_while_the_handler_replies_leaves_the_reply_valid(database, signed):
+    number, version = signed
+    supervisor, handler = _actor(database, "t_supervisor"), _actor(database, "t_ronggui")
+    attempts = [(supervisor, "urge", schemas.ActionIn(version=version)), (handler, "reply", schemas.ContentIn(version=version, content="已安排维修，路灯已恢复。"))]
+    outcomes = _at_once(database, number, attempts)
+    # The urge may land before the reply (both succeed) or after it (a replied order is no longer urged).
+    assert outcomes in (["reply ok", "urge ok"], ["reply ok", "urge 409"])
+    with database.session(write=False) as session:
+        final = service.get_ticket(session, number=number, actor=supervisor)
+        assert final.status == "replied" and final.version == version + 1
+        assert final.urge_count == outcomes.count("urge ok")

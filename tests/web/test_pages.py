@@ -190,6 +190,26 @@ def test_unit_signs_and_replies_with_forms(web, session):
     assert ticket.status == "replied"
 
 
+def test_a_supervisors_urge_while_the_handler_types_the_reply_does_not_make_it_stale(web, client, session):
+    ticket = make_ticket(session, state="signed", lead="ronggui")
+    login(web, "t_ronggui")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    reply_form = re.search(r'<form[^>]*data-action-form="reply".*?</form>', page, re.S).group(0)
+    seen = re.search(r'name="version" value="(\d+)"', reply_form).group(1)
+
+    login(client, "t_supervisor")
+    desk = client.get(f"/staff/tickets/{ticket.number}").text
+    urged = client.post(f"/staff/tickets/{ticket.number}/act/urge", data={"csrf_token": token(desk), "version": ticket.version})
+    assert "已催办" in urged.text
+    session.refresh(ticket)
+    assert ticket.urge_count == 1
+
+    replied = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": token(page), "version": seen, "content": "已安排维修，路灯已恢复。"})
+    assert "已答复" in replied.text and "工单已被他人更新" not in replied.text
+    session.refresh(ticket)
+    assert ticket.status == "replied" and ticket.reply_content == "已安排维修，路灯已恢复。"
+
+
 def test_phone_masked_and_reveal_is_audited(web, session):
     ticket = make_ticket(session, state="replied")
     login(web, "t_operator")

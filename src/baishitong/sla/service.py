@@ -290,8 +290,7 @@ def check_deadlines(session: Session, *, now: datetime) -> dict[str, int]:
             if due_at <= now:
                 if _alert_once(session, ticket=ticket, stage=stage, kind="overdue", due_at=due_at):
                     label = STAGE_LABELS[stage]
-                    tickets.transition(session, ticket, action="urge", actor=SYSTEM, note=f"{label}已超时，系统自动催办", data={"stage": stage, "due": due_at.isoformat(), "auto": True})
-                    ticket.urge_count += 1
+                    tickets.record_urge(session, ticket, actor=SYSTEM, note=f"{label}已超时，系统自动催办", data={"stage": stage, "due": due_at.isoformat(), "auto": True})
                     notify.deadline_alert(session, ticket=ticket, stage=stage, overdue=True)
                     counts["urges"] += 1
             elif stage == "reply" and ticket.reply_warn_at is not None and ticket.reply_warn_at <= now:

@@ -9,7 +9,7 @@ from baishitong.deps import current_actor, get_db_session, optional_actor, rate_
 from baishitong.errors import InvalidInput
 from baishitong.routing import service as routing
 from baishitong.tickets import schemas, service
-from baishitong.tickets.states import STATUS_LABELS, Status
+from baishitong.tickets.states import STATUS_LABELS, TRANSITIONS, Status
 
 router = APIRouter(prefix="/api/v1", tags=["工单"])
 
@@ -116,7 +116,16 @@ def personal_data_views(number: str, actor: Actor = Depends(current_actor), sess
     return service.personal_data_views(session, ticket=ticket)
 
 
-@router.post("/tickets/{number}/actions/{action}", response_model=schemas.TicketOut)
+ACT_DESCRIPTION = (
+    "One action on a work order; the body carries the `version` the actor saw. Actions that change the order "
+    "answer 409 `version_conflict` when someone acted in between. The append-only ones ("
+    + ", ".join(name for name, t in TRANSITIONS.items() if t.append_only)
+    + ") accept a stale version and leave it unchanged, so they never make anyone else's form stale. "
+    "Wrong role or unit → 403; wrong state → 409 `invalid_state`."
+)
+
+
+@router.post("/tickets/{number}/actions/{action}", response_model=schemas.TicketOut, description=ACT_DESCRIPTION)
 def act(
     number: str,
     action: str,

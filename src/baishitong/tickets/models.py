@@ -74,7 +74,7 @@ class Ticket(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Bumped by every action with a compare-and-set, see tickets.service.transition().
+    # Bumped with a compare-and-set by every action except the append-only flags, see tickets.service.transition().
     version: Mapped[int] = mapped_column(default=1)
 
     region: Mapped[Region | None] = relationship(lazy="joined")

@@ -5,7 +5,7 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from baishitong.tickets.states import (
     TRANSITIONS,
     Party,
     Status,
+    Transition,
     target_status,
 )
 from baishitong.tickets.validation import normalise_phone
@@ -262,7 +263,7 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     if transition_def is None or action == "register":
         raise NotFound("unknown_action", f"不支持的操作：{action}")
     ticket = get_ticket(session, number=number, actor=actor)
-    if body.version != ticket.version:
+    if not transition_def.append_only and body.version != ticket.version:
         raise Conflict(
             "version_conflict",
             "工单已被他人更新，请刷新后重试",
@@ -285,6 +286,48 @@ def _claim_version(session: Session, ticket: Ticket) -> None:
     if result.rowcount != 1:
         raise Conflict("version_conflict", "工单已被他人更新，请刷新后重试")
     set_committed_value(ticket, "version", expected + 1)
+
+
+def _claim_guard(session: Session, ticket: Ticket, definition: Transition, actor: Actor) -> None:
+    """For append-only actions, which leave the version alone: the state and unit guard is checked again
+    in SQL against the row as it is now, so a concurrent reply, return or re-dispatch still refuses them."""
+    now = utcnow()
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status.in_(definition.sources), *_party_clause(definition, actor))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("version_conflict", "工单已被他人更新，请刷新后重试")
+    set_committed_value(ticket, "updated_at", now)
+
+
+def _party_clause(definition: Transition, actor: Actor) -> list[ColumnElement[bool]]:
+    """The unit relation of `_check_allowed` as an SQL condition."""
+    if definition.party is Party.ANY or not actor.is_unit_staff:
+        return []
+    lead = Ticket.lead_unit_id == actor.unit_id
+    sub = Ticket.sub_unit_id == actor.unit_id
+    co = Ticket.id.in_(select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == actor.unit_id))
+    return [{Party.LEAD: lead, Party.LEAD_OR_SUB: or_(lead, sub), Party.CO: co}[definition.party]]
+
+
+def _set_flag(session: Session, ticket: Ticket, *, only_if: ColumnElement[bool] | None = None, **values) -> bool:
+    """Writes flag columns in SQL (counters as `column + 1`, set-once columns with `only_if` unset), so
+    concurrent append-only actions never lose each other's update. False when `only_if` no longer held."""
+    row = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, *([only_if] if only_if is not None else []))
+        .values(**values)
+        .returning(*(getattr(Ticket, name) for name in values))
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return False
+    for name, value in zip(values, row):
+        set_committed_value(ticket, name, value)
+    return True
 
 
 def _check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
@@ -318,16 +361,24 @@ def transition(
     note: str | None = None,
     data: dict | None = None,
 ) -> TicketEvent:
-    """Checks the action against the table, moves the status, writes the event and the audit row."""
+    """Checks the action against the table, moves the status, writes the event and the audit row.
+
+    Append-only actions (`Transition.append_only`) skip the version compare-and-set. Their handlers write
+    their flag columns with `_set_flag` before calling this, never through the ORM, which would overwrite
+    what a concurrent actor wrote; if the guard then refuses, the caller's transaction rolls them back.
+    """
     definition = TRANSITIONS[action]
     before = Status(ticket.status) if action != "register" else None
     if action != "register":
         _check_allowed(ticket, action, actor)
     after = target_status(definition, Status(ticket.status), ticket.status_before_return)
-    if action != "register":
-        _claim_version(session, ticket)
-    ticket.status = after
-    ticket.updated_at = utcnow()
+    if definition.append_only:
+        _claim_guard(session, ticket, definition, actor)
+    else:
+        if action != "register":
+            _claim_version(session, ticket)
+        ticket.status = after
+        ticket.updated_at = utcnow()
     event = TicketEvent(
         ticket=ticket,
         action=action,
@@ -455,10 +506,9 @@ def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: sche
 
 def _contact(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
     """The unit's first contact with the requester (enterprise requests: within one working hour)."""
-    if ticket.contacted_at is not None:
+    if not _set_flag(session, ticket, only_if=Ticket.contacted_at.is_(None), contacted_at=utcnow()):
         raise Conflict("already_contacted", "已记录首次联系")
     transition(session, ticket, action="contact", actor=actor, note=body.note)
-    ticket.contacted_at = utcnow()
 
 
 def _pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
@@ -525,15 +575,19 @@ def _close(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionI
 
 
 def _urge(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
-    transition(session, ticket, action="urge", actor=actor, note=body.note, data={"count": ticket.urge_count + 1})
-    ticket.urge_count += 1
+    record_urge(session, ticket, actor=actor, note=body.note)
+
+
+def record_urge(session: Session, ticket: Ticket, *, actor: Actor, note: str | None = None, data: dict | None = None) -> TicketEvent:
+    """催办 by staff or by the deadline check; the count goes up in SQL, so two urges at once both count."""
+    _set_flag(session, ticket, urge_count=Ticket.urge_count + 1)
+    return transition(session, ticket, action="urge", actor=actor, note=note, data={"count": ticket.urge_count, **(data or {})})
 
 
 def _supervise(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
-    if ticket.supervised:
+    if not _set_flag(session, ticket, only_if=Ticket.supervised.is_(False), supervised=True):
         raise Conflict("already_supervised", "该工单已在督办中")
     transition(session, ticket, action="supervise", actor=actor, note=body.note)
-    ticket.supervised = True
 
 
 def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn) -> None:

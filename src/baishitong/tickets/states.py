@@ -4,6 +4,11 @@ Each action lists the states it may start from, the state it leads to, and who
 may take it. `PREVIOUS` means "back to where the ticket was before the return
 was requested". Flags (urge, supervise, notes, contributions) are actions that
 keep the status.
+
+Append-only flags (note, urge, supervise, first contact) overwrite nothing another actor may be
+editing, so they skip the version compare-and-set: a stale page can still take them, and they
+leave everyone else's open forms valid. A contribution is not one of them: it replaces the
+co-handling unit's previous 协办意见, which a colleague may be rewriting at the same time.
 """
 
 from dataclasses import dataclass
@@ -65,10 +70,11 @@ class Transition:
     roles: frozenset[str]
     label: str
     party: Party = Party.ANY
+    append_only: bool = False  # no version needed, none bumped (see the module docstring)
 
 
-def _t(action, sources, target, roles, label, party=Party.ANY) -> Transition:
-    return Transition(action, frozenset(sources), target, frozenset(roles), label, party)
+def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=False) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only)
 
 
 S = Status
@@ -86,18 +92,18 @@ TRANSITIONS: dict[str, Transition] = {
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
         _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
         _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
-        _t("contact", [S.DISPATCHED, S.SIGNED], None, UNIT, "首次联系", Party.LEAD_OR_SUB),
+        _t("contact", [S.DISPATCHED, S.SIGNED], None, UNIT, "首次联系", Party.LEAD_OR_SUB, append_only=True),
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
-        _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展"),
+        _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
         _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
         _t("callback", [S.REPLIED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访"),
         _t("redo", [S.CALLBACK], S.SIGNED, CENTRE, "重办"),
         _t("close", [S.REPLIED, S.CALLBACK], S.CLOSED, CENTRE | {SYSTEM}, "办结"),
         _t("archive", [S.CLOSED, S.VOIDED, S.MERGED], S.ARCHIVED, SUPERVISION | {SYSTEM}, "归档"),
-        _t("urge", [S.DISPATCHED, S.SIGNED, S.RETURNED], None, CENTRE | {SYSTEM}, "催办"),
-        _t("supervise", [S.DISPATCHED, S.SIGNED, S.RETURNED, S.REPLIED], None, SUPERVISION, "督办"),
+        _t("urge", [S.DISPATCHED, S.SIGNED, S.RETURNED], None, CENTRE | {SYSTEM}, "催办", append_only=True),
+        _t("supervise", [S.DISPATCHED, S.SIGNED, S.RETURNED, S.REPLIED], None, SUPERVISION, "督办", append_only=True),
         _t("merge", [S.REGISTERED, S.DISPATCHED], S.MERGED, CENTRE, "并单"),
         _t("void", [S.REGISTERED], S.VOIDED, CENTRE, "作废"),
     ]

@@ -25,6 +25,13 @@ def test_a_handler_sees_their_units_phrases_first_then_shared_never_other_units(
     assert phrases.usable(session, actor=actor(session, "t_operator")) == [shared]
 
 
+def test_a_communitys_handler_also_sees_their_towns_phrases_after_their_own(session, three):
+    shared, ronggui, _ = three
+    gaoli = phrases.create(session, actor=actor(session, "t_admin"), title="高黎社区", body="高黎社区已上门核实。", unit_code="440606006023")
+    assert phrases.usable(session, actor=actor(session, "t_gaoli")) == [gaoli, ronggui, shared]
+    assert gaoli not in phrases.usable(session, actor=actor(session, "t_ronggui"))
+
+
 def test_a_disabled_phrase_is_no_longer_offered_and_can_come_back(session, three):
     shared, ronggui, _ = three
     unit_admin = actor(session, "t_ronggui_admin")

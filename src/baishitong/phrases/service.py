@@ -1,6 +1,7 @@
 """Who may use and who may manage 常用答复语; every change goes to the audit trail.
 
-Handlers see their own unit's phrases and the shared ones. The system admin manages every phrase;
+Handlers see their own unit's phrases, those of the units above it (a community's handlers use their
+town's wording) and the shared ones. The system admin manages every phrase;
 a unit admin only their own unit's, so one unit cannot change the wording another unit sends.
 """
 
@@ -25,12 +26,23 @@ def _ordered(rows) -> list[ReplyPhrase]:
     return sorted(rows, key=lambda p: (p.unit_id is None, p.id))
 
 
+def _unit_and_above(session: Session, unit_id: int | None) -> list[int]:
+    """The unit's id, then its parent's, up to the top (a community → its town)."""
+    ids: list[int] = []
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    while unit is not None and unit.id not in ids:
+        ids.append(unit.id)
+        unit = unit.parent
+    return ids
+
+
 def usable(session: Session, *, actor: Actor) -> list[ReplyPhrase]:
-    """Active phrases the actor may insert into a reply: shared ones and their own unit's."""
-    scope = ReplyPhrase.unit_id.is_(None)
-    if actor.unit_id is not None:
-        scope = or_(scope, ReplyPhrase.unit_id == actor.unit_id)
-    return _ordered(session.scalars(select(ReplyPhrase).where(ReplyPhrase.active.is_(True), scope)))
+    """Active phrases the actor may insert into a reply: their own unit's first, then those of the units
+    above it, nearest first, then the shared ones."""
+    units = _unit_and_above(session, actor.unit_id)
+    rows = session.scalars(select(ReplyPhrase).where(ReplyPhrase.active.is_(True), or_(ReplyPhrase.unit_id.is_(None), ReplyPhrase.unit_id.in_(units))))
+    rank = {unit_id: depth for depth, unit_id in enumerate(units)}
+    return sorted(rows, key=lambda p: (rank.get(p.unit_id, len(units)), p.id))
 
 
 def listed(session: Session, *, actor: Actor) -> list[ReplyPhrase]:

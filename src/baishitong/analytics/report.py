@@ -77,11 +77,15 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
+    """Four passes over the period's orders: per day with the totals, type × channel, category × region, the median."""
     since, until = bounds(start, end)
     cohort = and_(Ticket.created_at >= since, Ticket.created_at < until, Ticket.status.not_in(NOT_MATTERS))
+    is_pg = session.get_bind().dialect.name == "postgresql"
     count = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
-    totals = session.execute(
+    day = _local_day(Ticket.created_at, is_pg)
+    per_day = session.execute(
         select(
+            day,
             func.count(),
             count(and_(Ticket.dispatched_at.is_(None), Ticket.status.in_(("closed", "archived")))),
             count(Ticket.dispatched_at.is_not(None)),
@@ -92,33 +96,37 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
             count(Ticket.callback_solved.is_(True)),
             count(Ticket.callback_satisfaction.in_(SATISFIED)),
             count(Ticket.status.in_(sorted(OPEN_STATUSES))),
-        ).where(cohort)
-    ).one()
-    is_pg = session.get_bind().dialect.name == "postgresql"
-    grouped = lambda column: session.execute(select(column, func.count()).where(cohort).group_by(column)).all()  # noqa: E731
-    per_day = {_as_date(day): n for day, n in grouped(_local_day(Ticket.created_at, is_pg))}
-    days = [(start + timedelta(days=i), per_day.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
+        )
+        .where(cohort)
+        .group_by(day)
+    ).all()
+    totals = [sum(column) for column in zip(*(row[1:] for row in per_day))] or [0] * 9
+    received_on = {_as_date(row[0]): row[1] for row in per_day}
+    days = [(start + timedelta(days=i), received_on.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
+    kinds = session.execute(select(Ticket.type, Ticket.channel, func.count()).where(cohort).group_by(Ticket.type, Ticket.channel)).all()
+    places = session.execute(select(Ticket.category_id, Ticket.region_id, func.count()).where(cohort).group_by(Ticket.category_id, Ticket.region_id)).all()
 
     top_category, town_of = _top_categories(session), _towns(session)
-    report = PeriodReport(start, end, *totals, median_reply_hours=_median_reply_hours(session, cohort, is_pg), daily=days)
+    report = PeriodReport(start, end, *totals, median_reply_hours=None, daily=days)
+    report.median_reply_hours = _median_reply_hours(session, cohort, is_pg, replied=report.replied)
     report.breakdowns = [
-        _breakdown("诉求类型", {t: n for t, n in grouped(Ticket.type)}, report.received),
-        _breakdown("受理渠道", {CHANNEL_LABELS.get(c, c): n for c, n in grouped(Ticket.channel)}, report.received),
-        _breakdown("问题分类（一级）", _relabel(grouped(Ticket.category_id), top_category, "未分类"), report.received),
-        _breakdown("所在镇街", _relabel(grouped(Ticket.region_id), town_of, "未定位"), report.received),
+        _breakdown("诉求类型", _sum_by(kinds, lambda r: r[0]), report.received),
+        _breakdown("受理渠道", _sum_by(kinds, lambda r: CHANNEL_LABELS.get(r[1], r[1])), report.received),
+        _breakdown("问题分类（一级）", _sum_by(places, lambda r: top_category.get(r[0], "未分类")), report.received),
+        _breakdown("所在镇街", _sum_by(places, lambda r: town_of.get(r[1], "未定位")), report.received),
     ]
     return report
 
 
-def _breakdown(title: str, counts: dict[str, int], total: int) -> Breakdown:
-    return Breakdown(title, Counter(counts).most_common(), total)
+def _breakdown(title: str, counts: Counter, total: int) -> Breakdown:
+    return Breakdown(title, counts.most_common(), total)
 
 
-def _relabel(rows, names: dict[int, str], missing: str) -> Counter:
-    """Counts per id summed under a coarser name (a category's level 1, a community's town)."""
+def _sum_by(rows, label) -> Counter:
+    """Grouped counts (the last column) summed under a label of each row: a category's level 1, a community's town."""
     counts: Counter = Counter()
-    for key, n in rows:
-        counts[names.get(key, missing) if key is not None else missing] += n
+    for row in rows:
+        counts[label(row)] += row[-1]
     return counts
 
 
@@ -132,17 +140,16 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _median_reply_hours(session: Session, cohort, is_pg: bool) -> float | None:
-    """Dispatch to reply, in hours, the middle one of the period's unit replies."""
+def _median_reply_hours(session: Session, cohort, is_pg: bool, *, replied: int) -> float | None:
+    """Dispatch to reply, in hours, the middle one of the period's `replied` unit replies."""
+    if not replied:
+        return None
     if is_pg:
         hours = func.extract("epoch", Ticket.replied_at - Ticket.dispatched_at) / 3600
     else:
         hours = (func.julianday(Ticket.replied_at) - func.julianday(Ticket.dispatched_at)) * 24
-    replied = and_(cohort, Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None))
-    n = session.scalar(select(func.count()).where(replied)) or 0
-    if not n:
-        return None
-    return float(session.scalar(select(hours).where(replied).order_by(hours).offset(n // 2).limit(1)))
+    condition = and_(cohort, Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None))
+    return float(session.scalar(select(hours).where(condition).order_by(hours).offset(replied // 2).limit(1)))
 
 
 def _top_categories(session: Session) -> dict[int, str]:

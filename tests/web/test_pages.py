@@ -303,3 +303,13 @@ def test_photos_must_be_chosen_again_after_another_error(web, session):
 def test_staff_login_page_shows_no_citizen_chat_button(web):
     assert 'class="chat-fab"' in web.get("/").text
     assert 'class="chat-fab"' not in web.get("/staff/login").text
+
+
+def test_first_contact_is_offered_until_it_is_recorded(web, session):
+    ticket = make_ticket(session, state="signed")
+    login(web, "t_ronggui")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    assert f'action="/staff/tickets/{ticket.number}/act/contact"' in page and "首次联系" in page
+    done = web.post(f"/staff/tickets/{ticket.number}/act/contact", data={"csrf_token": token(page), "version": str(ticket.version), "next": f"/staff/tickets/{ticket.number}"})
+    assert done.status_code == 200 and ticket.contacted_at is not None
+    assert f'action="/staff/tickets/{ticket.number}/act/contact"' not in done.text

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from baishitong.phrases import service as phrases
 from baishitong.phrases.models import ReplyPhrase
+from baishitong.tickets import schemas, service
 from tests.conftest import actor
 from tests.tickets.factories import make_ticket
 from tests.web.test_pages import login, token
@@ -92,4 +93,19 @@ def test_the_reply_form_offers_the_handlers_phrases(web, session):
         assert "插入常用答复语" in form and f'data-phrase-insert="a-{ticket.number}-reply-content"' in form, path
         assert 'data-body="容桂街道已安排维修，路灯恢复照明。">路灯已修复</option>' in form
         assert "结束语" in form and "大良占道" not in form and "旧说法" not in form
+        assert form.index('<optgroup label="本单位">') < form.index('<optgroup label="全部单位通用">')
+
+
+def test_a_community_handler_s_picker_names_the_town_s_group(web, session):
+    admin = actor(session, "t_admin")
+    phrases.create(session, actor=admin, title="高黎社区已核实", body="高黎社区已上门核实。", unit_code="440606006023")
+    phrases.create(session, actor=admin, title="路灯已修复", body="容桂街道已安排维修。", unit_code="ronggui")
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="subdispatch", actor=actor(session, "t_ronggui"), body=schemas.UnitIn(version=ticket.version, unit="440606006023"))
+    login(web, "t_gaoli")
+    html = web.get(f"/staff/tickets/{ticket.number}").text
+    form = html[html.index('data-action-form="reply"'):]
+    form = form[: form.index("</form>")]
+    assert form.index('<optgroup label="本单位">') < form.index("高黎社区已核实") < form.index('<optgroup label="容桂街道">') < form.index("路灯已修复")
+
 

@@ -30,9 +30,9 @@ DISPATCH_KINDS = ("department", "town", "utility")
 # Forms whose text a standard reply phrase (常用答复语) can be inserted into.
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # Shown as buttons without extra fields; everything else opens a small form.
-PLAIN_ACTIONS = {"sign", "approve-return", "reject-return", "approve-extension", "reject-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
+PLAIN_ACTIONS = {"sign", "contact", "approve-return", "reject-return", "approve-extension", "reject-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
 ACTION_ORDER = [
-    "sign", "reply", "answer", "dispatch", "callback", "approve-return", "reject-return", "approve-extension", "reject-extension",
+    "sign", "contact", "reply", "answer", "dispatch", "callback", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
@@ -84,6 +84,7 @@ def _precondition(ticket: Ticket, action: str) -> bool:
         "answer": ticket.type == "咨询",
         "redo": ticket.callback_at is not None and (not ticket.callback_solved or ticket.callback_satisfaction == "不满意"),
         "supervise": not ticket.supervised,
+        "contact": ticket.contacted_at is None,
     }.get(action, True)
 
 

@@ -113,8 +113,8 @@ def test_stale_version_is_409_and_unknown_action_404(client, login):
     stale = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "daliang"}, headers=operator)
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     assert client.post(f"/api/v1/tickets/{number}/actions/teleport", json={"version": 2}, headers=operator).status_code == 404
-    missing_version = client.post(f"/api/v1/tickets/{number}/actions/urge", json={}, headers=operator)
-    assert missing_version.status_code == 422
+    missing_version = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"lead_unit": "daliang"}, headers=operator)
+    assert missing_version.status_code == 422 and missing_version.json()["error"]["code"] == "version_required"
 
 
 def test_handlers_see_only_their_units_tickets(client, login):

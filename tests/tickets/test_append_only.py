@@ -110,3 +110,11 @@ def test_supervise_and_first_contact_are_recorded_once(session):
             service.act(session, number=ticket.number, action=action, actor=who, body=schemas.ActionIn(version=ticket.version))
         assert caught.value.code == code
     assert [e.action for e in ticket.events].count("supervise") == 1 and [e.action for e in ticket.events].count("contact") == 1
+
+
+def test_a_flag_needs_no_version_at_all_but_a_change_does(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    urged = client.post(f"/api/v1/tickets/{ticket.number}/actions/urge", json={"note": "督查系统自动催办"}, headers=login("t_supervisor"))
+    assert urged.status_code == 200 and urged.json()["urge_count"] == 1
+    reply = client.post(f"/api/v1/tickets/{ticket.number}/actions/reply", json={"content": "已处理。"}, headers=login("t_ronggui"))
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "version_required" and "请先读取工单" in reply.json()["error"]["message"]

@@ -263,6 +263,8 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     if transition_def is None or action == "register":
         raise NotFound("unknown_action", f"不支持的操作：{action}")
     ticket = get_ticket(session, number=number, actor=actor)
+    if not transition_def.append_only and body.version is None:
+        raise InvalidInput("version_required", f"“{transition_def.label}”需要提供工单的 version，请先读取工单")
     if not transition_def.append_only and body.version != ticket.version:
         raise Conflict(
             "version_conflict",

@@ -35,10 +35,11 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
     first.goto(f"{server}/staff/tickets/{number}")
     second = staff_page(browser, server, "ronggui", shot)
     second.goto(f"{server}/staff/tickets/{number}")
-    note = open_action(second, "note")
-    note.locator("textarea[name=note]").fill("已联系供电所，明日上午到场检修。")
+    # A change to the order (not an append-only note, which would not conflict) by a colleague.
+    pause = open_action(second, "pause")
+    pause.locator("textarea[name=reason]").fill("等待供电所到场检修。")
     with second.expect_navigation():
-        note.locator("button[data-action=note]").click()
+        pause.locator("button[data-action=pause]").click()
 
     reply = open_action(first, "reply")
     reply.locator("textarea[name=content]").fill(REPLY)

@@ -163,11 +163,13 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
 
 
 def _unit_labels(session: Session, ticket: Ticket, routing_out: dict | None) -> dict[str, str]:
-    """Unit names by code, for the codes that dispatch events and the routing decision record."""
+    """Unit names by code, for the codes that dispatch and sub-dispatch events and the routing decision record."""
     codes = {routing_out.get("lead_unit"), routing_out.get("corrected_to")} if routing_out else set()
     for e in ticket.events:
         if e.action == "dispatch" and e.data:
             codes.update([e.data.get("lead_unit"), *(e.data.get("co_units") or [])])
+        elif e.action == "subdispatch" and e.data:
+            codes.add(e.data.get("unit"))
     codes.discard(None)
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))} if codes else {}
 
@@ -195,6 +197,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
             details.append(f"主办：{unit_labels.get(data['lead_unit'], data['lead_unit'])}" + (f"；协办：{co_units}" if co_units else ""))
+        if data.get("unit") and e.action == "subdispatch":
+            details.append(f"下派至：{unit_labels.get(data['unit'], data['unit'])}")
         if data.get("into"):
             details.append(f"并入主工单 {data['into']}")
         if data.get("duplicate"):

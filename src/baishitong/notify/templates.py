@@ -15,4 +15,5 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "appointment_reminder": ("预约提醒", "【顺德政务】提醒：您预约了明天{time}在{point}办理{item}，预约号{number}。如需取消请提前操作。"),
     "policy_alert_confirm": ("政策提醒确认", "【顺德政务】您申请订阅惠企政策提醒，请在24小时内打开 {base_url}/enterprise/alerts/{token} 确认。如非本人操作，请忽略本短信。"),
     "policy_alert": ("新政策提醒", "【顺德政务】有一项新的惠企政策适合贵企业：{title}（{unit}），{benefit}。详情：{base_url}/enterprise/policies/{policy_id}　退订：{base_url}/enterprise/alerts/{token}"),
+    "phone_code": ("短信验证码", "【顺德12345】验证码 {code}，5分钟内有效，用于查看您反映的诉求。请勿告诉他人。"),
 }

@@ -14,3 +14,15 @@ def test_timeline_names_the_community_a_ticket_was_sub_dispatched_to(web, sessio
     login(web, "t_ronggui")
     timeline = re.search(r'id="timeline".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
     assert "下派至：高黎社区" in timeline
+
+
+def test_supervise_desk_shows_the_return_reason_and_extension_in_working_days(web, session):
+    returned = make_ticket(session, state="returned")
+    signed = make_ticket(session, state="signed")
+    service.act(session, number=signed.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=signed.version, days=5, reason="需协调供电部门施工"))
+    login(web, "t_supervisor")
+    page = web.get("/staff/supervise").text
+    returns = re.search(rf'<tr data-ticket="{returned.number}">.*?</tr>', page, re.S).group(0)
+    assert "退单原因：不属于本单位职责" in returns
+    extension = re.search(r'id="extensions".*?</section>', page, re.S).group(0)
+    assert "延期 5 个工作日：需协调供电部门施工" in extension and "5 天" not in extension

@@ -26,3 +26,14 @@ def test_supervise_desk_shows_the_return_reason_and_extension_in_working_days(we
     assert "退单原因：不属于本单位职责" in returns
     extension = re.search(r'id="extensions".*?</section>', page, re.S).group(0)
     assert "延期 5 个工作日：需协调供电部门施工" in extension and "5 天" not in extension
+
+
+def test_a_reply_lets_a_pending_extension_request_lapse(web, session):
+    ticket = make_ticket(session, state="signed")
+    handler = actor(session, "t_ronggui")
+    ticket = service.act(session, number=ticket.number, action="extend", actor=handler, body=schemas.ExtendIn(version=ticket.version, days=5, reason="需协调供电部门施工"))
+    service.act(session, number=ticket.number, action="reply", actor=handler, body=schemas.ContentIn(version=ticket.version, content="已安排维修，路灯已恢复。"))
+    assert ticket.extension_days is None and ticket.extension_reason is None
+    login(web, "t_ronggui")
+    card = re.search(rf'<section class="card" data-ticket="{ticket.number}">.*?</section>', web.get("/staff/unit?tab=replied").text, re.S).group(0)
+    assert "延期待批" not in card

@@ -536,9 +536,13 @@ def _contribute(session: Session, ticket: Ticket, actor: Actor, body: schemas.Co
 
 
 def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
+    """A reply ends the unit's work, so an extension request still awaiting approval lapses: no
+    supervisor can decide it any more (approval needs 办理中), and it must not linger as 延期待批."""
     transition(session, ticket, action="reply", actor=actor, note=body.note, data={"content": body.content})
     ticket.reply_content = body.content
     ticket.replied_at = utcnow()
+    ticket.extension_days = None
+    ticket.extension_reason = None
 
 
 def _answer(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:

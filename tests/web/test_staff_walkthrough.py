@@ -2,6 +2,10 @@
 
 import re
 
+from sqlalchemy import select
+
+from baishitong.notify import service as notify
+from baishitong.org.models import Unit, User
 from baishitong.tickets import schemas, service
 from tests.conftest import actor
 from tests.tickets.factories import make_ticket
@@ -37,3 +41,18 @@ def test_a_reply_lets_a_pending_extension_request_lapse(web, session):
     login(web, "t_ronggui")
     card = re.search(rf'<section class="card" data-ticket="{ticket.number}">.*?</section>', web.get("/staff/unit?tab=replied").text, re.S).group(0)
     assert "延期待批" not in card
+
+
+def test_outbox_names_the_unit_and_flags_one_without_an_account(web, session):
+    staffed = session.scalar(select(Unit).where(Unit.code == "ronggui"))
+    empty = session.scalar(select(Unit).where(Unit.code == "CGZF"))
+    assert session.scalar(select(User).where(User.unit_id == empty.id)) is None
+    context = {"number": "SD000", "title": "路灯不亮", "unit": "", "sign_due": "", "reply_due": ""}
+    for unit in (staffed, empty):
+        notify.to_unit(session, unit_id=unit.id, template_code="ticket_dispatched_unit", context=context)
+    session.flush()
+    login(web, "t_admin")
+    page = web.get("/staff/admin/outbox").text
+    assert f"unit:{empty.id}" not in page
+    assert f"{empty.name} <span class=\"text-danger\">（该单位无在用账号）</span>" in page
+    assert f"{staffed.name} · t_ronggui" in page

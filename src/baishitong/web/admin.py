@@ -379,5 +379,10 @@ def save_template(code: str, request: Request, form: FormData = Depends(checked_
 
 @router.get("/outbox")
 def outbox(request: Request, status: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    """Unit messages are shown by the unit's name: a unit without an active account gets its messages
+    addressed to unit:<id>, which says nothing to the admin who has to give it one."""
     status = status if status in ("pending", "sent", "retrying", "failed") else ""
-    return _page(request, "outbox", outbox_messages=notify.outbox(session, status=status or None, limit=200), status=status)
+    messages = notify.outbox(session, status=status or None, limit=200)
+    unit_ids = {m.unit_id for m in messages if m.unit_id}
+    unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    return _page(request, "outbox", outbox_messages=messages, unit_names=unit_names, status=status)

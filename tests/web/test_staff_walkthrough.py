@@ -56,3 +56,11 @@ def test_outbox_names_the_unit_and_flags_one_without_an_account(web, session):
     assert f"unit:{empty.id}" not in page
     assert f"{empty.name} <span class=\"text-danger\">（该单位无在用账号）</span>" in page
     assert f"{staffed.name} · t_ronggui" in page
+
+
+def test_time_limit_rules_name_their_scope_in_chinese(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/sla").text
+    scopes = re.findall(r'<tr><td>[^<]+</td><td class="muted">([^<]+)</td>', page)
+    assert "企业服务平台" in scopes and "紧急" in scopes
+    assert not {"enterprise", "urgent"} & set(scopes)

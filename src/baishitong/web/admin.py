@@ -18,6 +18,7 @@ from baishitong.routing.catalogue import TOWN
 from baishitong.routing.models import CatalogueVersion
 from baishitong.sla import service as sla
 from baishitong.sla.policy import Stage
+from baishitong.tickets.schemas import CHANNEL_LABELS
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import flash, redirect, render
@@ -27,6 +28,7 @@ admin_only = require("admin")
 
 STAGE_LABELS = {"sign": "签收", "contact": "联系", "reply": "答复", "close": "办结"}
 LIMIT_UNITS = [("working_days", "工作日"), ("working_hours", "工作小时"), ("hours", "自然小时")]
+URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
 # The tree shows root units grouped in this order; communities sit under their town.
 UNIT_GROUPS = [("centre", "热线中心"), ("department", "区直部门"), ("town", "镇街"), ("utility", "公共服务企业")]
 RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
@@ -307,7 +309,9 @@ def retrain_model(request: Request, form: FormData = Depends(checked_form), staf
 @router.get("/sla")
 def sla_policy(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     policy = sla.current_policy(session)
-    return _page(request, "sla", policy=policy, stages=list(STAGE_LABELS.items()), limit_units=LIMIT_UNITS)
+    return _page(
+        request, "sla", policy=policy, stages=list(STAGE_LABELS.items()), limit_units=LIMIT_UNITS, channel_labels=CHANNEL_LABELS, urgency_labels=URGENCY_LABELS
+    )
 
 
 @router.post("/sla")

@@ -64,3 +64,17 @@ def test_time_limit_rules_name_their_scope_in_chinese(web, session):
     scopes = re.findall(r'<tr><td>[^<]+</td><td class="muted">([^<]+)</td>', page)
     assert "企业服务平台" in scopes and "紧急" in scopes
     assert not {"enterprise", "urgent"} & set(scopes)
+
+
+def test_an_admin_can_enable_a_disabled_account_again(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    web.post("/staff/admin/users/t_daliang/disable", data={"csrf_token": csrf})
+    page = web.get("/staff/admin/users").text
+    assert 'action="/staff/admin/users/t_daliang/enable"' in page
+    done = web.post("/staff/admin/users/t_daliang/enable", data={"csrf_token": csrf})
+    assert "已启用用户 t_daliang" in done.text
+    assert session.scalar(select(User).where(User.username == "t_daliang")).active
+    login(web, "t_daliang")
+    assert web.get("/staff/unit").status_code == 200

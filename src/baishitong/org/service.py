@@ -222,6 +222,14 @@ def disable_user(session: Session, *, username: str, actor: str = "system") -> U
     return user
 
 
+def enable_user(session: Session, *, username: str, actor: str = "system") -> User:
+    """Undoes disable_user; the sessions and tokens that disabling ended stay ended."""
+    user = get_user(session, username=username)
+    user.active = True
+    audit.record(session, actor=actor, action="user.enable", object_type="user", object_id=username)
+    return user
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not security.verify_password(user.password_hash, password):

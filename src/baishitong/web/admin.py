@@ -148,6 +148,12 @@ def disable_user(username: str, request: Request, _form: FormData = Depends(chec
     return redirect("/staff/admin/users")
 
 
+@router.post("/users/{username}/enable")
+def enable_user(username: str, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    _attempt(request, session, lambda: org.enable_user(session, username=username, actor=staff.actor.name), f"已启用用户 {username}，需重新登录")
+    return redirect("/staff/admin/users")
+
+
 @router.get("/categories")
 def categories(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     rows = org.list_categories(session, include_inactive=True)

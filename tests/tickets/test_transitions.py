@@ -64,6 +64,8 @@ def body_for(action: str, version: int, master: str) -> schemas.ActionIn:
         "subdispatch": {"unit": "440606006023"},
         "note": {"note": "已电话联系诉求人"},
         "pause": {"reason": "等待诉求人补充材料"},
+        "reject-return": {"reason": "属于本单位职责范围"},
+        "reject-extension": {"reason": "现有时限足够办理"},
     }.get(action, {})
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn)(version=version, **extra)
 

@@ -124,7 +124,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
-    """Requesters hear of registration, dispatch, reply and callback; units of new orders and urges."""
+    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges and refused returns or extensions."""
     action = event.action
     context = _ticket_context(ticket, note=event.note or "")
     phone = ticket.requester_phone
@@ -142,6 +142,9 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         to_requester(session, phone=phone, template_code="ticket_callback", context=context, ticket_id=ticket.id)
     elif action == "urge" and ticket.lead_unit_id and not event.data.get("auto"):
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_urged", context=context, ticket_id=ticket.id)
+    elif action in ("reject-return", "reject-extension") and ticket.lead_unit_id:
+        code = "ticket_return_rejected" if action == "reject-return" else "ticket_extension_rejected"
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", "")}, ticket_id=ticket.id)
 
 
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:

@@ -115,6 +115,9 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "subdispatch": UnitIn,
     "note": NoteIn,
     "pause": ReasonIn,
+    # The unit is told why: a refusal without a reason leaves it guessing.
+    "reject-return": ReasonIn,
+    "reject-extension": ReasonIn,
 }
 
 

@@ -466,8 +466,8 @@ def _approve_return(session: Session, ticket: Ticket, actor: Actor, body: schema
     ticket.status_before_return = None
 
 
-def _reject_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
-    transition(session, ticket, action="reject-return", actor=actor, note=body.note, data={"reason": ticket.return_reason})
+def _reject_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    transition(session, ticket, action="reject-return", actor=actor, note=body.note, data={"reason": body.reason, "return_reason": ticket.return_reason})
     ticket.status_before_return = None
     ticket.return_reason = None
 
@@ -498,10 +498,10 @@ def _approve_extension(session: Session, ticket: Ticket, actor: Actor, body: sch
     hooks.extension_approved(session, ticket=ticket, days=days)
 
 
-def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     if not ticket.extension_days:
         raise Conflict("no_extension_pending", "没有待审批的延期申请")
-    transition(session, ticket, action="reject-extension", actor=actor, note=body.note, data={"days": ticket.extension_days})
+    transition(session, ticket, action="reject-extension", actor=actor, note=body.note, data={"days": ticket.extension_days, "reason": body.reason})
     ticket.extension_days = None
     ticket.extension_reason = None
 

@@ -30,7 +30,7 @@ DISPATCH_KINDS = ("department", "town", "utility")
 # Forms whose text a standard reply phrase (常用答复语) can be inserted into.
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # Shown as buttons without extra fields; everything else opens a small form.
-PLAIN_ACTIONS = {"sign", "contact", "approve-return", "reject-return", "approve-extension", "reject-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
+PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
 ACTION_ORDER = [
     "sign", "contact", "reply", "answer", "dispatch", "callback", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
@@ -104,7 +104,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     if action == "dispatch":
         data["lead_unit"] = form.get("lead_unit", "")
         data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
-    elif action in ("return", "void", "pause"):
+    elif action in ("return", "void", "pause", "reject-return", "reject-extension"):
         data["reason"] = form.get("reason", "")
     elif action == "extend":
         data["reason"], data["days"] = form.get("reason", ""), form.get("days", "")

@@ -95,3 +95,19 @@ def test_the_console_shows_the_caller_s_history_from_the_number_alone(web, sessi
     assert f'data-fill-text="{open_one.number}" data-fill-after="merge"' in page
     panel = web.post("/staff/console/suggest", data={"phone": "13700009999", "content": "", "type": "投诉"}, headers={"X-CSRF-Token": token(page), "HX-Request": "true"}).text
     assert "该号码此前没有反映过诉求" in panel
+
+
+def test_the_panel_warns_when_the_suggested_unit_has_no_active_account(web, session, model):  # noqa: F811
+    from baishitong.org import service as org
+    from baishitong.org.models import User
+
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    ask = lambda: web.post("/staff/console/suggest", data={"content": CONFIDENT, "address": "容桂街道高黎社区", "type": "投诉"}, headers={"X-CSRF-Token": token(page), "HX-Request": "true"}).text  # noqa: E731
+    first = ask()
+    assert "暂无在用账号" not in first
+    lead = org.get_unit(session, code=re.search(r'id="suggested-lead" value="([^"]+)"', first).group(1))
+    for user in session.query(User).filter(User.unit_id == lead.id, User.active.is_(True)).all():
+        user.active = False
+    session.flush()
+    assert f"{lead.name}在系统中暂无在用账号" in ask()

@@ -15,6 +15,7 @@ from baishitong.errors import DomainError
 from baishitong.knowledge import service as knowledge
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
+from baishitong.org.models import User
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
@@ -39,9 +40,12 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
         return {"empty": True, "history": history}
     s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
+    lead = s.lead_unit
     return {
         "empty": False,
         "history": history,
+        # In a new deployment (and in the demo) some units have no accounts yet: nobody would sign in the system.
+        "lead_unreachable": lead is not None and not session.scalar(select(func.count()).select_from(User).where(User.unit_id == lead.id, User.active.is_(True))),
         "s": s,
         "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),

@@ -31,6 +31,7 @@ RULES = {
     "contribute": ({"t_sjj"}, {"dispatched", "signed"}, None),
     "reply": (LEAD, {"signed"}, "replied"),
     "callback": ({"t_operator", "t_supervisor"}, {"replied"}, "callback"),
+    "callback-missed": ({"t_operator", "t_supervisor"}, {"replied"}, None),
     "close": (CENTRE, {"replied", "callback"}, "closed"),
     "archive": ({"t_supervisor", "t_admin"}, {"closed", "voided"}, "archived"),
     "urge": (CENTRE, {"dispatched", "signed", "returned"}, None),
@@ -65,6 +66,7 @@ def body_for(action: str, version: int, master: str) -> schemas.ActionIn:
         "note": {"note": "已电话联系诉求人"},
         "pause": {"reason": "等待诉求人补充材料"},
         "reject-return": {"reason": "属于本单位职责范围"},
+        "callback-missed": {"outcome": "无人接听"},
         "reject-extension": {"reason": "现有时限足够办理"},
     }.get(action, {})
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn)(version=version, **extra)

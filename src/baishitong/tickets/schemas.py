@@ -90,6 +90,13 @@ class CallbackIn(ActionIn):
     satisfaction: Satisfaction
 
 
+CallbackOutcome = Literal["无人接听", "拒绝回访", "号码错误", "关机或停机"]
+
+
+class CallbackMissedIn(ActionIn):
+    outcome: CallbackOutcome
+
+
 class MergeIn(ActionIn):
     into: str
 
@@ -111,6 +118,7 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "answer": ContentIn,
     "contribute": ContentIn,
     "callback": CallbackIn,
+    "callback-missed": CallbackMissedIn,
     "merge": MergeIn,
     "subdispatch": UnitIn,
     "note": NoteIn,

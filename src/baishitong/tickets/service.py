@@ -557,6 +557,22 @@ def _callback(session: Session, ticket: Ticket, actor: Actor, body: schemas.Call
     record_callback(session, ticket, actor=actor, solved=body.solved, satisfaction=body.satisfaction, note=body.note)
 
 
+def missed_callbacks(ticket: Ticket) -> int:
+    return sum(1 for e in ticket.events if e.action == "callback-missed")
+
+
+def missed_callback_counts(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
+    """missed_callbacks for a page of tickets in one query."""
+    if not ticket_ids:
+        return {}
+    query = select(TicketEvent.ticket_id, func.count()).where(TicketEvent.action == "callback-missed", TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    return dict(session.execute(query).all())
+
+
+def _callback_missed(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackMissedIn) -> None:
+    transition(session, ticket, action="callback-missed", actor=actor, note=body.note, data={"outcome": body.outcome, "attempt": missed_callbacks(ticket) + 1})
+
+
 def record_callback(session: Session, ticket: Ticket, *, actor: Actor, solved: bool, satisfaction: str, note: str | None = None) -> None:
     transition(session, ticket, action="callback", actor=actor, note=note, data={"solved": solved, "satisfaction": satisfaction})
     ticket.callback_solved = solved
@@ -647,6 +663,7 @@ _ACTION_HANDLERS = {
     "reply": _reply,
     "answer": _answer,
     "callback": _callback,
+    "callback-missed": _callback_missed,
     "redo": _redo,
     "close": _close,
     "urge": _urge,

@@ -51,6 +51,7 @@ REQUESTER = "requester"
 SYSTEM = "system"
 
 PREVIOUS = "previous"
+MISSED_CALLBACKS_TO_CLOSE = 3
 
 
 class Party(StrEnum):
@@ -99,6 +100,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
         _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
         _t("callback", [S.REPLIED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访"),
+        # A callback call nobody answered: recorded and counted; after MISSED_CALLBACKS_TO_CLOSE the centre may close without one.
+        _t("callback-missed", [S.REPLIED], None, {"operator", "supervisor"}, "回访未接通", append_only=True),
         _t("redo", [S.CALLBACK], S.SIGNED, CENTRE, "重办"),
         _t("close", [S.REPLIED, S.CALLBACK], S.CLOSED, CENTRE | {SYSTEM}, "办结"),
         _t("archive", [S.CLOSED, S.VOIDED, S.MERGED], S.ARCHIVED, SUPERVISION | {SYSTEM}, "归档"),

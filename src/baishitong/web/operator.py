@@ -20,10 +20,11 @@ from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
+from baishitong.tickets.states import MISSED_CALLBACKS_TO_CLOSE
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import candidate_names, dispatch_units, perform, unit_names
+from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, unit_names
 from baishitong.web.views import flash, fragment, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -184,4 +185,6 @@ def review_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), ses
 def callback_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
     page = page_number(request)
     items, total = _queue(session, ["replied"], page)
-    return render(request, "staff/queue_callback.html", {"items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback"})
+    missed = service.missed_callback_counts(session, ticket_ids=[t.id for t in items])
+    context = {"missed": {t.id: missed.get(t.id, 0) for t in items}, "outcomes": CALLBACK_OUTCOMES, "close_after": MISSED_CALLBACKS_TO_CLOSE}
+    return render(request, "staff/queue_callback.html", {**context, "items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback"})

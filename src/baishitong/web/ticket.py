@@ -1,6 +1,7 @@
 """The ticket page, the ticket list, and the one form endpoint behind every ticket action."""
 
 from math import ceil
+from typing import get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -27,12 +28,13 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
 DISPATCH_KINDS = ("department", "town", "utility")
+CALLBACK_OUTCOMES = [(o, o) for o in get_args(schemas.CallbackOutcome)]
 # Forms whose text a standard reply phrase (常用答复语) can be inserted into.
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # Shown as buttons without extra fields; everything else opens a small form.
 PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
 ACTION_ORDER = [
-    "sign", "contact", "reply", "answer", "dispatch", "callback", "approve-return", "reject-return", "approve-extension", "reject-extension",
+    "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
@@ -113,6 +115,8 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     elif action == "callback":
         data["solved"] = {"yes": True, "no": False}.get(str(form.get("solved")))
         data["satisfaction"] = form.get("satisfaction")
+    elif action == "callback-missed":
+        data["outcome"] = form.get("outcome")
     elif action == "merge":
         data["into"] = form.get("into", "")
     elif action == "subdispatch":
@@ -122,7 +126,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn).model_validate(data)
 
 
-_FIELD_NAMES = {"reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "note": "说明", "version": "版本"}
+_FIELD_NAMES = {"outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "note": "说明", "version": "版本"}
 
 
 def validation_text(exc: ValidationError) -> str:
@@ -205,6 +209,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
             details.append(f"重复件 {data['duplicate']}")
         if data.get("days"):
             details.append(f"延期 {data['days']} 个工作日")
+        if data.get("outcome") and e.action == "callback-missed":
+            details.append(f"{data['outcome']}（第 {data.get('attempt', 1)} 次）")
         if "satisfaction" in data and e.action == "callback":
             details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
         actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
@@ -226,6 +232,8 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
         "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
         "suggested_lead": _suggested_lead(session, ticket) if "dispatch" in actions else None,
         "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],
+        "callback_outcomes": CALLBACK_OUTCOMES,
+        "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
         "next": next,
     }
 

@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 
 
+from baishitong.audit.models import AuditEntry
 from baishitong.org import service as org
 from baishitong.points import appointments as booking
 from baishitong.points import service as points
@@ -175,3 +176,29 @@ def test_saving_the_catalogue_unchanged_makes_no_new_edition(web, session):
     assert saved.status_code == 303, saved.text
     assert routing.current_catalogue(session)[0].version == before.version
     assert f"派单目录没有变化，仍为第 {before.version} 版" in web.get("/staff/admin/catalogue").text
+
+
+def test_admin_changes_a_users_role_unit_and_password_and_their_sessions_end(web, client, session):
+    handler_web = client
+    login(handler_web, "t_daliang")
+    assert handler_web.get("/staff/unit").status_code == 200
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users?edit=t_daliang").text
+    assert 'action="/staff/admin/users/t_daliang"' in page and "重置密码" in page
+    saved = web.post("/staff/admin/users/t_daliang", data={"csrf_token": token(page), "display_name": "高黎社区 陈伟", "role": "handler", "unit": "440606006023", "password": "new-password-1"}, follow_redirects=True)
+    assert "已保存用户 t_daliang，新密码已生效" in saved.text
+    user = org.get_user(session, username="t_daliang")
+    assert user.unit.code == "440606006023" and user.display_name == "高黎社区 陈伟"
+    assert org.authenticate(session, username="t_daliang", password="new-password-1") is not None
+    assert handler_web.get("/staff/unit", follow_redirects=False).status_code in (303, 401)
+    entry = session.query(AuditEntry).filter(AuditEntry.action == "user.update", AuditEntry.object_id == "t_daliang").one()
+    assert entry.data == {"display_name": "高黎社区 陈伟", "unit": "440606006023", "password": "reset"} and "new-password-1" not in str(entry.data)
+
+
+def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users?edit=t_admin").text
+    mine = web.post("/staff/admin/users/t_admin", data={"csrf_token": token(page), "display_name": "管理员", "role": "operator", "unit": ""}, follow_redirects=True)
+    assert "不能修改自己的角色" in mine.text
+    short = web.post("/staff/admin/users/t_operator", data={"csrf_token": token(page), "display_name": "话务员", "role": "operator", "unit": "", "password": "short"}, follow_redirects=True)
+    assert "密码至少 8 位" in short.text

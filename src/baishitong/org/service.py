@@ -203,6 +203,43 @@ def create_user(
     return user
 
 
+def update_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    unit_code: str | None,
+    password: str | None = None,
+    actor: str = "system",
+) -> User:
+    """An admin's edit; a new role, unit or password ends the user's sessions and tokens, as disabling does."""
+    user = get_user(session, username=username)
+    if role not in ROLES:
+        raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
+    if role in UNIT_ROLES and not unit_code:
+        raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("weak_password", "密码至少 8 位")
+    unit = get_unit(session, code=unit_code) if unit_code and role in UNIT_ROLES else None
+    changed = {
+        field: value
+        for field, old, value in (("display_name", user.display_name, display_name or username), ("role", user.role, role), ("unit", user.unit.code if user.unit else None, unit.code if unit else None))
+        if old != value
+    }
+    if password is not None:
+        user.password_hash = security.hash_password(password)
+        changed["password"] = "reset"
+    if not changed:
+        return user
+    user.display_name, user.role, user.unit = display_name or username, role, unit
+    if changed.keys() & {"role", "unit", "password"}:
+        user.token_generation += 1
+    session.flush()
+    audit.record(session, actor=actor, action="user.update", object_type="user", object_id=username, data=changed)
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 

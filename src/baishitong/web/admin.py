@@ -114,9 +114,30 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
 
 
 @router.get("/users")
-def users(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    unit_options = [(u.code, u.name) for u in session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind != "community").order_by(Unit.id))]
-    return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options)
+def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    # Communities too: a 村（社区） handler receives 下派 orders.
+    unit_options = [(u.code, u.name) for u in session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.kind != "department", Unit.id))]
+    editing = next((u for u in org.list_users(session) if u.username == edit), None)
+    return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options, editing=editing)
+
+
+@router.post("/users/{username}")
+def update_user(username: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    role = str(form.get("role", ""))
+    if username == staff.user.username and role != staff.user.role:
+        flash(request, "error", "不能修改自己的角色")
+        return redirect(f"/staff/admin/users?edit={username}")
+    password = str(form.get("password", ""))
+    _attempt(
+        request,
+        session,
+        lambda: org.update_user(
+            session, username=username, display_name=str(form.get("display_name", "")).strip()[:64], role=role,
+            unit_code=str(form.get("unit", "")) or None, password=password or None, actor=staff.actor.name,
+        ),
+        f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""),
+    )
+    return redirect("/staff/admin/users")
 
 
 @router.post("/users")

@@ -86,6 +86,12 @@ def browser():
         instance.close()
 
 
+def open_chat_widget(page) -> None:
+    """Tap 问政务君 where a citizen always finds it: at the end of the page (mid-page app.js may have tucked it away)."""
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.click(".chat-fab:not(.is-tucked)")
+
+
 class Shots:
     """Numbered full-page screenshots: var/screenshots/NN-name.png."""
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.e2e.conftest import open_chat_widget
+
 pytestmark = pytest.mark.e2e
 
 PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 640}]
@@ -9,21 +11,38 @@ MIN_TAP = 44
 # Every checkbox and radio label too, however it is styled (.choice, .checkbox, .slot-grid label, ...).
 TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full, label:has(> input[type=checkbox]), label:has(> input[type=radio])"
 
-# Text rectangles (per line, from Range.getClientRects) of everything readable that lies under the button.
-TEXT_UNDER_FAB = """() => {
+# Everything the button would hide: each line of text (per line, from Range.getClientRects) and each
+# link, button or field whose box lies under it.
+COVERED_BY_FAB = """() => {
   const fab = document.querySelector('.chat-fab').getBoundingClientRect();
   const under = [];
+  const hit = (r) => r.width && r.height && r.right > fab.left && r.left < fab.right && r.bottom > fab.top && r.top < fab.bottom;
+  const ignored = (e) => e.closest('.chat-fab, .chat-panel, style, script');
+  for (const e of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')) {
+    if (!ignored(e) && hit(e.getBoundingClientRect())) under.push(`<${e.tagName.toLowerCase()}> ${e.textContent.trim()}`);
+  }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.textContent.trim() || node.parentElement.closest('.chat-fab, .chat-panel, style, script')) continue;
+    if (!node.textContent.trim() || ignored(node.parentElement)) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     for (const r of range.getClientRects()) {
-      if (r.width && r.right > fab.left && r.left < fab.right && r.bottom > fab.top && r.top < fab.bottom) under.push(node.textContent.trim());
+      if (hit(r)) under.push(node.textContent.trim());
     }
   }
   return under;
 }"""
+
+# Whether a citizen can see the button at all (app.js fades it out rather than moving it).
+FAB_SHOWN = """() => {
+  const fab = document.querySelector('.chat-fab');
+  const style = getComputedStyle(fab), r = fab.getBoundingClientRect();
+  return style.visibility === 'visible' && parseFloat(style.opacity) > 0 && r.bottom > 0 && r.top < innerHeight;
+}"""
+
+# Jump there and return once the browser has drawn it (scroll events are handled before that frame).
+SCROLL_TO = "(y) => new Promise(done => { window.scrollTo(0, y); requestAnimationFrame(() => requestAnimationFrame(done)); })"
+AT_REST_MS = 400
 
 SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
   .map(e => [e, e.getBoundingClientRect()])
@@ -52,9 +71,46 @@ def test_chat_button_covers_no_text_at_the_end_of_the_page(server, browser, view
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     fab = page.locator(".chat-fab").bounding_box()
     assert fab["width"] * fab["height"] <= 64 * 64, "on a phone the button is the compact round one"
-    assert page.evaluate(TEXT_UNDER_FAB) == []
+    assert page.evaluate(COVERED_BY_FAB) == []
     footer_end = page.locator(".footer-bottom").bounding_box()
     assert footer_end["y"] + footer_end["height"] <= fab["y"]
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize("path", ["/", "/items", "/items/GA001", "/kb/KB001"])
+def test_chat_button_never_covers_content_while_scrolling(server, browser, viewport, path):
+    """Down the page and back up in steps: while it moves and once it rests, a shown button has nothing under it."""
+    context, page = phone_page(browser, viewport)
+    page.goto(server + path)
+    end = page.evaluate("document.documentElement.scrollHeight - innerHeight")
+    stops = [*range(0, end, viewport["height"] // 2), end]
+    for y in stops + stops[-2::-1]:
+        page.evaluate(SCROLL_TO, y)
+        assert not page.evaluate(FAB_SHOWN) or page.evaluate(COVERED_BY_FAB) == [], f"scrolling, at {y}px"
+        page.wait_for_timeout(AT_REST_MS)
+        assert not page.evaluate(FAB_SHOWN) or page.evaluate(COVERED_BY_FAB) == [], f"at rest, at {y}px"
+        if y == end:
+            page.wait_for_function(FAB_SHOWN)  # at the end of the page the button is back
+    context.close()
+
+
+def test_chat_button_tucked_away_still_shows_for_the_keyboard_and_without_javascript(server, browser):
+    context, page = phone_page(browser, PHONES[1])
+    page.goto(server + "/")
+    page.evaluate(SCROLL_TO, 300)
+    page.wait_for_timeout(AT_REST_MS)
+    assert page.locator(".chat-fab.is-tucked").count() == 1, "mid-page on the home page it would cover the tiles"
+    page.focus(".chat-fab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.matches('.chat-fab')") and page.evaluate(FAB_SHOWN)
+    context.close()
+    context = browser.new_context(locale="zh-CN", viewport=PHONES[1], java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.evaluate("window.scrollTo(0, 300)")
+    assert page.evaluate(FAB_SHOWN), "a plain link to /assistant"
     context.close()
 
 
@@ -73,7 +129,7 @@ def test_public_tap_targets_are_at_least_44_px(server, browser, path):
 def test_open_chat_panel_controls_are_44_px_and_above_the_nav(server, browser):
     context, page = phone_page(browser, PHONES[1])
     page.goto(server + "/")
-    page.click(".chat-fab")
+    open_chat_widget(page)
     page.wait_for_selector("#chat-panel .chat-panel-close")
     assert page.evaluate(SMALL_TARGETS, "#chat-panel " + TAPPABLE.replace(", ", ", #chat-panel ")) == []
     head = page.locator(".chat-panel-head").bounding_box()

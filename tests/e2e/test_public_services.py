@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.e2e.conftest import PASSWORD, SCREENSHOTS
+from tests.e2e.conftest import PASSWORD, SCREENSHOTS, open_chat_widget
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,7 @@ def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     assert page.url.endswith(href) and "挂失" in page.inner_text("#article-body")
     pshot(page, "kb-article")
     page.goto(server + "/")
-    page.click(".chat-fab")
+    open_chat_widget(page)
     page.wait_for_selector("#chat-panel-log .msg-user")
     pshot(page, "widget")
 
@@ -83,7 +83,7 @@ def test_only_the_latest_answer_offers_its_next_questions(server, phone, start, 
     page = phone
     page.goto(server + start)
     if log == "chat-panel-log":
-        page.click(".chat-fab")
+        open_chat_widget(page)
         page.wait_for_selector("#chat-panel-log-question")
     page.fill(f"#{log}-question", "社保卡丢了怎么补办？")
     page.click(f"#{log}-question ~ button[type=submit]")
@@ -103,7 +103,7 @@ def test_widget_opens_at_the_latest_message(server, phone):
     for count, question in enumerate(("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？"), 1):
         ask(page, question, count)
     page.goto(server + "/")
-    page.click(".chat-fab")
+    open_chat_widget(page)
     page.wait_for_selector("#chat-panel-log .msg-user")
     body = page.locator(".chat-panel-body")
     page.wait_for_function("(b) => b.scrollTop > 0", arg=body.element_handle())

@@ -12,6 +12,8 @@
  *     填过的文字自动恢复并展开该表单，不必重打。
  *  7. 常用答复语：<div data-phrase-picker hidden> 里的 <select data-phrase-insert="文本框 id">，
  *     选项的 data-body 为正文；选中即插入到文本框光标处（未点过文本框则另起一行接在末尾），已输入的文字保留。
+ *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
+ *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
  */
 (function () {
   "use strict";
@@ -357,6 +359,65 @@
     ta.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  /* ---------- 8. 问政务君 浮动按钮 ---------- */
+  // A floating button hides whatever lies under it, and mid-page that is often a link or a line of text.
+  // So it is tucked away the moment the page scrolls (no fade: not one frame covers the content) and,
+  // once scrolling has stopped, fades back only where nothing readable or tappable lies under it.
+  var FAB_REST_MS = 250;
+  var FAB_CLEARANCE = 4;
+  var FAB_OBSTACLES = "a[href], button, input:not([type=hidden]), select, textarea, summary, label, [tabindex]:not([tabindex='-1'])";
+
+  function overlaps(r, box) {
+    return r.width > 0 && r.height > 0 && r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+  }
+
+  function ignoredByFab(el) {
+    return !el || !!el.closest(".chat-fab, .chat-panel, script, style");
+  }
+
+  // The tucked button only fades (opacity), so its box is where it would show.
+  function fabCoversSomething(fab) {
+    var r = fab.getBoundingClientRect();
+    var box = { left: r.left - FAB_CLEARANCE, right: r.right + FAB_CLEARANCE, top: r.top - FAB_CLEARANCE, bottom: r.bottom + FAB_CLEARANCE };
+    var els = document.querySelectorAll(FAB_OBSTACLES);
+    for (var i = 0; i < els.length; i++) {
+      if (!ignoredByFab(els[i]) && overlaps(els[i].getBoundingClientRect(), box)) return true;
+    }
+    var range = document.createRange();
+    var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent.trim() || ignoredByFab(node.parentElement)) continue;
+      range.selectNodeContents(node);
+      var rects = range.getClientRects();
+      for (var j = 0; j < rects.length; j++) if (overlaps(rects[j], box)) return true;
+    }
+    return false;
+  }
+
+  function initChatFab() {
+    var fab = document.querySelector(".chat-fab");
+    if (!fab) return;
+    var panel = document.getElementById("chat-panel");
+    var timer = null;
+    var panelOpen = function () { return !!(panel && panel.firstElementChild); };
+    var place = function () {
+      timer = null;
+      fab.classList.toggle("is-tucked", !panelOpen() && fabCoversSomething(fab));
+    };
+    var tuck = function () {
+      if (panelOpen()) return;
+      fab.classList.add("is-tucked");
+      clearTimeout(timer);
+      timer = setTimeout(place, FAB_REST_MS);
+    };
+    window.addEventListener("scroll", tuck, { passive: true });
+    window.addEventListener("resize", tuck);
+    // Content that grows or moves without a scroll (images, htmx, an opened <details>), and the panel closing.
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(function () { if (!timer) place(); }).observe(document.body);
+    if (panel && typeof MutationObserver !== "undefined") new MutationObserver(place).observe(panel, { childList: true });
+    place();
+  }
+
   function init(root) {
     renderDeadlines(root);
     decorateHotkeys(root);
@@ -378,10 +439,11 @@
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });
 
+  var start = function () { init(document); initChatFab(); };
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { init(document); });
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    init(document);
+    start();
   }
   setInterval(function () { renderDeadlines(document); }, 30000);
 

@@ -30,6 +30,11 @@ def test_init_is_idempotent_and_user_commands_work(tmp_path):
         assert "停用" in runner.invoke(main, ["user", "list", "--db", url]).output
         missing = runner.invoke(main, ["user", "disable", "nobody", "--db", url])
         assert missing.exit_code != 0 and "不存在" in missing.output
+        assert runner.invoke(main, ["user", "enable", "liang", "--db", url]).exit_code == 0
+        assert "启用" in runner.invoke(main, ["user", "list", "--db", url]).output
+        reset = runner.invoke(main, ["user", "passwd", "liang", "--password-stdin", "--db", url], input="another-pass\n")
+        assert reset.exit_code == 0 and "已重置" in reset.output
+        assert "密码至少 8 位" in runner.invoke(main, ["user", "passwd", "liang", "--password-stdin", "--db", url], input="short\n").output
     finally:
         drop_fresh_database(url)
 

@@ -168,6 +168,40 @@ def user_disable(username: str, db: str | None) -> None:
     click.echo(f"已停用用户 {username}，其令牌全部失效")
 
 
+@user.command("enable")
+@click.argument("username")
+@db_option
+def user_enable(username: str, db: str | None) -> None:
+    from baishitong.errors import DomainError
+    from baishitong.org import service as org
+
+    try:
+        with database(db).session() as session:
+            org.enable_user(session, username=username, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已启用用户 {username}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, required=True, help="从标准输入读取新密码")
+@db_option
+def user_passwd(username: str, password_stdin: bool, db: str | None) -> None:
+    """Reset a password, e.g. for an administrator locked out of the web pages; their sessions end."""
+    from baishitong.errors import DomainError
+    from baishitong.org import service as org
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        with database(db).session() as session:
+            user = org.get_user(session, username=username)
+            org.update_user(session, username=username, display_name=user.display_name, role=user.role, unit_code=user.unit.code if user.unit else None, password=password, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已重置用户 {username} 的密码，其登录会话已失效")
+
+
 @user.command("token")
 @click.argument("username")
 @click.option("--name", default="integration", show_default=True)

@@ -93,18 +93,24 @@ def test_missing_or_wrong_csrf_is_refused(web):
     data.pop("csrf_token")
     assert web.post("/submit", data=data).status_code == 403
     assert web.post("/submit", data={**data, "csrf_token": "forged"}).status_code == 403
-    assert "安全校验失败" in web.post("/track", data={"number": "x", "phone": "y"}).text
+    assert "页面已过期" in web.post("/track", data={"number": "x", "phone": "y"}).text
 
 
-def test_expired_form_page_says_so_and_links_back_to_the_form(web):
+def test_expired_form_page_explains_and_links_back_to_the_form_without_an_error_code(web):
     data = {**submit_form(web), "csrf_token": "expired"}
     page = web.post("/submit", data=data, headers={"Referer": "http://testserver/submit?type=%E6%8A%95%E8%AF%89"})
     assert page.status_code == 403
     assert "<h1>页面已过期</h1>" in page.text and "<title>页面已过期" in page.text and "无权访问" not in page.text
-    assert re.search(r'<a class="btn btn-primary" href="/submit\?type=%E6%8A%95%E8%AF%89">返回上一页</a>', page.text)
+    assert "错误代码" not in page.text and "还没有提交" in page.text
+    assert re.search(r'<a class="btn btn-primary" href="/submit\?type=%E6%8A%95%E8%AF%89">返回填写页面</a>', page.text)
+    # Sent from another site, or with no Referer at all: back to the form at the address it was posted to.
     for elsewhere in ("https://example.org/submit", "http://testserver//example.org/x", ""):
         refused = web.post("/submit", data=data, headers={"Referer": elsewhere} if elsewhere else {})
-        assert "页面已过期" in refused.text and ">返回上一页</a>" not in refused.text
+        assert refused.status_code == 403 and "页面已过期" in refused.text
+        assert '<a class="btn btn-primary" href="/submit">返回填写页面</a>' in refused.text and "example.org" not in refused.text
+    no_page_there = web.post("/booking/cancel", data={"csrf_token": "expired", "number": "x", "phone": "y"})
+    assert no_page_there.status_code == 403 and ">返回填写页面</a>" not in no_page_there.text and 'href="/"' in no_page_there.text
+    assert "错误代码 404" in web.get("/no-such-page").text, "other error pages keep their code"
 
 
 def test_track_wrong_phone_looks_like_missing_number(web, session):

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from baishitong.errors import DomainError
 from baishitong.web.auth import LoginRequired, RoleForbidden
@@ -31,12 +32,20 @@ def _is_page(request: Request) -> bool:
     return not (path.startswith("/api/") or path.startswith("/static/") or path == "/healthz")
 
 
-def error_page(request: Request, status: int, message: str | None = None, *, title: str | None = None, back: str | None = None):
-    """back: a page of this site to offer as 返回上一页."""
+def error_page(
+    request: Request,
+    status: int,
+    message: str | None = None,
+    *,
+    title: str | None = None,
+    back: str | None = None,
+    show_code: bool = True,
+):
+    """back: the form page of this site to offer as 返回填写页面; show_code: the 错误代码 line, for when someone phones about it."""
     default_title, text = _ERROR_TEXT.get(status, _ERROR_TEXT[500])
     # The public layout: by now the request's transaction has rolled back and closed, so the signed-in
     # user is detached and the staff sidebar could not be loaded.
-    context = {"status": status, "title": title or default_title, "text": message or text, "back": back}
+    context = {"status": status, "title": title or default_title, "text": message or text, "back": back, "show_code": show_code}
     return render(request, "public/error.html", context, status_code=status, staff_chrome=False)
 
 
@@ -46,6 +55,18 @@ def _referring_page(request: Request) -> str | None:
     if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
         return None
     return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def _form_page(request: Request) -> str | None:
+    """Where a refused form can be filled in again: the page it was sent from, else the page at its own address
+    (a browser may send no Referer); None when neither is known."""
+    referring = _referring_page(request)
+    if referring:
+        return referring
+    as_get = {**request.scope, "method": "GET"}
+    if any(route.matches(as_get)[0] is Match.FULL for route in request.app.router.routes):
+        return request.url.path
+    return None
 
 
 def install_web(app: FastAPI) -> None:
@@ -81,9 +102,10 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _exc: CsrfRejected):
-        # Opening the form page again (a new request, not the browser's Back) issues a fresh token.
-        text = "页面停留时间过长或已在其他窗口重新打开，安全校验失败，本次提交未保存。请返回上一页，刷新后再提交一次。"
-        return error_page(request, 403, text, title="页面已过期", back=_referring_page(request))
+        # Nothing the citizen did wrong, so no error code: what happened and the way back. Opening the form
+        # page again (a new request, not the browser's Back) issues a fresh token.
+        text = "为保护您的信息安全，页面打开时间较长或在其他窗口重新登录后，需要重新打开才能提交，这次填写的内容还没有提交。请返回填写页面，再提交一次。"
+        return error_page(request, 403, text, title="页面已过期", back=_form_page(request), show_code=False)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):

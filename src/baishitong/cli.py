@@ -153,34 +153,34 @@ def user_list(db: str | None) -> None:
             click.echo(f"{u.username:<16} {u.role:<11} {(u.unit.code if u.unit else '-'):<14} {state}  {u.display_name}")
 
 
+def _change_user(db: str | None, change, done: str) -> None:
+    """One account change in its own transaction; a refusal is printed in Chinese with a non-zero exit."""
+    from baishitong.errors import DomainError
+
+    try:
+        with database(db).session() as session:
+            change(session)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(done)
+
+
 @user.command("disable")
 @click.argument("username")
 @db_option
 def user_disable(username: str, db: str | None) -> None:
-    from baishitong.errors import DomainError
     from baishitong.org import service as org
 
-    try:
-        with database(db).session() as session:
-            org.disable_user(session, username=username, actor="cli")
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"已停用用户 {username}，其令牌全部失效")
+    _change_user(db, lambda session: org.disable_user(session, username=username, actor="cli"), f"已停用用户 {username}，其令牌全部失效")
 
 
 @user.command("enable")
 @click.argument("username")
 @db_option
 def user_enable(username: str, db: str | None) -> None:
-    from baishitong.errors import DomainError
     from baishitong.org import service as org
 
-    try:
-        with database(db).session() as session:
-            org.enable_user(session, username=username, actor="cli")
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"已启用用户 {username}")
+    _change_user(db, lambda session: org.enable_user(session, username=username, actor="cli"), f"已启用用户 {username}")
 
 
 @user.command("passwd")
@@ -189,17 +189,15 @@ def user_enable(username: str, db: str | None) -> None:
 @db_option
 def user_passwd(username: str, password_stdin: bool, db: str | None) -> None:
     """Reset a password, e.g. for an administrator locked out of the web pages; their sessions end."""
-    from baishitong.errors import DomainError
     from baishitong.org import service as org
 
     password = sys.stdin.readline().rstrip("\n")
-    try:
-        with database(db).session() as session:
-            user = org.get_user(session, username=username)
-            org.update_user(session, username=username, display_name=user.display_name, role=user.role, unit_code=user.unit.code if user.unit else None, password=password, actor="cli")
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"已重置用户 {username} 的密码，其登录会话已失效")
+
+    def reset(session) -> None:
+        user = org.get_user(session, username=username)
+        org.update_user(session, username=username, display_name=user.display_name, role=user.role, unit_code=user.unit.code if user.unit else None, password=password, actor="cli")
+
+    _change_user(db, reset, f"已重置用户 {username} 的密码，其登录会话已失效")
 
 
 @user.command("token")

@@ -1,4 +1,5 @@
-"""Busiest staff pages over 100,000 work orders: p50/p95 of 100 loads each (goal: p95 ≤ 300 ms).
+"""Busiest staff pages over 100,000 work orders: p50/p95 of 100 loads each (goal: p95 ≤ 300 ms),
+then one export of each kind with the server's RSS after it.
 
     .venv/bin/python bench/pages.py [--tickets 100000] [--loads 100]
 """
@@ -42,6 +43,7 @@ def build(url: str, count: int) -> None:
         seed.load_reference(session)
         org.create_user(session, username="bench_handler", password=PASSWORD, role="handler", unit_code="ronggui")
         org.create_user(session, username="bench_operator", password=PASSWORD, role="operator")
+        org.create_user(session, username="bench_supervisor", password=PASSWORD, role="supervisor")
         units = [u.id for u in session.scalars(select(Unit).where(Unit.kind.in_(["town", "department", "utility"])))]
         ronggui = session.scalar(select(Unit.id).where(Unit.code == "ronggui"))
         regions = list(session.scalars(select(Region.id).where(Region.kind == "community")))
@@ -102,6 +104,11 @@ def login(base: str, username: str) -> httpx.Client:
     return client
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
 def measure(client: httpx.Client, path: str, loads: int) -> tuple[float, float]:
     client.get(path)
     times = []
@@ -133,7 +140,7 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        handler, operator = login(base, "bench_handler"), login(base, "bench_operator")
+        handler, operator, supervisor = login(base, "bench_handler"), login(base, "bench_operator"), login(base, "bench_supervisor")
         print(f"{'页面':<34}{'p50 ms':>10}{'p95 ms':>10}")
         worst = 0.0
         for label, client, path in [
@@ -144,11 +151,23 @@ def main() -> int:
             ("工单查询（全部）", operator, "/staff/tickets"),
             ("工单查询（办理中·投诉）", operator, "/staff/tickets?status=signed&type=投诉"),
             ("工单查询（承办人）", handler, "/staff/tickets"),
+            ("统计分析（近 30 天）", supervisor, "/staff/stats"),
+            ("统计分析（近 180 天）", supervisor, f"/staff/stats?from={(datetime.now() - timedelta(days=179)):%Y-%m-%d}"),
         ]:
             p50, p95 = measure(client, path, args.loads)
             worst = max(worst, p95)
             print(f"{label:<30}{p50:>10.1f}{p95:>10.1f}")
         print(f"最差 p95：{worst:.1f} ms（目标 ≤ 300 ms）")
+        print(f"服务进程 RSS：{rss_mb(server.pid):.0f} MB")
+        for label, client, path in [
+            ("导出 Excel（承办人，本单位办理中）", handler, "/staff/exports/tickets.xlsx?status=signed"),
+            ("导出 Excel（督办员，已派单约 5,000 件）", supervisor, "/staff/exports/tickets.xlsx?status=dispatched"),
+            ("导出 CSV（督办员，已派单约 5,000 件）", supervisor, "/staff/exports/tickets.csv?status=dispatched"),
+        ]:
+            started = time.perf_counter()
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            print(f"{label}：{(time.perf_counter() - started) * 1000:.0f} ms，{len(response.content) / 1024:.0f} KB，之后服务进程 RSS {rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
         server.wait(timeout=10)

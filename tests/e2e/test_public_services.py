@@ -89,12 +89,21 @@ def test_only_the_latest_answer_offers_its_next_questions(server, phone, start, 
     page.click(f"#{log}-question ~ button[type=submit]")
     page.wait_for_selector(f"#{log}-live .chips button:has-text('需要带什么材料？')")
     page.click(f"#{log}-live .chips button:has-text('需要带什么材料？')")
-    page.wait_for_function(f"document.querySelectorAll('#{log} .msg-user').length >= 2")
+    # The second answer, not just the second question: until it lands the first answer's chips are still there.
+    page.wait_for_function(f"document.querySelectorAll('#{log} .msg-bot').length >= 2")
     page.wait_for_selector(f"#{log}-live .chips button")
     chips = page.locator(f"#{log}-live .chips:visible")
     assert chips.count() == 1, "the first answer's chips are gone"
-    latest = page.locator(f"#{log} .msg-bot").last.bounding_box()
-    assert chips.bounding_box()["y"] >= latest["y"] + latest["height"], "the chips sit under the latest answer"
+    # Both boxes in one evaluation: the log may still be scrolling to the latest message between two calls.
+    chips_top, latest_bottom = page.evaluate(
+        """([chips, log]) => {
+            const bots = document.querySelectorAll(`#${log} .msg-bot`);
+            const visible = [...document.querySelectorAll(chips)].find(el => el.offsetParent !== null);
+            return [visible.getBoundingClientRect().top, bots[bots.length - 1].getBoundingClientRect().bottom];
+        }""",
+        [f"#{log}-live .chips", log],
+    )
+    assert chips_top >= latest_bottom, "the chips sit under the latest answer"
 
 
 def test_widget_opens_at_the_latest_message(server, phone):

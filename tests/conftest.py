@@ -122,7 +122,7 @@ def session(database: Database):
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, queue_backend="immediate", intake_rate_limit_per_minute=10_000, track_rate_limit_per_minute=10_000)
+    return Settings(database_url=database_url, queue_backend="immediate", intake_rate_limit_per_minute=10_000, track_rate_limit_per_minute=10_000, warm_up=False)
 
 
 @pytest.fixture

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # the model is installed; false keeps it to BM25.
     dense_search: bool = True
 
+    # Build the search indexes and load the router in the background when the app starts.
+    warm_up: bool = True
+
     # The assistant hands over to a person below this confidence.
     assistant_threshold: float = 0.35
 

@@ -111,3 +111,18 @@ def test_the_panel_warns_when_the_suggested_unit_has_no_active_account(web, sess
         user.active = False
     session.flush()
     assert f"{lead.name}在系统中暂无在用账号" in ask()
+
+
+def test_a_refused_follow_up_keeps_the_call_registered_and_says_so(web, session):
+    """A mistyped order to merge into, or a direct answer to a complaint, must not lose the call."""
+    login(web, "t_operator")
+    page = intake(web, "13800002006", after="merge", merge_into="SD209999999999").text
+    ticket = ticket_of(session, "13800002006")
+    assert ticket is not None and ticket.status == "registered"
+    assert "“并单”未完成" in page and f"工单 {ticket.number} 已受理，暂存待派单" in page
+    assert ticket.number in web.get("/staff/console/dispatch").text
+
+    page = intake(web, "13800002007", type="投诉", after="answer", answer="已告知市民处理渠道。").text
+    ticket = ticket_of(session, "13800002007")
+    assert ticket is not None and ticket.status == "registered"
+    assert f"工单 {ticket.number} 已受理，暂存待派单" in page and "直接答复" in page

@@ -109,16 +109,20 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         session.rollback()
         return _console(request, session, actor=staff.actor, values=values, errors={"form": exc.message})
     outcome = "已受理"
+    # A refused follow-up (a mistyped order to merge into, an answer to a complaint) leaves the call
+    # registered in 待派单, and the message says so next to the reason.
     if created and values["after"] == "answer":
-        if perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"])):
-            outcome = "已受理并直接答复办结"
+        done = perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"]))
+        outcome = "已受理并直接答复办结" if done else "已受理，暂存待派单"
     elif created and values["after"] == "merge":
-        if perform(request, session, staff, number=ticket.number, action="merge", form=_FormLike(version=ticket.version, into=values["merge_into"])):
-            outcome = f"已受理并并入工单 {values['merge_into']}"
+        done = perform(request, session, staff, number=ticket.number, action="merge", form=_FormLike(version=ticket.version, into=values["merge_into"]))
+        outcome = f"已受理并并入工单 {values['merge_into']}" if done else "已受理，暂存待派单"
     elif created and values["after"] == "dispatch" and ticket.status == "registered":
         lead = values["lead_unit"] or _decision_lead(session, ticket)
         if lead and perform(request, session, staff, number=ticket.number, action="dispatch", form=_FormLike(version=ticket.version, lead_unit=lead)):
             outcome = f"已受理并派至 {ticket.lead_unit.name}"
+        elif lead:
+            outcome = "已受理，暂存待派单"
     elif ticket.status == "dispatched" and ticket.lead_unit:
         outcome = f"已受理，智能分拨已自动派至 {ticket.lead_unit.name}"
     request.state.flash_out = [m for m in getattr(request.state, "flash_out", []) if m[0] == "error"]

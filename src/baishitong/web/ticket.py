@@ -144,16 +144,20 @@ def validation_text(exc: ValidationError) -> str:
 
 
 def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData) -> bool:
-    """Runs one action; the outcome is flashed. Returns True on success."""
+    """Runs one action; the outcome is flashed. Returns True on success.
+
+    The action runs in a savepoint: a refused action undoes only itself, not what the request did
+    before it (the console registers the call first, then answers, merges or dispatches it).
+    """
     label = ACTION_LABELS.get(action, action)
     try:
         body = body_from_form(action, form)
-        service.act(session, number=number, action=action, actor=staff.actor, body=body)
+        with session.begin_nested():
+            service.act(session, number=number, action=action, actor=staff.actor, body=body)
     except ValidationError as exc:
         flash(request, "error", f"“{label}”未完成：{validation_text(exc)}")
         return False
     except DomainError as exc:
-        session.rollback()
         flash(request, "error", f"“{label}”未完成：{exc.message}")
         return False
     flash(request, "success", f"工单 {number} 已{label}")

@@ -68,3 +68,37 @@ def test_a_reversed_date_range_comes_back_with_a_message(web):
     login(web, "t_supervisor")
     response = web.get("/staff/exports/tickets.csv?from=2026-12-01&to=2026-11-01", follow_redirects=True)
     assert "结束日期不能早于开始日期" in response.text
+
+
+def test_a_confidential_order_hides_its_requester_from_the_unit_as_on_screen(session):
+    secret = make_ticket(session, state="signed", lead="ronggui")
+    secret.confidential = True
+    session.flush()
+    header, *body = export.rows(session, actor=actor(session, "t_ronggui"), filters={})
+    record = dict(zip(header, next(line for line in body if line[0] == secret.number)))
+    assert record["诉求人"] == "保密" and record["联系电话"] == ""
+    header, *body = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+    record = dict(zip(header, next(line for line in body if line[0] == secret.number)))
+    assert record["联系电话"] == "138****5678", "the centre still sees the masked contact"
+
+
+def test_a_citizens_formula_is_exported_as_text(session):
+    trap = make_ticket(session, state="signed")
+    trap.title = '=HYPERLINK("http://evil.example/x","点击查看")'
+    trap.content = "+1+2 -3 @SUM(A1)"
+    session.flush()
+    lines = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(lines))).active
+    cells = {c.value: c.data_type for row in sheet.iter_rows() for c in row}
+    assert cells[trap.title] == "s" and cells[trap.content] == "s"
+    parsed = list(csv.reader(io.StringIO(export.to_csv(lines).decode("utf-8-sig"))))
+    row = next(r for r in parsed if r[0] == trap.number)
+    assert row[4] == "'" + trap.title and row[5] == "'" + trap.content
+
+
+def test_an_unreadable_date_is_refused_not_ignored(web, session):
+    make_ticket(session, state="signed")
+    login(web, "t_supervisor")
+    response = web.get("/staff/exports/tickets.csv?from=2026-13-45&to=x")
+    assert "attachment" not in response.headers.get("content-disposition", "")
+    assert "受理日期格式不正确" in response.text

@@ -15,10 +15,9 @@ from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import InvalidInput
-from baishitong.security import mask_name, mask_phone
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS
-from baishitong.tickets.service import LOCAL_TZ, list_tickets
+from baishitong.tickets.service import LOCAL_TZ, list_tickets, requester_view
 from baishitong.tickets.states import OPEN_STATUSES, STATUS_LABELS, Status
 
 MAX_ROWS = 10_000
@@ -43,8 +42,10 @@ def _overdue(ticket: Ticket, now: datetime) -> str:
     return ""
 
 
-def row(ticket: Ticket, *, now: datetime) -> list[str]:
+def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
+    """A 保密 order's requester stays hidden from units here as on screen; everyone else is masked."""
     solved = {True: "已解决", False: "未解决"}.get(ticket.callback_solved, "")
+    requester = requester_view(ticket, actor)
     return [
         ticket.number,
         _local(ticket.created_at),
@@ -63,8 +64,8 @@ def row(ticket: Ticket, *, now: datetime) -> list[str]:
         ticket.reply_content or "",
         solved,
         ticket.callback_satisfaction or "",
-        "匿名" if ticket.anonymous else (mask_name(ticket.requester_name) or ""),
-        "" if ticket.anonymous else (mask_phone(ticket.requester_phone) or ""),
+        requester.name or "",
+        "" if ticket.anonymous else (requester.phone or ""),
     ]
 
 
@@ -75,23 +76,35 @@ def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[str]]:
         raise InvalidInput("export_too_large", f"符合条件的工单有 {total} 件，一次最多导出 {MAX_ROWS} 件，请缩小筛选范围（如按受理日期分段导出）")
     audit.record(session, actor=actor.name, action="tickets.export", object_type="tickets", object_id="export", data={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": total, "role": actor.role})
     now = utcnow()
-    return [list(COLUMNS), *(row(t, now=now) for t in tickets)]
+    return [list(COLUMNS), *(row(t, actor=actor, now=now) for t in tickets)]
+
+
+# What a spreadsheet reads as the start of a formula: a citizen's text must never run as one on a staff PC.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_csv(lines: list[list[str]]) -> bytes:
-    """UTF-8 with a BOM, so Excel on a government PC opens the Chinese correctly."""
+    """UTF-8 with a BOM, so Excel on a government PC opens the Chinese correctly; text that would
+    start a formula gets a leading apostrophe, as OWASP advises for CSV."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(lines)
+    csv.writer(buffer).writerows([["'" + v if v.startswith(FORMULA_START) else v for v in line] for line in lines])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_xlsx(lines: list[list[str]]) -> bytes:
+    """Every value is written as a text cell: openpyxl would store a citizen's "=HYPERLINK(…)" as a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("工单")
     for line in lines:
-        sheet.append(line)
+        cells = []
+        for value in line:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -20,18 +20,27 @@ router = APIRouter(include_in_schema=False)
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+class _BadDay(ValueError):
+    pass
+
+
 def _day(value: str) -> date | None:
+    """None when not given; a date that cannot be read is refused, not read as "no limit"."""
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        return None
+        raise _BadDay(value) from None
 
 
 @router.get("/staff/exports/tickets.{fmt}")
 def export_tickets(fmt: str, request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     filters = list_filters(request)
     back = "/staff/tickets?" + urlencode({k: v for k, v in filters.items() if v})
-    start, end = _day(request.query_params.get("from", "")), _day(request.query_params.get("to", ""))
+    try:
+        start, end = _day(request.query_params.get("from", "")), _day(request.query_params.get("to", ""))
+    except _BadDay:
+        flash(request, "error", "受理日期格式不正确，请按 年-月-日 选择日期")
+        return redirect(back)
     if fmt not in MEDIA:
         flash(request, "error", "仅支持导出 CSV 或 Excel（xlsx）")
         return redirect(back)

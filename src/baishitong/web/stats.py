@@ -10,7 +10,7 @@ from baishitong.analytics import report as reports
 from baishitong.deps import get_db_session
 from baishitong.tickets.service import LOCAL_TZ
 from baishitong.web.auth import Staff, require
-from baishitong.web.views import render
+from baishitong.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 30
@@ -46,7 +46,9 @@ def stats_page(request: Request, staff: Staff = Depends(require("supervisor", "a
 
 @router.get("/staff/stats.xlsx")
 def stats_download(request: Request, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
-    start, end, _ = _period(request)
+    start, end, error = _period(request)
+    if error:  # not another period's figures under a file name nobody checks: the page says what was wrong
+        return redirect(f"/staff/stats?{request.url.query}")
     report = reports.period_report(session, start=start, end=end)
     name = f"stats-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
     return Response(reports.to_xlsx(report), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -87,6 +87,7 @@ def signed(database):
         ticket = service.get_ticket(session, number=number, actor=operator)
         if ticket.status == "signed":
             service.act(session, number=number, action="reply", actor=handler, body=schemas.ContentIn(version=ticket.version, content="已处理。"))
+        service.act(session, number=number, action="callback", actor=operator, body=schemas.CallbackIn(version=ticket.version, solved=True, satisfaction="满意"))
         service.act(session, number=number, action="close", actor=operator, body=schemas.ActionIn(version=ticket.version))
 
 

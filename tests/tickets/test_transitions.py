@@ -32,7 +32,8 @@ RULES = {
     "reply": (LEAD, {"signed"}, "replied"),
     "callback": ({"t_operator", "t_supervisor"}, {"replied"}, "callback"),
     "callback-missed": ({"t_operator", "t_supervisor"}, {"replied"}, None),
-    "close": (CENTRE, {"replied", "callback"}, "closed"),
+    # From 已答复 only without a callback that could still be made: see test_close_waits_for_the_callback.
+    "close": (CENTRE, {"callback"}, "closed"),
     "archive": ({"t_supervisor", "t_admin"}, {"closed", "voided"}, "archived"),
     "urge": (CENTRE, {"dispatched", "signed", "returned"}, None),
     "supervise": ({"t_supervisor", "t_admin"}, {"dispatched", "signed", "returned", "replied"}, None),
@@ -102,3 +103,22 @@ def test_action_from_state_for_every_user(session, action, state):
         finally:
             savepoint.rollback()
             session.expire_all()
+
+
+def test_close_waits_for_the_callback(session):
+    """已答复 → 办结 needs the callback, or MISSED_CALLBACKS_TO_CLOSE unanswered calls, or no phone to call."""
+    operator = actor(session, "t_operator")
+    ticket = make_ticket(session, state="replied")
+    close = lambda: service.act(session, number=ticket.number, action="close", actor=operator, body=schemas.ActionIn(version=ticket.version))  # noqa: E731
+    for attempt in range(3):
+        with pytest.raises(Conflict, match="请先回访诉求人"):
+            close()
+        service.act(session, number=ticket.number, action="callback-missed", actor=operator, body=schemas.CallbackMissedIn(version=ticket.version, outcome="无人接听"))
+    close()
+    assert ticket.status == "closed"
+
+    no_phone = make_ticket(session, state="replied")
+    no_phone.requester_phone = None
+    session.flush()
+    service.act(session, number=no_phone.number, action="close", actor=operator, body=schemas.ActionIn(version=no_phone.version))
+    assert no_phone.status == "closed"

@@ -25,7 +25,9 @@ from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, Tick
 from baishitong.tickets.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
+    MISSED_CALLBACKS_TO_CLOSE,
     STATUS_LABELS,
+    SYSTEM,
     TRANSITIONS,
     Party,
     Status,
@@ -591,7 +593,17 @@ def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn
     hooks.ticket_redone(session, ticket=ticket)
 
 
+def may_close(ticket: Ticket) -> bool:
+    """A replied order is closed after its callback, or without one only when the requester cannot be
+    called back: no phone, or MISSED_CALLBACKS_TO_CLOSE calls that nobody answered."""
+    if ticket.status != Status.REPLIED:
+        return True
+    return not ticket.requester_phone or missed_callbacks(ticket) >= MISSED_CALLBACKS_TO_CLOSE
+
+
 def _close(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if actor.role != SYSTEM and not may_close(ticket):
+        raise Conflict("callback_required", f"请先回访诉求人：电话回访并记录结果，或 {MISSED_CALLBACKS_TO_CLOSE} 次回访未接通后按未回访办结")
     transition(session, ticket, action="close", actor=actor, note=body.note)
     ticket.closed_at = utcnow()
 

@@ -87,6 +87,7 @@ def _precondition(ticket: Ticket, action: str) -> bool:
         "redo": ticket.callback_at is not None and (not ticket.callback_solved or ticket.callback_satisfaction == "不满意"),
         "supervise": not ticket.supervised,
         "contact": ticket.contacted_at is None,
+        "close": service.may_close(ticket),
     }.get(action, True)
 
 

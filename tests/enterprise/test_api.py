@@ -92,3 +92,13 @@ def test_subscribing_through_the_api_texts_a_confirmation_once(client, session):
     assert len(session.scalars(select(Message.id).where(Message.recipient == "13700137000")).all()) == 1
     refused = client.post("/api/v1/enterprise/subscriptions", json={**PROFILE, "phone": "12345"})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_mobile" and "12345" not in refused.text
+
+
+def test_an_edit_made_on_a_stale_version_is_refused(client, login):
+    admin = login("t_admin")
+    policy = client.post("/api/v1/enterprise/policies", json=POLICY, headers=admin).json()
+    first = client.put(f"/api/v1/enterprise/policies/{policy['id']}", json={**POLICY, "benefit": "最高奖励50万元", "version": policy["version"]}, headers=admin)
+    assert first.status_code == 200 and first.json()["version"] == policy["version"] + 1
+    stale = client.put(f"/api/v1/enterprise/policies/{policy['id']}", json={**POLICY, "summary": "另一位管理员的修改", "version": policy["version"]}, headers=admin)
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    assert client.get(f"/api/v1/enterprise/policies/{policy['id']}", headers=admin).json()["benefit"] == "最高奖励50万元"

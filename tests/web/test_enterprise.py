@@ -108,6 +108,23 @@ def test_admin_adds_edits_and_retires_policies_and_products(web, session):
     assert (saved.amount_min, saved.amount_max, saved.min_years) == (20, 2000, 0)
 
 
+def test_two_admins_editing_one_policy_do_not_overwrite_each_other(web, session):
+    login(web, "t_admin")
+    csrf = token(web.get("/staff/enterprise").text)
+    form = {"csrf_token": csrf, "title": "技改补贴", "unit": "SWUJ", "summary": "支持企业技术改造。", "benefit": "最高10万元", "body": "", "apply_from": "", "apply_to": "", "min_years": "0", "status": "published"}
+    web.post("/staff/enterprise/policies", data=form)
+    policy = session.scalars(select(Policy).where(Policy.title == "技改补贴")).one()
+    opened = web.get(f"/staff/enterprise?policy={policy.id}").text
+    version = re.search(r'name="version" value="(\d+)"', opened).group(1)
+    tab_a = {**form, "id": str(policy.id), "version": version, "benefit": "最高20万元"}
+    tab_b = {**form, "id": str(policy.id), "version": version, "summary": "另一处修改"}
+    assert web.post("/staff/enterprise/policies", data=tab_a, follow_redirects=False).status_code == 303
+    refused = web.post("/staff/enterprise/policies", data=tab_b)
+    assert refused.status_code == 409 and "已被他人修改" in refused.text and ">另一处修改</textarea>" in refused.text
+    session.refresh(policy)
+    assert (policy.benefit, policy.summary) == ("最高20万元", "支持企业技术改造。")
+
+
 def test_a_refused_policy_form_keeps_what_was_typed(web, session):
     login(web, "t_admin")
     csrf = token(web.get("/staff/enterprise").text)

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/enterprise", tags=["惠企政策"])
 
 
 def _facets(row: Policy | FinancingProduct) -> dict:
-    return {"industries": row.industries, "sizes": row.sizes, "towns": row.towns, "tags": row.tags, "min_years": row.min_years, "status": row.status, "updated_at": row.updated_at}
+    return {"industries": row.industries, "sizes": row.sizes, "towns": row.towns, "tags": row.tags, "min_years": row.min_years, "status": row.status, "updated_at": row.updated_at, "version": row.version}
 
 
 def policy_out(p: Policy) -> schemas.PolicyOut:

@@ -21,6 +21,8 @@ class EligibilityColumns:
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every save (compare-and-set), so an edit made on a stale form is refused, not applied.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property
     def eligibility(self) -> Eligibility:

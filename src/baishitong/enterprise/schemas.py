@@ -94,6 +94,7 @@ class EligibilityIn(Strict):
     tags: Annotated[list[str], Codes(TAGS, "资质")] = Field(default_factory=list, description="须具备其一的资质编码；为空表示不限", json_schema_extra={"items": {"enum": list(TAGS)}})
     min_years: int = Field(default=0, description="最低成立年限")
     status: str = Field(default="draft", description="draft 草稿、published 已发布、retired 已下架", json_schema_extra={"enum": list(STATUS_LABELS)})
+    version: int | None = Field(default=None, description="修改时：读取时的版本号；已被他人修改则返回 409")
 
     @field_validator("towns")
     @classmethod
@@ -163,6 +164,7 @@ class EligibilityOut(BaseModel):
     min_years: int
     status: str
     updated_at: datetime
+    version: int
 
 
 class PolicyOut(EligibilityOut):

@@ -50,7 +50,7 @@ PRODUCT = Kind("product", FinancingProduct, ProductIn, PRODUCT_TEXT, "融资产�
 
 
 def _blank(kind: Kind) -> dict:
-    return {"id": "", **{k: "" for k in kind.fields}, "min_years": "0", "status": "draft", **{k: [] for k in FACETS}}
+    return {"id": "", "version": "", **{k: "" for k in kind.fields}, "min_years": "0", "status": "draft", **{k: [] for k in FACETS}}
 
 
 def _text(value) -> str:
@@ -60,14 +60,14 @@ def _text(value) -> str:
 
 
 def _row_values(row: Policy | FinancingProduct, fields: tuple[str, ...]) -> dict:
-    values = {"id": str(row.id), **{k: list(getattr(row, k)) for k in FACETS}}
+    values = {"id": str(row.id), "version": str(row.version), **{k: list(getattr(row, k)) for k in FACETS}}
     for name in fields:
         values[name] = row.unit.code if name == "unit" else _text(getattr(row, name))
     return values
 
 
 def _form_values(form: FormData, fields: tuple[str, ...]) -> dict:
-    values = {k: str(form.get(k, "")) for k in ("id", *fields)}
+    values = {k: str(form.get(k, "")) for k in ("id", "version", *fields)}
     values.update({k: [str(v) for v in form.getlist(k)] for k in FACETS})
     return values
 
@@ -142,7 +142,7 @@ def _save(request: Request, session: Session, staff: Staff, form: FormData, kind
     """Adds a row, or replaces one when the form carries its id; a refusal shows the form again as typed."""
     values = _form_values(form, kind.fields)
     try:
-        data = kind.schema.model_validate(_payload(values, kind.fields))
+        data = kind.schema.model_validate(_payload(values, kind.fields) | {"version": values["version"] or None})
         if values["id"].isdigit():
             saved = enterprise.update(session, kind.model, actor=staff.actor, row_id=int(values["id"]), data=data)
         else:

@@ -78,3 +78,12 @@ def test_an_admin_can_enable_a_disabled_account_again(web, session):
     assert session.scalar(select(User).where(User.username == "t_daliang")).active
     login(web, "t_daliang")
     assert web.get("/staff/unit").status_code == 200
+
+
+def test_the_timeline_says_whether_an_extension_was_asked_granted_or_refused(web, session):
+    signed = make_ticket(session, state="signed")
+    service.act(session, number=signed.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=signed.version, days=5, reason="需协调供电部门施工"))
+    service.act(session, number=signed.number, action="reject-extension", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=signed.version, reason="现有时限足够办理"))
+    login(web, "t_supervisor")
+    page = web.get(f"/staff/tickets/{signed.number}").text
+    assert "申请延期 5 个工作日" in page and "未批准延期 5 个工作日" in page

@@ -213,7 +213,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         if data.get("duplicate"):
             details.append(f"重复件 {data['duplicate']}")
         if data.get("days"):
-            details.append(f"延期 {data['days']} 个工作日")
+            verb = {"extend": "申请延期", "approve-extension": "批准延期", "reject-extension": "未批准延期"}.get(e.action, "延期")
+            details.append(f"{verb} {data['days']} 个工作日")
         if data.get("outcome") and e.action == "callback-missed":
             details.append(f"{data['outcome']}（第 {data.get('attempt', 1)} 次）")
         if "satisfaction" in data and e.action == "callback":

@@ -110,6 +110,19 @@ def test_a_repeated_request_sends_no_second_sms_and_links_lapse_after_a_day(sess
         alerts.confirm(session, token=first.token, now=clock.now() + alerts.CONFIRM_WITHIN + timedelta(minutes=1))
 
 
+def test_an_unconfirmed_subscription_keeps_no_phone_after_it_lapses(session):
+    row, _ = alerts.subscribe(session, data=MAKER, phone="13800138111")
+    fresh, _ = alerts.subscribe(session, data=MAKER, phone="13800138222")
+    row.created_at -= alerts.CONFIRM_WITHIN + timedelta(minutes=1)
+    session.flush()
+    assert alerts.expire_lapsed(session, now=clock.now()) == 1
+    assert row.status == "cancelled" and row.phone == "138****8111"
+    assert fresh.status == "pending" and fresh.phone == "13800138222"
+    with pytest.raises(Conflict, match="已过期"):
+        alerts.confirm(session, token=row.token)
+    assert alerts.expire_lapsed(session, now=clock.now()) == 0
+
+
 @pytest.mark.parametrize("phone", ["", "0757-22300001", "1380013800", "23800138000", "1380013800a"])
 def test_alerts_need_a_mobile_number(session, phone):
     with pytest.raises(InvalidInput, match="11 位手机号码"):

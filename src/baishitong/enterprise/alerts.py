@@ -83,10 +83,10 @@ def confirm(session: Session, *, token: str, now: datetime | None = None) -> Pol
     row = get_by_token(session, token=token)
     if row.status == "active":
         return row
+    if row.confirmed_at is None and now - row.created_at > CONFIRM_WITHIN:  # pending, or already expired by the worker
+        raise Conflict("subscription_lapsed", "确认链接已过期（24 小时内有效），请重新订阅")
     if row.status == "cancelled":
         raise Conflict("subscription_cancelled", "该订阅已退订，如需提醒请重新订阅")
-    if lapsed(row, now=now):
-        raise Conflict("subscription_lapsed", "确认链接已过期（24 小时内有效），请重新订阅")
     for earlier in session.scalars(select(PolicySubscription).where(PolicySubscription.phone == row.phone, PolicySubscription.status == "active")):
         _cancel(session, earlier, now=now, reason="replaced")
     row.status, row.confirmed_at = "active", now
@@ -100,6 +100,15 @@ def cancel(session: Session, *, token: str, now: datetime | None = None) -> Poli
     if row.status != "cancelled":
         _cancel(session, row, now=now or clock.now(), reason="requested")
     return row
+
+
+def expire_lapsed(session: Session, *, now: datetime) -> int:
+    """Unconfirmed subscriptions past CONFIRM_WITHIN are cancelled with their phone masked, so a
+    mistyped or someone else's number is not kept for good; run by the worker every minute."""
+    rows = session.scalars(select(PolicySubscription).where(PolicySubscription.status == "pending", PolicySubscription.created_at < now - CONFIRM_WITHIN)).all()
+    for row in rows:
+        _cancel(session, row, now=now, reason="lapsed")
+    return len(rows)
 
 
 def _cancel(session: Session, row: PolicySubscription, *, now: datetime, reason: str) -> None:

@@ -9,6 +9,7 @@ REMINDER_HOURS = (9, 20)
 
 def run_periodic(db: Database) -> dict[str, int]:
     from baishitong.analytics import service as analytics
+    from baishitong.enterprise import alerts
     from baishitong.knowledge import service as knowledge
     from baishitong.notify import service as notify
     from baishitong.points import appointments
@@ -20,6 +21,7 @@ def run_periodic(db: Database) -> dict[str, int]:
         counts["retries"] = notify.retry_due(session, now=now)
         knowledge.review_reminders(session, today=knowledge.today())
         appointments.mark_no_shows(session, now=now)
+        counts["lapsed_subscriptions"] = alerts.expire_lapsed(session, now=now)
         # Day-before reminders go out in the daytime, not at midnight.
         if REMINDER_HOURS[0] <= now.astimezone(LOCAL_TZ).hour < REMINDER_HOURS[1]:
             appointments.send_reminders(session, now=now)

@@ -52,7 +52,8 @@ def mine(request: Request, session: Session = Depends(get_db_session)):
 
 @router.post("/mine/code")
 def send_code(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
-    request.app.state.rate_limiter.hit("track", client_id(request), limit=request.app.state.settings.track_rate_limit_per_minute)
+    # A bucket of its own: opening the orders listed here (each a POST to /track) must not use up the code step's.
+    request.app.state.rate_limiter.hit("mine", client_id(request), limit=request.app.state.settings.track_rate_limit_per_minute)
     phone = str(form.get("phone", "")).strip()[:20]
     try:
         row = verification.send_code(session, phone=phone)
@@ -66,7 +67,7 @@ def send_code(request: Request, form: FormData = Depends(checked_form), session:
 
 @router.post("/mine/verify")
 def verify(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
-    request.app.state.rate_limiter.hit("track", client_id(request), limit=request.app.state.settings.track_rate_limit_per_minute)
+    request.app.state.rate_limiter.hit("mine", client_id(request), limit=request.app.state.settings.track_rate_limit_per_minute)
     phone, code = str(form.get("phone", "")).strip()[:20], str(form.get("code", "")).strip()[:10]
     try:
         digits = verification.check_code(session, phone=phone, code=code)

@@ -25,9 +25,11 @@ def test_the_callback_queue_records_a_missed_call_and_offers_closing_after_three
     assert 'data-action-form="callback-missed"' in ticket_page and "关机或停机" in ticket_page
     close_button = f'action="/staff/tickets/{ticket.number}/act/close"'
     assert f'action="/staff/tickets/{ticket.number}/act/callback-missed"' in page and close_button not in page
+    assert close_button not in ticket_page, "no 办结 on the ticket page before the callback either"
     for _ in range(MISSED_CALLBACKS_TO_CLOSE):
         # The version the page showed stays valid: a missed call changes nothing another operator could be editing.
-        web.post(f"/staff/tickets/{ticket.number}/act/callback-missed", data={"csrf_token": token(page), "version": str(ticket.version), "next": "/staff/console/callback", "outcome": "无人接听"})
+        recorded = web.post(f"/staff/tickets/{ticket.number}/act/callback-missed", data={"csrf_token": token(page), "version": str(ticket.version), "next": "/staff/console/callback", "outcome": "无人接听"})
+    assert f"工单 {ticket.number} 已记录回访未接通" in recorded.text
     page = web.get("/staff/console/callback").text
     assert f'data-missed="{MISSED_CALLBACKS_TO_CLOSE}"' in page and "可直接办结" in page and close_button in page
     web.post(f"/staff/tickets/{ticket.number}/act/close", data={"csrf_token": token(page), "version": str(ticket.version), "next": "/staff/console/callback", "note": "3 次回访未接通，按未回访办结"})

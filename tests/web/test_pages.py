@@ -319,3 +319,16 @@ def test_first_contact_is_offered_until_it_is_recorded(web, session):
     done = web.post(f"/staff/tickets/{ticket.number}/act/contact", data={"csrf_token": token(page), "version": str(ticket.version), "next": f"/staff/tickets/{ticket.number}"})
     assert done.status_code == 200 and ticket.contacted_at is not None
     assert f'action="/staff/tickets/{ticket.number}/act/contact"' not in done.text
+
+
+def test_console_knowledge_answer_fills_a_reply_a_citizen_can_read(web, session):
+    from baishitong.actors import SYSTEM
+    from baishitong.knowledge import service as knowledge
+
+    knowledge.create_article(session, actor=SYSTEM, external_id="JZZ01", title="居住证怎么办理？", body="在本地居住满半年并有合法稳定住所的，可以申领居住证。", status="published")
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console")
+    panel = web.post("/staff/console/suggest", data={"content": "请问居住证怎么办理", "address": "", "type": "咨询"}, headers={"X-CSRF-Token": token(page.text), "HX-Request": "true"}).text
+    fill = re.search(r'data-fill="#f-answer" data-fill-text="([^"]*)"', panel).group(1)
+    assert fill.startswith("在本地居住满半年") and fill.endswith("（依据知识库《居住证怎么办理？》）")

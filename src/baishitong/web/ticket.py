@@ -144,6 +144,10 @@ def validation_text(exc: ValidationError) -> str:
     return "；".join(dict.fromkeys(parts))
 
 
+# Where "已" + the action's label does not read as Chinese.
+DONE_TEXT = {"contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
+
+
 def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData) -> bool:
     """Runs one action; the outcome is flashed. Returns True on success.
 
@@ -161,7 +165,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     except DomainError as exc:
         flash(request, "error", f"“{label}”未完成：{exc.message}")
         return False
-    flash(request, "success", f"工单 {number} 已{label}")
+    flash(request, "success", f"工单 {number} {DONE_TEXT.get(action, '已' + label)}")
     return True
 
 

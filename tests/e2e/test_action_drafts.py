@@ -45,7 +45,7 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
     reply.locator("textarea[name=content]").fill(REPLY)
     with first.expect_navigation():
         reply.locator("button[data-action=reply]").click()
-    assert "工单已被他人更新" in first.inner_text("#flash")
+    assert "工单刚被他人更新" in first.inner_text("#flash")
     kept = first.locator("form[data-action-form=reply] textarea[name=content]")
     assert kept.input_value() == REPLY and kept.is_visible()
     shot(first, "reply-draft-kept")

@@ -190,7 +190,7 @@ def test_unit_signs_and_replies_with_forms(web, session):
     session.refresh(ticket)
     assert ticket.status == "signed"
     stale = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version - 1, "content": "已修复"})
-    assert "工单已被他人更新，请刷新后重试" in stale.text
+    assert "工单刚被他人更新，下方已是最新状态" in stale.text
     web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": csrf, "version": ticket.version, "content": "已安排维修，路灯已恢复。"})
     session.refresh(ticket)
     assert ticket.status == "replied"

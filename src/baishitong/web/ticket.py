@@ -144,6 +144,7 @@ def validation_text(exc: ValidationError) -> str:
     return "；".join(dict.fromkeys(parts))
 
 
+STALE_TEXT = "工单刚被他人更新，下方已是最新状态（见办理过程），请核对后再操作"
 # Where "已" + the action's label does not read as Chinese.
 DONE_TEXT = {"contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
 
@@ -163,7 +164,9 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         flash(request, "error", f"“{label}”未完成：{validation_text(exc)}")
         return False
     except DomainError as exc:
-        flash(request, "error", f"“{label}”未完成：{exc.message}")
+        # The page the user lands on is already the fresh one, so "refresh" would be the wrong advice.
+        message = STALE_TEXT if exc.code == "version_conflict" else exc.message
+        flash(request, "error", f"“{label}”未完成：{message}")
         return False
     flash(request, "success", f"工单 {number} {DONE_TEXT.get(action, '已' + label)}")
     return True

@@ -31,6 +31,18 @@ def test_a_refused_extension_is_explained_to_the_unit(session):
     service.act(session, number=ticket.number, action="reject-extension", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=ticket.version, reason="现有时限足够办理"))
     assert ticket.extension_days is None and ticket.events[-1].data["reason"] == "现有时限足够办理"
     assert "延期申请未获同意，原因：现有时限足够办理" in unit_texts(session, ticket)[-1]
+    assert "前答复" in unit_texts(session, ticket)[-1]
+
+
+def test_a_refusal_that_comes_after_the_deadline_says_it_has_passed(session):
+    from datetime import timedelta
+
+    ticket = make_ticket(session, state="returned")
+    ticket.reply_due = ticket.created_at - timedelta(hours=1)  # the review took longer than the time left
+    session.flush()
+    service.act(session, number=ticket.number, action="reject-return", actor=actor(session, "t_operator"), body=schemas.ReasonIn(version=ticket.version, reason="属于本单位职责"))
+    text = unit_texts(session, ticket)[-1]
+    assert "已过，请尽快答复" in text and "前答复" not in text
 
 
 def test_the_review_queue_asks_for_the_reason_in_the_row(web, session):

@@ -144,7 +144,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_urged", context=context, ticket_id=ticket.id)
     elif action in ("reject-return", "reject-extension") and ticket.lead_unit_id:
         code = "ticket_return_rejected" if action == "reject-return" else "ticket_extension_rejected"
-        to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", "")}, ticket_id=ticket.id)
+        # The centre's review may take longer than the time the unit had left: then say it is overdue.
+        passed = ticket.reply_due is not None and ticket.reply_due <= clock.now()
+        when = f"答复时限{context['reply_due']}已过，请尽快答复" if passed else f"{context['reply_due']}前答复"
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", ""), "reply_when": when}, ticket_id=ticket.id)
 
 
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:

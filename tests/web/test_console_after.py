@@ -66,6 +66,9 @@ def test_a_repeat_call_is_registered_and_merged_into_the_open_ticket(web, sessio
     assert f"已受理并并入工单 {master.number}" in intake(web, "13800002005", after="merge", merge_into=master.number).text
     repeat = ticket_of(session, "13800002005")
     assert repeat.status == "merged" and repeat.lead_unit is None
+    # The unit working the master reads what the repeat caller said.
+    master_page = web.get(f"/staff/tickets/{master.number}").text
+    assert f"重复件 {repeat.number}" in master_page and CONFIDENT in master_page
 
 
 def test_duplicates_panel_offers_to_merge_into_each_candidate(web, session):

@@ -641,7 +641,8 @@ def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn
             actor=actor.name,
             actor_role=actor.role,
             note=body.note,
-            data={"duplicate": ticket.number},
+            # What the repeat caller said this time, so the unit working the master reads it there.
+            data={"duplicate": ticket.number, "content": ticket.content[:500]},
         )
     )
 

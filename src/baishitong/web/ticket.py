@@ -208,7 +208,7 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         data = e.data or {}
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
-        if data.get("content") and e.action in ("reply", "answer", "contribute"):
+        if data.get("content") and e.action in ("reply", "answer", "contribute", "merged-in"):
             details.append(data["content"])
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])

@@ -39,6 +39,8 @@ def test_a_wrong_code_is_refused_and_counted(client, session):
     asked = client.post("/mine/code", data={"csrf_token": token(page.text), "phone": PHONE})
     refused = client.post("/mine/verify", data={"csrf_token": token(asked.text), "phone": PHONE, "code": "99999a"})
     assert refused.status_code == 422 and "验证码不正确，还可以再试 4 次" in refused.text
+    # Where the code went is still said, and a new one can be asked for without typing the number again.
+    assert "验证码已发送到 135****0031" in refused.text and 'action="/mine/code"' in refused.text and "重新获取验证码" in refused.text
     assert session.scalar(select(PhoneCode.attempts)) == 1
     assert "获取验证码" in client.get("/mine").text
 
@@ -54,3 +56,11 @@ def test_a_landline_gets_a_clear_message(client):
     page = client.get("/mine")
     refused = client.post("/mine/code", data={"csrf_token": token(page.text), "phone": "0757-22300001"})
     assert refused.status_code == 422 and "11 位手机号码" in refused.text and 'value="0757-22300001"' in refused.text
+
+
+def test_a_returned_order_reads_as_being_dispatched_again_to_the_citizen(client, session):
+    returned = make_ticket(session, state="returned", requester=CALLER)
+    listing = verify(client, session)
+    assert "重新派单中" in listing.text and "退单待审" not in listing.text
+    opened = client.post("/track", data={"csrf_token": token(listing.text), "number": returned.number, "phone": PHONE})
+    assert "重新派单中" in opened.text and "退单待审" not in opened.text

@@ -36,8 +36,19 @@ def status_label(status: str) -> str:
         return status
 
 
+# What a citizen reads: a unit's 退单 is the centre's business, to them the order is being dispatched again.
+PUBLIC_STATUS_LABELS = {Status.RETURNED: "重新派单中"}
+
+
+def public_status_label(status: str) -> str:
+    try:
+        return PUBLIC_STATUS_LABELS.get(Status(status)) or STATUS_LABELS[Status(status)]
+    except ValueError:
+        return status
+
+
 templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
-templates.env.filters.update(local=local, iso=iso, status_label=status_label)
+templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label)
 
 
 def _flash_serializer(request: Request) -> URLSafeSerializer:

@@ -8,7 +8,7 @@ from baishitong.actors import REQUESTER, Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
 from baishitong.routing import service as routing
-from baishitong.tickets import schemas, service
+from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.states import STATUS_LABELS, TRANSITIONS, Status
 
 router = APIRouter(prefix="/api/v1", tags=["工单"])
@@ -114,6 +114,13 @@ def reveal_requester(
 def personal_data_views(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
     ticket = service.get_ticket(session, number=number, actor=actor)
     return service.personal_data_views(session, ticket=ticket)
+
+
+@router.get("/tickets/{number}/similar-cases", response_model=list[schemas.CaseOut])
+def similar_cases(number: str, limit: Annotated[int, Query(ge=1, le=20)] = 5, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    """类案参考: answered orders about the same matter with their replies (a unit's staff: their unit's only)."""
+    ticket = service.get_ticket(session, number=number, actor=actor)
+    return [schemas.CaseOut(**vars(c)) for c in cases.similar_cases(session, ticket=ticket, actor=actor, limit=limit)]
 
 
 ACT_DESCRIPTION = (

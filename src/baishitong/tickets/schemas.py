@@ -226,3 +226,15 @@ class TrackOut(BaseModel):
     callback_due: bool
     callback: dict | None
     timeline: list[TrackEvent]
+
+
+class CaseOut(BaseModel):
+    """类案参考: an answered order like this one, and its official reply."""
+
+    number: str
+    title: str
+    unit: str | None
+    replied_at: datetime | None
+    satisfaction: str | None
+    reply: str
+    similarity: float = Field(description="0–1, character-bigram cosine over the matter and the past reply")

@@ -12,6 +12,7 @@
  *     填过的文字自动恢复并展开该表单，不必重打。
  *  7. 常用答复语：<div data-phrase-picker hidden> 里的 <select data-phrase-insert="文本框 id">，
  *     选项的 data-body 为正文；选中即插入到文本框光标处（未点过文本框则另起一行接在末尾），已输入的文字保留。
+ *     类案参考的 <button data-quote-into="文本框 id" data-quote-text="…"> 同样插入（本页没有该文本框时隐藏）。
  *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
  */
@@ -338,6 +339,20 @@
     if (e.target && e.target.tagName === "TEXTAREA") e.target._bstCaretSet = true;
   }
 
+  // At the end of what was typed the text starts a new line; inside the text it goes exactly at the caret.
+  function insertIntoTextarea(ta, text) {
+    var value = ta.value;
+    var start = ta._bstCaretSet ? ta.selectionStart : value.length;
+    var end = ta._bstCaretSet ? ta.selectionEnd : value.length;
+    var before = value.slice(0, start);
+    if (end === value.length && before && !/\n$/.test(before)) text = "\n" + text;
+    ta.value = before + text + value.slice(end);
+    var caret = before.length + text.length;
+    ta.focus();
+    ta.setSelectionRange(caret, caret);
+    ta.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
   function onPhraseChange(e) {
     var select = e.target;
     if (!select || select.tagName !== "SELECT" || !select.hasAttribute("data-phrase-insert")) return;
@@ -345,18 +360,24 @@
     var text = option && option.getAttribute("data-body");
     var ta = document.getElementById(select.getAttribute("data-phrase-insert"));
     select.selectedIndex = 0;
-    if (!text || !ta) return;
-    var value = ta.value;
-    var start = ta._bstCaretSet ? ta.selectionStart : value.length;
-    var end = ta._bstCaretSet ? ta.selectionEnd : value.length;
-    var before = value.slice(0, start);
-    // At the end of what was typed the phrase starts a new line; inside the text it goes exactly at the caret.
-    if (end === value.length && before && !/\n$/.test(before)) text = "\n" + text;
-    ta.value = before + text + value.slice(end);
-    var caret = before.length + text.length;
-    ta.focus();
-    ta.setSelectionRange(caret, caret);
-    ta.dispatchEvent(new Event("input", { bubbles: true }));
+    if (text && ta) insertIntoTextarea(ta, text);
+  }
+
+  // 类案参考: "引用此答复" puts a past reply into this order's reply form, opening the form if it is folded.
+  function initQuoteButtons(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("[data-quote-into]"), function (b) {
+      b.hidden = !document.getElementById(b.getAttribute("data-quote-into"));
+    });
+  }
+
+  function onQuoteClick(e) {
+    var b = e.target && e.target.closest ? e.target.closest("[data-quote-into]") : null;
+    if (!b) return;
+    var ta = document.getElementById(b.getAttribute("data-quote-into"));
+    if (!ta) return;
+    var details = ta.closest("details");
+    if (details) details.open = true;
+    insertIntoTextarea(ta, b.getAttribute("data-quote-text") || "");
   }
 
   /* ---------- 8. 问政务君 浮动按钮 ---------- */
@@ -424,6 +445,7 @@
     initCounters(root);
     initDismiss(root);
     initPhrasePickers(root);
+    initQuoteButtons(root);
     if (root === document) restoreDrafts();
   }
 
@@ -435,6 +457,7 @@
   document.addEventListener("submit", onSubmitSaveDraft);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);
+  document.addEventListener("click", onQuoteClick);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });

@@ -202,3 +202,4 @@ def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web,
     assert "不能修改自己的角色" in mine.text
     short = web.post("/staff/admin/users/t_operator", data={"csrf_token": token(page), "display_name": "话务员", "role": "operator", "unit": "", "password": "short"}, follow_redirects=True)
     assert "密码至少 8 位" in short.text
+    assert 'action="/staff/admin/users/t_operator"' in short.text, "the refused user's edit form stays open beside the message"

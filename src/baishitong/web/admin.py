@@ -42,15 +42,16 @@ def _page(request: Request, section: str, **context):
     return render(request, "staff/admin.html", {"section": section, "nav": f"/staff/admin/{section}", **context})
 
 
-def _attempt(request: Request, session: Session, work, success: str) -> None:
-    """Runs one admin change; a refused change is rolled back and explained."""
+def _attempt(request: Request, session: Session, work, success: str) -> bool:
+    """Runs one admin change; a refused change is rolled back and explained. Returns whether it was made."""
     try:
         work()
     except DomainError as exc:
         session.rollback()
         flash(request, "error", exc.message)
-        return
+        return False
     flash(request, "success", success)
+    return True
 
 
 @router.get("")
@@ -128,7 +129,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
         flash(request, "error", "不能修改自己的角色")
         return redirect(f"/staff/admin/users?edit={username}")
     password = str(form.get("password", ""))
-    _attempt(
+    saved = _attempt(
         request,
         session,
         lambda: org.update_user(
@@ -137,7 +138,8 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
         ),
         f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""),
     )
-    return redirect("/staff/admin/users")
+    # A refused change keeps the edit form open beside its message, so the admin can correct it there.
+    return redirect("/staff/admin/users" if saved else f"/staff/admin/users?edit={username}")
 
 
 @router.post("/users")

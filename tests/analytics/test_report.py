@@ -53,9 +53,13 @@ def test_the_page_shows_the_period_and_downloads_it_as_excel(web, session):
     page = web.get("/staff/stats")
     assert page.status_code == 200 and "受理量" in page.text and "容桂街道" in page.text and 'href="/staff/stats"' in page.text
     start = (today() - timedelta(days=6)).isoformat()
-    sheet = load_workbook(io.BytesIO(web.get(f"/staff/stats.xlsx?from={start}&to={today().isoformat()}").content))["总体情况"]
-    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
-    assert values["受理量"] == 1 and values["满意率"] == "100.0%" and values["统计期间"].startswith(start)
+    workbook = load_workbook(io.BytesIO(web.get(f"/staff/stats.xlsx?from={start}&to={today().isoformat()}").content))
+    values = {row[0].value: row[1] for row in workbook["总体情况"].iter_rows()}
+    assert values["受理量"].value == 1 and values["统计期间"].value.startswith(start)
+    # Rates and shares are numbers shown as percentages, so they can be summed and charted.
+    assert values["满意率"].value == 1 and values["满意率"].number_format == "0.0%"
+    share = next(workbook["诉求类型"].iter_rows(min_row=2))[2]
+    assert share.value == 1 and share.number_format == "0.0%"
 
 
 def test_a_bad_period_falls_back_to_the_last_30_days_with_a_message(web):

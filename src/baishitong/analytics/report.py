@@ -23,6 +23,7 @@ from baishitong.tickets.states import OPEN_STATUSES
 SATISFIED = ("满意", "基本满意")
 NOT_MATTERS = ("merged", "voided")
 MAX_DAYS = 366
+PERCENT = "0.0%"
 
 
 @dataclass
@@ -170,19 +171,30 @@ def _towns(session: Session) -> dict[int, str]:
 
 
 def to_xlsx(report: PeriodReport) -> bytes:
-    """One sheet of totals and one per breakdown, as a monthly report starts from."""
+    """One sheet of totals and one per breakdown, as a monthly report starts from: counts and rates are
+    numbers (rates formatted as percentages), so the figures can be summed and charted."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
+
+    def cell(sheet, value, number_format: str | None = None):
+        c = WriteOnlyCell(sheet, value=value)
+        if number_format:
+            c.number_format = number_format
+        return c
+
     summary = workbook.create_sheet("总体情况")
     summary.append(["统计期间", f"{report.start:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"])
-    for label, value in summary_rows(report):
-        summary.append([label, value])
+    for label, value, kind in summary_values(report):
+        if kind == "hours":
+            label, value = f"{label}（小时）", None if value is None else round(value, 1)
+        summary.append([label, cell(summary, value, PERCENT if kind == "rate" else None)])
     for breakdown in report.breakdowns:
         sheet = workbook.create_sheet(breakdown.title[:31])
         sheet.append([breakdown.title, "件数", "占比"])
         for label, n in breakdown.rows:
-            sheet.append([label, n, round(breakdown.share(n), 4)])
+            sheet.append([label, n, cell(sheet, round(breakdown.share(n), 4), PERCENT)])
     daily = workbook.create_sheet("每日受理量")
     daily.append(["日期", "件数"])
     for day, n in report.daily:
@@ -202,17 +214,22 @@ def _percent(value: float | None) -> str:
     return f"{value * 100:.1f}%" if value is not None else "—"
 
 
-def summary_rows(report: PeriodReport) -> list[tuple[str, str | int]]:
+def summary_values(report: PeriodReport) -> list[tuple[str, int | float | None, str]]:
+    """(label, value, kind) with kind count, rate or hours: the page formats them, the workbook keeps numbers."""
     return [
-        ("受理量", report.received),
-        ("直接答复办结", report.direct_answers),
-        ("派单量", report.dispatched),
-        ("已答复", report.replied),
-        ("按时答复率", _percent(report.on_time_rate)),
-        ("回访量", report.callbacks),
-        ("解决率", _percent(report.resolution_rate)),
-        ("满意率", _percent(report.satisfaction_rate)),
-        ("仍在办理", report.open_now),
-        ("答复用时中位数", _duration(report.median_reply_hours)),
+        ("受理量", report.received, "count"),
+        ("直接答复办结", report.direct_answers, "count"),
+        ("派单量", report.dispatched, "count"),
+        ("已答复", report.replied, "count"),
+        ("按时答复率", report.on_time_rate, "rate"),
+        ("回访量", report.callbacks, "count"),
+        ("解决率", report.resolution_rate, "rate"),
+        ("满意率", report.satisfaction_rate, "rate"),
+        ("仍在办理", report.open_now, "count"),
+        ("答复用时中位数", report.median_reply_hours, "hours"),
     ]
 
+
+def summary_rows(report: PeriodReport) -> list[tuple[str, str | int]]:
+    shown = {"count": lambda v: v, "rate": _percent, "hours": _duration}
+    return [(label, shown[kind](value)) for label, value, kind in summary_values(report)]

@@ -147,3 +147,14 @@ def test_public_navigation_and_footer_lead_to_the_enterprise_page(client):
     assert 'href="/enterprise"' in nav
     footer = home[home.index("<footer"):]
     assert 'href="/enterprise"' in footer
+
+
+def test_the_results_header_counts_full_matches_and_near_misses_apart(web, client, session):
+    from tests.enterprise.factories import make_policy
+
+    make_policy(session, title="全符合的政策", sizes=["small"], status="published")
+    make_policy(session, title="差一项的政策", sizes=["small"], tags=["specialised"], status="published")
+    session.commit()
+    page = client.get("/enterprise", params={"industry": "manufacturing", "size": "small", "town": BEIJIAO, "year": "2018"}).text
+    header = re.search(r'适合贵企业的惠企政策（[^）]*）', page).group(0)
+    assert "完全符合" in header and "差一项" in header

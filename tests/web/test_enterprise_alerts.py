@@ -52,7 +52,7 @@ def test_an_enterprise_subscribes_confirms_hears_of_a_new_policy_and_cancels(web
 def test_a_wrong_phone_comes_back_on_the_results_page_with_what_was_typed(web, session):
     page = subscribe(web, "0757-2230")
     assert page.status_code == 422 and "请填写 11 位手机号码" in page.text and 'value="0757-2230"' in page.text
-    assert "可申报的惠企政策" in page.text
+    assert "适合贵企业的惠企政策（完全符合" in page.text
     assert session.scalar(select(PolicySubscription.id)) is None
 
 

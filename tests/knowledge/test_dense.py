@@ -74,17 +74,21 @@ def test_no_vectors_means_plain_bm25():
     assert [h.id for h in index.search("公积金提取")][0] == "a"
 
 
-@pytest.fixture
-def fresh_db(tmp_path):
+def database_with(tmp_path, rows: list[dict]):
+    """A database of its own holding these published articles: the vectors the tests store are committed."""
     url = create_fresh_database(tmp_path)
     migrate.upgrade(url)
     database = Database(url)
     with database.session() as session:
-        for external_id, title, body in ARTICLES:
-            service.create_article(session, actor=SYSTEM, external_id=external_id, title=title, body=body, status="published")
+        service.import_rows(session, rows=rows, actor=SYSTEM)
     yield database
     database.dispose()
     drop_fresh_database(url)
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    yield from database_with(tmp_path, [{"id": a, "title": t, "body": b} for a, t, b in ARTICLES])
 
 
 def vectors(database: Database) -> dict[str, bytes]:
@@ -111,17 +115,10 @@ def test_articles_are_embedded_once_and_again_only_when_edited(fresh_db):
 
 @pytest.fixture
 def demo_kb(tmp_path):
-    """The demo's published articles (written by the project), in a database of their own."""
+    """The demo's published articles (written by the project)."""
     from baishitong.demo.catalogue import KB_ARTICLES
 
-    url = create_fresh_database(tmp_path)
-    migrate.upgrade(url)
-    database = Database(url)
-    with database.session() as session:
-        service.import_rows(session, rows=[{"id": a["code"], "title": a["title"], "body": a["body"], "keywords": "、".join(a.get("keywords", []))} for a in KB_ARTICLES], actor=SYSTEM)
-    yield database
-    database.dispose()
-    drop_fresh_database(url)
+    yield from database_with(tmp_path, [{"id": a["code"], "title": a["title"], "body": a["body"], "keywords": "、".join(a.get("keywords", []))} for a in KB_ARTICLES])
 
 
 @needs_model

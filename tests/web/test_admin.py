@@ -203,3 +203,11 @@ def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web,
     short = web.post("/staff/admin/users/t_operator", data={"csrf_token": token(page), "display_name": "话务员", "role": "operator", "unit": "", "password": "short"}, follow_redirects=True)
     assert "密码至少 8 位" in short.text
     assert 'action="/staff/admin/users/t_operator"' in short.text, "the refused user's edit form stays open beside the message"
+
+
+def test_an_admin_who_resets_their_own_password_is_told_to_sign_in_again(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users?edit=t_admin").text
+    done = web.post("/staff/admin/users/t_admin", data={"csrf_token": token(page), "display_name": "管理员", "role": "admin", "unit": "", "password": "brand-new-pass-1"}, follow_redirects=True)
+    assert "请用新密码重新登录" in done.text and 'name="password"' in done.text
+    assert "<script" not in web.get("/staff/login?notice=<script>").text.split("</header>")[-1]

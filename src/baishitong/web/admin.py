@@ -138,6 +138,8 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
         ),
         f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""),
     )
+    if saved and password and username == staff.user.username:
+        return redirect("/staff/login?notice=password")  # their own sessions have just ended
     # A refused change keeps the edit form open beside its message, so the admin can correct it there.
     return redirect("/staff/admin/users" if saved else f"/staff/admin/users?edit={username}")
 

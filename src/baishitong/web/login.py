@@ -24,11 +24,15 @@ HOME_OF_ROLE = {
 }
 
 
+# Why someone was sent here, by a fixed key: the page never echoes text from the address.
+NOTICES = {"password": "您的密码已修改，登录会话已全部结束，请用新密码重新登录。"}
+
+
 @router.get("/staff/login")
-def login_form(request: Request, next: str = "/staff"):
-    if auth.peek_session(request):
+def login_form(request: Request, next: str = "/staff", notice: str = ""):
+    if auth.peek_session(request) and notice not in NOTICES:  # with a notice the old session has just ended
         return redirect(safe_next(next, "/staff"))
-    return render(request, "staff/login.html", {"next": safe_next(next, "/staff"), "values": {}})
+    return render(request, "staff/login.html", {"next": safe_next(next, "/staff"), "values": {}, "notice": NOTICES.get(notice)})
 
 
 @router.post("/staff/login")

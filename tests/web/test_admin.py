@@ -185,6 +185,8 @@ def test_admin_changes_a_users_role_unit_and_password_and_their_sessions_end(web
     login(web, "t_admin")
     page = web.get("/staff/admin/users?edit=t_daliang").text
     assert 'action="/staff/admin/users/t_daliang"' in page and "重置密码" in page
+    # About 250 units, grouped: departments, towns, then each town's communities.
+    assert '<optgroup label="区直部门">' in page and '<optgroup label="容桂街道 村（社区）">' in page
     saved = web.post("/staff/admin/users/t_daliang", data={"csrf_token": token(page), "display_name": "高黎社区 陈伟", "role": "handler", "unit": "440606006023", "password": "new-password-1"}, follow_redirects=True)
     assert "已保存用户 t_daliang，新密码已生效" in saved.text
     user = org.get_user(session, username="t_daliang")

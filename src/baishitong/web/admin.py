@@ -114,10 +114,22 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
     return redirect("/staff/admin/units")
 
 
+UNIT_GROUPS = (("department", "区直部门"), ("town", "镇街"), ("utility", "公共服务单位"), ("centre", "12345 中心"))
+
+
+def _grouped_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """About 250 active units in groups: departments, towns, utilities, then each town's 村（社区）,
+    since a community handler receives 下派 orders."""
+    units = list(session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)))
+    groups = [(label, [(u.code, u.name) for u in units if u.kind == kind]) for kind, label in UNIT_GROUPS]
+    for town in (u for u in units if u.kind == "town"):
+        groups.append((f"{town.name} 村（社区）", [(u.code, u.name) for u in units if u.kind == "community" and u.parent_id == town.id]))
+    return [(label, options) for label, options in groups if options]
+
+
 @router.get("/users")
 def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    # Communities too: a 村（社区） handler receives 下派 orders.
-    unit_options = [(u.code, u.name) for u in session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.kind != "department", Unit.id))]
+    unit_options = _grouped_units(session)
     editing = next((u for u in org.list_users(session) if u.username == edit), None)
     return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options, editing=editing)
 

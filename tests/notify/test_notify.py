@@ -3,16 +3,19 @@
 import os
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from baishitong import clock
 from baishitong.config import get_settings
+from baishitong.errors import InvalidInput
 from baishitong.jobs.models import OutboxJob
 from baishitong.notify import service as notify
 from baishitong.notify.models import Message
 from baishitong.tickets import schemas, service
 from tests.conftest import actor
 from tests.tickets.factories import PHONE, make_ticket
+from tests.web.test_pages import login, token
 
 
 def messages(session, ticket):
@@ -83,6 +86,23 @@ def test_templates_are_editable_and_versioned(session):
     assert messages(session, ticket)[0].body == f"【测试】已受理 {ticket.number}"
     current = next(t for t in notify.list_templates(session) if t["code"] == "ticket_registered")
     assert current["version"] == 1 and "{number}" in current["default"]
+
+
+@pytest.mark.parametrize("body, problem", [("感谢您对工单{numbr}的评价", "{numbr}"), ("工单{number.x}已被催办", "{number.x}"), ("工单{number[0]}", "{number[0]}"), ("工单{number:d}", "{number}"), ("工单{number", "花括号")])
+def test_a_template_that_could_not_be_filled_is_refused_with_what_it_may_use(session, body, problem):
+    with pytest.raises(InvalidInput) as refused:
+        notify.save_template(session, code="ticket_urged", body=body, actor="t_admin")
+    assert problem in refused.value.message
+    if problem != "花括号":
+        assert "{number}" in refused.value.message and "{reason}" not in refused.value.message
+
+
+def test_the_templates_page_lists_each_templates_own_placeholders(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/templates").text
+    assert "{point}" in page and "{token}" in page and "可用占位符如" not in page
+    refused = web.post("/staff/admin/templates/ticket_urged", data={"csrf_token": token(page), "body": "工单{number.x}已被催办"}, follow_redirects=True)
+    assert refused.status_code == 200 and "无法填写" in refused.text
 
 
 def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):

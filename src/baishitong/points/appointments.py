@@ -164,6 +164,7 @@ def book(
                 session.add(IdempotencyKey(scope=SCOPE, key=idempotency_key, request_hash=fingerprint, resource_id=appointment.number))
         except IntegrityError:
             raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+    confirm_by_sms(session, appointment=appointment)
     return appointment, True
 
 
@@ -219,6 +220,7 @@ def reschedule(session: Session, *, number: str, phone: str, slot_start: datetim
     appointment.slot_start, appointment.slot_end = new_start, slot.end.astimezone(timezone.utc)
     appointment.reminded_at = None
     _flush(session)
+    confirm_by_sms(session, appointment=appointment)
     return appointment
 
 
@@ -257,16 +259,13 @@ def _item_name(code: str | None) -> str:
     return next((i["name"] for i in SERVICE_ITEMS if i["code"] == code), code)
 
 
-def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool:
-    """Sends the day-before reminder once per booked slot (a reschedule re-arms it)."""
-    if appointment.status != "booked" or appointment.reminded_at is not None:
-        return False
+def _text(session: Session, appointment: Appointment, *, template_code: str, time_format: str) -> None:
     start = local(appointment.slot_start)
     point = appointment.point
     notify.to_requester(
         session,
         phone=appointment.phone,
-        template_code="appointment_reminder",
+        template_code=template_code,
         context={
             "number": appointment.number,
             "name": appointment.name,
@@ -274,11 +273,23 @@ def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool
             "address": point.address,
             "phone": point.phone or "",
             "date": f"{start:%Y年%m月%d日}",
-            "time": f"{start:%H:%M}",
+            "time": start.strftime(time_format),
             "item": _item_name(appointment.item_code),
         },
         ticket_id=None,
     )
+
+
+def confirm_by_sms(session: Session, *, appointment: Appointment) -> None:
+    """The booking (or its new time) by SMS: the 预约号 is otherwise only on a page the citizen may close."""
+    _text(session, appointment, template_code="appointment_booked", time_format="%m月%d日%H:%M")
+
+
+def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool:
+    """Sends the day-before reminder once per booked slot (a reschedule re-arms it)."""
+    if appointment.status != "booked" or appointment.reminded_at is not None:
+        return False
+    _text(session, appointment, template_code="appointment_reminder", time_format="%H:%M")
     appointment.reminded_at = now
     _flush(session)
     return True

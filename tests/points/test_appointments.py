@@ -115,6 +115,23 @@ def test_check_in_only_on_the_day(session, point):
     assert booking.check_in(session, number=a.number, now=at("2026-10-09T08:55"), actor=SYSTEM).status == "checked_in"
 
 
+def test_only_the_staff_serving_a_point_may_check_its_bookings_in(session, point):
+    from tests.conftest import actor
+
+    a = book(session)
+    service.import_file(session, filename="p.csv", content="code,name,kind,address,lat,lon,town,hours,staff\nRG-1,容桂测试点,bank_branch,容桂大道1号,22.77,113.28,容桂,\"周一至周五 09:00-17:00\",2\n".encode())
+    rg = service.get_point(session, code="RG-1")
+    # 伦教's point: the centre yes, 容桂's handler and a department's not.
+    assert booking.serves(session, actor=actor(session, "t_operator"), point=point)
+    assert not booking.serves(session, actor=actor(session, "t_ronggui"), point=point)
+    assert not booking.serves(session, actor=actor(session, "t_sjj"), point=point)
+    # 容桂's point: its town's and its communities' staff.
+    assert booking.serves(session, actor=actor(session, "t_ronggui"), point=rg) and booking.serves(session, actor=actor(session, "t_gaoli"), point=rg)
+    with pytest.raises(NotFound, match="不属于本单位服务的网点"):
+        booking.check_in(session, number=a.number, now=at("2026-10-09T08:55"), actor=actor(session, "t_ronggui"))
+    assert a.status == "booked"
+
+
 def test_no_show_marking(session, point):
     early, late = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-09T10:00")
     assert booking.mark_no_shows(session, now=at("2026-10-09T09:59")) == 0  # 09:30 end + 30 min not passed yet

@@ -165,7 +165,7 @@ def test_check_in_flow(web, session, monkeypatch):
     assert "已签到" in shown.text
     assert booking.get(session, number=appointment.number).status == "checked_in"
     twice = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": appointment.number})
-    assert twice.status_code == 422 and "无法签到" in twice.text
+    assert twice.status_code == 409 and "无法签到" in twice.text
 
 
 def test_saving_the_catalogue_unchanged_makes_no_new_edition(web, session):

@@ -26,6 +26,7 @@ from baishitong.audit import service as audit
 from baishitong.demo.catalogue import SERVICE_ITEMS
 from baishitong.errors import Conflict, InvalidInput, NotFound
 from baishitong.notify import service as notify
+from baishitong.org.models import Unit
 from baishitong.points import hours as hours_core
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
@@ -224,9 +225,31 @@ def reschedule(session: Session, *, number: str, phone: str, slot_start: datetim
     return appointment
 
 
+def serves(session: Session, *, actor: Actor, point: ServicePoint) -> bool:
+    """Who may look up and check in a point's bookings: the centre anywhere; a town's or a community's
+    staff at the points in their town; departments' staff at the district hall, where their windows are."""
+    if not actor.is_unit_staff:
+        return True
+    unit = session.get(Unit, actor.unit_id)
+    if unit is None:
+        return False
+    if unit.kind == "department":
+        return point.kind == "district_hall"
+    town = unit if unit.kind == "town" else unit.parent if unit.kind == "community" else None
+    return town is not None and town.region_code == point.town_code
+
+
+def get_for_counter(session: Session, *, number: str, actor: Actor) -> Appointment:
+    """A booking at a point this actor serves; any other looks missing, as another unit's work order does."""
+    appointment = get(session, number=number)
+    if not serves(session, actor=actor, point=appointment.point):
+        raise NotFound("appointment_not_found", f"预约“{number}”不存在或不属于本单位服务的网点")
+    return appointment
+
+
 def check_in(session: Session, *, number: str, now: datetime, actor: Actor) -> Appointment:
     """Staff at the point confirm arrival, on the booked day (a late arrival already marked no-show still counts)."""
-    appointment = get(session, number=number)
+    appointment = get_for_counter(session, number=number, actor=actor)
     if appointment.status not in ("booked", "no_show"):
         raise Conflict("appointment_not_active", f"该预约{STATUS_LABELS.get(appointment.status, appointment.status)}，无法签到")
     if local(appointment.slot_start).date() != local(now).date():

@@ -116,11 +116,11 @@ def import_points(request: Request, form: FormData = Depends(checked_form), staf
     return redirect("/staff/points")
 
 
-def _check_in_page(request: Request, session: Session, *, number: str, error: str | None = None, status_code: int = 200):
+def _check_in_page(request: Request, session: Session, staff: Staff, *, number: str, error: str | None = None, status_code: int = 200):
     found = None
     if number and error is None:
         try:
-            found = booking.get(session, number=number)
+            found = booking.get_for_counter(session, number=number, actor=staff.actor)
         except DomainError as exc:
             error = exc.message
     view = None
@@ -142,7 +142,7 @@ def _check_in_page(request: Request, session: Session, *, number: str, error: st
 
 @router.get("/check-in")
 def check_in_page(request: Request, number: str = "", staff: Staff = Depends(counter_staff), session: Session = Depends(get_db_session)):
-    return _check_in_page(request, session, number=number.strip().upper()[:20])
+    return _check_in_page(request, session, staff, number=number.strip().upper()[:20])
 
 
 @router.post("/check-in")
@@ -152,6 +152,6 @@ def check_in(request: Request, form: FormData = Depends(checked_form), staff: St
         booking.check_in(session, number=number, now=clock.now(), actor=staff.actor)
     except DomainError as exc:
         session.rollback()
-        return _check_in_page(request, session, number=number, error=exc.message, status_code=422)
+        return _check_in_page(request, session, staff, number=number, error=exc.message, status_code=exc.status_code)
     flash(request, "success", f"预约 {number} 已签到")
     return redirect(f"/staff/points/check-in?number={number}")

@@ -213,3 +213,32 @@ def test_an_admin_who_resets_their_own_password_is_told_to_sign_in_again(web, se
     done = web.post("/staff/admin/users/t_admin", data={"csrf_token": token(page), "display_name": "管理员", "role": "admin", "unit": "", "password": "brand-new-pass-1"}, follow_redirects=True)
     assert "请用新密码重新登录" in done.text and 'name="password"' in done.text
     assert "<script" not in web.get("/staff/login?notice=<script>").text.split("</header>")[-1]
+
+
+def test_two_admins_editing_the_catalogue_do_not_undo_each_other(web, session):
+    routing.ensure_default_catalogue(session)
+    opened, _ = routing.current_catalogue(session)
+    login(web, "t_admin")
+    tab_a = catalogue_form(session, [{"category_prefix": "010101", "keywords": ["彩灯"], "lead": "SJJ"}]) | {"base_version": str(opened.version)}
+    tab_b = catalogue_form(session, [{"category_prefix": "0102", "keywords": ["井盖"], "lead": "CGZF"}]) | {"base_version": str(opened.version)}
+    assert post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", tab_a).status_code == 303
+    refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", tab_b)
+    assert refused.status_code == 409 and "已被他人修改" in refused.text and 'value="井盖"' in refused.text
+    current, rules = routing.current_catalogue(session)
+    assert current.version == opened.version + 1 and any(r.keywords == ["彩灯"] for r in rules)
+
+
+def test_two_admins_editing_the_time_limits_do_not_undo_each_other(web, session):
+    policy = sla.current_policy(session)
+    login(web, "t_admin")
+    page = web.get("/staff/admin/sla").text
+    assert f'name="base_version" value="{policy.version}"' in page
+    form = {}
+    for i, rule in enumerate(policy.rules):  # the form as the page shows it: every rule's limits unchanged
+        for stage, limit in rule["stages"].items():
+            form |= {f"r{i}-{stage}-amount": str(limit["amount"]), f"r{i}-{stage}-unit": limit["unit"]}
+    base = {"csrf_token": token(page), "base_version": str(policy.version), **form}
+    assert web.post("/staff/admin/sla", data=base | {"note": "A"}, follow_redirects=True).status_code == 200
+    assert sla.current_policy(session).version == policy.version + 1
+    refused = web.post("/staff/admin/sla", data=base | {"note": "B"}, follow_redirects=True)
+    assert "已被他人修改" in refused.text and sla.current_policy(session).version == policy.version + 1

@@ -882,15 +882,19 @@ def _rule_key(rule: dict) -> str:
     return json.dumps(values, sort_keys=True, ensure_ascii=False)
 
 
-def replace_catalogue(session: Session, *, rules: list[dict], actor: str, note: str | None = None) -> CatalogueVersion:
+def replace_catalogue(session: Session, *, rules: list[dict], actor: str, note: str | None = None, base_version: int | None = None) -> CatalogueVersion:
     """A full replacement of the rule set, written as a new edition; earlier editions stay for the record.
 
-    Saving the same rules again returns the current edition: a version should mark a change.
+    Saving the same rules again returns the current edition: a version should mark a change. With
+    `base_version` (the edition the editor started from), a save on top of someone else's newer
+    edition is refused, since replacing the whole set would silently undo their change.
     """
     if not rules:
         raise InvalidInput("empty_catalogue", "派单目录至少需要一条规则")
     _validate_rules(session, rules)
     edition, current = current_catalogue(session)
+    if base_version is not None and edition is not None and edition.version != base_version:
+        raise Conflict("catalogue_changed", f"派单目录已被他人修改为第 {edition.version} 版，本次修改未保存；请刷新页面，在最新版本上重新修改")
     if edition is not None and [_rule_key(r) for r in rules] == [_rule_key(rule_out(r)) for r in current]:
         return edition
     return _write_catalogue(session, rules=rules, actor=actor, note=note)

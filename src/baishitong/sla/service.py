@@ -93,21 +93,31 @@ def policy_rules(policy: SlaPolicy) -> list[SlaRule]:
     return [rule_from_json(r) for r in policy.rules]
 
 
-def save_policy(session: Session, *, rules: list[dict], working_hours: list[list[str]] | None, warning_share: float | None, actor: Actor, note: str | None = None) -> SlaPolicy:
+def save_policy(
+    session: Session, *, rules: list[dict], working_hours: list[list[str]] | None, warning_share: float | None, actor: Actor, note: str | None = None, base_version: int | None = None
+) -> SlaPolicy:
+    """The next version of the policy. With `base_version` (the one the editor started from), a save on
+    top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
     parsed = [rule_from_json(r) for r in rules]
     try:
         match(parsed, type="投诉", channel="web", urgency="normal", category_code=None)
     except ValueError:
         raise InvalidInput("sla_catch_all_missing", "必须保留一条适用于所有工单、设定全部环节时限的默认规则") from None
     current = current_policy(session)
+    if base_version is not None and current.version != base_version:
+        raise Conflict("sla_policy_changed", f"时限策略已被他人修改为第 {current.version} 版，本次修改未保存；请刷新页面，在最新版本上重新修改")
     hours = working_hours or current.working_hours
     _windows(hours)  # validates
     share = current.warning_share if warning_share is None else warning_share
     if not 0 < share < 1:
         raise InvalidInput("invalid_warning_share", "预警比例应在 0 到 1 之间")
     policy = SlaPolicy(version=current.version + 1, rules=[rule_to_json(r) for r in parsed], working_hours=hours, warning_share=share, note=note, created_by=actor.name)
-    session.add(policy)
-    session.flush()
+    try:
+        with session.begin_nested():  # two saves of the same version at once: the second one is refused
+            session.add(policy)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
     audit.record(session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or ""})
     _schedule_recompute(session, reason=f"policy v{policy.version}")
     return policy

@@ -248,15 +248,13 @@ def _catalogue_options(session: Session) -> dict:
     }
 
 
-def _catalogue_page(request: Request, session: Session, *, rows: list[dict], error: str | None = None, error_row: int | None = None, note: str = "", status_code: int = 200):
+def _catalogue_page(request: Request, session: Session, *, rows: list[dict], error: str | None = None, error_row: int | None = None, note: str = "", base: int | None = None, status_code: int = 200):
+    """`base` is the edition the rows were read from: a refused form keeps the one it was opened on."""
     version, _ = routing.current_catalogue(session)
     editions = session.scalars(select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(20)).all()
-    return render(
-        request,
-        "staff/admin_catalogue.html",
-        {"nav": "/staff/admin/catalogue", "catalogue": version, "rows": rows, "blank_rows": BLANK_RULE_ROWS, "error": error, "error_row": error_row, "note": note, "editions": editions, **_catalogue_options(session)},
-        status_code=status_code,
-    )
+    context = {"nav": "/staff/admin/catalogue", "catalogue": version, "rows": rows, "blank_rows": BLANK_RULE_ROWS, "error": error, "error_row": error_row, "note": note, "editions": editions}
+    context["base_version"] = base if base is not None else (version.version if version else "")
+    return render(request, "staff/admin_catalogue.html", context | _catalogue_options(session), status_code=status_code)
 
 
 @router.get("/catalogue")
@@ -298,14 +296,17 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
             }
         )
     note = str(form.get("note", "")).strip()[:200]
+    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    status = 422
     if error is None:
         previous = routing.current_catalogue(session)[0]
         try:
-            edition = routing.replace_catalogue(session, rules=rules, actor=staff.actor.name, note=note or None)
+            edition = routing.replace_catalogue(session, rules=rules, actor=staff.actor.name, note=note or None, base_version=base)
         except DomainError as exc:
             session.rollback()
             found = _RULE_NUMBER.search(exc.message)
             error = (exc.message, int(found.group(1)) if found else None)
+            status = exc.status_code
         else:
             if previous is not None and edition.version == previous.version:
                 flash(request, "info", f"派单目录没有变化，仍为第 {edition.version} 版")
@@ -313,7 +314,7 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
                 flash(request, "success", f"已保存派单目录第 {edition.version} 版（{len(rules)} 条规则），新工单即按新版分拨")
             return redirect("/staff/admin/catalogue")
     message, row = error
-    return _catalogue_page(request, session, rows=rows, error=message, error_row=row, note=note, status_code=422)
+    return _catalogue_page(request, session, rows=rows, error=message, error_row=row, note=note, base=base, status_code=status)
 
 
 def _model_row(m) -> dict:
@@ -378,7 +379,10 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
         flash(request, "error", "时限须为正数，单位须为工作日、工作小时或自然小时")
         return redirect("/staff/admin/sla")
     note = str(form.get("note", "")).strip()[:200] or None
-    _attempt(request, session, lambda: sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=staff.actor, note=note), "已保存新版时限策略，未办结工单的时限将重新计算")
+    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    _attempt(
+        request, session, lambda: sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=staff.actor, note=note, base_version=base), "已保存新版时限策略，未办结工单的时限将重新计算"
+    )
     return redirect("/staff/admin/sla")
 
 

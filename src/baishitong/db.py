@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -115,6 +116,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def claim_version(session: Session, row, expected: int | None, *, message: str) -> None:
+    """Compare-and-set on `row.version` before an edit: of two people saving what they both opened,
+    one wins and the other gets 409 with `message`, instead of silently overwriting the first.
+    `expected` is the version the editor started from (None: whatever is current, for callers that
+    have no form to compare, yet two such saves at once still conflict)."""
+    from baishitong.errors import Conflict
+
+    current = row.version
+    if expected is not None and expected != current:
+        raise Conflict("version_conflict", message)
+    model = type(row)
+    result = session.execute(update(model).where(model.id == row.id, model.version == current).values(version=current + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("version_conflict", message)
+    set_committed_value(row, "version", current + 1)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

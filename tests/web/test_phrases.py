@@ -38,6 +38,20 @@ def test_admin_adds_edits_and_disables_a_shared_phrase(web, session):
     assert "已停用" in listing and f'action="/staff/phrases/{phrase.id}/enable"' in listing
 
 
+def test_two_tabs_editing_one_phrase_do_not_overwrite_each_other(web, session):
+    login(web, "t_admin")
+    post(web, "/staff/phrases", {"title": "路灯已修复", "body": "路灯已修复。", "unit": ""})
+    phrase = session.scalars(select(ReplyPhrase).where(ReplyPhrase.title == "路灯已修复")).one()
+    version = re.search(r'name="version" value="(\d+)"', web.get(f"/staff/phrases?edit={phrase.id}").text).group(1)
+    tab_a = {"id": str(phrase.id), "version": version, "title": "路灯已修复", "body": "路灯已于当日修复。", "unit": ""}
+    tab_b = {"id": str(phrase.id), "version": version, "title": "路灯已修复", "body": "路灯已修复，感谢监督。", "unit": ""}
+    assert post(web, "/staff/phrases", tab_a).status_code == 303
+    refused = post(web, "/staff/phrases", tab_b)
+    assert refused.status_code == 409 and "已被他人修改" in refused.text and "路灯已修复，感谢监督。" in refused.text
+    session.refresh(phrase)
+    assert phrase.body == "路灯已于当日修复。"
+
+
 def test_a_refused_phrase_comes_back_with_what_was_typed(web, session):
     login(web, "t_admin")
     response = post(web, "/staff/phrases", {"title": "标" * 41, "body": "这段内容不应丢失", "unit": "ronggui"})

@@ -9,16 +9,15 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.enterprise import matching
 from baishitong.enterprise.models import FinancingProduct, Policy
 from baishitong.enterprise.schemas import PolicyIn, ProductIn, ProfileIn
-from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.db import claim_version
+from baishitong.errors import Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
 from baishitong.org.models import Unit
 from baishitong.org.service import find_unit, town_names
@@ -145,24 +144,14 @@ def create(session: Session, model: type[R], *, actor: Actor, data: PolicyIn | P
     return row
 
 
-def _claim_version(session: Session, row: Row, expected: int | None) -> None:
-    """Compare-and-set: of two admins saving the same version, one wins and the other gets 409."""
-    current = row.version
-    if expected is not None and expected != current:
-        raise Conflict("version_conflict", "该条目已被他人修改，请刷新页面查看最新内容后再改")
-    result = session.execute(
-        sql_update(type(row)).where(type(row).id == row.id, type(row).version == current).values(version=current + 1).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict("version_conflict", "该条目已被他人修改，请刷新页面查看最新内容后再改")
-    set_committed_value(row, "version", current + 1)
+STALE = "该条目已被他人修改，请刷新页面查看最新内容后再改"
 
 
 def update(session: Session, model: type[R], *, actor: Actor, row_id: int, data: PolicyIn | ProductIn) -> R:
     """Replaces every field; `data.version`, when given, must be the version the editor started from."""
     _check_admin(actor)
     row = get(session, model, row_id=row_id, published_only=False)
-    _claim_version(session, row, data.version)
+    claim_version(session, row, data.version, message=STALE)
     _fill(session, row, data)
     session.flush()
     _audit(session, actor, "update", row)
@@ -175,7 +164,7 @@ def retire(session: Session, model: type[R], *, actor: Actor, row_id: int) -> R:
     _check_admin(actor)
     row = get(session, model, row_id=row_id, published_only=False)
     if row.status != "retired":
-        _claim_version(session, row, None)
+        claim_version(session, row, None, message=STALE)
         row.status = "retired"
         session.flush()
         _audit(session, actor, "retire", row)

@@ -22,5 +22,7 @@ class ReplyPhrase(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every save (compare-and-set), so an edit made on a stale form is refused, not applied.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
+from baishitong.db import claim_version
 from baishitong.errors import Forbidden, InvalidInput, NotFound
 from baishitong.org.models import Unit
 from baishitong.org.service import find_unit
@@ -118,10 +119,13 @@ def create(session: Session, *, actor: Actor, title: str, body: str, unit_code: 
     return phrase
 
 
-def update(session: Session, *, actor: Actor, phrase_id: int, title: str, body: str, unit_code: str | None) -> ReplyPhrase:
+def update(session: Session, *, actor: Actor, phrase_id: int, title: str, body: str, unit_code: str | None, version: int | None = None) -> ReplyPhrase:
+    """`version`, when given, is the one the editor opened; a save on top of a newer one is refused."""
     phrase = _managed(session, actor, phrase_id)
     unit = _target_unit(session, actor, unit_code)
-    phrase.title, phrase.body = _clean(title, body)
+    title, body = _clean(title, body)
+    claim_version(session, phrase, version, message="这条答复语已被他人修改，请刷新页面查看最新内容后再改")
+    phrase.title, phrase.body = title, body
     phrase.unit = unit
     session.flush()
     _audit(session, actor=actor, action="update", phrase=phrase, title=phrase.title, body=phrase.body)

@@ -32,23 +32,24 @@ def _page(request: Request, session: Session, staff: Staff, *, form: dict, error
 
 @router.get(PAGE)
 def phrases_page(request: Request, edit: str = "", staff: Staff = Depends(managers), session: Session = Depends(get_db_session)):
-    form = {"id": "", "title": "", "body": "", "unit": "" if staff.role == "admin" else staff.actor.unit_code}
+    form = {"id": "", "version": "", "title": "", "body": "", "unit": "" if staff.role == "admin" else staff.actor.unit_code}
     if edit.isdigit():
         phrase = phrases.get(session, phrase_id=int(edit))
         if phrases.can_manage(staff.actor, phrase):
-            form = {"id": str(phrase.id), "title": phrase.title, "body": phrase.body, "unit": phrase.unit.code if phrase.unit else ""}
+            form = {"id": str(phrase.id), "version": str(phrase.version), "title": phrase.title, "body": phrase.body, "unit": phrase.unit.code if phrase.unit else ""}
     return _page(request, session, staff, form=form)
 
 
 @router.post(PAGE)
 def save_phrase(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(managers), session: Session = Depends(get_db_session)):
     """Adds a phrase, or saves the one being edited; a refused form comes back with what was typed."""
-    values = {k: str(form.get(k, "")) for k in ("id", "title", "body", "unit")}
+    values = {k: str(form.get(k, "")) for k in ("id", "version", "title", "body", "unit")}
     # A unit admin's phrases always belong to their own unit, whatever the form says.
     unit_code = (values["unit"].strip() or None) if staff.role == "admin" else staff.actor.unit_code
     try:
         if values["id"].isdigit():
-            phrase = phrases.update(session, actor=staff.actor, phrase_id=int(values["id"]), title=values["title"], body=values["body"], unit_code=unit_code)
+            version = int(values["version"]) if values["version"].isdigit() else None
+            phrase = phrases.update(session, actor=staff.actor, phrase_id=int(values["id"]), title=values["title"], body=values["body"], unit_code=unit_code, version=version)
         else:
             phrase = phrases.create(session, actor=staff.actor, title=values["title"], body=values["body"], unit_code=unit_code)
     except DomainError as exc:

@@ -87,3 +87,14 @@ def test_the_timeline_says_whether_an_extension_was_asked_granted_or_refused(web
     login(web, "t_supervisor")
     page = web.get(f"/staff/tickets/{signed.number}").text
     assert "申请延期 5 个工作日" in page and "未批准延期 5 个工作日" in page
+
+
+def test_a_paused_order_shows_its_clock_stopped_not_counting_down(web, session):
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充材料"))
+    login(web, "t_ronggui")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    deadlines = re.search(r'id="deadlines".*?</section>', page, re.S).group(0)
+    assert "计时暂停" in deadlines and "联系时限" in deadlines
+    card = re.search(rf'data-ticket="{ticket.number}".*?</section>', web.get("/staff/unit?tab=signed").text, re.S).group(0)
+    assert "计时暂停" in card and "data-deadline" not in card.split("答复")[1]

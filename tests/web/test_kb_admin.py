@@ -46,7 +46,7 @@ def test_create_edit_stale_edit_publish_and_public_search(web, session):
 
     conflict = web.post("/staff/kb/dog-01/edit", data={**stale, "body": "我的修改：新增收费标准 50 元"})
     assert conflict.status_code == 409
-    assert "文章已被他人修改，请刷新后合并您的修改" in conflict.text
+    assert "文章已被他人修改：下方并列显示最新版本和您的修改" in conflict.text
     assert "我的修改：新增收费标准 50 元" in conflict.text and "需提供住址证明" in conflict.text
     assert kb.get_article(session, external_id="dog-01", include_unpublished=True).body.endswith("需提供住址证明")
 
@@ -54,7 +54,8 @@ def test_create_edit_stale_edit_publish_and_public_search(web, session):
     version = re.search(r'name="version" value="(\d+)"', editor).group(1)
     published = web.post("/staff/kb/dog-01/status", data={"csrf_token": token(editor), "version": version, "status": "published"}, follow_redirects=False)
     assert published.status_code == 303
-    assert "已发布" in web.get("/staff/kb/dog-01/edit").text
+    after = web.get("/staff/kb/dog-01/edit").text
+    assert "》已发布" in after and "已已" not in after
     public = web.get("/kb?q=犬证").text
     assert "/kb/dog-01" in public
 

@@ -29,7 +29,10 @@ STATUS_LABELS = {"draft": "草稿", "published": "已发布", "retired": "已下
 STATUS_KINDS = {"draft": "neutral", "published": "success", "retired": "warning"}
 ACTION_LABELS = {"create": "新建", "update": "修改", "publish": "发布", "retire": "下线", "import": "导入"}
 FLAGS = {"due": "即将到期", "expired": "已过期", "review": "需复核"}
-STALE_TEXT = "文章已被他人修改，请刷新后合并您的修改"
+# The editor keeps the user's text beside the current version, so "refresh" would be the wrong advice there.
+STALE_TEXT = "文章已被他人修改：下方并列显示最新版本和您的修改，请合并后再保存"
+STALE_STATUS_TEXT = "文章已被他人修改，请查看最新内容后再操作"
+STATUS_DONE = {"draft": "已改回草稿", "published": "已发布", "retired": "已下线"}
 TEXT_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synonyms", "valid_from", "valid_to", "review_due", "status", "external_id")
 DATE_FIELDS = {"valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期"}
 MAX_QUERY = 100
@@ -240,9 +243,9 @@ def change_status(external_id: str, request: Request, form: FormData = Depends(c
         article = kb.set_status(session, external_id=external_id, status=status, version=version, actor=staff.actor)
     except Conflict:
         session.rollback()
-        flash(request, "error", STALE_TEXT)
+        flash(request, "error", STALE_STATUS_TEXT)
         return redirect(f"/staff/kb/{external_id}/edit")
-    flash(request, "success", f"文章《{article.title}》已{STATUS_LABELS[status]}")
+    flash(request, "success", f"文章《{article.title}》{STATUS_DONE[status]}")
     return redirect(f"/staff/kb/{external_id}/edit")
 
 

@@ -162,3 +162,11 @@ def test_an_edit_reanalyses_only_that_article_and_search_sees_it_at_once(session
 
     kb.retire(session, external_id="HK01", actor=admin)
     assert all(hit.id != "HK01" for hit in kb.search(session, query="户口迁入"))
+
+
+def test_an_import_row_with_an_unknown_category_is_refused_by_its_line(session):
+    from baishitong.actors import SYSTEM
+
+    rows = [{"id": "OK1", "title": "已知分类", "body": "正文", "category": ""}, {"id": "BAD1", "title": "未知分类", "body": "正文", "category": "999999"}]
+    with pytest.raises(InvalidInput, match=r"第 3 行（id BAD1）：分类编码 999999 不存在"):
+        kb.import_rows(session, rows=rows, actor=SYSTEM)

@@ -25,6 +25,7 @@ from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersio
 from baishitong.knowledge.search import Hit, SearchIndex
 from baishitong.notify import service as notify
 from baishitong.org import service as org
+from baishitong.org.models import Category
 from baishitong.text import embedding
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -119,6 +120,12 @@ def _validate(fields: dict) -> None:
         raise InvalidInput("invalid_validity", "失效日期不能早于生效日期")
 
 
+def _check_category(session: Session, code: str | None) -> None:
+    """An unknown code would be shown as it is on every list and filter nothing."""
+    if code and session.scalar(select(Category.id).where(Category.code == code)) is None:
+        raise InvalidInput("category_not_found", f"分类编码 {code} 不存在，请使用系统管理“问题分类”中的编码")
+
+
 def _snapshot(article: Article, *, action: str, actor: str) -> ArticleVersion:
     return ArticleVersion(
         article=article,
@@ -158,6 +165,7 @@ def create_article(
 ) -> Article:
     fields = _normalise(fields)
     _validate(fields)
+    _check_category(session, fields.get("category_code"))
     _check_editor(actor, fields.get("unit_code"))
     if status not in ARTICLE_STATUSES:
         raise InvalidInput("invalid_status", "文章状态必须是 draft、published 或 retired")
@@ -178,6 +186,8 @@ def update_article(session: Session, *, external_id: str, version: int | None, a
     article = get_article(session, external_id=external_id, include_unpublished=True)
     fields = _normalise(fields)
     _validate(fields)
+    if fields.get("category_code") != article.category_code:
+        _check_category(session, fields.get("category_code"))
     _check_editor(actor, article.unit_code)
     _check_editor(actor, fields.get("unit_code"))
     _claim_version(session, article, version)
@@ -373,15 +383,18 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
             raise InvalidInput("missing_title", f"第 {number} 行（id {external_id}）缺少标题")
         given = {_ROW_FIELDS[c]: v for c, v in row.items() if c in _ROW_FIELDS}
         article = session.scalar(select(Article).where(Article.external_id == external_id))
-        if article is None:
-            create_article(session, actor=actor, external_id=external_id, status=status, action="import", **given)
-            result.created += 1
-            continue
-        fields = {name: getattr(article, name) for name in ARTICLE_FIELDS} | given
-        if _normalise(fields) == {name: getattr(article, name) for name in ARTICLE_FIELDS}:
-            result.unchanged += 1
-            continue
-        update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
+        try:
+            if article is None:
+                create_article(session, actor=actor, external_id=external_id, status=status, action="import", **given)
+                result.created += 1
+                continue
+            fields = {name: getattr(article, name) for name in ARTICLE_FIELDS} | given
+            if _normalise(fields) == {name: getattr(article, name) for name in ARTICLE_FIELDS}:
+                result.unchanged += 1
+                continue
+            update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.code, f"第 {number} 行（id {external_id}）：{exc.message}") from None
         result.updated += 1
     return result
 

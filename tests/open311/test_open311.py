@@ -52,12 +52,15 @@ def _assert_open311_error(response, code: int):
     return body[0]["description"]
 
 
-def test_services_are_the_active_leaf_categories(client, session):
+def test_services_are_the_active_categories_and_requests_go_under_leaves(client, session, api_key):
     response = client.get(f"{BASE}/services.json")
     assert response.status_code == 200
     services = response.json()
-    leaves = session.scalar(select(func.count()).select_from(Category).where(Category.level == 3, Category.active.is_(True)))
-    assert len(services) == leaves
+    active = session.scalar(select(func.count()).select_from(Category).where(Category.active.is_(True)))
+    assert len(services) == active
+    # A heading is listed (an order the router placed only under it carries its code) but takes no requests.
+    heading = next(s for s in services if s["service_code"] == STREETLIGHT[:2])
+    assert heading["metadata"] is False and "请选择其下的具体事项" in heading["description"]
     light = next(s for s in services if s["service_code"] == STREETLIGHT)
     assert light == {
         "service_code": STREETLIGHT,
@@ -68,7 +71,9 @@ def test_services_are_the_active_leaf_categories(client, session):
         "keywords": "市政设施, 路灯",
         "group": "城乡建设",
     }
-    assert not any(len(s["service_code"]) != 6 for s in services)
+    # Posting under a heading is refused with a pointer to its leaves.
+    refused = client.post(f"{BASE}/requests.json", data={**FORM, "service_code": STREETLIGHT[:2], "api_key": api_key})
+    assert refused.status_code == 400 and "service_code" in refused.text
 
 
 def test_service_definition_offers_the_ticket_types(client):
@@ -109,6 +114,10 @@ def test_form_post_creates_an_api_ticket(client, session, api_key):
     multipart = client.post(f"{BASE}/requests.xml", data={**FORM, "api_key": api_key}, files={"media": ("a.jpg", b"jpeg", "image/jpeg")})
     assert multipart.status_code == 201, multipart.text
     assert ElementTree.fromstring(multipart.content).findtext("request/service_request_id").startswith("SD")
+    session.commit()
+    # A heading's code finds the requests filed under its leaves.
+    under_heading = client.get(f"{BASE}/requests.json", params={"service_code": STREETLIGHT[:2]}).json()
+    assert created["service_request_id"] in [r["service_request_id"] for r in under_heading]
 
 
 def test_json_post_with_type_attribute(client, session, api_key):

@@ -1,9 +1,11 @@
-"""Open311 over the platform: leaf categories are services, work orders are service requests."""
+"""Open311 over the platform: categories are services (a request is filed under a leaf, the levels
+above are listed too, since an order the router has placed only under a heading carries that code),
+work orders are service requests."""
 
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from baishitong import security
@@ -47,23 +49,20 @@ def default_type(category: Category) -> str:
     return TYPE_BY_LEAF.get(category.name) or TYPE_BY_GROUP.get(_group(category).name, DEFAULT_TYPE)
 
 
-def _leaves(session: Session) -> list[Category]:
-    return [c for c in org.list_categories(session) if c.level == 3]
-
-
 def _service_out(category: Category) -> schemas.ServiceOut:
+    """A heading (level 1 or 2) has no form of its own: requests are filed under its leaves."""
     return schemas.ServiceOut(
         service_code=category.code,
         service_name=category.name,
-        description=category.path,
-        metadata=True,
+        description=category.path if category.level == 3 else f"{category.path}（分类，提交请求时请选择其下的具体事项）",
+        metadata=category.level == 3,
         keywords=", ".join(n for n in (category.parent.name if category.parent else None, category.name) if n),
         group=_group(category).name,
     )
 
 
 def list_services(session: Session) -> list[schemas.ServiceOut]:
-    return [_service_out(c) for c in _leaves(session)]
+    return [_service_out(c) for c in sorted(org.list_categories(session), key=lambda c: c.code) if c.active]
 
 
 def _leaf(session: Session, code: str | None) -> Category | None:
@@ -267,7 +266,8 @@ def find_requests(
             query = query.where(Ticket.created_at <= end)
         codes = _split(service_code)
         if codes:
-            query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.in_(codes))
+            # Codes nest (01 ⊃ 0101 ⊃ 010101): a heading's code also finds the requests filed under its leaves.
+            query = query.join(Category, Ticket.category_id == Category.id).where(or_(*(Category.code.startswith(code, autoescape=True) for code in codes)))
         wanted = set(_split(status))
         if wanted - {"open", "closed"}:
             raise InvalidInput("invalid_status", "status 只能是 open 或 closed")

@@ -46,9 +46,11 @@ def ticket_dispatched(session: Session, *, ticket) -> None:
 
 
 def extension_approved(session: Session, *, ticket, days: int) -> None:
+    from baishitong.notify import service as notify
     from baishitong.sla import service as sla
 
     sla.extend_clock(session, ticket=ticket, days=days)
+    notify.extension_granted(session, ticket=ticket)  # after the clock moved: the text gives the new deadline
 
 
 def ticket_redone(session: Session, *, ticket) -> None:

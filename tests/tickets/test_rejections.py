@@ -57,3 +57,13 @@ def test_the_review_queue_asks_for_the_reason_in_the_row(web, session):
     assert ticket.status == "dispatched"
     timeline = web.get(f"/staff/tickets/{ticket.number}").text
     assert "驳回退单" in timeline and "原因：属于本单位职责" in timeline
+
+
+def test_a_granted_extension_is_texted_to_the_unit_with_the_new_deadline(session):
+    from baishitong.notify.service import _local
+
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=ticket.version, days=5, reason="需要现场核查"))
+    service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
+    text = unit_texts(session, ticket)[-1]
+    assert "延期申请已同意" in text and _local(ticket.reply_due) in text

@@ -150,7 +150,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
-    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges and refused returns or extensions."""
+    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges and refused
+    returns or extensions (a granted one: `extension_granted`, once the deadline has moved)."""
     action = event.action
     context = _ticket_context(ticket, note=event.note or "")
     phone = ticket.requester_phone
@@ -174,6 +175,11 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         passed = ticket.reply_due is not None and ticket.reply_due <= clock.now()
         when = f"答复时限{context['reply_due']}已过，请尽快答复" if passed else f"{context['reply_due']}前答复"
         to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", ""), "reply_when": when}, ticket_id=ticket.id)
+
+
+def extension_granted(session: Session, *, ticket: Ticket) -> None:
+    if ticket.lead_unit_id:
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_extension_approved", context=_ticket_context(ticket), ticket_id=ticket.id)
 
 
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:

@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baishitong import security
@@ -187,8 +187,10 @@ def create_user(
         raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
     if len(password) < 8:
         raise InvalidInput("weak_password", "密码至少 8 位")
-    if session.scalar(select(User).where(User.username == username)) is not None:
-        raise Conflict("user_exists", f"用户 {username} 已存在")
+    # RongGui beside ronggui would be two logins nobody can tell apart (and both get the unit's messages).
+    taken = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+    if taken is not None:
+        raise Conflict("user_exists", f"用户 {taken} 已存在" + ("" if taken == username else "（用户名不区分大小写）"))
     unit = get_unit(session, code=unit_code) if unit_code else None
     user = User(
         username=username,

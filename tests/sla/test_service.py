@@ -133,3 +133,16 @@ def test_enterprise_request_not_contacted_within_one_working_hour_is_urged(sessi
     assert not [e for e in other.events if e.action == "urge"]
     sla.check_deadlines(session, now=local("2026-12-07 10:05"))
     assert not [e for e in other.events if e.action == "urge"]
+
+
+def test_a_close_limit_shorter_than_the_reply_limit_is_refused(session):
+    import pytest
+
+    from baishitong.errors import InvalidInput
+
+    policy = sla.current_policy(session)
+    rules = [dict(r) for r in policy.rules]
+    broken = next(r for r in rules if "reply" in r["stages"] and "close" in r["stages"] and r["stages"]["reply"]["unit"] == r["stages"]["close"]["unit"])
+    broken["stages"] = {**broken["stages"], "close": {**broken["stages"]["reply"], "amount": broken["stages"]["reply"]["amount"] - 1}}
+    with pytest.raises(InvalidInput, match="办结时限短于答复时限"):
+        sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=actor(session, "t_admin"))

@@ -42,7 +42,7 @@ def test_merge_names_both_tickets_and_stops_the_duplicates_clock(web, session):
     page = web.get(f"/staff/tickets/{duplicate.number}").text
     assert f"并入主工单 {master.number}" in page
     deadlines = re.search(r'id="deadlines".*?</section>', page, re.S).group(0)
-    assert deadlines.count("data-done") == 3
+    assert deadlines.count("data-deadline") == deadlines.count("data-done") >= 3  # every clock stopped
     assert f"重复件 {duplicate.number}" in web.get(f"/staff/tickets/{master.number}").text
 
 

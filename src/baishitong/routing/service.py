@@ -766,7 +766,8 @@ def train_from_database(
         raise InvalidInput("no_training_data", "数据库中没有可用于训练的已办结工单")
     trained = _train(texts, labels)
     kind = "unit" if label == "unit" else "category"
-    return store_model(session, trained=trained, kind=kind, source="database", actor=actor, activate_now=activate_now, note=f"label={label}", request_key=request_key)
+    note = {"category_l1": "由已办结工单按问题一级分类训练", "unit": "由已办结工单按承办单位训练"}[label]
+    return store_model(session, trained=trained, kind=kind, source="database", actor=actor, activate_now=activate_now, note=note, request_key=request_key)
 
 
 def request_retrain(session: Session, *, label: str, actor: str) -> str:

@@ -99,6 +99,11 @@ def save_policy(
     """The next version of the policy. With `base_version` (the one the editor started from), a save on
     top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
     parsed = [rule_from_json(r) for r in rules]
+    for rule in parsed:
+        reply, close = rule.stages.get(Stage.REPLY), rule.stages.get(Stage.CLOSE)
+        # Every stage counts from registration, so a close limit shorter than the reply one could never be met.
+        if reply and close and reply.unit == close.unit and close.amount < reply.amount:
+            raise InvalidInput("sla_close_before_reply", f"时限规则“{rule.name}”的办结时限短于答复时限，请调整")
     try:
         match(parsed, type="投诉", channel="web", urgency="normal", category_code=None)
     except ValueError:

@@ -53,3 +53,23 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
     # After a reload (no failure reported) the draft is gone, so it cannot leak into a later, unrelated form.
     first.reload()
     assert first.locator("form[data-action-form=reply] textarea[name=content]").input_value() == ""
+
+
+def test_a_reply_typed_while_a_colleague_replied_first_is_still_shown(server, browser, shot):
+    number = signed_ticket(server)
+    first = staff_page(browser, server, "ronggui", shot)
+    first.goto(f"{server}/staff/tickets/{number}")
+    second = staff_page(browser, server, "ronggui", shot)
+    second.goto(f"{server}/staff/tickets/{number}")
+    colleague = open_action(second, "reply")
+    colleague.locator("textarea[name=content]").fill("同事的答复：已处理。")
+    with second.expect_navigation():
+        colleague.locator("button[data-action=reply]").click()
+
+    reply = open_action(first, "reply")
+    reply.locator("textarea[name=content]").fill(REPLY)
+    with first.expect_navigation():
+        reply.locator("button[data-action=reply]").click()
+    # The order is 已答复 now, so there is no reply form to put the text back into: it is shown to copy.
+    assert first.locator("form[data-action-form=reply]").count() == 0
+    assert REPLY in first.inner_text(".draft-kept")

@@ -315,9 +315,26 @@
     keys.forEach(function (key) {
       var raw = sessionStorage.getItem(key);
       sessionStorage.removeItem(key);
-      var form = failed && document.querySelector('form[data-action-form][action="' + key.slice(DRAFT_PREFIX.length) + '"]');
-      if (!form) return;
+      if (!failed) return;
       var values = JSON.parse(raw || "{}");
+      var form = document.querySelector('form[data-action-form][action="' + key.slice(DRAFT_PREFIX.length) + '"]');
+      if (!form) {
+        // The action is no longer offered (a colleague replied first): still show what was typed, to copy.
+        var typed = Object.keys(values).map(function (name) { return values[name]; }).filter(Boolean).join("\n");
+        if (!typed) return;
+        var keep = document.createElement("div");
+        keep.className = "alert alert-info draft-kept";
+        var title = document.createElement("div");
+        title.className = "alert-body";
+        title.textContent = "您刚才填写的内容（未提交）：";
+        var text = document.createElement("p");
+        text.className = "pre-line";
+        text.textContent = typed;
+        keep.appendChild(title);
+        keep.appendChild(text);
+        failed.parentNode.insertBefore(keep, failed.nextSibling);
+        return;
+      }
       Object.keys(values).forEach(function (name) {
         var el = form.querySelector('[name="' + name + '"]');
         if (!el) return;

@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+
 import httpx
 
 from baishitong.assistant.core import (
@@ -44,6 +46,36 @@ def test_unknown_question_hands_over():
     assert result.handover and result.text == HANDOVER_TEXT
     assert result.citations == [] and result.confidence < 0.35
     assert "转人工" in result.follow_ups and "转为工单" in result.follow_ups
+
+
+def test_words_no_article_contains_are_not_answered_from_shared_characters():
+    # 养猫/办证 share 养, 办 and 证 with the articles; 火星 is what the question is about.
+    for question in ("养猫需要办证吗", "火星移民的营业执照政策"):
+        result = answer(question, [], index())
+        assert result.handover, (question, result.confidence)
+
+
+def test_a_one_character_verb_does_not_sink_a_known_matter():
+    result = answer("提取公积金用什么证件", [], index())
+    assert not result.handover and result.citations[0].id == "gjj"
+
+
+def _with_meaning(similarity: float) -> SearchIndex:
+    """The index with sentence vectors: every article at `similarity` to any question but 营业执照 (0.5)."""
+    idx = index()
+    question = np.array([1.0, 0.0])
+    vector = np.array([similarity, np.sqrt(1 - similarity**2)])
+    idx.set_vectors({"gjj": vector, "sb": vector, "yy": np.array([0.5, np.sqrt(0.75)])})
+    idx.query_vector = lambda text: question
+    return idx
+
+
+def test_a_question_close_in_meaning_is_answered_in_words_no_article_uses():
+    question = "买房子能不能取出来公积金"  # 买房子 and 取出来 appear in no article
+    assert answer(question, [], index()).handover
+    result = answer(question, [], _with_meaning(0.93))
+    assert not result.handover and result.citations[0].id == "gjj"
+    assert answer(question, [], _with_meaning(0.84)).handover
 
 
 def test_threshold_controls_handover():

@@ -14,6 +14,10 @@ import numpy as np
 from baishitong.knowledge.search import Document, Hit, SearchIndex, best_passage, char_ngrams, default_synonyms, field_text, sentences, words
 
 DEFAULT_THRESHOLD = 0.35
+# Cosines of multilingual-e5-small between a question and its best article, mapped onto the
+# confidence scale: 0.88 (where bench/answering.py's in-scope and out-of-scope questions part) is
+# the default threshold.
+SEMANTIC_ZERO, SEMANTIC_FULL = 0.826, 0.98
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
 TRANSFER_TEXT = "好的，正在为您转接人工客服，客服人员会在这里回复您。如不便等待，也可以将问题转为工单，我们会尽快为您处理。"
 HANDOVER_ACTIONS = ("转人工", "转为工单")
@@ -110,30 +114,38 @@ def expand_question(question: str, history: Sequence[Turn]) -> str:
 
 
 def _coverage(question: str, text: str, index: SearchIndex) -> float:
-    """Share of the question's idf mass found in `text`; a typo earns partial credit from its characters."""
+    """Share of the question's idf mass found in `text`; a mistyped longer word (公积检) earns partial credit
+    from its character pairs. A two-character word earns none from single characters: 养猫 shares 养 with
+    养老, which says nothing about whether the article answers it. A one-character word (用, 交) weighs
+    at most 1: such verbs are in most questions and name no matter."""
     terms = index.query_terms(question)
     total = matched = 0.0
     for word in dict.fromkeys(words(question)):
-        weight = terms.get(word, 1.0)
+        weight = min(terms.get(word, 1.0), 1.0) if len(word) == 1 else terms.get(word, 1.0)
         total += weight
         variants = (word, *index.synonyms.variants(word))
         if any(v in text for v in variants):
             matched += weight
-        else:
-            grams = list(word) if len(word) <= 2 else [word[i : i + 2] for i in range(len(word) - 1)]
+        elif len(word) > 2:
+            grams = [word[i : i + 2] for i in range(len(word) - 1)]
             matched += 0.8 * weight * sum(g in text for g in grams) / len(grams)
     return matched / total if total else 0.0
 
 
 def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
-    """Calibrated from how much of the question the best article covers and its margin over the runner-up."""
+    """The stronger of two signals. Words: how much of the question the best article covers, and its
+    margin over the runner-up. Meaning: the sentence vectors' cosine, which answers a question put in
+    words no article uses (老板不发工资 → 被拖欠工资怎么维权) and keeps 养猫需要办证吗 away from 退休申请."""
     if not hits:
         return 0.0
     best = hits[0]
     text = " ".join(field_text(best.document.get(f)) for f in index.fields)
     coverage = _coverage(question, text, index)
     margin = 1.0 - hits[1].score / best.score if len(hits) > 1 and best.score > 0 else 1.0
-    return round(float(np.clip(coverage * (0.7 + 0.3 * margin), 0.0, 1.0)), 3)
+    lexical = coverage * (0.7 + 0.3 * margin)
+    cosine = index.cosine(question, best.id)
+    semantic = 0.0 if cosine is None else (cosine - SEMANTIC_ZERO) / (SEMANTIC_FULL - SEMANTIC_ZERO)
+    return round(float(np.clip(max(lexical, semantic), 0.0, 1.0)), 3)
 
 
 def _states(body: str, intent: str) -> bool:

@@ -259,6 +259,13 @@ class SearchIndex:
     def has_vectors(self) -> bool:
         return bool(self._vectors)
 
+    def cosine(self, query: str, doc_id: str) -> float | None:
+        """How close in meaning the question is to one document; None without an encoder or its vector."""
+        vector = self._vectors.get(doc_id)
+        if self.query_vector is None or vector is None:
+            return None
+        return float(vector.astype(np.float32) @ self.query_vector(query))
+
     def _words(self, text: str) -> list[str]:
         return search_words(text) + self.synonyms.concepts(text)
 
@@ -318,13 +325,16 @@ class SearchIndex:
             return matrix, ids, idf
 
     def query_terms(self, query: str) -> dict[str, float]:
-        """Query words (with synonym variants) weighted by idf; for highlighting and passage picking."""
+        """Query words (with synonym variants) weighted by idf; for highlighting, passage picking and the
+        assistant's confidence. A word no document contains gets the highest idf: 火星 in 火星移民的政策 is
+        what the question is about, and no article answers it."""
         _, _, idf = self._ensure_matrix()
+        unseen = float(np.log1p((len(self) + 0.5) / 0.5))
         terms: dict[str, float] = {}
         for word in words(query):
             for variant in (word, *self.synonyms.variants(word)):
                 i = self._vocab.get(variant)
-                weight = float(idf[i]) if i is not None and i < len(idf) else 1.0
+                weight = float(idf[i]) if i is not None and i < len(idf) else unseen
                 terms[variant] = max(terms.get(variant, 0.0), weight if variant == word else 0.8 * weight)
         for group in self.synonyms.groups:
             if any(v in query for v in group):

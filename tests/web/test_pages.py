@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
 from baishitong.deps import get_db_session
+from baishitong.org import service as org
 from baishitong.tickets.models import Ticket
 from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE, make_ticket
@@ -149,6 +150,18 @@ def test_staff_login_logout(web, session):
     assert web.get("/staff/console", follow_redirects=False).headers["location"].startswith("/staff/login")
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == "t_operator")).all()
     assert "auth.login" in actions and "auth.logout" in actions and "auth.login_failed" in actions
+
+
+def test_a_disabled_account_is_told_to_ask_the_administrator(web, client, session):
+    org.disable_user(session, username="t_operator")
+    page = web.get("/staff/login")
+    wrong = web.post("/staff/login", data={"csrf_token": token(page.text), "username": "t_operator", "password": "wrong-password"})
+    assert "用户名或密码错误" in wrong.text
+    refused = web.post("/staff/login", data={"csrf_token": token(page.text), "username": "t_operator", "password": TEST_PASSWORD})
+    assert refused.status_code == 403 and "该账号已停用，请联系系统管理员" in refused.text
+    assert web.get("/staff/console", follow_redirects=False).headers["location"].startswith("/staff/login")
+    api = client.post("/api/v1/auth/token", json={"username": "t_operator", "password": TEST_PASSWORD})
+    assert api.status_code == 403 and api.json()["error"]["code"] == "account_disabled"
 
 
 def test_error_pages_survive_the_closed_transaction(app, web, session):

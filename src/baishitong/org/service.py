@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from baishitong import security
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
-from baishitong.errors import Conflict, InvalidInput, NotFound
+from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org.models import ApiToken, Category, Region, Unit, User
 
 ROLES = {
@@ -270,9 +270,12 @@ def enable_user(session: Session, *, username: str, actor: str = "system") -> Us
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """None for a wrong name or password; a disabled account is told so, but only to whoever knows its password."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not security.verify_password(user.password_hash, password):
+    if user is None or not security.verify_password(user.password_hash, password):
         return None
+    if not user.active:
+        raise Forbidden("account_disabled", "该账号已停用，请联系系统管理员")
     return user
 
 

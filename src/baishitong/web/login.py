@@ -6,7 +6,7 @@ from starlette.datastructures import FormData
 
 from baishitong.audit import service as audit
 from baishitong.deps import client_id, get_db_session
-from baishitong.errors import RateLimited
+from baishitong.errors import Forbidden, RateLimited
 from baishitong.org import service as org
 from baishitong.web import auth
 from baishitong.web.auth import Staff, current_staff
@@ -44,7 +44,11 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
         request.app.state.rate_limiter.hit("login", f"{client_id(request)}|{username}", limit=request.app.state.settings.login_attempts_per_minute)
     except RateLimited as exc:
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
-    user = org.authenticate(session, username=username, password=password) if username and password else None
+    try:
+        user = org.authenticate(session, username=username, password=password) if username and password else None
+    except Forbidden as exc:
+        audit.record(session, actor=username[:64], action="auth.login_refused", object_type="user", object_id=username[:64], data={"via": "web", "reason": exc.code})
+        return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=403)
     if user is None:
         audit.record(session, actor=username[:64] or "anonymous", action="auth.login_failed", object_type="user", object_id=username[:64], data={"via": "web", "client": client_id(request)})
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": "用户名或密码错误"})

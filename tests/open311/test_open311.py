@@ -226,6 +226,24 @@ def test_list_filters_by_status_date_code_and_id(client, session):
     _assert_open311_error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
 
 
+def test_a_mirroring_client_walks_the_window_page_by_page(client, session):
+    made = [make_ticket(session, state="registered") for _ in range(5)]
+    session.commit()
+
+    def page(number: int, size: int) -> list[str]:
+        response = client.get(f"{BASE}/requests.json", params={"page": number, "page_size": size})
+        assert response.status_code == 200, response.text
+        return [r["service_request_id"] for r in response.json()]
+
+    everything, walked, number = page(1, 1000), [], 1
+    while chunk := page(number, 2):
+        assert len(chunk) <= 2
+        walked, number = walked + chunk, number + 1
+    assert walked == everything and {t.number for t in made} <= set(walked) and number > 3
+    for bad in ({"page": 0}, {"page_size": 1001}, {"page_size": "十"}):
+        _assert_open311_error(client.get(f"{BASE}/requests.json", params=bad), 400)
+
+
 def test_public_reads_are_rate_limited_in_open311_format(client, app):
     app.state.settings.track_rate_limit_per_minute = 2
     for _ in range(2):

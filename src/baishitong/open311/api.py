@@ -9,7 +9,7 @@ from json import JSONDecodeError
 from typing import Annotated
 from xml.etree import ElementTree
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -157,6 +157,8 @@ def list_requests(
     start_date: str | None = None,
     end_date: str | None = None,
     status: str | None = None,
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(service.MAX_RESULTS, ge=1, le=service.MAX_RESULTS),
     session: Session = Depends(get_db_session),
 ):
     items = service.find_requests(
@@ -166,6 +168,8 @@ def list_requests(
         start_date=start_date,
         end_date=end_date,
         status=status,
+        page=page,
+        page_size=page_size,
     )
     return render(fmt, items, root="service_requests", item="request")
 

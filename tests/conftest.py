@@ -173,6 +173,15 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
+def _routing_reference_forgotten():
+    """A test's router model and catalogue are rolled back with it; so is the process's cached copy."""
+    yield
+    from baishitong.routing import service as routing
+
+    routing._bump()
+
+
+@pytest.fixture(autouse=True)
 def _jobs_run_against_the_test_database():
     """Commands under test may point the job queue at their own database; point it back."""
     yield

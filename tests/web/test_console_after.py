@@ -129,3 +129,31 @@ def test_a_refused_follow_up_keeps_the_call_registered_and_says_so(web, session)
     ticket = ticket_of(session, "13800002007")
     assert ticket is not None and ticket.status == "registered"
     assert f"工单 {ticket.number} 已受理，暂存待派单" in page and "直接答复" in page
+
+
+def test_a_returned_order_is_not_suggested_back_to_the_unit_that_returned_it(web, session, model):  # noqa: F811
+    from baishitong.tickets import schemas
+    from baishitong.tickets import service as tickets
+    from tests.conftest import actor
+
+    login(web, "t_operator")
+    intake(web, "13800002010", after="dispatch")
+    ticket = ticket_of(session, "13800002010")
+    assert ticket.lead_unit.code == "ronggui"
+    tickets.act(session, number=ticket.number, action="return", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="路段属区城管局管养"))
+    tickets.act(session, number=ticket.number, action="approve-return", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=ticket.version))
+    queue = web.get("/staff/console/dispatch").text
+    row = queue[queue.index(f'data-ticket="{ticket.number}"'):]
+    row = row[: row.index("</tr>")]
+    assert "容桂街道已退单：路段属区城管局管养" in row and "无建议" in row and " selected" not in row
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    form = page[page.index('data-action-form="dispatch"'):]
+    form = form[: form.index("</form>")]
+    assert "已退单：容桂街道：路段属区城管局管养" in form and " selected" not in form and "已按智能分拨建议预选" not in form
+
+
+def test_dispatch_without_any_suggestion_says_the_order_waits_for_a_person(web, session):
+    login(web, "t_operator")
+    response = intake(web, "13800002011", after="dispatch", content="啊啊啊啊啊啊啊啊", address="")
+    assert "智能分拨没有给出建议单位，请在待派单中选择主办单位" in response.text
+    assert ticket_of(session, "13800002011").status == "registered"

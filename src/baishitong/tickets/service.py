@@ -559,6 +559,19 @@ def _callback(session: Session, ticket: Ticket, actor: Actor, body: schemas.Call
     record_callback(session, ticket, actor=actor, solved=body.solved, satisfaction=body.satisfaction, note=body.note)
 
 
+def approved_returns(session: Session, *, ticket_ids: list[int]) -> dict[int, list[tuple[str | None, str | None]]]:
+    """(unit code, reason) of each approved return, oldest first, per ticket: who already refused the order."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.data).where(TicketEvent.action == "approve-return", TicketEvent.ticket_id.in_(ticket_ids)).order_by(TicketEvent.id)
+    )
+    out: dict[int, list[tuple[str | None, str | None]]] = {}
+    for ticket_id, data in rows:
+        out.setdefault(ticket_id, []).append(((data or {}).get("returned_by"), (data or {}).get("reason")))
+    return out
+
+
 def missed_callbacks(ticket: Ticket) -> int:
     return sum(1 for e in ticket.events if e.action == "callback-missed")
 

@@ -91,7 +91,7 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
             }
         )
     except ValidationError as exc:
-        errors.update(_field_errors(exc))
+        errors.update(_field_errors(exc, too_short="请记录来电人反映的问题，不少于 5 个字"))
     if values["after"] == "answer" and len(values["answer"]) < 2:
         errors["answer"] = "请填写答复内容"
     if values["after"] == "merge" and not values["merge_into"]:
@@ -123,6 +123,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
             outcome = f"已受理并派至 {ticket.lead_unit.name}"
         elif lead:
             outcome = "已受理，暂存待派单"
+        else:
+            outcome = "已受理，暂存待派单：智能分拨没有给出建议单位，请在待派单中选择主办单位"
     elif ticket.status == "dispatched" and ticket.lead_unit:
         outcome = f"已受理，智能分拨已自动派至 {ticket.lead_unit.name}"
     request.state.flash_out = [m for m in getattr(request.state, "flash_out", []) if m[0] == "error"]
@@ -163,11 +165,19 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
     page = page_number(request)
     items, total = _queue(session, ["registered"], page)
     units = dispatch_units(session)
+    decisions = _decisions_for(session, items)
+    returns = service.approved_returns(session, ticket_ids=[t.id for t in items])
+    suggestions = {}
+    for t in items:
+        d = decisions.get(t.id)
+        lead = (d.corrected_to or d.lead_unit) if d else None
+        suggestions[t.id] = None if lead in {unit for unit, _ in returns.get(t.id, [])} else lead
     return render(
         request,
         "staff/queue_dispatch.html",
         {
-            "items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": _decisions_for(session, items),
+            "items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": decisions,
+            "suggestions": suggestions, "returns": returns,
             "dispatch_units": units, "unit_names": unit_names(units), "channel_labels": CHANNEL_LABELS,
             "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch",
         },

@@ -177,13 +177,14 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
     return redirect(f"/submit/done/{ticket.number}")
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
+def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您反映的问题，不少于 5 个字") -> dict[str, str]:
+    """Messages per form field; `too_short` is worded for whoever types the content (citizen or operator)."""
     errors = {}
     for error in exc.errors():
         field = _FIELD_OF.get(".".join(str(p) for p in error["loc"]), "form")
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "string_too_short" and field == "content":
-            message = "请详细描述您反映的问题，不少于 5 个字"
+            message = too_short
         elif error["type"] == "string_too_long":
             message = "内容过长，请精简后再提交"
         elif field == "type":

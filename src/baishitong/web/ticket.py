@@ -145,11 +145,13 @@ def validation_text(exc: ValidationError) -> str:
 
 
 STALE_TEXT = "工单刚被他人更新，下方已是最新状态（见办理过程），请核对后再操作"
+# On a queue or list page the order may have left the list: name it and say where to look.
+STALE_ELSEWHERE_TEXT = "工单 {number} 刚被他人处理或更新，请打开该工单核对最新状态后再操作"
 # Where "已" + the action's label does not read as Chinese.
 DONE_TEXT = {"contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
 
 
-def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData) -> bool:
+def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData, on_ticket_page: bool = True) -> bool:
     """Runs one action; the outcome is flashed. Returns True on success.
 
     The action runs in a savepoint: a refused action undoes only itself, not what the request did
@@ -165,7 +167,8 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         return False
     except DomainError as exc:
         # The page the user lands on is already the fresh one, so "refresh" would be the wrong advice.
-        message = STALE_TEXT if exc.code == "version_conflict" else exc.message
+        stale = STALE_TEXT if on_ticket_page else STALE_ELSEWHERE_TEXT.format(number=number)
+        message = stale if exc.code == "version_conflict" else exc.message
         flash(request, "error", f"“{label}”未完成：{message}")
         return False
     flash(request, "success", f"工单 {number} {DONE_TEXT.get(action, '已' + label)}")
@@ -174,8 +177,9 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
 
 @router.post("/staff/tickets/{number}/act/{action}")
 def act(number: str, action: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
-    perform(request, session, staff, number=number, action=action, form=form)
-    return redirect(safe_next(str(form.get("next", "")), f"/staff/tickets/{number}"))
+    landing = safe_next(str(form.get("next", "")), f"/staff/tickets/{number}")
+    perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=landing.split("?")[0] == f"/staff/tickets/{number}")
+    return redirect(landing)
 
 
 def _unit_labels(session: Session, ticket: Ticket, routing_out: dict | None) -> dict[str, str]:
@@ -244,6 +248,7 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
         "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
         "suggested_lead": _suggested_lead(session, ticket) if "dispatch" in actions else None,
+        "returned_by": _returned_by(session, ticket) if "dispatch" in actions else [],
         "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],
         "callback_outcomes": CALLBACK_OUTCOMES,
         "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
@@ -267,14 +272,34 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "candidates": candidate_names(session, routing_out["top3"] or []) if routing_out else [],
         "unit_labels": unit_labels,
         "attachments": uploads.for_ticket(session, ticket=ticket),
-        "views": service.personal_data_views(session, ticket=ticket),
+        "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
     }
 
 
+def _named_views(session: Session, views: list[dict]) -> list[dict]:
+    """Viewers as the timeline names staff (容桂街道 何敏), not by login name."""
+    usernames = {v["actor"] for v in views}
+    rows = session.execute(select(User.username, User.display_name, Unit.name).outerjoin(Unit, User.unit_id == Unit.id).where(User.username.in_(usernames))).all() if usernames else []
+    names = {username: f"{unit} {name}" if unit else name for username, name, unit in rows}
+    return [{**v, "actor": names.get(v["actor"], v["actor"])} for v in views]
+
+
+def _returned_by(session: Session, ticket: Ticket) -> list[str]:
+    """"容桂街道：不属于本单位职责" for each approved return, shown beside the unit choice."""
+    returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, [])
+    rows = session.execute(select(Unit.code, Unit.name).where(Unit.code.in_([u for u, _ in returns if u]))).all() if returns else []
+    names = {code: name for code, name in rows}
+    return [f"{names.get(unit, unit or '原承办单位')}{'：' + reason if reason else ''}" for unit, reason in returns]
+
+
 def _suggested_lead(session: Session, ticket: Ticket) -> str | None:
+    """The router's unit, unless that unit has already returned the order: sending it back there is the
+    one choice the operator should not be nudged towards."""
     decision = routing.latest_decision(session, ticket_id=ticket.id)
-    return (decision.corrected_to or decision.lead_unit) if decision else None
+    lead = (decision.corrected_to or decision.lead_unit) if decision else None
+    refused = {unit for unit, _ in service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, [])}
+    return None if lead in refused else lead
 
 
 @router.get("/staff/tickets/{number}")

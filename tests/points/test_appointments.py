@@ -83,6 +83,16 @@ def test_holiday_slot_is_rejected(session, point):
     assert err.value.code == "slot_unavailable"
 
 
+def test_a_booking_needs_a_phone_it_can_be_proven_with(session, point):
+    for junk in ("-------", "+++++++", "1234567"):
+        with pytest.raises(InvalidInput, match="请填写正确的手机号码或固定电话"):
+            book(session, phone=junk)
+    a = book(session, phone="+86 138 0013 8000")
+    assert a.phone == "13800138000"
+    assert booking.get_for_requester(session, number=a.number, phone="13800138000") is a
+    assert booking.get_for_requester(session, number=a.number, phone="+8613800138000") is a
+
+
 def test_cancel_and_reschedule_need_the_right_phone(session, point):
     a = book(session)
     with pytest.raises(NotFound):

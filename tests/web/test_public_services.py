@@ -167,7 +167,7 @@ def test_booking_creates_appointment_and_full_slot_says_so(client, session, demo
     assert full.status_code == 409 and "约满" in full.text and 'name="slot"' in full.text
 
 
-@pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("12345", "请填写正确的手机号码")])
+@pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("12345", "请填写正确的手机号码或固定电话（含区号）"), ("-------", "请填写正确的手机号码或固定电话（含区号）")])
 def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session, demo, monkeypatch, phone, message):
     point, page = _book_page(client, session, monkeypatch, capacity=1)
     slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)

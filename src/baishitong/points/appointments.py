@@ -32,6 +32,7 @@ from baishitong.points import service as points
 from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
 from baishitong.tickets.models import IdempotencyKey
 from baishitong.tickets.service import request_fingerprint
+from baishitong.tickets.validation import normalise_phone
 
 SCOPE = "appointments.create"
 NO_SHOW_AFTER = timedelta(minutes=30)
@@ -135,6 +136,7 @@ def book(
     idempotency_key: str | None = None,
 ) -> tuple[Appointment, bool]:
     """Books one place; (appointment, created). A repeated Idempotency-Key returns the first booking."""
+    phone = _checked_phone(phone)
     fingerprint = request_fingerprint({"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone})
     if idempotency_key:
         row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == SCOPE, IdempotencyKey.key == idempotency_key))
@@ -169,8 +171,19 @@ def book(
     return appointment, True
 
 
+def _checked_phone(phone: str) -> str:
+    """The number the booking is texted to and later proven with: 138 0000 0000 and +86 13800000000 are one."""
+    try:
+        return normalise_phone(phone)
+    except ValueError as exc:
+        raise InvalidInput("invalid_phone", str(exc)) from None
+
+
 def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone or "")
+    try:
+        return normalise_phone(phone or "")
+    except ValueError:
+        return re.sub(r"\D", "", phone or "")
 
 
 def get_for_requester(session: Session, *, number: str, phone: str) -> Appointment:

@@ -1,6 +1,5 @@
 """办事网点 and 预约: find the nearest point, see its hours and services, book, look up, change or cancel."""
 
-import re
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -16,9 +15,9 @@ from baishitong.points import KIND_LABELS
 from baishitong.points import appointments as booking
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
-from baishitong.points.schemas import PHONE
 from baishitong.security import mask_name, mask_phone
 from baishitong.tickets.service import LOCAL_TZ
+from baishitong.tickets.validation import normalise_phone
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import render
 
@@ -27,7 +26,12 @@ router = APIRouter(include_in_schema=False)
 BOOKING_DAYS = 14
 NEAREST_LIMIT = 10
 WEEKDAYS = "一二三四五六日"
-_PHONE = re.compile(PHONE)
+def _valid_phone(phone: str) -> bool:
+    try:
+        normalise_phone(phone)
+    except ValueError:
+        return False
+    return True
 
 
 def distance_text(metres: float) -> str:
@@ -182,8 +186,8 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
         errors["name"] = "请填写姓名（不超过 64 字）"
     if not values["phone"]:
         errors["phone"] = "请填写联系电话"
-    elif not _PHONE.match(values["phone"]):
-        errors["phone"] = "请填写正确的手机号码"
+    elif not _valid_phone(values["phone"]):
+        errors["phone"] = "请填写正确的手机号码或固定电话（含区号）"
     if values["item"] and values["item"] not in (point.services or {}):
         errors["item"] = "该网点不办理此事项，请重新选择"
     day = booking.local(slot_start).date() if slot_start else _parse_day(str(form.get("date", "")))

@@ -74,3 +74,24 @@ def test_new_town_unit_is_linked_to_its_region_so_routing_finds_it(session):
         org.save_unit(session, code="RG-BAD", name="错配", kind="department", parent_code=None, phone=None, active=True, actor="t_admin", region_code="440606006")
     village = org.save_unit(session, code="440606006023", name="高黎社区", kind="community", parent_code="ronggui", phone=None, active=True, actor="t_admin")
     assert village.region_code == "440606006023"
+
+
+def test_a_category_cannot_become_its_own_ancestor_or_leave_its_code_family(session):
+    org.save_category(session, code="99", name="测试", parent_code=None, actor="t")
+    org.save_category(session, code="9901", name="测试子类", parent_code="99", actor="t")
+    with pytest.raises(InvalidInput, match="须以上级分类编码 9901 开头"):
+        org.save_category(session, code="99", name="测试", parent_code="9901", actor="t")
+    with pytest.raises(InvalidInput, match="须以上级分类编码 99 开头"):
+        org.save_category(session, code="9801", name="别家", parent_code="99", actor="t")
+    with pytest.raises(InvalidInput, match="2–6 位数字"):
+        org.save_category(session, code="zz-not-digits", name="x", parent_code=None, actor="t")
+    assert org.get_category(session, code="9901").path == "测试 › 测试子类"
+
+
+def test_the_category_api_refuses_a_cycle_in_chinese(client, login):
+    admin = login("t_admin")
+    assert client.put("/api/v1/categories/99", json={"code": "99", "name": "测试"}, headers=admin).status_code == 200
+    assert client.put("/api/v1/categories/9901", json={"code": "9901", "name": "子类", "parent": "99"}, headers=admin).status_code == 200
+    looped = client.put("/api/v1/categories/99", json={"code": "99", "name": "测试", "parent": "9901"}, headers=admin)
+    assert looped.status_code == 422 and "上级分类编码" in looped.json()["error"]["message"]
+    assert client.get("/api/v1/categories", headers=admin).status_code == 200

@@ -155,12 +155,24 @@ def get_category(session: Session, *, code: str) -> Category:
     return category
 
 
+_CATEGORY_CODE = re.compile(r"\d{2,6}")
+
+
 def save_category(session: Session, *, code: str, name: str, parent_code: str | None, actor: str, active: bool = True) -> Category:
+    """Codes nest (01 ⊃ 0101 ⊃ 010101): Open311 filters and the routing catalogue match by prefix, and a
+    parent whose code is a shorter prefix can never be the category's own descendant."""
+    if not _CATEGORY_CODE.fullmatch(code):
+        raise InvalidInput("invalid_category_code", "分类编码应为 2–6 位数字")
     parent = get_category(session, code=parent_code) if parent_code else None
+    if parent is not None and not (code.startswith(parent.code) and len(code) > len(parent.code)):
+        raise InvalidInput("category_code_outside_parent", f"下级分类的编码须以上级分类编码 {parent.code} 开头（如 {parent.code}01）")
     level = parent.level + 1 if parent else 1
     if level > 3:
         raise InvalidInput("category_too_deep", "问题分类最多三级")
     category = session.scalar(select(Category).where(Category.code == code))
+    moved = category is not None and (parent.id if parent else None) != category.parent_id
+    if moved and session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1)) is not None:
+        raise InvalidInput("category_has_children", "该分类下已有下级分类，不能改变其上级分类")
     if category is None:
         category = Category(code=code, name=name, level=level, parent=parent, active=active)
         session.add(category)

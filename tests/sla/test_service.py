@@ -146,3 +146,18 @@ def test_a_close_limit_shorter_than_the_reply_limit_is_refused(session):
     broken["stages"] = {**broken["stages"], "close": {**broken["stages"]["reply"], "amount": broken["stages"]["reply"]["amount"] - 1}}
     with pytest.raises(InvalidInput, match="办结时限短于答复时限"):
         sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=actor(session, "t_admin"))
+
+
+def test_a_limit_that_is_not_a_sane_number_is_refused_and_intake_keeps_working(session):
+    import pytest
+
+    from baishitong.errors import InvalidInput
+
+    policy = sla.current_policy(session)
+    for amount, message in ((float("nan"), "时限须为正数"), (float("inf"), "时限须为正数"), (1e9, "时限不能超过250个工作日")):
+        rules = [dict(r) for r in policy.rules]
+        rules[0] = {**rules[0], "stages": {**rules[0]["stages"], "close": {"amount": amount, "unit": "working_days"}}}
+        with pytest.raises(InvalidInput, match=message):
+            sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=actor(session, "t_admin"))
+    assert sla.current_policy(session).version == policy.version
+    assert make_ticket(session).close_due is not None

@@ -11,6 +11,7 @@ All stages count from the same start (the ticket's creation), so each limit is a
 total, not a step after the previous stage.
 """
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,15 +44,22 @@ class Unit(StrEnum):
     HOURS = "hours"
 
 
+# About a year: no statutory limit is longer, and deadlines must stay inside the calendar.
+_MAXIMUM = {Unit.WORKING_DAYS: 250, Unit.WORKING_HOURS: 1750, Unit.HOURS: 8760}
+
+
 @dataclass(frozen=True)
 class Limit:
     amount: float
     unit: Unit
 
     def __post_init__(self) -> None:
-        if self.amount <= 0:
-            raise ValueError("a time limit must be positive")
         object.__setattr__(self, "unit", Unit(self.unit))
+        # NaN, infinity or 1e9 would be saved and then break every deadline computed from them.
+        if not math.isfinite(self.amount) or self.amount <= 0:
+            raise ValueError("时限须为正数")
+        if self.amount > _MAXIMUM[self.unit]:
+            raise ValueError(f"时限不能超过{Limit(_MAXIMUM[self.unit], self.unit).label}")
 
     @property
     def clock(self) -> Clock:

@@ -1,5 +1,6 @@
 """系统管理: units, users and roles, categories, routing catalogue and models, SLA policy, calendar, message templates, outbox."""
 
+import math
 import re
 from datetime import date
 
@@ -371,7 +372,7 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
                 if not amount:
                     continue
                 unit = str(form.get(f"r{index}-{stage}-unit", ""))
-                if unit not in {u for u, _ in LIMIT_UNITS} or float(amount) <= 0:
+                if unit not in {u for u, _ in LIMIT_UNITS} or not math.isfinite(float(amount)) or float(amount) <= 0:
                     raise ValueError
                 stages[str(stage)] = {"amount": float(amount), "unit": unit}
             rules.append({**rule, "stages": stages})

@@ -19,3 +19,18 @@ def test_a_disabled_account_is_told_so_only_with_its_password(session):
         org.authenticate(session, username="t_left", password="long-enough-1")
     org.enable_user(session, username="t_left")
     assert org.authenticate(session, username="t_left", password="long-enough-1").username == "t_left"
+
+
+@pytest.mark.parametrize("change", ["password", "role", "disable"])
+def test_an_integration_token_ends_with_the_account_change_and_stays_ended(session, change):
+    token = org.create_api_token(session, username="t_operator", name="对接测试")
+    assert org.user_for_api_token(session, token=token).username == "t_operator"
+    if change == "password":
+        org.update_user(session, username="t_operator", display_name="话务员", role="operator", unit_code=None, password="another-pass-1")
+    elif change == "role":
+        org.update_user(session, username="t_operator", display_name="话务员", role="supervisor", unit_code=None)
+    else:
+        org.disable_user(session, username="t_operator")
+        org.enable_user(session, username="t_operator")
+    assert org.user_for_api_token(session, token=token) is None
+    assert org.user_for_api_token(session, token=org.create_api_token(session, username="t_operator", name="新令牌")) is not None

@@ -248,10 +248,19 @@ def update_user(
         return user
     user.display_name, user.role, user.unit = display_name or username, role, unit
     if changed.keys() & {"role", "unit", "password"}:
-        user.token_generation += 1
+        _end_sessions_and_tokens(session, user)
     session.flush()
     audit.record(session, actor=actor, action="user.update", object_type="user", object_id=username, data=changed)
     return user
+
+
+def _end_sessions_and_tokens(session: Session, user: User) -> None:
+    """Logins carry the generation; integration tokens are revoked outright, so enabling the account
+    again (or the password being reset back) does not bring them back."""
+    user.token_generation += 1
+    now = utcnow()
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
 
 
 def list_users(session: Session) -> list[User]:
@@ -268,7 +277,7 @@ def get_user(session: Session, *, username: str) -> User:
 def disable_user(session: Session, *, username: str, actor: str = "system") -> User:
     user = get_user(session, username=username)
     user.active = False
-    user.token_generation += 1
+    _end_sessions_and_tokens(session, user)
     audit.record(session, actor=actor, action="user.disable", object_type="user", object_id=username)
     return user
 

@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baishitong import __version__
+from baishitong import __version__, validation_text
 from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
@@ -44,14 +44,7 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 
 def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path", "header"))
-        message = error.get("msg", "")
-        if message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        parts.append(f"{loc or '请求体'}：{message}")
-    return "请求内容有误：" + "；".join(parts)
+    return validation_text.summary(exc.errors())
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from baishitong import validation_text
 from baishitong.actors import REQUESTER, Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
@@ -144,10 +145,6 @@ def act(
     try:
         parsed = model.model_validate(body)
     except ValidationError as exc:
-        raise InvalidInput("invalid_body", "请求内容有误：" + "；".join(_field_errors(exc)), details={"errors": exc.errors(include_url=False, include_context=False, include_input=False)}) from None
+        raise InvalidInput("invalid_body", validation_text.summary(exc.errors()), details={"errors": exc.errors(include_url=False, include_context=False, include_input=False)}) from None
     ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
     return service.to_out(ticket, actor, with_events=True)
-
-
-def _field_errors(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc']) or '内容'}：{e['msg']}" for e in exc.errors()]

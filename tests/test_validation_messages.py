@@ -1,0 +1,31 @@
+"""Bad input to the API is explained in Chinese, field by field, never in pydantic's English."""
+
+import re
+
+import pytest
+
+ENGLISH = re.compile(r"[A-Za-z]{4,}")
+
+
+def message(response) -> str:
+    assert response.status_code in (400, 422), response.text
+    text = response.json()["error"]["message"]
+    # Field names are identifiers; the explanation after each colon must be Chinese.
+    for part in text.removeprefix("请求内容有误：").split("；"):
+        assert not ENGLISH.search(part.split("：", 1)[-1].replace("JSON", "")), text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "expected"),
+    [
+        ("post", "/api/v1/tickets", {"json": {}}, "type：必填"),
+        ("post", "/api/v1/tickets", {"content": b"not json", "headers": {"content-type": "application/json"}}, "请求内容有误：请求体不是合法的 JSON"),
+        ("post", "/api/v1/tickets", {"json": {"type": "咨询", "content": "     ", "requester": {"phone": "13800138000"}}}, "至少 5 个字"),
+        ("post", "/api/v1/tickets", {"json": {"type": "闲聊", "content": "路灯不亮了好几天", "requester": {"phone": "13800138000"}}}, "type：只能是 '咨询'、"),
+        ("get", "/api/v1/points/nearest", {"params": {"lat": "abc", "lon": "113.2"}}, "lat：应为数字"),
+        ("post", "/api/v1/auth/token", {"json": {"username": "admin"}}, "password：必填"),
+    ],
+)
+def test_bad_input_is_explained_in_chinese(client, method, path, kwargs, expected):
+    assert expected in message(getattr(client, method)(path, **kwargs))

@@ -205,3 +205,11 @@ def test_invalid_utf8_and_lone_surrogates_get_a_json_error_not_500(client, login
             response = client.post(path, content=body, headers={"content-type": "application/json", **login("t_operator")})
             assert response.status_code in (400, 404, 422), (path, body, response.text)
             assert response.json()["error"]["message"]
+
+
+def test_an_anonymous_request_cannot_claim_what_staff_decide(client):
+    base = {"type": "投诉", "content": "路灯不亮好几天了", "requester": {"phone": "13800138000"}}
+    for extra, code in (({"channel": "hotline"}, "channel_not_allowed"), ({"urgency": "urgent"}, "urgency_not_allowed"), ({"category_code": "0101"}, "classification_not_allowed")):
+        refused = client.post("/api/v1/tickets", json=base | extra)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == code
+    assert client.post("/api/v1/tickets", json=base | {"channel": "wechat"}).status_code == 201

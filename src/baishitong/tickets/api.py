@@ -27,6 +27,8 @@ def create_ticket(
 
     A retry with the same Idempotency-Key returns the same ticket (200).
     """
+    if staff is None:
+        service.check_self_service(data)
     actor = staff or REQUESTER
     ticket, created = service.create_ticket(session, data=data, actor=actor, idempotency_key=idempotency_key)
     if not created:

@@ -65,6 +65,21 @@ def request_fingerprint(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+SELF_SERVICE_CHANNELS = ("web", "wechat", "app", "enterprise")
+
+
+def check_self_service(data: schemas.TicketCreate) -> None:
+    """What only staff decide: an anonymous request cannot claim the hotline, mark itself urgent (which
+    shortens every unit's time limit) or pick its category past the router. A doorstep point's kiosk
+    names its point (point_code), which makes the channel 门口办."""
+    if data.channel not in SELF_SERVICE_CHANNELS:
+        raise InvalidInput("channel_not_allowed", "未登录提交的诉求，渠道只能是 web、wechat、app 或 enterprise")
+    if data.urgency != "normal":
+        raise InvalidInput("urgency_not_allowed", "紧急程度由受理人员判定，未登录提交时请勿设置 urgency")
+    if data.category_code:
+        raise InvalidInput("classification_not_allowed", "问题分类由受理人员和智能分拨确定，未登录提交时请勿设置 category_code")
+
+
 def create_ticket(
     session: Session,
     *,

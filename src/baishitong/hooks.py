@@ -39,6 +39,12 @@ def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> Non
         routing.on_staff_dispatch(session, ticket=ticket, event=event)
 
 
+def duplicate_answered(session: Session, *, ticket, unit: str | None) -> None:
+    from baishitong.notify import service as notify
+
+    notify.duplicate_answered(session, ticket=ticket, unit=unit)
+
+
 def ticket_dispatched(session: Session, *, ticket) -> None:
     from baishitong.sla import service as sla
 

@@ -131,3 +131,20 @@ def test_serving_on_a_port_points_message_links_at_it(monkeypatch):
     assert os.environ["BAISHITONG_PUBLIC_URL"] == "http://127.0.0.1:8101"
     default_public_url("10.0.0.5", 9000)  # an explicit setting is kept
     assert os.environ["BAISHITONG_PUBLIC_URL"] == "http://127.0.0.1:8101"
+
+
+def test_the_caller_of_a_merged_order_hears_the_masters_reply_and_sees_it_closed(session, client):
+    master = make_ticket(session, state="signed")
+    repeat, _ = service.create_ticket(session, data=schemas.TicketCreate.model_validate({"type": "投诉", "content": "文华路路灯又不亮了，还没修", "requester": {"phone": "13700001111"}}), actor=actor(session, "t_operator"))
+    service.act(session, number=repeat.number, action="merge", actor=actor(session, "t_operator"), body=schemas.MergeIn(version=repeat.version, into=master.number))
+    service.act(session, number=master.number, action="reply", actor=actor(session, "t_ronggui"), body=schemas.ContentIn(version=master.version, content="已更换灯具，路灯恢复照明。"))
+    replied = [m for m in messages(session, repeat) if m.template_code == "ticket_replied"]
+    assert len(replied) == 1 and replied[0].recipient == "13700001111" and repeat.number in replied[0].body and "容桂" in replied[0].body
+    assert repeat.reply_content == "已更换灯具，路灯恢复照明。" and repeat.status == "merged"
+    service.act(session, number=master.number, action="callback", actor=actor(session, "t_operator"), body=schemas.CallbackIn(version=master.version, solved=True, satisfaction="满意"))
+    service.act(session, number=master.number, action="close", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=master.version))
+    assert repeat.closed_at is not None and [e.action for e in repeat.events][-2:] == ["master-reply", "master-close"]
+    tracked = client.get("/api/v1/track", params={"number": repeat.number, "phone": "13700001111"}).json()
+    texts = [e["text"] for e in tracked["timeline"]]
+    assert tracked["reply"] == "已更换灯具，路灯恢复照明。"
+    assert any("已答复（与主工单" in t for t in texts) and any(f"主工单 {master.number} 已办结" in t for t in texts)

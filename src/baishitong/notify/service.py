@@ -177,6 +177,13 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", ""), "reply_when": when}, ticket_id=ticket.id)
 
 
+def duplicate_answered(session: Session, *, ticket: Ticket, unit: str | None) -> None:
+    """The caller of a merged order hears the master's reply under their own number."""
+    if ticket.requester_phone:
+        context = _ticket_context(ticket, note="") | {"unit": unit or "承办单位"}
+        to_requester(session, phone=ticket.requester_phone, template_code="ticket_replied", context=context, ticket_id=ticket.id)
+
+
 def extension_granted(session: Session, *, ticket: Ticket) -> None:
     if ticket.lead_unit_id:
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_extension_approved", context=_ticket_context(ticket), ticket_id=ticket.id)

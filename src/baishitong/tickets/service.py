@@ -23,7 +23,7 @@ from baishitong.security import mask_id_number, mask_name, mask_phone
 from baishitong.tickets import schemas
 from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, TicketEvent, TicketSequence
 from baishitong.tickets.states import (
-    ACTION_LABELS,
+    EVENT_LABELS,
     FINAL_STATUSES,
     MISSED_CALLBACKS_TO_CLOSE,
     STATUS_LABELS,
@@ -560,6 +560,7 @@ def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.Content
     ticket.replied_at = utcnow()
     ticket.extension_days = None
     ticket.extension_reason = None
+    _share_with_duplicates(session, ticket, actor=actor, action="reply")
 
 
 def _answer(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
@@ -634,6 +635,23 @@ def _close(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionI
         raise Conflict("callback_required", f"请先回访诉求人：电话回访并记录结果，或 {MISSED_CALLBACKS_TO_CLOSE} 次回访未接通后按未回访办结")
     transition(session, ticket, action="close", actor=actor, note=body.note)
     ticket.closed_at = utcnow()
+    _share_with_duplicates(session, ticket, actor=actor, action="close")
+
+
+def _share_with_duplicates(session: Session, master: Ticket, *, actor: Actor, action: str) -> None:
+    """并单 answers every caller: the orders merged into `master` carry its reply (texted to their callers,
+    who track their own numbers) and its closing, as events on each of them."""
+    unit = master.lead_unit.name if master.lead_unit else None
+    for duplicate in session.scalars(select(Ticket).where(Ticket.master_id == master.id, Ticket.status == Status.MERGED)):
+        data = {"master": master.number, "unit": unit}
+        if action == "reply":
+            duplicate.reply_content, duplicate.replied_at = master.reply_content, master.replied_at
+            data["content"] = (master.reply_content or "")[:500]
+        else:
+            duplicate.closed_at = master.closed_at
+        session.add(TicketEvent(ticket=duplicate, action=f"master-{action}", from_status=duplicate.status, to_status=duplicate.status, actor=actor.name, actor_role=actor.role, data=data))
+        if action == "reply":
+            hooks.duplicate_answered(session, ticket=duplicate, unit=unit)
 
 
 def _urge(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
@@ -751,6 +769,8 @@ _REQUESTER_TEXT = {
     "urge": "已对承办单位进行催办",
     "supervise": "已列入督办，加快办理",
     "merge": "您反映的问题已与相同诉求合并办理（主工单 {into}）",
+    "master-reply": "{unit}已答复（与主工单 {master} 合并办理）",
+    "master-close": "合并办理的主工单 {master} 已办结",
     "void": "经核实，该诉求不予受理：{reason}",
     "archive": "工单已归档",
 }
@@ -767,7 +787,9 @@ def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
             unit = event.data.get("lead_unit_name") or unit
         elif event.unit is not None:
             unit = event.unit.name
-        text = template.format(number=ticket.number, unit=unit, into=event.data.get("into", ""), reason=event.data.get("reason", ""))
+        if event.action.startswith("master-"):
+            unit = event.data.get("unit") or "承办单位"
+        text = template.format(number=ticket.number, unit=unit, into=event.data.get("into", ""), reason=event.data.get("reason", ""), master=event.data.get("master", ""))
         items.append(schemas.TrackEvent(at=event.created_at, text=text))
     return items
 
@@ -793,7 +815,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         events = [
             schemas.EventOut(
                 action=e.action,
-                label=ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action),
+                label=EVENT_LABELS.get(e.action, e.action),
                 from_status=e.from_status,
                 to_status=e.to_status,
                 actor=e.actor,

@@ -113,6 +113,8 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 ACTION_LABELS = {name: t.label for name, t in TRANSITIONS.items()}
+# Events that are not transitions: what 并单 writes on the master and, later, on the merged orders.
+EVENT_LABELS = {**ACTION_LABELS, "merged-in": "并入重复件", "master-reply": "主工单已答复", "master-close": "主工单已办结"}
 
 
 def target_status(transition: Transition, current: Status, previous: str | None) -> Status:

@@ -18,7 +18,7 @@ from baishitong.routing import service as routing
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
-from baishitong.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Party, Status
+from baishitong.tickets.states import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS, Party, Status
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
 from baishitong.web.csrf import checked_form
@@ -207,12 +207,12 @@ def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:
 def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str]) -> list[dict]:
     items = []
     for e in reversed(ticket.events):
-        label = ACTION_LABELS.get(e.action, "并入重复件" if e.action == "merged-in" else e.action)
+        label = EVENT_LABELS.get(e.action, e.action)
         details = [e.note] if e.note else []
         data = e.data or {}
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
-        if data.get("content") and e.action in ("reply", "answer", "contribute", "merged-in"):
+        if data.get("content") and e.action in ("reply", "answer", "contribute", "merged-in", "master-reply"):
             details.append(data["content"])
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
@@ -223,6 +223,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
             details.append(f"并入主工单 {data['into']}")
         if data.get("duplicate"):
             details.append(f"重复件 {data['duplicate']}")
+        if data.get("master"):
+            details.append(f"主工单 {data['master']}")
         if data.get("days"):
             verb = {"extend": "申请延期", "approve-extension": "批准延期", "reject-extension": "未批准延期"}.get(e.action, "延期")
             details.append(f"{verb} {data['days']} 个工作日")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from baishitong.errors import Conflict, Forbidden
+from baishitong.errors import Conflict, Forbidden, InvalidInput
 from baishitong.org import service as org
 
 
@@ -34,3 +34,9 @@ def test_an_integration_token_ends_with_the_account_change_and_stays_ended(sessi
         org.enable_user(session, username="t_operator")
     assert org.user_for_api_token(session, token=token) is None
     assert org.user_for_api_token(session, token=org.create_api_token(session, username="t_operator", name="新令牌")) is not None
+
+
+@pytest.mark.parametrize("username", ["   ", "张 三<b>x</b>", "ab", "u" * 65])
+def test_a_username_that_cannot_be_managed_is_refused(session, username):
+    with pytest.raises(InvalidInput, match="用户名为 3–64 位字母、数字或"):
+        org.create_user(session, username=username, password="long-enough-1", role="operator")

@@ -183,6 +183,10 @@ def save_category(session: Session, *, code: str, name: str, parent_code: str | 
     return category
 
 
+# The login name ends up in URLs (/staff/admin/users/{name}/disable), the audit trail and tables.
+_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
+
+
 def create_user(
     session: Session,
     *,
@@ -193,6 +197,10 @@ def create_user(
     display_name: str | None = None,
     actor: str = "system",
 ) -> User:
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput("invalid_username", "用户名为 3–64 位字母、数字或 _ . -")
+    if display_name is not None and len(display_name) > 64:
+        raise InvalidInput("invalid_display_name", "显示名称最多 64 个字")
     if role not in ROLES:
         raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
     if role in UNIT_ROLES and not unit_code:

@@ -250,3 +250,13 @@ def test_cached_reference_notices_writes_it_was_not_told_about_within_a_second(s
     later = time.monotonic() + service._CHECK_EVERY_SECONDS + 0.1
     monkeypatch.setattr(service.time, "monotonic", lambda: later)
     assert service.active_model(session) is None
+
+
+def test_a_rule_priority_beyond_the_bound_is_refused(session):
+    from baishitong.errors import InvalidInput
+
+    service.ensure_default_catalogue(session)
+    rules = [service.rule_out(r) for r in service.current_catalogue(session)[1]]
+    rules[0] = {**rules[0], "priority": 99999999999999999999}
+    with pytest.raises(InvalidInput, match="第 1 条规则：优先级应在 -9999 到 9999 之间"):
+        service.replace_catalogue(session, rules=rules, actor="t_admin")

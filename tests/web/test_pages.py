@@ -182,6 +182,26 @@ def test_error_pages_survive_the_closed_transaction(app, web, session):
     assert web.get("/staff/tickets/SD000000000000").status_code == 404
 
 
+def test_a_malformed_page_address_and_a_crash_get_pages_not_json(app, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from baishitong.web import stats
+
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        missing = browser.get("/enterprise/policies/abc")
+        assert missing.status_code == 404 and "页面不存在" in missing.text and missing.headers["content-type"].startswith("text/html")
+        login(browser, "t_admin")
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(stats.reports, "period_report", broken)
+        crashed = browser.get("/staff/stats")
+        assert crashed.status_code == 500 and "系统繁忙" in crashed.text and crashed.headers["content-type"].startswith("text/html")
+        api = browser.get("/api/v1/tickets/SD1")
+        assert api.headers["content-type"].startswith("application/json")
+
+
 def test_handler_sees_own_unit_only_and_no_admin(web, session):
     own = make_ticket(session, state="dispatched", lead="ronggui")
     other = make_ticket(session, state="dispatched", lead="daliang")

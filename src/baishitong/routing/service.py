@@ -818,6 +818,8 @@ def model_out(m: RouterModel) -> dict:
 
 # --- the catalogue ----------------------------------------------------------
 
+# Priorities only order rules that tie otherwise; the bound keeps them inside a database integer.
+PRIORITY_LIMIT = 9999
 RULE_FIELDS = ("priority", "category_prefix", "region_code", "type", "keywords", "lead", "co_units", "active", "note")
 
 
@@ -873,6 +875,8 @@ def _validate_rules(session: Session, rules: list[dict]) -> None:
             raise InvalidInput("invalid_rule", f"第 {n} 条规则：区域 {rule['region_code']} 不存在")
         if rule.get("type") and rule["type"] not in TICKET_TYPES:
             raise InvalidInput("invalid_rule", f"第 {n} 条规则：诉求类型 {rule['type']} 无效")
+        if not -PRIORITY_LIMIT <= int(rule.get("priority") or 0) <= PRIORITY_LIMIT:
+            raise InvalidInput("invalid_rule", f"第 {n} 条规则：优先级应在 -{PRIORITY_LIMIT} 到 {PRIORITY_LIMIT} 之间")
 
 
 def _rule_key(rule: dict) -> str:

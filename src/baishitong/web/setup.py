@@ -5,6 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -84,6 +85,8 @@ def install_web(app: FastAPI) -> None:
 
     api_domain = app.exception_handlers.get(DomainError)
     api_http = app.exception_handlers.get(StarletteHTTPException)
+    api_validation = app.exception_handlers.get(RequestValidationError)
+    api_unexpected = app.exception_handlers.get(Exception)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired):
@@ -118,3 +121,18 @@ def install_web(app: FastAPI) -> None:
         if not _is_page(request) and api_http is not None:
             return await api_http(request, exc)
         return error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        """A page address with a malformed part (/enterprise/policies/abc) is a page that does not exist."""
+        if not _is_page(request) and api_validation is not None:
+            return await api_validation(request, exc)
+        in_path = any(error["loc"] and error["loc"][0] == "path" for error in exc.errors())
+        return error_page(request, 404 if in_path else 422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        if not _is_page(request) and api_unexpected is not None:
+            return await api_unexpected(request, exc)
+        log.exception("unhandled error on a page", exc_info=exc)
+        return error_page(request, 500)

@@ -260,3 +260,23 @@ def test_a_rule_priority_beyond_the_bound_is_refused(session):
     rules[0] = {**rules[0], "priority": 99999999999999999999}
     with pytest.raises(InvalidInput, match="第 1 条规则：优先级应在 -9999 到 9999 之间"):
         service.replace_catalogue(session, rules=rules, actor="t_admin")
+
+
+def test_a_retrained_model_does_not_silently_replace_a_better_or_different_one(session, model):
+    from baishitong.routing import tasks
+
+    rng = random.Random(3)
+    for _ in range(8):
+        for topic, unit in (("城乡建设", "ronggui"), ("劳动和社会保障", "RSJ")):
+            t = register(session, content="，".join(rng.sample(TOPICS[topic], 3) + rng.sample(FILLER, 3)) + "。", address="容桂街道")
+            if t.status == "registered":
+                _dispatch(session, t, unit)
+            t.status = "closed"
+    tasks.retrain(session, label="unit", actor="test", request_key="unit-1")
+    unit_model = next(m for m in service.list_models(session) if m.request_key == "unit-1")
+    assert not unit_model.active and "未自动启用" in unit_model.note and "不给出问题分类" in unit_model.note
+    assert service.get_model(session, version=model.version).active
+    worse = service.train_from_file(session, data=corpus_csv(seed=2), filename="again.csv", text_columns=["text"], label_column="label", actor="t", activate_now=False)
+    assert service.reason_not_to_replace(session, candidate=worse) is None
+    worse.metrics = {**worse.metrics, "cv_macro_f1": model.metrics["cv_macro_f1"] - 0.1}
+    assert "低于当前启用的" in service.reason_not_to_replace(session, candidate=worse)

@@ -40,16 +40,21 @@ def router() -> None:
 @db_option
 def train(path: str, text_col: str, label_col: str, tokenized: bool, kind: str, no_activate: bool, db: str | None) -> None:
     """Train on a labelled file, store a new version and (by default) activate it."""
+    from sqlalchemy import select
+
     from baishitong.errors import DomainError
     from baishitong.routing import service
+    from baishitong.routing.models import RouterModel
 
     started = time.perf_counter()
     store = database(db)
     try:
         with store.session() as session:
-            row = service.train_from_file(
-                session, data=path, text_columns=_columns(text_col), label_column=label_col, actor="cli", tokenized=tokenized, kind=kind, activate_now=not no_activate
-            )
+            row = service.train_from_file(session, data=path, text_columns=_columns(text_col), label_column=label_col, actor="cli", tokenized=tokenized, kind=kind, activate_now=False)
+            worse = service.reason_not_to_replace(session, candidate=row)
+            previous = session.scalar(select(RouterModel.version).where(RouterModel.active.is_(True)))
+            if not no_activate:
+                service.activate(session, version=row.version, actor="cli")
             version, metrics = row.version, row.metrics
     except DomainError as exc:
         raise _fail(exc) from None
@@ -58,6 +63,8 @@ def train(path: str, text_col: str, label_col: str, tokenized: bool, kind: str, 
     f1 = metrics.get("cv_macro_f1")
     click.echo(f"模型版本：{version}{'' if no_activate else '（已启用）'}")
     click.echo(f"训练样本：{metrics.get('n_train')}，交叉验证 macro-F1：{f1:.4f}" if f1 is not None else f"训练样本：{metrics.get('n_train')}（样本太少，未做交叉验证）")
+    if worse and not no_activate and previous is not None:
+        click.echo(f"注意：{worse}；如需切回，运行 baishitong router activate {previous}", err=True)
     if metrics.get("unmapped_labels"):
         click.echo(f"注意：以下标签在问题分类中找不到，对应诉求不会自动派单：{'、'.join(metrics['unmapped_labels'])}", err=True)
     click.echo(f"用时 {time.perf_counter() - started:.1f} 秒")

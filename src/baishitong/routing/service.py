@@ -792,6 +792,29 @@ def get_model(session: Session, *, version: str) -> RouterModel:
     return row
 
 
+# Cross-validated macro-F1 moves by about this much between runs on the same history.
+ACTIVATION_TOLERANCE = 0.02
+
+
+def reason_not_to_replace(session: Session, *, candidate: RouterModel) -> str | None:
+    """Why a freshly trained model should not silently replace the active one (None: it may).
+
+    A unit model gives no category, so the catalogue could no longer route by category; a model that
+    scores clearly worse than the active one would misroute more orders from the next call on.
+    """
+    active = session.scalar(select(RouterModel).where(RouterModel.active.is_(True), RouterModel.id != candidate.id))
+    if active is None:
+        return None
+    if active.kind == "category" and candidate.kind != "category":
+        return "按承办单位训练的模型不给出问题分类，启用后派单目录不能再按分类匹配规则"
+    new, old = (candidate.metrics or {}).get("cv_macro_f1"), (active.metrics or {}).get("cv_macro_f1")
+    if old is not None and new is None:
+        return f"样本太少，没有交叉验证结果（当前启用的 {active.version} 为 {old:.3f}）"
+    if old is not None and new < old - ACTIVATION_TOLERANCE:
+        return f"交叉验证 macro-F1 {new:.3f} 低于当前启用的 {active.version}（{old:.3f}）"
+    return None
+
+
 def activate(session: Session, *, version: str, actor: str) -> RouterModel:
     """Makes one version the active model (also to switch back to an earlier one)."""
     row = get_model(session, version=version)

@@ -253,3 +253,17 @@ def test_loose_words_do_not_count_as_stating_time_fees_or_phone():
     for question, missing in (("办理时限多久？", "办理时限"), ("要多少钱？", "收费标准"), ("电话是多少？", "咨询电话")):
         text = answer(question, history, SearchIndex([article, *ARTICLES])).text
         assert text.startswith(f"《城乡居民医保参保》没有写明{missing}"), (question, text)
+
+
+def test_greetings_and_thanks_are_answered_as_such():
+    from baishitong.assistant.core import small_talk
+
+    assert small_talk("你好！").startswith("您好！我是政务君")
+    assert small_talk("好的，谢谢你").startswith("不客气")
+    assert small_talk("你好，社保怎么交") is None and small_talk("谢谢办理") is None
+
+
+def test_a_short_question_ending_in_ne_keeps_the_topic():
+    history = [Turn("user", "怎么提取公积金？")]
+    assert expand_question("租房呢？", history) == "怎么提取公积金？ 租房呢？"
+    assert expand_question("去哪里投诉", [Turn("user", "营业执照怎么办理？")]).startswith("营业执照怎么办理？")

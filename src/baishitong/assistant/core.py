@@ -51,8 +51,11 @@ _INTENT_CUES: dict[str, tuple[str, ...]] = {
 }
 _INTENT_WORDS = frozenset(
     "那 那么 还有 另外 然后 需要 要 带 什么 材料 资料 证件 哪里 哪儿 在 哪 办 办理 去 地址 地点 多久 几天 时限 时间 "
-    "多长时间 什么时候 多少 钱 多少钱 费用 收费 条件 流程 电话 热线 网上 线上 呢 可以 行 吗 能 怎么 怎么办".split()
+    "多长时间 什么时候 多少 钱 多少钱 费用 收费 条件 流程 电话 热线 网上 线上 呢 可以 行 吗 能 怎么 怎么办 "
+    "找 找谁 谁 投诉 举报 申请 咨询 联系 反映 部门 窗口".split()
 )
+# 小孩呢 / 外地人呢: a short question ending in 呢 asks about the same matter for someone or something else.
+_ELLIPTICAL_MAX_CHARS = 8
 _FOLLOW_UP_MAX_CHARS = 14
 
 
@@ -96,6 +99,8 @@ def asks_for_person(text: str) -> bool:
 
 def is_follow_up(question: str) -> bool:
     text = question.strip()
+    if len(text) <= _ELLIPTICAL_MAX_CHARS and text.rstrip("？?。 ").endswith("呢"):
+        return True
     return len(text) <= _FOLLOW_UP_MAX_CHARS and all(w in _INTENT_WORDS for w in words(text))
 
 
@@ -236,11 +241,29 @@ _ADDRESS = re.compile(
 _ADDRESS_LEAD = re.compile(r"^.*?(?:住在|位于|地址是|地址为|地址|家住|家在|我在|是在|在)")
 _TICKET_CUES: dict[str, tuple[str, ...]] = {
     "举报": ("举报", "违法", "违规", "非法", "偷排", "偷倒", "黑作坊", "传销", "赌博", "无证经营"),
-    "投诉": ("投诉", "不满", "态度差", "态度恶劣", "乱收费", "扰民", "不作为", "推诿", "拖延", "欺骗", "没人管", "没人修", "没人处理", "无人处理"),
+    "投诉": ("投诉", "不满", "态度差", "态度恶劣", "乱收费", "扰民", "不作为", "推诿", "拖延", "欺骗", "没人管", "没人修", "没人处理", "无人处理", "油烟", "噪音", "太吵", "异味", "臭味"),
     # A broken or blocked public facility is a request for help, not a question.
     "求助": ("求助", "帮忙", "帮帮", "救助", "紧急", "困难", "怎么办", "被困", "停水", "停电", "坏了", "不亮", "漏水", "堵塞", "积水", "维修"),
     "建议": ("建议", "希望能", "希望可以", "提议", "能否增设", "应该增加", "呼吁"),
 }
+
+
+_SMALL_TALK = (
+    (re.compile(r"(你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早上好|上午好|下午好|晚上好|政务君)+", re.I),
+     "您好！我是政务君，可以解答社保、公积金、户籍、证照、企业开办等办事问题，也可以帮您转人工或把诉求转为工单。请问有什么可以帮您？"),
+    (re.compile(r"(好的|好|嗯|明白了|知道了|收到)?(谢谢|谢谢你|谢谢您|多谢|感谢|辛苦了)+(政务君|你|您|啦|了)?"),
+     "不客气，很高兴为您服务！还有其他问题随时问我。"),
+    (re.compile(r"(再见|拜拜|bye)+", re.I), "再见，祝您生活愉快！如需帮助，随时找政务君。"),
+)
+
+
+def small_talk(text: str) -> str | None:
+    """A greeting or a thank-you is answered as one, not searched for and logged as unanswered."""
+    bare = re.sub(r"[\s，。！？!?,.~～…、]+", "", text)
+    for pattern, reply in _SMALL_TALK:
+        if bare and pattern.fullmatch(bare):
+            return reply
+    return None
 
 
 def guess_ticket_type(text: str) -> str:

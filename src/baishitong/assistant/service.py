@@ -111,6 +111,11 @@ def ask(
         result = core.Answer(WAITING_TEXT, [], 0.0, [], True, question)
         turn = _add_turn(session, conversation, role="assistant", text=WAITING_TEXT, question=question, confidence=0.0, handover=True)
         return Reply(conversation, turn, result, [])
+    reply = core.small_talk(question)
+    if reply is not None:
+        result = core.Answer(reply, [], 1.0, [], False, question)
+        turn = _add_turn(session, conversation, role="assistant", text=reply, question=question, confidence=1.0)
+        return Reply(conversation, turn, result, [])
     if core.asks_for_person(question):
         # No article answers 转人工: queue the conversation at once and still offer the work order.
         result = core.Answer(core.TRANSFER_TEXT, [], 0.0, [], True, question)

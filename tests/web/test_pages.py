@@ -134,6 +134,10 @@ def test_requester_callback_form(web, session):
     assert "感谢您的评价" in rated.text
     session.refresh(ticket)
     assert ticket.status == "callback" and ticket.callback_satisfaction == "基本满意"
+    again = web.post("/track/callback", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE, "solved": "no", "satisfaction": "不满意"})
+    assert "您已评价过这张工单，感谢您的反馈" in again.text and "不能执行" not in again.text
+    session.refresh(ticket)
+    assert ticket.callback_satisfaction == "基本满意"
 
 
 def test_staff_login_logout(web, session):

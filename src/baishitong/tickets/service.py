@@ -750,6 +750,9 @@ def track(session: Session, *, number: str, phone: str) -> Ticket:
 
 def public_callback(session: Session, *, number: str, phone: str, solved: bool, satisfaction: str) -> Ticket:
     ticket = track(session, number=number, phone=phone)
+    if ticket.callback_at is not None and ticket.status != Status.REPLIED:
+        # A refresh or a double tap sends the rating again: say it is recorded, not why the state forbids it.
+        raise Conflict("already_rated", "您已评价过这张工单，感谢您的反馈")
     record_callback(session, ticket, actor=REQUESTER, solved=solved, satisfaction=satisfaction, note="诉求人在线评价")
     return ticket
 

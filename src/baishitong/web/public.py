@@ -33,7 +33,8 @@ TYPE_HELP = [
 ]
 STEPS = ["受理", "派单", "办理", "答复", "回访"]
 _DUE_OF = {"sign": "sign_due", "reply": "reply_due", "close": "close_due"}
-_STEP_OF = {"registered": 0, "returned": 1, "dispatched": 1, "signed": 2, "replied": 3, "callback": 4, "closed": 5, "archived": 5}
+# Once the requester has rated (callback), every step they take part in is done.
+_STEP_OF = {"registered": 0, "returned": 1, "dispatched": 1, "signed": 2, "replied": 3, "callback": 5, "closed": 5, "archived": 5}
 _STAGE_LABELS = {"sign": "签收", "contact": "联系诉求人", "reply": "答复", "close": "办结"}
 # Channels a public form may state: 我要反映 itself, and 惠企政策's 我要咨询 (the 24-hour enterprise
 # service platform, whose requests get the enterprise time limits). Never hotline, api, etc.
@@ -269,6 +270,6 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
         except DomainError as exc:
             session.rollback()
             ticket = service.track(session, number=number, phone=phone)
-            messages.append(("error", exc.message))
+            messages.append(("info" if exc.code == "already_rated" else "error", exc.message))
     values = {"number": number, "phone": phone, "solved": solved, "satisfaction": satisfaction}
     return render(request, "public/track.html", {"values": values, **_track_context(ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})

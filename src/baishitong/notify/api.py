@@ -13,6 +13,7 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["通知"])
 
 class TemplateIn(BaseModel):
     body: str = Field(min_length=2, max_length=1000)
+    base_version: int | None = Field(default=None, description="读取模板时得到的 version；给出时，他人已修改则返回 409")
 
 
 @router.get("/outbox")
@@ -50,5 +51,5 @@ def templates(actor: Actor = Depends(require_roles("admin")), session: Session =
 
 @router.put("/templates/{code}")
 def save_template(code: str, data: TemplateIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    row = service.save_template(session, code=code, body=data.body, actor=actor.name)
+    row = service.save_template(session, code=code, body=data.body, actor=actor.name, base_version=data.base_version)
     return {"code": row.code, "version": row.version, "body": row.body}

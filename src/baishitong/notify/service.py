@@ -69,13 +69,21 @@ def _check_fields(code: str, body: str) -> None:
             raise InvalidInput("invalid_template", f"模板中的 {{{field}}} 无法填写：该模板可用的占位符为 {shown}")
 
 
-def save_template(session: Session, *, code: str, body: str, actor: str) -> MessageTemplate:
-    from baishitong.errors import InvalidInput
+def save_template(session: Session, *, code: str, body: str, actor: str, base_version: int | None = None) -> MessageTemplate:
+    """A new version of one message. With `base_version` (the version the editor showed), a save on top
+    of a colleague's newer wording is refused instead of silently replacing it."""
+    from baishitong.errors import Conflict, InvalidInput
 
     if code not in DEFAULT_TEMPLATES:
         raise InvalidInput("unknown_template", f"模板 {code} 不存在")
+    body = body.strip()
+    if len(body) < 2:
+        raise InvalidInput("empty_template", "模板内容不能为空")
     _check_fields(code, body)
-    version = (session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0) + 1
+    current = session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0
+    if base_version is not None and base_version != current:
+        raise Conflict("template_changed", f"模板 {code} 已被他人修改为 v{current}，本次修改未保存；请刷新页面，在最新内容上修改")
+    version = current + 1
     row = MessageTemplate(code=code, version=version, title=DEFAULT_TEMPLATES[code][0], body=body, updated_by=actor)
     session.add(row)
     session.flush()

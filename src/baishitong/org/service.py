@@ -1,5 +1,6 @@
 """Units, regions, categories and staff accounts."""
 
+import hashlib
 import re
 
 from sqlalchemy import func, select
@@ -234,9 +235,16 @@ def update_user(
     unit_code: str | None,
     password: str | None = None,
     actor: str = "system",
+    base_state: str | None = None,
 ) -> User:
-    """An admin's edit; a new role, unit or password ends the user's sessions and tokens, as disabling does."""
+    """An admin's edit; a new role, unit or password ends the user's sessions and tokens, as disabling does.
+
+    `base_state` is `account_state(user)` as the edit form showed it: the form sends every field, so a
+    save on top of a colleague's change would silently undo it.
+    """
     user = get_user(session, username=username)
+    if base_state is not None and base_state != account_state(user):
+        raise Conflict("user_changed", f"用户 {username} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
     if role not in ROLES:
         raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
     if role in UNIT_ROLES and not unit_code:
@@ -260,6 +268,12 @@ def update_user(
     session.flush()
     audit.record(session, actor=actor, action="user.update", object_type="user", object_id=username, data=changed)
     return user
+
+
+def account_state(user: User) -> str:
+    """A short fingerprint of what the admin's edit form shows and changes."""
+    fields = (user.display_name, user.role, user.unit.code if user.unit else "", str(user.active), str(user.token_generation))
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:16]
 
 
 def _end_sessions_and_tokens(session: Session, user: User) -> None:

@@ -132,7 +132,8 @@ def _grouped_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
 def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     unit_options = _grouped_units(session)
     editing = next((u for u in org.list_users(session) if u.username == edit), None)
-    return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options, editing=editing)
+    state = org.account_state(editing) if editing else None
+    return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options, editing=editing, editing_state=state)
 
 
 @router.post("/users/{username}")
@@ -148,6 +149,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
         lambda: org.update_user(
             session, username=username, display_name=str(form.get("display_name", "")).strip()[:64], role=role,
             unit_code=str(form.get("unit", "")) or None, password=password or None, actor=staff.actor.name,
+            base_state=str(form.get("base_state", "")) or None,
         ),
         f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""),
     )
@@ -425,7 +427,8 @@ def templates_page(request: Request, staff: Staff = Depends(admin_only), session
 
 @router.post("/templates/{code}")
 def save_template(code: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    _attempt(request, session, lambda: notify.save_template(session, code=code, body=str(form.get("body", "")), actor=staff.actor.name), f"已保存模板 {code}")
+    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    _attempt(request, session, lambda: notify.save_template(session, code=code, body=str(form.get("body", "")), actor=staff.actor.name, base_version=base), f"已保存模板 {code}")
     return redirect("/staff/admin/templates")
 
 

@@ -63,6 +63,8 @@ def test_handover_then_operator_reply_visible(client, session, demo):
     page = client.get("/assistant")
     handed = client.post("/assistant/handover", data={"csrf_token": token(page.text)}, follow_redirects=True)
     assert "已为您转接人工客服，请稍候" in handed.text and 'hx-trigger="every 5s"' in handed.text
+    # The notice comes after the conversation, where the citizen is looking, and the work order stays on offer.
+    assert handed.text.index("我家楼下的狗天天半夜叫") < handed.text.index("已为您转接人工客服") and "转为工单" in handed.text
     session_id = client.cookies.get("bst_assistant")
     assistant.operator_reply(session, session_id=session_id, text="您好，已记录，我们联系社区处理。", operator="话务员 黄小燕")
     session.commit()

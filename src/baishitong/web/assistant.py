@@ -70,9 +70,9 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
     for turn in conversation.turns:
         row = {"turn": turn, "handover": False, "ticket_url": None}
         if turn.role == "assistant" and turn is last_bot:
-            offered = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
-            if offered or turn.text == core.TRANSFER_TEXT:
-                row["handover"] = offered
+            # While waiting for a person the work order stays on offer: no operator may be free.
+            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT):
+                row["handover"] = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
                 row["ticket_url"] = submit_link(_history(conversation, turn))
         rows.append(row)
     return rows

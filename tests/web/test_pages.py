@@ -369,3 +369,20 @@ def test_console_knowledge_answer_fills_a_reply_a_citizen_can_read(web, session)
     panel = web.post("/staff/console/suggest", data={"content": "请问居住证怎么办理", "address": "", "type": "咨询"}, headers={"X-CSRF-Token": token(page.text), "HX-Request": "true"}).text
     fill = re.search(r'data-fill="#f-answer" data-fill-text="([^"]*)"', panel).group(1)
     assert fill.startswith("在本地居住满半年") and fill.endswith("（依据知识库《居住证怎么办理？》）")
+
+
+def test_a_unit_s_own_pause_is_on_the_supervisors_desk_and_can_be_undone(web, session):
+    from baishitong.tickets import schemas, service
+    from tests.conftest import actor
+
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充现场照片"))
+    login(web, "t_supervisor")
+    desk = web.get("/staff/supervise").text
+    row = desk[desk.index('id="paused"'):]
+    row = row[: row.index("</section>")] if "</section>" in row else row
+    assert ticket.number in row and "等待诉求人补充现场照片" in row and "恢复计时" in row
+    resumed = web.post(f"/staff/tickets/{ticket.number}/act/resume", data={"csrf_token": token(desk), "version": str(ticket.version), "next": "/staff/supervise"}, follow_redirects=True)
+    assert resumed.status_code == 200
+    session.refresh(ticket)
+    assert not ticket.paused

@@ -11,7 +11,7 @@ from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.analytics import service as analytics
 from baishitong.analytics.schemas import HotTopicsOut
-from baishitong.tickets.models import Ticket
+from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import flash, redirect, render
@@ -29,6 +29,13 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
     soon = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now).order_by(Ticket.reply_due).limit(30)).all()
     returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(30)).all()
     extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(30)).all()
+    # A unit stops its own clock without review (waiting for the requester): the centre sees every such
+    # order here, why and since when, and can restart the clock.
+    paused = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.paused.is_(True)).order_by(Ticket.updated_at).limit(30)).all()
+    pauses = {}
+    if paused:
+        rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.data, TicketEvent.created_at).where(TicketEvent.action == "pause", TicketEvent.ticket_id.in_([t.id for t in paused])).order_by(TicketEvent.id))
+        pauses = {ticket_id: ((data or {}).get("reason"), at) for ticket_id, data, at in rows}
     unhappy = session.scalars(
         select(Ticket).where(Ticket.status == "callback", (Ticket.callback_satisfaction == "不满意") | Ticket.callback_solved.is_(False)).order_by(Ticket.callback_at.desc()).limit(30)
     ).all()
@@ -40,7 +47,7 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
     return render(
         request,
         "staff/supervise.html",
-        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "nav": "/staff/supervise"},
+        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "nav": "/staff/supervise"},
     )
 
 

@@ -83,7 +83,9 @@ def test_service_definition_offers_the_ticket_types(client):
     assert attribute["code"] == "type" and attribute["datatype"] == "singlevaluelist" and attribute["required"] is False
     assert [v["key"] for v in attribute["values"]] == ["咨询", "求助", "投诉", "举报", "建议", "表扬"]
     assert "投诉" in attribute["datatype_description"]
-    _assert_open311_error(client.get(f"{BASE}/services/0101.json"), 404)
+    heading = client.get(f"{BASE}/services/0101.json")
+    _assert_open311_error(heading, 404)
+    assert "是分类标题" in heading.json()[0]["description"] and "以 0101 开头" in heading.json()[0]["description"]
     _assert_open311_error(client.get(f"{BASE}/services/{STREETLIGHT}.csv"), 404)
 
 

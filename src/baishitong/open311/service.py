@@ -73,6 +73,9 @@ def _leaf(session: Session, code: str | None) -> Category | None:
 def service_definition(session: Session, *, code: str) -> schemas.ServiceDefinition:
     category = _leaf(session, code)
     if category is None:
+        heading = session.scalar(select(Category).where(Category.code == code, Category.active.is_(True))) if code else None
+        if heading is not None:
+            raise NotFound("service_is_a_heading", f"{code}（{heading.name}）是分类标题，没有服务定义；请选择其下以 {code} 开头的具体服务")
         raise NotFound("service_not_found", f"服务 {code} 不存在")
     default = default_type(category)
     return schemas.ServiceDefinition(

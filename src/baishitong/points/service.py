@@ -170,7 +170,7 @@ def locate_text(session: Session, *, text: str) -> tuple[float, float, str]:
     code = location and (location.community_code or location.town_code)
     region = session.scalar(select(Region).where(Region.code == code)) if code else None
     if region is None or region.lat is None or region.lon is None:
-        raise InvalidInput("location_unknown", f"无法识别“{text}”所在的顺德镇街或村居，请换个说法或直接提供经纬度")
+        raise InvalidInput("location_unknown", f"无法识别“{text}”所在的顺德镇街或村居，请输入镇街或村（社区）名称，如“容桂高黎社区”，或点“使用我的位置”")
     return region.lat, region.lon, region.name
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import time
+from pathlib import Path
 
 import click
 
@@ -91,6 +92,8 @@ def predict(path: str, text_cols: str, out: str, batch: int, db: str | None) -> 
         raise _fail(exc) from None
     id_col = dataset.columns(rows)[0] if rows else "id"
     started = time.perf_counter()
+    if not Path(out).resolve().parent.is_dir():
+        raise click.ClickException(f"结果文件的目录不存在：{Path(out).parent}")
     with open(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([id_col, "label", "confidence", "top3"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +23,10 @@ def _decode(raw: bytes) -> str:
 
 
 def _xlsx_rows(data: bytes) -> list[Row]:
-    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except (zipfile.BadZipFile, KeyError, OSError, IndexError) as exc:
+        raise ValueError("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式，请另存为 .xlsx 或 CSV") from exc
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
@@ -40,7 +44,10 @@ def read_rows(source: str | Path | bytes, *, filename: str | None = None) -> lis
     if isinstance(source, bytes):
         data, name = source, filename or ""
     else:
-        data, name = Path(source).read_bytes(), filename or str(source)
+        try:
+            data, name = Path(source).read_bytes(), filename or str(source)
+        except OSError as exc:
+            raise ValueError(f"无法读取文件 {source}：{exc.strerror or exc}") from exc
     if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         return _xlsx_rows(data)
     reader = csv.DictReader(io.StringIO(_decode(data)))

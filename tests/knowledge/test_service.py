@@ -61,12 +61,12 @@ def test_unit_admin_edits_only_own_unit(session):
 
 def test_csv_import_is_idempotent_and_reports_counts(session, admin):
     first = kb.import_file(session, filename="kb.csv", content=csv_bytes(ARTICLES), actor=admin)
-    assert first.as_dict() == {"created": 3, "updated": 0, "unchanged": 0}
+    assert first.as_dict() == {"created": 3, "updated": 0, "unchanged": 0, "stale": []}
     again = kb.import_file(session, filename="kb.csv", content=csv_bytes(ARTICLES), actor=admin)
-    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 3}
+    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 3, "stale": []}
     changed = [dict(ARTICLES[0], body="社会保险卡遗失后可在粤省事线上补办。"), *ARTICLES[1:]]
     third = kb.import_file(session, filename="kb.csv", content=csv_bytes(changed), actor=admin)
-    assert third.as_dict() == {"created": 0, "updated": 1, "unchanged": 2}
+    assert third.as_dict() == {"created": 0, "updated": 1, "unchanged": 2, "stale": []}
     article = kb.get_article(session, external_id="SB01")
     assert article.version == 2 and article.status == "published" and article.keywords == ["社保卡", "补办"]
 
@@ -75,6 +75,22 @@ def test_exported_csv_imports_back_unchanged(session, admin):
     publish_all(session, admin)
     result = kb.import_file(session, filename="export.csv", content=kb.export_csv(session), actor=admin)
     assert result.created == 0 and result.updated == 0 and result.unchanged >= 3
+
+
+def test_an_export_keeps_statuses_and_cannot_undo_a_later_edit(session, admin):
+    publish_all(session, admin)
+    kb.retire(session, external_id="SB01", actor=admin)
+    exported = kb.export_csv(session)
+    article = kb.get_article(session, external_id="GJJ01", include_unpublished=True)
+    fields = {name: getattr(article, name) for name in kb.ARTICLE_FIELDS} | {"body": "公积金提取改为全程网办。"}
+    kb.update_article(session, external_id="GJJ01", version=article.version, actor=admin, **fields)
+    edited_in_the_file = exported.decode("utf-8-sig").replace("需要购房合同和身份证", "需要购房合同").encode()
+    result = kb.import_file(session, filename="old-export.csv", content=edited_in_the_file, actor=admin)
+    assert result.stale == ["GJJ01"] and "跳过 1 篇" in result.summary()
+    assert kb.get_article(session, external_id="GJJ01", include_unpublished=True).body == "公积金提取改为全程网办。"
+    elsewhere = exported.decode("utf-8-sig").replace("SB01", "SB09").encode()
+    kb.import_file(session, filename="into-another.csv", content=elsewhere, actor=admin)
+    assert kb.get_article(session, external_id="SB09", include_unpublished=True).status == "retired"
 
 
 def test_xlsx_import_and_missing_columns(session, admin):

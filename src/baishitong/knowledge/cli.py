@@ -28,7 +28,7 @@ def import_command(source: Path, db: str | None) -> None:
     try:
         with store.session() as session:
             result = service.import_path(session, path=source, actor=SYSTEM)
-        click.echo(f"导入完成：新增 {result.created} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇")
+        click.echo(result.summary())
         _embed(store)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None

@@ -8,7 +8,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -248,9 +248,17 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rows exported before someone edited the article: importing them would undo that edit.
+    stale: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+    def as_dict(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "stale": self.stale}
+
+    def summary(self) -> str:
+        text = f"导入完成：新增 {self.created} 篇，更新 {self.updated} 篇，未变 {self.unchanged} 篇"
+        if self.stale:
+            text += f"；跳过 {len(self.stale)} 篇（文件中的版本旧于系统中的当前版本，请重新导出后再改）：{'、'.join(self.stale[:10])}"
+        return text
 
 
 # Column → accepted headers (English or Chinese); the first three are required.
@@ -262,8 +270,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "unit": ("unit", "单位", "单位编码"),
     "keywords": ("keywords", "关键词"),
     "synonyms": ("synonyms", "同义词"),
+    "status": ("status", "状态"),
+    "version": ("version", "版本"),
 }
 REQUIRED_COLUMNS = ("id", "title", "body")
+_STATUS_NAMES = {"draft": "draft", "published": "published", "retired": "retired", "草稿": "draft", "已发布": "published", "发布": "published", "已下线": "retired", "下线": "retired"}
 _ROW_FIELDS = {"title": "title", "body": "body", "category": "category_code", "unit": "unit_code", "keywords": "keywords", "synonyms": "synonyms"}
 
 
@@ -382,15 +393,23 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
         if not row.get("title", "").strip():
             raise InvalidInput("missing_title", f"第 {number} 行（id {external_id}）缺少标题")
         given = {_ROW_FIELDS[c]: v for c, v in row.items() if c in _ROW_FIELDS}
+        # An exported file says each article's status (a retired or draft one must not come back published).
+        row_status = _STATUS_NAMES.get((row.get("status") or "").strip().lower())
+        if (row.get("status") or "").strip() and row_status is None:
+            raise InvalidInput("invalid_status", f"第 {number} 行（id {external_id}）：状态应为 draft、published 或 retired（草稿、已发布、已下线）")
         article = session.scalar(select(Article).where(Article.external_id == external_id))
         try:
             if article is None:
-                create_article(session, actor=actor, external_id=external_id, status=status, action="import", **given)
+                create_article(session, actor=actor, external_id=external_id, status=row_status or status, action="import", **given)
                 result.created += 1
                 continue
             fields = {name: getattr(article, name) for name in ARTICLE_FIELDS} | given
             if _normalise(fields) == {name: getattr(article, name) for name in ARTICLE_FIELDS}:
                 result.unchanged += 1
+                continue
+            exported = (row.get("version") or "").strip()
+            if exported.isdigit() and int(exported) < article.version:
+                result.stale.append(external_id)
                 continue
             update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
         except InvalidInput as exc:

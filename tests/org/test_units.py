@@ -95,3 +95,14 @@ def test_the_category_api_refuses_a_cycle_in_chinese(client, login):
     looped = client.put("/api/v1/categories/99", json={"code": "99", "name": "测试", "parent": "9901"}, headers=admin)
     assert looped.status_code == 422 and "上级分类编码" in looped.json()["error"]["message"]
     assert client.get("/api/v1/categories", headers=admin).status_code == 200
+
+
+def test_a_unit_edit_on_top_of_a_colleagues_change_is_refused(session):
+    from baishitong.errors import Conflict
+
+    save(session, "TEST_DEPT")
+    seen = org.unit_state(org.find_unit(session, code="TEST_DEPT"))
+    save(session, "TEST_DEPT", phone="0757-2222", base_state=seen)
+    with pytest.raises(Conflict, match="刚被他人修改"):
+        save(session, "TEST_DEPT", name="测试单位（改名）", base_state=seen)
+    assert org.find_unit(session, code="TEST_DEPT").phone == "0757-2222"

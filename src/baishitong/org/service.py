@@ -58,6 +58,12 @@ def town_names(session: Session) -> dict[str, str]:
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 
 
+def unit_state(unit: Unit) -> str:
+    """A short fingerprint of what the unit edit form shows and changes."""
+    fields = (unit.name, unit.kind, unit.parent.code if unit.parent else "", unit.phone or "", str(unit.active), unit.region_code or "")
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:16]
+
+
 def save_unit(
     session: Session,
     *,
@@ -69,11 +75,13 @@ def save_unit(
     active: bool,
     actor: str,
     region_code: str | None = None,
+    base_state: str | None = None,
 ) -> Unit:
     """Creates or updates a unit by code; units are never deleted, so disabling one keeps its tickets and history.
 
     A town or community unit is linked to its gazetteer region (given, or a community's own code),
-    which is what lets routing send "事发镇街" matters to it.
+    which is what lets routing send "事发镇街" matters to it. `base_state` is `unit_state(unit)` as the
+    edit form showed it: a save on top of a colleague's change is refused rather than undoing it.
     """
     name, phone = (name or "").strip(), (phone or "").strip() or None
     if not UNIT_CODE.match(code or ""):
@@ -85,6 +93,8 @@ def save_unit(
     if phone and len(phone) > 32:
         raise InvalidInput("invalid_unit_phone", "联系电话最多 32 个字符")
     unit = find_unit(session, code=code)
+    if unit is not None and base_state is not None and base_state != unit_state(unit):
+        raise Conflict("unit_changed", f"单位 {code} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
     parent = None
     if parent_code:
         parent = find_unit(session, code=parent_code)

@@ -79,7 +79,8 @@ def _units_page(request: Request, session: Session, *, form: dict, editing: Unit
     return render(
         request,
         "staff/admin.html",
-        {"section": "units", "nav": "/staff/admin/units", "groups": groups, "children": children, "kinds": org.UNIT_KINDS, "parents": parents, "editing": editing, "form": form, "error": error},
+        {"section": "units", "nav": "/staff/admin/units", "groups": groups, "children": children, "kinds": org.UNIT_KINDS, "parents": parents, "editing": editing, "form": form, "error": error,
+         "editing_state": form.get("base_state") or (org.unit_state(editing) if editing else "")},
         status_code=status_code,
     )
 
@@ -106,11 +107,14 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
     try:
         org.save_unit(
             session, code=values["code"], name=values["name"], kind=values["kind"], parent_code=values["parent"] or None, phone=values["phone"], active=values["active"], actor=staff.actor.name,
-            region_code=values["region"] or None,
+            region_code=values["region"] or None, base_state=str(form.get("base_state", "")) or None,
         )
     except DomainError as exc:
         session.rollback()
-        return _units_page(request, session, form=values, editing=editing, error=exc.message, status_code=422)
+        # A refused form keeps the state it was opened on, unless the refusal is that state being stale.
+        if exc.code != "unit_changed":
+            values["base_state"] = str(form.get("base_state", ""))
+        return _units_page(request, session, form=values, editing=editing, error=exc.message, status_code=exc.status_code)
     flash(request, "success", f"已保存单位 {values['code']} {values['name']}" + ("" if values["active"] else "（已停用，历史工单保留）"))
     return redirect("/staff/admin/units")
 

@@ -280,3 +280,9 @@ def test_a_retrained_model_does_not_silently_replace_a_better_or_different_one(s
     assert service.reason_not_to_replace(session, candidate=worse) is None
     worse.metrics = {**worse.metrics, "cv_macro_f1": model.metrics["cv_macro_f1"] - 0.1}
     assert "低于当前启用的" in service.reason_not_to_replace(session, candidate=worse)
+
+
+def test_a_second_retrain_request_while_one_waits_joins_it(session):
+    first = service.request_retrain(session, label="category_l1", actor="t_admin")
+    assert service.request_retrain(session, label="category_l1", actor="t_admin") == first
+    assert service.request_retrain(session, label="unit", actor="t_admin") != first

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -774,8 +774,17 @@ def request_retrain(session: Session, *, label: str, actor: str) -> str:
     """Queues a training run from the database; returns the key that makes the job idempotent."""
     if label not in ("category_l1", "unit"):
         raise InvalidInput("invalid_label", "训练标签必须是 category_l1 或 unit")
-    key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
+    from baishitong.jobs.models import OutboxJob
     from baishitong.jobs.service import enqueue
+
+    # A second click while the first run is still waiting or training joins it: the same history would
+    # make an identical second version. A run that failed or is long overdue is not joined.
+    recent = utcnow() - timedelta(hours=1)
+    waiting = select(OutboxJob).where(OutboxJob.name == "routing.retrain", OutboxJob.done_at.is_(None), OutboxJob.last_error.is_(None), OutboxJob.created_at >= recent)
+    for job in session.scalars(waiting):
+        if job.payload.get("label") == label:
+            return job.payload["request_key"]
+    key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
 
     enqueue(session, "routing.retrain", dedupe_key=f"routing.retrain:{key}", label=label, actor=actor, request_key=key)
     return key

@@ -30,7 +30,7 @@ test-pg: setup
 
 # Figures recorded in BENCHMARKS.md; they read ../shared/data/.
 bench: setup
-	for script in routing routing_api locate duplicates hotspots assistant points_core points_api pages peak memory; do \
+	for script in routing routing_api locate duplicates hotspots assistant answering points_core points_api pages peak memory; do \
 		echo "### bench/$$script.py"; $(BIN)/python bench/$$script.py || exit 1; done
 
 clean:

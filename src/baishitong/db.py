@@ -127,7 +127,7 @@ def claim_version(session: Session, row, expected: int | None, *, message: str) 
 
     current = row.version
     if expected is not None and expected != current:
-        raise Conflict("version_conflict", message)
+        raise Conflict("version_conflict", message, details={"current_version": current})
     model = type(row)
     result = session.execute(update(model).where(model.id == row.id, model.version == current).values(version=current + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from baishitong import clock
 from baishitong.actors import Actor
+from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
 from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, SearchVector, ServiceItem
@@ -139,19 +139,7 @@ def _snapshot(article: Article, *, action: str, actor: str) -> ArticleVersion:
 
 
 def _claim_version(session: Session, article: Article, expected: int | None) -> None:
-    """Compare-and-set on the version: of two concurrent saves exactly one gets through."""
-    if expected is not None and expected != article.version:
-        raise Conflict("version_conflict", "文章已被他人修改，请刷新后重试", details={"current_version": article.version})
-    current = article.version
-    result = session.execute(
-        update(Article)
-        .where(Article.id == article.id, Article.version == current)
-        .values(version=current + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict("version_conflict", "文章已被他人修改，请刷新后重试")
-    set_committed_value(article, "version", current + 1)
+    claim_version(session, article, expected, message="文章已被他人修改，请刷新后重试")
 
 
 def create_article(

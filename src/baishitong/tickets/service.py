@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from baishitong import hooks
 from baishitong.actors import REQUESTER, Actor
 from baishitong.audit import service as audit
-from baishitong.db import utcnow
+from baishitong.db import claim_version, utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit
@@ -294,17 +294,8 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
 
 
 def _claim_version(session: Session, ticket: Ticket) -> None:
-    """Compare-and-set on the version: of two concurrent actions exactly one gets through."""
-    expected = ticket.version
-    result = session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.version == expected)
-        .values(version=expected + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict("version_conflict", "工单已被他人更新，请刷新后重试")
-    set_committed_value(ticket, "version", expected + 1)
+    """Of two concurrent actions exactly one gets through (the version the actor saw is checked in `act`)."""
+    claim_version(session, ticket, None, message="工单已被他人更新，请刷新后重试")
 
 
 def _claim_guard(session: Session, ticket: Ticket, definition: Transition, actor: Actor) -> None:

@@ -41,6 +41,12 @@ class Region(Base):
     parent: Mapped["Region | None"] = relationship(remote_side=[id], lazy="joined", join_depth=1)
 
 
+# Codes nest (01 ⊃ 0101 ⊃ 010101); checked by org.service and the API schema alike.
+CATEGORY_CODE_PATTERN = r"\d{2,6}"
+# The login name ends up in URLs (/staff/admin/users/{name}/disable), the audit trail and tables.
+USERNAME_PATTERN = r"[A-Za-z0-9_.\-]{3,64}"
+
+
 class Category(Base):
     __tablename__ = "categories"
 

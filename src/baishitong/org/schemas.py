@@ -1,5 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
+from baishitong.org.models import CATEGORY_CODE_PATTERN, USERNAME_PATTERN
+
 
 class UnitOut(BaseModel):
     code: str
@@ -42,7 +44,7 @@ class CategoryOut(BaseModel):
 
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    code: str = Field(pattern=r"^\d{2,6}$")
+    code: str = Field(pattern=f"^{CATEGORY_CODE_PATTERN}$")
     name: str = Field(min_length=1, max_length=64)
     parent: str | None = None
     active: bool = True
@@ -63,7 +65,7 @@ class TokenOut(BaseModel):
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    username: str = Field(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")
+    username: str = Field(pattern=f"^{USERNAME_PATTERN}$")
     password: str = Field(min_length=8, max_length=256)
     role: str
     unit: str | None = None

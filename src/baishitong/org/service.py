@@ -10,7 +10,7 @@ from baishitong import security
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
-from baishitong.org.models import ApiToken, Category, Region, Unit, User
+from baishitong.org.models import CATEGORY_CODE_PATTERN, USERNAME_PATTERN, ApiToken, Category, Region, Unit, User
 
 ROLES = {
     "operator": "话务员",
@@ -58,10 +58,14 @@ def town_names(session: Session) -> dict[str, str]:
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 
 
+def _form_state(*fields: object) -> str:
+    """A short fingerprint of what an edit form shows, for tables without a version column: the form
+    sends it back, and a save whose row no longer matches was made on top of someone else's change."""
+    return hashlib.sha256("\x1f".join(str(f) for f in fields).encode()).hexdigest()[:16]
+
+
 def unit_state(unit: Unit) -> str:
-    """A short fingerprint of what the unit edit form shows and changes."""
-    fields = (unit.name, unit.kind, unit.parent.code if unit.parent else "", unit.phone or "", str(unit.active), unit.region_code or "")
-    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:16]
+    return _form_state(unit.name, unit.kind, unit.parent.code if unit.parent else "", unit.phone or "", unit.active, unit.region_code or "")
 
 
 def save_unit(
@@ -166,7 +170,7 @@ def get_category(session: Session, *, code: str) -> Category:
     return category
 
 
-_CATEGORY_CODE = re.compile(r"\d{2,6}")
+_CATEGORY_CODE = re.compile(CATEGORY_CODE_PATTERN)
 
 
 def save_category(session: Session, *, code: str, name: str, parent_code: str | None, actor: str, active: bool = True) -> Category:
@@ -194,8 +198,7 @@ def save_category(session: Session, *, code: str, name: str, parent_code: str | 
     return category
 
 
-# The login name ends up in URLs (/staff/admin/users/{name}/disable), the audit trail and tables.
-_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 def create_user(
@@ -281,9 +284,7 @@ def update_user(
 
 
 def account_state(user: User) -> str:
-    """A short fingerprint of what the admin's edit form shows and changes."""
-    fields = (user.display_name, user.role, user.unit.code if user.unit else "", str(user.active), str(user.token_generation))
-    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:16]
+    return _form_state(user.display_name, user.role, user.unit.code if user.unit else "", user.active, user.token_generation)
 
 
 def _end_sessions_and_tokens(session: Session, user: User) -> None:

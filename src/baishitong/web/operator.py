@@ -24,7 +24,7 @@ from baishitong.tickets.states import MISSED_CALLBACKS_TO_CLOSE
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, unit_names
+from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names
 from baishitong.web.views import flash, fragment, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -167,11 +167,7 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
     units = dispatch_units(session)
     decisions = _decisions_for(session, items)
     returns = service.approved_returns(session, ticket_ids=[t.id for t in items])
-    suggestions = {}
-    for t in items:
-        d = decisions.get(t.id)
-        lead = (d.corrected_to or d.lead_unit) if d else None
-        suggestions[t.id] = None if lead in {unit for unit, _ in returns.get(t.id, [])} else lead
+    suggestions = {t.id: suggested_lead(decisions.get(t.id), returns.get(t.id, [])) for t in items}
     return render(
         request,
         "staff/queue_dispatch.html",

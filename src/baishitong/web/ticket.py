@@ -15,10 +15,12 @@ from baishitong.errors import DomainError
 from baishitong.org.models import Unit, User
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
+from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
 from baishitong.tickets.states import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS, Party, Status
+from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
 from baishitong.web.csrf import checked_form
@@ -140,7 +142,7 @@ def validation_text(exc: ValidationError) -> str:
             else:
                 parts.append(f"请填写{field}" if error["type"] != "literal_error" else f"请选择{field}")
         else:
-            parts.append(f"{field}：{error['msg'].removeprefix('Value error, ')}")
+            parts.append(f"{field}：{describe_error(error)}")
     return "；".join(dict.fromkeys(parts))
 
 
@@ -243,14 +245,15 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
     tickets pass the dispatch units and the reply phrases in, loaded once."""
     actions = allowed_actions(ticket, staff)
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
+    returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, []) if "dispatch" in actions else []
     return {
         "actions": actions,
         "plain_actions": PLAIN_ACTIONS,
         "action_labels": ACTION_LABELS,
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
         "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
-        "suggested_lead": _suggested_lead(session, ticket) if "dispatch" in actions else None,
-        "returned_by": _returned_by(session, ticket) if "dispatch" in actions else [],
+        "suggested_lead": suggested_lead(routing.latest_decision(session, ticket_id=ticket.id), returns) if "dispatch" in actions else None,
+        "returned_by": _returned_by(session, returns),
         "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],
         "callback_outcomes": CALLBACK_OUTCOMES,
         "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
@@ -287,21 +290,18 @@ def _named_views(session: Session, views: list[dict]) -> list[dict]:
     return [{**v, "actor": names.get(v["actor"], v["actor"])} for v in views]
 
 
-def _returned_by(session: Session, ticket: Ticket) -> list[str]:
+def _returned_by(session: Session, returns: list[tuple[str | None, str | None]]) -> list[str]:
     """"容桂街道：不属于本单位职责" for each approved return, shown beside the unit choice."""
-    returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, [])
     rows = session.execute(select(Unit.code, Unit.name).where(Unit.code.in_([u for u, _ in returns if u]))).all() if returns else []
     names = {code: name for code, name in rows}
     return [f"{names.get(unit, unit or '原承办单位')}{'：' + reason if reason else ''}" for unit, reason in returns]
 
 
-def _suggested_lead(session: Session, ticket: Ticket) -> str | None:
-    """The router's unit, unless that unit has already returned the order: sending it back there is the
-    one choice the operator should not be nudged towards."""
-    decision = routing.latest_decision(session, ticket_id=ticket.id)
+def suggested_lead(decision: RoutingDecision | None, returns: list[tuple[str | None, str | None]]) -> str | None:
+    """The router's unit (or an operator's correction of it), unless that unit has already returned the
+    order (`service.approved_returns`): sending it back there is the one choice not to nudge towards."""
     lead = (decision.corrected_to or decision.lead_unit) if decision else None
-    refused = {unit for unit, _ in service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, [])}
-    return None if lead in refused else lead
+    return None if lead in {unit for unit, _ in returns} else lead
 
 
 @router.get("/staff/tickets/{number}")

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData, QueryParams
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from baishitong import validation_text
 from baishitong.deps import client_id, get_db_session
 from baishitong.enterprise import INDUSTRIES, SIZES, TAGS, matching
 from baishitong.enterprise import service as enterprise
@@ -55,7 +56,7 @@ def _profile(values: dict, towns: Mapping[str, str]) -> tuple[ProfileIn | None, 
     except ValidationError as exc:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "form"
-            errors.setdefault(_FIELD_OF.get(field, field), error["msg"].removeprefix("Value error, "))
+            errors.setdefault(_FIELD_OF.get(field, field), validation_text.describe(error))
         return None, errors
     if errors:
         return None, errors

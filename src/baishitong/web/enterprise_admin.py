@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from baishitong import validation_text
 from baishitong.deps import get_db_session
 from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS, alerts
 from baishitong.enterprise import service as enterprise
@@ -87,7 +88,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "form"
-        message = error["msg"].removeprefix("Value error, ")
+        message = validation_text.describe(error)
         if error["type"] in ("date_from_datetime_parsing", "date_parsing", "date_type"):
             message = "请按 年-月-日 填写日期"
         elif error["type"] in ("int_parsing", "int_type"):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from baishitong import validation_text
 from baishitong.actors import REQUESTER
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError, NotFound
@@ -183,7 +184,7 @@ def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您�
     errors = {}
     for error in exc.errors():
         field = _FIELD_OF.get(".".join(str(p) for p in error["loc"]), "form")
-        message = error["msg"].removeprefix("Value error, ")
+        message = validation_text.describe(error)
         if error["type"] == "string_too_short" and field == "content":
             message = too_short
         elif error["type"] == "string_too_long":

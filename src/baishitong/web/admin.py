@@ -55,6 +55,12 @@ def _attempt(request: Request, session: Session, work, success: str) -> bool:
     return True
 
 
+def _base_version(form: FormData) -> int | None:
+    """The version an edit form was opened on (None when the form did not carry one)."""
+    value = str(form.get("base_version", ""))
+    return int(value) if value.isdigit() else None
+
+
 @router.get("")
 def admin_home(staff: Staff = Depends(admin_only)):
     return redirect("/staff/admin/users")
@@ -303,7 +309,7 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
             }
         )
     note = str(form.get("note", "")).strip()[:200]
-    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    base = _base_version(form)
     status = 422
     if error is None:
         previous = routing.current_catalogue(session)[0]
@@ -386,7 +392,7 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
         flash(request, "error", "时限须为正数，单位须为工作日、工作小时或自然小时")
         return redirect("/staff/admin/sla")
     note = str(form.get("note", "")).strip()[:200] or None
-    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    base = _base_version(form)
     _attempt(
         request, session, lambda: sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=staff.actor, note=note, base_version=base), "已保存新版时限策略，未办结工单的时限将重新计算"
     )
@@ -431,7 +437,7 @@ def templates_page(request: Request, staff: Staff = Depends(admin_only), session
 
 @router.post("/templates/{code}")
 def save_template(code: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    base = int(form["base_version"]) if str(form.get("base_version", "")).isdigit() else None
+    base = _base_version(form)
     _attempt(request, session, lambda: notify.save_template(session, code=code, body=str(form.get("body", "")), actor=staff.actor.name, base_version=base), f"已保存模板 {code}")
     return redirect("/staff/admin/templates")
 

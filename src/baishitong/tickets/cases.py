@@ -45,19 +45,6 @@ def case_text(title: str | None, content: str, reply: str = "") -> str:
     return f"{title or ''}。{content[:MESSAGE_CHARS]}。{reply[:REPLY_CHARS]}"
 
 
-def _same_root(session: Session, category: Category) -> list[int]:
-    """The ids of every category under the same level-1 category (the taxonomy has about 300)."""
-    root = category.root.id
-    parents = dict(session.execute(select(Category.id, Category.parent_id)).all())
-
-    def top(node: int) -> int:
-        while parents.get(node) is not None:
-            node = parents[node]
-        return node
-
-    return [node for node in parents if top(node) == root]
-
-
 def similar_cases(session: Session, *, ticket: Ticket, actor: Actor, limit: int = 5) -> list[Case]:
     """Up to `limit` answered orders most like this one, best first; a unit sees only its own."""
     query = (
@@ -70,7 +57,8 @@ def similar_cases(session: Session, *, ticket: Ticket, actor: Actor, limit: int 
     if actor.is_unit_staff:
         query = query.where(Ticket.lead_unit_id == actor.unit_id)
     if ticket.category is not None:
-        query = query.where(Ticket.category_id.in_(_same_root(session, ticket.category)))
+        # Category codes nest (01 ⊃ 0101 ⊃ 010101, enforced by org.save_category): one prefix is the whole branch.
+        query = query.join(Category, Category.id == Ticket.category_id).where(Category.code.startswith(ticket.category.root.code, autoescape=True))
     rows = session.execute(query).all()
     if not rows:
         return []

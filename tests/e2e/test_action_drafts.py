@@ -29,22 +29,31 @@ def signed_ticket(server: str) -> str:
     return number
 
 
-def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
+def two_handlers_on_one_order(server, browser, shot):
+    """The same signed order open in two handlers' browsers."""
     number = signed_ticket(server)
-    first = staff_page(browser, server, "ronggui", shot)
-    first.goto(f"{server}/staff/tickets/{number}")
-    second = staff_page(browser, server, "ronggui", shot)
-    second.goto(f"{server}/staff/tickets/{number}")
-    # A change to the order (not an append-only note, which would not conflict) by a colleague.
-    pause = open_action(second, "pause")
-    pause.locator("textarea[name=reason]").fill("等待供电所到场检修。")
-    with second.expect_navigation():
-        pause.locator("button[data-action=pause]").click()
+    pages = []
+    for _ in range(2):
+        page = staff_page(browser, server, "ronggui", shot)
+        page.goto(f"{server}/staff/tickets/{number}")
+        pages.append(page)
+    return pages
 
-    reply = open_action(first, "reply")
-    reply.locator("textarea[name=content]").fill(REPLY)
-    with first.expect_navigation():
-        reply.locator("button[data-action=reply]").click()
+
+def submit(page, action: str, field: str, text: str) -> None:
+    """Opens an action's form, types into it and sends it."""
+    form = open_action(page, action)
+    form.locator(f"textarea[name={field}]").fill(text)
+    with page.expect_navigation():
+        form.locator(f"button[data-action={action}]").click()
+
+
+def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
+    first, second = two_handlers_on_one_order(server, browser, shot)
+    # A change to the order (not an append-only note, which would not conflict) by a colleague.
+    submit(second, "pause", "reason", "等待供电所到场检修。")
+
+    submit(first, "reply", "content", REPLY)
     assert "工单刚被他人更新" in first.inner_text("#flash")
     kept = first.locator("form[data-action-form=reply] textarea[name=content]")
     assert kept.input_value() == REPLY and kept.is_visible()
@@ -56,20 +65,10 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
 
 
 def test_a_reply_typed_while_a_colleague_replied_first_is_still_shown(server, browser, shot):
-    number = signed_ticket(server)
-    first = staff_page(browser, server, "ronggui", shot)
-    first.goto(f"{server}/staff/tickets/{number}")
-    second = staff_page(browser, server, "ronggui", shot)
-    second.goto(f"{server}/staff/tickets/{number}")
-    colleague = open_action(second, "reply")
-    colleague.locator("textarea[name=content]").fill("同事的答复：已处理。")
-    with second.expect_navigation():
-        colleague.locator("button[data-action=reply]").click()
+    first, second = two_handlers_on_one_order(server, browser, shot)
+    submit(second, "reply", "content", "同事的答复：已处理。")
 
-    reply = open_action(first, "reply")
-    reply.locator("textarea[name=content]").fill(REPLY)
-    with first.expect_navigation():
-        reply.locator("button[data-action=reply]").click()
+    submit(first, "reply", "content", REPLY)
     # The order is 已答复 now, so there is no reply form to put the text back into: it is shown to copy.
     assert first.locator("form[data-action-form=reply]").count() == 0
     assert REPLY in first.inner_text(".draft-kept")

@@ -785,7 +785,6 @@ def request_retrain(session: Session, *, label: str, actor: str) -> str:
         if job.payload.get("label") == label:
             return job.payload["request_key"]
     key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
-
     enqueue(session, "routing.retrain", dedupe_key=f"routing.retrain:{key}", label=label, actor=actor, request_key=key)
     return key
 

@@ -49,7 +49,8 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
             count(Ticket.callback_solved.is_(True)).label("solved"),
             count(Ticket.callback_satisfaction.in_(SATISFIED)).label("satisfied"),
         )
-        .where(Ticket.lead_unit_id.is_not(None), *period)
+        # A merged order is a repeat of its master's matter, which counts once, for the master's unit.
+        .where(Ticket.lead_unit_id.is_not(None), Ticket.status != "merged", *period)
         .group_by(Ticket.lead_unit_id)
     )
     rows = {r.lead_unit_id: r for r in session.execute(query)}

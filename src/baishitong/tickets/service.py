@@ -5,7 +5,7 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -591,11 +591,36 @@ def missed_callback_counts(session: Session, *, ticket_ids: list[int]) -> dict[i
     return dict(session.execute(query).all())
 
 
+def callback_due(ticket: Ticket) -> bool:
+    """Whether a callback is owed: a replied order, or a caller merged into an order whose reply has reached
+    them (see _share_with_duplicates) and who has not been called back since."""
+    if ticket.status == Status.MERGED:
+        return ticket.replied_at is not None and ticket.callback_at is None
+    return ticket.status == Status.REPLIED
+
+
+def callback_queue_clause() -> ColumnElement[bool]:
+    """待回访 as a condition: replied orders, and merged callers still owed a call who can be reached
+    (a phone, fewer than MISSED_CALLBACKS_TO_CLOSE unanswered calls; a merged order has nothing to close)."""
+    missed = select(func.count()).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "callback-missed").scalar_subquery()
+    merged = and_(Ticket.status == Status.MERGED, Ticket.replied_at.is_not(None), Ticket.callback_at.is_(None), Ticket.requester_phone.is_not(None), missed < MISSED_CALLBACKS_TO_CLOSE)
+    return or_(Ticket.status == Status.REPLIED, merged)
+
+
+def _require_callback_due(ticket: Ticket) -> None:
+    if ticket.status == Status.MERGED and not callback_due(ticket):
+        if ticket.callback_at is not None:
+            raise Conflict("already_called_back", "该诉求人已回访过")
+        raise Conflict("master_not_replied", f"主工单 {ticket.master.number} 尚未答复，答复后再回访")
+
+
 def _callback_missed(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackMissedIn) -> None:
+    _require_callback_due(ticket)
     transition(session, ticket, action="callback-missed", actor=actor, note=body.note, data={"outcome": body.outcome, "attempt": missed_callbacks(ticket) + 1})
 
 
 def record_callback(session: Session, ticket: Ticket, *, actor: Actor, solved: bool, satisfaction: str, note: str | None = None) -> None:
+    _require_callback_due(ticket)
     transition(session, ticket, action="callback", actor=actor, note=note, data={"solved": solved, "satisfaction": satisfaction})
     ticket.callback_solved = solved
     ticket.callback_satisfaction = satisfaction
@@ -637,6 +662,8 @@ def _share_with_duplicates(session: Session, master: Ticket, *, actor: Actor, ac
         data = {"master": master.number, "unit": unit}
         if action == "reply":
             duplicate.reply_content, duplicate.replied_at = master.reply_content, master.replied_at
+            # A redone master's new reply is owed a new callback, as the master's own requester gets one.
+            duplicate.callback_solved = duplicate.callback_satisfaction = duplicate.callback_at = None
             data["content"] = (master.reply_content or "")[:500]
         else:
             duplicate.closed_at = master.closed_at

@@ -72,10 +72,11 @@ class Transition:
     label: str
     party: Party = Party.ANY
     append_only: bool = False  # no version needed, none bumped (see the module docstring)
+    keeps: frozenset[Status] = frozenset()  # sources the action leaves as they are
 
 
-def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=False) -> Transition:
-    return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only)
+def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=False, keeps=()) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only, frozenset(keeps))
 
 
 S = Status
@@ -99,9 +100,11 @@ TRANSITIONS: dict[str, Transition] = {
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
         _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
-        _t("callback", [S.REPLIED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访"),
+        # A caller merged into another order is called back too, once that master is answered; the
+        # merged order stays 已并单 (service.callback_due says when).
+        _t("callback", [S.REPLIED, S.MERGED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访", keeps=[S.MERGED]),
         # A callback call nobody answered: recorded and counted; after MISSED_CALLBACKS_TO_CLOSE the centre may close without one.
-        _t("callback-missed", [S.REPLIED], None, {"operator", "supervisor"}, "回访未接通", append_only=True),
+        _t("callback-missed", [S.REPLIED, S.MERGED], None, {"operator", "supervisor"}, "回访未接通", append_only=True),
         _t("redo", [S.CALLBACK], S.SIGNED, CENTRE, "重办"),
         _t("close", [S.REPLIED, S.CALLBACK], S.CLOSED, CENTRE | {SYSTEM}, "办结"),
         _t("archive", [S.CLOSED, S.VOIDED, S.MERGED], S.ARCHIVED, SUPERVISION | {SYSTEM}, "归档"),
@@ -118,7 +121,7 @@ EVENT_LABELS = {**ACTION_LABELS, "merged-in": "并入重复件", "master-reply":
 
 
 def target_status(transition: Transition, current: Status, previous: str | None) -> Status:
-    if transition.target is None:
+    if transition.target is None or current in transition.keeps:
         return current
     if transition.target == PREVIOUS:
         return Status(previous or Status.DISPATCHED)

@@ -221,15 +221,21 @@ def submit_done(number: str, request: Request, session: Session = Depends(get_db
     return render(request, "public/done.html", {"ticket": ticket, "limits": statutory_limits(session, ticket), "steps": STEPS, "nav": "/submit"})
 
 
+def _step(ticket: Ticket) -> int:
+    if ticket.status == Status.MERGED:  # handled with its master, whose reply it shares
+        return 5 if ticket.callback_at or ticket.closed_at else 3 if ticket.replied_at else 2
+    return _STEP_OF.get(ticket.status, 0)
+
+
 def _track_context(ticket: Ticket, phone: str) -> dict:
-    step = _STEP_OF.get(ticket.status, 0)
+    step = _step(ticket)
     return {
         "ticket": ticket,
         "phone": phone,
         "steps": STEPS,
         "step": step,
         "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
-        "callback_due": ticket.status == Status.REPLIED,
+        "callback_due": service.callback_due(ticket),
     }
 
 

@@ -90,6 +90,8 @@ def _precondition(ticket: Ticket, action: str) -> bool:
         "supervise": not ticket.supervised,
         "contact": ticket.contacted_at is None,
         "close": service.may_close(ticket),
+        "callback": service.callback_due(ticket),
+        "callback-missed": service.callback_due(ticket),
     }.get(action, True)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baishitong.tickets.models import Ticket
-from baishitong.tickets.service import LOCAL_TZ
+from baishitong.tickets.service import LOCAL_TZ, callback_queue_clause
 from baishitong.tickets.states import STATUS_LABELS, Status
 from baishitong.web import csrf
 from baishitong.web.auth import Staff
@@ -130,14 +130,15 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
     role = staff.role
     items: list[dict] = []
     if role in ("operator", "supervisor", "admin"):
-        counts = _status_counts(session, ["registered", "returned", "replied"])
+        counts = _status_counts(session, ["registered", "returned"])
+        callbacks_due = session.scalar(select(func.count()).select_from(Ticket).where(callback_queue_clause())) or 0
         items.append({"group": "接诉受理"})
         if role == "operator" or role == "admin":
             items.append({"href": "/staff/console", "label": "话务受理台"})
         items += [
             {"href": "/staff/console/dispatch", "label": "待派单", "badge": counts.get("registered", 0)},
             {"href": "/staff/console/review", "label": "待审核", "badge": counts.get("returned", 0) or None},
-            {"href": "/staff/console/callback", "label": "待回访", "badge": counts.get("replied", 0)},
+            {"href": "/staff/console/callback", "label": "待回访", "badge": callbacks_due},
             {"href": "/staff/chat", "label": "在线咨询", "badge": chat.waiting_count(session)},
         ]
     if role in ("handler", "unit_admin"):

@@ -1,5 +1,7 @@
 """Units: create and edit with validation, history kept on disable, the admin-only API."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -106,3 +108,40 @@ def test_a_unit_edit_on_top_of_a_colleagues_change_is_refused(session):
     with pytest.raises(Conflict, match="刚被他人修改"):
         save(session, "TEST_DEPT", name="测试单位（改名）", base_state=seen)
     assert org.find_unit(session, code="TEST_DEPT").phone == "0757-2222"
+
+
+def test_a_category_edit_on_top_of_a_colleagues_change_is_refused(session):
+    from baishitong.errors import Conflict
+
+    org.save_category(session, code="99", name="测试", parent_code=None, actor="t")
+    seen = org.category_state(org.get_category(session, code="99"))
+    org.save_category(session, code="99", name="测试（改）", parent_code=None, actor="t", base_state=seen)
+    with pytest.raises(Conflict, match="刚被他人修改"):
+        org.save_category(session, code="99", name="测试", parent_code=None, actor="t", active=False, base_state=seen)
+    with pytest.raises(Conflict, match="已被“测试（改）”使用"):
+        org.save_category(session, code="99", name="新分类", parent_code=None, actor="t", create_only=True)
+    category = org.get_category(session, code="99")
+    assert (category.name, category.active) == ("测试（改）", True)
+
+
+def test_the_categories_page_creates_and_edits_without_overwriting(web, session):
+    from tests.web.test_pages import login, token
+
+    login(web, "t_admin")
+    page = web.get("/staff/admin/categories").text
+    created = web.post("/staff/admin/categories", data={"csrf_token": token(page), "code": "99", "name": "测试分类", "parent": "", "active": "1"})
+    assert "已保存分类 99 测试分类" in created.text and 'data-category="99"' in created.text
+    # Typing an existing code into 新增分类 names the category it belongs to instead of renaming it.
+    clash = web.post("/staff/admin/categories", data={"csrf_token": token(page), "code": "99", "name": "另一个分类", "parent": "", "active": "1"})
+    assert "分类编码 99 已被“测试分类”使用" in clash.text and org.get_category(session, code="99").name == "测试分类"
+    first = web.get("/staff/admin/categories?edit=99").text
+    second = web.get("/staff/admin/categories?edit=99").text
+    assert "修改分类：测试分类" in first and 'name="base_state"' in first and 'readonly' in first
+    state = re.search(r'name="base_state" value="([0-9a-f]+)"', first).group(1)
+    saved = web.post("/staff/admin/categories", data={"csrf_token": token(first), "code": "99", "name": "测试分类（一）", "parent": "", "active": "1", "base_state": state})
+    assert "已保存分类 99 测试分类（一）" in saved.text
+    stale = web.post("/staff/admin/categories", data={"csrf_token": token(second), "code": "99", "name": "测试分类（二）", "parent": "", "base_state": state})
+    assert "分类 99 刚被他人修改" in stale.text and "修改分类：测试分类（一）" in stale.text
+    session.expire_all()
+    category = org.get_category(session, code="99")
+    assert (category.name, category.active) == ("测试分类（一）", True)

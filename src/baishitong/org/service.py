@@ -173,18 +173,32 @@ def get_category(session: Session, *, code: str) -> Category:
 _CATEGORY_CODE = re.compile(CATEGORY_CODE_PATTERN)
 
 
-def save_category(session: Session, *, code: str, name: str, parent_code: str | None, actor: str, active: bool = True) -> Category:
+def category_state(category: Category) -> str:
+    return _form_state(category.name, category.parent.code if category.parent else "", category.active)
+
+
+def save_category(
+    session: Session, *, code: str, name: str, parent_code: str | None, actor: str, active: bool = True, base_state: str | None = None, create_only: bool = False
+) -> Category:
     """Codes nest (01 ⊃ 0101 ⊃ 010101): Open311 filters and the routing catalogue match by prefix, and a
-    parent whose code is a shorter prefix can never be the category's own descendant."""
+    parent whose code is a shorter prefix can never be the category's own descendant.
+
+    The API's PUT replaces the category by code. The admin page says which it means: a new category
+    (`create_only`, refused if the code is taken, so a typo never renames another one) or an edit of
+    the category as it showed it (`base_state` = `category_state`, refused if a colleague saved since)."""
     if not _CATEGORY_CODE.fullmatch(code):
         raise InvalidInput("invalid_category_code", "分类编码应为 2–6 位数字")
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is not None and create_only:
+        raise Conflict("category_exists", f"分类编码 {code} 已被“{category.path}”使用；如需修改该分类，请在列表中点“修改”")
+    if category is not None and base_state is not None and base_state != category_state(category):
+        raise Conflict("category_changed", f"分类 {code} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
     parent = get_category(session, code=parent_code) if parent_code else None
     if parent is not None and not (code.startswith(parent.code) and len(code) > len(parent.code)):
         raise InvalidInput("category_code_outside_parent", f"下级分类的编码须以上级分类编码 {parent.code} 开头（如 {parent.code}01）")
     level = parent.level + 1 if parent else 1
     if level > 3:
         raise InvalidInput("category_too_deep", "问题分类最多三级")
-    category = session.scalar(select(Category).where(Category.code == code))
     moved = category is not None and (parent.id if parent else None) != category.parent_id
     if moved and session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1)) is not None:
         raise InvalidInput("category_has_children", "该分类下已有下级分类，不能改变其上级分类")

@@ -205,24 +205,32 @@ def enable_user(username: str, request: Request, _form: FormData = Depends(check
 
 
 @router.get("/categories")
-def categories(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+def categories(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     rows = org.list_categories(session, include_inactive=True)
-    return _page(request, "categories", categories=rows, parents=[(c.code, c.path) for c in rows if c.level < 3])
+    editing = next((c for c in rows if c.code == edit), None)
+    parents = [(c.code, c.path) for c in rows if c.level < 3 and (editing is None or c.code != editing.code)]
+    return _page(request, "categories", categories=rows, parents=parents, editing=editing, editing_state=org.category_state(editing) if editing else "")
 
 
 @router.post("/categories")
 def save_category(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    """One form for both: with `base_state` it edits the category it showed, without it only creates."""
     code, name = str(form.get("code", "")).strip(), str(form.get("name", "")).strip()
+    base_state = str(form.get("base_state", "")) or None
+    back = f"/staff/admin/categories?edit={code}#category-form" if base_state else "/staff/admin/categories"
     if not code or not name:
         flash(request, "error", "请填写分类编码和名称")
-        return redirect("/staff/admin/categories")
-    _attempt(
+        return redirect(back)
+    saved = _attempt(
         request,
         session,
-        lambda: org.save_category(session, code=code, name=name, parent_code=str(form.get("parent", "")) or None, active=form.get("active") == "1", actor=staff.actor.name),
+        lambda: org.save_category(
+            session, code=code, name=name, parent_code=str(form.get("parent", "")) or None, active=form.get("active") == "1", actor=staff.actor.name,
+            base_state=base_state, create_only=base_state is None,
+        ),
         f"已保存分类 {code} {name}",
     )
-    return redirect("/staff/admin/categories")
+    return redirect("/staff/admin/categories" if saved else back)
 
 
 @router.get("/routing")

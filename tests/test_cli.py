@@ -89,3 +89,19 @@ def test_init_demo_loads_a_working_shunde_demo(tmp_path):
         db.dispose()
     finally:
         drop_fresh_database(url)
+
+
+def test_usage_mistakes_and_help_read_in_chinese(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["router", "train"])
+    assert missing.exit_code == 2 and "错误：缺少选项 '--data'" in missing.output and "router train --help' 查看用法" in missing.output
+    unknown = runner.invoke(main, ["routr"])
+    assert unknown.exit_code == 2 and "错误：没有命令 'routr'" in unknown.output
+    no_file = runner.invoke(main, ["router", "predict", "--data", str(tmp_path / "none.csv"), "--text-cols", "a", "--out", str(tmp_path / "out.csv")])
+    assert no_file.exit_code == 2 and "不存在" in no_file.output and "Error" not in no_file.output
+    bad_choice = runner.invoke(main, ["user", "add", "x1", "--role", "boss", "--password-stdin"], input="s3cret-pass\n")
+    assert bad_choice.exit_code == 2 and "'--role' 的值无效" in bad_choice.output
+    for command in ([], ["user"], ["kb"], ["router"], ["points"], ["router", "train"]):
+        shown = runner.invoke(main, [*command, "--help"]).output
+        assert "用法：" in shown and "显示本帮助并退出" in shown
+        assert "Usage" not in shown and "Show this message" not in shown

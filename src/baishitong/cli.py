@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from baishitong import cli_text
 from baishitong.config import get_settings
 
 
@@ -46,6 +47,10 @@ class DomainCommands(click.Group):
         "locate": "baishitong.routing.cli:locate",
     }
 
+    def main(self, *args, **kwargs):
+        cli_text.install()
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
 
@@ -67,7 +72,7 @@ def main() -> None:
 @db_option
 @click.option("--demo", is_flag=True, help="同时载入顺德演示数据（演示账号、工单、知识库、网点）")
 def init(db: str | None, demo: bool) -> None:
-    """Migrate the database and load reference data; idempotent."""
+    """迁移数据库并载入基础数据；可重复执行。"""
     from baishitong import migrate, seed
 
     url = resolve_db(db)
@@ -104,7 +109,7 @@ def _safe_url(url: str) -> str:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(db: str | None, host: str, port: int, workers: int) -> None:
-    """Serve the API and pages."""
+    """只启动网站和接口（不含后台任务进程）。"""
     import uvicorn
 
     from baishitong.runtime import limit_malloc_arenas
@@ -118,12 +123,12 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
 
 @main.group()
 def user() -> None:
-    """Staff accounts."""
+    """工作人员账号。"""
 
 
-@user.command("add")
+@user.command("add", help="新建工作人员账号，密码从标准输入读取。")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["operator", "handler", "unit_admin", "supervisor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["operator", "handler", "unit_admin", "supervisor", "admin"]), help="角色：话务员、承办人、单位管理员、督办员、管理员")
 @click.option("--unit", "unit_code", default=None, help="所属单位编码（承办人、单位管理员必填）")
 @click.option("--name", "display_name", default=None, help="显示姓名")
 @click.option("--password-stdin", is_flag=True, required=True, help="从标准输入读取密码")
@@ -142,7 +147,7 @@ def user_add(username: str, role: str, unit_code: str | None, display_name: str 
     click.echo(f"已创建用户 {username}（{org.ROLES[role]}）")
 
 
-@user.command("list")
+@user.command("list", help="列出工作人员账号。")
 @db_option
 def user_list(db: str | None) -> None:
     from baishitong.org import service as org
@@ -165,7 +170,7 @@ def _change_user(db: str | None, change, done: str) -> None:
     click.echo(done)
 
 
-@user.command("disable")
+@user.command("disable", help="停用账号；其登录会话和接口令牌立即失效。")
 @click.argument("username")
 @db_option
 def user_disable(username: str, db: str | None) -> None:
@@ -174,7 +179,7 @@ def user_disable(username: str, db: str | None) -> None:
     _change_user(db, lambda session: org.disable_user(session, username=username, actor="cli"), f"已停用用户 {username}，其令牌全部失效")
 
 
-@user.command("enable")
+@user.command("enable", help="重新启用已停用的账号。")
 @click.argument("username")
 @db_option
 def user_enable(username: str, db: str | None) -> None:
@@ -188,7 +193,7 @@ def user_enable(username: str, db: str | None) -> None:
 @click.option("--password-stdin", is_flag=True, required=True, help="从标准输入读取新密码")
 @db_option
 def user_passwd(username: str, password_stdin: bool, db: str | None) -> None:
-    """Reset a password, e.g. for an administrator locked out of the web pages; their sessions end."""
+    """重置密码（例如管理员无法登录网页时）；该用户的登录会话随即失效。"""
     from baishitong.org import service as org
 
     password = sys.stdin.readline().rstrip("\n")
@@ -202,10 +207,10 @@ def user_passwd(username: str, password_stdin: bool, db: str | None) -> None:
 
 @user.command("token")
 @click.argument("username")
-@click.option("--name", default="integration", show_default=True)
+@click.option("--name", default="integration", show_default=True, help="令牌名称（便于识别用途）")
 @db_option
 def user_token(username: str, name: str, db: str | None) -> None:
-    """Create an API token for integrations (shown once)."""
+    """为系统对接创建接口令牌（只显示一次）。"""
     from baishitong.errors import DomainError
     from baishitong.org import service as org
 
@@ -219,13 +224,13 @@ def user_token(username: str, name: str, db: str | None) -> None:
 
 @main.group()
 def audit() -> None:
-    """Audit trail."""
+    """审计记录。"""
 
 
 @audit.command("verify")
 @db_option
 def audit_verify(db: str | None) -> None:
-    """Check the hash chain; exit 1 and name the row if it was tampered with."""
+    """校验审计记录的哈希链；如有记录被篡改，指出该行并以状态码 1 退出。"""
     from baishitong.audit import service as audit_service
 
     with database(db).session(write=False) as session:
@@ -239,7 +244,7 @@ def audit_verify(db: str | None) -> None:
 
 @main.group()
 def sla() -> None:
-    """Statutory time limits."""
+    """法定办理时限。"""
 
 
 @sla.command("deadline")
@@ -248,7 +253,7 @@ def sla() -> None:
 @click.option("--working-hours", type=float, default=None)
 @click.option("--db", "db", default=None, help="使用该数据库中的节假日与工作时间；默认使用内置日历")
 def sla_deadline(start: str, working_days: float | None, working_hours: float | None, db: str | None) -> None:
-    """Print the deadline in ISO 8601; `provisional` follows when a year has no calendar data."""
+    """输出办理期限（ISO 8601）；该年份缺少工作日历数据时附注 provisional（暂估）。"""
     from datetime import datetime
 
     from baishitong.errors import DomainError
@@ -275,7 +280,7 @@ def sla_deadline(start: str, working_days: float | None, working_hours: float | 
 @db_option
 @click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
 def worker(db: str | None, workers: int) -> None:
-    """Run a background worker (deadline checks, notifications, routing jobs)."""
+    """运行后台任务进程（期限检查、消息通知、分拨模型任务）。"""
     from baishitong.runtime import limit_malloc_arenas
 
     limit_malloc_arenas()
@@ -298,7 +303,7 @@ def worker(db: str | None, workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(db: str | None, host: str, port: int) -> None:
-    """Serve the app with one background worker beside it (what `make run` starts)."""
+    """启动网站和一个后台任务进程（`make run` 即执行此命令）。"""
     import subprocess
 
     import uvicorn

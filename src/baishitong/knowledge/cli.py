@@ -12,14 +12,14 @@ from baishitong.cli import database, db_option, echo_json
 
 @click.group()
 def kb() -> None:
-    """Knowledge base (知识库)."""
+    """知识库：导入、导出、检索。"""
 
 
 @kb.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @db_option
 def import_command(source: Path, db: str | None) -> None:
-    """Import a CSV/XLSX file (id,title,body[,category,unit]) or a folder of Markdown files; idempotent."""
+    """导入 CSV/XLSX 文件（id,title,body[,category,unit]）或 Markdown 文件夹；可重复执行。"""
     from baishitong.actors import SYSTEM
     from baishitong.errors import DomainError
     from baishitong.knowledge import service
@@ -41,7 +41,7 @@ def import_command(source: Path, db: str | None) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="计算线程数（默认全部 CPU 核）")
 @db_option
 def embed_command(budget: float | None, threads: int | None, db: str | None) -> None:
-    """Store sentence vectors for articles and service items that lack a current one (the worker runs this each minute)."""
+    """为缺少最新语义向量的知识文章和办事事项计算向量（后台任务每分钟执行一次）。"""
     store = database(db)
     try:
         _embed(store, budget=budget, threads=threads)
@@ -77,7 +77,7 @@ def _embed(store, *, budget: float | None = None, threads: int | None = None) ->
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @db_option
 def search_command(query: str | None, top_k: int, queries_file: Path | None, out_file: Path | None, as_json: bool, db: str | None) -> None:
-    """Search published articles, one QUERY or a batch from --queries."""
+    """检索已发布的知识文章：单个检索词 QUERY，或用 --queries 批量检索。"""
     from baishitong.knowledge import service
 
     if bool(query) == bool(queries_file):
@@ -125,7 +125,7 @@ def _read_queries(path: Path) -> tuple[list[str], list[str]]:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="输出 .csv、.xlsx 文件，或 Markdown 文件夹")
 @db_option
 def export_command(out: Path, db: str | None) -> None:
-    """Export every article; the format follows the --out suffix (no suffix: a Markdown folder)."""
+    """导出全部知识文章；格式由 --out 的后缀决定（无后缀则导出为 Markdown 文件夹）。"""
     from baishitong.knowledge import service
 
     store = database(db)

@@ -20,7 +20,7 @@ def _fail(exc) -> click.ClickException:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
 def import_cmd(file: Path, db: str | None) -> None:
-    """Upsert points from CSV/XLSX by code (all rows or none)."""
+    """按编码从 CSV/XLSX 导入或更新网点（全部成功或全部不导入）。"""
     from baishitong.errors import DomainError
     from baishitong.points import service
 
@@ -37,7 +37,7 @@ def import_cmd(file: Path, db: str | None) -> None:
     click.echo(f"导入完成：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}")
 
 
-@points.command("export")
+@points.command("export", help="导出全部网点到 CSV/XLSX。")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.csv 或 .xlsx）")
 @db_option
 def export_cmd(out: Path, db: str | None) -> None:
@@ -49,12 +49,12 @@ def export_cmd(out: Path, db: str | None) -> None:
     click.echo(f"已导出 {count} 个网点到 {out}")
 
 
-@points.command("nearest")
-@click.option("--lat", type=float, default=None)
-@click.option("--lon", type=float, default=None)
+@points.command("nearest", help="查询离某位置最近的网点（经纬度或地名）。")
+@click.option("--lat", type=float, default=None, help="纬度")
+@click.option("--lon", type=float, default=None, help="经度")
 @click.option("--near", default=None, help="地址、村居或镇街名称（代替经纬度）")
 @click.option("--radius", type=float, default=None, help="半径（米）")
-@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--limit", type=int, default=10, show_default=True, help="最多列出几个网点")
 @click.option("--service", "service_code", default=None, help="服务事项编码")
 @db_option
 def nearest_cmd(lat: float | None, lon: float | None, near: str | None, radius: float | None, limit: int, service_code: str | None, db: str | None) -> None:
@@ -82,7 +82,7 @@ def nearest_cmd(lat: float | None, lon: float | None, near: str | None, radius: 
 @click.option("--svg", "svg", type=click.Path(dir_okay=False, path_type=Path), default=None, help="同时输出覆盖图 SVG")
 @db_option
 def coverage_cmd(radius: float, svg: Path | None, db: str | None) -> None:
-    """Uncovered communities and suggested new sites."""
+    """未覆盖的村居及建议新增的网点位置。"""
     from baishitong.errors import DomainError
     from baishitong.points import service
 
@@ -107,7 +107,7 @@ def coverage_cmd(radius: float, svg: Path | None, db: str | None) -> None:
 @points.command("demo")
 @db_option
 def demo_cmd(db: str | None) -> None:
-    """Load the demo network (idempotent)."""
+    """载入演示网点（可重复执行）。"""
     from baishitong.points import service
 
     with database(db).session() as session:

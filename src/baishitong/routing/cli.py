@@ -28,7 +28,7 @@ def _active(session):
 
 @click.group()
 def router() -> None:
-    """Smart routing (智能分拨) models."""
+    """智能分拨：分类模型的训练、评估、预测和版本管理。"""
 
 
 @router.command()
@@ -40,7 +40,7 @@ def router() -> None:
 @click.option("--no-activate", is_flag=True, help="只保存，不启用")
 @db_option
 def train(path: str, text_col: str, label_col: str, tokenized: bool, kind: str, no_activate: bool, db: str | None) -> None:
-    """Train on a labelled file, store a new version and (by default) activate it."""
+    """用带标签的文件训练，保存为新版本并（默认）启用。"""
     from sqlalchemy import select
 
     from baishitong.errors import DomainError
@@ -78,7 +78,7 @@ def train(path: str, text_col: str, label_col: str, tokenized: bool, kind: str, 
 @click.option("--batch", default=2000, show_default=True, type=int)
 @db_option
 def predict(path: str, text_cols: str, out: str, batch: int, db: str | None) -> None:
-    """Label every row with the active model (loaded once; no database round trip per row)."""
+    """用当前模型批量预测每一行（模型只载入一次，逐行不访问数据库）。"""
     from baishitong.routing import dataset
 
     store = database(db)
@@ -111,7 +111,7 @@ def predict(path: str, text_cols: str, out: str, batch: int, db: str | None) -> 
 @click.option("--label-col", "label_col", required=True)
 @db_option
 def evaluate(path: str, text_cols: str, label_col: str, db: str | None) -> None:
-    """Per-class precision/recall/F1, macro-F1 and the confusion matrix of the active model."""
+    """用当前模型评估：各类别精确率/召回率/F1、宏平均 F1 和混淆矩阵。"""
     from baishitong.routing import classifier, dataset
 
     store = database(db)
@@ -138,7 +138,7 @@ def evaluate(path: str, text_cols: str, label_col: str, db: str | None) -> None:
 @router.command("models")
 @db_option
 def list_models(db: str | None) -> None:
-    """Stored versions, newest first; * marks the active one."""
+    """列出已保存的模型版本（新的在前，* 为当前启用）。"""
     from baishitong.routing import service
 
     store = database(db)
@@ -153,7 +153,7 @@ def list_models(db: str | None) -> None:
 @click.argument("version")
 @db_option
 def activate(version: str, db: str | None) -> None:
-    """Switch to a stored version (e.g. back to an earlier one)."""
+    """切换到已保存的模型版本（例如回退到早先版本）。"""
     from baishitong.errors import DomainError
     from baishitong.routing import service
 
@@ -171,7 +171,7 @@ def activate(version: str, db: str | None) -> None:
 @click.command("locate")
 @click.argument("text")
 def locate(text: str) -> None:
-    """Print the Shunde town and community an address names, as JSON."""
+    """识别地址所在的顺德镇街和村居，输出 JSON。"""
     from baishitong.routing import service
 
     echo_json(service.location_out(service.locate_text(text)))

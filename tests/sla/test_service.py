@@ -161,3 +161,23 @@ def test_a_limit_that_is_not_a_sane_number_is_refused_and_intake_keeps_working(s
             sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, actor=actor(session, "t_admin"))
     assert sla.current_policy(session).version == policy.version
     assert make_ticket(session).close_due is not None
+
+
+def test_a_statutory_holiday_of_an_unpublished_year_is_off_and_provisional(session, monkeypatch):
+    sla.ensure_seeded(session)
+    at(monkeypatch, "2026-12-31 09:00")  # Thursday; 2027's schedule is not in the calendar package
+    ticket = make_ticket(session, type="咨询")  # two working days
+    # 2027-01-01 (元旦, estimated) is off and 01-02/03 are a weekend, so the two days are Mon and Tue.
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2027-01-05 09:00")
+    assert ticket.deadline_provisional is True
+
+
+def test_estimates_are_left_alone_once_the_year_is_entered(session):
+    sla.ensure_seeded(session)
+    days = {d.day: d for d in sla.calendar_days(session, year=2027)}
+    assert (days[date(2027, 2, 6)].kind, days[date(2027, 2, 6)].name, days[date(2027, 2, 6)].source) == ("off", "春节", "estimate")
+    assert not sla.year_entered(session, year=2027)
+    # The admin corrects the estimate as the published schedule says; re-seeding must not undo that.
+    sla.set_calendar_day(session, day=date(2027, 2, 10), kind=None, name="", actor=actor(session, "t_admin"))
+    assert sla.year_entered(session, year=2027) and sla.seed_estimates(session) == 0
+    assert date(2027, 2, 10) not in {d.day for d in sla.calendar_days(session, year=2027)}

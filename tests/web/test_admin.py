@@ -242,3 +242,12 @@ def test_two_admins_editing_the_time_limits_do_not_undo_each_other(web, session)
     assert sla.current_policy(session).version == policy.version + 1
     refused = web.post("/staff/admin/sla", data=base | {"note": "B"}, follow_redirects=True)
     assert "已被他人修改" in refused.text and sla.current_policy(session).version == policy.version + 1
+
+
+def test_the_calendar_page_marks_estimated_holidays_of_an_unentered_year(web, session):
+    sla.ensure_seeded(session)
+    login(web, "t_admin")
+    page = web.get("/staff/admin/calendar?year=2027").text
+    assert "2027 年的放假安排尚未录入" in page and "02-06 春节" in page and "推定" in page
+    published = web.get("/staff/admin/calendar?year=2026").text
+    assert "尚未录入" not in published and "推定" not in published

@@ -29,7 +29,7 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(8))  # seed | admin
+    source: Mapped[str] = mapped_column(String(8))  # seed | admin | estimate
 
 
 class CalendarYear(Base):

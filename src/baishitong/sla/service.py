@@ -11,6 +11,7 @@ from baishitong.actors import SYSTEM, Actor
 from baishitong.audit import service as audit
 from baishitong.errors import Conflict, InvalidInput
 from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar, Deadline, DayKind, covered_years, seed_days
+from baishitong.sla.estimated import estimated_off_days, estimated_years
 from baishitong.sla.models import CalendarDay, CalendarYear, SlaAlert, SlaPolicy, TicketPause
 from baishitong.sla.policy import Limit, SlaRule, Stage, Unit, compute_deadlines, deadline_for, default_rules, match
 from baishitong.tickets.models import Ticket
@@ -78,7 +79,24 @@ def ensure_seeded(session: Session) -> dict[str, int]:
         for year in years:
             session.add(CalendarYear(year=year, source="seed"))
     session.flush()
+    counts["推定节假日"] = seed_estimates(session)
     return counts
+
+
+def seed_estimates(session: Session) -> int:
+    """The statutory days off of years nobody has entered yet (see sla/estimated.py), so that a 元旦 or
+    春节 in such a year is neither a working day for deadlines nor open for bookings. Once a year has an
+    entry of its own (published schedule or an admin's day), its estimates are left as they are."""
+    known = set(session.scalars(select(CalendarYear.year)))
+    present = set(session.scalars(select(CalendarDay.day).where(CalendarDay.day >= date(min(estimated_years()), 1, 1))))
+    added = 0
+    for year in sorted(estimated_years() - known):
+        for day, name in estimated_off_days(year):
+            if day not in present:
+                session.add(CalendarDay(day=day, kind="off", name=name, source="estimate"))
+                added += 1
+    session.flush()
+    return added
 
 
 def current_policy(session: Session) -> SlaPolicy:
@@ -162,6 +180,11 @@ def set_calendar_day(session: Session, *, day: date, kind: str | None, name: str
     session.flush()
     audit.record(session, actor=actor.name, action="sla.calendar.set", object_type="calendar_day", object_id=day.isoformat(), data={"kind": kind, "name": name})
     _schedule_recompute(session, reason=f"calendar {day}")
+
+
+def year_entered(session: Session, *, year: int) -> bool:
+    """Whether the year's schedule is in: published with the calendar package, or entered by an admin."""
+    return session.get(CalendarYear, year) is not None
 
 
 def calendar_days(session: Session, *, year: int) -> list[CalendarDay]:

@@ -416,7 +416,7 @@ def calendar(request: Request, year: int | None = None, staff: Staff = Depends(a
     months = {m: [] for m in range(1, 13)}
     for d in days:
         months[d.day.month].append(d)
-    return _page(request, "calendar", year=year, months=months)
+    return _page(request, "calendar", year=year, months=months, estimated=not sla.year_entered(session, year=year) and any(d.source == "estimate" for d in days))
 
 
 @router.post("/calendar")

@@ -79,3 +79,11 @@ def test_a_topic_spread_over_many_places_names_no_single_one():
     assert find_topics(spread, now=NOW)[0].region == "容桂"
     spread = [replace(it, region=f"镇{i}·社区{i}") if it.key.startswith("bin") else it for i, it in enumerate(items())]
     assert find_topics(spread, now=NOW)[0].region == "多地"
+
+
+def test_two_requests_from_two_places_name_neither():
+    from baishitong.analytics.hotspots import _common_place
+
+    assert _common_place(["杏坛·马东村", "容桂·高黎社区"]) == "多地"
+    assert _common_place(["容桂·高黎社区", "容桂·红星社区"]) == "容桂"
+    assert _common_place(["容桂·高黎社区", "容桂·高黎社区", "杏坛·马东村"]) == "容桂·高黎社区"

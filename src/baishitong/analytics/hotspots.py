@@ -189,14 +189,14 @@ def _phrases(title: str, members: Sequence[int], features: _Features, limit: int
 
 
 def _common_place(places: Sequence[str | None]) -> str | None:
-    """The place at least half the requests share ("town·community", else its town), else 多地:
-    naming the commonest of eleven different places would send a reader to the wrong one."""
+    """The place most of the requests share ("town·community", else its town), else 多地: naming the
+    commonest of eleven different places, or either of two, would send a reader to the wrong one."""
     known = [p for p in places if p]
     if not known:
         return None
     for level in (lambda p: p, lambda p: p.split("·", 1)[0]):
         place, count = Counter(map(level, known)).most_common(1)[0]
-        if 2 * count >= len(known):
+        if 2 * count > len(known):
             return place
     return "多地"
 

@@ -50,6 +50,16 @@ def test_unknown_question_offers_handover_and_prefilled_ticket(client, knowledge
     assert created.status_code == 201, created.text
 
 
+def test_a_retried_operator_reply_is_sent_once(client, knowledge, login):
+    session_id = client.post(ASK, json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    client.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    operator = {**login("t_operator"), "Idempotency-Key": "reply-1"}
+    for _ in range(2):
+        answered = client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，已为您联系社区民警。"}, headers=operator)
+        assert answered.status_code == 200, answered.text
+    assert [t["role"] for t in answered.json()["turns"]].count("operator") == 1
+
+
 def test_handover_queue_and_operator_reply(client, knowledge, login):
     reply = client.post(ASK, json={"question": "我家楼下的狗天天半夜叫"}).json()
     session_id = reply["session_id"]

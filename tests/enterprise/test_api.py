@@ -33,6 +33,15 @@ def test_bad_profiles_get_422_with_a_chinese_message(client):
     assert response.status_code == 422 and response.json()["error"] == {"code": "town_not_found", "message": "请选择企业所在镇街"}
 
 
+def test_a_retried_create_with_the_same_idempotency_key_makes_one_policy(client, login):
+    admin = {**login("t_admin"), "Idempotency-Key": "policy-1"}
+    first = client.post("/api/v1/enterprise/policies", json=POLICY, headers=admin)
+    again = client.post("/api/v1/enterprise/policies", json=POLICY, headers=admin)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert len(client.get("/api/v1/enterprise/policies").json()) == 1
+
+
 def test_admin_creates_updates_and_retires_a_policy(client, login):
     admin = login("t_admin")
     created = client.post("/api/v1/enterprise/policies", json=POLICY, headers=admin)

@@ -43,6 +43,19 @@ def test_edit_with_versions_roles_and_history(client, articles, login):
     assert client.post("/api/v1/kb/articles", json={"id": "NEW1", "title": "重复"}, headers=login("t_admin")).status_code == 409
 
 
+def test_a_retried_create_with_the_same_idempotency_key_makes_one_draft(client, articles, login):
+    admin = {**login("t_admin"), "Idempotency-Key": "kb-new-1"}
+    body = {"title": "新生儿入户办理", "body": "携带出生医学证明到派出所办理。"}
+    first = client.post("/api/v1/kb/articles", json=body, headers=admin)
+    again = client.post("/api/v1/kb/articles", json=body, headers=admin)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    drafts = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_admin")).json()
+    assert [a["title"] for a in drafts].count("新生儿入户办理") == 1
+    reused = client.post("/api/v1/kb/articles", json={**body, "title": "新生儿落户"}, headers=admin)
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+
+
 def test_import_and_export(client, articles, login):
     csv = "id,title,body\nIMP1,居住证办理,在顺德居住满半年可申请居住证。\nSB01,社会保险卡丢了怎么补办,可到镇街社保窗口申请补办，需要携带居民身份证。\n"
     files = {"file": ("kb.csv", csv.encode(), "text/csv")}

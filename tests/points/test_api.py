@@ -94,3 +94,18 @@ def test_booking_lifecycle(network, login, monkeypatch):
     checked = network.post(f"/api/v1/appointments/{number}/check-in", headers=login("t_operator"))
     assert checked.status_code == 200 and checked.json()["status"] == "checked_in"
     assert network.post(f"/api/v1/appointments/{number}/cancel", json={"phone": "13800138000"}).status_code == 409
+
+
+def test_a_retried_cancel_or_check_in_gets_the_booking_back_instead_of_409(network, login, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-08T01:00:00+00:00")
+    start = network.get("/api/v1/points/T-A/slots", params={"date": "2026-10-10"}).json()[0]["start"]
+    cancelled, arriving = (
+        network.post("/api/v1/appointments", json={"point": "T-A", "slot_start": start, "name": "李四", "phone": phone}).json()["number"] for phone in ("13800138000", "13800138001")
+    )
+    for _ in range(2):
+        retry = network.post(f"/api/v1/appointments/{cancelled}/cancel", json={"phone": "13800138000"}, headers={"Idempotency-Key": "cancel-1"})
+        assert retry.status_code == 200 and retry.json()["status"] == "cancelled", retry.text
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T01:50:00+00:00")
+    for _ in range(2):
+        retry = network.post(f"/api/v1/appointments/{arriving}/check-in", headers={**login("t_operator"), "Idempotency-Key": "check-in-1"})
+        assert retry.status_code == 200 and retry.json()["status"] == "checked_in", retry.text

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.assistant import schemas, service
 from baishitong.config import Settings
@@ -71,8 +72,15 @@ def queue(actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Sessi
 
 
 @router.post("/sessions/{session_id}/reply", response_model=schemas.SessionOut)
-def reply(session_id: str, data: schemas.ReplyIn, actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session)):
+def reply(
+    session_id: str, data: schemas.ReplyIn, actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None
+):
+    """A retry with the same Idempotency-Key does not send the message twice: it answers with the conversation as it is now."""
+    scope, body = idempotency.scope("assistant.reply", target=session_id, actor=actor), data.model_dump(mode="json")
+    if idempotency.replayed(session, scope=scope, key=idempotency_key, body=body) is not None:
+        return session_out(service.get_session(session, session_id=session_id))
     turn = service.operator_reply(session, session_id=session_id, text=data.text, operator=actor.name)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=turn.id)
     return session_out(turn.session)
 
 

@@ -2,9 +2,10 @@
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.orm import Session
 
+from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit, read_only
 from baishitong.enterprise import STATUS_LABELS, alerts, matching, schemas, service
@@ -60,8 +61,16 @@ def _add_upkeep_routes(model: type[service.Row], *, plural: str, kind: str, sche
     def get_one(row_id: int = Path(alias=f"{kind}_id"), actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
         return out(service.get(session, model, row_id=row_id, published_only=not _is_admin(actor)))
 
-    def create(data: schema_in, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
-        return out(service.create(session, model, actor=actor, data=data))
+    def create(data: schema_in, response: Response, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None):
+        """A retry with the same Idempotency-Key returns the row the first one created (200)."""
+        scope, body = idempotency.scope(f"enterprise.{plural}.create", actor=actor), data.model_dump(mode="json")
+        first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
+        if first is not None:
+            response.status_code = 200
+            return out(service.get(session, model, row_id=int(first), published_only=False))
+        row = service.create(session, model, actor=actor, data=data)
+        idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=row.id)
+        return out(row)
 
     def update(data: schema_in, row_id: int = Path(alias=f"{kind}_id"), actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
         return out(service.update(session, model, actor=actor, row_id=row_id, data=data))

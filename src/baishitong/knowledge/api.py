@@ -3,6 +3,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
+from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.config import Settings
 from baishitong.deps import _bearer, get_db_session, get_settings, user_from_token
@@ -114,9 +115,19 @@ def article_history(external_id: str, actor: Actor = Depends(require_roles(*STAF
 
 
 @router.post("/kb/articles", response_model=schemas.ArticleOut, status_code=201)
-def create_article(data: schemas.ArticleCreate, actor: Actor = Depends(editor), session: Session = Depends(get_db_session)):
+def create_article(
+    data: schemas.ArticleCreate, response: Response, actor: Actor = Depends(editor), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None
+):
+    """A retry with the same Idempotency-Key returns the article the first one created (200)."""
+    scope, body = idempotency.scope("kb.articles.create", actor=actor), data.model_dump(mode="json")
+    first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
+    if first is not None:
+        response.status_code = 200
+        return article_out(service.get_article(session, external_id=first, include_unpublished=True))
     fields = data.model_dump(exclude={"id", "status"})
-    return article_out(service.create_article(session, actor=actor, external_id=data.id, status=data.status, **fields))
+    article = service.create_article(session, actor=actor, external_id=data.id, status=data.status, **fields)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=article.external_id)
+    return article_out(article)
 
 
 @router.put("/kb/articles/{external_id}", response_model=schemas.ArticleOut)

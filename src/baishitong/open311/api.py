@@ -9,7 +9,7 @@ from json import JSONDecodeError
 from typing import Annotated
 from xml.etree import ElementTree
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baishitong import idempotency
 from baishitong.deps import get_db_session, rate_limit
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
@@ -142,7 +143,7 @@ def create_request(
     fmt: Format,
     data: schemas.RequestIn = Depends(submission),
     session: Session = Depends(get_db_session),
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    idempotency_key: idempotency.Key = None,
 ):
     """Registers a work order (channel "api"); a retry with the same Idempotency-Key returns the same request (200)."""
     created, new = service.submit(session, data=data, idempotency_key=idempotency_key)

@@ -288,7 +288,7 @@ def find_requests(
 
 def request_for_token(session: Session, *, token: str) -> schemas.TokenOut:
     """Our requests are created synchronously; the token is the client's Idempotency-Key, for clients that lost the reply."""
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == "tickets.create", IdempotencyKey.key == token))
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == tickets.CREATE_SCOPE, IdempotencyKey.key == token))
     ticket = session.scalar(select(Ticket).where(Ticket.number == row.resource_id, Ticket.confidential.is_(False))) if row else None
     if ticket is None:
         raise NotFound("token_not_found", "该 token 没有对应的服务请求")

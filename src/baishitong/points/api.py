@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from baishitong import clock
+from baishitong import clock, idempotency
 from baishitong.actors import Actor
 from baishitong.deps import get_db_session, get_settings, rate_limit
 from baishitong.errors import InvalidInput
@@ -130,7 +130,7 @@ def create_appointment(
     data: schemas.AppointmentIn,
     response: Response,
     session: Session = Depends(get_db_session),
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    idempotency_key: idempotency.Key = None,
 ):
     """Public booking (no login); 409 slot_full when no place is left. A retry with the same Idempotency-Key returns the same booking (200)."""
     appointment, created = booking.book(
@@ -148,8 +148,14 @@ def get_appointment(number: str, phone: Annotated[str, Query(max_length=32)], se
 
 
 @router.post("/appointments/{number}/cancel", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
-def cancel_appointment(number: str, data: schemas.PhoneIn, session: Session = Depends(get_db_session)):
-    return appointment_out(booking.cancel(session, number=number, phone=data.phone), masked=True)
+def cancel_appointment(number: str, data: schemas.PhoneIn, session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None):
+    """A retry with the same Idempotency-Key gets the cancelled booking back instead of 409 appointment_not_active."""
+    scope, body = idempotency.scope("appointments.cancel", target=number), data.model_dump(mode="json")
+    if idempotency.replayed(session, scope=scope, key=idempotency_key, body=body) is not None:
+        return appointment_out(booking.get_for_requester(session, number=number, phone=data.phone), masked=True)
+    appointment = booking.cancel(session, number=number, phone=data.phone)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=appointment.number)
+    return appointment_out(appointment, masked=True)
 
 
 @router.post("/appointments/{number}/reschedule", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
@@ -158,5 +164,13 @@ def reschedule_appointment(number: str, data: schemas.RescheduleIn, session: Ses
 
 
 @router.post("/appointments/{number}/check-in", response_model=schemas.AppointmentOut)
-def check_in_appointment(number: str, actor: Actor = Depends(require_roles(*STAFF_ROLES)), session: Session = Depends(get_db_session)):
-    return appointment_out(booking.check_in(session, number=number, now=clock.now(), actor=actor), masked=False)
+def check_in_appointment(
+    number: str, actor: Actor = Depends(require_roles(*STAFF_ROLES)), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None
+):
+    """A retry with the same Idempotency-Key gets the checked-in booking back instead of 409 appointment_not_active."""
+    scope = idempotency.scope("appointments.check-in", target=number, actor=actor)
+    if idempotency.replayed(session, scope=scope, key=idempotency_key, body={}) is not None:
+        return appointment_out(booking.get_for_counter(session, number=number, actor=actor), masked=False)
+    appointment = booking.check_in(session, number=number, now=clock.now(), actor=actor)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body={}, resource_id=appointment.number)
+    return appointment_out(appointment, masked=False)

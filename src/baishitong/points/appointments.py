@@ -17,10 +17,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.demo.catalogue import SERVICE_ITEMS
@@ -30,8 +30,6 @@ from baishitong.org.models import Unit
 from baishitong.points import hours as hours_core
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
-from baishitong.tickets.models import IdempotencyKey
-from baishitong.tickets.service import request_fingerprint
 from baishitong.tickets.validation import normalise_phone
 
 SCOPE = "appointments.create"
@@ -137,13 +135,10 @@ def book(
 ) -> tuple[Appointment, bool]:
     """Books one place; (appointment, created). A repeated Idempotency-Key returns the first booking."""
     phone = _checked_phone(phone)
-    fingerprint = request_fingerprint({"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone})
-    if idempotency_key:
-        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == SCOPE, IdempotencyKey.key == idempotency_key))
-        if row is not None:
-            if row.request_hash != fingerprint:
-                raise Conflict("idempotency_key_reused", "该幂等键已用于内容不同的请求，请更换 Idempotency-Key")
-            return session.scalar(select(Appointment).where(Appointment.number == row.resource_id)), False
+    body = {"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone}
+    first = idempotency.replayed(session, scope=SCOPE, key=idempotency_key, body=body)
+    if first is not None:
+        return session.scalar(select(Appointment).where(Appointment.number == first)), False
     point = points.get_point(session, code=point_code)
     if item_code and item_code not in (point.services or {}):
         raise InvalidInput("item_not_offered", f"{point.name}不办理事项“{item_code}”")
@@ -161,12 +156,7 @@ def book(
     )
     session.add(appointment)
     session.flush()
-    if idempotency_key:
-        try:
-            with session.begin_nested():
-                session.add(IdempotencyKey(scope=SCOPE, key=idempotency_key, request_hash=fingerprint, resource_id=appointment.number))
-        except IntegrityError:
-            raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+    idempotency.remember(session, scope=SCOPE, key=idempotency_key, body=body, resource_id=appointment.number)
     confirm_by_sms(session, appointment=appointment)
     return appointment, True
 

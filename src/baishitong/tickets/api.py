@@ -1,10 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from baishitong import validation_text
+from baishitong import idempotency, validation_text
 from baishitong.actors import REQUESTER, Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
@@ -21,7 +21,7 @@ def create_ticket(
     response: Response,
     session: Session = Depends(get_db_session),
     staff: Actor | None = Depends(optional_actor),
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    idempotency_key: idempotency.Key = None,
 ):
     """Public intake (no login needed). With a staff or integration token the intake is recorded as theirs.
 
@@ -43,8 +43,13 @@ def track(number: str = Query(max_length=20), phone: str = Query(max_length=32),
 
 
 @router.post("/track/callback", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
-def public_callback(data: schemas.PublicCallbackIn, session: Session = Depends(get_db_session)):
+def public_callback(data: schemas.PublicCallbackIn, session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None):
+    """The requester's rating; a retry with the same Idempotency-Key gets the first answer back instead of 409 already_rated."""
+    scope, body = idempotency.scope("track.callback", target=data.number), data.model_dump(mode="json")
+    if idempotency.replayed(session, scope=scope, key=idempotency_key, body=body) is not None:
+        return track_out(service.track(session, number=data.number, phone=data.phone))
     ticket = service.public_callback(session, number=data.number, phone=data.phone, solved=data.solved, satisfaction=data.satisfaction)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
     return track_out(ticket)
 
 
@@ -131,7 +136,8 @@ ACT_DESCRIPTION = (
     "answer 409 `version_conflict` when someone acted in between. The append-only ones ("
     + ", ".join(name for name, t in TRANSITIONS.items() if t.append_only)
     + ") accept a stale version and leave it unchanged, so they never make anyone else's form stale. "
-    "Wrong role or unit → 403; wrong state → 409 `invalid_state`."
+    "Wrong role or unit → 403; wrong state → 409 `invalid_state`. A retry with the same `Idempotency-Key` "
+    "(per order, action and user) does not act again: it answers with the order as it is now."
 )
 
 
@@ -142,11 +148,18 @@ def act(
     body: Annotated[dict, Body()],
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
+    idempotency_key: idempotency.Key = None,
 ):
     model = schemas.ACTION_BODIES.get(action, schemas.ActionIn)
     try:
         parsed = model.model_validate(body)
     except ValidationError as exc:
         raise InvalidInput("invalid_body", validation_text.summary(exc.errors()), details={"errors": exc.errors(include_url=False, include_context=False, include_input=False)}) from None
-    ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
+    # Checked before the version: a retried reply would otherwise get 409 version_conflict from its own first attempt.
+    scope, fields = idempotency.scope(f"tickets.{action}", target=number, actor=actor), parsed.model_dump(mode="json")
+    if idempotency.replayed(session, scope=scope, key=idempotency_key, body=fields) is not None:
+        ticket = service.get_ticket(session, number=number, actor=actor)
+    else:
+        ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
+        idempotency.remember(session, scope=scope, key=idempotency_key, body=fields, resource_id=ticket.number)
     return service.to_out(ticket, actor, with_events=True)

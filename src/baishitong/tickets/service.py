@@ -1,18 +1,15 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
-import hashlib
-import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from baishitong import hooks
+from baishitong import hooks, idempotency
 from baishitong.actors import REQUESTER, Actor
 from baishitong.audit import service as audit
 from baishitong.db import claim_version, utcnow
@@ -21,7 +18,7 @@ from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit
 from baishitong.security import mask_id_number, mask_name, mask_phone
 from baishitong.tickets import schemas
-from baishitong.tickets.models import IdempotencyKey, Ticket, TicketCoUnit, TicketEvent, TicketSequence
+from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent, TicketSequence
 from baishitong.tickets.states import (
     EVENT_LABELS,
     FINAL_STATUSES,
@@ -37,6 +34,8 @@ from baishitong.tickets.states import (
 from baishitong.tickets.validation import normalise_phone
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Open311's token lookup reads keys of this scope too: it is kept unchanged for keys already stored.
+CREATE_SCOPE = "tickets.create"
 CENTRE_ROLES = {"operator", "supervisor", "admin"}
 # Roles that need the requester's contact details to do their job (call back, contact).
 CONTACT_ROLES = {"operator", "supervisor", "admin", "handler", "unit_admin"}
@@ -59,10 +58,6 @@ def next_number(session: Session, *, day: date | None = None) -> str:
     )
     value = session.execute(statement).scalar_one()
     return f"SD{day:%Y%m%d}{value:04d}"
-
-
-def request_fingerprint(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 SELF_SERVICE_CHANNELS = ("web", "wechat", "app", "enterprise")
@@ -93,11 +88,10 @@ def create_ticket(
     `auto_dispatch=False` is for an operator who answers, holds or dispatches the order themselves: the
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
     """
-    fingerprint = request_fingerprint(data.model_dump(mode="json"))
-    if idempotency_key:
-        existing = _replayed(session, key=idempotency_key, fingerprint=fingerprint)
-        if existing is not None:
-            return existing, False
+    body = data.model_dump(mode="json")
+    first = idempotency.replayed(session, scope=CREATE_SCOPE, key=idempotency_key, body=body)
+    if first is not None:
+        return session.scalar(select(Ticket).where(Ticket.number == first)), False
 
     region = org.get_region(session, code=data.region_code) if data.region_code else None
     if region is None:
@@ -131,8 +125,7 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     transition(session, ticket, action="register", actor=actor, data={"channel": data.channel})
-    if idempotency_key:
-        _remember(session, key=idempotency_key, fingerprint=fingerprint, ticket=ticket)
+    idempotency.remember(session, scope=CREATE_SCOPE, key=idempotency_key, body=body, resource_id=ticket.number)
     hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch)
     return ticket, True
 
@@ -142,24 +135,6 @@ def _title_from(content: str) -> str:
     for mark in "。！？!?；;":
         first = first.split(mark, 1)[0]
     return first[:40] or content[:40]
-
-
-def _replayed(session: Session, *, key: str, fingerprint: str) -> Ticket | None:
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == "tickets.create", IdempotencyKey.key == key))
-    if row is None:
-        return None
-    if row.request_hash != fingerprint:
-        raise Conflict("idempotency_key_reused", "该幂等键已用于内容不同的请求，请更换 Idempotency-Key")
-    return session.scalar(select(Ticket).where(Ticket.number == row.resource_id))
-
-
-def _remember(session: Session, *, key: str, fingerprint: str, ticket: Ticket) -> None:
-    try:
-        with session.begin_nested():
-            session.add(IdempotencyKey(scope="tickets.create", key=key, request_hash=fingerprint, resource_id=ticket.number))
-    except IntegrityError:
-        # A concurrent request with the same key won: this one must not create a second ticket.
-        raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
 
 
 # --- visibility and masking -------------------------------------------------

@@ -1,0 +1,62 @@
+"""Idempotency-Key: a retried POST answers as the first one did instead of creating or acting again.
+
+The first request with a key stores what it produced (a ticket number, an article id …) next to a hash of
+its body; a retry with the same key and body gets that resource back, the same key with another body is a
+409. A key is unique within a scope: the endpoint, what it acts on and the staff member acting, so one
+handler's "note-1" on one order never answers for another order, action or colleague.
+"""
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import Header
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from baishitong.actors import Actor
+from baishitong.errors import Conflict
+from baishitong.tickets.models import IdempotencyKey
+
+Key = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128, description="重试同一请求时带上相同的值：不会重复创建或重复操作，返回首次的结果"),
+]
+
+
+def fingerprint(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def scope(endpoint: str, *, target: str | int | None = None, actor: Actor | None = None) -> str:
+    parts = [endpoint]
+    if target is not None:
+        parts.append(str(target))
+    if actor is not None and actor.user_id is not None:
+        parts.append(f"user{actor.user_id}")
+    return ":".join(parts)
+
+
+def replayed(session: Session, *, scope: str, key: str | None, body: dict) -> str | None:
+    """The resource the first request with this key produced; None without a key or for a new one."""
+    if not key:
+        return None
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.request_hash != fingerprint(body):
+        raise Conflict("idempotency_key_reused", "该幂等键已用于内容不同的请求，请更换 Idempotency-Key")
+    return row.resource_id
+
+
+def remember(session: Session, *, scope: str, key: str | None, body: dict, resource_id: str | int) -> None:
+    """Called in the request's transaction once the work is done, so the key and the work commit together."""
+    if not key:
+        return
+    try:
+        with session.begin_nested():
+            session.add(IdempotencyKey(scope=scope, key=key, request_hash=fingerprint(body), resource_id=str(resource_id)))
+    except IntegrityError:
+        # A concurrent request with the same key won: this one must not do the work a second time.
+        raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None

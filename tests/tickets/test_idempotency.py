@@ -1,0 +1,60 @@
+"""A retried action with the same Idempotency-Key does not act twice, and answers as the first one did."""
+
+from tests.tickets.factories import PHONE, make_ticket
+
+
+def post(client, ticket, action, headers, key, **body):
+    return client.post(f"/api/v1/tickets/{ticket.number}/actions/{action}", json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def test_a_retried_note_or_urge_is_recorded_once(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    operator = login("t_operator")
+    first = post(client, ticket, "note", operator, "note-1", note="已致电承办人了解进度")
+    again = post(client, ticket, "note", operator, "note-1", note="已致电承办人了解进度")
+    assert first.status_code == again.status_code == 200
+    assert [e["action"] for e in again.json()["events"]].count("note") == 1
+    assert post(client, ticket, "urge", operator, "urge-1", note="市民再次来电").json()["urge_count"] == 1
+    assert post(client, ticket, "urge", operator, "urge-1", note="市民再次来电").json()["urge_count"] == 1
+
+
+def test_a_retried_versioned_action_gets_the_order_back_not_a_version_conflict(client, login, session):
+    ticket = make_ticket(session, state="dispatched")
+    handler = login("t_ronggui")
+    body = {"version": ticket.version}
+    signed = post(client, ticket, "sign", handler, "sign-1", **body)
+    assert signed.status_code == 200, signed.text
+    retry = post(client, ticket, "sign", handler, "sign-1", **body)
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["status"] == "signed" and retry.json()["version"] == signed.json()["version"]
+    assert [e["action"] for e in retry.json()["events"]].count("sign") == 1
+
+
+def test_the_same_key_with_another_body_is_409(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    operator = login("t_operator")
+    assert post(client, ticket, "note", operator, "note-2", note="已致电承办人").status_code == 200
+    reused = post(client, ticket, "note", operator, "note-2", note="承办人未接电话")
+    assert reused.status_code == 409
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_a_key_is_its_own_per_order_action_and_user(client, login, session):
+    ticket, other = make_ticket(session, state="signed"), make_ticket(session, state="signed")
+    note = {"note": "已致电承办人了解进度"}
+    assert post(client, ticket, "note", login("t_operator"), "k", **note).status_code == 200
+    assert post(client, other, "note", login("t_operator"), "k", **note).status_code == 200
+    assert post(client, ticket, "urge", login("t_operator"), "k", **note).json()["urge_count"] == 1
+    shown = post(client, ticket, "note", login("t_supervisor"), "k", **note).json()
+    assert [e["action"] for e in shown["events"]].count("note") == 2
+    assert [e["action"] for e in client.get(f"/api/v1/tickets/{other.number}", headers=login("t_operator")).json()["events"]].count("note") == 1
+
+
+def test_a_retried_rating_gets_the_first_answer_instead_of_already_rated(client, session):
+    ticket = make_ticket(session, state="replied")
+    body = {"number": ticket.number, "phone": PHONE, "solved": True, "satisfaction": "满意"}
+    first = client.post("/api/v1/track/callback", json=body, headers={"Idempotency-Key": "rate-1"})
+    assert first.status_code == 200, first.text
+    again = client.post("/api/v1/track/callback", json=body, headers={"Idempotency-Key": "rate-1"})
+    assert again.status_code == 200 and again.json() == first.json()
+    assert client.post("/api/v1/track/callback", json=body).json()["error"]["code"] == "already_rated"

@@ -72,6 +72,20 @@ def mask_id_number(id_number: str | None) -> str | None:
     return "*" * len(id_number)
 
 
+# An 18-character ID number, or a mainland mobile number however it is spaced (138 1234 5678, 138-1234-5678).
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+
+
+def mask_numbers_in_text(text: str | None) -> str | None:
+    """Free text masked like the requester fields: callers often say their phone or ID number in the
+    message itself, and the message is read by every unit the order passes through."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()) or "", text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text)
+
+
 def mask_name(name: str | None) -> str | None:
     if not name:
         return name

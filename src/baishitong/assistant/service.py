@@ -15,6 +15,7 @@ from baishitong.assistant.models import AssistantSession, AssistantTurn, Unanswe
 from baishitong.errors import Conflict, NotFound
 from baishitong.knowledge import service as kb
 from baishitong.routing.locate import locate
+from baishitong.security import mask_numbers_in_text
 
 DEFAULT_THRESHOLD = 0.35
 HISTORY_TURNS = 10
@@ -77,7 +78,9 @@ def ticket_prefill(history: list[core.Turn]) -> dict:
 
 
 def _log(session: Session, *, question: str, reason: str, conversation: AssistantSession, turn: AssistantTurn | None) -> None:
-    """One log line per question and conversation, however many ways it went unanswered."""
+    """One log line per question and conversation, however many ways it went unanswered. The log is for
+    the knowledge-base owners, who never need the phone or ID number a citizen typed into the question."""
+    question = mask_numbers_in_text(question)
     logged = session.scalar(
         select(UnansweredQuestion.id).where(UnansweredQuestion.session_id == conversation.id, UnansweredQuestion.question == question)
     )

@@ -15,6 +15,7 @@ from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import InvalidInput
+from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS
 from baishitong.tickets.service import LOCAL_TZ, list_tickets, requester_view
@@ -51,8 +52,8 @@ def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
         _local(ticket.created_at),
         CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         ticket.type,
-        ticket.title,
-        ticket.content,
+        mask_numbers_in_text(ticket.title),
+        mask_numbers_in_text(ticket.content),
         ticket.address or "",
         ticket.region.name if ticket.region else "",
         ticket.category.path if ticket.category else "",

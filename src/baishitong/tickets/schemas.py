@@ -142,6 +142,7 @@ class RequesterOut(BaseModel):
     id_number: str | None
     masked: bool
     hidden: bool = False
+    content: str | None = None  # only on a reveal: the message with the numbers the caller said in it
 
 
 class UnitRef(BaseModel):

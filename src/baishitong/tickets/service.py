@@ -16,7 +16,7 @@ from baishitong.db import claim_version, utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit
-from baishitong.security import mask_id_number, mask_name, mask_phone
+from baishitong.security import mask_id_number, mask_name, mask_numbers_in_text, mask_phone
 from baishitong.tickets import schemas
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent, TicketSequence
 from baishitong.tickets.states import (
@@ -106,7 +106,8 @@ def create_ticket(
         number=next_number(session),
         channel=channel,
         type=data.type,
-        title=data.title or _title_from(data.content),
+        # The title is shown in every list and message, so a number said in the content never reaches it.
+        title=mask_numbers_in_text(data.title) if data.title else _title_from(mask_numbers_in_text(data.content)),
         content=data.content,
         requester_name=None if data.anonymous else data.requester.name,
         requester_phone=data.requester.phone,
@@ -235,9 +236,10 @@ def reveal_requester(session: Session, *, number: str, actor: Actor, purpose: st
         action="personal_data.view",
         object_type="ticket",
         object_id=ticket.number,
-        data={"role": actor.role, "fields": ["name", "phone", "id_number"], "purpose": purpose or ""},
+        data={"role": actor.role, "fields": ["name", "phone", "id_number", "content"], "purpose": purpose or ""},
     )
-    return requester_view(ticket, actor, reveal=True)
+    # The content in full too: numbers the caller said in it are masked everywhere else.
+    return requester_view(ticket, actor, reveal=True).model_copy(update={"content": ticket.content})
 
 
 def personal_data_views(session: Session, *, ticket: Ticket) -> list[dict]:
@@ -831,7 +833,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         type=ticket.type,
         channel=ticket.channel,
         title=ticket.title,
-        content=ticket.content,
+        content=mask_numbers_in_text(ticket.content),
         urgency=ticket.urgency,
         address=ticket.address,
         region={"code": ticket.region.code, "name": ticket.region.short_name, "town": (ticket.region.parent or ticket.region).short_name}

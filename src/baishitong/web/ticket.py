@@ -16,6 +16,7 @@ from baishitong.org.models import Unit, User
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
+from baishitong.security import mask_numbers_in_text
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
@@ -216,8 +217,10 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         data = e.data or {}
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
-        if data.get("content") and e.action in ("reply", "answer", "contribute", "merged-in", "master-reply"):
+        if data.get("content") and e.action in ("reply", "answer", "contribute", "master-reply"):
             details.append(data["content"])
+        if data.get("content") and e.action == "merged-in":  # the repeat caller's own words
+            details.append(mask_numbers_in_text(data["content"]))
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
             details.append(f"主办：{unit_labels.get(data['lead_unit'], data['lead_unit'])}" + (f"；协办：{co_units}" if co_units else ""))
@@ -334,7 +337,9 @@ def reveal(number: str, request: Request, form: FormData = Depends(checked_form)
     requester = service.reveal_requester(session, number=number, actor=staff.actor, purpose=purpose)
     if request.headers.get("hx-request"):
         name = "staff/_requester_inline.html" if form.get("compact") else "staff/_requester.html"
-        return fragment(request, name, {"requester": requester, "revealed": True, "number": number})
+        # On the order page the message itself is unmasked too, in place (an out-of-band swap).
+        oob_content = None if form.get("compact") or requester.content == mask_numbers_in_text(requester.content) else requester.content
+        return fragment(request, name, {"requester": requester, "revealed": True, "number": number, "oob_content": oob_content})
     ticket = service.get_ticket(session, number=number, actor=staff.actor)
     return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket, revealed=requester) | {"nav": "/staff/tickets"})
 

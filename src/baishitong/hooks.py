@@ -21,12 +21,12 @@ def require_point(session: Session, *, code: str) -> None:
     points.get_point(session, code=code)
 
 
-def ticket_registered(session: Session, *, ticket, actor: Actor, auto_dispatch: bool = True) -> None:
+def ticket_registered(session: Session, *, ticket, actor: Actor, auto_dispatch: bool = True, lead_hint=None) -> None:
     from baishitong.routing import service as routing
     from baishitong.sla import service as sla
 
     sla.start_clock(session, ticket=ticket)
-    routing.on_ticket_registered(session, ticket=ticket, auto_dispatch=auto_dispatch)
+    routing.on_ticket_registered(session, ticket=ticket, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
 
 
 def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> None:

@@ -158,3 +158,26 @@ def test_the_results_header_counts_full_matches_and_near_misses_apart(web, clien
     page = client.get("/enterprise", params={"industry": "manufacturing", "size": "small", "town": BEIJIAO, "year": "2018"}).text
     header = re.search(r'适合贵企业的惠企政策（[^）]*）', page).group(0)
     assert "完全符合" in header and "差一项" in header
+
+
+def test_a_question_about_a_policy_goes_to_its_issuer(web, session):
+    from baishitong.routing.service import latest_decision
+
+    policy = make_policy(session, title="高新技术企业认定奖励", unit="KJJ")
+    page = web.get(f"/enterprise/policies/{policy.id}?{PROFILE}")
+    consult = html.unescape(re.search(r'href="(/submit\?[^"]+)"[^>]*id="consult"', page.text).group(1))
+    query = parse_qs(urlsplit(consult).query)
+    assert query["policy"] == [str(policy.id)]
+    form = web.get(consult).text
+    assert f'name="policy" value="{policy.id}"' in form
+    done = web.post("/submit", data=submit_form(web, type="咨询", channel="enterprise", town=BEIJIAO, content=query["content"][0], policy=str(policy.id)), follow_redirects=False)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == done.headers["location"].rsplit("/", 1)[-1]))
+    assert ticket.status == "dispatched" and ticket.lead_unit.code == "KJJ"
+    decision = latest_decision(session, ticket_id=ticket.id)
+    assert decision.lead_unit == "KJJ" and decision.evidence["lead_hint"]["reason"].startswith("咨询惠企政策《高新技术企业认定奖励》")
+    dispatch = next(e for e in ticket.events if e.action == "dispatch")
+    assert "派发文单位" in dispatch.note
+    # A policy number is no way to steer an ordinary request: only the enterprise form carries it.
+    plain = web.post("/submit", data=submit_form(web, policy=str(policy.id)), follow_redirects=False)
+    other = session.scalar(select(Ticket).where(Ticket.number == plain.headers["location"].rsplit("/", 1)[-1]))
+    assert latest_decision(session, ticket_id=other.id).evidence["lead_hint"] is None

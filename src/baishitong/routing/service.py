@@ -273,6 +273,15 @@ def _to_rule(row: RoutingRule) -> catalogue.Rule:
 # --- suggestion -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LeadHint:
+    """A lead unit the intake already knows, such as the issuer of the policy an enterprise asks about:
+    it outranks the classifier and the catalogue, and the decision keeps it as its evidence."""
+
+    unit_code: str
+    reason: str
+
+
 @dataclass
 class Suggestion:
     """Reference rows are cached refs (an operator-given category or a ticket's region stay ORM rows)."""
@@ -293,10 +302,12 @@ class Suggestion:
     model_kind: str | None = None
     auto_dispatch: bool = False
     threshold: float = 0.0
+    lead_hint: dict | None = None
 
     @property
     def evidence(self) -> dict:
         return {
+            "lead_hint": self.lead_hint,
             "model": {"version": self.model_version, "kind": self.model_kind, "label": self.label, "confidence": self.confidence, "top3": self.top3}
             if self.model_version
             else None,
@@ -492,7 +503,7 @@ def suggest(
 
 
 def on_ticket_registered(
-    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True
+    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True, lead_hint: LeadHint | None = None
 ) -> RoutingDecision:
     """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review."""
     s = suggest(
@@ -507,6 +518,10 @@ def on_ticket_registered(
     )
     if ticket.category is None and s.category is not None:
         ticket.category = session.get(Category, s.category.id)
+    hinted = reference(session).units.get(lead_hint.unit_code) if lead_hint else None
+    if hinted is not None and hinted.active and hinted.kind != "centre":
+        s.lead_unit, s.co_units, s.rule, s.auto_dispatch = hinted, [], None, True
+        s.lead_hint = {"unit": hinted.code, "reason": lead_hint.reason}
     s.auto_dispatch = s.auto_dispatch and auto_dispatch
     decision = RoutingDecision(
         ticket_id=ticket.id,
@@ -537,7 +552,7 @@ def on_ticket_registered(
             actor=SYSTEM,
             lead_code=s.lead_unit.code,
             co_codes=[u.code for u in s.co_units],
-            note="智能分拨自动派单",
+            note=s.lead_hint["reason"] if s.lead_hint else "智能分拨自动派单",
             evidence={
                 "routing_decision": decision.id,
                 "model_version": s.model_version,

@@ -1,6 +1,7 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
@@ -32,6 +33,9 @@ from baishitong.tickets.states import (
     target_status,
 )
 from baishitong.tickets.validation import normalise_phone
+
+if TYPE_CHECKING:
+    from baishitong.routing.service import LeadHint
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Open311's token lookup reads keys of this scope too: it is kept unchanged for keys already stored.
@@ -82,11 +86,13 @@ def create_ticket(
     actor: Actor,
     idempotency_key: str | None = None,
     auto_dispatch: bool = True,
+    lead_hint: "LeadHint | None" = None,
 ) -> tuple[Ticket, bool]:
     """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket.
 
     `auto_dispatch=False` is for an operator who answers, holds or dispatches the order themselves: the
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
+    `lead_hint` is a lead unit the intake already knows (routing.service.LeadHint).
     """
     body = data.model_dump(mode="json")
     first = idempotency.replayed(session, scope=CREATE_SCOPE, key=idempotency_key, body=body)
@@ -127,7 +133,7 @@ def create_ticket(
     session.flush()
     transition(session, ticket, action="register", actor=actor, data={"channel": data.channel})
     idempotency.remember(session, scope=CREATE_SCOPE, key=idempotency_key, body=body, resource_id=ticket.number)
-    hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch)
+    hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
     return ticket, True
 
 

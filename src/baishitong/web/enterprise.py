@@ -210,7 +210,8 @@ def consult_url(policy: Policy, values: dict, town_names: Mapping[str, str]) -> 
         ("企业资质", "、".join(TAGS[t] for t in values.get("tags", []))),
     ]
     lines += [f"{label}：{value}" for label, value in facts if value]
-    query = {"type": "咨询", "channel": "enterprise", "title": f"咨询惠企政策：{policy.title}"[:200], "content": "\n".join(lines)}
+    # `policy` sends the question to the policy's issuer rather than wherever the router would put it.
+    query = {"type": "咨询", "channel": "enterprise", "policy": policy.id, "title": f"咨询惠企政策：{policy.title}"[:200], "content": "\n".join(lines)}
     if values.get("town") in town_names:
         query["region"] = values["town"]
     return "/submit?" + urlencode(query)

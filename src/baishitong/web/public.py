@@ -11,8 +11,11 @@ from starlette.datastructures import FormData, UploadFile
 from baishitong import validation_text
 from baishitong.actors import REQUESTER
 from baishitong.deps import get_db_session
+from baishitong.enterprise import service as enterprise
+from baishitong.enterprise.models import Policy
 from baishitong.errors import DomainError, NotFound
 from baishitong.org.models import Region
+from baishitong.routing.service import LeadHint
 from baishitong.sla import service as sla
 from baishitong.sla.policy import Stage, match
 from baishitong.tickets import schemas, service
@@ -94,8 +97,20 @@ def submit_form(request: Request, session: Session = Depends(get_db_session)):
     values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address", "phone")}
     values["type"] = query.get("type") if query.get("type") in {t for t, _ in TYPE_HELP} else "投诉"
     values["channel"] = _channel(query.get("channel"))
+    values["policy"] = query.get("policy", "")[:12] if values["channel"] == "enterprise" else ""
     values["town"], values["community"] = _town_and_community(_regions(session), query.get("region", ""))
     return _submit_page(request, session, values=values, errors={})
+
+
+def _policy_issuer(session: Session, policy_id: str) -> LeadHint | None:
+    """A question about a published 惠企政策 goes to the unit that issued it, which answers for it."""
+    if not policy_id.isdigit():
+        return None
+    try:
+        policy = enterprise.get(session, Policy, row_id=int(policy_id))
+    except NotFound:
+        return None
+    return LeadHint(unit_code=policy.unit.code, reason=f"咨询惠企政策《{policy.title}》，派发文单位{policy.unit.name}答复")
 
 
 def _channel(value) -> str:
@@ -134,7 +149,7 @@ def _region_code(towns: list[dict], town: str, community: str) -> tuple[str | No
 @router.post("/submit")
 def submit(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     request.app.state.rate_limiter.hit("intake", request.client.host if request.client else "unknown", limit=request.app.state.settings.intake_rate_limit_per_minute)
-    values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key")}
+    values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key", "policy")}
     values["channel"] = _channel(form.get("channel"))
     values.update(consent=bool(form.get("consent")), anonymous=bool(form.get("anonymous")), confidential=bool(form.get("confidential")))
     errors: dict[str, str] = {}
@@ -170,7 +185,10 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
             errors["photos"] = "提交未成功，照片未保存，请重新选择照片"
         return _submit_page(request, session, values=values, errors=errors)
     try:
-        ticket, created = service.create_ticket(session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None)
+        ticket, created = service.create_ticket(
+            session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None,
+            lead_hint=_policy_issuer(session, str(values["policy"])) if values["channel"] == "enterprise" else None,
+        )
     except DomainError as exc:
         session.rollback()
         return _submit_page(request, session, values=values, errors={"form": exc.message})

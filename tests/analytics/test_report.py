@@ -74,3 +74,21 @@ def test_a_bad_period_falls_back_to_the_last_30_days_with_a_message(web):
 def test_units_do_not_see_the_district_statistics(web):
     login(web, "t_ronggui")
     assert web.get("/staff/stats", follow_redirects=False).status_code in (303, 403)
+
+
+def test_the_league_ranks_a_unit_with_few_callbacks_after_the_rest(session):
+    from datetime import timedelta
+
+    from baishitong.analytics import service as analytics
+    from baishitong.db import utcnow
+    from tests.tickets.factories import make_ticket
+
+    make_ticket(session, state="callback", lead="daliang")  # one callback, 100 % satisfied
+    for _ in range(analytics.RANKING_MIN_CALLBACKS - 1):
+        make_ticket(session, state="callback", lead="ronggui")
+    make_ticket(session, state="callback_unsatisfied", lead="ronggui")  # five callbacks, 80 %
+    now = utcnow()
+    order = [r["unit"] for r in analytics.unit_rates(session, since=now - timedelta(days=1), until=now + timedelta(minutes=1))]
+    rates = {r["unit"]: r["satisfaction_rate"] for r in analytics.unit_rates(session, since=now - timedelta(days=1), until=now + timedelta(minutes=1))}
+    assert rates["daliang"] == 1.0 and rates["ronggui"] == 0.8
+    assert order.index("ronggui") < order.index("daliang")

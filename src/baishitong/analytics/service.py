@@ -22,6 +22,9 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+RANKING_MIN_CALLBACKS = 5
+
+
 def unit_rates(session: Session, *, since: datetime | None = None, until: datetime | None = None, unit_code: str | None = None) -> list[dict]:
     """Tickets dispatched to each unit in the period, and how the unit did on them.
 
@@ -88,7 +91,8 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
                 "return_rate": _rate(returns.get(unit_id, 0), dispatched),
             }
         )
-    result.sort(key=lambda row: (-(row["satisfaction_rate"] or 0), -(row["on_time_reply_rate"] or 0), row["unit"]))
+    # One happy callback is no 100 % to rank above a unit with forty: small samples go last.
+    result.sort(key=lambda row: (row["callbacks"] < RANKING_MIN_CALLBACKS, -(row["satisfaction_rate"] or 0), -(row["on_time_reply_rate"] or 0), row["unit"]))
     return result
 
 

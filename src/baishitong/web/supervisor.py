@@ -47,7 +47,7 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
     return render(
         request,
         "staff/supervise.html",
-        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "nav": "/staff/supervise"},
+        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS, "nav": "/staff/supervise"},
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baishitong import __version__, validation_text
+from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
@@ -56,6 +57,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError):
         errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return ErrorResponse(error_body("invalid_request", _validation_message(exc), {"errors": errors}), status_code=422)
+
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError):
+        """What the edges did not refuse (an id of 21 digits): bad input all the same, not a fault of ours."""
+        log.warning("out-of-range input on %s: %s", request.url.path, exc)
+        return ErrorResponse(error_body("out_of_range", OUT_OF_RANGE), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):

@@ -60,8 +60,9 @@ def test_api_put_unit_is_admin_only(client, login, session):
     body = {"name": "区测试局", "kind": "department", "phone": "0757-0000"}
     assert client.put("/api/v1/units/TEST_API", json=body, headers=login("t_ronggui")).status_code == 403
     created = client.put("/api/v1/units/TEST_API", json=body, headers=login("t_admin"))
-    assert created.status_code == 200, created.text
-    assert created.json() == {"code": "TEST_API", "name": "区测试局", "kind": "department", "parent": None}
+    assert created.status_code == 201, created.text
+    assert created.json() == {"code": "TEST_API", "name": "区测试局", "kind": "department", "parent": None, "state": org.unit_state(org.get_unit(session, code="TEST_API"))}
+    assert client.put("/api/v1/units/TEST_API", json=body, headers=login("t_admin")).status_code == 200
     moved = client.put("/api/v1/units/TEST_API", json=body | {"parent": "TEST_API"}, headers=login("t_admin"))
     assert moved.status_code == 422 and "本单位" in moved.text
 
@@ -92,8 +93,9 @@ def test_a_category_cannot_become_its_own_ancestor_or_leave_its_code_family(sess
 
 def test_the_category_api_refuses_a_cycle_in_chinese(client, login):
     admin = login("t_admin")
-    assert client.put("/api/v1/categories/99", json={"code": "99", "name": "测试"}, headers=admin).status_code == 200
-    assert client.put("/api/v1/categories/9901", json={"code": "9901", "name": "子类", "parent": "99"}, headers=admin).status_code == 200
+    assert client.put("/api/v1/categories/99", json={"code": "99", "name": "测试"}, headers=admin).status_code == 201
+    assert client.put("/api/v1/categories/9901", json={"code": "9901", "name": "子类", "parent": "99"}, headers=admin).status_code == 201
+    assert client.put("/api/v1/categories/9901", json={"code": "9901", "name": "子类（改）", "parent": "99"}, headers=admin).status_code == 200
     looped = client.put("/api/v1/categories/99", json={"code": "99", "name": "测试", "parent": "9901"}, headers=admin)
     assert looped.status_code == 422 and "上级分类编码" in looped.json()["error"]["message"]
     assert client.get("/api/v1/categories", headers=admin).status_code == 200
@@ -145,3 +147,15 @@ def test_the_categories_page_creates_and_edits_without_overwriting(web, session)
     session.expire_all()
     category = org.get_category(session, code="99")
     assert (category.name, category.active) == ("测试分类（一）", True)
+
+
+def test_the_unit_api_refuses_a_save_on_top_of_a_colleagues_change(client, login):
+    admin = login("t_admin")
+    body = {"name": "区测试局", "kind": "department", "phone": "0757-0000"}
+    seen = client.put("/api/v1/units/TEST_API", json=body, headers=admin).json()["state"]
+    assert seen == next(u["state"] for u in client.get("/api/v1/units").json() if u["code"] == "TEST_API")
+    theirs = client.put("/api/v1/units/TEST_API", json=body | {"phone": "0757-2222", "base_state": seen}, headers=admin)
+    assert theirs.status_code == 200 and theirs.json()["state"] != seen
+    mine = client.put("/api/v1/units/TEST_API", json=body | {"name": "区测试局（改名）", "base_state": seen}, headers=admin)
+    assert mine.status_code == 409 and mine.json()["error"]["code"] == "unit_changed" and "刚被他人修改" in mine.json()["error"]["message"]
+    assert next(u["name"] for u in client.get("/api/v1/units").json() if u["code"] == "TEST_API") == "区测试局"

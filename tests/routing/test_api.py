@@ -122,3 +122,15 @@ def test_putting_the_same_catalogue_twice_keeps_one_edition(client, login, model
     assert again["version"] == first["version"] == 2
     changed = client.put("/api/v1/routing/catalogue", json={"rules": rules[:1]}, headers=login("t_admin")).json()
     assert changed["version"] == 3
+
+
+def test_a_catalogue_save_on_top_of_a_newer_edition_is_refused(client, login, model):
+    admin = login("t_admin")
+    seen = client.get("/api/v1/routing/catalogue", headers=admin).json()
+    rules = [{k: v for k, v in r.items() if k != "id"} for r in seen["rules"]]
+    theirs = client.put("/api/v1/routing/catalogue", json={"rules": rules[1:], "note": "删去一条", "base_version": seen["version"]}, headers=admin)
+    assert theirs.status_code == 200 and theirs.json()["version"] == seen["version"] + 1
+    mine = client.put("/api/v1/routing/catalogue", json={"rules": rules, "note": "B", "base_version": seen["version"]}, headers=admin)
+    assert mine.status_code == 409 and mine.json()["error"]["code"] == "catalogue_changed"
+    assert f"第 {seen['version'] + 1} 版" in mine.json()["error"]["message"]
+    assert len(client.get("/api/v1/routing/catalogue", headers=admin).json()["rules"]) == len(rules) - 1

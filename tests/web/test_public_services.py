@@ -169,6 +169,12 @@ def test_booking_creates_appointment_and_full_slot_says_so(client, session, demo
     assert full.status_code == 409 and "约满" in full.text and 'name="slot"' in full.text
 
 
+def test_a_booking_form_with_a_slot_in_the_year_9999_asks_for_a_slot_again(client, session, demo, monkeypatch):
+    point, page = _book_page(client, session, monkeypatch, capacity=1)
+    refused = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, "9999-12-31T23:59:59-14:00"))
+    assert refused.status_code == 422 and "请选择预约时段" in refused.text
+
+
 @pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("12345", "请填写正确的手机号码或固定电话（含区号）"), ("-------", "请填写正确的手机号码或固定电话（含区号）")])
 def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session, demo, monkeypatch, phone, message):
     point, page = _book_page(client, session, monkeypatch, capacity=1)

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
 from baishitong.analytics import schemas, service
+from baishitong.bounds import Day
 from baishitong.deps import current_actor, get_db_session
 from baishitong.errors import Forbidden, InvalidInput
 from baishitong.tickets.service import LOCAL_TZ
@@ -18,8 +19,8 @@ def _start(day: date | None) -> datetime | None:
 
 @router.get("/units")
 def unit_rates(
-    since: date | None = Query(default=None, alias="from", description="起始日期（含），YYYY-MM-DD"),
-    until: date | None = Query(default=None, alias="to", description="截止日期（不含），YYYY-MM-DD"),
+    since: Day | None = Query(default=None, alias="from", description="起始日期（含），YYYY-MM-DD"),
+    until: Day | None = Query(default=None, alias="to", description="截止日期（不含），YYYY-MM-DD"),
     unit: str | None = None,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),

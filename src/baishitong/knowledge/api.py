@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from baishitong import idempotency
 from baishitong.actors import Actor
+from baishitong.bounds import MAX_OFFSET
 from baishitong.config import Settings
 from baishitong.deps import _bearer, get_db_session, get_settings, user_from_token
 from baishitong.errors import InvalidInput, Unauthorized
@@ -93,7 +94,7 @@ def list_articles(
     unit: str | None = None,
     category: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     actor: Actor | None = Depends(optional_actor),
     session: Session = Depends(get_db_session),
 ):

@@ -3,6 +3,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
+from baishitong.bounds import MAX_OFFSET
 from baishitong.deps import get_db_session
 from baishitong.notify import service
 from baishitong.org.api import require_roles
@@ -21,7 +22,7 @@ def outbox(
     status: str | None = None,
     audience: str | None = None,
     limit: int = Query(default=100, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     actor: Actor = Depends(require_roles("admin", "supervisor")),
     session: Session = Depends(get_db_session),
 ):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baishitong import idempotency
+from baishitong.bounds import OUT_OF_RANGE
 from baishitong.deps import get_db_session, rate_limit
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
@@ -88,6 +89,8 @@ class Open311Route(APIRoute):
                 return _error(fmt, 400, f"请求参数有误：{fields}")
             except StarletteHTTPException as exc:
                 return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
+            except OverflowError:
+                return _error(fmt, 400, OUT_OF_RANGE)
 
         return route
 

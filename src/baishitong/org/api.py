@@ -1,4 +1,4 @@
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from baishitong import security
@@ -22,7 +22,7 @@ def require_roles(*roles: str):
 
 
 def unit_out(unit) -> schemas.UnitOut:
-    return schemas.UnitOut(code=unit.code, name=unit.name, kind=unit.kind, parent=unit.parent.code if unit.parent else None)
+    return schemas.UnitOut(code=unit.code, name=unit.name, kind=unit.kind, parent=unit.parent.code if unit.parent else None, state=service.unit_state(unit))
 
 
 @router.post("/auth/token", response_model=schemas.TokenOut)
@@ -46,9 +46,13 @@ def list_units(kind: str | None = None, parent: str | None = None, session: Sess
     return [unit_out(u) for u in service.list_units(session, kind=kind, parent_code=parent)]
 
 
-@router.put("/units/{code}", response_model=schemas.UnitOut)
-def save_unit(code: str, data: schemas.UnitIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    unit = service.save_unit(session, code=code, name=data.name, kind=data.kind, parent_code=data.parent, phone=data.phone, active=data.active, actor=actor.name, region_code=data.region)
+@router.put("/units/{code}", response_model=schemas.UnitOut, responses={201: {"model": schemas.UnitOut, "description": "新建的单位"}})
+def save_unit(code: str, data: schemas.UnitIn, response: Response, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    """Creates (201) or replaces (200) the unit; with `base_state`, a change someone saved since is refused (409)."""
+    created = service.find_unit(session, code=code) is None
+    unit = service.save_unit(session, code=code, name=data.name, kind=data.kind, parent_code=data.parent, phone=data.phone, active=data.active, actor=actor.name, region_code=data.region, base_state=data.base_state)
+    if created:
+        response.status_code = 201
     return unit_out(unit)
 
 
@@ -78,9 +82,14 @@ def list_categories(session: Session = Depends(get_db_session)):
     return [category_out(c) for c in service.list_categories(session)]
 
 
-@router.put("/categories/{code}", response_model=schemas.CategoryOut)
-def save_category(code: str, data: schemas.CategoryIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    return category_out(service.save_category(session, code=code, name=data.name, parent_code=data.parent, active=data.active, actor=actor.name))
+@router.put("/categories/{code}", response_model=schemas.CategoryOut, responses={201: {"model": schemas.CategoryOut, "description": "新建的分类"}})
+def save_category(code: str, data: schemas.CategoryIn, response: Response, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+    """Creates (201) or replaces (200) the category."""
+    created = service.find_category(session, code=code) is None
+    category = service.save_category(session, code=code, name=data.name, parent_code=data.parent, active=data.active, actor=actor.name)
+    if created:
+        response.status_code = 201
+    return category_out(category)
 
 
 @router.get("/users", response_model=list[schemas.UserOut])

@@ -8,6 +8,7 @@ class UnitOut(BaseModel):
     name: str
     kind: str
     parent: str | None
+    state: str = Field(description="单位当前内容的指纹；修改时作为 base_state 传回")
 
 
 class UnitIn(BaseModel):
@@ -20,6 +21,7 @@ class UnitIn(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     active: bool = True
     region: str | None = Field(default=None, max_length=16, description="镇街或村居的区划代码")
+    base_state: str | None = Field(default=None, max_length=64, description="读取单位时得到的 state；给出时，他人已修改则返回 409")
 
 
 class RegionOut(BaseModel):

@@ -163,8 +163,12 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
     return list(session.scalars(query.order_by(Category.code)))
 
 
+def find_category(session: Session, *, code: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.code == code))
+
+
 def get_category(session: Session, *, code: str) -> Category:
-    category = session.scalar(select(Category).where(Category.code == code))
+    category = find_category(session, code=code)
     if category is None:
         raise NotFound("category_not_found", f"分类 {code} 不存在")
     return category
@@ -188,7 +192,7 @@ def save_category(
     the category as it showed it (`base_state` = `category_state`, refused if a colleague saved since)."""
     if not _CATEGORY_CODE.fullmatch(code):
         raise InvalidInput("invalid_category_code", "分类编码应为 2–6 位数字")
-    category = session.scalar(select(Category).where(Category.code == code))
+    category = find_category(session, code=code)
     if category is not None and create_only:
         raise Conflict("category_exists", f"分类编码 {code} 已被“{category.path}”使用；如需修改该分类，请在列表中点“修改”")
     if category is not None and base_state is not None and base_state != category_state(category):

@@ -1,6 +1,5 @@
 """门口办: find a service point, see its slots, book, change or cancel an appointment."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
@@ -8,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from baishitong import clock, idempotency
 from baishitong.actors import Actor
+from baishitong.bounds import Day
 from baishitong.deps import get_db_session, get_settings, rate_limit
 from baishitong.errors import InvalidInput
 from baishitong.org.api import require_roles
@@ -98,7 +98,7 @@ def get_point(code: str, session: Session = Depends(get_db_session)):
 
 
 @router.get("/points/{code}/slots", response_model=list[schemas.SlotOut])
-def point_slots(code: str, day: Annotated[date, Query(alias="date")], session: Session = Depends(get_db_session)):
+def point_slots(code: str, day: Annotated[Day, Query(alias="date")], session: Session = Depends(get_db_session)):
     """Upcoming bookable slots of one day with the places left."""
     point = service.get_point(session, code=code)
     return [

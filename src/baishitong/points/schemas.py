@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from baishitong.bounds import Moment
+
 PHONE = r"^[0-9+\- ]{7,20}$"
 
 
@@ -51,7 +53,7 @@ class SlotOut(BaseModel):
 class AppointmentIn(BaseModel):
     point: str = Field(min_length=1, max_length=32)
     item: str | None = Field(default=None, max_length=32)
-    slot_start: datetime
+    slot_start: Moment
     name: str = Field(min_length=1, max_length=64)
     phone: str = Field(pattern=PHONE)
 
@@ -61,7 +63,7 @@ class PhoneIn(BaseModel):
 
 
 class RescheduleIn(PhoneIn):
-    slot_start: datetime
+    slot_start: Moment
 
 
 class AppointmentOut(BaseModel):

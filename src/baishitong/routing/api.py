@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
+from baishitong.bounds import Moment
 from baishitong.deps import current_actor, get_db_session, read_only
 from baishitong.org.api import require_roles
 from baishitong.routing import duplicates, schemas, service
@@ -68,7 +69,7 @@ def get_catalogue(actor: Actor = Depends(current_actor), session: Session = Depe
 @router.put("/catalogue", response_model=schemas.CatalogueOut)
 def put_catalogue(data: schemas.CatalogueIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
     """Replaces the whole rule set; the previous edition is kept."""
-    service.replace_catalogue(session, rules=[r.model_dump() for r in data.rules], actor=actor.name, note=data.note)
+    service.replace_catalogue(session, rules=[r.model_dump() for r in data.rules], actor=actor.name, note=data.note, base_version=data.base_version)
     return catalogue_out(session)
 
 
@@ -82,7 +83,7 @@ def review(limit: int = Query(default=100, ge=1, le=500), actor: Actor = Depends
 
 
 @router.get("/misroutes", response_model=schemas.MisrouteOut)
-def misroutes(since: datetime | None = None, actor: Actor = Depends(require_roles("supervisor", "admin")), session: Session = Depends(get_db_session)):
+def misroutes(since: Moment | None = None, actor: Actor = Depends(require_roles("supervisor", "admin")), session: Session = Depends(get_db_session)):
     return service.misroute_report(session, since=since)
 
 

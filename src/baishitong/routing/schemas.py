@@ -96,6 +96,7 @@ class RuleOut(RuleIn):
 
 class CatalogueIn(Strict):
     note: str | None = Field(default=None, max_length=500)
+    base_version: int | None = Field(default=None, description="编辑开始时读取到的 version；给出时，他人已保存新版本则返回 409")
     rules: list[RuleIn] = Field(min_length=1, max_length=5000)
 
 

@@ -1,10 +1,11 @@
 from datetime import date
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
+from baishitong.bounds import FIRST_YEAR, LAST_YEAR
 from baishitong.deps import get_db_session
 from baishitong.org.api import require_roles
 from baishitong.sla import service
@@ -12,14 +13,19 @@ from baishitong.sla import service
 router = APIRouter(prefix="/api/v1/sla", tags=["时限"])
 
 
-class PolicyIn(BaseModel):
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PolicyIn(Strict):
     rules: list[dict]
     working_hours: list[list[str]] | None = None
     warning_share: float | None = Field(default=None, gt=0, lt=1)
     note: str | None = Field(default=None, max_length=200)
+    base_version: int | None = Field(default=None, description="编辑开始时读取到的 version；给出时，他人已保存新版本则返回 409")
 
 
-class DayIn(BaseModel):
+class DayIn(Strict):
     kind: str | None = Field(description="workday | off；为空表示恢复按周一至周五计算")
     name: str = Field(default="", max_length=64)
 
@@ -43,11 +49,11 @@ def get_policy(actor: Actor = Depends(require_roles("operator", "supervisor", "a
 
 @router.put("/policy")
 def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    return policy_out(service.save_policy(session, rules=data.rules, working_hours=data.working_hours, warning_share=data.warning_share, actor=actor, note=data.note))
+    return policy_out(service.save_policy(session, rules=data.rules, working_hours=data.working_hours, warning_share=data.warning_share, actor=actor, note=data.note, base_version=data.base_version))
 
 
 @router.get("/calendar/{year}")
-def calendar(year: int, actor: Actor = Depends(require_roles("operator", "supervisor", "admin", "handler", "unit_admin")), session: Session = Depends(get_db_session)):
+def calendar(year: int = Path(ge=FIRST_YEAR, le=LAST_YEAR), actor: Actor = Depends(require_roles("operator", "supervisor", "admin", "handler", "unit_admin")), session: Session = Depends(get_db_session)):
     known = service.business_calendar(session).is_known(date(year, 1, 1))
     return {"year": year, "known": known, "days": [{"day": d.day, "kind": d.kind, "name": d.name, "source": d.source} for d in service.calendar_days(session, year=year)]}
 

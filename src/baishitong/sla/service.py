@@ -6,7 +6,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from baishitong import clock
+from baishitong import bounds, clock
 from baishitong.actors import SYSTEM, Actor
 from baishitong.audit import service as audit
 from baishitong.errors import Conflict, InvalidInput
@@ -164,6 +164,8 @@ def business_calendar(session: Session, *, policy: SlaPolicy | None = None) -> B
 
 def set_calendar_day(session: Session, *, day: date, kind: str | None, name: str, actor: Actor) -> None:
     """An admin marks a day off or a make-up workday, or (kind None) restores the weekday rule."""
+    if not bounds.plausible(day):
+        raise InvalidInput("day_out_of_range", f"日期{bounds.YEARS}")
     row = session.get(CalendarDay, day)
     if kind is None:
         if row is not None:

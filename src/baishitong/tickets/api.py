@@ -5,6 +5,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from baishitong import idempotency, validation_text
+from baishitong.bounds import MAX_PAGE
 from baishitong.actors import REQUESTER, Actor
 from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
@@ -79,7 +80,7 @@ def list_tickets(
     region: str | None = None,
     q: str | None = Query(default=None, max_length=100),
     overdue: bool | None = None,
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
     per_page: int = Query(default=20, ge=1, le=200),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from baishitong import bounds
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.notify import service as notify
@@ -411,7 +412,7 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
 def calendar(request: Request, year: int | None = None, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     from baishitong.tickets.service import local_today
 
-    year = year if year and 2000 <= year <= 2100 else local_today().year
+    year = year if year and bounds.FIRST_YEAR <= year <= bounds.LAST_YEAR else local_today().year
     days = sla.calendar_days(session, year=year)
     months = {m: [] for m in range(1, 13)}
     for d in days:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from baishitong import bounds
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.tickets import export
@@ -25,11 +26,16 @@ class _BadDay(ValueError):
 
 
 def _day(value: str) -> date | None:
-    """None when not given; a date that cannot be read is refused, not read as "no limit"."""
+    """None when not given; a date that cannot be read (or is out of range) is refused, not read as "no limit"."""
+    if not value:
+        return None
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value)
     except ValueError:
-        raise _BadDay(value) from None
+        raise _BadDay("受理日期格式不正确，请按 年-月-日 选择日期") from None
+    if not bounds.plausible(day):
+        raise _BadDay(f"受理日期{bounds.YEARS}")
+    return day
 
 
 @router.get("/staff/exports/tickets.{fmt}")
@@ -38,8 +44,8 @@ def export_tickets(fmt: str, request: Request, staff: Staff = Depends(current_st
     back = "/staff/tickets?" + urlencode({k: v for k, v in filters.items() if v})
     try:
         start, end = _day(request.query_params.get("from", "")), _day(request.query_params.get("to", ""))
-    except _BadDay:
-        flash(request, "error", "受理日期格式不正确，请按 年-月-日 选择日期")
+    except _BadDay as exc:
+        flash(request, "error", str(exc))
         return redirect(back)
     if fmt not in MEDIA:
         flash(request, "error", "仅支持导出 CSV 或 Excel（xlsx）")

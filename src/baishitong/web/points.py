@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from baishitong import clock
+from baishitong import bounds, clock
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict, DomainError, InvalidInput, NotFound
 from baishitong.knowledge import service as kb
@@ -123,7 +123,7 @@ def _days(session: Session, point: ServicePoint) -> list[dict]:
 
 def _parse_day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return bounds.in_years(date.fromisoformat(value)) if value else None
     except ValueError:
         return None
 
@@ -178,7 +178,7 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
     values = {k: str(form.get(k, "")).strip() for k in ("slot", "name", "phone", "item", "idempotency_key")}
     errors: dict[str, str] = {}
     try:
-        slot_start = datetime.fromisoformat(values["slot"])
+        slot_start = bounds.in_years(datetime.fromisoformat(values["slot"]))
     except ValueError:
         slot_start = None
         errors["slot"] = "请选择预约时段"
@@ -283,7 +283,7 @@ def booking_reschedule(request: Request, form: FormData = Depends(checked_form),
         return _lookup_page(request, {"values": {"number": number}, "not_found": error})
     messages, day = [], None
     try:
-        slot_start = datetime.fromisoformat(str(form.get("slot", "")))
+        slot_start = bounds.in_years(datetime.fromisoformat(str(form.get("slot", ""))))
     except ValueError:
         slot_start = None
         day = _parse_day(str(form.get("date", "")))

@@ -86,6 +86,7 @@ def install_web(app: FastAPI) -> None:
     api_domain = app.exception_handlers.get(DomainError)
     api_http = app.exception_handlers.get(StarletteHTTPException)
     api_validation = app.exception_handlers.get(RequestValidationError)
+    api_out_of_range = app.exception_handlers.get(OverflowError)
     api_unexpected = app.exception_handlers.get(Exception)
 
     @app.exception_handler(LoginRequired)
@@ -129,6 +130,13 @@ def install_web(app: FastAPI) -> None:
             return await api_validation(request, exc)
         in_path = any(error["loc"] and error["loc"][0] == "path" for error in exc.errors())
         return error_page(request, 404 if in_path else 422)
+
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError):
+        if not _is_page(request) and api_out_of_range is not None:
+            return await api_out_of_range(request, exc)
+        log.warning("out-of-range input on %s: %s", request.url.path, exc)
+        return error_page(request, 422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

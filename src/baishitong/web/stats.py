@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from baishitong import bounds
 from baishitong.analytics import report as reports
 from baishitong.deps import get_db_session
 from baishitong.tickets.service import LOCAL_TZ
@@ -28,6 +29,8 @@ def _period(request: Request) -> tuple[date, date, str | None]:
         start, end = (date.fromisoformat(v) if v else d for v, d in zip(raw, default))
     except ValueError:
         return *default, "日期格式应为 年-月-日，已显示最近 30 天"
+    if not (bounds.plausible(start) and bounds.plausible(end)):
+        return *default, f"日期{bounds.YEARS}，已显示最近 30 天"
     if end < start:
         return *default, "结束日期不能早于开始日期，已显示最近 30 天"
     if (end - start).days >= reports.MAX_DAYS:

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from baishitong.bounds import MAX_PAGE
 from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.service import LOCAL_TZ, callback_queue_clause
@@ -76,9 +77,10 @@ def _take_flash(request: Request) -> list[tuple[str, str]]:
 
 
 def page_number(request: Request) -> int:
-    """The ?page= of a paged list; anything but a positive number is page 1, not an error page."""
+    """The ?page= of a paged list; anything but a positive number is page 1, not an error page, and
+    there is no page past MAX_PAGE (a larger one would not fit the database's offset)."""
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
     except ValueError:
         return 1
 

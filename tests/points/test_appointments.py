@@ -109,6 +109,39 @@ def test_cancel_and_reschedule_need_the_right_phone(session, point):
         booking.cancel(session, number=a.number, phone="13800138000")
 
 
+def test_new_years_day_of_a_year_without_a_published_schedule_is_closed(session, point):
+    """2027's schedule is not out: its statutory holidays are estimated, so 元旦 (a Friday) is not bookable."""
+    assert booking.day_slots(session, point=point, day=date(2027, 1, 1)) == []
+    assert booking.day_slots(session, point=point, day=date(2027, 2, 9)) == []  # 春节 in lieu of the weekend
+    assert len(booking.day_slots(session, point=point, day=date(2027, 1, 4))) == 12
+
+
+def test_bookings_open_fourteen_days_ahead_and_no_further(session, point):
+    assert book(session, start="2026-10-21T09:00").status == "booked"  # day 13 from Oct 8
+    with pytest.raises(InvalidInput, match="只能预约 14 天内（10月21日前）的时段") as far:
+        book(session, start="2026-10-22T09:00", phone="13900139000")
+    assert far.value.code == "slot_too_far"
+    with pytest.raises(InvalidInput, match="14 天内"):
+        book(session, start="2028-12-04T09:00", phone="13700137000")
+
+
+def test_one_phone_books_a_point_once_a_day(session, point):
+    first = book(session, start="2026-10-09T09:00")
+    with pytest.raises(Conflict, match=f"预约号 {first.number}") as again:
+        book(session, start="2026-10-09T14:00", phone="138 0013 8000")
+    assert again.value.code == "already_booked"
+    assert book(session, start="2026-10-12T09:00").status == "booked"  # another day
+    assert book(session, start="2026-10-09T14:00", phone="13900139000").status == "booked"  # another person
+    booking.cancel(session, number=first.number, phone="13800138000")
+    assert book(session, start="2026-10-09T14:30").status == "booked"  # the day is free again once cancelled
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 2
+
+
+def test_a_name_of_spaces_is_refused(session, point):
+    with pytest.raises(InvalidInput, match="请填写预约人姓名"):
+        booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:00"), name="   ", phone="13800138000", now=NOW)
+
+
 def test_idempotent_booking(session, point):
     first, created = booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:00"), name="张三", phone="13800138000", now=NOW, idempotency_key="k-1")
     again, created_again = booking.book(session, point_code="AP-1", slot_start=at("2026-10-09T09:00"), name="张三", phone="13800138000", now=NOW, idempotency_key="k-1")
@@ -143,7 +176,7 @@ def test_only_the_staff_serving_a_point_may_check_its_bookings_in(session, point
 
 
 def test_no_show_marking(session, point):
-    early, late = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-09T10:00")
+    early, late = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-09T10:00", phone="13900139000")
     assert booking.mark_no_shows(session, now=at("2026-10-09T09:59")) == 0  # 09:30 end + 30 min not passed yet
     assert booking.mark_no_shows(session, now=at("2026-10-10T10:01")) >= 1
     assert early.status == "no_show" and late.status == "no_show"

@@ -257,3 +257,13 @@ def test_work_order_from_the_chat_leaves_earlier_matters_out(client, demo):
     page = ask(client, "容桂街道高黎社区路灯坏了一个星期，电话13800138000")
     link = re.search(r'href="(/submit\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
     assert parse_qs(urlparse(link).query)["content"] == ["容桂街道高黎社区路灯坏了一个星期，电话13800138000"]
+
+
+def test_a_second_booking_the_same_day_names_the_first(client, session, demo, monkeypatch):
+    point, page = _book_page(client, session, monkeypatch, capacity=3)
+    first_slot, second_slot = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', page.text)[:2]
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, first_slot))
+    number = re.search(r'id="booking-number">(YY\d+)<', done.text).group(1)
+    again = client.get(f"/points/{point.code}/book", params={"date": DAY})  # a fresh form, a fresh key
+    refused = client.post(f"/points/{point.code}/book", data=_booking_form(again.text, second_slot))
+    assert refused.status_code == 409 and f"预约号 {number}" in refused.text and "同一天只能预约一次" in refused.text

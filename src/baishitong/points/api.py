@@ -99,11 +99,14 @@ def get_point(code: str, session: Session = Depends(get_db_session)):
 
 @router.get("/points/{code}/slots", response_model=list[schemas.SlotOut])
 def point_slots(code: str, day: Annotated[Day, Query(alias="date")], session: Session = Depends(get_db_session)):
-    """Upcoming bookable slots of one day with the places left."""
+    """Upcoming bookable slots of one day with the places left (none beyond the booking window)."""
     point = service.get_point(session, code=code)
+    now = booking.local(clock.now())
+    if not booking.bookable(day, today=now.date()):
+        return []
     return [
         {"start": s.start.isoformat(), "end": s.end.isoformat(), "capacity": s.capacity, "remaining": s.remaining}
-        for s in booking.day_slots(session, point=point, day=day, now=booking.local(clock.now()))
+        for s in booking.day_slots(session, point=point, day=day, now=now)
     ]
 
 

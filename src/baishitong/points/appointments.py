@@ -33,6 +33,7 @@ from baishitong.points.models import Appointment, AppointmentSequence, ServicePo
 from baishitong.tickets.validation import normalise_phone
 
 SCOPE = "appointments.create"
+BOOKING_DAYS = 14  # today and the next 13 days
 NO_SHOW_AFTER = timedelta(minutes=30)
 STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "checked_in": "已签到", "no_show": "已爽约"}
 
@@ -74,10 +75,17 @@ def day_slots(session: Session, *, point: ServicePoint, day: date, now: datetime
     return [SlotView(start, end, capacity, max(0, capacity - booked.get(start.astimezone(timezone.utc), 0))) for start, end in views]
 
 
+def bookable(day: date, *, today: date) -> bool:
+    return 0 <= (day - today).days < BOOKING_DAYS
+
+
 def _slot(session: Session, *, point: ServicePoint, start: datetime, now: datetime) -> SlotView:
     start = local(start)
     if start <= now:
         raise InvalidInput("slot_in_past", "该时段已开始或已过去，请选择之后的时段")
+    if not bookable(start.date(), today=now.date()):
+        last = now.date() + timedelta(days=BOOKING_DAYS - 1)
+        raise InvalidInput("slot_too_far", f"只能预约 {BOOKING_DAYS} 天内（{last.month}月{last.day}日前）的时段")
     for slot in day_slots(session, point=point, day=start.date()):
         if slot.start == start:
             return slot
@@ -133,8 +141,14 @@ def book(
     item_code: str | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Appointment, bool]:
-    """Books one place; (appointment, created). A repeated Idempotency-Key returns the first booking."""
+    """Books one place; (appointment, created). A repeated Idempotency-Key returns the first booking.
+
+    One phone holds at most one booking per point and day, so nobody can drain a day's places under
+    fresh keys; a second visit that day is a 改约 of the first."""
     phone = _checked_phone(phone)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name_required", "请填写预约人姓名")
     body = {"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone}
     first = idempotency.replayed(session, scope=SCOPE, key=idempotency_key, body=body)
     if first is not None:
@@ -143,6 +157,7 @@ def book(
     if item_code and item_code not in (point.services or {}):
         raise InvalidInput("item_not_offered", f"{point.name}不办理事项“{item_code}”")
     slot = _slot(session, point=point, start=slot_start, now=local(now))
+    _refuse_second_booking(session, point=point, phone=phone, day=slot.start.date())
     _take_place(session, point=point, slot=slot)
     appointment = Appointment(
         number=next_number(session, day=local(now).date()),
@@ -159,6 +174,21 @@ def book(
     idempotency.remember(session, scope=SCOPE, key=idempotency_key, body=body, resource_id=appointment.number)
     confirm_by_sms(session, appointment=appointment)
     return appointment, True
+
+
+def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str, day: date) -> None:
+    begin = datetime.combine(day, time.min, hours_core.SHUNDE_TZ).astimezone(timezone.utc)
+    held = session.scalar(
+        select(Appointment).where(
+            Appointment.point_id == point.id, Appointment.phone == phone, Appointment.status == "booked",
+            Appointment.slot_start >= begin, Appointment.slot_start < begin + timedelta(days=1),
+        ).limit(1)
+    )
+    if held is not None:
+        raise Conflict(
+            "already_booked",
+            f"该手机号已预约{point.name} {local(held.slot_start):%m月%d日 %H:%M} 的时段（预约号 {held.number}），同一天只能预约一次；如需换时间，请在“预约查询”中改约",
+        )
 
 
 def _checked_phone(phone: str) -> str:

@@ -23,7 +23,6 @@ from baishitong.web.views import render
 
 router = APIRouter(include_in_schema=False)
 
-BOOKING_DAYS = 14
 NEAREST_LIMIT = 10
 WEEKDAYS = "一二三四五六日"
 def _valid_phone(phone: str) -> bool:
@@ -114,7 +113,7 @@ def _days(session: Session, point: ServicePoint) -> list[dict]:
     """The next 14 days with how many places are left; closed days (holidays, weekends) say 休息."""
     now = booking.local(clock.now())
     out = []
-    for offset in range(BOOKING_DAYS):
+    for offset in range(booking.BOOKING_DAYS):
         day = now.date() + timedelta(days=offset)
         slots = booking.day_slots(session, point=point, day=day, now=now)
         out.append({"date": day, "label": f"{day.month}月{day.day}日", "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "left": sum(s.remaining for s in slots)})
@@ -129,7 +128,7 @@ def _parse_day(value: str | None) -> date | None:
 
 
 def _slots(session: Session, point: ServicePoint, day: date | None) -> list[booking.SlotView]:
-    if day is None or not 0 <= (day - _today()).days < BOOKING_DAYS:
+    if day is None or not booking.bookable(day, today=_today()):
         return []
     return booking.day_slots(session, point=point, day=day, now=booking.local(clock.now()))
 

@@ -71,6 +71,15 @@ def test_a_bad_period_falls_back_to_the_last_30_days_with_a_message(web):
     assert "attachment" not in download.headers.get("content-disposition", "") and "日期格式应为" in download.text
 
 
+def test_an_end_date_alone_shows_the_thirty_days_up_to_it(web, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-12-05T10:00:00+08:00")
+    login(web, "t_supervisor")
+    page = web.get("/staff/stats?to=2026-10-01")
+    assert page.status_code == 200 and "2026-09-02" in page.text and "2026-10-01" in page.text
+    since = web.get("/staff/stats?from=2026-11-20")  # a start alone runs to today, on the app's clock
+    assert since.status_code == 200 and "2026-11-20" in since.text and "2026-12-05" in since.text
+
+
 def test_units_do_not_see_the_district_statistics(web):
     login(web, "t_ronggui")
     assert web.get("/staff/stats", follow_redirects=False).status_code in (303, 403)

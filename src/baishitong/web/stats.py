@@ -1,6 +1,6 @@
 """统计分析 for supervisors: a period's intake and handling, broken down, with an Excel download."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from baishitong import bounds
 from baishitong.analytics import report as reports
 from baishitong.deps import get_db_session
-from baishitong.tickets.service import LOCAL_TZ
+from baishitong.tickets.service import local_today
 from baishitong.web.auth import Staff, require
 from baishitong.web.views import redirect, render
 
@@ -19,18 +19,21 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _period(request: Request) -> tuple[date, date, str | None]:
-    """(start, end, error): the last 30 days unless a valid range of at most a year is asked for."""
-    today = datetime.now(LOCAL_TZ).date()
+    """(start, end, error): the last 30 days unless a valid range of at most a year is asked for. "from"
+    alone runs to today; "to" alone means the 30 days up to it."""
+    today = local_today()
     default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
     raw = request.query_params.get("from", ""), request.query_params.get("to", "")
     if not any(raw):
         return *default, None
     try:
-        start, end = (date.fromisoformat(v) if v else d for v, d in zip(raw, default))
+        start, end = (date.fromisoformat(v) if v else None for v in raw)
     except ValueError:
         return *default, "日期格式应为 年-月-日，已显示最近 30 天"
-    if not (bounds.plausible(start) and bounds.plausible(end)):
+    if not all(bounds.plausible(d) for d in (start, end) if d):
         return *default, f"日期{bounds.YEARS}，已显示最近 30 天"
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    end = end or max(start, today)
     if end < start:
         return *default, "结束日期不能早于开始日期，已显示最近 30 天"
     if (end - start).days >= reports.MAX_DAYS:

@@ -267,3 +267,16 @@ def test_a_second_booking_the_same_day_names_the_first(client, session, demo, mo
     again = client.get(f"/points/{point.code}/book", params={"date": DAY})  # a fresh form, a fresh key
     refused = client.post(f"/points/{point.code}/book", data=_booking_form(again.text, second_slot))
     assert refused.status_code == 409 and f"预约号 {number}" in refused.text and "同一天只能预约一次" in refused.text
+
+
+def test_points_say_when_none_is_within_two_km_or_the_place_is_not_in_shunde(client, demo, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    beijing = client.get("/points", params={"lat": "39.9", "lon": "116.4"})
+    assert beijing.status_code == 200 and "不在顺德区内" in beijing.text and "公里" in beijing.text
+    assert "2 公里内没有" not in beijing.text
+    nearby = client.get("/points", params={"near": "容桂高黎社区", "within": "1"})
+    distances = re.findall(r'class="point-distance">([^<]+)<', nearby.text)
+    assert distances and all(d.endswith(" 米") or float(d.split()[0]) <= 2.0 for d in distances)
+    assert 'name="within"' in nearby.text and re.search(r'name="within"[^>]*checked', nearby.text)
+    far_sea = client.get("/points", params={"lat": "22.55", "lon": "113.45", "within": "1"})  # open water east of Shunde
+    assert "2 公里内没有符合条件的网点" in far_sea.text

@@ -24,6 +24,8 @@ from baishitong.web.views import render
 router = APIRouter(include_in_schema=False)
 
 NEAREST_LIMIT = 10
+NEARBY_M = 2000  # 门口办's promise: a service point within 2 km
+OUTSIDE_SHUNDE_M = 50_000  # further than that, the place searched from is not in Shunde
 WEEKDAYS = "一二三四五六日"
 def _valid_phone(phone: str) -> bool:
     try:
@@ -59,14 +61,16 @@ def _float(value: str) -> float | None:
 
 @router.get("/points")
 def points_list(
-    request: Request, near: str = "", lat: str = "", lon: str = "", service: str = "", open_now: str = "", bookable: str = "", session: Session = Depends(get_db_session)
+    request: Request, near: str = "", lat: str = "", lon: str = "", service: str = "", open_now: str = "", bookable: str = "", within: str = "",
+    session: Session = Depends(get_db_session),
 ):
-    """Nearest points; bookable=1 (办事指南's 预约办理) keeps only those taking online appointments."""
+    """Nearest points; bookable=1 (办事指南's 预约办理) keeps only those taking online appointments, within=1
+    those within 2 km. The nearest one's distance says when none is that close, or the place is not in Shunde."""
     near, service = near.strip()[:100], service.strip()[:32]
     items = _item_names(session)
-    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now), "bookable": bool(bookable)}
+    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now), "bookable": bool(bookable), "within": bool(within)}
     latitude, longitude = _float(lat), _float(lon)
-    place, error, results = None, None, None
+    place, error, results, nearest_m = None, None, None, None
     try:
         if latitude is not None and longitude is not None:
             place = "您的位置"
@@ -74,7 +78,11 @@ def points_list(
             latitude, longitude, place = points.locate_text(session, text=near)
         if place:
             now = clock.now()
-            hits = points.nearest(session, lat=latitude, lon=longitude, limit=NEAREST_LIMIT, service=values["service"] or None, open_now=values["open_now"], bookable=values["bookable"], at=now)
+            hits = points.nearest(
+                session, lat=latitude, lon=longitude, limit=NEAREST_LIMIT, radius_m=NEARBY_M if values["within"] else None,
+                service=values["service"] or None, open_now=values["open_now"], bookable=values["bookable"], at=now,
+            )
+            nearest_m = hits[0][1] if hits else None
             is_open = points.open_checker(session, now)
             results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": p.bookable, "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
     except InvalidInput as exc:
@@ -84,7 +92,10 @@ def points_list(
     return render(
         request,
         "public/points.html",
-        {"values": values, "items": sorted(items.items()), "item_name": items.get(values["service"]), "place": place, "error": error, "ask_place": ask_place, "results": results, "nav": "/points"},
+        {
+            "values": values, "items": sorted(items.items()), "item_name": items.get(values["service"]), "place": place, "error": error, "ask_place": ask_place, "results": results,
+            "outside_shunde": nearest_m is not None and nearest_m > OUTSIDE_SHUNDE_M, "none_nearby": nearest_m is not None and nearest_m > NEARBY_M, "nav": "/points",
+        },
     )
 
 

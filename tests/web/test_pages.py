@@ -1,5 +1,6 @@
 """Pages without JavaScript: forms, CSRF, role access, masking and the staff session timeout."""
 
+import html
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -386,3 +387,18 @@ def test_a_unit_s_own_pause_is_on_the_supervisors_desk_and_can_be_undone(web, se
     assert resumed.status_code == 200
     session.refresh(ticket)
     assert not ticket.paused
+
+
+def test_console_files_the_whole_article_not_the_matched_passage(web, session):
+    from baishitong.actors import SYSTEM
+    from baishitong.knowledge import service as knowledge
+
+    body = "## 参保条件\n\n无雇工的个体工商户、灵活就业人员可以灵活就业人员身份参保。\n\n## 办理方式\n\n携带**身份证**到镇街社保窗口登记，或通过粤省事办理。\n\n## 缴费\n\n按月缴费，可选择缴费档次。"
+    knowledge.create_article(session, actor=SYSTEM, external_id="LH01", title="灵活就业人员怎么参加社保？", body=body, status="published")
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console")
+    panel = web.post("/staff/console/suggest", data={"content": "灵活就业人员怎么参加社保，需要什么材料？", "address": "", "type": "咨询"}, headers={"X-CSRF-Token": token(page.text), "HX-Request": "true"}).text
+    fill = html.unescape(re.search(r'data-fill="#f-answer" data-fill-text="([^"]*)"', panel).group(1))
+    assert "可以灵活就业人员身份参保" in fill and "携带身份证到镇街社保窗口登记" in fill and "按月缴费" in fill
+    assert "##" not in fill and "**" not in fill and 'href="/kb/LH01"' in panel

@@ -63,6 +63,15 @@ def get_article(session: Session, *, external_id: str, include_unpublished: bool
     return article
 
 
+def answer_texts(session: Session, *, external_ids: list[str]) -> dict[str, str]:
+    """The whole article as plain text, for an operator who files it as the answer to a call: the passage
+    a search shows is only what matched, and a caller told one sentence of a procedure is told too little."""
+    if not external_ids:
+        return {}
+    rows = session.execute(select(Article.external_id, Article.body).where(Article.external_id.in_(external_ids)))
+    return {external_id: plain_text(body).strip() for external_id, body in rows}
+
+
 def is_public(article: Article, day: date) -> bool:
     return (
         article.status == "published"

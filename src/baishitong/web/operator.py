@@ -41,6 +41,7 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
         return {"empty": True, "history": history}
     s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
+    answers = knowledge.answer_texts(session, external_ids=[h.id for h in hits])
     lead = s.lead_unit
     return {
         "empty": False,
@@ -51,6 +52,7 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
         "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
         "hits": hits,
+        "answers": answers,
         "type": type,
     }
 

@@ -267,3 +267,11 @@ def test_a_short_question_ending_in_ne_keeps_the_topic():
     history = [Turn("user", "怎么提取公积金？")]
     assert expand_question("租房呢？", history) == "怎么提取公积金？ 租房呢？"
     assert expand_question("去哪里投诉", [Turn("user", "营业执照怎么办理？")]).startswith("营业执照怎么办理？")
+
+
+def test_a_request_for_a_work_order_is_told_from_a_question_about_one():
+    from baishitong.assistant.core import asks_for_ticket, current_matter
+
+    assert all(asks_for_ticket(s) for s in ("帮我转工单", "请转为工单", "转成投诉单吧", "我要投诉，帮我转个工单"))
+    assert not any(asks_for_ticket(s) for s in ("工单编号是多少", "我的工单怎么查进度", "怎么查询工单进度", "帮我转人工", "法院立案需要什么材料"))
+    assert current_matter(["楼下噪音每天晚上11点还在，电话13800138000", "帮我转工单"]) == ["楼下噪音每天晚上11点还在，电话13800138000"]

@@ -127,7 +127,7 @@ def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot)
     answer = page.locator("#chat-log .msg-bot").last
     assert answer.locator("button:has-text('转人工')").count() == 1
     ticket_href = answer.locator("a:has-text('转为工单')").get_attribute("href")
-    assert ticket_href.startswith("/submit?")
+    assert ticket_href == "/submit?from=assistant"  # what was said stays out of the address
     pshot(page, "assistant-handover-offer")
     answer.locator("button:has-text('转人工')").click()
     page.wait_for_selector("text=已为您转接人工客服，请稍候")

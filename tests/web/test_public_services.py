@@ -1,7 +1,7 @@
 """Public service pages without JavaScript: 问政务君, 知识库, 办事指南, 办事网点 and 预约."""
 
+import html
 import re
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
@@ -51,11 +51,14 @@ def test_low_confidence_offers_handover_and_prefilled_ticket(client, demo):
     page = ask(client, "容桂街道高黎社区路灯坏了一个星期，电话13800138000")
     assert "转人工" in page.text and "转为工单" in page.text
     link = re.search(r'href="(/submit\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
-    query = parse_qs(urlparse(link).query)
-    assert query["region"] == ["440606006023"] and query["phone"] == [PHONE]
+    # Nothing the citizen said travels in the address (access logs, history, Referer keep it).
+    assert link == "/submit?from=assistant" and PHONE not in link
     form = client.get(link).text
     assert 'value="13800138000"' in form and 'value="440606006" selected' in form and 'value="440606006023" selected' in form
     assert "路灯坏了一个星期" in form
+    client.cookies.clear()  # another visitor following the same address gets an empty form
+    stranger = client.get(link).text
+    assert "13800138000" not in stranger and "路灯坏了一个星期" not in stranger
 
 
 def test_handover_then_operator_reply_visible(client, session, demo):
@@ -241,6 +244,13 @@ def test_asking_without_javascript_redirects_so_a_refresh_does_not_ask_again(cli
     assert client.get("/assistant").text.count('class="msg msg-user"') == 1
 
 
+def prefilled_content(client, page_text: str) -> str:
+    """What 转为工单 puts into 我要反映's text box for this visitor."""
+    link = re.search(r'href="(/submit\?[^"]+)"', page_text).group(1).replace("&amp;", "&")
+    form = client.get(link).text
+    return html.unescape(re.search(r'<textarea[^>]*name="content"[^>]*>([^<]*)</textarea>', form).group(1)).strip()
+
+
 def test_request_for_a_person_starts_the_live_transcript(client, demo):
     first = ask(client, "社保卡丢了怎么补办？", **{"HX-Request": "true"})
     assert 'id="chat-log-starters" hx-swap-oob="delete"' in first.text
@@ -248,15 +258,13 @@ def test_request_for_a_person_starts_the_live_transcript(client, demo):
     assert live.headers["HX-Retarget"] == "#chat-log-live" and live.headers["HX-Reswap"] == "outerHTML"
     assert 'hx-trigger="every 5s"' in live.text and "starters" not in live.text
     assert "转为工单" in live.text and "/assistant/handover" not in live.text
-    link = re.search(r'href="(/submit\?[^"]+)"', live.text).group(1).replace("&amp;", "&")
-    assert parse_qs(urlparse(link).query)["content"] == ["社保卡丢了怎么补办？"]
+    assert prefilled_content(client, live.text) == "社保卡丢了怎么补办？"
 
 
 def test_work_order_from_the_chat_leaves_earlier_matters_out(client, demo):
     ask(client, "社保怎么转移？")
     page = ask(client, "容桂街道高黎社区路灯坏了一个星期，电话13800138000")
-    link = re.search(r'href="(/submit\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
-    assert parse_qs(urlparse(link).query)["content"] == ["容桂街道高黎社区路灯坏了一个星期，电话13800138000"]
+    assert prefilled_content(client, page.text) == "容桂街道高黎社区路灯坏了一个星期，电话13800138000"
 
 
 def test_a_second_booking_the_same_day_names_the_first(client, session, demo, monkeypatch):
@@ -280,3 +288,17 @@ def test_points_say_when_none_is_within_two_km_or_the_place_is_not_in_shunde(cli
     assert 'name="within"' in nearby.text and re.search(r'name="within"[^>]*checked', nearby.text)
     far_sea = client.get("/points", params={"lat": "22.55", "lon": "113.45", "within": "1"})  # open water east of Shunde
     assert "2 公里内没有符合条件的网点" in far_sea.text
+
+
+def test_an_answer_only_for_reference_still_offers_a_person_and_a_work_order(client, demo):
+    page = ask(client, "公积金能贷款多少").text
+    assert "仅供参考" in page
+    assert "转人工" in page and 'href="/submit?from=assistant"' in page
+
+
+def test_asking_for_a_work_order_gets_the_prefilled_form(client, demo):
+    page = ask(client, "楼下烧烤店每天晚上11点还很吵，电话13800138000，帮我转工单").text
+    assert "请点“转为工单”" in page and 'href="/submit?from=assistant"' in page
+    assert prefilled_content(client, page).startswith("楼下烧烤店每天晚上11点还很吵")
+    answered = client.post("/api/v1/assistant/ask", json={"question": "帮我转个工单"}).json()
+    assert [a["type"] for a in answered["actions"]] == ["ticket"]

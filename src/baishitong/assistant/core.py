@@ -20,6 +20,8 @@ DEFAULT_THRESHOLD = 0.35
 SEMANTIC_ZERO, SEMANTIC_FULL = 0.826, 0.98
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
 TRANSFER_TEXT = "好的，正在为您转接人工客服，客服人员会在这里回复您。如不便等待，也可以将问题转为工单，我们会尽快为您处理。"
+SURE_CONFIDENCE = 0.6  # at or above: 匹配度高; below, the answer is 仅供参考 and a person stays on offer
+TICKET_TEXT = "好的，请点“转为工单”，核对政务君为您填好的内容后提交，我们会尽快为您处理。"
 HANDOVER_ACTIONS = ("转人工", "转为工单")
 GENERIC_FOLLOW_UPS = {"需要带什么材料？": "材料", "在哪里办理？": "地点", "办理时限多久？": "时限"}
 
@@ -29,6 +31,9 @@ _PERSON_REQUEST = re.compile(
     r"(?:人工(?=客服|服务|坐席|座席|[吗呢啊吧呀]|[^\u4e00-\u9fff]|$)|真人|客服(?!电话|热线|号码))"
     r"|人工(?:客服|服务|坐席|座席|接听|接待)|不(?:想|要)(?:跟|和)?机器人"
 )
+
+# 帮我转工单, 转成投诉单 — but not 工单编号 or 工单怎么查 (questions about an order).
+_TICKET_REQUEST = re.compile(r"(?:转|帮我|给我|我要|我想|请)(?:转|提交|提|立|建|开|报)?(?:成|为)?(?:个|一个|一张)?(?:工单|投诉单)(?!编号|号|怎么|如何|进度)")
 
 # Words that only say *what about* the topic (materials, place, time, cost); a short question made of
 # nothing else leans on the topic of the previous turns.
@@ -95,6 +100,11 @@ class Group:
 def asks_for_person(text: str) -> bool:
     """An explicit request for a person, which no article answers."""
     return bool(_PERSON_REQUEST.search(text)) or text.strip(" ，。！？!?,.") in ("人工", "客服", "真人")
+
+
+def asks_for_ticket(text: str) -> bool:
+    """An explicit request to file the matter as a work order: answered with the pre-filled form, not an article."""
+    return bool(_TICKET_REQUEST.search(text))
 
 
 def is_follow_up(question: str) -> bool:
@@ -290,6 +300,7 @@ def find_address(text: str) -> str | None:
 
 
 _PERSON_WORDS = frozenset("转 转接 找 找个 接 换 叫 请 帮 我要 要 要求 联系 有没有 人工 真人 客服 服务 坐席 机器人 不想 不要 跟 和 聊".split())
+_TICKET_WORDS = _PERSON_WORDS | frozenset("帮我 给我 我想 转成 转为 提交 提 立 建 开 报 个 一个 一张 工单 投诉单".split())
 _DETAIL_WORDS = frozenset("电话 手机 手机号 号码 联系 联系方式 联系电话 住 住址 地址 家 家住 位于 地点 位置".split())
 
 
@@ -306,7 +317,8 @@ def current_matter(said: Sequence[str]) -> list[str]:
     A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it.
     """
     said = [s.strip() for s in said if s.strip()]
-    kept = [s for s in said if not (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s)))] or said
+    bare = lambda s: (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s))) or (asks_for_ticket(s) and all(w in _TICKET_WORDS for w in words(s)))  # noqa: E731
+    kept = [s for s in said if not bare(s)] or said
     starts = (i for i in range(len(kept) - 1, -1, -1) if not (is_follow_up(kept[i]) or _is_detail(kept[i]) or asks_for_person(kept[i])))
     return kept[next(starts, 0):]
 
@@ -407,6 +419,7 @@ __all__ = [
     "Turn",
     "answer",
     "asks_for_person",
+    "asks_for_ticket",
     "confidence",
     "current_matter",
     "expand_question",

@@ -126,6 +126,11 @@ def ask(
         handover(session, session_id=conversation.id)
         ticket = {"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}
         return Reply(conversation, turn, result, [], [ticket])
+    if core.asks_for_ticket(question):
+        # 帮我转工单: the pre-filled form is the answer, whatever an article might say about the matter.
+        result = core.Answer(core.TICKET_TEXT, [], 0.0, [], True, question)
+        turn = _add_turn(session, conversation, role="assistant", text=core.TICKET_TEXT, question=question, confidence=0.0, handover=True)
+        return Reply(conversation, turn, result, [], [{"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}])
     index = kb.combined_index(session)
     result = core.answer(question, history, index, threshold=threshold)
     text = result.text

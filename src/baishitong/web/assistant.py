@@ -4,15 +4,13 @@ The conversation id lives in an HttpOnly cookie, so a refresh (or a page without
 JavaScript) shows the same transcript; htmx only appends the new turns.
 """
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong.assistant import core
 from baishitong.assistant import service as assistant
-from baishitong.assistant.models import AssistantSession, AssistantTurn
+from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
 from baishitong.errors import NotFound
 from baishitong.web.cookies import queue_cookie
@@ -44,36 +42,36 @@ def _conversation(request: Request, session: Session) -> AssistantSession | None
         return None
 
 
-def submit_link(history: list[core.Turn]) -> str:
-    """/submit prefilled from 智能填单, for the citizen to check and send themselves."""
-    prefill = assistant.ticket_prefill(history)["prefill"]
-    query = {
-        "type": prefill["type"],
-        "content": prefill["content"],
-        "address": prefill["address"] or "",
-        "region": prefill["region_code"] or "",
-        "phone": prefill["requester"]["phone"] or "",
-    }
-    return "/submit?" + urlencode({k: v for k, v in query.items() if v})
+# 转为工单: /submit fills itself in from the visitor's own conversation (its id is in their HttpOnly cookie),
+# so the phone number and the complaint never travel in a URL, where access logs, history and Referer keep them.
+TICKET_URL = "/submit?from=assistant"
 
 
-def _history(conversation: AssistantSession, upto: AssistantTurn) -> list[core.Turn]:
-    return [core.Turn("user", t.text) for t in conversation.turns if t.role == "user" and t.id <= upto.id]
+def conversation_prefill(request: Request, session: Session) -> dict | None:
+    """智能填单 from the visitor's conversation, for them to check and send themselves; None without one."""
+    conversation = _conversation(request, session)
+    history = [core.Turn("user", t.text) for t in conversation.turns if t.role == "user"] if conversation else []
+    return assistant.ticket_prefill(history)["prefill"] if history else None
 
 
 def _messages(conversation: AssistantSession | None) -> list[dict]:
-    """Transcript rows; the handover offer and the work-order link only under the last reply that made them."""
+    """Transcript rows; the handover offer and the work-order link only under the last reply, when it handed
+    over, was asked for a work order, or is only 仅供参考 (the citizen may well need a person then too)."""
     if conversation is None:
         return []
     last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
     rows = []
     for turn in conversation.turns:
-        row = {"turn": turn, "handover": False, "ticket_url": None}
+        sure = turn.confidence is not None and turn.confidence >= core.SURE_CONFIDENCE
+        row = {"turn": turn, "handover": False, "ticket_url": None, "sure": sure}
         if turn.role == "assistant" and turn is last_bot:
             # While waiting for a person the work order stays on offer: no operator may be free.
-            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT):
+            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT, core.TICKET_TEXT):
                 row["handover"] = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
-                row["ticket_url"] = submit_link(_history(conversation, turn))
+                row["ticket_url"] = TICKET_URL
+            elif not turn.handover and not sure:
+                row["handover"] = conversation.status == "bot"
+                row["ticket_url"] = TICKET_URL
         rows.append(row)
     return rows
 

@@ -22,6 +22,7 @@ from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import Status
 from baishitong.web import uploads
+from baishitong.web.assistant import conversation_prefill
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import local, redirect, render
 
@@ -92,13 +93,18 @@ def _submit_page(request: Request, session: Session, *, values: dict, errors: di
 
 @router.get("/submit")
 def submit_form(request: Request, session: Session = Depends(get_db_session)):
-    """The empty form, or one prefilled from the query (政务君's 转为工单) for the citizen to check and send."""
+    """The empty form, or one prefilled for the citizen to check and send: from the query (惠企政策's 我要咨询),
+    or with `from=assistant` from their own 政务君 conversation, whose phone never goes into a URL."""
     query = request.query_params
-    values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address", "phone")}
-    values["type"] = query.get("type") if query.get("type") in {t for t, _ in TYPE_HELP} else "投诉"
+    values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address")} | {"phone": "", "type": query.get("type")}
+    region = query.get("region", "")
+    if query.get("from") == "assistant" and (prefill := conversation_prefill(request, session)):
+        values.update(type=prefill["type"], content=prefill["content"], address=prefill["address"] or "", phone=prefill["requester"]["phone"] or "")
+        region = prefill["region_code"] or ""
+    values["type"] = values["type"] if values["type"] in {t for t, _ in TYPE_HELP} else "投诉"
     values["channel"] = _channel(query.get("channel"))
     values["policy"] = query.get("policy", "")[:12] if values["channel"] == "enterprise" else ""
-    values["town"], values["community"] = _town_and_community(_regions(session), query.get("region", ""))
+    values["town"], values["community"] = _town_and_community(_regions(session), region)
     return _submit_page(request, session, values=values, errors={})
 
 

@@ -138,3 +138,22 @@ def test_a_merged_order_counts_for_no_unit_in_the_league(session):
     assert repeat.lead_unit_id == daliang.id
     assert "daliang" not in rows or (rows["daliang"]["dispatched"], rows["daliang"]["callbacks"]) == (0, 0)
     assert rows["ronggui"]["replied"] >= 1
+
+
+def test_a_caller_who_rang_twice_hears_the_reply_once_and_is_called_back_once(web, session):
+    from baishitong.notify.models import Message
+    from tests.tickets.factories import PHONE
+
+    master = make_ticket(session, state="signed")  # its requester's phone is PHONE
+    again = merged_repeat(session, master, phone=PHONE)  # the same caller, ringing again
+    other = merged_repeat(session, master)  # a neighbour
+    neighbour_again = merged_repeat(session, master)  # the neighbour, a second time
+    reply(session, master)
+    session.flush()
+    texted = [m.recipient for m in session.scalars(select(Message).where(Message.template_code == "ticket_replied")) if m.ticket_id in (master.id, again.id, other.id, neighbour_again.id)]
+    assert sorted(texted) == sorted([PHONE, REPEAT_PHONE])
+    assert not service.callback_due(again) and service.callback_due(other)
+    login(web, "t_operator")
+    page = web.get("/staff/console/callback").text
+    assert f'data-ticket="{master.number}"' in page and f'data-ticket="{other.number}"' in page
+    assert f'data-ticket="{again.number}"' not in page and f'data-ticket="{neighbour_again.number}"' not in page

@@ -4,10 +4,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from baishitong import hooks, idempotency
@@ -576,17 +576,27 @@ def missed_callback_counts(session: Session, *, ticket_ids: list[int]) -> dict[i
 
 def callback_due(ticket: Ticket) -> bool:
     """Whether a callback is owed: a replied order, or a caller merged into an order whose reply has reached
-    them (see _share_with_duplicates) and who has not been called back since."""
+    them (see _share_with_duplicates) and who has not been called back since. A caller who rang twice
+    about their own order is called back once, on that order."""
     if ticket.status == Status.MERGED:
-        return ticket.replied_at is not None and ticket.callback_at is None
+        return ticket.replied_at is not None and ticket.callback_at is None and ticket.requester_phone != ticket.master.requester_phone
     return ticket.status == Status.REPLIED
 
 
 def callback_queue_clause() -> ColumnElement[bool]:
-    """待回访 as a condition: replied orders, and merged callers still owed a call who can be reached
-    (a phone, fewer than MISSED_CALLBACKS_TO_CLOSE unanswered calls; a merged order has nothing to close)."""
+    """待回访 as a condition: replied orders, and merged callers still owed a call who can be reached (a phone
+    not already called about the master or an earlier repeat, fewer than MISSED_CALLBACKS_TO_CLOSE
+    unanswered calls; a merged order has nothing to close)."""
     missed = select(func.count()).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "callback-missed").scalar_subquery()
-    merged = and_(Ticket.status == Status.MERGED, Ticket.replied_at.is_not(None), Ticket.callback_at.is_(None), Ticket.requester_phone.is_not(None), missed < MISSED_CALLBACKS_TO_CLOSE)
+    other = aliased(Ticket)
+    same_caller = exists().where(
+        or_(other.id == Ticket.master_id, and_(other.master_id == Ticket.master_id, other.status == Status.MERGED, other.id < Ticket.id)),
+        other.requester_phone == Ticket.requester_phone,
+    )
+    merged = and_(
+        Ticket.status == Status.MERGED, Ticket.replied_at.is_not(None), Ticket.callback_at.is_(None), Ticket.requester_phone.is_not(None),
+        missed < MISSED_CALLBACKS_TO_CLOSE, ~same_caller,
+    )
     return or_(Ticket.status == Status.REPLIED, merged)
 
 
@@ -641,7 +651,8 @@ def _share_with_duplicates(session: Session, master: Ticket, *, actor: Actor, ac
     """并单 answers every caller: the orders merged into `master` carry its reply (texted to their callers,
     who track their own numbers) and its closing, as events on each of them."""
     unit = master.lead_unit.name if master.lead_unit else None
-    for duplicate in session.scalars(select(Ticket).where(Ticket.master_id == master.id, Ticket.status == Status.MERGED)):
+    texted = {master.requester_phone}  # the master's requester hears it on the master; nobody hears it twice
+    for duplicate in session.scalars(select(Ticket).where(Ticket.master_id == master.id, Ticket.status == Status.MERGED).order_by(Ticket.id)):
         data = {"master": master.number, "unit": unit}
         if action == "reply":
             duplicate.reply_content, duplicate.replied_at = master.reply_content, master.replied_at
@@ -651,7 +662,8 @@ def _share_with_duplicates(session: Session, master: Ticket, *, actor: Actor, ac
         else:
             duplicate.closed_at = master.closed_at
         session.add(TicketEvent(ticket=duplicate, action=f"master-{action}", from_status=duplicate.status, to_status=duplicate.status, actor=actor.name, actor_role=actor.role, data=data))
-        if action == "reply":
+        if action == "reply" and duplicate.requester_phone not in texted:
+            texted.add(duplicate.requester_phone)
             hooks.duplicate_answered(session, ticket=duplicate, unit=unit)
 
 

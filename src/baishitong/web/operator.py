@@ -32,6 +32,9 @@ router = APIRouter(include_in_schema=False)
 CENTRE = ("operator", "supervisor", "admin")
 INTAKE = ("operator", "admin")
 PER_PAGE = 20
+# The console's 标记 boxes: (form field, value when ticked, label). The fields are TicketCreate's, named like
+# the public form's; 企业诉求 is the enterprise channel, whose SLA rule gives the enterprise time limits.
+FLAGS = (("urgency", "urgent", "紧急"), ("confidential", "1", "保密"), ("anonymous", "1", "匿名"), ("channel", "enterprise", "企业诉求"))
 
 
 def _suggestion(session: Session, *, actor: Actor, content: str, address: str, type: str | None, phone: str = "") -> dict:
@@ -62,7 +65,7 @@ def _console(request: Request, session: Session, *, actor: Actor, values: dict, 
     values.setdefault("type", "投诉")
     values.setdefault("after", "dispatch")
     panel = _suggestion(session, actor=actor, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type"), phone=values.get("phone", ""))
-    return render(request, "staff/console.html", {"values": values, "errors": errors, "types": [(t, t) for t in TYPES], "dispatch_units": dispatch_units(session), "panel": panel, "nav": "/staff/console"})
+    return render(request, "staff/console.html", {"values": values, "errors": errors, "types": [(t, t) for t in TYPES], "flags": FLAGS, "dispatch_units": dispatch_units(session), "panel": panel, "nav": "/staff/console"})
 
 
 @router.get("/staff/console")
@@ -80,6 +83,7 @@ def suggest(request: Request, form: FormData = Depends(checked_form), staff: Sta
 @router.post("/staff/console")
 def intake(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
     values = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key")}
+    values |= {name: value if form.get(name) == value else "" for name, value, _ in FLAGS}
     errors: dict[str, str] = {}
     data = None
     try:
@@ -88,12 +92,15 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
                 "type": values["type"] or None,
                 "content": values["content"],
                 "address": values["address"] or None,
-                "channel": "hotline",
+                "channel": values["channel"] or "hotline",
+                "urgency": values["urgency"] or "normal",
                 "requester": {"name": values["name"] or None, "phone": values["phone"]},
+                "anonymous": bool(values["anonymous"]),
+                "confidential": bool(values["confidential"]),
             }
         )
     except ValidationError as exc:
-        errors.update(_field_errors(exc, too_short="请记录来电人反映的问题，不少于 5 个字"))
+        errors.update(_field_errors(exc, too_short="请记录来电人反映的问题，不少于 5 个字", no_phone="请填写来电号码"))
     if values["after"] == "answer" and len(values["answer"]) < 2:
         errors["answer"] = "请填写答复内容"
     if values["after"] == "merge" and not values["merge_into"]:
@@ -130,7 +137,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     elif ticket.status == "dispatched" and ticket.lead_unit:
         outcome = f"已受理，智能分拨已自动派至 {ticket.lead_unit.name}"
     request.state.flash_out = [m for m in getattr(request.state, "flash_out", []) if m[0] == "error"]
-    flash(request, "success", f"工单 {ticket.number} {outcome}")
+    marks = "、".join(label for name, _, label in FLAGS if values[name])  # 紧急、保密工单 SD… 已受理…
+    flash(request, "success", f"{marks}工单 {ticket.number} {outcome}")
     return redirect("/staff/console")
 
 

@@ -203,8 +203,8 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
     return redirect(f"/submit/done/{ticket.number}")
 
 
-def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您反映的问题，不少于 5 个字") -> dict[str, str]:
-    """Messages per form field; `too_short` is worded for whoever types the content (citizen or operator)."""
+def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您反映的问题，不少于 5 个字", no_phone: str = "请填写联系电话") -> dict[str, str]:
+    """Messages per form field; `too_short` and `no_phone` are worded for whoever fills the form in (citizen or operator)."""
     errors = {}
     for error in exc.errors():
         field = _FIELD_OF.get(".".join(str(p) for p in error["loc"]), "form")
@@ -216,7 +216,7 @@ def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您�
         elif field == "type":
             message = "请选择诉求类型"
         elif field == "phone" and (error["type"] == "missing" or not str(error.get("input") or "").strip()):
-            message = "请填写联系电话"  # an empty box is not a wrongly written number
+            message = no_phone  # an empty box is not a wrongly written number
         errors.setdefault(field, message)
     return errors
 

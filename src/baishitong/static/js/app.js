@@ -15,6 +15,9 @@
  *     类案参考的 <button data-quote-into="文本框 id" data-quote-text="…"> 同样插入（本页没有该文本框时隐藏）。
  *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
+ *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
+ *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
+ *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
  */
 (function () {
   "use strict";
@@ -456,6 +459,155 @@
     place();
   }
 
+  /* ---------- 9. 长表单：回车不提交、草稿保留 ---------- */
+  // An operator presses Enter out of habit mid-call; the browser would then register (and dispatch) a
+  // half-taken call. Only a one-line field submits on Enter, so that is the one to stop.
+  function onEnterStays(e) {
+    if (e.key !== "Enter" || e.ctrlKey || e.metaKey || e.isComposing || e.keyCode === 229) return;
+    var el = e.target;
+    if (el && el.tagName === "INPUT" && el.form && el.form.hasAttribute("data-enter-stays")) e.preventDefault();
+  }
+
+  // Kept under its own prefix: restoreDrafts() drops every "bst:draft:" entry on the next page.
+  var KEPT_PREFIX = "bst:kept:";
+
+  function keptKey(form) { return KEPT_PREFIX + form.getAttribute("action"); }
+
+  // The idempotency key is left out: a restored call is sent under the new page's key.
+  function keptFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.type !== "hidden" && el.type !== "submit" && el.type !== "button";
+    });
+  }
+
+  function isTextField(el) {
+    return el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type !== "checkbox" && el.type !== "radio");
+  }
+
+  function hasTyped(form) {
+    return keptFields(form).some(function (el) { return isTextField(el) && el.value.trim(); });
+  }
+
+  function onKeptInput(e) {
+    var t = e.target;
+    var form = t && (t.tagName === "FORM" ? t : t.form);
+    if (!form || !form.hasAttribute("data-keep-draft")) return;
+    var values = {};
+    keptFields(form).forEach(function (el) {
+      if (el.type === "checkbox") values[el.name] = el.checked;
+      else if (el.type !== "radio") values[el.name] = el.value;
+      else if (el.checked) values[el.name] = el.value;
+    });
+    try { sessionStorage.setItem(keptKey(form), JSON.stringify(values)); } catch (err) { /* storage off: nothing to keep */ }
+  }
+
+  function restoreKept() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-keep-draft]"), function (form) {
+      var raw = null;
+      try { raw = sessionStorage.getItem(keptKey(form)); } catch (err) { return; }
+      if (!raw) return;
+      // Arriving with a success message: the form just went through, so its draft is done with.
+      if (document.querySelector("#flash .alert-success")) {
+        sessionStorage.removeItem(keptKey(form));
+        return;
+      }
+      var values = JSON.parse(raw);
+      var fields = keptFields(form);
+      // What the server filled in (a refused form sent back, the number of a screen pop) must agree with the
+      // draft; a different number is another call, and its page is not overwritten.
+      var clash = fields.some(function (el) { return isTextField(el) && el.value && el.name in values && values[el.name] !== el.value; });
+      if (clash) return;
+      fields.forEach(function (el) {
+        if (!(el.name in values)) return;
+        if (el.type === "checkbox") el.checked = !!values[el.name];
+        else if (el.type === "radio") el.checked = values[el.name] === el.value;
+        else el.value = values[el.name];
+      });
+      // Updates the character counts and the console's suggestion panel (htmx listens for input on the form,
+      // but sets its listeners up only once the page has loaded: this runs before).
+      if (window.htmx) window.htmx.process(form);
+      fields.forEach(function (el) { if (el.tagName === "TEXTAREA") el.dispatchEvent(new Event("input", { bubbles: true })); });
+    });
+  }
+
+  function onDiscardClick(e) {
+    var link = e.target.closest && e.target.closest("[data-discards]");
+    var form = link && document.getElementById(link.getAttribute("data-discards"));
+    if (!form) return;
+    if (hasTyped(form) && !window.confirm("已填写的内容还没有提交，确定放弃吗？")) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      return;
+    }
+    try { sessionStorage.removeItem(keptKey(form)); } catch (err) { /* storage off: nothing kept */ }
+  }
+
+  // The panel is a non-modal dialog: opening it moves focus in, and Esc, × or the button again closes it
+  // and gives focus back to the button, which says whether it is open.
+  function chatPanelOpen() {
+    var panel = document.getElementById("chat-panel");
+    return !!(panel && panel.firstElementChild);
+  }
+
+  function closeChatPanel() {
+    var fab = document.querySelector(".chat-fab");
+    document.getElementById("chat-panel").innerHTML = "";
+    if (fab) {
+      fab.setAttribute("aria-expanded", "false");
+      fab.focus();
+    }
+  }
+
+  function onChatClickCapture(e) {
+    var el = e.target.closest && e.target.closest(".chat-fab, .chat-panel-close");
+    if (!el || !chatPanelOpen()) return;
+    // Before htmx sees it: a second tap on the button closes the panel instead of loading it again.
+    e.preventDefault();
+    e.stopPropagation();
+    closeChatPanel();
+  }
+
+  function onChatKeydownCapture(e) {
+    if (e.key !== "Escape" || e.isComposing || !chatPanelOpen()) return;
+    var active = document.activeElement;
+    if (!document.getElementById("chat-panel").contains(active) && !(active && active.matches(".chat-fab"))) return;
+    e.preventDefault();
+    closeChatPanel();
+  }
+
+  // After a question the log gets the question and its answer: show the question and the start of the
+  // answer; only when both fit is the end shown (scrolling to the end hides the start of a long answer).
+  var chatLogEnd = null;
+
+  function onChatBeforeSwap(e) {
+    var target = e.detail.target;
+    if (target && target.matches && target.matches(".chat-log")) chatLogEnd = target.lastElementChild;
+  }
+
+  function onChatAfterSwap(e) {
+    var target = e.detail.target;
+    if (!target || !target.matches) return;
+    if (target.id === "chat-panel" && target.firstElementChild) {
+      var fab = document.querySelector(".chat-fab");
+      if (fab) fab.setAttribute("aria-expanded", "true");
+      var body = target.querySelector(".chat-panel-body");
+      if (body) body.scrollTop = body.scrollHeight;  // opens at the latest message
+      target.firstElementChild.focus({ preventScroll: true });
+      return;
+    }
+    // Once for the log itself; the out-of-band swap of the next questions reports the same target.
+    if (e.target !== target || !target.matches(".chat-log")) return;
+    var first = chatLogEnd ? chatLogEnd.nextElementSibling : target.firstElementChild;
+    var last = target.lastElementChild;
+    chatLogEnd = null;
+    if (!first || !last) return;
+    last.scrollIntoView({ block: "nearest" });
+    var box = target.closest(".chat-panel-body");
+    var nav = document.querySelector(".site-nav");
+    var top = box ? box.getBoundingClientRect().top : Math.max(0, nav ? nav.getBoundingClientRect().bottom : 0);
+    if (first.getBoundingClientRect().top < top) first.scrollIntoView({ block: "start" });
+  }
+
   function init(root) {
     renderDeadlines(root);
     decorateHotkeys(root);
@@ -463,15 +615,23 @@
     initDismiss(root);
     initPhrasePickers(root);
     initQuoteButtons(root);
-    if (root === document) restoreDrafts();
+    if (root === document) {
+      restoreDrafts();
+      restoreKept();
+    }
   }
 
   /* ---------- 启动 ---------- */
   document.addEventListener("keydown", onKeydown);
+  document.addEventListener("keydown", onEnterStays);
   document.addEventListener("click", onClickCapture, true);
   document.addEventListener("click", onFillClick);
   document.addEventListener("submit", onSubmitCapture, true);
   document.addEventListener("submit", onSubmitSaveDraft);
+  document.addEventListener("input", onKeptInput);
+  document.addEventListener("change", onKeptInput);
+  document.addEventListener("submit", onKeptInput);
+  document.addEventListener("click", onDiscardClick, true);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);
   document.addEventListener("click", onQuoteClick);

@@ -1,0 +1,96 @@
+"""The console in headless Chromium: a stray Enter does not register a half-taken call, and what was typed
+survives a reload, an expired page and a slip of the 新建 shortcut."""
+
+import pytest
+
+from tests.e2e.test_story import staff_page
+
+pytestmark = pytest.mark.e2e
+
+LAMP = "容桂街道高黎社区桂洲大道东路段路灯连续一周不亮，晚上行人很不安全。"
+
+
+def intake_posts(page) -> list:
+    """The registrations the page sends (not the suggestion panel's requests)."""
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.method == "POST" and r.url.endswith("/staff/console") else None)
+    return sent
+
+
+def test_plain_enter_does_not_register_the_call_and_ctrl_enter_does(server, browser, shot):
+    operator = staff_page(browser, server, "operator1", shot)
+    sent = intake_posts(operator)
+    operator.fill("#f-content", LAMP)
+    operator.fill("#f-address", "容桂街道高黎社区桂洲大道东 38 号")
+    operator.fill("#f-name", "周先生")
+    # Sent without the number: the message names the console's field, and the cursor is in it.
+    with operator.expect_navigation():
+        operator.press("#f-name", "Control+Enter")
+    assert "请填写来电号码" in operator.inner_text("#intake-form")
+    assert operator.evaluate("document.activeElement.id") == "f-phone"
+    sent.clear()
+    operator.keyboard.type("13900005001")
+    for field in ("#f-address", "#f-phone", "#f-name", "#f-urgency"):
+        operator.press(field, "Enter")
+    operator.wait_for_timeout(500)
+    assert sent == [] and operator.input_value("#f-content") == LAMP
+
+    operator.check("#f-urgency")
+    with operator.expect_navigation():
+        operator.press("#f-phone", "Control+Enter")
+    assert len(sent) == 1
+    assert "紧急工单 SD" in operator.inner_text("#flash") and operator.input_value("#f-content") == ""
+
+
+def test_a_half_taken_call_survives_a_reload_an_expired_page_and_a_slip_of_the_new_call_key(server, browser, shot):
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.fill("#f-content", LAMP)
+    operator.fill("#f-phone", "13900005002")
+    operator.check("#f-confidential")
+    operator.check("input[name=after][value=none]")
+
+    operator.reload()
+    assert operator.input_value("#f-content") == LAMP and operator.input_value("#f-phone") == "13900005002"
+    assert operator.is_checked("#f-confidential") and operator.is_checked("input[name=after][value=none]")
+    assert f"{len(LAMP)} / 5000" in operator.inner_text(".char-count")
+    operator.wait_for_selector("#sg-routing")  # the suggestion panel follows the restored text
+    shot(operator, "console-draft-restored")
+
+    # Esc, then N by habit: asked first, and 取消 keeps the call.
+    asked = []
+    operator.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    operator.press("#f-content", "Escape")
+    operator.keyboard.press("n")
+    assert asked == ["已填写的内容还没有提交，确定放弃吗？"] and operator.input_value("#f-content") == LAMP
+
+    # The session expired meanwhile: 页面已过期, and 返回填写页面 brings the call back.
+    operator.evaluate("document.querySelector('#intake-form [name=csrf_token]').value = 'expired'")
+    operator.press("#f-phone", "Control+Enter")
+    operator.wait_for_selector("text=页面已过期")
+    shot(operator, "console-expired")
+    with operator.expect_navigation():
+        operator.click("a:has-text('返回填写页面')")
+    assert operator.input_value("#f-content") == LAMP and operator.is_checked("#f-confidential")
+
+    # A screen pop for another caller is another call: its page is not overwritten with this draft.
+    operator.goto(server + "/staff/console?phone=13900005999")
+    assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == "13900005999"
+    operator.goto(server + "/staff/console")
+    assert operator.input_value("#f-content") == LAMP
+
+    # Registered: the draft is gone, and the next reload shows an empty form.
+    with operator.expect_navigation():
+        operator.press("#f-phone", "Control+Enter")
+    assert "保密工单 SD" in operator.inner_text("#flash") and operator.input_value("#f-content") == ""
+    operator.reload()
+    assert operator.input_value("#f-content") == "" and not operator.is_checked("#f-confidential")
+
+    # N with a call typed, confirmed: a new, empty form.
+    operator.fill("#f-content", LAMP)
+    operator.once("dialog", lambda d: d.accept())
+    operator.press("#f-content", "Escape")
+    with operator.expect_navigation():
+        operator.keyboard.press("n")
+    assert operator.input_value("#f-content") == ""
+    operator.reload()
+    assert operator.input_value("#f-content") == ""

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baishitong import __version__, validation_text
@@ -59,8 +60,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return ErrorResponse(error_body("invalid_request", _validation_message(exc), {"errors": errors}), status_code=422)
 
     @app.exception_handler(OverflowError)
-    async def _out_of_range(request: Request, exc: OverflowError):
-        """What the edges did not refuse (an id of 21 digits): bad input all the same, not a fault of ours."""
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: OverflowError | DataError):
+        """What the edges did not refuse (an id of 21 digits): bad input all the same, not a fault of ours.
+        SQLite's driver refuses such a number in Python (OverflowError), PostgreSQL in the server (DataError)."""
         log.warning("out-of-range input on %s: %s", request.url.path, exc)
         return ErrorResponse(error_body("out_of_range", OUT_OF_RANGE), status_code=422)
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -132,7 +133,8 @@ def install_web(app: FastAPI) -> None:
         return error_page(request, 404 if in_path else 422)
 
     @app.exception_handler(OverflowError)
-    async def _out_of_range(request: Request, exc: OverflowError):
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: OverflowError | DataError):
         if not _is_page(request) and api_out_of_range is not None:
             return await api_out_of_range(request, exc)
         log.warning("out-of-range input on %s: %s", request.url.path, exc)

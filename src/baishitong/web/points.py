@@ -213,11 +213,11 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
         point = points.get_point(session, code=code)
         message = "该时段刚刚约满了，请选择其他时段。" if exc.code == "slot_full" else exc.message
         values.pop("slot")
-        return _book_page(request, session, point, day=day, values=values, errors={"slot": message, "form": message}, status_code=409)
+        return _book_page(request, session, point, day=day, values=values, errors={"slot": message}, status_code=409)
     except InvalidInput as exc:
         session.rollback()
         point = points.get_point(session, code=code)
-        return _book_page(request, session, point, day=day, values=values, errors={"slot": exc.message, "form": exc.message}, status_code=422)
+        return _book_page(request, session, point, day=day, values=values, errors={"slot": exc.message}, status_code=422)
     # Rendered, not redirected: the booking number is only ever shown to whoever booked.
     today = clock.now().astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
     return render(request, "public/booking_done.html", {"appointment": appointment, "item_name": _item_names(session).get(appointment.item_code or ""), "nav": "/points", "today": today})

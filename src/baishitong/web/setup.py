@@ -71,12 +71,22 @@ def _form_page(request: Request) -> str | None:
     return None
 
 
+class RevalidatedStaticFiles(StaticFiles):
+    """The asset URLs carry no version (/static/css/app.css), so a browser checks each one (ETag → 304)
+    before reusing it: after a deploy no page is drawn with yesterday's CSS or script."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def install_web(app: FastAPI) -> None:
     """Call once, after the API routers and error handlers are installed."""
     from baishitong.web import admin, assistant, chat, enterprise, enterprise_admin, exports, kb, kb_admin, mine, operator, phrases, points, points_admin, public, stats, supervisor, ticket, unit, uploads
     from baishitong.web import login as login_pages
 
-    app.mount("/static", StaticFiles(packages=[("baishitong", "static")]), name="static")
+    app.mount("/static", RevalidatedStaticFiles(packages=[("baishitong", "static")]), name="static")
     modules = (public, mine, assistant, kb, points, points_admin, enterprise, enterprise_admin, login_pages, operator, chat, unit, supervisor, stats, kb_admin, admin, phrases, exports, ticket, uploads)
     for module in modules:
         app.include_router(module.router)

@@ -15,6 +15,8 @@
  *     类案参考的 <button data-quote-into="文本框 id" data-quote-text="…"> 同样插入（本页没有该文本框时隐藏）。
  *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
+ *     打开的对话框（#chat-panel）：显示最新消息，焦点移入，Esc、× 或再点按钮关闭并把焦点还给按钮（aria-expanded 随之变化）；
+ *     提问后显示新问题和回答的开头（回答较长时不直接滚到末尾）。
  *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
@@ -636,6 +638,10 @@
   document.addEventListener("change", onPhraseChange);
   document.addEventListener("click", onQuoteClick);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
+  document.addEventListener("click", onChatClickCapture, true);
+  document.addEventListener("keydown", onChatKeydownCapture, true);
+  document.addEventListener("htmx:beforeSwap", onChatBeforeSwap);
+  document.addEventListener("htmx:afterSwap", onChatAfterSwap);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });
 

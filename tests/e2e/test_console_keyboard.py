@@ -94,3 +94,19 @@ def test_a_half_taken_call_survives_a_reload_an_expired_page_and_a_slip_of_the_n
     assert operator.input_value("#f-content") == ""
     operator.reload()
     assert operator.input_value("#f-content") == ""
+
+
+def test_signing_out_forgets_the_call_kept_in_the_tab(server, browser, shot):
+    from tests.e2e.test_story import PASSWORD
+
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.fill("#f-content", LAMP)
+    operator.fill("#f-phone", "13900005003")
+    with operator.expect_navigation():
+        operator.click("button:has-text('退出')")
+    operator.fill("#f-username", "operator1")  # the next shift, or the same operator back from a break
+    operator.fill("#f-password", PASSWORD)
+    with operator.expect_navigation():
+        operator.click("button:has-text('登录')")
+    operator.goto(server + "/staff/console")
+    assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == ""

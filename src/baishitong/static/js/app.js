@@ -532,6 +532,14 @@
     });
   }
 
+  // Signing out ends what this tab kept: the next person to sign in here must not find the last caller's call.
+  function onLogoutForget(e) {
+    if (!e.target.matches || !e.target.matches('form[action="/staff/logout"]')) return;
+    try {
+      Object.keys(sessionStorage).forEach(function (key) { if (key.indexOf(KEPT_PREFIX) === 0) sessionStorage.removeItem(key); });
+    } catch (err) { /* storage off: nothing kept */ }
+  }
+
   function onDiscardClick(e) {
     var link = e.target.closest && e.target.closest("[data-discards]");
     var form = link && document.getElementById(link.getAttribute("data-discards"));
@@ -633,6 +641,7 @@
   document.addEventListener("input", onKeptInput);
   document.addEventListener("change", onKeptInput);
   document.addEventListener("submit", onKeptInput);
+  document.addEventListener("submit", onLogoutForget);
   document.addEventListener("click", onDiscardClick, true);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);

@@ -98,7 +98,7 @@ def test_unsatisfied_callback_redo_starts_a_new_clock(session, monkeypatch):
     at(monkeypatch, "2026-12-01 09:00")
     ticket = make_ticket(session, state="callback_unsatisfied", type="咨询")
     at(monkeypatch, "2026-12-07 09:00")
-    service.act(session, number=ticket.number, action="redo", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=ticket.version))
+    service.act(session, number=ticket.number, action="redo", actor=actor(session, "t_operator"), body=schemas.ReasonIn(version=ticket.version, reason="路灯仍不亮"))
     assert ticket.status == "signed" and ticket.redo_count == 1
     assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-09 09:00")
 

@@ -62,7 +62,7 @@ def test_a_redone_master_owes_its_merged_callers_a_new_callback(session):
     reply(session, master)
     callback(session, repeat, satisfaction="不满意", solved=False)
     callback(session, master, satisfaction="不满意", solved=False)
-    service.act(session, number=master.number, action="redo", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=master.version))
+    service.act(session, number=master.number, action="redo", actor=actor(session, "t_operator"), body=schemas.ReasonIn(version=master.version, reason="路灯仍不亮"))
     assert not service.callback_due(repeat), "nothing new to rate until the master answers again"
     reply(session, master, content="已重新检修线路，路灯全部恢复。")
     assert service.callback_due(repeat) and repeat.reply_content == "已重新检修线路，路灯全部恢复。"

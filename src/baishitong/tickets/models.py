@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
@@ -16,6 +16,8 @@ class Ticket(Base):
         Index("ix_tickets_lead_status", "lead_unit_id", "status"),
         # Duplicate detection scans open tickets of a period by place without reading the rows.
         Index("ix_tickets_duplicate_scan", "status", "created_at", "region_id", "lat", "lon"),
+        # 待派单's order, read off the index instead of sorting every waiting order: "urgent" sorts after "normal".
+        Index("ix_tickets_dispatch_queue", "status", text("urgency DESC"), "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

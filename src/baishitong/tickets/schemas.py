@@ -126,6 +126,8 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     # The unit is told why: a refusal without a reason leaves it guessing.
     "reject-return": ReasonIn,
     "reject-extension": ReasonIn,
+    # The order goes back to the unit that answered it: without a reason it would only repeat that answer.
+    "redo": ReasonIn,
 }
 
 

@@ -620,15 +620,45 @@ def record_callback(session: Session, ticket: Ticket, *, actor: Actor, solved: b
     ticket.callback_at = utcnow()
 
 
-def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     if ticket.callback_solved and ticket.callback_satisfaction != "不满意":
         raise Conflict("redo_not_needed", "回访结果为已解决且满意，无需重办")
-    transition(session, ticket, action="redo", actor=actor, note=body.note, data={"satisfaction": ticket.callback_satisfaction, "solved": ticket.callback_solved})
+    data = {"satisfaction": ticket.callback_satisfaction, "solved": ticket.callback_solved, "reason": body.reason}
+    transition(session, ticket, action="redo", actor=actor, note=body.note, data=data)
     ticket.redo_count += 1
     ticket.reply_content = None
     ticket.replied_at = None
     ticket.callback_solved = ticket.callback_satisfaction = ticket.callback_at = None
     hooks.ticket_redone(session, ticket=ticket)
+
+
+def callback_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, str]:
+    """The 回访记录 of each ticket's latest callback (what the requester said), in one query."""
+    if not ticket_ids:
+        return {}
+    latest = select(func.max(TicketEvent.id)).where(TicketEvent.action == "callback", TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    return {ticket_id: note for ticket_id, note in session.execute(select(TicketEvent.ticket_id, TicketEvent.note).where(TicketEvent.id.in_(latest))) if note}
+
+
+def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """Why each order came back: its latest 重办's reason, with the callback result and 回访记录 that led to it."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.note, TicketEvent.data)
+        .where(TicketEvent.action.in_(["callback", "redo"]), TicketEvent.ticket_id.in_(ticket_ids))
+        .order_by(TicketEvent.id)
+    )
+    heard: dict[int, str | None] = {}
+    out: dict[int, dict] = {}
+    for ticket_id, action, note, data in rows:
+        if action == "callback":
+            heard[ticket_id] = note
+        else:
+            data = data or {}
+            # Redos from before the reason was required kept any text in the note.
+            out[ticket_id] = {"reason": data.get("reason") or note, "solved": data.get("solved"), "satisfaction": data.get("satisfaction"), "callback_note": heard.get(ticket_id)}
+    return out
 
 
 def may_close(ticket: Ticket) -> bool:

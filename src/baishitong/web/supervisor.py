@@ -11,6 +11,7 @@ from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.analytics import service as analytics
 from baishitong.analytics.schemas import HotTopicsOut
+from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
@@ -20,10 +21,12 @@ router = APIRouter(include_in_schema=False)
 
 WINDOW_DAYS = 90
 TIMED = ("dispatched", "signed")
+# The desk's sections (card ids): an action returns to its own with ?at= and the anchor.
+SECTIONS = ("overdue", "soon", "returns", "extensions", "paused", "unhappy")
 
 
 @router.get("/staff/supervise")
-def supervise(request: Request, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
+def supervise(request: Request, at: str = "", staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
     now = utcnow()
     overdue = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now).order_by(Ticket.reply_due).limit(30)).all()
     soon = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now).order_by(Ticket.reply_due).limit(30)).all()
@@ -35,10 +38,11 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
     pauses = {}
     if paused:
         rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.data, TicketEvent.created_at).where(TicketEvent.action == "pause", TicketEvent.ticket_id.in_([t.id for t in paused])).order_by(TicketEvent.id))
-        pauses = {ticket_id: ((data or {}).get("reason"), at) for ticket_id, data, at in rows}
+        pauses = {ticket_id: ((data or {}).get("reason"), since) for ticket_id, data, since in rows}
     unhappy = session.scalars(
         select(Ticket).where(Ticket.status == "callback", (Ticket.callback_satisfaction == "不满意") | Ticket.callback_solved.is_(False)).order_by(Ticket.callback_at.desc()).limit(30)
     ).all()
+    callback_notes = service.callback_notes(session, ticket_ids=[t.id for t in unhappy])
     league = analytics.unit_rates(session, since=now - timedelta(days=WINDOW_DAYS), until=now + timedelta(minutes=1))
     counts = {
         "overdue": session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now)) or 0,
@@ -47,7 +51,11 @@ def supervise(request: Request, staff: Staff = Depends(require("supervisor", "ad
     return render(
         request,
         "staff/supervise.html",
-        {"overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS, "nav": "/staff/supervise"},
+        {
+            "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
+            "callback_notes": callback_notes, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
+            "flash_at": at if at in SECTIONS else None, "nav": "/staff/supervise",
+        },
     )
 
 

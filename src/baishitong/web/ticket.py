@@ -34,8 +34,9 @@ DISPATCH_KINDS = ("department", "town", "utility")
 CALLBACK_OUTCOMES = [(o, o) for o in get_args(schemas.CallbackOutcome)]
 # Forms whose text a standard reply phrase (常用答复语) can be inserted into.
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
-# Shown as buttons without extra fields; everything else opens a small form.
-PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "redo", "close", "archive", "urge", "supervise"}
+# Shown as buttons without extra fields; everything else opens a small form. 重办 asks for its reason, and
+# 催办 / 督办 take an optional note, since the unit reads them.
+PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "close", "archive"}
 ACTION_ORDER = [
     "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
@@ -112,7 +113,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     if action == "dispatch":
         data["lead_unit"] = form.get("lead_unit", "")
         data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
-    elif action in ("return", "void", "pause", "reject-return", "reject-extension"):
+    elif action in ("return", "void", "pause", "reject-return", "reject-extension", "redo"):
         data["reason"] = form.get("reason", "")
     elif action == "extend":
         data["reason"], data["days"] = form.get("reason", ""), form.get("days", "")
@@ -284,6 +285,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "attachments": uploads.for_ticket(session, ticket=ticket),
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+        "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
     }
 
 

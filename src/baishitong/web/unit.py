@@ -1,5 +1,7 @@
 """承办单位工作台: the unit's inbox by state, with deadlines and the actions of each ticket."""
 
+from math import ceil
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
@@ -7,10 +9,11 @@ from sqlalchemy.orm import Session
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.phrases import service as phrases
+from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
 from baishitong.web.ticket import action_context
-from baishitong.web.views import render
+from baishitong.web.views import page_number, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,15 +43,28 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
         tab = "dispatched"
     statuses = [s for s, _ in TABS]
     counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id, statuses), Ticket.status.in_(statuses)).group_by(Ticket.status)).all())
+    pages = max(1, ceil(counts.get(tab, 0) / PER_TAB))
+    # Past the last page (its last order was just signed or answered) shows the new last page, not an empty tab.
+    page = min(page_number(request), pages)
     order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
-    items = session.scalars(select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id).limit(PER_TAB)).all()
-    next_url = f"/staff/unit?tab={tab}"
+    query = select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id)
+    items = session.scalars(query.offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
+    next_url = _tab_url(tab, page)
     usable = phrases.usable(session, actor=staff.actor)
     contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
+    redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"]), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,
         "staff/unit.html",
-        {"tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "overdue": overdue, "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit"},
+        {
+            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "overdue": overdue,
+            "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
+            "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
+        },
     )
+
+
+def _tab_url(tab: str, page: int) -> str:
+    return f"/staff/unit?tab={tab}" + (f"&page={page}" if page > 1 else "")
 

@@ -110,3 +110,30 @@ def test_signing_out_forgets_the_call_kept_in_the_tab(server, browser, shot):
         operator.click("button:has-text('登录')")
     operator.goto(server + "/staff/console")
     assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == ""
+
+
+
+def test_a_page_form_goes_once_until_the_page_is_shown_again(server, browser, shot):
+    """A double click must not send 催办 (append-only: recorded and texted each time) twice: the second submit
+    of a page's POST form is stopped, and a page restored from history can send again."""
+    import httpx
+
+    from tests.e2e.conftest import PASSWORD
+    from tests.e2e.test_story import open_action
+
+    headers = {"Authorization": "Bearer " + httpx.post(server + "/api/v1/auth/token", json={"username": "operator1", "password": PASSWORD}).json()["access_token"]}
+    number = httpx.post(server + "/api/v1/tickets", json={"type": "投诉", "content": LAMP, "requester": {"phone": "13900005004"}}, headers=headers).json()["number"]
+    ticket = httpx.get(f"{server}/api/v1/tickets/{number}", headers=headers).json()
+    if ticket["status"] == "registered":
+        httpx.post(f"{server}/api/v1/tickets/{number}/actions/dispatch", json={"version": ticket["version"], "lead_unit": "ronggui"}, headers=headers)
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.goto(f"{server}/staff/tickets/{number}")
+    open_action(operator, "urge")
+    sent = operator.evaluate("""() => {
+        const form = document.querySelector('form[data-action-form=urge]');
+        const submit = () => form.dispatchEvent(new SubmitEvent('submit', {bubbles: true, cancelable: true}));
+        const first = submit(), second = submit();
+        window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+        return [first, second, submit()];
+    }""")
+    assert sent == [True, False, True]

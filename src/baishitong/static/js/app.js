@@ -234,6 +234,23 @@
     askConfirm(form, e);
   }
 
+  // A double click sends a form twice, and an append-only action (催办, 办理进展) would then be recorded and
+  // texted twice. A page's POST form goes once; the flag is dropped when the page is shown again from the
+  // back/forward cache. htmx forms are left to htmx.
+  function onSubmitOnce(e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form || form.tagName !== "FORM" || (form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+    if (form.hasAttribute("data-submitting")) {
+      e.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitting", "");
+  }
+
+  function onPageShowForgetSubmits() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-submitting]"), function (form) { form.removeAttribute("data-submitting"); });
+  }
+
   /* ---------- 4. htmx CSRF ---------- */
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
@@ -642,6 +659,8 @@
   document.addEventListener("change", onKeptInput);
   document.addEventListener("submit", onKeptInput);
   document.addEventListener("submit", onLogoutForget);
+  document.addEventListener("submit", onSubmitOnce);
+  window.addEventListener("pageshow", onPageShowForgetSubmits);
   document.addEventListener("click", onDiscardClick, true);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);

@@ -75,7 +75,8 @@ def test_a_search_opens_the_page_at_its_outcome(server, phone, path, fill, butto
         page.fill(selector, value)
     page.click(f"main button:has-text('{button}')")
     page.wait_for_selector(landing)
-    assert page.evaluate("scrollY") > 0 and page.evaluate(IN_VIEW, landing), "not left at the top of the page"
+    # The browser scrolls to the #fragment after the page has loaded, a moment after the element exists.
+    page.wait_for_function(f"(sel) => scrollY > 0 && ({IN_VIEW})(sel)", arg=landing, timeout=5_000)
     assert page.evaluate(FOCUSED) == "results", "a screen reader continues from the outcome"
 
 
@@ -91,11 +92,11 @@ def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, ph
     page.fill("#f-phone", "13800138001")
     page.click("main button:has-text('查询')")
     page.wait_for_selector("#booking-result")
-    assert page.evaluate(IN_VIEW, "#booking-result")
+    page.wait_for_function(IN_VIEW, arg="#booking-result", timeout=5_000)
     page.select_option("#f-date", index=1)
     page.click("button:has-text('查看时段')")
     page.wait_for_selector("#reschedule .slot-grid")
-    assert page.evaluate(IN_VIEW, "#reschedule")
+    page.wait_for_function(IN_VIEW, arg="#reschedule", timeout=5_000)
 
 
 # --- 问政务君 panel -------------------------------------------------------------

@@ -64,3 +64,16 @@ def test_outbox_names_channel_and_audience_in_chinese(web, session):
     page = web.get("/staff/admin/outbox").text
     assert '<td data-label="渠道">站内发件箱</td>' in page and '<td data-label="渠道">outbox</td>' not in page
     assert '<td data-label="对象">诉求人 · ' in page and '<td data-label="对象">承办单位 · ' in page
+
+
+def test_the_supervisors_figures_count_every_order_not_just_those_listed(web, session, monkeypatch):
+    from baishitong.web import supervisor
+
+    monkeypatch.setattr(supervisor, "SECTION_ROWS", 1)
+    returned = [make_ticket(session, state="returned") for _ in range(2)]
+    login(web, "t_supervisor")
+    page = web.get("/staff/supervise").text
+    figure = re.search(r'<p class="stat-label">退单待审</p>\s*<p class="stat-value">(\d+)</p>', page).group(1)
+    section = page[page.index('id="returns"'):page.index('id="extensions"')]
+    listed = sum(t.number in section for t in returned)
+    assert int(figure) >= 2 and listed == 1

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -23,31 +23,32 @@ WINDOW_DAYS = 90
 TIMED = ("dispatched", "signed")
 # The desk's sections (card ids): an action returns to its own with ?at= and the anchor.
 SECTIONS = ("overdue", "soon", "returns", "extensions", "paused", "unhappy")
+SECTION_ROWS = 30
 
 
 @router.get("/staff/supervise")
 def supervise(request: Request, at: str = "", staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)):
     now = utcnow()
-    overdue = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now).order_by(Ticket.reply_due).limit(30)).all()
-    soon = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now).order_by(Ticket.reply_due).limit(30)).all()
-    returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(30)).all()
-    extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(30)).all()
+    # Each section lists its first SECTION_ROWS orders; the figures at the top count all of them.
     # A unit stops its own clock without review (waiting for the requester): the centre sees every such
-    # order here, why and since when, and can restart the clock.
-    paused = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.paused.is_(True)).order_by(Ticket.updated_at).limit(30)).all()
+    # order under "paused", why and since when, and can restart the clock.
+    sections = {
+        "overdue": (and_(Ticket.status.in_(TIMED), Ticket.reply_due < now), Ticket.reply_due),
+        "soon": (and_(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now), Ticket.reply_due),
+        "returns": (Ticket.status == "returned", Ticket.updated_at),
+        "extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at),
+        "paused": (and_(Ticket.status == "signed", Ticket.paused.is_(True)), Ticket.updated_at),
+        "unhappy": (and_(Ticket.status == "callback", or_(Ticket.callback_satisfaction == "不满意", Ticket.callback_solved.is_(False))), Ticket.callback_at.desc()),
+    }
+    listed = {name: session.scalars(select(Ticket).where(where).order_by(order).limit(SECTION_ROWS)).all() for name, (where, order) in sections.items()}
+    counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in sections.items()}
+    overdue, soon, returned, extensions, paused, unhappy = (listed[name] for name in SECTIONS)
     pauses = {}
     if paused:
         rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.data, TicketEvent.created_at).where(TicketEvent.action == "pause", TicketEvent.ticket_id.in_([t.id for t in paused])).order_by(TicketEvent.id))
         pauses = {ticket_id: ((data or {}).get("reason"), since) for ticket_id, data, since in rows}
-    unhappy = session.scalars(
-        select(Ticket).where(Ticket.status == "callback", (Ticket.callback_satisfaction == "不满意") | Ticket.callback_solved.is_(False)).order_by(Ticket.callback_at.desc()).limit(30)
-    ).all()
     callback_notes = service.callback_notes(session, ticket_ids=[t.id for t in unhappy])
     league = analytics.unit_rates(session, since=now - timedelta(days=WINDOW_DAYS), until=now + timedelta(minutes=1))
-    counts = {
-        "overdue": session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due < now)) or 0,
-        "soon": session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now)) or 0,
-    }
     return render(
         request,
         "staff/supervise.html",

@@ -3,27 +3,12 @@ form, errors are summed up with links to their fields, notices are announced, as
 
 import re
 
-import pytest
 from sqlalchemy import select
 
-from baishitong.knowledge import service as kb
-from baishitong.points import service as points
 from baishitong.points.models import ServicePoint
 from tests.tickets.factories import PHONE, make_ticket
-
-NOW = "2026-11-02T01:00:00+00:00"  # Monday 09:00 in Shunde
-DAY = "2026-11-03"
-
-
-@pytest.fixture
-def demo(session):
-    kb.load_demo(session)
-    points.load_demo(session)
-    session.commit()
-
-
-def token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+from tests.web.test_pages import token
+from tests.web.test_public_services import DAY, NOW, demo  # noqa: F401 (demo is a fixture)
 
 
 def summary_links(page: str) -> list[tuple[str, str]]:

@@ -9,6 +9,10 @@ import click
 from baishitong import cli_text
 from baishitong.config import get_settings
 
+# At import, before any command is built or invoked: click makes (and keeps) a command's --help option
+# the first time it is asked for, and every domain's CLI module imports this one.
+cli_text.install()
+
 
 def resolve_db(db: str | None) -> str:
     return db or os.environ.get("BAISHITONG_DATABASE_URL") or get_settings().effective_database_url
@@ -46,10 +50,6 @@ class DomainCommands(click.Group):
         "router": "baishitong.routing.cli:router",
         "locate": "baishitong.routing.cli:locate",
     }
-
-    def main(self, *args, **kwargs):
-        cli_text.install()
-        return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

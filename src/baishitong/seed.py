@@ -76,6 +76,8 @@ def load_reference(session: Session) -> dict[str, int]:
         counts["问题分类"] = len(by_code_c)
         session.flush()
     counts.update(sla.ensure_seeded(session))
+    # Here, not in ensure_seeded: that runs on every booking-day look-up, this once per `init` (upgrades too).
+    counts["推定节假日"] = sla.seed_estimates(session)
     from baishitong.routing import service as routing
 
     counts["派单规则"] = routing.ensure_default_catalogue(session)

@@ -79,7 +79,6 @@ def ensure_seeded(session: Session) -> dict[str, int]:
         for year in years:
             session.add(CalendarYear(year=year, source="seed"))
     session.flush()
-    counts["推定节假日"] = seed_estimates(session)
     return counts
 
 

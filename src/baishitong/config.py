@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     llm_model: str = ""
 
     upload_max_bytes: int = 5 * 1024 * 1024
+
+    # How long an Idempotency-Key answers a retry; the worker deletes older keys every hour.
+    idempotency_retention_hours: int = Field(default=72, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

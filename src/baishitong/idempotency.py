@@ -4,18 +4,23 @@ The first request with a key stores what it produced (a ticket number, an articl
 its body; a retry with the same key and body gets that resource back, the same key with another body is a
 409. A key is unique within a scope: the endpoint, what it acts on and the staff member acting, so one
 handler's "note-1" on one order never answers for another order, action or colleague.
+
+Keys are kept for BAISHITONG_IDEMPOTENCY_RETENTION_HOURS (a client retries within minutes, not days);
+the worker deletes older ones every hour so the table does not grow forever.
 """
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Header
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
+from baishitong.db import Database
 from baishitong.errors import Conflict
 from baishitong.tickets.models import IdempotencyKey
 
@@ -60,3 +65,25 @@ def remember(session: Session, *, scope: str, key: str | None, body: dict, resou
     except IntegrityError:
         # A concurrent request with the same key won: this one must not do the work a second time.
         raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+
+
+PURGE_BATCH = 1000
+
+
+def purge_batch(session: Session, *, before: datetime, limit: int = PURGE_BATCH) -> int:
+    """Deletes at most `limit` keys created before `before`; returns how many went."""
+    ids = select(IdempotencyKey.id).where(IdempotencyKey.created_at < before).limit(limit)
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def purge_expired(db: Database, *, now: datetime, retention_hours: int, batch: int = PURGE_BATCH) -> int:
+    """Deletes keys older than the retention, one short transaction per batch so writers are never held
+    up for long; running it again finds nothing more to delete."""
+    before, total = now - timedelta(hours=retention_hours), 0
+    while True:
+        with db.session() as session:
+            deleted = purge_batch(session, before=before, limit=batch)
+        total += deleted
+        if deleted < batch:
+            return total

@@ -78,6 +78,14 @@ def embed() -> None:
     embed_changed(get_database())
 
 
+@huey.periodic_task(crontab(minute="17"), name="baishitong.purge_idempotency_keys")
+def purge_idempotency_keys() -> None:
+    """Hourly: Idempotency-Keys past their retention go, so the table stops growing."""
+    from baishitong import clock, idempotency
+
+    idempotency.purge_expired(get_database(), now=clock.now(), retention_hours=get_settings().idempotency_retention_hours)
+
+
 def send(job_id: int, *, mark: bool = True) -> None:
     """Hands a committed outbox job to the queue. If this fails, the relay sends it later."""
     try:

@@ -149,7 +149,8 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(128))
     request_hash: Mapped[str] = mapped_column(String(64))
     resource_id: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the hourly purge of expired keys.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class PhoneCode(Base):

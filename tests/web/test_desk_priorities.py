@@ -1,12 +1,15 @@
 """What QA asked of the desks: urgent and long-waiting orders stand out in 待派单, a 重办 says why to the unit,
-the unit desk pages, and the 督办台 returns to the section acted on."""
+the unit desk pages, and the 督办台 pages each section and returns to the section (and page) acted on."""
 
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from baishitong.db import utcnow
 from baishitong.tickets import schemas, service
-from baishitong.web import unit
+from baishitong.tickets.models import Ticket
+from baishitong.web import supervisor, unit
 from tests.conftest import actor
 from tests.tickets.factories import make_ticket
 from tests.web.test_pages import login as sign_in, token
@@ -110,3 +113,39 @@ def test_unit_desk_pages_through_a_tab_longer_than_one_page(web, session, monkey
     assert 'name="next" value="/staff/unit?tab=dispatched&amp;page=2"' in second
     # Past the end (the last order there was just signed) shows the last page, not an empty tab.
     assert re.findall(r'<section class="card" data-ticket="([^"]+)"', web.get("/staff/unit?tab=dispatched&page=9").text) == re.findall(r'<section class="card" data-ticket="([^"]+)"', second)
+
+
+def test_supervise_desk_pages_a_long_section_and_an_action_there_returns_to_that_page(web, session, monkeypatch):
+    monkeypatch.setattr(supervisor, "SECTION_ROWS", 2)
+    for _ in range(3):
+        make_ticket(session, state="returned")
+    for _ in range(3):
+        make_ticket(session, state="signed").reply_due = utcnow() - timedelta(hours=1)
+    session.commit()
+    waiting = set(session.scalars(select(Ticket.number).where(Ticket.status == "returned")))
+    sign_in(web, "t_supervisor")
+    first = web.get("/staff/supervise").text
+    returns = _section(first, "returns")
+    assert f"第 1–2 条，共 {len(waiting)} 条" in returns and 'href="/staff/supervise?at=returns&amp;page=2#returns"' in returns
+    last = -(-len(waiting) // 2)
+    listed = []
+    for n in range(1, last + 1):
+        page = web.get(f"/staff/supervise?at=returns&page={n}").text
+        listed += re.findall(r'<tr data-ticket="([^"]+)">', _section(page, "returns"))
+        # The other sections stay on their first page.
+        assert _section(page, "overdue") == _section(first, "overdue")
+    assert len(listed) == len(waiting) and set(listed) == waiting
+
+    second = web.get("/staff/supervise?at=returns&page=2").text
+    assert f"第 3–{min(4, len(waiting))} 条，共 {len(waiting)} 条" in _section(second, "returns")
+    number = re.search(r'<tr data-ticket="([^"]+)">', _section(second, "returns")).group(1)
+    approve = re.search(rf'<form[^>]*action="/staff/tickets/{number}/act/approve-return".*?</form>', second, re.S).group(0)
+    back = re.search(r'name="next" value="([^"]+)"', approve).group(1)
+    assert back == "/staff/supervise?at=returns&amp;page=2#returns"
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    done = web.post(f"/staff/tickets/{number}/act/approve-return", data={"csrf_token": token(second), "version": str(ticket.version), "next": back.replace("&amp;", "&")}, follow_redirects=False)
+    assert done.headers["location"] == "/staff/supervise?at=returns&page=2#returns"
+    assert f"工单 {number} 已同意退单" in _section(web.get(done.headers["location"]).text, "returns")
+    # Past the last page (its last order was just approved) shows the new last page.
+    beyond = web.get("/staff/supervise?at=returns&page=99").text
+    assert re.findall(r'<tr data-ticket="([^"]+)">', _section(beyond, "returns")) == re.findall(r'<tr data-ticket="([^"]+)">', _section(web.get(f"/staff/supervise?at=returns&page={-(-(len(waiting) - 1) // 2)}").text, "returns"))

@@ -1,6 +1,8 @@
 """督办台 (overdue and nearly due orders, returns, extensions, callback review, the league table) and 热点诉求."""
 
 from datetime import timedelta
+from functools import partial
+from math import ceil
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import and_, func, or_, select
@@ -15,13 +17,14 @@ from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import flash, redirect, render
+from baishitong.web.views import flash, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 WINDOW_DAYS = 90
 TIMED = ("dispatched", "signed")
-# The desk's sections (card ids): an action returns to its own with ?at= and the anchor.
+# The desk's sections (card ids): ?at= names the section in view (the one paged, or acted on, which its
+# action returns to with the anchor); the others show their first page.
 SECTIONS = ("overdue", "soon", "returns", "extensions", "paused", "unhappy")
 SECTION_ROWS = 30
 
@@ -40,8 +43,14 @@ def supervise(request: Request, at: str = "", staff: Staff = Depends(require("su
         "paused": (and_(Ticket.status == "signed", Ticket.paused.is_(True)), Ticket.updated_at),
         "unhappy": (and_(Ticket.status == "callback", or_(Ticket.callback_satisfaction == "不满意", Ticket.callback_solved.is_(False))), Ticket.callback_at.desc()),
     }
-    listed = {name: session.scalars(select(Ticket).where(where).order_by(order).limit(SECTION_ROWS)).all() for name, (where, order) in sections.items()}
     counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in sections.items()}
+    pages = {name: max(1, ceil(counts[name] / SECTION_ROWS)) for name in SECTIONS}
+    # Past the last page (its last order was just acted on) shows the new last page, not an empty section.
+    page = {name: min(page_number(request), pages[name]) if name == at else 1 for name in SECTIONS}
+    listed = {
+        name: session.scalars(select(Ticket).where(where).order_by(order, Ticket.id).offset((page[name] - 1) * SECTION_ROWS).limit(SECTION_ROWS)).all()
+        for name, (where, order) in sections.items()
+    }
     overdue, soon, returned, extensions, paused, unhappy = (listed[name] for name in SECTIONS)
     pauses = {}
     if paused:
@@ -54,10 +63,15 @@ def supervise(request: Request, at: str = "", staff: Staff = Depends(require("su
         "staff/supervise.html",
         {
             "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
-            "callback_notes": callback_notes, "league": league, "counts": counts, "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
+            "callback_notes": callback_notes, "league": league, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
+            "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name: _section_url(name, page[name]), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
             "flash_at": at if at in SECTIONS else None, "nav": "/staff/supervise",
         },
     )
+
+
+def _section_url(section: str, page: int) -> str:
+    return f"/staff/supervise?at={section}" + (f"&page={page}" if page > 1 else "") + f"#{section}"
 
 
 hot_topic_readers = require("operator", "supervisor", "admin")

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tests.web.test_pages import login
+from tests.web.test_kb_admin import article_form
+from tests.web.test_pages import login, token
 
 HUGE = "99999999999999999999"
 LATE = "9999-12-31T23:59:59-14:00"
@@ -86,3 +87,42 @@ def test_statistics_for_a_period_out_of_range_show_the_last_30_days_saying_why(w
 def test_a_page_with_an_id_too_large_for_the_database_is_an_error_page_not_a_500(web):
     response = web.get(f"/enterprise/policies/{HUGE}")
     assert response.status_code == 422 and "提交内容有误" in response.text
+
+
+ARTICLE = {"title": "犬只登记办理指南", "body": "携带身份证办理"}
+POLICY = {"title": "专精特新培育奖励", "unit": "GXJ", "summary": "奖励新认定的专精特新企业。", "benefit": "最高奖励100万元", "status": "published"}
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/kb/articles", {**ARTICLE, "valid_from": "0001-01-01"}, "valid_from"),
+    ("/api/v1/kb/articles", {**ARTICLE, "valid_to": "9999-12-31"}, "valid_to"),
+    ("/api/v1/kb/articles", {**ARTICLE, "review_due": "9999-12-31"}, "review_due"),
+    ("/api/v1/enterprise/policies", {**POLICY, "apply_from": "0001-01-01"}, "apply_from"),
+    ("/api/v1/enterprise/policies", {**POLICY, "apply_to": "9999-12-31"}, "apply_to"),
+])
+def test_article_and_policy_dates_out_of_range_are_refused_on_create_and_edit(client, login, path, body, field):
+    admin = login("t_admin")
+    assert f"{field}：须在 2000 年至 2100 年之间" in refusal(client.post(path, json=body, headers=admin))
+    created = client.post(path, json={**body, field: "2030-06-30"}, headers=admin)
+    assert created.status_code == 201, created.text
+    row = created.json()
+    one = f"{path}/{row['id']}"
+    edited = client.put(one, json={**body, "version": row["version"]}, headers=admin)
+    assert f"{field}：须在 2000 年至 2100 年之间" in refusal(edited)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_article_editor_refuses_a_date_out_of_range_as_a_form_error(web, day):
+    login(web, "t_admin")
+    page = web.get("/staff/kb/new")
+    refused = web.post("/staff/kb/new", data=article_form(page.text, external_id="far-01", review_due=day))
+    assert refused.status_code == 422 and "复核日期须在 2000 年至 2100 年之间" in refused.text and f'value="{day}"' in refused.text
+    assert web.get("/staff/kb/far-01/edit").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["apply_from", "apply_to"])
+def test_the_policy_form_refuses_a_date_out_of_range_next_to_the_field(web, field):
+    login(web, "t_admin")
+    form = {"csrf_token": token(web.get("/staff/enterprise").text), **POLICY, "unit": "SWUJ", "body": "", "apply_from": "", "apply_to": "", "min_years": "0", field: "9999-12-31"}
+    refused = web.post("/staff/enterprise/policies", data=form)
+    assert refused.status_code == 422 and "须在 2000 年至 2100 年之间" in refused.text and 'value="9999-12-31"' in refused.text

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from baishitong import clock
+from baishitong.bounds import Day
 from baishitong.enterprise import INDUSTRIES, SIZES, STATUS_LABELS, TAGS, credit_code
 from baishitong.tickets.service import LOCAL_TZ
 
@@ -122,8 +123,8 @@ class PolicyIn(EligibilityIn):
     summary: Annotated[str, Text("政策摘要", 500)]
     body: Annotated[str, Text("政策正文", 20000, required=False)] = Field(default="", description="正文（Markdown）")
     benefit: Annotated[str, Text("扶持内容", 200)] = Field(description="扶持内容，如“最高补贴50万元”")
-    apply_from: date | None = None
-    apply_to: date | None = None
+    apply_from: Day | None = None
+    apply_to: Day | None = None
 
     @model_validator(mode="after")
     def _window(self) -> "PolicyIn":

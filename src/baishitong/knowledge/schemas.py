@@ -2,6 +2,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baishitong.bounds import Day
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -14,9 +16,9 @@ class ArticleFields(Strict):
     unit_code: str | None = Field(default=None, max_length=32)
     keywords: list[str] = Field(default_factory=list, max_length=50)
     synonyms: list[str] = Field(default_factory=list, max_length=50)
-    valid_from: date | None = None
-    valid_to: date | None = None
-    review_due: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
+    review_due: Day | None = None
 
 
 class ArticleCreate(ArticleFields):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from baishitong import bounds
 from baishitong.assistant import service as assistant
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -165,6 +166,8 @@ def _parse(form: FormData, staff: Staff) -> tuple[dict, dict]:
             fields[name] = date.fromisoformat(values[name]) if values[name] else None
         except ValueError:
             raise InvalidInput("invalid_date", f"{label}格式应为 年-月-日") from None
+        if fields[name] and not bounds.plausible(fields[name]):
+            raise InvalidInput("invalid_date", f"{label}{bounds.YEARS}")
     if values["status"] not in STATUS_LABELS:
         values["status"] = "draft"
     return values, fields

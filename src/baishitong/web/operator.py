@@ -34,6 +34,8 @@ router = APIRouter(include_in_schema=False)
 CENTRE = ("operator", "supervisor", "admin")
 INTAKE = ("operator", "admin")
 PER_PAGE = 20
+# 待审核's sections (card ids): an action returns to its own with ?at= and the next row's anchor.
+REVIEW_SECTIONS = ("returns", "extensions", "routing-review")
 # The console's 标记 boxes: (form field, value when ticked, label). The fields are TicketCreate's, named like
 # the public form's; 企业诉求 is the enterprise channel, whose SLA rule gives the enterprise time limits.
 FLAGS = (("urgency", "urgent", "紧急"), ("confidential", "1", "保密"), ("anonymous", "1", "匿名"), ("channel", "enterprise", "企业诉求"))
@@ -200,14 +202,14 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
 
 
 @router.get("/staff/console/review")
-def review_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+def review_queue(request: Request, at: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
     returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(50)).all()
     extensions = []
     if staff.role in ("supervisor", "admin"):
         extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(50)).all()
     reviews = routing.review_queue(session, limit=50)
     units = dispatch_units(session)
-    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units), "nav": "/staff/console/review"})
+    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units), "flash_at": at if at in REVIEW_SECTIONS else None, "nav": "/staff/console/review"})
 
 
 @router.get("/staff/console/callback")

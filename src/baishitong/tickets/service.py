@@ -721,19 +721,22 @@ def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn
         raise Conflict("master_closed", f"主工单 {master.number} 已结束，不能并入")
     transition(session, ticket, action="merge", actor=actor, note=body.note, data={"into": master.number})
     ticket.master = master
-    session.add(
-        TicketEvent(
-            ticket=master,
-            action="merged-in",
-            from_status=master.status,
-            to_status=master.status,
-            actor=actor.name,
-            actor_role=actor.role,
-            note=body.note,
-            # What the repeat caller said this time, so the unit working the master reads it there.
-            data={"duplicate": ticket.number, "content": ticket.content[:500]},
-        )
-    )
+    # What the repeat caller said this time, so the unit working the master reads it there.
+    call = {"duplicate": ticket.number, "content": ticket.content[:500]}
+    if master.status in TRANSITIONS["urge"].sources:
+        # A repeat call while a unit has the order is pressure on that unit: it counts as a 催办 (the
+        # count on its desk and 督办台, the unit's 催办 text), and that urge is the call's one event.
+        record_urge(session, master, actor=actor, note=body.note or f"诉求人重复来电（重复件 {ticket.number}）", data={"repeat_call": True, **call})
+        return
+    session.add(TicketEvent(ticket=master, action="merged-in", from_status=master.status, to_status=master.status, actor=actor.name, actor_role=actor.role, note=body.note, data=call))
+
+
+def repeat_calls(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
+    """重复来电: how many calls were merged into each of these orders, in one query."""
+    if not ticket_ids:
+        return {}
+    query = select(Ticket.master_id, func.count()).where(Ticket.master_id.in_(ticket_ids)).group_by(Ticket.master_id)
+    return dict(session.execute(query).all())
 
 
 def _void(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:

@@ -213,14 +213,14 @@ def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:
 def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str]) -> list[dict]:
     items = []
     for e in reversed(ticket.events):
-        label = EVENT_LABELS.get(e.action, e.action)
-        details = [e.note] if e.note else []
         data = e.data or {}
+        label = "催办（重复来电）" if data.get("repeat_call") else EVENT_LABELS.get(e.action, e.action)
+        details = [e.note] if e.note else []
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
         if data.get("content") and e.action in ("reply", "answer", "contribute", "master-reply"):
             details.append(data["content"])
-        if data.get("content") and e.action == "merged-in":  # the repeat caller's own words
+        if data.get("content") and data.get("duplicate"):  # the repeat caller's own words (merged-in, or the urge it counted as)
             details.append(mask_numbers_in_text(data["content"]))
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
@@ -286,6 +286,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
+        "repeat_calls": service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0),
     }
 
 

@@ -53,12 +53,13 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     usable = phrases.usable(session, actor=staff.actor)
     contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
+    repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"]), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,
         "staff/unit.html",
         {
-            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "overdue": overdue,
+            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "overdue": overdue,
             "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
             "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
         },

@@ -1,0 +1,60 @@
+"""重复来电: a call merged into an order a unit is working counts as a 催办 on that order, and the unit
+desk and the order page say how many calls were merged into it."""
+
+import re
+
+from sqlalchemy import select
+
+from baishitong.notify.models import Message
+from baishitong.tickets import schemas, service
+from tests.conftest import actor
+from tests.tickets.factories import intake, make_ticket
+from tests.web.test_pages import login, token
+
+
+def repeat_call(session, master, content="桂洲大道东的路灯还是不亮，我上周已经打过电话"):
+    operator = actor(session, "t_operator")
+    repeat, _ = service.create_ticket(session, data=intake(content=content, requester={"phone": "13700003333"}), actor=operator, auto_dispatch=False)
+    service.act(session, number=repeat.number, action="merge", actor=operator, body=schemas.MergeIn(version=repeat.version, into=master.number))
+    return repeat
+
+
+def test_a_repeat_call_into_an_order_at_a_unit_counts_once_as_an_urge_and_texts_the_unit(session):
+    master = make_ticket(session, state="signed")
+    version = master.version
+    repeat = repeat_call(session, master)
+    assert master.urge_count == 1 and master.version == version, "an urge: counted, and nobody's open form goes stale"
+    last = master.events[-1]
+    assert (last.action, last.data["repeat_call"], last.data["duplicate"], last.data["count"]) == ("urge", True, repeat.number, 1)
+    assert "还是不亮" in last.data["content"]
+    assert not [e for e in master.events if e.action == "merged-in"], "one event per call, not an urge beside a merged-in"
+    texts = session.scalars(select(Message).where(Message.ticket_id == master.id, Message.template_code == "ticket_urged")).all()
+    assert texts and all(m.audience == "unit" for m in texts) and repeat.number in texts[0].body
+    repeat_call(session, master, content="路灯的事情怎么还没处理")
+    assert master.urge_count == 2 and service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 2}
+
+
+def test_a_repeat_call_before_dispatch_is_recorded_but_urges_nobody(session):
+    master = make_ticket(session)
+    repeat_call(session, master)
+    assert master.urge_count == 0 and [e.action for e in master.events][-1] == "merged-in"
+    assert service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 1}
+
+
+def test_unit_desk_and_order_page_show_the_repeat_calls(web, session):
+    master = make_ticket(session, state="signed")
+    repeat = repeat_call(session, master)
+    session.flush()
+    login(web, "t_operator")
+    # The second call is merged the way an operator does it, on the order page.
+    second, _ = service.create_ticket(session, data=intake(content="路灯问题第三次反映", requester={"phone": "13700004444"}), actor=actor(session, "t_operator"), auto_dispatch=False)
+    session.flush()
+    page = web.get(f"/staff/tickets/{second.number}").text
+    merged = web.post(f"/staff/tickets/{second.number}/act/merge", data={"csrf_token": token(page), "version": second.version, "into": master.number}, follow_redirects=True)
+    assert "已并单" in merged.text
+    login(web, "t_ronggui")
+    desk = web.get("/staff/unit?tab=signed").text
+    card = re.search(rf'<section class="card" data-ticket="{master.number}">.*?</section>', desk, re.S).group(0)
+    assert 'data-repeat-calls="2"' in card and "重复来电 2 次" in card and "催办 2" in card
+    order = web.get(f"/staff/tickets/{master.number}").text
+    assert "重复来电 2 次" in order and "催办（重复来电）" in order and f"重复件 {repeat.number}" in order and "路灯问题第三次反映" in order

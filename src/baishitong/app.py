@@ -18,6 +18,7 @@ from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import DomainError
+from baishitong.web.assets import static_url
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +131,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return get_swagger_ui_html(
             openapi_url=app.openapi_url,
             title=f"{app.title} · 接口文档",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
         )
 
     @app.get("/healthz", include_in_schema=False)

@@ -8,10 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from baishitong.errors import DomainError
+from baishitong.web import assets
 from baishitong.web.auth import LoginRequired, RoleForbidden
 from baishitong.web.cookies import CookieMiddleware
 from baishitong.web.csrf import CsrfRejected
@@ -71,13 +73,15 @@ def _form_page(request: Request) -> str | None:
     return None
 
 
-class RevalidatedStaticFiles(StaticFiles):
-    """The asset URLs carry no version (/static/css/app.css), so a browser checks each one (ETag → 304)
-    before reusing it: after a deploy no page is drawn with yesterday's CSS or script."""
+class VersionedStaticFiles(StaticFiles):
+    """Assets requested with the current hash of the file (?v=…, see assets.static_url) are cached for a
+    year; any other request is revalidated (ETag → 304), so no page is drawn with yesterday's CSS."""
 
-    def file_response(self, *args, **kwargs):
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
+    def file_response(self, full_path, stat_result, scope, status_code: int = 200):
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        version = QueryParams(scope["query_string"]).get("v")
+        current = version is not None and version == assets.file_version(str(full_path))
+        response.headers["Cache-Control"] = assets.IMMUTABLE if current else assets.REVALIDATE
         return response
 
 
@@ -86,7 +90,7 @@ def install_web(app: FastAPI) -> None:
     from baishitong.web import admin, assistant, chat, enterprise, enterprise_admin, exports, kb, kb_admin, mine, operator, phrases, points, points_admin, public, stats, supervisor, ticket, unit, uploads
     from baishitong.web import login as login_pages
 
-    app.mount("/static", RevalidatedStaticFiles(packages=[("baishitong", "static")]), name="static")
+    app.mount("/static", VersionedStaticFiles(packages=[("baishitong", "static")]), name="static")
     modules = (public, mine, assistant, kb, points, points_admin, enterprise, enterprise_admin, login_pages, operator, chat, unit, supervisor, stats, kb_admin, admin, phrases, exports, ticket, uploads)
     for module in modules:
         app.include_router(module.router)

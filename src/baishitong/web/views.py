@@ -17,6 +17,7 @@ from baishitong.tickets.models import Ticket
 from baishitong.tickets.service import LOCAL_TZ, callback_queue_clause
 from baishitong.tickets.states import STATUS_LABELS, Status
 from baishitong.web import csrf
+from baishitong.web.assets import static_url
 from baishitong.web.auth import Staff
 from baishitong.web.cookies import queue_cookie
 
@@ -51,6 +52,7 @@ def public_status_label(status: str) -> str:
 
 templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
 templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text)
+templates.env.globals["static_url"] = static_url
 
 
 def _flash_serializer(request: Request) -> URLSafeSerializer:

@@ -117,6 +117,8 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "reply": ContentIn,
     "answer": ContentIn,
     "contribute": ContentIn,
+    # The lead unit and the dispatcher read why a co-handler left the order.
+    "decline-co": ReasonIn,
     "callback": CallbackIn,
     "callback-missed": CallbackMissedIn,
     "merge": MergeIn,

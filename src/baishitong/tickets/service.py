@@ -526,6 +526,14 @@ def _contribute(session: Session, ticket: Ticket, actor: Actor, body: schemas.Co
             co.contributed_at = utcnow()
 
 
+def _decline_co(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    """退回协办: a co-handling unit the order does not concern leaves it, saying why in the timeline that
+    the lead unit and the dispatcher read; it then no longer sees the order."""
+    unit = next(c.unit for c in ticket.co_units if c.unit_id == actor.unit_id)
+    transition(session, ticket, action="decline-co", actor=actor, note=body.note, data={"reason": body.reason, "unit": unit.code})
+    ticket.co_units = [c for c in ticket.co_units if c.unit_id != actor.unit_id]
+
+
 def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
     """A reply ends the unit's work, so an extension request still awaiting approval lapses: no
     supervisor can decide it any more (approval needs 办理中), and it must not linger as 延期待批."""
@@ -762,6 +770,7 @@ _ACTION_HANDLERS = {
     "approve-extension": _approve_extension,
     "reject-extension": _reject_extension,
     "contribute": _contribute,
+    "decline-co": _decline_co,
     "contact": _contact,
     "pause": _pause,
     "resume": _resume,

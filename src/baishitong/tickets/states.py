@@ -99,6 +99,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
+        _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO),
         _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
         # A caller merged into another order is called back too, once that master is answered; the
         # merged order stays 已并单 (service.callback_due says when).

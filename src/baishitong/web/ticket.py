@@ -39,7 +39,7 @@ PHRASE_ACTIONS = ("reply", "answer", "contribute")
 PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "close", "archive"}
 ACTION_ORDER = [
     "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
-    "extend", "subdispatch", "contribute", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
+    "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
 
@@ -113,7 +113,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     if action == "dispatch":
         data["lead_unit"] = form.get("lead_unit", "")
         data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
-    elif action in ("return", "void", "pause", "reject-return", "reject-extension", "redo"):
+    elif action in ("return", "void", "pause", "reject-return", "reject-extension", "redo", "decline-co"):
         data["reason"] = form.get("reason", "")
     elif action == "extend":
         data["reason"], data["days"] = form.get("reason", ""), form.get("days", "")
@@ -184,7 +184,10 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
 @router.post("/staff/tickets/{number}/act/{action}")
 def act(number: str, action: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     landing = safe_next(str(form.get("next", "")), f"/staff/tickets/{number}")
-    perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=landing.split("?")[0] == f"/staff/tickets/{number}")
+    on_ticket_page = landing.split("?")[0] == f"/staff/tickets/{number}"
+    done = perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=on_ticket_page)
+    if done and action == "decline-co" and on_ticket_page:
+        return redirect("/staff/unit")  # the unit no longer sees the order it left
     return redirect(landing)
 
 

@@ -26,12 +26,14 @@ TABS = [
 PER_TAB = 30
 
 
-def _mine(unit_id: int, statuses: list[str]):
-    """Tickets where the unit leads, was sub-dispatched to, or co-handles; each branch uses its own index."""
+def _mine(unit_id: int, statuses: list[str], *, owing: bool = False):
+    """Tickets where the unit leads, was sub-dispatched to, or co-handles; each branch uses its own index.
+    `owing`: co-handled ones only while the unit's 协办意见 is still missing, the one thing it owes on them."""
+    co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id)
     ids = union(
         select(Ticket.id).where(Ticket.lead_unit_id == unit_id, Ticket.status.in_(statuses)),
         select(Ticket.id).where(Ticket.sub_unit_id == unit_id, Ticket.status.in_(statuses)),
-        select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id),
+        co.where(TicketCoUnit.contribution.is_(None)) if owing else co,
     )
     return Ticket.id.in_(ids)
 
@@ -54,12 +56,14 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
-    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"]), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
+    # Where the unit only co-handles, its card shows what it owes (its 协办意见 by the reply deadline), not the lead's signing.
+    co_parts = {t.id: c for t in items if unit_id not in (t.lead_unit_id, t.sub_unit_id) for c in t.co_units if c.unit_id == unit_id}
+    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"], owing=True), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,
         "staff/unit.html",
         {
-            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "overdue": overdue,
+            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "co_parts": co_parts, "overdue": overdue,
             "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
             "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
         },

@@ -288,6 +288,8 @@ class Suggestion:
 
     category: Category | CategoryRef | None = None
     category_source: str | None = None  # "model" | "request"
+    # What the model would have chosen when the request (an operator's 问题分类) gave the category instead.
+    suggested_category: CategoryRef | None = None
     label: str | None = None
     confidence: float | None = None
     top3: list[dict] = field(default_factory=list)
@@ -306,6 +308,7 @@ class Suggestion:
 
     @property
     def evidence(self) -> dict:
+        overridden = {"category_suggested": category_out(self.suggested_category)} if self.category_source == "request" else {}
         return {
             "lead_hint": self.lead_hint,
             "model": {"version": self.model_version, "kind": self.model_kind, "label": self.label, "confidence": self.confidence, "top3": self.top3}
@@ -316,7 +319,7 @@ class Suggestion:
             "rule": self.rule,
             "catalogue_version": self.catalogue_version,
             "threshold": self.threshold,
-        }
+        } | overridden
 
     def as_dict(self) -> dict:
         return {
@@ -439,7 +442,7 @@ def suggest(
             if given is None:
                 s.category, s.category_source = predicted, "model" if predicted else None
     if given is not None:
-        s.category, s.category_source = given, "request"
+        s.category, s.category_source, s.suggested_category = given, "request", predicted
 
     if region is not None:
         s.region = region

@@ -15,6 +15,7 @@ from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.knowledge import service as knowledge
+from baishitong.org import service as org
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
 from baishitong.org.models import User
@@ -39,14 +40,20 @@ REVIEW_SECTIONS = ("returns", "extensions", "routing-review")
 # The console's 标记 boxes: (form field, value when ticked, label). The fields are TicketCreate's, named like
 # the public form's; 企业诉求 is the enterprise channel, whose SLA rule gives the enterprise time limits.
 FLAGS = (("urgency", "urgent", "紧急"), ("confidential", "1", "保密"), ("anonymous", "1", "匿名"), ("channel", "enterprise", "企业诉求"))
+# The console's 更多 fields, folded away so the usual call is registered without them: a title instead of the
+# content's first sentence, a 问题分类 instead of the classifier's, and for the unit a 派单说明 (plus co_units).
+MORE = ("title", "category_code", "dispatch_note")
+NOTE_MAX = schemas.ActionIn.model_fields["note"].metadata[0].max_length
 
 
-def _suggestion(session: Session, *, actor: Actor, content: str, address: str, type: str | None, phone: str = "") -> dict:
+def _suggestion(session: Session, *, actor: Actor, content: str, address: str, type: str | None, phone: str = "", category_code: str = "") -> dict:
+    """The panel beside the form; a 问题分类 the operator chose routes as it will on registering, beside the model's own."""
     text = content.strip()
     history = callers.caller_history(session, phone=phone, actor=actor) if phone.strip() else None
     if len(text) < 4 and not address.strip():
         return {"empty": True, "history": history}
-    s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None)
+    chosen = org.find_category(session, code=category_code) if category_code else None
+    s = routing.suggest(session, text=text, address=address or None, type=type if type in TYPES else None, category_code=chosen.code if chosen else None)
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
     answers = knowledge.answer_texts(session, external_ids=[h.id for h in hits])
     lead = s.lead_unit
@@ -68,8 +75,18 @@ def _console(request: Request, session: Session, *, actor: Actor, values: dict, 
     values.setdefault("idempotency_key", secrets.token_urlsafe(18))
     values.setdefault("type", "投诉")
     values.setdefault("after", "dispatch")
-    panel = _suggestion(session, actor=actor, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type"), phone=values.get("phone", ""))
-    return render(request, "staff/console.html", {"values": values, "errors": errors, "types": [(t, t) for t in TYPES], "flags": FLAGS, "dispatch_units": dispatch_units(session), "panel": panel, "nav": "/staff/console"})
+    values.setdefault("co_units", [])
+    panel = _suggestion(
+        session, actor=actor, content=values.get("content", ""), address=values.get("address", ""), type=values.get("type"), phone=values.get("phone", ""), category_code=values.get("category_code", "")
+    )
+    return render(
+        request,
+        "staff/console.html",
+        {
+            "values": values, "errors": errors, "types": [(t, t) for t in TYPES], "flags": FLAGS, "dispatch_units": dispatch_units(session),
+            "categories": [(c.code, c.path) for c in org.list_categories(session)], "panel": panel, "nav": "/staff/console",
+        },
+    )
 
 
 @router.get("/staff/console")
@@ -80,14 +97,18 @@ def console(request: Request, phone: str = "", staff: Staff = Depends(require(*I
 
 @router.post("/staff/console/suggest")
 def suggest(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    panel = _suggestion(session, actor=staff.actor, content=str(form.get("content", "")), address=str(form.get("address", "")), type=str(form.get("type", "")), phone=str(form.get("phone", "")))
+    panel = _suggestion(
+        session, actor=staff.actor, content=str(form.get("content", "")), address=str(form.get("address", "")), type=str(form.get("type", "")), phone=str(form.get("phone", "")),
+        category_code=str(form.get("category_code", "")),
+    )
     return fragment(request, "staff/_suggest.html", {"panel": panel})
 
 
 @router.post("/staff/console")
 def intake(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    values = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key")}
+    values: dict = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key", *MORE)}
     values |= {name: value if form.get(name) == value else "" for name, value, _ in FLAGS}
+    values["co_units"] = [c for c in dict.fromkeys(str(c) for c in form.getlist("co_units")) if c and c != values["lead_unit"]]
     errors: dict[str, str] = {}
     data = None
     try:
@@ -95,6 +116,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
             {
                 "type": values["type"] or None,
                 "content": values["content"],
+                "title": values["title"] or None,
+                "category_code": values["category_code"] or None,
                 "address": values["address"] or None,
                 "channel": values["channel"] or "hotline",
                 "urgency": values["urgency"] or "normal",
@@ -109,12 +132,19 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         errors["answer"] = "请填写答复内容"
     if values["after"] == "merge" and not values["merge_into"]:
         errors["merge_into"] = "请填写要并入的工单号"
+    chosen = org.find_category(session, code=values["category_code"]) if values["category_code"] else None
+    if values["category_code"] and not (chosen and chosen.active):
+        errors["category_code"] = "请从列表中选择问题分类"
+    if len(values["dispatch_note"]) > NOTE_MAX:
+        errors["dispatch_note"] = f"派单说明不超过 {NOTE_MAX} 个字"
+    elif values["after"] != "dispatch" and (values["dispatch_note"] or values["co_units"]):
+        errors["dispatch_note"] = "派单说明和协办单位随派单发出，请选择“立即派单”，或清空这两项"
     if errors:
         return _console(request, session, actor=staff.actor, values=values, errors=errors)
     try:
-        # Only "立即派单" without a chosen unit leaves the choice to the router; an answer, a hold or a
-        # unit the operator picked must not be pre-empted by automatic dispatch.
-        unattended = values["after"] == "dispatch" and not values["lead_unit"]
+        # Only "立即派单" without a chosen unit, note or co-handler leaves the dispatch to the router; an answer,
+        # a hold or what the operator wrote for the unit must not be pre-empted by automatic dispatch.
+        unattended = values["after"] == "dispatch" and not (values["lead_unit"] or values["dispatch_note"] or values["co_units"])
         ticket, created = service.create_ticket(
             session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"], auto_dispatch=unattended
         )
@@ -132,7 +162,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         outcome = f"已受理并并入工单 {values['merge_into']}" if done else "已受理，暂存待派单"
     elif created and values["after"] == "dispatch" and ticket.status == "registered":
         lead = values["lead_unit"] or _decision_lead(session, ticket)
-        if lead and perform(request, session, staff, number=ticket.number, action="dispatch", form=_FormLike(version=ticket.version, lead_unit=lead)):
+        sent = _FormLike(version=ticket.version, lead_unit=lead, note=values["dispatch_note"] or None, co_units=values["co_units"])
+        if lead and perform(request, session, staff, number=ticket.number, action="dispatch", form=sent):
             outcome = f"已受理并派至 {ticket.lead_unit.name}"
         elif lead:
             outcome = "已受理，暂存待派单"
@@ -151,7 +182,7 @@ class _FormLike(dict):
 
     def getlist(self, key: str) -> list:
         value = self.get(key)
-        return [] if value is None else [value]
+        return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def _decision_lead(session: Session, ticket: Ticket) -> str | None:

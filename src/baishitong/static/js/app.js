@@ -514,6 +514,7 @@
     var values = {};
     keptFields(form).forEach(function (el) {
       if (el.type === "checkbox") values[el.name] = el.checked;
+      else if (el.type === "select-multiple") values[el.name] = Array.prototype.filter.call(el.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
       else if (el.type !== "radio") values[el.name] = el.value;
       else if (el.checked) values[el.name] = el.value;
     });
@@ -540,7 +541,13 @@
         if (!(el.name in values)) return;
         if (el.type === "checkbox") el.checked = !!values[el.name];
         else if (el.type === "radio") el.checked = values[el.name] === el.value;
+        else if (el.type === "select-multiple") Array.prototype.forEach.call(el.options, function (o) { o.selected = values[el.name].indexOf(o.value) !== -1; });
         else el.value = values[el.name];
+      });
+      // A restored field folded away (the console's 更多) is shown, so nothing sent is out of sight.
+      fields.forEach(function (el) {
+        var fold = el.closest("details");
+        if (fold && (el.tagName === "SELECT" || isTextField(el)) && el.value.trim()) fold.open = true;
       });
       // Updates the character counts and the console's suggestion panel (htmx listens for input on the form,
       // but sets its listeners up only once the page has loaded: this runs before).

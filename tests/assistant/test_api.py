@@ -50,6 +50,27 @@ def test_unknown_question_offers_handover_and_prefilled_ticket(client, knowledge
     assert created.status_code == 201, created.text
 
 
+@pytest.mark.parametrize("question", ["社保卡丢了怎么办", "容桂街道高黎社区路灯坏了一个星期，电话13800138000", "帮我转个工单"])
+def test_a_retried_question_gets_the_first_answer_and_is_stored_once(client, knowledge, question):
+    first = client.post(ASK, json={"question": question}, headers={"Idempotency-Key": "ask-1"})
+    again = client.post(ASK, json={"question": question}, headers={"Idempotency-Key": "ask-1"})
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()
+    transcript = client.get(f"/api/v1/assistant/sessions/{first.json()['session_id']}").json()
+    assert [t["role"] for t in transcript["turns"]] == ["user", "assistant"]
+    reused = client.post(ASK, json={"question": "公积金怎么提取"}, headers={"Idempotency-Key": "ask-1"})
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_a_retried_follow_up_answers_within_its_conversation(client, knowledge):
+    first = client.post(ASK, json={"question": "社保卡丢了怎么办"}).json()
+    follow = {"question": "需要带什么材料？", "session_id": first["session_id"]}
+    answers = [client.post(ASK, json=follow, headers={"Idempotency-Key": "ask-2"}).json() for _ in range(2)]
+    assert answers[0] == answers[1] and "身份证" in answers[1]["answer"]
+    transcript = client.get(f"/api/v1/assistant/sessions/{first['session_id']}").json()
+    assert len(transcript["turns"]) == 4
+
+
 def test_a_retried_operator_reply_is_sent_once(client, knowledge, login):
     session_id = client.post(ASK, json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
     client.post(f"/api/v1/assistant/sessions/{session_id}/handover")

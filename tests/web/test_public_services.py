@@ -244,6 +244,23 @@ def test_asking_without_javascript_redirects_so_a_refresh_does_not_ask_again(cli
     assert client.get("/assistant").text.count('class="msg msg-user"') == 1
 
 
+def test_a_resent_question_is_answered_once_and_each_answer_brings_a_new_key(client, demo):
+    page = client.get("/assistant").text
+    key = re.search(r'name="idempotency_key" id="chat-log-key" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token(page), "question": "社保卡丢了怎么补办？", "log_id": "chat-log", "idempotency_key": key}
+    answers = [client.post("/assistant/ask", data=form, headers={"HX-Request": "true"}).text for _ in range(2)]
+    turn_ids = [re.findall(r'id="chat-log-turn-(\d+)"', a) for a in answers]
+    assert turn_ids[0] == turn_ids[1] and len(turn_ids[0]) == 2
+    assert client.get("/assistant").text.count('class="msg msg-user"') == 1
+    new_key = re.search(r'name="idempotency_key" id="chat-log-key" value="([^"]+)" hx-swap-oob="true"', answers[1]).group(1)
+    chip_keys = re.findall(r'name="idempotency_key" value="([^"]+)"', answers[1])
+    assert new_key != key and chip_keys and key not in "".join(chip_keys)
+    # Without JavaScript the resent form is redirected to the first answer.
+    resent = client.post("/assistant/ask", data=form, follow_redirects=False)
+    assert resent.headers["location"] == f"/assistant#chat-log-turn-{turn_ids[0][1]}"
+    assert client.get("/assistant").text.count('class="msg msg-user"') == 1
+
+
 def prefilled_content(client, page_text: str) -> str:
     """What 转为工单 puts into 我要反映's text box for this visitor."""
     link = re.search(r'href="(/submit\?[^"]+)"', page_text).group(1).replace("&amp;", "&")

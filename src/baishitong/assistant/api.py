@@ -30,16 +30,26 @@ def session_out(conversation) -> schemas.SessionOut:
 
 
 @router.post("/ask", response_model=schemas.AskOut, dependencies=[public_limit])
-def ask(data: schemas.AskIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
-    reply = service.ask(
-        session,
-        question=data.question,
-        session_id=data.session_id,
-        threshold=getattr(settings, "assistant_threshold", service.DEFAULT_THRESHOLD),
-        llm_base_url=settings.llm_base_url,
-        llm_api_key=settings.llm_api_key,
-        llm_model=settings.llm_model,
-    )
+def ask(
+    data: schemas.AskIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings), idempotency_key: idempotency.Key = None
+):
+    """A retry with the same Idempotency-Key gets the first answer again; the question is not asked twice."""
+    threshold = getattr(settings, "assistant_threshold", service.DEFAULT_THRESHOLD)
+    scope, body = idempotency.scope(service.ASK_SCOPE, target=data.session_id), data.model_dump(mode="json")
+    first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
+    if first is not None:
+        reply = service.replay(session, turn_id=int(first), threshold=threshold)
+    else:
+        reply = service.ask(
+            session,
+            question=data.question,
+            session_id=data.session_id,
+            threshold=threshold,
+            llm_base_url=settings.llm_base_url,
+            llm_api_key=settings.llm_api_key,
+            llm_model=settings.llm_model,
+        )
+        idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=reply.turn.id)
     return schemas.AskOut(
         session_id=reply.session.id,
         turn_id=reply.turn.id,

@@ -19,6 +19,8 @@ from baishitong.security import mask_numbers_in_text
 
 DEFAULT_THRESHOLD = 0.35
 HISTORY_TURNS = 10
+# Idempotency-Key scope of a question; the API adds the conversation, the chat page keys its own form.
+ASK_SCOPE = "assistant.ask"
 WAITING_TEXT = "您的消息已转给人工客服，请稍候，客服人员会在这里回复您。"
 
 
@@ -124,13 +126,12 @@ def ask(
         result = core.Answer(core.TRANSFER_TEXT, [], 0.0, [], True, question)
         turn = _add_turn(session, conversation, role="assistant", text=core.TRANSFER_TEXT, question=question, confidence=0.0, handover=True)
         handover(session, session_id=conversation.id)
-        ticket = {"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}
-        return Reply(conversation, turn, result, [], [ticket])
+        return Reply(conversation, turn, result, [], _actions(turn, [*history, core.Turn("user", question)]))
     if core.asks_for_ticket(question):
         # 帮我转工单: the pre-filled form is the answer, whatever an article might say about the matter.
         result = core.Answer(core.TICKET_TEXT, [], 0.0, [], True, question)
         turn = _add_turn(session, conversation, role="assistant", text=core.TICKET_TEXT, question=question, confidence=0.0, handover=True)
-        return Reply(conversation, turn, result, [], [{"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}])
+        return Reply(conversation, turn, result, [], _actions(turn, [*history, core.Turn("user", question)]))
     index = kb.combined_index(session)
     result = core.answer(question, history, index, threshold=threshold)
     text = result.text
@@ -141,11 +142,34 @@ def ask(
     turn = _add_turn(
         session, conversation, role="assistant", text=text, question=question, confidence=result.confidence, citations=citations, handover=result.handover
     )
-    actions: list[dict] = []
     if result.handover:
         _log(session, question=question, reason="no_answer", conversation=conversation, turn=turn)
-        actions = [{"type": "handover", "label": "转人工"}, {"type": "ticket", "label": "转为工单", **ticket_prefill([*history, core.Turn("user", question)])}]
-    return Reply(conversation, turn, result, citations, actions)
+    return Reply(conversation, turn, result, citations, _actions(turn, [*history, core.Turn("user", question)]))
+
+
+def _actions(turn: AssistantTurn, said: list[core.Turn]) -> list[dict]:
+    """What the citizen may do next, read off the answer's text so a replayed answer offers the same."""
+    ticket = {"type": "ticket", "label": "转为工单"}
+    if turn.text == core.HANDOVER_TEXT:
+        return [{"type": "handover", "label": "转人工"}, {**ticket, **ticket_prefill(said)}]
+    if turn.text in (core.TRANSFER_TEXT, core.TICKET_TEXT):
+        return [{**ticket, **ticket_prefill(said)}]
+    return []
+
+
+def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHOLD) -> Reply:
+    """The reply a retried question (same Idempotency-Key) gets: the stored answer, nothing asked twice."""
+    turn = session.get(AssistantTurn, turn_id)
+    if turn is None:
+        raise NotFound("assistant_turn_not_found", "要重放的回答不存在")
+    conversation = turn.session
+    said = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in conversation.turns if t.id < turn.id]
+    if turn.text == core.HANDOVER_TEXT:
+        follow_ups = list(core.HANDOVER_ACTIONS)
+    else:
+        follow_ups = suggestions(session, conversation=conversation, threshold=threshold, turn=turn) if turn.citations else []
+    result = core.Answer(turn.text, [], turn.confidence or 0.0, follow_ups, turn.handover, turn.question or "")
+    return Reply(conversation, turn, result, turn.citations, _actions(turn, said[-HISTORY_TURNS - 1 :]))
 
 
 def last_question(conversation: AssistantSession) -> str | None:
@@ -154,13 +178,18 @@ def last_question(conversation: AssistantSession) -> str | None:
     return next((q for q in reversed(said) if not core.asks_for_person(q)), said[-1] if said else None)
 
 
-def suggestions(session: Session, *, conversation: AssistantSession, threshold: float = DEFAULT_THRESHOLD) -> list[str]:
-    """The next questions under the latest answer, worked out again so a reload (or the no-JS redirect) shows them."""
+def suggestions(
+    session: Session, *, conversation: AssistantSession, threshold: float = DEFAULT_THRESHOLD, turn: AssistantTurn | None = None
+) -> list[str]:
+    """The next questions under an answer (the latest by default), worked out again so a reload, the no-JS
+    redirect or a retried question shows them."""
     turns = conversation.turns
-    if conversation.status != "bot" or len(turns) < 2 or turns[-1].role != "assistant" or turns[-1].handover or not turns[-1].question:
+    turn = turn if turn is not None else (turns[-1] if turns else None)
+    at = turns.index(turn) if turn in turns else -1
+    if conversation.status != "bot" or at < 1 or turn.role != "assistant" or turn.handover or not turn.question:
         return []
-    history = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in turns[:-2][-HISTORY_TURNS:]]
-    result = core.answer(turns[-1].question, history, kb.combined_index(session), threshold=threshold)
+    history = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in turns[: at - 1][-HISTORY_TURNS:]]
+    result = core.answer(turn.question, history, kb.combined_index(session), threshold=threshold)
     return [] if result.handover else result.follow_ups
 
 

@@ -4,10 +4,13 @@ The conversation id lives in an HttpOnly cookie, so a refresh (or a page without
 JavaScript) shows the same transcript; htmx only appends the new turns.
 """
 
+import secrets
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from baishitong import idempotency
 from baishitong.assistant import core
 from baishitong.assistant import service as assistant
 from baishitong.assistant.models import AssistantSession
@@ -22,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "bst_assistant"
 STARTERS = ("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？", "身份证到期怎么换？")
 MAX_QUESTION = 500
+WEB_ASK_SCOPE = "assistant.ask.web"
 
 
 def _log_id(value: object) -> str:
@@ -84,6 +88,8 @@ def _context(conversation: AssistantSession | None, *, follow_ups: list[str] | N
         "live": conversation is not None and conversation.status != "bot",
         "starters": STARTERS,
         "nav": "/assistant",
+        # The question box and each chip post an Idempotency-Key, fresh with every render: a resent form is answered once.
+        "ask_key": secrets.token_urlsafe(18),
     }
 
 
@@ -124,21 +130,30 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
             return fragment(request, "public/assistant_turns.html", {"rows": [], "notice": "请输入您要咨询的问题", "log_id": log_id})
         flash(request, "warning", "请输入您要咨询的问题")
         return redirect("/assistant")
-    reply = assistant.ask(
-        session,
-        question=question,
-        session_id=conversation.id if conversation else None,
-        threshold=settings.assistant_threshold,
-        llm_base_url=settings.llm_base_url,
-        llm_api_key=settings.llm_api_key,
-        llm_model=settings.llm_model,
-    )
+    # The key is the page's own random one, so the scope needs no conversation: a retry that went out before
+    # the first answer's cookie came back is still the same question.
+    key, body = form.get("idempotency_key"), {"question": question}
+    key = f"web:{key}" if key else None
+    first = idempotency.replayed(session, scope=WEB_ASK_SCOPE, key=key, body=body)
+    if first is not None:
+        reply = assistant.replay(session, turn_id=int(first), threshold=settings.assistant_threshold)
+    else:
+        reply = assistant.ask(
+            session,
+            question=question,
+            session_id=conversation.id if conversation else None,
+            threshold=settings.assistant_threshold,
+            llm_base_url=settings.llm_base_url,
+            llm_api_key=settings.llm_api_key,
+            llm_model=settings.llm_model,
+        )
+        idempotency.remember(session, scope=WEB_ASK_SCOPE, key=key, body=body, resource_id=reply.turn.id)
     queue_cookie(request, SESSION_COOKIE, reply.session.id, max_age=7 * 24 * 3600)
     if not request.headers.get("hx-request"):
         # Post/redirect/get: a refresh shows the transcript instead of sending the question again.
         return redirect(f"/assistant#chat-log-turn-{reply.turn.id}")
     follow_ups = [] if reply.answer.handover else reply.answer.follow_ups
-    ctx = {**_context(reply.session, follow_ups=follow_ups), "log_id": log_id, "first": conversation is None}
+    ctx = {**_context(reply.session, follow_ups=follow_ups), "log_id": log_id, "first": conversation is None, "rekey": True}
     if ctx["live"]:
         # Handed over (转人工): the transcript is replaced by the one that polls for the operator's reply.
         response = fragment(request, "public/assistant_live.html", ctx)

@@ -134,7 +134,9 @@ def similar_cases(number: str, limit: Annotated[int, Query(ge=1, le=20)] = 5, ac
 
 ACT_DESCRIPTION = (
     "One action on a work order; the body carries the `version` the actor saw. Actions that change the order "
-    "answer 409 `version_conflict` when someone acted in between. The append-only ones ("
+    "answer 409 `version_conflict` when someone acted in between, unless all that came in between is what the action tolerates ("
+    + "; ".join(f"{name}: {', '.join(sorted(t.tolerates))}" for name, t in TRANSITIONS.items() if t.tolerates)
+    + "). The append-only ones ("
     + ", ".join(name for name, t in TRANSITIONS.items() if t.append_only)
     + ") accept a stale version and leave it unchanged, so they never make anyone else's form stale. "
     "Wrong role or unit → 403; wrong state → 409 `invalid_state`. A retry with the same `Idempotency-Key` "

@@ -123,6 +123,8 @@ class TicketEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(default=dict)
+    # The ticket version this event produced; None for those that bump none (append-only, and before 0021).
+    version: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")

@@ -265,7 +265,7 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     ticket = get_ticket(session, number=number, actor=actor)
     if not transition_def.append_only and body.version is None:
         raise InvalidInput("version_required", f"“{transition_def.label}”需要提供工单的 version，请先读取工单")
-    if not transition_def.append_only and body.version != ticket.version:
+    if not transition_def.append_only and body.version != ticket.version and not _only_tolerated_since(session, ticket, seen=body.version, tolerated=transition_def.tolerates):
         raise Conflict(
             "version_conflict",
             "工单已被他人更新，请刷新后重试",
@@ -274,6 +274,15 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     _check_allowed(ticket, action, actor)
     _ACTION_HANDLERS[action](session, ticket, actor, body)
     return ticket
+
+
+def _only_tolerated_since(session: Session, ticket: Ticket, *, seen: int, tolerated: frozenset[str]) -> bool:
+    """Whether every change since version `seen` is one the action tolerates (`Transition.tolerates`).
+    Each version bump has its event; an event without a recorded version (older ones) counts as a conflict."""
+    if not tolerated or not 0 < seen < ticket.version:
+        return False
+    since = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id, TicketEvent.version > seen)).all()
+    return len(since) == ticket.version - seen and set(since) <= tolerated
 
 
 def _claim_version(session: Session, ticket: Ticket) -> None:
@@ -382,6 +391,7 @@ def transition(
         unit_id=actor.unit_id,
         note=note,
         data=data or {},
+        version=None if definition.append_only or action == "register" else ticket.version,
     )
     session.add(event)
     session.flush()

@@ -9,6 +9,11 @@ Append-only flags (note, urge, supervise, first contact) overwrite nothing anoth
 editing, so they skip the version compare-and-set: a stale page can still take them, and they
 leave everyone else's open forms valid. A contribution is not one of them: it replaces the
 co-handling unit's previous 协办意见, which a colleague may be rewriting at the same time.
+
+Other actions do check the version, but some changes in between leave their ground as it was: a
+supervisor deciding an extension moves the deadline, not what a handler's reply answers. Such changes
+are listed per action (`Transition.tolerates`); anything else in between (another reply, a return, a
+re-dispatch, a contribution the reply should quote) is still a conflict.
 """
 
 from dataclasses import dataclass
@@ -73,10 +78,15 @@ class Transition:
     party: Party = Party.ANY
     append_only: bool = False  # no version needed, none bumped (see the module docstring)
     keeps: frozenset[Status] = frozenset()  # sources the action leaves as they are
+    tolerates: frozenset[str] = frozenset()  # actions since the actor's version that are no conflict (module docstring)
 
 
-def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=False, keeps=()) -> Transition:
-    return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only, frozenset(keeps))
+def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=False, keeps=(), tolerates=()) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only, frozenset(keeps), frozenset(tolerates))
+
+
+# Changes to the clock alone: who decides an extension or pauses the clock touches no reply, contribution or return.
+CLOCK_ONLY = frozenset({"approve-extension", "reject-extension", "pause", "resume"})
 
 
 S = Status
@@ -87,10 +97,10 @@ TRANSITIONS: dict[str, Transition] = {
         _t("answer", [S.REGISTERED], S.CLOSED, {"operator", "supervisor"}, "直接办结"),
         _t("dispatch", [S.REGISTERED, S.DISPATCHED], S.DISPATCHED, CENTRE | {SYSTEM}, "派单"),
         _t("sign", [S.DISPATCHED], S.SIGNED, UNIT, "签收", Party.LEAD),
-        _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD),
+        _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD, tolerates=CLOCK_ONLY),
         _t("approve-return", [S.RETURNED], S.REGISTERED, CENTRE, "同意退单"),
         _t("reject-return", [S.RETURNED], PREVIOUS, CENTRE, "驳回退单"),
-        _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD),
+        _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD, tolerates=CLOCK_ONLY),
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
         _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
         _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
@@ -98,9 +108,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
-        _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO),
-        _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO),
-        _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB),
+        _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO, tolerates=CLOCK_ONLY),
+        _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO, tolerates=CLOCK_ONLY),
+        _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB, tolerates=CLOCK_ONLY),
         # A caller merged into another order is called back too, once that master is answered; the
         # merged order stays 已并单 (service.callback_due says when).
         _t("callback", [S.REPLIED, S.MERGED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访", keeps=[S.MERGED]),

@@ -59,10 +59,12 @@ def extension_approved(session: Session, *, ticket, days: int) -> None:
     notify.extension_granted(session, ticket=ticket)  # after the clock moved: the text gives the new deadline
 
 
-def ticket_redone(session: Session, *, ticket) -> None:
+def ticket_redone(session: Session, *, ticket, reason: str) -> None:
+    from baishitong.notify import service as notify
     from baishitong.sla import service as sla
 
     sla.start_clock(session, ticket=ticket, redo=True)
+    notify.redone(session, ticket=ticket, reason=reason)  # after the new clock: the text gives its deadline
 
 
 def clock_paused(session: Session, *, ticket, reason: str) -> None:

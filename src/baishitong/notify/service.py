@@ -197,6 +197,12 @@ def extension_granted(session: Session, *, ticket: Ticket) -> None:
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_extension_approved", context=_ticket_context(ticket), ticket_id=ticket.id)
 
 
+def redone(session: Session, *, ticket: Ticket, reason: str) -> None:
+    """重办 sends the order back to the unit that answered it: told why, with the new clock's reply deadline."""
+    if ticket.lead_unit_id:
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_redone", context=_ticket_context(ticket, reason=reason), ticket_id=ticket.id)
+
+
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:
     from baishitong.sla.service import STAGE_LABELS
 

@@ -9,6 +9,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "ticket_urged": ("催办通知", "【顺德12345】工单{number}（{title}）已被催办，请尽快办理。{note}"),
     "ticket_return_rejected": ("退单未通过", "【顺德12345】工单{number}（{title}）的退单申请未获同意，原因：{reason}。请继续办理，{reply_when}。"),
     "ticket_extension_approved": ("延期已同意", "【顺德12345】工单{number}（{title}）的延期申请已同意，请于{reply_due}前答复。"),
+    "ticket_redone": ("重办通知", "【顺德12345】工单{number}（{title}）经回访需重新办理，原因：{reason}。请于{reply_due}前重新答复。"),
     "ticket_extension_rejected": ("延期未通过", "【顺德12345】工单{number}（{title}）的延期申请未获同意，原因：{reason}。请按原时限办理，{reply_when}。"),
     "deadline_warning": ("即将超时", "【顺德12345】工单{number}将于{due}到期（{stage}），请抓紧办理。"),
     "deadline_overdue_unit": ("已超时", "【顺德12345】工单{number}{stage}已超时（应于{due}前完成），系统已自动催办。"),

@@ -647,7 +647,7 @@ def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn
     ticket.reply_content = None
     ticket.replied_at = None
     ticket.callback_solved = ticket.callback_satisfaction = ticket.callback_at = None
-    hooks.ticket_redone(session, ticket=ticket)
+    hooks.ticket_redone(session, ticket=ticket, reason=body.reason)
 
 
 def callback_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, str]:
@@ -677,6 +677,16 @@ def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
             # Redos from before the reason was required kept any text in the note.
             out[ticket_id] = {"reason": data.get("reason") or note, "solved": data.get("solved"), "satisfaction": data.get("satisfaction"), "callback_note": heard.get(ticket_id)}
     return out
+
+
+def latest_centre_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """What the centre last wrote to the unit with a 催办 or 督办 on each order (label, note, at), in one query."""
+    if not ticket_ids:
+        return {}
+    noted = and_(TicketEvent.action.in_(["urge", "supervise"]), TicketEvent.note.is_not(None), TicketEvent.note != "", TicketEvent.ticket_id.in_(ticket_ids))
+    latest = select(func.max(TicketEvent.id)).where(noted).group_by(TicketEvent.ticket_id)
+    rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.note, TicketEvent.created_at).where(TicketEvent.id.in_(latest)))
+    return {ticket_id: {"label": EVENT_LABELS[action], "note": note, "at": at} for ticket_id, action, note, at in rows}
 
 
 def may_close(ticket: Ticket) -> bool:

@@ -1,5 +1,5 @@
-"""A handler's open form survives changes that do not touch what it changes (an extension decided, the
-clock paused or resumed: `Transition.tolerates`), while a real change in between still gives 409."""
+"""A handler's open form survives changes that do not touch what it changes (the centre deciding an
+extension: `Transition.tolerates`), while a real change in between still gives 409."""
 
 import pytest
 
@@ -21,26 +21,31 @@ def reply(session, ticket, version):
     return service.act(session, number=ticket.number, action="reply", actor=actor(session, "t_ronggui"), body=schemas.ContentIn(version=version, content=ANSWER))
 
 
-def test_a_reply_typed_while_an_extension_was_requested_and_approved_goes_through(session):
+def test_a_reply_typed_before_an_extension_was_decided_goes_through(session):
     ticket = make_ticket(session, state="signed")
     opened = ticket.version
     extension_approved(session, ticket)
-    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui2"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人提供材料"))
     with pytest.raises(Conflict) as extend_is_not_tolerated:
         reply(session, ticket, opened)
-    assert extend_is_not_tolerated.value.code == "version_conflict", "a colleague's 延期申请 is not a supervisor's deadline change"
-    seen = ticket.version - 2  # after the colleague's request, before the approval and the pause
-    reply(session, ticket, seen)
+    assert extend_is_not_tolerated.value.code == "version_conflict", "a colleague's 延期申请 is not the centre's decision"
+    seen = ticket.version - 1  # after the colleague's request, before the approval
+    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=2, reason="仍需协调"))
+    service.act(session, number=ticket.number, action="reject-extension", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=ticket.version, reason="时限已延长过"))
+    with pytest.raises(Conflict):
+        reply(session, ticket, seen)
+    reply(session, ticket, ticket.version - 1)  # opened after the second request, before its refusal
     assert ticket.status == "replied" and ticket.reply_content == ANSWER
 
 
-@pytest.mark.parametrize("between", ["return-rejected", "contribution"])
+@pytest.mark.parametrize("between", ["return-rejected", "contribution", "pause"])
 def test_real_changes_in_between_still_conflict(session, between):
     ticket = make_ticket(session, state="signed")
     opened = ticket.version
     if between == "return-rejected":
         service.act(session, number=ticket.number, action="return", actor=actor(session, "t_ronggui2"), body=schemas.ReasonIn(version=ticket.version, reason="不属于本单位职责"))
         service.act(session, number=ticket.number, action="reject-return", actor=actor(session, "t_operator"), body=schemas.ReasonIn(version=ticket.version, reason="属于街道职责"))
+    elif between == "pause":
+        service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui2"), body=schemas.ReasonIn(version=ticket.version, reason="等待供电所到场检修"))
     else:
         service.act(session, number=ticket.number, action="contribute", actor=actor(session, "t_sjj"), body=schemas.ContentIn(version=ticket.version, content="该路段无占道经营。"))
     assert ticket.status == "signed"
@@ -72,8 +77,9 @@ def test_events_without_a_recorded_version_count_as_conflicts(session):
 
 def test_actions_that_tolerate_nothing_still_need_the_current_version(session):
     ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
     opened = ticket.version
-    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui2"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人提供材料"))
+    service.act(session, number=ticket.number, action="reject-extension", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=ticket.version, reason="理由不充分"))
     with pytest.raises(Conflict):
         service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=opened, days=3, reason="需协调供电部门"))
 

@@ -13,7 +13,7 @@ co-handling unit's previous 协办意见, which a colleague may be rewriting at 
 Other actions do check the version, but some changes in between leave their ground as it was: a
 supervisor deciding an extension moves the deadline, not what a handler's reply answers. Such changes
 are listed per action (`Transition.tolerates`); anything else in between (another reply, a return, a
-re-dispatch, a contribution the reply should quote) is still a conflict.
+re-dispatch, a colleague pausing the clock, a contribution the reply should quote) is still a conflict.
 """
 
 from dataclasses import dataclass
@@ -85,8 +85,9 @@ def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=Fa
     return Transition(action, frozenset(sources), target, frozenset(roles), label, party, append_only, frozenset(keeps), frozenset(tolerates))
 
 
-# Changes to the clock alone: who decides an extension or pauses the clock touches no reply, contribution or return.
-CLOCK_ONLY = frozenset({"approve-extension", "reject-extension", "pause", "resume"})
+# The centre deciding a unit's extension request moves the deadline (or leaves it), and touches no reply,
+# contribution or return. A colleague pausing the clock is not one of them: it says the order is waiting on something.
+EXTENSION_DECIDED = frozenset({"approve-extension", "reject-extension"})
 
 
 S = Status
@@ -97,10 +98,10 @@ TRANSITIONS: dict[str, Transition] = {
         _t("answer", [S.REGISTERED], S.CLOSED, {"operator", "supervisor"}, "直接办结"),
         _t("dispatch", [S.REGISTERED, S.DISPATCHED], S.DISPATCHED, CENTRE | {SYSTEM}, "派单"),
         _t("sign", [S.DISPATCHED], S.SIGNED, UNIT, "签收", Party.LEAD),
-        _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD, tolerates=CLOCK_ONLY),
+        _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD, tolerates=EXTENSION_DECIDED),
         _t("approve-return", [S.RETURNED], S.REGISTERED, CENTRE, "同意退单"),
         _t("reject-return", [S.RETURNED], PREVIOUS, CENTRE, "驳回退单"),
-        _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD, tolerates=CLOCK_ONLY),
+        _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD, tolerates=EXTENSION_DECIDED),
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
         _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
         _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
@@ -108,9 +109,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
-        _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO, tolerates=CLOCK_ONLY),
-        _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO, tolerates=CLOCK_ONLY),
-        _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB, tolerates=CLOCK_ONLY),
+        _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO, tolerates=EXTENSION_DECIDED),
+        _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO, tolerates=EXTENSION_DECIDED),
+        _t("reply", [S.SIGNED], S.REPLIED, UNIT, "答复", Party.LEAD_OR_SUB, tolerates=EXTENSION_DECIDED),
         # A caller merged into another order is called back too, once that master is answered; the
         # merged order stays 已并单 (service.callback_due says when).
         _t("callback", [S.REPLIED, S.MERGED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访", keeps=[S.MERGED]),

@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from baishitong.actors import SYSTEM as SYSTEM_ACTOR
 from baishitong.notify.models import Message
 from baishitong.notify.service import _local
 from baishitong.tickets import schemas, service
@@ -56,3 +57,15 @@ def test_unit_card_shows_the_latest_urge_or_supervise_note(web, session):
     session.flush()
     card = _card(web.get("/staff/unit?tab=signed").text, ticket.number)
     assert 'data-centre-note="督办"' in card and "区领导关注，限期答复" in card and "第三次来电" not in card
+
+
+def test_unit_card_shows_the_operators_dispatch_note_but_not_the_routers(web, session):
+    told = make_ticket(session)
+    service.act(session, number=told.number, action="dispatch", actor=actor(session, "t_operator"), body=schemas.DispatchIn(version=told.version, lead_unit="ronggui", note="来电人白天上班，请晚上六点后联系"))
+    routed = make_ticket(session)
+    service.dispatch_to(session, routed, actor=SYSTEM_ACTOR, lead_code="ronggui", co_codes=[], note="智能分拨自动派单")
+    session.flush()
+    login(web, "t_ronggui")
+    page = web.get("/staff/unit?tab=dispatched").text
+    assert "派单说明：</strong>来电人白天上班，请晚上六点后联系" in _card(page, told.number)
+    assert "data-dispatch-note" not in _card(page, routed.number), "the router's own note tells the unit nothing"

@@ -1,5 +1,6 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -679,11 +680,15 @@ def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
     return out
 
 
-def latest_centre_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
-    """What the centre last wrote to the unit with a 催办 or 督办 on each order (label, note, at), in one query."""
+def latest_notes(session: Session, *, ticket_ids: list[int], actions: Sequence[str], people_only: bool = False) -> dict[int, dict]:
+    """What was last written to the unit with one of `actions` on each order (label, note, at), in one query:
+    the 派单说明 a unit starts from, the latest 催办 or 督办 it must answer. `people_only` leaves out the
+    router's own notes (智能分拨自动派单), which tell the unit nothing."""
     if not ticket_ids:
         return {}
-    noted = and_(TicketEvent.action.in_(["urge", "supervise"]), TicketEvent.note.is_not(None), TicketEvent.note != "", TicketEvent.ticket_id.in_(ticket_ids))
+    noted = and_(TicketEvent.action.in_(actions), TicketEvent.note.is_not(None), TicketEvent.note != "", TicketEvent.ticket_id.in_(ticket_ids))
+    if people_only:
+        noted = and_(noted, TicketEvent.actor_role != SYSTEM)
     latest = select(func.max(TicketEvent.id)).where(noted).group_by(TicketEvent.ticket_id)
     rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.note, TicketEvent.created_at).where(TicketEvent.id.in_(latest)))
     return {ticket_id: {"label": EVENT_LABELS[action], "note": note, "at": at} for ticket_id, action, note, at in rows}

@@ -58,3 +58,14 @@ def test_unit_desk_and_order_page_show_the_repeat_calls(web, session):
     assert 'data-repeat-calls="2"' in card and "重复来电 2 次" in card and "催办 2" in card
     order = web.get(f"/staff/tickets/{master.number}").text
     assert "重复来电 2 次" in order and "催办（重复来电）" in order and f"重复件 {repeat.number}" in order and "路灯问题第三次反映" in order
+
+
+def test_the_api_tells_integrators_how_many_calls_were_merged(client, login, session):
+    master = make_ticket(session, state="signed")
+    repeat_call(session, master)
+    repeat_call(session, master, content="路灯的事情怎么还没处理")
+    session.flush()
+    operator = login("t_operator")
+    assert client.get(f"/api/v1/tickets/{master.number}", headers=operator).json()["repeat_calls"] == 2
+    listed = client.get("/api/v1/tickets", params={"q": master.number}, headers=operator).json()["items"]
+    assert [(t["number"], t["repeat_calls"]) for t in listed] == [(master.number, 2)]

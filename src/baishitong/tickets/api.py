@@ -99,13 +99,15 @@ def list_tickets(
         page=page,
         per_page=per_page,
     )
-    return schemas.TicketPage(items=[service.to_out(t, actor) for t in items], total=total, page=page, per_page=per_page)
+    repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
+    return schemas.TicketPage(items=[service.to_out(t, actor, repeat_calls=repeats.get(t.id, 0)) for t in items], total=total, page=page, per_page=per_page)
 
 
 @router.get("/tickets/{number}", response_model=schemas.TicketOut)
 def get_ticket(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
     ticket = service.get_ticket(session, number=number, actor=actor)
-    return service.to_out(ticket, actor, with_events=True, routing=routing.latest_decision_out(session, ticket=ticket))
+    repeats = service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0)
+    return service.to_out(ticket, actor, with_events=True, routing=routing.latest_decision_out(session, ticket=ticket), repeat_calls=repeats)
 
 
 @router.post("/tickets/{number}/requester", response_model=schemas.RequesterOut)
@@ -165,4 +167,4 @@ def act(
     else:
         ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
         idempotency.remember(session, scope=scope, key=idempotency_key, body=fields, resource_id=ticket.number)
-    return service.to_out(ticket, actor, with_events=True)
+    return service.to_out(ticket, actor, with_events=True, repeat_calls=service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0))

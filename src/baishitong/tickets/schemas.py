@@ -195,6 +195,7 @@ class TicketOut(BaseModel):
     confidential: bool
     master: str | None
     urge_count: int
+    repeat_calls: int = Field(0, description="重复来电: calls merged into this order")
     supervised: bool
     pending_extension: dict | None
     return_reason: str | None

@@ -892,7 +892,7 @@ def deadlines_of(ticket: Ticket) -> dict:
     }
 
 
-def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: dict | None = None) -> schemas.TicketOut:
+def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: dict | None = None, repeat_calls: int = 0) -> schemas.TicketOut:
     events = None
     if with_events:
         events = [
@@ -934,6 +934,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         confidential=ticket.confidential,
         master=ticket.master.number if ticket.master_id else None,
         urge_count=ticket.urge_count,
+        repeat_calls=repeat_calls,
         supervised=ticket.supervised,
         pending_extension={"days": ticket.extension_days, "reason": ticket.extension_reason} if ticket.extension_days else None,
         return_reason=ticket.return_reason,

@@ -79,6 +79,8 @@ def test_urge_and_supervise_on_the_desk_take_an_optional_note_the_unit_reads(web
     assert ticket.supervised
     web.post(f"/staff/tickets/{ticket.number}/act/urge", data=form | {"note": ""})
     assert ticket.urge_count == 1
+    row = re.search(rf'<tr data-ticket="{ticket.number}">.*?</tr>', _section(web.get("/staff/supervise").text, "overdue"), re.S).group(0)
+    assert '<span class="tag tag-accent">督办</span>' in row and 'data-urges="1">催办 1</span>' in row, "the desk shows the pressure already put on the unit"
     sign_in(web, "t_ronggui")
     timeline = re.search(r'id="timeline".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
     assert "请本周五前答复诉求人" in timeline

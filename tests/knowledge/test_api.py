@@ -19,6 +19,8 @@ def test_public_search_and_list_show_published_only(client, articles, login):
     hits = client.get("/api/v1/kb/search", params={"q": "社保卡补办", "top": 3}).json()
     assert hits[0]["id"] == "SB01" and hits[0]["url"] == "/kb/SB01"
     assert client.get("/api/v1/kb/search", params={"q": "加装电梯"}).json() == []
+    for nonsense in ("asdfgh", "火星移民签证"):
+        assert client.get("/api/v1/kb/search", params={"q": nonsense}).json() == [], nonsense
     assert {a["id"] for a in client.get("/api/v1/kb/articles").json()} == {"SB01"}
     assert client.get("/api/v1/kb/articles/RG01").status_code == 404
     staff = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_operator")).json()

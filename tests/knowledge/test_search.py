@@ -27,6 +27,15 @@ def test_finds_article_with_snippet_and_highlights():
     assert hits[0].title == "住房公积金提取指南"
 
 
+def test_found_keeps_hits_about_the_query_and_drops_nonsense():
+    index = SearchIndex(ARTICLES)
+    for nonsense in ("asdfgh", "火星移民签证", "啊啊啊啊"):
+        assert index.found(nonsense, index.search(nonsense)) == [], nonsense
+    hits = index.search("公积金提取需要什么")
+    assert index.found("公积金提取需要什么", hits) == hits and hits[0].id == "gjj"
+    assert index.coverage("公积金提取", index.text(hits[0])) == 1.0
+
+
 def test_synonyms_match_other_variant():
     index = SearchIndex(ARTICLES)
     assert top(index, "社会保障怎么登记") == "sb"

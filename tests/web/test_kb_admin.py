@@ -36,6 +36,7 @@ def test_create_edit_stale_edit_publish_and_public_search(web, session):
     created = web.post("/staff/kb/new", data=article_form(page.text, external_id="dog-01"), follow_redirects=False)
     assert created.status_code == 303 and created.headers["location"] == "/staff/kb/dog-01/edit"
     assert "犬只登记" in web.get("/staff/kb?q=犬证").text, "drafts are found by staff search"
+    assert "未找到与“asdfgh”相关的文章" in web.get("/staff/kb?q=asdfgh").text
     assert "dog-01" not in web.get("/kb?q=犬证").text
 
     editor = web.get("/staff/kb/dog-01/edit").text

@@ -100,6 +100,14 @@ def test_kb_search_category_and_article(client, demo):
     assert client.get("/kb/NOPE").status_code == 404
 
 
+@pytest.mark.parametrize("nonsense", ["啊啊啊啊", "asdfgh", "火星移民签证"])
+def test_kb_search_for_nonsense_finds_nothing_and_points_to_the_assistant_and_submit(client, demo, nonsense):
+    page = client.get("/kb", params={"q": nonsense}).text
+    assert 'href="/kb/KB' not in page and "（0）" in page
+    assert f"未找到与“{nonsense}”相关的文章" in page
+    assert 'href="/assistant">问政务君</a>' in page and 'href="/submit">提交诉求</a>' in page
+
+
 def test_markdown_escapes_html():
     from baishitong.web.kb import markdown
 

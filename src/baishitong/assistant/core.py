@@ -128,25 +128,6 @@ def expand_question(question: str, history: Sequence[Turn]) -> str:
     return question
 
 
-def _coverage(question: str, text: str, index: SearchIndex) -> float:
-    """Share of the question's idf mass found in `text`; a mistyped longer word (公积检) earns partial credit
-    from its character pairs. A two-character word earns none from single characters: 养猫 shares 养 with
-    养老, which says nothing about whether the article answers it. A one-character word (用, 交) weighs
-    at most 1: such verbs are in most questions and name no matter."""
-    terms = index.query_terms(question)
-    total = matched = 0.0
-    for word in dict.fromkeys(words(question)):
-        weight = min(terms.get(word, 1.0), 1.0) if len(word) == 1 else terms.get(word, 1.0)
-        total += weight
-        variants = (word, *index.synonyms.variants(word))
-        if any(v in text for v in variants):
-            matched += weight
-        elif len(word) > 2:
-            grams = [word[i : i + 2] for i in range(len(word) - 1)]
-            matched += 0.8 * weight * sum(g in text for g in grams) / len(grams)
-    return matched / total if total else 0.0
-
-
 def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
     """The stronger of two signals. Words: how much of the question the best article covers, and its
     margin over the runner-up. Meaning: the sentence vectors' cosine, which answers a question put in
@@ -154,8 +135,7 @@ def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
     if not hits:
         return 0.0
     best = hits[0]
-    text = " ".join(field_text(best.document.get(f)) for f in index.fields)
-    coverage = _coverage(question, text, index)
+    coverage = index.coverage(question, index.text(best))
     margin = 1.0 - hits[1].score / best.score if len(hits) > 1 and best.score > 0 else 1.0
     lexical = coverage * (0.7 + 0.3 * margin)
     cosine = index.cosine(question, best.id)

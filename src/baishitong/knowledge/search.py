@@ -44,6 +44,10 @@ _PLACE = "\x03"
 # Re-ranking: BM25's best RERANK_CANDIDATES, scored z(BM25) + DENSE_WEIGHT · z(cosine) among themselves.
 RERANK_CANDIDATES = 50
 DENSE_WEIGHT = 0.8
+# A search whose every hit covers less of the question's idf mass than this has found nothing: 火星移民签证
+# or asdfgh share only a character or a common word with some article. On policy_qa (bench/assistant.py)
+# some hit covers at least this much of every query, so no article that was found is lost.
+MIN_COVERAGE = 0.1
 _PLACE_SUFFIX = re.compile(r"(?:省|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区)$")
 
 
@@ -341,6 +345,33 @@ class SearchIndex:
                 for v in group:
                     terms.setdefault(v, 0.8)
         return terms
+
+    def coverage(self, query: str, text: str) -> float:
+        """Share of the query's idf mass found in `text`; a mistyped longer word (公积检) earns partial credit
+        from its character pairs. A two-character word earns none from single characters: 养猫 shares 养 with
+        养老, which says nothing about whether the article answers it. A one-character word (用, 交) weighs
+        at most 1: such verbs are in most questions and name no matter."""
+        terms = self.query_terms(query)
+        total = matched = 0.0
+        for word in dict.fromkeys(words(query)):
+            weight = min(terms.get(word, 1.0), 1.0) if len(word) == 1 else terms.get(word, 1.0)
+            total += weight
+            variants = (word, *self.synonyms.variants(word))
+            if any(v in text for v in variants):
+                matched += weight
+            elif len(word) > 2:
+                grams = [word[i : i + 2] for i in range(len(word) - 1)]
+                matched += 0.8 * weight * sum(g in text for g in grams) / len(grams)
+        return matched / total if total else 0.0
+
+    def text(self, hit: Hit) -> str:
+        """A hit's searched fields as one text, for `coverage`."""
+        return " ".join(field_text(hit.document.get(f)) for f in self.fields)
+
+    def found(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        """`hits`, or none when no hit covers MIN_COVERAGE of the query: BM25 and the character n-grams find
+        something for any text, and a list of unrelated articles under 啊啊啊啊 is worse than 未找到."""
+        return list(hits) if any(self.coverage(query, self.text(h)) >= MIN_COVERAGE for h in hits) else []
 
     def _query_vector(self, query: str, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
         """Query term weights times idf: on top of the idf inside BM25 this favours the rare, specific terms

@@ -679,11 +679,14 @@ def combined_index(session: Session) -> SearchIndex:
 
 
 def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False) -> list[Hit]:
-    return article_index(session, include_unpublished=include_unpublished).search(query, top_k=top_k)
+    """The best articles; none when no article is about the query (asdfgh, 火星移民签证), so the page says 未找到."""
+    index = article_index(session, include_unpublished=include_unpublished)
+    return index.found(query, index.search(query, top_k=top_k))
 
 
 def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> list[list[Hit]]:
-    """Batch search over published articles with one index build and one matrix product."""
+    """Batch search over published articles with one index build and one matrix product; for measuring,
+    so every query keeps its top_k (no `found` cut: a miss shows in the recall, not as an empty row)."""
     return article_index(session).search_many(queries, top_k=top_k)
 
 

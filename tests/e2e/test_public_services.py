@@ -142,6 +142,35 @@ def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot)
     pshot(page, "submit-prefilled")
 
 
+def test_operator_messages_are_appended_to_the_live_log_not_redrawn(server, phone):
+    """Screen readers read out what is added to the log's live region: the log and the messages already
+    shown stay the same elements, and each operator message is added once, after them."""
+    page = phone
+    page.goto(server + "/assistant")
+    ask(page, "我家楼下的狗天天半夜叫", 1)
+    page.locator("#chat-log .msg-bot").last.locator("button:has-text('转人工')").click()
+    page.wait_for_selector("text=已为您转接人工客服，请稍候")
+    page.evaluate("window.shown = [document.getElementById('chat-log'), ...document.querySelectorAll('#chat-log .msg')]")
+    session_id = next(c["value"] for c in page.context.cookies() if c["name"] == "bst_assistant")
+    token = httpx.post(server + "/api/v1/auth/token", json={"username": "operator1", "password": PASSWORD}).json()["access_token"]
+    operator = {"Authorization": f"Bearer {token}"}
+
+    def operator_says(text: str) -> None:
+        assert httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/reply", json={"text": text}, headers=operator).status_code == 200
+        page.wait_for_function("t => document.querySelector('#chat-log .msg:last-child').textContent.includes(t)", arg=text, timeout=12_000)
+
+    operator_says("您好，我是客服小燕。")
+    page.wait_for_selector("text=人工客服正在为您服务")
+    ask(page, "好的，我等您消息", 3)  # while an operator has it, the citizen's message is appended too
+    operator_says("已联系社区民警上门劝导。")
+    page.wait_for_timeout(5_500)  # one more poll: nothing new, nothing added
+    kept = page.evaluate("window.shown.every(el => el.isConnected) && window.shown[0] === document.getElementById('chat-log')")
+    assert kept, "the log and the messages already shown were redrawn"
+    texts = page.locator("#chat-log .msg").all_inner_texts()
+    assert len(texts) == 6 and sum("客服小燕" in t for t in texts) == 1 and "社区民警" in texts[-1]
+    assert page.locator("#chat-log .msg-operator").count() == 2
+
+
 def test_nearest_points_book_look_up_and_cancel(server, phone, pshot):
     page = phone
     page.goto(server + "/points")

@@ -78,6 +78,31 @@ def test_handover_then_operator_reply_visible(client, session, demo):
     assert "every 5s" not in client.get("/assistant/live").text
 
 
+def test_the_live_poll_returns_only_newer_messages_and_the_note_only_when_it_changes(client, session, demo):
+    ask(client, "我家楼下的狗天天半夜叫")
+    client.post("/assistant/handover", data={"csrf_token": token(client.get("/assistant").text)})
+    session_id = client.cookies.get("bst_assistant")
+    last = max(int(i) for i in re.findall(r'id="chat-log-turn-(\d+)"', client.get("/assistant").text))
+    poll = lambda after, status: client.get("/assistant/live", params={"after": after, "status": status}, headers={"HX-Request": "true"})  # noqa: E731
+    assert poll(last, "waiting").status_code == 204, "nothing new: the page keeps what it shows"
+
+    first = assistant.operator_reply(session, session_id=session_id, text="您好，我是客服小燕。", operator="话务员 黄小燕")
+    session.commit()
+    taken = poll(last, "waiting").text
+    assert re.findall(r'id="chat-log-turn-(\d+)"', taken) == [str(first.id)] and 'class="chat-log"' not in taken
+    assert 'id="chat-log-status" hx-swap-oob="true"' in taken and "人工客服正在为您服务" in taken
+    second = assistant.operator_reply(session, session_id=session_id, text="已联系社区民警。", operator="话务员 黄小燕")
+    session.commit()
+    again = poll(first.id, "open").text
+    assert re.findall(r'id="chat-log-turn-(\d+)"', again) == [str(second.id)] and "chat-log-status" not in again
+
+    assistant.close(session, session_id=session_id, operator="话务员 黄小燕")
+    session.commit()
+    closed = poll(second.id, "open").text
+    assert "人工客服已结束本次服务" in closed and "every 5s" not in closed
+    assert re.search(r'<div id="chat-log-status" hx-swap-oob="true" hidden>\s*</div>', closed)
+
+
 def test_rating_only_own_answers(client, session, demo):
     page = ask(client, "社保卡丢了怎么补办？")
     turn_id = int(re.search(r'/assistant/rate/(\d+)', page.text).group(1))

@@ -6,7 +6,8 @@ JavaScript) shows the same transcript; htmx only appends the new turns.
 
 import secrets
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -112,10 +113,40 @@ def panel(request: Request, session: Session = Depends(get_db_session)):
     return fragment(request, "public/assistant_panel.html", {**_shown(request, session), "log_id": "chat-panel-log"})
 
 
+def _after(value: object) -> int | None:
+    """The last turn the page shows (app.js sends it with each htmx request to the log); None without one."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+def _newer(rows: list[dict], after: int) -> list[dict]:
+    return [r for r in rows if r["turn"].id > after]
+
+
 @router.get("/assistant/live")
-def live(request: Request, log_id: str = "chat-log", session: Session = Depends(get_db_session)):
-    """Polled every 5 s while an operator has the conversation; stops polling once it is handed back."""
-    return fragment(request, "public/assistant_live.html", {**_context(_conversation(request, session)), "log_id": _log_id(log_id)})
+def live(
+    request: Request,
+    log_id: str = "chat-log",
+    after: str = Query(default="", max_length=20),
+    status: str = Query(default="", max_length=12),
+    session: Session = Depends(get_db_session),
+):
+    """Polled every 5 s while an operator has the conversation. Only the messages after `after` come back, to
+    be appended, so the log's live region reads out just the operator's reply; the note under the log is
+    redrawn only when the status changed, and emptied (polling stops) once the conversation is handed back."""
+    conversation, log_id = _conversation(request, session), _log_id(log_id)
+    ctx = {**_context(conversation), "log_id": log_id}
+    seen = _after(after)
+    if seen is None:
+        # A page from before the log was appended to: the whole transcript, in place.
+        response = fragment(request, "public/assistant_live.html", ctx)
+        response.headers.update({"HX-Retarget": f"#{log_id}-live", "HX-Reswap": "outerHTML"})
+        return response
+    rows = _newer(ctx["rows"], seen)
+    changed = conversation is None or conversation.status != status
+    if not rows and not changed:
+        return Response(status_code=204)
+    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": rows, "restatus": changed})
 
 
 @router.post("/assistant/ask")
@@ -125,6 +156,7 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
     question = str(form.get("question", "")).strip()[:MAX_QUESTION]
     log_id = _log_id(form.get("log_id"))
     conversation = _conversation(request, session)
+    was_live = conversation is not None and conversation.status != "bot"
     if not question:
         if request.headers.get("hx-request"):
             return fragment(request, "public/assistant_turns.html", {"rows": [], "notice": "请输入您要咨询的问题", "log_id": log_id})
@@ -154,13 +186,16 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
         return redirect(f"/assistant#chat-log-turn-{reply.turn.id}")
     follow_ups = [] if reply.answer.handover else reply.answer.follow_ups
     ctx = {**_context(reply.session, follow_ups=follow_ups), "log_id": log_id, "first": conversation is None, "rekey": True}
-    if ctx["live"]:
-        # Handed over (转人工): the transcript is replaced by the one that polls for the operator's reply.
+    if ctx["live"] and not was_live:
+        # Just handed over (转人工): the transcript is redrawn without the 转人工 offers, with the note that polls.
         response = fragment(request, "public/assistant_live.html", ctx)
         response.headers.update({"HX-Retarget": f"#{log_id}-live", "HX-Reswap": "outerHTML"})
         return response
-    # The question and its answer are the last two turns; the earlier answer's next questions give way to this one's.
-    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": ctx["rows"][-2:], "replace_follow_ups": True})
+    # The question and its answer (and any operator message the page has not shown yet) are appended; the
+    # earlier answer's next questions give way to this one's.
+    after = _after(form.get("after"))
+    rows = ctx["rows"][-2:] if after is None else _newer(ctx["rows"], after)
+    return fragment(request, "public/assistant_turns.html", {**ctx, "rows": rows, "replace_follow_ups": True})
 
 
 @router.post("/assistant/handover")

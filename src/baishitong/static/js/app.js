@@ -6,7 +6,8 @@
  *  2. 快捷键：<a data-hotkey="n"> / <button data-hotkey="ctrl+enter"> / <input data-hotkey="/">
  *     输入框内只响应带 ctrl/alt/meta 的组合键；按 “?” 显示快捷键列表。
  *  3. 确认框：<button data-confirm="确定要退回该工单吗？">、<form data-confirm="...">。
- *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）。
+ *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）；
+ *     目标为对话记录（.chat-log）的请求另带 after=最后一条消息的编号，服务器只返回其后的新消息（追加，不重绘整段记录）。
  *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数；提示消息可关闭。
  *  6. 草稿：工单操作表单（form[data-action-form]）提交失败（如 409 他人已更新）回到页面时，
  *     填过的文字自动恢复并展开该表单，不必重打。
@@ -260,6 +261,12 @@
   function onHtmxConfigRequest(e) {
     var token = csrfToken();
     if (token && e.detail && e.detail.headers) e.detail.headers["X-CSRF-Token"] = token;
+    // 问政务君: whatever appends to a chat log says which message it shows last, so only newer ones come back.
+    var log = e.detail && e.detail.target;
+    if (log && log.matches && log.matches(".chat-log")) {
+      var shown = log.querySelectorAll(".msg[id*='-turn-']");
+      if (shown.length) e.detail.parameters.after = shown[shown.length - 1].id.split("-turn-").pop();
+    }
   }
 
   /* ---------- 5. 小功能 ---------- */

@@ -220,7 +220,7 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
     _do(session, ticket, "sign", handler, schemas.ActionIn(version=v()), stamp(1.5))
     # Most handlers phone the requester within hours; one order in six is reached late, so the league
     # table's 按时联系率 has something to rank.
-    _do(session, ticket, "contact", handler, schemas.ActionIn(version=v(), note="已电话联系诉求人，核实具体情况"), stamp(30 if ticket.id % 6 == 0 else 3))
+    _do(session, ticket, "contact", handler, schemas.ContactIn(version=v(), outcome="已联系", note="已电话联系诉求人，核实具体情况"), stamp(30 if ticket.id % 6 == 0 else 3))
     if target == "extension-requested":
         _do(session, ticket, "extend", handler, schemas.ExtendIn(version=v(), days=spec.get("extension_days") or 5, reason=spec.get("extension_reason") or "需要现场核查"), stamp(24))
         return

@@ -47,7 +47,7 @@ def test_overdue_order_gets_exactly_one_urge_across_worker_restarts(tmp_path, mo
             handler = Actor.for_user(org.get_user(session, username="t_ronggui"))
             service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=1, lead_unit="ronggui"))
             service.act(session, number=ticket.number, action="sign", actor=handler, body=schemas.ActionIn(version=2))
-            service.act(session, number=ticket.number, action="contact", actor=handler, body=schemas.ActionIn(version=3))
+            service.act(session, number=ticket.number, action="contact", actor=handler, body=schemas.ContactIn(version=3, outcome="已联系"))
             ticket_id = ticket.id
 
         def urges() -> int:

@@ -106,7 +106,7 @@ def test_unsatisfied_callback_redo_starts_a_new_clock(session, monkeypatch):
 def test_warning_then_one_urge_and_escalation_per_deadline(session, monkeypatch):
     at(monkeypatch, "2026-12-07 09:00")
     ticket = make_ticket(session, state="signed", type="咨询")
-    service.act(session, number=ticket.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ActionIn(version=ticket.version))
+    service.act(session, number=ticket.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ContactIn(version=ticket.version, outcome="已联系"))
     assert sla.check_deadlines(session, now=local("2026-12-08 09:00")) == {"warnings": 0, "urges": 0}
     assert sla.check_deadlines(session, now=local("2026-12-08 17:00"))["warnings"] == 1
     assert sla.check_deadlines(session, now=local("2026-12-08 17:10"))["warnings"] == 0
@@ -128,7 +128,7 @@ def test_enterprise_request_not_contacted_within_one_working_hour_is_urged(sessi
     assert urge.data["stage"] == "contact" and "首次联系已超时" in urge.note
 
     other = make_ticket(session, state="signed", type="求助", channel="enterprise")
-    service.act(session, number=other.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ActionIn(version=other.version, note="已电话联系企业负责人"))
+    service.act(session, number=other.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ContactIn(version=other.version, outcome="已联系", note="已电话联系企业负责人"))
     assert other.contacted_at is not None
     assert not [e for e in other.events if e.action == "urge"]
     sla.check_deadlines(session, now=local("2026-12-07 10:05"))

@@ -34,7 +34,7 @@ def test_note_urge_supervise_and_contact_with_a_stale_version_succeed_and_leave_
     assert urged.status_code == 200, urged.text
     assert urged.json()["urge_count"] == 1 and urged.json()["version"] == seen
     assert act(client, ticket, "supervise", login("t_supervisor"), version=stale).json()["supervised"] is True
-    contacted = act(client, ticket, "contact", login("t_ronggui"), version=stale, note="已电话联系诉求人")
+    contacted = act(client, ticket, "contact", login("t_ronggui"), version=stale, outcome="已联系", note="已电话联系诉求人")
     assert contacted.status_code == 200 and contacted.json()["version"] == seen
     session.refresh(ticket)
     assert ticket.contacted_at is not None
@@ -77,7 +77,7 @@ def test_the_state_role_and_unit_guard_still_applies_to_flags(session):
     with pytest.raises(Forbidden):
         service.act(session, number=signed.number, action="urge", actor=actor(session, "t_ronggui"), body=schemas.ActionIn(version=signed.version))
     with pytest.raises(Forbidden):  # 区市场监管局 co-handles the order; first contact is the lead's
-        service.act(session, number=signed.number, action="contact", actor=actor(session, "t_sjj"), body=schemas.ActionIn(version=signed.version))
+        service.act(session, number=signed.number, action="contact", actor=actor(session, "t_sjj"), body=schemas.ContactIn(version=signed.version, outcome="已联系"))
     assert signed.urge_count == 0 and signed.contacted_at is None
 
 
@@ -104,10 +104,10 @@ def test_supervise_and_first_contact_are_recorded_once(session):
     ticket = make_ticket(session, state="signed")
     supervisor, handler = actor(session, "t_supervisor"), actor(session, "t_ronggui")
     service.act(session, number=ticket.number, action="supervise", actor=supervisor, body=schemas.ActionIn(version=ticket.version))
-    service.act(session, number=ticket.number, action="contact", actor=handler, body=schemas.ActionIn(version=ticket.version))
+    service.act(session, number=ticket.number, action="contact", actor=handler, body=schemas.ContactIn(version=ticket.version, outcome="已联系"))
     for action, who, code in (("supervise", supervisor, "already_supervised"), ("contact", handler, "already_contacted")):
         with pytest.raises(Conflict) as caught:
-            service.act(session, number=ticket.number, action=action, actor=who, body=schemas.ActionIn(version=ticket.version))
+            service.act(session, number=ticket.number, action=action, actor=who, body=schemas.ACTION_BODIES.get(action, schemas.ActionIn)(version=ticket.version, **({"outcome": "已联系"} if action == "contact" else {})))
         assert caught.value.code == code
     assert [e.action for e in ticket.events].count("supervise") == 1 and [e.action for e in ticket.events].count("contact") == 1
 

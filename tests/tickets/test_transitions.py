@@ -68,6 +68,7 @@ def body_for(action: str, version: int, master: str) -> schemas.ActionIn:
         "pause": {"reason": "等待诉求人补充材料"},
         "reject-return": {"reason": "属于本单位职责范围"},
         "callback-missed": {"outcome": "无人接听"},
+        "contact": {"outcome": "已联系"},
         "reject-extension": {"reason": "现有时限足够办理"},
     }.get(action, {})
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn)(version=version, **extra)

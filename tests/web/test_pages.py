@@ -354,7 +354,7 @@ def test_first_contact_is_offered_until_it_is_recorded(web, session):
     login(web, "t_ronggui")
     page = web.get(f"/staff/tickets/{ticket.number}").text
     assert f'action="/staff/tickets/{ticket.number}/act/contact"' in page and "首次联系" in page
-    done = web.post(f"/staff/tickets/{ticket.number}/act/contact", data={"csrf_token": token(page), "version": str(ticket.version), "next": f"/staff/tickets/{ticket.number}"})
+    done = web.post(f"/staff/tickets/{ticket.number}/act/contact", data={"csrf_token": token(page), "version": str(ticket.version), "outcome": "已联系", "next": f"/staff/tickets/{ticket.number}"})
     assert done.status_code == 200 and ticket.contacted_at is not None
     assert f'action="/staff/tickets/{ticket.number}/act/contact"' not in done.text
 

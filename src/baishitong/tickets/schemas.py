@@ -97,6 +97,17 @@ class CallbackMissedIn(ActionIn):
     outcome: CallbackOutcome
 
 
+ContactOutcome = Literal["已联系", "诉求人拒绝沟通", "未接通", "号码错误"]
+# Outcomes in which the requester was reached: only these meet the contact deadline (Ticket.contacted_at, which the
+# contact urging and 按时联系率 read). A requester who declines to talk was reached all the same; a call nobody
+# answered, or a wrong number, was not.
+CONTACT_REACHED = frozenset({"已联系", "诉求人拒绝沟通"})
+
+
+class ContactIn(ActionIn):
+    outcome: ContactOutcome = Field(description="联系结果；仅“已联系”“诉求人拒绝沟通”计为已联系诉求人（满足联系时限，计入按时联系率）")
+
+
 class MergeIn(ActionIn):
     into: str
 
@@ -121,6 +132,7 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "decline-co": ReasonIn,
     "callback": CallbackIn,
     "callback-missed": CallbackMissedIn,
+    "contact": ContactIn,
     "merge": MergeIn,
     "subdispatch": UnitIn,
     "note": NoteIn,

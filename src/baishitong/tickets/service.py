@@ -508,11 +508,18 @@ def _reject_extension(session: Session, ticket: Ticket, actor: Actor, body: sche
     ticket.extension_reason = None
 
 
-def _contact(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
-    """The unit's first contact with the requester (enterprise requests: within one working hour)."""
-    if not _set_flag(session, ticket, only_if=Ticket.contacted_at.is_(None), contacted_at=utcnow()):
+def _contact(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContactIn) -> None:
+    """The unit's first contact with the requester (enterprise requests: within one working hour).
+
+    Only reaching the requester sets contacted_at and so meets the deadline; an attempt that did not get
+    through is recorded with its outcome and leaves the deadline running, so the unit tries again."""
+    reached = body.outcome in schemas.CONTACT_REACHED
+    if reached and not _set_flag(session, ticket, only_if=Ticket.contacted_at.is_(None), contacted_at=utcnow()):
         raise Conflict("already_contacted", "已记录首次联系")
-    transition(session, ticket, action="contact", actor=actor, note=body.note)
+    if not reached and ticket.contacted_at is not None:
+        raise Conflict("already_contacted", "已记录首次联系")
+    attempt = sum(1 for e in ticket.events if e.action == "contact") + 1
+    transition(session, ticket, action="contact", actor=actor, note=body.note, data={"outcome": body.outcome, "attempt": attempt})
 
 
 def _pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
@@ -859,6 +866,10 @@ _REQUESTER_TEXT = {
 }
 
 
+# An attempt that did not reach the requester: they learn the unit tried (and may expect another call).
+_CONTACT_MISSED_TEXT = "{unit}曾尝试与您联系，未能联系上"
+
+
 def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
     items = []
     for event in ticket.events:
@@ -870,6 +881,8 @@ def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
             unit = event.data.get("lead_unit_name") or unit
         elif event.unit is not None:
             unit = event.unit.name
+        if event.action == "contact" and event.data.get("outcome", "已联系") not in schemas.CONTACT_REACHED:
+            template = _CONTACT_MISSED_TEXT
         if event.action.startswith("master-"):
             unit = event.data.get("unit") or "承办单位"
         text = template.format(number=ticket.number, unit=unit, into=event.data.get("into", ""), reason=event.data.get("reason", ""), master=event.data.get("master", ""))

@@ -32,11 +32,12 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
 DISPATCH_KINDS = ("department", "town", "utility")
 CALLBACK_OUTCOMES = [(o, o) for o in get_args(schemas.CallbackOutcome)]
+CONTACT_OUTCOMES = [(o, o) for o in get_args(schemas.ContactOutcome)]
 # Forms whose text a standard reply phrase (常用答复语) can be inserted into.
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
-# Shown as buttons without extra fields; everything else opens a small form. 重办 asks for its reason, and
-# 催办 / 督办 take an optional note, since the unit reads them.
-PLAIN_ACTIONS = {"sign", "contact", "approve-return", "approve-extension", "resume", "close", "archive"}
+# Shown as buttons without extra fields; everything else opens a small form. 重办 asks for its reason,
+# 催办 / 督办 take an optional note, since the unit reads them, and 首次联系 its outcome (reached or not).
+PLAIN_ACTIONS = {"sign", "approve-return", "approve-extension", "resume", "close", "archive"}
 ACTION_ORDER = [
     "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
@@ -122,7 +123,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     elif action == "callback":
         data["solved"] = {"yes": True, "no": False}.get(str(form.get("solved")))
         data["satisfaction"] = form.get("satisfaction")
-    elif action == "callback-missed":
+    elif action in ("callback-missed", "contact"):
         data["outcome"] = form.get("outcome")
     elif action == "merge":
         data["into"] = form.get("into", "")
@@ -136,10 +137,15 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
 _FIELD_NAMES = {"outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "note": "说明", "version": "版本"}
 
 
-def validation_text(exc: ValidationError) -> str:
+# Where one field name means something else in an action's form.
+_ACTION_FIELD_NAMES = {"contact": {"outcome": "联系结果"}}
+
+
+def validation_text(exc: ValidationError, action: str = "") -> str:
     parts = []
+    names = {**_FIELD_NAMES, **_ACTION_FIELD_NAMES.get(action, {})}
     for error in exc.errors():
-        field = _FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "内容")
+        field = names.get(str(error["loc"][0]) if error["loc"] else "", "内容")
         if error["type"] in ("missing", "string_too_short", "bool_type", "literal_error", "int_parsing", "bool_parsing"):
             if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
                 parts.append(f"{field}至少 {error['ctx']['min_length']} 个字")
@@ -169,7 +175,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         with session.begin_nested():
             service.act(session, number=number, action=action, actor=staff.actor, body=body)
     except ValidationError as exc:
-        flash(request, "error", f"“{label}”未完成：{validation_text(exc)}")
+        flash(request, "error", f"“{label}”未完成：{validation_text(exc, action)}")
         return False
     except DomainError as exc:
         # The page the user lands on is already the fresh one, so "refresh" would be the wrong advice.
@@ -177,7 +183,10 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         message = stale if exc.code == "version_conflict" else exc.message
         flash(request, "error", f"“{label}”未完成：{message}")
         return False
-    flash(request, "success", f"工单 {number} {DONE_TEXT.get(action, '已' + label)}")
+    done = DONE_TEXT.get(action, "已" + label)
+    if action == "contact" and body.outcome not in schemas.CONTACT_REACHED:
+        done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
+    flash(request, "success", f"工单 {number} {done}")
     return True
 
 
@@ -241,10 +250,13 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
             details.append(f"{verb} {data['days']} 个工作日")
         if data.get("outcome") and e.action == "callback-missed":
             details.append(f"{data['outcome']}（第 {data.get('attempt', 1)} 次）")
+        if data.get("outcome") and e.action == "contact":
+            details.append(f"联系结果：{data['outcome']}" + ("" if data["outcome"] in schemas.CONTACT_REACHED else f"（第 {data.get('attempt', 1)} 次尝试）"))
         if "satisfaction" in data and e.action == "callback":
             details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
         actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
-        tone = {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
+        missed = e.action == "contact" and data.get("outcome", "已联系") not in schemas.CONTACT_REACHED
+        tone = "warn" if missed else {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
         items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
     return items
 
@@ -265,6 +277,7 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
         "returned_by": _returned_by(session, returns),
         "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],
         "callback_outcomes": CALLBACK_OUTCOMES,
+        "contact_outcomes": CONTACT_OUTCOMES,
         "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
         "next": next,
     }
@@ -289,8 +302,20 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
+        "contact": _contact_state(ticket),
         "repeat_calls": service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0),
     }
+
+
+def _contact_state(ticket: Ticket) -> str | None:
+    """联系结果 on the order page: how the requester was reached, or the attempts that have not reached them."""
+    attempts = [e for e in ticket.events if e.action == "contact"]
+    reached = next((e for e in attempts if (e.data or {}).get("outcome", "已联系") in schemas.CONTACT_REACHED), None)
+    if reached is not None:
+        return f"{(reached.data or {}).get('outcome', '已联系')}（{local(reached.created_at)}）"
+    if attempts:
+        return f"尚未联系上：已尝试 {len(attempts)} 次，最近一次{attempts[-1].data['outcome']}（{local(attempts[-1].created_at)}）"
+    return None
 
 
 def _named_views(session: Session, views: list[dict]) -> list[dict]:

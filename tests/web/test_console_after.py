@@ -157,3 +157,19 @@ def test_dispatch_without_any_suggestion_says_the_order_waits_for_a_person(web, 
     response = intake(web, "13800002011", after="dispatch", content="啊啊啊啊啊啊啊啊", address="")
     assert "智能分拨没有给出建议单位，请在待派单中选择主办单位" in response.text
     assert ticket_of(session, "13800002011").status == "registered"
+
+
+def test_the_panel_also_names_a_suggested_co_handler_without_accounts(web, session, model):  # noqa: F811
+    from baishitong.org.models import Unit, User
+    from baishitong.routing import service as routing
+
+    staffed = select(User.unit_id).where(User.active.is_(True), User.unit_id.is_not(None))
+    idle = session.scalar(select(Unit).where(Unit.kind == "department", Unit.active.is_(True), Unit.id.not_in(staffed)).order_by(Unit.code))
+    _, rules = routing.current_catalogue(session)
+    edited = [{f: getattr(r, f) for f in routing.RULE_FIELDS} for r in rules]
+    edited.append({"category_prefix": "01", "region_code": "440606006", "lead": "@town", "co_units": [idle.code]})
+    routing.replace_catalogue(session, rules=edited, actor="test", note="协办试点")
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    panel = web.post("/staff/console/suggest", data={"content": CONFIDENT, "address": "容桂街道高黎社区", "type": "投诉"}, headers={"X-CSRF-Token": token(page), "HX-Request": "true"}).text
+    assert "建议协办" in panel and f"{idle.name}在系统中暂无在用账号" in panel and "容桂街道在系统中" not in panel and "容桂街道、" not in panel

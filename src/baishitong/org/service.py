@@ -50,6 +50,13 @@ def find_unit(session: Session, *, code: str | None) -> Unit | None:
     return session.scalar(select(Unit).where(Unit.code == code)) if code else None
 
 
+def units_without_accounts(session: Session, *, unit_ids: list[int]) -> set[int]:
+    """Those of these units with no active account: an order sent there is seen by nobody in the system,
+    so whoever sends it is told to phone the unit as well."""
+    staffed = session.scalars(select(User.unit_id).where(User.unit_id.in_(unit_ids), User.active.is_(True)).distinct()) if unit_ids else []
+    return set(unit_ids) - set(staffed)
+
+
 def town_names(session: Session) -> dict[str, str]:
     """Shunde's towns by region code, in gazetteer order."""
     return {r.code: r.name for r in session.scalars(select(Region).where(Region.kind == "town").order_by(Region.code))}

@@ -18,7 +18,6 @@ from baishitong.knowledge import service as knowledge
 from baishitong.org import service as org
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
-from baishitong.org.models import User
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
@@ -57,11 +56,12 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
     hits = knowledge.search(session, query=text, top_k=3) if type == "咨询" and len(text) >= 4 else []
     answers = knowledge.answer_texts(session, external_ids=[h.id for h in hits])
     lead = s.lead_unit
+    idle = org.units_without_accounts(session, unit_ids=[u.id for u in [lead, *s.co_units] if u is not None])
     return {
         "empty": False,
         "history": history,
         # In a new deployment (and in the demo) some units have no accounts yet: nobody would sign in the system.
-        "lead_unreachable": lead is not None and not session.scalar(select(func.count()).select_from(User).where(User.unit_id == lead.id, User.active.is_(True))),
+        "unreachable": [u.name for u in [lead, *s.co_units] if u is not None and u.id in idle],
         "s": s,
         "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.org.models import Unit, User
+from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
@@ -64,11 +65,27 @@ def candidate_names(session: Session, top3: list[dict]) -> list[str]:
     return [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in top3]
 
 
+# Beside a unit nobody could see an order in (see org.units_without_accounts).
+NO_ACCOUNT_MARK = "（暂无在用账号）"
+
+
 def sub_units(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
+    """The lead unit's villages and communities for 下派, those without an active account marked as such."""
     if ticket.lead_unit_id is None:
         return []
-    rows = session.scalars(select(Unit).where(Unit.parent_id == ticket.lead_unit_id, Unit.active.is_(True)).order_by(Unit.code))
-    return [(u.code, u.name) for u in rows]
+    rows = session.scalars(select(Unit).where(Unit.parent_id == ticket.lead_unit_id, Unit.active.is_(True)).order_by(Unit.code)).all()
+    idle = org.units_without_accounts(session, unit_ids=[u.id for u in rows])
+    return [(u.code, u.name + (NO_ACCOUNT_MARK if u.id in idle else "")) for u in rows]
+
+
+def _warn_unseen(request: Request, session: Session, *, number: str, action: str) -> None:
+    """After a dispatch or 下派: the units it went to that have no active account, so the sender phones them."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    units = [ticket.sub_unit] if action == "subdispatch" else [ticket.lead_unit, *(c.unit for c in ticket.co_units)]
+    idle = org.units_without_accounts(session, unit_ids=[u.id for u in units if u is not None])
+    names = [u.name for u in units if u is not None and u.id in idle]
+    if names:
+        flash(request, "warning", f"{'、'.join(names)}在系统中暂无在用账号，无人会在系统中看到这张工单，请电话通知")
 
 
 def _party_ok(ticket: Ticket, party: Party, staff: Staff) -> bool:
@@ -187,6 +204,8 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     if action == "contact" and body.outcome not in schemas.CONTACT_REACHED:
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
     flash(request, "success", f"工单 {number} {done}")
+    if action in ("dispatch", "subdispatch"):
+        _warn_unseen(request, session, number=number, action=action)
     return True
 
 
@@ -267,12 +286,14 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
     actions = allowed_actions(ticket, staff)
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
     returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, []) if "dispatch" in actions else []
+    subs = sub_units(session, ticket) if "subdispatch" in actions else []
     return {
         "actions": actions,
         "plain_actions": PLAIN_ACTIONS,
         "action_labels": ACTION_LABELS,
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
-        "sub_units": sub_units(session, ticket) if "subdispatch" in actions else [],
+        "sub_units": subs,
+        "sub_units_unseen": any(name.endswith(NO_ACCOUNT_MARK) for _, name in subs),
         "suggested_lead": suggested_lead(routing.latest_decision(session, ticket_id=ticket.id), returns) if "dispatch" in actions else None,
         "returned_by": _returned_by(session, returns),
         "phrases": (phrases if phrases is not None else reply_phrases.usable(session, actor=staff.actor)) if writes_text else [],

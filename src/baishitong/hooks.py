@@ -45,10 +45,11 @@ def duplicate_answered(session: Session, *, ticket, unit: str | None) -> None:
     notify.duplicate_answered(session, ticket=ticket, unit=unit)
 
 
-def ticket_dispatched(session: Session, *, ticket) -> None:
+def ticket_dispatched(session: Session, *, ticket, redispatch: bool) -> bool:
+    """Whether the order's clock restarted (see sla.service.dispatched)."""
     from baishitong.sla import service as sla
 
-    sla.recompute(session, ticket=ticket)
+    return sla.dispatched(session, ticket=ticket, redispatch=redispatch)
 
 
 def extension_approved(session: Session, *, ticket, days: int) -> None:

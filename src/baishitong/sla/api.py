@@ -21,6 +21,7 @@ class PolicyIn(Strict):
     rules: list[dict]
     working_hours: list[list[str]] | None = None
     warning_share: float | None = Field(default=None, gt=0, lt=1)
+    restart_on_redispatch: bool | None = Field(default=None, description="退单改派或签收前改派给其他单位时，时限自改派起重新计算；不给出则沿用当前版本")
     note: str | None = Field(default=None, max_length=200)
     base_version: int | None = Field(default=None, description="编辑开始时读取到的 version；给出时，他人已保存新版本则返回 409")
 
@@ -36,6 +37,7 @@ def policy_out(policy) -> dict:
         "rules": policy.rules,
         "working_hours": policy.working_hours,
         "warning_share": policy.warning_share,
+        "restart_on_redispatch": policy.restart_on_redispatch,
         "note": policy.note,
         "created_by": policy.created_by,
         "created_at": policy.created_at,
@@ -49,7 +51,17 @@ def get_policy(actor: Actor = Depends(require_roles("operator", "supervisor", "a
 
 @router.put("/policy")
 def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    return policy_out(service.save_policy(session, rules=data.rules, working_hours=data.working_hours, warning_share=data.warning_share, actor=actor, note=data.note, base_version=data.base_version))
+    saved = service.save_policy(
+        session,
+        rules=data.rules,
+        working_hours=data.working_hours,
+        warning_share=data.warning_share,
+        restart_on_redispatch=data.restart_on_redispatch,
+        actor=actor,
+        note=data.note,
+        base_version=data.base_version,
+    )
+    return policy_out(saved)
 
 
 @router.get("/calendar/{year}")

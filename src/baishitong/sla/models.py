@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from baishitong.db import Base, utcnow
@@ -16,6 +16,8 @@ class SlaPolicy(Base):
     rules: Mapped[list] = mapped_column(default=list)
     working_hours: Mapped[list] = mapped_column(default=list)
     warning_share: Mapped[float] = mapped_column(default=0.75)
+    # An order sent on to another unit starts a new clock there: the new unit answers for its own time only.
+    restart_on_redispatch: Mapped[bool] = mapped_column(default=True, server_default=true())
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -111,7 +111,15 @@ def policy_rules(policy: SlaPolicy) -> list[SlaRule]:
 
 
 def save_policy(
-    session: Session, *, rules: list[dict], working_hours: list[list[str]] | None, warning_share: float | None, actor: Actor, note: str | None = None, base_version: int | None = None
+    session: Session,
+    *,
+    rules: list[dict],
+    working_hours: list[list[str]] | None,
+    warning_share: float | None,
+    actor: Actor,
+    note: str | None = None,
+    base_version: int | None = None,
+    restart_on_redispatch: bool | None = None,
 ) -> SlaPolicy:
     """The next version of the policy. With `base_version` (the one the editor started from), a save on
     top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
@@ -133,14 +141,19 @@ def save_policy(
     share = current.warning_share if warning_share is None else warning_share
     if not 0 < share < 1:
         raise InvalidInput("invalid_warning_share", "预警比例应在 0 到 1 之间")
-    policy = SlaPolicy(version=current.version + 1, rules=[rule_to_json(r) for r in parsed], working_hours=hours, warning_share=share, note=note, created_by=actor.name)
+    restart = current.restart_on_redispatch if restart_on_redispatch is None else restart_on_redispatch
+    policy = SlaPolicy(
+        version=current.version + 1, rules=[rule_to_json(r) for r in parsed], working_hours=hours, warning_share=share, restart_on_redispatch=restart, note=note, created_by=actor.name
+    )
     try:
         with session.begin_nested():  # two saves of the same version at once: the second one is refused
             session.add(policy)
             session.flush()
     except IntegrityError:
         raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
-    audit.record(session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or ""})
+    audit.record(
+        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart}
+    )
     _schedule_recompute(session, reason=f"policy v{policy.version}")
     return policy
 
@@ -252,6 +265,15 @@ def start_clock(session: Session, *, ticket: Ticket, redo: bool = False) -> None
         if redo:
             ticket.extension_granted_days = 0
     recompute(session, ticket=ticket)
+
+
+def dispatched(session: Session, *, ticket: Ticket, redispatch: bool) -> bool:
+    """The signing deadline runs from this dispatch. An order sent on to another unit (after an approved 退单,
+    or before the first unit signed) starts a new clock when the policy says so, as a 重办 does: the new
+    unit is not charged with the days the order spent elsewhere. Returns whether the clock restarted."""
+    restart = redispatch and current_policy(session).restart_on_redispatch
+    start_clock(session, ticket=ticket, redo=restart)
+    return restart
 
 
 def extend_clock(session: Session, *, ticket: Ticket, days: int) -> None:

@@ -432,6 +432,8 @@ def dispatch_to(
     co_units = [u for u in _units_by_code(session, list(co_codes)) if u.id != lead.id]
     previous_lead = ticket.lead_unit.code if ticket.lead_unit else None
     _check_allowed(ticket, "dispatch", actor)
+    # Sent on: after an approved 退单 (no unit holds it) or to another unit before the first one signed.
+    redispatch = ticket.dispatched_at is not None and previous_lead != lead.code
     ticket.lead_unit = lead
     ticket.sub_unit = None
     ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]
@@ -443,7 +445,8 @@ def dispatch_to(
     if evidence:
         data["evidence"] = evidence
     # Deadlines first: the unit's new-ticket message quotes the signing deadline.
-    hooks.ticket_dispatched(session, ticket=ticket)
+    if hooks.ticket_dispatched(session, ticket=ticket, redispatch=redispatch):
+        data["clock_restarted"] = True
     return transition(session, ticket, action="dispatch", actor=actor, note=note, data=data)
 
 

@@ -40,6 +40,14 @@ def test_consultation_and_enterprise_limits(session, monkeypatch):
     assert enterprise.reply_due.astimezone(LOCAL_TZ) == local("2026-12-05 10:00")
 
 
+def test_no_step_falls_due_after_the_reply(session, monkeypatch):
+    at(monkeypatch, "2026-12-04 17:45")  # a Friday evening: the 24 clock hours end on Saturday
+    enterprise = make_ticket(session, type="求助", channel="enterprise", state="dispatched")
+    reply = local("2026-12-05 17:45")
+    assert enterprise.reply_due.astimezone(LOCAL_TZ) == reply
+    assert enterprise.sign_due.astimezone(LOCAL_TZ) == reply and enterprise.contact_due.astimezone(LOCAL_TZ) == reply, "not Monday morning, after the reply was due"
+
+
 def test_deadline_into_a_year_without_calendar_is_provisional(session, monkeypatch):
     at(monkeypatch, "2026-12-28 10:00")
     ticket = make_ticket(session, type="投诉")

@@ -249,8 +249,10 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     sign: Deadline | None = None
     if ticket.dispatched_at is not None:
         sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), pauses, now=now)
-    ticket.sign_due = from_local(sign.at) if sign else None
-    ticket.contact_due = from_local(stages[Stage.CONTACT].at)
+    # No step may fall due after the reply it leads to: an enterprise order's 24 clock hours can end over a
+    # weekend, before working-hour limits to sign or make contact would.
+    ticket.sign_due = from_local(min(sign.at, reply.at)) if sign else None
+    ticket.contact_due = from_local(min(stages[Stage.CONTACT].at, reply.at))
     ticket.reply_due = from_local(reply.at)
     ticket.close_due = from_local(close.at)
     ticket.reply_warn_at = from_local(warn.at)

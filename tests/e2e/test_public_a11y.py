@@ -99,6 +99,45 @@ def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, ph
     page.wait_for_function(IN_VIEW, arg="#reschedule", timeout=5_000)
 
 
+def test_reschedule_and_cancel_move_focus_to_their_outcome(server, phone):
+    page = phone
+    page.on("dialog", lambda dialog: dialog.accept())  # 确定取消该预约吗？
+    page.goto(server + "/points/ZX-RG/book")
+    page.locator(".slot-grid label:not(.full)").first.click()
+    page.fill("#f-name", "陈先生")
+    page.fill("#f-phone", "13800138002")
+    page.click("button:has-text('确认预约')")
+    number = page.inner_text("#booking-number").strip()
+    page.goto(server + "/booking?number=" + number)
+    page.fill("#f-phone", "13800138002")
+    page.click("main button:has-text('查询')")
+    page.select_option("#f-date", index=1)
+    page.click("button:has-text('查看时段')")
+    page.locator("#reschedule .slot-grid label:not(.full)").first.click()
+    page.click("button:has-text('确认改约')")
+    page.wait_for_selector("#results .alert-success:has-text('已改约到')")
+    page.wait_for_function(IN_VIEW, arg="#results", timeout=5_000)
+    assert page.evaluate(FOCUSED) == "results", "a screen reader goes on from 已改约到"
+    page.click("button:has-text('取消预约')")
+    page.wait_for_selector("#results .alert-success:has-text('预约已取消')")
+    page.wait_for_function(IN_VIEW, arg="#results", timeout=5_000)
+    assert page.evaluate(FOCUSED) == "results", "a screen reader goes on from 预约已取消"
+
+
+def test_enterprise_errors_take_focus_and_each_leads_to_its_field(server, phone):
+    page = phone
+    page.goto(server + "/enterprise")
+    page.select_option("#f-industry", index=1)
+    page.fill("#f-year", "18")
+    page.click("main button:has-text('查找适合的政策')")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate(FOCUSED) == "error-summary" and page.evaluate(IN_VIEW, "#error-summary")
+    links = page.locator("#error-summary a").all_inner_texts()
+    assert [t.split("：")[0] for t in links] == ["企业规模", "成立年份"], links
+    page.click("#error-summary a:has-text('成立年份')")
+    assert page.evaluate(FOCUSED) == "f-year" and page.evaluate(IN_VIEW, "#f-year")
+
+
 # --- 问政务君 panel -------------------------------------------------------------
 
 

@@ -44,6 +44,8 @@ def test_a_wrong_profile_comes_back_with_messages_and_what_was_typed(web):
     page = web.get("/enterprise?industry=manufacturing&size=&town=440606102&year=18x&name=顺德某某电器&credit_code=91350100M000100Y44")
     assert page.status_code == 422
     assert "请选择企业规模" in page.text and "请填写成立年份" in page.text and "校验位不正确" in page.text
+    summary = page.text[page.text.index('id="error-summary"') :].split("</ul>")[0]
+    assert re.findall(r'<a href="#([\w-]+)">', summary) == ["f-size", "f-year", "f-credit_code"]
     assert 'value="顺德某某电器"' in page.text and 'value="91350100M000100Y44"' in page.text
 
 

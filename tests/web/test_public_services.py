@@ -27,6 +27,11 @@ def token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def results(page: str) -> str:
+    """What the page opens at (its #results), where an outcome belongs rather than in the flash area up top."""
+    return page[page.index('<div id="results"') :]
+
+
 def ask(client, question: str, **headers):
     page = client.get("/assistant")
     return client.post("/assistant/ask", data={"csrf_token": token(page.text), "question": question}, headers=headers)
@@ -234,10 +239,11 @@ def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monk
     assert session.scalar(select(Appointment.status).where(Appointment.number == number)) == "booked"
     slots = client.post("/booking", data={"csrf_token": csrf, "number": number, "phone": PHONE, "date": DAY})
     later = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', slots.text)[1]
+    assert 'action="/booking/reschedule#results"' in slots.text and 'action="/booking/cancel#results"' in slots.text
     moved = client.post("/booking/reschedule", data={"csrf_token": csrf, "number": number, "phone": PHONE, "slot": later})
-    assert "已改约到" in moved.text
+    assert "已改约到" in results(moved.text)
     cancelled = client.post("/booking/cancel", data={"csrf_token": csrf, "number": number, "phone": PHONE})
-    assert "预约已取消" in cancelled.text and "已取消" in cancelled.text
+    assert "预约已取消" in results(cancelled.text) and "已取消" in cancelled.text
     assert session.scalar(select(Appointment.status).where(Appointment.number == number)) == "cancelled"
 
 

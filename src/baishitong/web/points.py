@@ -275,15 +275,15 @@ def booking_cancel(request: Request, form: FormData = Depends(checked_form), ses
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
         return _lookup_page(request, {"values": {"number": number}, "not_found": error})
-    messages = []
     try:
         appointment = booking.cancel(session, number=number, phone=phone)
-        messages.append(("success", "预约已取消。如需办理，可重新预约。"))
+        outcome = ("success", "预约已取消。如需办理，可重新预约。")
     except DomainError as exc:
         session.rollback()
         appointment = booking.get_for_requester(session, number=number, phone=phone)
-        messages.append(("error", exc.message))
-    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone), "messages": messages})
+        outcome = ("error", exc.message)
+    # The outcome heads #results, where the form's #fragment takes the page and the focus.
+    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone), "outcome": outcome})
 
 
 @router.post("/booking/reschedule")
@@ -291,21 +291,21 @@ def booking_reschedule(request: Request, form: FormData = Depends(checked_form),
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
         return _lookup_page(request, {"values": {"number": number}, "not_found": error})
-    messages, day = [], None
+    day = None
     try:
         slot_start = bounds.in_years(datetime.fromisoformat(str(form.get("slot", ""))))
     except ValueError:
         slot_start = None
         day = _parse_day(str(form.get("date", "")))
-        messages.append(("error", "请选择新的预约时段"))
+        outcome = ("error", "请选择新的预约时段")
     if slot_start is not None:
         try:
             appointment = booking.reschedule(session, number=number, phone=phone, slot_start=slot_start, now=clock.now())
             start = booking.local(appointment.slot_start)
-            messages.append(("success", f"已改约到 {start:%m月%d日 %H:%M}，请按时前往办理。"))
+            outcome = ("success", f"已改约到 {start:%m月%d日 %H:%M}，请按时前往办理。")
         except DomainError as exc:
             session.rollback()
             appointment = booking.get_for_requester(session, number=number, phone=phone)
             day = booking.local(slot_start).date()
-            messages.append(("error", "该时段已约满，请选择其他时段。" if exc.code == "slot_full" else exc.message))
-    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone, day=day), "messages": messages})
+            outcome = ("error", "该时段已约满，请选择其他时段。" if exc.code == "slot_full" else exc.message)
+    return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone, day=day), "outcome": outcome})

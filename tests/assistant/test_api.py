@@ -1,4 +1,5 @@
 import pytest
+from fastapi.testclient import TestClient
 
 from baishitong.knowledge import service as kb
 from tests.conftest import actor
@@ -60,6 +61,13 @@ def test_a_retried_question_gets_the_first_answer_and_is_stored_once(client, kno
     assert [t["role"] for t in transcript["turns"]] == ["user", "assistant"]
     reused = client.post(ASK, json={"question": "公积金怎么提取"}, headers={"Idempotency-Key": "ask-1"})
     assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_another_client_with_the_same_key_and_question_gets_its_own_conversation(app, client, knowledge):
+    first = client.post(ASK, json={"question": "社保卡丢了怎么办"}, headers={"Idempotency-Key": "1"}).json()
+    with TestClient(app, client=("203.0.113.9", 50000)) as other:
+        theirs = other.post(ASK, json={"question": "社保卡丢了怎么办"}, headers={"Idempotency-Key": "1"}).json()
+    assert theirs["session_id"] != first["session_id"], "a replay would hand them the first asker's transcript"
 
 
 def test_a_retried_follow_up_answers_within_its_conversation(client, knowledge):

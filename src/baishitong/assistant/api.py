@@ -1,11 +1,11 @@
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.assistant import schemas, service
 from baishitong.config import Settings
-from baishitong.deps import get_db_session, get_settings, rate_limit
+from baishitong.deps import client_id, get_db_session, get_settings, rate_limit
 from baishitong.org.api import require_roles
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["政务君"])
@@ -31,11 +31,18 @@ def session_out(conversation) -> schemas.SessionOut:
 
 @router.post("/ask", response_model=schemas.AskOut, dependencies=[public_limit])
 def ask(
-    data: schemas.AskIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings), idempotency_key: idempotency.Key = None
+    data: schemas.AskIn,
+    request: Request,
+    session: Session = Depends(get_db_session),
+    settings: Settings = Depends(get_settings),
+    idempotency_key: idempotency.Key = None,
 ):
-    """A retry with the same Idempotency-Key gets the first answer again; the question is not asked twice."""
+    """A retry with the same Idempotency-Key gets the first answer again; the question is not asked twice.
+    A first question's key is the asking client's own: a replay hands out the new conversation's id, the
+    only key to its transcript, so another client sending the same key and question starts its own."""
     threshold = getattr(settings, "assistant_threshold", service.DEFAULT_THRESHOLD)
-    scope, body = idempotency.scope(service.ASK_SCOPE, target=data.session_id), data.model_dump(mode="json")
+    target = data.session_id or f"new@{client_id(request)}"
+    scope, body = idempotency.scope(service.ASK_SCOPE, target=target), data.model_dump(mode="json")
     first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
     if first is not None:
         reply = service.replay(session, turn_id=int(first), threshold=threshold)

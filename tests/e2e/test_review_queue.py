@@ -1,5 +1,6 @@
 """待审核 in headless Chromium: after 同意/驳回退单 the page opens at the order that was after the one acted on,
-with the focus there, so the operator goes on from the keyboard instead of from the top of the page."""
+with the focus there, so the operator goes on from the keyboard instead of from the top of the page; a refused
+one opens at the order that failed."""
 
 import pytest
 
@@ -34,6 +35,21 @@ def _landed_on(page, element_id: str) -> None:
     # The browser scrolls to and focuses the #fragment a moment after the page has loaded.
     page.wait_for_function(f"(id) => ({FOCUSED})() === id", arg=element_id, timeout=5_000)
     assert page.evaluate(IN_VIEW, element_id)
+
+
+def test_a_refused_decision_lands_on_its_own_row_with_the_focus_and_the_error(server, browser, shot):
+    """Runs first and changes nothing: the reason is blank once trimmed, so the server refuses it."""
+    page = staff_page(browser, server, "operator1", shot)
+    page.set_viewport_size({"width": 1366, "height": 500})
+    page.goto(server + "/staff/console/review")
+    second = _rows(page)[1]
+    page.fill(f"#returns-{second} input[name=reason]", "  ")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _landed_on(page, f"returns-{second}")
+    assert "“驳回退单”未完成" in page.inner_text("#returns")
+    assert len(_rows(page)) == 4
+    shot(page, "review-queue-refused-row")
 
 
 def test_review_queue_lands_on_the_next_order_with_the_focus_after_each_decision(server, browser, shot):

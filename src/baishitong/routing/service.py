@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, event, func, select, update
+from sqlalchemy import Select, case, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -599,17 +599,20 @@ def latest_decision_out(session: Session, *, ticket: Ticket) -> dict | None:
     return decision_out(d) if d else None
 
 
-def review_queue(session: Session, *, limit: int = 100) -> list[tuple[RoutingDecision, Ticket]]:
-    """Registered tickets whose latest decision awaits an operator, oldest first."""
+def _awaiting_review(query: Select) -> Select:
     latest = select(func.max(RoutingDecision.id)).group_by(RoutingDecision.ticket_id)
-    rows = session.execute(
-        select(RoutingDecision, Ticket)
-        .join(Ticket, Ticket.id == RoutingDecision.ticket_id)
-        .where(RoutingDecision.id.in_(latest), RoutingDecision.status == "review", Ticket.status == "registered")
-        .order_by(RoutingDecision.id)
-        .limit(limit)
-    )
+    return query.join(Ticket, Ticket.id == RoutingDecision.ticket_id).where(RoutingDecision.id.in_(latest), RoutingDecision.status == "review", Ticket.status == "registered")
+
+
+def review_queue(session: Session, *, limit: int = 100, offset: int = 0) -> list[tuple[RoutingDecision, Ticket]]:
+    """Registered tickets whose latest decision awaits an operator, oldest first."""
+    rows = session.execute(_awaiting_review(select(RoutingDecision, Ticket)).order_by(RoutingDecision.id).offset(offset).limit(limit))
     return [(d, t) for d, t in rows]
+
+
+def review_count(session: Session) -> int:
+    """How many tickets review_queue holds in all."""
+    return session.scalar(_awaiting_review(select(func.count()).select_from(RoutingDecision))) or 0
 
 
 def record_correction(session: Session, *, ticket: Ticket, correct_unit_code: str, source: str) -> RoutingDecision | None:

@@ -2,11 +2,12 @@
 
 import secrets
 from datetime import datetime
+from functools import partial
 from math import ceil
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -27,7 +28,7 @@ from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
 from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names
-from baishitong.web.views import flash, fragment, page_number, redirect, render
+from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,6 +37,7 @@ INTAKE = ("operator", "admin")
 PER_PAGE = 20
 # 待审核's sections (card ids): an action returns to its own with ?at= and the next row's anchor.
 REVIEW_SECTIONS = ("returns", "extensions", "routing-review")
+REVIEW_ROWS = 50
 # The console's 标记 boxes: (form field, value when ticked, label). The fields are TicketCreate's, named like
 # the public form's; 企业诉求 is the enterprise channel, whose SLA rule gives the enterprise time limits.
 FLAGS = (("urgency", "urgent", "紧急"), ("confidential", "1", "保密"), ("anonymous", "1", "匿名"), ("channel", "enterprise", "企业诉求"))
@@ -233,14 +235,38 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
 
 
 @router.get("/staff/console/review")
-def review_queue(request: Request, at: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
-    returned = session.scalars(select(Ticket).where(Ticket.status == "returned").order_by(Ticket.updated_at).limit(50)).all()
-    extensions = []
-    if staff.role in ("supervisor", "admin"):
-        extensions = session.scalars(select(Ticket).where(Ticket.status == "signed", Ticket.extension_days.is_not(None)).order_by(Ticket.updated_at).limit(50)).all()
-    reviews = routing.review_queue(session, limit=50)
+def review_queue(request: Request, at: str = "", failed: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    """Each section pages on its own, like 督办台's; an action comes back to its section and page (queue_review.html)."""
+    tickets = {
+        "returns": (Ticket.status == "returned", Ticket.updated_at),
+        # Extensions are decided by supervisors: an operator's page has no such section.
+        **({"extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at)} if staff.role in ("supervisor", "admin") else {}),
+    }
+    counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in tickets.items()}
+    counts["routing-review"] = routing.review_count(session)
+    page, pages = section_pages(request, at=at, counts=counts, per_page=REVIEW_ROWS)
+    listed = {
+        name: session.scalars(select(Ticket).where(where).order_by(order, Ticket.id).offset((page[name] - 1) * REVIEW_ROWS).limit(REVIEW_ROWS)).all()
+        for name, (where, order) in tickets.items()
+    }
+    reviews = routing.review_queue(session, limit=REVIEW_ROWS, offset=(page["routing-review"] - 1) * REVIEW_ROWS)
     units = dispatch_units(session)
-    return render(request, "staff/queue_review.html", {"returned": returned, "extensions": extensions, "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units), "flash_at": at if at in REVIEW_SECTIONS else None, "nav": "/staff/console/review"})
+    return render(
+        request,
+        "staff/queue_review.html",
+        {
+            "returned": listed["returns"], "extensions": listed.get("extensions", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
+            "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
+            "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "nav": "/staff/console/review",
+        },
+    )
+
+
+def _review_url(section: str, page: int, row: str = "", failed: str = "") -> str:
+    """A section of 待审核 at a page; `row` is the anchor within it (an order's number, or "list"), and `failed`
+    the order whose action was refused, which the page anchors at its outcome if it has left the list."""
+    query = (f"&page={page}" if page > 1 else "") + (f"&failed={failed}" if failed else "")
+    return f"/staff/console/review?at={section}{query}#{section}" + (f"-{row}" if row else "")
 
 
 @router.get("/staff/console/callback")

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 from functools import partial
-from math import ceil
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import and_, func, or_, select
@@ -17,7 +16,7 @@ from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import flash, page_number, redirect, render
+from baishitong.web.views import flash, redirect, render, section_pages
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,9 +43,7 @@ def supervise(request: Request, at: str = "", staff: Staff = Depends(require("su
         "unhappy": (and_(Ticket.status == "callback", or_(Ticket.callback_satisfaction == "不满意", Ticket.callback_solved.is_(False))), Ticket.callback_at.desc()),
     }
     counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in sections.items()}
-    pages = {name: max(1, ceil(counts[name] / SECTION_ROWS)) for name in SECTIONS}
-    # Past the last page (its last order was just acted on) shows the new last page, not an empty section.
-    page = {name: min(page_number(request), pages[name]) if name == at else 1 for name in SECTIONS}
+    page, pages = section_pages(request, at=at, counts=counts, per_page=SECTION_ROWS)
     listed = {
         name: session.scalars(select(Ticket).where(where).order_by(order, Ticket.id).offset((page[name] - 1) * SECTION_ROWS).limit(SECTION_ROWS)).all()
         for name, (where, order) in sections.items()

@@ -216,6 +216,9 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
     done = perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=on_ticket_page)
     if done and action == "decline-co" and on_ticket_page:
         return redirect("/staff/unit")  # the unit no longer sees the order it left
+    if not done:
+        # A queue that moves on after a success (待审核) names where a refusal lands: the row that failed.
+        return redirect(safe_next(str(form.get("next_failed", "")), landing))
     return redirect(landing)
 
 

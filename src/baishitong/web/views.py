@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from importlib import resources
+from math import ceil
 from urllib.parse import quote
 
 from fastapi import Request
@@ -89,6 +90,15 @@ def page_number(request: Request) -> int:
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def section_pages(request: Request, *, at: str, counts: dict[str, int], per_page: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Page in view and page count of each section of a desk whose sections page on their own: ?page= is the
+    page of the section named by ?at=, the others show their first. Past the last page (its last order was
+    just acted on) is the new last page, not an empty section."""
+    pages = {name: max(1, ceil(count / per_page)) for name, count in counts.items()}
+    page = {name: min(page_number(request), pages[name]) if name == at else 1 for name in counts}
+    return page, pages
 
 
 def safe_next(value: str | None, default: str) -> str:

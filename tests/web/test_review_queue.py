@@ -1,0 +1,96 @@
+"""待审核 pages each section on its own (like 督办台), and a refused decision lands on the row that failed."""
+
+import re
+
+from sqlalchemy import select, update
+
+from baishitong.tickets import schemas, service
+from baishitong.tickets.models import Ticket
+from baishitong.web import operator
+from tests.conftest import actor
+from tests.routing.test_service import model, register  # noqa: F401  (fixture: an active router trained on clear topics)
+from tests.tickets.factories import make_ticket
+from tests.web.test_desk_priorities import _section
+from tests.web.test_pages import login, token
+
+
+def _rows(page: str, section: str) -> list[str]:
+    return re.findall(r'<tr data-ticket="([^"]+)"', _section(page, section))
+
+
+def _next(page: str, number: str, action: str, field: str = "next") -> str:
+    form = re.search(rf'<form[^>]*action="/staff/tickets/{number}/act/{action}".*?</form>', page, re.S).group(0)
+    return re.search(rf'name="{field}" value="([^"]+)"', form).group(1).replace("&amp;", "&")
+
+
+def test_a_long_section_pages_and_an_action_on_a_later_page_returns_there(web, session, monkeypatch):
+    monkeypatch.setattr(operator, "REVIEW_ROWS", 2)
+    for _ in range(3):
+        make_ticket(session, state="returned")
+    session.commit()
+    waiting = set(session.scalars(select(Ticket.number).where(Ticket.status == "returned")))
+    login(web, "t_operator")
+    first = web.get("/staff/console/review").text
+    returns = _section(first, "returns")
+    assert f"退单审核（{len(waiting)}）" in returns and f"第 1–2 条，共 {len(waiting)} 条" in returns
+    assert 'href="/staff/console/review?at=returns&amp;page=2#returns"' in returns
+    last = -(-len(waiting) // 2)
+    listed = [n for p in range(1, last + 1) for n in _rows(web.get(f"/staff/console/review?at=returns&page={p}").text, "returns")]
+    assert len(listed) == len(waiting) and set(listed) == waiting
+
+    second = web.get("/staff/console/review?at=returns&page=2").text
+    number = _rows(second, "returns")[0]
+    back = _next(second, number, "approve-return")
+    assert back.startswith("/staff/console/review?at=returns&page=2#returns-")
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    done = web.post(f"/staff/tickets/{number}/act/approve-return", data={"csrf_token": token(second), "version": str(ticket.version), "next": back}, follow_redirects=False)
+    assert done.headers["location"] == back
+    assert f"工单 {number} 已同意退单" in _section(web.get(back).text, "returns")
+
+
+def test_a_refused_decision_lands_on_its_own_row_with_the_error_there(web, session):
+    ticket, after = make_ticket(session, state="returned"), make_ticket(session, state="returned")
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console/review").text
+    form = {"csrf_token": token(page), "version": str(ticket.version), "next": _next(page, ticket.number, "reject-return"), "next_failed": _next(page, ticket.number, "reject-return", "next_failed")}
+    assert form["next"].endswith(f"#returns-{_rows(page, 'returns')[_rows(page, 'returns').index(ticket.number) + 1]}")
+    refused = web.post(f"/staff/tickets/{ticket.number}/act/reject-return", data={**form, "reason": " "}, follow_redirects=False)
+    assert refused.headers["location"] == f"/staff/console/review?at=returns&failed={ticket.number}#returns-{ticket.number}"
+    landed = web.get(refused.headers["location"]).text
+    assert "“驳回退单”未完成" in _section(landed, "returns") and f'id="returns-{ticket.number}"' in landed
+    assert landed.count(f'id="returns-{ticket.number}"') == 1, "the row itself is the anchor while it is listed"
+
+
+def test_an_order_someone_else_decided_first_lands_on_the_error_in_its_place(web, session):
+    ticket = make_ticket(session, state="returned")
+    make_ticket(session, state="returned")
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console/review").text
+    seen = ticket.version
+    service.act(session, number=ticket.number, action="approve-return", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=seen))
+    session.commit()
+    form = {"csrf_token": token(page), "version": str(seen), "next": _next(page, ticket.number, "approve-return"), "next_failed": _next(page, ticket.number, "approve-return", "next_failed")}
+    refused = web.post(f"/staff/tickets/{ticket.number}/act/approve-return", data=form, follow_redirects=False)
+    assert refused.headers["location"].endswith(f"#returns-{ticket.number}")
+    landed = _section(web.get(refused.headers["location"]).text, "returns")
+    assert ticket.number not in _rows(landed, "returns")
+    anchor = re.search(rf'<div id="returns-{ticket.number}" tabindex="-1">.*?</div>\s*</div>', landed, re.S)
+    assert anchor and f"工单 {ticket.number} 刚被他人处理或更新" in anchor.group(0)
+
+
+def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, session, model):  # noqa: F811
+    ticket = register(session, content="你好，我想问一下这个事情怎么办。", address="容桂街道")
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console/review").text
+    seen = ticket.version
+    service.act(session, number=ticket.number, action="dispatch", actor=actor(session, "t_supervisor"), body=schemas.DispatchIn(version=seen, lead_unit="ronggui"))
+    session.commit()
+    form = {"csrf_token": token(page), "version": str(seen), "lead_unit": "daliang", "next": _next(page, ticket.number, "dispatch"), "next_failed": _next(page, ticket.number, "dispatch", "next_failed")}
+    refused = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=form, follow_redirects=False)
+    assert refused.headers["location"] == f"/staff/console/review?at=routing-review&failed={ticket.number}#routing-review-{ticket.number}"
+    landed = _section(web.get(refused.headers["location"]).text, "routing-review")
+    assert re.search(rf'<div id="routing-review-{ticket.number}" tabindex="-1">.*?刚被他人处理或更新', landed, re.S)
+    assert ticket.lead_unit.code == "ronggui"

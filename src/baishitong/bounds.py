@@ -14,6 +14,8 @@ MAX_PAGE = 10_000  # as Open311's `page`; 10,000 pages of a list is past anythin
 MAX_OFFSET = 10_000_000
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 YEARS = f"须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间"
+# A date field's picker offers the same years (<input type="date" min max>), not year 9999 to be refused later.
+DAY_INPUT = {"min": f"{FIRST_YEAR}-01-01", "max": f"{LAST_YEAR}-12-31"}
 OUT_OF_RANGE = "请求中的数字或日期超出可处理的范围，请检查后重试"
 
 D = TypeVar("D", date, datetime)

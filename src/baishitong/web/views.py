@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from baishitong.bounds import MAX_PAGE
+from baishitong.bounds import DAY_INPUT, MAX_PAGE
 from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.service import LOCAL_TZ, callback_queue_clause
@@ -54,6 +54,7 @@ def public_status_label(status: str) -> str:
 templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
 templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text)
 templates.env.globals["static_url"] = static_url
+templates.env.globals["day_input"] = DAY_INPUT
 
 
 def _flash_serializer(request: Request) -> URLSafeSerializer:

@@ -138,6 +138,14 @@ def test_kb_search_for_nonsense_finds_nothing_and_points_to_the_assistant_and_su
     assert 'href="/assistant">问政务君</a>' in page and 'href="/submit">提交诉求</a>' in page
 
 
+@pytest.mark.parametrize("nonsense", ["啊啊啊啊", "asdfgh", "火星移民签证"])
+def test_item_search_for_nonsense_finds_nothing(client, demo, nonsense):
+    page = client.get("/items", params={"q": nonsense}).text
+    assert 'href="/items/' not in page.split('id="main"')[1] and "没有找到相关事项" in page
+    assert client.get("/api/v1/items", params={"q": nonsense}).json() == []
+    assert client.get("/items", params={"q": "身份证换领"}).text.count('href="/items/') >= 1
+
+
 def test_markdown_escapes_html():
     from baishitong.web.kb import markdown
 

@@ -691,7 +691,9 @@ def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> lis
 
 
 def search_items(session: Session, *, query: str, top_k: int = 10) -> list[Hit]:
-    return item_index(session).search(query, top_k=top_k)
+    """The best service items; none for nonsense, as in `search`."""
+    index = item_index(session)
+    return index.found(query, index.search(query, top_k=top_k))
 
 
 # --- review reminders ------------------------------------------------------------

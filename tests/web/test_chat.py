@@ -45,3 +45,25 @@ def test_chat_queue_is_for_the_call_centre(web):
     assert web.get("/staff/chat").status_code == 403
     login(web, "t_supervisor")
     assert web.get("/staff/chat").status_code == 200
+
+
+def test_the_operators_log_gets_only_new_messages_and_the_note_only_when_it_changes(web):
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    shown = max(int(i) for i in re.findall(r'id="staff-turn-(\d+)"', page))
+    poll = f"/staff/chat/{session_id}/log"
+    assert web.get(poll, params={"after": shown, "status": "waiting"}).status_code == 204, "nothing new, nothing redrawn"
+
+    sent = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，请问在哪个小区？", "after": shown}, headers={"HX-Request": "true"}).text
+    assert len(re.findall(r'id="staff-turn-(\d+)"', sent)) == 1 and "您好，请问在哪个小区？" in sent and 'id="staff-chat-log"' not in sent
+    assert 'id="chat-status" class="stack" hx-swap-oob="true"' in sent and "服务中" in sent, "waiting → open: the note is redrawn"
+    mine = int(re.findall(r'id="staff-turn-(\d+)"', sent)[0])
+
+    web.post("/api/v1/assistant/ask", json={"question": "容桂的高黎社区", "session_id": session_id})
+    polled = web.get(poll, params={"after": mine, "status": "open"}).text
+    assert "容桂的高黎社区" in polled and "您好，请问在哪个小区" not in polled and "chat-status" not in polled
+
+    blank = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": " ", "after": mine}, headers={"HX-Request": "true"}).text
+    assert '<div id="chat-notice" hx-swap-oob="true">' in blank and "请输入回复内容" in blank

@@ -113,7 +113,7 @@ def panel(request: Request, session: Session = Depends(get_db_session)):
     return fragment(request, "public/assistant_panel.html", {**_shown(request, session), "log_id": "chat-panel-log"})
 
 
-def _after(value: object) -> int | None:
+def last_shown_turn(value: object) -> int | None:
     """The last turn the page shows (app.js sends it with each htmx request to the log); None without one."""
     text = str(value or "")
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
@@ -136,7 +136,7 @@ def live(
     redrawn only when the status changed, and emptied (polling stops) once the conversation is handed back."""
     conversation, log_id = _conversation(request, session), _log_id(log_id)
     ctx = {**_context(conversation), "log_id": log_id}
-    seen = _after(after)
+    seen = last_shown_turn(after)
     if seen is None:
         # A page from before the log was appended to: the whole transcript, in place.
         response = fragment(request, "public/assistant_live.html", ctx)
@@ -193,7 +193,7 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
         return response
     # The question and its answer (and any operator message the page has not shown yet) are appended; the
     # earlier answer's next questions give way to this one's.
-    after = _after(form.get("after"))
+    after = last_shown_turn(form.get("after"))
     rows = ctx["rows"][-2:] if after is None else _newer(ctx["rows"], after)
     return fragment(request, "public/assistant_turns.html", {**ctx, "rows": rows, "replace_follow_ups": True})
 

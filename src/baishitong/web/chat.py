@@ -1,6 +1,7 @@
 """在线咨询: the operators' queue of 政务君 conversations handed over to a person, with reply, ticket draft and close."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -10,6 +11,7 @@ from baishitong.assistant import service as assistant
 from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict
+from baishitong.web.assistant import last_shown_turn
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import flash, fragment, redirect, render
@@ -68,16 +70,39 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
     )
 
 
+def _appended(request: Request, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
+    """The messages after the last one the page shows, to append to its log (the live region then reads out
+    just them), with the note over the log when it changed. A page that shows none gets the whole transcript."""
+    seen = last_shown_turn(after)
+    if seen is None:
+        response = fragment(request, "staff/chat_log.html", _log_context(conversation, notice))
+        response.headers.update({"HX-Retarget": "#chat-live", "HX-Reswap": "outerHTML"})
+        return response
+    turns = [t for t in conversation.turns if t.id > seen]
+    if not turns and not restatus and not reply:
+        return Response(status_code=204)
+    return fragment(request, "staff/chat_turns.html", {**_log_context(conversation, notice), "turns": turns, "restatus": restatus, "renotice": reply})
+
+
 @router.get("/staff/chat/{session_id}/log")
-def log_fragment(session_id: str, request: Request, staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
-    """htmx: the transcript, polled every 5 s for the citizen's new messages."""
-    return fragment(request, "staff/chat_log.html", _log_context(assistant.get_session(session, session_id=session_id)))
+def log_fragment(
+    session_id: str,
+    request: Request,
+    after: str = Query(default="", max_length=20),
+    status: str = Query(default="", max_length=12),
+    staff: Staff = Depends(require(*OPERATORS)),
+    session: Session = Depends(get_db_session),
+):
+    """htmx: polled every 5 s for the citizen's new messages; the note is redrawn when the status changed."""
+    conversation = assistant.get_session(session, session_id=session_id)
+    return _appended(request, conversation, after=after, restatus=conversation.status != status)
 
 
 @router.post("/staff/chat/{session_id}/reply")
 def reply(session_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
     text = str(form.get("text", "")).strip()[:MAX_REPLY]
     htmx = bool(request.headers.get("hx-request"))
+    status_before = assistant.get_session(session, session_id=session_id).status
     notice = None
     if not text:
         notice = "请输入回复内容"
@@ -88,7 +113,7 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
             notice = exc.message
     conversation = assistant.get_session(session, session_id=session_id)
     if htmx:
-        return fragment(request, "staff/chat_log.html", _log_context(conversation, notice))
+        return _appended(request, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
     if notice:
         flash(request, "warning", notice)
     return redirect(f"/staff/chat/{session_id}")

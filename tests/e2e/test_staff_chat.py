@@ -1,0 +1,35 @@
+"""在线咨询 in headless Chromium, the operator's side: the citizen's messages are appended to the live log,
+never redrawn, so a screen reader reads out just the new one; the operator's own reply is appended once."""
+
+import httpx
+import pytest
+
+from tests.e2e.test_story import staff_page
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_operators_log_appends_new_messages_instead_of_redrawing(server, browser, shot):
+    asked = httpx.post(server + "/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()
+    session_id = asked["session_id"]
+    assert httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/handover").status_code == 200
+    page = staff_page(browser, server, "operator1", shot)
+    page.goto(f"{server}/staff/chat/{session_id}")
+    page.evaluate("window.shown = [document.getElementById('staff-chat-log'), ...document.querySelectorAll('#staff-chat-log .msg')]")
+    before = page.locator("#staff-chat-log .msg").count()
+
+    page.fill("#f-text", "您好，请问在哪个小区？")
+    page.click("button[data-action=reply]")
+    page.wait_for_selector("#chat-status >> text=服务中")
+    assert page.locator("#f-text").input_value() == "", "the form is cleared once the reply is sent"
+
+    citizen = httpx.post(server + "/api/v1/assistant/ask", json={"question": "容桂的高黎社区", "session_id": session_id})
+    assert citizen.status_code == 200
+    page.wait_for_function("() => [...document.querySelectorAll('#staff-chat-log .msg')].some(m => m.textContent.includes('高黎社区'))", timeout=12_000)
+    page.wait_for_timeout(5_500)  # one more poll: nothing new, nothing added
+    kept = page.evaluate("window.shown.every(el => el.isConnected) && window.shown[0] === document.getElementById('staff-chat-log')")
+    assert kept, "the log and the messages already shown were redrawn"
+    texts = page.locator("#staff-chat-log .msg").all_inner_texts()
+    # The operator's reply, the citizen's message and 政务君's "转给人工客服" note, each once.
+    assert len(texts) == before + 3 and sum("请问在哪个小区" in t for t in texts) == 1 and sum("高黎社区" in t for t in texts) == 1
+    page.context.close()

@@ -101,3 +101,28 @@ def test_the_league_ranks_a_unit_with_few_callbacks_after_the_rest(session):
     rates = {r["unit"]: r["satisfaction_rate"] for r in analytics.unit_rates(session, since=now - timedelta(days=1), until=now + timedelta(minutes=1))}
     assert rates["daliang"] == 1.0 and rates["ronggui"] == 0.8
     assert order.index("ronggui") < order.index("daliang")
+
+
+def test_an_order_left_unanswered_past_its_deadline_counts_as_late(session):
+    """A unit cannot keep its on-time rates up by not answering its late orders."""
+    from baishitong.analytics import service as analytics
+    from baishitong.db import utcnow
+
+    make_ticket(session, state="replied", lead="daliang")  # answered in time
+    late = make_ticket(session, state="signed", lead="daliang")
+    late.reply_due = late.contact_due = utcnow() - timedelta(hours=1)
+    waiting = make_ticket(session, state="dispatched", lead="daliang")
+    waiting.sign_due = utcnow() - timedelta(minutes=5)
+    make_ticket(session, state="signed", lead="daliang")  # not yet due: not judged
+    session.flush()
+    now = utcnow()
+    rates = {r["unit"]: r for r in analytics.unit_rates(session, since=now - timedelta(days=1), until=now + timedelta(minutes=1))}["daliang"]
+    assert rates["on_time_reply_rate"] == 0.5 and rates["on_time_sign_rate"] == 0.75 and rates["on_time_contact_rate"] == 0.0
+    report = reports.period_report(session, start=today() - timedelta(days=1), end=today())
+    assert report.reply_judged >= 2 and report.replied_on_time < report.reply_judged
+
+
+def test_the_league_says_what_its_on_time_rates_are_taken_over(web):
+    login(web, "t_supervisor")
+    league = web.get("/staff/supervise").text.split('id="league"')[1]
+    assert "占已办理和超时仍未办理工单的比例" in league

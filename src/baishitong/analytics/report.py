@@ -14,13 +14,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from baishitong.analytics.service import SATISFIED, judged
+from baishitong.db import utcnow
 from baishitong.org.models import Category, Region
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS
 from baishitong.tickets.service import LOCAL_TZ
 from baishitong.tickets.states import OPEN_STATUSES
 
-SATISFIED = ("满意", "基本满意")
 NOT_MATTERS = ("merged", "voided")
 MAX_DAYS = 366
 PERCENT = "0.0%"
@@ -47,6 +48,7 @@ class PeriodReport:
     dispatched: int
     replied: int
     replied_on_time: int
+    reply_judged: int  # replied by a unit, or still with it past the reply deadline (service.judged)
     callbacks: int
     solved: int
     satisfied: int
@@ -61,7 +63,7 @@ class PeriodReport:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self._rate(self.replied_on_time, self.replied)
+        return self._rate(self.replied_on_time, self.reply_judged)
 
     @property
     def resolution_rate(self) -> float | None:
@@ -93,6 +95,7 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
             # Replies by a unit; a direct answer at intake has no deadline to be on time for.
             count(and_(Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None))),
             count(and_(Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None), Ticket.reply_due.is_not(None), Ticket.replied_at <= Ticket.reply_due)),
+            count(and_(Ticket.dispatched_at.is_not(None), judged(Ticket.replied_at, Ticket.reply_due, now=utcnow()))),
             count(Ticket.callback_at.is_not(None)),
             count(Ticket.callback_solved.is_(True)),
             count(Ticket.callback_satisfaction.in_(SATISFIED)),
@@ -101,7 +104,7 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
         .where(cohort)
         .group_by(day)
     ).all()
-    totals = [sum(column) for column in zip(*(row[1:] for row in per_day))] or [0] * 9
+    totals = [sum(column) for column in zip(*(row[1:] for row in per_day))] or [0] * 10
     received_on = {_as_date(row[0]): row[1] for row in per_day}
     days = [(start + timedelta(days=i), received_on.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
     kinds = session.execute(select(Ticket.type, Ticket.channel, func.count()).where(cohort).group_by(Ticket.type, Ticket.channel)).all()

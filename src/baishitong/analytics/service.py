@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from baishitong.analytics.models import HotTopicSnapshot
@@ -25,12 +25,17 @@ def _rate(numerator: int, denominator: int) -> float | None:
 RANKING_MIN_CALLBACKS = 5
 
 
+def judged(done, deadline, *, now: datetime):
+    """The orders an on-time rate is taken over: those done, and those still with the unit after the deadline,
+    so a unit does not keep its rate up by leaving its late orders unanswered."""
+    return or_(done.is_not(None), and_(Ticket.status.in_(["dispatched", "signed"]), deadline.is_not(None), deadline < now))
+
+
 def unit_rates(session: Session, *, since: datetime | None = None, until: datetime | None = None, unit_code: str | None = None) -> list[dict]:
     """Tickets dispatched to each unit in the period, and how the unit did on them.
 
-    on_time_sign: signed by the sign deadline, of those signed; on_time_reply: replied by
-    the reply deadline, of those replied; resolution and satisfaction: of the callbacks;
-    return_rate: returns the unit requested, of the orders it was sent.
+    on_time_sign / contact / reply: done by the deadline, of those `judged`; resolution and satisfaction:
+    of the callbacks; return_rate: returns the unit requested, of the orders it was sent.
     """
     period = []
     if since:
@@ -38,15 +43,19 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
     if until:
         period.append(Ticket.dispatched_at < until)
     count = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    now = utcnow()
+    due = lambda done, deadline: count(judged(done, deadline, now=now))  # noqa: E731
     query = (
         select(
             Ticket.lead_unit_id,
             func.count().label("dispatched"),
             count(Ticket.signed_at.is_not(None)).label("signed"),
+            due(Ticket.signed_at, Ticket.sign_due).label("sign_due"),
             count(and_(Ticket.signed_at.is_not(None), Ticket.sign_due.is_not(None), Ticket.signed_at <= Ticket.sign_due)).label("signed_on_time"),
-            count(Ticket.contacted_at.is_not(None)).label("contacted"),
+            due(Ticket.contacted_at, Ticket.contact_due).label("contact_due"),
             count(and_(Ticket.contacted_at.is_not(None), Ticket.contact_due.is_not(None), Ticket.contacted_at <= Ticket.contact_due)).label("contacted_on_time"),
             count(Ticket.replied_at.is_not(None)).label("replied"),
+            due(Ticket.replied_at, Ticket.reply_due).label("reply_due"),
             count(and_(Ticket.replied_at.is_not(None), Ticket.reply_due.is_not(None), Ticket.replied_at <= Ticket.reply_due)).label("replied_on_time"),
             count(Ticket.callback_at.is_not(None)).label("callbacks"),
             count(Ticket.callback_solved.is_(True)).label("solved"),
@@ -83,9 +92,9 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
                 "replied": r.replied if r else 0,
                 "callbacks": r.callbacks if r else 0,
                 "returns": returns.get(unit_id, 0),
-                "on_time_sign_rate": _rate(r.signed_on_time, r.signed) if r else None,
-                "on_time_contact_rate": _rate(r.contacted_on_time, r.contacted) if r else None,
-                "on_time_reply_rate": _rate(r.replied_on_time, r.replied) if r else None,
+                "on_time_sign_rate": _rate(r.signed_on_time, r.sign_due) if r else None,
+                "on_time_contact_rate": _rate(r.contacted_on_time, r.contact_due) if r else None,
+                "on_time_reply_rate": _rate(r.replied_on_time, r.reply_due) if r else None,
                 "resolution_rate": _rate(r.solved, r.callbacks) if r else None,
                 "satisfaction_rate": _rate(r.satisfied, r.callbacks) if r else None,
                 "return_rate": _rate(returns.get(unit_id, 0), dispatched),

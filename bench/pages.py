@@ -148,6 +148,8 @@ def main() -> int:
             ("单位工作台 办理中（容桂街道）", handler, "/staff/unit?tab=signed"),
             ("待派单队列（话务员）", operator, "/staff/console/dispatch"),
             ("待回访队列（话务员）", operator, "/staff/console/callback"),
+            ("待审核队列（话务员）", operator, "/staff/console/review"),
+            ("督办台（督办员，含单位排名）", supervisor, "/staff/supervise"),
             ("工单查询（全部）", operator, "/staff/tickets"),
             ("工单查询（办理中·投诉）", operator, "/staff/tickets?status=signed&type=投诉"),
             ("工单查询（承办人）", handler, "/staff/tickets"),

@@ -69,3 +69,13 @@ def test_the_api_tells_integrators_how_many_calls_were_merged(client, login, ses
     assert client.get(f"/api/v1/tickets/{master.number}", headers=operator).json()["repeat_calls"] == 2
     listed = client.get("/api/v1/tickets", params={"q": master.number}, headers=operator).json()["items"]
     assert [(t["number"], t["repeat_calls"]) for t in listed] == [(master.number, 2)]
+
+
+def test_the_api_masks_the_numbers_a_repeat_caller_said_as_the_unit_reads_them(client, login, session):
+    master = make_ticket(session, state="signed")
+    repeat_call(session, master, content="路灯还是不亮，回电13712345678，身份证440681199001011234")
+    session.flush()
+    seen = client.get(f"/api/v1/tickets/{master.number}", headers=login("t_ronggui")).json()
+    said = seen["events"][-1]["data"]["content"]
+    assert "137****5678" in said and "440681********1234" in said
+    assert "13712345678" not in str(seen) and "440681199001011234" not in str(seen)

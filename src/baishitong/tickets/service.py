@@ -908,6 +908,14 @@ def deadlines_of(ticket: Ticket) -> dict:
     }
 
 
+def _event_data(data: dict) -> dict:
+    """A repeat caller's words (merged-in, or the urge it counted as) masked as the order's content is:
+    the unit reads them on the master, and must not get that caller's numbers unrevealed."""
+    if data and data.get("duplicate") and data.get("content"):
+        return {**data, "content": mask_numbers_in_text(data["content"])}
+    return data
+
+
 def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: dict | None = None, repeat_calls: int = 0) -> schemas.TicketOut:
     events = None
     if with_events:
@@ -921,7 +929,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
                 actor_role=e.actor_role,
                 unit=e.unit.code if e.unit else None,
                 note=e.note,
-                data=e.data,
+                data=_event_data(e.data),
                 at=e.created_at,
             )
             for e in ticket.events

@@ -47,7 +47,8 @@ def test_a_refused_decision_lands_on_its_own_row_with_the_focus_and_the_error(se
     with page.expect_navigation():
         page.keyboard.press("Enter")
     _landed_on(page, f"returns-{second}")
-    assert "“驳回退单”未完成" in page.inner_text("#returns")
+    assert "“驳回退单”未完成" in page.inner_text(f"#returns-{second}")
+    assert page.evaluate("() => { const r = document.querySelector('#returns [role=alert]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"), "the error is in sight beside the focused row"
     assert len(_rows(page)) == 4
     shot(page, "review-queue-refused-row")
 

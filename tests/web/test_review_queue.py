@@ -58,8 +58,10 @@ def test_a_refused_decision_lands_on_its_own_row_with_the_error_there(web, sessi
     refused = web.post(f"/staff/tickets/{ticket.number}/act/reject-return", data={**form, "reason": " "}, follow_redirects=False)
     assert refused.headers["location"] == f"/staff/console/review?at=returns&failed={ticket.number}#returns-{ticket.number}"
     landed = web.get(refused.headers["location"]).text
-    assert "“驳回退单”未完成" in _section(landed, "returns") and f'id="returns-{ticket.number}"' in landed
     assert landed.count(f'id="returns-{ticket.number}"') == 1, "the row itself is the anchor while it is listed"
+    row = re.search(rf'<tr data-ticket="{ticket.number}".*?</tr>', landed, re.S).group(0)
+    assert "“驳回退单”未完成" in row, "the error is in the focused row, not at the top of the card out of sight"
+    assert _section(landed, "returns").count("“驳回退单”未完成") == 1
 
 
 def test_an_order_someone_else_decided_first_lands_on_the_error_in_its_place(web, session):

@@ -173,3 +173,17 @@ def test_the_panel_also_names_a_suggested_co_handler_without_accounts(web, sessi
     page = web.get("/staff/console").text
     panel = web.post("/staff/console/suggest", data={"content": CONFIDENT, "address": "容桂街道高黎社区", "type": "投诉"}, headers={"X-CSRF-Token": token(page), "HX-Request": "true"}).text
     assert "建议协办" in panel and f"{idle.name}在系统中暂无在用账号" in panel and "容桂街道在系统中" not in panel and "容桂街道、" not in panel
+
+
+def test_the_console_warns_after_sending_a_call_to_units_nobody_will_see_it_in(web, session, model):  # noqa: F811
+    login(web, "t_operator")
+    sent = intake(web, "13800002021", after="dispatch", lead_unit="beijiao", co_units=["SJJ", "STHJ"]).text
+    assert "已受理并派至 北滘镇" in sent
+    assert "北滘镇、佛山市生态环境局顺德分局在系统中暂无在用账号" in sent and "市场监督管理局在系统中" not in sent
+    from baishitong.org.models import Unit, User
+
+    for user in session.scalars(select(User).join(Unit, User.unit_id == Unit.id).where(Unit.code == "ronggui")):
+        user.active = False
+    session.flush()
+    auto = intake(web, "13800002022", after="dispatch").text
+    assert "智能分拨已自动派至 容桂街道" in auto and "容桂街道在系统中暂无在用账号" in auto

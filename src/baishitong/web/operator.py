@@ -27,7 +27,7 @@ from baishitong.tickets.states import MISSED_CALLBACKS_TO_CLOSE
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names
+from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names, warn_unseen
 from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages
 
 router = APIRouter(include_in_schema=False)
@@ -173,9 +173,16 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
             outcome = "已受理，暂存待派单：智能分拨没有给出建议单位，请在待派单中选择主办单位"
     elif ticket.status == "dispatched" and ticket.lead_unit:
         outcome = f"已受理，智能分拨已自动派至 {ticket.lead_unit.name}"
-    request.state.flash_out = [m for m in getattr(request.state, "flash_out", []) if m[0] == "error"]
+        warn_unseen(request, session, number=ticket.number, action="dispatch")
+    # The follow-up's own success line gives way to the console's; its errors stay, and its warnings (a unit
+    # nobody will see the order in, so the operator phones it) come after the console's line.
+    follow_up = getattr(request.state, "flash_out", [])
+    request.state.flash_out = [m for m in follow_up if m[0] == "error"]
     marks = "、".join(label for name, _, label in FLAGS if values[name])  # 紧急、保密工单 SD… 已受理…
     flash(request, "success", f"{marks}工单 {ticket.number} {outcome}")
+    for level, text in follow_up:
+        if level == "warning":
+            flash(request, level, text)
     return redirect("/staff/console")
 
 

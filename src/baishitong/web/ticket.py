@@ -78,7 +78,7 @@ def sub_units(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
     return [(u.code, u.name + (NO_ACCOUNT_MARK if u.id in idle else "")) for u in rows]
 
 
-def _warn_unseen(request: Request, session: Session, *, number: str, action: str) -> None:
+def warn_unseen(request: Request, session: Session, *, number: str, action: str) -> None:
     """After a dispatch or 下派: the units it went to that have no active account, so the sender phones them."""
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     units = [ticket.sub_unit] if action == "subdispatch" else [ticket.lead_unit, *(c.unit for c in ticket.co_units)]
@@ -205,7 +205,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
     flash(request, "success", f"工单 {number} {done}")
     if action in ("dispatch", "subdispatch"):
-        _warn_unseen(request, session, number=number, action=action)
+        warn_unseen(request, session, number=number, action=action)
     return True
 
 

@@ -83,3 +83,12 @@ def test_the_supervisors_figures_count_every_order_not_just_those_listed(web, se
     figure = re.search(r'<p class="stat-label">退单待审</p>\s*<p class="stat-value">(\d+)</p>', page).group(1)
     section = page[page.index('id="returns"'):page.index('id="extensions"')]
     assert int(figure) == waiting >= 2 and section.count("<tr data-ticket=") == 1
+
+
+def test_a_unit_card_without_a_place_leaves_no_empty_gap_in_its_line(web, session):
+    ticket = make_ticket(session, state="signed", address=None, content="人行道砖块松动，老人容易绊倒，希望尽快修复。")
+    assert ticket.region is None
+    login(web, "t_ronggui")
+    card = re.search(rf'data-ticket="{ticket.number}">.*?</section>', web.get("/staff/unit?tab=signed").text, re.S).group(0)
+    meta = re.search(r"<p class=\"muted\">(.*?)</p>", card, re.S).group(1).split("\n")[0]
+    assert meta.startswith("投诉 · 受理 "), meta

@@ -7,7 +7,7 @@ from baishitong.sla import service as sla
 from baishitong.tickets import schemas, service
 from tests.conftest import actor
 from tests.sla.test_service import LOCAL_TZ, at, local
-from tests.tickets.factories import make_ticket
+from tests.tickets.factories import PHONE, make_ticket
 from tests.web.test_pages import login as sign_in
 
 
@@ -80,3 +80,11 @@ def test_the_admin_sets_it_on_the_sla_page_and_the_timeline_says_so(web, client,
     session.flush()
     sign_in(web, "t_operator")
     assert "改派：各环节时限自本次派单起重新计算" in web.get(f"/staff/tickets/{ticket.number}").text
+
+
+def test_the_requester_reads_where_each_dispatch_went_after_the_order_moved_on(client, session):
+    ticket = make_ticket(session, state="returned")
+    approve_return(session, ticket)
+    redispatch(session, ticket)
+    texts = [e["text"] for e in client.get("/api/v1/track", params={"number": ticket.number, "phone": PHONE}).json()["timeline"]]
+    assert [t for t in texts if t.startswith("已转交")] == ["已转交容桂街道办理", "已转交大良街道办理"]

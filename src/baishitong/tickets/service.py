@@ -439,7 +439,8 @@ def dispatch_to(
     ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]
     ticket.dispatched_at = utcnow()
     ticket.return_reason = None
-    data = {"lead_unit": lead.code, "co_units": [u.code for u in co_units]}
+    # The name as it was then: the requester's 进度查询 says where each dispatch went, even after the order moved on.
+    data = {"lead_unit": lead.code, "lead_unit_name": lead.name, "co_units": [u.code for u in co_units]}
     if previous_lead and previous_lead != lead.code:
         data["previous_lead_unit"] = previous_lead
     if evidence:

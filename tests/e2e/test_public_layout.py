@@ -136,3 +136,11 @@ def test_open_chat_panel_controls_are_44_px_and_above_the_nav(server, browser):
     topmost = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.chat-panel') !== null", [head["x"] + 20, head["y"] + head["height"] / 2])
     assert topmost, "the panel's header is not hidden under the sticky nav"
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/kb", "/items"])
+def test_a_long_unbroken_search_query_wraps_in_the_results_heading_on_a_phone(server, browser, path):
+    context, page = phone_page(browser, PHONES[1])
+    page.goto(server + path + "?q=" + "a" * 120)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONES[1]["width"]
+    context.close()

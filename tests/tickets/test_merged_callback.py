@@ -157,3 +157,13 @@ def test_a_caller_who_rang_twice_hears_the_reply_once_and_is_called_back_once(we
     page = web.get("/staff/console/callback").text
     assert f'data-ticket="{master.number}"' in page and f'data-ticket="{other.number}"' in page
     assert f'data-ticket="{again.number}"' not in page and f'data-ticket="{neighbour_again.number}"' not in page
+
+
+def test_calls_merged_into_an_order_follow_it_when_it_is_merged_in_turn(session):
+    master = make_ticket(session, state="signed")
+    middle = make_ticket(session, requester={"phone": "13700002223"})
+    earliest = merged_repeat(session, middle)
+    service.act(session, number=middle.number, action="merge", actor=actor(session, "t_operator"), body=schemas.MergeIn(version=middle.version, into=master.number))
+    assert earliest.master is master and service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 2}
+    reply(session, master)
+    assert earliest.reply_content == "已更换灯具，路灯恢复照明。" and service.callback_due(earliest)

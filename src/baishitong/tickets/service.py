@@ -765,6 +765,10 @@ def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn
         raise Conflict("master_closed", f"主工单 {master.number} 已结束，不能并入")
     transition(session, ticket, action="merge", actor=actor, note=body.note, data={"into": master.number})
     ticket.master = master
+    # Calls already merged into this order follow it to the master: the master's reply reaches them, they are
+    # called back, and they count among its 重复来电 (else they would wait on a 已并单 order for good).
+    for earlier in session.scalars(select(Ticket).where(Ticket.master_id == ticket.id)):
+        earlier.master = master
     # What the repeat caller said this time, so the unit working the master reads it there.
     call = {"duplicate": ticket.number, "content": ticket.content[:500]}
     if master.status in TRANSITIONS["urge"].sources:

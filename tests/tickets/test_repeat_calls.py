@@ -79,3 +79,10 @@ def test_the_api_masks_the_numbers_a_repeat_caller_said_as_the_unit_reads_them(c
     said = seen["events"][-1]["data"]["content"]
     assert "137****5678" in said and "440681********1234" in said
     assert "13712345678" not in str(seen) and "440681199001011234" not in str(seen)
+
+
+def test_a_repeat_call_while_a_return_awaits_the_centre_presses_nobody(session):
+    master = make_ticket(session, state="returned")
+    repeat_call(session, master)
+    assert master.urge_count == 0 and [e.action for e in master.events][-1] == "merged-in", "the unit that returned it is not the one to press"
+    assert service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 1}

@@ -69,3 +69,13 @@ def test_unit_card_shows_the_operators_dispatch_note_but_not_the_routers(web, se
     page = web.get("/staff/unit?tab=dispatched").text
     assert "派单说明：</strong>来电人白天上班，请晚上六点后联系" in _card(page, told.number)
     assert "data-dispatch-note" not in _card(page, routed.number), "the router's own note tells the unit nothing"
+
+
+def test_a_note_written_for_an_earlier_unit_is_not_shown_after_a_re_dispatch(web, session):
+    ticket = make_ticket(session)
+    operator = actor(session, "t_operator")
+    service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="daliang", note="请大良街道核实现场"))
+    service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="ronggui"))
+    session.flush()
+    login(web, "t_ronggui")
+    assert "data-dispatch-note" not in _card(web.get("/staff/unit?tab=dispatched").text, ticket.number)

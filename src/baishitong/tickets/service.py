@@ -1,6 +1,5 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -691,18 +690,29 @@ def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
     return out
 
 
-def latest_notes(session: Session, *, ticket_ids: list[int], actions: Sequence[str], people_only: bool = False) -> dict[int, dict]:
-    """What was last written to the unit with one of `actions` on each order (label, note, at), in one query:
-    the 派单说明 a unit starts from, the latest 催办 or 督办 it must answer. `people_only` leaves out the
-    router's own notes (智能分拨自动派单), which tell the unit nothing."""
+def _latest_events(session: Session, ticket_ids: list[int], condition: ColumnElement[bool]) -> dict[int, TicketEvent]:
+    """Each order's newest event meeting `condition`, in one query."""
     if not ticket_ids:
         return {}
-    noted = and_(TicketEvent.action.in_(actions), TicketEvent.note.is_not(None), TicketEvent.note != "", TicketEvent.ticket_id.in_(ticket_ids))
-    if people_only:
-        noted = and_(noted, TicketEvent.actor_role != SYSTEM)
-    latest = select(func.max(TicketEvent.id)).where(noted).group_by(TicketEvent.ticket_id)
-    rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.note, TicketEvent.created_at).where(TicketEvent.id.in_(latest)))
-    return {ticket_id: {"label": EVENT_LABELS[action], "note": note, "at": at} for ticket_id, action, note, at in rows}
+    latest = select(func.max(TicketEvent.id)).where(condition, TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    return {event.ticket_id: event for event in session.scalars(select(TicketEvent).where(TicketEvent.id.in_(latest)))}
+
+
+def _note_out(event: TicketEvent) -> dict:
+    return {"label": EVENT_LABELS[event.action], "note": event.note, "at": event.created_at}
+
+
+def latest_centre_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """The latest 催办 or 督办 note on each order (label, note, at): what the centre last asked of the unit."""
+    noted = and_(TicketEvent.action.in_(["urge", "supervise"]), TicketEvent.note.is_not(None), TicketEvent.note != "")
+    return {ticket_id: _note_out(event) for ticket_id, event in _latest_events(session, ticket_ids, noted).items()}
+
+
+def dispatch_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """The 派单说明 (or 下派说明) of the dispatch that sent each order where it is now, when a person wrote one:
+    a note written for an earlier unit, or the router's own (智能分拨自动派单), tells this unit nothing."""
+    latest = _latest_events(session, ticket_ids, TicketEvent.action.in_(["dispatch", "subdispatch"]))
+    return {ticket_id: _note_out(event) for ticket_id, event in latest.items() if event.note and event.actor_role != SYSTEM}
 
 
 def may_close(ticket: Ticket) -> bool:
@@ -771,9 +781,10 @@ def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn
         earlier.master = master
     # What the repeat caller said this time, so the unit working the master reads it there.
     call = {"duplicate": ticket.number, "content": ticket.content[:500]}
-    if master.status in TRANSITIONS["urge"].sources:
-        # A repeat call while a unit has the order is pressure on that unit: it counts as a 催办 (the
-        # count on its desk and 督办台, the unit's 催办 text), and that urge is the call's one event.
+    if master.status in (Status.DISPATCHED, Status.SIGNED):
+        # A repeat call while a unit works the order is pressure on that unit: it counts as a 催办 (the
+        # count on its desk and 督办台, the unit's 催办 text), and that urge is the call's one event. Not
+        # while a 退单 awaits the centre's decision: the unit that returned it is not the one to press.
         record_urge(session, master, actor=actor, note=body.note or f"诉求人重复来电（重复件 {ticket.number}）", data={"repeat_call": True, **call})
         return
     session.add(TicketEvent(ticket=master, action="merged-in", from_status=master.status, to_status=master.status, actor=actor.name, actor_role=actor.role, note=body.note, data=call))

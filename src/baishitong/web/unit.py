@@ -56,8 +56,8 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
-    centre_notes = service.latest_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised], actions=("urge", "supervise"))
-    dispatch_notes = service.latest_notes(session, ticket_ids=[t.id for t in items], actions=("dispatch", "subdispatch"), people_only=True)
+    centre_notes = service.latest_centre_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised])
+    dispatch_notes = service.dispatch_notes(session, ticket_ids=[t.id for t in items])
     # Where the unit only co-handles, its card shows what it owes (its 协办意见 by the reply deadline), not the lead's signing.
     co_parts = {t.id: c for t in items if unit_id not in (t.lead_unit_id, t.sub_unit_id) for c in t.co_units if c.unit_id == unit_id}
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"], owing=True), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0

@@ -42,6 +42,18 @@ def test_manual_urge_notifies_the_unit(session):
     assert urged and all(m.audience == "unit" for m in urged) and "市民再次来电" in urged[0].body
 
 
+def test_supervise_is_texted_and_urges_reach_the_community_it_was_sent_down_to(session):
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="subdispatch", actor=actor(session, "t_ronggui"), body=schemas.UnitIn(version=ticket.version, unit="440606006023"))
+    service.act(session, number=ticket.number, action="supervise", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(note="区领导关注"))
+    service.act(session, number=ticket.number, action="urge", actor=actor(session, "t_operator"), body=schemas.ActionIn())
+    for code in ("ticket_supervised", "ticket_urged"):
+        sent = [m for m in messages(session, ticket) if m.template_code == code]
+        assert {m.unit_id for m in sent} == {ticket.lead_unit_id, ticket.sub_unit_id}, code
+    supervised = next(m for m in messages(session, ticket) if m.template_code == "ticket_supervised")
+    assert "已列入督办" in supervised.body and "区领导关注" in supervised.body
+
+
 def test_outbox_channel_marks_sent(session):
     ticket = make_ticket(session)
     message = messages(session, ticket)[0]

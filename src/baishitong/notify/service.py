@@ -158,8 +158,9 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
-    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges and refused
-    returns or extensions (a granted one: `extension_granted`, once the deadline has moved)."""
+    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges, 督办 and
+    refused returns or extensions (a granted one: `extension_granted`, once the deadline has moved). An urge
+    or 督办 reaches the community an order was sub-dispatched to (下派) as well as the lead unit."""
     action = event.action
     context = _ticket_context(ticket, note=event.note or "")
     phone = ticket.requester_phone
@@ -175,8 +176,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         to_requester(session, phone=phone, template_code="ticket_replied", context=context, ticket_id=ticket.id)
     elif action == "callback" and phone and event.actor_role == "requester":
         to_requester(session, phone=phone, template_code="ticket_callback", context=context, ticket_id=ticket.id)
-    elif action == "urge" and ticket.lead_unit_id and not event.data.get("auto"):
-        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_urged", context=context, ticket_id=ticket.id)
+    elif action in ("urge", "supervise") and not event.data.get("auto"):
+        code = "ticket_urged" if action == "urge" else "ticket_supervised"
+        for unit_id in dict.fromkeys(u for u in (ticket.lead_unit_id, ticket.sub_unit_id) if u):
+            to_unit(session, unit_id=unit_id, template_code=code, context=context, ticket_id=ticket.id)
     elif action in ("reject-return", "reject-extension") and ticket.lead_unit_id:
         code = "ticket_return_rejected" if action == "reject-return" else "ticket_extension_rejected"
         # The centre's review may take longer than the time the unit had left: then say it is overdue.

@@ -5,10 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import Forbidden, NotFound
+from baishitong.notify.models import Message
 from baishitong.tickets import schemas, service
 from tests.conftest import actor
 from tests.tickets.factories import make_ticket
@@ -31,6 +33,9 @@ def test_a_co_handler_declines_with_a_reason_and_no_longer_sees_the_order(sessio
     assert [e.data["reason"] for e in audit.entries_for(session, object_type="ticket", object_id=ticket.number, actions=("ticket.decline-co",))] == [REASON]
     with pytest.raises(NotFound):
         service.get_ticket(session, number=ticket.number, actor=actor(session, "t_sjj"))
+    told = session.scalars(select(Message).where(Message.ticket_id == ticket.id, Message.template_code == "ticket_co_declined")).all()
+    assert told and {m.unit_id for m in told} == {ticket.lead_unit_id}, "the lead unit hears at once"
+    assert REASON in told[0].body and "市场监督管理局" in told[0].body
 
 
 def test_only_a_co_handler_may_decline(session):

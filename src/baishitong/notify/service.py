@@ -158,8 +158,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
-    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges, 督办 and
-    refused returns or extensions (a granted one: `extension_granted`, once the deadline has moved). An urge
+    """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges, 督办, a
+    co-handler declining, and refused returns or extensions (a granted one: `extension_granted`, once the deadline has moved). An urge
     or 督办 reaches the community an order was sub-dispatched to (下派) as well as the lead unit."""
     action = event.action
     context = _ticket_context(ticket, note=event.note or "")
@@ -180,6 +180,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         code = "ticket_urged" if action == "urge" else "ticket_supervised"
         for unit_id in dict.fromkeys(u for u in (ticket.lead_unit_id, ticket.sub_unit_id) if u):
             to_unit(session, unit_id=unit_id, template_code=code, context=context, ticket_id=ticket.id)
+    elif action == "decline-co" and ticket.lead_unit_id:
+        # The lead unit counted on that contribution: it hears at once, not only from the timeline.
+        context |= {"co_unit": event.unit.name if event.unit else event.data.get("unit", ""), "reason": event.data.get("reason", "")}
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_co_declined", context=context, ticket_id=ticket.id)
     elif action in ("reject-return", "reject-extension") and ticket.lead_unit_id:
         code = "ticket_return_rejected" if action == "reject-return" else "ticket_extension_rejected"
         # The centre's review may take longer than the time the unit had left: then say it is overdue.

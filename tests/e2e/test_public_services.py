@@ -131,6 +131,8 @@ def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot)
     pshot(page, "assistant-handover-offer")
     answer.locator("button:has-text('转人工')").click()
     page.wait_for_selector("text=已为您转接人工客服，请稍候")
+    # The button is gone with the swap: the focus is on the note, not dropped to the top of the page.
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('#chat-log-status') !== null", timeout=5_000)
     session_id = next(c["value"] for c in page.context.cookies() if c["name"] == "bst_assistant")
     token = httpx.post(server + "/api/v1/auth/token", json={"username": "operator1", "password": PASSWORD}).json()["access_token"]
     reply = httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是客服小燕，已帮您联系社区民警上门劝导。"}, headers={"Authorization": f"Bearer {token}"})

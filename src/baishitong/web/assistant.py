@@ -206,7 +206,7 @@ def handover(request: Request, form: FormData = Depends(checked_form), session: 
         raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
     conversation = assistant.handover(session, session_id=conversation.id)
     if request.headers.get("hx-request"):
-        return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id"))})
+        return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id")), "handed_over": True})
     return redirect("/assistant")
 
 

@@ -22,6 +22,11 @@ def test_the_operators_log_appends_new_messages_instead_of_redrawing(server, bro
     page.click("button[data-action=reply]")
     page.wait_for_selector("#chat-status >> text=服务中")
     assert page.locator("#f-text").input_value() == "", "the form is cleared once the reply is sent"
+    # Sent from the keyboard, the focus is back in the box for the next message (Ctrl+Enter presses 发送).
+    page.fill("#f-text", "请留下门牌号")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#staff-chat-log >> text=请留下门牌号")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'f-text'", timeout=5_000)
 
     citizen = httpx.post(server + "/api/v1/assistant/ask", json={"question": "容桂的高黎社区", "session_id": session_id})
     assert citizen.status_code == 200
@@ -30,6 +35,6 @@ def test_the_operators_log_appends_new_messages_instead_of_redrawing(server, bro
     kept = page.evaluate("window.shown.every(el => el.isConnected) && window.shown[0] === document.getElementById('staff-chat-log')")
     assert kept, "the log and the messages already shown were redrawn"
     texts = page.locator("#staff-chat-log .msg").all_inner_texts()
-    # The operator's reply, the citizen's message and 政务君's "转给人工客服" note, each once.
-    assert len(texts) == before + 3 and sum("请问在哪个小区" in t for t in texts) == 1 and sum("高黎社区" in t for t in texts) == 1
+    # The operator's two replies, the citizen's message and 政务君's "转给人工客服" note, each once.
+    assert len(texts) == before + 4 and sum("请问在哪个小区" in t for t in texts) == 1 and sum("高黎社区" in t for t in texts) == 1
     page.context.close()

@@ -9,6 +9,7 @@ from tests.e2e.test_story import staff_page
 pytestmark = pytest.mark.e2e
 
 FOCUSED = "() => document.activeElement && document.activeElement.id"
+OUTCOME_IN_VIEW = "() => { const r = document.querySelector('#returns .alert').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
 IN_VIEW = "(id) => { const r = document.getElementById(id).getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
 
 
@@ -48,7 +49,7 @@ def test_a_refused_decision_lands_on_its_own_row_with_the_focus_and_the_error(se
         page.keyboard.press("Enter")
     _landed_on(page, f"returns-{second}")
     assert "“驳回退单”未完成" in page.inner_text(f"#returns-{second}")
-    assert page.evaluate("() => { const r = document.querySelector('#returns [role=alert]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"), "the error is in sight beside the focused row"
+    assert page.evaluate(OUTCOME_IN_VIEW), "the error is in sight beside the focused row"
     assert len(_rows(page)) == 4
     shot(page, "review-queue-refused-row")
 
@@ -62,7 +63,7 @@ def test_review_queue_lands_on_the_next_order_with_the_focus_after_each_decision
     with page.expect_navigation():
         page.click(f"#returns-{first} button[data-action=approve-return]")
     _landed_on(page, f"returns-{second}")
-    assert f"工单 {first} 已同意退单" in page.inner_text("#returns")
+    assert f"工单 {first} 已同意退单" in page.inner_text(f"#returns-{second}")
     shot(page, "review-queue-next-row")
     # The keyboard goes on from that order: Tab reaches its own links first.
     page.keyboard.press("Tab")
@@ -73,6 +74,7 @@ def test_review_queue_lands_on_the_next_order_with_the_focus_after_each_decision
     with page.expect_navigation():
         page.keyboard.press("Enter")
     _landed_on(page, f"returns-{third}")
+    assert page.evaluate(OUTCOME_IN_VIEW), "the outcome is in sight beside the focused row"
 
     # The last row has no order after it: the one before it takes the focus.
     with page.expect_navigation():

@@ -25,7 +25,7 @@ def _next(page: str, number: str, action: str, field: str = "next") -> str:
 
 def test_a_long_section_pages_and_an_action_on_a_later_page_returns_there(web, session, monkeypatch):
     monkeypatch.setattr(operator, "REVIEW_ROWS", 2)
-    for _ in range(3):
+    for _ in range(4):  # two pages of two: the order acted on has one after it
         make_ticket(session, state="returned")
     session.commit()
     waiting = set(session.scalars(select(Ticket.number).where(Ticket.status == "returned")))
@@ -41,11 +41,13 @@ def test_a_long_section_pages_and_an_action_on_a_later_page_returns_there(web, s
     second = web.get("/staff/console/review?at=returns&page=2").text
     number = _rows(second, "returns")[0]
     back = _next(second, number, "approve-return")
-    assert back.startswith("/staff/console/review?at=returns&page=2#returns-")
+    landed = re.fullmatch(r"/staff/console/review\?at=returns&page=2&row=(\w+)#returns-(\w+)", back)
+    assert landed and landed.group(1) == landed.group(2) != number
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     done = web.post(f"/staff/tickets/{number}/act/approve-return", data={"csrf_token": token(second), "version": str(ticket.version), "next": back}, follow_redirects=False)
     assert done.headers["location"] == back
-    assert f"工单 {number} 已同意退单" in _section(web.get(back).text, "returns")
+    row = re.search(rf'<tr data-ticket="{landed.group(1)}".*?</tr>', web.get(back).text, re.S).group(0)
+    assert f"工单 {number} 已同意退单" in row, "the outcome is in the row landed on, where the focus is"
 
 
 def test_a_refused_decision_lands_on_its_own_row_with_the_error_there(web, session):

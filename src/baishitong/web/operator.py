@@ -242,7 +242,7 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
 
 
 @router.get("/staff/console/review")
-def review_queue(request: Request, at: str = "", failed: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+def review_queue(request: Request, at: str = "", failed: str = "", row: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
     """Each section pages on its own, like 督办台's; an action comes back to its section and page (queue_review.html)."""
     tickets = {
         "returns": (Ticket.status == "returned", Ticket.updated_at),
@@ -264,15 +264,17 @@ def review_queue(request: Request, at: str = "", failed: str = "", staff: Staff 
         {
             "returned": listed["returns"], "extensions": listed.get("extensions", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
             "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
-            "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "nav": "/staff/console/review",
+            "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },
     )
 
 
 def _review_url(section: str, page: int, row: str = "", failed: str = "") -> str:
     """A section of 待审核 at a page; `row` is the anchor within it (an order's number, or "list"), and `failed`
-    the order whose action was refused, which the page anchors at its outcome if it has left the list."""
-    query = (f"&page={page}" if page > 1 else "") + (f"&failed={failed}" if failed else "")
+    the order whose action was refused, which the page anchors at its outcome if it has left the list. The
+    order landed on is in the query too: the page shows the outcome in that row, where the focus is."""
+    landed = f"&failed={failed}" if failed else (f"&row={row}" if row and row != "list" else "")
+    query = (f"&page={page}" if page > 1 else "") + landed
     return f"/staff/console/review?at={section}{query}#{section}" + (f"-{row}" if row else "")
 
 

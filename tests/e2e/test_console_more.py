@@ -32,6 +32,8 @@ def test_more_fields_fold_away_follow_the_panel_and_survive_a_reload(server, bro
     operator.wait_for_selector("#sg-routing :text('（已改选；智能分类建议：城乡建设）')")
     operator.fill("#f-dispatch_note", NOTE)
     operator.select_option("#f-co_units", ["SJJ", "daliang"])
+    assert operator.eval_on_selector("#f-co_units", "s => getComputedStyle(s).backgroundImage") == "none", "a list box, with no dropdown arrow over its options"
+    assert operator.eval_on_selector("#f-category_code", "s => getComputedStyle(s).backgroundImage") != "none"
     shot(operator, "console-more")
 
     operator.reload()

@@ -34,6 +34,8 @@ def test_more_fields_fold_away_follow_the_panel_and_survive_a_reload(server, bro
     operator.select_option("#f-co_units", ["SJJ", "daliang"])
     assert operator.eval_on_selector("#f-co_units", "s => getComputedStyle(s).backgroundImage") == "none", "a list box, with no dropdown arrow over its options"
     assert operator.eval_on_selector("#f-category_code", "s => getComputedStyle(s).backgroundImage") != "none"
+    gaps = operator.eval_on_selector_all(".intake-more > .form-row", "rows => rows.slice(1).map((r, i) => r.getBoundingClientRect().top - rows[i].getBoundingClientRect().bottom)")
+    assert len(gaps) == 3 and min(gaps) >= 12, "a field's hint is set apart from the next field's label, as elsewhere on the form"
     shot(operator, "console-more")
 
     operator.reload()

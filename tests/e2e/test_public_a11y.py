@@ -97,6 +97,7 @@ def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, ph
     page.click("button:has-text('查看时段')")
     page.wait_for_selector("#reschedule .slot-grid")
     page.wait_for_function(IN_VIEW, arg="#reschedule", timeout=5_000)
+    assert page.evaluate(FOCUSED) == "reschedule", "a screen reader goes on from the new times, not from the top"
 
 
 def test_reschedule_and_cancel_move_focus_to_their_outcome(server, phone):

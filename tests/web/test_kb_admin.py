@@ -145,3 +145,13 @@ def test_unanswered_groups_with_new_article_prefill(web, session):
     link = re.search(r'href="(/staff/kb/new\?title=[^"]+)"', page).group(1).replace("&amp;", "&")
     prefilled = web.get(link).text
     assert re.search(r'name="title" id="f-title" value="[^"]*停车位', prefilled)
+
+
+def test_an_article_the_system_saved_reads_as_saved_by_xitong_not_system(web, session):
+    from baishitong.actors import SYSTEM
+
+    kb.create_article(session, actor=SYSTEM, external_id="sys-01", title="导入的文章", body="由导入生成的正文", status="published")
+    session.commit()
+    login(web, "t_supervisor")
+    for page in (web.get("/staff/kb").text, web.get("/staff/kb/sys-01/edit").text, web.get("/staff/kb/sys-01/history").text):
+        assert "系统" in page and not re.search(r">\s*system\b|\bsystem\s*(于|<)", page)

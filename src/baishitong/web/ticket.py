@@ -26,7 +26,7 @@ from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import flash, fragment, local, page_number, redirect, render, safe_next
+from baishitong.web.views import ACTOR_LABELS, flash, fragment, local, page_number, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -232,9 +232,6 @@ def _unit_labels(session: Session, ticket: Ticket, routing_out: dict | None) -> 
             codes.add(e.data.get("unit"))
     codes.discard(None)
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))} if codes else {}
-
-
-ACTOR_LABELS = {"system": "系统", "requester": "诉求人"}
 
 
 def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:

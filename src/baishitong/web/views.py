@@ -51,8 +51,17 @@ def public_status_label(status: str) -> str:
         return status
 
 
+# The accounts the platform itself acts as, by the names staff read (imports, defaults, the requester's own steps).
+ACTOR_LABELS = {"system": "系统", "requester": "诉求人"}
+
+
+def actor_label(name: str | None) -> str | None:
+    """Who saved or did something, where a page shows the account name: never the English "system"."""
+    return ACTOR_LABELS.get(name, name) if name else name
+
+
 templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
-templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text)
+templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text, actor=actor_label)
 templates.env.globals["static_url"] = static_url
 templates.env.globals["day_input"] = DAY_INPUT
 

@@ -122,7 +122,12 @@ def test_an_order_left_unanswered_past_its_deadline_counts_as_late(session):
     assert report.reply_judged >= 2 and report.replied_on_time < report.reply_judged
 
 
-def test_the_league_says_what_its_on_time_rates_are_taken_over(web):
+def test_the_league_comes_after_the_desk_and_says_what_its_rates_are_taken_over(web, session):
+    make_ticket(session, state="callback", lead="daliang")
+    session.flush()
     login(web, "t_supervisor")
-    league = web.get("/staff/supervise").text.split('id="league"')[1]
-    assert "占已办理和超时仍未办理工单的比例" in league
+    desk = web.get("/staff/supervise").text.split('id="league"')[1]
+    assert 'hx-get="/staff/supervise/league" hx-trigger="load"' in desk and 'data-unit="daliang"' not in desk, "the desk does not wait for the league"
+    assert "占已办理和超时仍未办理工单的比例" in desk and 'href="/staff/supervise?league=1#league"' in desk, "a link for a browser without JavaScript"
+    assert 'data-unit="daliang"' in web.get("/staff/supervise/league").text
+    assert 'data-unit="daliang"' in web.get("/staff/supervise", params={"league": 1}).text.split('id="league"')[1]

@@ -76,6 +76,7 @@ def test_story(server, browser, shot):
 
     supervisor = staff_page(browser, base, "supervisor", shot)
     supervisor.goto(base + "/staff/supervise")
+    supervisor.wait_for_selector("#league table, #league .empty")  # the league comes after the page
     before = supervisor.locator("tr[data-unit=ronggui] td[data-rate=satisfaction_rate]")
     assert before.count() == 0 or before.inner_text() == "—"
 
@@ -109,6 +110,7 @@ def test_story(server, browser, shot):
     shot(citizen, "track-rated")
 
     supervisor.goto(base + "/staff/supervise")
+    supervisor.wait_for_selector("#league table")
     assert supervisor.locator("tr[data-unit=ronggui] td[data-rate=satisfaction_rate]").inner_text() == "100.0%"
     shot(supervisor, "supervise-league")
 

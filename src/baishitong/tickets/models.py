@@ -18,6 +18,10 @@ class Ticket(Base):
         Index("ix_tickets_duplicate_scan", "status", "created_at", "region_id", "lat", "lon"),
         # 待派单's order, read off the index instead of sorting every waiting order: "urgent" sorts after "normal".
         Index("ix_tickets_dispatch_queue", "status", text("urgency DESC"), "created_at", "id"),
+        # 督办台: overdue and nearly due orders by deadline, and the few awaiting an extension or paused.
+        Index("ix_tickets_status_reply_due", "status", "reply_due"),
+        Index("ix_tickets_extension_pending", "status", sqlite_where=text("extension_days IS NOT NULL"), postgresql_where=text("extension_days IS NOT NULL")),
+        Index("ix_tickets_paused", "status", sqlite_where=text("paused IS 1"), postgresql_where=text("paused IS true")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

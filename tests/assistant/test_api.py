@@ -140,3 +140,20 @@ def test_request_for_a_person_hands_over_at_once_and_logs_the_matter(client, ses
     alone = client.post(ASK, json={"question": "转人工"}).json()
     assert alone["handover"] and client.get(f"/api/v1/assistant/sessions/{alone['session_id']}").json()["status"] == "waiting"
     assert session.scalar(select(UnansweredQuestion.reason).where(UnansweredQuestion.session_id == alone["session_id"])) == "handover"
+
+
+def test_messages_passed_on_to_a_person_get_one_note_while_waiting_and_none_while_chatting(client, knowledge, login):
+    session_id = client.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    client.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    ask = lambda text: client.post("/api/v1/assistant/ask", json={"question": text, "session_id": session_id}).json()  # noqa: E731
+    first, second = ask("在容桂高黎社区"), ask("晚上十点以后最吵")
+    assert "已转给人工客服" in first["answer"] and second["answer"] == "" and second["handover"]
+    client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我来跟进。"}, headers=login("t_operator"))
+    chatting = ask("好的谢谢")
+    assert chatting["answer"] == ""
+    retried = client.post("/api/v1/assistant/ask", json={"question": "还有一件事", "session_id": session_id}, headers={"Idempotency-Key": "k-1"}).json()
+    again = client.post("/api/v1/assistant/ask", json={"question": "还有一件事", "session_id": session_id}, headers={"Idempotency-Key": "k-1"}).json()
+    assert retried == again and again["answer"] == ""
+    turns = client.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"]
+    assert [t["text"] for t in turns if "已转给人工客服" in t["text"]] == [first["answer"]], "one note, not one per message"
+    assert [t["text"] for t in turns][-4:] == ["晚上十点以后最吵", "您好，我来跟进。", "好的谢谢", "还有一件事"]

@@ -38,6 +38,8 @@ def ask(
     idempotency_key: idempotency.Key = None,
 ):
     """A retry with the same Idempotency-Key gets the first answer again; the question is not asked twice.
+    Once the conversation is handed over the message goes to a person: `answer` says so the first time
+    while the citizen waits, and is empty after that and while an operator is chatting.
     A first question's key is the asking client's own: a replay hands out the new conversation's id, the
     only key to its transcript, so another client sending the same key and question starts its own."""
     threshold = getattr(settings, "assistant_threshold", service.DEFAULT_THRESHOLD)
@@ -60,7 +62,7 @@ def ask(
     return schemas.AskOut(
         session_id=reply.session.id,
         turn_id=reply.turn.id,
-        answer=reply.turn.text,
+        answer="" if reply.turn.role == "user" else reply.turn.text,
         citations=reply.citations,
         confidence=reply.answer.confidence,
         follow_ups=reply.answer.follow_ups,

@@ -110,9 +110,14 @@ def ask(
         conversation = AssistantSession(id=uuid.uuid4().hex, status="bot", created_at=now, updated_at=now)
         session.add(conversation)
     history = _history(conversation)
-    _add_turn(session, conversation, role="user", text=question)
+    asked = _add_turn(session, conversation, role="user", text=question)
     if conversation.status != "bot":
-        # An operator has the conversation: the message waits for them instead of being answered.
+        # The message is passed on to a person instead of being answered. While one is chatting there is
+        # nothing to add; while the citizen waits for one, they hear once that it was passed on, not after
+        # every message. Without a turn of its own the reply is the message itself, with no answer text.
+        previous = next((t for t in reversed(conversation.turns) if t.role != "user"), None)
+        if conversation.status == "open" or (previous is not None and previous.text == WAITING_TEXT):
+            return Reply(conversation, asked, core.Answer("", [], 0.0, [], True, question), [])
         result = core.Answer(WAITING_TEXT, [], 0.0, [], True, question)
         turn = _add_turn(session, conversation, role="assistant", text=WAITING_TEXT, question=question, confidence=0.0, handover=True)
         return Reply(conversation, turn, result, [])
@@ -168,6 +173,8 @@ def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHO
         follow_ups = list(core.HANDOVER_ACTIONS)
     else:
         follow_ups = suggestions(session, conversation=conversation, threshold=threshold, turn=turn) if turn.citations else []
+    if turn.role == "user":  # a message passed on to a person: no answer of its own (see `ask`)
+        return Reply(conversation, turn, core.Answer("", [], 0.0, [], True, turn.text), [])
     result = core.Answer(turn.text, [], turn.confidence or 0.0, follow_ups, turn.handover, turn.question or "")
     return Reply(conversation, turn, result, turn.citations, _actions(turn, said[-HISTORY_TURNS - 1 :]))
 

@@ -661,12 +661,18 @@ def _redo(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn
     hooks.ticket_redone(session, ticket=ticket, reason=body.reason)
 
 
-def callback_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, str]:
-    """The 回访记录 of each ticket's latest callback (what the requester said), in one query."""
+def _latest_events(session: Session, ticket_ids: list[int], condition: ColumnElement[bool]) -> dict[int, TicketEvent]:
+    """Each order's newest event meeting `condition`, in one query."""
     if not ticket_ids:
         return {}
-    latest = select(func.max(TicketEvent.id)).where(TicketEvent.action == "callback", TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
-    return {ticket_id: note for ticket_id, note in session.execute(select(TicketEvent.ticket_id, TicketEvent.note).where(TicketEvent.id.in_(latest))) if note}
+    latest = select(func.max(TicketEvent.id)).where(condition, TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    return {event.ticket_id: event for event in session.scalars(select(TicketEvent).where(TicketEvent.id.in_(latest)))}
+
+
+def callback_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, str]:
+    """The 回访记录 of each ticket's latest callback (what the requester said), in one query."""
+    latest = _latest_events(session, ticket_ids, TicketEvent.action == "callback")
+    return {ticket_id: event.note for ticket_id, event in latest.items() if event.note}
 
 
 def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
@@ -688,14 +694,6 @@ def latest_redos(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
             # Redos from before the reason was required kept any text in the note.
             out[ticket_id] = {"reason": data.get("reason") or note, "solved": data.get("solved"), "satisfaction": data.get("satisfaction"), "callback_note": heard.get(ticket_id)}
     return out
-
-
-def _latest_events(session: Session, ticket_ids: list[int], condition: ColumnElement[bool]) -> dict[int, TicketEvent]:
-    """Each order's newest event meeting `condition`, in one query."""
-    if not ticket_ids:
-        return {}
-    latest = select(func.max(TicketEvent.id)).where(condition, TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
-    return {event.ticket_id: event for event in session.scalars(select(TicketEvent).where(TicketEvent.id.in_(latest)))}
 
 
 def _note_out(event: TicketEvent) -> dict:

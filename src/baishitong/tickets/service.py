@@ -887,6 +887,11 @@ _REQUESTER_TEXT = {
 _CONTACT_MISSED_TEXT = "{unit}曾尝试与您联系，未能联系上"
 
 
+def contact_reached(event: TicketEvent) -> bool:
+    """Whether a 首次联系 reached the requester; one recorded before outcomes were asked for did."""
+    return (event.data or {}).get("outcome", "已联系") in schemas.CONTACT_REACHED
+
+
 def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
     items = []
     for event in ticket.events:
@@ -898,7 +903,7 @@ def requester_timeline(ticket: Ticket) -> list[schemas.TrackEvent]:
             unit = event.data.get("lead_unit_name") or unit
         elif event.unit is not None:
             unit = event.unit.name
-        if event.action == "contact" and event.data.get("outcome", "已联系") not in schemas.CONTACT_REACHED:
+        if event.action == "contact" and not contact_reached(event):
             template = _CONTACT_MISSED_TEXT
         if event.action.startswith("master-"):
             unit = event.data.get("unit") or "承办单位"

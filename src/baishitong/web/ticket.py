@@ -272,11 +272,11 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         if data.get("outcome") and e.action == "callback-missed":
             details.append(f"{data['outcome']}（第 {data.get('attempt', 1)} 次）")
         if data.get("outcome") and e.action == "contact":
-            details.append(f"联系结果：{data['outcome']}" + ("" if data["outcome"] in schemas.CONTACT_REACHED else f"（第 {data.get('attempt', 1)} 次尝试）"))
+            details.append(f"联系结果：{data['outcome']}" + ("" if service.contact_reached(e) else f"（第 {data.get('attempt', 1)} 次尝试）"))
         if "satisfaction" in data and e.action == "callback":
             details.append(f"{'已解决' if data.get('solved') else '未解决'}，{data['satisfaction']}")
         actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
-        missed = e.action == "contact" and data.get("outcome", "已联系") not in schemas.CONTACT_REACHED
+        missed = e.action == "contact" and not service.contact_reached(e)
         tone = "warn" if missed else {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
         items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
     return items
@@ -333,7 +333,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
 def _contact_state(ticket: Ticket) -> str | None:
     """联系结果 on the order page: how the requester was reached, or the attempts that have not reached them."""
     attempts = [e for e in ticket.events if e.action == "contact"]
-    reached = next((e for e in attempts if (e.data or {}).get("outcome", "已联系") in schemas.CONTACT_REACHED), None)
+    reached = next((e for e in attempts if service.contact_reached(e)), None)
     if reached is not None:
         return f"{(reached.data or {}).get('outcome', '已联系')}（{local(reached.created_at)}）"
     if attempts:

@@ -168,13 +168,13 @@ def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHO
     if turn is None:
         raise NotFound("assistant_turn_not_found", "要重放的回答不存在")
     conversation = turn.session
+    if turn.role == "user":  # a message passed on to a person: no answer of its own (see `ask`)
+        return Reply(conversation, turn, core.Answer("", [], 0.0, [], True, turn.text), [])
     said = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in conversation.turns if t.id < turn.id]
     if turn.text == core.HANDOVER_TEXT:
         follow_ups = list(core.HANDOVER_ACTIONS)
     else:
         follow_ups = suggestions(session, conversation=conversation, threshold=threshold, turn=turn) if turn.citations else []
-    if turn.role == "user":  # a message passed on to a person: no answer of its own (see `ask`)
-        return Reply(conversation, turn, core.Answer("", [], 0.0, [], True, turn.text), [])
     result = core.Answer(turn.text, [], turn.confidence or 0.0, follow_ups, turn.handover, turn.question or "")
     return Reply(conversation, turn, result, turn.citations, _actions(turn, said[-HISTORY_TURNS - 1 :]))
 

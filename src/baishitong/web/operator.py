@@ -28,7 +28,7 @@ from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
 from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names, warn_unseen
-from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages
+from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages, ticket_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -252,10 +252,7 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
     counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in tickets.items()}
     counts["routing-review"] = routing.review_count(session)
     page, pages = section_pages(request, at=at, counts=counts, per_page=REVIEW_ROWS)
-    listed = {
-        name: session.scalars(select(Ticket).where(where).order_by(order, Ticket.id).offset((page[name] - 1) * REVIEW_ROWS).limit(REVIEW_ROWS)).all()
-        for name, (where, order) in tickets.items()
-    }
+    listed = {name: ticket_page(session, where, order, page=page[name], per_page=REVIEW_ROWS) for name, (where, order) in tickets.items()}
     reviews = routing.review_queue(session, limit=REVIEW_ROWS, offset=(page["routing-review"] - 1) * REVIEW_ROWS)
     units = dispatch_units(session)
     return render(

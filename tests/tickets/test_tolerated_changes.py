@@ -12,8 +12,14 @@ from tests.web.test_pages import login as web_login, token
 ANSWER = "已安排维修，路灯已恢复照明。"
 
 
-def extension_approved(session, ticket):
+def extension_requested(session, ticket) -> int:
+    """A colleague asks for 3 more days; returns the version a form opened after the request carries."""
     service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
+    return ticket.version
+
+
+def extension_approved(session, ticket):
+    extension_requested(session, ticket)
     service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
 
 
@@ -56,8 +62,7 @@ def test_real_changes_in_between_still_conflict(session, between):
 
 def test_an_approval_mixed_with_a_real_change_conflicts(session):
     ticket = make_ticket(session, state="signed")
-    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
-    opened = ticket.version
+    opened = extension_requested(session, ticket)
     service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
     service.act(session, number=ticket.number, action="subdispatch", actor=actor(session, "t_ronggui2"), body=schemas.UnitIn(version=ticket.version, unit="440606006023"))
     with pytest.raises(Conflict):
@@ -66,8 +71,7 @@ def test_an_approval_mixed_with_a_real_change_conflicts(session):
 
 def test_events_without_a_recorded_version_count_as_conflicts(session):
     ticket = make_ticket(session, state="signed")
-    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
-    opened = ticket.version
+    opened = extension_requested(session, ticket)
     service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
     ticket.events[-1].version = None  # as written before migration 0021
     session.flush()
@@ -77,8 +81,7 @@ def test_events_without_a_recorded_version_count_as_conflicts(session):
 
 def test_actions_that_tolerate_nothing_still_need_the_current_version(session):
     ticket = make_ticket(session, state="signed")
-    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
-    opened = ticket.version
+    opened = extension_requested(session, ticket)
     service.act(session, number=ticket.number, action="reject-extension", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=ticket.version, reason="理由不充分"))
     with pytest.raises(Conflict):
         service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui"), body=schemas.ExtendIn(version=opened, days=3, reason="需协调供电部门"))
@@ -86,8 +89,7 @@ def test_actions_that_tolerate_nothing_still_need_the_current_version(session):
 
 def test_api_reply_with_the_version_read_before_the_approval_is_accepted(client, login, session):
     ticket = make_ticket(session, state="signed")
-    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
-    opened = ticket.version
+    opened = extension_requested(session, ticket)
     approved = client.post(f"/api/v1/tickets/{ticket.number}/actions/approve-extension", json={"version": opened}, headers=login("t_supervisor"))
     assert approved.status_code == 200 and approved.json()["version"] == opened + 1
     replied = client.post(f"/api/v1/tickets/{ticket.number}/actions/reply", json={"version": opened, "content": ANSWER}, headers=login("t_ronggui"))
@@ -97,11 +99,10 @@ def test_api_reply_with_the_version_read_before_the_approval_is_accepted(client,
 
 def test_reply_form_opened_before_the_approval_is_sent_from_the_page(web, session):
     ticket = make_ticket(session, state="signed")
-    service.act(session, number=ticket.number, action="extend", actor=actor(session, "t_ronggui2"), body=schemas.ExtendIn(version=ticket.version, days=3, reason="需协调供电部门"))
+    opened = extension_requested(session, ticket)
     session.flush()
     web_login(web, "t_ronggui")
     page = web.get(f"/staff/tickets/{ticket.number}").text
-    opened = ticket.version
     service.act(session, number=ticket.number, action="approve-extension", actor=actor(session, "t_supervisor"), body=schemas.ActionIn(version=ticket.version))
     session.flush()
     sent = web.post(f"/staff/tickets/{ticket.number}/act/reply", data={"csrf_token": token(page), "version": opened, "content": ANSWER}, follow_redirects=True)

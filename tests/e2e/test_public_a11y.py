@@ -80,18 +80,23 @@ def test_a_search_opens_the_page_at_its_outcome(server, phone, path, fill, butto
     assert page.evaluate(FOCUSED) == "results", "a screen reader continues from the outcome"
 
 
-def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, phone):
-    page = phone
+def book_and_look_up(page, server: str, phone_number: str) -> None:
+    """Books the first free slot at 容桂 and opens that booking on 预约查询."""
     page.goto(server + "/points/ZX-RG/book")
     page.locator(".slot-grid label:not(.full)").first.click()
     page.fill("#f-name", "陈先生")
-    page.fill("#f-phone", "13800138001")
+    page.fill("#f-phone", phone_number)
     page.click("button:has-text('确认预约')")
     number = page.inner_text("#booking-number").strip()
     page.goto(server + "/booking?number=" + number)
-    page.fill("#f-phone", "13800138001")
+    page.fill("#f-phone", phone_number)
     page.click("main button:has-text('查询')")
     page.wait_for_selector("#booking-result")
+
+
+def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, phone):
+    page = phone
+    book_and_look_up(page, server, "13800138001")
     page.wait_for_function(IN_VIEW, arg="#booking-result", timeout=5_000)
     page.select_option("#f-date", index=1)
     page.click("button:has-text('查看时段')")
@@ -103,15 +108,7 @@ def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, ph
 def test_reschedule_and_cancel_move_focus_to_their_outcome(server, phone):
     page = phone
     page.on("dialog", lambda dialog: dialog.accept())  # 确定取消该预约吗？
-    page.goto(server + "/points/ZX-RG/book")
-    page.locator(".slot-grid label:not(.full)").first.click()
-    page.fill("#f-name", "陈先生")
-    page.fill("#f-phone", "13800138002")
-    page.click("button:has-text('确认预约')")
-    number = page.inner_text("#booking-number").strip()
-    page.goto(server + "/booking?number=" + number)
-    page.fill("#f-phone", "13800138002")
-    page.click("main button:has-text('查询')")
+    book_and_look_up(page, server, "13800138002")
     page.select_option("#f-date", index=1)
     page.click("button:has-text('查看时段')")
     page.locator("#reschedule .slot-grid label:not(.full)").first.click()

@@ -159,8 +159,9 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
     """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges, 督办, a
-    co-handler declining, and refused returns or extensions (a granted one: `extension_granted`, once the deadline has moved). An urge
-    or 督办 reaches the community an order was sub-dispatched to (下派) as well as the lead unit."""
+    co-handler declining, and refused returns or extensions (a granted one: `extension_granted`, once the
+    deadline has moved). An urge or 督办 reaches the community an order was sub-dispatched to (下派) as well
+    as the lead unit."""
     action = event.action
     context = _ticket_context(ticket, note=event.note or "")
     phone = ticket.requester_phone

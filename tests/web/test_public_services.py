@@ -108,6 +108,17 @@ def test_the_live_poll_returns_only_newer_messages_and_the_note_only_when_it_cha
     assert re.search(r'<div id="chat-log-status" hx-swap-oob="true" hidden>\s*</div>', closed)
 
 
+def test_a_screen_reader_hears_who_wrote_an_operators_message_once(client, session, demo):
+    ask(client, "我家楼下的狗天天半夜叫")
+    client.post("/assistant/handover", data={"csrf_token": token(client.get("/assistant").text)})
+    assistant.operator_reply(session, session_id=client.cookies.get("bst_assistant"), text="您好，我是客服小燕。", operator="话务员 黄小燕")
+    session.commit()
+    page = client.get("/assistant").text
+    turn = re.search(r'<div class="msg msg-bot msg-operator".*?</p>\s*</div>', page, re.S).group(0)
+    heard = re.sub(r"<[^>]+>|\s", "", re.sub(r'<[^>]*aria-hidden="true"[^>]*>.*?</[^>]+>', "", turn))
+    assert heard == "人工客服：您好，我是客服小燕。"
+
+
 def test_rating_only_own_answers(client, session, demo):
     page = ask(client, "社保卡丢了怎么补办？")
     turn_id = int(re.search(r'/assistant/rate/(\d+)', page.text).group(1))

@@ -189,3 +189,35 @@ def test_estimates_are_left_alone_once_the_year_is_entered(session):
     sla.set_calendar_day(session, day=date(2027, 2, 10), kind=None, name="", actor=actor(session, "t_admin"))
     assert sla.year_entered(session, year=2027) and sla.seed_estimates(session) == 0
     assert date(2027, 2, 10) not in {d.day for d in sla.calendar_days(session, year=2027)}
+
+
+def test_a_paused_order_is_not_overdue_while_its_clock_stands_still(session, monkeypatch):
+    """The stored deadline of a paused order is a lower bound taken at the last recompute; the worker's
+    minute run keeps it ahead of now, so the order stays off overdue lists, the league and auto-urges."""
+    at(monkeypatch, "2026-12-07 09:00")  # Monday; a 咨询 is due Wednesday 09:00
+    ticket = make_ticket(session, state="signed", type="咨询")
+    service.act(session, number=ticket.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ContactIn(version=ticket.version, outcome="已联系"))
+    at(monkeypatch, "2026-12-08 09:00")  # one working day used, one left
+    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充材料"))
+    last_change = ticket.updated_at
+    at(monkeypatch, "2026-12-10 10:00")  # past the original deadline, still paused
+    now = local("2026-12-10 10:00")
+    assert sla.refresh_paused(session) == 1
+    session.refresh(ticket)
+    assert ticket.updated_at == last_change, "time passing is no change for Open311 pollers" 
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-11 10:00"), "the working day left, counted from now"
+    assert sla.check_deadlines(session, now=now) == {"warnings": 0, "urges": 0}
+    overdue, _total = service.list_tickets(session, actor=actor(session, "t_supervisor"), overdue=True)
+    assert ticket not in overdue
+
+
+def test_an_order_paused_after_its_deadline_stays_late(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="咨询")
+    at(monkeypatch, "2026-12-10 09:00")  # a day after the reply was due
+    service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充材料"))
+    at(monkeypatch, "2026-12-11 09:00")
+    sla.refresh_paused(session)
+    assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-09 09:00"), "pausing does not undo lateness"
+    overdue, _total = service.list_tickets(session, actor=actor(session, "t_supervisor"), overdue=True)
+    assert ticket in overdue

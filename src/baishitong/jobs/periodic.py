@@ -17,7 +17,9 @@ def run_periodic(db: Database) -> dict[str, int]:
 
     now = clock.now()
     with db.session() as session:
+        paused = sla.refresh_paused(session)
         counts = sla.check_deadlines(session, now=now)
+        counts["paused_refreshed"] = paused
         counts["retries"] = notify.retry_due(session, now=now)
         knowledge.review_reminders(session, today=knowledge.today())
         appointments.mark_no_shows(session, now=now)

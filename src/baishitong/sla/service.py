@@ -302,6 +302,23 @@ def resume(session: Session, *, ticket: Ticket) -> None:
     recompute(session, ticket=ticket)
 
 
+def refresh_paused(session: Session) -> int:
+    """A paused order's stored deadlines are a lower bound taken when they were last computed (the deadline
+    if the clock restarted then). The worker moves them on each minute, so a clock that stands still keeps
+    the order off overdue lists, out of the league's late orders and away from the deadline checks; an
+    order paused after its deadline stays late."""
+    policy = current_policy(session)
+    calendar = business_calendar(session, policy=policy)
+    paused = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED_STATUSES), Ticket.paused.is_(True))).all()
+    for ticket in paused:
+        recompute(session, ticket=ticket, policy=policy, calendar=calendar)
+        # Time passing is not a change to the order: Open311's updated_datetime and the desks' "latest
+        # first" must not move every minute (an SQL expression here keeps the column's onupdate away).
+        ticket.updated_at = Ticket.updated_at
+    session.flush()
+    return len(paused)
+
+
 def recompute_open(session: Session) -> int:
     policy = current_policy(session)
     calendar = business_calendar(session, policy=policy)

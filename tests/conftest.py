@@ -120,6 +120,29 @@ def session(database: Database):
     connection.close()
 
 
+@pytest.fixture(scope="module")
+def _module_database(tmp_path_factory) -> Database:
+    url = create_fresh_database(tmp_path_factory.mktemp("own"))
+    try:
+        migrate.upgrade(url)
+        db = Database(url)
+        with db.session() as session:
+            seed_test_database(session)
+        yield db
+        db.dispose()
+    finally:
+        drop_fresh_database(url)
+
+
+@pytest.fixture
+def own_database(database, _module_database) -> Database:
+    """A database shared only by the tests of one module, seeded like `database`, with the jobs pointed at
+    it: for tests that must really commit (threads, separate sessions), since the append-only audit
+    trail cannot be cleaned up and what stays committed would show up in other modules' tests."""
+    queue.use_database(_module_database)
+    return _module_database
+
+
 @pytest.fixture
 def settings(database_url) -> Settings:
     return Settings(database_url=database_url, queue_backend="immediate", intake_rate_limit_per_minute=10_000, track_rate_limit_per_minute=10_000, warm_up=False)

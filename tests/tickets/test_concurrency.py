@@ -1,13 +1,18 @@
-"""Two people acting on one work order at once: of two changes one wins and the other gets 409; append-only flags both get through."""
+"""Two people acting on one work order at once: of two changes one wins and the other gets 409; append-only flags both get through.
+
+These tests commit for real, in separate sessions, so they run on a database of their own: the open orders
+they leave would otherwise turn up in other tests (as duplicates, in queues and counts)."""
 
 import threading
 
 import pytest
+from sqlalchemy import func, select
 
 from baishitong.actors import REQUESTER, Actor
 from baishitong.errors import Conflict
 from baishitong.org import service as org
 from baishitong.tickets import schemas, service
+from baishitong.tickets.models import Ticket
 from tests.conftest import actor
 from tests.tickets.factories import intake
 
@@ -17,14 +22,14 @@ def _actor(db, username: str) -> Actor:
         return Actor.for_user(org.get_user(session, username=username))
 
 
-def test_two_handlers_signing_and_returning_at_once_one_wins(database):
-    with database.session() as session:
+def test_two_handlers_signing_and_returning_at_once_one_wins(own_database):
+    with own_database.session() as session:
         ticket, _ = service.create_ticket(session, data=intake(), actor=REQUESTER)
         operator = Actor.for_user(org.get_user(session, username="t_operator"))
         service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=1, lead_unit="ronggui"))
         number, version = ticket.number, ticket.version
 
-    first, second = _actor(database, "t_ronggui"), _actor(database, "t_ronggui2")
+    first, second = _actor(own_database, "t_ronggui"), _actor(own_database, "t_ronggui2")
     attempts = [
         (first, "sign", schemas.ActionIn(version=version)),
         (second, "return", schemas.ReasonIn(version=version, reason="不属于本街道职责")),
@@ -35,7 +40,7 @@ def test_two_handlers_signing_and_returning_at_once_one_wins(database):
     def run(who, action, body):
         barrier.wait()
         try:
-            with database.session() as session:
+            with own_database.session() as session:
                 service.act(session, number=number, action=action, actor=who, body=body)
             outcomes.append("ok")
         except Conflict:
@@ -48,19 +53,19 @@ def test_two_handlers_signing_and_returning_at_once_one_wins(database):
         t.join(30)
 
     assert sorted(outcomes) == ["409", "ok"]
-    with database.session(write=False) as session:
+    with own_database.session(write=False) as session:
         final = service.get_ticket(session, number=number, actor=operator)
         assert final.version == version + 1
         assert final.status in ("signed", "returned")
         assert [e.action for e in final.events].count("sign") + [e.action for e in final.events].count("return") == 1
 
 
-def test_many_concurrent_intakes_get_distinct_numbers(database):
+def test_many_concurrent_intakes_get_distinct_numbers(own_database):
     numbers: list[str] = []
     lock = threading.Lock()
 
     def run(i):
-        with database.session() as session:
+        with own_database.session() as session:
             ticket, _ = service.create_ticket(session, data=intake(content=f"并发受理测试第{i}件，小区门口垃圾无人清运。"), actor=REQUESTER)
             with lock:
                 numbers.append(ticket.number)
@@ -74,21 +79,14 @@ def test_many_concurrent_intakes_get_distinct_numbers(database):
 
 
 @pytest.fixture
-def signed(database):
-    """A signed order, committed so that threads see it; closed afterwards, so no later test finds it open."""
-    with database.session() as session:
+def signed(own_database):
+    """A signed order, committed so that threads see it."""
+    with own_database.session() as session:
         ticket, _ = service.create_ticket(session, data=intake(), actor=REQUESTER)
         operator, handler = actor(session, "t_operator"), actor(session, "t_ronggui")
         service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="ronggui"))
         service.act(session, number=ticket.number, action="sign", actor=handler, body=schemas.ActionIn(version=ticket.version))
-        number, version = ticket.number, ticket.version
-    yield number, version
-    with database.session() as session:
-        ticket = service.get_ticket(session, number=number, actor=operator)
-        if ticket.status == "signed":
-            service.act(session, number=number, action="reply", actor=handler, body=schemas.ContentIn(version=ticket.version, content="已处理。"))
-        service.act(session, number=number, action="callback", actor=operator, body=schemas.CallbackIn(version=ticket.version, solved=True, satisfaction="满意"))
-        service.act(session, number=number, action="close", actor=operator, body=schemas.ActionIn(version=ticket.version))
+        return ticket.number, ticket.version
 
 
 def _at_once(db, number: str, attempts: list) -> list[str]:
@@ -117,25 +115,30 @@ def _at_once(db, number: str, attempts: list) -> list[str]:
     return sorted(outcomes)
 
 
-def test_two_urges_at_once_are_both_counted(database, signed):
+def test_two_urges_at_once_are_both_counted(own_database, signed):
     number, version = signed
-    operator, supervisor = _actor(database, "t_operator"), _actor(database, "t_supervisor")
-    outcomes = _at_once(database, number, [(operator, "urge", schemas.ActionIn(version=version)), (supervisor, "urge", schemas.ActionIn(version=version))])
+    operator, supervisor = _actor(own_database, "t_operator"), _actor(own_database, "t_supervisor")
+    outcomes = _at_once(own_database, number, [(operator, "urge", schemas.ActionIn(version=version)), (supervisor, "urge", schemas.ActionIn(version=version))])
     assert outcomes == ["urge ok", "urge ok"]
-    with database.session(write=False) as session:
+    with own_database.session(write=False) as session:
         final = service.get_ticket(session, number=number, actor=operator)
         assert final.urge_count == 2 and final.version == version
         assert sorted(e.data["count"] for e in final.events if e.action == "urge") == [1, 2]
 
 
-def test_an_urge_while_the_handler_replies_leaves_the_reply_valid(database, signed):
+def test_an_urge_while_the_handler_replies_leaves_the_reply_valid(own_database, signed):
     number, version = signed
-    supervisor, handler = _actor(database, "t_supervisor"), _actor(database, "t_ronggui")
+    supervisor, handler = _actor(own_database, "t_supervisor"), _actor(own_database, "t_ronggui")
     attempts = [(supervisor, "urge", schemas.ActionIn(version=version)), (handler, "reply", schemas.ContentIn(version=version, content="已安排维修，路灯已恢复。"))]
-    outcomes = _at_once(database, number, attempts)
+    outcomes = _at_once(own_database, number, attempts)
     # The urge may land before the reply (both succeed) or after it (a replied order is no longer urged).
     assert outcomes in (["reply ok", "urge ok"], ["reply ok", "urge 409"])
-    with database.session(write=False) as session:
+    with own_database.session(write=False) as session:
         final = service.get_ticket(session, number=number, actor=supervisor)
         assert final.status == "replied" and final.version == version + 1
         assert final.urge_count == outcomes.count("urge ok")
+
+
+def test_nothing_committed_here_reaches_the_shared_database(database):
+    with database.session(write=False) as session:
+        assert session.scalar(select(func.count(Ticket.id))) == 0

@@ -35,7 +35,7 @@ def _league(session: Session) -> list[dict]:
 
 @router.get("/staff/supervise")
 def supervise(
-    request: Request, at: str = "", league: bool = False, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)
+    request: Request, at: str = "", row: str = "", league: bool = False, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)
 ):
     """The league table (about 200 ms over 90 days of 100,000 orders) comes after the page, from
     /staff/supervise/league; without JavaScript the page links to itself with ?league=1, which includes it."""
@@ -66,8 +66,8 @@ def supervise(
         {
             "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
             "callback_notes": callback_notes, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
-            "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name: _section_url(name, page[name]), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
-            "flash_at": at if at in SECTIONS else None, "nav": "/staff/supervise",
+            "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name, row="": _section_url(name, page[name], row), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
+            "flash_at": at if at in SECTIONS else None, "landed": row, "nav": "/staff/supervise",
         },
     )
 
@@ -78,7 +78,11 @@ def league_table(request: Request, staff: Staff = Depends(require("supervisor", 
     return fragment(request, "staff/_league.html", {"league": _league(session)})
 
 
-def _section_url(section: str, page: int) -> str:
+def _section_url(section: str, page: int, row: str = "") -> str:
+    """A section at a page; `row` is an order that stays listed after the action (催办, 督办): the page shows
+    the outcome in that row and anchors there, so the browser moves the focus to it."""
+    if row:
+        return f"/staff/supervise?at={section}" + (f"&page={page}" if page > 1 else "") + f"&row={row}#{section}-{row}"
     return f"/staff/supervise?at={section}" + (f"&page={page}" if page > 1 else "") + f"#{section}"
 
 

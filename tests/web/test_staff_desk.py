@@ -92,3 +92,18 @@ def test_a_unit_card_without_a_place_leaves_no_empty_gap_in_its_line(web, sessio
     card = re.search(rf'data-ticket="{ticket.number}">.*?</section>', web.get("/staff/unit?tab=signed").text, re.S).group(0)
     meta = re.search(r"<p class=\"muted\">(.*?)</p>", card, re.S).group(1).split("\n")[0]
     assert meta.startswith("投诉 · 受理 "), meta
+
+
+def test_a_unit_card_shows_how_the_first_contact_went(web, session):
+    handler = actor(session, "t_ronggui")
+    missed, declined, untried = (make_ticket(session, state="signed") for _ in range(3))
+    for outcome in ("号码错误", "未接通"):
+        service.act(session, number=missed.number, action="contact", actor=handler, body=schemas.ContactIn(version=missed.version, outcome=outcome))
+    service.act(session, number=declined.number, action="contact", actor=handler, body=schemas.ContactIn(version=declined.version, outcome="诉求人拒绝沟通"))
+    session.commit()
+    login(web, "t_ronggui")
+    page = web.get("/staff/unit?tab=signed").text
+    tags = lambda t: re.findall(r"<span [^>]*data-contact[^>]*>(.*?)</span>", re.search(rf'data-ticket="{t.number}">.*?</section>', page, re.S).group(0))  # noqa: E731
+    assert tags(missed) == ["首次联系：未接通（第 2 次）"], "the latest try, with how many there were"
+    assert tags(declined) == ["首次联系：诉求人拒绝沟通"]
+    assert tags(untried) == []

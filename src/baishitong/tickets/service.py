@@ -706,6 +706,16 @@ def latest_centre_notes(session: Session, *, ticket_ids: list[int]) -> dict[int,
     return {ticket_id: _note_out(event) for ticket_id, event in _latest_events(session, ticket_ids, noted).items()}
 
 
+def latest_contacts(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """Each order's 首次联系 so far (outcome, reached, attempt), for the unit desk's cards: the latest attempt is the
+    one that reached the requester (none is recorded after it) or the latest that did not."""
+    latest = _latest_events(session, ticket_ids, TicketEvent.action == "contact")
+    return {
+        ticket_id: {"outcome": (event.data or {}).get("outcome", "已联系"), "reached": contact_reached(event), "attempt": (event.data or {}).get("attempt", 1)}
+        for ticket_id, event in latest.items()
+    }
+
+
 def dispatch_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
     """The 派单说明 (or 下派说明) of the dispatch that sent each order where it is now, when a person wrote one:
     a note written for an earlier unit, or the router's own (智能分拨自动派单), tells this unit nothing."""

@@ -58,6 +58,7 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
     centre_notes = service.latest_centre_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised])
     dispatch_notes = service.dispatch_notes(session, ticket_ids=[t.id for t in items])
+    contacts = service.latest_contacts(session, ticket_ids=[t.id for t in items])
     # Where the unit only co-handles, its card shows what it owes (its 协办意见 by the reply deadline), not the lead's signing.
     co_parts = {t.id: c for t in items if unit_id not in (t.lead_unit_id, t.sub_unit_id) for c in t.co_units if c.unit_id == unit_id}
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"], owing=True), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
@@ -65,7 +66,7 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
         request,
         "staff/unit.html",
         {
-            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "co_parts": co_parts, "overdue": overdue,
+            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "overdue": overdue,
             "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
             "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
         },

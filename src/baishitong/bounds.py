@@ -10,6 +10,8 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator
 
+from baishitong.validation_text import day_error
+
 MAX_PAGE = 10_000  # as Open311's `page`; 10,000 pages of a list is past anything browsed
 MAX_OFFSET = 10_000_000
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -30,6 +32,18 @@ def in_years(value: D) -> D:
     if not plausible(value):
         raise ValueError(YEARS)
     return value
+
+
+def parse_day(value: str, label: str = "日期") -> date:
+    """A date a person typed (年-月-日, as <input type="date"> sends it) within the years above; otherwise
+    ValueError with the message every page shows (validation_text.day_error, or the years)."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(day_error(value, label)) from None
+    if not plausible(day):
+        raise ValueError(f"{label}{YEARS}")
+    return day
 
 
 Day = Annotated[date, AfterValidator(in_years)]

@@ -1,6 +1,8 @@
 """pydantic's validation errors in Chinese: integrators and citizens read the message, not the type."""
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 _FIXED = {
     "missing": "必填",
@@ -34,6 +36,30 @@ _FIXED = {
 }
 
 
+DAY_FORMAT = "格式应为 年-月-日"
+_DAY_SHAPE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY_KINDS = ("date_parsing", "date_from_datetime_parsing", "datetime_parsing", "datetime_from_date_parsing")
+
+
+def missing_day(text: str) -> str | None:
+    """The 年-月-日 a date or time starts with when it is written as one but there is no such day (2026-02-30,
+    2026-13-01): the person typed a date, just not a real one, and is told that rather than how to write one."""
+    shaped = _DAY_SHAPE.match(text.strip())
+    if shaped is None:
+        return None
+    try:
+        date(*map(int, shaped.groups()))
+    except ValueError:
+        return shaped.group(0)
+    return None
+
+
+def day_error(text: str, label: str = "日期") -> str:
+    """Why a typed date was refused, the same on every page: there is no such day, or it is not 年-月-日."""
+    missing = missing_day(text)
+    return f"{label}不存在：{missing}" if missing else f"{label}{DAY_FORMAT}"
+
+
 def _choices(expected: str) -> str:
     return expected.replace("' or '", "'、'").replace("', '", "'、'")
 
@@ -43,6 +69,8 @@ def describe(error: Mapping) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if kind in ("value_error", "assertion_error"):
         return str(error.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in _DAY_KINDS and isinstance(error.get("input"), str) and (missing := missing_day(error["input"])):
+        return f"日期不存在：{missing}"
     if kind in _FIXED:
         return _FIXED[kind]
     if kind == "string_too_short":

@@ -68,7 +68,7 @@ def test_a_bad_period_falls_back_to_the_last_30_days_with_a_message(web):
     assert page.status_code == 422 and "结束日期不能早于开始日期" in page.text
     assert "最长 366 天" in web.get("/staff/stats?from=2024-01-01&to=2026-01-01").text
     download = web.get("/staff/stats.xlsx?from=2026-13-45&to=x")
-    assert "attachment" not in download.headers.get("content-disposition", "") and "日期格式应为" in download.text
+    assert "attachment" not in download.headers.get("content-disposition", "") and "日期不存在：2026-13-45" in download.text
 
 
 def test_an_end_date_alone_shows_the_thirty_days_up_to_it(web, monkeypatch):

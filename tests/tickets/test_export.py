@@ -101,4 +101,4 @@ def test_an_unreadable_date_is_refused_not_ignored(web, session):
     login(web, "t_supervisor")
     response = web.get("/staff/exports/tickets.csv?from=2026-13-45&to=x")
     assert "attachment" not in response.headers.get("content-disposition", "")
-    assert "受理日期格式不正确" in response.text
+    assert "受理日期不存在：2026-13-45" in response.text

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from baishitong import bounds, security
+from baishitong import bounds, security, validation_text
 from baishitong.actors import Actor
 from baishitong.db import utcnow
 from baishitong.errors import Forbidden, InvalidInput, NotFound
@@ -237,7 +237,8 @@ def parse_datetime(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput("invalid_date", f"{name} 须为 ISO 8601 时间，例如 2026-01-01T00:00:00+08:00") from None
+        missing = validation_text.missing_day(value)
+        raise InvalidInput("invalid_date", f"{name} 日期不存在：{missing}" if missing else f"{name} 须为 ISO 8601 时间，例如 2026-01-01T00:00:00+08:00") from None
     if not bounds.plausible(parsed):
         raise InvalidInput("invalid_date", f"{name} {bounds.YEARS}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tickets.LOCAL_TZ)

@@ -2,7 +2,6 @@
 
 import math
 import re
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -426,9 +425,9 @@ def calendar(request: Request, year: int | None = None, staff: Staff = Depends(a
 @router.post("/calendar")
 def set_day(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     try:
-        day = date.fromisoformat(str(form.get("day", "")))
-    except ValueError:
-        flash(request, "error", "请填写正确的日期")
+        day = bounds.parse_day(str(form.get("day", "")))
+    except ValueError as exc:
+        flash(request, "error", str(exc))
         return redirect("/staff/admin/calendar")
     kind = str(form.get("kind", ""))
     name = str(form.get("name", "")).strip()[:64] or {"off": "休息日", "workday": "调休上班"}.get(kind, "")

@@ -90,7 +90,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
         field = str(error["loc"][0]) if error["loc"] else "form"
         message = validation_text.describe(error)
         if error["type"] in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-            message = "请按 年-月-日 填写日期"
+            message = validation_text.day_error(str(error.get("input", "")))
         elif error["type"] in ("int_parsing", "int_type"):
             message = "请填写整数"
         errors.setdefault(field, message)

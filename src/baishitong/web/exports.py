@@ -21,21 +21,9 @@ router = APIRouter(include_in_schema=False)
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-class _BadDay(ValueError):
-    pass
-
-
 def _day(value: str) -> date | None:
     """None when not given; a date that cannot be read (or is out of range) is refused, not read as "no limit"."""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise _BadDay("受理日期格式不正确，请按 年-月-日 选择日期") from None
-    if not bounds.plausible(day):
-        raise _BadDay(f"受理日期{bounds.YEARS}")
-    return day
+    return bounds.parse_day(value, "受理日期") if value else None
 
 
 @router.get("/staff/exports/tickets.{fmt}")
@@ -44,7 +32,7 @@ def export_tickets(fmt: str, request: Request, staff: Staff = Depends(current_st
     back = "/staff/tickets?" + urlencode({k: v for k, v in filters.items() if v})
     try:
         start, end = _day(request.query_params.get("from", "")), _day(request.query_params.get("to", ""))
-    except _BadDay as exc:
+    except ValueError as exc:
         flash(request, "error", str(exc))
         return redirect(back)
     if fmt not in MEDIA:

@@ -163,11 +163,9 @@ def _parse(form: FormData, staff: Staff) -> tuple[dict, dict]:
     fields = {name: values[name] for name in kb.ARTICLE_FIELDS}
     for name, label in DATE_FIELDS.items():
         try:
-            fields[name] = date.fromisoformat(values[name]) if values[name] else None
-        except ValueError:
-            raise InvalidInput("invalid_date", f"{label}格式应为 年-月-日") from None
-        if fields[name] and not bounds.plausible(fields[name]):
-            raise InvalidInput("invalid_date", f"{label}{bounds.YEARS}")
+            fields[name] = bounds.parse_day(values[name], label) if values[name] else None
+        except ValueError as exc:
+            raise InvalidInput("invalid_date", str(exc)) from None
     if values["status"] not in STATUS_LABELS:
         values["status"] = "draft"
     return values, fields

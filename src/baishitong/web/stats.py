@@ -27,11 +27,9 @@ def _period(request: Request) -> tuple[date, date, str | None]:
     if not any(raw):
         return *default, None
     try:
-        start, end = (date.fromisoformat(v) if v else None for v in raw)
-    except ValueError:
-        return *default, "日期格式应为 年-月-日，已显示最近 30 天"
-    if not all(bounds.plausible(d) for d in (start, end) if d):
-        return *default, f"日期{bounds.YEARS}，已显示最近 30 天"
+        start, end = (bounds.parse_day(v) if v else None for v in raw)
+    except ValueError as exc:
+        return *default, f"{exc}，已显示最近 30 天"
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     end = end or max(start, today)
     if end < start:

@@ -192,17 +192,16 @@ def nearest(
     if open_now and at is None:
         raise ValueError("open_now needs at")
     snapshot = _snapshot(session)
-    predicate = None
-    if service or open_now or bookable:
-        is_open = open_checker(session, at) if open_now else None
+    is_open = open_checker(session, at) if open_now else None
 
-        def predicate(point_id: int) -> bool:
-            entry = snapshot.entries[point_id]
-            if (service and service not in entry.services) or (bookable and not entry.bookable):
-                return False
-            return is_open is None or is_open(entry.hours)
+    def wanted(point_id: int) -> bool:
+        entry = snapshot.entries[point_id]
+        if (service and service not in entry.services) or (bookable and not entry.bookable):
+            return False
+        return is_open is None or is_open(entry.hours)
 
-    hits = snapshot.index.nearest(lat, lon, radius_m=radius_m, limit=limit, predicate=predicate)
+    filtered = service or open_now or bookable
+    hits = snapshot.index.nearest(lat, lon, radius_m=radius_m, limit=limit, predicate=wanted if filtered else None)
     if not hits:
         return []
     by_id = {p.id: p for p in session.scalars(select(ServicePoint).where(ServicePoint.id.in_([i for i, _ in hits])))}

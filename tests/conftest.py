@@ -27,6 +27,7 @@ from baishitong.db import Database
 from baishitong.deps import get_db_session
 from baishitong.jobs import queue
 from baishitong.org import service as org
+from tests.routing.factories import train_router
 
 TEST_PASSWORD = "test-password-1"
 _shared: dict[str, Database | None] = {"database": None}
@@ -193,6 +194,12 @@ def login(client):
         return {"Authorization": f"Bearer {tokens[username]}"}
 
     return headers
+
+
+@pytest.fixture
+def model(session):
+    """An active router trained on clear topics."""
+    return train_router(session)
 
 
 @pytest.fixture(autouse=True)

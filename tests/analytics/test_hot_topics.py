@@ -5,7 +5,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from baishitong.analytics import service as analytics
-from baishitong.analytics.models import HotTopicSnapshot
 from baishitong.db import utcnow
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import run_handler

@@ -13,11 +13,9 @@ NOTE = "来电人下午三点后在家，请先电话联系再上门"
 
 def seed_server(session) -> None:
     """An active router, so the panel has a classifier's category to show beside the chosen one."""
-    from baishitong.routing import service as routing
-    from tests.routing.test_service import corpus_csv
+    from tests.routing.factories import train_router
 
-    routing.ensure_default_catalogue(session)
-    routing.train_from_file(session, data=corpus_csv(), filename="t.csv", text_columns=["text"], label_column="label", actor="test")
+    train_router(session)
 
 
 def test_more_fields_fold_away_follow_the_panel_and_survive_a_reload(server, browser, shot):

@@ -1,7 +1,5 @@
 """类案参考: answered orders about the same matter, with their replies, for whoever drafts a reply."""
 
-from sqlalchemy import select
-
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from tests.conftest import actor

@@ -1,7 +1,5 @@
 """首次联系 records whether the requester was reached; only reaching them meets the contact deadline."""
 
-from datetime import timedelta
-
 import pytest
 
 from baishitong.analytics import service as analytics

@@ -1,8 +1,6 @@
 """Admin and service-point pages: units, the dispatch catalogue, router models, coverage, import and check-in."""
 
-import re
 from datetime import datetime
-
 
 from baishitong.audit.models import AuditEntry
 from baishitong.org import service as org
@@ -11,7 +9,7 @@ from baishitong.points import service as points
 from baishitong.points.hours import SHUNDE_TZ
 from baishitong.routing import service as routing
 from baishitong.sla import service as sla
-from tests.routing.test_service import corpus_csv
+from tests.routing.factories import corpus_csv
 from tests.web.test_pages import login, token
 
 

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets.models import Ticket
-from tests.routing.test_service import model  # noqa: F401  (fixture: an active router trained on clear topics)
 from tests.web.test_pages import login, token
 
 CONFIDENT = "路灯不亮，井盖缺失，道路破损，希望尽快处理。"
@@ -26,13 +25,13 @@ def ticket_of(session, phone: str) -> Ticket:
     return session.scalar(select(Ticket).where(Ticket.requester_phone == phone))
 
 
-def test_confident_intake_dispatched_by_the_router_when_the_operator_leaves_it(web, session, model):  # noqa: F811
+def test_confident_intake_dispatched_by_the_router_when_the_operator_leaves_it(web, session, model):
     login(web, "t_operator")
     assert "智能分拨已自动派至" in intake(web, "13800002001", after="dispatch").text
     assert ticket_of(session, "13800002001").status == "dispatched"
 
 
-def test_hold_keeps_a_confident_ticket_waiting_with_the_proposal_recorded(web, session, model):  # noqa: F811
+def test_hold_keeps_a_confident_ticket_waiting_with_the_proposal_recorded(web, session, model):
     login(web, "t_operator")
     intake(web, "13800002002", after="none")
     ticket = ticket_of(session, "13800002002")
@@ -42,7 +41,7 @@ def test_hold_keeps_a_confident_ticket_waiting_with_the_proposal_recorded(web, s
     assert ticket.number in web.get("/staff/console/review").text
 
 
-def test_direct_answer_closes_instead_of_dispatching(web, session, model):  # noqa: F811
+def test_direct_answer_closes_instead_of_dispatching(web, session, model):
     login(web, "t_operator")
     response = intake(web, "13800002003", type="咨询", after="answer", answer="已告知市民报修渠道和处理时限。")
     assert "已受理并直接答复办结" in response.text
@@ -50,7 +49,7 @@ def test_direct_answer_closes_instead_of_dispatching(web, session, model):  # no
     assert ticket.lead_unit is None and ticket.status not in ("registered", "dispatched")
 
 
-def test_a_unit_the_operator_picked_wins_over_the_router(web, session, model):  # noqa: F811
+def test_a_unit_the_operator_picked_wins_over_the_router(web, session, model):
     login(web, "t_operator")
     assert "已受理并派至 北滘镇" in intake(web, "13800002004", after="dispatch", lead_unit="beijiao").text
     assert ticket_of(session, "13800002004").lead_unit.code == "beijiao"
@@ -100,7 +99,7 @@ def test_the_console_shows_the_caller_s_history_from_the_number_alone(web, sessi
     assert "该号码此前没有反映过诉求" in panel
 
 
-def test_the_panel_warns_when_the_suggested_unit_has_no_active_account(web, session, model):  # noqa: F811
+def test_the_panel_warns_when_the_suggested_unit_has_no_active_account(web, session, model):
     from baishitong.org import service as org
     from baishitong.org.models import User
 
@@ -131,7 +130,7 @@ def test_a_refused_follow_up_keeps_the_call_registered_and_says_so(web, session)
     assert f"工单 {ticket.number} 已受理，暂存待派单" in page and "直接答复" in page
 
 
-def test_a_returned_order_is_not_suggested_back_to_the_unit_that_returned_it(web, session, model):  # noqa: F811
+def test_a_returned_order_is_not_suggested_back_to_the_unit_that_returned_it(web, session, model):
     from baishitong.tickets import schemas
     from baishitong.tickets import service as tickets
     from tests.conftest import actor
@@ -159,7 +158,7 @@ def test_dispatch_without_any_suggestion_says_the_order_waits_for_a_person(web, 
     assert ticket_of(session, "13800002011").status == "registered"
 
 
-def test_the_panel_also_names_a_suggested_co_handler_without_accounts(web, session, model):  # noqa: F811
+def test_the_panel_also_names_a_suggested_co_handler_without_accounts(web, session, model):
     from baishitong.org.models import Unit, User
     from baishitong.routing import service as routing
 
@@ -175,7 +174,7 @@ def test_the_panel_also_names_a_suggested_co_handler_without_accounts(web, sessi
     assert "建议协办" in panel and f"{idle.name}在系统中暂无在用账号" in panel and "容桂街道在系统中" not in panel and "容桂街道、" not in panel
 
 
-def test_the_console_warns_after_sending_a_call_to_units_nobody_will_see_it_in(web, session, model):  # noqa: F811
+def test_the_console_warns_after_sending_a_call_to_units_nobody_will_see_it_in(web, session, model):
     login(web, "t_operator")
     sent = intake(web, "13800002021", after="dispatch", lead_unit="beijiao", co_units=["SJJ", "STHJ"]).text
     assert "已受理并派至 北滘镇" in sent

@@ -3,7 +3,6 @@
 import re
 from datetime import timedelta
 
-from baishitong.tickets.models import Ticket
 from tests.web.test_console_after import intake, ticket_of
 from tests.web.test_pages import login, token
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets.models import TicketEvent
-from tests.routing.test_service import model  # noqa: F401  (fixture: an active router trained on clear topics)
 from tests.web.test_console_after import CONFIDENT, intake, ticket_of
 from tests.web.test_pages import login, token
 
@@ -18,7 +17,7 @@ def _dispatch_event(session, ticket) -> TicketEvent:
     return session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch"))
 
 
-def test_more_is_folded_away_and_the_panel_shows_the_chosen_category_beside_the_classifiers(web, session, model):  # noqa: F811
+def test_more_is_folded_away_and_the_panel_shows_the_chosen_category_beside_the_classifiers(web, session, model):
     login(web, "t_operator")
     page = web.get("/staff/console").text
     more = re.search(r'<details class="intake-more">.*?</details>', page, re.S).group(0)
@@ -34,7 +33,7 @@ def test_more_is_folded_away_and_the_panel_shows_the_chosen_category_beside_the_
     assert "已改选" not in web.post("/staff/console/suggest", data=form | {"category_code": "99"}).text
 
 
-def test_title_category_note_and_co_handlers_reach_the_order_and_the_units_read_them(web, session, model):  # noqa: F811
+def test_title_category_note_and_co_handlers_reach_the_order_and_the_units_read_them(web, session, model):
     login(web, "t_operator")
     response = intake(web, "13800004001", after="dispatch", lead_unit="ronggui", title="桂洲大道东路灯不亮", category_code="050102", dispatch_note=NOTE, co_units=["SJJ", "ronggui"])
     ticket = ticket_of(session, "13800004001")
@@ -57,7 +56,7 @@ def test_title_category_note_and_co_handlers_reach_the_order_and_the_units_read_
         assert NOTE in timeline and "协办：顺德区市场监督管理局" in timeline
 
 
-def test_a_note_for_the_unit_is_sent_by_the_operator_not_overtaken_by_the_routers_own_dispatch(web, session, model):  # noqa: F811
+def test_a_note_for_the_unit_is_sent_by_the_operator_not_overtaken_by_the_routers_own_dispatch(web, session, model):
     login(web, "t_operator")
     plain = intake(web, "13800004002", after="dispatch")
     assert "智能分拨已自动派至" in plain.text and _dispatch_event(session, ticket_of(session, "13800004002")).note == "智能分拨自动派单"
@@ -68,7 +67,7 @@ def test_a_note_for_the_unit_is_sent_by_the_operator_not_overtaken_by_the_router
     assert event.note == NOTE and event.actor == "t_operator"
 
 
-def test_a_note_without_a_dispatch_or_an_unknown_category_is_refused_with_the_more_fields_open(web, session, model):  # noqa: F811
+def test_a_note_without_a_dispatch_or_an_unknown_category_is_refused_with_the_more_fields_open(web, session, model):
     login(web, "t_operator")
     held = intake(web, "13800004004", after="none", dispatch_note=NOTE, co_units="SJJ").text
     assert ticket_of(session, "13800004004") is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from baishitong.points.models import ServicePoint
 from tests.tickets.factories import PHONE, make_ticket
 from tests.web.test_pages import token
-from tests.web.test_public_services import DAY, NOW, demo  # noqa: F401 (demo is a fixture)
+from tests.web.test_public_services import DAY, NOW
 
 
 def summary_links(page: str) -> list[tuple[str, str]]:

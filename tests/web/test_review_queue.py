@@ -2,13 +2,13 @@
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.web import operator
 from tests.conftest import actor
-from tests.routing.test_service import model, register  # noqa: F401  (fixture: an active router trained on clear topics)
+from tests.routing.test_service import register
 from tests.tickets.factories import make_ticket
 from tests.web.test_desk_priorities import _section
 from tests.web.test_pages import login, token
@@ -51,7 +51,8 @@ def test_a_long_section_pages_and_an_action_on_a_later_page_returns_there(web, s
 
 
 def test_a_refused_decision_lands_on_its_own_row_with_the_error_there(web, session):
-    ticket, after = make_ticket(session, state="returned"), make_ticket(session, state="returned")
+    ticket = make_ticket(session, state="returned")
+    make_ticket(session, state="returned")  # the row after it, where the focus would go had it succeeded
     session.commit()
     login(web, "t_operator")
     page = web.get("/staff/console/review").text
@@ -84,7 +85,7 @@ def test_an_order_someone_else_decided_first_lands_on_the_error_in_its_place(web
     assert anchor and f"工单 {ticket.number} 刚被他人处理或更新" in anchor.group(0)
 
 
-def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, session, model):  # noqa: F811
+def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, session, model):
     ticket = register(session, content="你好，我想问一下这个事情怎么办。", address="容桂街道")
     session.commit()
     login(web, "t_operator")

@@ -31,14 +31,14 @@ def test_a_repeat_call_into_an_order_at_a_unit_counts_once_as_an_urge_and_texts_
     texts = session.scalars(select(Message).where(Message.ticket_id == master.id, Message.template_code == "ticket_urged")).all()
     assert texts and all(m.audience == "unit" for m in texts) and repeat.number in texts[0].body
     repeat_call(session, master, content="路灯的事情怎么还没处理")
-    assert master.urge_count == 2 and service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 2}
+    assert master.urge_count == 2 and service.repeat_call_count(session, ticket_id=master.id) == 2
 
 
 def test_a_repeat_call_before_dispatch_is_recorded_but_urges_nobody(session):
     master = make_ticket(session)
     repeat_call(session, master)
     assert master.urge_count == 0 and [e.action for e in master.events][-1] == "merged-in"
-    assert service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 1}
+    assert service.repeat_call_count(session, ticket_id=master.id) == 1
 
 
 def test_unit_desk_and_order_page_show_the_repeat_calls(web, session):
@@ -69,6 +69,11 @@ def test_the_api_tells_integrators_how_many_calls_were_merged(client, login, ses
     assert client.get(f"/api/v1/tickets/{master.number}", headers=operator).json()["repeat_calls"] == 2
     listed = client.get("/api/v1/tickets", params={"q": master.number}, headers=operator).json()["items"]
     assert [(t["number"], t["repeat_calls"]) for t in listed] == [(master.number, 2)]
+    noted = client.post(f"/api/v1/tickets/{master.number}/actions/note", json={"version": master.version, "note": "已联系承办单位"}, headers=operator)
+    assert noted.status_code == 200 and noted.json()["repeat_calls"] == 2, "an action answers with the order as it is now"
+    alone = make_ticket(session, state="signed")
+    session.flush()
+    assert client.get(f"/api/v1/tickets/{alone.number}", headers=operator).json()["repeat_calls"] == 0
 
 
 def test_the_api_masks_the_numbers_a_repeat_caller_said_as_the_unit_reads_them(client, login, session):
@@ -85,4 +90,4 @@ def test_a_repeat_call_while_a_return_awaits_the_centre_presses_nobody(session):
     master = make_ticket(session, state="returned")
     repeat_call(session, master)
     assert master.urge_count == 0 and [e.action for e in master.events][-1] == "merged-in", "the unit that returned it is not the one to press"
-    assert service.repeat_calls(session, ticket_ids=[master.id]) == {master.id: 1}
+    assert service.repeat_call_count(session, ticket_id=master.id) == 1

@@ -106,7 +106,7 @@ def list_tickets(
 @router.get("/tickets/{number}", response_model=schemas.TicketOut)
 def get_ticket(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
     ticket = service.get_ticket(session, number=number, actor=actor)
-    repeats = service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0)
+    repeats = service.repeat_call_count(session, ticket_id=ticket.id)
     return service.to_out(ticket, actor, with_events=True, routing=routing.latest_decision_out(session, ticket=ticket), repeat_calls=repeats)
 
 
@@ -167,4 +167,4 @@ def act(
     else:
         ticket = service.act(session, number=number, action=action, actor=actor, body=parsed)
         idempotency.remember(session, scope=scope, key=idempotency_key, body=fields, resource_id=ticket.number)
-    return service.to_out(ticket, actor, with_events=True, repeat_calls=service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0))
+    return service.to_out(ticket, actor, with_events=True, repeat_calls=service.repeat_call_count(session, ticket_id=ticket.id))

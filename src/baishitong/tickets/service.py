@@ -806,6 +806,11 @@ def repeat_calls(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(query).all())
 
 
+def repeat_call_count(session: Session, *, ticket_id: int) -> int:
+    """重复来电 for one order: its page and the API's answer about it."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(Ticket.master_id == ticket_id))
+
+
 def _void(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     transition(session, ticket, action="void", actor=actor, note=body.note, data={"reason": body.reason})
     ticket.closed_at = utcnow()

@@ -326,7 +326,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
         "contact": _contact_state(ticket),
-        "repeat_calls": service.repeat_calls(session, ticket_ids=[ticket.id]).get(ticket.id, 0),
+        "repeat_calls": service.repeat_call_count(session, ticket_id=ticket.id),
     }
 
 

@@ -149,6 +149,11 @@ def test_item_search_for_nonsense_finds_nothing(client, demo, nonsense):
     assert client.get("/items", params={"q": "身份证换领"}).text.count('href="/items/') >= 1
 
 
+def test_an_empty_filter_says_so_alike_on_the_kb_and_the_items(client, demo):
+    assert "未找到相关事项。可以换个说法再搜，或者问问政务君。" in client.get("/items", params={"department": "NOPE"}).text
+    assert "未找到相关文章。可以换个说法再搜，或者问问政务君。" in client.get("/kb", params={"category": "99"}).text
+
+
 def test_markdown_escapes_html():
     from baishitong.web.kb import markdown
 

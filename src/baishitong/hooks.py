@@ -31,7 +31,10 @@ def ticket_registered(session: Session, *, ticket, actor: Actor, auto_dispatch: 
 
 def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> None:
     from baishitong.notify import service as notify
+    from baishitong.sla import service as sla
 
+    if event.action in sla.REVIEW_ACTIONS and event.action != "approve-extension":  # that one: extension_approved
+        sla.review_changed(session, ticket=ticket)  # before the text that gives the unit its deadline
     notify.on_ticket_event(session, ticket=ticket, event=event)
     if event.action == "dispatch" and actor.role != "system":
         from baishitong.routing import service as routing

@@ -43,7 +43,7 @@ def test_a_correction_before_signing_restarts_but_the_same_unit_keeps_its_clock(
 
 def test_the_policy_can_keep_the_first_clock(session, monkeypatch):
     policy = sla.current_policy(session)
-    sla.save_policy(session, rules=policy.rules, working_hours=None, warning_share=None, restart_on_redispatch=False, actor=actor(session, "t_admin"))
+    sla.save_policy(session, rules=policy.rules, working_hours=None, warning_share=None, restart_on_redispatch=False, pause_during_review=False, actor=actor(session, "t_admin"))
     at(monkeypatch, "2026-12-01 09:00")
     ticket = make_ticket(session, state="returned", type="咨询")
     at(monkeypatch, "2026-12-07 09:00")

@@ -199,6 +199,7 @@ def test_a_paused_order_is_not_overdue_while_its_clock_stands_still(session, mon
     service.act(session, number=ticket.number, action="contact", actor=actor(session, "t_ronggui"), body=schemas.ContactIn(version=ticket.version, outcome="已联系"))
     at(monkeypatch, "2026-12-08 09:00")  # one working day used, one left
     service.act(session, number=ticket.number, action="pause", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="等待诉求人补充材料"))
+    session.flush()  # as the pause's own transaction would
     last_change = ticket.updated_at
     at(monkeypatch, "2026-12-10 10:00")  # past the original deadline, still paused
     now = local("2026-12-10 10:00")

@@ -34,12 +34,14 @@ def test_a_refused_extension_is_explained_to_the_unit(session):
     assert "前答复" in unit_texts(session, ticket)[-1]
 
 
-def test_a_refusal_that_comes_after_the_deadline_says_it_has_passed(session):
-    from datetime import timedelta
+def test_a_refusal_of_a_return_made_after_the_deadline_says_it_has_passed(session, monkeypatch):
+    from tests.sla.test_service import at
 
-    ticket = make_ticket(session, state="returned")
-    ticket.reply_due = ticket.created_at - timedelta(hours=1)  # the review took longer than the time left
-    session.flush()
+    at(monkeypatch, "2026-12-07 09:00")  # a 咨询 is due on Wednesday the 9th
+    ticket = make_ticket(session, state="signed", type="咨询")
+    at(monkeypatch, "2026-12-10 09:00")
+    service.act(session, number=ticket.number, action="return", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=ticket.version, reason="不属于本单位职责"))
+    at(monkeypatch, "2026-12-10 11:00")
     service.act(session, number=ticket.number, action="reject-return", actor=actor(session, "t_operator"), body=schemas.ReasonIn(version=ticket.version, reason="属于本单位职责"))
     text = unit_texts(session, ticket)[-1]
     assert "已过，请尽快答复" in text and "前答复" not in text

@@ -18,6 +18,8 @@ class SlaPolicy(Base):
     warning_share: Mapped[float] = mapped_column(default=0.75)
     # An order sent on to another unit starts a new clock there: the new unit answers for its own time only.
     restart_on_redispatch: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The time a unit's 延期 or 退单 request waits for the centre's decision is the centre's, not the unit's.
+    pause_during_review: Mapped[bool] = mapped_column(default=True, server_default=true())
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,12 +14,15 @@ from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar, Dea
 from baishitong.sla.estimated import estimated_off_days, estimated_years
 from baishitong.sla.models import CalendarDay, CalendarYear, SlaAlert, SlaPolicy, TicketPause
 from baishitong.sla.policy import Limit, SlaRule, Stage, Unit, compute_deadlines, deadline_for, default_rules, match
-from baishitong.tickets.models import Ticket
+from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.tickets.service import LOCAL_TZ
 from baishitong.tickets.states import Status
 
 TIMED_STATUSES = (Status.DISPATCHED, Status.SIGNED)
 STAGE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}
+# A unit's request and the centre's decisions that end its wait (SlaPolicy.pause_during_review).
+REVIEWS = {"extend": ("approve-extension", "reject-extension"), "return": ("approve-return", "reject-return")}
+REVIEW_ACTIONS = frozenset(REVIEWS) | {decision for decisions in REVIEWS.values() for decision in decisions}
 
 
 # --- conversions ------------------------------------------------------------
@@ -120,6 +123,7 @@ def save_policy(
     note: str | None = None,
     base_version: int | None = None,
     restart_on_redispatch: bool | None = None,
+    pause_during_review: bool | None = None,
 ) -> SlaPolicy:
     """The next version of the policy. With `base_version` (the one the editor started from), a save on
     top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
@@ -142,8 +146,16 @@ def save_policy(
     if not 0 < share < 1:
         raise InvalidInput("invalid_warning_share", "预警比例应在 0 到 1 之间")
     restart = current.restart_on_redispatch if restart_on_redispatch is None else restart_on_redispatch
+    review = current.pause_during_review if pause_during_review is None else pause_during_review
     policy = SlaPolicy(
-        version=current.version + 1, rules=[rule_to_json(r) for r in parsed], working_hours=hours, warning_share=share, restart_on_redispatch=restart, note=note, created_by=actor.name
+        version=current.version + 1,
+        rules=[rule_to_json(r) for r in parsed],
+        working_hours=hours,
+        warning_share=share,
+        restart_on_redispatch=restart,
+        pause_during_review=review,
+        note=note,
+        created_by=actor.name,
     )
     try:
         with session.begin_nested():  # two saves of the same version at once: the second one is refused
@@ -152,7 +164,7 @@ def save_policy(
     except IntegrityError:
         raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
     audit.record(
-        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart}
+        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review}
     )
     _schedule_recompute(session, reason=f"policy v{policy.version}")
     return policy
@@ -214,9 +226,27 @@ def _schedule_recompute(session: Session, *, reason: str) -> None:
 # --- the clock of one ticket --------------------------------------------------
 
 
-def _pauses(session: Session, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+def _pauses(session: Session, ticket: Ticket, policy: SlaPolicy) -> list[tuple[datetime, datetime | None]]:
     rows = session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id).order_by(TicketPause.started_at))
-    return [(to_local(p.started_at), to_local(p.ended_at) if p.ended_at else None) for p in rows]
+    pauses = [(to_local(p.started_at), to_local(p.ended_at) if p.ended_at else None) for p in rows]
+    if policy.pause_during_review:
+        pauses += _review_holds(session, ticket)
+    return pauses
+
+
+def _review_holds(session: Session, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    """From each 延期 or 退单 request to the centre's decision on it (still open: None)."""
+    events = session.execute(
+        select(TicketEvent.action, TicketEvent.created_at).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(REVIEW_ACTIONS)).order_by(TicketEvent.id)
+    )
+    holds, waiting = [], {}
+    for action, at in events:
+        if action in REVIEWS:
+            waiting[action] = to_local(at)
+        for request, decisions in REVIEWS.items():
+            if action in decisions and request in waiting:
+                holds.append((waiting.pop(request), to_local(at)))
+    return holds + [(since, None) for since in waiting.values()]
 
 
 def _extended(limit: Limit, days: int) -> Limit:
@@ -239,7 +269,7 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     rule = match(policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
     start = to_local(ticket.clock_started_at or ticket.created_at)
     now = to_local(clock.now())
-    pauses = _pauses(session, ticket)
+    pauses = _pauses(session, ticket, policy)
     stages = compute_deadlines(calendar, rule, start, pauses, now=now)
     reply_limit = _extended(rule.stages[Stage.REPLY], ticket.extension_granted_days)
     close_limit = _extended(rule.stages[Stage.CLOSE], ticket.extension_granted_days)
@@ -256,6 +286,7 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     ticket.reply_due = from_local(reply.at)
     ticket.close_due = from_local(close.at)
     ticket.reply_warn_at = from_local(warn.at)
+    ticket.clock_stopped = reply.paused
     ticket.deadline_provisional = any(d.provisional for d in (reply, close, stages[Stage.CONTACT], *( [sign] if sign else [])))
     ticket.sla_policy_version = policy.version
 
@@ -302,14 +333,21 @@ def resume(session: Session, *, ticket: Ticket) -> None:
     recompute(session, ticket=ticket)
 
 
+def review_changed(session: Session, *, ticket: Ticket) -> None:
+    """A 延期 or 退单 request, or the centre's decision on it: the unit's clock stops or runs again."""
+    policy = current_policy(session)
+    if policy.pause_during_review:
+        recompute(session, ticket=ticket, policy=policy)
+
+
 def refresh_paused(session: Session) -> int:
-    """A paused order's stored deadlines are a lower bound taken when they were last computed (the deadline
-    if the clock restarted then). The worker moves them on each minute, so a clock that stands still keeps
-    the order off overdue lists, out of the league's late orders and away from the deadline checks; an
-    order paused after its deadline stays late."""
+    """The stored deadlines of an order whose clock stands still (paused by the unit, or held while the centre
+    reviews its request) are a lower bound taken when they were last computed: the deadline if the clock ran
+    again then. The worker moves them on each minute, so such an order stays off overdue lists, out of the
+    league's late orders and away from the deadline checks; an order stopped after its deadline stays late."""
     policy = current_policy(session)
     calendar = business_calendar(session, policy=policy)
-    paused = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED_STATUSES), Ticket.paused.is_(True))).all()
+    paused = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED_STATUSES), Ticket.clock_stopped.is_(True))).all()
     for ticket in paused:
         recompute(session, ticket=ticket, policy=policy, calendar=calendar)
         # Time passing is not a change to the order: Open311's updated_datetime and the desks' "latest
@@ -350,7 +388,7 @@ def check_deadlines(session: Session, *, now: datetime) -> dict[str, int]:
     due = session.scalars(
         select(Ticket).where(
             Ticket.status.in_(TIMED_STATUSES),
-            Ticket.paused.is_(False),
+            Ticket.clock_stopped.is_(False),
             or_(
                 Ticket.reply_warn_at <= now,
                 and_(Ticket.status == Status.DISPATCHED, Ticket.sign_due <= now),

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
@@ -22,6 +22,8 @@ class Ticket(Base):
         Index("ix_tickets_status_reply_due", "status", "reply_due"),
         Index("ix_tickets_extension_pending", "status", sqlite_where=text("extension_days IS NOT NULL"), postgresql_where=text("extension_days IS NOT NULL")),
         Index("ix_tickets_paused", "status", sqlite_where=text("paused IS 1"), postgresql_where=text("paused IS true")),
+        # The worker's minute run moves on the deadlines of the few orders whose clock stands still.
+        Index("ix_tickets_clock_stopped", "status", sqlite_where=text("clock_stopped IS 1"), postgresql_where=text("clock_stopped IS true")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +78,9 @@ class Ticket(Base):
     reply_warn_at: Mapped[datetime | None] = mapped_column(index=True)
     extension_granted_days: Mapped[int] = mapped_column(default=0)
     sla_policy_version: Mapped[int | None]
-    paused: Mapped[bool] = mapped_column(default=False)
+    paused: Mapped[bool] = mapped_column(default=False)  # the unit's own pause (暂停计时)
+    # Any open pause, the unit's or a review hold (sla.service.recompute): the deadlines are then a lower bound.
+    clock_stopped: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

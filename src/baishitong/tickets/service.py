@@ -937,7 +937,8 @@ def deadlines_of(ticket: Ticket) -> dict:
         "reply": ticket.reply_due,
         "close": ticket.close_due,
         "provisional": ticket.deadline_provisional,
-        "paused": ticket.paused,
+        "paused": ticket.paused,  # the unit's own pause
+        "clock_stopped": ticket.clock_stopped,  # any pause, a review hold too: the deadlines move on until it ends
         "policy_version": ticket.sla_policy_version,
     }
 

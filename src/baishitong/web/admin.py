@@ -404,7 +404,17 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
     _attempt(
         request,
         session,
-        lambda: sla.save_policy(session, rules=rules, working_hours=None, warning_share=None, restart_on_redispatch=bool(form.get("restart_on_redispatch")), actor=staff.actor, note=note, base_version=base),
+        lambda: sla.save_policy(
+            session,
+            rules=rules,
+            working_hours=None,
+            warning_share=None,
+            restart_on_redispatch=bool(form.get("restart_on_redispatch")),
+            pause_during_review=bool(form.get("pause_during_review")),
+            actor=staff.actor,
+            note=note,
+            base_version=base,
+        ),
         "已保存新版时限策略，未办结工单的时限将重新计算",
     )
     return redirect("/staff/admin/sla")

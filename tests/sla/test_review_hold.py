@@ -110,3 +110,15 @@ def test_the_admin_switches_it_and_the_order_page_says_the_clock_is_held(web, cl
     assert client.get("/api/v1/sla/policy", headers=login("t_admin")).json()["pause_during_review"] is False
     sla.recompute_open(session)  # the worker's job after a policy change
     assert not ticket.clock_stopped
+
+
+def test_an_extension_under_review_does_not_hold_the_first_contact(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    ticket = make_ticket(session, state="signed", type="求助", channel="enterprise")
+    assert ticket.contact_due.astimezone(LOCAL_TZ) == local("2026-12-07 10:00")
+    ask_extension(session, ticket)
+    at(monkeypatch, "2026-12-07 11:00")
+    sla.refresh_paused(session)
+    assert ticket.contact_due.astimezone(LOCAL_TZ) == local("2026-12-07 10:00"), "the requester is still owed a call within the hour"
+    assert ticket.reply_due.astimezone(LOCAL_TZ) > local("2026-12-08 09:00"), "the 24 hours to answer stand still"
+    assert sla.check_deadlines(session, now=local("2026-12-07 11:00"))["urges"] == 1

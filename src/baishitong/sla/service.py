@@ -10,7 +10,7 @@ from baishitong import bounds, clock
 from baishitong.actors import SYSTEM, Actor
 from baishitong.audit import service as audit
 from baishitong.errors import Conflict, InvalidInput
-from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar, Deadline, DayKind, covered_years, seed_days
+from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar, Deadline, DayKind, Pause, covered_years, seed_days
 from baishitong.sla.estimated import estimated_off_days, estimated_years
 from baishitong.sla.models import CalendarDay, CalendarYear, SlaAlert, SlaPolicy, TicketPause
 from baishitong.sla.policy import Limit, SlaRule, Stage, Unit, compute_deadlines, deadline_for, default_rules, match
@@ -226,27 +226,33 @@ def _schedule_recompute(session: Session, *, reason: str) -> None:
 # --- the clock of one ticket --------------------------------------------------
 
 
-def _pauses(session: Session, ticket: Ticket, policy: SlaPolicy) -> list[tuple[datetime, datetime | None]]:
+def _pauses(session: Session, ticket: Ticket, policy: SlaPolicy) -> tuple[list[Pause], list[Pause]]:
+    """The pauses of the whole clock, and those of the reply and close limits only: a 延期 under review
+    holds the time to answer, not the first contact the requester is owed meanwhile."""
     rows = session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id).order_by(TicketPause.started_at))
     pauses = [(to_local(p.started_at), to_local(p.ended_at) if p.ended_at else None) for p in rows]
-    if policy.pause_during_review:
-        pauses += _review_holds(session, ticket)
-    return pauses
+    if not policy.pause_during_review:
+        return pauses, pauses
+    holds = _review_holds(session, ticket)
+    return pauses + holds["return"], pauses + holds["return"] + holds["extend"]
 
 
-def _review_holds(session: Session, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
-    """From each 延期 or 退单 request to the centre's decision on it (still open: None)."""
+def _review_holds(session: Session, ticket: Ticket) -> dict[str, list[Pause]]:
+    """From each 延期 or 退单 request to the centre's decision on it (still open: None), by request."""
     events = session.execute(
         select(TicketEvent.action, TicketEvent.created_at).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(REVIEW_ACTIONS)).order_by(TicketEvent.id)
     )
-    holds, waiting = [], {}
+    holds: dict[str, list[Pause]] = {request: [] for request in REVIEWS}
+    waiting: dict[str, datetime] = {}
     for action, at in events:
         if action in REVIEWS:
             waiting[action] = to_local(at)
         for request, decisions in REVIEWS.items():
             if action in decisions and request in waiting:
-                holds.append((waiting.pop(request), to_local(at)))
-    return holds + [(since, None) for since in waiting.values()]
+                holds[request].append((waiting.pop(request), to_local(at)))
+    for request, since in waiting.items():
+        holds[request].append((since, None))
+    return holds
 
 
 def _extended(limit: Limit, days: int) -> Limit:
@@ -269,8 +275,8 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     rule = match(policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
     start = to_local(ticket.clock_started_at or ticket.created_at)
     now = to_local(clock.now())
-    pauses = _pauses(session, ticket, policy)
-    stages = compute_deadlines(calendar, rule, start, pauses, now=now)
+    clock_pauses, pauses = _pauses(session, ticket, policy)
+    stages = compute_deadlines(calendar, rule, start, clock_pauses, now=now)
     reply_limit = _extended(rule.stages[Stage.REPLY], ticket.extension_granted_days)
     close_limit = _extended(rule.stages[Stage.CLOSE], ticket.extension_granted_days)
     reply = deadline_for(calendar, reply_limit, start, pauses, now=now)
@@ -278,7 +284,7 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     warn = deadline_for(calendar, _scaled(reply_limit, policy.warning_share), start, pauses, now=now)
     sign: Deadline | None = None
     if ticket.dispatched_at is not None:
-        sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), pauses, now=now)
+        sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), clock_pauses, now=now)
     # No step may fall due after the reply it leads to: an enterprise order's 24 clock hours can end over a
     # weekend, before working-hour limits to sign or make contact would.
     ticket.sign_due = from_local(min(sign.at, reply.at)) if sign else None
@@ -388,7 +394,7 @@ def check_deadlines(session: Session, *, now: datetime) -> dict[str, int]:
     due = session.scalars(
         select(Ticket).where(
             Ticket.status.in_(TIMED_STATUSES),
-            Ticket.clock_stopped.is_(False),
+            Ticket.paused.is_(False),
             or_(
                 Ticket.reply_warn_at <= now,
                 and_(Ticket.status == Status.DISPATCHED, Ticket.sign_due <= now),

@@ -253,6 +253,17 @@ def test_public_reads_are_rate_limited_in_open311_format(client, app):
     _assert_open311_error(client.get(f"{BASE}/services.json"), 429)
 
 
+def test_an_integration_with_a_valid_api_key_is_not_held_to_the_anonymous_intake_limit(client, app, api_key):
+    """A relay posting many citizens' requests from one address is accountable through its key."""
+    app.state.settings.intake_rate_limit_per_minute = 2
+    for n in range(4):
+        response = client.post(f"{BASE}/requests.json", data={**FORM, "description": f"{FORM['description']}（第 {n} 条）", "api_key": api_key})
+        assert response.status_code == 201, response.text
+    for _ in range(2):
+        _assert_open311_error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": "bst_not-a-key"}), 403)
+    assert "请求过于频繁" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": "bst_not-a-key"}), 429)
+
+
 def test_reports_publish_no_place(client, session):
     from baishitong.open311 import service as open311
     from tests.tickets.factories import make_ticket

@@ -205,6 +205,23 @@ def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web,
     assert 'action="/staff/admin/users/t_operator"' in short.text, "the refused user's edit form stays open beside the message"
 
 
+def test_a_refused_new_user_comes_back_filled_in_beside_the_reason(web, session):
+    """A too-short password no longer sends the admin back to an empty form to type it all again."""
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users").text
+    refused = web.post(
+        "/staff/admin/users",
+        data={"csrf_token": token(page), "username": "rg_new", "display_name": "容桂街道 新同事", "password": "short", "role": "handler", "unit": "ronggui"},
+        follow_redirects=True,
+    )
+    assert refused.status_code == 422 and "密码至少 8 位" in refused.text
+    new_user = refused.text.split('action="/staff/admin/users"', 1)[1].split("</form>", 1)[0]
+    assert "未创建" in new_user and 'value="rg_new"' in new_user and 'value="容桂街道 新同事"' in new_user
+    assert '<option value="handler" selected' in new_user and '<option value="ronggui" selected' in new_user
+    assert "short" not in new_user, "the password is never sent back"
+    assert "rg_new" not in {u.username for u in org.list_users(session)}
+
+
 def test_an_admin_who_resets_their_own_password_is_told_to_sign_in_again(web, session):
     login(web, "t_admin")
     page = web.get("/staff/admin/users?edit=t_admin").text

@@ -138,12 +138,22 @@ def _grouped_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(label, options) for label, options in groups if options]
 
 
-@router.get("/users")
-def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    unit_options = _grouped_units(session)
+def _users_page(request: Request, session: Session, *, edit: str = "", new_user: dict | None = None, error: str | None = None, status_code: int = 200):
+    """`new_user` is what a refused 新建用户 form held (never the password), so it comes back filled in."""
     editing = next((u for u in org.list_users(session) if u.username == edit), None)
     state = org.account_state(editing) if editing else None
-    return _page(request, "users", users=org.list_users(session), roles=list(org.ROLES.items()), unit_options=unit_options, editing=editing, editing_state=state)
+    return render(
+        request,
+        "staff/admin.html",
+        {"section": "users", "nav": "/staff/admin/users", "users": org.list_users(session), "roles": list(org.ROLES.items()), "unit_options": _grouped_units(session),
+         "editing": editing, "editing_state": state, "new_user": new_user or {}, "new_user_error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/users")
+def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    return _users_page(request, session, edit=edit)
 
 
 @router.post("/users/{username}")
@@ -171,21 +181,21 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
 
 @router.post("/users")
 def create_user(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    username = str(form.get("username", "")).strip()
-    _attempt(
-        request,
-        session,
-        lambda: org.create_user(
+    values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "role", "unit")}
+    try:
+        org.create_user(
             session,
-            username=username,
+            username=values["username"],
             password=str(form.get("password", "")),
-            role=str(form.get("role", "")),
-            unit_code=str(form.get("unit", "")) or None,
-            display_name=str(form.get("display_name", "")).strip() or None,
+            role=values["role"],
+            unit_code=values["unit"] or None,
+            display_name=values["display_name"] or None,
             actor=staff.actor.name,
-        ),
-        f"已创建用户 {username}",
-    )
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _users_page(request, session, new_user=values, error=exc.message, status_code=exc.status_code)
+    flash(request, "success", f"已创建用户 {values['username']}")
     return redirect("/staff/admin/users")
 
 

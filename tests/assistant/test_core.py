@@ -226,6 +226,12 @@ def test_request_for_a_person_joins_the_matter_it_follows():
     assert current_matter(["我要找人工客服"]) == ["我要找人工客服"]
 
 
+def test_a_message_passed_on_to_a_person_starts_no_matter():
+    said = ["社保怎么转移？", "楼下大排档噪音扰民到凌晨", "有人吗？", "在吗"]
+    assert current_matter(said, [False, False, True, True]) == ["楼下大排档噪音扰民到凌晨", "有人吗？", "在吗"]
+    assert "楼下大排档噪音扰民到凌晨" not in current_matter(said)  # put to 政务君, 有人吗？ is a matter of its own
+
+
 def test_materials_follow_up_says_the_article_lists_none():
     """提供一站式服务 and 带来便利 name no materials, so the article is silent on them."""
     articles = [{"id": "yb", "title": "新生儿怎么参加医保？", "keywords": ["医保"],

@@ -40,6 +40,19 @@ def test_operator_sees_replies_and_closes_a_handed_over_conversation(web):
     assert "该会话未转人工" in late.text
 
 
+def test_the_ticket_draft_keeps_the_matter_while_the_citizen_chats_with_the_operator(web):
+    """就在高黎市场门口, said to the operator, adds to the street lamp instead of replacing it in 转为工单."""
+    asked = web.post("/api/v1/assistant/ask", json={"question": "容桂街道高黎社区路灯坏了一个星期，电话13800138000"}).json()
+    session_id = asked["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}")
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page.text), "text": "您好，请问具体位置？"})
+    web.post("/api/v1/assistant/ask", json={"question": "就在高黎市场门口", "session_id": session_id})
+    draft = re.search(r'<textarea id="draft-content"[^>]*>([^<]*)</textarea>', web.get(f"/staff/chat/{session_id}").text).group(1)
+    assert draft.strip() == "容桂街道高黎社区路灯坏了一个星期，电话13800138000\n就在高黎市场门口"
+
+
 def test_chat_queue_is_for_the_call_centre(web):
     login(web, "t_ronggui")
     assert web.get("/staff/chat").status_code == 403

@@ -68,6 +68,8 @@ _FOLLOW_UP_MAX_CHARS = 14
 class Turn:
     role: Literal["user", "assistant"]
     text: str
+    # A citizen's message passed on to a person after 转人工 (有人吗？), not a question put to 政务君.
+    to_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,21 +293,24 @@ def _is_detail(text: str) -> bool:
     return bool(address or find_phone(text)) and all(w in _DETAIL_WORDS for w in words(rest))
 
 
-def current_matter(said: Sequence[str]) -> list[str]:
+def current_matter(said: Sequence[str], to_person: Sequence[bool] = ()) -> list[str]:
     """The latest self-contained question and what followed it; earlier matters and a bare 转人工 are left out.
 
-    A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it.
+    A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it. Nor does a
+    message passed on to a person (`to_person`, one flag per message): 有人吗？ is said about the matter handed over.
     """
-    said = [s.strip() for s in said if s.strip()]
+    passed = [*to_person, *[False] * (len(said) - len(to_person))]
+    said = [(s.strip(), p) for s, p in zip(said, passed) if s.strip()]
     bare = lambda s: (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s))) or (asks_for_ticket(s) and all(w in _TICKET_WORDS for w in words(s)))  # noqa: E731
-    kept = [s for s in said if not bare(s)] or said
-    starts = (i for i in range(len(kept) - 1, -1, -1) if not (is_follow_up(kept[i]) or _is_detail(kept[i]) or asks_for_person(kept[i])))
-    return kept[next(starts, 0):]
+    kept = [(s, p) for s, p in said if not bare(s)] or said
+    starts = (i for i in range(len(kept) - 1, -1, -1) if not (kept[i][1] or is_follow_up(kept[i][0]) or _is_detail(kept[i][0]) or asks_for_person(kept[i][0])))
+    return [s for s, _ in kept[next(starts, 0):]]
 
 
 def prefill_ticket(history: Sequence[Turn]) -> dict[str, str | None]:
     """智能填单: draft a work order from what the citizen said about the current matter."""
-    content = "\n".join(t.strip() for t in current_matter([t.text for t in history if t.role == "user"]))
+    said = [t for t in history if t.role == "user"]
+    content = "\n".join(current_matter([t.text for t in said], [t.to_person for t in said]))
     return {
         "type": guess_ticket_type(content),
         "content": content,

@@ -60,6 +60,20 @@ def _citation(c: core.Citation) -> dict:
     return {"id": c.id, "kind": "article", "title": c.title, "score": c.score, "url": f"/kb/{c.id}"}
 
 
+def citizen_turns(conversation: AssistantSession) -> list[core.Turn]:
+    """What the citizen wrote, each marked whether it was passed on to a person: 政务君 answers a question in
+    the turn right after it, while a message to a person is followed by an operator's turn, the note that it
+    was passed on, the citizen's next message or nothing."""
+    turns = conversation.turns
+    said = []
+    for at, turn in enumerate(turns):
+        if turn.role == "user":
+            after = turns[at + 1] if at + 1 < len(turns) else None
+            answered = after is not None and after.role == "assistant" and after.text != WAITING_TEXT
+            said.append(core.Turn("user", turn.text, to_person=not answered))
+    return said
+
+
 def ticket_prefill(history: list[core.Turn]) -> dict:
     """A work order in the shape `POST /api/v1/tickets` accepts, with the region resolved from the address."""
     draft = core.prefill_ticket(history)

@@ -55,7 +55,7 @@ TICKET_URL = "/submit?from=assistant"
 def conversation_prefill(request: Request, session: Session) -> dict | None:
     """智能填单 from the visitor's conversation, for them to check and send themselves; None without one."""
     conversation = _conversation(request, session)
-    history = [core.Turn("user", t.text) for t in conversation.turns if t.role == "user"] if conversation else []
+    history = assistant.citizen_turns(conversation) if conversation else []
     return assistant.ticket_prefill(history)["prefill"] if history else None
 
 
@@ -71,7 +71,7 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
         row = {"turn": turn, "handover": False, "ticket_url": None, "sure": sure}
         if turn.role == "assistant" and turn is last_bot:
             # While waiting for a person the work order stays on offer: no operator may be free.
-            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT, core.TICKET_TEXT):
+            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT, core.TICKET_TEXT, assistant.WAITING_TEXT):
                 row["handover"] = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
                 row["ticket_url"] = TICKET_URL
             elif not turn.handover and not sure:

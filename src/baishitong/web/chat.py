@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from baishitong.assistant import core
 from baishitong.assistant import service as assistant
 from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
@@ -38,7 +37,7 @@ def _log_context(conversation: AssistantSession, notice: str | None = None) -> d
 
 def _ticket_draft(conversation: AssistantSession) -> dict:
     """智能填单 from what the citizen wrote, for the operator to copy into the console."""
-    draft = assistant.ticket_prefill([core.Turn("user", t.text) for t in conversation.turns if t.role == "user"])
+    draft = assistant.ticket_prefill(assistant.citizen_turns(conversation))
     prefill = draft["prefill"]
     return {
         "type": prefill["type"],

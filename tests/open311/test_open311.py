@@ -264,6 +264,16 @@ def test_an_integration_with_a_valid_api_key_is_not_held_to_the_anonymous_intake
     assert "请求过于频繁" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": "bst_not-a-key"}), 429)
 
 
+def test_an_address_no_endpoint_serves_answers_in_the_spec_format_not_as_a_web_page(client):
+    for path in ("/discovery.json", "/requests/SD1/comments.json", "/nothing"):
+        response = client.get(BASE + path)
+        assert response.headers["content-type"].startswith("application/json")
+        assert _assert_open311_error(response, 404) == "请求的资源不存在"
+    xml = client.get(f"{BASE}/discovery.xml")
+    assert xml.status_code == 404 and xml.headers["content-type"].startswith("text/xml")
+    assert ElementTree.fromstring(xml.text).find("error/description").text == "请求的资源不存在"
+
+
 def test_reports_publish_no_place(client, session):
     from baishitong.open311 import service as open311
     from tests.tickets.factories import make_ticket

@@ -73,6 +73,13 @@ def _error(fmt: str, status_code: int, description: str, headers=None) -> Respon
     return response
 
 
+def unmatched(request: Request, exc: StarletteHTTPException) -> Response:
+    """An address under /open311/v2 that no endpoint serves (discovery.json, a typo) answers a 311 client
+    in the spec's format, in XML when it asked for .xml, not with a web page."""
+    fmt = "xml" if request.url.path.endswith(".xml") else "json"
+    return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
+
+
 class Open311Route(APIRoute):
     """Turns every error on an Open311 path, dependencies included, into the spec's error list."""
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from baishitong.errors import DomainError
+from baishitong.open311 import api as open311
 from baishitong.web import assets
 from baishitong.web.auth import LoginRequired, RoleForbidden
 from baishitong.web.cookies import CookieMiddleware
@@ -134,6 +135,8 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith(open311.router.prefix + "/"):
+            return open311.unmatched(request, exc)
         if not _is_page(request) and api_http is not None:
             return await api_http(request, exc)
         return error_page(request, exc.status_code)

@@ -122,6 +122,19 @@ def test_form_post_creates_an_api_ticket(client, session, api_key):
     assert created["service_request_id"] in [r["service_request_id"] for r in under_heading]
 
 
+def test_a_form_with_chinese_left_unescaped_is_stored_as_written(client, session, api_key):
+    """`curl -d "description=…"` sends UTF-8 without %-escapes; it used to be read as Latin-1 (桂洲 → æ¡æ´²)."""
+    fields = {**FORM, "api_key": api_key}
+    raw = "&".join(f"{k}={v}" for k, v in fields.items() if k not in ("phone", "api_key")) + f"&phone=13912345678&api_key={api_key}"
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    response = client.post(f"{BASE}/requests.json", content=raw.encode("utf-8"), headers=headers)
+    assert response.status_code == 201, response.text
+    ticket = _ticket(session, response.json()[0]["service_request_id"])
+    assert (ticket.content, ticket.address, ticket.requester_name) == (FORM["description"], FORM["address_string"], "陈大文")
+    gbk = client.post(f"{BASE}/requests.json", content=raw.encode("gb18030"), headers=headers)
+    assert _assert_open311_error(gbk, 400) == "请求内容须为 UTF-8 编码"
+
+
 def test_json_post_with_type_attribute(client, session, api_key):
     body = {**FORM, "api_key": api_key, "lat": 22.8, "long": 113.2, "attribute": {"type": "求助"}}
     response = client.post(f"{BASE}/requests.json", json=body)

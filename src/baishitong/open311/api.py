@@ -7,6 +7,7 @@ instead of the platform's `{"error": ...}`, so stock 311 clients can read them.
 from collections.abc import Callable
 from json import JSONDecodeError
 from typing import Annotated
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -125,6 +126,16 @@ def service_definition(service_code: str, fmt: Format, session: Session = Depend
     return render(fmt, service.service_definition(session, code=service_code), root="service_definition")
 
 
+def _urlencoded(raw: bytes) -> dict[str, str]:
+    """A url-encoded form read as UTF-8 throughout: clients such as `curl -d` send Chinese unescaped, which
+    the framework's parser reads as Latin-1 and would store as mojibake (路面 → è·¯é¢)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("invalid_encoding", "请求内容须为 UTF-8 编码") from None
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
 async def submission(request: Request) -> schemas.RequestIn:
     """The spec posts a form; JSON is accepted too. `attribute[code]` keys become the attribute map."""
     if request.headers.get("content-type", "").startswith("application/json"):
@@ -134,8 +145,10 @@ async def submission(request: Request) -> schemas.RequestIn:
             raise InvalidInput("invalid_json", "请求体不是有效的 JSON") from None
         if not isinstance(body, dict):
             raise InvalidInput("invalid_json", "请求体须为 JSON 对象")
-    else:
+    elif request.headers.get("content-type", "").startswith("multipart/"):
         body = dict((await request.form()).items())
+    else:
+        body = _urlencoded(await request.body())
     fields: dict = {k: v for k, v in request.query_params.items() if k == "api_key"}
     attributes = dict(body.pop("attribute", None) or {}) if isinstance(body.get("attribute"), dict) else {}
     for key, value in body.items():

@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from baishitong.knowledge.search import SearchIndex, Synonyms, search_words, words
-from baishitong.knowledge.service import embedding_text
+from baishitong.knowledge.documents import embedding_text
 from baishitong.routing.duplicates import similarities
 from baishitong.text import embedding
 from baishitong.tickets.cases import case_text
@@ -65,7 +65,7 @@ def qa_task(rows: list[dict[str, str]]) -> tuple[list[dict], list[tuple[str, str
 
 
 def kb_document(article: dict) -> dict:
-    """The search document of an article imported with columns id,title,body (see service.article_document)."""
+    """The search document of an article imported with columns id,title,body (see documents.article_document)."""
     body = "\n".join(f"{q}\n{a}" for q, a in zip(article["questions"], article["body"]))
     return {"id": article["id"], "title": article["title"], "keywords": [], "body": body}
 

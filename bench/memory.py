@@ -5,9 +5,13 @@
 Builds a fresh demo database (`baishitong init --demo`), trains the router on
 ../shared/data/tipdm2020c/train_tokens.csv when it is there (so the model is loaded
 in the app), starts `baishitong serve` and `baishitong worker`, exercises them, and
-prints VmRSS and VmHWM (peak) from /proc. Goals: app < 300 MB, worker < 200 MB,
-trained router model < 100 MB.
+prints VmRSS and VmHWM (peak) from /proc. Then the peak of the short-lived `kb embed` child the
+worker starts when articles change, once over the demo's articles and once over twelve long ones
+(every passage at the length the encoder is given). Goals: app < 300 MB, worker (and its child)
+< 200 MB, trained router model < 100 MB.
 """
+
+import csv
 
 import os
 import sqlite3
@@ -39,6 +43,32 @@ def embedded(path: Path) -> bool:
     with sqlite3.connect(path) as db:
         wanted = db.execute("SELECT (SELECT count(*) FROM kb_articles WHERE status != 'retired') + (SELECT count(*) FROM service_items)").fetchone()[0]
         return db.execute("SELECT count(*) FROM search_vectors").fetchone()[0] >= wanted
+
+
+def child_peak_mb(command: list[str], env: dict) -> float:
+    """Peak RSS of one child process, from the kernel's accounting when it exits."""
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return usage.ru_maxrss / 1024
+
+
+def embed_child_peaks(work: Path, url: str, env: dict, cli: list[str]) -> None:
+    """The worker's `kb embed` child (one thread, as the worker runs it) from no vectors at all."""
+    embed = [*cli, "kb", "embed", "--db", url, "--threads", "1"]
+    with sqlite3.connect(work / "demo.db") as db:
+        db.execute("DELETE FROM search_vectors")
+    print(f"kb embed child, demo articles:      peak {child_peak_mb(embed, env):6.1f} MB   (goal < 200)")
+    sentence = "佛山市顺德区容桂街道办理居住证，需要携带身份证、租赁合同和近期照片到社区服务站申请，工作人员审核后发放。"
+    articles = work / "long.csv"
+    with articles.open("w", encoding="utf-8", newline="") as handle:
+        rows = csv.writer(handle)
+        rows.writerow(["id", "title", "body"])
+        for n in range(12):
+            rows.writerow([f"LONG{n:02d}", f"长篇指南第{n}篇", sentence * 30])
+    subprocess.run([*cli, "kb", "import", str(articles), "--db", url], env={**env, "BAISHITONG_DENSE_SEARCH": "false"}, check=True, stdout=subprocess.DEVNULL)
+    print(f"kb embed child, 12 long articles:   peak {child_peak_mb(embed, env):6.1f} MB   (goal < 200)")
 
 
 def main() -> None:
@@ -90,6 +120,7 @@ def main() -> None:
         worker.terminate()
         app.wait(10)
         worker.wait(10)
+    embed_child_peaks(work, url, env, cli)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from baishitong import migrate
 from baishitong.actors import SYSTEM
 from baishitong.db import Database
-from baishitong.knowledge import service, tasks
+from baishitong.knowledge import service, vectors
 from baishitong.knowledge.cli import kb
 from baishitong.knowledge.models import SearchVector
 from baishitong.knowledge.search import RERANK_CANDIDATES, SearchIndex
@@ -91,26 +91,26 @@ def fresh_db(tmp_path):
     yield from database_with(tmp_path, [{"id": a, "title": t, "body": b} for a, t, b in ARTICLES])
 
 
-def vectors(database: Database) -> dict[str, bytes]:
+def stored_vectors(database: Database) -> dict[str, bytes]:
     with database.session(write=False) as session:
         return dict(session.execute(select(SearchVector.doc_key, SearchVector.vector)).all())
 
 
 @needs_model
 def test_articles_are_embedded_once_and_again_only_when_edited(fresh_db):
-    assert tasks.embed_pending(fresh_db) == len(ARTICLES)
-    assert tasks.embed_pending(fresh_db) == 0, "unchanged articles are not embedded again"
-    before = vectors(fresh_db)
+    assert vectors.embed_pending(fresh_db) == len(ARTICLES)
+    assert vectors.embed_pending(fresh_db) == 0, "unchanged articles are not embedded again"
+    before = stored_vectors(fresh_db)
     with fresh_db.session() as session:
         article = service.get_article(session, external_id="LJ01")
         service.update_article(session, external_id="LJ01", version=article.version, actor=SYSTEM, title=article.title, body=article.body + "收运免费。")
         service.retire(session, external_id="SB01", actor=SYSTEM)
     # The worker's minute: a child process embeds the edit and drops the retired article's vector.
-    assert tasks.embed_changed(fresh_db) is True
-    after = vectors(fresh_db)
+    assert vectors.embed_changed(fresh_db) is True
+    after = stored_vectors(fresh_db)
     assert set(after) == {f"article:{a[0]}" for a in ARTICLES} - {"article:SB01"}
     assert [key for key in after if after[key] != before[key]] == ["article:LJ01"]
-    assert tasks.embed_pending(fresh_db) == 0
+    assert vectors.embed_pending(fresh_db) == 0
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_meaning_finds_what_keywords_miss(demo_kb):
     with demo_kb.session(write=False) as session:
         before = [h.title for h in service.search(session, query=question, top_k=3)]
     assert not any("新生儿" in title for title in before), before
-    tasks.embed_pending(demo_kb)
+    vectors.embed_pending(demo_kb)
     with demo_kb.session(write=False) as session:
         after = [h.title for h in service.search(session, query=question, top_k=3)]
     assert sum("新生儿" in title for title in after) == 2, after

@@ -73,7 +73,7 @@ def tick() -> None:
 def embed() -> None:
     """Once a minute, apart from the tick: sentence vectors for new and edited articles (a backfill
     takes minutes, in slices of at most EMBED_BUDGET_S)."""
-    from baishitong.knowledge.tasks import embed_changed
+    from baishitong.knowledge.vectors import embed_changed
 
     embed_changed(get_database())
 

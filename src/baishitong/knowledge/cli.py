@@ -51,7 +51,7 @@ def embed_command(budget: float | None, threads: int | None, db: str | None) -> 
 
 def _embed(store, *, budget: float | None = None, threads: int | None = None) -> None:
     """Vectors for what was imported, here and now with every core, so the next search is already hybrid."""
-    from baishitong.knowledge.tasks import embed_pending
+    from baishitong.knowledge.vectors import embed_pending
     from baishitong.text import embedding
 
     encoder = embedding.encoder(threads=threads or os.cpu_count() or 1)

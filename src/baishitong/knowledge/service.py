@@ -7,13 +7,13 @@ import io
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -21,6 +21,7 @@ from baishitong.actors import Actor
 from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
+from baishitong.knowledge.documents import ITEM_PREFIX, article_document, article_revision, item_document, item_revision, plain_text, vector_key, vector_revision
 from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, SearchVector, ServiceItem
 from baishitong.knowledge.search import Hit, SearchIndex
 from baishitong.notify import service as notify
@@ -34,7 +35,6 @@ REVIEW_JOB = "knowledge.review_reminders"
 # Roles that may edit any article; a unit admin edits only their own unit's.
 ALL_UNITS_EDITORS = {"admin", "supervisor", "system"}
 EDITOR_ROLES = ALL_UNITS_EDITORS | {"unit_admin"}
-ITEM_PREFIX = "item:"
 _EXTERNAL_ID = re.compile(r"^[^\s:/\\?#]{1,64}$")
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -476,96 +476,6 @@ def export_markdown(session: Session, *, folder: Path) -> int:
 
 # --- search ---------------------------------------------------------------------
 
-_MARKDOWN = re.compile(r"(^\s{0,3}#{1,6}\s+|^\s*[-*+]\s+|^\s*>\s?|\*\*|__|`|!?\[([^\]]*)\]\([^)]*\))", re.M)
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown without markup, for indexing and answer passages."""
-    return _MARKDOWN.sub(lambda m: m.group(2) or "", markdown)
-
-
-def article_document(article: Article) -> dict:
-    return {
-        "id": article.external_id,
-        "kind": "article",
-        "title": article.title,
-        "keywords": [*article.keywords, *article.synonyms],
-        "body": plain_text(article.body),
-        "unit": article.unit_code,
-    }
-
-
-def item_text(item: ServiceItem) -> str:
-    parts = [item.description.strip()]
-    if item.materials:
-        parts.append(f"办理{item.name}需要提供的材料：{'、'.join(item.materials)}。")
-    if item.channels:
-        parts.append(f"办理渠道：{'、'.join(item.channels)}。")
-    if item.promised_days is not None:
-        promise = "即办" if item.promised_days == 0 else f"承诺{item.promised_days}个工作日内办结"
-        legal = f"法定办结时限{item.time_limit_days}个工作日，" if item.time_limit_days else ""
-        parts.append(f"办理时限：{legal}{promise}。")
-    if item.fee:
-        parts.append(f"收费标准：{item.fee}。")
-    return "\n".join(p for p in parts if p)
-
-
-def item_document(item: ServiceItem, *, prefix: str = "") -> dict:
-    return {
-        "id": prefix + item.code,
-        "kind": "item",
-        "title": item.name,
-        "keywords": list(item.materials),
-        "body": item_text(item),
-        "unit": item.department,
-    }
-
-
-def vector_key(doc: Mapping) -> str:
-    """`article:<external id>` or `item:<code>`, whichever index the document sits in."""
-    doc_id = str(doc["id"])
-    return doc_id if doc_id.startswith(ITEM_PREFIX) else f"{doc['kind']}:{doc_id}"
-
-
-def embedding_text(doc: Mapping) -> str:
-    """What the sentence vector describes: the title (unless the body opens with it), the keywords, the body."""
-    title, body = str(doc["title"]), str(doc.get("body") or "")
-    parts = ("" if body.startswith(title) else title, "、".join(doc.get("keywords") or ()), body)
-    return "\n".join(part for part in parts if part)
-
-
-def embedding_inputs(session: Session) -> dict[str, str]:
-    """Every document a search may return (articles not retired, service items), by vector key."""
-    docs = [article_document(a) for a in session.scalars(select(Article).where(Article.status != "retired"))]
-    docs += [item_document(i) for i in list_items(session)]
-    return {vector_key(doc): embedding_text(doc) for doc in docs}
-
-
-def stored_vector_hashes(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(SearchVector.doc_key, SearchVector.content_hash).where(SearchVector.model == embedding.MODEL_NAME)).all())
-
-
-def save_vectors(session: Session, *, vectors: Mapping[str, tuple[str, bytes]]) -> None:
-    """Insert or replace vectors, `doc_key → (content hash, packed vector)`."""
-    existing = {v.doc_key: v for v in session.scalars(select(SearchVector).where(SearchVector.doc_key.in_(list(vectors))))}
-    now = clock.now()
-    for doc_key, (content_hash, blob) in vectors.items():
-        row = existing.get(doc_key) or SearchVector(doc_key=doc_key)
-        row.model, row.content_hash, row.vector, row.updated_at = embedding.MODEL_NAME, content_hash, blob, now
-        session.add(row)
-    session.flush()
-
-
-def drop_vectors(session: Session, *, keep: Iterable[str]) -> int:
-    """Vectors of retired or deleted documents, and any made by another model."""
-    keep = set(keep)
-    stale = [v for v in session.scalars(select(SearchVector)) if v.doc_key not in keep or v.model != embedding.MODEL_NAME]
-    for row in stale:
-        session.delete(row)
-    session.flush()
-    return len(stale)
-
-
 @dataclass
 class _Cached:
     revision: tuple
@@ -583,25 +493,6 @@ def _database_key(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
-def _article_revision(session: Session) -> tuple:
-    """Changes whenever any article is saved, here or in another process."""
-    return tuple(session.execute(select(func.count(Article.id), func.max(Article.updated_at), func.sum(Article.version))).one())
-
-
-def _item_revision(session: Session) -> tuple:
-    return tuple(session.execute(select(func.count(ServiceItem.id), func.max(ServiceItem.updated_at), func.sum(ServiceItem.id))).one())
-
-
-def _vector_revision(session: Session) -> tuple:
-    """Changes whenever the worker stores or drops a sentence vector."""
-    return tuple(session.execute(select(func.count(SearchVector.id), func.max(SearchVector.updated_at))).one())
-
-
-def knowledge_revision(session: Session) -> tuple:
-    """Articles, items and vectors together: unchanged means nothing new to embed."""
-    return (*_article_revision(session), *_item_revision(session), *_vector_revision(session))
-
-
 def _cached_index(session: Session, scope: str, revision: tuple, build: Callable[[], Iterable[dict]]) -> SearchIndex:
     """The process's index for `scope`, brought up to date when the data revision (or the day) changed.
 
@@ -610,7 +501,7 @@ def _cached_index(session: Session, scope: str, revision: tuple, build: Callable
     are read again only when the worker has stored new ones.
     """
     key = (_database_key(session), scope)
-    vectors = _vector_revision(session)
+    vectors = vector_revision(session)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None and cached.revision == revision and cached.vectors == vectors:
@@ -659,17 +550,17 @@ def _articles_for_index(session: Session, *, include_unpublished: bool) -> list[
 def article_index(session: Session, *, include_unpublished: bool = False) -> SearchIndex:
     """Published, currently valid articles (or every non-retired one, for staff)."""
     scope = "articles:all" if include_unpublished else "articles:public"
-    revision = (*_article_revision(session), today())
+    revision = (*article_revision(session), today())
     return _cached_index(session, scope, revision, lambda: _articles_for_index(session, include_unpublished=include_unpublished))
 
 
 def item_index(session: Session) -> SearchIndex:
-    return _cached_index(session, "items", _item_revision(session), lambda: [item_document(i) for i in list_items(session)])
+    return _cached_index(session, "items", item_revision(session), lambda: [item_document(i) for i in list_items(session)])
 
 
 def combined_index(session: Session) -> SearchIndex:
     """Public articles and service items together, for the assistant; item ids carry the `item:` prefix."""
-    revision = (*_article_revision(session), *_item_revision(session), today())
+    revision = (*article_revision(session), *item_revision(session), today())
 
     def build() -> list[dict]:
         items = [item_document(i, prefix=ITEM_PREFIX) for i in list_items(session)]

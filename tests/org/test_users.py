@@ -36,6 +36,16 @@ def test_an_integration_token_ends_with_the_account_change_and_stays_ended(sessi
     assert org.user_for_api_token(session, token=org.create_api_token(session, username="t_operator", name="新令牌")) is not None
 
 
+def test_a_unit_chosen_for_a_centre_account_is_dropped_so_it_gets_no_unit_messages(session):
+    from baishitong.notify import service as notify
+
+    for username, role in (("t_new_operator", "operator"), ("t_new_supervisor", "supervisor")):
+        assert org.create_user(session, username=username, password="long-enough-1", role=role, unit_code="ronggui").unit is None
+    handler = org.create_user(session, username="t_new_handler", password="long-enough-1", role="handler", unit_code="ronggui")
+    recipients = {m.recipient for m in notify.to_unit(session, unit_id=handler.unit_id, template_code="ticket_urged", context={"number": "SD1", "title": "路灯不亮", "note": ""})}
+    assert "t_new_handler" in recipients and not recipients & {"t_new_operator", "t_new_supervisor"}
+
+
 @pytest.mark.parametrize("username", ["   ", "张 三<b>x</b>", "ab", "u" * 65])
 def test_a_username_that_cannot_be_managed_is_refused(session, username):
     with pytest.raises(InvalidInput, match="用户名为 3–64 位字母、数字或"):

@@ -250,7 +250,9 @@ def create_user(
     taken = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
     if taken is not None:
         raise Conflict("user_exists", f"用户 {taken} 已存在" + ("" if taken == username else "（用户名不区分大小写）"))
-    unit = get_unit(session, code=unit_code) if unit_code else None
+    # As update_user: only a unit's own staff belong to it (and get its 新工单 messages); a unit picked
+    # for an operator, supervisor or admin is dropped.
+    unit = get_unit(session, code=unit_code) if unit_code and role in UNIT_ROLES else None
     user = User(
         username=username,
         display_name=display_name or username,
@@ -260,7 +262,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username, data={"role": role, "unit": unit_code})
+    audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username, data={"role": role, "unit": unit.code if unit else None})
     return user
 
 

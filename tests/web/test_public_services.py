@@ -376,6 +376,20 @@ def test_points_say_when_none_is_within_two_km_or_the_place_is_not_in_shunde(cli
     assert "2 公里内没有符合条件的网点" in far_sea.text
 
 
+def test_a_filter_changed_after_using_my_position_searches_around_it_again(client, demo):
+    """使用我的位置, then 只看 2 公里内 and 查找网点: the form still holds the position, instead of asking for an address."""
+    page = client.get("/points", params={"lat": "22.770", "lon": "113.280", "near": "", "service": ""}).text
+    assert "离您的位置最近的网点" in page
+    form = page[page.index('id="points-form"') : page.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="(lat|lon)" id="f-\w+" value="([^"]*)"', form))
+    assert fields == {"lat": "22.770", "lon": "113.280"}
+    narrowed = client.get("/points", params={**fields, "near": "", "service": "", "within": "1"}).text
+    assert "离您的位置最近的网点" in narrowed and "请输入所在社区或地址" not in narrowed
+    # An address typed in afterwards is where the citizen now wants to look.
+    typed = client.get("/points", params={**fields, "near": "大良新桂路", "service": ""}).text
+    assert "离您的位置最近" not in typed and "大良" in typed[typed.index('id="results"'):]
+
+
 def test_an_answer_only_for_reference_still_offers_a_person_and_a_work_order(client, demo):
     page = ask(client, "公积金能贷款多少").text
     assert "仅供参考" in page

@@ -68,14 +68,17 @@ def points_list(
     those within 2 km. The nearest one's distance says when none is that close, or the place is not in Shunde."""
     near, service = near.strip()[:100], service.strip()[:32]
     items = _item_names(session)
-    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now), "bookable": bool(bookable), "within": bool(within)}
+    values = {"near": near, "service": service if service in items else "", "open_now": bool(open_now), "bookable": bool(bookable), "within": bool(within), "lat": "", "lon": ""}
     latitude, longitude = _float(lat), _float(lon)
     place, error, results, nearest_m = None, None, None, None
     try:
-        if latitude is not None and longitude is not None:
-            place = "您的位置"
-        elif near:
+        # A place typed in is the citizen's latest choice; otherwise 使用我的位置's position, which the form
+        # keeps so that changing a filter searches around it again.
+        if near:
             latitude, longitude, place = points.locate_text(session, text=near)
+        elif latitude is not None and longitude is not None:
+            place = "您的位置"
+            values |= {"lat": f"{latitude:.3f}", "lon": f"{longitude:.3f}"}
         if place:
             now = clock.now()
             hits = points.nearest(

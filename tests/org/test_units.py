@@ -149,6 +149,20 @@ def test_the_categories_page_creates_and_edits_without_overwriting(web, session)
     assert (category.name, category.active) == ("测试分类（一）", True)
 
 
+def test_a_refused_category_comes_back_as_typed_beside_the_reason(web, session):
+    """A new sub-category whose code does not start with its parent's used to return an empty form."""
+    from tests.web.test_pages import login, token
+
+    login(web, "t_admin")
+    page = web.get("/staff/admin/categories").text
+    refused = web.post("/staff/admin/categories", data={"csrf_token": token(page), "code": "990101", "name": "彩灯亮化", "parent": "0101", "active": "1"})
+    assert refused.status_code == 422
+    form = refused.text.split('id="category-form"', 1)[1].split("</form>", 1)[0]
+    assert "未保存" in form and "下级分类的编码须以上级分类编码 0101 开头" in form
+    assert 'value="990101"' in form and 'value="彩灯亮化"' in form and '<option value="0101" selected' in form
+    assert org.find_category(session, code="990101") is None
+
+
 def test_the_unit_api_refuses_a_save_on_top_of_a_colleagues_change(client, login):
     admin = login("t_admin")
     body = {"name": "区测试局", "kind": "department", "phone": "0757-0000"}

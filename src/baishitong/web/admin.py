@@ -214,33 +214,49 @@ def enable_user(username: str, request: Request, _form: FormData = Depends(check
     return redirect("/staff/admin/users")
 
 
-@router.get("/categories")
-def categories(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+def _categories_page(request: Request, session: Session, *, edit: str = "", form: dict | None = None, base_state: str | None = None, error: str | None = None, status_code: int = 200):
+    """`form` is what a refused save held, shown again beside `error` on the state it was opened on (`base_state`)."""
     rows = org.list_categories(session, include_inactive=True)
     editing = next((c for c in rows if c.code == edit), None)
     parents = [(c.code, c.path) for c in rows if c.level < 3 and (editing is None or c.code != editing.code)]
-    return _page(request, "categories", categories=rows, parents=parents, editing=editing, editing_state=org.category_state(editing) if editing else "")
+    if form is None:
+        form = {"code": editing.code, "name": editing.name, "parent": editing.parent.code if editing.parent else "", "active": editing.active} if editing else {"code": "", "name": "", "parent": "", "active": True}
+    return render(
+        request,
+        "staff/admin.html",
+        {"section": "categories", "nav": "/staff/admin/categories", "categories": rows, "parents": parents, "editing": editing,
+         "editing_state": base_state or (org.category_state(editing) if editing else ""), "form": form, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/categories")
+def categories(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    return _categories_page(request, session, edit=edit)
 
 
 @router.post("/categories")
 def save_category(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     """One form for both: with `base_state` it edits the category it showed, without it only creates."""
-    code, name = str(form.get("code", "")).strip(), str(form.get("name", "")).strip()
+    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "parent")} | {"active": form.get("active") == "1"}
+    code, name = values["code"], values["name"]
     base_state = str(form.get("base_state", "")) or None
-    back = f"/staff/admin/categories?edit={code}#category-form" if base_state else "/staff/admin/categories"
+    edit = code if base_state else ""
     if not code or not name:
-        flash(request, "error", "请填写分类编码和名称")
-        return redirect(back)
-    saved = _attempt(
-        request,
-        session,
-        lambda: org.save_category(
-            session, code=code, name=name, parent_code=str(form.get("parent", "")) or None, active=form.get("active") == "1", actor=staff.actor.name,
-            base_state=base_state, create_only=base_state is None,
-        ),
-        f"已保存分类 {code} {name}",
-    )
-    return redirect("/staff/admin/categories" if saved else back)
+        return _categories_page(request, session, edit=edit, form=values, base_state=base_state, error="请填写分类编码和名称", status_code=422)
+    try:
+        org.save_category(
+            session, code=code, name=name, parent_code=values["parent"] or None, active=values["active"], actor=staff.actor.name, base_state=base_state, create_only=base_state is None
+        )
+    except DomainError as exc:
+        session.rollback()
+        if exc.code == "category_changed":
+            # The form shows the colleague's save, to be edited again from there.
+            flash(request, "error", exc.message)
+            return redirect(f"/staff/admin/categories?edit={code}#category-form")
+        return _categories_page(request, session, edit=edit, form=values, base_state=base_state, error=exc.message, status_code=exc.status_code)
+    flash(request, "success", f"已保存分类 {code} {name}")
+    return redirect("/staff/admin/categories")
 
 
 @router.get("/routing")

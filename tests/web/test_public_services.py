@@ -261,6 +261,9 @@ def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monk
     cancelled = client.post("/booking/cancel", data={"csrf_token": csrf, "number": number, "phone": PHONE})
     assert "预约已取消" in results(cancelled.text) and "已取消" in cancelled.text
     assert session.scalar(select(Appointment.status).where(Appointment.number == number)) == "cancelled"
+    # Refreshing the page sends 取消预约 again: the booking is cancelled, as asked, and no error says otherwise.
+    again = client.post("/booking/cancel", data={"csrf_token": csrf, "number": number, "phone": PHONE})
+    assert "预约已取消" in results(again.text) and "无法取消" not in again.text and "alert-error" not in again.text
 
 
 @pytest.mark.parametrize(

@@ -278,13 +278,15 @@ def booking_cancel(request: Request, form: FormData = Depends(checked_form), ses
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
         return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+    cancelled = ("success", "预约已取消。如需办理，可重新预约。")
     try:
         appointment = booking.cancel(session, number=number, phone=phone)
-        outcome = ("success", "预约已取消。如需办理，可重新预约。")
+        outcome = cancelled
     except DomainError as exc:
         session.rollback()
         appointment = booking.get_for_requester(session, number=number, phone=phone)
-        outcome = ("error", exc.message)
+        # A second 取消预约 (a refresh, another tap while the first was on its way) finds what was asked for.
+        outcome = cancelled if appointment.status == "cancelled" else ("error", exc.message)
     # The outcome heads #results, where the form's #fragment takes the page and the focus.
     return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone), "outcome": outcome})
 

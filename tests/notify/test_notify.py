@@ -113,8 +113,13 @@ def test_the_templates_page_lists_each_templates_own_placeholders(web, session):
     login(web, "t_admin")
     page = web.get("/staff/admin/templates").text
     assert "{point}" in page and "{token}" in page and "可用占位符如" not in page
-    refused = web.post("/staff/admin/templates/ticket_urged", data={"csrf_token": token(page), "body": "工单{number.x}已被催办"}, follow_redirects=True)
-    assert refused.status_code == 200 and "无法填写" in refused.text
+    typed = "工单{number.x}已被催办，我改了一大段说明"
+    refused = web.post("/staff/admin/templates/ticket_urged", data={"csrf_token": token(page), "body": typed, "base_version": "0"}, follow_redirects=True)
+    assert refused.status_code == 422
+    # The edit stays in its own box, with the reason there and the focus on it; the other boxes are as stored.
+    box = refused.text.split('id="template-ticket_urged"', 1)[1].split("</form>", 1)[0]
+    assert typed in box and "无法填写" in box and 'aria-invalid="true"' in box and "autofocus" in box
+    assert refused.text.count("无法填写") == 1 and refused.text.count(typed) == 1
 
 
 def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):

@@ -479,13 +479,23 @@ def set_day(request: Request, form: FormData = Depends(checked_form), staff: Sta
 
 @router.get("/templates")
 def templates_page(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    return _page(request, "templates", templates=notify.list_templates(session))
+    return _page(request, "templates", templates=notify.list_templates(session), refused=None)
 
 
 @router.post("/templates/{code}")
 def save_template(code: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    base = _base_version(form)
-    _attempt(request, session, lambda: notify.save_template(session, code=code, body=str(form.get("body", "")), actor=staff.actor.name, base_version=base), f"已保存模板 {code}")
+    """A refused edit comes back in its own template's box, as typed, with the reason there and the focus on it:
+    the page lists every template, so a message at the top would leave the admin looking for which one."""
+    base, body = _base_version(form), str(form.get("body", ""))
+    try:
+        notify.save_template(session, code=code, body=body, actor=staff.actor.name, base_version=base)
+    except DomainError as exc:
+        session.rollback()
+        refused = {"code": code, "body": body, "error": exc.message, "base_version": base}
+        return render(
+            request, "staff/admin.html", {"section": "templates", "nav": "/staff/admin/templates", "templates": notify.list_templates(session), "refused": refused}, status_code=exc.status_code
+        )
+    flash(request, "success", f"已保存模板 {code}")
     return redirect("/staff/admin/templates")
 
 

@@ -125,6 +125,18 @@ def test_a_merged_caller_rates_online_under_their_own_number(web, session):
     assert "您已评价过这张工单" in again.text
 
 
+def test_a_merged_callers_progress_names_the_unit_handling_it(web, session):
+    """The merged order has no unit of its own: 承办单位 is the master's, the unit whose reply the caller reads."""
+    master = make_ticket(session, state="signed")
+    repeat = merged_repeat(session, master)
+    session.flush()
+    page = web.get("/track")
+    shown = web.post("/track", data={"csrf_token": token(page.text), "number": repeat.number, "phone": REPEAT_PHONE})
+    assert f"<th scope=\"row\">承办单位</th><td>{master.lead_unit.name}</td>" in shown.text
+    tracked = web.get("/api/v1/track", params={"number": repeat.number, "phone": REPEAT_PHONE}).json()
+    assert tracked["unit"] == master.lead_unit.name
+
+
 def test_a_merged_order_counts_for_no_unit_in_the_league(session):
     """Dispatched to 大良 first, then found to repeat 容桂's order: 大良 did not answer it, so neither its
     dispatch, the shared reply nor the caller's rating is 大良's."""

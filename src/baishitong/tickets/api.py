@@ -62,7 +62,7 @@ def track_out(ticket) -> schemas.TrackOut:
         type=ticket.type,
         title=ticket.title,
         created_at=ticket.created_at,
-        unit=ticket.lead_unit.name if ticket.lead_unit else None,
+        unit=unit.name if (unit := service.handling_unit(ticket)) else None,
         reply=ticket.reply_content,
         callback_due=ticket.status == Status.REPLIED,
         callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction} if ticket.callback_at else None,

@@ -612,6 +612,13 @@ def callback_due(ticket: Ticket) -> bool:
     return ticket.status == Status.REPLIED
 
 
+def handling_unit(ticket: Ticket) -> Unit | None:
+    """The unit the requester is told handles their order: for a merged caller the master's, whose reply they read."""
+    if ticket.status == Status.MERGED and ticket.master is not None:
+        return ticket.master.lead_unit
+    return ticket.lead_unit
+
+
 def callback_queue_clause() -> ColumnElement[bool]:
     """待回访 as a condition: replied orders, and merged callers still owed a call who can be reached (a phone
     not already called about the master or an earlier repeat, fewer than MISSED_CALLBACKS_TO_CLOSE

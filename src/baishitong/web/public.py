@@ -258,6 +258,7 @@ def _track_context(ticket: Ticket, phone: str) -> dict:
         "phone": phone,
         "steps": STEPS,
         "step": step,
+        "unit": service.handling_unit(ticket),
         "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
         "callback_due": service.callback_due(ticket),
     }

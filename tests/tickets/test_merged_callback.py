@@ -117,6 +117,8 @@ def test_a_merged_caller_rates_online_under_their_own_number(web, session):
     session.flush()
     shown = web.post("/track", data={"csrf_token": token(page.text), "number": repeat.number, "phone": REPEAT_PHONE})
     assert "请您评价" in shown.text and "已更换灯具" in shown.text
+    # An app reading GET /api/v1/track offers the rating too.
+    assert web.get("/api/v1/track", params={"number": repeat.number, "phone": REPEAT_PHONE}).json()["callback_due"] is True
     rated = web.post("/track/callback", data={"csrf_token": token(page.text), "number": repeat.number, "phone": REPEAT_PHONE, "solved": "yes", "satisfaction": "满意"})
     assert "感谢您的评价" in rated.text
     session.refresh(repeat)

@@ -64,7 +64,7 @@ def track_out(ticket) -> schemas.TrackOut:
         created_at=ticket.created_at,
         unit=unit.name if (unit := service.handling_unit(ticket)) else None,
         reply=ticket.reply_content,
-        callback_due=ticket.status == Status.REPLIED,
+        callback_due=service.callback_due(ticket),
         callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction} if ticket.callback_at else None,
         timeline=service.requester_timeline(ticket),
     )

@@ -227,8 +227,9 @@ def _schedule_recompute(session: Session, *, reason: str) -> None:
 
 
 def _pauses(session: Session, ticket: Ticket, policy: SlaPolicy) -> tuple[list[Pause], list[Pause]]:
-    """The pauses of the whole clock, and those of the reply and close limits only: a 延期 under review
-    holds the time to answer, not the first contact the requester is owed meanwhile."""
+    """The pauses that stop every step's clock (the unit's own, a 退单 under review), and those that stop the
+    reply and close limits: these and a 延期 under review, which holds the time to answer but not the first
+    contact the requester is owed meanwhile."""
     rows = session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id).order_by(TicketPause.started_at))
     pauses = [(to_local(p.started_at), to_local(p.ended_at) if p.ended_at else None) for p in rows]
     if not policy.pause_during_review:
@@ -275,8 +276,8 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     rule = match(policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
     start = to_local(ticket.clock_started_at or ticket.created_at)
     now = to_local(clock.now())
-    clock_pauses, pauses = _pauses(session, ticket, policy)
-    stages = compute_deadlines(calendar, rule, start, clock_pauses, now=now)
+    step_pauses, pauses = _pauses(session, ticket, policy)
+    stages = compute_deadlines(calendar, rule, start, step_pauses, now=now)
     reply_limit = _extended(rule.stages[Stage.REPLY], ticket.extension_granted_days)
     close_limit = _extended(rule.stages[Stage.CLOSE], ticket.extension_granted_days)
     reply = deadline_for(calendar, reply_limit, start, pauses, now=now)
@@ -284,7 +285,7 @@ def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = No
     warn = deadline_for(calendar, _scaled(reply_limit, policy.warning_share), start, pauses, now=now)
     sign: Deadline | None = None
     if ticket.dispatched_at is not None:
-        sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), clock_pauses, now=now)
+        sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), step_pauses, now=now)
     # No step may fall due after the reply it leads to: an enterprise order's 24 clock hours can end over a
     # weekend, before working-hour limits to sign or make contact would.
     ticket.sign_due = from_local(min(sign.at, reply.at)) if sign else None

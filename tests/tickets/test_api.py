@@ -213,3 +213,21 @@ def test_an_anonymous_request_cannot_claim_what_staff_decide(client):
         refused = client.post("/api/v1/tickets", json=base | extra)
         assert refused.status_code == 422 and refused.json()["error"]["code"] == code
     assert client.post("/api/v1/tickets", json=base | {"channel": "wechat"}).status_code == 201
+
+
+def test_an_unknown_list_filter_is_refused_naming_the_allowed_values(client, session, login):
+    from tests.tickets.factories import make_ticket
+
+    make_ticket(session, state="signed")
+    headers = login("t_operator")
+    for params, named in [
+        ({"status": "bogus"}, "已受理"),
+        ({"status": ["signed", "bogus"]}, "办理中"),
+        ({"type": "吐槽"}, "咨询、求助、投诉"),
+        ({"channel": "fax"}, "12345热线"),
+    ]:
+        response = client.get("/api/v1/tickets", params=params, headers=headers)
+        assert response.status_code == 422, params
+        error = response.json()["error"]
+        assert error["code"] == "invalid_filter" and named in error["message"] and "无效" in error["message"]
+    assert client.get("/api/v1/tickets", params={"status": "signed", "type": "投诉", "channel": "hotline"}, headers=headers).status_code == 200

@@ -102,3 +102,16 @@ def test_an_unreadable_date_is_refused_not_ignored(web, session):
     response = web.get("/staff/exports/tickets.csv?from=2026-13-45&to=x")
     assert "attachment" not in response.headers.get("content-disposition", "")
     assert "受理日期不存在：2026-13-45" in response.text
+
+
+def test_an_unknown_filter_on_the_ticket_list_is_said_not_shown_as_no_orders(web, session):
+    make_ticket(session, state="signed")
+    login(web, "t_supervisor")
+    page = web.get("/staff/tickets?status=bogus")
+    assert page.status_code == 200 and "工单状态“bogus”无效，可选：registered（已受理）" in page.text
+    assert "没有符合条件的工单" in page.text
+    unknown_unit = web.get("/staff/tickets?unit=NO_SUCH")
+    assert "单位 NO_SUCH 不存在" in unknown_unit.text, "said on the page asked for, not on the next one"
+    assert "不存在" not in web.get("/staff/tickets").text
+    exported = web.get("/staff/exports/tickets.csv?channel=fax")
+    assert "attachment" not in exported.headers.get("content-disposition", "") and "受理渠道“fax”无效" in exported.text

@@ -165,6 +165,19 @@ def get_ticket(session: Session, *, number: str, actor: Actor) -> Ticket:
     return ticket
 
 
+def _check_filters(*, status: list[str] | None, type: str | None, channel: str | None) -> None:
+    """An unknown value would match nothing and read as "no such orders"; it is refused, naming what is allowed."""
+    for value in status or ():
+        if value not in STATUS_LABELS:
+            allowed = "、".join(f"{s.value}（{label}）" for s, label in STATUS_LABELS.items())
+            raise InvalidInput("invalid_filter", f"工单状态“{value}”无效，可选：{allowed}", details={"field": "status"})
+    if type and type not in schemas.TYPES:
+        raise InvalidInput("invalid_filter", f"诉求类型“{type}”无效，可选：{'、'.join(schemas.TYPES)}", details={"field": "type"})
+    if channel and channel not in schemas.CHANNEL_LABELS:
+        allowed = "、".join(f"{code}（{label}）" for code, label in schemas.CHANNEL_LABELS.items())
+        raise InvalidInput("invalid_filter", f"受理渠道“{channel}”无效，可选：{allowed}", details={"field": "channel"})
+
+
 def list_tickets(
     session: Session,
     *,
@@ -182,6 +195,7 @@ def list_tickets(
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[Ticket], int]:
+    _check_filters(status=status, type=type, channel=channel)
     query = _visible_to(select(Ticket), actor)
     if status:
         query = query.where(Ticket.status.in_(status))

@@ -407,6 +407,7 @@ def list_filters(request: Request) -> dict:
 def ticket_list(request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     filters = list_filters(request)
     page = page_number(request)
+    messages = []
     try:
         items, total = service.list_tickets(
             session,
@@ -420,8 +421,9 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             per_page=PER_PAGE,
         )
     except DomainError as exc:
+        # Said on this page, above the empty list: a flash would only show on the next page opened.
         items, total = [], 0
-        flash(request, "error", exc.message)
+        messages.append(("error", exc.message))
     query = {k: v for k, v in filters.items() if v}
     return render(
         request,
@@ -438,5 +440,6 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             "channels": list(CHANNEL_LABELS.items()),
             "units": [(code, name) for _, group in dispatch_units(session) for code, name in group],
             "nav": "/staff/tickets",
+            "messages": messages,
         },
     )

@@ -30,8 +30,6 @@ admin_only = require("admin")
 STAGE_LABELS = {"sign": "签收", "contact": "联系", "reply": "答复", "close": "办结"}
 LIMIT_UNITS = [("working_days", "工作日"), ("working_hours", "工作小时"), ("hours", "自然小时")]
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
-# The tree shows root units grouped in this order; communities sit under their town.
-UNIT_GROUPS = [("centre", "热线中心"), ("department", "区直部门"), ("town", "镇街"), ("utility", "公共服务企业")]
 RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
 BLANK_RULE_ROWS = 3
 RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
@@ -125,6 +123,7 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
     return redirect("/staff/admin/units")
 
 
+# The order root units are grouped in, on the 单位 tree and in the user form's unit picker; communities sit under their town.
 UNIT_GROUPS = (("department", "区直部门"), ("town", "镇街"), ("utility", "公共服务单位"), ("centre", "12345 中心"))
 
 

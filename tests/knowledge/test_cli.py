@@ -62,3 +62,10 @@ def test_import_reports_missing_columns(db_url, tmp_path):
     source.write_text("id,title\nX,标题\n", "utf-8")
     result = CliRunner().invoke(kb, ["import", str(source), "--db", db_url])
     assert result.exit_code == 1 and "缺少必需的列" in result.output
+
+
+def test_import_of_another_kind_of_file_names_the_folder_too(db_url, tmp_path):
+    source = tmp_path / "kb.docx"
+    source.write_bytes(b"PK")
+    result = CliRunner().invoke(kb, ["import", str(source), "--db", db_url])
+    assert result.exit_code == 1 and "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹" in result.output

@@ -130,6 +130,9 @@ def test_import_csv_reports_created_updated_unchanged_and_export(web, session):
     assert kb.get_article(session, external_id="imp-1").title == "新标题"
     bad = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.csv", b"name,text\na,b\n", "text/csv")})
     assert bad.status_code == 422 and "导入文件缺少必需的列" in bad.text
+    word = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.docx", b"PK", "application/octet-stream")})
+    assert word.status_code == 422 and "仅支持导入 CSV 或 Excel（.xlsx）文件，表头为 id,title,body，可加 category,unit" in word.text
+    assert "Markdown" not in word.text, "a folder cannot be uploaded here"
     exported = web.get("/staff/kb/export?format=csv")
     assert exported.headers["content-type"].startswith("text/csv") and "imp-3" in exported.content.decode("utf-8-sig")
     login(web, "t_ronggui_admin")

@@ -339,7 +339,7 @@ def read_table(*, filename: str, content: bytes) -> list[dict[str, str]]:
         else:
             raise InvalidInput("invalid_encoding", "无法识别 CSV 文件编码，请另存为 UTF-8")
         return _table_rows(csv.reader(io.StringIO(text)))
-    raise InvalidInput("unsupported_format", "仅支持导入 .csv、.xlsx 文件或 Markdown 文件夹")
+    raise InvalidInput("unsupported_format", "仅支持导入 CSV 或 Excel（.xlsx）文件，表头为 id,title,body，可加 category,unit")
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
@@ -425,7 +425,13 @@ def import_path(session: Session, *, path: Path, actor: Actor) -> ImportResult:
         return import_rows(session, rows=read_markdown_folder(path), actor=actor)
     if not path.is_file():
         raise NotFound("file_not_found", f"找不到文件 {path}")
-    return import_file(session, filename=path.name, content=path.read_bytes(), actor=actor)
+    try:
+        return import_file(session, filename=path.name, content=path.read_bytes(), actor=actor)
+    except InvalidInput as exc:
+        if exc.code != "unsupported_format":
+            raise
+        # Only the command line reads a folder; an upload's message cannot offer one.
+        raise InvalidInput(exc.code, "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹") from None
 
 
 EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_to", "review_due")

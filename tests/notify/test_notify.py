@@ -109,6 +109,14 @@ def test_a_template_that_could_not_be_filled_is_refused_with_what_it_may_use(ses
         assert "{number}" in refused.value.message and "{reason}" not in refused.value.message
 
 
+@pytest.mark.parametrize("body, written", [("工单{number!r}已被催办", "{number!r}"), ("工单{number:>5}已被催办", "{number:>5}"), ("工单{number.x}", "{number.x}")])
+def test_an_allowed_placeholder_written_with_more_is_told_to_be_written_plainly(session, body, written):
+    with pytest.raises(InvalidInput) as refused:
+        notify.save_template(session, code="ticket_urged", body=body, actor="t_admin")
+    message = refused.value.message
+    assert f"模板中的 {written} 写法不受支持：占位符只能写成 {{number}} 的形式" in message and "无法填写" not in message
+
+
 def test_the_templates_page_lists_each_templates_own_placeholders(web, session):
     login(web, "t_admin")
     page = web.get("/staff/admin/templates").text
@@ -118,8 +126,8 @@ def test_the_templates_page_lists_each_templates_own_placeholders(web, session):
     assert refused.status_code == 422
     # The edit stays in its own box, with the reason there and the focus on it; the other boxes are as stored.
     box = refused.text.split('id="template-ticket_urged"', 1)[1].split("</form>", 1)[0]
-    assert typed in box and "无法填写" in box and 'aria-invalid="true"' in box and "autofocus" in box
-    assert refused.text.count("无法填写") == 1 and refused.text.count(typed) == 1
+    assert typed in box and "占位符只能写成 {number} 的形式" in box and 'aria-invalid="true"' in box and "autofocus" in box
+    assert refused.text.count("写法不受支持") == 1 and refused.text.count(typed) == 1
 
 
 def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):

@@ -1,5 +1,6 @@
 """Who hears about what. Messages are rows first; a job sends each one, retrying with backoff."""
 
+import re
 import string
 from datetime import datetime, timedelta
 
@@ -64,8 +65,13 @@ def _check_fields(code: str, body: str) -> None:
     except ValueError:
         raise InvalidInput("invalid_template", "模板格式有误：花括号需成对，例如 {number}") from None
     for field, spec, conversion in fields:
-        if field not in allowed or spec or conversion:
-            shown = "、".join("{" + name + "}" for name in allowed)
+        name = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if name in allowed and (spec or conversion or name != field):
+            # A known field written with more than its name: saying it "cannot be filled" would read as a wrong name.
+            written = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise InvalidInput("invalid_template", f"模板中的 {written} 写法不受支持：占位符只能写成 {{{name}}} 的形式，不能加转换（!r）、格式说明（:>5）或下标")
+        if field not in allowed:
+            shown = "、".join("{" + p + "}" for p in allowed)
             raise InvalidInput("invalid_template", f"模板中的 {{{field}}} 无法填写：该模板可用的占位符为 {shown}")
 
 

@@ -1,5 +1,6 @@
 """Citizen pages on small phones: the 问政务君 button leaves the page readable, and everything tappable is big enough."""
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import open_chat_widget
@@ -144,3 +145,30 @@ def test_a_long_unbroken_search_query_wraps_in_the_results_heading_on_a_phone(se
     page.goto(server + path + "?q=" + "a" * 120)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONES[1]["width"]
     context.close()
+
+
+# The lines each “预计 … 前” date of the 办理时限 table is drawn on: the distinct tops of its characters.
+DUE_DATE_LINES = r"""() => [...document.querySelectorAll('td .muted')].map(e => {
+  const tops = new Set(), walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      if (!/[\d:-]/.test(node.textContent[i])) continue;
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      tops.add(Math.round(range.getBoundingClientRect().top));
+    }
+  }
+  return tops.size;
+})"""
+
+
+def test_the_deadlines_after_submitting_keep_each_date_on_one_line(server, browser):
+    """A date broken as 2026-12- / 28 08:30 is hard to read: on a small phone it moves to the next line whole."""
+    number = httpx.post(server + "/api/v1/tickets", json={"type": "投诉", "content": "容桂街道高黎社区桂洲大道东路灯不亮。", "requester": {"phone": "13800138222"}}).json()["number"]
+    for viewport in PHONES:
+        context, page = phone_page(browser, viewport)
+        page.goto(f"{server}/submit/done/{number}")
+        lines = page.evaluate(DUE_DATE_LINES)
+        assert lines and all(n == 1 for n in lines), (viewport, lines)
+        context.close()

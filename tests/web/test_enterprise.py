@@ -88,6 +88,13 @@ def test_unpublished_policies_have_no_public_page(web, session):
     assert page.status_code == 200 and "最高300万元" in page.text and "面向全区各类企业" in page.text
 
 
+def test_a_products_contact_number_is_one_tap_to_call(web, session):
+    """请直接联系机构办理: on a phone the number in 联系方式 dials, as a service point's does."""
+    product = make_product(session, contact="普惠金融部 0757-22300002，客户经理 13800138000 <陈>")
+    page = web.get(f"/enterprise/products/{product.id}").text
+    assert '<td>普惠金融部 <a href="tel:075722300002">0757-22300002</a>，客户经理 <a href="tel:13800138000">13800138000</a> &lt;陈&gt;</td>' in page
+
+
 def test_admin_adds_edits_and_retires_policies_and_products(web, session):
     login(web, "t_admin")
     page = web.get("/staff/enterprise")

@@ -92,18 +92,60 @@ def save_category(code: str, data: schemas.CategoryIn, response: Response, actor
     return category_out(category)
 
 
+account_managers = require_roles("admin", "unit_admin")
+
+
 @router.get("/users", response_model=list[schemas.UserOut])
-def list_users(actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    return [user_out(u) for u in service.list_users(session)]
+def list_users(actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    """Every account for the system admin; a unit admin's own unit and the units under it (本单位人员)."""
+    return [user_out(u) for u in service.list_users(session, scope=service.account_scope(session, actor=actor))]
 
 
 @router.post("/users", response_model=schemas.UserOut, status_code=201)
-def create_user(data: schemas.UserIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+def create_user(data: schemas.UserIn, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    """A unit admin creates handlers only, in their unit (the default) or one under it."""
+    scope = service.account_scope(session, actor=actor)
     user = service.create_user(
-        session, username=data.username, password=data.password, role=data.role, unit_code=data.unit, display_name=data.display_name, actor=actor.name
+        session, username=data.username, password=data.password, role=data.role, unit_code=data.unit or (actor.unit_code if scope else None),
+        display_name=data.display_name, phone=data.phone, actor=actor.name, scope=scope,
     )
     return user_out(user)
 
 
+@router.get("/users/{username}", response_model=schemas.UserOut)
+def get_user(username: str, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    return user_out(service.get_user(session, username=username, scope=service.account_scope(session, actor=actor)))
+
+
+@router.patch("/users/{username}", response_model=schemas.UserOut)
+def update_user(username: str, data: schemas.UserPatch, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    """Changes the fields given; a new role, unit or password ends the account's sessions and tokens.
+    With `base_state`, a change someone saved since is refused (409 `user_changed`)."""
+    scope = service.account_scope(session, actor=actor)
+    user = service.get_user(session, username=username, scope=scope)
+    role = data.role or user.role
+    unit = data.unit if data.unit is not None else (user.unit.code if user.unit else None)
+    display_name = data.display_name if data.display_name is not None else user.display_name
+    user = service.update_user(
+        session, username=username, display_name=display_name, role=role, unit_code=unit or None, password=data.password, phone=data.phone,
+        actor=actor.name, base_state=data.base_state, scope=scope,
+    )
+    return user_out(user)
+
+
+@router.post("/users/{username}/disable", response_model=schemas.UserOut)
+def disable_user(username: str, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    """Ends the account's sessions and tokens at once; nobody disables their own account."""
+    return user_out(service.disable_user(session, username=username, actor=actor.name, scope=service.account_scope(session, actor=actor)))
+
+
+@router.post("/users/{username}/enable", response_model=schemas.UserOut)
+def enable_user(username: str, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
+    return user_out(service.enable_user(session, username=username, actor=actor.name, scope=service.account_scope(session, actor=actor)))
+
+
 def user_out(user) -> schemas.UserOut:
-    return schemas.UserOut(username=user.username, display_name=user.display_name, role=user.role, unit=user.unit.code if user.unit else None, active=user.active)
+    return schemas.UserOut(
+        username=user.username, display_name=user.display_name, phone=user.phone, role=user.role, unit=user.unit.code if user.unit else None, active=user.active,
+        state=service.account_state(user),
+    )

@@ -72,11 +72,26 @@ class UserIn(BaseModel):
     role: str
     unit: str | None = None
     display_name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32, description="工作电话（手机或含区号的固定电话）")
+
+
+class UserPatch(BaseModel):
+    """Only the fields given change; `phone` "" clears the phone."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    display_name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    role: str | None = None
+    unit: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256, description="新密码；该用户的登录会话和令牌随即失效")
+    base_state: str | None = Field(default=None, max_length=64, description="读取用户时得到的 state；给出时，他人已修改则返回 409")
 
 
 class UserOut(BaseModel):
     username: str
     display_name: str
+    phone: str | None
     role: str
     unit: str | None
     active: bool
+    state: str = Field(description="账号当前内容的指纹；修改时作为 base_state 传回")

@@ -2,15 +2,18 @@
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baishitong import security
+from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org.models import CATEGORY_CODE_PATTERN, USERNAME_PATTERN, ApiToken, Category, Region, Unit, User
+from baishitong.tickets.validation import normalise_phone
 
 ROLES = {
     "operator": "话务员",
@@ -226,6 +229,47 @@ def save_category(
 _USERNAME = re.compile(USERNAME_PATTERN)
 
 
+@dataclass(frozen=True)
+class AccountScope:
+    """The accounts a unit admin manages (本单位人员): those of their unit and of the units under it (a
+    town's 村居). They see every account there but create and change handlers only: unit admins, their
+    own account included, and the centre's roles stay with the system admin."""
+
+    manager: str
+    unit_ids: frozenset[int]
+
+
+def account_scope(session: Session, *, actor: Actor) -> AccountScope | None:
+    """None for the system admin, who manages every account; a unit admin's scope; anyone else is refused."""
+    if actor.role == "admin":
+        return None
+    if actor.role != "unit_admin" or actor.unit_id is None:
+        raise Forbidden("role_not_allowed", "您的角色无权管理账号")
+    unit_ids, frontier = {actor.unit_id}, {actor.unit_id}
+    while frontier:
+        frontier = set(session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))) - unit_ids
+        unit_ids |= frontier
+    return AccountScope(manager=actor.name, unit_ids=frozenset(unit_ids))
+
+
+def _check_scoped_assignment(session: Session, scope: AccountScope, *, role: str, unit_code: str | None) -> None:
+    """A unit admin gives out the handler role only, and only in units of their scope."""
+    if role != "handler":
+        raise Forbidden("role_not_allowed", "单位管理员只能创建承办人账号，不能设置其他角色")
+    unit = find_unit(session, code=unit_code)
+    if unit is None or unit.id not in scope.unit_ids:
+        raise Forbidden("unit_out_of_scope", "只能在本单位或下属单位中设置账号")
+
+
+def _checked_user_phone(phone: str | None) -> str | None:
+    if not phone or not phone.strip():
+        return None
+    try:
+        return normalise_phone(phone)
+    except ValueError as exc:
+        raise InvalidInput("invalid_phone", str(exc)) from None
+
+
 def create_user(
     session: Session,
     *,
@@ -234,7 +278,9 @@ def create_user(
     role: str,
     unit_code: str | None = None,
     display_name: str | None = None,
+    phone: str | None = None,
     actor: str = "system",
+    scope: AccountScope | None = None,
 ) -> User:
     if not _USERNAME.fullmatch(username):
         raise InvalidInput("invalid_username", "用户名为 3–64 位字母、数字或 _ . -")
@@ -244,18 +290,23 @@ def create_user(
         raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
     if role in UNIT_ROLES and not unit_code:
         raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
+    if scope is not None:
+        _check_scoped_assignment(session, scope, role=role, unit_code=unit_code)
     if len(password) < 8:
         raise InvalidInput("weak_password", "密码至少 8 位")
+    phone = _checked_user_phone(phone)
     # RongGui beside ronggui would be two logins nobody can tell apart (and both get the unit's messages).
     taken = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
     if taken is not None:
-        raise Conflict("user_exists", f"用户 {taken} 已存在" + ("" if taken == username else "（用户名不区分大小写）"))
+        # A unit admin is not told how another unit's login is spelt.
+        raise Conflict("user_exists", f"用户名 {username} 已被使用（用户名不区分大小写），请换一个" if scope is not None else f"用户 {taken} 已存在" + ("" if taken == username else "（用户名不区分大小写）"))
     # As update_user: only a unit's own staff belong to it (and get its 新工单 messages); a unit picked
     # for an operator, supervisor or admin is dropped.
     unit = get_unit(session, code=unit_code) if unit_code and role in UNIT_ROLES else None
     user = User(
         username=username,
         display_name=display_name or username,
+        phone=phone,
         password_hash=security.hash_password(password),
         role=role,
         unit=unit,
@@ -274,35 +325,45 @@ def update_user(
     role: str,
     unit_code: str | None,
     password: str | None = None,
+    phone: str | None = None,
     actor: str = "system",
     base_state: str | None = None,
+    scope: AccountScope | None = None,
 ) -> User:
-    """An admin's edit; a new role, unit or password ends the user's sessions and tokens, as disabling does.
+    """An admin's (or, within `scope`, a unit admin's) edit; a new role, unit or password ends the user's
+    sessions and tokens, as disabling does. `phone` None leaves the phone as it is, "" clears it.
 
     `base_state` is `account_state(user)` as the edit form showed it: the form sends every field, so a
     save on top of a colleague's change would silently undo it.
     """
-    user = get_user(session, username=username)
+    user = _managed_user(session, username=username, scope=scope)
     if base_state is not None and base_state != account_state(user):
         raise Conflict("user_changed", f"用户 {username} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
     if role not in ROLES:
         raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
     if role in UNIT_ROLES and not unit_code:
         raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
+    if scope is not None:
+        _check_scoped_assignment(session, scope, role=role, unit_code=unit_code)
     if password is not None and len(password) < 8:
         raise InvalidInput("weak_password", "密码至少 8 位")
+    if display_name and len(display_name) > 64:
+        raise InvalidInput("invalid_display_name", "显示名称最多 64 个字")
+    new_phone = user.phone if phone is None else _checked_user_phone(phone)
     unit = get_unit(session, code=unit_code) if unit_code and role in UNIT_ROLES else None
     changed = {
         field: value
         for field, old, value in (("display_name", user.display_name, display_name or username), ("role", user.role, role), ("unit", user.unit.code if user.unit else None, unit.code if unit else None))
         if old != value
     }
+    if new_phone != user.phone:
+        changed["phone"] = security.mask_phone(new_phone)  # the audit trail is read widely and kept for ever
     if password is not None:
         user.password_hash = security.hash_password(password)
         changed["password"] = "reset"
     if not changed:
         return user
-    user.display_name, user.role, user.unit = display_name or username, role, unit
+    user.display_name, user.role, user.unit, user.phone = display_name or username, role, unit, new_phone
     if changed.keys() & {"role", "unit", "password"}:
         _end_sessions_and_tokens(session, user)
     session.flush()
@@ -311,7 +372,7 @@ def update_user(
 
 
 def account_state(user: User) -> str:
-    return _form_state(user.display_name, user.role, user.unit.code if user.unit else "", user.active, user.token_generation)
+    return _form_state(user.display_name, user.role, user.unit.code if user.unit else "", user.active, user.token_generation, user.phone or "")
 
 
 def _end_sessions_and_tokens(session: Session, user: User) -> None:
@@ -323,28 +384,46 @@ def _end_sessions_and_tokens(session: Session, user: User) -> None:
         token.revoked_at = now
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.id)))
+def list_users(session: Session, *, scope: AccountScope | None = None) -> list[User]:
+    query = select(User).order_by(User.id)
+    if scope is not None:
+        query = query.where(User.unit_id.in_(scope.unit_ids))
+    return list(session.scalars(query))
 
 
-def get_user(session: Session, *, username: str) -> User:
+def get_user(session: Session, *, username: str, scope: AccountScope | None = None) -> User:
+    """An account outside `scope` is reported missing, so a unit admin learns nothing of other units' logins."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or (scope is not None and user.unit_id not in scope.unit_ids):
         raise NotFound("user_not_found", f"用户 {username} 不存在")
     return user
 
 
-def disable_user(session: Session, *, username: str, actor: str = "system") -> User:
-    user = get_user(session, username=username)
+def can_manage(user: User, scope: AccountScope | None) -> bool:
+    """Whether the holder of `scope` may change this account they can see (see AccountScope)."""
+    return scope is None or (user.role == "handler" and user.unit_id in scope.unit_ids and user.username != scope.manager)
+
+
+def _managed_user(session: Session, *, username: str, scope: AccountScope | None) -> User:
+    user = get_user(session, username=username, scope=scope)
+    if not can_manage(user, scope):
+        raise Forbidden("account_not_managed", "单位管理员只能管理本单位的承办人账号；单位管理员账号由系统管理员管理")
+    return user
+
+
+def disable_user(session: Session, *, username: str, actor: str = "system", scope: AccountScope | None = None) -> User:
+    user = _managed_user(session, username=username, scope=scope)
+    if username == actor:
+        raise Forbidden("cannot_disable_self", "不能停用自己的账号")
     user.active = False
     _end_sessions_and_tokens(session, user)
     audit.record(session, actor=actor, action="user.disable", object_type="user", object_id=username)
     return user
 
 
-def enable_user(session: Session, *, username: str, actor: str = "system") -> User:
+def enable_user(session: Session, *, username: str, actor: str = "system", scope: AccountScope | None = None) -> User:
     """Undoes disable_user; the sessions and tokens that disabling ended stay ended."""
-    user = get_user(session, username=username)
+    user = _managed_user(session, username=username, scope=scope)
     user.active = True
     audit.record(session, actor=actor, action="user.enable", object_type="user", object_id=username)
     return user

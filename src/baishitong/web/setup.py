@@ -88,11 +88,11 @@ class VersionedStaticFiles(StaticFiles):
 
 def install_web(app: FastAPI) -> None:
     """Call once, after the API routers and error handlers are installed."""
-    from baishitong.web import admin, assistant, chat, enterprise, enterprise_admin, exports, kb, kb_admin, mine, operator, phrases, points, points_admin, public, stats, supervisor, ticket, unit, uploads
+    from baishitong.web import admin, assistant, chat, enterprise, enterprise_admin, exports, kb, kb_admin, mine, operator, phrases, points, points_admin, public, stats, supervisor, ticket, unit, unit_users, uploads
     from baishitong.web import login as login_pages
 
     app.mount("/static", VersionedStaticFiles(packages=[("baishitong", "static")]), name="static")
-    modules = (public, mine, assistant, kb, points, points_admin, enterprise, enterprise_admin, login_pages, operator, chat, unit, supervisor, stats, kb_admin, admin, phrases, exports, ticket, uploads)
+    modules = (public, mine, assistant, kb, points, points_admin, enterprise, enterprise_admin, login_pages, operator, chat, unit, unit_users, supervisor, stats, kb_admin, admin, phrases, exports, ticket, uploads)
     for module in modules:
         app.include_router(module.router)
     # Links and home tiles point only at pages that exist (app.routes hides paths behind included routers).

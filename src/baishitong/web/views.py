@@ -177,7 +177,7 @@ def staff_nav(request: Request, staff: Staff) -> list[dict]:
     if role in ("handler", "unit_admin"):
         items += [{"group": "承办办理"}, {"href": "/staff/unit", "label": "单位工作台"}]
         if role == "unit_admin":
-            items.append({"href": "/staff/phrases", "label": "常用答复语"})
+            items += [{"href": "/staff/unit/users", "label": "本单位人员"}, {"href": "/staff/phrases", "label": "常用答复语"}]
     if role in ("supervisor", "admin"):
         items += [{"group": "督查督办"}, {"href": "/staff/supervise", "label": "督办台"}, {"href": "/staff/hot-topics", "label": "热点诉求"}, {"href": "/staff/stats", "label": "统计分析"}]
     elif role == "operator":

@@ -1,5 +1,6 @@
 """Admin and service-point pages: units, the dispatch catalogue, router models, coverage, import and check-in."""
 
+import re
 from datetime import datetime
 
 from baishitong.audit.models import AuditEntry
@@ -214,10 +215,21 @@ def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web,
     login(web, "t_admin")
     page = web.get("/staff/admin/users?edit=t_admin").text
     mine = web.post("/staff/admin/users/t_admin", data={"csrf_token": token(page), "display_name": "管理员", "role": "operator", "unit": ""}, follow_redirects=True)
-    assert "不能修改自己的角色" in mine.text
-    short = web.post("/staff/admin/users/t_operator", data={"csrf_token": token(page), "display_name": "话务员", "role": "operator", "unit": "", "password": "short"}, follow_redirects=True)
-    assert "密码至少 8 位" in short.text
-    assert 'action="/staff/admin/users/t_operator"' in short.text, "the refused user's edit form stays open beside the message"
+    assert mine.status_code == 422 and "不能修改自己的角色" in mine.text.split('action="/staff/admin/users/t_admin"', 1)[1].split("</form>", 1)[0]
+    # A refused edit used to redirect to the stored values, losing what was typed; it now comes back as typed.
+    opened = web.get("/staff/admin/users?edit=t_operator").text
+    state = re.search(r'name="base_state" value="([^"]+)"', opened).group(1)
+    typed = {"csrf_token": token(page), "display_name": "话务员 小李", "role": "handler", "unit": "ronggui", "password": "short", "base_state": state}
+    short = web.post("/staff/admin/users/t_operator", data=typed, follow_redirects=True)
+    assert short.status_code == 422
+    form = short.text.split('action="/staff/admin/users/t_operator"', 1)[1].split("</form>", 1)[0]
+    assert "未保存" in form and "密码至少 8 位" in form, "the reason is inside the edit form"
+    assert 'value="话务员 小李"' in form and '<option value="handler" selected' in form and '<option value="ronggui" selected' in form
+    assert f'name="base_state" value="{state}"' in form and "short" not in form, "the password is never sent back"
+    user = org.get_user(session, username="t_operator")
+    assert user.role == "operator" and user.display_name != "话务员 小李"
+    stale = web.post("/staff/admin/users/t_operator", data=typed | {"password": "", "base_state": "stale"}, follow_redirects=True)
+    assert "刚被他人修改" in stale.text and 'value="话务员 小李"' not in stale.text, "a colleague's save is shown to edit again from"
 
 
 def test_a_refused_new_user_comes_back_filled_in_beside_the_reason(web, session):

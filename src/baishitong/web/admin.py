@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from baishitong import bounds
 from baishitong.deps import get_db_session
-from baishitong.errors import DomainError
+from baishitong.errors import DomainError, InvalidInput
 from baishitong.notify import service as notify
 from baishitong.org import service as org
 from baishitong.org.models import Region, Unit
@@ -137,15 +137,29 @@ def _grouped_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(label, options) for label, options in groups if options]
 
 
-def _users_page(request: Request, session: Session, *, edit: str = "", new_user: dict | None = None, error: str | None = None, status_code: int = 200):
-    """`new_user` is what a refused 新建用户 form held (never the password), so it comes back filled in."""
+def _users_page(
+    request: Request,
+    session: Session,
+    *,
+    edit: str = "",
+    new_user: dict | None = None,
+    error: str | None = None,
+    edit_form: dict | None = None,
+    edit_error: str | None = None,
+    base_state: str | None = None,
+    status_code: int = 200,
+):
+    """`new_user` and `edit_form` are what a refused 新建用户 or 修改用户 form held (never the password), so it comes
+    back filled in; a refused edit keeps the state it was opened on (`base_state`), so a colleague's save is still noticed."""
     editing = next((u for u in org.list_users(session) if u.username == edit), None)
-    state = org.account_state(editing) if editing else None
+    state = base_state or (org.account_state(editing) if editing else None)
+    if editing and edit_form is None:
+        edit_form = {"display_name": editing.display_name, "role": editing.role, "unit": editing.unit.code if editing.unit else ""}
     return render(
         request,
         "staff/admin.html",
         {"section": "users", "nav": "/staff/admin/users", "users": org.list_users(session), "roles": list(org.ROLES.items()), "unit_options": _grouped_units(session),
-         "editing": editing, "editing_state": state, "new_user": new_user or {}, "new_user_error": error},
+         "editing": editing, "editing_state": state, "edit_form": edit_form or {}, "edit_error": edit_error, "new_user": new_user or {}, "new_user_error": error},
         status_code=status_code,
     )
 
@@ -157,25 +171,28 @@ def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), 
 
 @router.post("/users/{username}")
 def update_user(username: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    role = str(form.get("role", ""))
-    if username == staff.user.username and role != staff.user.role:
-        flash(request, "error", "不能修改自己的角色")
-        return redirect(f"/staff/admin/users?edit={username}")
+    values = {"display_name": str(form.get("display_name", "")).strip()[:64], "role": str(form.get("role", "")), "unit": str(form.get("unit", ""))}
+    base_state = str(form.get("base_state", "")) or None
     password = str(form.get("password", ""))
-    saved = _attempt(
-        request,
-        session,
-        lambda: org.update_user(
-            session, username=username, display_name=str(form.get("display_name", "")).strip()[:64], role=role,
-            unit_code=str(form.get("unit", "")) or None, password=password or None, actor=staff.actor.name,
-            base_state=str(form.get("base_state", "")) or None,
-        ),
-        f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""),
-    )
-    if saved and password and username == staff.user.username:
+    try:
+        if username == staff.user.username and values["role"] != staff.user.role:
+            raise InvalidInput("own_role", "不能修改自己的角色")
+        org.update_user(
+            session, username=username, display_name=values["display_name"], role=values["role"],
+            unit_code=values["unit"] or None, password=password or None, actor=staff.actor.name, base_state=base_state,
+        )
+    except DomainError as exc:
+        session.rollback()
+        if exc.code in ("user_changed", "user_not_found"):
+            # The form shows the colleague's save, to be edited again from there (or, for no such user, none).
+            flash(request, "error", exc.message)
+            return redirect(f"/staff/admin/users?edit={username}")
+        # A refused change comes back in the edit form as typed, with its reason there, to be corrected.
+        return _users_page(request, session, edit=username, edit_form=values, edit_error=exc.message, base_state=base_state, status_code=exc.status_code)
+    flash(request, "success", f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""))
+    if password and username == staff.user.username:
         return redirect("/staff/login?notice=password")  # their own sessions have just ended
-    # A refused change keeps the edit form open beside its message, so the admin can correct it there.
-    return redirect("/staff/admin/users" if saved else f"/staff/admin/users?edit={username}")
+    return redirect("/staff/admin/users")
 
 
 @router.post("/users")

@@ -92,13 +92,37 @@ def test_supervise_desk_returns_to_the_section_acted_on_with_the_outcome_there(w
     sign_in(web, "t_supervisor")
     desk = web.get("/staff/supervise").text
     approve = re.search(rf'<form[^>]*action="/staff/tickets/{ticket.number}/act/approve-return".*?</form>', desk, re.S).group(0)
-    back = re.search(r'name="next" value="([^"]+)"', approve).group(1)
-    assert back == "/staff/supervise?at=returns#returns"
+    back = re.search(r'name="next" value="([^"]+)"', approve).group(1).replace("&amp;", "&")
+    # The only order in the section: the outcome takes its place at the top of the emptied section, focused by the anchor.
+    assert back == f"/staff/supervise?at=returns&row={ticket.number}#returns-{ticket.number}"
     response = web.post(f"/staff/tickets/{ticket.number}/act/approve-return", data={"csrf_token": token(desk), "version": str(ticket.version), "next": back}, follow_redirects=False)
     assert response.headers["location"] == back
     page = web.get(back).text
-    assert f"工单 {ticket.number} 已同意退单" in _section(page, "returns")
+    assert re.search(rf'<div id="returns-{ticket.number}" tabindex="-1">.*?工单 {ticket.number} 已同意退单', _section(page, "returns"), re.S)
     assert page.count('id="flash"') == 1
+
+
+def test_a_decision_on_the_supervise_desk_lands_on_the_next_order_and_a_refused_one_on_its_own(web, session):
+    first, second = make_ticket(session, state="returned"), make_ticket(session, state="returned")
+    session.commit()
+    sign_in(web, "t_supervisor")
+    desk = web.get("/staff/supervise").text
+    listed = re.findall(r'<tr data-ticket="([^"]+)">', _section(desk, "returns"))
+    acted, following = listed
+    reject = re.search(rf'<form[^>]*action="/staff/tickets/{acted}/act/reject-return".*?</form>', desk, re.S).group(0)
+    fields = dict(re.findall(r'name="(next|next_failed)" value="([^"]+)"', reject))
+    assert fields["next"].replace("&amp;", "&") == f"/staff/supervise?at=returns&row={following}#returns-{following}"
+    assert fields["next_failed"].replace("&amp;", "&") == f"/staff/supervise?at=returns&row={acted}#returns-{acted}"
+    ticket = first if first.number == acted else second
+    form = {"csrf_token": token(desk), "version": str(ticket.version), "next": fields["next"].replace("&amp;", "&"), "next_failed": fields["next_failed"].replace("&amp;", "&")}
+    blank = web.post(f"/staff/tickets/{acted}/act/reject-return", data=form, follow_redirects=False)
+    assert blank.headers["location"] == form["next_failed"], "a refused decision stays on its own row"
+    row = re.search(rf'<tr data-ticket="{acted}">.*?</tr>', _section(web.get(blank.headers["location"]).text, "returns"), re.S).group(0)
+    assert f'<div id="returns-{acted}" tabindex="-1">' in row and "“驳回退单”未完成" in row
+    done = web.post(f"/staff/tickets/{acted}/act/reject-return", data=form | {"reason": "属于本单位职责，请继续办理"}, follow_redirects=False)
+    assert done.headers["location"] == form["next"]
+    row = re.search(rf'<tr data-ticket="{following}">.*?</tr>', _section(web.get(done.headers["location"]).text, "returns"), re.S).group(0)
+    assert f'<div id="returns-{following}" tabindex="-1">' in row and f"工单 {acted} 已驳回退单" in row
 
 
 def test_unit_desk_pages_through_a_tab_longer_than_one_page(web, session, monkeypatch):
@@ -143,10 +167,10 @@ def test_supervise_desk_pages_a_long_section_and_an_action_there_returns_to_that
     number = re.search(r'<tr data-ticket="([^"]+)">', _section(second, "returns")).group(1)
     approve = re.search(rf'<form[^>]*action="/staff/tickets/{number}/act/approve-return".*?</form>', second, re.S).group(0)
     back = re.search(r'name="next" value="([^"]+)"', approve).group(1)
-    assert back == "/staff/supervise?at=returns&amp;page=2#returns"
+    assert back == f"/staff/supervise?at=returns&amp;page=2&amp;row={number}#returns-{number}"
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     done = web.post(f"/staff/tickets/{number}/act/approve-return", data={"csrf_token": token(second), "version": str(ticket.version), "next": back.replace("&amp;", "&")}, follow_redirects=False)
-    assert done.headers["location"] == "/staff/supervise?at=returns&page=2#returns"
+    assert done.headers["location"] == f"/staff/supervise?at=returns&page=2&row={number}#returns-{number}"
     assert f"工单 {number} 已同意退单" in _section(web.get(done.headers["location"]).text, "returns")
     # Past the last page (its last order was just approved) shows the new last page.
     beyond = web.get("/staff/supervise?at=returns&page=99").text

@@ -67,7 +67,7 @@ def supervise(
             "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
             "callback_notes": callback_notes, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
             "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name, row="": _section_url(name, page[name], row), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
-            "flash_at": at if at in SECTIONS else None, "landed": row, "nav": "/staff/supervise",
+            "flash_at": at if at in SECTIONS else None, "landed": row, "following": {name: _following(listed[name]) for name in SECTIONS}, "nav": "/staff/supervise",
         },
     )
 
@@ -78,9 +78,16 @@ def league_table(request: Request, staff: Staff = Depends(require("supervisor", 
     return fragment(request, "staff/_league.html", {"league": _league(session)})
 
 
+def _following(tickets: list[Ticket]) -> dict[str, str]:
+    """Where an action that takes an order off its section (a decision, 恢复计时, 重办, 办结) lands: the order after
+    it, or before it for the last one, where the keyboard goes on; "" when it is the only one."""
+    numbers = [t.number for t in tickets]
+    return {n: numbers[i + 1] if i + 1 < len(numbers) else numbers[i - 1] if i else "" for i, n in enumerate(numbers)}
+
+
 def _section_url(section: str, page: int, row: str = "") -> str:
-    """A section at a page; `row` is an order that stays listed after the action (催办, 督办): the page shows
-    the outcome in that row and anchors there, so the browser moves the focus to it."""
+    """A section at a page; `row` is the order whose row shows the outcome (the one acted on if it stays listed,
+    as after 催办 or 督办, else the next one), and the page anchors there, so the browser moves the focus to it."""
     if row:
         return f"/staff/supervise?at={section}" + (f"&page={page}" if page > 1 else "") + f"&row={row}#{section}-{row}"
     return f"/staff/supervise?at={section}" + (f"&page={page}" if page > 1 else "") + f"#{section}"

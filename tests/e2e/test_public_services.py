@@ -227,3 +227,24 @@ def test_points_without_javascript_shows_no_dead_location_button(server, browser
     assert page.locator("#f-near").is_visible()
     assert not page.locator("#geo-button").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("start, log", [("/assistant", "chat-log"), ("/", "chat-panel-log")], ids=["page", "widget"])
+def test_enter_sends_the_question_and_shift_enter_starts_a_new_line(server, phone, start, log):
+    page = phone
+    page.goto(server + start)
+    if log == "chat-panel-log":
+        open_chat_widget(page)
+        page.wait_for_selector(f"#{log}-question")
+    box = page.locator(f"#{log}-question")
+    box.fill("社保卡丢了")
+    box.press("Shift+Enter")
+    box.press_sequentially("怎么补办？")
+    assert box.input_value() == "社保卡丢了\n怎么补办？" and page.locator(f"#{log} .msg-user").count() == 0
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('#{log} .msg-bot').length >= 1")
+    assert "挂失" in page.locator(f"#{log} .msg-bot").first.inner_text()
+    assert box.input_value() == "", "the box is cleared for the next question"
+    box.press("Enter")  # an empty box sends nothing
+    page.wait_for_timeout(300)
+    assert page.locator(f"#{log} .msg-user").count() == 1

@@ -21,6 +21,7 @@
  *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
+ * 10. 对话框（问政务君）：<form data-enter-sends> 的文本框里按回车发送，Shift+回车换行（输入法选字时的回车不算）。
  */
 (function () {
   "use strict";
@@ -494,6 +495,14 @@
     if (el && el.tagName === "INPUT" && el.form && el.form.hasAttribute("data-enter-stays")) e.preventDefault();
   }
 
+  function onEnterSends(e) {
+    if (e.key !== "Enter" || e.shiftKey || e.altKey || e.isComposing || e.keyCode === 229) return;
+    var el = e.target;
+    if (!el || el.tagName !== "TEXTAREA" || !el.form || !el.form.hasAttribute("data-enter-sends")) return;
+    e.preventDefault();
+    if (el.value.trim()) el.form.requestSubmit();
+  }
+
   // Kept under its own prefix: restoreDrafts() drops every "bst:draft:" entry on the next page.
   var KEPT_PREFIX = "bst:kept:";
 
@@ -665,6 +674,7 @@
   /* ---------- 启动 ---------- */
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("keydown", onEnterStays);
+  document.addEventListener("keydown", onEnterSends);
   document.addEventListener("click", onClickCapture, true);
   document.addEventListener("click", onFillClick);
   document.addEventListener("submit", onSubmitCapture, true);

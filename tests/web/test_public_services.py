@@ -241,6 +241,15 @@ def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session
     assert re.search(r'<p class="error-text" id="f-phone-error"[^>]*>([^<]+)</p>', refused.text).group(1) == message
 
 
+@pytest.mark.parametrize(("name", "message"), [("", "请填写姓名"), ("陈" * 65, "姓名不能超过 64 字")])
+def test_booking_name_error_says_whether_it_is_missing_or_too_long(client, session, demo, monkeypatch, name, message):
+    point, page = _book_page(client, session, monkeypatch, capacity=1)
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    refused = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, slot) | {"name": name})
+    assert refused.status_code == 422
+    assert re.search(r'<p class="error-text" id="f-name-error"[^>]*>([^<]+)</p>', refused.text).group(1) == message
+
+
 def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monkeypatch):
     point, page = _book_page(client, session, monkeypatch, capacity=3)
     slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)

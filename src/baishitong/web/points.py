@@ -195,8 +195,10 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
     except ValueError:
         slot_start = None
         errors["slot"] = "请选择预约时段"
-    if not values["name"] or len(values["name"]) > 64:
-        errors["name"] = "请填写姓名（不超过 64 字）"
+    if not values["name"]:
+        errors["name"] = "请填写姓名"
+    elif len(values["name"]) > 64:
+        errors["name"] = "姓名不能超过 64 字"
     if not values["phone"]:
         errors["phone"] = "请填写联系电话"
     elif not _valid_phone(values["phone"]):

@@ -293,3 +293,24 @@ def test_the_calendar_page_marks_estimated_holidays_of_an_unentered_year(web, se
     assert "2027 年的放假安排尚未录入" in page and "02-06 春节" in page and "推定" in page
     published = web.get("/staff/admin/calendar?year=2026").text
     assert "尚未录入" not in published and "推定" not in published
+
+
+def test_the_admin_records_a_users_work_phone_on_create_and_edit(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users").text
+    created = web.post(
+        "/staff/admin/users",
+        data={"csrf_token": token(page), "username": "rg_phone", "display_name": "容桂街道 小周", "phone": "0757-28301234", "password": "long-enough-1", "role": "handler", "unit": "ronggui"},
+        follow_redirects=True,
+    )
+    assert "已创建用户 rg_phone" in created.text and "075728301234" in created.text, "listed beside the name, as stored"
+    edit = web.get("/staff/admin/users?edit=rg_phone").text
+    form = edit.split('action="/staff/admin/users/rg_phone"', 1)[1].split("</form>", 1)[0]
+    assert 'value="075728301234"' in form
+    state = re.search(r'name="base_state" value="([^"]+)"', edit).group(1)
+    web.post("/staff/admin/users/rg_phone", data={"csrf_token": token(edit), "display_name": "容桂街道 小周", "phone": "13800138123", "role": "handler", "unit": "ronggui", "base_state": state}, follow_redirects=True)
+    assert org.get_user(session, username="rg_phone").phone == "13800138123"
+    bad = web.get("/staff/admin/users?edit=rg_phone").text
+    state = re.search(r'name="base_state" value="([^"]+)"', bad).group(1)
+    refused = web.post("/staff/admin/users/rg_phone", data={"csrf_token": token(bad), "display_name": "容桂街道 小周", "phone": "12345", "role": "handler", "unit": "ronggui", "base_state": state}, follow_redirects=True)
+    assert refused.status_code == 422 and 'value="12345"' in refused.text and org.get_user(session, username="rg_phone").phone == "13800138123"

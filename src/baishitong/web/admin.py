@@ -154,7 +154,7 @@ def _users_page(
     editing = next((u for u in org.list_users(session) if u.username == edit), None)
     state = base_state or (org.account_state(editing) if editing else None)
     if editing and edit_form is None:
-        edit_form = {"display_name": editing.display_name, "role": editing.role, "unit": editing.unit.code if editing.unit else ""}
+        edit_form = {"display_name": editing.display_name, "phone": editing.phone or "", "role": editing.role, "unit": editing.unit.code if editing.unit else ""}
     return render(
         request,
         "staff/admin.html",
@@ -171,7 +171,7 @@ def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), 
 
 @router.post("/users/{username}")
 def update_user(username: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    values = {"display_name": str(form.get("display_name", "")).strip()[:64], "role": str(form.get("role", "")), "unit": str(form.get("unit", ""))}
+    values = {"display_name": str(form.get("display_name", "")).strip()[:64], "phone": str(form.get("phone", "")).strip(), "role": str(form.get("role", "")), "unit": str(form.get("unit", ""))}
     base_state = str(form.get("base_state", "")) or None
     password = str(form.get("password", ""))
     try:
@@ -179,7 +179,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
             raise InvalidInput("own_role", "不能修改自己的角色")
         org.update_user(
             session, username=username, display_name=values["display_name"], role=values["role"],
-            unit_code=values["unit"] or None, password=password or None, actor=staff.actor.name, base_state=base_state,
+            unit_code=values["unit"] or None, password=password or None, phone=values["phone"], actor=staff.actor.name, base_state=base_state,
         )
     except DomainError as exc:
         session.rollback()
@@ -197,7 +197,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
 
 @router.post("/users")
 def create_user(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "role", "unit")}
+    values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "phone", "role", "unit")}
     try:
         org.create_user(
             session,
@@ -206,6 +206,7 @@ def create_user(request: Request, form: FormData = Depends(checked_form), staff:
             role=values["role"],
             unit_code=values["unit"] or None,
             display_name=values["display_name"] or None,
+            phone=values["phone"] or None,
             actor=staff.actor.name,
         )
     except DomainError as exc:

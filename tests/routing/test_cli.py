@@ -105,3 +105,14 @@ def test_locate_prints_json():
     assert data["town"]["name"].startswith("容桂") and data["community"]["code"].startswith(data["town"]["code"])
     assert set(data) == {"town", "community", "method", "score"}
     assert json.loads(CliRunner().invoke(locate, ["黑龙江省哈尔滨市"]).output)["town"] is None
+
+
+def test_models_says_when_a_version_was_not_cross_validated(db_url, tmp_path):
+    path = tmp_path / "tiny.csv"
+    # One sample of a class: cross-validation is skipped, so there is no macro-F1 to print.
+    write_csv(path, [*tokens(3, 12), ("路灯 不亮 晚上 很 黑", "孤例")], ["tokens", "label"])
+    runner = CliRunner()
+    trained = runner.invoke(router, ["train", "--data", str(path), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", db_url])
+    assert trained.exit_code == 0 and "未做交叉验证" in trained.output, trained.output
+    listing = runner.invoke(router, ["models", "--db", db_url]).output
+    assert "None" not in listing and "未做交叉验证（样本不足）" in listing.splitlines()[0]

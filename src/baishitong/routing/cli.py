@@ -145,7 +145,7 @@ def list_models(db: str | None) -> None:
     with store.session(write=False) as session:
         for m in service.list_models(session):
             f1 = m.metrics.get("cv_macro_f1")
-            click.echo(f"{'*' if m.active else ' '} {m.version:<14} {m.kind:<9} {m.source:<9} {len(m.labels):>3} 类  macro-F1 {f1 if f1 is None else f'{f1:.4f}'}  {m.created_at:%Y-%m-%d %H:%M} {m.created_by}")
+            click.echo(f"{'*' if m.active else ' '} {m.version:<14} {m.kind:<9} {m.source:<9} {len(m.labels):>3} 类  {'未做交叉验证（样本不足）' if f1 is None else f'macro-F1 {f1:.4f}'}  {m.created_at:%Y-%m-%d %H:%M} {m.created_by}")
     store.dispose()
 
 

@@ -132,3 +132,15 @@ def test_evaluate_figures_for_a_known_case() -> None:
     assert b["f1"] == pytest.approx(2 / 3)
     assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
     assert report["confusion"] == {"labels": ["甲", "乙"], "matrix": [[2, 1], [0, 1]]}
+
+
+def test_a_class_with_one_sample_is_left_out_of_cross_validation_not_the_whole_model() -> None:
+    texts, labels = _corpus(60, seed=3, tokenized=True)
+    # 环境保护 has a single order (cannot be held out); 城乡建设 two near-copies (one group: a fold trains without it).
+    texts += ["工地 噪音 半夜 施工 扰民", "路灯 不亮 小区 附近 晚上", "路灯 不亮 小区 附近 晚上 很黑"]
+    labels += ["环境保护", "城乡建设", "城乡建设"]
+    m = train(texts, labels, tokenized=True, cv_folds=3)
+    assert m.metrics["cv_folds"] == 2 and m.metrics["cv_macro_f1"] > 0.5
+    assert m.metrics["cv_left_out"] == ["环境保护"]
+    assert set(m.metrics["per_class_f1"]) == {"交通运输", "教育文体", "卫生计生", "城乡建设"}
+    assert "环境保护" in m.labels, "still learnt, only not scored"

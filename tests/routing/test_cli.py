@@ -109,10 +109,18 @@ def test_locate_prints_json():
 
 def test_models_says_when_a_version_was_not_cross_validated(db_url, tmp_path):
     path = tmp_path / "tiny.csv"
-    # One sample of a class: cross-validation is skipped, so there is no macro-F1 to print.
-    write_csv(path, [*tokens(3, 12), ("路灯 不亮 晚上 很 黑", "孤例")], ["tokens", "label"])
+    # One sample of each class: nothing can be held out, so there is no macro-F1 to print.
+    write_csv(path, [("公交车 站台 没有 遮雨棚", "交通运输"), ("学校 门口 车辆 乱停", "教育文体")], ["tokens", "label"])
     runner = CliRunner()
     trained = runner.invoke(router, ["train", "--data", str(path), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", db_url])
     assert trained.exit_code == 0 and "未做交叉验证" in trained.output, trained.output
     listing = runner.invoke(router, ["models", "--db", db_url]).output
     assert "None" not in listing and "未做交叉验证（样本不足）" in listing.splitlines()[0]
+
+
+def test_train_names_the_classes_left_out_of_cross_validation(db_url, tmp_path):
+    path = tmp_path / "one_off.csv"
+    write_csv(path, [*tokens(4, 30), ("路灯 不亮 晚上 很 黑", "孤例")], ["tokens", "label"])
+    trained = CliRunner().invoke(router, ["train", "--data", str(path), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", db_url])
+    assert trained.exit_code == 0 and "交叉验证 macro-F1" in trained.output
+    assert "未参与交叉验证（仅 1 条样本）：孤例" in trained.output, trained.output

@@ -108,19 +108,23 @@ def test_admin_switches_back_to_an_older_model(web, session):
     assert routing.active_model(session).version == older.version
 
 
-def test_a_model_trained_without_cross_validation_says_why(web, session):
-    """A unit model from closed orders skips CV when one unit has a single order; "—" read as a lost figure."""
+def test_a_unit_with_one_order_is_left_out_of_the_models_score_not_the_whole_model(web, session):
+    """A unit model from closed orders used to skip CV whenever one unit had a single order; now that unit is
+    trained but not scored, and the page says so. A version with nothing to score says why instead of "—"."""
     routing.ensure_default_catalogue(session)
-    measured = routing.train_from_file(session, data=corpus_csv(), filename="a.csv", text_columns=["text"], label_column="label", actor="test")
     lone = corpus_csv().decode() + "999,顺峰山公园门口的路灯不亮,园林所\n"
-    skipped = routing.train_from_file(session, data=lone.encode(), filename="b.csv", text_columns=["text"], label_column="label", actor="test", kind="unit", activate_now=False)
+    scored = routing.train_from_file(session, data=lone.encode(), filename="b.csv", text_columns=["text"], label_column="label", actor="test", kind="unit", activate_now=False)
+    assert scored.metrics["cv_macro_f1"] is not None and scored.metrics["cv_left_out"] == ["园林所"]
+    tiny = "id,text,label\n1,公交车站台没有遮雨棚,交通局\n2,学校门口车辆乱停,教育局\n"
+    skipped = routing.train_from_file(session, data=tiny.encode(), filename="c.csv", text_columns=["text"], label_column="label", actor="test", kind="unit", activate_now=False)
     assert skipped.metrics.get("cv_macro_f1") is None
     login(web, "t_admin")
     page = web.get("/staff/admin/models").text
+    row = page.split(scored.version, 1)[1].split("</tr>", 1)[0]
+    assert f"{scored.metrics['cv_macro_f1']:.3f}" in row and "1 类仅 1 条样本，未参与评分" in row
     row = page.split(skipped.version, 1)[1].split("</tr>", 1)[0]
     assert "样本不足，未做交叉验证" in row and "—" not in row
-    assert f"{measured.metrics['cv_macro_f1']:.3f}" in page.split(measured.version, 1)[1].split("</tr>", 1)[0]
-    assert "每个类别至少有 2 条训练样本" in page
+    assert "只有 1 条样本的类别" in page
 
 
 def test_points_page_shows_map_gaps_and_imports(web, session):

@@ -76,10 +76,16 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def _decision(model: LinearSVC, x: sp.csr_matrix, n_classes: int) -> np.ndarray:
+    """Scores in the columns of all `n_classes`; a class missing from this fit (its few samples all fell in
+    the held-out fold) scores below every other."""
     s = model.decision_function(x)
-    if n_classes == 2:
+    if len(model.classes_) == 2:
         s = np.column_stack([-s, s]) / 2
-    return s
+    if len(model.classes_) == n_classes:
+        return s
+    full = np.full((s.shape[0], n_classes), float(s.min()) - 1.0 if s.size else -1.0)
+    full[:, model.classes_] = s
+    return full
 
 
 def train(
@@ -96,31 +102,42 @@ def train(
     body, head = _fit_block(docs), _fit_block([d[:HEAD_CHARS] for d in docs])
     x = _matrix(body, head, docs)
 
-    folds = min(cv_folds, int(np.bincount(y).min()))
+    # A class with one sample cannot be held out and still be learnt: cross-validation runs over the others
+    # (a unit that has closed one order must not cost the whole model its score), and says which it left out.
+    counts = np.bincount(y, minlength=len(classes))
+    scored = np.flatnonzero(counts >= 2)
     best_c, temperature = C_GRID[len(C_GRID) // 2], 1.0
     metrics: dict = {"n_train": len(docs)}
-    if folds >= 2:
-        groups = [d[:GROUP_CHARS] for d in docs]
-        splits = list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(x, y, groups))
+    folds = min(cv_folds, int(counts[scored].min())) if len(scored) >= 2 else 0
+    keep = np.flatnonzero(np.isin(y, scored))
+    x_cv, y_cv = x[keep], np.searchsorted(scored, y[keep])
+    splits = []
+    groups = [docs[i][:GROUP_CHARS] for i in keep]
+    if folds >= 2 and len(set(groups)) >= folds:
+        splits = list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(x_cv, y_cv, groups))
+    # So few samples (or near-copies) that some fold would train on a single class: nothing to score.
+    if splits and all(len(np.unique(y_cv[tr])) >= 2 for tr, _ in splits):
         best_f1 = -1.0
         for c in C_GRID:
-            oof = np.zeros((len(y), len(classes)))
+            oof = np.zeros((len(y_cv), len(scored)))
             for tr, te in splits:
-                oof[te] = _decision(_fit_svm(x[tr], y[tr], c), x[te], len(classes))
-            f1 = f1_score(y, oof.argmax(1), average="macro")
+                oof[te] = _decision(_fit_svm(x_cv[tr], y_cv[tr], c), x_cv[te], len(scored))
+            f1 = f1_score(y_cv, oof.argmax(1), average="macro")
             if f1 > best_f1:
                 best_f1, best_c, best_oof = f1, c, oof
-        temperature = _fit_temperature(best_oof, y)
+        temperature = _fit_temperature(best_oof, y_cv)
         pred = best_oof.argmax(1)
-        per_class = f1_score(y, pred, average=None, labels=range(len(classes)))
+        per_class = f1_score(y_cv, pred, average=None, labels=range(len(scored)))
         metrics |= {
             "cv_folds": folds,
             "cv_macro_f1": float(best_f1),
-            "cv_accuracy": float((pred == y).mean()),
-            "per_class_f1": {lab: float(f) for lab, f in zip(classes, per_class)},
+            "cv_accuracy": float((pred == y_cv).mean()),
+            "per_class_f1": {classes[k]: float(f) for k, f in zip(scored, per_class)},
             "C": best_c,
             "temperature": temperature,
         }
+        if len(scored) < len(classes):
+            metrics["cv_left_out"] = [classes[k] for k in np.flatnonzero(counts < 2)]
 
     svm = _fit_svm(x, y, best_c)
     coef = np.asarray(svm.coef_, dtype=np.float32)

@@ -64,6 +64,8 @@ def train(path: str, text_col: str, label_col: str, tokenized: bool, kind: str, 
     f1 = metrics.get("cv_macro_f1")
     click.echo(f"模型版本：{version}{'' if no_activate else '（已启用）'}")
     click.echo(f"训练样本：{metrics.get('n_train')}，交叉验证 macro-F1：{f1:.4f}" if f1 is not None else f"训练样本：{metrics.get('n_train')}（样本太少，未做交叉验证）")
+    if metrics.get("cv_left_out"):
+        click.echo(f"未参与交叉验证（仅 1 条样本）：{'、'.join(metrics['cv_left_out'])}")
     if worse and not no_activate and previous is not None:
         click.echo(f"注意：{worse}；如需切回，运行 baishitong router activate {previous}", err=True)
     if metrics.get("unmapped_labels"):

@@ -383,7 +383,7 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
 
 def _model_row(m) -> dict:
     metrics = m.metrics or {}
-    return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "n_train": metrics.get("n_train")}
+    return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "cv_left_out": metrics.get("cv_left_out") or [], "n_train": metrics.get("n_train")}
 
 
 @router.get("/models")

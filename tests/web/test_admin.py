@@ -318,3 +318,10 @@ def test_the_admin_records_a_users_work_phone_on_create_and_edit(web, session):
     state = re.search(r'name="base_state" value="([^"]+)"', bad).group(1)
     refused = web.post("/staff/admin/users/rg_phone", data={"csrf_token": token(bad), "display_name": "容桂街道 小周", "phone": "12345", "role": "handler", "unit": "ronggui", "base_state": state}, follow_redirects=True)
     assert refused.status_code == 422 and 'value="12345"' in refused.text and org.get_user(session, username="rg_phone").phone == "13800138123"
+
+
+def test_an_admin_cannot_disable_their_own_account_from_the_page(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/users").text
+    refused = web.post("/staff/admin/users/t_admin/disable", data={"csrf_token": token(page)}, follow_redirects=True)
+    assert "不能停用自己的账号" in refused.text and org.get_user(session, username="t_admin").active

@@ -218,10 +218,7 @@ def create_user(request: Request, form: FormData = Depends(checked_form), staff:
 
 @router.post("/users/{username}/disable")
 def disable_user(username: str, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    if username == staff.user.username:
-        flash(request, "error", "不能停用自己的账号")
-    else:
-        _attempt(request, session, lambda: org.disable_user(session, username=username, actor=staff.actor.name), f"已停用用户 {username}，其登录会话立即失效")
+    _attempt(request, session, lambda: org.disable_user(session, username=username, actor=staff.actor.name), f"已停用用户 {username}，其登录会话立即失效")
     return redirect("/staff/admin/users")
 
 

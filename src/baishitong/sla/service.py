@@ -352,9 +352,11 @@ def refresh_paused(session: Session) -> int:
     reviews its request) are a lower bound taken when they were last computed: the deadline if the clock ran
     again then. The worker moves them on each minute, so such an order stays off overdue lists, out of the
     league's late orders and away from the deadline checks; an order stopped after its deadline stays late."""
+    paused = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED_STATUSES), Ticket.clock_stopped.is_(True))).all()
+    if not paused:  # most minutes: no policy or calendar to read
+        return 0
     policy = current_policy(session)
     calendar = business_calendar(session, policy=policy)
-    paused = session.scalars(select(Ticket).where(Ticket.status.in_(TIMED_STATUSES), Ticket.clock_stopped.is_(True))).all()
     for ticket in paused:
         recompute(session, ticket=ticket, policy=policy, calendar=calendar)
         # Time passing is not a change to the order: Open311's updated_datetime and the desks' "latest

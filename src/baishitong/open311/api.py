@@ -18,13 +18,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baishitong import idempotency, security
+from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.deps import client_id, get_db_session, optional_actor, rate_limit
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
-from baishitong.org import service as org
 
 FORMATS = ("json", "xml")
 # Element names for list members in XML, as the spec's examples spell them.
@@ -171,8 +170,7 @@ def _write_limit(
     """Posting takes an api_key in the form, not a bearer token: an integration with a valid one is as
     accountable as any token holder (deps.rate_limit) and relays many citizens from one address, so only
     posts without a valid key count against the client's intake limit."""
-    key = data.api_key or ""
-    if actor is not None or (key.startswith(security.API_TOKEN_PREFIX) and org.user_for_api_token(session, token=key) is not None):
+    if actor is not None or service.api_key_user(session, data.api_key) is not None:
         return
     limit = request.app.state.settings.intake_rate_limit_per_minute
     request.app.state.rate_limiter.hit("intake", client_id(request), limit=limit)

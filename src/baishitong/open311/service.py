@@ -97,8 +97,13 @@ def service_definition(session: Session, *, code: str) -> schemas.ServiceDefinit
 # --- submitting -------------------------------------------------------------
 
 
+def api_key_user(session: Session, api_key: str | None):
+    """The active account an Open311 api_key (one of the platform's API tokens) belongs to, if any."""
+    return org.user_for_api_token(session, token=api_key) if api_key and api_key.startswith(security.API_TOKEN_PREFIX) else None
+
+
 def _submitter(session: Session, api_key: str | None) -> Actor:
-    user = org.user_for_api_token(session, token=api_key) if api_key and api_key.startswith(security.API_TOKEN_PREFIX) else None
+    user = api_key_user(session, api_key)
     if user is None:
         raise Forbidden("invalid_api_key", "缺少或无效的 api_key，请使用平台签发的 API 令牌")
     if user.role not in TRANSITIONS["register"].roles:

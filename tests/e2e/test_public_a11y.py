@@ -147,7 +147,9 @@ def test_chat_panel_opens_and_closes_like_a_dialog_with_the_keyboard(server, pho
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat-panel [role=dialog]")
     assert page.get_attribute(".chat-fab", "aria-expanded") == "true"
-    assert page.evaluate("document.activeElement.matches('#chat-panel [role=dialog]')"), "focus moves into the panel"
+    assert page.evaluate("document.activeElement.matches('#chat-panel [role=dialog][aria-labelledby] textarea')"), "focus lands in the question box, inside the named dialog"
+    page.keyboard.type("社保卡")
+    assert page.input_value("#chat-panel-log-question") == "社保卡", "the citizen types at once"
     assert page.locator("#chat-panel[aria-live], #chat-panel [aria-live]").count() == 1, "one live region: the log"
     assert page.evaluate(FONT_PX, "#chat-panel-log-question") >= 16, "the question box is as legible as the form fields"
     page.keyboard.press("Tab")

@@ -16,7 +16,7 @@
  *     类案参考的 <button data-quote-into="文本框 id" data-quote-text="…"> 同样插入（本页没有该文本框时隐藏）。
  *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
- *     打开的对话框（#chat-panel）：显示最新消息，焦点移入，Esc、× 或再点按钮关闭并把焦点还给按钮（aria-expanded 随之变化）；
+ *     打开的对话框（#chat-panel）：显示最新消息，焦点移入提问框（可直接输入），Esc、× 或再点按钮关闭并把焦点还给按钮（aria-expanded 随之变化）；
  *     提问后显示新问题和回答的开头（回答较长时不直接滚到末尾）。
  *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
@@ -592,7 +592,7 @@
     try { sessionStorage.removeItem(keptKey(form)); } catch (err) { /* storage off: nothing kept */ }
   }
 
-  // The panel is a non-modal dialog: opening it moves focus in, and Esc, × or the button again closes it
+  // The panel is a non-modal dialog: opening it moves focus to its question box, and Esc, × or the button again closes it
   // and gives focus back to the button, which says whether it is open.
   function chatPanelOpen() {
     var panel = document.getElementById("chat-panel");
@@ -642,7 +642,9 @@
       if (fab) fab.setAttribute("aria-expanded", "true");
       var body = target.querySelector(".chat-panel-body");
       if (body) body.scrollTop = body.scrollHeight;  // opens at the latest message
-      target.firstElementChild.focus({ preventScroll: true });
+      // Into the question box, so the citizen types at once; being inside the dialog, it is announced with it.
+      var question = target.querySelector("textarea") || target.firstElementChild;
+      question.focus({ preventScroll: true });
       return;
     }
     // Once for the log itself; the out-of-band swap of the next questions reports the same target.

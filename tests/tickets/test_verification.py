@@ -60,7 +60,13 @@ def test_sending_is_limited_per_phone(session):
         verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=20))
 
 
-@pytest.mark.parametrize("phone", ["", "0757-22300001", "1351234002", "abc"])
+@pytest.mark.parametrize("phone", ["", "1351234002", "abc"])
 def test_codes_go_to_mobiles_only(session, phone):
     with pytest.raises(InvalidInput, match="11 位手机号码"):
         verification.send_code(session, phone=phone)
+
+
+def test_a_landline_is_pointed_to_track(session):
+    with pytest.raises(InvalidInput, match="进度查询中用工单号") as refused:
+        verification.send_code(session, phone="0757-22300001")
+    assert refused.value.code == "landline"

@@ -55,7 +55,19 @@ def test_a_second_code_within_a_minute_is_not_sent(client, session):
 def test_a_landline_gets_a_clear_message(client):
     page = client.get("/mine")
     refused = client.post("/mine/code", data={"csrf_token": token(page.text), "phone": "0757-22300001"})
-    assert refused.status_code == 422 and "11 位手机号码" in refused.text and 'value="0757-22300001"' in refused.text
+    assert refused.status_code == 422 and "固定电话收不到短信验证码" in refused.text and 'value="0757-22300001"' in refused.text
+    assert 'id="landline-help"' in refused.text
+
+
+def test_a_landline_caller_follows_the_order_in_track(client, session):
+    """The way 我的诉求 points a landline caller to works: 进度查询 takes the number and the landline."""
+    ticket = make_ticket(session, requester={"name": "陈先生", "phone": "0757-22300001"})
+    page = client.get("/track")
+    assert "联系电话" in page.text
+    found = client.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": "0757-22300001"})
+    assert found.status_code == 200 and 'id="track-result"' in found.text
+    wrong = client.post("/track", data={"csrf_token": token(page.text), "number": ticket.number, "phone": "0757-22300002"})
+    assert "请核对工单号和反映诉求时留下的联系电话" in wrong.text
 
 
 def test_a_returned_order_reads_as_being_dispatched_again_to_the_citizen(client, session):

@@ -884,7 +884,7 @@ def track(session: Session, *, number: str, phone: str) -> Ticket:
     except ValueError:
         digits = None
     if ticket is None or not digits or ticket.requester_phone != digits:
-        raise NotFound("ticket_not_found", "未查询到该工单，请核对编号和手机号码")
+        raise NotFound("ticket_not_found", "未查询到该工单，请核对工单号和反映诉求时留下的联系电话")
     return ticket
 
 

@@ -38,7 +38,10 @@ def mobile(phone: str) -> str:
         digits = normalise_phone(phone)
     except ValueError:
         digits = ""
-    if len(digits) != 11 or not digits.startswith("1"):
+    if digits and not digits.startswith("1"):
+        # A caller who left a landline can still follow an order by its number in 进度查询.
+        raise InvalidInput("landline", "固定电话收不到短信验证码：请在进度查询中用工单号和这个电话号码查询，忘记工单号可拨打 12345")
+    if len(digits) != 11:
         raise InvalidInput("invalid_mobile", "请填写反映诉求时留下的 11 位手机号码")
     return digits
 

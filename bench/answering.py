@@ -161,15 +161,15 @@ def main() -> None:
             )
             print("| questions | confidence               | in scope: right | wrong | handed over | out of scope: handed over | answered |")
             print("|-----------|--------------------------|-----------------|-------|-------------|---------------------------|----------|")
-            current, cosine = core._coverage, index.cosine
+            current, cosine = index.coverage, index.cosine
             rows: list[tuple[str, Callable, bool]] = [
-                ("before session 6", coverage_before, False),
+                ("before session 6", lambda question, text: coverage_before(question, text, index), False),
                 ("words only (no encoder)", current, False),
                 ("words or meaning: in use", current, True),
             ]
             for sets, inside_set, outside_set in (("first", IN_SCOPE, OUT_OF_SCOPE), ("check", IN_SCOPE_CHECK, OUT_OF_SCOPE_CHECK)):
                 for name, coverage, semantic in rows:
-                    core._coverage = coverage
+                    index.coverage = coverage
                     index.cosine = cosine if semantic else (lambda query, doc_id: None)
                     inside, outside, misses = tally(index, inside_set, outside_set)
                     print(
@@ -178,7 +178,7 @@ def main() -> None:
                     )
                     if semantic:
                         print("   not right: " + "；".join(misses))
-            core._coverage, index.cosine = current, cosine
+            index.coverage, index.cosine = current, cosine
         db.dispose()
 
 

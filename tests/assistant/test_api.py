@@ -51,6 +51,20 @@ def test_unknown_question_offers_handover_and_prefilled_ticket(client, knowledge
     assert created.status_code == 201, created.text
 
 
+def test_a_bare_phone_number_is_asked_for_the_matter_with_the_handover_offers(client, knowledge, login):
+    first = client.post(ASK, json={"question": "社保卡丢了怎么办"}).json()
+    reply = client.post(ASK, json={"question": "13800138000", "session_id": first["session_id"]}).json()
+    assert reply["answer"].startswith("请问您想咨询或反映什么事情？") and reply["citations"] == [] and reply["handover"]
+    actions = {a["type"]: a for a in reply["actions"]}
+    assert set(actions) == {"handover", "ticket"}
+    assert actions["ticket"]["prefill"]["content"] == "社保卡丢了怎么办\n13800138000"
+    assert actions["ticket"]["prefill"]["requester"]["phone"] == "13800138000"
+    again = client.post(ASK, json={"question": "1", "session_id": first["session_id"]}).json()
+    assert again["answer"] == reply["answer"] and again["citations"] == [], "10个工作日 holds a 1, which names no matter"
+    groups = client.get("/api/v1/assistant/unanswered", headers=login("t_supervisor")).json()
+    assert not [q for g in groups for q in g["questions"] if q in ("1", "138****8000", "13800138000")], "no gap in the KB"
+
+
 @pytest.mark.parametrize("question", ["社保卡丢了怎么办", "容桂街道高黎社区路灯坏了一个星期，电话13800138000", "帮我转个工单"])
 def test_a_retried_question_gets_the_first_answer_and_is_stored_once(client, knowledge, question):
     first = client.post(ASK, json={"question": question}, headers={"Idempotency-Key": "ask-1"})

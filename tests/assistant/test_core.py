@@ -5,7 +5,9 @@ import numpy as np
 import httpx
 
 from baishitong.assistant.core import (
+    ASK_MATTER_TEXT,
     HANDOVER_TEXT,
+    SURE_CONFIDENCE,
     Turn,
     answer,
     asks_for_person,
@@ -53,6 +55,23 @@ def test_words_no_article_contains_are_not_answered_from_shared_characters():
     for question in ("养猫需要办证吗", "火星移民的营业执照政策"):
         result = answer(question, [], index())
         assert result.handover, (question, result.confidence)
+
+
+def test_a_message_that_names_no_matter_is_asked_what_it_is_about():
+    # 3 is in 3个工作日内到账, a phone number shares digit pairs with articles: neither says what the matter is.
+    for message in ("13812345678", "3", "？？", "电话13812345678", "怎么办"):
+        result = answer(message, [], index())
+        assert result.text == ASK_MATTER_TEXT and result.handover, message
+        assert result.citations == [] and result.confidence == 0.0 and result.follow_ups == ["转人工", "转为工单"]
+    # After an answer, ？？ is no follow-up that repeats the article.
+    history = [Turn("user", "怎么提取公积金？"), Turn("assistant", "根据《住房公积金提取》：……")]
+    assert answer("？？", history, index()).text == ASK_MATTER_TEXT
+
+
+def test_a_phone_number_typed_after_the_question_leaves_the_answer_sure():
+    result = answer("怎么提取公积金？13812345678", [], index())
+    assert result.citations[0].id == "gjj" and result.confidence >= SURE_CONFIDENCE
+    assert result.confidence == answer("怎么提取公积金？", [], index()).confidence
 
 
 def test_a_one_character_verb_does_not_sink_a_known_matter():

@@ -57,6 +57,14 @@ def test_low_confidence_offers_handover_and_prefilled_ticket(client, demo):
     assert "13800138000" not in stranger and "路灯坏了一个星期" not in stranger
 
 
+def test_a_bare_phone_number_is_asked_for_the_matter_with_both_offers(client, demo):
+    page = ask(client, "13812345678").text
+    answer = page[page.rindex('class="msg msg-bot') :]
+    answer = answer[: answer.index("\n</div>")]  # the message, up to its own closing tag
+    assert "请问您想咨询或反映什么事情？" in answer and "依据" not in answer and "仅供参考" not in answer
+    assert "转人工" in answer and 'href="/submit?from=assistant"' in answer
+
+
 def test_handover_then_operator_reply_visible(client, session, demo):
     ask(client, "我家楼下的狗天天半夜叫")
     page = client.get("/assistant")

@@ -19,6 +19,10 @@ DEFAULT_THRESHOLD = 0.35
 # the default threshold.
 SEMANTIC_ZERO, SEMANTIC_FULL = 0.826, 0.98
 HANDOVER_TEXT = "抱歉，政务君暂时没有找到确切答案。您可以选择转人工客服，或将问题转为工单，我们会尽快为您处理。"
+# A message that names no matter (13812345678, ？？, 怎么办) is asked what it is about, not answered from an article.
+ASK_MATTER_TEXT = "请问您想咨询或反映什么事情？请用一句话说明，例如：社保卡丢了怎么补办？您也可以转人工客服，或将问题转为工单。"
+# The replies that offer 转人工 and 转为工单.
+HANDOVER_TEXTS = (HANDOVER_TEXT, ASK_MATTER_TEXT)
 TRANSFER_TEXT = "好的，正在为您转接人工客服，客服人员会在这里回复您。如不便等待，也可以将问题转为工单，我们会尽快为您处理。"
 SURE_CONFIDENCE = 0.6  # at or above: 匹配度高; below, the answer is 仅供参考 and a person stays on offer
 TICKET_TEXT = "好的，请点“转为工单”，核对政务君为您填好的内容后提交，我们会尽快为您处理。"
@@ -59,6 +63,9 @@ _INTENT_WORDS = frozenset(
     "多长时间 什么时候 多少 钱 多少钱 费用 收费 条件 流程 电话 热线 网上 线上 呢 可以 行 吗 能 怎么 怎么办 "
     "找 找谁 谁 投诉 举报 申请 咨询 联系 反映 部门 窗口".split()
 )
+# Numbers (a phone number, 123, 2024) name no matter: an article holding the same digits is not about it.
+_NUMBER = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
 # 小孩呢 / 外地人呢: a short question ending in 呢 asks about the same matter for someone or something else.
 _ELLIPTICAL_MAX_CHARS = 8
 _FOLLOW_UP_MAX_CHARS = 14
@@ -111,6 +118,8 @@ def asks_for_ticket(text: str) -> bool:
 
 def is_follow_up(question: str) -> bool:
     text = question.strip()
+    if not _LETTER.search(text):
+        return False  # ？？ or 138… follows up nothing: it is asked what it is about
     if len(text) <= _ELLIPTICAL_MAX_CHARS and text.rstrip("？?。 ").endswith("呢"):
         return True
     return len(text) <= _FOLLOW_UP_MAX_CHARS and all(w in _INTENT_WORDS for w in words(text))
@@ -130,14 +139,23 @@ def expand_question(question: str, history: Sequence[Turn]) -> str:
     return question
 
 
+def names_matter(text: str) -> bool:
+    """Whether a message says what it is about: a word besides numbers, punctuation, question words and
+    contact details (电话138…, 我住在红旗社区), which add to a matter but are none."""
+    return bool(words(_NUMBER.sub(" ", text))) and not _is_detail(text)
+
+
 def confidence(question: str, hits: Sequence[Hit], index: SearchIndex) -> float:
     """The stronger of two signals. Words: how much of the question the best article covers, and its
     margin over the runner-up. Meaning: the sentence vectors' cosine, which answers a question put in
-    words no article uses (老板不发工资 → 被拖欠工资怎么维权) and keeps 养猫需要办证吗 away from 退休申请."""
-    if not hits:
+    words no article uses (老板不发工资 → 被拖欠工资怎么维权) and keeps 养猫需要办证吗 away from 退休申请.
+    Numbers count for neither way: 1 is in every article that says 1个工作日, and a phone number typed
+    after the question says nothing about how well an article answers it."""
+    matter = _NUMBER.sub(" ", question)
+    if not hits or not words(matter):
         return 0.0
     best = hits[0]
-    coverage = index.coverage(question, index.text(best))
+    coverage = index.coverage(matter, index.text(best))
     margin = 1.0 - hits[1].score / best.score if len(hits) > 1 and best.score > 0 else 1.0
     lexical = coverage * (0.7 + 0.3 * margin)
     cosine = index.cosine(question, best.id)
@@ -198,6 +216,8 @@ def answer(
     top_k: int = 3,
 ) -> Answer:
     query = expand_question(question, history)
+    if not names_matter(query):
+        return Answer(ASK_MATTER_TEXT, [], 0.0, list(HANDOVER_ACTIONS), True, query)
     hits = index.search(query, top_k=top_k)
     score = confidence(query, hits, index)
     if not hits or score < threshold:
@@ -297,13 +317,14 @@ def current_matter(said: Sequence[str], to_person: Sequence[bool] = ()) -> list[
     """The latest self-contained question and what followed it; earlier matters and a bare 转人工 are left out.
 
     A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it. Nor does a
-    message passed on to a person (`to_person`, one flag per message): 有人吗？ is said about the matter handed over.
+    message passed on to a person (`to_person`, one flag per message): 有人吗？ is said about the matter handed over,
+    nor one that names no matter (电话138…, ？？).
     """
     passed = [*to_person, *[False] * (len(said) - len(to_person))]
     said = [(s.strip(), p) for s, p in zip(said, passed) if s.strip()]
     bare = lambda s: (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s))) or (asks_for_ticket(s) and all(w in _TICKET_WORDS for w in words(s)))  # noqa: E731
     kept = [(s, p) for s, p in said if not bare(s)] or said
-    starts = (i for i in range(len(kept) - 1, -1, -1) if not (kept[i][1] or is_follow_up(kept[i][0]) or _is_detail(kept[i][0]) or asks_for_person(kept[i][0])))
+    starts = (i for i in range(len(kept) - 1, -1, -1) if not (kept[i][1] or is_follow_up(kept[i][0]) or not names_matter(kept[i][0]) or asks_for_person(kept[i][0])))
     return [s for s, _ in kept[next(starts, 0):]]
 
 
@@ -405,6 +426,7 @@ __all__ = [
     "answer",
     "asks_for_person",
     "asks_for_ticket",
+    "names_matter",
     "confidence",
     "current_matter",
     "expand_question",

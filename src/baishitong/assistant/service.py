@@ -161,7 +161,7 @@ def ask(
     turn = _add_turn(
         session, conversation, role="assistant", text=text, question=question, confidence=result.confidence, citations=citations, handover=result.handover
     )
-    if result.handover:
+    if result.handover and result.text != core.ASK_MATTER_TEXT:  # a bare 138… or ？？ is no gap in the KB
         _log(session, question=question, reason="no_answer", conversation=conversation, turn=turn)
     return Reply(conversation, turn, result, citations, _actions(turn, [*history, core.Turn("user", question)]))
 
@@ -169,7 +169,7 @@ def ask(
 def _actions(turn: AssistantTurn, said: list[core.Turn]) -> list[dict]:
     """What the citizen may do next, read off the answer's text so a replayed answer offers the same."""
     ticket = {"type": "ticket", "label": "转为工单"}
-    if turn.text == core.HANDOVER_TEXT:
+    if turn.text in core.HANDOVER_TEXTS:
         return [{"type": "handover", "label": "转人工"}, {**ticket, **ticket_prefill(said)}]
     if turn.text in (core.TRANSFER_TEXT, core.TICKET_TEXT):
         return [{**ticket, **ticket_prefill(said)}]
@@ -185,7 +185,7 @@ def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHO
     if turn.role == "user":  # a message passed on to a person: no answer of its own (see `ask`)
         return Reply(conversation, turn, core.Answer("", [], 0.0, [], True, turn.text), [])
     said = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in conversation.turns if t.id < turn.id]
-    if turn.text == core.HANDOVER_TEXT:
+    if turn.text in core.HANDOVER_TEXTS:
         follow_ups = list(core.HANDOVER_ACTIONS)
     else:
         follow_ups = suggestions(session, conversation=conversation, threshold=threshold, turn=turn) if turn.citations else []

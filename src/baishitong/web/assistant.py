@@ -71,8 +71,8 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
         row = {"turn": turn, "handover": False, "ticket_url": None, "sure": sure}
         if turn.role == "assistant" and turn is last_bot:
             # While waiting for a person the work order stays on offer: no operator may be free.
-            if turn.text in (core.HANDOVER_TEXT, core.TRANSFER_TEXT, core.TICKET_TEXT, assistant.WAITING_TEXT):
-                row["handover"] = turn.text == core.HANDOVER_TEXT and conversation.status == "bot"
+            if turn.text in (*core.HANDOVER_TEXTS, core.TRANSFER_TEXT, core.TICKET_TEXT, assistant.WAITING_TEXT):
+                row["handover"] = turn.text in core.HANDOVER_TEXTS and conversation.status == "bot"
                 row["ticket_url"] = TICKET_URL
             elif not turn.handover and not sure:
                 row["handover"] = conversation.status == "bot"

@@ -71,6 +71,12 @@ def ticket_redone(session: Session, *, ticket, reason: str) -> None:
     notify.redone(session, ticket=ticket, reason=reason)  # after the new clock: the text gives its deadline
 
 
+def pause_needs_approval(session: Session) -> bool:
+    from baishitong.sla import service as sla
+
+    return sla.current_policy(session).pause_needs_approval
+
+
 def clock_paused(session: Session, *, ticket, reason: str) -> None:
     from baishitong.sla import service as sla
 

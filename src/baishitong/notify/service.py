@@ -191,8 +191,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         # The lead unit counted on that contribution: it hears at once, not only from the timeline.
         context |= {"co_unit": event.unit.name if event.unit else event.data.get("unit", ""), "reason": event.data.get("reason", "")}
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_co_declined", context=context, ticket_id=ticket.id)
-    elif action in ("reject-return", "reject-extension") and ticket.lead_unit_id:
-        code = "ticket_return_rejected" if action == "reject-return" else "ticket_extension_rejected"
+    elif action == "approve-pause" and ticket.lead_unit_id:
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_pause_approved", context=context, ticket_id=ticket.id)
+    elif action in ("reject-return", "reject-extension", "reject-pause") and ticket.lead_unit_id:
+        code = {"reject-return": "ticket_return_rejected", "reject-extension": "ticket_extension_rejected", "reject-pause": "ticket_pause_rejected"}[action]
         # The centre's review may take longer than the time the unit had left: then say it is overdue.
         passed = ticket.reply_due is not None and ticket.reply_due <= clock.now()
         when = f"答复时限{context['reply_due']}已过，请尽快答复" if passed else f"{context['reply_due']}前答复"

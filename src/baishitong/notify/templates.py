@@ -13,6 +13,8 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "ticket_extension_approved": ("延期已同意", "【顺德12345】工单{number}（{title}）的延期申请已同意，请于{reply_due}前答复。"),
     "ticket_redone": ("重办通知", "【顺德12345】工单{number}（{title}）经回访需重新办理，原因：{reason}。请于{reply_due}前重新答复。"),
     "ticket_extension_rejected": ("延期未通过", "【顺德12345】工单{number}（{title}）的延期申请未获同意，原因：{reason}。请按原时限办理，{reply_when}。"),
+    "ticket_pause_approved": ("暂停计时已同意", "【顺德12345】工单{number}（{title}）的暂停计时申请已同意，计时已暂停；可以继续办理时请在工单页恢复计时。"),
+    "ticket_pause_rejected": ("暂停计时未通过", "【顺德12345】工单{number}（{title}）的暂停计时申请未获同意，原因：{reason}。时限照常计算，{reply_when}。"),
     "deadline_warning": ("即将超时", "【顺德12345】工单{number}将于{due}到期（{stage}），请抓紧办理。"),
     "deadline_overdue_unit": ("已超时", "【顺德12345】工单{number}{stage}已超时（应于{due}前完成），系统已自动催办。"),
     "deadline_overdue_supervisor": ("超时升级", "【督办提醒】{unit}的工单{number}{stage}已超时（应于{due}前完成），请督办。"),

@@ -23,6 +23,7 @@ class PolicyIn(Strict):
     warning_share: float | None = Field(default=None, gt=0, lt=1)
     restart_on_redispatch: bool | None = Field(default=None, description="退单改派或签收前改派给其他单位时，时限自改派起重新计算；不给出则沿用当前版本")
     pause_during_review: bool | None = Field(default=None, description="承办单位申请延期或退单后，等待中心审核的时间不计入其时限；不给出则沿用当前版本")
+    pause_needs_approval: bool | None = Field(default=None, description="承办单位暂停计时须经督办员同意，同意后才停止计时；不给出则沿用当前版本")
     note: str | None = Field(default=None, max_length=200)
     base_version: int | None = Field(default=None, description="编辑开始时读取到的 version；给出时，他人已保存新版本则返回 409")
 
@@ -40,6 +41,7 @@ def policy_out(policy) -> dict:
         "warning_share": policy.warning_share,
         "restart_on_redispatch": policy.restart_on_redispatch,
         "pause_during_review": policy.pause_during_review,
+        "pause_needs_approval": policy.pause_needs_approval,
         "note": policy.note,
         "created_by": policy.created_by,
         "created_at": policy.created_at,
@@ -60,6 +62,7 @@ def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), 
         warning_share=data.warning_share,
         restart_on_redispatch=data.restart_on_redispatch,
         pause_during_review=data.pause_during_review,
+        pause_needs_approval=data.pause_needs_approval,
         actor=actor,
         note=data.note,
         base_version=data.base_version,

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from baishitong.db import Base, utcnow
@@ -20,6 +20,8 @@ class SlaPolicy(Base):
     restart_on_redispatch: Mapped[bool] = mapped_column(default=True, server_default=true())
     # The time a unit's 延期 or 退单 request waits for the centre's decision is the centre's, not the unit's.
     pause_during_review: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # A unit may stop its own clock (等待诉求人补充材料) only once the centre agrees; off: at once, reviewed afterwards.
+    pause_needs_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -124,6 +124,7 @@ def save_policy(
     base_version: int | None = None,
     restart_on_redispatch: bool | None = None,
     pause_during_review: bool | None = None,
+    pause_needs_approval: bool | None = None,
 ) -> SlaPolicy:
     """The next version of the policy. With `base_version` (the one the editor started from), a save on
     top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
@@ -147,6 +148,7 @@ def save_policy(
         raise InvalidInput("invalid_warning_share", "预警比例应在 0 到 1 之间")
     restart = current.restart_on_redispatch if restart_on_redispatch is None else restart_on_redispatch
     review = current.pause_during_review if pause_during_review is None else pause_during_review
+    consent = current.pause_needs_approval if pause_needs_approval is None else pause_needs_approval
     policy = SlaPolicy(
         version=current.version + 1,
         rules=[rule_to_json(r) for r in parsed],
@@ -154,6 +156,7 @@ def save_policy(
         warning_share=share,
         restart_on_redispatch=restart,
         pause_during_review=review,
+        pause_needs_approval=consent,
         note=note,
         created_by=actor.name,
     )
@@ -164,7 +167,7 @@ def save_policy(
     except IntegrityError:
         raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
     audit.record(
-        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review}
+        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review, "pause_needs_approval": consent}
     )
     _schedule_recompute(session, reason=f"policy v{policy.version}")
     return policy

@@ -22,6 +22,7 @@ class Ticket(Base):
         Index("ix_tickets_status_reply_due", "status", "reply_due"),
         Index("ix_tickets_extension_pending", "status", sqlite_where=text("extension_days IS NOT NULL"), postgresql_where=text("extension_days IS NOT NULL")),
         Index("ix_tickets_paused", "status", sqlite_where=text("paused IS 1"), postgresql_where=text("paused IS true")),
+        Index("ix_tickets_pause_pending", "status", sqlite_where=text("pause_request IS NOT NULL"), postgresql_where=text("pause_request IS NOT NULL")),
         # The worker's minute run moves on the deadlines of the few orders whose clock stands still.
         Index("ix_tickets_clock_stopped", "status", sqlite_where=text("clock_stopped IS 1"), postgresql_where=text("clock_stopped IS true")),
     )
@@ -54,6 +55,8 @@ class Ticket(Base):
     return_reason: Mapped[str | None] = mapped_column(Text)
     extension_days: Mapped[int | None]
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # A 暂停计时 waiting for the centre's consent (SlaPolicy.pause_needs_approval): its reason; the clock runs meanwhile.
+    pause_request: Mapped[str | None] = mapped_column(Text)
     urge_count: Mapped[int] = mapped_column(default=0)
     supervised: Mapped[bool] = mapped_column(default=False)
     redo_count: Mapped[int] = mapped_column(default=0)

@@ -140,6 +140,7 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     # The unit is told why: a refusal without a reason leaves it guessing.
     "reject-return": ReasonIn,
     "reject-extension": ReasonIn,
+    "reject-pause": ReasonIn,
     # The order goes back to the unit that answered it: without a reason it would only repeat that answer.
     "redo": ReasonIn,
 }
@@ -210,6 +211,7 @@ class TicketOut(BaseModel):
     repeat_calls: int = Field(0, description="重复来电: calls merged into this order")
     supervised: bool
     pending_extension: dict | None
+    pending_pause: dict | None = Field(default=None, description="待审批的暂停计时申请 {reason}（时限策略要求暂停须经同意时）")
     return_reason: str | None
     reply: str | None
     callback: dict | None

@@ -483,6 +483,13 @@ def _approve_return(session: Session, ticket: Ticket, actor: Actor, body: schema
     ticket.sub_unit = None
     ticket.co_units = []
     ticket.status_before_return = None
+    _drop_requests(ticket)  # the unit's own: the next unit starts without them
+
+
+def _drop_requests(ticket: Ticket) -> None:
+    ticket.extension_days = None
+    ticket.extension_reason = None
+    ticket.pause_request = None
 
 
 def _reject_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
@@ -540,10 +547,33 @@ def _contact(session: Session, ticket: Ticket, actor: Actor, body: schemas.Conta
 
 
 def _pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    """At once, or, where the policy wants the centre's consent, a request: the clock runs until it is granted."""
     if ticket.paused:
         raise Conflict("already_paused", "计时已暂停")
+    if ticket.pause_request:
+        raise Conflict("pause_pending", "已有待审批的暂停计时申请")
+    if hooks.pause_needs_approval(session):
+        transition(session, ticket, action="pause", actor=actor, note=body.note, data={"reason": body.reason, "pending": True})
+        ticket.pause_request = body.reason
+        return
     transition(session, ticket, action="pause", actor=actor, note=body.note, data={"reason": body.reason})
     hooks.clock_paused(session, ticket=ticket, reason=body.reason)
+
+
+def _approve_pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    if not ticket.pause_request:
+        raise Conflict("no_pause_pending", "没有待审批的暂停计时申请")
+    reason = ticket.pause_request
+    transition(session, ticket, action="approve-pause", actor=actor, note=body.note, data={"reason": reason})
+    ticket.pause_request = None
+    hooks.clock_paused(session, ticket=ticket, reason=reason)
+
+
+def _reject_pause(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
+    if not ticket.pause_request:
+        raise Conflict("no_pause_pending", "没有待审批的暂停计时申请")
+    transition(session, ticket, action="reject-pause", actor=actor, note=body.note, data={"requested": ticket.pause_request, "reason": body.reason})
+    ticket.pause_request = None
 
 
 def _resume(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
@@ -570,13 +600,12 @@ def _decline_co(session: Session, ticket: Ticket, actor: Actor, body: schemas.Re
 
 
 def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
-    """A reply ends the unit's work, so an extension request still awaiting approval lapses: no
+    """A reply ends the unit's work, so an extension or pause request still awaiting approval lapses: no
     supervisor can decide it any more (approval needs 办理中), and it must not linger as 延期待批."""
     transition(session, ticket, action="reply", actor=actor, note=body.note, data={"content": body.content})
     ticket.reply_content = body.content
     ticket.replied_at = utcnow()
-    ticket.extension_days = None
-    ticket.extension_reason = None
+    _drop_requests(ticket)
     _share_with_duplicates(session, ticket, actor=actor, action="reply")
 
 
@@ -858,6 +887,8 @@ _ACTION_HANDLERS = {
     "decline-co": _decline_co,
     "contact": _contact,
     "pause": _pause,
+    "approve-pause": _approve_pause,
+    "reject-pause": _reject_pause,
     "resume": _resume,
     "reply": _reply,
     "answer": _answer,
@@ -1017,6 +1048,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         repeat_calls=repeat_calls,
         supervised=ticket.supervised,
         pending_extension={"days": ticket.extension_days, "reason": ticket.extension_reason} if ticket.extension_days else None,
+        pending_pause={"reason": ticket.pause_request} if ticket.pause_request else None,
         return_reason=ticket.return_reason,
         reply=ticket.reply_content,
         callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction, "at": ticket.callback_at}

@@ -108,6 +108,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("contact", [S.DISPATCHED, S.SIGNED], None, UNIT, "首次联系", Party.LEAD_OR_SUB, append_only=True),
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
+        # Where the policy says a pause needs consent (SlaPolicy.pause_needs_approval), "pause" only asks.
+        _t("approve-pause", [S.SIGNED], None, SUPERVISION, "同意暂停计时"),
+        _t("reject-pause", [S.SIGNED], None, SUPERVISION, "驳回暂停计时"),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO, tolerates=EXTENSION_DECIDED),
         _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO, tolerates=EXTENSION_DECIDED),

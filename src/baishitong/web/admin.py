@@ -451,6 +451,7 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
             warning_share=None,
             restart_on_redispatch=bool(form.get("restart_on_redispatch")),
             pause_during_review=bool(form.get("pause_during_review")),
+            pause_needs_approval=bool(form.get("pause_needs_approval")),
             actor=staff.actor,
             note=note,
             base_version=base,

@@ -41,14 +41,15 @@ def supervise(
     /staff/supervise/league; without JavaScript the page links to itself with ?league=1, which includes it."""
     now = utcnow()
     # Each section lists its first SECTION_ROWS orders; the figures at the top count all of them.
-    # A unit stops its own clock without review (waiting for the requester): the centre sees every such
-    # order under "paused", why and since when, and can restart the clock.
+    # A unit stops its own clock (waiting for the requester), at once or, where the policy asks for consent
+    # (pause_needs_approval), once a supervisor agrees: "paused" lists both, why and since when, to restart
+    # the clock or to decide the request.
     sections = {
         "overdue": (and_(Ticket.status.in_(TIMED), Ticket.reply_due < now), Ticket.reply_due),
         "soon": (and_(Ticket.status.in_(TIMED), Ticket.reply_due >= now, Ticket.reply_warn_at <= now), Ticket.reply_due),
         "returns": (Ticket.status == "returned", Ticket.updated_at),
         "extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at),
-        "paused": (and_(Ticket.status == "signed", Ticket.paused.is_(True)), Ticket.updated_at),
+        "paused": (and_(Ticket.status == "signed", or_(Ticket.paused.is_(True), Ticket.pause_request.is_not(None))), Ticket.updated_at),
         "unhappy": (and_(Ticket.status == "callback", or_(Ticket.callback_satisfaction == "不满意", Ticket.callback_solved.is_(False))), Ticket.callback_at.desc()),
     }
     counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in sections.items()}

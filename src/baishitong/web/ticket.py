@@ -18,6 +18,7 @@ from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
 from baishitong.security import mask_numbers_in_text
+from baishitong.sla import service as sla
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
@@ -38,10 +39,10 @@ CONTACT_OUTCOMES = [(o, o) for o in get_args(schemas.ContactOutcome)]
 PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # Shown as buttons without extra fields; everything else opens a small form. 重办 asks for its reason,
 # 催办 / 督办 take an optional note, since the unit reads them, and 首次联系 its outcome (reached or not).
-PLAIN_ACTIONS = {"sign", "approve-return", "approve-extension", "resume", "close", "archive"}
+PLAIN_ACTIONS = {"sign", "approve-return", "approve-extension", "approve-pause", "resume", "close", "archive"}
 ACTION_ORDER = [
     "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
-    "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
+    "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "approve-pause", "reject-pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
 
@@ -103,7 +104,9 @@ def _precondition(ticket: Ticket, action: str) -> bool:
         "approve-extension": bool(ticket.extension_days),
         "reject-extension": bool(ticket.extension_days),
         "extend": not ticket.extension_days,
-        "pause": not ticket.paused,
+        "pause": not ticket.paused and not ticket.pause_request,
+        "approve-pause": bool(ticket.pause_request),
+        "reject-pause": bool(ticket.pause_request),
         "resume": ticket.paused,
         "answer": ticket.type == "咨询",
         "redo": ticket.callback_at is not None and (not ticket.callback_solved or ticket.callback_satisfaction == "不满意"),
@@ -131,7 +134,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     if action == "dispatch":
         data["lead_unit"] = form.get("lead_unit", "")
         data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
-    elif action in ("return", "void", "pause", "reject-return", "reject-extension", "redo", "decline-co"):
+    elif action in ("return", "void", "pause", "reject-return", "reject-extension", "reject-pause", "redo", "decline-co"):
         data["reason"] = form.get("reason", "")
     elif action == "extend":
         data["reason"], data["days"] = form.get("reason", ""), form.get("days", "")
@@ -245,7 +248,7 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
     items = []
     for e in reversed(ticket.events):
         data = e.data or {}
-        label = "催办（重复来电）" if data.get("repeat_call") else EVENT_LABELS.get(e.action, e.action)
+        label = "催办（重复来电）" if data.get("repeat_call") else "申请暂停计时" if data.get("pending") else EVENT_LABELS.get(e.action, e.action)
         details = [e.note] if e.note else []
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
@@ -289,10 +292,12 @@ def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str,
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
     returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, []) if "dispatch" in actions else []
     subs = sub_units(session, ticket) if "subdispatch" in actions else []
+    pause_asks = "pause" in actions and sla.current_policy(session).pause_needs_approval
     return {
         "actions": actions,
         "plain_actions": PLAIN_ACTIONS,
-        "action_labels": ACTION_LABELS,
+        "action_labels": {**ACTION_LABELS, "pause": "申请暂停计时"} if pause_asks else ACTION_LABELS,
+        "pause_asks": pause_asks,
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
         "sub_units": subs,
         "sub_units_unseen": any(name.endswith(NO_ACCOUNT_MARK) for _, name in subs),

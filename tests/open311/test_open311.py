@@ -38,7 +38,10 @@ def _mounted(app):
 
 @pytest.fixture
 def api_key(session):
-    return org.create_api_token(session, username="t_operator", name="open311 test")
+    """Stored before the requests, as an integration's is: a refused request rolls back only what it began."""
+    key = org.create_api_token(session, username="t_operator", name="open311 test")
+    session.commit()
+    return key
 
 
 def _ticket(session, number: str) -> Ticket:
@@ -294,3 +297,41 @@ def test_reports_publish_no_place(client, session):
     ticket = make_ticket(session, type="举报")
     published = open311.request_out(ticket)
     assert published.address is None and published.lat is None and published.long is None
+
+
+def test_attribute_sent_as_a_plain_value_is_a_400_not_a_server_error(client, session, api_key):
+    """`attribute=投诉` (or JSON "attribute": "投诉") instead of attribute[type]=投诉 used to crash the request with 500."""
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    for response in (
+        client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, "attribute": "投诉"}),
+        client.post(f"{BASE}/requests.json", json={**FORM, "api_key": api_key, "attribute": "投诉"}),
+    ):
+        assert "attribute[代码]" in _assert_open311_error(response, 400)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_a_refused_post_keeps_nothing_it_began(client, session, api_key, monkeypatch):
+    """A retry overlapping the first attempt is told 409 idempotency_in_progress once its own order is written;
+    that order must go with the refusal, not be committed behind the client's back as a second one."""
+    from baishitong.errors import Conflict
+
+    def overlapping(*_args, **_kwargs):
+        raise Conflict("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理，请稍后重试")
+
+    monkeypatch.setattr(tickets.idempotency, "remember", overlapping)
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    response = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers={"Idempotency-Key": "o311-overlap"})
+    assert "正在处理" in _assert_open311_error(response, 409)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_xml_stays_well_formed_whatever_the_text_holds(client, session):
+    """A control character (a vertical tab pasted from Word into a reply, a %01 in an address) cannot be written
+    in XML 1.0; ElementTree wrote it as it was and a 311 client could not parse the document at all."""
+    assert ElementTree.fromstring(client.get(f"{BASE}/services/%01%0B.xml").content).findtext("error/code") == "404"
+    ticket = make_ticket(session)
+    ticket.lead_unit = org.get_unit(session, code="ronggui")
+    ticket.lead_unit.name = "容桂\x0b街道"
+    session.flush()
+    document = ElementTree.fromstring(client.get(f"{BASE}/requests/{ticket.number}.xml").content)
+    assert document.findtext("request/agency_responsible") == "容桂街道"

@@ -4,6 +4,8 @@ Errors on these paths use the spec's format, `[{"code": 400, "description": "...
 instead of the platform's `{"error": ...}`, so stock 311 clients can read them.
 """
 
+import logging
+import re
 from collections.abc import Callable
 from json import JSONDecodeError
 from typing import Annotated
@@ -25,6 +27,8 @@ from baishitong.deps import client_id, get_db_session, optional_actor, rate_limi
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
 
+log = logging.getLogger(__name__)
+
 FORMATS = ("json", "xml")
 # Element names for list members in XML, as the spec's examples spell them.
 _XML_ITEMS = {"attributes": "attribute", "values": "value"}
@@ -38,6 +42,15 @@ def _format_of(request: Request) -> str:
     return fmt if fmt in FORMATS else "json"
 
 
+# What XML 1.0 cannot carry at all (control characters, lone surrogates): ElementTree writes them as they are,
+# and one such character in a unit's reply or an echoed request id makes the whole document unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value) -> str:
+    return _NOT_XML.sub("", str(value))
+
+
 def _xml_fill(parent: ElementTree.Element, data: dict) -> None:
     for key, value in data.items():
         child = ElementTree.SubElement(parent, key)
@@ -47,7 +60,7 @@ def _xml_fill(parent: ElementTree.Element, data: dict) -> None:
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         elif value is not None:
-            child.text = str(value)
+            child.text = _xml_text(value)
 
 
 def render(fmt: str, payload, *, root: str, item: str | None = None, status_code: int = 200) -> Response:
@@ -80,6 +93,20 @@ def unmatched(request: Request, exc: StarletteHTTPException) -> Response:
     return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
 
 
+class Open311Error(Exception):
+    """The spec's error answer, raised rather than returned: the request's transaction is a dependency that ends
+    after the route, and it must see the failure to roll back what the request began (a 409 idempotency_in_progress
+    comes once the order is already written, and would otherwise commit it as a second one)."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def raised(_request: Request, exc: Open311Error) -> Response:
+    return exc.response
+
+
 class Open311Route(APIRoute):
     """Turns every error on an Open311 path, dependencies included, into the spec's error list."""
 
@@ -91,14 +118,17 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except DomainError as exc:
-                return _error(fmt, exc.status_code, exc.message)
+                raise Open311Error(_error(fmt, exc.status_code, exc.message)) from exc
             except RequestValidationError as exc:
                 fields = "、".join(str(e["loc"][-1]) for e in exc.errors())
-                return _error(fmt, 400, f"请求参数有误：{fields}")
+                raise Open311Error(_error(fmt, 400, f"请求参数有误：{fields}")) from exc
             except StarletteHTTPException as exc:
-                return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
-            except OverflowError:
-                return _error(fmt, 400, OUT_OF_RANGE)
+                raise Open311Error(_error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))) from exc
+            except OverflowError as exc:
+                raise Open311Error(_error(fmt, 400, OUT_OF_RANGE)) from exc
+            except Exception as exc:
+                log.exception("unhandled error on %s", request.url.path)
+                raise Open311Error(_error(fmt, 500, "系统繁忙，请稍后再试")) from exc
 
         return route
 
@@ -149,7 +179,10 @@ async def submission(request: Request) -> schemas.RequestIn:
     else:
         body = _urlencoded(await request.body())
     fields: dict = {k: v for k, v in request.query_params.items() if k == "api_key"}
-    attributes = dict(body.pop("attribute", None) or {}) if isinstance(body.get("attribute"), dict) else {}
+    attribute = body.pop("attribute", None)
+    if attribute not in (None, "") and not isinstance(attribute, dict):
+        raise InvalidInput("invalid_attribute", 'attribute 须逐项写成 attribute[代码]=值（JSON 中为对象，如 {"type": "投诉"}）')
+    attributes = dict(attribute or {})
     for key, value in body.items():
         if key.startswith("attribute[") and key.endswith("]"):
             attributes[key[10:-1]] = value

@@ -1,5 +1,5 @@
 """Staff desk layout in headless Chromium: a row of stat cards is one height, hint line or not; ticket
-tables stay inside their card."""
+tables stay inside their card; a long unbroken link wraps instead of widening the page."""
 
 import pytest
 
@@ -8,6 +8,11 @@ from tests.e2e.test_story import staff_page
 pytestmark = pytest.mark.e2e
 
 LONG_ADDRESS = "佛山市顺德区容桂街道高黎社区桂洲大道东路段与容奇大道交界处东南角的老旧小区三号楼二单元楼下"
+# A link pasted into a web submission: past its "?" nothing lets the line break.
+LINK = (
+    "https://mp.weixin.qq.com/s?__biz=MzI1NjA0MDg2Mw==&mid=2650698473&idx=1&sn=0c2d6a7b8e9f0a1b2c3d4e5f6a7b8c9d"
+    "&chksm=f1e2d3c4b5a6978877665544332211ffeeddccbbaa99887766554433221100aabbccddeeff00112233445566778899#rd"
+)
 
 
 def seed_server(session) -> None:
@@ -27,6 +32,11 @@ def seed_server(session) -> None:
         if n == 0:
             reason = "经核实，该事项不属于我单位职责范围，涉及供电线路改造，建议转供电部门或区住建局办理。"
             service.act(session, number=ticket.number, action="return", actor=handler, body=schemas.ReasonIn(version=ticket.version, reason=reason))
+    data = schemas.TicketCreate.model_validate(
+        {"type": "投诉", "content": f"井盖缺失，有人掉进去了。网上的帖子：{LINK}", "address": "容桂街道高黎社区", "channel": "web", "requester": {"phone": "13812340001"}}
+    )
+    ticket, _ = service.create_ticket(session, data=data, actor=REQUESTER)
+    service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="ronggui"))
 
 
 def test_stat_cards_in_a_row_share_one_height(server, browser, shot):
@@ -53,3 +63,17 @@ def test_supervise_returns_show_the_reason_and_fit_at_1440(server, browser, shot
     page.goto(server + "/staff/supervise")
     assert "退单原因：经核实" in page.inner_text("#returns")
     assert page.eval_on_selector("#returns .table-wrap", "t => t.scrollWidth - t.clientWidth") <= 1
+
+
+def test_a_long_link_wraps_inside_its_card(server, browser, shot):
+    """The unit desk and the order page used to grow a page-wide sideways scroll for one such order."""
+    page = staff_page(browser, server, "ronggui", shot)
+    page.goto(server + "/staff/unit")
+    card = page.locator("section", has_text="井盖缺失")
+    assert LINK in card.inner_text()
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(overflow) <= 1
+    with page.expect_navigation():
+        card.locator("a.ticket-no").click()
+    assert LINK in page.inner_text("#ticket-content")
+    assert page.evaluate(overflow) <= 1

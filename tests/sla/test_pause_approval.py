@@ -123,8 +123,8 @@ def test_the_admin_turns_it_on_and_the_desks_show_the_request(web, client, login
     sign_in(web, "t_ronggui")
     order = web.get(f"/staff/tickets/{ticket.number}").text
     assert "<summary>申请暂停计时</summary>" in order and "督办员同意后才停止计时" in order
-    web.post(f"/staff/tickets/{ticket.number}/act/pause", data={"csrf_token": token(order), "version": str(ticket.version), "reason": "等待诉求人补充产权证明"}, follow_redirects=True)
-    order = web.get(f"/staff/tickets/{ticket.number}").text
+    order = web.post(f"/staff/tickets/{ticket.number}/act/pause", data={"csrf_token": token(order), "version": str(ticket.version), "reason": "等待诉求人补充产权证明"}, follow_redirects=True).text
+    assert "已申请暂停计时，督办员同意后才停止计时" in order
     assert "暂停计时待审批" in order and "申请暂停计时" in order and "<summary>申请暂停计时</summary>" not in order
     assert "暂停待批" in web.get("/staff/unit?tab=signed").text
 
@@ -137,3 +137,24 @@ def test_the_admin_turns_it_on_and_the_desks_show_the_request(web, client, login
     assert ticket.paused
     row = re.search(rf'<tr data-ticket="{ticket.number}">.*?</tr>', _section(web.get("/staff/supervise").text, "paused"), re.S).group(0)
     assert 'data-action="resume"' in row and "等待诉求人补充产权证明" in row
+
+
+def test_supervisors_also_decide_it_in_the_review_queue(web, session):
+    require_consent(session)
+    first, second = make_ticket(session, state="signed"), make_ticket(session, state="signed")
+    for ticket in (first, second):
+        ask_pause(session, ticket)
+    session.flush()
+    sign_in(web, "t_operator")
+    assert 'id="pauses"' not in web.get("/staff/console/review").text, "the supervisors' decision, as extensions are"
+    sign_in(web, "t_supervisor")
+    queue = web.get("/staff/console/review").text
+    assert "暂停计时审批（2）" in queue and "暂停计时申请" in queue
+    form = {"csrf_token": token(queue), "version": str(first.version), "next": f"/staff/console/review?at=pauses&row={second.number}#pauses-{second.number}"}
+    landed = web.post(f"/staff/tickets/{first.number}/act/approve-pause", data=form, follow_redirects=True).text
+    assert first.paused and "暂停计时审批（1）" in landed
+    row = re.search(rf'<tr data-ticket="{second.number}".*?</tr>', landed, re.S).group(0)
+    assert f"工单 {first.number} 已同意暂停计时" in row, "the outcome is in the row landed on"
+    form = {"csrf_token": token(landed), "version": str(second.version), "reason": "请先联系诉求人确认", "next": "/staff/console/review?at=pauses&row=list#pauses"}
+    emptied = web.post(f"/staff/tickets/{second.number}/act/reject-pause", data=form, follow_redirects=True).text
+    assert second.pause_request is None and "没有待审批的暂停计时申请" in emptied and f"工单 {second.number} 已驳回暂停计时" in emptied

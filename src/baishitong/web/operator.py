@@ -36,7 +36,7 @@ CENTRE = ("operator", "supervisor", "admin")
 INTAKE = ("operator", "admin")
 PER_PAGE = 20
 # 待审核's sections (card ids): an action returns to its own with ?at= and the next row's anchor.
-REVIEW_SECTIONS = ("returns", "extensions", "routing-review")
+REVIEW_SECTIONS = ("returns", "extensions", "pauses", "routing-review")
 REVIEW_ROWS = 50
 # The console's 标记 boxes: (form field, value when ticked, label). The fields are TicketCreate's, named like
 # the public form's; 企业诉求 is the enterprise channel, whose SLA rule gives the enterprise time limits.
@@ -248,6 +248,8 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
         "returns": (Ticket.status == "returned", Ticket.updated_at),
         # Extensions are decided by supervisors: an operator's page has no such section.
         **({"extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at)} if staff.role in ("supervisor", "admin") else {}),
+        # So are the pauses that need consent (SlaPolicy.pause_needs_approval), as on 督办台.
+        **({"pauses": (and_(Ticket.status == "signed", Ticket.pause_request.is_not(None)), Ticket.updated_at)} if staff.role in ("supervisor", "admin") else {}),
     }
     counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in tickets.items()}
     counts["routing-review"] = routing.review_count(session)
@@ -259,7 +261,7 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
         request,
         "staff/queue_review.html",
         {
-            "returned": listed["returns"], "extensions": listed.get("extensions", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
+            "returned": listed["returns"], "extensions": listed.get("extensions", []), "pauses": listed.get("pauses", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
             "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
             "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },

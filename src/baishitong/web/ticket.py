@@ -193,7 +193,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     try:
         body = body_from_form(action, form)
         with session.begin_nested():
-            service.act(session, number=number, action=action, actor=staff.actor, body=body)
+            ticket = service.act(session, number=number, action=action, actor=staff.actor, body=body)
     except ValidationError as exc:
         flash(request, "error", f"“{label}”未完成：{validation_text(exc, action)}")
         return False
@@ -206,6 +206,8 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     done = DONE_TEXT.get(action, "已" + label)
     if action == "contact" and body.outcome not in schemas.CONTACT_REACHED:
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
+    if action == "pause" and ticket.pause_request:
+        done = "已申请暂停计时，督办员同意后才停止计时"
     flash(request, "success", f"工单 {number} {done}")
     if action in ("dispatch", "subdispatch"):
         warn_unseen(request, session, number=number, action=action)

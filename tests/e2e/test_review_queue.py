@@ -4,38 +4,17 @@ one opens at the order that failed."""
 
 import pytest
 
+from tests.e2e.desk_orders import landed_on, rows, seed_ronggui_desk
 from tests.e2e.test_story import staff_page
 
 pytestmark = pytest.mark.e2e
 
-FOCUSED = "() => document.activeElement && document.activeElement.id"
 OUTCOME_IN_VIEW = "() => { const r = document.querySelector('#returns .alert').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
-IN_VIEW = "(id) => { const r = document.getElementById(id).getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
 
 
 def seed_server(session) -> None:
     """Four orders returned by 容桂街道."""
-    from baishitong.actors import REQUESTER, Actor
-    from baishitong.org import service as org
-    from baishitong.tickets import schemas, service
-
-    operator = Actor.for_user(org.get_user(session, username="operator1"))
-    handler = Actor.for_user(org.get_user(session, username="ronggui"))
-    for n in range(4):
-        data = schemas.TicketCreate.model_validate({"type": "投诉", "content": f"小区门口路面塌陷，车辆经过很危险（{n}）。", "address": "容桂街道高黎社区", "channel": "web", "requester": {"phone": "13812340000"}})
-        ticket, _ = service.create_ticket(session, data=data, actor=REQUESTER)
-        service.act(session, number=ticket.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=ticket.version, lead_unit="ronggui"))
-        service.act(session, number=ticket.number, action="return", actor=handler, body=schemas.ReasonIn(version=ticket.version, reason="不属于本单位职责，建议改派区住建局。"))
-
-
-def _rows(page) -> list[str]:
-    return page.eval_on_selector_all("#returns tr[data-ticket]", "rows => rows.map(r => r.dataset.ticket)")
-
-
-def _landed_on(page, element_id: str) -> None:
-    # The browser scrolls to and focuses the #fragment a moment after the page has loaded.
-    page.wait_for_function(f"(id) => ({FOCUSED})() === id", arg=element_id, timeout=5_000)
-    assert page.evaluate(IN_VIEW, element_id)
+    seed_ronggui_desk(session, returned=4)
 
 
 def test_a_refused_decision_lands_on_its_own_row_with_the_focus_and_the_error(server, browser, shot):
@@ -43,14 +22,14 @@ def test_a_refused_decision_lands_on_its_own_row_with_the_focus_and_the_error(se
     page = staff_page(browser, server, "operator1", shot)
     page.set_viewport_size({"width": 1366, "height": 500})
     page.goto(server + "/staff/console/review")
-    second = _rows(page)[1]
+    second = rows(page, "returns")[1]
     page.fill(f"#returns-{second} input[name=reason]", "  ")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    _landed_on(page, f"returns-{second}")
+    landed_on(page, f"returns-{second}")
     assert "“驳回退单”未完成" in page.inner_text(f"#returns-{second}")
     assert page.evaluate(OUTCOME_IN_VIEW), "the error is in sight beside the focused row"
-    assert len(_rows(page)) == 4
+    assert len(rows(page, "returns")) == 4
     shot(page, "review-queue-refused-row")
 
 
@@ -58,11 +37,11 @@ def test_review_queue_lands_on_the_next_order_with_the_focus_after_each_decision
     page = staff_page(browser, server, "operator1", shot)
     page.set_viewport_size({"width": 1366, "height": 500})
     page.goto(server + "/staff/console/review")
-    first, second, third, fourth = _rows(page)
+    first, second, third, fourth = rows(page, "returns")
 
     with page.expect_navigation():
         page.click(f"#returns-{first} button[data-action=approve-return]")
-    _landed_on(page, f"returns-{second}")
+    landed_on(page, f"returns-{second}")
     assert f"工单 {first} 已同意退单" in page.inner_text(f"#returns-{second}")
     shot(page, "review-queue-next-row")
     # The keyboard goes on from that order: Tab reaches its own links first.
@@ -73,16 +52,16 @@ def test_review_queue_lands_on_the_next_order_with_the_focus_after_each_decision
     page.fill(f"#returns-{second} input[name=reason]", "请补充辖区核实材料后再申请退单")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    _landed_on(page, f"returns-{third}")
+    landed_on(page, f"returns-{third}")
     assert page.evaluate(OUTCOME_IN_VIEW), "the outcome is in sight beside the focused row"
 
     # The last row has no order after it: the one before it takes the focus.
     with page.expect_navigation():
         page.click(f"#returns-{fourth} button[data-action=approve-return]")
-    _landed_on(page, f"returns-{third}")
-    assert _rows(page) == [third]
+    landed_on(page, f"returns-{third}")
+    assert rows(page, "returns") == [third]
     # The last order of the section: the emptied list takes the focus.
     with page.expect_navigation():
         page.click(f"#returns-{third} button[data-action=approve-return]")
-    _landed_on(page, "returns-list")
+    landed_on(page, "returns-list")
     assert "没有待审核的退单" in page.inner_text("#returns")

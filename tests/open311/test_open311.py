@@ -335,3 +335,18 @@ def test_xml_stays_well_formed_whatever_the_text_holds(client, session):
     session.flush()
     document = ElementTree.fromstring(client.get(f"{BASE}/requests/{ticket.number}.xml").content)
     assert document.findtext("request/agency_responsible") == "容桂街道"
+
+
+def test_two_integrations_with_the_same_token_each_get_their_own_request(client, session, api_key):
+    """Keys count per account: a second integration's request with the same token used to come back 200 as the first
+    one's and was never registered. The token lookup lists both."""
+    other_key = org.create_api_token(session, username="t_supervisor", name="second integration")
+    session.commit()
+    headers = {"Idempotency-Key": "shared-token-1"}
+    first = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
+    second = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": other_key}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    numbers = [first.json()[0]["service_request_id"], second.json()[0]["service_request_id"]]
+    assert numbers[0] != numbers[1]
+    listed = client.get(f"{BASE}/tokens/shared-token-1.json").json()
+    assert listed == [{"service_request_id": n, "token": "shared-token-1"} for n in numbers]

@@ -58,3 +58,17 @@ def test_a_retried_rating_gets_the_first_answer_instead_of_already_rated(client,
     again = client.post("/api/v1/track/callback", json=body, headers={"Idempotency-Key": "rate-1"})
     assert again.status_code == 200 and again.json() == first.json()
     assert client.post("/api/v1/track/callback", json=body).json()["error"]["code"] == "already_rated"
+
+
+def test_an_intake_key_is_its_own_per_user(client, login, session):
+    """Two accounts (an integration and an operator, or two integrations numbering their keys 1, 2, 3…) that send
+    the same key and call are two registrations: the second used to be answered 200 with the first one's order and
+    nothing registered for it. Anonymous intake keeps one space, where the caller's phone is in the body."""
+    call = {"type": "投诉", "content": "鉴海北路18号附近餐馆油烟直排，影响居民生活。", "requester": {"phone": PHONE}}
+    anonymous = client.post("/api/v1/tickets", json=call, headers={"Idempotency-Key": "1"})
+    operator = client.post("/api/v1/tickets", json=call, headers={**login("t_operator"), "Idempotency-Key": "1"})
+    supervisor = client.post("/api/v1/tickets", json=call, headers={**login("t_supervisor"), "Idempotency-Key": "1"})
+    assert (anonymous.status_code, operator.status_code, supervisor.status_code) == (201, 201, 201)
+    assert len({anonymous.json()["number"], operator.json()["number"], supervisor.json()["number"]}) == 3
+    retried = client.post("/api/v1/tickets", json=call, headers={**login("t_operator"), "Idempotency-Key": "1"})
+    assert retried.status_code == 200 and retried.json()["number"] == operator.json()["number"]

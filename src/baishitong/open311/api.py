@@ -253,4 +253,4 @@ def get_request(service_request_id: str, fmt: Format, session: Session = Depends
 
 @router.get("/tokens/{token}.{fmt}", dependencies=[_read])
 def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session)):
-    return render(fmt, [service.request_for_token(session, token=token)], root="service_requests", item="request")
+    return render(fmt, service.request_for_token(session, token=token), root="service_requests", item="request")

@@ -294,10 +294,12 @@ def find_requests(
     return [request_out(t) for t in rows]
 
 
-def request_for_token(session: Session, *, token: str) -> schemas.TokenOut:
-    """Our requests are created synchronously; the token is the client's Idempotency-Key, for clients that lost the reply."""
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == tickets.CREATE_SCOPE, IdempotencyKey.key == token))
-    ticket = session.scalar(select(Ticket).where(Ticket.number == row.resource_id, Ticket.confidential.is_(False))) if row else None
-    if ticket is None:
+def request_for_token(session: Session, *, token: str) -> list[schemas.TokenOut]:
+    """Our requests are created synchronously; the token is the client's Idempotency-Key, for clients that lost the reply.
+    A key counts per account, so two integrations' requests may share one token: each is listed."""
+    created = or_(IdempotencyKey.scope == tickets.CREATE_SCOPE, IdempotencyKey.scope.startswith(f"{tickets.CREATE_SCOPE}:", autoescape=True))
+    numbers = select(IdempotencyKey.resource_id).where(IdempotencyKey.key == token, created)
+    rows = session.scalars(select(Ticket).where(Ticket.number.in_(numbers), Ticket.confidential.is_(False)).order_by(Ticket.id)).all()
+    if not rows:
         raise NotFound("token_not_found", "该 token 没有对应的服务请求")
-    return schemas.TokenOut(service_request_id=ticket.number, token=token)
+    return [schemas.TokenOut(service_request_id=t.number, token=token) for t in rows]

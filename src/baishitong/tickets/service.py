@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from baishitong.routing.service import LeadHint
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-# Open311's token lookup reads keys of this scope too: it is kept unchanged for keys already stored.
+# Anonymous intake's keys are stored under this scope, an account's under it plus ":user<id>" (idempotency.scope);
+# Open311's token lookup reads both.
 CREATE_SCOPE = "tickets.create"
 CENTRE_ROLES = {"operator", "supervisor", "admin"}
 # Roles that need the requester's contact details to do their job (call back, contact).
@@ -94,8 +95,9 @@ def create_ticket(
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
     `lead_hint` is a lead unit the intake already knows (routing.service.LeadHint).
     """
-    body = data.model_dump(mode="json")
-    first = idempotency.replayed(session, scope=CREATE_SCOPE, key=idempotency_key, body=body)
+    # Per account, as every other key: two integrations (or an operator and the web) may both number their keys 1, 2, 3.
+    body, scope = data.model_dump(mode="json"), idempotency.scope(CREATE_SCOPE, actor=actor)
+    first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
     if first is not None:
         return session.scalar(select(Ticket).where(Ticket.number == first)), False
 
@@ -132,7 +134,7 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     transition(session, ticket, action="register", actor=actor, data={"channel": data.channel})
-    idempotency.remember(session, scope=CREATE_SCOPE, key=idempotency_key, body=body, resource_id=ticket.number)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
     hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
     return ticket, True
 

@@ -105,3 +105,43 @@ def test_usage_mistakes_and_help_read_in_chinese(tmp_path):
         shown = runner.invoke(main, [*command, "--help"]).output
         assert "用法：" in shown and "显示本帮助并退出" in shown
         assert "Usage" not in shown and "Show this message" not in shown
+
+
+def test_sla_deadline_refuses_what_it_cannot_compute_in_chinese():
+    """Year 9999, a negative, NaN or huge limit, and a start with an offset each ended in a traceback; two limits at
+    once quietly used the days."""
+    runner = CliRunner()
+    cases = {
+        ("--start", "9999-12-31 10:00", "--working-days", "2"): "2000 年至 2100 年",
+        ("--start", "0001-01-01 10:00", "--working-days", "2"): "2000 年至 2100 年",
+        ("--start", "2026-09-30 16:00", "--working-days", "-2"): "--working-days 须在 0 至 365 之间",
+        ("--start", "2026-09-30 16:00", "--working-days", "nan"): "--working-days 须在 0 至 365 之间",
+        ("--start", "2026-09-30 16:00", "--working-hours", "1e12"): "--working-hours 须在",
+        ("--start", "2026-09-30 16:00", "--working-days", "2", "--working-hours", "2"): "只能指定其中一个",
+    }
+    for args, message in cases.items():
+        result = runner.invoke(main, ["sla", "deadline", *args])
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+    # An offset is read in local time: 16:00 in Beijing is 08:00 UTC.
+    utc = runner.invoke(main, ["sla", "deadline", "--start", "2026-09-30 08:00+00:00", "--working-days", "2"])
+    assert utc.exit_code == 0 and utc.output.strip() == "2026-10-09T16:00"
+
+
+def test_a_database_or_file_the_environment_gets_wrong_is_told_in_chinese(tmp_path, database_url):
+    """Every command, not a traceback: a misspelt URL, a database not initialised or not running, a file that is
+    missing, unwritable, or not UTF-8."""
+    runner = CliRunner()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    queries = tmp_path / "queries.csv"
+    queries.write_bytes("id,query\n1,路灯不亮\n".encode("gb18030"))
+    cases = {
+        ("router", "models", "--db", "bogus://x"): "数据库 URL 无效",
+        ("audit", "verify", "--db", empty): "数据库尚未初始化",
+        ("router", "models", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/none"): "无法访问数据库",
+        ("kb", "export", "--out", str(tmp_path / "no" / "such" / "dir" / "kb.csv"), "--db", database_url): "文件或目录不存在",
+        ("kb", "search", "--queries", str(queries), "--out", str(tmp_path / "o.csv"), "--db", database_url): "不是 UTF-8 编码",
+    }
+    for args, message in cases.items():
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert isinstance(result.exception, SystemExit), args

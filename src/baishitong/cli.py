@@ -62,6 +62,50 @@ class DomainCommands(click.Group):
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context):
+        """What an administrator's environment gets wrong (a database that is down, not initialised or misspelt, a
+        file that is missing, unwritable or not UTF-8) is told in Chinese with exit status 1 for every command,
+        instead of a Python traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = environment_error(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+_CSV_ERRORS = {"field larger than field limit": "有一格内容过长（超过 131072 个字符）", "line contains NUL": "文件含有空字符，可能不是文本 CSV"}
+
+
+def environment_error(exc: Exception) -> str | None:
+    """The Chinese message for an error of the command's surroundings rather than of its logic; None for any other."""
+    import csv
+
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, sa.NoSuchModuleError | sa.ArgumentError):
+        return "数据库 URL 无效，应形如 sqlite:///var/baishitong.db 或 postgresql+psycopg://user@host:5432/db（--db 或 BAISHITONG_DATABASE_URL）"
+    if isinstance(exc, sa.OperationalError | sa.ProgrammingError):
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+        if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+            return "数据库尚未初始化（缺少数据表），请先运行 baishitong init（使用同一个 --db）"
+        return f"无法访问数据库，请检查 --db 或 BAISHITONG_DATABASE_URL，以及数据库服务是否在运行（{detail}）"
+    if isinstance(exc, UnicodeDecodeError):
+        return "文件不是 UTF-8 编码，请另存为 UTF-8 编码的 CSV，或 Excel（.xlsx）文件"
+    if isinstance(exc, csv.Error):
+        detail = next((zh for en, zh in _CSV_ERRORS.items() if en in str(exc)), str(exc))
+        return f"CSV 文件无法读取：{detail}"
+    if isinstance(exc, FileNotFoundError):
+        return f"文件或目录不存在：{exc.filename}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename} 是一个目录，请给出文件路径"
+    if isinstance(exc, PermissionError):
+        return f"没有权限读写：{exc.filename}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"无法读写文件 {exc.filename}：{exc.strerror}"
+    return None
+
 
 @click.group(cls=DomainCommands)
 def main() -> None:

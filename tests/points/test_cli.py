@@ -36,5 +36,9 @@ def test_import_export_nearest_coverage(tmp_path):
         cov = runner.invoke(points, ["coverage", "--radius", "2000", "--svg", str(svg), "--db", url])
         assert cov.exit_code == 0, cov.output
         assert "未覆盖" in cov.output and "建议1" in cov.output and svg.read_text(encoding="utf-8").startswith("<svg")
+        # NaN passed `radius <= 0` and printed every community as uncovered, 0.1 km from a point.
+        for radius in ("nan", "inf", "-5", "50001"):
+            refused = runner.invoke(points, ["coverage", "--radius", radius, "--db", url])
+            assert refused.exit_code == 1 and "覆盖半径须大于 0、不超过 50,000 米" in refused.output, (radius, refused.output)
     finally:
         drop_fresh_database(url)

@@ -124,3 +124,18 @@ def test_train_names_the_classes_left_out_of_cross_validation(db_url, tmp_path):
     trained = CliRunner().invoke(router, ["train", "--data", str(path), "--text-col", "tokens", "--label-col", "label", "--tokenized", "--db", db_url])
     assert trained.exit_code == 0 and "交叉验证 macro-F1" in trained.output
     assert "未参与交叉验证（仅 1 条样本）：孤例" in trained.output, trained.output
+
+
+def test_eval_and_train_refuse_unusable_files_in_chinese(db_url, trained, tmp_path):
+    """A file whose rows all lack a text or a label used to end eval in scikit-learn's traceback (empty input array);
+    a CSV cell past the csv module's limit ended train in _csv.Error."""
+    blanks = tmp_path / "blanks.csv"
+    write_csv(blanks, [("路灯不亮", ""), ("", "城乡建设")], ["tokens", "label"])
+    result = CliRunner().invoke(router, ["eval", "--data", str(blanks), "--text-cols", "tokens", "--label-col", "label", "--db", db_url])
+    assert result.exit_code == 1 and "没有可评估的样本" in result.output
+    assert isinstance(result.exception, SystemExit)
+    huge = tmp_path / "huge.csv"
+    write_csv(huge, [("路灯" * 70_000, "城乡建设")], ["tokens", "label"])
+    result = CliRunner().invoke(router, ["train", "--data", str(huge), "--text-col", "tokens", "--label-col", "label", "--db", db_url])
+    assert result.exit_code == 1 and "第 2 行无法读取" in result.output
+    assert isinstance(result.exception, SystemExit)

@@ -449,10 +449,13 @@ def _staffed(session: Session) -> list[ServicePoint]:
     return [p for p in list_points(session) if p.kind != "self_service"]
 
 
+MAX_COVERAGE_RADIUS_M = 50_000  # the whole district; as the API's bound
+
+
 def coverage(session: Session, *, radius_m: float = coverage_core.TARGET_RADIUS_M, suggestions: int = 5) -> dict[str, Any]:
     """2 km reach of staffed points over community centroids, the gaps and where to add points."""
-    if radius_m <= 0:
-        raise InvalidInput("invalid_radius", "覆盖半径须大于 0")
+    if not 0 < radius_m <= MAX_COVERAGE_RADIUS_M:  # also refuses NaN, which compares false with everything
+        raise InvalidInput("invalid_radius", f"覆盖半径须大于 0、不超过 {MAX_COVERAGE_RADIUS_M:,} 米")
     towns, communities = _geography(session)
     points = _staffed(session)
     report = coverage_core.compute_coverage(communities, points, radius_m=radius_m)

@@ -124,6 +124,8 @@ def evaluate(path: str, text_cols: str, label_col: str, db: str | None) -> None:
         texts, labels = dataset.load_labelled(path, _columns(text_cols), label_col)
     except ValueError as exc:
         raise _fail(exc) from None
+    if not texts:
+        raise click.ClickException(f"没有可评估的样本：{text_cols} 与 {label_col} 列都有内容的行为 0")
     result = classifier.evaluate(active.model, texts, labels)
     click.echo(f"模型 {active.version}，样本 {result['n']}，准确率 {result['accuracy']:.4f}，macro-F1 {result['macro_f1']:.4f}")
     width = max(len(lab) for lab in result["per_class"]) + 2

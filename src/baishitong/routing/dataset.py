@@ -51,8 +51,12 @@ def read_rows(source: str | Path | bytes, *, filename: str | None = None) -> lis
     if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         return _xlsx_rows(data)
     reader = csv.DictReader(io.StringIO(_decode(data)))
-    reader.fieldnames = [f.strip() for f in reader.fieldnames or []]
-    return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    try:
+        reader.fieldnames = [f.strip() for f in reader.fieldnames or []]
+        return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:
+        # A cell past csv's 131072-character limit (no work order is that long) or a NUL byte: not a CSV of orders.
+        raise ValueError(f"CSV 文件第 {reader.line_num + 1} 行无法读取：内容过长或含有空字符，请检查文件是否为工单表格") from exc
 
 
 def columns(rows: Sequence[Row]) -> list[str]:

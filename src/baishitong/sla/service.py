@@ -434,10 +434,25 @@ def deadline_text(deadline: Deadline) -> str:
     return deadline.at.strftime("%Y-%m-%dT%H:%M") + (" provisional" if deadline.provisional else "")
 
 
+# Well past any statutory limit (the longest are a few dozen working days), short of running off the calendar.
+CLI_MAX_WORKING_DAYS = 365
+
+
 def cli_deadline(*, start: datetime, working_days: float | None, working_hours: float | None, calendar: BusinessCalendar) -> Deadline:
+    """`baishitong sla deadline`: a start with an offset is read in local time; one limit, finite and in range."""
+    if start.tzinfo is not None:
+        start = start.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    if not bounds.plausible(start):
+        raise InvalidInput("invalid_start", f"--start {bounds.YEARS}")
+    if working_days is not None and working_hours is not None:
+        raise InvalidInput("two_limits", "--working-days 和 --working-hours 只能指定其中一个")
     if working_days is not None:
+        if not 0 <= working_days <= CLI_MAX_WORKING_DAYS:  # NaN fails every comparison
+            raise InvalidInput("invalid_limit", f"--working-days 须在 0 至 {CLI_MAX_WORKING_DAYS} 之间")
         return calendar.add_working_days(start, working_days)
     if working_hours is not None:
+        if not 0 <= working_hours <= CLI_MAX_WORKING_DAYS * 24:
+            raise InvalidInput("invalid_limit", f"--working-hours 须在 0 至 {CLI_MAX_WORKING_DAYS * 24} 之间")
         return calendar.add_working_hours(start, working_hours)
     raise InvalidInput("missing_limit", "请指定 --working-days 或 --working-hours")
 

@@ -135,8 +135,11 @@ def _days(session: Session, point: ServicePoint) -> list[dict]:
 
 
 def _parse_day(value: str | None) -> date | None:
+    """The day a link or a form names, read as every typed date is (bounds.parse_day). None for a missing, malformed
+    or impossible one (2026-02-30 in an edited link): the page then shows the first day with places, as it does for a
+    day it does not offer, rather than an error about a field the citizen never typed in."""
     try:
-        return bounds.in_years(date.fromisoformat(value)) if value else None
+        return bounds.parse_day(value) if value else None
     except ValueError:
         return None
 

@@ -231,3 +231,18 @@ def test_an_unknown_list_filter_is_refused_naming_the_allowed_values(client, ses
         error = response.json()["error"]
         assert error["code"] == "invalid_filter" and named in error["message"] and "无效" in error["message"]
     assert client.get("/api/v1/tickets", params={"status": "signed", "type": "投诉", "channel": "hotline"}, headers=headers).status_code == 200
+
+
+def test_a_number_typed_in_lower_case_finds_the_order(client, login, session):
+    from tests.tickets.factories import make_ticket
+
+    ticket = make_ticket(session, state="signed")
+    session.flush()
+    operator = login("t_operator")
+    typed = f" {ticket.number.lower()} "
+    found = client.get(f"/api/v1/tickets/{typed}", headers=operator)
+    assert found.status_code == 200 and found.json()["number"] == ticket.number
+    listed = client.get("/api/v1/tickets", params={"q": typed}, headers=operator).json()
+    assert [t["number"] for t in listed["items"]] == [ticket.number]
+    noted = client.post(f"/api/v1/tickets/{ticket.number.lower()}/actions/note", json={"version": ticket.version, "note": "已电话告知诉求人办理进度"}, headers=operator)
+    assert noted.status_code == 200

@@ -161,6 +161,8 @@ def _visible_to(query: Select, actor: Actor) -> Select:
 
 
 def get_ticket(session: Session, *, number: str, actor: Actor) -> Ticket:
+    """A number read out over the phone and typed in lower case, or with a space, is the same order."""
+    number = number.strip().upper()
     ticket = session.scalar(_visible_to(select(Ticket), actor).where(Ticket.number == number))
     if ticket is None:
         raise NotFound("ticket_not_found", f"工单 {number} 不存在或无权查看")
@@ -216,7 +218,7 @@ def list_tickets(
         query = query.where(Ticket.region_id.in_(sub))
     if query_text:
         like = f"%{query_text}%"
-        query = query.where(or_(Ticket.number == query_text, Ticket.title.like(like), Ticket.content.like(like)))
+        query = query.where(or_(Ticket.number == query_text.strip().upper(), Ticket.title.like(like), Ticket.content.like(like)))
     if overdue:
         query = query.where(Ticket.reply_due < utcnow(), Ticket.status.in_([Status.DISPATCHED, Status.SIGNED]))
     if created_from:

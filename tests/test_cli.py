@@ -1,4 +1,5 @@
 """The `baishitong` command as an administrator uses it."""
+import pytest
 
 from click.testing import CliRunner
 
@@ -145,3 +146,9 @@ def test_a_database_or_file_the_environment_gets_wrong_is_told_in_chinese(tmp_pa
         result = runner.invoke(main, list(args))
         assert result.exit_code == 1 and message in result.output, (args, result.output)
         assert isinstance(result.exception, SystemExit), args
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_port_that_cannot_exist_is_refused_before_anything_starts(command):
+    result = CliRunner().invoke(main, [command, "--port", "99999999"])
+    assert result.exit_code == 2 and "'--port' 的值无效" in result.output and "1<=x<=65535" in result.output

@@ -150,7 +150,7 @@ def _safe_url(url: str) -> str:
 @main.command()
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(db: str | None, host: str, port: int, workers: int) -> None:
     """只启动网站和接口（不含后台任务进程）。"""
@@ -345,7 +345,7 @@ def worker(db: str | None, workers: int) -> None:
 @main.command()
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def run(db: str | None, host: str, port: int) -> None:
     """启动网站和一个后台任务进程（`make run` 即执行此命令）。"""
     import subprocess

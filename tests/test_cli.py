@@ -1,6 +1,6 @@
 """The `baishitong` command as an administrator uses it."""
-import pytest
 
+import pytest
 from click.testing import CliRunner
 
 from baishitong.cli import main

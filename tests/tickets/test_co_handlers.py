@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from baishitong.audit import service as audit
 from baishitong.db import utcnow
-from baishitong.errors import Forbidden, NotFound
+from baishitong.errors import Conflict, Forbidden, NotFound
 from baishitong.notify.models import Message
 from baishitong.tickets import schemas, service
 from tests.conftest import actor
@@ -94,3 +94,18 @@ def test_co_handler_declines_on_the_order_page_and_the_lead_reads_why(web, sessi
     web_login(web, "t_ronggui")
     lead = web.get(f"/staff/tickets/{ticket.number}").text
     assert "退回协办" in lead and f"原因：{REASON}" in lead and 'data-action-form="decline-co"' not in lead
+
+
+def test_after_its_opinion_a_co_handler_revises_it_instead_of_leaving(web, session):
+    ticket = make_ticket(session, state="signed")
+    sjj = actor(session, "t_sjj")
+    service.act(session, number=ticket.number, action="contribute", actor=sjj, body=schemas.ContentIn(version=ticket.version, content="经核查，该路段餐馆证照齐全。"))
+    with pytest.raises(Conflict, match="已提交协办意见，不能再退回协办"):
+        decline(session, ticket)
+    assert [c.contribution for c in ticket.co_units] == ["经核查，该路段餐馆证照齐全。"], "the lead unit's reply form still quotes it"
+    session.flush()
+    web_login(web, "t_sjj")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    assert 'data-action-form="decline-co"' not in page
+    form = re.search(r'<form[^>]*/act/contribute".*?</form>', page, re.S).group(0)
+    assert "经核查，该路段餐馆证照齐全。</textarea>" in form, "a revision starts from what was sent"

@@ -597,8 +597,12 @@ def _contribute(session: Session, ticket: Ticket, actor: Actor, body: schemas.Co
 
 def _decline_co(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     """退回协办: a co-handling unit the order does not concern leaves it, saying why in the timeline that
-    the lead unit and the dispatcher read; it then no longer sees the order."""
-    unit = next(c.unit for c in ticket.co_units if c.unit_id == actor.unit_id)
+    the lead unit and the dispatcher read; it then no longer sees the order. Once it has given its 协办意见
+    the order did concern it: leaving would take that opinion out of the lead unit's reply form."""
+    own = next(c for c in ticket.co_units if c.unit_id == actor.unit_id)
+    if own.contribution:
+        raise Conflict("already_contributed", "已提交协办意见，不能再退回协办；如需更正，请修改协办意见")
+    unit = own.unit
     transition(session, ticket, action="decline-co", actor=actor, note=body.note, data={"reason": body.reason, "unit": unit.code})
     ticket.co_units = [c for c in ticket.co_units if c.unit_id != actor.unit_id]
 

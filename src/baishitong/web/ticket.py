@@ -98,8 +98,10 @@ def _party_ok(ticket: Ticket, party: Party, staff: Staff) -> bool:
     return {Party.LEAD: lead, Party.LEAD_OR_SUB: lead or sub, Party.CO: co}[party]
 
 
-def _precondition(ticket: Ticket, action: str) -> bool:
+def _precondition(ticket: Ticket, action: str, staff: Staff) -> bool:
     """The checks the service makes beyond role and state, so the page offers only what can succeed."""
+    if action == "decline-co":
+        return not any(c.contribution for c in ticket.co_units if c.unit_id == staff.actor.unit_id)
     return {
         "approve-extension": bool(ticket.extension_days),
         "reject-extension": bool(ticket.extension_days),
@@ -123,7 +125,7 @@ def allowed_actions(ticket: Ticket, staff: Staff) -> list[str]:
     result = []
     for action in ACTION_ORDER:
         t = TRANSITIONS[action]
-        if staff.role in t.roles and ticket.status in t.sources and _party_ok(ticket, t.party, staff) and _precondition(ticket, action):
+        if staff.role in t.roles and ticket.status in t.sources and _party_ok(ticket, t.party, staff) and _precondition(ticket, action, staff):
             result.append(action)
     return result
 

@@ -246,3 +246,11 @@ def test_a_number_typed_in_lower_case_finds_the_order(client, login, session):
     assert [t["number"] for t in listed["items"]] == [ticket.number]
     noted = client.post(f"/api/v1/tickets/{ticket.number.lower()}/actions/note", json={"version": ticket.version, "note": "已电话告知诉求人办理进度"}, headers=operator)
     assert noted.status_code == 200
+
+
+def test_an_automatic_title_cut_short_says_so(client):
+    long_sentence = "容桂街道高黎社区桂洲大道东路段的工地每天晚上十一点以后还在施工，噪音很大，影响居民休息"
+    made = client.post("/api/v1/tickets", json={**INTAKE, "content": long_sentence + "。请尽快处理。"}).json()
+    assert made["title"] == long_sentence[:39] + "…" and len(made["title"]) == 40
+    short = client.post("/api/v1/tickets", json={**INTAKE, "content": "高黎社区路灯不亮。已经一周了。"}).json()
+    assert short["title"] == "高黎社区路灯不亮"

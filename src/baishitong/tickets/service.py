@@ -139,11 +139,16 @@ def create_ticket(
     return ticket, True
 
 
+TITLE_CHARS = 40
+
+
 def _title_from(content: str) -> str:
+    """The message's first sentence; one cut short says so (…), so a list never reads as if it ended there."""
     first = content.strip().split("\n", 1)[0]
     for mark in "。！？!?；;":
         first = first.split(mark, 1)[0]
-    return first[:40] or content[:40]
+    first = first.strip() or content.strip()
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
 
 
 # --- visibility and masking -------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from baishitong.knowledge.search import SearchIndex, Synonyms, search_words, words
+from baishitong.knowledge.search import SearchIndex, Synonyms, search_words, shown, words
 from baishitong.knowledge.documents import embedding_text
 from baishitong.routing.duplicates import similarities
 from baishitong.text import embedding
@@ -119,8 +119,9 @@ def timed_searches(index: SearchIndex, queries: Sequence[str], top_k: int = 10) 
     ranked, times = [], []
     for query in queries:
         start = time.perf_counter()
-        # As knowledge.service.search does: nothing when no hit is about the query (SearchIndex.found).
-        hits = index.found(query, index.search(query, top_k=top_k))
+        # As knowledge.service.search does: nothing when no hit is about the query (SearchIndex.found), and
+        # not the tail far below the best (search.shown).
+        hits = shown(index.found(query, index.search(query, top_k=top_k)))
         times.append((time.perf_counter() - start) * 1000)
         ranked.append([h.id for h in hits])
     return ranked, np.array(times)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from baishitong.knowledge.search import SearchIndex, Synonyms, best_passage
+from baishitong.knowledge.search import SHOWN_SHARE, SearchIndex, Synonyms, best_passage, shown
 
 ARTICLES = [
     {"id": "gjj", "title": "住房公积金提取指南", "body": "职工购买自住住房可以申请提取住房公积金。需要带身份证和购房合同。",
@@ -34,6 +34,16 @@ def test_found_keeps_hits_about_the_query_and_drops_nonsense():
     hits = index.search("公积金提取需要什么")
     assert index.found("公积金提取需要什么", hits) == hits and hits[0].id == "gjj"
     assert index.coverage("公积金提取", index.text(hits[0])) == 1.0
+
+
+def test_shown_cuts_the_tail_far_below_the_best_and_keeps_what_is_close():
+    index = SearchIndex(ARTICLES)
+    hits = index.search("公积金提取需要身份证")
+    assert [h.id for h in hits] == ["gjj", "sb", "hk"], "身份证 alone finds the others"
+    assert [h.id for h in shown(hits)] == ["gjj"]
+    close = [h for h in hits if h.score >= SHOWN_SHARE * hits[0].score]
+    assert shown(hits) == close and shown([]) == []
+    assert [h.id for h in shown(hits, share=0.0)] == ["gjj", "sb", "hk"]
 
 
 def test_synonyms_match_other_variant():

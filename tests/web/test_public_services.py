@@ -140,6 +140,19 @@ def test_kb_search_category_and_article(client, demo):
     assert client.get("/kb/NOPE").status_code == 404
 
 
+def test_kb_search_lists_the_close_articles_not_the_long_tail(client, demo):
+    page = client.get("/kb", params={"q": "社保卡丢了怎么补办"}).text
+    listed = re.findall(r'<a class="list-title" href="/kb/(KB\d+)"', page)
+    assert listed[0] == "KB001" and 1 <= len(listed) <= 8, listed  # 30 of the demo's 41 before
+    api = client.get("/api/v1/kb/search", params={"q": "社保卡丢了怎么补办", "top": 50}).json()
+    assert [h["id"] for h in api] == listed
+    items = client.get("/api/v1/items", params={"q": "身份证丢了怎么补办", "top": 50}).json()
+    assert "GA002" in [h["id"] for h in items] and len(items) <= 8
+    # An article's 相关文章 are its nearest others, however far below the article itself they score.
+    related = client.get("/kb/KB001").text.split("相关文章")[1]
+    assert len(re.findall(r'href="/kb/KB\d+"', related)) == 4
+
+
 @pytest.mark.parametrize("nonsense", ["啊啊啊啊", "asdfgh", "火星移民签证"])
 def test_kb_search_for_nonsense_finds_nothing_and_points_to_the_assistant_and_submit(client, demo, nonsense):
     page = client.get("/kb", params={"q": nonsense}).text

@@ -23,7 +23,7 @@ from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
 from baishitong.knowledge.documents import ITEM_PREFIX, article_document, article_revision, item_document, item_revision, plain_text, vector_key, vector_revision
 from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, SearchVector, ServiceItem
-from baishitong.knowledge.search import Hit, SearchIndex
+from baishitong.knowledge.search import Hit, SearchIndex, shown
 from baishitong.notify import service as notify
 from baishitong.org import service as org
 from baishitong.org.models import Category
@@ -576,9 +576,18 @@ def combined_index(session: Session) -> SearchIndex:
 
 
 def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False) -> list[Hit]:
-    """The best articles; none when no article is about the query (asdfgh, 火星移民签证), so the page says 未找到."""
+    """The best articles, without the long tail that scores far below them (`shown`); none when no article
+    is about the query (asdfgh, 火星移民签证), so the page says 未找到."""
     index = article_index(session, include_unpublished=include_unpublished)
-    return index.found(query, index.search(query, top_k=top_k))
+    return shown(index.found(query, index.search(query, top_k=top_k)))
+
+
+def related(session: Session, *, article: Article, limit: int) -> list[Hit]:
+    """Other published articles on the same matter. The article is its own best hit, far above the rest, so
+    `search`'s cut relative to the best would leave almost nothing: here the next `limit` are shown."""
+    query = article.title + " " + " ".join(article.keywords)
+    index = article_index(session)
+    return [h for h in index.found(query, index.search(query, top_k=limit + 1)) if h.id != article.external_id][:limit]
 
 
 def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> list[list[Hit]]:
@@ -588,9 +597,9 @@ def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> lis
 
 
 def search_items(session: Session, *, query: str, top_k: int = 10) -> list[Hit]:
-    """The best service items; none for nonsense, as in `search`."""
+    """The best service items, without the long tail and none for nonsense, as in `search`."""
     index = item_index(session)
-    return index.found(query, index.search(query, top_k=top_k))
+    return shown(index.found(query, index.search(query, top_k=top_k)))
 
 
 # --- review reminders ------------------------------------------------------------

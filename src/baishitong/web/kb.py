@@ -144,7 +144,7 @@ def kb_list(request: Request, q: str = "", category: str = "", session: Session 
 @router.get("/kb/{external_id}")
 def kb_article(external_id: str, request: Request, session: Session = Depends(get_db_session)):
     article = kb.get_article(session, external_id=external_id)
-    related = [h for h in kb.search(session, query=article.title + " " + " ".join(article.keywords), top_k=RELATED + 1) if h.id != article.external_id][:RELATED]
+    related = kb.related(session, article=article, limit=RELATED)
     category = session.scalar(select(Category).where(Category.code == article.category_code)) if article.category_code else None
     unit = session.scalar(select(Unit).where(Unit.code == article.unit_code)) if article.unit_code else None
     return render(

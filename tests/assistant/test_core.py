@@ -3,6 +3,7 @@ import json
 import numpy as np
 
 import httpx
+import pytest
 
 from baishitong.assistant.core import (
     ASK_MATTER_TEXT,
@@ -72,6 +73,14 @@ def test_a_phone_number_typed_after_the_question_leaves_the_answer_sure():
     result = answer("怎么提取公积金？13812345678", [], index())
     assert result.citations[0].id == "gjj" and result.confidence >= SURE_CONFIDENCE
     assert result.confidence == answer("怎么提取公积金？", [], index()).confidence
+
+
+@pytest.mark.parametrize("given", ["我电话13812345678", "联系电话：0757-22334455", "我的手机号是 138 1234 5678"])
+def test_a_number_the_citizen_gives_is_no_question_about_the_hotline(given):
+    result = answer(f"怎么提取公积金？{given}", [], index())
+    assert result.citations[0].id == "gjj" and "没有写明" not in result.text
+    asked = answer("电话多少？", [Turn("user", "社保参保登记怎么办？"), Turn("assistant", "根据《社会保险参保登记》：…")], index())
+    assert asked.text.startswith("《社会保险参保登记》没有写明咨询电话"), "asking for the number still is one"
 
 
 def test_a_one_character_verb_does_not_sink_a_known_matter():

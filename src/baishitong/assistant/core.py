@@ -63,6 +63,8 @@ _INTENT_WORDS = frozenset(
     "多长时间 什么时候 多少 钱 多少钱 费用 收费 条件 流程 电话 热线 网上 线上 呢 可以 行 吗 能 怎么 怎么办 "
     "找 找谁 谁 投诉 举报 申请 咨询 联系 反映 部门 窗口".split()
 )
+# 我电话138…: a number the citizen gives, not a question about the 咨询电话.
+_OWN_NUMBER = re.compile(r"(?:联系)?(?:电话|手机)(?:号码?)?\s*(?:是|为|：|:)?\s*\+?\d[\d\-\s]{6,}")
 # Numbers (a phone number, 123, 2024) name no matter: an article holding the same digits is not about it.
 _NUMBER = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -126,6 +128,7 @@ def is_follow_up(question: str) -> bool:
 
 
 def intents(question: str) -> list[str]:
+    question = _OWN_NUMBER.sub(" ", question)
     return [intent for intent, cues in _INTENT_CUES.items() if any(c in question for c in cues)]
 
 

@@ -57,7 +57,8 @@ def test_supervise_is_texted_and_urges_reach_the_community_it_was_sent_down_to(s
 def test_outbox_channel_marks_sent(session):
     ticket = make_ticket(session)
     message = messages(session, ticket)[0]
-    notify.deliver(session, message_id=message.id)
+    outgoing = notify.claim(session, message_id=message.id, now=clock.now())
+    notify.record(session, outgoing=outgoing, error=notify.attempt(outgoing), now=clock.now())
     assert message.status == "sent" and message.sent_at is not None
 
 
@@ -70,7 +71,8 @@ def test_failed_sms_retries_with_backoff_then_stays_failed(session, monkeypatch)
         assert message.channel == "sms"
         delays = []
         for attempt in range(1, notify.MAX_ATTEMPTS + 1):
-            notify.deliver(session, message_id=message.id)
+            outgoing = notify.claim(session, message_id=message.id, now=clock.now())
+            notify.record(session, outgoing=outgoing, error=notify.attempt(outgoing), now=clock.now())
             assert message.attempts == attempt and "网关连接失败" in message.last_error
             if attempt < notify.MAX_ATTEMPTS:
                 assert message.status == "retrying"

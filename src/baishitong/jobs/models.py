@@ -11,6 +11,8 @@ class OutboxJob(Base):
 
     The queue only hears of it after commit; a row that is never marked done is
     sent again by the relay, and handlers are idempotent, so delivery is at least once.
+    A job that keeps failing waits out a growing backoff (`next_attempt_at`) and after
+    MAX_ATTEMPTS is given up (`failed_at`), with its error shown to the admin.
     """
 
     __tablename__ = "job_outbox"
@@ -24,5 +26,8 @@ class OutboxJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    # Not run before this: a failed attempt's backoff, or the lease of a run in progress.
+    next_attempt_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,10 +1,22 @@
 """Time-driven work, run once a minute by the worker and idempotent by construction."""
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from baishitong import clock
 from baishitong.db import Database
 from baishitong.tickets.service import LOCAL_TZ
 
 REMINDER_HOURS = (9, 20)
+PERIODIC_LOCK = 12345001
+
+
+def _take_turns(session: Session) -> None:
+    """Every worker process runs the minute tick: two at once take turns, so the second sees what the first
+    did (a reminder texted, a retry queued) instead of doing it again. SQLite's write transactions already
+    take turns."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PERIODIC_LOCK})
 
 
 def run_periodic(db: Database) -> dict[str, int]:
@@ -17,6 +29,7 @@ def run_periodic(db: Database) -> dict[str, int]:
 
     now = clock.now()
     with db.session() as session:
+        _take_turns(session)
         paused = sla.refresh_paused(session)
         counts = sla.check_deadlines(session, now=now)
         counts["paused_refreshed"] = paused
@@ -29,5 +42,6 @@ def run_periodic(db: Database) -> dict[str, int]:
             appointments.send_reminders(session, now=now)
     # Its own transaction: a slow clustering run must not hold back the deadline work above.
     with db.session() as session:
+        _take_turns(session)
         counts["hot_topics"] = analytics.refresh_stale_hot_topics(session, now=now)
     return counts

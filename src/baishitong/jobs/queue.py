@@ -47,8 +47,9 @@ def use_database(database) -> None:
 huey = get_huey()
 
 
-@huey.task(retries=5, retry_delay=10, retry_backoff=2, name="baishitong.run_outbox_job")
+@huey.task(name="baishitong.run_outbox_job")
 def run_outbox_job(job_id: int) -> None:
+    """Retries are the outbox's own (jobs.service.execute and the relay), the same on every queue backend."""
     from baishitong.jobs.service import execute
 
     execute(get_database(), job_id)

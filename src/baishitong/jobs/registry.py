@@ -1,4 +1,8 @@
-"""Job handlers by name. A handler takes (session, **payload) and must be idempotent."""
+"""Job handlers by name. A handler takes (session, **payload) and must be idempotent.
+
+A handler that waits on the outside world (a gateway) is registered `outside_transaction`: it takes
+(db, **payload) and opens its own short transactions, so no database lock is held while it waits.
+"""
 
 from collections.abc import Callable
 
@@ -6,11 +10,14 @@ from sqlalchemy.orm import Session
 
 Handler = Callable[..., None]
 _HANDLERS: dict[str, Handler] = {}
+_OUTSIDE_TRANSACTION: set[str] = set()
 
 
-def job(name: str) -> Callable[[Handler], Handler]:
+def job(name: str, *, outside_transaction: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
+        if outside_transaction:
+            _OUTSIDE_TRANSACTION.add(name)
         return handler
 
     return register
@@ -31,6 +38,11 @@ def load_all() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
+
+
+def runs_outside_transaction(name: str) -> bool:
+    handler_for(name)
+    return name in _OUTSIDE_TRANSACTION
 
 
 def run_handler(session: Session, name: str, payload: dict) -> None:

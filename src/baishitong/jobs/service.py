@@ -3,14 +3,14 @@
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from baishitong import clock
 from baishitong.db import Database, after_commit
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
-from baishitong.jobs.registry import run_handler
+from baishitong.jobs.registry import handler_for, run_handler, runs_outside_transaction
 
 log = logging.getLogger(__name__)
 RESEND_AFTER = timedelta(minutes=5)
@@ -31,32 +31,76 @@ def enqueue(session: Session, name: str, *, dedupe_key: str | None = None, **pay
     return row
 
 
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(minutes=1)  # then 2, 4 and 8 minutes between the five attempts
+# A job that waits on the outside world runs outside a transaction: it holds the job this long, so a second
+# worker does not start it too, and a worker killed mid-run frees it when the lease runs out.
+LEASE = RESEND_AFTER
+
+
+def _runnable(row: OutboxJob, now) -> bool:
+    return row.done_at is None and row.failed_at is None and (row.next_attempt_at is None or row.next_attempt_at <= now)
+
+
+def _finish(row: OutboxJob, error: Exception | None) -> None:
+    now = clock.now()
+    if error is None:
+        row.done_at, row.next_attempt_at, row.last_error = now, None, None
+        return
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.failed_at, row.next_attempt_at = now, None
+    else:
+        row.next_attempt_at = now + RETRY_BASE * 2 ** (row.attempts - 1)
+
+
 def execute(db: Database, job_id: int) -> bool:
-    """Runs one outbox job in its own transaction; a job already done is skipped."""
+    """Runs one outbox job once: its row is locked while the job's transaction runs, so a second worker handed
+    the same job waits and then finds it done. A failure is retried after a backoff, and after MAX_ATTEMPTS the
+    job is given up and listed for the admin; a job done, given up or waiting out its backoff is skipped."""
     with db.session() as session:
-        row = session.get(OutboxJob, job_id)
-        if row is None or row.done_at is not None:
+        row = session.get(OutboxJob, job_id, with_for_update=True)
+        if row is None or not _runnable(row, clock.now()):
             return False
         row.attempts += 1
-        try:
-            with session.begin_nested():
-                run_handler(session, row.name, row.payload)
-        except Exception as exc:
-            # The handler's changes are undone; the error stays on the row and the queue retries.
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            session.commit()
-            raise
-        row.done_at = clock.now()
-        row.last_error = None
-    return True
+        name, payload = row.name, dict(row.payload)
+        if runs_outside_transaction(name):
+            row.next_attempt_at = clock.now() + LEASE
+        else:
+            error = None
+            try:
+                with session.begin_nested():
+                    run_handler(session, name, payload)
+            except Exception as exc:  # the handler's changes are undone; the error stays on the row
+                log.exception("job %s (%s) failed", job_id, name)
+                error = exc
+            _finish(row, error)
+            return error is None
+    error = None
+    try:
+        handler_for(name)(db, **payload)
+    except Exception as exc:
+        log.exception("job %s (%s) failed", job_id, name)
+        error = exc
+    with db.session() as session:
+        _finish(session.get(OutboxJob, job_id, with_for_update=True), error)
+    return error is None
 
 
 def pending(session: Session, *, older_than: timedelta = RESEND_AFTER, limit: int = 500) -> list[int]:
-    """Jobs never sent, or sent long ago and still not done (the worker died, the send was lost)."""
-    cutoff = clock.now() - older_than
+    """Jobs never sent, sent long ago and still not done (the send was lost), or due again after a failed
+    attempt or an expired lease (the worker died mid-run); never those done or given up."""
+    now = clock.now()
     rows = session.scalars(
         select(OutboxJob.id)
-        .where(OutboxJob.done_at.is_(None), or_(OutboxJob.sent_at.is_(None), OutboxJob.sent_at < cutoff))
+        .where(
+            OutboxJob.done_at.is_(None),
+            OutboxJob.failed_at.is_(None),
+            or_(
+                OutboxJob.next_attempt_at <= now,
+                and_(OutboxJob.next_attempt_at.is_(None), or_(OutboxJob.sent_at.is_(None), OutboxJob.sent_at < now - older_than)),
+            ),
+        )
         .order_by(OutboxJob.id)
         .limit(limit)
     )
@@ -64,11 +108,18 @@ def pending(session: Session, *, older_than: timedelta = RESEND_AFTER, limit: in
 
 
 def mark_sent(db: Database, job_ids: list[int]) -> None:
+    """Records the hand-over; a job that was due again is now the queue's, to be run once more."""
     if not job_ids:
         return
+    now = clock.now()
     with db.session() as session:
-        for row in session.scalars(select(OutboxJob).where(OutboxJob.id.in_(job_ids))):
-            row.sent_at = clock.now()
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids)).values(sent_at=now))
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.next_attempt_at <= now).values(next_attempt_at=None))
+
+
+def failed(session: Session, *, limit: int = 100) -> list[OutboxJob]:
+    """Jobs given up after MAX_ATTEMPTS, latest first: what the admin must look into."""
+    return list(session.scalars(select(OutboxJob).where(OutboxJob.failed_at.is_not(None)).order_by(OutboxJob.failed_at.desc(), OutboxJob.id.desc()).limit(limit)))
 
 
 def relay(db: Database) -> int:

@@ -4,12 +4,17 @@ import httpx
 
 from baishitong.config import get_settings
 
+# Connecting may take 5 s, each read or write 10 s: a slow gateway costs a retry, not a stuck worker.
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
 
 class SendError(Exception):
     pass
 
 
-def send(channel: str, *, recipient: str, body: str, template_code: str) -> None:
+def send(channel: str, *, recipient: str, body: str, template_code: str, key: str) -> None:
+    """Posts one message. `key` is the same on every retry of it (the Idempotency-Key header), so a gateway
+    that did receive an attempt whose answer timed out can drop the repeat."""
     settings = get_settings()
     if channel == "outbox":
         return
@@ -17,8 +22,12 @@ def send(channel: str, *, recipient: str, body: str, template_code: str) -> None
     if not endpoint:
         raise SendError(f"渠道 {channel} 未配置发送地址")
     try:
-        response = httpx.post(endpoint, json={"to": recipient, "template": template_code, "text": body}, timeout=10)
-    except httpx.HTTPError as exc:
+        response = httpx.post(endpoint, json={"to": recipient, "template": template_code, "text": body}, headers={"Idempotency-Key": key}, timeout=TIMEOUT)
+    except httpx.TimeoutException:
+        raise SendError("网关响应超时（连接 5 秒或读写 10 秒内无响应）") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SendError(f"网关连接失败：{exc}") from exc
     if response.status_code >= 300:
-        raise SendError(f"网关返回 {response.status_code}：{response.text[:200]}")
+        # Only printable text: a NUL in a garbled answer could not even be stored (PostgreSQL refuses it).
+        shown = "".join(ch for ch in response.text[:200] if ch.isprintable())
+        raise SendError(f"网关返回 {response.status_code}：{shown}")

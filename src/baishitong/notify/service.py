@@ -2,6 +2,7 @@
 
 import re
 import string
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from baishitong import clock
 from baishitong.config import get_settings
+from baishitong.db import Database
 from baishitong.jobs.service import enqueue
 from baishitong.notify import senders
 from baishitong.notify.models import Message, MessageTemplate
@@ -230,32 +232,81 @@ def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: boo
         to_supervisors(session, template_code="deadline_overdue_supervisor", context=context, ticket_id=ticket.id)
 
 
-def deliver(session: Session, *, message_id: int) -> None:
-    """Sends one message. A failure is recorded and retried later with backoff; after MAX_ATTEMPTS it stays failed, visible."""
-    message = session.get(Message, message_id)
+# Longer than a send can take (senders.TIMEOUT); a worker killed mid-send leaves the message to be retried then.
+SEND_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One attempt at a message, taken out of the database so the gateway is called with no lock held."""
+
+    message_id: int
+    attempt: int
+    channel: str
+    recipient: str
+    body: str
+    template_code: str
+
+
+def claim(session: Session, *, message_id: int, now: datetime) -> Outgoing | None:
+    """Marks the message as being sent (status `sending` until SEND_LEASE runs out); None when it is sent,
+    given up, or another worker is sending it now."""
+    message = session.get(Message, message_id, with_for_update=True)
     if message is None or message.status in ("sent", "failed"):
-        return
-    message.attempts += 1
-    try:
-        senders.send(message.channel, recipient=message.recipient, body=message.body, template_code=message.template_code)
-    except senders.SendError as exc:
-        message.last_error = str(exc)
+        return None
+    if message.status == "sending":
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            return None
         if message.attempts >= MAX_ATTEMPTS:
-            message.status = "failed"
-            message.next_attempt_at = None
-        else:
-            message.status = "retrying"
-            message.next_attempt_at = clock.now() + RETRY_BASE * (2 ** (message.attempts - 1))
+            message.status, message.next_attempt_at = "failed", None
+            message.last_error = "后台进程在发送时中断，无法确认是否送达，已不再重试"
+            return None
+    message.attempts += 1
+    message.status, message.next_attempt_at = "sending", now + SEND_LEASE
+    return Outgoing(message.id, message.attempts, message.channel, message.recipient, message.body, message.template_code)
+
+
+def attempt(outgoing: Outgoing) -> str | None:
+    """Calls the gateway; the reason it failed, in Chinese, or None when it took the message."""
+    try:
+        senders.send(outgoing.channel, recipient=outgoing.recipient, body=outgoing.body, template_code=outgoing.template_code, key=f"message-{outgoing.message_id}")
+    except senders.SendError as exc:
+        return str(exc)
+    return None
+
+
+def record(session: Session, *, outgoing: Outgoing, error: str | None, now: datetime) -> None:
+    """What became of one attempt: sent, or retried later with backoff, or after MAX_ATTEMPTS failed, visible.
+    An attempt whose lease ran out and was taken over by a later one records nothing."""
+    message = session.get(Message, outgoing.message_id, with_for_update=True)
+    if message is None or message.status != "sending" or message.attempts != outgoing.attempt:
         return
-    message.next_attempt_at = None
-    message.status = "sent"
-    message.sent_at = clock.now()
-    message.last_error = None
+    if error is None:
+        message.status, message.sent_at, message.next_attempt_at, message.last_error = "sent", now, None, None
+        return
+    message.last_error = error
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status, message.next_attempt_at = "failed", None
+    else:
+        message.status, message.next_attempt_at = "retrying", now + RETRY_BASE * (2 ** (message.attempts - 1))
+
+
+def deliver(db: Database, *, message_id: int) -> None:
+    """Sends one message between two short transactions: a slow or dead gateway holds no database lock, so
+    citizens' and staff's requests never wait on it."""
+    with db.session() as session:
+        outgoing = claim(session, message_id=message_id, now=clock.now())
+    if outgoing is None:
+        return
+    error = attempt(outgoing)
+    with db.session() as session:
+        record(session, outgoing=outgoing, error=error, now=clock.now())
 
 
 def retry_due(session: Session, *, now: datetime) -> int:
-    """Re-enqueues failed sends whose backoff has passed; the dedupe key makes each retry happen once."""
-    due = session.scalars(select(Message).where(Message.status == "retrying", Message.next_attempt_at <= now)).all()
+    """Re-enqueues failed sends whose backoff has passed, and sends whose worker died mid-way; the dedupe key
+    makes each retry happen once."""
+    due = session.scalars(select(Message).where(Message.status.in_(("retrying", "sending")), Message.next_attempt_at <= now)).all()
     for message in due:
         enqueue(session, "notify.send", dedupe_key=f"notify:{message.id}:{message.attempts}", message_id=message.id)
     return len(due)

@@ -1,9 +1,8 @@
-from sqlalchemy.orm import Session
-
+from baishitong.db import Database
 from baishitong.jobs.registry import job
 from baishitong.notify import service
 
 
-@job("notify.send")
-def send_message(session: Session, *, message_id: int) -> None:
-    service.deliver(session, message_id=message_id)
+@job("notify.send", outside_transaction=True)
+def send_message(db: Database, *, message_id: int) -> None:
+    service.deliver(db, message_id=message_id)

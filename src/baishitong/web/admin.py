@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from baishitong import bounds
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError, InvalidInput
+from baishitong.jobs import service as jobs
 from baishitong.notify import service as notify
 from baishitong.org import service as org
 from baishitong.org.models import Region, Unit
@@ -517,9 +518,10 @@ def save_template(code: str, request: Request, form: FormData = Depends(checked_
 @router.get("/outbox")
 def outbox(request: Request, status: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     """Unit messages are shown by the unit's name: a unit without an active account gets its messages
-    addressed to unit:<id>, which says nothing to the admin who has to give it one."""
-    status = status if status in ("pending", "sent", "retrying", "failed") else ""
+    addressed to unit:<id>, which says nothing to the admin who has to give it one. Background jobs given up
+    after their last retry are listed above the messages: nothing else would show them."""
+    status = status if status in ("pending", "sending", "sent", "retrying", "failed") else ""
     messages = notify.outbox(session, status=status or None, limit=200)
     unit_ids = {m.unit_id for m in messages if m.unit_id}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    return _page(request, "outbox", outbox_messages=messages, unit_names=unit_names, status=status)
+    return _page(request, "outbox", outbox_messages=messages, unit_names=unit_names, status=status, failed_jobs=jobs.failed(session))

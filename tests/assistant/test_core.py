@@ -309,3 +309,12 @@ def test_a_request_for_a_work_order_is_told_from_a_question_about_one():
     assert all(asks_for_ticket(s) for s in ("帮我转工单", "请转为工单", "转成投诉单吧", "我要投诉，帮我转个工单"))
     assert not any(asks_for_ticket(s) for s in ("工单编号是多少", "我的工单怎么查进度", "怎么查询工单进度", "帮我转人工", "法院立案需要什么材料"))
     assert current_matter(["楼下噪音每天晚上11点还在，电话13800138000", "帮我转工单"]) == ["楼下噪音每天晚上11点还在，电话13800138000"]
+
+
+def test_an_answer_cut_at_a_clause_ends_as_a_sentence():
+    articles = [{"id": "sbk", "title": "社保卡丢了怎么补办？", "keywords": ["社保卡", "补办"],
+                 "body": "社保卡遗失后，请第一时间办理挂失。\n\n挂失后，可携带居民身份证到合作银行网点补办，一般当场可取新卡；"
+                         "也可在线申请补办并邮寄到家。"}]  # fmt: skip
+    result = answer("那需要带什么材料？", [Turn("user", "社保卡丢了怎么补办？")], SearchIndex(articles))
+    assert result.citations[0].id == "sbk" and "居民身份证" in result.text
+    assert result.text.endswith("一般当场可取新卡。"), "not …新卡；"

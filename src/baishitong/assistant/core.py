@@ -184,6 +184,12 @@ def _follow_ups(question: str, hits: Sequence[Hit], history: Sequence[Turn], bod
     return list(dict.fromkeys(out))[:4]
 
 
+def _full_stop(passage: str) -> str:
+    """A passage cut at a clause (…当场可取新卡；) reads as an answer that stops mid-way: end it as a sentence."""
+    trimmed = passage.rstrip("；;，,、：: ")
+    return trimmed + "。" if trimmed != passage and trimmed else passage
+
+
 def _intent_passage(body: str, asked: Sequence[str], terms: dict[str, float], max_chars: int = 120) -> str | None:
     """For 需要带什么材料？ only the sentences that state the materials, not the article's opening once more.
 
@@ -235,7 +241,7 @@ def answer(
         for term in _INTENT_TERMS[intent]:
             terms[term] = terms.get(term, 0.0) + 3.0
     body = field_text(best.document.get(index.snippet_field)) or best.title
-    passage = _intent_passage(body, asked, terms) or best_passage(body, terms, max_chars=120)
+    passage = _full_stop(_intent_passage(body, asked, terms) or best_passage(body, terms, max_chars=120))
     # Saying plainly that the article is silent beats passing its opening off as the answer.
     unstated = [_INTENT_NAMES[i] for i in asked if not _states(body, i)]
     if unstated:

@@ -115,3 +115,23 @@ def test_two_workers_minute_runs_at_once_queue_one_retry_and_both_finish(own_dat
     with db.session(write=False) as session:
         retries = session.scalars(select(OutboxJob).where(OutboxJob.dedupe_key == f"notify:{message_id}:1")).all()
         assert len(retries) == 1 and session.get(Message, message_id).status == "sent"
+
+
+def test_the_admin_runs_a_job_given_up_once_more(web, session):
+    from baishitong.audit.models import AuditEntry
+    from tests.web.test_pages import token
+
+    row = OutboxJob(name="routing.retrain", payload={"label": "unit"}, attempts=5, last_error="RuntimeError: 训练数据为空", failed_at=clock.now())
+    session.add(row)
+    session.flush()
+    login(web, "t_operator")
+    assert web.post(f"/staff/admin/jobs/{row.id}/retry", data={"csrf_token": token(web.get("/staff/console").text)}).status_code == 403
+    login(web, "t_admin")
+    page = web.get("/staff/admin/outbox").text
+    assert f'action="/staff/admin/jobs/{row.id}/retry"' in page
+    done = web.post(f"/staff/admin/jobs/{row.id}/retry", data={"csrf_token": token(page)}, follow_redirects=True).text
+    assert f"后台任务 #{row.id} 已重新排队执行" in done and f'action="/staff/admin/jobs/{row.id}/retry"' not in done
+    assert row.failed_at is None and row.attempts == 0 and row.done_at is None
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "job.retry", AuditEntry.object_id == str(row.id))).data["last_error"] == "RuntimeError: 训练数据为空"
+    again = web.post(f"/staff/admin/jobs/{row.id}/retry", data={"csrf_token": token(page)}, follow_redirects=True).text
+    assert "该后台任务不在失败列表中" in again

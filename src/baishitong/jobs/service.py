@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from baishitong import clock
 from baishitong.db import Database, after_commit
+from baishitong.errors import Conflict
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import handler_for, run_handler, runs_outside_transaction
@@ -120,6 +121,21 @@ def mark_sent(db: Database, job_ids: list[int]) -> None:
 def failed(session: Session, *, limit: int = 100) -> list[OutboxJob]:
     """Jobs given up after MAX_ATTEMPTS, latest first: what the admin must look into."""
     return list(session.scalars(select(OutboxJob).where(OutboxJob.failed_at.is_not(None)).order_by(OutboxJob.failed_at.desc(), OutboxJob.id.desc()).limit(limit)))
+
+
+def retry(session: Session, *, job_id: int, actor: str) -> OutboxJob:
+    """重新执行: the admin has fixed the cause (a gateway address, a unit's data); the job gets its attempts back
+    and goes to the queue once this transaction commits."""
+    from baishitong.audit import service as audit
+
+    row = session.get(OutboxJob, job_id, with_for_update=True)
+    if row is None or row.failed_at is None:
+        raise Conflict("job_not_failed", "该后台任务不在失败列表中，可能已重新执行")
+    audit.record(session, actor=actor, action="job.retry", object_type="job", object_id=str(row.id), data={"name": row.name, "attempts": row.attempts, "last_error": row.last_error})
+    row.failed_at, row.next_attempt_at, row.attempts, row.sent_at = None, None, 0, None
+    session.flush()
+    after_commit(session, lambda: queue.send(job_id))
+    return row
 
 
 def relay(db: Database) -> int:

@@ -515,6 +515,12 @@ def save_template(code: str, request: Request, form: FormData = Depends(checked_
     return redirect("/staff/admin/templates")
 
 
+@router.post("/jobs/{job_id}/retry")
+def retry_job(job_id: int, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    _attempt(request, session, lambda: jobs.retry(session, job_id=job_id, actor=staff.actor.name), f"后台任务 #{job_id} 已重新排队执行")
+    return redirect("/staff/admin/outbox")
+
+
 @router.get("/outbox")
 def outbox(request: Request, status: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     """Unit messages are shown by the unit's name: a unit without an active account gets its messages

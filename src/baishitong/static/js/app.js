@@ -22,6 +22,7 @@
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
  * 10. 对话框（问政务君）：<form data-enter-sends> 的文本框里按回车发送，Shift+回车换行（输入法选字时的回车不算）。
+ * 11. 随页面送来的提示消息（#flash，如“已受理”“已签收”、操作被拒）在页面就绪后由读屏软件读出（另设的隐藏 live 区域）。
  */
 (function () {
   "use strict";
@@ -673,6 +674,23 @@
     }
   }
 
+  /* ---------- 11. 提示消息朗读 ---------- */
+  // Screen readers announce what changes in a live region, not what it held when the page loaded, so the outcome
+  // of the action that led here (已受理, 已签收, a refusal) would go unread: its text is put into a hidden live
+  // region once the page has settled. A landing the page focuses (#fragment) is read with the focus already.
+  function announceFlash() {
+    var region = document.getElementById("flash");
+    var text = region ? Array.prototype.map.call(region.querySelectorAll(".alert-body"), function (b) { return b.textContent.trim(); }).join(" ") : "";
+    if (!text) return;
+    var landing = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (landing && landing.contains(region)) return;
+    var announcer = document.createElement("div");
+    announcer.className = "sr-only";
+    announcer.setAttribute("role", region.querySelector(".alert-error") ? "alert" : "status");
+    document.body.appendChild(announcer);
+    setTimeout(function () { announcer.textContent = text; }, 500);
+  }
+
   /* ---------- 启动 ---------- */
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("keydown", onEnterStays);
@@ -699,7 +717,7 @@
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });
 
-  var start = function () { init(document); initChatFab(); };
+  var start = function () { init(document); initChatFab(); announceFlash(); };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

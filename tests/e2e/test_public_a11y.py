@@ -94,6 +94,29 @@ def book_and_look_up(page, server: str, phone_number: str) -> None:
     page.wait_for_selector("#booking-result")
 
 
+def test_the_confirmation_pages_open_with_their_heading(server, phone):
+    """After 提交反映 or 确认预约 a screen reader lands on a page whose one heading says it went through."""
+    page = phone
+    page.goto(server + "/submit")
+    page.check("input[name=type][value=投诉]")
+    page.fill("#f-content", "容桂街道高黎社区桂洲大道东路段路灯连续一周不亮。")
+    page.select_option("#f-town", "440606006")
+    page.wait_for_function("document.querySelector('#f-community optgroup') === null")
+    page.select_option("#f-community", index=1)
+    page.fill("#f-phone", "13800138003")
+    page.check("#f-consent")
+    with page.expect_navigation():
+        page.click("button:has-text('提交反映')")
+    assert page.locator("h1").all_inner_texts() == ["您的诉求已受理"]
+    page.goto(server + "/points/ZX-RG/book")
+    page.locator(".slot-grid label:not(.full)").first.click()
+    page.fill("#f-name", "陈先生")
+    page.fill("#f-phone", "13800138004")
+    with page.expect_navigation():
+        page.click("button:has-text('确认预约')")
+    assert page.locator("h1").all_inner_texts() == ["预约成功"]
+
+
 def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, phone):
     page = phone
     book_and_look_up(page, server, "13800138001")

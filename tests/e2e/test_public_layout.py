@@ -9,8 +9,9 @@ pytestmark = pytest.mark.e2e
 
 PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 640}]
 MIN_TAP = 44
-# Every checkbox and radio label too, however it is styled (.choice, .checkbox, .slot-grid label, ...).
-TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full, label:has(> input[type=checkbox]), label:has(> input[type=radio])"
+# Every checkbox and radio label too, however it is styled (.choice, .checkbox, .slot-grid label, ...); a result's
+# title in a list, the header's 12345 (tap to call) and its logo.
+TAPPABLE = ".btn, .chip, .choice, a.tag, .pagination a, .day-picker a, .slot-grid label, .chat-fab, .chat-panel-close, .chat-panel-full, label:has(> input[type=checkbox]), label:has(> input[type=radio]), .list-title, .gov-strip a, .brand"
 
 # Everything the button would hide: each line of text (per line, from Range.getClientRects) and each
 # link, button or field whose box lies under it.
@@ -117,7 +118,7 @@ def test_chat_button_tucked_away_still_shows_for_the_keyboard_and_without_javasc
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/kb/KB001", "/kb?q=社保", "/items/GA001", "/points?near=容桂高黎社区&service=GA001", "/points/ZX-RG/book", "/submit", "/track", "/booking", "/assistant", "/enterprise", "/staff/login"],
+    ["/", "/kb/KB001", "/kb?q=社保", "/items", "/items/GA001", "/points?near=容桂高黎社区&service=GA001", "/points/ZX-RG/book", "/submit", "/track", "/booking", "/assistant", "/enterprise", "/staff/login"],
 )
 def test_public_tap_targets_are_at_least_44_px(server, browser, path):
     context, page = phone_page(browser, PHONES[0])

@@ -212,3 +212,10 @@ def test_demo_policy_bodies_use_only_markdown_the_pages_render():
 
     for policy in POLICIES:
         assert "&gt;" not in str(markdown(policy["body"])), policy["title"]
+
+
+def test_keyword_rules_lead_to_a_unit_the_taxonomy_gives_that_area():
+    for prefix, leads in categories.KEYWORD_LEADS.items():
+        under = {lead for code, lead in categories.DEFAULT_LEAD.items() if code.startswith(prefix)}
+        for lead, words in leads:
+            assert lead in under and words, (prefix, lead)

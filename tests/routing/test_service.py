@@ -262,3 +262,22 @@ def test_a_second_retrain_request_while_one_waits_joins_it(session):
     first = service.request_retrain(session, label="category_l1", actor="t_admin")
     assert service.request_retrain(session, label="category_l1", actor="t_admin") == first
     assert service.request_retrain(session, label="unit", actor="t_admin") != first
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "lead"),
+    [
+        ("容桂街道高黎社区停水两天了，一直没人来修", "01", "GS"),
+        ("大良鉴海北路有人占道经营乱摆卖", "01", "CGZF"),
+        ("容桂高黎社区路灯不亮", "01", "ronggui"),
+        ("请问公积金怎么提取", "02", "GJJ"),
+        ("新生儿怎么办理医保参保", "02", "YBJ"),
+        ("公司拖欠工资三个月", "02", "RSJ"),
+        ("夜间施工噪音扰民", "05", "CGZF"),
+    ],
+)
+def test_the_default_catalogue_sends_a_level1_request_where_its_words_point(session, text, category, lead):
+    """The router predicts level 1 only: 停水 is 城乡建设 to it, and the catalogue's keyword rules send it to 水务."""
+    suggestion = service.suggest(session, text=text, category_code=category)
+    assert suggestion.lead_unit is not None and suggestion.lead_unit.code == lead
+    assert bool(suggestion.rule["keywords"]) == (lead not in ("ronggui", "RSJ"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from baishitong.demo.categories import DEFAULT_LEAD, TOWN
+from baishitong.demo.categories import DEFAULT_LEAD, KEYWORD_LEADS, TOWN
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ def match(
 
 
 def default_rules() -> list[Rule]:
-    """One rule per prefix of the demo taxonomy's default lead table."""
-    return [Rule(id=None, lead=lead, category_prefix=prefix) for prefix, lead in sorted(DEFAULT_LEAD.items())]
+    """One rule per prefix of the demo taxonomy's default lead table, and its keyword rules: a request the router
+    puts only in a level-1 area still reaches the unit its words name."""
+    plain = [Rule(id=None, lead=lead, category_prefix=prefix) for prefix, lead in sorted(DEFAULT_LEAD.items())]
+    worded = [Rule(id=None, lead=lead, category_prefix=prefix, keywords=words) for prefix, leads in sorted(KEYWORD_LEADS.items()) for lead, words in leads]
+    return plain + worded
 

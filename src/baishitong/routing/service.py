@@ -900,7 +900,7 @@ def ensure_default_catalogue(session: Session) -> int:
     """Writes edition 1 from the default lead table if there is no catalogue yet; returns the rules written."""
     if session.scalar(select(func.count()).select_from(CatalogueVersion)):
         return 0
-    rules = [{"category_prefix": r.category_prefix, "lead": r.lead} for r in catalogue.default_rules()]
+    rules = [{"category_prefix": r.category_prefix, "lead": r.lead, "keywords": list(r.keywords)} for r in catalogue.default_rules()]
     _write_catalogue(session, rules=rules, actor="system", note="默认派单目录")
     return len(rules)
 

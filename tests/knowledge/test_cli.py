@@ -69,3 +69,16 @@ def test_import_of_another_kind_of_file_names_the_folder_too(db_url, tmp_path):
     source.write_bytes(b"PK")
     result = CliRunner().invoke(kb, ["import", str(source), "--db", db_url])
     assert result.exit_code == 1 and "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹" in result.output
+
+
+def test_json_keeps_the_top_k_asked_for_while_people_see_the_best(db_url, tmp_path):
+    """What a person reads ends where hits score far below the best (search.shown); a script measuring
+    Recall@k with --json gets the ranks it asked for."""
+    source = tmp_path / "kb.csv"
+    source.write_text(ARTICLES, "utf-8")
+    run("import", source, "--db", db_url)
+    query = "社会保险卡丢了怎么补办，要去镇街社保窗口吗"
+    ranked = json.loads(run("search", query, "--top", 3, "--json", "--db", db_url))
+    assert ranked[0]["id"] == "SB01" and len(ranked) > 1 and ranked[-1]["score"] < 0.2 * ranked[0]["score"]
+    read = run("search", query, "--top", 3, "--db", db_url)
+    assert "[SB01]" in read and f"[{ranked[-1]['id']}]" not in read

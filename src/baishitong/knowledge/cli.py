@@ -91,7 +91,7 @@ def search_command(query: str | None, top_k: int, queries_file: Path | None, out
                 ids, texts = _read_queries(queries_file)
                 results = service.search_many(session, queries=texts, top_k=top_k)
             else:
-                hits = service.search(session, query=query, top_k=top_k)
+                hits = service.search(session, query=query, top_k=top_k, cut_tail=not as_json)
     finally:
         store.dispose()
     if queries_file:

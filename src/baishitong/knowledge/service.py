@@ -575,11 +575,13 @@ def combined_index(session: Session) -> SearchIndex:
     return _cached_index(session, "combined", revision, build)
 
 
-def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False) -> list[Hit]:
+def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False, cut_tail: bool = True) -> list[Hit]:
     """The best articles, without the long tail that scores far below them (`shown`); none when no article
-    is about the query (asdfgh, 火星移民签证), so the page says 未找到."""
+    is about the query (asdfgh, 火星移民签证), so the page says 未找到. `kb search --json` keeps the top_k it was
+    asked for (cut_tail=False): a script measuring Recall@k reads ranks, not what a person is shown."""
     index = article_index(session, include_unpublished=include_unpublished)
-    return shown(index.found(query, index.search(query, top_k=top_k)))
+    hits = index.found(query, index.search(query, top_k=top_k))
+    return shown(hits) if cut_tail else hits
 
 
 def related(session: Session, *, article: Article, limit: int) -> list[Hit]:

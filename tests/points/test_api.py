@@ -48,6 +48,18 @@ def test_nearest_by_coordinates_and_by_name(network, monkeypatch):
     assert network.get("/api/v1/points/nearest").status_code == 422
 
 
+@pytest.mark.parametrize(("params", "message"), [
+    ({"lat": "nan", "lon": "113.18"}, "lat：应为有限的数字"),
+    ({"lat": "22.83", "lon": "inf"}, "lon：应为有限的数字"),
+    ({"lat": "22.83", "lon": "113.18", "radius": "NaN"}, "radius：应为有限的数字"),
+    ({"lat": "999", "lon": "113.18"}, "lat：应不大于 90"),
+])
+def test_a_broken_position_is_refused_saying_what_is_wrong(network, params, message):
+    """A phone's failed fix arrives as NaN: it is not a number, rather than a latitude above 90."""
+    refused = network.get("/api/v1/points/nearest", params=params)
+    assert refused.status_code == 422 and message in refused.json()["error"]["message"]
+
+
 def test_list_and_detail(network):
     assert [p["code"] for p in network.get("/api/v1/points", params={"kind": "bank_branch", "town": "伦教"}).json()] == ["T-A", "T-D"]
     assert [p["code"] for p in network.get("/api/v1/points", params={"service": "GA005"}).json()] == ["T-C"]
@@ -93,6 +105,8 @@ def test_booking_lifecycle(network, login, monkeypatch):
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T01:50:00+00:00")
     checked = network.post(f"/api/v1/appointments/{number}/check-in", headers=login("t_operator"))
     assert checked.status_code == 200 and checked.json()["status"] == "checked_in"
+    # The counter sees the requester masked, as on 预约签到; only the requester's own booking answer is in full.
+    assert checked.json()["phone"] == "138****8000" and checked.json()["name"] == "李*"
     assert network.post(f"/api/v1/appointments/{number}/cancel", json={"phone": "13800138000"}).status_code == 409
 
 
@@ -109,3 +123,4 @@ def test_a_retried_cancel_or_check_in_gets_the_booking_back_instead_of_409(netwo
     for _ in range(2):
         retry = network.post(f"/api/v1/appointments/{arriving}/check-in", headers={**login("t_operator"), "Idempotency-Key": "check-in-1"})
         assert retry.status_code == 200 and retry.json()["status"] == "checked_in", retry.text
+        assert retry.json()["phone"] == "138****8001"

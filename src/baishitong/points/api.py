@@ -42,10 +42,11 @@ def list_points(
 
 @router.get("/points/nearest", response_model=list[schemas.NearestOut])
 def nearest_points(
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    # allow_inf_nan=False: a broken position (NaN) is told as not a number, not as "应不大于 90".
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
     near: Annotated[str | None, Query(max_length=200, description="地址、村居或镇街名称，代替经纬度")] = None,
-    radius: Annotated[float | None, Query(gt=0, le=100_000, description="半径（米）")] = None,
+    radius: Annotated[float | None, Query(gt=0, le=100_000, allow_inf_nan=False, description="半径（米）")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     service_code: Annotated[str | None, Query(alias="service", max_length=32)] = None,
     open_now: bool = False,
@@ -170,10 +171,12 @@ def reschedule_appointment(number: str, data: schemas.RescheduleIn, session: Ses
 def check_in_appointment(
     number: str, actor: Actor = Depends(require_roles(*STAFF_ROLES)), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None
 ):
-    """A retry with the same Idempotency-Key gets the checked-in booking back instead of 409 appointment_not_active."""
+    """A retry with the same Idempotency-Key gets the checked-in booking back instead of 409 appointment_not_active.
+
+    The requester is masked as on the 预约签到 page: the number and the time are what the counter checks."""
     scope = idempotency.scope("appointments.check-in", target=number, actor=actor)
     if idempotency.replayed(session, scope=scope, key=idempotency_key, body={}) is not None:
-        return appointment_out(booking.get_for_counter(session, number=number, actor=actor), masked=False)
+        return appointment_out(booking.get_for_counter(session, number=number, actor=actor), masked=True)
     appointment = booking.check_in(session, number=number, now=clock.now(), actor=actor)
     idempotency.remember(session, scope=scope, key=idempotency_key, body={}, resource_id=appointment.number)
-    return appointment_out(appointment, masked=False)
+    return appointment_out(appointment, masked=True)

@@ -186,8 +186,9 @@ def test_no_show_marking(session, point):
 def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
     sent = []
     monkeypatch.setattr(booking.notify, "to_requester", lambda session, **kw: sent.append(kw), raising=False)
-    tomorrow, later = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-12T09:00")
-    cancelled = book(session, start="2026-10-09T10:00", phone="13900139000")
+    earlier = NOW - timedelta(days=2)  # booked on Tuesday
+    tomorrow, later = book(session, start="2026-10-09T09:00", now=earlier), book(session, start="2026-10-12T09:00", now=earlier)
+    cancelled = book(session, start="2026-10-09T10:00", phone="13900139000", now=earlier)
     booking.cancel(session, number=cancelled.number, phone="13900139000")
     # Each booking was confirmed by SMS at once, with its number and day.
     assert [s["template_code"] for s in sent] == ["appointment_booked"] * 3
@@ -197,9 +198,33 @@ def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
     assert booking.send_reminders(session, now=NOW + timedelta(hours=3)) == 0
     assert [s["context"]["number"] for s in sent] == [tomorrow.number]
     assert sent[0]["template_code"] == "appointment_reminder" and sent[0]["phone"] == "13800138000" and sent[0]["ticket_id"] is None
-    booking.reschedule(session, number=later.number, phone=later.phone, slot_start=at("2026-10-09T11:00"), now=NOW)
-    assert sent[-1]["template_code"] == "appointment_booked" and sent[-1]["context"]["time"] == "10月09日11:00"  # the new time, texted
-    assert booking.send_reminders(session, now=NOW) == 1  # a moved booking is reminded for its new day
+    booking.reschedule(session, number=later.number, phone=later.phone, slot_start=at("2026-10-13T11:00"), now=earlier)
+    assert sent[-1]["template_code"] == "appointment_booked" and sent[-1]["context"]["time"] == "10月13日11:00"  # the new time, texted
+    assert booking.send_reminders(session, now=at("2026-10-12T09:00")) == 1  # a moved booking is reminded for its new day
+
+
+def test_a_booking_confirmed_the_day_before_gets_no_reminder_on_top(session, point, monkeypatch):
+    """Booked (or moved) at 15:00 for tomorrow: the 预约成功 SMS names the time; a 预约提醒 a minute later would repeat it."""
+    sent = []
+    monkeypatch.setattr(booking.notify, "to_requester", lambda session, **kw: sent.append(kw["template_code"]), raising=False)
+    afternoon = at("2026-10-08T15:00")
+    book(session, start="2026-10-09T09:00", now=afternoon)
+    moved = book(session, start="2026-10-14T09:00", phone="13900139000", now=afternoon)
+    booking.reschedule(session, number=moved.number, phone=moved.phone, slot_start=at("2026-10-09T10:00"), now=afternoon)
+    assert sent == ["appointment_booked"] * 3
+    assert booking.send_reminders(session, now=afternoon + timedelta(minutes=1)) == 0
+    assert sent == ["appointment_booked"] * 3
+
+
+def test_two_bookings_cannot_be_moved_onto_one_day(session, point):
+    """改约 keeps the one-booking-a-day rule that booking has: else a phone could gather a day's places."""
+    first, second = book(session, start="2026-10-09T09:00"), book(session, start="2026-10-12T09:00")
+    with pytest.raises(Conflict, match=f"预约号 {first.number}") as refused:
+        booking.reschedule(session, number=second.number, phone=second.phone, slot_start=at("2026-10-09T14:00"), now=NOW)
+    assert refused.value.code == "already_booked"
+    remaining = {s.start.strftime("%d %H:%M"): s.remaining for d in (9, 12) for s in booking.day_slots(session, point=point, day=date(2026, 10, d))}
+    assert remaining["09 14:00"] == 2 and remaining["12 09:00"] == 1  # nothing taken, nothing released
+    assert booking.reschedule(session, number=first.number, phone=first.phone, slot_start=at("2026-10-09T14:00"), now=NOW).slot_start == at("2026-10-09T14:00")  # its own day
 
 
 # --- concurrency through a real server ---------------------------------------------

@@ -172,18 +172,20 @@ def book(
     session.add(appointment)
     session.flush()
     idempotency.remember(session, scope=SCOPE, key=idempotency_key, body=body, resource_id=appointment.number)
-    confirm_by_sms(session, appointment=appointment)
+    confirm_by_sms(session, appointment=appointment, now=now)
     return appointment, True
 
 
-def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str, day: date) -> None:
+def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str, day: date, moving: Appointment | None = None) -> None:
+    """One booking per phone, point and day; `moving` is the booking being rescheduled, which does not count."""
     begin = datetime.combine(day, time.min, hours_core.SHUNDE_TZ).astimezone(timezone.utc)
-    held = session.scalar(
-        select(Appointment).where(
-            Appointment.point_id == point.id, Appointment.phone == phone, Appointment.status == "booked",
-            Appointment.slot_start >= begin, Appointment.slot_start < begin + timedelta(days=1),
-        ).limit(1)
+    query = select(Appointment).where(
+        Appointment.point_id == point.id, Appointment.phone == phone, Appointment.status == "booked",
+        Appointment.slot_start >= begin, Appointment.slot_start < begin + timedelta(days=1),
     )
+    if moving is not None:
+        query = query.where(Appointment.id != moving.id)
+    held = session.scalar(query.limit(1))
     if held is not None:
         raise Conflict(
             "already_booked",
@@ -249,12 +251,13 @@ def reschedule(session: Session, *, number: str, phone: str, slot_start: datetim
     new_start = slot.start.astimezone(timezone.utc)
     if new_start == appointment.slot_start:
         return appointment
+    # Else two bookings made on different days could be moved onto one, past the one-a-day rule.
+    _refuse_second_booking(session, point=appointment.point, phone=appointment.phone, day=slot.start.date(), moving=appointment)
     _take_place(session, point=appointment.point, slot=slot)
     _release_place(session, appointment=appointment)
     appointment.slot_start, appointment.slot_end = new_start, slot.end.astimezone(timezone.utc)
-    appointment.reminded_at = None
     _flush(session)
-    confirm_by_sms(session, appointment=appointment)
+    confirm_by_sms(session, appointment=appointment, now=now)
     return appointment
 
 
@@ -336,9 +339,15 @@ def _text(session: Session, appointment: Appointment, *, template_code: str, tim
     )
 
 
-def confirm_by_sms(session: Session, *, appointment: Appointment) -> None:
-    """The booking (or its new time) by SMS: the 预约号 is otherwise only on a page the citizen may close."""
+def confirm_by_sms(session: Session, *, appointment: Appointment, now: datetime) -> None:
+    """The booking (or its new time) by SMS: the 预约号 is otherwise only on a page the citizen may close.
+
+    Sent the day before the visit or on the day itself, it stands for the reminder, which would otherwise
+    follow it within the minute; a new time further ahead re-arms the reminder."""
     _text(session, appointment, template_code="appointment_booked", time_format="%m月%d日%H:%M")
+    soon = local(appointment.slot_start).date() <= local(now).date() + timedelta(days=1)
+    appointment.reminded_at = now if soon else None
+    _flush(session)
 
 
 def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool:

@@ -25,6 +25,7 @@ from baishitong.tickets.states import OPEN_STATUSES
 NOT_MATTERS = ("merged", "voided")
 MAX_DAYS = 366
 PERCENT = "0.0%"
+NO_VALUE = "—"
 
 
 @dataclass
@@ -145,7 +146,8 @@ def _as_date(value) -> date:
 
 
 def _median_reply_hours(session: Session, cohort, is_pg: bool, *, replied: int) -> float | None:
-    """Dispatch to reply, in hours, the middle one of the period's `replied` unit replies."""
+    """Dispatch to reply, in hours, over the period's `replied` unit replies: the middle one, or the mean of
+    the middle two when their number is even (5 and 30 hours: 17.5, not 30)."""
     if not replied:
         return None
     if is_pg:
@@ -153,7 +155,8 @@ def _median_reply_hours(session: Session, cohort, is_pg: bool, *, replied: int) 
     else:
         hours = (func.julianday(Ticket.replied_at) - func.julianday(Ticket.dispatched_at)) * 24
     condition = and_(cohort, Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None))
-    return float(session.scalar(select(hours).where(condition).order_by(hours).offset(replied // 2).limit(1)))
+    middle = session.scalars(select(hours).where(condition).order_by(hours).offset((replied - 1) // 2).limit(2 - replied % 2)).all()
+    return sum(map(float, middle)) / len(middle)
 
 
 def _top_categories(session: Session) -> dict[int, str]:
@@ -192,7 +195,8 @@ def to_xlsx(report: PeriodReport) -> bytes:
     for label, value, kind in summary_values(report):
         if kind == "hours":
             label, value = f"{label}（小时）", None if value is None else round(value, 1)
-        summary.append([label, cell(summary, value, PERCENT if kind == "rate" else None)])
+        # As on the page: a rate of nothing is —, not an empty cell that reads as left out.
+        summary.append([label, NO_VALUE if value is None else cell(summary, value, PERCENT if kind == "rate" else None)])
     for breakdown in report.breakdowns:
         sheet = workbook.create_sheet(breakdown.title[:31])
         sheet.append([breakdown.title, "件数", "占比"])
@@ -209,12 +213,12 @@ def to_xlsx(report: PeriodReport) -> bytes:
 
 def _duration(hours: float | None) -> str:
     if hours is None:
-        return "—"
+        return NO_VALUE
     return f"{hours:.1f} 小时" if hours < 48 else f"{hours / 24:.1f} 天"
 
 
 def _percent(value: float | None) -> str:
-    return f"{value * 100:.1f}%" if value is not None else "—"
+    return f"{value * 100:.1f}%" if value is not None else NO_VALUE
 
 
 def summary_values(report: PeriodReport) -> list[tuple[str, int | float | None, str]]:

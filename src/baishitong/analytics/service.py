@@ -25,17 +25,21 @@ def _rate(numerator: int, denominator: int) -> float | None:
 RANKING_MIN_CALLBACKS = 5
 
 
-def judged(done, deadline, *, now: datetime):
+def judged(done, deadline, *, now: datetime, moved_on=None):
     """The orders an on-time rate is taken over: those done, and those still with the unit after the deadline,
-    so a unit does not keep its rate up by leaving its late orders unanswered."""
-    return or_(done.is_not(None), and_(Ticket.status.in_(["dispatched", "signed"]), deadline.is_not(None), deadline < now))
+    so a unit does not keep its rate up by leaving its late orders unanswered. `moved_on`: when the order went
+    past the step without it being done (a reply without a first contact), late if after the deadline."""
+    late = [and_(Ticket.status.in_(["dispatched", "signed"]), deadline.is_not(None), deadline < now)]
+    if moved_on is not None:
+        late.append(and_(moved_on.is_not(None), deadline.is_not(None), deadline < moved_on))
+    return or_(done.is_not(None), *late)
 
 
 def unit_rates(session: Session, *, since: datetime | None = None, until: datetime | None = None, unit_code: str | None = None) -> list[dict]:
     """Tickets dispatched to each unit in the period, and how the unit did on them.
 
     on_time_sign / contact / reply: done by the deadline, of those `judged`; resolution and satisfaction:
-    of the callbacks; return_rate: returns the unit requested, of the orders it was sent.
+    of the callbacks; return_rate: the orders the unit asked to return, of the orders it was sent.
     """
     period = []
     if since:
@@ -44,7 +48,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
         period.append(Ticket.dispatched_at < until)
     count = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
     now = utcnow()
-    due = lambda done, deadline: count(judged(done, deadline, now=now))  # noqa: E731
+    due = lambda done, deadline, moved_on=None: count(judged(done, deadline, now=now, moved_on=moved_on))  # noqa: E731
     query = (
         select(
             Ticket.lead_unit_id,
@@ -52,7 +56,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
             count(Ticket.signed_at.is_not(None)).label("signed"),
             due(Ticket.signed_at, Ticket.sign_due).label("sign_due"),
             count(and_(Ticket.signed_at.is_not(None), Ticket.sign_due.is_not(None), Ticket.signed_at <= Ticket.sign_due)).label("signed_on_time"),
-            due(Ticket.contacted_at, Ticket.contact_due).label("contact_due"),
+            due(Ticket.contacted_at, Ticket.contact_due, Ticket.replied_at).label("contact_due"),
             count(and_(Ticket.contacted_at.is_not(None), Ticket.contact_due.is_not(None), Ticket.contacted_at <= Ticket.contact_due)).label("contacted_on_time"),
             count(Ticket.replied_at.is_not(None)).label("replied"),
             due(Ticket.replied_at, Ticket.reply_due).label("reply_due"),
@@ -67,12 +71,21 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
     )
     rows = {r.lead_unit_id: r for r in session.execute(query)}
 
-    returns_query = select(TicketEvent.unit_id, func.count()).where(TicketEvent.action == "return", TicketEvent.unit_id.is_not(None))
+    # The orders each unit returned, once each however often it asked; those it no longer holds (sent on, or
+    # dispatched before the period) are orders it was sent that `rows` does not count. One it still holds
+    # (退单待审, or the return refused) is in `rows` already.
+    still_counted = and_(Ticket.lead_unit_id == TicketEvent.unit_id, Ticket.status != "merged", *period)
+    returns_query = (
+        select(TicketEvent.unit_id, func.count(TicketEvent.ticket_id.distinct()), func.count(case((still_counted, None), else_=TicketEvent.ticket_id).distinct()))
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.action == "return", TicketEvent.unit_id.is_not(None))
+    )
     if since:
         returns_query = returns_query.where(TicketEvent.created_at >= since)
     if until:
         returns_query = returns_query.where(TicketEvent.created_at < until)
-    returns = dict(session.execute(returns_query.group_by(TicketEvent.unit_id)).all())
+    returned = {unit_id: (orders, elsewhere) for unit_id, orders, elsewhere in session.execute(returns_query.group_by(TicketEvent.unit_id))}
+    returns = {unit_id: orders for unit_id, (orders, _) in returned.items()}
 
     unit_ids = set(rows) | set(returns)
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
@@ -82,7 +95,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
         if unit_code and unit.code != unit_code:
             continue
         r = rows.get(unit_id)
-        dispatched = (r.dispatched if r else 0) + returns.get(unit_id, 0)
+        dispatched = (r.dispatched if r else 0) + returned.get(unit_id, (0, 0))[1]
         result.append(
             {
                 "unit": unit.code,
@@ -133,7 +146,7 @@ def compute_hot_topics(session: Session, *, window_days: int, now: datetime | No
     """Clusters the period's requests (voided ones left out) and stores the ranked topics as a snapshot."""
     now = now or utcnow()
     rows = session.execute(
-        select(Ticket.number, Ticket.title, func.substr(Ticket.content, 1, 200), Ticket.created_at, Ticket.region_id, Ticket.category_id, Ticket.requester_phone)
+        select(Ticket.number, Ticket.title, func.substr(Ticket.content, 1, 200), Ticket.created_at, Ticket.region_id, Ticket.category_id, Ticket.requester_phone, Ticket.address)
         .where(Ticket.created_at >= now - timedelta(days=window_days), Ticket.created_at <= now, Ticket.status != "voided")
         .order_by(Ticket.created_at.desc())
         .limit(HOT_MAX_TICKETS + 1)
@@ -150,14 +163,23 @@ def compute_hot_topics(session: Session, *, window_days: int, now: datetime | No
         parent = regions.get(region.parent_id) if region.parent_id else None
         return f"{parent.short_name}·{region.short_name}" if parent is not None else region.short_name
 
+    def place_words(region_id: int | None) -> str:
+        """The names of the request's community and town, full and short: where it is, not what it is about."""
+        region = regions.get(region_id)
+        named = [region, regions.get(region.parent_id) if region.parent_id else None] if region is not None else []
+        return " ".join(f"{r.name} {r.short_name}" for r in named if r is not None)
+
     def top_category(category_id: int | None) -> str | None:
         category = categories.get(category_id)
         return category.root.name if category is not None else None
 
     items = [
         # Only whether two requests share a phone matters, so the child sees a digest, not the number.
-        [number, title or "", content or "", created_at.isoformat(), place(region_id), top_category(category_id), hashlib.sha256(phone.encode()).hexdigest()[:16] if phone else None, 0]
-        for number, title, content, created_at, region_id, category_id, phone in rows
+        [
+            number, title or "", content or "", created_at.isoformat(), place(region_id), top_category(category_id),
+            hashlib.sha256(phone.encode()).hexdigest()[:16] if phone else None, 0, f"{address or ''} {place_words(region_id)}".strip(),
+        ]
+        for number, title, content, created_at, region_id, category_id, phone, address in rows
     ]
     result = _cluster_in_child(items, now=now) if items else {"threshold": None, "topics": []}
     topics = []

@@ -456,6 +456,9 @@ def dispatch_to(
     _check_allowed(ticket, "dispatch", actor)
     # Sent on: after an approved 退单 (no unit holds it) or to another unit before the first one signed.
     redispatch = ticket.dispatched_at is not None and previous_lead != lead.code
+    if redispatch:
+        # The new unit signs and reaches the requester itself: the previous unit's would be counted as its own.
+        ticket.signed_at = ticket.contacted_at = None
     ticket.lead_unit = lead
     ticket.sub_unit = None
     ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]

@@ -12,6 +12,10 @@ centroids that point the same way merge. Unlike connected components this does n
 through one message that mentions both, and unlike k-means it needs no number of topics. A topic's
 heat is the number of distinct people who raised it (a phone counts once), plus the support others
 gave it (likes), so one person filing ten times is not a hot topic.
+
+Where a request says where it happened (its address, its town and community), two requests must also be
+alike with those words left out (PLACE_FREE_SCALE): "高黎社区桂洲大道东路灯不亮" and "高黎社区桂洲大道东商铺噪音扰民" share a
+place, not a matter, and are no topic, while the place still keeps the same matter at two estates apart.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ COMMON_MIN = 50
 PHRASE_CHARS = 12
 TITLE_KEY = 1 << 42
 TITLE_WEIGHT = 2.0
+# Without their place words two requests need half the similarity asked of them with it: short rewordings of one
+# matter keep 0.1–0.2 of cosine once their shared street and community are left out, matters that share only those 0–0.04.
+PLACE_FREE_SCALE = 2.0
 _WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
 # How people frame a request, not what it is about: "什么时候开通" must not join a metro line and a website.
 _FRAMES = re.compile(
@@ -55,6 +62,7 @@ class Item:
     category: str | None = None
     requester: str | None = None
     support: int = 0
+    place_text: str = ""  # where it happened (address, town, community): not the matter itself
 
 
 @dataclass
@@ -108,9 +116,10 @@ class _Features:
     keys: np.ndarray  # sorted bigram keys; column j is keys[j]
     idf: np.ndarray
     common: np.ndarray  # columns left out of the similarity
+    views: tuple[sp.csr_matrix, ...] = ()  # x, and x without each request's own place words if any has one
 
     @classmethod
-    def build(cls, titles: Sequence[str], bodies: Sequence[str]) -> _Features:
+    def build(cls, titles: Sequence[str], bodies: Sequence[str], places: Sequence[str] = ()) -> _Features:
         """Title bigrams are features of their own (TITLE_KEY set) and weigh more: the title states the
         matter, while a body shares names (a company, an estate) with requests about other matters."""
         rows, grams = [np.zeros(0, np.int32)], [np.zeros(0, np.uint64)]
@@ -135,19 +144,40 @@ class _Features:
         kept = weights[cols] > 0
         rows, cols = rows[kept], cols[kept]
         values = weights[cols] * np.where(keys[cols] >= TITLE_KEY, TITLE_WEIGHT, 1.0).astype(np.float32)
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n)).astype(np.float32)
-        values /= norms[rows]
-        return cls(x=sp.csr_matrix((values, (rows, cols)), shape=(n, len(keys))), keys=keys, idf=idf, common=common)
+        x = _normalised(rows, cols, values, (n, len(keys)))
+        views = (x,)
+        place_rows, place_grams = distinct_bigrams([_clean(p) for p in places]) if any(places) else (np.zeros(0, np.int64), np.zeros(0, np.uint64))
+        if len(place_rows):
+            # Each request's own place bigrams, in its title and its body, matched as (row, plain bigram) pairs.
+            bits = np.uint64(max(n.bit_length(), 1))
+            plain = keys[cols] & ~np.uint64(TITLE_KEY)
+            own = np.isin((plain << bits) | rows.astype(np.uint64), (place_grams << bits) | place_rows.astype(np.uint64))
+            views = (x, _normalised(rows[~own], cols[~own], values[~own], (n, len(keys))))
+        return cls(x=x, keys=keys, idf=idf, common=common, views=views)
 
     def columns(self, rows: Sequence[int]) -> np.ndarray:
         return self.x[list(rows)].indices
 
 
-def _neighbours(x: sp.csr_matrix, threshold: float) -> list[np.ndarray]:
+def _normalised(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=shape[0])).astype(np.float32)
+    return sp.csr_matrix((values / np.maximum(norms[rows], 1e-12), (rows, cols)), shape=shape)
+
+
+def _similarity(left: Sequence[sp.csr_matrix], right_t: Sequence[sp.spmatrix]) -> sp.csr_matrix:
+    """Cosines of rows of `left` with columns of `right_t`: with the place words, or, if less, PLACE_FREE_SCALE
+    times the cosine without them."""
+    block = (left[0] @ right_t[0]).tocsr()
+    for a, b in zip(left[1:], right_t[1:]):
+        block = block.minimum((a @ b).tocsr() * PLACE_FREE_SCALE).tocsr()
+    return block
+
+
+def _neighbours(views: Sequence[sp.csr_matrix], threshold: float) -> list[np.ndarray]:
     out: list[np.ndarray] = []
-    xt = x.T.tocsc()
-    for start in range(0, x.shape[0], CHUNK):
-        block = (x[start : start + CHUNK] @ xt).tocsr()
+    transposed = [x.T.tocsc() for x in views]
+    for start in range(0, views[0].shape[0], CHUNK):
+        block = _similarity([x[start : start + CHUNK] for x in views], transposed)
         for r in range(block.shape[0]):
             lo, hi = block.indptr[r], block.indptr[r + 1]
             idx, val = block.indices[lo:hi], block.data[lo:hi]
@@ -241,11 +271,11 @@ def _centroids(x: sp.csr_matrix, groups: list[list[int]]) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1 / np.maximum(norms, 1e-12)) @ centroids)
 
 
-def _groups(x: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]]:
+def _groups(views: Sequence[sp.csr_matrix], threshold: float, min_size: int) -> list[list[int]]:
     """Greedy centres, then groups whose centroids point the same way are merged (paraphrase sets of one matter)."""
-    neighbours = _neighbours(x, threshold)
+    neighbours = _neighbours(views, threshold)
     degree = np.array([len(n) for n in neighbours])
-    assigned = np.zeros(x.shape[0], dtype=bool)
+    assigned = np.zeros(views[0].shape[0], dtype=bool)
     groups: list[list[int]] = []
     for centre in np.argsort(-degree, kind="stable"):
         if assigned[centre] or degree[centre] + 1 < min_size:
@@ -256,18 +286,18 @@ def _groups(x: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]
             groups.append(members)
     if not groups:
         return groups
-    centroids = _centroids(x, groups)
+    centroids = [_centroids(x, groups) for x in views]
     # A rewording just under the threshold to each member may still be close to what they share.
     left = np.flatnonzero(~assigned)
     if len(left):
         for start in range(0, len(left), CHUNK):
             rows = left[start : start + CHUNK]
-            sims = (x[rows] @ centroids.T).toarray()
+            sims = _similarity([x[rows] for x in views], [c.T for c in centroids]).toarray()
             best = sims.argmax(axis=1)
             for row, nearest, sim in zip(rows, best, sims[np.arange(len(rows)), best]):
                 if sim >= threshold:
                     groups[nearest].append(int(row))
-        centroids = _centroids(x, groups)
+        centroids = [_centroids(x, groups) for x in views]
     if len(groups) < 2:
         return groups
     similar = _neighbours(centroids, MERGE_THRESHOLD)
@@ -297,10 +327,10 @@ def find_topics(
     """The hottest topics among `items`, each with the keys of its requests, its place and its category."""
     if not items:
         return []
-    features = _Features.build([_clean(it.title) for it in items], [_clean(it.content[:CONTENT_CHARS]) for it in items])
+    features = _Features.build([_clean(it.title) for it in items], [_clean(it.content[:CONTENT_CHARS]) for it in items], [it.place_text for it in items])
     now = now or max(it.created_at for it in items)
     topics: list[Topic] = []
-    for members in _groups(features.x, threshold, min_size):
+    for members in _groups(features.views, threshold, min_size):
         centre = members[0]
         group = [items[j] for j in members]
         people = len({it.requester or f"#{it.key}" for it in group})
@@ -332,8 +362,8 @@ def main() -> None:
 
     request = json.load(sys.stdin)
     items = [
-        Item(key=k, title=t, content=c, created_at=datetime.fromisoformat(at), region=r, category=cat, requester=who, support=sup)
-        for k, t, c, at, r, cat, who, sup in request["items"]
+        Item(key=k, title=t, content=c, created_at=datetime.fromisoformat(at), region=r, category=cat, requester=who, support=sup, place_text=where)
+        for k, t, c, at, r, cat, who, sup, where in request["items"]
     ]
     topics = find_topics(items, now=datetime.fromisoformat(request["now"]))
     json.dump({"threshold": THRESHOLD, "topics": [t.as_dict() for t in topics]}, sys.stdout, ensure_ascii=False)

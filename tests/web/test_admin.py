@@ -1,7 +1,7 @@
 """Admin and service-point pages: units, the dispatch catalogue, router models, coverage, import and check-in."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from baishitong.audit.models import AuditEntry
 from baishitong.org import service as org
@@ -182,8 +182,17 @@ def test_check_in_flow(web, session, monkeypatch):
     shown = web.get(done.headers["location"])
     assert "已签到" in shown.text
     assert booking.get(session, number=appointment.number).status == "checked_in"
+    # A second 签到 (a double click) lands on the same outcome, not on 该预约已签到，无法签到; the time stays the first.
+    first_time = booking.get(session, number=appointment.number).checked_in_at
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", (now + timedelta(minutes=1)).isoformat())
     twice = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": appointment.number})
-    assert twice.status_code == 409 and "无法签到" in twice.text
+    assert twice.status_code == 200 and "已签到" in twice.text and "无法签到" not in twice.text
+    assert booking.get(session, number=appointment.number).checked_in_at == first_time
+    cancelled, _ = booking.book(session, point_code="CK-1", slot_start=datetime(2026, 10, 8, 11, 0, tzinfo=SHUNDE_TZ), name="李四", phone="13900139000", now=now)
+    booking.cancel(session, number=cancelled.number, phone="13900139000")
+    session.commit()
+    refused = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": cancelled.number})
+    assert refused.status_code == 409 and "该预约已取消，无法签到" in refused.text
 
 
 def test_saving_the_catalogue_unchanged_makes_no_new_edition(web, session):

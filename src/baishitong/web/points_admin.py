@@ -152,6 +152,8 @@ def check_in(request: Request, form: FormData = Depends(checked_form), staff: St
         booking.check_in(session, number=number, now=clock.now(), actor=staff.actor)
     except DomainError as exc:
         session.rollback()
-        return _check_in_page(request, session, staff, number=number, error=exc.message, status_code=exc.status_code)
+        # A second 签到 (a double click, another tap while the first was on its way) finds what was asked for.
+        if exc.code != "appointment_not_active" or booking.get_for_counter(session, number=number, actor=staff.actor).status != "checked_in":
+            return _check_in_page(request, session, staff, number=number, error=exc.message, status_code=exc.status_code)
     flash(request, "success", f"预约 {number} 已签到")
     return redirect(f"/staff/points/check-in?number={number}")

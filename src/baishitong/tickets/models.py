@@ -22,7 +22,7 @@ class Ticket(Base):
         Index("ix_tickets_status_reply_due", "status", "reply_due"),
         Index("ix_tickets_extension_pending", "status", sqlite_where=text("extension_days IS NOT NULL"), postgresql_where=text("extension_days IS NOT NULL")),
         Index("ix_tickets_paused", "status", sqlite_where=text("paused IS 1"), postgresql_where=text("paused IS true")),
-        Index("ix_tickets_pause_pending", "status", sqlite_where=text("pause_request IS NOT NULL"), postgresql_where=text("pause_request IS NOT NULL")),
+        Index("ix_tickets_paused_or_pending", "status", sqlite_where=text("paused IS 1 OR pause_request IS NOT NULL"), postgresql_where=text("paused IS true OR pause_request IS NOT NULL")),
         # The worker's minute run moves on the deadlines of the few orders whose clock stands still.
         Index("ix_tickets_clock_stopped", "status", sqlite_where=text("clock_stopped IS 1"), postgresql_where=text("clock_stopped IS true")),
     )

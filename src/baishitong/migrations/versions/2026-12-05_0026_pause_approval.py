@@ -20,11 +20,19 @@ def upgrade() -> None:
         batch.add_column(sa.Column("pause_needs_approval", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("pause_request", sa.Text(), nullable=True))
-    op.create_index("ix_tickets_pause_pending", "tickets", ["status"], sqlite_where=sa.text("pause_request IS NOT NULL"), postgresql_where=sa.text("pause_request IS NOT NULL"))
+    # 督办台's 计时暂停 section lists both, under this very condition (a partial index is used only for a query
+    # whose condition implies its own).
+    op.create_index(
+        "ix_tickets_paused_or_pending",
+        "tickets",
+        ["status"],
+        sqlite_where=sa.text("paused IS 1 OR pause_request IS NOT NULL"),
+        postgresql_where=sa.text("paused IS true OR pause_request IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_tickets_pause_pending", table_name="tickets")
+    op.drop_index("ix_tickets_paused_or_pending", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("pause_request")
     with op.batch_alter_table("sla_policies") as batch:

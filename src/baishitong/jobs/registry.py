@@ -32,7 +32,7 @@ def load_all() -> None:
     """Imports every domain's tasks module so their @job handlers are registered."""
     import importlib
 
-    for module in ("baishitong.sla.tasks", "baishitong.notify.tasks", "baishitong.routing.tasks", "baishitong.knowledge.tasks", "baishitong.points.tasks", "baishitong.analytics.tasks", "baishitong.enterprise.tasks"):
+    for module in ("baishitong.sla.tasks", "baishitong.notify.tasks", "baishitong.routing.tasks", "baishitong.knowledge.tasks", "baishitong.analytics.tasks", "baishitong.enterprise.tasks"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

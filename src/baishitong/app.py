@@ -87,7 +87,6 @@ def warm_up(db: Database) -> None:
     from baishitong.routing import service as routing
 
     try:
-        db.refresh_planner_statistics()
         with db.session(write=False) as session:
             routing.reference(session)
             knowledge.combined_index(session)

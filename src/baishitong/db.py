@@ -117,17 +117,6 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def refresh_planner_statistics(self) -> None:
-        """SQLite plans without statistics until ANALYZE has run, and among indexes that look alike it may then
-        scan a wide one (every signed order) instead of the partial one holding the few 督办台 lists. Sampled
-        (analysis_limit), so it takes milliseconds; PostgreSQL's autovacuum keeps its own statistics."""
-        if not self.is_sqlite:
-            return
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-
 
 def claim_version(session: Session, row, expected: int | None, *, message: str) -> None:
     """Compare-and-set on `row.version` before an edit: of two people saving what they both opened,

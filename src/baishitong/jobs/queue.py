@@ -79,12 +79,6 @@ def embed() -> None:
     embed_changed(get_database())
 
 
-@huey.periodic_task(crontab(minute="41"), name="baishitong.planner_statistics")
-def planner_statistics() -> None:
-    """Hourly: SQLite's query planner statistics follow the orders' growth (Database.refresh_planner_statistics)."""
-    get_database().refresh_planner_statistics()
-
-
 @huey.periodic_task(crontab(minute="17"), name="baishitong.purge_idempotency_keys")
 def purge_idempotency_keys() -> None:
     """Hourly: Idempotency-Keys past their retention go, so the table stops growing."""

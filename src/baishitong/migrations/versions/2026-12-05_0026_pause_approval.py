@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sla_policies") as batch:
-        batch.add_column(sa.Column("pause_needs_approval", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("tickets") as batch:
-        batch.add_column(sa.Column("pause_request", sa.Text(), nullable=True))
+    # Plain ADD COLUMN: a batch operation may rebuild the table on SQLite, and the rebuild drops the DESC of
+    # ix_tickets_dispatch_queue (see 0028).
+    op.add_column("sla_policies", sa.Column("pause_needs_approval", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("tickets", sa.Column("pause_request", sa.Text(), nullable=True))
     # 督办台's 计时暂停 section lists both, under this very condition (a partial index is used only for a query
     # whose condition implies its own).
     op.create_index(

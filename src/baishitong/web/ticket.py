@@ -289,14 +289,18 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
     return items
 
 
-def action_context(session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None, phrases: list | None = None) -> dict:
+def action_context(
+    session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None, phrases: list | None = None, pause_needs_approval: bool | None = None
+) -> dict:
     """What the action forms of one ticket need (see templates/staff/_actions.html); pages with many
-    tickets pass the dispatch units and the reply phrases in, loaded once."""
+    tickets pass the dispatch units, the reply phrases and the pause policy in, loaded once."""
     actions = allowed_actions(ticket, staff)
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
     returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, []) if "dispatch" in actions else []
     subs = sub_units(session, ticket) if "subdispatch" in actions else []
-    pause_asks = "pause" in actions and sla.current_policy(session).pause_needs_approval
+    if "pause" in actions and pause_needs_approval is None:
+        pause_needs_approval = sla.current_policy(session).pause_needs_approval
+    pause_asks = "pause" in actions and bool(pause_needs_approval)
     return {
         "actions": actions,
         "plain_actions": PLAIN_ACTIONS,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.phrases import service as phrases
+from baishitong.sla import service as sla
 from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
@@ -53,7 +54,8 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     items = session.scalars(query.offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
     next_url = _tab_url(tab, page)
     usable = phrases.usable(session, actor=staff.actor)
-    contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable) for t in items}
+    consent = sla.current_policy(session).pause_needs_approval if items else None
+    contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable, pause_needs_approval=consent) for t in items}
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
     centre_notes = service.latest_centre_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised])

@@ -158,3 +158,22 @@ def test_supervisors_also_decide_it_in_the_review_queue(web, session):
     form = {"csrf_token": token(landed), "version": str(second.version), "reason": "请先联系诉求人确认", "next": "/staff/console/review?at=pauses&row=list#pauses"}
     emptied = web.post(f"/staff/tickets/{second.number}/act/reject-pause", data=form, follow_redirects=True).text
     assert second.pause_request is None and "没有待审批的暂停计时申请" in emptied and f"工单 {second.number} 已驳回暂停计时" in emptied
+
+
+def test_a_pause_ends_with_the_units_part(session, monkeypatch):
+    """A unit that paused its clock and then returned the order, or answered it: the next unit (or a 重办)
+    starts with a running clock, not the previous unit's pause."""
+    at(monkeypatch, "2026-12-07 09:00")
+    returned = make_ticket(session, state="signed")
+    ask_pause(session, returned)
+    service.act(session, number=returned.number, action="return", actor=actor(session, "t_ronggui"), body=schemas.ReasonIn(version=returned.version, reason="不属于本单位职责"))
+    service.act(session, number=returned.number, action="approve-return", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=returned.version))
+    service.act(session, number=returned.number, action="dispatch", actor=actor(session, "t_operator"), body=schemas.DispatchIn(version=returned.version, lead_unit="daliang"))
+    assert not returned.paused and not returned.clock_stopped
+
+    answered = make_ticket(session, state="signed")
+    ask_pause(session, answered)
+    service.act(session, number=answered.number, action="reply", actor=actor(session, "t_ronggui"), body=schemas.ContentIn(version=answered.version, content="已联系诉求人并处理完毕。"))
+    service.act(session, number=answered.number, action="callback", actor=actor(session, "t_operator"), body=schemas.CallbackIn(version=answered.version, solved=False, satisfaction="不满意"))
+    service.act(session, number=answered.number, action="redo", actor=actor(session, "t_supervisor"), body=schemas.ReasonIn(version=answered.version, reason="问题仍未解决"))
+    assert answered.status == "signed" and not answered.paused and not answered.clock_stopped

@@ -495,13 +495,17 @@ def _approve_return(session: Session, ticket: Ticket, actor: Actor, body: schema
     ticket.sub_unit = None
     ticket.co_units = []
     ticket.status_before_return = None
-    _drop_requests(ticket)  # the unit's own: the next unit starts without them
+    _unit_done(session, ticket)  # the next unit starts without them
 
 
-def _drop_requests(ticket: Ticket) -> None:
+def _unit_done(session: Session, ticket: Ticket) -> None:
+    """The unit's own requests and its stopped clock end with its part: a pending 延期 or 暂停 would show the next
+    unit (or a 重办) as 待批, and a pause left open would stop the next unit's clock."""
     ticket.extension_days = None
     ticket.extension_reason = None
     ticket.pause_request = None
+    if ticket.paused:
+        hooks.clock_resumed(session, ticket=ticket)
 
 
 def _reject_return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
@@ -616,12 +620,12 @@ def _decline_co(session: Session, ticket: Ticket, actor: Actor, body: schemas.Re
 
 
 def _reply(session: Session, ticket: Ticket, actor: Actor, body: schemas.ContentIn) -> None:
-    """A reply ends the unit's work, so an extension or pause request still awaiting approval lapses: no
-    supervisor can decide it any more (approval needs 办理中), and it must not linger as 延期待批."""
+    """A reply ends the unit's work, so an extension or pause request still awaiting approval lapses (no
+    supervisor can decide it any more: approval needs 办理中) and a stopped clock ends (_unit_done)."""
     transition(session, ticket, action="reply", actor=actor, note=body.note, data={"content": body.content})
     ticket.reply_content = body.content
     ticket.replied_at = utcnow()
-    _drop_requests(ticket)
+    _unit_done(session, ticket)
     _share_with_duplicates(session, ticket, actor=actor, action="reply")
 
 

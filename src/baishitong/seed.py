@@ -31,6 +31,9 @@ DEMO_ACCOUNTS = [
     ("sjj", "handler", "SJJ", "区市场监管局 李文"),
     ("cgzf", "handler", "CGZF", "区城管执法局 周强"),
     ("rsj", "handler", "RSJ", "区人社局 吴芳"),
+    # 停水 and 公积金 calls go straight to these units (the catalogue's keyword rules): someone sees them in the demo.
+    ("gongshui", "handler", "GS", "区供水有限公司 黄志明"),
+    ("gjj", "handler", "GJJ", "公积金顺德管理部 林静"),
     ("supervisor", "supervisor", None, "督办员 罗建华"),
     ("admin", "admin", None, "系统管理员"),
 ]

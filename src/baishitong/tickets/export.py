@@ -33,7 +33,8 @@ def _local(value: datetime | None) -> str:
 
 
 def _overdue(ticket: Ticket, now: datetime) -> str:
-    """Replied after the deadline, or still open past it; blank where no reply was due (voided, merged, answered at once)."""
+    """Replied after the deadline, or still open past it; blank where no reply was due (voided, merged). A 咨询
+    answered at once was replied within its deadline: 否."""
     if ticket.reply_due is None:
         return ""
     if ticket.replied_at is not None:

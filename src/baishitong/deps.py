@@ -138,6 +138,16 @@ def client_id(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def throttle_login(request: Request, username: str) -> None:
+    """Counts a sign-in attempt (pages and API alike). Mainly per address and account, since a whole call centre
+    logs in at 9:00 behind one NAT address; an account tried from many addresses, or many accounts tried from
+    one, are slowed too, at limits no one signing in for themselves reaches."""
+    limiter, limit, address = request.app.state.rate_limiter, request.app.state.settings.login_attempts_per_minute, client_id(request)
+    limiter.hit("login", f"{address}|{username}", limit=limit)
+    limiter.hit("login-account", username, limit=3 * limit)
+    limiter.hit("login-address", address, limit=10 * limit)
+
+
 def rate_limit(bucket: str, setting: str):
     """Limits anonymous callers per IP. Staff and integrations with a valid token are accountable
     (every action is audited) and often share one NAT address, so they are not limited here."""

@@ -1,5 +1,6 @@
 """Passwords, bearer tokens and masking of personal data."""
 
+import functools
 import hashlib
 import os
 import re
@@ -28,6 +29,17 @@ def verify_password(password_hash: str, password: str) -> bool:
             return _hasher.verify(password_hash, password)
     except VerificationError:
         return False
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_for_unknown_user(password: str) -> None:
+    """Spends what checking a real account's password costs, so that a wrong name is not told apart from a
+    wrong password by the time the answer takes (35 ms of argon2 against under 1 ms)."""
+    verify_password(_unknown_user_hash(), password)
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:

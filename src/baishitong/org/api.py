@@ -5,7 +5,7 @@ from baishitong import security
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.config import Settings
-from baishitong.deps import client_id, current_actor, get_db_session, get_settings
+from baishitong.deps import current_actor, get_db_session, get_settings, throttle_login
 from baishitong.errors import Forbidden, Unauthorized
 from baishitong.org import schemas, service
 
@@ -27,8 +27,7 @@ def unit_out(unit) -> schemas.UnitOut:
 
 @router.post("/auth/token", response_model=schemas.TokenOut)
 def login(data: schemas.LoginIn, request: Request, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
-    # Per address and account: a whole call centre behind one NAT address logs in at 9:00.
-    request.app.state.rate_limiter.hit("login", f"{client_id(request)}|{data.username}", limit=settings.login_attempts_per_minute)
+    throttle_login(request, data.username)
     user = service.authenticate(session, username=data.username, password=data.password)
     if user is None:
         raise Unauthorized("invalid_credentials", "用户名或密码错误")

@@ -432,7 +432,10 @@ def enable_user(session: Session, *, username: str, actor: str = "system", scope
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
     """None for a wrong name or password; a disabled account is told so, but only to whoever knows its password."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not security.verify_password(user.password_hash, password):
+    if user is None:
+        security.verify_for_unknown_user(password)
+        return None
+    if not security.verify_password(user.password_hash, password):
         return None
     if not user.active:
         raise Forbidden("account_disabled", "该账号已停用，请联系系统管理员")

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong.audit import service as audit
-from baishitong.deps import client_id, get_db_session
+from baishitong.deps import client_id, get_db_session, throttle_login
 from baishitong.errors import Forbidden, RateLimited
 from baishitong.org import service as org
 from baishitong.web import auth
@@ -40,8 +40,7 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")), "/staff")
     try:
-        # Per address and account, as the API login: a call centre shares one NAT address.
-        request.app.state.rate_limiter.hit("login", f"{client_id(request)}|{username}", limit=request.app.state.settings.login_attempts_per_minute)
+        throttle_login(request, username)
     except RateLimited as exc:
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
     try:

@@ -1,15 +1,18 @@
 """Staff sign-in for the pages: a signed, HttpOnly session cookie with an idle timeout.
 
 The cookie holds the user id, the account's token generation (so disabling a
-user ends their sessions), the session's CSRF token and the time of the last
-request. Time comes from baishitong.clock so tests can move it forward.
+user ends their sessions), the session's id (so signing out ends it on the
+server too), its CSRF token and the time of the last request. Time comes from
+baishitong.clock so tests can move it forward.
 """
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -19,6 +22,7 @@ from baishitong.deps import client_id, get_db_session
 from baishitong.org import service as org
 from baishitong.org.models import User
 from baishitong.web.cookies import queue_cookie
+from baishitong.web.models import EndedStaffSession
 
 SESSION_COOKIE = "bst_staff"
 # Re-issuing the cookie on every hit is wasted work; a minute of slack is invisible next to a 30-minute timeout.
@@ -84,7 +88,7 @@ def _write(request: Request, payload: dict) -> None:
 
 
 def start_session(request: Request, session: Session, user: User) -> None:
-    _write(request, {"uid": user.id, "gen": user.token_generation, "csrf": secrets.token_urlsafe(24), "seen": _now()})
+    _write(request, {"uid": user.id, "gen": user.token_generation, "sid": secrets.token_urlsafe(16), "csrf": secrets.token_urlsafe(24), "seen": _now()})
     audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "web", "client": client_id(request)})
 
 
@@ -94,6 +98,11 @@ def end_session(request: Request, session: Session) -> None:
         user = session.get(User, payload["uid"])
         if user is not None:
             audit.record(session, actor=user.username, action="auth.logout", object_type="user", object_id=user.username, data={"via": "web"})
+        if payload.get("sid") and session.get(EndedStaffSession, payload["sid"]) is None:
+            # Past the idle timeout every copy of an ended session's cookie has expired by itself.
+            idle = timedelta(minutes=request.app.state.settings.staff_session_idle_minutes)
+            session.execute(delete(EndedStaffSession).where(EndedStaffSession.ended_at < clock.now() - idle))
+            session.add(EndedStaffSession(sid=payload["sid"], ended_at=clock.now()))
     queue_cookie(request, SESSION_COOKIE, "", delete=True)
     request.state.staff_session = None
 
@@ -104,6 +113,9 @@ def current_staff(request: Request, session: Session = Depends(get_db_session)) 
         if getattr(request.state, "session_expired", False):
             queue_cookie(request, SESSION_COOKIE, "", delete=True)
             raise LoginRequired("登录已超时，请重新登录")
+        raise LoginRequired()
+    if "sid" not in payload or session.get(EndedStaffSession, payload["sid"]) is not None:
+        queue_cookie(request, SESSION_COOKIE, "", delete=True)
         raise LoginRequired()
     user = session.get(User, payload["uid"])
     if user is None or not user.active or user.token_generation != payload.get("gen"):

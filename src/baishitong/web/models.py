@@ -19,3 +19,13 @@ class Attachment(Base):
     size: Mapped[int]
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EndedStaffSession(Base):
+    """A staff session signed out: its cookie, replayed from a copy, no longer signs anyone in. Kept only
+    while a copy could still be within the idle timeout."""
+
+    __tablename__ = "ended_staff_sessions"
+
+    sid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

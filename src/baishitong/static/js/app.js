@@ -23,6 +23,8 @@
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
  * 10. 对话框（问政务君）：<form data-enter-sends> 的文本框里按回车发送，Shift+回车换行（输入法选字时的回车不算）。
  * 11. 随页面送来的提示消息（#flash，如“已受理”“已签收”、操作被拒）在页面就绪后由读屏软件读出（另设的隐藏 live 区域）。
+ * 12. 页面不含内联脚本（内容安全策略只许本站脚本文件）：<form data-reset-after-send> 经 htmx 发送成功后清空，
+ *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  */
 (function () {
   "use strict";
@@ -691,6 +693,35 @@
     setTimeout(function () { announcer.textContent = text; }, 500);
   }
 
+  /* ---------- 12. 原内联脚本 ---------- */
+  function onResetAfterSend(e) {
+    var form = e.detail.elt;
+    if (!e.detail.successful || !form.matches || !form.matches("form[data-reset-after-send]")) return;
+    var refocus = form.getAttribute("data-reset-after-send") === "refocus" && form.contains(document.activeElement);
+    form.reset();
+    if (refocus) form.elements.text.focus();
+  }
+
+  // Progressive: the button only appears when the browser can share its position.
+  function initGeoButton() {
+    var button = document.getElementById("geo-button");
+    if (!button || !("geolocation" in navigator)) return;
+    var status = document.getElementById("geo-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = "正在获取您的位置…";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        // Three decimals (about 100 m) find the nearest point; the exact position would stay in the URL, history and logs.
+        document.getElementById("f-lat").value = pos.coords.latitude.toFixed(3);
+        document.getElementById("f-lon").value = pos.coords.longitude.toFixed(3);
+        document.getElementById("f-near").value = "";
+        document.getElementById("points-form").submit();
+      }, function () {
+        status.textContent = "无法获取位置，请在上方输入社区或地址。";
+      }, {enableHighAccuracy: false, timeout: 10000, maximumAge: 300000});
+    });
+  }
+
   /* ---------- 启动 ---------- */
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("keydown", onEnterStays);
@@ -714,10 +745,11 @@
   document.addEventListener("keydown", onChatKeydownCapture, true);
   document.addEventListener("htmx:beforeSwap", onChatBeforeSwap);
   document.addEventListener("htmx:afterSwap", onChatAfterSwap);
+  document.addEventListener("htmx:afterRequest", onResetAfterSend);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）
   document.addEventListener("htmx:load", function (e) { if (e.target && e.target.querySelectorAll) init(e.target); });
 
-  var start = function () { init(document); initChatFab(); announceFlash(); };
+  var start = function () { init(document); initChatFab(); announceFlash(); initGeoButton(); };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -1,0 +1,80 @@
+"""What a district's information-security review checks on sign-in and on every page."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+from baishitong import security
+from tests.conftest import TEST_PASSWORD
+
+
+def test_a_wrong_username_takes_as_long_as_a_wrong_password(client, monkeypatch):
+    """Without a password check for unknown names the answer came 35 ms sooner, telling which accounts exist."""
+    checks = []
+    real = security.verify_password
+    monkeypatch.setattr(security, "verify_password", lambda password_hash, password: checks.append(password) or real(password_hash, password))
+    for username in ("t_operator", "no_such_user"):
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password-1"})
+        assert response.status_code == 401
+        assert response.json()["error"]["message"] == "用户名或密码错误"
+    assert checks == ["wrong-password-1", "wrong-password-1"]
+
+
+def test_pages_run_only_the_sites_script_files_and_cannot_be_framed(web):
+    for path in ("/", "/staff/login", "/points", "/assistant"):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+        # What the policy would block: inline scripts and handlers (htmx's hx-on runs as script too).
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text), path
+        assert not re.search(r"\s(on[a-z]+|hx-on[:\w-]*)=", response.text), path
+
+
+def test_the_api_docs_page_may_start_swagger_inline_but_not_be_framed(client):
+    response = client.get("/docs")
+    assert "'unsafe-inline'" in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_guessing_one_password_from_many_addresses_or_many_names_from_one_is_slowed(app):
+    """Counted only per address and account, a botnet had 10 guesses a minute per address on the admin's
+    password, and one address 10 per name it tried."""
+    app.state.settings.login_attempts_per_minute = 2
+
+    def attempt(address: str, username: str) -> int:
+        with TestClient(app, client=(address, 5000)) as from_there:
+            return from_there.post("/api/v1/auth/token", json={"username": username, "password": "guess-guess-1"}).status_code
+
+    assert [attempt(f"10.0.0.{i}", "t_admin") for i in range(7)] == [401] * 6 + [429]
+    assert [attempt("10.0.1.1", f"name{i}") for i in range(21)] == [401] * 20 + [429]
+    # Another account still signs in.
+    with TestClient(app, client=("10.0.0.99", 5000)) as colleague:
+        assert colleague.post("/api/v1/auth/token", json={"username": "t_operator", "password": TEST_PASSWORD}).status_code == 200
+
+
+def _sign_in(web, username: str) -> None:
+    page = web.get("/staff/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert web.post("/staff/login", data={"csrf_token": token, "username": username, "password": TEST_PASSWORD}, follow_redirects=False).status_code == 303
+
+
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(web, app):
+    """The cookie alone was the session: a copy taken before 退出 (a shared PC's browser profile, a proxy log)
+    kept working for the idle timeout, and for ever while used."""
+    _sign_in(web, "t_supervisor")
+    copied = web.cookies.get("bst_staff")
+    page = web.get("/staff/supervise")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert web.post("/staff/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    with TestClient(app, cookies={"bst_staff": copied}) as thief:
+        response = thief.get("/staff/supervise", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/staff/login")
+    # Another session of the same account goes on.
+    with TestClient(app) as other_desk:
+        _sign_in(other_desk, "t_supervisor")
+        assert other_desk.get("/staff/supervise", follow_redirects=False).status_code == 200

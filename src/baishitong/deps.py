@@ -122,10 +122,21 @@ class RateLimiter:
     def __init__(self) -> None:
         self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._swept = time.monotonic()
 
-    def hit(self, bucket: str, client: str, *, limit: int, window: float = 60.0) -> None:
-        now = time.monotonic()
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    WINDOW = 60.0  # seconds: every limit is per minute
+
+    def hit(self, bucket: str, client: str, *, limit: int) -> None:
+        now, window = time.monotonic(), self.WINDOW
         with self._lock:
+            # Once a window, forget clients with no hit inside it: made-up usernames must not grow it without end.
+            if now - self._swept > window:
+                for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
+                    del self._hits[key]
+                self._swept = now
             hits = self._hits[(bucket, client)]
             while hits and hits[0] <= now - window:
                 hits.popleft()

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from baishitong import security
@@ -78,3 +79,23 @@ def test_signing_out_ends_the_session_for_a_copied_cookie_too(web, app):
     with TestClient(app) as other_desk:
         _sign_in(other_desk, "t_supervisor")
         assert other_desk.get("/staff/supervise", follow_redirects=False).status_code == 200
+
+
+def test_the_rate_limiter_forgets_clients_once_their_minute_is_over(monkeypatch):
+    """Made-up usernames, one attempt each, must not grow the sign-in limiter for ever."""
+    from baishitong import deps
+
+    now = [1000.0]
+    monkeypatch.setattr(deps.time, "monotonic", lambda: now[0])
+    limiter = deps.RateLimiter()
+    for i in range(500):
+        limiter.hit("login-account", f"nobody{i}", limit=5)
+    assert len(limiter) == 500
+    now[0] += 61
+    limiter.hit("login-account", "someone", limit=5)
+    assert len(limiter) == 1
+    for _ in range(4):
+        limiter.hit("login-account", "someone", limit=5)
+    with pytest.raises(deps.RateLimited):
+        limiter.hit("login-account", "someone", limit=5)
+

@@ -13,6 +13,7 @@ from datetime import timedelta
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -102,7 +103,11 @@ def end_session(request: Request, session: Session) -> None:
             # Past the idle timeout every copy of an ended session's cookie has expired by itself.
             idle = timedelta(minutes=request.app.state.settings.staff_session_idle_minutes)
             session.execute(delete(EndedStaffSession).where(EndedStaffSession.ended_at < clock.now() - idle))
-            session.add(EndedStaffSession(sid=payload["sid"], ended_at=clock.now()))
+            try:
+                with session.begin_nested():  # two 退出 of one session at once (two tabs): the first one ends it
+                    session.add(EndedStaffSession(sid=payload["sid"], ended_at=clock.now()))
+            except IntegrityError:
+                pass
     queue_cookie(request, SESSION_COOKIE, "", delete=True)
     request.state.staff_session = None
 

@@ -267,3 +267,41 @@ def test_concurrent_bookings_never_overbook(tmp_path):
         if server is not None:
             server.stop()
         drop_fresh_database(url)
+
+
+def test_one_phone_booking_several_times_of_one_day_at_once_gets_one(tmp_path):
+    """The one-booking-a-day rule holds when the requests arrive together (a double-tapped button, two tabs)."""
+    url = create_fresh_database(tmp_path)
+    server = None
+    try:
+        migrate.upgrade(url)
+        db = Database(url)
+        with db.session() as session:
+            seed_test_database(session)
+            add_point(session, cap=3)
+        db.dispose()
+        server = Server(url, tmp_path, env={"BAISHITONG_FAKE_NOW": NOW.isoformat()}).start()
+        base = f"{server.base}/api/v1"
+        times = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+        barrier = threading.Barrier(len(times))
+        answers: list[tuple[int, str]] = []
+        lock = threading.Lock()
+
+        def attempt(hhmm: str) -> None:
+            with httpx.Client(timeout=60) as client:
+                body = {"point": "AP-1", "slot_start": f"2026-10-09T{hhmm}:00+08:00", "name": "陈先生", "phone": "13800009999"}
+                barrier.wait()
+                response = client.post(f"{base}/appointments", json=body)
+                with lock:
+                    answers.append((response.status_code, response.json().get("error", {}).get("code", "")))
+
+        threads = [threading.Thread(target=attempt, args=(t,)) for t in times]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert sorted(answers) == [(201, "")] + [(409, "already_booked")] * (len(times) - 1)
+    finally:
+        if server is not None:
+            server.stop()
+        drop_fresh_database(url)

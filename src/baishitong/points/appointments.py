@@ -11,10 +11,11 @@ insert-on-conflict-do-nothing, so the first bookings of a slot cannot race eithe
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -177,7 +178,13 @@ def book(
 
 
 def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str, day: date, moving: Appointment | None = None) -> None:
-    """One booking per phone, point and day; `moving` is the booking being rescheduled, which does not count."""
+    """One booking per phone, point and day; `moving` is the booking being rescheduled, which does not count.
+
+    Two of them sent at the same instant must not both pass the check: SQLite's write transactions already take
+    turns; on PostgreSQL this phone's bookings at the point take turns under an advisory lock until commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"booking:{point.id}:{phone}:{day.isoformat()}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     begin = datetime.combine(day, time.min, hours_core.SHUNDE_TZ).astimezone(timezone.utc)
     query = select(Appointment).where(
         Appointment.point_id == point.id, Appointment.phone == phone, Appointment.status == "booked",

@@ -1,7 +1,7 @@
 """Enqueue inside the transaction, send after commit, run once per job row."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,12 @@ def enqueue(session: Session, name: str, *, dedupe_key: str | None = None, **pay
 
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(minutes=1)  # then 2, 4 and 8 minutes between the five attempts
+
+
+def retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When a failed attempt is tried again (jobs, and the messages they send); None once MAX_ATTEMPTS are spent."""
+    return None if attempts >= MAX_ATTEMPTS else now + RETRY_BASE * 2 ** (attempts - 1)
+
 # A job that waits on the outside world runs outside a transaction: it holds the job this long, so a second
 # worker does not start it too, and a worker killed mid-run frees it when the lease runs out.
 LEASE = RESEND_AFTER
@@ -49,10 +55,9 @@ def _finish(row: OutboxJob, error: Exception | None) -> None:
         row.done_at, row.next_attempt_at, row.last_error = now, None, None
         return
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.failed_at, row.next_attempt_at = now, None
-    else:
-        row.next_attempt_at = now + RETRY_BASE * 2 ** (row.attempts - 1)
+    row.next_attempt_at = retry_at(row.attempts, now)
+    if row.next_attempt_at is None:
+        row.failed_at = now
 
 
 def execute(db: Database, job_id: int) -> bool:

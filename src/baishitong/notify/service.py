@@ -11,15 +11,12 @@ from sqlalchemy.orm import Session
 from baishitong import clock
 from baishitong.config import get_settings
 from baishitong.db import Database
-from baishitong.jobs.service import enqueue
+from baishitong.jobs.service import MAX_ATTEMPTS, enqueue, retry_at
 from baishitong.notify import senders
 from baishitong.notify.models import Message, MessageTemplate
 from baishitong.notify.templates import DEFAULT_TEMPLATES
 from baishitong.org.models import User
 from baishitong.tickets.models import Ticket, TicketEvent
-
-MAX_ATTEMPTS = 5
-RETRY_BASE = timedelta(minutes=1)
 
 
 def _local(value: datetime | None) -> str:
@@ -285,10 +282,8 @@ def record(session: Session, *, outgoing: Outgoing, error: str | None, now: date
         message.status, message.sent_at, message.next_attempt_at, message.last_error = "sent", now, None, None
         return
     message.last_error = error
-    if message.attempts >= MAX_ATTEMPTS:
-        message.status, message.next_attempt_at = "failed", None
-    else:
-        message.status, message.next_attempt_at = "retrying", now + RETRY_BASE * (2 ** (message.attempts - 1))
+    message.next_attempt_at = retry_at(message.attempts, now)
+    message.status = "retrying" if message.next_attempt_at else "failed"
 
 
 def deliver(db: Database, *, message_id: int) -> None:

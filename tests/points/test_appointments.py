@@ -229,7 +229,9 @@ def test_two_bookings_cannot_be_moved_onto_one_day(session, point):
 
 # --- concurrency through a real server ---------------------------------------------
 
-def test_concurrent_bookings_never_overbook(tmp_path):
+@pytest.fixture
+def served(tmp_path):
+    """A real server over a database of its own holding point AP-1 (3 places a slot): the API's base URL."""
     url = create_fresh_database(tmp_path)
     server = None
     try:
@@ -240,68 +242,59 @@ def test_concurrent_bookings_never_overbook(tmp_path):
             add_point(session, cap=3)
         db.dispose()
         server = Server(url, tmp_path, env={"BAISHITONG_FAKE_NOW": NOW.isoformat()}).start()
-        base = f"{server.base}/api/v1"
-        barrier = threading.Barrier(20)
-        statuses: list[int] = []
-        lock = threading.Lock()
-
-        def attempt(i: int) -> None:
-            with httpx.Client(timeout=60) as client:
-                body = {"point": "AP-1", "slot_start": "2026-10-09T09:00:00+08:00", "name": f"并发{i}", "phone": f"1380000{i:04d}"}
-                barrier.wait()
-                response = client.post(f"{base}/appointments", json=body)
-                with lock:
-                    statuses.append(response.status_code)
-                if response.status_code == 409:
-                    assert response.json()["error"]["code"] == "slot_full"
-
-        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
-        assert sorted(statuses) == [201] * 3 + [409] * 17
-        slots = httpx.get(f"{base}/points/AP-1/slots", params={"date": "2026-10-09"}).json()
-        assert slots[0] == {"start": "2026-10-09T09:00:00+08:00", "end": "2026-10-09T09:30:00+08:00", "capacity": 3, "remaining": 0}
+        yield f"{server.base}/api/v1"
     finally:
         if server is not None:
             server.stop()
         drop_fresh_database(url)
 
 
-def test_one_phone_booking_several_times_of_one_day_at_once_gets_one(tmp_path):
+def at_once(attempt, arguments) -> None:
+    """Runs attempt(argument) for each argument in its own thread, all released together."""
+    barrier = threading.Barrier(len(arguments))
+
+    def run(argument) -> None:
+        barrier.wait()
+        attempt(argument)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in arguments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+
+
+def test_concurrent_bookings_never_overbook(served):
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def attempt(i: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            body = {"point": "AP-1", "slot_start": "2026-10-09T09:00:00+08:00", "name": f"并发{i}", "phone": f"1380000{i:04d}"}
+            response = client.post(f"{served}/appointments", json=body)
+            with lock:
+                statuses.append(response.status_code)
+            if response.status_code == 409:
+                assert response.json()["error"]["code"] == "slot_full"
+
+    at_once(attempt, range(20))
+    assert sorted(statuses) == [201] * 3 + [409] * 17
+    slots = httpx.get(f"{served}/points/AP-1/slots", params={"date": "2026-10-09"}).json()
+    assert slots[0] == {"start": "2026-10-09T09:00:00+08:00", "end": "2026-10-09T09:30:00+08:00", "capacity": 3, "remaining": 0}
+
+
+def test_one_phone_booking_several_times_of_one_day_at_once_gets_one(served):
     """The one-booking-a-day rule holds when the requests arrive together (a double-tapped button, two tabs)."""
-    url = create_fresh_database(tmp_path)
-    server = None
-    try:
-        migrate.upgrade(url)
-        db = Database(url)
-        with db.session() as session:
-            seed_test_database(session)
-            add_point(session, cap=3)
-        db.dispose()
-        server = Server(url, tmp_path, env={"BAISHITONG_FAKE_NOW": NOW.isoformat()}).start()
-        base = f"{server.base}/api/v1"
-        times = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
-        barrier = threading.Barrier(len(times))
-        answers: list[tuple[int, str]] = []
-        lock = threading.Lock()
+    times = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
 
-        def attempt(hhmm: str) -> None:
-            with httpx.Client(timeout=60) as client:
-                body = {"point": "AP-1", "slot_start": f"2026-10-09T{hhmm}:00+08:00", "name": "陈先生", "phone": "13800009999"}
-                barrier.wait()
-                response = client.post(f"{base}/appointments", json=body)
-                with lock:
-                    answers.append((response.status_code, response.json().get("error", {}).get("code", "")))
+    def attempt(hhmm: str) -> None:
+        with httpx.Client(timeout=60) as client:
+            body = {"point": "AP-1", "slot_start": f"2026-10-09T{hhmm}:00+08:00", "name": "陈先生", "phone": "13800009999"}
+            response = client.post(f"{served}/appointments", json=body)
+            with lock:
+                answers.append((response.status_code, response.json().get("error", {}).get("code", "")))
 
-        threads = [threading.Thread(target=attempt, args=(t,)) for t in times]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
-        assert sorted(answers) == [(201, "")] + [(409, "already_booked")] * (len(times) - 1)
-    finally:
-        if server is not None:
-            server.stop()
-        drop_fresh_database(url)
+    at_once(attempt, times)
+    assert sorted(answers) == [(201, "")] + [(409, "already_booked")] * (len(times) - 1)

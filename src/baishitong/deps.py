@@ -119,6 +119,8 @@ def optional_actor(
 class RateLimiter:
     """Sliding window per client and bucket, in process memory (one app process per server)."""
 
+    WINDOW = 60.0  # seconds: every limit is per minute
+
     def __init__(self) -> None:
         self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -126,8 +128,6 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._hits)
-
-    WINDOW = 60.0  # seconds: every limit is per minute
 
     def hit(self, bucket: str, client: str, *, limit: int) -> None:
         now, window = time.monotonic(), self.WINDOW

@@ -588,8 +588,7 @@ def related(session: Session, *, article: Article, limit: int) -> list[Hit]:
     """Other published articles on the same matter. The article is its own best hit, far above the rest, so
     `search`'s cut relative to the best would leave almost nothing: here the next `limit` are shown."""
     query = article.title + " " + " ".join(article.keywords)
-    index = article_index(session)
-    return [h for h in index.found(query, index.search(query, top_k=limit + 1)) if h.id != article.external_id][:limit]
+    return [h for h in search(session, query=query, top_k=limit + 1, cut_tail=False) if h.id != article.external_id][:limit]
 
 
 def search_many(session: Session, *, queries: list[str], top_k: int = 10) -> list[list[Hit]]:

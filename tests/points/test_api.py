@@ -68,6 +68,15 @@ def test_list_and_detail(network):
     assert network.get("/api/v1/points/NOPE").json()["error"]["code"] == "point_not_found"
 
 
+def test_retired_point_is_gone_for_integrators(network, login):
+    retire = "code,name,kind,address,lat,lon,town,hours,active\nT-B,测试伦教行政服务中心,town_centre,伦教街道伦教大道2号,22.8402,113.1852,伦教,周一至周五 08:30-17:30,否\n"
+    assert network.post("/api/v1/points/import", files={"file": ("p.csv", retire.encode(), "text/csv")}, headers=login("t_admin")).status_code == 200
+    for path in ("/api/v1/points/T-B", "/api/v1/points/T-B/slots?date=2030-01-07"):
+        gone = network.get(path)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "point_not_found"
+    assert "T-B" not in [p["code"] for p in network.get("/api/v1/points").json()]
+
+
 def test_coverage_is_for_admins_and_supervisors(network, login):
     assert network.get("/api/v1/points/coverage").status_code == 401
     assert network.get("/api/v1/points/coverage", headers=login("t_operator")).status_code == 403

@@ -85,7 +85,8 @@ def open_checker(session: Session, at: datetime) -> Callable[[hours_core.Opening
 
 
 def get_point(session: Session, *, code: str) -> ServicePoint:
-    point = session.scalar(select(ServicePoint).where(ServicePoint.code == code))
+    """An active point: a retired one is gone for citizens, integrators and new orders alike."""
+    point = session.scalar(select(ServicePoint).where(ServicePoint.code == code, ServicePoint.active.is_(True)))
     if point is None:
         raise NotFound("point_not_found", f"服务网点“{code}”不存在")
     return point

@@ -105,8 +105,6 @@ def points_list(
 @router.get("/points/{code}")
 def point_detail(code: str, request: Request, session: Session = Depends(get_db_session)):
     point = points.get_point(session, code=code)
-    if not point.active:
-        raise NotFound("point_not_found", f"服务网点“{code}”不存在")
     items = _item_names(session)
     services = [{"code": c, "name": items.get(c, c), "channels": channels} for c, channels in sorted((point.services or {}).items())]
     return render(

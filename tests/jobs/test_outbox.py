@@ -1,5 +1,7 @@
 """Jobs are sent only after the transaction that created them commits."""
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -44,3 +46,25 @@ def test_dedupe_key_enqueues_once(database):
         with database.session() as session:
             jobs.enqueue(session, "test.record", dedupe_key="test:dedupe:1", marker="deduped")
     assert RUNS == ["deduped"]
+
+
+def test_same_dedupe_key_in_two_transactions_at_once_spoils_neither(database):
+    """On PostgreSQL the second insert waits for the first transaction and then finds the key taken."""
+    RUNS.clear()
+    flushed, release = threading.Event(), threading.Event()
+
+    def first():
+        with database.session() as session:
+            jobs.enqueue(session, "test.record", dedupe_key="test:race", marker="first")
+            flushed.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert flushed.wait(5)
+    threading.Timer(0.5, release.set).start()
+    with database.session() as session:
+        assert jobs.enqueue(session, "test.record", dedupe_key="test:race", marker="second") is None
+        jobs.enqueue(session, "test.record", marker="the rest of the second transaction")
+    holder.join()
+    assert sorted(RUNS) == ["first", "the rest of the second transaction"]

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -25,8 +26,12 @@ def enqueue(session: Session, name: str, *, dedupe_key: str | None = None, **pay
     if dedupe_key is not None and session.scalar(select(OutboxJob.id).where(OutboxJob.dedupe_key == dedupe_key)):
         return None
     row = OutboxJob(name=name, payload=payload, dedupe_key=dedupe_key)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # A concurrent transaction enqueued the same key after our look-up: theirs stands, ours carries on.
+        return None
     job_id = row.id
     after_commit(session, lambda: queue.send(job_id))
     return row

@@ -256,7 +256,7 @@ def _at(given: datetime | None, fallback: datetime, now: datetime) -> datetime:
 def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
     tickets.act(session, number=ticket.number, action=action, actor=actor, body=body)
     ticket.events[-1].created_at = at
-    for attr in ("dispatched_at", "signed_at", "contacted_at", "replied_at", "callback_at", "closed_at"):
+    for attr in ("dispatched_at", "first_dispatched_at", "signed_at", "contacted_at", "replied_at", "callback_at", "closed_at"):
         if getattr(ticket, attr) is not None and getattr(ticket, attr) > at:
             setattr(ticket, attr, at)
     ticket.updated_at = at

@@ -24,6 +24,7 @@ class PolicyIn(Strict):
     restart_on_redispatch: bool | None = Field(default=None, description="退单改派或签收前改派给其他单位时，时限自改派起重新计算；不给出则沿用当前版本")
     pause_during_review: bool | None = Field(default=None, description="承办单位申请延期或退单后，等待中心审核的时间不计入其时限；不给出则沿用当前版本")
     pause_needs_approval: bool | None = Field(default=None, description="承办单位暂停计时须经督办员同意，同意后才停止计时；不给出则沿用当前版本")
+    clock_from_dispatch: bool | None = Field(default=None, description="承办单位的联系、答复时限自工单首次派单起计算，待派单等候时间不计入承办单位；办结时限仍自受理起算；不给出则沿用当前版本")
     note: str | None = Field(default=None, max_length=200)
     base_version: int | None = Field(default=None, description="编辑开始时读取到的 version；给出时，他人已保存新版本则返回 409")
 
@@ -42,6 +43,7 @@ def policy_out(policy) -> dict:
         "restart_on_redispatch": policy.restart_on_redispatch,
         "pause_during_review": policy.pause_during_review,
         "pause_needs_approval": policy.pause_needs_approval,
+        "clock_from_dispatch": policy.clock_from_dispatch,
         "note": policy.note,
         "created_by": policy.created_by,
         "created_at": policy.created_at,
@@ -63,6 +65,7 @@ def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), 
         restart_on_redispatch=data.restart_on_redispatch,
         pause_during_review=data.pause_during_review,
         pause_needs_approval=data.pause_needs_approval,
+        clock_from_dispatch=data.clock_from_dispatch,
         actor=actor,
         note=data.note,
         base_version=data.base_version,

@@ -22,6 +22,8 @@ class SlaPolicy(Base):
     pause_during_review: Mapped[bool] = mapped_column(default=True, server_default=true())
     # A unit may stop its own clock (等待诉求人补充材料) only once the centre agrees; off: at once, reviewed afterwards.
     pause_needs_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The unit's steps count from the order's first dispatch, not registration: its wait in 待派单 is the centre's.
+    clock_from_dispatch: Mapped[bool] = mapped_column(default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,7 +8,8 @@ is more specific), then type; ties go to the rule listed first. The catch-all ru
 (no criteria) must set every stage, so every ticket gets every deadline.
 
 All stages count from the same start (the ticket's creation), so each limit is a
-total, not a step after the previous stage.
+total, not a step after the previous stage; where the policy counts the unit's steps
+from the first dispatch (`clock_from_dispatch`), contact and reply are totals from there.
 """
 
 import math

@@ -125,6 +125,7 @@ def save_policy(
     restart_on_redispatch: bool | None = None,
     pause_during_review: bool | None = None,
     pause_needs_approval: bool | None = None,
+    clock_from_dispatch: bool | None = None,
 ) -> SlaPolicy:
     """The next version of the policy. With `base_version` (the one the editor started from), a save on
     top of someone else's newer version is refused: the form carries every rule, so it would undo theirs."""
@@ -149,6 +150,7 @@ def save_policy(
     restart = current.restart_on_redispatch if restart_on_redispatch is None else restart_on_redispatch
     review = current.pause_during_review if pause_during_review is None else pause_during_review
     consent = current.pause_needs_approval if pause_needs_approval is None else pause_needs_approval
+    from_dispatch = current.clock_from_dispatch if clock_from_dispatch is None else clock_from_dispatch
     policy = SlaPolicy(
         version=current.version + 1,
         rules=[rule_to_json(r) for r in parsed],
@@ -157,6 +159,7 @@ def save_policy(
         restart_on_redispatch=restart,
         pause_during_review=review,
         pause_needs_approval=consent,
+        clock_from_dispatch=from_dispatch,
         note=note,
         created_by=actor.name,
     )
@@ -167,7 +170,7 @@ def save_policy(
     except IntegrityError:
         raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
     audit.record(
-        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review, "pause_needs_approval": consent}
+        session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review, "pause_needs_approval": consent, "clock_from_dispatch": from_dispatch}
     )
     _schedule_recompute(session, reason=f"policy v{policy.version}")
     return policy
@@ -273,19 +276,30 @@ def _scaled(limit: Limit, share: float) -> Limit:
     return Limit(limit.amount * share, limit.unit)
 
 
+def _unit_start(ticket: Ticket, policy: SlaPolicy, start: datetime) -> datetime:
+    """Where the unit's steps (contact, reply) count from: the clock's start or, where the policy says so
+    (`clock_from_dispatch`), the order's first dispatch when that is later, so the days it waited in 待派单 are
+    the centre's and neither urge the unit nor lower its figures. A later restart (重办, 改派) counts from itself."""
+    if policy.clock_from_dispatch and ticket.first_dispatched_at is not None:
+        return max(start, to_local(ticket.first_dispatched_at))
+    return start
+
+
 def recompute(session: Session, *, ticket: Ticket, policy: SlaPolicy | None = None, calendar: BusinessCalendar | None = None) -> None:
     policy = policy or current_policy(session)
     calendar = calendar or business_calendar(session, policy=policy)
     rule = match(policy_rules(policy), type=ticket.type, channel=ticket.channel, urgency=ticket.urgency, category_code=ticket.category.code if ticket.category else None)
     start = to_local(ticket.clock_started_at or ticket.created_at)
+    unit_start = _unit_start(ticket, policy, start)
     now = to_local(clock.now())
     step_pauses, pauses = _pauses(session, ticket, policy)
-    stages = compute_deadlines(calendar, rule, start, step_pauses, now=now)
+    stages = compute_deadlines(calendar, rule, unit_start, step_pauses, now=now)
     reply_limit = _extended(rule.stages[Stage.REPLY], ticket.extension_granted_days)
     close_limit = _extended(rule.stages[Stage.CLOSE], ticket.extension_granted_days)
-    reply = deadline_for(calendar, reply_limit, start, pauses, now=now)
+    reply = deadline_for(calendar, reply_limit, unit_start, pauses, now=now)
+    # 办结 is the centre's step and the statutory total owed to the requester: from registration (or a restart).
     close = deadline_for(calendar, close_limit, start, pauses, now=now)
-    warn = deadline_for(calendar, _scaled(reply_limit, policy.warning_share), start, pauses, now=now)
+    warn = deadline_for(calendar, _scaled(reply_limit, policy.warning_share), unit_start, pauses, now=now)
     sign: Deadline | None = None
     if ticket.dispatched_at is not None:
         sign = deadline_for(calendar, rule.stages[Stage.SIGN], to_local(ticket.dispatched_at), step_pauses, now=now)

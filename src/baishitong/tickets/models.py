@@ -67,7 +67,8 @@ class Ticket(Base):
     callback_satisfaction: Mapped[str | None] = mapped_column(String(8))
     callback_at: Mapped[datetime | None]
 
-    dispatched_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]  # the latest dispatch
+    first_dispatched_at: Mapped[datetime | None]  # when a unit first had it (SlaPolicy.clock_from_dispatch)
     signed_at: Mapped[datetime | None]
     contacted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

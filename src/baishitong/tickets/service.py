@@ -463,6 +463,7 @@ def dispatch_to(
     ticket.sub_unit = None
     ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]
     ticket.dispatched_at = utcnow()
+    ticket.first_dispatched_at = ticket.first_dispatched_at or ticket.dispatched_at
     ticket.return_reason = None
     # The name as it was then: the requester's 进度查询 says where each dispatch went, even after the order moved on.
     data = {"lead_unit": lead.code, "lead_unit_name": lead.name, "co_units": [u.code for u in co_units]}

@@ -453,6 +453,7 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
             restart_on_redispatch=bool(form.get("restart_on_redispatch")),
             pause_during_review=bool(form.get("pause_during_review")),
             pause_needs_approval=bool(form.get("pause_needs_approval")),
+            clock_from_dispatch=bool(form.get("clock_from_dispatch")),
             actor=staff.actor,
             note=note,
             base_version=base,

@@ -1,6 +1,9 @@
-"""Security headers on every response: the pages run only our own scripts and cannot be framed."""
+"""Headers added to every response: security headers (the pages run only our own scripts and cannot be
+framed) and the cookies queued during the request."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from baishitong.web.cookies import queued_cookies
 
 # Styles stay inline-capable (style attributes in templates, htmx's indicator style); scripts do not, so an
 # injected <script> or on*= attribute does not run even if some escaping were missed.
@@ -17,8 +20,8 @@ _COMMON = [
 ]
 
 
-class SecurityHeadersMiddleware:
-    """Pure ASGI, as CookieMiddleware."""
+class ResponseHeadersMiddleware:
+    """Pure ASGI, so it adds no per-request task switching."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -27,6 +30,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})  # the dict queue_cookie fills, shared with the request before it starts
         policy = (DOCS_POLICY if scope["path"] == "/docs" else PAGE_POLICY).encode()
         extra = [*_COMMON, (b"content-security-policy", policy)]
         if scope.get("scheme") == "https":
@@ -36,7 +40,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                message = {**message, "headers": headers + [(name, value) for name, value in extra if name not in present]}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers + queued_cookies(scope)}
             await send(message)
 
         await self.app(scope, receive, wrapped)

@@ -16,9 +16,8 @@ from baishitong.errors import DomainError
 from baishitong.open311 import api as open311
 from baishitong.web import assets
 from baishitong.web.auth import LoginRequired, RoleForbidden
-from baishitong.web.cookies import CookieMiddleware
 from baishitong.web.csrf import CsrfRejected
-from baishitong.web.headers import SecurityHeadersMiddleware
+from baishitong.web.headers import ResponseHeadersMiddleware
 from baishitong.web.views import flash, login_url, redirect, render
 
 log = logging.getLogger(__name__)
@@ -98,8 +97,7 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     # Links and home tiles point only at pages that exist (app.routes hides paths behind included routers).
     app.state.page_paths = frozenset(route.path for module in modules for route in module.router.routes)
-    app.add_middleware(CookieMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware)
 
     api_domain = app.exception_handlers.get(DomainError)
     api_http = app.exception_handlers.get(StarletteHTTPException)

@@ -136,7 +136,8 @@ def test_unit_desk_pages_through_a_tab_longer_than_one_page(web, session, monkey
     second = web.get("/staff/unit?tab=dispatched&page=2").text
     shown = re.findall(r'<section class="card" data-ticket="([^"]+)"', first + second)
     assert sorted(shown) == sorted(t.number for t in tickets)
-    assert 'name="next" value="/staff/unit?tab=dispatched&amp;page=2"' in second
+    third = re.findall(r'<section class="card" data-ticket="([^"]+)"', second)[0]
+    assert f'name="next" value="/staff/unit?tab=dispatched&amp;page=2&amp;row={third}#t-{third}"' in second
     # Past the end (the last order there was just signed) shows the last page, not an empty tab.
     assert re.findall(r'<section class="card" data-ticket="([^"]+)"', web.get("/staff/unit?tab=dispatched&page=9").text) == re.findall(r'<section class="card" data-ticket="([^"]+)"', second)
 

@@ -777,6 +777,23 @@ def latest_centre_notes(session: Session, *, ticket_ids: list[int]) -> dict[int,
     return {ticket_id: _note_out(event) for ticket_id, event in _latest_events(session, ticket_ids, noted).items()}
 
 
+# The unit's requests to the centre and the centre's answers, with what starts a unit's part afresh or ends it.
+_REQUESTS_AND_DECISIONS = (
+    "dispatch", "redo", "reply", "return", "approve-return", "reject-return", "extend", "approve-extension", "reject-extension", "pause", "approve-pause", "reject-pause",
+)
+
+
+def latest_refusals(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
+    """The centre's refusal of the unit's 退单, 延期 or 暂停计时 request on each order (label, reason, at), while it is
+    the latest word on the matter: a request, decision, dispatch, 重办 or reply since makes it history."""
+    latest = _latest_events(session, ticket_ids, TicketEvent.action.in_(_REQUESTS_AND_DECISIONS))
+    return {
+        ticket_id: {"label": EVENT_LABELS[event.action], "reason": (event.data or {}).get("reason") or event.note, "at": event.created_at}
+        for ticket_id, event in latest.items()
+        if event.action.startswith("reject-")
+    }
+
+
 def latest_contacts(session: Session, *, ticket_ids: list[int]) -> dict[int, dict]:
     """Each order's 首次联系 so far (outcome, reached, attempt), for the unit desk's cards: the latest attempt is the
     one that reached the requester (none is recorded after it) or the latest that did not."""

@@ -40,7 +40,12 @@ def _mine(unit_id: int, statuses: list[str], *, owing: bool = False):
 
 
 @router.get("/staff/unit")
-def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(require("handler", "unit_admin")), session: Session = Depends(get_db_session)):
+def workbench(
+    request: Request, tab: str = "dispatched", row: str = "", then: str = "", staff: Staff = Depends(require("handler", "unit_admin")), session: Session = Depends(get_db_session)
+):
+    """An action on a card comes back to it (?row=, with the outcome above it and the anchor there), or, when the
+    order has left the tab (signed, answered, returned), to the card that followed it (?then=): not to the top of
+    a long list, three screens up on a phone."""
     unit_id = staff.actor.unit_id
     if tab not in dict(TABS):
         tab = "dispatched"
@@ -52,10 +57,14 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
     query = select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id)
     items = session.scalars(query.offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
-    next_url = _tab_url(tab, page)
+    numbers = [t.number for t in items]
+    following = dict(zip(numbers, numbers[1:] + [""]))
     usable = phrases.usable(session, actor=staff.actor)
     consent = sla.current_policy(session).pause_needs_approval if items else None
-    contexts = {t.id: action_context(session, staff, t, next=next_url, phrases=usable, pause_needs_approval=consent) for t in items}
+    contexts = {
+        t.id: action_context(session, staff, t, next=_tab_url(tab, page, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent)
+        for t in items
+    }
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
     centre_notes = service.latest_centre_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised])
@@ -63,18 +72,21 @@ def workbench(request: Request, tab: str = "dispatched", staff: Staff = Depends(
     contacts = service.latest_contacts(session, ticket_ids=[t.id for t in items])
     # Where the unit only co-handles, its card shows what it owes (its 协办意见 by the reply deadline), not the lead's signing.
     co_parts = {t.id: c for t in items if unit_id not in (t.lead_unit_id, t.sub_unit_id) for c in t.co_units if c.unit_id == unit_id}
+    refusals = service.latest_refusals(session, ticket_ids=[t.id for t in items if t.id not in co_parts])
     overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"], owing=True), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
     return render(
         request,
         "staff/unit.html",
         {
-            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "overdue": overdue,
+            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "refusals": refusals, "overdue": overdue,
+            "landed": row, "landed_at": next((n for n in (row, then) if n and n in numbers), None),
             "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
             "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
         },
     )
 
 
-def _tab_url(tab: str, page: int) -> str:
-    return f"/staff/unit?tab={tab}" + (f"&page={page}" if page > 1 else "")
+def _tab_url(tab: str, page: int, *, row: str = "", then: str = "") -> str:
+    url = f"/staff/unit?tab={tab}" + (f"&page={page}" if page > 1 else "")
+    return url + (f"&row={row}" + (f"&then={then}" if then else "") + f"#t-{row}" if row else "")
 

@@ -84,6 +84,16 @@ def test_statistics_for_a_period_out_of_range_show_the_last_30_days_saying_why(w
     assert response.status_code == 422 and "日期须在 2000 年至 2100 年之间，已显示最近 30 天" in response.text
 
 
+def test_a_period_too_long_for_statistics_stays_in_the_form_as_typed_while_the_figures_are_the_last_30_days(web):
+    """One date to correct, not both to retype; the figures and the download are the last 30 days, as the page says."""
+    login(web, "t_supervisor")
+    response = web.get("/staff/stats?from=2025-01-01&to=2026-06-30")
+    assert response.status_code == 422 and "统计期间最长 366 天，已显示最近 30 天" in response.text
+    assert re.search(r'<input type="date" name="from"[^>]*value="2025-01-01"', response.text)
+    assert re.search(r'<input type="date" name="to"[^>]*value="2026-06-30"', response.text)
+    assert "/staff/stats.xlsx?from=2025-01-01" not in response.text
+
+
 def test_a_page_with_an_id_too_large_for_the_database_is_an_error_page_not_a_500(web):
     response = web.get(f"/enterprise/policies/{HUGE}")
     assert response.status_code == 422 and "提交内容有误" in response.text

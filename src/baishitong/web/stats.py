@@ -44,7 +44,10 @@ def stats_page(request: Request, staff: Staff = Depends(require("supervisor", "a
     start, end, error = _period(request)
     report = reports.period_report(session, start=start, end=end)
     peak = max((n for _, n in report.daily), default=0)
-    context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "nav": "/staff/stats"}
+    # A refused period stays in the form as typed, to correct one date rather than retype both; the figures and the
+    # download are the last 30 days, as the message and the page's lead say.
+    typed = {k: request.query_params.get(k, "")[:10] for k in ("from", "to")} if error else {"from": start.isoformat(), "to": end.isoformat()}
+    context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "typed": typed, "nav": "/staff/stats"}
     return render(request, "staff/stats.html", context, status_code=422 if error else 200)
 
 

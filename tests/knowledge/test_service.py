@@ -161,6 +161,19 @@ def test_service_items_and_demo_load(session):
     assert kb.search_items(session, query="身份证换领", top_k=1)[0].id == "GA001"
 
 
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [("身份证丢了怎么补办", "GA002"), ("身份证过期了怎么换", "GA001"), ("社保卡丢了怎么补办", "RS002"), ("驾驶证到期了怎么换", None)],
+)
+def test_guide_finds_the_item_a_citizen_names_though_most_items_ask_for_an_id_card(session, question, item):
+    kb.load_demo(session)
+    best = kb.search_items(session, query=question, top_k=1)[0].id
+    if item:
+        assert best == item
+    else:
+        assert kb.get_item(session, code=best).name.startswith("机动车驾驶证")
+
+
 def test_an_edit_reanalyses_only_that_article_and_search_sees_it_at_once(session, admin, monkeypatch):
     from baishitong.knowledge.search import SearchIndex
 

@@ -21,7 +21,7 @@ from baishitong.actors import Actor
 from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
-from baishitong.knowledge.documents import ITEM_PREFIX, article_document, article_revision, item_document, item_revision, plain_text, vector_key, vector_revision
+from baishitong.knowledge.documents import ITEM_PREFIX, article_document, article_revision, item_document, item_guide_document, item_revision, plain_text, vector_key, vector_revision
 from baishitong.knowledge.models import ARTICLE_STATUSES, Article, ArticleVersion, SearchVector, ServiceItem
 from baishitong.knowledge.search import Hit, SearchIndex, shown
 from baishitong.notify import service as notify
@@ -561,7 +561,7 @@ def article_index(session: Session, *, include_unpublished: bool = False) -> Sea
 
 
 def item_index(session: Session) -> SearchIndex:
-    return _cached_index(session, "items", item_revision(session), lambda: [item_document(i) for i in list_items(session)])
+    return _cached_index(session, "items", item_revision(session), lambda: [item_guide_document(i) for i in list_items(session)])
 
 
 def combined_index(session: Session) -> SearchIndex:

@@ -125,3 +125,15 @@ def test_one_complaint_from_several_people_on_that_street_is_one_topic(session):
     )
     assert len(topics) == 1 and sorted(topics[0]["keys"]) == sorted(numbers[:3])
     assert topics[0]["people"] == 3 and topics[0]["region"] == "容桂·高黎社区"
+
+
+def test_a_redone_order_stays_visible_in_the_league_after_its_second_callback_is_happy(session, monkeypatch):
+    at(monkeypatch, "2026-12-07 09:00")
+    make_ticket(session, state="callback", lead="daliang")
+    redone = make_ticket(session, state="callback_unsatisfied", lead="daliang")
+    act(session, redone, "redo", "t_supervisor", schemas.ReasonIn(version=redone.version, reason="路灯仍不亮"))
+    assert league(session)["daliang"]["redo_rate"] == 1 / 2  # the redone order counts while it is being redone
+    act(session, redone, "reply", "t_daliang", schemas.ContentIn(version=redone.version, content="已更换灯具，路灯恢复。"))
+    act(session, redone, "callback", "t_operator", schemas.CallbackIn(version=redone.version, solved=True, satisfaction="满意"))
+    row = league(session)["daliang"]
+    assert (row["satisfaction_rate"], row["redone"], row["redo_rate"]) == (1.0, 1, 0.5)

@@ -39,7 +39,10 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
     """Tickets dispatched to each unit in the period, and how the unit did on them.
 
     on_time_sign / contact / reply: done by the deadline, of those `judged`; resolution and satisfaction:
-    of the callbacks; return_rate: the orders the unit asked to return, of the orders it was sent.
+    of the callbacks; return_rate: the orders the unit asked to return, of the orders it was sent; redo_rate:
+    the orders sent back for 重办 after an unhappy callback, of those the unit answered. A redone order's later
+    happy callback replaces the first in the satisfaction rate, so without redo_rate the failed first round
+    would leave no trace.
     """
     period = []
     if since:
@@ -64,6 +67,8 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
             count(Ticket.callback_at.is_not(None)).label("callbacks"),
             count(Ticket.callback_solved.is_(True)).label("solved"),
             count(Ticket.callback_satisfaction.in_(SATISFIED)).label("satisfied"),
+            count(Ticket.redo_count > 0).label("redone"),
+            count(or_(Ticket.replied_at.is_not(None), Ticket.redo_count > 0)).label("answered"),
         )
         # A merged order is a repeat of its master's matter, which counts once, for the master's unit.
         .where(Ticket.lead_unit_id.is_not(None), Ticket.status != "merged", *period)
@@ -111,6 +116,8 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
                 "resolution_rate": _rate(r.solved, r.callbacks) if r else None,
                 "satisfaction_rate": _rate(r.satisfied, r.callbacks) if r else None,
                 "return_rate": _rate(returns.get(unit_id, 0), dispatched),
+                "redone": r.redone if r else 0,
+                "redo_rate": _rate(r.redone, r.answered) if r else None,
             }
         )
     # One happy callback is no 100 % to rank above a unit with forty: small samples go last.

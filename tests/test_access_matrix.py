@@ -46,6 +46,7 @@ ACCESS = {
     ("POST", "/api/v1/users/{username}/enable"): {'unit_admin', 'admin'},
     ("POST", "/api/v1/tickets"): PUBLIC,
     ("GET", "/api/v1/track"): PUBLIC,
+    ("POST", "/api/v1/track"): PUBLIC,
     ("POST", "/api/v1/track/callback"): PUBLIC,
     ("GET", "/api/v1/tickets"): STAFF,
     ("GET", "/api/v1/tickets/{number}"): STAFF,

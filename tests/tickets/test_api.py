@@ -67,6 +67,15 @@ def test_track_shows_requester_timeline_and_hides_existence_on_wrong_phone(clien
     assert wrong.json() == missing.json()
 
 
+def test_track_takes_the_phone_in_the_body_as_well_as_the_query(client):
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+    by_body = client.post("/api/v1/track", json={"number": number.lower(), "phone": "+86 139-1234-5678"})
+    assert by_body.status_code == 200 and by_body.json() == client.get("/api/v1/track", params={"number": number, "phone": "13912345678"}).json()
+    wrong = client.post("/api/v1/track", json={"number": number, "phone": "13900000000"})
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "ticket_not_found"
+    assert client.app.openapi()["paths"]["/api/v1/track"]["get"]["deprecated"] is True
+
+
 def test_login_and_bearer_token(client, login):
     assert client.get("/api/v1/tickets").status_code == 401
     bad = client.post("/api/v1/auth/token", json={"username": "t_operator", "password": "wrong-password"})

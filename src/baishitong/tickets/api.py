@@ -37,10 +37,16 @@ def create_ticket(
     return service.to_out(ticket, actor)
 
 
-@router.get("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
-def track(number: str = Query(max_length=20), phone: str = Query(max_length=32), session: Session = Depends(get_db_session)):
-    ticket = service.track(session, number=number, phone=phone)
-    return track_out(ticket)
+@router.post("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
+def track(data: schemas.TrackIn, session: Session = Depends(get_db_session)):
+    """进度查询: the phone travels in the body, since proxies, browser histories and access logs keep a URL."""
+    return track_out(service.track(session, number=data.number, phone=data.phone))
+
+
+@router.get("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")], deprecated=True)
+def track_by_query(number: str = Query(max_length=20), phone: str = Query(max_length=32), session: Session = Depends(get_db_session)):
+    """For apps written against it before POST /track: the phone in the URL ends up in logs along the way."""
+    return track_out(service.track(session, number=number, phone=phone))
 
 
 @router.post("/track/callback", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])

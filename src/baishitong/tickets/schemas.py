@@ -146,6 +146,11 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
 }
 
 
+class TrackIn(Strict):
+    number: str = Field(max_length=20)
+    phone: str = Field(max_length=32)
+
+
 class PublicCallbackIn(Strict):
     number: str
     phone: str

@@ -16,12 +16,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, var_dir, *, port: int | None = None, env: dict | None = None):
+    def __init__(self, url: str, var_dir, *, port: int | None = None, env: dict | None = None, output=None):
+        """`output`: a file for what the server prints (its access log, warnings, tracebacks); by default dropped."""
         self.url = url
         self.var_dir = var_dir
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
+        self.output = output
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> "Server":
@@ -37,8 +39,8 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "baishitong", "serve", "--db", self.url, "--port", str(self.port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.output or subprocess.DEVNULL,
+            stderr=self.output or subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

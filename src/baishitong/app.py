@@ -18,6 +18,7 @@ from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import DomainError
+from baishitong.logs import mask_personal_data
 from baishitong.web.assets import static_url
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def warm_up(db: Database) -> None:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    mask_personal_data()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

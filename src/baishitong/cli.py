@@ -325,9 +325,11 @@ def sla_deadline(start: str, working_days: float | None, working_hours: float | 
 @click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
 def worker(db: str | None, workers: int) -> None:
     """运行后台任务进程（期限检查、消息通知、分拨模型任务）。"""
+    from baishitong.logs import mask_personal_data
     from baishitong.runtime import limit_malloc_arenas
 
     limit_malloc_arenas()
+    mask_personal_data()
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     from baishitong.jobs.periodic import run_periodic

@@ -54,6 +54,9 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    # A database error's text (logged, kept as a job's last error) would otherwise list the statement's
+    # values: a requester's phone, ID number and words.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -84,9 +84,10 @@ def mask_id_number(id_number: str | None) -> str | None:
     return "*" * len(id_number)
 
 
-# An 18-character ID number, or a mainland mobile number however it is spaced (138 1234 5678, 138-1234-5678).
+# An 18-character ID number, or a mainland mobile number however it is spaced (138 1234 5678, 138-1234-5678)
+# and with or without the country code (+8613812345678, as phones and SMS gateways write it).
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?!\d)")
 
 
 def mask_numbers_in_text(text: str | None) -> str | None:
@@ -95,7 +96,7 @@ def mask_numbers_in_text(text: str | None) -> str | None:
     if not text:
         return text
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()) or "", text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text)
+    return _MOBILE_IN_TEXT.sub(lambda m: (m.group(1) or "") + (mask_phone(m.group(2)) or ""), text)
 
 
 def mask_name(name: str | None) -> str | None:

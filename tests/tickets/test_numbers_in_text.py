@@ -21,6 +21,10 @@ def test_numbers_in_free_text_are_masked_and_other_numbers_kept():
     assert mask_numbers_in_text("订单号 202612050327123456789") == "订单号 202612050327123456789"
 
 
+def test_a_mobile_number_with_the_country_code_is_masked():
+    assert mask_numbers_in_text("手机+8613812345678，或 86 138 1234 5678") == "手机+86138****5678，或 86 138****5678"
+
+
 def test_units_read_the_message_masked_until_they_reveal_it(client, login):
     operator, handler = login("t_operator"), login("t_ronggui")
     created = client.post("/api/v1/tickets", json=INTAKE, headers=operator).json()

@@ -151,3 +151,10 @@ def test_a_worker_killed_mid_send_leaves_the_message_to_be_sent_after_its_lease(
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", (clock.now() + notify.SEND_LEASE + timedelta(seconds=1)).isoformat())
     run_periodic(own_database)
     assert len(gateway.received) == 1 and _get(own_database, message_id).status == "sent"
+
+
+def test_a_gateway_naming_the_refused_number_leaves_it_masked_in_the_outbox(own_database, gateway):
+    """The outbox shows the error beside the recipient it masks (消息发件箱 and GET /notifications/outbox)."""
+    gateway.plan = [(400, '{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 13800001234（+8613800001234）"}'.encode(), 0)]
+    message_id = _message(own_database, queued=True)
+    assert _get(own_database, message_id).last_error == '网关返回 400：{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 138****1234（+86138****1234）"}'

@@ -3,6 +3,7 @@
 import httpx
 
 from baishitong.config import get_settings
+from baishitong.security import mask_numbers_in_text, mask_phone
 
 # Connecting may take 5 s, each read or write 10 s: a slow gateway costs a retry, not a stuck worker.
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -30,4 +31,8 @@ def send(channel: str, *, recipient: str, body: str, template_code: str, key: st
     if response.status_code >= 300:
         # Only printable text: a NUL in a garbled answer could not even be stored (PostgreSQL refuses it).
         shown = "".join(ch for ch in response.text[:200] if ch.isprintable())
+        if channel == "sms":
+            # Gateways name the number they refused (非法手机号 138…, a landline too), and the outbox shows the
+            # error to staff who see the citizen's number masked.
+            shown = mask_numbers_in_text(shown.replace(recipient, mask_phone(recipient) or ""))
         raise SendError(f"网关返回 {response.status_code}：{shown}")

@@ -1,6 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from baishitong.assistant import core
+from baishitong.assistant import service as assistant
 from baishitong.knowledge import service as kb
 from tests.conftest import actor
 
@@ -171,3 +173,11 @@ def test_messages_passed_on_to_a_person_get_one_note_while_waiting_and_none_whil
     turns = client.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"]
     assert [t["text"] for t in turns if "已转给人工客服" in t["text"]] == [first["answer"]], "one note, not one per message"
     assert [t["text"] for t in turns][-4:] == ["晚上十点以后最吵", "您好，我来跟进。", "好的谢谢", "还有一件事"]
+
+
+def test_the_language_model_is_not_sent_the_numbers_a_citizen_typed(session, knowledge, monkeypatch):
+    sent = []
+    monkeypatch.setattr(core, "phrase_with_llm", lambda question, articles, **kwargs: sent.append(question) or "社保卡遗失后可到社保窗口补办。")
+    reply = assistant.ask(session, question="社保卡丢了怎么办？我的电话13800138000，身份证440681199001015671", llm_base_url="http://llm.local/v1", llm_model="m")
+    assert reply.turn.text == "社保卡遗失后可到社保窗口补办。"
+    assert sent and "13800138000" not in sent[0] and "440681199001015671" not in sent[0] and "138****8000" in sent[0]

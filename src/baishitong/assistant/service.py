@@ -156,7 +156,8 @@ def ask(
     text = result.text
     if not result.handover and llm_base_url and llm_model:
         documents = [index.get(c.id) for c in result.citations]
-        text = core.phrase_with_llm(result.query, [d for d in documents if d], base_url=llm_base_url, api_key=llm_api_key, model=llm_model) or text
+        # The model answers from the articles: the phone or ID number a citizen typed is no business of its provider.
+        text = core.phrase_with_llm(mask_numbers_in_text(result.query), [d for d in documents if d], base_url=llm_base_url, api_key=llm_api_key, model=llm_model) or text
     citations = [_citation(c) for c in result.citations]
     turn = _add_turn(
         session, conversation, role="assistant", text=text, question=question, confidence=result.confidence, citations=citations, handover=result.handover

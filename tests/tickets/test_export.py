@@ -115,3 +115,13 @@ def test_an_unknown_filter_on_the_ticket_list_is_said_not_shown_as_no_orders(web
     assert "不存在" not in web.get("/staff/tickets").text
     exported = web.get("/staff/exports/tickets.csv?channel=fax")
     assert "attachment" not in exported.headers.get("content-disposition", "") and "受理渠道“fax”无效" in exported.text
+
+
+def test_numbers_written_into_the_reply_and_address_are_masked_too(session):
+    ticket = make_ticket(session, state="replied", address=f"容桂街道高黎社区桂洲大道东（联系 {PHONE}）")
+    ticket.reply_content = f"已致电来电人 {PHONE} 核实，路灯已修复。"
+    session.flush()
+    header, *body = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+    record = dict(zip(header, next(line for line in body if line[0] == ticket.number)))
+    assert record["答复内容"] == "已致电来电人 138****5678 核实，路灯已修复。" and record["事发地址"].endswith("（联系 138****5678）")
+    assert PHONE not in "".join(sum(body, []))

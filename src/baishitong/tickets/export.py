@@ -45,7 +45,8 @@ def _overdue(ticket: Ticket, now: datetime) -> str:
 
 
 def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
-    """A 保密 order's requester stays hidden from units here as on screen; everyone else is masked."""
+    """A 保密 order's requester stays hidden from units here as on screen; everyone else is masked, and so are the
+    numbers written into the text columns (a reply often says whom the unit rang: 已致电来电人 138…)."""
     solved = {True: "已解决", False: "未解决"}.get(ticket.callback_solved, "")
     requester = requester_view(ticket, actor)
     return [
@@ -55,7 +56,7 @@ def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
         ticket.type,
         mask_numbers_in_text(ticket.title),
         mask_numbers_in_text(ticket.content),
-        ticket.address or "",
+        mask_numbers_in_text(ticket.address) or "",
         ticket.region.name if ticket.region else "",
         ticket.category.path if ticket.category else "",
         ticket.lead_unit.name if ticket.lead_unit else "",
@@ -63,7 +64,7 @@ def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
         _local(ticket.reply_due),
         _overdue(ticket, now),
         _local(ticket.replied_at),
-        ticket.reply_content or "",
+        mask_numbers_in_text(ticket.reply_content) or "",
         solved,
         ticket.callback_satisfaction or "",
         requester.name or "",

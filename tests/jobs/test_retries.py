@@ -28,6 +28,11 @@ def slow_once(session, *, marker: str) -> None:
     time.sleep(0.5)
 
 
+@job("test.fails_naming_a_number")
+def fails_naming_a_number(session, *, marker: str) -> None:
+    raise ValueError("号码 13912345678 未开通短信，身份证 440681199001015671")
+
+
 def _row(db, job_id) -> OutboxJob:
     with db.session(write=False) as session:
         return session.get(OutboxJob, job_id)
@@ -135,3 +140,9 @@ def test_the_admin_runs_a_job_given_up_once_more(web, session):
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "job.retry", AuditEntry.object_id == str(row.id))).data["last_error"] == "RuntimeError: 训练数据为空"
     again = web.post(f"/staff/admin/jobs/{row.id}/retry", data={"csrf_token": token(page)}, follow_redirects=True).text
     assert "该后台任务不在失败列表中" in again
+
+
+def test_a_failed_jobs_error_is_kept_with_phone_and_id_numbers_masked(own_database):
+    with own_database.session() as session:
+        job_id = jobs.enqueue(session, "test.fails_naming_a_number", marker="n").id
+    assert _row(own_database, job_id).last_error == "ValueError: 号码 139****5678 未开通短信，身份证 440681********5671"

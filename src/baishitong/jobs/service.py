@@ -13,6 +13,7 @@ from baishitong.errors import Conflict
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import handler_for, run_handler, runs_outside_transaction
+from baishitong.security import mask_numbers_in_text
 
 log = logging.getLogger(__name__)
 RESEND_AFTER = timedelta(minutes=5)
@@ -59,7 +60,8 @@ def _finish(row: OutboxJob, error: Exception | None) -> None:
     if error is None:
         row.done_at, row.next_attempt_at, row.last_error = now, None, None
         return
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    # Shown under 失败的后台任务 on 消息发件箱: an error text may quote the message or order it failed on.
+    row.last_error = mask_numbers_in_text(f"{type(error).__name__}: {error}")[:2000]
     row.next_attempt_at = retry_at(row.attempts, now)
     if row.next_attempt_at is None:
         row.failed_at = now

@@ -3,6 +3,8 @@
 import re
 
 
+from baishitong.org import service as org
+from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import login, token
 
 
@@ -80,3 +82,33 @@ def test_the_operators_log_gets_only_new_messages_and_the_note_only_when_it_chan
 
     blank = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": " ", "after": mine}, headers={"HX-Request": "true"}).text
     assert '<div id="chat-notice" hx-swap-oob="true">' in blank and "请输入回复内容" in blank
+
+
+def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, session):
+    """Two operators open the same waiting conversation from the queue: the first reply takes it, the second is
+    refused with who has it, and the citizen gets one operator, not two answering in turn."""
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是一号"}, headers={"HX-Request": "true"})
+
+    login(web, "t_operator2")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert "服务中（t_operator）" in page
+    refused = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是二号"}, headers={"HX-Request": "true"})
+    assert "该会话已由 t_operator 接入，您的回复未发送" in refused.text
+    api = web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是二号"}, headers=bearer(web, "t_operator2"))
+    assert api.status_code == 409 and api.json()["error"]["code"] == "conversation_taken"
+
+    assert web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "请问是哪个小区？"}, headers=bearer(web, "t_operator")).status_code == 200
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert transcript["operator"] == "t_operator"
+    assert [t["text"] for t in transcript["turns"] if t["role"] == "operator"] == ["您好，我是一号", "请问是哪个小区？"]
+
+
+def bearer(client, username: str) -> dict[str, str]:
+    issued = client.post("/api/v1/auth/token", json={"username": username, "password": TEST_PASSWORD}).json()
+    return {"Authorization": f"Bearer {issued['access_token']}"}

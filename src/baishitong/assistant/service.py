@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -237,11 +237,19 @@ def queue(session: Session) -> list[AssistantSession]:
 
 
 def operator_reply(session: Session, *, session_id: str, text: str, operator: str) -> AssistantTurn:
+    """The first reply to a waiting conversation takes it; another operator's reply to it then is refused (409)."""
     conversation = get_session(session, session_id=session_id)
     if conversation.status == "bot":
         raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
-    conversation.status = "open"
-    conversation.operator = operator
+    # Several operators watch one queue and may open the same waiting conversation: a conditional UPDATE, so
+    # that of two first replies at once only one takes it, instead of both answering the citizen in turn.
+    mine = or_(AssistantSession.status == "waiting", and_(AssistantSession.status == "open", AssistantSession.operator == operator))
+    taken = session.execute(update(AssistantSession).where(AssistantSession.id == conversation.id, mine).values(status="open", operator=operator))
+    if taken.rowcount != 1:
+        session.refresh(conversation)
+        if conversation.status == "bot":
+            raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
+        raise Conflict("conversation_taken", f"该会话已由 {conversation.operator} 接入，您的回复未发送")
     return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
 
 

@@ -104,9 +104,10 @@ def test_booking_lifecycle(network, login, monkeypatch):
     assert full.status_code == 409 and full.json()["error"]["code"] == "slot_full"
     closed = network.post("/api/v1/appointments", json={**body, "slot_start": "2026-10-01T09:00:00+08:00"})
     assert closed.status_code == 422
-    assert network.get(f"/api/v1/appointments/{number}", params={"phone": "13000000000"}).status_code == 404
-    shown = network.get(f"/api/v1/appointments/{number}", params={"phone": "13800138000"}).json()
+    assert network.post(f"/api/v1/appointments/{number}/lookup", json={"phone": "13000000000"}).status_code == 404
+    shown = network.post(f"/api/v1/appointments/{number}/lookup", json={"phone": "13800138000"}).json()
     assert shown["phone"] == "138****8000" and shown["status"] == "booked"
+    assert network.get(f"/api/v1/appointments/{number}", params={"phone": "13800138000"}).json() == shown  # the deprecated form
     assert network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13000000000", "slot_start": "2026-10-10T10:00:00+08:00"}).status_code == 404
     moved = network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13800138000", "slot_start": "2026-10-10T10:00:00+08:00"})
     assert moved.status_code == 200 and moved.json()["slot_start"] == "2026-10-10T10:00:00+08:00"

@@ -146,8 +146,15 @@ def create_appointment(
     return appointment_out(appointment, masked=False)
 
 
-@router.get("/appointments/{number}", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
+@router.post("/appointments/{number}/lookup", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
+def look_up_appointment(number: str, data: schemas.PhoneIn, session: Session = Depends(get_db_session)):
+    """The booker's view of a booking: the phone travels in the body, since proxies and access logs keep a URL."""
+    return appointment_out(booking.get_for_requester(session, number=number, phone=data.phone), masked=True)
+
+
+@router.get("/appointments/{number}", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")], deprecated=True)
 def get_appointment(number: str, phone: Annotated[str, Query(max_length=32)], session: Session = Depends(get_db_session)):
+    """For apps written against it before POST …/lookup: the phone in the URL ends up in logs along the way."""
     return appointment_out(booking.get_for_requester(session, number=number, phone=phone), masked=True)
 
 

@@ -115,19 +115,28 @@ def test_the_panel_warns_when_the_suggested_unit_has_no_active_account(web, sess
     assert f"{lead.name}在系统中暂无在用账号" in ask()
 
 
-def test_a_refused_follow_up_keeps_the_call_registered_and_says_so(web, session):
-    """A mistyped order to merge into, or a direct answer to a complaint, must not lose the call."""
+def test_a_follow_up_that_cannot_be_done_is_said_at_its_field_before_the_call_is_registered(web, session):
+    """A mistyped or finished order to merge into, or a direct answer to a complaint, is said while the caller is
+    on the line, with the call still in the form: registered first, it waited in 待派单 for someone to find it."""
+    from tests.tickets.factories import make_ticket
+
     login(web, "t_operator")
     page = intake(web, "13800002006", after="merge", merge_into="SD209999999999").text
-    ticket = ticket_of(session, "13800002006")
-    assert ticket is not None and ticket.status == "registered"
-    assert "“并单”未完成" in page and f"工单 {ticket.number} 已受理，暂存待派单" in page
-    assert ticket.number in web.get("/staff/console/dispatch").text
+    assert ticket_of(session, "13800002006") is None and "工单 SD209999999999 不存在或无权查看" in page
+    assert 'name="merge_into" id="f-merge_into"' in page and CONFIDENT in page, "the call stays in the form"
+
+    closed = make_ticket(session, state="closed", lead="ronggui")
+    page = intake(web, "13800002006", after="merge", merge_into=closed.number).text
+    assert ticket_of(session, "13800002006") is None and f"工单 {closed.number} 已办结，不能并入" in page
+    master = make_ticket(session, state="dispatched", lead="ronggui")
+    intake(web, "13800002008", after="merge", merge_into=master.number)
+    earlier = ticket_of(session, "13800002008")
+    page = intake(web, "13800002006", after="merge", merge_into=earlier.number).text
+    assert ticket_of(session, "13800002006") is None and f"工单 {earlier.number} 已并入 {master.number}，请改为并入 {master.number}" in page
 
     page = intake(web, "13800002007", type="投诉", after="answer", answer="已告知市民处理渠道。").text
-    ticket = ticket_of(session, "13800002007")
-    assert ticket is not None and ticket.status == "registered"
-    assert f"工单 {ticket.number} 已受理，暂存待派单" in page and "直接答复" in page
+    assert ticket_of(session, "13800002007") is None and "只有咨询可以直接答复办结" in page
+    assert "已告知市民处理渠道。" in page and 'value="投诉" checked' in page
 
 
 def test_a_returned_order_is_not_suggested_back_to_the_unit_that_returned_it(web, session, model):

@@ -125,3 +125,15 @@ def test_a_community_handler_s_picker_names_the_town_s_group(web, session):
     assert form.index('<optgroup label="本单位">') < form.index("高黎社区已核实") < form.index('<optgroup label="容桂街道">') < form.index("路灯已修复")
 
 
+
+
+def test_the_console_answer_offers_the_shared_phrases(web, session):
+    """直接答复办结 at the console is the operator's reply too: the same picker as on the order's 直接办结 form."""
+    admin = actor(session, "t_admin")
+    phrases.create(session, actor=admin, title="结束语", body="感谢您对我区工作的支持。", unit_code=None)
+    phrases.create(session, actor=admin, title="大良占道", body="大良街道已整治。", unit_code="daliang")
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    form = page[page.index('id="intake-form"') : page.index("</form>", page.index('id="intake-form"'))]
+    assert 'data-phrase-insert="f-answer"' in form and 'data-body="感谢您对我区工作的支持。">结束语</option>' in form
+    assert "大良占道" not in form, "a unit's own phrases are not the centre's"

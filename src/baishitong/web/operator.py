@@ -17,13 +17,14 @@ from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.knowledge import service as knowledge
 from baishitong.org import service as org
+from baishitong.phrases import service as reply_phrases
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
-from baishitong.tickets.states import MISSED_CALLBACKS_TO_CLOSE
+from baishitong.tickets.states import FINAL_STATUSES, MISSED_CALLBACKS_TO_CLOSE, STATUS_LABELS
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
@@ -87,6 +88,7 @@ def _console(request: Request, session: Session, *, actor: Actor, values: dict, 
         {
             "values": values, "errors": errors, "types": [(t, t) for t in TYPES], "flags": FLAGS, "dispatch_units": dispatch_units(session),
             "categories": [(c.code, c.path) for c in org.list_categories(session)], "panel": panel, "nav": "/staff/console",
+            "phrases": reply_phrases.usable(session, actor=actor),
         },
     )
 
@@ -132,8 +134,15 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         errors.update(_field_errors(exc, too_short="请记录来电人反映的问题，不少于 5 个字", no_phone="请填写来电号码"))
     if values["after"] == "answer" and len(values["answer"]) < 2:
         errors["answer"] = "请填写答复内容"
+    elif values["after"] == "answer" and values["type"] != "咨询":
+        errors["answer"] = "只有咨询可以直接答复办结：请把诉求类型改为“咨询”，或选择其他受理方式"
     if values["after"] == "merge" and not values["merge_into"]:
         errors["merge_into"] = "请填写要并入的工单号"
+    elif values["after"] == "merge":
+        # Said while the caller is on the line, with the call still in the form: registered first, the call
+        # would wait in 待派单 for someone to find it and merge it again. A master closed after this check
+        # still leaves the call registered (the follow-up's refusal below).
+        errors |= _merge_target_error(session, number=values["merge_into"], actor=staff.actor)
     chosen = org.find_category(session, code=values["category_code"]) if values["category_code"] else None
     if values["category_code"] and not (chosen and chosen.active):
         errors["category_code"] = "请从列表中选择问题分类"
@@ -154,7 +163,7 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         session.rollback()
         return _console(request, session, actor=staff.actor, values=values, errors={"form": exc.message})
     outcome = "已受理"
-    # A refused follow-up (a mistyped order to merge into, an answer to a complaint) leaves the call
+    # A refused follow-up (an order to merge into that was finished since the form's check) leaves the call
     # registered in 待派单, and the message says so next to the reason.
     if created and values["after"] == "answer":
         done = perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"]))
@@ -184,6 +193,19 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         if level == "warning":
             flash(request, level, text)
     return redirect("/staff/console")
+
+
+def _merge_target_error(session: Session, *, number: str, actor: Actor) -> dict[str, str]:
+    """The 并入工单号 field's error when that order cannot take the call: not found (mistyped), or finished."""
+    try:
+        master = service.get_ticket(session, number=number, actor=actor)
+    except DomainError as exc:
+        return {"merge_into": exc.message}
+    if master.status == "merged" and master.master is not None:
+        return {"merge_into": f"工单 {master.number} 已并入 {master.master.number}，请改为并入 {master.master.number}"}
+    if master.status in FINAL_STATUSES:
+        return {"merge_into": f"工单 {master.number} {STATUS_LABELS[master.status]}，不能并入，请核对工单号或改为立即派单"}
+    return {}
 
 
 class _FormLike(dict):

@@ -17,7 +17,7 @@ from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
-from baishitong.errors import DomainError
+from baishitong.errors import ERROR_RESPONSES, DomainError
 from baishitong.logs import mask_personal_data
 from baishitong.web.assets import static_url
 
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # The default pages load Swagger UI and ReDoc from a CDN; /docs is served from our own static files.
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.effective_database_url)

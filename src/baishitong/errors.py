@@ -1,5 +1,9 @@
 """One domain error type; the API turns it into {"error": {"code", "message"}}."""
 
+from typing import Any
+
+from pydantic import BaseModel, Field
+
 
 class DomainError(Exception):
     status_code = 400
@@ -35,3 +39,27 @@ class InvalidInput(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="错误代码，供程序判断，如 invalid_request、version_conflict、idempotency_key_reused")
+    message: str = Field(description="中文说明，可直接展示给用户")
+    details: dict[str, Any] | None = Field(None, description="补充信息，如 422 的逐项错误、409 的 current_version；没有时不出现")
+
+
+class ErrorOut(BaseModel):
+    """The body of every /api/v1 error."""
+
+    error: ErrorDetail
+
+
+# Every /api/v1 operation can answer with these; documented once for the app instead of FastAPI's default 422
+# ({"detail": [...]}), which is not what a client receives.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": ErrorOut,
+        "description": "请求未完成：400 请求格式有误，401 未登录或令牌无效，403 无权操作，404 不存在，"
+        "409 冲突（工单已被他人更新、状态不允许、幂等键冲突），422 参数有误或超出范围，429 请求过于频繁",
+    },
+    "5XX": {"model": ErrorOut, "description": "系统繁忙（internal_error），请稍后重试"},
+}

@@ -30,6 +30,11 @@ Key = Annotated[
 ]
 
 
+def replayed_response(model: type) -> dict[int | str, dict]:
+    """The OpenAPI entry for a create's retry: 200 with what the first request created, beside its own 201."""
+    return {200: {"model": model, "description": "同一 Idempotency-Key 和内容的重试：返回首次创建的结果，不再新建"}}
+
+
 def fingerprint(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 

@@ -80,7 +80,9 @@ def _add_upkeep_routes(model: type[service.Row], *, plural: str, kind: str, sche
         return out(service.retire(session, model, actor=actor, row_id=row_id))
 
     router.add_api_route(one, get_one, methods=["GET"], response_model=schema_out, name=f"get_{kind}")
-    router.add_api_route(f"/{plural}", create, methods=["POST"], response_model=schema_out, status_code=201, name=f"create_{kind}")
+    router.add_api_route(
+        f"/{plural}", create, methods=["POST"], response_model=schema_out, status_code=201, responses=idempotency.replayed_response(schema_out), name=f"create_{kind}"
+    )
     router.add_api_route(one, update, methods=["PUT"], response_model=schema_out, name=f"update_{kind}")
     router.add_api_route(f"{one}/retire", retire, methods=["POST"], response_model=schema_out, name=f"retire_{kind}")
 

@@ -115,7 +115,7 @@ def article_history(external_id: str, actor: Actor = Depends(require_roles(*STAF
     return [schemas.ArticleVersionOut.model_validate(v, from_attributes=True) for v in service.history(session, external_id=external_id)]
 
 
-@router.post("/kb/articles", response_model=schemas.ArticleOut, status_code=201)
+@router.post("/kb/articles", response_model=schemas.ArticleOut, status_code=201, responses=idempotency.replayed_response(schemas.ArticleOut))
 def create_article(
     data: schemas.ArticleCreate, response: Response, actor: Actor = Depends(editor), session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None
 ):

@@ -26,6 +26,7 @@ from baishitong.bounds import OUT_OF_RANGE
 from baishitong.deps import client_id, get_db_session, optional_actor, rate_limit
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
+from baishitong.tickets import schemas as ticket_schemas
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,17 @@ class Open311Route(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/open311/v2", tags=["Open311"], route_class=Open311Route)
+_XML_STRING = {"text/xml": {"schema": {"type": "string"}}}
+_ERRORS = {
+    "description": "规范的错误列表 [{code, description}]（.xml 时为 <errors><error>…）：400 请求参数有误，403 缺少或无效的 api_key，"
+    "404 服务、请求或 token 不存在，409 幂等键冲突，429 请求过于频繁",
+    "model": list[schemas.ErrorItem],
+    "content": _XML_STRING,
+}
+_BUSY = {"description": "系统繁忙，请稍后重试（同为错误列表）", "model": list[schemas.ErrorItem], "content": _XML_STRING}
+router = APIRouter(prefix="/open311/v2", tags=["Open311"], route_class=Open311Route, responses={"4XX": _ERRORS, "5XX": _BUSY})
+# The same payload as the JSON schema describes, in the spec's XML elements, when the path ends in .xml.
+XML = {"content": _XML_STRING}
 
 
 def fmt_param(fmt: str) -> str:
@@ -145,12 +156,12 @@ def fmt_param(fmt: str) -> str:
 Format = Annotated[str, Depends(fmt_param)]
 
 
-@router.get("/services.{fmt}", dependencies=[_read])
+@router.get("/services.{fmt}", dependencies=[_read], response_model=list[schemas.ServiceOut], responses={200: XML})
 def list_services(fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, service.list_services(session), root="services", item="service")
 
 
-@router.get("/services/{service_code}.{fmt}", dependencies=[_read])
+@router.get("/services/{service_code}.{fmt}", dependencies=[_read], response_model=schemas.ServiceDefinition, responses={200: XML})
 def service_definition(service_code: str, fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, service.service_definition(session, code=service_code), root="service_definition")
 
@@ -209,7 +220,40 @@ def _write_limit(
     request.app.state.rate_limiter.hit("intake", client_id(request), limit=limit)
 
 
-@router.post("/requests.{fmt}", status_code=201, dependencies=[Depends(_write_limit)])
+_FIELD = {"type": "string"}
+# What `submission` reads, for the documentation: the body is parsed by hand, so FastAPI cannot describe it.
+_SUBMISSION = {
+    "type": "object",
+    "required": ["api_key", "service_code", "description", "phone"],
+    "properties": {
+        "api_key": {**_FIELD, "description": "平台签发的 API 令牌（baishitong user token NAME），账号须有登记诉求的权限"},
+        "service_code": {**_FIELD, "description": "services 列表中 metadata 为 true 的具体服务"},
+        "lat": {"type": ["string", "number"], "description": "纬度（WGS84）；与 long 同时提供，或改为提供 address_string"},
+        "long": {"type": ["string", "number"], "description": "经度（WGS84）"},
+        "address_string": {**_FIELD, "maxLength": 300, "description": "地址；没有 lat/long 时必填"},
+        "description": {**_FIELD, "minLength": 5, "maxLength": 5000, "description": "诉求内容"},
+        "phone": {**_FIELD, "description": "诉求人联系电话，用于回访和查询进度"},
+        "first_name": _FIELD,
+        "last_name": {**_FIELD, "description": "姓；与 first_name 合计不超过 64 字"},
+        "email": _FIELD,
+        "attribute[type]": {**_FIELD, "enum": list(ticket_schemas.TYPES), "description": "诉求类型（见服务定义）；JSON 请求中写作 attribute: {\"type\": …}"},
+    },
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    dependencies=[Depends(_write_limit)],
+    response_model=list[schemas.RequestCreated],
+    responses={201: XML, 200: {"model": list[schemas.RequestCreated], "description": "同一 Idempotency-Key 的重试：首次登记的请求", **XML}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _SUBMISSION}, "application/json": {"schema": _SUBMISSION}},
+        }
+    },
+)
 def create_request(
     fmt: Format,
     data: schemas.RequestIn = Depends(submission),
@@ -221,7 +265,7 @@ def create_request(
     return render(fmt, [created], root="service_requests", item="request", status_code=201 if new else 200)
 
 
-@router.get("/requests.{fmt}", dependencies=[_read])
+@router.get("/requests.{fmt}", dependencies=[_read], response_model=list[schemas.RequestOut], responses={200: XML})
 def list_requests(
     fmt: Format,
     service_request_id: str | None = None,
@@ -246,11 +290,11 @@ def list_requests(
     return render(fmt, items, root="service_requests", item="request")
 
 
-@router.get("/requests/{service_request_id}.{fmt}", dependencies=[_read])
+@router.get("/requests/{service_request_id}.{fmt}", dependencies=[_read], response_model=list[schemas.RequestOut], responses={200: XML})
 def get_request(service_request_id: str, fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, [service.get_request(session, number=service_request_id)], root="service_requests", item="request")
 
 
-@router.get("/tokens/{token}.{fmt}", dependencies=[_read])
+@router.get("/tokens/{token}.{fmt}", dependencies=[_read], response_model=list[schemas.TokenOut], responses={200: XML})
 def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, service.request_for_token(session, token=token), root="service_requests", item="request")

@@ -83,3 +83,11 @@ class RequestOut(BaseModel):
 class TokenOut(BaseModel):
     service_request_id: str
     token: str
+
+
+class ErrorItem(BaseModel):
+    """One entry of the spec's error list; the HTTP status is 400, 403, 404 (409 and 429 for a reused Idempotency-Key
+    or too many requests)."""
+
+    code: int
+    description: str

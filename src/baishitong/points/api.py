@@ -129,7 +129,13 @@ def appointment_out(a: Appointment, *, masked: bool) -> schemas.AppointmentOut:
     )
 
 
-@router.post("/appointments", status_code=201, response_model=schemas.AppointmentOut, dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")])
+@router.post(
+    "/appointments",
+    status_code=201,
+    response_model=schemas.AppointmentOut,
+    responses=idempotency.replayed_response(schemas.AppointmentOut),
+    dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")],
+)
 def create_appointment(
     data: schemas.AppointmentIn,
     response: Response,

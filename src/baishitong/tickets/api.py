@@ -16,7 +16,13 @@ from baishitong.tickets.states import STATUS_LABELS, TRANSITIONS, Status
 router = APIRouter(prefix="/api/v1", tags=["工单"])
 
 
-@router.post("/tickets", status_code=201, response_model=schemas.TicketOut, dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")])
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=schemas.TicketOut,
+    responses=idempotency.replayed_response(schemas.TicketOut),
+    dependencies=[rate_limit("intake", "intake_rate_limit_per_minute")],
+)
 def create_ticket(
     data: schemas.TicketCreate,
     response: Response,

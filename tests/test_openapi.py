@@ -1,0 +1,74 @@
+"""The OpenAPI document describes what an integrator's generated client will actually receive."""
+
+import pytest
+
+from baishitong.errors import ErrorOut
+from baishitong.open311.schemas import ErrorItem
+
+REF = "#/components/schemas/"
+# The README's POSTs that create something and answer a retried Idempotency-Key with 200 and the first result.
+CREATES = ["/api/v1/tickets", "/api/v1/kb/articles", "/api/v1/appointments", "/api/v1/enterprise/policies", "/api/v1/enterprise/products", "/open311/v2/requests.{fmt}"]
+
+
+@pytest.fixture
+def document(client) -> dict:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(document: dict, prefix: str):
+    for path, operations in document["paths"].items():
+        if path.startswith(prefix):
+            for method, operation in operations.items():
+                yield f"{method.upper()} {path}", operation
+
+
+def _json_schema(response: dict) -> dict:
+    return response["content"]["application/json"]["schema"]
+
+
+def test_every_api_error_is_documented_as_the_error_body_clients_receive(client, login, document):
+    """FastAPI's default 422 says {"detail": [...]}; the API answers {"error": {"code", "message"}}, for every 4xx."""
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    operations = dict(_operations(document, "/api/v1/"))
+    assert operations
+    for name, operation in operations.items():
+        assert "422" not in operation["responses"], name
+        assert _json_schema(operation["responses"]["4XX"]) == {"$ref": REF + "ErrorOut"}, name
+    error = document["components"]["schemas"]["ErrorDetail"]
+    assert document["components"]["schemas"]["ErrorOut"]["required"] == ["error"] and set(error["required"]) == {"code", "message"}
+
+    for response in (
+        client.get("/api/v1/tickets"),
+        client.get("/api/v1/tickets", params={"page": "first"}, headers=login("t_operator")),
+        client.get("/api/v1/tickets/SD000000000000", headers=login("t_operator")),
+        client.post("/api/v1/tickets", json={}),
+    ):
+        assert 400 <= response.status_code < 500
+        ErrorOut.model_validate(response.json())
+
+
+def test_open311_documents_the_spec_error_list_and_the_form_it_reads(client, document):
+    operations = dict(_operations(document, "/open311/v2/"))
+    assert operations
+    for name, operation in operations.items():
+        errors = operation["responses"]["4XX"]
+        assert _json_schema(errors)["items"] == {"$ref": REF + "ErrorItem"} and "text/xml" in errors["content"], name
+        success = next(r for code, r in operation["responses"].items() if code.startswith("2"))
+        assert _json_schema(success) != {} and "text/xml" in success["content"], name
+    assert _json_schema(operations["GET /open311/v2/requests/{service_request_id}.{fmt}"]["responses"]["200"])["items"] == {"$ref": REF + "RequestOut"}
+
+    form = operations["POST /open311/v2/requests.{fmt}"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"api_key", "service_code", "description", "phone"} <= set(form["required"])
+    assert {"lat", "long", "address_string", "attribute[type]"} <= set(form["properties"])
+    refused = client.post("/open311/v2/requests.json", data={"service_code": "010101"})
+    assert refused.status_code == 403
+    [ErrorItem.model_validate(e) for e in refused.json()]
+
+
+@pytest.mark.parametrize("path", CREATES)
+def test_a_create_documents_the_200_a_retried_idempotency_key_answers(document, path):
+    responses = document["paths"][path]["post"]["responses"]
+    retried, created = ({k: v for k, v in _json_schema(responses[code]).items() if k != "title"} for code in ("200", "201"))
+    assert retried == created != {}

@@ -161,8 +161,9 @@ def test_api_key_is_required_and_must_belong_to_intake_staff(client, session):
 
 def test_bad_input_is_a_400_in_chinese(client, api_key):
     form = {**FORM, "api_key": api_key}
-    assert "service_code" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "service_code": "999999"}), 400)
-    assert "service_code" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "service_code": "0101"}), 400)
+    no_code = {k: v for k, v in form.items() if k != "service_code"}
+    assert "service_code" in _assert_open311_error(client.post(f"{BASE}/requests.json", data=no_code), 400)
+    assert "分类标题" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "service_code": "0101"}), 400)
     no_phone = {k: v for k, v in form.items() if k != "phone"}
     assert "联系电话" in _assert_open311_error(client.post(f"{BASE}/requests.json", data=no_phone), 400)
     assert "phone" in _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "phone": "12345"}), 400)
@@ -171,6 +172,16 @@ def test_bad_input_is_a_400_in_chinese(client, api_key):
     _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "lat": "north"}), 400)
     _assert_open311_error(client.post(f"{BASE}/requests.json", data={**form, "description": "灯"}), 400)
     _assert_open311_error(client.post(f"{BASE}/requests.json", content=b"{oops", headers={"content-type": "application/json"}), 400)
+
+
+def test_a_service_code_not_found_is_a_404_as_the_spec_says(client, session, api_key):
+    """GeoReport v2: 404 for a service_code not found, 400 for one not provided; a client tells the two apart."""
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    response = client.post(f"{BASE}/requests.xml", data={**FORM, "api_key": api_key, "service_code": "999999"})
+    assert response.status_code == 404
+    error = ElementTree.fromstring(response.content).find("error")
+    assert error.findtext("code") == "404" and "999999" in error.findtext("description")
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
 
 
 def test_idempotent_retry_returns_the_same_request(client, session, api_key):
@@ -242,6 +253,18 @@ def test_list_filters_by_status_date_code_and_id(client, session):
     _assert_open311_error(client.get(f"{BASE}/requests.json", params={"status": "pending"}), 400)
     _assert_open311_error(client.get(f"{BASE}/requests.json", params={"start_date": "yesterday"}), 400)
     _assert_open311_error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
+
+
+def test_a_date_with_its_plus_left_unescaped_in_the_url_still_filters(client, session):
+    """`?start_date=2026-01-01T00:00:00+08:00` typed as is: the query string turns the + into a space."""
+    old_ticket = make_ticket(session, state="registered")
+    old_ticket.created_at = utcnow() - timedelta(days=120)
+    session.commit()
+    start = (utcnow() - timedelta(days=121)).astimezone(tickets.LOCAL_TZ).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    end = (utcnow() - timedelta(days=119)).astimezone(tickets.LOCAL_TZ).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    response = client.get(f"{BASE}/requests.json?start_date={start}&end_date={end}")
+    assert response.status_code == 200, response.text
+    assert [r["service_request_id"] for r in response.json()] == [old_ticket.number]
 
 
 def test_a_mirroring_client_walks_the_window_page_by_page(client, session):

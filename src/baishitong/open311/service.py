@@ -2,6 +2,7 @@
 above are listed too, since an order the router has placed only under a heading carries that code),
 work orders are service requests."""
 
+import re
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -70,10 +71,14 @@ def _leaf(session: Session, code: str | None) -> Category | None:
     return category if category is not None and category.active and category.level == 3 else None
 
 
+def _heading(session: Session, code: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.code == code, Category.active.is_(True)))
+
+
 def service_definition(session: Session, *, code: str) -> schemas.ServiceDefinition:
     category = _leaf(session, code)
     if category is None:
-        heading = session.scalar(select(Category).where(Category.code == code, Category.active.is_(True))) if code else None
+        heading = _heading(session, code) if code else None
         if heading is not None:
             raise NotFound("service_is_a_heading", f"{code}（{heading.name}）是分类标题，没有服务定义；请选择其下以 {code} 开头的具体服务")
         raise NotFound("service_not_found", f"服务 {code} 不存在")
@@ -132,9 +137,15 @@ def _location(data: schemas.RequestIn) -> ticket_schemas.LocationIn | None:
 
 
 def _ticket_create(session: Session, data: schemas.RequestIn) -> ticket_schemas.TicketCreate:
+    if not data.service_code:
+        raise InvalidInput("service_code_required", "请提供 service_code：services 列表中的具体服务")
     category = _leaf(session, data.service_code)
     if category is None:
-        raise InvalidInput("invalid_service_code", f"service_code 无效：{data.service_code or '未提供'}，请先查询 services 列表")
+        # The spec: a service_code not provided is a 400, one not found a 404.
+        heading = _heading(session, data.service_code)
+        if heading is not None:
+            raise InvalidInput("service_is_a_heading", f"service_code {data.service_code}（{heading.name}）是分类标题，请选择其下以 {data.service_code} 开头的具体服务")
+        raise NotFound("service_not_found", f"service_code {data.service_code} 不存在，请先查询 services 列表")
     type_ = data.attribute.get("type") or default_type(category)
     if type_ not in ticket_schemas.TYPES:
         raise InvalidInput("invalid_attribute", f"attribute[type] 必须是 {'、'.join(ticket_schemas.TYPES)} 之一")
@@ -236,11 +247,15 @@ def get_request(session: Session, *, number: str) -> schemas.RequestOut:
     return request_out(ticket)
 
 
+# A "+08:00" offset put in a query string without %2B arrives as " 08:00" (a + is a space in a URL's query).
+_UNESCAPED_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
 def parse_datetime(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(_UNESCAPED_PLUS.sub(r"\1+\2", value.strip()))
     except ValueError:
         missing = validation_text.missing_day(value)
         raise InvalidInput("invalid_date", f"{name} 日期不存在：{missing}" if missing else f"{name} 须为 ISO 8601 时间，例如 2026-01-01T00:00:00+08:00") from None

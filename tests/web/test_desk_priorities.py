@@ -29,8 +29,8 @@ def test_dispatch_queue_lists_urgent_orders_first_then_the_longest_waiting_and_s
     sign_in(web, "t_operator")
     page = web.get("/staff/console/dispatch").text
     mine = {urgent.number, old.number, recent.number}
-    assert [n for n in re.findall(r'<tr data-ticket="([^"]+)">', page) if n in mine] == [urgent.number, old.number, recent.number]
-    rows = {n: re.search(rf'<tr data-ticket="{n}">.*?</tr>', page, re.S).group(0) for n in (urgent.number, old.number, recent.number)}
+    assert [n for n in re.findall(r'<tr data-ticket="([^"]+)"', page) if n in mine] == [urgent.number, old.number, recent.number]
+    rows = {n: re.search(rf'<tr data-ticket="{n}".*?</tr>', page, re.S).group(0) for n in (urgent.number, old.number, recent.number)}
     assert "紧急" in rows[urgent.number] and "已等待 40 分钟" in rows[urgent.number]
     assert "紧急" not in rows[old.number] and "已等待 2 天 3 小时" in rows[old.number]
     assert "已等待 5 小时" in rows[recent.number]

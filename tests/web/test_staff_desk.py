@@ -17,7 +17,7 @@ def test_dispatch_queue_names_the_channel_and_the_suggested_unit(web, session):
     decision.lead_unit = "SJJ"
     session.flush()
     login(web, "t_operator")
-    row = re.search(rf'<tr data-ticket="{ticket.number}">.*?</tr>', web.get("/staff/console/dispatch").text, re.S).group(0)
+    row = re.search(rf'<tr data-ticket="{ticket.number}".*?</tr>', web.get("/staff/console/dispatch").text, re.S).group(0)
     assert "· 网站" in row and "· web" not in row
     suggestion = re.search(r'<td data-label="建议">(.*?)</td>', row, re.S).group(1)
     assert "顺德区市场监督管理局" in suggestion and "SJJ" not in suggestion

@@ -4,6 +4,7 @@ import secrets
 from datetime import datetime
 from functools import partial
 from math import ceil
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
@@ -238,12 +239,26 @@ def _waited(since: datetime, now: datetime) -> str:
     return f"{hours} 小时" if hours else f"{minutes} 分钟"
 
 
+def _queue_page(request: Request, total: int) -> tuple[int, int]:
+    """The page in view and the page count; past the last page (its last order was just acted on) is the last."""
+    pages = max(1, ceil(total / PER_PAGE))
+    return min(page_number(request), pages), pages
+
+
+def _row_url(path: str, page: int, number: str | None) -> str:
+    """Where an action on a queue row comes back: the page at an order's row, which shows the outcome and takes
+    the focus (the keyboard goes on from there, not from the top of the page), or the list when none is left."""
+    query = urlencode(({"page": page} if page > 1 else {}) | ({"row": number} if number else {}))
+    return f"{path}{'?' if query else ''}{query}#row-{number or 'list'}"
+
+
 @router.get("/staff/console/dispatch")
-def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
-    """Urgent orders first, then the longest waiting: an id order hid a two-day-old urgent complaint among the rest."""
-    page = page_number(request)
+def dispatch_queue(request: Request, row: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    """Urgent orders first, then the longest waiting: an id order hid a two-day-old urgent complaint among the rest.
+    派单 comes back to the order after the one sent (_row_url), a refused one to its own row."""
     waiting = Ticket.status == "registered"
     total = session.scalar(select(func.count()).select_from(Ticket).where(waiting)) or 0
+    page, pages = _queue_page(request, total)
     order = (Ticket.urgency.desc(), Ticket.created_at, Ticket.id)  # "urgent" before "normal"; ix_tickets_dispatch_queue
     items = list(session.scalars(select(Ticket).where(waiting).order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     now = utcnow()
@@ -255,7 +270,8 @@ def dispatch_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), s
         request,
         "staff/queue_dispatch.html",
         {
-            "items": items, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "decisions": decisions,
+            "items": items, "total": total, "page": page, "pages": pages, "decisions": decisions,
+            "landed": row if row in {t.number for t in items} else None, "row_url": partial(_row_url, "/staff/console/dispatch", page),
             "suggestions": suggestions, "returns": returns, "waited": {t.id: _waited(t.created_at, now) for t in items},
             "dispatch_units": units, "unit_names": unit_names(units), "channel_labels": CHANNEL_LABELS,
             "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch",
@@ -300,14 +316,16 @@ def _review_url(section: str, page: int, row: str = "", failed: str = "") -> str
 
 
 @router.get("/staff/console/callback")
-def callback_queue(request: Request, staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
-    page = page_number(request)
+def callback_queue(request: Request, row: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
+    """记录回访 and 未回访办结 come back to the order after the one done; 记录未接通 to its own row, which stays."""
     due = service.callback_queue_clause()
     total = session.scalar(select(func.count()).select_from(Ticket).where(due)) or 0
+    page, pages = _queue_page(request, total)
     # The page's ids first, then its rows: sorting whole rows of a two-branch condition (replied or merged)
     # costs about 20 ms with 100,000 orders, the ids alone come off the status index.
     ids = list(session.scalars(select(Ticket.id).where(due).order_by(Ticket.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     items = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
     missed = service.missed_callback_counts(session, ticket_ids=[t.id for t in items])
     context = {"missed": {t.id: missed.get(t.id, 0) for t in items}, "outcomes": CALLBACK_OUTCOMES, "close_after": MISSED_CALLBACKS_TO_CLOSE}
-    return render(request, "staff/queue_callback.html", {**context, "items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": max(1, ceil(total / PER_PAGE)), "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback"})
+    return render(request, "staff/queue_callback.html", {**context, "items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": pages, "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback",
+        "landed": row if row in {t.number for t in items} else None, "row_url": partial(_row_url, "/staff/console/callback", page)})

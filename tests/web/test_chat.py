@@ -55,6 +55,21 @@ def test_the_ticket_draft_keeps_the_matter_while_the_citizen_chats_with_the_oper
     assert draft.strip() == "容桂街道高黎社区路灯坏了一个星期，电话13800138000\n就在高黎市场门口"
 
 
+
+def test_the_ticket_draft_opens_the_console_filled_in(web):
+    """转为工单 during the morning peak: the console opens with the citizen's words, number and address, not blank."""
+    asked = web.post("/api/v1/assistant/ask", json={"question": "容桂桂洲大道中88号旁边的排水沟堵了，臭味很大，我电话13812345678"}).json()
+    web.post(f"/api/v1/assistant/sessions/{asked['session_id']}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{asked['session_id']}").text
+    assert f'href="/staff/console?chat={asked["session_id"]}"' in page
+    console = web.get(f"/staff/console?chat={asked['session_id']}").text
+    form = console[console.index('id="intake-form"') : console.index("</form>", console.index('id="intake-form"'))]
+    assert re.search(r'<textarea name="content" id="f-content"[^>]*>容桂桂洲大道中88号旁边的排水沟堵了', form)
+    assert re.search(r'name="phone" id="f-phone" value="13812345678"', form) and re.search(r'name="address" id="f-address" value="容桂桂洲大道中88号', form)
+    assert 'value="投诉" checked' in form
+    assert web.get("/staff/console?chat=nosuchconversation").status_code == 404
+
 def test_chat_queue_is_for_the_call_centre(web):
     login(web, "t_ronggui")
     assert web.get("/staff/chat").status_code == 403

@@ -35,8 +35,8 @@ def _log_context(conversation: AssistantSession, notice: str | None = None) -> d
     return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice}
 
 
-def _ticket_draft(conversation: AssistantSession) -> dict:
-    """智能填单 from what the citizen wrote, for the operator to copy into the console."""
+def ticket_draft(conversation: AssistantSession) -> dict:
+    """智能填单 from what the citizen wrote: shown beside the conversation, and filled into the console it opens."""
     draft = assistant.ticket_prefill(assistant.citizen_turns(conversation))
     prefill = draft["prefill"]
     return {
@@ -65,7 +65,7 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
     return render(
         request,
         "staff/chat_session.html",
-        {**_log_context(conversation), "draft": _ticket_draft(conversation), "can_intake": staff.role in INTAKE, "nav": "/staff/chat"},
+        {**_log_context(conversation), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "nav": "/staff/chat"},
     )
 
 

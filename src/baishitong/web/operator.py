@@ -6,13 +6,14 @@ from functools import partial
 from math import ceil
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong.actors import Actor
+from baishitong.assistant import service as assistant
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
@@ -27,6 +28,7 @@ from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
 from baishitong.tickets.states import FINAL_STATUSES, MISSED_CALLBACKS_TO_CLOSE, STATUS_LABELS
 from baishitong.web.auth import Staff, require
+from baishitong.web.chat import ticket_draft
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
 from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names, warn_unseen
@@ -95,9 +97,16 @@ def _console(request: Request, session: Session, *, actor: Actor, values: dict, 
 
 
 @router.get("/staff/console")
-def console(request: Request, phone: str = "", staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    """`?phone=` is for the telephone system's screen pop (来电弹屏): the caller's number and history are there on answering."""
-    return _console(request, session, actor=staff.actor, values={"phone": phone.strip()[:20]} if phone.strip() else {}, errors={})
+def console(
+    request: Request, phone: str = "", chat: str = Query(default="", max_length=32), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)
+):
+    """`?phone=` is for the telephone system's screen pop (来电弹屏): the caller's number and history are there on answering.
+    `?chat=` is 在线咨询's 转为工单: the form filled in from what the citizen wrote, instead of copied by hand."""
+    values = {"phone": phone.strip()[:20]} if phone.strip() else {}
+    if chat:
+        draft = ticket_draft(assistant.get_session(session, session_id=chat))
+        values = {name: draft[name] for name in ("type", "content", "address", "phone") if draft[name]}
+    return _console(request, session, actor=staff.actor, values=values, errors={})
 
 
 @router.post("/staff/console/suggest")

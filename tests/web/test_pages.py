@@ -402,3 +402,15 @@ def test_console_files_the_whole_article_not_the_matched_passage(web, session):
     fill = html.unescape(re.search(r'data-fill="#f-answer" data-fill-text="([^"]*)"', panel).group(1))
     assert "可以灵活就业人员身份参保" in fill and "携带身份证到镇街社保窗口登记" in fill and "按月缴费" in fill
     assert "##" not in fill and "**" not in fill and 'href="/kb/LH01"' in panel
+
+
+def test_a_phone_number_searched_in_the_order_list_points_to_the_console_s_caller_history(web, session):
+    """An operator asked for a caller's progress types the number into 工单查询, which searches no numbers: the
+    empty list says where a caller's orders are found instead of leaving them to think the caller has none."""
+    make_ticket(session, requester={"name": "周先生", "phone": "13512340002"})
+    login(web, "t_operator")
+    page = web.get("/staff/tickets", params={"q": "135 1234 0002"}).text
+    assert "工单查询不按来电号码查找" in page and 'href="/staff/console?phone=13512340002"' in page
+    assert "工单查询不按来电号码查找" not in web.get("/staff/tickets", params={"q": "路灯"}).text
+    login(web, "t_ronggui")
+    assert "工单查询不按来电号码查找" not in web.get("/staff/tickets", params={"q": "13512340002"}).text, "a unit has no console"

@@ -1,5 +1,6 @@
 """POST /api/v1/enterprise/match and the admin CRUD under /api/v1/enterprise/."""
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -31,6 +32,16 @@ def test_bad_profiles_get_422_with_a_chinese_message(client):
     assert "请选择所属行业" in message and "统一社会信用代码校验位不正确" in message
     response = client.post("/api/v1/enterprise/match", json={**PROFILE, "town": "440606999"})
     assert response.status_code == 422 and response.json()["error"] == {"code": "town_not_found", "message": "请选择企业所在镇街"}
+
+
+
+def test_a_code_holding_a_lone_surrogate_is_refused_not_a_server_error(client, login):
+    """JSON may spell half a UTF-16 pair ("\\ud800"); the refusal names the code escaped instead of failing with a 500."""
+    json_body = {"content-type": "application/json"}
+    response = client.post("/api/v1/enterprise/match", content=json.dumps({**PROFILE, "tags": ["x\ud800"]}), headers=json_body)
+    assert response.status_code == 422 and "x\\ud800" in response.json()["error"]["message"]
+    policy = client.post("/api/v1/enterprise/policies", content=json.dumps({**POLICY, "sizes": ["\udc00"]}), headers={**login("t_admin"), **json_body})
+    assert policy.status_code == 422 and "企业规模" in policy.json()["error"]["message"]
 
 
 def test_a_retried_create_with_the_same_idempotency_key_makes_one_policy(client, login):

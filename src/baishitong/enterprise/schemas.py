@@ -19,6 +19,8 @@ def Codes(allowed: dict[str, str], what: str) -> AfterValidator:
     def check(values: list[str]) -> list[str]:
         wrong = [v for v in values if v not in allowed]
         if wrong:
+            # Echoed escaped: a lone surrogate (JSON "\ud800") in the message makes pydantic fail with a UnicodeEncodeError, a 500.
+            wrong = [v.encode("utf-8", "backslashreplace").decode("utf-8") for v in wrong]
             raise ValueError(f"{what}“{'、'.join(wrong)}”无效，可选：{'、'.join(f'{c}（{label}）' for c, label in allowed.items())}")
         return list(dict.fromkeys(values))
 

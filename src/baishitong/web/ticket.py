@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from baishitong.attachments import service as attachments
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.org.models import Unit, User
@@ -205,14 +204,10 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         stale = STALE_TEXT if on_ticket_page else STALE_ELSEWHERE_TEXT.format(number=number)
         message = stale if exc.code == "version_conflict" else exc.message
         flash(request, "error", f"“{label}”未完成：{message}")
-    settings = request.app.state.settings
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename] if action == "reply" else []
         return False
     done = DONE_TEXT.get(action, "已" + label)
-        checked = attachments.check_reply_files(files, max_bytes=settings.upload_max_bytes) if files else []
     if action == "contact" and body.outcome not in schemas.CONTACT_REACHED:
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
-            attachments.attach_to_reply(session, ticket=ticket, files=checked, var_dir=settings.var_dir, actor=staff.actor)
     if action == "pause" and ticket.pause_request:
         done = "已申请暂停计时，督办员同意后才停止计时"
     flash(request, "success", f"工单 {number} {done}")
@@ -227,8 +222,6 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
     on_ticket_page = landing.split("?")[0] == f"/staff/tickets/{number}"
     done = perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=on_ticket_page)
     if done and action == "decline-co" and on_ticket_page:
-    if checked:
-        done += f"（附件 {len(checked)} 个）"
         return redirect("/staff/unit")  # the unit no longer sees the order it left
     if not done:
         # A queue that moves on after a success (待审核) names where a refusal lands: the row that failed.
@@ -255,8 +248,7 @@ def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:
     return {**ACTOR_LABELS, **{username: name for username, name in rows}}
 
 
-def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str], files: dict[int, list]) -> list[dict]:
-    """The order's events, newest first; `files`: each 答复's attachments by event id, shown with it."""
+def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str]) -> list[dict]:
     items = []
     for e in reversed(ticket.events):
         data = e.data or {}
@@ -293,8 +285,7 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
         missed = e.action == "contact" and not service.contact_reached(e)
         tone = "warn" if missed else {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
-        shown = [(a, uploads.staff_link(a)) for a in files.get(e.id, [])]
-        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone, "files": shown})
+        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
     return items
 
 
@@ -339,12 +330,11 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
         and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
-        "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket), attachments.by_event(session, ticket=ticket)),
+        "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket)),
         "routing": routing_out,
         "candidates": candidate_names(session, routing_out["top3"] or []) if routing_out else [],
         "unit_labels": unit_labels,
-        "attachments": attachments.intake_photos(session, ticket=ticket),
-        "reply_files": uploads.staff_reply_files(session, tickets=[ticket]).get(ticket.id, []),
+        "attachments": uploads.for_ticket(session, ticket=ticket),
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,

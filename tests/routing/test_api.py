@@ -124,10 +124,22 @@ def test_putting_the_same_catalogue_twice_keeps_one_edition(client, login, model
     assert changed["version"] == 3
 
 
+def test_the_catalogue_read_can_be_edited_and_put_back_as_it_came(client, login, model):
+    """An integrator's GET → change one rule → PUT: the rules come back with their ids, which the save ignores."""
+    admin = login("t_admin")
+    seen = client.get("/api/v1/routing/catalogue", headers=admin).json()
+    rules = seen["rules"]
+    rules[0]["note"] = "由接口修改"
+    saved = client.put("/api/v1/routing/catalogue", json={"rules": rules, "base_version": seen["version"]}, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == seen["version"] + 1 and saved.json()["rules"][0]["note"] == "由接口修改"
+    assert len(saved.json()["rules"]) == len(rules)
+
+
 def test_a_catalogue_save_on_top_of_a_newer_edition_is_refused(client, login, model):
     admin = login("t_admin")
     seen = client.get("/api/v1/routing/catalogue", headers=admin).json()
-    rules = [{k: v for k, v in r.items() if k != "id"} for r in seen["rules"]]
+    rules = seen["rules"]
     theirs = client.put("/api/v1/routing/catalogue", json={"rules": rules[1:], "note": "删去一条", "base_version": seen["version"]}, headers=admin)
     assert theirs.status_code == 200 and theirs.json()["version"] == seen["version"] + 1
     mine = client.put("/api/v1/routing/catalogue", json={"rules": rules, "note": "B", "base_version": seen["version"]}, headers=admin)

@@ -69,7 +69,7 @@ def get_catalogue(actor: Actor = Depends(current_actor), session: Session = Depe
 @router.put("/catalogue", response_model=schemas.CatalogueOut)
 def put_catalogue(data: schemas.CatalogueIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
     """Replaces the whole rule set; the previous edition is kept."""
-    service.replace_catalogue(session, rules=[r.model_dump() for r in data.rules], actor=actor.name, note=data.note, base_version=data.base_version)
+    service.replace_catalogue(session, rules=[r.model_dump(exclude={"id"}) for r in data.rules], actor=actor.name, note=data.note, base_version=data.base_version)
     return catalogue_out(session)
 
 

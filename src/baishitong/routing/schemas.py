@@ -78,6 +78,7 @@ class RetrainOut(BaseModel):
 
 
 class RuleIn(Strict):
+    id: int | None = Field(default=None, description="GET 读到的规则 id，可原样发回；保存时不用：每次保存都写成新的一版")
     priority: int = 0
     category_prefix: str | None = Field(default=None, max_length=16)
     region_code: str | None = Field(default=None, max_length=16)

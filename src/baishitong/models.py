@@ -18,6 +18,7 @@ DOMAIN_MODELS = (
     "analytics",
     "phrases",
     "enterprise",
+    "attachments",
     "web",
 )
 

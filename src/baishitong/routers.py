@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 def include_all(app: FastAPI) -> None:
     from baishitong.analytics.api import router as analytics_router
+    from baishitong.attachments.api import router as attachments_router
     from baishitong.assistant.api import router as assistant_router
     from baishitong.enterprise.api import router as enterprise_router
     from baishitong.knowledge.api import router as knowledge_router
@@ -18,7 +19,7 @@ def include_all(app: FastAPI) -> None:
     from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    for router in (org_router, tickets_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, phrases_router, open311_router):
+    for router in (org_router, tickets_router, attachments_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, phrases_router, open311_router):
         app.include_router(router)
     # Open311's routes raise their spec-format errors, so the request's transaction rolls back (open311.api.Open311Error).
     app.add_exception_handler(open311_api.Open311Error, open311_api.raised)

@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from baishitong import idempotency, validation_text
 from baishitong.bounds import MAX_PAGE
 from baishitong.actors import REQUESTER, Actor
-from baishitong.deps import current_actor, get_db_session, optional_actor, rate_limit
+from baishitong.attachments import service as attachments
+from baishitong.config import Settings
+from baishitong.deps import current_actor, get_db_session, get_settings, optional_actor, rate_limit
 from baishitong.errors import InvalidInput
 from baishitong.routing import service as routing
 from baishitong.tickets import cases, schemas, service
@@ -44,29 +46,29 @@ def create_ticket(
 
 
 @router.post("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
-def track(data: schemas.TrackIn, session: Session = Depends(get_db_session)):
+def track(data: schemas.TrackIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
     """进度查询: the phone travels in the body, since proxies, browser histories and access logs keep a URL."""
-    return track_out(service.track(session, number=data.number, phone=data.phone))
+    return track_out(session, settings, service.track(session, number=data.number, phone=data.phone))
 
 
 @router.get("/track", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")], deprecated=True)
-def track_by_query(number: str = Query(max_length=20), phone: str = Query(max_length=32), session: Session = Depends(get_db_session)):
+def track_by_query(number: str = Query(max_length=20), phone: str = Query(max_length=32), session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
     """For apps written against it before POST /track: the phone in the URL ends up in logs along the way."""
-    return track_out(service.track(session, number=number, phone=phone))
+    return track_out(session, settings, service.track(session, number=number, phone=phone))
 
 
 @router.post("/track/callback", response_model=schemas.TrackOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
-def public_callback(data: schemas.PublicCallbackIn, session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None):
+def public_callback(data: schemas.PublicCallbackIn, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings), idempotency_key: idempotency.Key = None):
     """The requester's rating; a retry with the same Idempotency-Key gets the first answer back instead of 409 already_rated."""
     scope, body = idempotency.scope("track.callback", target=data.number), data.model_dump(mode="json")
     if idempotency.replayed(session, scope=scope, key=idempotency_key, body=body) is not None:
-        return track_out(service.track(session, number=data.number, phone=data.phone))
+        return track_out(session, settings, service.track(session, number=data.number, phone=data.phone))
     ticket = service.public_callback(session, number=data.number, phone=data.phone, solved=data.solved, satisfaction=data.satisfaction)
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
-    return track_out(ticket)
+    return track_out(session, settings, ticket)
 
 
-def track_out(ticket) -> schemas.TrackOut:
+def track_out(session: Session, settings: Settings, ticket) -> schemas.TrackOut:
     return schemas.TrackOut(
         number=ticket.number,
         status=ticket.status,
@@ -79,6 +81,10 @@ def track_out(ticket) -> schemas.TrackOut:
         callback_due=service.callback_due(ticket),
         callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction} if ticket.callback_at else None,
         timeline=service.requester_timeline(ticket),
+        reply_files=[
+            schemas.ReplyFileOut(name=a.original_name, content_type=a.content_type, size=a.size, url=attachments.requester_link(settings.secret_key, ticket=ticket, attachment=a))
+            for a in attachments.reply_files(session, ticket=ticket)
+        ],
     )
 
 

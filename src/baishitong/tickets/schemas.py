@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from baishitong.attachments.schemas import ReplyFileOut
 from baishitong.tickets.validation import normalise_phone, validate_id_number
 
 TicketType = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬"]
@@ -251,6 +252,7 @@ class TrackOut(BaseModel):
     callback_due: bool
     callback: dict | None
     timeline: list[TrackEvent]
+    reply_files: list[ReplyFileOut] = Field(default=[], description="The 答复's photos and PDFs; each `url` opens for 30 minutes, for this order only")
 
 
 class CaseOut(BaseModel):

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from baishitong import validation_text
 from baishitong.actors import REQUESTER
+from baishitong.attachments import service as attachments
 from baishitong.deps import get_db_session
 from baishitong.enterprise import service as enterprise
 from baishitong.enterprise.models import Policy
@@ -21,7 +22,6 @@ from baishitong.sla.policy import Stage, match
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import Status
-from baishitong.web import uploads
 from baishitong.web.assistant import conversation_prefill
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import local, redirect, render
@@ -165,7 +165,7 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
     if not values["consent"]:
         errors["consent"] = "请阅读并同意个人信息保护说明"
     photos = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-    checked, photo_error = uploads.check_images(photos, max_bytes=request.app.state.settings.upload_max_bytes)
+    checked, photo_error = attachments.check_images(photos, max_bytes=request.app.state.settings.upload_max_bytes)
     if photo_error:
         errors["photos"] = photo_error
     data = None
@@ -199,7 +199,7 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
         session.rollback()
         return _submit_page(request, session, values=values, errors={"form": exc.message})
     if created:
-        uploads.store(session, ticket=ticket, images=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
+        attachments.store(session, ticket=ticket, files=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
     return redirect(f"/submit/done/{ticket.number}")
 
 
@@ -251,8 +251,9 @@ def _step(ticket: Ticket) -> int:
     return _STEP_OF.get(ticket.status, 0)
 
 
-def _track_context(ticket: Ticket, phone: str) -> dict:
+def _track_context(request: Request, session: Session, ticket: Ticket, phone: str) -> dict:
     step = _step(ticket)
+    secret = request.app.state.settings.secret_key
     return {
         "ticket": ticket,
         "phone": phone,
@@ -261,6 +262,7 @@ def _track_context(ticket: Ticket, phone: str) -> dict:
         "unit": service.handling_unit(ticket),
         "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
         "callback_due": service.callback_due(ticket),
+        "reply_files": [(a, attachments.requester_link(secret, ticket=ticket, attachment=a)) for a in attachments.reply_files(session, ticket=ticket)],
     }
 
 
@@ -277,7 +279,7 @@ def track(request: Request, form: FormData = Depends(checked_form), session: Ses
         ticket = service.track(session, number=number, phone=phone)
     except NotFound as exc:
         return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, "not_found": exc.message, "nav": "/track"})
-    return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, **_track_context(ticket, phone), "nav": "/track"})
+    return render(request, "public/track.html", {"values": {"number": number, "phone": phone}, **_track_context(request, session, ticket, phone), "nav": "/track"})
 
 
 @router.post("/track/callback")
@@ -304,4 +306,4 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
             ticket = service.track(session, number=number, phone=phone)
             messages.append(("info" if exc.code == "already_rated" else "error", exc.message))
     values = {"number": number, "phone": phone, "solved": solved, "satisfaction": satisfaction}
-    return render(request, "public/track.html", {"values": values, **_track_context(ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})
+    return render(request, "public/track.html", {"values": values, **_track_context(request, session, ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})

@@ -14,6 +14,7 @@ from baishitong.analytics import service as analytics
 from baishitong.analytics.schemas import HotTopicsOut
 from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.web import uploads
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import flash, fragment, redirect, render, section_pages, ticket_page
@@ -61,12 +62,13 @@ def supervise(
         rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.data, TicketEvent.created_at).where(TicketEvent.action == "pause", TicketEvent.ticket_id.in_([t.id for t in paused])).order_by(TicketEvent.id))
         pauses = {ticket_id: ((data or {}).get("reason"), since) for ticket_id, data, since in rows}
     callback_notes = service.callback_notes(session, ticket_ids=[t.id for t in unhappy])
+    reply_files = uploads.staff_reply_files(session, tickets=unhappy)
     return render(
         request,
         "staff/supervise.html",
         {
             "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
-            "callback_notes": callback_notes, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
+            "callback_notes": callback_notes, "reply_files": reply_files, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
             "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name, row="": _section_url(name, page[name], row), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
             "flash_at": at if at in SECTIONS else None, "landed": row, "following": {name: _following(listed[name]) for name in SECTIONS}, "nav": "/staff/supervise",
         },

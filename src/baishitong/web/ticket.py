@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
+from baishitong.attachments import service as attachments
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
 from baishitong.org.models import Unit, User
@@ -192,10 +193,14 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     before it (the console registers the call first, then answers, merges or dispatches it).
     """
     label = ACTION_LABELS.get(action, action)
+    settings = request.app.state.settings
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename] if action == "reply" else []
     try:
         body = body_from_form(action, form)
+        checked = attachments.check_reply_files(files, max_bytes=settings.upload_max_bytes) if files else []
         with session.begin_nested():
             ticket = service.act(session, number=number, action=action, actor=staff.actor, body=body)
+            attachments.attach_to_reply(session, ticket=ticket, files=checked, var_dir=settings.var_dir, actor=staff.actor)
     except ValidationError as exc:
         flash(request, "error", f"“{label}”未完成：{validation_text(exc, action)}")
         return False
@@ -210,6 +215,8 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
     if action == "pause" and ticket.pause_request:
         done = "已申请暂停计时，督办员同意后才停止计时"
+    if checked:
+        done += f"（附件 {len(checked)} 个）"
     flash(request, "success", f"工单 {number} {done}")
     if action in ("dispatch", "subdispatch"):
         warn_unseen(request, session, number=number, action=action)
@@ -248,7 +255,8 @@ def _actor_names(session: Session, ticket: Ticket) -> dict[str, str]:
     return {**ACTOR_LABELS, **{username: name for username, name in rows}}
 
 
-def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str]) -> list[dict]:
+def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str, str], actor_names: dict[str, str], files: dict[int, list]) -> list[dict]:
+    """The order's events, newest first; `files`: each 答复's attachments by event id, shown with it."""
     items = []
     for e in reversed(ticket.events):
         data = e.data or {}
@@ -285,7 +293,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         actor = actor_names.get(e.actor, e.actor) + (f" · {unit_names.get(e.unit_id, '')}" if e.unit_id else "")
         missed = e.action == "contact" and not service.contact_reached(e)
         tone = "warn" if missed else {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
-        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone})
+        shown = [(a, uploads.staff_link(a)) for a in files.get(e.id, [])]
+        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone, "files": shown})
     return items
 
 
@@ -330,11 +339,12 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
         and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
-        "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket)),
+        "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket), attachments.by_event(session, ticket=ticket)),
         "routing": routing_out,
         "candidates": candidate_names(session, routing_out["top3"] or []) if routing_out else [],
         "unit_labels": unit_labels,
-        "attachments": uploads.for_ticket(session, ticket=ticket),
+        "attachments": attachments.intake_photos(session, ticket=ticket),
+        "reply_files": uploads.staff_reply_files(session, tickets=[ticket]).get(ticket.id, []),
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,

@@ -25,6 +25,8 @@
  * 11. 随页面送来的提示消息（#flash，如“已受理”“已签收”、操作被拒）在页面就绪后由读屏软件读出（另设的隐藏 live 区域）。
  * 12. 页面不含内联脚本（内容安全策略只许本站脚本文件）：<form data-reset-after-send> 经 htmx 发送成功后清空，
  *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
+ * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
+ *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交，已填写的文字不丢；服务器照样再查一遍。
  */
 (function () {
   "use strict";
@@ -693,6 +695,29 @@
     setTimeout(function () { announcer.textContent = text; }, 500);
   }
 
+  /* ---------- 13. 上传前检查 ---------- */
+  // Without this, more files than the server takes (its form parser stops at 5) end on an error page, and a file
+  // over the limit is sent in full only to be refused.
+  function onFilesChosen(e) {
+    var input = e.target;
+    if (!input || input.type !== "file" || !input.hasAttribute("data-max-files")) return;
+    var max = parseInt(input.getAttribute("data-max-files"), 10);
+    var maxMb = parseFloat(input.getAttribute("data-max-mb"));
+    var noun = input.getAttribute("data-noun") || "附件";
+    var message = "";
+    if (input.files.length > max) {
+      message = "最多上传 " + max + " " + (input.getAttribute("data-unit") || "个") + noun;
+    } else {
+      Array.prototype.some.call(input.files, function (file) {
+        if (file.size <= maxMb * 1024 * 1024) return false;
+        message = noun + "“" + file.name + "”超过 " + maxMb + " MB，请压缩后再上传";
+        return true;
+      });
+    }
+    input.setCustomValidity(message);
+    if (message) input.reportValidity();
+  }
+
   /* ---------- 12. 原内联脚本 ---------- */
   function onResetAfterSend(e) {
     var form = e.detail.elt;
@@ -739,6 +764,7 @@
   document.addEventListener("click", onDiscardClick, true);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);
+  document.addEventListener("change", onFilesChosen);
   document.addEventListener("click", onQuoteClick);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   document.addEventListener("click", onChatClickCapture, true);

@@ -1,0 +1,86 @@
+"""Attachments of a work order through the API: a unit's files for the 答复 it just sent, and the order's files for staff.
+
+A 答复 with files is two calls: `POST .../actions/reply` (JSON, as every action) and then
+`POST .../reply/attachments` (multipart, `files`), which adds them to that reply until the callback.
+"""
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baishitong import idempotency
+from baishitong.actors import Actor
+from baishitong.attachments import service
+from baishitong.attachments.models import Attachment
+from baishitong.attachments.schemas import AttachmentOut
+from baishitong.config import Settings
+from baishitong.deps import current_actor, get_db_session, get_settings
+from baishitong.errors import NotFound
+from baishitong.tickets import service as tickets
+
+router = APIRouter(prefix="/api/v1", tags=["工单"])
+
+
+def file_response(var_dir: Path, row: Attachment) -> FileResponse:
+    """The stored file under its own name, shown in the browser (an image, a PDF), never cached on the way."""
+    return FileResponse(
+        service.upload_dir(var_dir) / row.stored_name,
+        media_type=row.content_type,
+        filename=row.original_name,
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _out(number: str, row: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=row.id, kind="reply" if row.event_id else "intake", event_id=row.event_id, name=row.original_name, content_type=row.content_type, size=row.size,
+        created_at=row.created_at, url=f"/api/v1/tickets/{number}/attachments/{row.id}",
+    )
+
+
+@router.post("/tickets/{number}/reply/attachments", status_code=201, response_model=list[AttachmentOut], responses=idempotency.replayed_response(list[AttachmentOut]))
+def add_reply_files(
+    number: str,
+    files: Annotated[list[UploadFile], File(description=f"JPEG, PNG, WebP or PDF; at most {service.MAX_REPLY_FILES} a reply, each within BAISHITONG_UPLOAD_MAX_BYTES")],
+    response: Response,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_db_session),
+    settings: Settings = Depends(get_settings),
+    idempotency_key: idempotency.Key = None,
+):
+    """Files for the order's 答复: by the unit that replied, while it awaits the callback. Images are stored without
+    their EXIF (GPS). The requester sees them with the reply on 进度查询; staff who may see the order, in its events.
+    A retry with the same Idempotency-Key and files answers 200 with the files the first one stored, adding none."""
+    checked = service.check_reply_files(files, max_bytes=settings.upload_max_bytes)
+    scope = idempotency.scope("attachments.reply", target=number, actor=actor)
+    body = {"files": [[f.name, hashlib.sha256(f.data).hexdigest()] for f in checked]}
+    if (stored := idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)) is not None:
+        ids = [int(i) for i in stored.split(",")]
+        response.status_code = 200
+        return [_out(number, row) for row in session.scalars(select(Attachment).where(Attachment.id.in_(ids)).order_by(Attachment.id))]
+    rows = service.add_to_reply(session, number=number, actor=actor, files=checked, var_dir=settings.var_dir)
+    idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=",".join(str(r.id) for r in rows))
+    return [_out(number, row) for row in rows]
+
+
+@router.get("/tickets/{number}/attachments", response_model=list[AttachmentOut])
+def list_files(number: str, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session)):
+    """The requester's photos (`intake`) and every 答复's files (`reply`, with the event they came with)."""
+    ticket = tickets.get_ticket(session, number=number, actor=actor)
+    rows = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id))
+    return [_out(ticket.number, row) for row in rows]
+
+
+@router.get("/tickets/{number}/attachments/{attachment_id}", response_class=FileResponse)
+def download(number: str, attachment_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
+    ticket = tickets.get_ticket(session, number=number, actor=actor)
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.ticket_id != ticket.id:
+        raise NotFound("attachment_not_found", "附件不存在")
+    return file_response(settings.var_dir, row)

@@ -1,0 +1,149 @@
+"""Removes what a photo says besides its pixels (EXIF with the GPS position, XMP, comments) without re-encoding it.
+
+A handler's phone photo of a repaired road would otherwise publish where the handler stood, and when, with
+the reply the requester reads. Only the EXIF orientation survives (as a one-tag EXIF block), so a photo taken
+upright still shows upright. Colour data (JPEG's ICC profile and Adobe segment, PNG's colour chunks) stays.
+"""
+
+import struct
+
+# JPEG markers without a length field: TEM and the restart markers.
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+_APP0, _APP1, _APP2, _APP14, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xE2, 0xEE, 0xDA, 0xD9, 0xFE
+_ORIENTATION_TAG = 0x0112
+# PNG chunks that carry text, EXIF or a timestamp rather than the image.
+_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+_WEBP_DROP = {b"EXIF", b"XMP "}
+_VP8X_EXIF, _VP8X_XMP = 0x08, 0x04
+
+
+class Unreadable(ValueError):
+    """The file has the signature of an image but not its structure: nothing can be said about what it carries."""
+
+
+def strip(data: bytes, content_type: str) -> bytes:
+    """The image without its metadata; raises Unreadable for a file that does not parse."""
+    try:
+        return {"image/jpeg": _jpeg, "image/png": _png, "image/webp": _webp}[content_type](data)
+    except (IndexError, ValueError, struct.error) as exc:  # ValueError: bytes.index found no marker
+        raise Unreadable(str(exc)) from None
+
+
+def _jpeg(data: bytes) -> bytes:
+    if data[:2] != b"\xff\xd8":
+        raise Unreadable("no SOI")
+    kept: list[bytes] = []
+    orientation = None
+    pos = 2
+    while True:
+        if data[pos] != 0xFF:
+            raise Unreadable(f"no marker at {pos}")
+        while data[pos + 1] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        marker = data[pos + 1]
+        if marker == _EOI:
+            kept.append(b"\xff\xd9")
+            break  # what follows (a phone's MPF second images, with their own EXIF) is dropped too
+        if marker in _STANDALONE:
+            kept.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            raise Unreadable(f"segment past the end at {pos}")
+        segment, payload = data[pos:end], data[pos + 4 : end]
+        if marker == _APP1 and payload.startswith(b"Exif\0\0"):
+            orientation = orientation or _exif_orientation(payload[6:])
+        elif marker == _APP0 or marker == _APP14 or (marker == _APP2 and payload.startswith(b"ICC_PROFILE\0")) or not (0xE0 <= marker <= 0xEF or marker == _COM):
+            kept.append(segment)
+        pos = end
+        if marker == _SOS:
+            scan_end = _entropy_end(data, pos)
+            kept.append(data[pos:scan_end])
+            pos = scan_end
+    if orientation and orientation != 1:
+        kept.insert(1 if kept[0][1] == _APP0 else 0, _orientation_segment(orientation))
+    return b"\xff\xd8" + b"".join(kept)
+
+
+def _entropy_end(data: bytes, pos: int) -> int:
+    """Where a scan's entropy-coded data ends: the first marker that is not a stuffed 0xFF or a restart."""
+    while True:
+        pos = data.index(b"\xff", pos)
+        following = data[pos + 1]
+        if following == 0 or 0xD0 <= following <= 0xD7:
+            pos += 2
+        elif following == 0xFF:
+            pos += 1
+        else:
+            return pos
+
+
+def _exif_orientation(tiff: bytes) -> int | None:
+    """IFD0's orientation; None where there is none or the block does not parse (it is dropped either way)."""
+    try:
+        return _ifd0_orientation(tiff)
+    except (IndexError, struct.error):
+        return None
+
+
+def _ifd0_orientation(tiff: bytes) -> int | None:
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None:
+        return None
+    (ifd,) = struct.unpack(order + "I", tiff[4:8])
+    (count,) = struct.unpack(order + "H", tiff[ifd : ifd + 2])
+    for i in range(count):
+        entry = ifd + 2 + 12 * i
+        tag, kind = struct.unpack(order + "HH", tiff[entry : entry + 4])
+        if tag == _ORIENTATION_TAG and kind == 3:
+            (value,) = struct.unpack(order + "H", tiff[entry + 8 : entry + 10])
+            return value if 1 <= value <= 8 else None
+    return None
+
+
+def _orientation_segment(value: int) -> bytes:
+    tiff = b"MM\0\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) + struct.pack(">HHIHH", _ORIENTATION_TAG, 3, 1, value, 0) + struct.pack(">I", 0)
+    payload = b"Exif\0\0" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _png(data: bytes) -> bytes:
+    signature = b"\x89PNG\r\n\x1a\n"
+    if not data.startswith(signature):
+        raise Unreadable("no PNG signature")
+    kept = [signature]
+    pos = len(signature)
+    while True:
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            raise Unreadable(f"chunk past the end at {pos}")
+        if kind not in _PNG_DROP:
+            kept.append(data[pos:end])
+        pos = end
+        if kind == b"IEND":
+            return b"".join(kept)
+
+
+def _webp(data: bytes) -> bytes:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise Unreadable("no RIFF/WEBP header")
+    kept = []
+    pos = 12
+    while pos < len(data):
+        kind = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        end = pos + 8 + size + (size & 1)
+        if end > len(data) + (size & 1):
+            raise Unreadable(f"chunk past the end at {pos}")
+        chunk = data[pos:end]
+        if kind == b"VP8X":
+            chunk = chunk[:8] + bytes([chunk[8] & ~(_VP8X_EXIF | _VP8X_XMP) & 0xFF]) + chunk[9:]
+        if kind not in _WEBP_DROP:
+            kept.append(chunk)
+        pos = end
+    body = b"WEBP" + b"".join(kept)
+    return b"RIFF" + struct.pack("<I", len(body)) + body

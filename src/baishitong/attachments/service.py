@@ -1,0 +1,201 @@
+"""Files of a work order: the requester's photos sent with the request, and a unit's photos and letters (PDF)
+sent with its 答复. Checked by content (the browser's claimed type is not trusted), stored under random
+names in the var dir; a reply's images are stored without their metadata (attachments.metadata)."""
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from baishitong.audit import service as audit
+from baishitong.actors import Actor
+from baishitong.attachments import metadata
+from baishitong.attachments.models import Attachment
+from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.tickets import service as tickets
+from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.tickets.states import Status
+
+MAX_PHOTOS = 3  # with a request
+MAX_REPLY_FILES = 3  # with one 答复
+PDF = "application/pdf"
+# How long a link on the requester's progress page opens its file: a page left open longer is queried again.
+LINK_MINUTES = 30
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+@dataclass
+class CheckedFile:
+    name: str
+    content_type: str
+    suffix: str
+    data: bytes
+
+
+def sniff(head: bytes, *, pdf: bool = False) -> tuple[str, str] | None:
+    """The type by magic bytes: JPEG, PNG or WebP, and PDF where `pdf` allows it."""
+    for magic, content_type, suffix in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, suffix
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    if pdf and head.startswith(b"%PDF-"):
+        return PDF, ".pdf"
+    return None
+
+
+def _read(files: list[UploadFile], *, max_bytes: int, max_count: int, reply: bool) -> list[CheckedFile]:
+    count, noun = ("个附件", "附件") if reply else ("张照片", "照片")
+    if len(files) > max_count:
+        raise InvalidInput("too_many_files", f"最多上传 {max_count} {count}")
+    checked = []
+    for upload in files:
+        name = (upload.filename or noun)[:200]
+        data = upload.file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InvalidInput("file_too_large", f"{noun}“{name}”超过 {max_bytes // (1024 * 1024)} MB，请压缩后再上传")
+        kind = sniff(data[:16], pdf=reply)
+        if kind is None:
+            raise InvalidInput("file_type_not_allowed", f"“{name}”不是 JPEG、PNG、WebP 图片或 PDF 文件" if reply else f"“{name}”不是 JPEG、PNG 或 WebP 图片")
+        if reply and kind[0] != PDF:
+            try:
+                data = metadata.strip(data, kind[0])
+            except metadata.Unreadable:
+                raise InvalidInput("file_unreadable", f"图片“{name}”已损坏或不完整，请重新导出后再上传") from None
+        checked.append(CheckedFile(name=name, content_type=kind[0], suffix=kind[1], data=data))
+    return checked
+
+
+def check_images(files: list[UploadFile], *, max_bytes: int) -> tuple[list[CheckedFile], str | None]:
+    """The photos of a request, or the reason they are refused (the submit form shows it beside the field)."""
+    try:
+        return _read(files, max_bytes=max_bytes, max_count=MAX_PHOTOS, reply=False), None
+    except InvalidInput as exc:
+        return [], exc.message
+
+
+def check_reply_files(files: list[UploadFile], *, max_bytes: int) -> list[CheckedFile]:
+    """The images (without their EXIF/GPS) and PDFs of a 答复; raises InvalidInput naming the file refused."""
+    return _read(files, max_bytes=max_bytes, max_count=MAX_REPLY_FILES, reply=True)
+
+
+def upload_dir(var_dir: Path) -> Path:
+    return Path(var_dir) / "uploads"
+
+
+def store(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir: Path, uploaded_by: str, event: TicketEvent | None = None) -> list[Attachment]:
+    folder = upload_dir(var_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for file in files:
+        stored = secrets.token_hex(16) + file.suffix
+        (folder / stored).write_bytes(file.data)
+        row = Attachment(
+            ticket_id=ticket.id, event_id=event.id if event else None, stored_name=stored, original_name=file.name, content_type=file.content_type, size=len(file.data), uploaded_by=uploaded_by
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def intake_photos(session: Session, *, ticket: Ticket) -> list[Attachment]:
+    """The photos the requester sent with the request: staff only."""
+    return list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.event_id.is_(None)).order_by(Attachment.id)))
+
+
+def by_event(session: Session, *, ticket: Ticket) -> dict[int, list[Attachment]]:
+    """Each 答复's files, by event id, for the order's timeline."""
+    result: dict[int, list[Attachment]] = {}
+    for row in session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.event_id.is_not(None)).order_by(Attachment.id)):
+        result.setdefault(row.event_id, []).append(row)
+    return result
+
+
+def _reply_source(ticket: Ticket) -> Ticket:
+    """Whose 答复 the order carries: a merged order's is its master's (并单)."""
+    return ticket.master if ticket.status == Status.MERGED and ticket.master_id else ticket
+
+
+def current_reply_files(session: Session, *, tickets: list[Ticket]) -> dict[int, list[Attachment]]:
+    """The files of the 答复 each order carries now (what its requester reads and its callback judges), by ticket
+    id: the latest 答复's, while there is one (a 重办 clears it), a merged order's from its master."""
+    sources = {t.id: _reply_source(t).id for t in tickets if t.reply_content is not None}
+    if not sources:
+        return {}
+    latest = (
+        select(func.max(TicketEvent.id).label("event_id"))
+        .where(TicketEvent.ticket_id.in_(set(sources.values())), TicketEvent.action == "reply")
+        .group_by(TicketEvent.ticket_id)
+        .subquery()
+    )
+    by_source: dict[int, list[Attachment]] = {}
+    for row in session.scalars(select(Attachment).where(Attachment.event_id.in_(select(latest.c.event_id))).order_by(Attachment.id)):
+        by_source.setdefault(row.ticket_id, []).append(row)
+    return {ticket_id: by_source[source] for ticket_id, source in sources.items() if source in by_source}
+
+
+def reply_files(session: Session, *, ticket: Ticket) -> list[Attachment]:
+    return current_reply_files(session, tickets=[ticket]).get(ticket.id, [])
+
+
+def attach_to_reply(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir: Path, actor: Actor) -> list[Attachment]:
+    """Stores files with the order's latest 答复 and writes them to the audit trail."""
+    if not files:
+        return []
+    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reply").order_by(TicketEvent.id.desc()).limit(1))
+    rows = store(session, ticket=ticket, files=files, var_dir=var_dir, uploaded_by=actor.name, event=event)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="ticket.reply-attachments",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"event": event.id, "files": [{"id": r.id, "name": r.original_name, "type": r.content_type, "size": r.size} for r in rows]},
+    )
+    return rows
+
+
+def add_to_reply(session: Session, *, number: str, actor: Actor, files: list[CheckedFile], var_dir: Path) -> list[Attachment]:
+    """More files for the 答复 just sent (the API's second step): by the unit that replied, before the callback."""
+    ticket = tickets.get_ticket(session, number=number, actor=actor)
+    if ticket.status != Status.REPLIED:
+        raise Conflict("reply_closed", "只能为已答复、尚未回访的工单补充答复附件")
+    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reply").order_by(TicketEvent.id.desc()).limit(1))
+    if event is None or actor.unit_id is None or event.unit_id != actor.unit_id:
+        raise Forbidden("not_reply_unit", "只有作出答复的单位可以补充答复附件")
+    held = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.event_id == event.id)) or 0
+    if held + len(files) > MAX_REPLY_FILES:
+        raise InvalidInput("too_many_files", f"每条答复最多 {MAX_REPLY_FILES} 个附件，已有 {held} 个")
+    return attach_to_reply(session, ticket=ticket, files=files, var_dir=var_dir, actor=actor)
+
+
+def _signer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="baishitong.reply-file")
+
+
+def requester_link(secret_key: str, *, ticket: Ticket, attachment: Attachment) -> str:
+    """Where the requester, having proved the phone, opens a file of the 答复: signed for this order and file, for
+    LINK_MINUTES. It carries neither the phone nor anything to guess another file's address from."""
+    return "/track/files/" + _signer(secret_key).dumps([ticket.id, attachment.id])
+
+
+def requester_file(session: Session, *, secret_key: str, token: str) -> Attachment:
+    """The file a requester's link names, while it is one of the 答复 the order carries now: not one of an older
+    reply (before a 重办), nor a photo of the request."""
+    try:
+        ticket_id, attachment_id = _signer(secret_key).loads(token, max_age=LINK_MINUTES * 60)
+        ticket = session.get(Ticket, int(ticket_id))
+    except (BadSignature, SignatureExpired, ValueError, TypeError):
+        ticket = attachment_id = None
+    row = next((a for a in reply_files(session, ticket=ticket) if a.id == attachment_id), None) if ticket else None
+    if row is None:
+        raise NotFound("attachment_link_expired", "附件链接已失效，请重新查询进度后再打开")
+    return row

@@ -11,6 +11,7 @@ def include_all(app: FastAPI) -> None:
     from baishitong.knowledge.api import router as knowledge_router
     from baishitong.notify.api import router as notify_router
     from baishitong.open311 import api as open311_api
+    from baishitong.open311.api import discovery_router as open311_discovery_router
     from baishitong.open311.api import router as open311_router
     from baishitong.org.api import router as org_router
     from baishitong.phrases.api import router as phrases_router
@@ -19,7 +20,7 @@ def include_all(app: FastAPI) -> None:
     from baishitong.sla.api import router as sla_router
     from baishitong.tickets.api import router as tickets_router
 
-    for router in (org_router, tickets_router, attachments_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, phrases_router, open311_router):
+    for router in (org_router, tickets_router, attachments_router, sla_router, notify_router, analytics_router, knowledge_router, assistant_router, points_router, enterprise_router, routing_router, phrases_router, open311_router, open311_discovery_router):
         app.include_router(router)
     # Open311's routes raise their spec-format errors, so the request's transaction rolls back (open311.api.Open311Error).
     app.add_exception_handler(open311_api.Open311Error, open311_api.raised)

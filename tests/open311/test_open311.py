@@ -373,3 +373,19 @@ def test_two_integrations_with_the_same_token_each_get_their_own_request(client,
     assert numbers[0] != numbers[1]
     listed = client.get(f"{BASE}/tokens/shared-token-1.json").json()
     assert listed == [{"service_request_id": n, "token": "shared-token-1"} for n in numbers]
+
+
+def test_discovery_points_clients_at_the_v2_endpoint_in_json_and_xml(client, app):
+    from baishitong.open311.api import discovery_router
+
+    if not any(getattr(r, "path", "") == "/open311/discovery.{fmt}" for r in app.routes):
+        app.include_router(discovery_router)
+    found = client.get("/open311/discovery.json")
+    assert found.status_code == 200, found.text
+    (endpoint,) = found.json()["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2" and endpoint["url"].endswith(BASE)
+    assert set(endpoint["formats"]) == {"application/json", "text/xml"}
+    assert client.get(endpoint["url"].removeprefix(str(app.state.settings.public_url).rstrip("/")) + "/services.json").status_code == 200
+    xml = ElementTree.fromstring(client.get("/open311/discovery.xml").content)
+    assert xml.tag == "discovery" and [f.text for f in xml.find("endpoints/endpoint/formats")] == ["application/json", "text/xml"]
+    assert client.get("/open311/discovery.yaml").status_code == 404

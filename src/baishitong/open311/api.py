@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("json", "xml")
 # Element names for list members in XML, as the spec's examples spell them.
-_XML_ITEMS = {"attributes": "attribute", "values": "value"}
+_XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 _MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法", 422: "请求参数有误"}
 
 _read = rate_limit("open311.read", "track_rate_limit_per_minute")
@@ -57,7 +57,11 @@ def _xml_fill(parent: ElementTree.Element, data: dict) -> None:
         child = ElementTree.SubElement(parent, key)
         if isinstance(value, list):
             for item in value:
-                _xml_fill(ElementTree.SubElement(child, _XML_ITEMS.get(key, "item")), item)
+                member = ElementTree.SubElement(child, _XML_ITEMS.get(key, "item"))
+                if isinstance(item, dict):
+                    _xml_fill(member, item)
+                else:
+                    member.text = _xml_text(item)
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         elif value is not None:
@@ -298,3 +302,30 @@ def get_request(service_request_id: str, fmt: Format, session: Session = Depends
 @router.get("/tokens/{token}.{fmt}", dependencies=[_read], response_model=list[schemas.TokenOut], responses={200: XML})
 def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, service.request_for_token(session, token=token), root="service_requests", item="request")
+
+
+# Service discovery (wiki.open311.org/Service_Discovery) sits beside the versioned endpoint, where clients look for it.
+discovery_router = APIRouter(prefix="/open311", tags=["Open311"], route_class=Open311Route, responses={"4XX": _ERRORS, "5XX": _BUSY})
+# When this interface last changed (the spec's `changeset`); moved on whenever the endpoint list or formats change.
+INTERFACE_CHANGESET = "2026-12-05T00:00:00Z"
+
+
+@discovery_router.get("/discovery.{fmt}", dependencies=[_read], response_model=schemas.DiscoveryOut, responses={200: XML})
+def discovery(fmt: Format, request: Request):
+    endpoint = schemas.DiscoveryEndpoint(
+        specification="http://wiki.open311.org/GeoReport_v2",
+        url=request.app.state.settings.public_url.rstrip("/") + router.prefix,
+        changeset=INTERFACE_CHANGESET,
+        type="production",
+        formats=["application/json", "text/xml"],
+    )
+    return render(
+        fmt,
+        schemas.DiscoveryOut(
+            changeset=INTERFACE_CHANGESET,
+            contact="12345 政务服务便民热线",
+            key_service="提交诉求需要接口令牌（api_key），请联系系统管理员签发（baishitong user token）",
+            endpoints=[endpoint],
+        ),
+        root="discovery",
+    )

@@ -80,6 +80,21 @@ class RequestOut(BaseModel):
     media_url: str | None = None
 
 
+class DiscoveryEndpoint(BaseModel):
+    specification: str
+    url: str
+    changeset: str
+    type: str
+    formats: list[str]
+
+
+class DiscoveryOut(BaseModel):
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[DiscoveryEndpoint]
+
+
 class TokenOut(BaseModel):
     service_request_id: str
     token: str

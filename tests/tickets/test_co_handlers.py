@@ -67,15 +67,15 @@ def _overdue(page):
 def test_co_handler_card_shows_its_contribution_deadline_and_only_a_missing_one_is_late(web, session):
     ticket = make_ticket(session, state="dispatched")
     web_login(web, "t_sjj")
-    before = _overdue(web.get("/staff/unit").text)
-    card = _card(web.get("/staff/unit").text, ticket.number)
+    before = _overdue(web.get("/staff/unit?tab=co").text)
+    card = _card(web.get("/staff/unit?tab=co").text, ticket.number)
     assert "协办意见" in card and "签收" not in re.search(r'<div class="card-header">.*?</div>\s*</div>', card, re.S).group(0)
     ticket.reply_due = utcnow() - timedelta(hours=1)
     session.flush()
-    assert _overdue(web.get("/staff/unit").text) == before + 1, "its contribution is late"
+    assert _overdue(web.get("/staff/unit?tab=co").text) == before + 1, "its contribution is late"
     service.act(session, number=ticket.number, action="contribute", actor=actor(session, "t_sjj"), body=schemas.ContentIn(version=ticket.version, content="经核查，该路段无违规占道经营。"))
     session.flush()
-    page = web.get("/staff/unit").text
+    page = web.get("/staff/unit?tab=co").text
     assert _overdue(page) == before and "已提交协办意见" in _card(page, ticket.number)
     web_login(web, "t_ronggui")
     lead = _card(web.get("/staff/unit").text, ticket.number)

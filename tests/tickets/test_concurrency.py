@@ -139,6 +139,17 @@ def test_an_urge_while_the_handler_replies_leaves_the_reply_valid(own_database, 
         assert final.urge_count == outcomes.count("urge ok")
 
 
+def test_two_handlers_taking_one_order_at_once_one_gets_it(own_database, signed):
+    number, version = signed
+    first, second = _actor(own_database, "t_ronggui"), _actor(own_database, "t_ronggui2")
+    outcomes = _at_once(own_database, number, [(first, "assign", schemas.AssignIn(version=version)), (second, "assign", schemas.AssignIn(version=version))])
+    assert outcomes == ["assign 409", "assign ok"]
+    with own_database.session(write=False) as session:
+        final = service.get_ticket(session, number=number, actor=first)
+        (event,) = [e for e in final.events if e.action == "assign"]
+        assert final.assignee.username == event.data["assignee"] == event.actor and final.version == version + 1
+
+
 def test_nothing_committed_here_reaches_the_shared_database(database):
     with database.session(write=False) as session:
         assert session.scalar(select(func.count(Ticket.id))) == 0

@@ -37,7 +37,7 @@ def test_a_refused_extension_shows_until_the_unit_asks_again_and_not_to_the_co_h
     refused = card(web.get("/staff/unit?tab=signed").text, ticket.number)
     assert 'data-refusal="驳回延期"' in refused and "现有时限足够，请按期答复" in refused
     login(web, "t_sjj")
-    assert "data-refusal" not in card(web.get("/staff/unit?tab=signed").text, ticket.number)
+    assert "data-refusal" not in card(web.get("/staff/unit?tab=co").text, ticket.number)
 
     service.act(session, number=ticket.number, action="extend", actor=handler, body=schemas.ExtendIn(version=ticket.version, days=3, reason="诉求人出差，约定下周上门"))
     login(web, "t_ronggui")

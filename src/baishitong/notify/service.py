@@ -143,6 +143,10 @@ def to_unit(session: Session, *, unit_id: int, template_code: str, context: dict
     ]
 
 
+def to_staff_member(session: Session, *, username: str, unit_id: int | None, template_code: str, context: dict, ticket_id: int | None = None) -> Message:
+    return _queue(session, channel=_staff_channel(), audience="unit", recipient=username, code=template_code, context=context, ticket_id=ticket_id, unit_id=unit_id)
+
+
 def to_supervisors(session: Session, *, template_code: str, context: dict, ticket_id: int | None = None) -> list[Message]:
     supervisors = session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True))).all()
     return [
@@ -164,7 +168,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> None:
     """Requesters hear of registration, dispatch, reply and callback; units of new orders, urges, 督办, a
-    co-handler declining, and refused returns or extensions (a granted one: `extension_granted`, once the
+    co-handler declining, and refused returns or extensions; a 承办人 of an order someone else assigned them (a granted one: `extension_granted`, once the
     deadline has moved). An urge or 督办 reaches the community an order was sub-dispatched to (下派) as well
     as the lead unit."""
     action = event.action
@@ -186,6 +190,10 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         code = "ticket_urged" if action == "urge" else "ticket_supervised"
         for unit_id in dict.fromkeys(u for u in (ticket.lead_unit_id, ticket.sub_unit_id) if u):
             to_unit(session, unit_id=unit_id, template_code=code, context=context, ticket_id=ticket.id)
+    elif action == "assign" and event.data["assignee"] != event.actor:
+        # Taking an order oneself (我来办) needs no message; being handed one by the unit admin does.
+        context |= {"assigned_by": session.scalar(select(User.display_name).where(User.username == event.actor)) or event.actor}
+        to_staff_member(session, username=event.data["assignee"], unit_id=ticket.lead_unit_id, template_code="ticket_assigned", context=context, ticket_id=ticket.id)
     elif action == "decline-co" and ticket.lead_unit_id:
         # The lead unit counted on that contribution: it hears at once, not only from the timeline.
         context |= {"co_unit": event.unit.name if event.unit else event.data.get("unit", ""), "reason": event.data.get("reason", "")}

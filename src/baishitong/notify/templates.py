@@ -7,6 +7,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "ticket_replied": ("答复通知", "【顺德12345】{unit}已答复您的诉求（{number}）。请对办理结果进行评价：{base_url}/track?number={number}"),
     "ticket_callback": ("回访感谢", "【顺德12345】感谢您对工单{number}的评价，我们将持续改进服务。"),
     "ticket_urged": ("催办通知", "【顺德12345】工单{number}（{title}）已被催办，请尽快办理。{note}"),
+    "ticket_assigned": ("指派承办", "【顺德12345】{assigned_by}将工单{number}（{title}）指派给您承办，请于{reply_due}前答复。{note}"),
     "ticket_co_declined": ("退回协办", "【顺德12345】工单{number}（{title}）的协办单位{co_unit}已退回协办，理由：{reason}。请主办单位知悉，如仍需协办请联系热线中心。"),
     "ticket_supervised": ("督办通知", "【顺德12345】工单{number}（{title}）已列入督办，请于{reply_due}前办结答复。{note}"),
     "ticket_return_rejected": ("退单未通过", "【顺德12345】工单{number}（{title}）的退单申请未获同意，原因：{reason}。请继续办理，{reply_when}。"),

@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baishitong.db import Base, utcnow
-from baishitong.org.models import Category, Region, Unit
+from baishitong.org.models import Category, Region, Unit, User
 
 
 class Ticket(Base):
@@ -49,6 +49,8 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     sub_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # 承办人: the lead unit's staff member working the order; cleared when the order leaves that unit.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     master_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # Status to go back to when a requested return is rejected.
     status_before_return: Mapped[str | None] = mapped_column(String(20))
@@ -95,6 +97,8 @@ class Ticket(Base):
     category: Mapped[Category | None] = relationship(lazy="joined")
     lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
     sub_unit: Mapped[Unit | None] = relationship(foreign_keys=[sub_unit_id], lazy="joined")
+    # Loaded when read (by primary key, so from the identity map after the first): most queries never need it.
+    assignee: Mapped[User | None] = relationship(lazy="select")
     master: Mapped["Ticket | None"] = relationship(remote_side=[id], lazy="select")
     co_units: Mapped[list["TicketCoUnit"]] = relationship(
         back_populates="ticket", lazy="selectin", cascade="all, delete-orphan"

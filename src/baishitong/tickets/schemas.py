@@ -117,6 +117,10 @@ class UnitIn(ActionIn):
     unit: str
 
 
+class AssignIn(ActionIn):
+    assignee: str | None = Field(default=None, max_length=64, description="承办人的用户名（主办单位的在用人员）；省略即指派给自己（我来办）。单位管理员可指派任何人，承办人只能认领未指派的工单")
+
+
 class NoteIn(ActionIn):
     note: str = Field(min_length=1, max_length=2000)
 
@@ -136,6 +140,7 @@ ACTION_BODIES: dict[str, type[ActionIn]] = {
     "contact": ContactIn,
     "merge": MergeIn,
     "subdispatch": UnitIn,
+    "assign": AssignIn,
     "note": NoteIn,
     "pause": ReasonIn,
     # The unit is told why: a refusal without a reason leaves it guessing.
@@ -186,6 +191,11 @@ class EventOut(BaseModel):
     at: datetime
 
 
+class AssigneeOut(BaseModel):
+    username: str
+    name: str
+
+
 class CoUnitOut(BaseModel):
     code: str
     name: str
@@ -208,6 +218,7 @@ class TicketOut(BaseModel):
     lead_unit: str | None
     lead_unit_name: str | None
     sub_unit: str | None
+    assignee: AssigneeOut | None = Field(default=None, description="承办人: the lead unit's staff member working the order")
     co_units: list[CoUnitOut]
     requester: RequesterOut
     anonymous: bool

@@ -16,7 +16,7 @@ from baishitong.audit import service as audit
 from baishitong.db import claim_version, utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org import service as org
-from baishitong.org.models import Category, Region, Unit
+from baishitong.org.models import Category, Region, Unit, User
 from baishitong.security import mask_id_number, mask_name, mask_numbers_in_text, mask_phone
 from baishitong.tickets import schemas
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent, TicketSequence
@@ -459,6 +459,8 @@ def dispatch_to(
     if redispatch:
         # The new unit signs and reaches the requester itself: the previous unit's would be counted as its own.
         ticket.signed_at = ticket.contacted_at = None
+    if previous_lead != lead.code:
+        ticket.assignee = None  # a 承办人 of the unit the order leaves
     ticket.lead_unit = lead
     ticket.sub_unit = None
     ticket.co_units = [TicketCoUnit(unit=u) for u in co_units]
@@ -482,6 +484,28 @@ def _sign(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn
     ticket.signed_at = utcnow()
 
 
+def _assign(session: Session, ticket: Ticket, actor: Actor, body: schemas.AssignIn) -> None:
+    """指派承办人: the unit admin gives the order to any active staff member of the lead unit; a handler takes an
+    unassigned one for themselves (我来办), since handing a colleague's order over is the admin's call."""
+    username = body.assignee or actor.name
+    assignee = session.scalar(select(User).where(User.username == username))
+    if assignee is None or assignee.unit_id != ticket.lead_unit_id or not assignee.active or assignee.role not in ("handler", "unit_admin"):
+        raise InvalidInput("invalid_assignee", f"“{username}”不是本单位在用的承办人员账号")
+    if actor.role != "unit_admin":
+        if assignee.id != actor.user_id:
+            raise Forbidden("assign_others_not_allowed", "只有单位管理员可以把工单指派给其他人员")
+        if ticket.assignee_id not in (None, actor.user_id):
+            raise Conflict("already_assigned", f"该工单已由{ticket.assignee.display_name}承办，如需改派请联系单位管理员")
+    if ticket.assignee_id == assignee.id:
+        raise Conflict("already_assigned", f"该工单已由{assignee.display_name}承办")
+    previous = ticket.assignee
+    data = {"assignee": assignee.username, "assignee_name": assignee.display_name}
+    if previous is not None:
+        data |= {"previous": previous.username, "previous_name": previous.display_name}
+    transition(session, ticket, action="assign", actor=actor, note=body.note, data=data)
+    ticket.assignee = assignee
+
+
 def _return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     previous = ticket.status
     transition(session, ticket, action="return", actor=actor, note=body.note, data={"reason": body.reason})
@@ -494,6 +518,7 @@ def _approve_return(session: Session, ticket: Ticket, actor: Actor, body: schema
     transition(session, ticket, action="approve-return", actor=actor, note=body.note, data={"returned_by": returned_by, "reason": ticket.return_reason})
     ticket.lead_unit = None
     ticket.sub_unit = None
+    ticket.assignee = None
     ticket.co_units = []
     ticket.status_before_return = None
     _unit_done(session, ticket)  # the next unit starts without them
@@ -914,6 +939,7 @@ def _generic(action: str):
 _ACTION_HANDLERS = {
     "dispatch": _dispatch,
     "sign": _sign,
+    "assign": _assign,
     "return": _return,
     "approve-return": _approve_return,
     "reject-return": _reject_return,
@@ -1077,6 +1103,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         lead_unit=ticket.lead_unit.code if ticket.lead_unit else None,
         lead_unit_name=ticket.lead_unit.name if ticket.lead_unit else None,
         sub_unit=ticket.sub_unit.code if ticket.sub_unit else None,
+        assignee=schemas.AssigneeOut(username=ticket.assignee.username, name=ticket.assignee.display_name) if ticket.assignee_id else None,
         co_units=[schemas.CoUnitOut(code=c.unit.code, name=c.unit.name, contribution=c.contribution) for c in ticket.co_units],
         requester=requester_view(ticket, actor),
         anonymous=ticket.anonymous,

@@ -11,7 +11,8 @@ leave everyone else's open forms valid. A contribution is not one of them: it re
 co-handling unit's previous 协办意见, which a colleague may be rewriting at the same time.
 
 Other actions do check the version, but some changes in between leave their ground as it was: a
-supervisor deciding an extension moves the deadline, not what a handler's reply answers. Such changes
+supervisor deciding an extension moves the deadline, not what a handler's reply answers, and a unit
+naming its 承办人 changes who works the order, not the extension or pause the centre decides. Such changes
 are listed per action (`Transition.tolerates`); anything else in between (another reply, a return, a
 re-dispatch, a colleague pausing the clock, a contribution the reply should quote) is still a conflict.
 """
@@ -88,6 +89,8 @@ def _t(action, sources, target, roles, label, party=Party.ANY, *, append_only=Fa
 # The centre deciding a unit's extension request moves the deadline (or leaves it), and touches no reply,
 # contribution or return. A colleague pausing the clock is not one of them: it says the order is waiting on something.
 EXTENSION_DECIDED = frozenset({"approve-extension", "reject-extension"})
+# The unit handing the order to one of its staff changes who works it, not the request the centre decides.
+ASSIGNED = frozenset({"assign"})
 
 
 S = Status
@@ -98,19 +101,21 @@ TRANSITIONS: dict[str, Transition] = {
         _t("answer", [S.REGISTERED], S.CLOSED, {"operator", "supervisor"}, "直接办结"),
         _t("dispatch", [S.REGISTERED, S.DISPATCHED], S.DISPATCHED, CENTRE | {SYSTEM}, "派单"),
         _t("sign", [S.DISPATCHED], S.SIGNED, UNIT, "签收", Party.LEAD),
+        # 承办人 within the lead unit: its admin assigns any of its staff, a handler takes an unassigned order (我来办).
+        _t("assign", [S.DISPATCHED, S.SIGNED], None, UNIT, "指派承办人", Party.LEAD, tolerates=EXTENSION_DECIDED),
         _t("return", [S.DISPATCHED, S.SIGNED], S.RETURNED, UNIT, "退单", Party.LEAD, tolerates=EXTENSION_DECIDED),
         _t("approve-return", [S.RETURNED], S.REGISTERED, CENTRE, "同意退单"),
         _t("reject-return", [S.RETURNED], PREVIOUS, CENTRE, "驳回退单"),
         _t("subdispatch", [S.SIGNED], None, UNIT, "下派", Party.LEAD, tolerates=EXTENSION_DECIDED),
         _t("extend", [S.SIGNED], None, UNIT, "申请延期", Party.LEAD_OR_SUB),
-        _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期"),
-        _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期"),
+        _t("approve-extension", [S.SIGNED], None, SUPERVISION, "同意延期", tolerates=ASSIGNED),
+        _t("reject-extension", [S.SIGNED], None, SUPERVISION, "驳回延期", tolerates=ASSIGNED),
         _t("contact", [S.DISPATCHED, S.SIGNED], None, UNIT, "首次联系", Party.LEAD_OR_SUB, append_only=True),
         _t("pause", [S.SIGNED], None, UNIT, "暂停计时", Party.LEAD_OR_SUB),
         _t("resume", [S.SIGNED], None, UNIT | CENTRE, "恢复计时"),
         # Where the policy says a pause needs consent (SlaPolicy.pause_needs_approval), "pause" only asks.
-        _t("approve-pause", [S.SIGNED], None, SUPERVISION, "同意暂停计时"),
-        _t("reject-pause", [S.SIGNED], None, SUPERVISION, "驳回暂停计时"),
+        _t("approve-pause", [S.SIGNED], None, SUPERVISION, "同意暂停计时", tolerates=ASSIGNED),
+        _t("reject-pause", [S.SIGNED], None, SUPERVISION, "驳回暂停计时", tolerates=ASSIGNED),
         _t("note", [S.DISPATCHED, S.SIGNED], None, UNIT | CENTRE, "办理进展", append_only=True),
         _t("contribute", [S.DISPATCHED, S.SIGNED], None, UNIT, "协办意见", Party.CO, tolerates=EXTENSION_DECIDED),
         _t("decline-co", [S.DISPATCHED, S.SIGNED], None, UNIT, "退回协办", Party.CO, tolerates=EXTENSION_DECIDED),

@@ -42,7 +42,7 @@ PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # 催办 / 督办 take an optional note, since the unit reads them, and 首次联系 its outcome (reached or not).
 PLAIN_ACTIONS = {"sign", "approve-return", "approve-extension", "approve-pause", "resume", "close", "archive"}
 ACTION_ORDER = [
-    "sign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
+    "sign", "assign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "approve-pause", "reject-pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
@@ -80,6 +80,13 @@ def sub_units(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
     return [(u.code, u.name + (NO_ACCOUNT_MARK if u.id in idle else "")) for u in rows]
 
 
+def own_community(session: Session, ticket: Ticket) -> str | None:
+    """The lead unit's 村（社区） the order is about (its located region), preselected for 下派."""
+    if ticket.region is None or ticket.lead_unit_id is None:
+        return None
+    return session.scalar(select(Unit.code).where(Unit.parent_id == ticket.lead_unit_id, Unit.region_code == ticket.region.code, Unit.active.is_(True)))
+
+
 def warn_unseen(request: Request, session: Session, *, number: str, action: str) -> None:
     """After a dispatch or 下派: the units it went to that have no active account, so the sender phones them."""
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
@@ -103,6 +110,9 @@ def _precondition(ticket: Ticket, action: str, staff: Staff) -> bool:
     """The checks the service makes beyond role and state, so the page offers only what can succeed."""
     if action == "decline-co":
         return not any(c.contribution for c in ticket.co_units if c.unit_id == staff.actor.unit_id)
+    if action == "assign":
+        # A handler takes only an order nobody has (我来办); handing one over is the unit admin's.
+        return staff.role == "unit_admin" or ticket.assignee_id is None
     return {
         "approve-extension": bool(ticket.extension_days),
         "reject-extension": bool(ticket.extension_days),
@@ -152,12 +162,14 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
         data["into"] = form.get("into", "")
     elif action == "subdispatch":
         data["unit"] = form.get("unit", "")
+    elif action == "assign":
+        data["assignee"] = form.get("assignee") or None
     elif action == "note":
         data["note"] = form.get("note", "")
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn).model_validate(data)
 
 
-_FIELD_NAMES = {"outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "note": "说明", "version": "版本"}
+_FIELD_NAMES = {"outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "assignee": "承办人", "note": "说明", "version": "版本"}
 
 
 # Where one field name means something else in an action's form.
@@ -183,7 +195,7 @@ STALE_TEXT = "工单刚被他人更新，下方已是最新状态（见办理过
 # On a queue or list page the order may have left the list: name it and say where to look.
 STALE_ELSEWHERE_TEXT = "工单 {number} 刚被他人处理或更新，请打开该工单核对最新状态后再操作"
 # Where "已" + the action's label does not read as Chinese.
-DONE_TEXT = {"contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
+DONE_TEXT = {"assign": "已指派承办人", "contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
 
 
 def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData, on_ticket_page: bool = True) -> bool:
@@ -215,6 +227,8 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
         done = f"已记录联系未成功（{body.outcome}），联系时限继续计时"
     if action == "pause" and ticket.pause_request:
         done = "已申请暂停计时，督办员同意后才停止计时"
+    if action == "assign":
+        done = "已由您承办" if ticket.assignee_id == staff.actor.user_id else f"已指派给{ticket.assignee.display_name}承办"
     if checked:
         done += f"（附件 {len(checked)} 个）"
     flash(request, "success", f"工单 {number} {done}")
@@ -275,6 +289,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
                 details.append("改派：各环节时限自本次派单起重新计算")
         if data.get("unit") and e.action == "subdispatch":
             details.append(f"下派至：{unit_labels.get(data['unit'], data['unit'])}")
+        if e.action == "assign":
+            details.append(f"承办人：{data.get('assignee_name')}" + (f"（原承办人：{data['previous_name']}）" if data.get("previous_name") else ""))
         if data.get("into"):
             details.append(f"并入主工单 {data['into']}")
         if data.get("duplicate"):
@@ -298,25 +314,46 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
     return items
 
 
+def unit_staff(session: Session, *, unit_id: int) -> list[tuple[str, str]]:
+    """(username, name) of the unit's active staff, whom its admin may name 承办人."""
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.unit_id == unit_id, User.active.is_(True), User.role.in_(["handler", "unit_admin"])).order_by(User.display_name, User.username)
+    )
+    return [(username, f"{name}（{username}）") for username, name in rows]
+
+
 def action_context(
-    session: Session, staff: Staff, ticket: Ticket, *, next: str, units: list | None = None, phrases: list | None = None, pause_needs_approval: bool | None = None
+    session: Session,
+    staff: Staff,
+    ticket: Ticket,
+    *,
+    next: str,
+    units: list | None = None,
+    phrases: list | None = None,
+    pause_needs_approval: bool | None = None,
+    assignees: list | None = None,
 ) -> dict:
     """What the action forms of one ticket need (see templates/staff/_actions.html); pages with many
-    tickets pass the dispatch units, the reply phrases and the pause policy in, loaded once."""
+    tickets pass the dispatch units, the reply phrases, the pause policy and the unit's staff in, loaded once."""
     actions = allowed_actions(ticket, staff)
+    # A handler's only assignment is taking the order themselves: one button, 我来办; the admin picks from the unit's staff.
+    takes_own = "assign" in actions and staff.role != "unit_admin"
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
     returns = service.approved_returns(session, ticket_ids=[ticket.id]).get(ticket.id, []) if "dispatch" in actions else []
     subs = sub_units(session, ticket) if "subdispatch" in actions else []
     if "pause" in actions and pause_needs_approval is None:
         pause_needs_approval = sla.current_policy(session).pause_needs_approval
     pause_asks = "pause" in actions and bool(pause_needs_approval)
+    labels = {**ACTION_LABELS, **({"pause": "申请暂停计时"} if pause_asks else {}), **({"assign": "我来办"} if takes_own else {})}
     return {
         "actions": actions,
-        "plain_actions": PLAIN_ACTIONS,
-        "action_labels": {**ACTION_LABELS, "pause": "申请暂停计时"} if pause_asks else ACTION_LABELS,
+        "plain_actions": PLAIN_ACTIONS | {"assign"} if takes_own else PLAIN_ACTIONS,
+        "action_labels": labels,
         "pause_asks": pause_asks,
+        "assignees": (assignees if assignees is not None else unit_staff(session, unit_id=ticket.lead_unit_id)) if "assign" in actions and not takes_own else [],
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
         "sub_units": subs,
+        "suggested_sub": own_community(session, ticket) if subs else None,
         "sub_units_unseen": any(name.endswith(NO_ACCOUNT_MARK) for _, name in subs),
         "suggested_lead": suggested_lead(routing.latest_decision(session, ticket_id=ticket.id), returns) if "dispatch" in actions else None,
         "returned_by": _returned_by(session, returns),

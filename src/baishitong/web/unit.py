@@ -3,7 +3,7 @@
 from math import ceil
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select, union
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from baishitong.db import utcnow
@@ -13,7 +13,7 @@ from baishitong.sla import service as sla
 from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
-from baishitong.web.ticket import action_context
+from baishitong.web.ticket import action_context, unit_staff
 from baishitong.web.views import page_number, render
 
 router = APIRouter(include_in_schema=False)
@@ -21,9 +21,15 @@ router = APIRouter(include_in_schema=False)
 TABS = [
     ("dispatched", "待签收"),
     ("signed", "办理中"),
+    ("co", "协办"),
     ("returned", "退单待审"),
     ("replied", "已答复"),
 ]
+# Orders the unit only co-handles, while the lead works them: under 协办, not 待签收 or 办理中, which the unit cannot sign or answer.
+CO_STATUSES = ["dispatched", "signed"]
+STATUSES = ["dispatched", "signed", "returned", "replied"]
+# 承办人 filter: the orders the unit leads, by who works them (co-handled and sent-down ones have no 承办人 of this unit).
+WHO = [("", "全部"), ("mine", "我的"), ("none", "未指派")]
 PER_TAB = 30
 
 
@@ -39,30 +45,87 @@ def _mine(unit_id: int, statuses: list[str], *, owing: bool = False):
     return Ticket.id.in_(ids)
 
 
+def _held(unit_id: int) -> ColumnElement[bool]:
+    """The unit leads the order or it was sent down to it: signing and answering are the unit's."""
+    return or_(Ticket.lead_unit_id == unit_id, Ticket.sub_unit_id == unit_id)
+
+
+def _tab_clause(unit_id: int, tab: str) -> ColumnElement[bool]:
+    if tab == "co":
+        co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == unit_id)
+        not_held = [Ticket.lead_unit_id.is_distinct_from(unit_id), Ticket.sub_unit_id.is_distinct_from(unit_id)]  # NULL-safe
+        return and_(Ticket.id.in_(co), Ticket.status.in_(CO_STATUSES), *not_held)
+    if tab in CO_STATUSES:
+        return and_(Ticket.status == tab, _held(unit_id))
+    return and_(_mine(unit_id, [tab]), Ticket.status == tab)
+
+
+def _who_clause(who: str, unit_id: int, user_id: int) -> list[ColumnElement[bool]]:
+    if who == "mine":
+        return [Ticket.assignee_id == user_id]
+    if who == "none":
+        return [Ticket.lead_unit_id == unit_id, Ticket.assignee_id.is_(None)]
+    return []
+
+
+def _own_part(unit_id: int) -> ColumnElement[bool]:
+    """The unit's own 协办 row on each order, if any (outer join condition)."""
+    return and_(TicketCoUnit.ticket_id == Ticket.id, TicketCoUnit.unit_id == unit_id)
+
+
+def _tab_counts(session: Session, *, unit_id: int, who_clause: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Orders per tab in one query; 协办 counts those still owing the unit's 协办意见, the one thing it owes on them."""
+    tab = case((_held(unit_id), Ticket.status), (Ticket.status.in_(CO_STATUSES), "co"), else_=Ticket.status)
+    rows = (
+        select(tab.label("tab"), TicketCoUnit.contribution)
+        .select_from(Ticket)
+        .outerjoin(TicketCoUnit, _own_part(unit_id))
+        .where(_mine(unit_id, STATUSES), Ticket.status.in_(STATUSES), *who_clause)
+        .subquery()
+    )
+    # Grouped outside: PostgreSQL would not match the CASE's parameters in GROUP BY to those in the select list.
+    query = select(rows.c.tab, func.count()).where(or_(rows.c.tab != "co", rows.c.contribution.is_(None))).group_by(rows.c.tab)
+    return dict(session.execute(query).all())
+
+
 @router.get("/staff/unit")
 def workbench(
-    request: Request, tab: str = "dispatched", row: str = "", then: str = "", staff: Staff = Depends(require("handler", "unit_admin")), session: Session = Depends(get_db_session)
+    request: Request,
+    tab: str = "dispatched",
+    who: str = "",
+    row: str = "",
+    then: str = "",
+    staff: Staff = Depends(require("handler", "unit_admin")),
+    session: Session = Depends(get_db_session),
 ):
     """An action on a card comes back to it (?row=, with the outcome above it and the anchor there), or, when the
     order has left the tab (signed, answered, returned), to the card that followed it (?then=): not to the top of
-    a long list, three screens up on a phone."""
+    a long list, three screens up on a phone. ?who= narrows every tab and count to 我的 or 未指派."""
     unit_id = staff.actor.unit_id
     if tab not in dict(TABS):
         tab = "dispatched"
-    statuses = [s for s, _ in TABS]
-    counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id, statuses), Ticket.status.in_(statuses)).group_by(Ticket.status)).all())
-    pages = max(1, ceil(counts.get(tab, 0) / PER_TAB))
+    if who not in dict(WHO):
+        who = ""
+    chosen = _who_clause(who, unit_id, staff.actor.user_id)
+    counts = _tab_counts(session, unit_id=unit_id, who_clause=chosen)
+    query = select(Ticket).where(_tab_clause(unit_id, tab), *chosen)
+    # 协办 lists the orders whose opinion is still owed first, then those the unit may still revise; it counts the first.
+    listed = session.scalar(select(func.count()).select_from(query.subquery())) if tab == "co" else counts.get(tab, 0)
+    pages = max(1, ceil(listed / PER_TAB))
     # Past the last page (its last order was just signed or answered) shows the new last page, not an empty tab.
     page = min(page_number(request), pages)
-    order = Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due
-    query = select(Ticket).where(_mine(unit_id, [tab]), Ticket.status == tab).order_by(order, Ticket.id)
+    if tab == "co":
+        query = query.join(TicketCoUnit, _own_part(unit_id)).order_by(TicketCoUnit.contribution.is_not(None), Ticket.reply_due, Ticket.id)
+    else:
+        query = query.order_by(Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due, Ticket.id)
     items = session.scalars(query.offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
     numbers = [t.number for t in items]
     following = dict(zip(numbers, numbers[1:] + [""]))
     usable = phrases.usable(session, actor=staff.actor)
     consent = sla.current_policy(session).pause_needs_approval if items else None
+    assignees = unit_staff(session, unit_id=unit_id) if staff.role == "unit_admin" and items else []
     contexts = {
-        t.id: action_context(session, staff, t, next=_tab_url(tab, page, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent)
+        t.id: action_context(session, staff, t, next=_tab_url(tab, page, who, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent, assignees=assignees)
         for t in items
     }
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
@@ -73,20 +136,20 @@ def workbench(
     # Where the unit only co-handles, its card shows what it owes (its 协办意见 by the reply deadline), not the lead's signing.
     co_parts = {t.id: c for t in items if unit_id not in (t.lead_unit_id, t.sub_unit_id) for c in t.co_units if c.unit_id == unit_id}
     refusals = service.latest_refusals(session, ticket_ids=[t.id for t in items if t.id not in co_parts])
-    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, ["dispatched", "signed"], owing=True), Ticket.status.in_(["dispatched", "signed"]), Ticket.reply_due < utcnow())) or 0
+    overdue = session.scalar(select(func.count()).select_from(Ticket).where(_mine(unit_id, CO_STATUSES, owing=True), Ticket.status.in_(CO_STATUSES), Ticket.reply_due < utcnow(), *chosen)) or 0
     return render(
         request,
         "staff/unit.html",
         {
-            "tabs": TABS, "tab": tab, "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "refusals": refusals, "overdue": overdue,
+            "tabs": TABS, "tab": tab, "who": who, "whos": WHO, "tab_url": lambda t, w=who: _tab_url(t, 1, w), "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "refusals": refusals, "overdue": overdue,
             "landed": row, "landed_at": next((n for n in (row, then) if n and n in numbers), None),
-            "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p),
+            "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p, who),
             "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
         },
     )
 
 
-def _tab_url(tab: str, page: int, *, row: str = "", then: str = "") -> str:
-    url = f"/staff/unit?tab={tab}" + (f"&page={page}" if page > 1 else "")
+def _tab_url(tab: str, page: int, who: str = "", *, row: str = "", then: str = "") -> str:
+    url = f"/staff/unit?tab={tab}" + (f"&who={who}" if who else "") + (f"&page={page}" if page > 1 else "")
     return url + (f"&row={row}" + (f"&then={then}" if then else "") + f"#t-{row}" if row else "")
 

@@ -61,3 +61,20 @@ def test_the_assistants_question_log_keeps_no_numbers(client, login):
     questions = [q for g in groups for q in g["questions"]]
     assert any("138****5678" in q and "440681********1234" in q for q in questions)
     assert not any("13812345678" in q or "440681199001011234" in q for q in questions)
+
+
+def test_a_reply_naming_the_number_the_unit_rang_is_masked_for_staff_but_read_in_full_by_the_requester(web, client, login):
+    operator, handler = login("t_operator"), login("t_ronggui")
+    number = client.post("/api/v1/tickets", json=INTAKE, headers=operator).json()["number"]
+    client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui"}, headers=operator)
+    client.post(f"/api/v1/tickets/{number}/actions/sign", json={"version": 2}, headers=handler)
+    reply = "已致电13987654321与周先生核实，路灯已于当日修复。"
+    answered = client.post(f"/api/v1/tickets/{number}/actions/reply", json={"version": 3, "content": reply}, headers=handler)
+    assert answered.status_code == 200, answered.text
+    assert client.get(f"/api/v1/tickets/{number}", headers=operator).json()["reply"] == "已致电139****4321与周先生核实，路灯已于当日修复。"
+    web_login(web, "t_operator")
+    for page in (f"/staff/tickets/{number}", "/staff/console/callback"):
+        shown = web.get(page).text
+        assert "139****4321与周先生" in shown and "13987654321" not in shown, page
+    tracked = client.post("/api/v1/track", json={"number": number, "phone": "13987654321"}).json()
+    assert tracked["reply"] == reply

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from baishitong.actors import Actor
 from baishitong.org.models import Category, Unit
 from baishitong.routing.duplicates import similarities
+from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import Status
 
@@ -66,6 +67,6 @@ def similar_cases(session: Session, *, ticket: Ticket, actor: Actor, limit: int 
     best = [(score, r) for score, r in sorted(zip(scores, rows), key=lambda pair: -pair[0])[:limit] if score >= MIN_SIMILARITY]
     replies = dict(session.execute(select(Ticket.number, Ticket.reply_content).where(Ticket.number.in_([r[0] for _, r in best]))).all()) if best else {}
     return [
-        Case(number=r[0], title=r[1], unit=r[6], replied_at=r[4], satisfaction=r[5], reply=replies.get(r[0]) or r[3], similarity=round(score, 3))
+        Case(number=r[0], title=r[1], unit=r[6], replied_at=r[4], satisfaction=r[5], reply=mask_numbers_in_text(replies.get(r[0]) or r[3]), similarity=round(score, 3))
         for score, r in best
     ]

@@ -1060,9 +1060,9 @@ def deadlines_of(ticket: Ticket) -> dict:
 
 
 def _event_data(data: dict) -> dict:
-    """A repeat caller's words (merged-in, or the urge it counted as) masked as the order's content is:
-    the unit reads them on the master, and must not get that caller's numbers unrevealed."""
-    if data and data.get("duplicate") and data.get("content"):
+    """Words kept with an event masked as the order's content is: a repeat caller's (merged-in, or the urge it
+    counted as), which the unit reads on the master, and a reply's, which often names the number the unit rang."""
+    if data and data.get("content"):
         return {**data, "content": mask_numbers_in_text(data["content"])}
     return data
 
@@ -1079,7 +1079,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
                 actor=e.actor,
                 actor_role=e.actor_role,
                 unit=e.unit.code if e.unit else None,
-                note=e.note,
+                note=mask_numbers_in_text(e.note) if e.note else e.note,
                 data=_event_data(e.data),
                 at=e.created_at,
             )
@@ -1115,7 +1115,7 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         pending_extension={"days": ticket.extension_days, "reason": ticket.extension_reason} if ticket.extension_days else None,
         pending_pause={"reason": ticket.pause_request} if ticket.pause_request else None,
         return_reason=ticket.return_reason,
-        reply=ticket.reply_content,
+        reply=mask_numbers_in_text(ticket.reply_content) if ticket.reply_content else None,
         callback={"solved": ticket.callback_solved, "satisfaction": ticket.callback_satisfaction, "at": ticket.callback_at}
         if ticket.callback_at
         else None,

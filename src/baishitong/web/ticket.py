@@ -275,11 +275,11 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
     for e in reversed(ticket.events):
         data = e.data or {}
         label = "催办（重复来电）" if data.get("repeat_call") else "申请暂停计时" if data.get("pending") else EVENT_LABELS.get(e.action, e.action)
-        details = [e.note] if e.note else []
+        details = [mask_numbers_in_text(e.note)] if e.note else []
         if data.get("reason"):
             details.append(f"原因：{data['reason']}")
         if data.get("content") and e.action in ("reply", "answer", "contribute", "master-reply"):
-            details.append(data["content"])
+            details.append(mask_numbers_in_text(data["content"]))
         if data.get("content") and data.get("duplicate"):  # the repeat caller's own words (merged-in, or the urge it counted as)
             details.append(mask_numbers_in_text(data["content"]))
         if data.get("lead_unit") and e.action == "dispatch":

@@ -74,18 +74,21 @@ def _own_part(unit_id: int) -> ColumnElement[bool]:
 
 
 def _tab_counts(session: Session, *, unit_id: int, who_clause: list[ColumnElement[bool]]) -> dict[str, int]:
-    """Orders per tab in one query; 协办 counts those still owing the unit's 协办意见, the one thing it owes on them."""
-    tab = case((_held(unit_id), Ticket.status), (Ticket.status.in_(CO_STATUSES), "co"), else_=Ticket.status)
-    rows = (
-        select(tab.label("tab"), TicketCoUnit.contribution)
-        .select_from(Ticket)
-        .outerjoin(TicketCoUnit, _own_part(unit_id))
-        .where(_mine(unit_id, STATUSES), Ticket.status.in_(STATUSES), *who_clause)
-        .subquery()
+    """Orders per tab; 协办 counts those still owing the unit's 协办意见, the one thing it owes on them. Two plain
+    grouped counts, each on its indexes: all of the unit's orders by status, then the few it only co-handles, which
+    move from 待签收/办理中 to 协办 (one query with the co-handler row joined to every order took three times as long)."""
+    counts = dict(session.execute(select(Ticket.status, func.count()).where(_mine(unit_id, STATUSES), Ticket.status.in_(STATUSES), *who_clause).group_by(Ticket.status)).all())
+    co_only = (
+        select(Ticket.status, TicketCoUnit.contribution.is_(None), func.count())
+        .join(TicketCoUnit, _own_part(unit_id))
+        .where(Ticket.status.in_(CO_STATUSES), Ticket.lead_unit_id.is_distinct_from(unit_id), Ticket.sub_unit_id.is_distinct_from(unit_id), *who_clause)
+        .group_by(Ticket.status, TicketCoUnit.contribution.is_(None))
     )
-    # Grouped outside: PostgreSQL would not match the CASE's parameters in GROUP BY to those in the select list.
-    query = select(rows.c.tab, func.count()).where(or_(rows.c.tab != "co", rows.c.contribution.is_(None))).group_by(rows.c.tab)
-    return dict(session.execute(query).all())
+    for status, owing, count in session.execute(co_only).all():
+        counts[status] -= count
+        if owing:
+            counts["co"] = counts.get("co", 0) + count
+    return {tab: count for tab, count in counts.items() if count}
 
 
 @router.get("/staff/unit")

@@ -116,8 +116,11 @@ def test_handover_queue_and_operator_reply(client, knowledge, login):
     assert waiting["handover"] and waiting["citations"] == []
     answered = client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，已为您联系社区民警。"}, headers=login("t_operator"))
     assert answered.status_code == 200
-    transcript = client.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    transcript = client.get(f"/api/v1/assistant/sessions/{session_id}", headers=login("t_operator")).json()
     assert transcript["status"] == "open" and transcript["operator"] == "t_operator"
+    # The citizen holding the session id reads 人工客服, not the account name that is half of a staff sign-in.
+    seen = client.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert seen["operator"] is None and seen["turns"][-1]["author"] is None and seen["turns"][-1]["text"] == "您好，已为您联系社区民警。"
     assert transcript["turns"][-1]["role"] == "operator" and transcript["turns"][-1]["text"] == "您好，已为您联系社区民警。"
     closed = client.post(f"/api/v1/assistant/sessions/{session_id}/close", headers=login("t_operator")).json()
     assert closed["status"] == "bot"

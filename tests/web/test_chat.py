@@ -27,7 +27,7 @@ def test_operator_sees_replies_and_closes_a_handed_over_conversation(web):
 
     reply = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page.text), "text": "您好，请问具体是什么问题？"}, headers={"HX-Request": "true"})
     assert reply.status_code == 200 and "您好，请问具体是什么问题？" in reply.text
-    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}", headers=bearer(web, "t_operator")).json()
     assert transcript["status"] == "open" and transcript["operator"] == "t_operator"
     assert transcript["turns"][-1] == {**transcript["turns"][-1], "role": "operator", "text": "您好，请问具体是什么问题？"}
 
@@ -119,7 +119,7 @@ def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, 
     assert api.status_code == 409 and api.json()["error"]["code"] == "conversation_taken"
 
     assert web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "请问是哪个小区？"}, headers=bearer(web, "t_operator")).status_code == 200
-    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}", headers=bearer(web, "t_operator")).json()
     assert transcript["operator"] == "t_operator"
     assert [t["text"] for t in transcript["turns"] if t["role"] == "operator"] == ["您好，我是一号", "请问是哪个小区？"]
 

@@ -5,7 +5,7 @@ from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.assistant import schemas, service
 from baishitong.config import Settings
-from baishitong.deps import client_id, get_db_session, get_settings, rate_limit
+from baishitong.deps import client_id, get_db_session, get_settings, optional_actor, rate_limit
 from baishitong.org.api import require_roles
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["政务君"])
@@ -15,15 +15,17 @@ OPERATOR_ROLES = ("operator", "supervisor", "admin")
 public_limit = rate_limit("assistant", "intake_rate_limit_per_minute")
 
 
-def session_out(conversation) -> schemas.SessionOut:
+def session_out(conversation, *, public: bool = False) -> schemas.SessionOut:
+    """`public`: for whoever holds the session id, without the operators' account names, which are half of a
+    staff sign-in (the citizen's page says 人工客服)."""
     return schemas.SessionOut(
         session_id=conversation.id,
         status=conversation.status,
-        operator=conversation.operator,
+        operator=None if public else conversation.operator,
         handover_at=conversation.handover_at,
         updated_at=conversation.updated_at,
         turns=[
-            schemas.TurnOut(id=t.id, role=t.role, text=t.text, author=t.author, citations=t.citations, helpful=t.helpful, created_at=t.created_at)
+            schemas.TurnOut(id=t.id, role=t.role, text=t.text, author=None if public else t.author, citations=t.citations, helpful=t.helpful, created_at=t.created_at)
             for t in conversation.turns
         ],
     )
@@ -72,14 +74,15 @@ def ask(
 
 
 @router.get("/sessions/{session_id}", response_model=schemas.SessionOut, dependencies=[public_limit])
-def get_session(session_id: str, session: Session = Depends(get_db_session)):
-    """The transcript, for the citizen holding the session id and for operators."""
-    return session_out(service.get_session(session, session_id=session_id))
+def get_session(session_id: str, actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
+    """The transcript, for the citizen holding the session id and, with their token, for operators."""
+    public = actor is None or actor.role not in OPERATOR_ROLES
+    return session_out(service.get_session(session, session_id=session_id), public=public)
 
 
 @router.post("/sessions/{session_id}/handover", response_model=schemas.SessionOut, dependencies=[public_limit])
 def handover(session_id: str, session: Session = Depends(get_db_session)):
-    return session_out(service.handover(session, session_id=session_id))
+    return session_out(service.handover(session, session_id=session_id), public=True)
 
 
 @router.get("/queue", response_model=list[schemas.QueueEntryOut])

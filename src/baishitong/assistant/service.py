@@ -250,6 +250,7 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
         if conversation.status == "bot":
             raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
         raise Conflict("conversation_taken", f"该会话已由 {conversation.operator} 接入，您的回复未发送")
+    session.refresh(conversation)  # the UPDATE bypassed the loaded object, which pages later in this transaction read
     return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
 
 

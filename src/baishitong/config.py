@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Public intake protection.
     intake_rate_limit_per_minute: int = 30
     track_rate_limit_per_minute: int = 20
+    # Open311 reads (services, requests, tokens, discovery): integrators poll status, so they are not held to a
+    # citizen's tracking limit; a valid api_key gets the higher one, counted per key rather than per address.
+    open311_read_rate_limit_per_minute: int = Field(default=60, gt=0)
+    open311_api_key_read_rate_limit_per_minute: int = Field(default=600, gt=0)
     login_attempts_per_minute: int = 10
 
     # Routing: orders at or above this confidence are dispatched without review.

@@ -285,11 +285,28 @@ def test_a_mirroring_client_walks_the_window_page_by_page(client, session):
         _assert_open311_error(client.get(f"{BASE}/requests.json", params=bad), 400)
 
 
-def test_public_reads_are_rate_limited_in_open311_format(client, app):
-    app.state.settings.track_rate_limit_per_minute = 2
-    for _ in range(2):
-        assert client.get(f"{BASE}/services.json").status_code == 200
+def test_public_reads_are_rate_limited_in_open311_format_by_their_own_limit_not_the_tracking_one(client, app):
+    app.state.settings.track_rate_limit_per_minute = 1
+    app.state.settings.open311_read_rate_limit_per_minute = 3
+    for path in ("services.json", f"services/{STREETLIGHT}.json", "requests.json"):
+        assert client.get(f"{BASE}/{path}").status_code == 200
     _assert_open311_error(client.get(f"{BASE}/services.json"), 429)
+    # A citizen's progress look-up from the same address still has its own allowance.
+    assert client.post("/api/v1/track", json={"number": "SD000000000", "phone": PHONE}).status_code == 404
+
+
+def test_an_integration_polling_with_a_valid_api_key_gets_the_higher_read_limit_counted_per_key(client, app, api_key):
+    app.state.settings.open311_read_rate_limit_per_minute = 2
+    app.state.settings.open311_api_key_read_rate_limit_per_minute = 5
+    for _ in range(2):
+        assert client.get(f"{BASE}/requests.json").status_code == 200
+    _assert_open311_error(client.get(f"{BASE}/requests.json"), 429)
+    # The same address with its key is counted apart from the anonymous callers there, up to the key's limit.
+    for _ in range(5):
+        assert client.get(f"{BASE}/requests.json", params={"api_key": api_key}).status_code == 200
+    assert "请求过于频繁" in _assert_open311_error(client.get(f"{BASE}/requests.json", params={"api_key": api_key}), 429)
+    # A made-up key is an anonymous caller.
+    _assert_open311_error(client.get(f"{BASE}/requests.json", params={"api_key": "bst_not-a-key"}), 429)
 
 
 def test_an_integration_with_a_valid_api_key_is_not_held_to_the_anonymous_intake_limit(client, app, api_key):

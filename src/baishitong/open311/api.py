@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.bounds import OUT_OF_RANGE
-from baishitong.deps import client_id, get_db_session, optional_actor, rate_limit
+from baishitong.deps import client_id, get_db_session, optional_actor
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
 from baishitong.tickets import schemas as ticket_schemas
@@ -35,7 +35,27 @@ FORMATS = ("json", "xml")
 _XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 _MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法", 422: "请求参数有误"}
 
-_read = rate_limit("open311.read", "track_rate_limit_per_minute")
+
+def _read_limit(
+    request: Request,
+    api_key: Annotated[str | None, Query(description="平台签发的 API 令牌；读取时可不带，带有效令牌的调用按令牌计数，频率上限更高")] = None,
+    actor: Actor | None = Depends(optional_actor),
+    session: Session = Depends(get_db_session),
+) -> None:
+    """Reads have their own limits, not the citizen tracking one: an integration polling status with a valid
+    api_key is counted per key at the higher limit, anyone else per address; a bearer token is not limited
+    (deps.rate_limit)."""
+    if actor is not None:
+        return
+    settings, limiter = request.app.state.settings, request.app.state.rate_limiter
+    user = service.api_key_user(session, api_key)
+    if user is not None:
+        limiter.hit("open311.read.key", str(user.id), limit=settings.open311_api_key_read_rate_limit_per_minute)
+    else:
+        limiter.hit("open311.read", client_id(request), limit=settings.open311_read_rate_limit_per_minute)
+
+
+_read = Depends(_read_limit)
 
 
 def _format_of(request: Request) -> str:

@@ -4,6 +4,7 @@ import re
 
 
 from baishitong.org import service as org
+from baishitong.web.assistant import SESSION_COOKIE
 from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import login, token
 
@@ -112,7 +113,7 @@ def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, 
 
     login(web, "t_operator2")
     page = web.get(f"/staff/chat/{session_id}").text
-    assert "服务中（t_operator）" in page
+    assert "服务中（t_operator）" in page, "an account without a name of its own goes by its login"
     refused = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是二号"}, headers={"HX-Request": "true"})
     assert "该会话已由 t_operator 接入，您的回复未发送" in refused.text
     api = web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是二号"}, headers=bearer(web, "t_operator2"))
@@ -122,6 +123,35 @@ def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, 
     transcript = web.get(f"/api/v1/assistant/sessions/{session_id}", headers=bearer(web, "t_operator")).json()
     assert transcript["operator"] == "t_operator"
     assert [t["text"] for t in transcript["turns"] if t["role"] == "operator"] == ["您好，我是一号", "请问是哪个小区？"]
+
+
+def test_staff_chat_pages_name_the_operator_as_a_person_and_the_citizen_sees_no_staff_name(web, session):
+    """在线咨询 says 人工客服 黄小燕 and 服务中（黄小燕）, not the login operator7 (half of a sign-in, and no name a
+    colleague knows); the citizen's own transcript names no one."""
+    org.create_user(session, username="operator7", password=TEST_PASSWORD, role="operator", display_name="黄小燕")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "operator7")
+    page = web.get(f"/staff/chat/{session_id}").text
+    sent = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，请问在哪个小区？"}, headers={"HX-Request": "true"}).text
+    assert "人工客服 黄小燕" in sent and "服务中（黄小燕）" in sent and "operator7" not in sent
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert "人工客服 黄小燕" in page and "服务中（黄小燕）" in page and "operator7" not in page
+    queue = web.get("/staff/chat").text
+    assert "服务中 · 黄小燕" in queue and "人工客服 黄小燕" in queue and "operator7" not in queue
+
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    refused = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "我来吧"}, headers={"HX-Request": "true"}).text
+    assert "该会话已由 黄小燕 接入，您的回复未发送" in refused
+
+    public = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert "黄小燕" not in str(public) and "operator7" not in str(public)
+    web.cookies.clear()
+    web.cookies.set(SESSION_COOKIE, session_id)
+    citizen = web.get("/assistant").text
+    assert "您好，请问在哪个小区？" in citizen and "黄小燕" not in citizen and "operator7" not in citizen
 
 
 def bearer(client, username: str) -> dict[str, str]:

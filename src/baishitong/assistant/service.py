@@ -14,6 +14,7 @@ from baishitong.assistant import core
 from baishitong.assistant.models import AssistantSession, AssistantTurn, UnansweredQuestion
 from baishitong.errors import Conflict, NotFound
 from baishitong.knowledge import service as kb
+from baishitong.org.models import User
 from baishitong.routing.locate import locate
 from baishitong.security import mask_numbers_in_text
 
@@ -236,6 +237,14 @@ def queue(session: Session) -> list[AssistantSession]:
     )
 
 
+def operator_names(session: Session, *, conversations: list[AssistantSession]) -> dict[str, str]:
+    """Staff pages name the operators of `conversations` as people (黄小燕), not by login name; an account no
+    longer there keeps the name it signed with."""
+    usernames = {c.operator for c in conversations if c.operator} | {t.author for c in conversations for t in c.turns if t.author}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(usernames))).all() if usernames else []
+    return {**{name: name for name in usernames}, **{username: display or username for username, display in rows}}
+
+
 def operator_reply(session: Session, *, session_id: str, text: str, operator: str) -> AssistantTurn:
     """The first reply to a waiting conversation takes it; another operator's reply to it then is refused (409)."""
     conversation = get_session(session, session_id=session_id)
@@ -249,7 +258,8 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
         session.refresh(conversation)
         if conversation.status == "bot":
             raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
-        raise Conflict("conversation_taken", f"该会话已由 {conversation.operator} 接入，您的回复未发送")
+        name = operator_names(session, conversations=[conversation]).get(conversation.operator, conversation.operator)
+        raise Conflict("conversation_taken", f"该会话已由 {name} 接入，您的回复未发送")
     session.refresh(conversation)  # the UPDATE bypassed the loaded object, which pages later in this transaction read
     return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
 

@@ -28,11 +28,13 @@ def waiting_count(session: Session) -> int:
 
 
 def _queue_context(session: Session) -> dict:
-    return {"conversations": assistant.queue(session)}
+    conversations = assistant.queue(session)
+    return {"conversations": conversations, "names": assistant.operator_names(session, conversations=conversations)}
 
 
-def _log_context(conversation: AssistantSession, notice: str | None = None) -> dict:
-    return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice}
+def _log_context(session: Session, conversation: AssistantSession, notice: str | None = None) -> dict:
+    names = assistant.operator_names(session, conversations=[conversation])
+    return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice, "names": names}
 
 
 def ticket_draft(conversation: AssistantSession) -> dict:
@@ -65,22 +67,22 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
     return render(
         request,
         "staff/chat_session.html",
-        {**_log_context(conversation), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "nav": "/staff/chat"},
+        {**_log_context(session, conversation), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "nav": "/staff/chat"},
     )
 
 
-def _appended(request: Request, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
+def _appended(request: Request, session: Session, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
     """The messages after the last one the page shows, to append to its log (the live region then reads out
     just them), with the note over the log when it changed. A page that shows none gets the whole transcript."""
     seen = last_shown_turn(after)
     if seen is None:
-        response = fragment(request, "staff/chat_log.html", _log_context(conversation, notice))
+        response = fragment(request, "staff/chat_log.html", _log_context(session, conversation, notice))
         response.headers.update({"HX-Retarget": "#chat-live", "HX-Reswap": "outerHTML"})
         return response
     turns = [t for t in conversation.turns if t.id > seen]
     if not turns and not restatus and not reply:
         return Response(status_code=204)
-    return fragment(request, "staff/chat_turns.html", {**_log_context(conversation, notice), "turns": turns, "restatus": restatus, "renotice": reply})
+    return fragment(request, "staff/chat_turns.html", {**_log_context(session, conversation, notice), "turns": turns, "restatus": restatus, "renotice": reply})
 
 
 @router.get("/staff/chat/{session_id}/log")
@@ -94,7 +96,7 @@ def log_fragment(
 ):
     """htmx: polled every 5 s for the citizen's new messages; the note is redrawn when the status changed."""
     conversation = assistant.get_session(session, session_id=session_id)
-    return _appended(request, conversation, after=after, restatus=conversation.status != status)
+    return _appended(request, session, conversation, after=after, restatus=conversation.status != status)
 
 
 @router.post("/staff/chat/{session_id}/reply")
@@ -112,7 +114,7 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
             notice = exc.message
     conversation = assistant.get_session(session, session_id=session_id)
     if htmx:
-        return _appended(request, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
+        return _appended(request, session, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
     if notice:
         flash(request, "warning", notice)
     return redirect(f"/staff/chat/{session_id}")

@@ -99,6 +99,17 @@ def mask_numbers_in_text(text: str | None) -> str | None:
     return _MOBILE_IN_TEXT.sub(lambda m: (m.group(1) or "") + (mask_phone(m.group(2)) or ""), text)
 
 
+def mask_typed_username(name: str) -> str:
+    """A sign-in name that is no account's, masked like a number: people often type their mobile (or ID
+    number) where the username goes, and the audit trail keeps what failed to sign in."""
+    compact = re.sub(r"[\s()+-]", "", name)
+    if re.fullmatch(r"[0-9]{7,}", compact):
+        return mask_phone(compact) or ""
+    if re.fullmatch(r"[0-9]{17}[0-9Xx]", compact):
+        return mask_id_number(compact) or ""
+    return mask_numbers_in_text(name) or ""
+
+
 def mask_name(name: str | None) -> str | None:
     if not name:
         return name

@@ -99,3 +99,30 @@ def test_the_rate_limiter_forgets_clients_once_their_minute_is_over(monkeypatch)
     with pytest.raises(deps.RateLimited):
         limiter.hit("login-account", "someone", limit=5)
 
+
+
+def test_a_phone_or_id_number_typed_as_the_username_is_audited_masked(web, client, session):
+    """People type their mobile where the username goes; a failed sign-in kept it in full in the audit trail
+    (as actor and object), read by every administrator. Account names stay readable, even all-digit ones."""
+    from sqlalchemy import select
+
+    from baishitong.audit.models import AuditEntry
+    from baishitong.org import service as org
+
+    org.create_user(session, username="13900001111", password=TEST_PASSWORD, role="operator")
+    page = web.get("/staff/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    for typed in ("138 1234 5678", "t_operator", "13900001111"):
+        assert "用户名或密码错误" in web.post("/staff/login", data={"csrf_token": csrf, "username": typed, "password": "wrong-password-1"}).text
+    for typed in ("44060619900101123X", "no_such_user"):
+        response = client.post("/api/v1/auth/token", json={"username": typed, "password": "wrong-password-1"})
+        assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_credentials"
+    failed = session.execute(select(AuditEntry.actor, AuditEntry.object_id, AuditEntry.data).where(AuditEntry.action == "auth.login_failed").order_by(AuditEntry.id)).all()
+    assert [(actor, object_id, data["via"]) for actor, object_id, data in failed] == [
+        ("138****5678", "138****5678", "web"),
+        ("t_operator", "t_operator", "web"),
+        ("13900001111", "13900001111", "web"),
+        ("440606********123X", "440606********123X", "api"),
+        ("no_such_user", "no_such_user", "api"),
+    ]
+    assert "1234 5678" not in str(failed) and "199001011" not in str(failed)

@@ -1,12 +1,13 @@
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from baishitong import security
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
 from baishitong.config import Settings
-from baishitong.deps import current_actor, get_db_session, get_settings, throttle_login
-from baishitong.errors import Forbidden, Unauthorized
+from baishitong.deps import client_id, current_actor, get_db_session, get_settings, throttle_login
+from baishitong.errors import DomainError, Forbidden, Unauthorized
 from baishitong.org import schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["组织与账号"])
@@ -25,12 +26,23 @@ def unit_out(unit) -> schemas.UnitOut:
     return schemas.UnitOut(code=unit.code, name=unit.name, kind=unit.kind, parent=unit.parent.code if unit.parent else None, state=service.unit_state(unit))
 
 
+def _refusal(exc: DomainError) -> JSONResponse:
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
+
+
 @router.post("/auth/token", response_model=schemas.TokenOut)
 def login(data: schemas.LoginIn, request: Request, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
     throttle_login(request, data.username)
-    user = service.authenticate(session, username=data.username, password=data.password)
+    try:
+        user = service.authenticate(session, username=data.username, password=data.password)
+    except Forbidden as exc:
+        audit.record(session, actor=data.username, action="auth.login_refused", object_type="user", object_id=data.username, data={"via": "api", "reason": exc.code})
+        return _refusal(exc)
     if user is None:
-        raise Unauthorized("invalid_credentials", "用户名或密码错误")
+        # Answered rather than raised, so that the audit entry is committed with the request.
+        name = service.name_of_failed_sign_in(session, typed=data.username)
+        audit.record(session, actor=name or "anonymous", action="auth.login_failed", object_type="user", object_id=name, data={"via": "api", "client": client_id(request)})
+        return _refusal(Unauthorized("invalid_credentials", "用户名或密码错误"))
     audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "api"})
     token = security.issue_access_token(settings.secret_key, user_id=user.id, generation=user.token_generation)
     return schemas.TokenOut(

@@ -442,6 +442,15 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user
 
 
+def name_of_failed_sign_in(session: Session, *, typed: str) -> str:
+    """The name a failed sign-in is audited under: an account's as it is, anything else masked when it
+    looks like a phone or ID number (typed as the username by mistake)."""
+    typed = typed[:64]
+    if session.scalar(select(User.id).where(User.username == typed)) is not None:
+        return typed
+    return security.mask_typed_username(typed)
+
+
 def create_api_token(session: Session, *, username: str, name: str, actor: str = "system") -> str:
     user = get_user(session, username=username)
     token, token_hash = security.new_api_token()

@@ -49,7 +49,8 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
         audit.record(session, actor=username[:64], action="auth.login_refused", object_type="user", object_id=username[:64], data={"via": "web", "reason": exc.code})
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=403)
     if user is None:
-        audit.record(session, actor=username[:64] or "anonymous", action="auth.login_failed", object_type="user", object_id=username[:64], data={"via": "web", "client": client_id(request)})
+        name = org.name_of_failed_sign_in(session, typed=username)
+        audit.record(session, actor=name or "anonymous", action="auth.login_failed", object_type="user", object_id=name, data={"via": "web", "client": client_id(request)})
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": "用户名或密码错误"})
     auth.start_session(request, session, user)
     return redirect(target if target != "/staff" else HOME_OF_ROLE.get(user.role, "/staff/tickets"))

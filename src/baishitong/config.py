@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = 5 * 1024 * 1024
 
+    # 延期 granted per work order; a unit asking for more is refused and replies within its time limit. 0: no limit.
+    max_extensions: int = Field(default=2, ge=0)
+
     # How long an Idempotency-Key answers a retry; the worker deletes older keys every hour.
     idempotency_retention_hours: int = Field(default=72, gt=0)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from baishitong import hooks, idempotency
 from baishitong.actors import REQUESTER, Actor
 from baishitong.audit import service as audit
+from baishitong.config import get_settings
 from baishitong.db import claim_version, utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org import service as org
@@ -548,9 +549,30 @@ def _subdispatch(session: Session, ticket: Ticket, actor: Actor, body: schemas.U
     ticket.sub_unit = unit
 
 
+def granted_extensions(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
+    """How many 延期 the centre has granted on each order, over its whole life, in one query."""
+    if not ticket_ids:
+        return {}
+    query = select(TicketEvent.ticket_id, func.count()).where(TicketEvent.action == "approve-extension", TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    return dict(session.execute(query).all())
+
+
+def extension_limit_reached(granted: int) -> bool:
+    """Whether an order granted `granted` extensions may ask for no more (settings.max_extensions; 0 is no limit)."""
+    limit = get_settings().max_extensions
+    return bool(limit) and granted >= limit
+
+
+def extension_limit_text(granted: int) -> str:
+    return f"该工单已获准延期 {granted} 次，已达每张工单的延期次数上限（{get_settings().max_extensions} 次），不能再申请延期；请在现有时限内答复，确有困难请与热线中心联系"
+
+
 def _extend(session: Session, ticket: Ticket, actor: Actor, body: schemas.ExtendIn) -> None:
     if ticket.extension_days:
         raise Conflict("extension_pending", "已有待审批的延期申请")
+    granted = granted_extensions(session, ticket_ids=[ticket.id]).get(ticket.id, 0)
+    if extension_limit_reached(granted):
+        raise Conflict("extension_limit_reached", extension_limit_text(granted))
     transition(session, ticket, action="extend", actor=actor, note=body.note, data={"days": body.days, "reason": body.reason})
     ticket.extension_days = body.days
     ticket.extension_reason = body.reason

@@ -305,11 +305,12 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
     listed = {name: ticket_page(session, where, order, page=page[name], per_page=REVIEW_ROWS) for name, (where, order) in tickets.items()}
     reviews = routing.review_queue(session, limit=REVIEW_ROWS, offset=(page["routing-review"] - 1) * REVIEW_ROWS)
     units = dispatch_units(session)
+    granted = service.granted_extensions(session, ticket_ids=[t.id for t in listed.get("extensions", [])])
     return render(
         request,
         "staff/queue_review.html",
         {
-            "returned": listed["returns"], "extensions": listed.get("extensions", []), "pauses": listed.get("pauses", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
+            "returned": listed["returns"], "extensions": listed.get("extensions", []), "granted": granted, "pauses": listed.get("pauses", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
             "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
             "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },

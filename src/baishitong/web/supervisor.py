@@ -61,13 +61,14 @@ def supervise(
     if paused:
         rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.data, TicketEvent.created_at).where(TicketEvent.action == "pause", TicketEvent.ticket_id.in_([t.id for t in paused])).order_by(TicketEvent.id))
         pauses = {ticket_id: ((data or {}).get("reason"), since) for ticket_id, data, since in rows}
+    granted = service.granted_extensions(session, ticket_ids=[t.id for t in extensions])
     callback_notes = service.callback_notes(session, ticket_ids=[t.id for t in unhappy])
     reply_files = uploads.staff_reply_files(session, tickets=unhappy)
     return render(
         request,
         "staff/supervise.html",
         {
-            "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "paused": paused, "pauses": pauses, "unhappy": unhappy,
+            "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "granted": granted, "paused": paused, "pauses": pauses, "unhappy": unhappy,
             "callback_notes": callback_notes, "reply_files": reply_files, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
             "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name, row="": _section_url(name, page[name], row), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
             "flash_at": at if at in SECTIONS else None, "landed": row, "following": {name: _following(listed[name]) for name in SECTIONS}, "nav": "/staff/supervise",

@@ -332,10 +332,19 @@ def action_context(
     phrases: list | None = None,
     pause_needs_approval: bool | None = None,
     assignees: list | None = None,
+    extensions: int | None = None,
 ) -> dict:
     """What the action forms of one ticket need (see templates/staff/_actions.html); pages with many
-    tickets pass the dispatch units, the reply phrases, the pause policy and the unit's staff in, loaded once."""
+    tickets pass the dispatch units, the reply phrases, the pause policy, the unit's staff and the order's
+    granted extensions in, loaded once."""
     actions = allowed_actions(ticket, staff)
+    # 延期 once the order has had its share: not offered, and the card says why instead.
+    extension_limit = None
+    if "extend" in actions:
+        granted = extensions if extensions is not None else service.granted_extensions(session, ticket_ids=[ticket.id]).get(ticket.id, 0)
+        if service.extension_limit_reached(granted):
+            actions.remove("extend")
+            extension_limit = service.extension_limit_text(granted)
     # A handler's only assignment is taking the order themselves: one button, 我来办; the admin picks from the unit's staff.
     takes_own = "assign" in actions and staff.role != "unit_admin"
     writes_text = any(a in PHRASE_ACTIONS for a in actions)
@@ -361,6 +370,7 @@ def action_context(
         "callback_outcomes": CALLBACK_OUTCOMES,
         "contact_outcomes": CONTACT_OUTCOMES,
         "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
+        "extension_limit": extension_limit,
         "next": next,
     }
 
@@ -387,6 +397,8 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
         "contact": _contact_state(ticket),
         "repeat_calls": service.repeat_call_count(session, ticket_id=ticket.id),
+        # 已延期 N 次: the supervisors who decide the next request see how many went before.
+        "extensions": service.granted_extensions(session, ticket_ids=[ticket.id]).get(ticket.id, 0) if staff.role in ("supervisor", "admin") else 0,
     }
 
 

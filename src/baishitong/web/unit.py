@@ -127,8 +127,9 @@ def workbench(
     usable = phrases.usable(session, actor=staff.actor)
     consent = sla.current_policy(session).pause_needs_approval if items else None
     assignees = unit_staff(session, unit_id=unit_id) if staff.role == "unit_admin" and items else []
+    granted = service.granted_extensions(session, ticket_ids=[t.id for t in items if t.status == "signed"])
     contexts = {
-        t.id: action_context(session, staff, t, next=_tab_url(tab, page, who, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent, assignees=assignees)
+        t.id: action_context(session, staff, t, next=_tab_url(tab, page, who, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent, assignees=assignees, extensions=granted.get(t.id, 0))
         for t in items
     }
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])

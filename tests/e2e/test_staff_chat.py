@@ -4,6 +4,7 @@ never redrawn, so a screen reader reads out just the new one; the operator's own
 import httpx
 import pytest
 
+from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_story import staff_page
 
 pytestmark = pytest.mark.e2e
@@ -37,4 +38,30 @@ def test_the_operators_log_appends_new_messages_instead_of_redrawing(server, bro
     texts = page.locator("#staff-chat-log .msg").all_inner_texts()
     # The operator's two replies and the citizen's message, each once; 政务君 adds nothing while a person chats.
     assert len(texts) == before + 3 and sum("请问在哪个小区" in t for t in texts) == 1 and "高黎社区" in texts[-1]
+    page.context.close()
+
+
+def test_a_refused_reply_keeps_the_typed_text_and_says_why(server, browser, shot):
+    """The operator types a long answer while a colleague takes the conversation: 发送 is refused (409), the
+    page says who has it, and the answer is still in the box to copy, not wiped as if it had been sent."""
+    session_id = httpx.post(server + "/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/handover")
+    page = staff_page(browser, server, "operator1", shot)
+    page.goto(f"{server}/staff/chat/{session_id}")
+    colleague = httpx.post(server + "/api/v1/auth/token", json={"username": "supervisor", "password": PASSWORD}).json()["access_token"]
+    taken = httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我来处理"}, headers={"Authorization": f"Bearer {colleague}"})
+    assert taken.status_code == 200
+
+    answer = "您好，夜间犬吠可以向所在社区居委会反映，我这边也可以帮您登记工单。"
+    page.fill("#f-text", answer)
+    page.click("button[data-action=reply]")
+    page.wait_for_selector("#chat-notice >> text=该会话已由 督办员 罗建华 接入，您的回复未发送")
+    assert page.locator("#f-text").input_value() == answer
+    assert page.locator("#staff-chat-log .msg", has_text=answer).count() == 0
+    shot(page, "staff-chat-refused-reply")
+
+    page.fill("#f-text", "   ")  # spaces pass the browser's required check; the server refuses them
+    page.click("button[data-action=reply]")
+    page.wait_for_selector("#chat-notice >> text=请输入回复内容")
+    assert page.locator("#f-text").input_value() == "   "
     page.context.close()

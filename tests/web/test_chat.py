@@ -96,8 +96,9 @@ def test_the_operators_log_gets_only_new_messages_and_the_note_only_when_it_chan
     polled = web.get(poll, params={"after": mine, "status": "open"}).text
     assert "容桂的高黎社区" in polled and "您好，请问在哪个小区" not in polled and "chat-status" not in polled
 
-    blank = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": " ", "after": mine}, headers={"HX-Request": "true"}).text
-    assert '<div id="chat-notice" hx-swap-oob="true">' in blank and "请输入回复内容" in blank
+    blank = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": " ", "after": mine}, headers={"HX-Request": "true"})
+    assert blank.status_code == 422, "refused, so the page keeps the box as it was"
+    assert '<div id="chat-notice" hx-swap-oob="true">' in blank.text and "请输入回复内容" in blank.text
 
 
 def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, session):
@@ -115,7 +116,11 @@ def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, 
     page = web.get(f"/staff/chat/{session_id}").text
     assert "服务中（t_operator）" in page, "an account without a name of its own goes by its login"
     refused = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是二号"}, headers={"HX-Request": "true"})
-    assert "该会话已由 t_operator 接入，您的回复未发送" in refused.text
+    assert refused.status_code == 409 and "该会话已由 t_operator 接入，您的回复未发送" in refused.text
+    # Without JavaScript the page comes back with the reason and the reply still in the box, not a blank form.
+    plain = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是二号"}, follow_redirects=False)
+    assert plain.status_code == 409 and "该会话已由 t_operator 接入，您的回复未发送" in plain.text
+    assert re.search(r'<textarea name="text" id="f-text"[^>]*>您好，我是二号</textarea>', plain.text)
     api = web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是二号"}, headers=bearer(web, "t_operator2"))
     assert api.status_code == 409 and api.json()["error"]["code"] == "conversation_taken"
 

@@ -63,12 +63,12 @@ def queue_fragment(request: Request, staff: Staff = Depends(require(*OPERATORS))
 
 @router.get("/staff/chat/{session_id}")
 def conversation_page(session_id: str, request: Request, staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
-    conversation = assistant.get_session(session, session_id=session_id)
-    return render(
-        request,
-        "staff/chat_session.html",
-        {**_log_context(session, conversation), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "nav": "/staff/chat"},
-    )
+    return _conversation_page(request, session, staff, assistant.get_session(session, session_id=session_id))
+
+
+def _conversation_page(request: Request, session: Session, staff: Staff, conversation: AssistantSession, *, notice: str | None = None, text: str = "", status_code: int = 200) -> Response:
+    context = {**_log_context(session, conversation, notice), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "text": text, "nav": "/staff/chat"}
+    return render(request, "staff/chat_session.html", context, status_code=status_code)
 
 
 def _appended(request: Request, session: Session, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
@@ -101,22 +101,27 @@ def log_fragment(
 
 @router.post("/staff/chat/{session_id}/reply")
 def reply(session_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
+    """A refused reply (a colleague took the conversation, or nothing typed) is a 409/422 that says why, and the
+    typed text stays in the box: by htmx the form is left as it was, without JavaScript the page comes back with it."""
     text = str(form.get("text", "")).strip()[:MAX_REPLY]
     htmx = bool(request.headers.get("hx-request"))
     status_before = assistant.get_session(session, session_id=session_id).status
-    notice = None
+    notice, status_code = None, 200
     if not text:
-        notice = "请输入回复内容"
+        notice, status_code = "请输入回复内容", 422
     else:
         try:
             assistant.operator_reply(session, session_id=session_id, text=text, operator=staff.actor.name)
         except Conflict as exc:
-            notice = exc.message
+            notice, status_code = exc.message, exc.status_code
     conversation = assistant.get_session(session, session_id=session_id)
     if htmx:
-        return _appended(request, session, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
+        response = _appended(request, session, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
+        if notice:
+            response.status_code = status_code
+        return response
     if notice:
-        flash(request, "warning", notice)
+        return _conversation_page(request, session, staff, conversation, notice=notice, text=text, status_code=status_code)
     return redirect(f"/staff/chat/{session_id}")
 
 

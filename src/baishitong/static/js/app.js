@@ -24,7 +24,8 @@
  * 10. 对话框（问政务君）：<form data-enter-sends> 的文本框里按回车发送，Shift+回车换行（输入法选字时的回车不算）。
  * 11. 随页面送来的提示消息（#flash，如“已受理”“已签收”、操作被拒）在页面就绪后由读屏软件读出（另设的隐藏 live 区域）。
  * 12. 页面不含内联脚本（内容安全策略只许本站脚本文件）：<form data-reset-after-send> 经 htmx 发送成功后清空，
- *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
+ *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；另带 data-keeps-refused 的表单被拒（409、422）时照样换入
+ *     服务器的说明，已输入的文字保留；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
  *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交，已填写的文字不丢；服务器照样再查一遍。
  */
@@ -719,6 +720,14 @@
   }
 
   /* ---------- 12. 原内联脚本 ---------- */
+  // A refused send (409 taken by a colleague, 422 nothing typed) from a form[data-keeps-refused]: its body says
+  // why, so it is swapped in; htmx still counts it as failed, so the form below keeps the typed text.
+  function onRefusedSwap(e) {
+    var form = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var status = e.detail.xhr && e.detail.xhr.status;
+    if (form && form.matches && form.matches("form[data-keeps-refused]") && (status === 409 || status === 422)) e.detail.shouldSwap = true;
+  }
+
   function onResetAfterSend(e) {
     var form = e.detail.elt;
     if (!e.detail.successful || !form.matches || !form.matches("form[data-reset-after-send]")) return;
@@ -770,6 +779,7 @@
   document.addEventListener("click", onChatClickCapture, true);
   document.addEventListener("keydown", onChatKeydownCapture, true);
   document.addEventListener("htmx:beforeSwap", onChatBeforeSwap);
+  document.addEventListener("htmx:beforeSwap", onRefusedSwap);
   document.addEventListener("htmx:afterSwap", onChatAfterSwap);
   document.addEventListener("htmx:afterRequest", onResetAfterSend);
   // htmx 换入新内容后重新初始化（htmx:load 对每个新节点触发）

@@ -334,3 +334,24 @@ def test_an_admin_cannot_disable_their_own_account_from_the_page(web, session):
     page = web.get("/staff/admin/users").text
     refused = web.post("/staff/admin/users/t_admin/disable", data={"csrf_token": token(page)}, follow_redirects=True)
     assert "不能停用自己的账号" in refused.text and org.get_user(session, username="t_admin").active
+
+
+def test_a_refused_time_limit_keeps_the_whole_table_as_typed(web, session):
+    policy = sla.current_policy(session)
+    login(web, "t_admin")
+    page = web.get("/staff/admin/sla").text
+    form = {"csrf_token": token(page), "base_version": str(policy.version), "note": "春节前调整", "pause_during_review": "on"}
+    for i, rule in enumerate(policy.rules):
+        for stage, limit in rule["stages"].items():
+            form |= {f"r{i}-{stage}-amount": str(limit["amount"]), f"r{i}-{stage}-unit": limit["unit"]}
+    stage = next(iter(policy.rules[0]["stages"]))
+    last = len(policy.rules) - 1
+    last_stage = next(iter(policy.rules[last]["stages"]))
+    form |= {f"r0-{stage}-amount": "7.5", f"r{last}-{last_stage}-amount": "0"}
+    refused = web.post("/staff/admin/sla", data=form)
+    assert refused.status_code == 422
+    assert f"“{policy.rules[last]['name']}”" in refused.text and "未保存" in refused.text
+    assert f'id="r0-{stage}-amount" value="7.5"' in refused.text, "the other edits are still there"
+    assert re.search(rf'id="r{last}-{last_stage}-amount" value="0" aria-invalid="true" autofocus', refused.text)
+    assert 'value="春节前调整"' in refused.text
+    assert sla.current_policy(session).version == policy.version

@@ -412,35 +412,47 @@ def retrain_model(request: Request, form: FormData = Depends(checked_form), staf
     return redirect("/staff/admin/models")
 
 
+def _sla_page(request: Request, session: Session, *, typed: dict | None = None, error: str | None = None, error_field: str | None = None, status_code: int = 200):
+    """`typed` is what a refused form held, shown again beside `error`, with the focus on `error_field`."""
+    return render(
+        request,
+        "staff/admin.html",
+        {"section": "sla", "nav": "/staff/admin/sla", "policy": sla.current_policy(session), "stages": list(STAGE_LABELS.items()), "limit_units": LIMIT_UNITS,
+         "channel_labels": CHANNEL_LABELS, "urgency_labels": URGENCY_LABELS, "typed": typed, "error": error, "error_field": error_field},
+        status_code=status_code,
+    )
+
+
 @router.get("/sla")
 def sla_policy(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    policy = sla.current_policy(session)
-    return _page(
-        request, "sla", policy=policy, stages=list(STAGE_LABELS.items()), limit_units=LIMIT_UNITS, channel_labels=CHANNEL_LABELS, urgency_labels=URGENCY_LABELS
-    )
+    return _sla_page(request, session)
 
 
 @router.post("/sla")
 def save_sla(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    """Each rule keeps its scope; the form edits the amount and unit of every stage it sets."""
+    """Each rule keeps its scope; the form edits the amount and unit of every stage it sets. A refused
+    limit comes back with the whole table as typed and the focus on that limit: the policy has a dozen rules."""
     policy = sla.current_policy(session)
+    typed = {key: str(form.get(key, "")).strip() for index in range(len(policy.rules)) for stage in Stage for key in (f"r{index}-{stage}-amount", f"r{index}-{stage}-unit")}
+    typed |= {flag: bool(form.get(flag)) for flag in ("restart_on_redispatch", "pause_during_review", "pause_needs_approval", "clock_from_dispatch")}
+    typed["note"] = str(form.get("note", "")).strip()[:200]
     rules = []
-    try:
-        for index, rule in enumerate(policy.rules):
-            stages = {}
-            for stage in Stage:
-                amount = str(form.get(f"r{index}-{stage}-amount", "")).strip()
-                if not amount:
-                    continue
-                unit = str(form.get(f"r{index}-{stage}-unit", ""))
-                if unit not in {u for u, _ in LIMIT_UNITS} or not math.isfinite(float(amount)) or float(amount) <= 0:
-                    raise ValueError
-                stages[str(stage)] = {"amount": float(amount), "unit": unit}
-            rules.append({**rule, "stages": stages})
-    except ValueError:
-        flash(request, "error", "时限须为正数，单位须为工作日、工作小时或自然小时")
-        return redirect("/staff/admin/sla")
-    note = str(form.get("note", "")).strip()[:200] or None
+    for index, rule in enumerate(policy.rules):
+        stages = {}
+        for stage in Stage:
+            amount, unit = typed[f"r{index}-{stage}-amount"], typed[f"r{index}-{stage}-unit"]
+            if not amount:
+                continue
+            try:
+                value = float(amount)
+            except ValueError:
+                value = math.nan
+            if unit not in {u for u, _ in LIMIT_UNITS} or not math.isfinite(value) or value <= 0:
+                error = f"“{rule['name']}”的{STAGE_LABELS[str(stage)]}时限须为正数，单位须为工作日、工作小时或自然小时；本次修改未保存"
+                return _sla_page(request, session, typed=typed, error=error, error_field=f"r{index}-{stage}-amount", status_code=422)
+            stages[str(stage)] = {"amount": value, "unit": unit}
+        rules.append({**rule, "stages": stages})
+    note = typed["note"] or None
     base = _base_version(form)
     _attempt(
         request,

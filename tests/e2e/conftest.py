@@ -32,10 +32,10 @@ uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="wa
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, request):
-    """A module may define seed_server(session) to load more data (e.g. the demo KB) before the server starts."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    url = create_fresh_database(tmp)
+def server_database_url(tmp_path_factory, request):
+    """The server's database: a module may define seed_server(session) to load more data (e.g. the demo KB)
+    before the server starts, and read what no page shows (the text of an SMS) from it."""
+    url = create_fresh_database(tmp_path_factory.mktemp("e2e-db"))
     migrate.upgrade(url)
     db = Database(url)
     with db.session() as session:
@@ -46,6 +46,13 @@ def server(tmp_path_factory, request):
         if extra is not None:
             extra(session)
     db.dispose()
+    yield url
+    drop_fresh_database(url)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, server_database_url):
+    tmp, url = tmp_path_factory.mktemp("e2e"), server_database_url
     port = free_port()
     env = {**os.environ, "BAISHITONG_DATABASE_URL": url, "BAISHITONG_QUEUE_BACKEND": "immediate", "BAISHITONG_VAR_DIR": str(tmp / "var")}
     env.pop("BAISHITONG_FAKE_NOW", None)
@@ -65,7 +72,6 @@ def server(tmp_path_factory, request):
     yield base
     process.terminate()
     process.wait(timeout=10)
-    drop_fresh_database(url)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

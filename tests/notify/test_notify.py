@@ -1,6 +1,8 @@
 """Who hears about what, and failed sends that retry with backoff and end visible."""
 
+import html
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -175,3 +177,32 @@ def test_the_caller_of_a_merged_order_hears_the_masters_reply_and_sees_it_closed
     texts = [e["text"] for e in tracked["timeline"]]
     assert tracked["reply"] == "已更换灯具，路灯恢复照明。"
     assert any("已答复（与主工单" in t for t in texts) and any(f"主工单 {master.number} 已办结" in t for t in texts)
+
+
+def test_the_outbox_hides_verification_codes_and_alert_links_that_the_sms_still_carries(web, client, session):
+    """消息发件箱 showed 我的诉求's SMS code and the link confirming or cancelling a policy alert: an admin or
+    supervisor reading it could sign in as the citizen. Numbers in unit messages (an urge's note) are masked."""
+    from baishitong.tickets import verification
+    from tests.conftest import TEST_PASSWORD
+
+    verification.send_code(session, phone="13500135000")
+    notify.to_requester(session, phone="13500135000", template_code="policy_alert_confirm", context={"token": "Tok_en-123"})
+    ticket = make_ticket(session, state="signed")
+    service.act(session, number=ticket.number, action="urge", actor=actor(session, "t_operator"), body=schemas.ActionIn(version=ticket.version, note="市民 13912345678 再次来电"))
+    sent = dict(session.execute(select(Message.template_code, Message.body).where(Message.template_code.in_(["phone_code", "policy_alert_confirm", "ticket_urged"]))).all())
+    code = re.search(r"验证码 ?(\d{6})", sent["phone_code"]).group(1)
+    assert "/enterprise/alerts/Tok_en-123" in sent["policy_alert_confirm"] and "13912345678" in sent["ticket_urged"]
+    shown = {
+        "phone_code": sent["phone_code"].replace(code, "******"),
+        "policy_alert_confirm": sent["policy_alert_confirm"].replace("Tok_en-123", "******"),
+        "ticket_urged": sent["ticket_urged"].replace("13912345678", "139****5678"),
+    }
+
+    login(web, "t_admin")
+    page = web.get("/staff/admin/outbox").text
+    assert "验证码 ******" in page and f"{code}，" not in page and "Tok_en-123" not in page and "13912345678" not in page
+    for body in shown.values():
+        assert html.escape(body) in page
+    bearer = client.post("/api/v1/auth/token", json={"username": "t_supervisor", "password": TEST_PASSWORD}).json()["access_token"]
+    outbox = client.get("/api/v1/notifications/outbox", headers={"Authorization": f"Bearer {bearer}"}).json()
+    assert {m["template"]: m["body"] for m in outbox if m["template"] in shown} == shown

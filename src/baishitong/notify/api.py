@@ -26,7 +26,7 @@ def outbox(
     actor: Actor = Depends(require_roles("admin", "supervisor")),
     session: Session = Depends(get_db_session),
 ):
-    """Every message the platform sent or tried to send; requesters' numbers are masked."""
+    """Every message the platform sent or tried to send; requesters' numbers are masked, verification codes hidden."""
     return [
         {
             "id": m.id,
@@ -34,10 +34,10 @@ def outbox(
             "audience": m.audience,
             "recipient": mask_phone(m.recipient) if m.audience == "requester" else m.recipient,
             "template": m.template_code,
-            "body": m.body,
+            "body": service.readable(m, m.body),
             "status": m.status,
             "attempts": m.attempts,
-            "last_error": m.last_error,
+            "last_error": service.readable(m, m.last_error),
             "created_at": m.created_at,
             "sent_at": m.sent_at,
         }

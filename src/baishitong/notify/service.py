@@ -16,6 +16,7 @@ from baishitong.notify import senders
 from baishitong.notify.models import Message, MessageTemplate
 from baishitong.notify.templates import DEFAULT_TEMPLATES
 from baishitong.org.models import User
+from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket, TicketEvent
 
 
@@ -313,6 +314,22 @@ def retry_due(session: Session, *, now: datetime) -> int:
     for message in due:
         enqueue(session, "notify.send", dedupe_key=f"notify:{message.id}:{message.attempts}", message_id=message.id)
     return len(due)
+
+
+# What in a message lets whoever reads it act as its recipient: the 我的诉求 code (six digits) and the link that
+# confirms or cancels a policy alert subscription. Staff reading the outbox need neither.
+_ALERT_LINK = re.compile(r"(?<=/enterprise/alerts/)[A-Za-z0-9_-]+")
+_SECRETS = {"phone_code": re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])"), "policy_alert_confirm": _ALERT_LINK, "policy_alert": _ALERT_LINK}
+
+
+def readable(message: Message, text: str | None) -> str | None:
+    """A message's body or error as 消息发件箱 shows it: codes and links replaced by ******, phone and ID
+    numbers masked. The message sent keeps them."""
+    if not text:
+        return text
+    if secret := _SECRETS.get(message.template_code):
+        text = secret.sub("******", text)
+    return mask_numbers_in_text(text)
 
 
 def outbox(session: Session, *, status: str | None = None, audience: str | None = None, ticket_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Message]:

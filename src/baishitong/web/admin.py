@@ -543,4 +543,4 @@ def outbox(request: Request, status: str = "", staff: Staff = Depends(admin_only
     messages = notify.outbox(session, status=status or None, limit=200)
     unit_ids = {m.unit_id for m in messages if m.unit_id}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    return _page(request, "outbox", outbox_messages=messages, unit_names=unit_names, status=status, failed_jobs=jobs.failed(session))
+    return _page(request, "outbox", outbox_messages=messages, readable=notify.readable, unit_names=unit_names, status=status, failed_jobs=jobs.failed(session))

@@ -7,17 +7,17 @@ GPS_MARK = b"GPS-22.7839N-113.2501E"  # what must not survive in a reply's photo
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def png(*, width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40), with_metadata: bool = False) -> bytes:
     """A real (decodable) PNG; with_metadata adds an eXIf chunk with a position and a tEXt comment."""
     rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
-    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))]
+    chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))]
     if with_metadata:
-        chunks += [_chunk(b"eXIf", b"MM\0*" + GPS_MARK), _chunk(b"tEXt", b"Comment\0" + GPS_MARK)]
-    chunks += [_chunk(b"IDAT", zlib.compress(rows)), _chunk(b"IEND", b"")]
+        chunks += [png_chunk(b"eXIf", b"MM\0*" + GPS_MARK), png_chunk(b"tEXt", b"Comment\0" + GPS_MARK)]
+    chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 

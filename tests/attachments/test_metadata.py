@@ -1,9 +1,11 @@
 """A reply's photo is stored without what it says about where and when it was taken; its pixels are left as they are."""
 
+import struct
+
 import pytest
 
 from baishitong.attachments import metadata
-from tests.attachments.files import GPS_MARK, jpeg_with_gps, png, webp_with_exif
+from tests.attachments.files import GPS_MARK, jpeg_with_gps, png, png_chunk, webp_with_exif
 
 
 def test_a_jpeg_loses_exif_gps_xmp_comments_and_what_follows_the_image_but_keeps_its_scan_colour_and_orientation():
@@ -40,3 +42,68 @@ def test_a_webp_loses_exif_and_xmp_and_says_so_in_its_header():
 def test_a_file_that_only_starts_like_an_image_is_unreadable(data, kind):
     with pytest.raises(metadata.Unreadable):
         metadata.strip(data, kind)
+
+
+def test_a_jpeg_without_an_image_scan_is_unreadable():
+    header_only = b"\xff\xd8" + jpeg_with_gps()[2:].split(b"\xff\xda")[0] + b"\xff\xd9"
+    with pytest.raises(metadata.Unreadable):
+        metadata.strip(header_only, "image/jpeg")
+
+
+def test_a_png_keeps_its_colour_chunks_and_loses_an_editors_private_ones():
+    clean = png()
+    colour, private = png_chunk(b"gAMA", b"\0\0\xb1\x8f"), png_chunk(b"prVW", GPS_MARK)
+    stripped = metadata.strip(clean[:33] + colour + private + clean[33:], "image/png")
+    assert stripped == clean[:33] + colour + clean[33:]
+
+
+def test_a_png_turned_by_its_exif_keeps_only_the_orientation():
+    exif = png_chunk(b"eXIf", b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack(">I", 0) + GPS_MARK)
+    clean = png()
+    stripped = metadata.strip(clean[:33] + exif + clean[33:], "image/png")
+    assert GPS_MARK not in stripped and stripped.index(b"eXIf") < stripped.index(b"IDAT")
+    at = stripped.index(b"eXIf")
+    (length,) = struct.unpack(">I", stripped[at - 4 : at])
+    assert metadata._exif_orientation(stripped[at + 4 : at + 4 + length]) == 6
+
+
+def test_a_png_without_image_data_is_unreadable():
+    clean = png()
+    idat = clean.index(b"IDAT") - 4
+    with pytest.raises(metadata.Unreadable):
+        metadata.strip(clean[:idat] + png_chunk(b"IEND", b""), "image/png")
+
+
+def _riff(*chunks: bytes, trailer: bytes = b"") -> bytes:
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body + trailer
+
+
+def test_a_webp_loses_unknown_chunks_and_what_follows_its_riff():
+    image = b"VP8L" + struct.pack("<I", 5) + b"\x2f\0\0\0\0" + b"\0"
+    private = b"XTRA" + struct.pack("<I", len(GPS_MARK)) + GPS_MARK
+    stripped = metadata.strip(_riff(image, private, trailer=b"EXIF" + GPS_MARK), "image/webp")
+    assert stripped == _riff(image)
+
+
+def test_a_webp_whose_last_odd_chunk_lacks_its_pad_byte_comes_out_padded():
+    image = b"VP8L" + struct.pack("<I", 5) + b"\x2f\0\0\0\0"
+    body = b"WEBP" + image
+    stripped = metadata.strip(b"RIFF" + struct.pack("<I", len(body)) + body, "image/webp")
+    assert stripped == _riff(image + b"\0") and len(stripped) % 2 == 0
+
+
+def test_a_webp_with_no_image_is_unreadable():
+    with pytest.raises(metadata.Unreadable):
+        metadata.strip(_riff(b"EXIF" + struct.pack("<I", len(GPS_MARK)) + GPS_MARK), "image/webp")
+
+
+def test_dimensions_are_read_from_each_formats_header():
+    assert metadata.dimensions(png(width=40, height=30), "image/png") == (40, 30)
+    assert metadata.dimensions(jpeg_with_gps(), "image/jpeg") == (1, 1)
+    assert metadata.dimensions(webp_with_exif(), "image/webp") == (1, 1)  # VP8X canvas
+    lossless = _riff(b"VP8L" + struct.pack("<I", 5) + b"\x2f" + (39 | (29 << 14)).to_bytes(4, "little") + b"\0")
+    assert metadata.dimensions(lossless, "image/webp") == (40, 30)
+    lossy = _riff(b"VP8 " + struct.pack("<I", 10) + b"\0\0\0\x9d\x01\x2a" + struct.pack("<HH", 640, 480))
+    assert metadata.dimensions(lossy, "image/webp") == (640, 480)
+    assert metadata.dimensions(b"\xff\xd8\xff\xe0garbage", "image/jpeg") is None

@@ -3,6 +3,7 @@
 
 import io
 import re
+import struct
 
 import pytest
 from sqlalchemy import select
@@ -233,3 +234,58 @@ def test_api_a_retried_upload_with_the_same_key_adds_nothing(client, login, sess
     assert len(client.get(f"/api/v1/tickets/{ticket.number}/attachments", headers=login("t_ronggui")).json()) == 1
     other = client.post(url, files=[("files", ("b.png", png(rgb=(1, 2, 3)), "image/png"))], headers=headers)
     assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+
+def _huge_png(width: int, height: int) -> bytes:
+    """A PNG's header declaring a size its few bytes of data never fill: what a browser would try to allocate."""
+    clean = png()
+    return clean[:16] + struct.pack(">II", width, height) + clean[24:]
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        (("空.jpg", b"", "image/jpeg"), "“空.jpg”是空文件（0 字节），请重新选择"),
+        (("巨图.png", _huge_png(30000, 30000), "image/png"), "图片“巨图.png”尺寸过大（30000×30000 像素），请缩小后再上传"),
+        (("函.pdf", PDF[:-8], "application/pdf"), "PDF 文件“函.pdf”不完整，请重新导出后再上传"),
+        (("无图.jpg", b"\xff\xd8" + jpeg_with_gps()[2:].split(b"\xff\xda")[0] + b"\xff\xd9", "image/jpeg"), "图片“无图.jpg”已损坏或不完整，请重新导出后再上传"),
+    ],
+)
+def test_api_an_empty_a_huge_or_a_cut_short_file_is_refused_naming_it(client, login, session, file, message):
+    ticket = make_ticket(session, state="signed")
+    api_reply(client, login, ticket)
+    response = client.post(f"/api/v1/tickets/{ticket.number}/reply/attachments", files=[("files", file)], headers=login("t_ronggui"))
+    assert (response.status_code, response.json()["error"]["message"]) == (422, message)
+
+
+def test_a_requests_photo_declaring_a_huge_size_is_refused_too():
+    photos, error = attachments.check_images([UploadFile(io.BytesIO(_huge_png(20000, 20000)), filename="a.png")], max_bytes=1024 * 1024)
+    assert (photos, error) == ([], "图片“a.png”尺寸过大（20000×20000 像素），请缩小后再上传")
+
+
+def test_api_a_file_is_listed_under_its_own_name_with_the_suffix_of_what_it_holds(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    api_reply(client, login, ticket)
+    files = [("files", ("现场.pdf", png(), "application/pdf")), ("files", ("C:\\fakepath\\答复函", PDF, "application/pdf")), ("files", ("IMG_1.JPEG", jpeg_with_gps(), "image/jpeg"))]
+    sent = client.post(f"/api/v1/tickets/{ticket.number}/reply/attachments", files=files, headers=login("t_ronggui"))
+    assert [f["name"] for f in sent.json()] == ["现场.png", "答复函.pdf", "IMG_1.JPEG"]
+    photo = client.get(sent.json()[0]["url"], headers=login("t_ronggui"))
+    assert photo.headers["content-type"] == "image/png" and "%E7%8E%B0%E5%9C%BA.png" in photo.headers["content-disposition"]
+
+
+def test_api_an_order_number_typed_in_lower_case_is_the_same_idempotency_target(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    api_reply(client, login, ticket)
+    headers, photo = login("t_ronggui") | {"Idempotency-Key": "photo-case"}, [("files", ("a.png", png(), "image/png"))]
+    first = client.post(f"/api/v1/tickets/{ticket.number}/reply/attachments", files=photo, headers=headers)
+    again = client.post(f"/api/v1/tickets/{ticket.number.lower()}/reply/attachments", files=photo, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert len(client.get(f"/api/v1/tickets/{ticket.number}/attachments", headers=headers).json()) == 1
+
+
+def test_a_file_missing_from_the_disk_is_a_404_not_a_server_error(replied, web, session):
+    photo = links(web.get(f"/staff/tickets/{replied.number}").text, "/staff/attachments/")[0]
+    row = session.scalar(select(Attachment).where(Attachment.ticket_id == replied.id).order_by(Attachment.id))
+    (attachments.upload_dir(web.app.state.settings.var_dir) / row.stored_name).unlink()
+    response = web.get(photo)
+    assert response.status_code == 404 and "附件文件已丢失" in response.text

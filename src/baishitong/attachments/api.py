@@ -28,8 +28,11 @@ router = APIRouter(prefix="/api/v1", tags=["工单"])
 
 def file_response(var_dir: Path, row: Attachment) -> FileResponse:
     """The stored file under its own name, shown in the browser (an image, a PDF), never cached on the way."""
+    path = service.upload_dir(var_dir) / row.stored_name
+    if not path.is_file():  # FileResponse would only find out while sending it, as a 500
+        raise NotFound("attachment_file_missing", "附件文件已丢失，请联系系统管理员")
     return FileResponse(
-        service.upload_dir(var_dir) / row.stored_name,
+        path,
         media_type=row.content_type,
         filename=row.original_name,
         content_disposition_type="inline",
@@ -58,7 +61,7 @@ def add_reply_files(
     their EXIF (GPS). The requester sees them with the reply on 进度查询; staff who may see the order, in its events.
     A retry with the same Idempotency-Key and files answers 200 with the files the first one stored, adding none."""
     checked = service.check_reply_files(files, max_bytes=settings.upload_max_bytes)
-    scope = idempotency.scope("attachments.reply", target=number, actor=actor)
+    scope = idempotency.scope("attachments.reply", target=number.strip().upper(), actor=actor)  # as get_ticket reads it
     body = {"files": [[f.name, hashlib.sha256(f.data).hexdigest()] for f in checked]}
     if (stored := idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)) is not None:
         ids = [int(i) for i in stored.split(",")]

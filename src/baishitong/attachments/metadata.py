@@ -2,18 +2,23 @@
 
 A handler's phone photo of a repaired road would otherwise publish where the handler stood, and when, with
 the reply the requester reads. Only the EXIF orientation survives (as a one-tag EXIF block), so a photo taken
-upright still shows upright. Colour data (JPEG's ICC profile and Adobe segment, PNG's colour chunks) stays.
+upright still shows upright. Colour data (JPEG's ICC profile and Adobe segment, PNG's and WebP's colour chunks)
+stays; PNG and WebP chunks not known to draw the image (an editor's private chunk can hold anything) go.
 """
 
 import struct
+import zlib
 
 # JPEG markers without a length field: TEM and the restart markers.
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _APP0, _APP1, _APP2, _APP14, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xE2, 0xEE, 0xDA, 0xD9, 0xFE
 _ORIENTATION_TAG = 0x0112
-# PNG chunks that carry text, EXIF or a timestamp rather than the image.
-_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
-_WEBP_DROP = {b"EXIF", b"XMP "}
+# JPEG frame headers (SOF0-15 less DHT, JPG and DAC): they hold the image's height and width.
+_SOF = {*range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC}
+# PNG's ancillary chunks that change how the image looks (colour, transparency, pixel size, APNG frames); the
+# critical ones (upper-case first letter: IHDR, PLTE, IDAT, IEND) are always kept. Text, EXIF and tIME are not here.
+_PNG_KEEP = {b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB", b"cICP", b"mDCv", b"cLLi", b"bKGD", b"tRNS", b"hIST", b"pHYs", b"sPLT", b"acTL", b"fcTL", b"fdAT"}
+_WEBP_KEEP = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"}
 _VP8X_EXIF, _VP8X_XMP = 0x08, 0x04
 
 
@@ -29,11 +34,57 @@ def strip(data: bytes, content_type: str) -> bytes:
         raise Unreadable(str(exc)) from None
 
 
+def dimensions(data: bytes, content_type: str) -> tuple[int, int] | None:
+    """Width and height as the image's header states them (what a browser will allocate to draw it), read without
+    decoding; None where the header cannot be read."""
+    try:
+        return {"image/jpeg": _jpeg_size, "image/png": _png_size, "image/webp": _webp_size}[content_type](data)
+    except (IndexError, ValueError, struct.error):
+        return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while data[pos] == 0xFF:
+        while data[pos + 1] == 0xFF:
+            pos += 1
+        marker = data[pos + 1]
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        if marker in (_SOS, _EOI):
+            return None
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    return None
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    kind = data[12:16]
+    if kind == b"VP8X":
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+    if kind == b"VP8L" and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if kind == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
 def _jpeg(data: bytes) -> bytes:
     if data[:2] != b"\xff\xd8":
         raise Unreadable("no SOI")
     kept: list[bytes] = []
     orientation = None
+    scanned = False
     pos = 2
     while True:
         if data[pos] != 0xFF:
@@ -42,6 +93,8 @@ def _jpeg(data: bytes) -> bytes:
             pos += 1
         marker = data[pos + 1]
         if marker == _EOI:
+            if not scanned:
+                raise Unreadable("no image before EOI")
             kept.append(b"\xff\xd9")
             break  # what follows (a phone's MPF second images, with their own EXIF) is dropped too
         if marker in _STANDALONE:
@@ -59,6 +112,7 @@ def _jpeg(data: bytes) -> bytes:
             kept.append(segment)
         pos = end
         if marker == _SOS:
+            scanned = True
             scan_end = _entropy_end(data, pos)
             kept.append(data[pos:scan_end])
             pos = scan_end
@@ -103,9 +157,12 @@ def _ifd0_orientation(tiff: bytes) -> int | None:
     return None
 
 
+def _orientation_tiff(value: int) -> bytes:
+    return b"MM\0\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) + struct.pack(">HHIHH", _ORIENTATION_TAG, 3, 1, value, 0) + struct.pack(">I", 0)
+
+
 def _orientation_segment(value: int) -> bytes:
-    tiff = b"MM\0\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) + struct.pack(">HHIHH", _ORIENTATION_TAG, 3, 1, value, 0) + struct.pack(">I", 0)
-    payload = b"Exif\0\0" + tiff
+    payload = b"Exif\0\0" + _orientation_tiff(value)
     return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
 
 
@@ -113,7 +170,10 @@ def _png(data: bytes) -> bytes:
     signature = b"\x89PNG\r\n\x1a\n"
     if not data.startswith(signature):
         raise Unreadable("no PNG signature")
+    if data[12:16] != b"IHDR":
+        raise Unreadable("no IHDR first")
     kept = [signature]
+    orientation = None
     pos = len(signature)
     while True:
         (length,) = struct.unpack(">I", data[pos : pos + 4])
@@ -121,29 +181,46 @@ def _png(data: bytes) -> bytes:
         end = pos + 12 + length
         if end > len(data):
             raise Unreadable(f"chunk past the end at {pos}")
-        if kind not in _PNG_DROP:
+        if kind == b"eXIf":
+            orientation = orientation or _exif_orientation(data[pos + 8 : end - 4])
+        elif kind[:1].isupper() or kind in _PNG_KEEP:
             kept.append(data[pos:end])
         pos = end
         if kind == b"IEND":
-            return b"".join(kept)
+            break
+    if b"IDAT" not in {chunk[4:8] for chunk in kept}:
+        raise Unreadable("no IDAT")
+    if orientation and orientation != 1:
+        # Before the image data, where the PNG spec wants eXIf.
+        kept.insert(2, _png_chunk(b"eXIf", _orientation_tiff(orientation)))
+    return b"".join(kept)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
 def _webp(data: bytes) -> bytes:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise Unreadable("no RIFF/WEBP header")
+    # What follows the RIFF's stated length is not part of the image (and may be anything): it goes.
+    data = data[: 8 + struct.unpack("<I", data[4:8])[0]]
     kept = []
     pos = 12
     while pos < len(data):
         kind = data[pos : pos + 4]
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
-        end = pos + 8 + size + (size & 1)
-        if end > len(data) + (size & 1):
+        end = pos + 8 + size
+        if end > len(data):
             raise Unreadable(f"chunk past the end at {pos}")
-        chunk = data[pos:end]
+        # A chunk of odd size is padded to even; the last one's pad byte is sometimes missing, and is put back.
+        chunk = data[pos:end] + b"\0" * (size & 1)
         if kind == b"VP8X":
             chunk = chunk[:8] + bytes([chunk[8] & ~(_VP8X_EXIF | _VP8X_XMP) & 0xFF]) + chunk[9:]
-        if kind not in _WEBP_DROP:
+        if kind in _WEBP_KEEP:
             kept.append(chunk)
-        pos = end
+        pos = end + (size & 1)
+    if not any(chunk[:4] in (b"VP8 ", b"VP8L", b"ANMF") for chunk in kept):
+        raise Unreadable("no image chunk")
     body = b"WEBP" + b"".join(kept)
     return b"RIFF" + struct.pack("<I", len(body)) + body

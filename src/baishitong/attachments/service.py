@@ -4,7 +4,7 @@ names in the var dir; a reply's images are stored without their metadata (attach
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -25,10 +25,15 @@ MAX_REPLY_FILES = 3  # with one 答复
 PDF = "application/pdf"
 # How long a link on the requester's progress page opens its file: a page left open longer is queried again.
 LINK_MINUTES = 30
+# What a browser is asked to draw: a photo from a 108-megapixel phone passes, a PNG of a few hundred KB declaring
+# 30,000 × 30,000 pixels (gigabytes once decoded, on the requester's phone too) does not.
+MAX_PIXELS = 120_000_000
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 )
+# The suffixes a file of each type may go by.
+_SUFFIXES = {"image/jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"}, "image/png": {".png"}, "image/webp": {".webp"}, PDF: {".pdf"}}
 
 
 @dataclass
@@ -51,6 +56,15 @@ def sniff(head: bytes, *, pdf: bool = False) -> tuple[str, str] | None:
     return None
 
 
+def _display_name(filename: str | None, *, noun: str, content_type: str, suffix: str) -> str:
+    """The name the file is listed and saved under: without a client's folder (C:\\fakepath\\…), and ending in its
+    type's suffix, so that what a reader saves opens as what it is (现场.pdf holding a JPEG becomes 现场.jpg)."""
+    path = PureWindowsPath(PureWindowsPath(filename or "").name.strip() or noun)  # either slash separates folders
+    stem = path.stem if path.suffix else path.name
+    ext = path.suffix if path.suffix.lower() in _SUFFIXES[content_type] else suffix
+    return stem[: 200 - len(ext)] + ext
+
+
 def _read(files: list[UploadFile], *, max_bytes: int, max_count: int, reply: bool) -> list[CheckedFile]:
     count, noun = ("个附件", "附件") if reply else ("张照片", "照片")
     if len(files) > max_count:
@@ -59,17 +73,30 @@ def _read(files: list[UploadFile], *, max_bytes: int, max_count: int, reply: boo
     for upload in files:
         name = (upload.filename or noun)[:200]
         data = upload.file.read(max_bytes + 1)
+        if not data:
+            raise InvalidInput("file_empty", f"“{name}”是空文件（0 字节），请重新选择")
         if len(data) > max_bytes:
             raise InvalidInput("file_too_large", f"{noun}“{name}”超过 {max_bytes // (1024 * 1024)} MB，请压缩后再上传")
         kind = sniff(data[:16], pdf=reply)
         if kind is None:
             raise InvalidInput("file_type_not_allowed", f"“{name}”不是 JPEG、PNG、WebP 图片或 PDF 文件" if reply else f"“{name}”不是 JPEG、PNG 或 WebP 图片")
+        if kind[0] == PDF:
+            # A PDF ends with %%EOF (readers allow some bytes after it); without one the upload was cut short.
+            if b"%%EOF" not in data[-1024:]:
+                raise InvalidInput("file_unreadable", f"PDF 文件“{name}”不完整，请重新导出后再上传")
+        else:
+            size = metadata.dimensions(data, kind[0])
+            if reply and (size is None or 0 in size):
+                raise InvalidInput("file_unreadable", f"图片“{name}”已损坏或不完整，请重新导出后再上传")
+            # A request's photo is kept as sent and need not parse; it is refused only for a size it states.
+            if size and size[0] * size[1] > MAX_PIXELS:
+                raise InvalidInput("image_too_large", f"图片“{name}”尺寸过大（{size[0]}×{size[1]} 像素），请缩小后再上传")
         if reply and kind[0] != PDF:
             try:
                 data = metadata.strip(data, kind[0])
             except metadata.Unreadable:
                 raise InvalidInput("file_unreadable", f"图片“{name}”已损坏或不完整，请重新导出后再上传") from None
-        checked.append(CheckedFile(name=name, content_type=kind[0], suffix=kind[1], data=data))
+        checked.append(CheckedFile(name=_display_name(upload.filename, noun=noun, content_type=kind[0], suffix=kind[1]), content_type=kind[0], suffix=kind[1], data=data))
     return checked
 
 
@@ -166,7 +193,10 @@ def attach_to_reply(session: Session, *, ticket: Ticket, files: list[CheckedFile
 def add_to_reply(session: Session, *, number: str, actor: Actor, files: list[CheckedFile], var_dir: Path) -> list[Attachment]:
     """More files for the 答复 just sent (the API's second step): by the unit that replied, before the callback."""
     ticket = tickets.get_ticket(session, number=number, actor=actor)
-    if ticket.status != Status.REPLIED:
+    # Two uploads at once would each count the files held before the other's, and a callback recorded meanwhile
+    # would judge a reply without the files: the order's row is held until this one commits, its status read afresh.
+    status = session.scalar(select(Ticket.status).where(Ticket.id == ticket.id).with_for_update())
+    if status != Status.REPLIED:
         raise Conflict("reply_closed", "只能为已答复、尚未回访的工单补充答复附件")
     event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reply").order_by(TicketEvent.id.desc()).limit(1))
     if event is None or actor.unit_id is None or event.unit_id != actor.unit_id:

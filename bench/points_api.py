@@ -53,7 +53,7 @@ def main() -> None:
 
     db = Database(url)
     with db.session() as session:
-        result = service.import_file(session, filename=source.name, content=source.read_bytes())
+        result = service.import_file(session, filename=source.name, content=source.read_bytes(), actor="bench")
     db.dispose()
     print(f"imported {result.created} points in {time.perf_counter() - started:.1f} s")
 

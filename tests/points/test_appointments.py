@@ -27,7 +27,7 @@ def at(text: str) -> datetime:
 
 def add_point(session, cap: int | str = 2) -> None:
     sla.ensure_seeded(session)
-    service.import_file(session, filename="p.csv", content=POINT.format(cap=cap).encode())
+    service.import_file(session, filename="p.csv", content=POINT.format(cap=cap).encode(), actor="t_admin")
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_only_the_staff_serving_a_point_may_check_its_bookings_in(session, point
     from tests.conftest import actor
 
     a = book(session)
-    service.import_file(session, filename="p.csv", content="code,name,kind,address,lat,lon,town,hours,staff\nRG-1,容桂测试点,bank_branch,容桂大道1号,22.77,113.28,容桂,\"周一至周五 09:00-17:00\",2\n".encode())
+    service.import_file(session, filename="p.csv", content="code,name,kind,address,lat,lon,town,hours,staff\nRG-1,容桂测试点,bank_branch,容桂大道1号,22.77,113.28,容桂,\"周一至周五 09:00-17:00\",2\n".encode(), actor="t_admin")
     rg = service.get_point(session, code="RG-1")
     # 伦教's point: the centre yes, 容桂's handler and a department's not.
     assert booking.serves(session, actor=actor(session, "t_operator"), point=point)

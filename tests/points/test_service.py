@@ -28,7 +28,7 @@ def csv_bytes(rows=ROWS) -> bytes:
 @pytest.fixture
 def network(session):
     sla.ensure_seeded(session)
-    service.import_file(session, filename="points.csv", content=csv_bytes())
+    service.import_file(session, filename="points.csv", content=csv_bytes(), actor="t_admin")
     return session
 
 
@@ -94,17 +94,17 @@ def test_near_text_resolves_community(network):
 def test_index_rebuilds_when_points_change(network):
     row = "T-E,新网点,bank_branch,大良某路,22.9000,113.3000,大良,周一至周五 09:00-17:00,,,2"
     assert codes(service.nearest(network, lat=22.90, lon=113.30, radius_m=1000)) == []
-    service.import_file(network, filename="more.csv", content=csv_bytes([row]))
+    service.import_file(network, filename="more.csv", content=csv_bytes([row]), actor="t_admin")
     assert codes(service.nearest(network, lat=22.90, lon=113.30, radius_m=1000)) == ["T-E"]
-    service.import_file(network, filename="more.csv", content=(HEADER.replace("staff", "staff,active") + row + ",否\n").encode())
+    service.import_file(network, filename="more.csv", content=(HEADER.replace("staff", "staff,active") + row + ",否\n").encode(), actor="t_admin")
     assert codes(service.nearest(network, lat=22.90, lon=113.30, radius_m=1000)) == []
 
 
 def test_import_is_idempotent_and_counts(network):
-    again = service.import_file(network, filename="points.csv", content=csv_bytes())
+    again = service.import_file(network, filename="points.csv", content=csv_bytes(), actor="t_admin")
     assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 4}
     changed = ROWS[:1] + [ROWS[1].replace("20", "25")]
-    assert service.import_file(network, filename="points.csv", content=csv_bytes(changed)).as_dict() == {"created": 0, "updated": 1, "unchanged": 1}
+    assert service.import_file(network, filename="points.csv", content=csv_bytes(changed), actor="t_admin").as_dict() == {"created": 0, "updated": 1, "unchanged": 1}
     point = service.get_point(network, code="T-B")
     assert point.staff == 25 and point.services == {"GA001": ["窗口"], "RS001": ["窗口"]} and point.town_code == "440606003"
 
@@ -119,7 +119,7 @@ def test_import_rejects_bad_rows_with_row_numbers_and_changes_nothing(session):
         "X-1,重复,bank_branch,地址6,22.83,113.18,,,,,",
     ]
     with pytest.raises(InvalidInput) as err:
-        service.import_file(session, filename="bad.csv", content=csv_bytes(bad))
+        service.import_file(session, filename="bad.csv", content=csv_bytes(bad), actor="t_admin")
     errors = err.value.details["errors"]
     assert [e.split("：")[0] for e in errors] == ["第3行", "第4行", "第5行", "第6行", "第7行"]
     assert "纬度" in errors[0] and "顺德" in errors[1] and "类型" in errors[2] and "营业时间" in errors[3] and "重复" in errors[4]
@@ -128,13 +128,13 @@ def test_import_rejects_bad_rows_with_row_numbers_and_changes_nothing(session):
 
 def test_import_needs_required_columns(session):
     with pytest.raises(InvalidInput, match="lat"):
-        service.import_file(session, filename="p.csv", content="code,name,kind,address,lon\n".encode())
+        service.import_file(session, filename="p.csv", content="code,name,kind,address,lon\n".encode(), actor="t_admin")
 
 
 def test_export_roundtrip_csv_and_xlsx(network):
     for name in ("out.csv", "out.xlsx"):
         content = service.export_file(network, filename=name)
-        result = service.import_file(network, filename=name, content=content)
+        result = service.import_file(network, filename=name, content=content, actor="t_admin")
         assert result.created == 0 and result.updated == 0
 
 

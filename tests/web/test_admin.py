@@ -150,6 +150,18 @@ def test_points_page_shows_map_gaps_and_imports(web, session):
     assert web.get("/staff/points?q=网页导入").text.count("WEB-1") >= 1
 
 
+def test_a_points_import_that_changes_opening_hours_is_audited_with_who_and_what(web, session):
+    login(web, "t_admin")
+    header = "code,name,kind,address,lat,lon,town,hours\n"
+    first = header + 'AUD-1,审计测试点,bank_branch,容桂大道1号,22.77,113.28,容桂,"周一至周五 09:00-17:00"\n'
+    post(web, "/staff/points", "/staff/points/import", {}, files={"file": ("p.csv", first.encode(), "text/csv")})
+    later = first.replace("17:00", "18:00") + "AUD-2,审计测试点二,bank_branch,容桂大道2号,22.77,113.28,容桂,\n"
+    assert post(web, "/staff/points", "/staff/points/import", {}, files={"file": ("p.csv", later.encode(), "text/csv")}).status_code == 303
+    post(web, "/staff/points", "/staff/points/import", {}, files={"file": ("p.csv", later.encode(), "text/csv")})  # changes nothing
+    entries = session.query(AuditEntry).filter_by(action="points.import").order_by(AuditEntry.id).all()
+    assert [(e.actor, e.data["created"], e.data["updated"]) for e in entries] == [("t_admin", ["AUD-1"], {}), ("t_admin", ["AUD-2"], {"AUD-1": ["hours"]})]
+
+
 def test_points_table_pages_through_every_point_keeping_the_filter(web, session):
     points.load_demo(session)
     everyone = sorted(p.code for p in points.list_points(session, include_inactive=True) if p.kind == "bank_branch")
@@ -170,7 +182,7 @@ def test_check_in_flow(web, session, monkeypatch):
     now = datetime(2026, 10, 8, 9, 0, tzinfo=SHUNDE_TZ)
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", now.isoformat())
     sla.ensure_seeded(session)
-    points.import_file(session, filename="p.csv", content='code,name,kind,address,lat,lon,town,hours,staff\nCK-1,签到测试中心,town_centre,伦教大道1号,22.84,113.18,伦教,"周一至周五 09:00-17:00",3\n'.encode())
+    points.import_file(session, filename="p.csv", content='code,name,kind,address,lat,lon,town,hours,staff\nCK-1,签到测试中心,town_centre,伦教大道1号,22.84,113.18,伦教,"周一至周五 09:00-17:00",3\n'.encode(), actor="t_admin")
     appointment, _ = booking.book(session, point_code="CK-1", slot_start=datetime(2026, 10, 8, 10, 0, tzinfo=SHUNDE_TZ), name="张三", phone="13800138000", now=now)
     login(web, "t_operator")
     missing = web.get("/staff/points/check-in?number=YY000")

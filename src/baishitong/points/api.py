@@ -85,7 +85,7 @@ def import_points(
     content = file.file.read(settings.upload_max_bytes + 1)
     if len(content) > settings.upload_max_bytes:
         raise InvalidInput("file_too_large", f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 上限")
-    return service.import_file(session, filename=file.filename or "points.csv", content=content).as_dict()
+    return service.import_file(session, filename=file.filename or "points.csv", content=content, actor=actor.name).as_dict()
 
 
 @router.get("/points/{code}", response_model=schemas.PointDetailOut)

@@ -27,7 +27,7 @@ def import_cmd(file: Path, db: str | None) -> None:
     store = database(db)
     try:
         with store.session() as session:
-            result = service.import_file(session, filename=file.name, content=file.read_bytes())
+            result = service.import_file(session, filename=file.name, content=file.read_bytes(), actor="cli")
     except DomainError as exc:
         for line in exc.details.get("errors", [])[service.MAX_IMPORT_ERRORS :]:
             click.echo(line, err=True)

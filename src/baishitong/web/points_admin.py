@@ -107,7 +107,7 @@ def import_points(request: Request, form: FormData = Depends(checked_form), staf
         flash(request, "error", f"文件超过 {limit // (1024 * 1024)} MB 上限")
         return redirect("/staff/points#import")
     try:
-        result = points.import_file(session, filename=upload.filename, content=content)
+        result = points.import_file(session, filename=upload.filename, content=content, actor=staff.actor.name)
     except DomainError as exc:
         session.rollback()
         errors = exc.details.get("errors") or [exc.message]

@@ -126,6 +126,22 @@ def test_stale_version_is_409_and_unknown_action_404(client, login):
     assert missing_version.status_code == 422 and missing_version.json()["error"]["code"] == "version_required"
 
 
+def test_an_action_without_the_right_is_403_before_any_version_check(client, login):
+    """Someone who may not act must not learn from a 409 that the order has moved on since the version they hold."""
+    operator, handler, co_handler = login("t_operator"), login("t_ronggui"), login("t_daliang")
+    number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]
+    dispatched = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui", "co_units": ["daliang"]}, headers=operator)
+    assert dispatched.status_code == 200 and dispatched.json()["version"] == 2
+    for who, action, fields, code in ((handler, "dispatch", {"lead_unit": "daliang"}, "role_not_allowed"), (co_handler, "sign", {}, "not_your_unit")):
+        for body in ({"version": 1, **fields}, fields):
+            refused = client.post(f"/api/v1/tickets/{number}/actions/{action}", json=body, headers=who)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == code, refused.text
+            assert "current_version" not in refused.text
+    # Whoever may act still hears about the stale version.
+    stale = client.post(f"/api/v1/tickets/{number}/actions/sign", json={"version": 1}, headers=handler)
+    assert stale.status_code == 409 and stale.json()["error"]["details"]["current_version"] == 2
+
+
 def test_handlers_see_only_their_units_tickets(client, login):
     operator = login("t_operator")
     number = client.post("/api/v1/tickets", json=INTAKE).json()["number"]

@@ -159,7 +159,7 @@ ACT_DESCRIPTION = (
     + "). The append-only ones ("
     + ", ".join(name for name, t in TRANSITIONS.items() if t.append_only)
     + ") accept a stale version and leave it unchanged, so they never make anyone else's form stale. "
-    "Wrong role or unit → 403; wrong state → 409 `invalid_state`. A retry with the same `Idempotency-Key` "
+    "Wrong role or unit → 403, checked before the version; wrong state → 409 `invalid_state`. A retry with the same `Idempotency-Key` "
     "(per order, action and user) does not act again: it answers with the order as it is now."
 )
 

@@ -287,6 +287,8 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     if transition_def is None or action == "register":
         raise NotFound("unknown_action", f"不支持的操作：{action}")
     ticket = get_ticket(session, number=number, actor=actor)
+    # The right to act comes before the version: someone without it must not learn that the order changed.
+    _check_permitted(ticket, action, actor)
     if not transition_def.append_only and body.version is None:
         raise InvalidInput("version_required", f"“{transition_def.label}”需要提供工单的 version，请先读取工单")
     if not transition_def.append_only and body.version != ticket.version and not _only_tolerated_since(session, ticket, seen=body.version, tolerated=transition_def.tolerates):
@@ -356,7 +358,8 @@ def _set_flag(session: Session, ticket: Ticket, *, only_if: ColumnElement[bool] 
     return True
 
 
-def _check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
+def _check_permitted(ticket: Ticket, action: str, actor: Actor) -> None:
+    """The actor's role and unit relation to the order, whatever state it is in."""
     definition = TRANSITIONS[action]
     if actor.role not in definition.roles:
         raise Forbidden("role_not_allowed", f"您的角色无权执行“{definition.label}”")
@@ -371,6 +374,11 @@ def _check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
         }[definition.party]
         if not ok:
             raise Forbidden("not_your_unit", f"只有{'协办' if definition.party is Party.CO else '主办'}单位可以执行“{definition.label}”")
+
+
+def _check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
+    _check_permitted(ticket, action, actor)
+    definition = TRANSITIONS[action]
     if ticket.status not in definition.sources:
         raise Conflict(
             "invalid_state",

@@ -61,6 +61,25 @@ def test_a_log_lines_arguments_are_masked_and_other_numbers_kept(app, caplog):
     assert record.args == ("127.0.0.1:5000", "GET", f"/staff/console?phone={MASKED_PHONE}&n=20261205", "1.1", 200)
 
 
+def test_keys_and_links_that_work_for_whoever_reads_them_are_masked_in_log_lines(app, caplog):
+    """Open311 takes `api_key` in the query string, a policy alert SMS links to its subscription and a reply
+    file's link opens it for 30 minutes: each request line printed them for anyone reading the log."""
+    access = logging.getLogger("uvicorn.access")
+    lines = [
+        ("/open311/v2/requests.json?status=open&api_key=bst_AbC-123_xyz&page=2", "/open311/v2/requests.json?status=open&api_key=******&page=2"),
+        ("/open311/v2/services.xml?API_KEY=bst_AbC-123_xyz", "/open311/v2/services.xml?API_KEY=******"),
+        ("/enterprise/alerts/Tok_en-1234567890abcd?x=1", "/enterprise/alerts/******?x=1"),
+        ("/track/files/eyJ0Ijo.x-Y_z", "/track/files/******"),
+        ("/open311/v2/requests/SD202612050001.json", "/open311/v2/requests/SD202612050001.json"),
+    ]
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        for path, _ in lines:
+            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
+        logging.getLogger("baishitong.test").warning("token bst_AbC-123_xyzABC refused")
+    assert [r.args[2] for r in caplog.records[:-1]] == [masked for _, masked in lines]
+    assert caplog.records[-1].getMessage() == "token bst_****** refused"
+
+
 def test_a_database_errors_text_leaves_out_the_values_of_its_statement(database):
     with pytest.raises(DBAPIError) as failed, database.session() as session:
         session.execute(text("SELECT id FROM no_such_table WHERE phone = :phone AND id_number = :id"), {"phone": PHONE, "id": ID_NUMBER})

@@ -1,23 +1,33 @@
-"""Log records never carry a citizen's mobile or ID number.
+"""Log records never carry a citizen's mobile or ID number, nor a key or link that works for whoever reads it.
 
 Numbers reach logs in ways no one writes on purpose: the access log prints each request line with its query
 string (`GET /api/v1/track?number=…&phone=…`, the phone system's `/staff/console?phone=`), and an exception's text
-or traceback repeats the input that caused it. A log goes to files, terminals and log collectors, where no one
-needs the number, so every record is masked when it is made, before any handler (uvicorn's, a collector's, a
-test's) sees it.
+or traceback repeats the input that caused it. So do secrets carried in addresses: Open311's `?api_key=` (the
+spec allows it in the query string), the link of a policy alert SMS, a reply file's 30-minute link. A log goes
+to files, terminals and log collectors, where no one needs them, so every record is masked when it is made,
+before any handler (uvicorn's, a collector's, a test's) sees it.
 """
 
 import logging
+import re
 
-from baishitong.security import mask_numbers_in_text
+from baishitong.security import API_TOKEN_PREFIX, mask_numbers_in_text
+
+_SECRET_IN_URL = re.compile(r"([?&]api_key=|/enterprise/alerts/|/track/files/)[^&\s\"'#?/]+", re.IGNORECASE)
+_API_TOKEN = re.compile(rf"(?<![A-Za-z0-9]){API_TOKEN_PREFIX}[A-Za-z0-9_-]{{8,}}")
+
+
+def _masked_text(text: str) -> str:
+    text = mask_numbers_in_text(text) or text
+    return _API_TOKEN.sub(API_TOKEN_PREFIX + "******", _SECRET_IN_URL.sub(r"\1******", text))
 
 
 def _masked(value):
-    """A string masked; any other argument as it was unless its text holds a number (then the masked text)."""
+    """A string masked; any other argument as it was unless its text holds something to mask (then the masked text)."""
     if value is None or isinstance(value, int | float):
         return value
     text = value if isinstance(value, str) else str(value)
-    masked = mask_numbers_in_text(text)
+    masked = _masked_text(text)
     return value if masked == text else masked
 
 
@@ -39,10 +49,10 @@ def mask_personal_data() -> None:
         elif isinstance(record.args, dict):
             record.args = {k: _masked(v) for k, v in record.args.items()}
         if record.exc_info:
-            record.exc_text = mask_numbers_in_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = _masked_text(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         if record.stack_info:
-            record.stack_info = mask_numbers_in_text(record.stack_info)
+            record.stack_info = _masked_text(record.stack_info)
         return record
 
     masking_factory.masks_personal_data = True

@@ -406,3 +406,16 @@ def test_discovery_points_clients_at_the_v2_endpoint_in_json_and_xml(client, app
     xml = ElementTree.fromstring(client.get("/open311/discovery.xml").content)
     assert xml.tag == "discovery" and [f.text for f in xml.find("endpoints/endpoint/formats")] == ["application/json", "text/xml"]
     assert client.get("/open311/discovery.yaml").status_code == 404
+
+
+def test_the_api_key_may_come_in_an_x_api_key_header_for_posts_and_reads(client, session, app, api_key):
+    """A key in the address stays in access logs, proxies and browser histories; the header does not."""
+    created = client.post(f"{BASE}/requests.json", data=FORM, headers={"X-Api-Key": api_key})
+    assert created.status_code == 201, created.text
+    assert _ticket(session, created.json()[0]["service_request_id"]).events[0].actor == "t_operator"
+    _assert_open311_error(client.post(f"{BASE}/requests.json", data=FORM, headers={"X-Api-Key": "bst_not-a-key"}), 403)
+    app.state.settings.open311_read_rate_limit_per_minute = 1
+    assert client.get(f"{BASE}/requests.json").status_code == 200
+    # Counted per key, apart from the anonymous callers at the same address.
+    assert client.get(f"{BASE}/requests.json", headers={"X-Api-Key": api_key}).status_code == 200
+    _assert_open311_error(client.get(f"{BASE}/requests.json"), 429)

@@ -12,7 +12,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -36,9 +36,14 @@ _XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoi
 _MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法", 422: "请求参数有误"}
 
 
+# The key may come in a header instead of the address, which access logs, proxies and browser histories keep.
+ApiKeyHeader = Annotated[str | None, Header(alias="X-Api-Key", description="api_key 也可放在此请求头中（优先于地址或表单中的 api_key），不会留在访问日志里")]
+
+
 def _read_limit(
     request: Request,
     api_key: Annotated[str | None, Query(description="平台签发的 API 令牌；读取时可不带，带有效令牌的调用按令牌计数，频率上限更高")] = None,
+    x_api_key: ApiKeyHeader = None,
     actor: Actor | None = Depends(optional_actor),
     session: Session = Depends(get_db_session),
 ) -> None:
@@ -48,7 +53,7 @@ def _read_limit(
     if actor is not None:
         return
     settings, limiter = request.app.state.settings, request.app.state.rate_limiter
-    user = service.api_key_user(session, api_key)
+    user = service.api_key_user(session, x_api_key or api_key)
     if user is not None:
         limiter.hit("open311.read.key", str(user.id), limit=settings.open311_api_key_read_rate_limit_per_minute)
     else:
@@ -200,7 +205,7 @@ def _urlencoded(raw: bytes) -> dict[str, str]:
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
-async def submission(request: Request) -> schemas.RequestIn:
+async def submission(request: Request, x_api_key: ApiKeyHeader = None) -> schemas.RequestIn:
     """The spec posts a form; JSON is accepted too. `attribute[code]` keys become the attribute map."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -223,6 +228,8 @@ async def submission(request: Request) -> schemas.RequestIn:
             attributes[key[10:-1]] = value
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             fields[key] = str(value)
+    if x_api_key:
+        fields["api_key"] = x_api_key
     try:
         return schemas.RequestIn(**fields, attribute={str(k): str(v) for k, v in attributes.items()})
     except ValidationError:
@@ -248,9 +255,9 @@ _FIELD = {"type": "string"}
 # What `submission` reads, for the documentation: the body is parsed by hand, so FastAPI cannot describe it.
 _SUBMISSION = {
     "type": "object",
-    "required": ["api_key", "service_code", "description", "phone"],
+    "required": ["service_code", "description", "phone"],
     "properties": {
-        "api_key": {**_FIELD, "description": "平台签发的 API 令牌（baishitong user token NAME），账号须有登记诉求的权限"},
+        "api_key": {**_FIELD, "description": "平台签发的 API 令牌（baishitong user token NAME），账号须有登记诉求的权限；也可放在 X-Api-Key 请求头中"},
         "service_code": {**_FIELD, "description": "services 列表中 metadata 为 true 的具体服务"},
         "lat": {"type": ["string", "number"], "description": "纬度（WGS84）；与 long 同时提供，或改为提供 address_string"},
         "long": {"type": ["string", "number"], "description": "经度（WGS84）"},

@@ -367,3 +367,13 @@ def test_a_refused_time_limit_keeps_the_whole_table_as_typed(web, session):
     assert re.search(rf'id="r{last}-{last_stage}-amount" value="0" aria-invalid="true" autofocus', refused.text)
     assert 'value="春节前调整"' in refused.text
     assert sla.current_policy(session).version == policy.version
+
+
+def test_a_message_template_edited_on_the_page_is_audited(web, session):
+    login(web, "t_admin")
+    page = web.get("/staff/admin/templates").text
+    body = "【顺德12345】您的诉求已受理，编号{number}，请留意回访电话。"
+    saved = web.post("/staff/admin/templates/ticket_registered", data={"csrf_token": token(page), "body": body, "base_version": "0"}, follow_redirects=False)
+    assert saved.status_code == 303
+    entry = session.query(AuditEntry).filter_by(action="template.save", object_id="ticket_registered").one()
+    assert entry.actor == "t_admin" and entry.data == {"version": 1, "body": body}

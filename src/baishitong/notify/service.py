@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baishitong import clock
+from baishitong.audit import service as audit
 from baishitong.config import get_settings
 from baishitong.db import Database
 from baishitong.jobs.service import MAX_ATTEMPTS, enqueue, retry_at
@@ -93,6 +94,7 @@ def save_template(session: Session, *, code: str, body: str, actor: str, base_ve
     row = MessageTemplate(code=code, version=version, title=DEFAULT_TEMPLATES[code][0], body=body, updated_by=actor)
     session.add(row)
     session.flush()
+    audit.record(session, actor=actor, action="template.save", object_type="message_template", object_id=code, data={"version": version, "body": body})
     return row
 
 

@@ -8,7 +8,8 @@ from pathlib import Path, PureWindowsPath
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Session, SessionTransaction
 from starlette.datastructures import UploadFile
 
 from baishitong.audit import service as audit
@@ -118,19 +119,44 @@ def upload_dir(var_dir: Path) -> Path:
 
 
 def store(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir: Path, uploaded_by: str, event: TicketEvent | None = None) -> list[Attachment]:
+    """Writes the files now and adds their rows; if the transaction (or the savepoint) they were added in rolls
+    back, the files go with the rows (_forget_file)."""
     folder = upload_dir(var_dir)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for file in files:
         stored = secrets.token_hex(16) + file.suffix
-        (folder / stored).write_bytes(file.data)
         row = Attachment(
             ticket_id=ticket.id, event_id=event.id if event else None, stored_name=stored, original_name=file.name, content_type=file.content_type, size=len(file.data), uploaded_by=uploaded_by
         )
+        # Added before it is written: a write that fails halfway is rolled back, and removed, like the rest.
+        row.written_to = folder / stored
         session.add(row)
+        # The session holds its rows weakly, and a rollback only sees those still alive: kept until it ends.
+        session.info.setdefault(_WRITTEN, []).append(row)
+        row.written_to.write_bytes(file.data)
         rows.append(row)
     session.flush()
     return rows
+
+
+_WRITTEN = "attachments.written"
+
+
+@listens_for(Session, "pending_to_transient")
+@listens_for(Session, "persistent_to_transient")
+def _forget_file(_session: Session, instance: object) -> None:
+    """A rollback turns the rows added in its transaction back into plain objects: an attachment's file, written
+    before the commit, would stay on disk with nothing naming it."""
+    path = getattr(instance, "written_to", None) if isinstance(instance, Attachment) else None
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+@listens_for(Session, "after_transaction_end")
+def _release_written(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
 
 
 def intake_photos(session: Session, *, ticket: Ticket) -> list[Attachment]:

@@ -189,6 +189,31 @@ def test_chat_panel_opens_and_closes_like_a_dialog_with_the_keyboard(server, pho
     assert page.locator("#chat-panel > *").count() == 0, "the button again closes the panel"
 
 
+def test_a_next_question_or_a_rating_chosen_from_the_keyboard_keeps_the_focus_in_the_chat_panel(server, phone):
+    page = phone
+    page.goto(server + "/")
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.focus(".chat-fab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-panel-log-question:focus")
+    page.keyboard.type("社保卡丢了怎么补办")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-panel-log-follow-ups button.chip")
+    page.focus("#chat-panel-log-follow-ups button.chip >> nth=0")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#chat-panel-log .msg-bot').length === 2")
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.activeElement === [...document.querySelectorAll('#chat-panel-log .msg-bot')].pop()"), "on to the answer the question brought, not back to the top of the page"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.msg-bot') === [...document.querySelectorAll('#chat-panel-log .msg-bot')].pop()"), "Tab goes on through that answer"
+    page.focus(".msg-bot:last-child .msg-rate button >> nth=0")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".msg-bot:last-child .msg-rated")
+    assert page.evaluate("document.activeElement.matches('#chat-panel .msg-rated')"), "the thanks takes the place of the buttons, and the focus"
+    page.keyboard.press("Escape")
+    assert page.locator("#chat-panel > *").count() == 0 and page.evaluate("document.activeElement.matches('.chat-fab')"), "Esc still closes the panel"
+
+
 ANSWER_START_SHOWN = """() => {
   const box = document.querySelector('.chat-panel-body').getBoundingClientRect();
   const question = [...document.querySelectorAll('#chat-panel-log .msg-user')].pop().getBoundingClientRect();

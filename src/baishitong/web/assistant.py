@@ -219,6 +219,6 @@ def rate(turn_id: int, request: Request, form: FormData = Depends(checked_form),
         raise NotFound("assistant_turn_not_found", "要评价的回答不存在")
     turn = assistant.rate(session, turn_id=turn_id, helpful=form.get("helpful") == "1")
     if request.headers.get("hx-request"):
-        return fragment(request, "public/assistant_rated.html", {"turn": turn})
+        return fragment(request, "public/assistant_rated.html", {"turn": turn, "swapped": True})
     flash(request, "success", "感谢您的评价！")
     return redirect("/assistant")

@@ -17,7 +17,7 @@
  *  8. “问政务君”浮动按钮（.chat-fab）：页面滚动时收起，停下后只在不遮挡文字和可点元素的位置出现
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
  *     打开的对话框（#chat-panel）：显示最新消息，焦点移入提问框（可直接输入），Esc、× 或再点按钮关闭并把焦点还给按钮（aria-expanded 随之变化）；
- *     提问后显示新问题和回答的开头（回答较长时不直接滚到末尾）。
+ *     提问后显示新问题和回答的开头（回答较长时不直接滚到末尾）；用键盘点选的推荐问题随新回答换掉后，焦点移到新回答上（不回到页首）。
  *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
@@ -664,6 +664,16 @@
     var nav = document.querySelector(".site-nav");
     var top = box ? box.getBoundingClientRect().top : Math.max(0, nav ? nav.getBoundingClientRect().bottom : 0);
     if (first.getBoundingClientRect().top < top) first.scrollIntoView({ block: "start" });
+    // A next question chosen from the keyboard went with the chips it was among: the focus goes on to the answer it
+    // brought rather than back to the top of the page, where Tab starts over and Esc no longer closes the panel.
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    for (var answer = last; answer && answer !== first.previousElementSibling; answer = answer.previousElementSibling) {
+      if (!answer.matches(".msg-bot")) continue;
+      answer.setAttribute("tabindex", "-1");
+      answer.focus({ preventScroll: true });
+      return;
+    }
   }
 
   function init(root) {

@@ -199,3 +199,14 @@ def test_an_import_row_with_an_unknown_category_is_refused_by_its_line(session):
     rows = [{"id": "OK1", "title": "已知分类", "body": "正文", "category": ""}, {"id": "BAD1", "title": "未知分类", "body": "正文", "category": "999999"}]
     with pytest.raises(InvalidInput, match=r"第 3 行（id BAD1）：分类编码 999999 不存在"):
         kb.import_rows(session, rows=rows, actor=SYSTEM)
+
+
+def test_an_import_row_with_an_overlong_title_or_an_unknown_unit_is_refused_by_its_line(session, admin):
+    """PostgreSQL refused such a row only at the database (a page saying the input was out of range, no row
+    named); SQLite stored it, and an article of an unknown unit is listed under a code no one can filter by."""
+    long_title = [{"id": "LONG1", "title": "关于" * 101, "body": "正文"}]
+    with pytest.raises(InvalidInput, match=r"第 2 行（id LONG1）：文章标题不能超过 200 个字"):
+        kb.import_rows(session, rows=long_title, actor=admin)
+    unknown_unit = [{"id": "OK1", "title": "已知单位", "body": "正文", "unit": "GJJ"}, {"id": "UNIT1", "title": "未知单位", "body": "正文", "unit": "NOPE"}]
+    with pytest.raises(InvalidInput, match=r"第 3 行（id UNIT1）：单位编码 NOPE 不存在"):
+        kb.import_rows(session, rows=unknown_unit, actor=admin)

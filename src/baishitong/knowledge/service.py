@@ -38,6 +38,7 @@ EDITOR_ROLES = ALL_UNITS_EDITORS | {"unit_admin"}
 _EXTERNAL_ID = re.compile(r"^[^\s:/\\?#]{1,64}$")
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 
+TITLE_MAX = 200  # the column's length
 ARTICLE_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synonyms", "valid_from", "valid_to", "review_due")
 
 
@@ -124,6 +125,8 @@ def _check_editor(actor: Actor, unit_code: str | None) -> None:
 def _validate(fields: dict) -> None:
     if not str(fields.get("title") or "").strip():
         raise InvalidInput("title_required", "文章标题不能为空")
+    if len(fields["title"]) > TITLE_MAX:
+        raise InvalidInput("title_too_long", f"文章标题不能超过 {TITLE_MAX} 个字")
     valid_from, valid_to = fields.get("valid_from"), fields.get("valid_to")
     if valid_from and valid_to and valid_to < valid_from:
         raise InvalidInput("invalid_validity", "失效日期不能早于生效日期")
@@ -133,6 +136,12 @@ def _check_category(session: Session, code: str | None) -> None:
     """An unknown code would be shown as it is on every list and filter nothing."""
     if code and session.scalar(select(Category.id).where(Category.code == code)) is None:
         raise InvalidInput("category_not_found", f"分类编码 {code} 不存在，请使用系统管理“问题分类”中的编码")
+
+
+def _check_unit(session: Session, code: str | None) -> None:
+    """An unknown code would be listed as it is, under no unit's filter, and no unit admin could edit it."""
+    if code and org.find_unit(session, code=code) is None:
+        raise InvalidInput("unit_not_found", f"单位编码 {code} 不存在，请使用系统管理“单位”中的编码")
 
 
 def _snapshot(article: Article, *, action: str, actor: str) -> ArticleVersion:
@@ -163,6 +172,7 @@ def create_article(
     fields = _normalise(fields)
     _validate(fields)
     _check_category(session, fields.get("category_code"))
+    _check_unit(session, fields.get("unit_code"))
     _check_editor(actor, fields.get("unit_code"))
     if status not in ARTICLE_STATUSES:
         raise InvalidInput("invalid_status", "文章状态必须是 draft、published 或 retired")
@@ -185,6 +195,8 @@ def update_article(session: Session, *, external_id: str, version: int | None, a
     _validate(fields)
     if fields.get("category_code") != article.category_code:
         _check_category(session, fields.get("category_code"))
+    if fields.get("unit_code") != article.unit_code:
+        _check_unit(session, fields.get("unit_code"))
     _check_editor(actor, article.unit_code)
     _check_editor(actor, fields.get("unit_code"))
     _claim_version(session, article, version)

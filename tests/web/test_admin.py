@@ -377,3 +377,12 @@ def test_a_message_template_edited_on_the_page_is_audited(web, session):
     assert saved.status_code == 303
     entry = session.query(AuditEntry).filter_by(action="template.save", object_id="ticket_registered").one()
     assert entry.actor == "t_admin" and entry.data == {"version": 1, "body": body}
+
+
+def test_removing_a_holiday_from_the_calendar_asks_first_and_names_the_day(web, session):
+    """One click moved every open order's deadline: 移除 beside forty days, none named to a screen reader."""
+    sla.ensure_seeded(session)
+    login(web, "t_admin")
+    page = web.get("/staff/admin/calendar?year=2026").text
+    button = re.search(r'<button[^>]*aria-label="移除 10-01 国庆节"[^>]*>', page)
+    assert button and 'data-confirm="确定移除 2026-10-01 国庆节 吗？移除后该日按星期计为工作日，未办结工单的办理期限将重新计算。"' in button.group(0)

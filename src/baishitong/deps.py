@@ -37,10 +37,19 @@ def _mark_read_only(request: Request) -> None:
 read_only = Depends(_mark_read_only)
 
 
+def _mark_writes(request: Request) -> None:
+    request.state.writes = True
+
+
+# For GET endpoints that write (an audited download): on SQLite a read that then writes fails outright if another
+# writer committed in between, so they take the write lock up front like a POST.
+writes = Depends(_mark_writes)
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error, then after-commit work."""
     db: Database = request.app.state.db
-    write = request.method not in _SAFE_METHODS and not getattr(request.state, "read_only", False)
+    write = (request.method not in _SAFE_METHODS or getattr(request.state, "writes", False)) and not getattr(request.state, "read_only", False)
     request.state.holds_response = True
     with db.session(write=write) as session:
         yield session

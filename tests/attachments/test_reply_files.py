@@ -289,3 +289,29 @@ def test_a_file_missing_from_the_disk_is_a_404_not_a_server_error(replied, web, 
     (attachments.upload_dir(web.app.state.settings.var_dir) / row.stored_name).unlink()
     response = web.get(photo)
     assert response.status_code == 404 and "附件文件已丢失" in response.text
+
+
+def _downloads(session, ticket):
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.reply-file-download", AuditEntry.object_id == ticket.number).order_by(AuditEntry.id)).all()
+
+
+def test_each_requester_download_is_in_the_audit_trail_and_staff_views_are_not(replied, web, session):
+    staff_photo = links(web.get(f"/staff/tickets/{replied.number}").text, "/staff/attachments/")[0]
+    assert web.get(staff_photo).status_code == 200
+    assert _downloads(session, replied) == []
+    photo, letter = links(track_page(web, replied), "/track/files/")
+    for link in (photo, letter, photo):
+        assert web.get(link).status_code == 200
+    rows = _downloads(session, replied)
+    names = {a.id: a.original_name for a in attachments.reply_files(session, ticket=replied)}
+    assert [(r.actor, names[r.data["file"]], r.data["name"]) for r in rows] == [("requester", "现场.jpg", "现场.jpg"), ("requester", "答复函.pdf", "答复函.pdf"), ("requester", "现场.jpg", "现场.jpg")]
+    # The address is comparable between downloads, but not there in clear; the link's age says when it was used.
+    assert len({r.data["client"] for r in rows}) == 1 and all(r.data["client"] != "testclient" and re.fullmatch(r"[0-9a-f]{16}", r.data["client"]) for r in rows)
+    assert all(r.data["link_age_minutes"] == 0 for r in rows) and all(PHONE not in str(r.data) for r in rows)
+
+
+def test_a_link_that_opens_nothing_writes_nothing(replied, web, session, monkeypatch):
+    photo = links(track_page(web, replied), "/track/files/")[0]
+    monkeypatch.setattr(attachments, "LINK_MINUTES", -1)
+    assert web.get(photo).status_code == 404 and web.get(photo[:-1] + ("A" if photo[-1] != "A" else "B")).status_code == 404
+    assert _downloads(session, replied) == []

@@ -2,7 +2,10 @@
 sent with its 答复. Checked by content (the browser's claimed type is not trusted), stored under random
 names in the var dir; a reply's images are stored without their metadata (attachments.metadata)."""
 
+import hashlib
+import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -13,7 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.datastructures import UploadFile
 
 from baishitong.audit import service as audit
-from baishitong.actors import Actor
+from baishitong.actors import REQUESTER, Actor
 from baishitong.attachments import metadata
 from baishitong.attachments.models import Attachment
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -243,15 +246,32 @@ def requester_link(secret_key: str, *, ticket: Ticket, attachment: Attachment) -
     return "/track/files/" + _signer(secret_key).dumps([ticket.id, attachment.id])
 
 
-def requester_file(session: Session, *, secret_key: str, token: str) -> Attachment:
+def requester_file(session: Session, *, secret_key: str, token: str, client: str) -> Attachment:
     """The file a requester's link names, while it is one of the 答复 the order carries now: not one of an older
-    reply (before a 重办), nor a photo of the request."""
+    reply (before a 重办), nor a photo of the request.
+
+    Each opening is written to the audit trail under the requester, the link's subject: the requester opening
+    their own reply is no privacy event, a forwarded link opened elsewhere is, and only the trail can show it
+    (how old the link was, and from which address: kept as a keyed hash, comparable but not the address)."""
     try:
-        ticket_id, attachment_id = _signer(secret_key).loads(token, max_age=LINK_MINUTES * 60)
+        (ticket_id, attachment_id), issued = _signer(secret_key).loads(token, max_age=LINK_MINUTES * 60, return_timestamp=True)
         ticket = session.get(Ticket, int(ticket_id))
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         ticket = attachment_id = None
     row = next((a for a in reply_files(session, ticket=ticket) if a.id == attachment_id), None) if ticket else None
     if row is None:
         raise NotFound("attachment_link_expired", "附件链接已失效，请重新查询进度后再打开")
+    audit.record(
+        session,
+        actor=REQUESTER.name,
+        action="ticket.reply-file-download",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={
+            "file": row.id,
+            "name": row.original_name,
+            "link_age_minutes": int(time.time() - issued.timestamp()) // 60,  # by the clock the link expires by
+            "client": hmac.new(secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()[:16],
+        },
+    )
     return row

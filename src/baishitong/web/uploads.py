@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from baishitong.attachments import service as attachments
 from baishitong.attachments.api import file_response
 from baishitong.attachments.models import Attachment
-from baishitong.deps import get_db_session
+from baishitong.deps import client_id, get_db_session, writes
 from baishitong.errors import NotFound
 from baishitong.tickets import service as tickets
 from baishitong.tickets.models import Ticket
@@ -25,10 +25,12 @@ def staff_reply_files(session: Session, *, tickets: list[Ticket]) -> dict[int, l
     return {ticket_id: [(a, staff_link(a)) for a in rows] for ticket_id, rows in attachments.current_reply_files(session, tickets=tickets).items()}
 
 
-@router.get("/track/files/{token}")
+@router.get("/track/files/{token}", dependencies=[writes])
 def requester_download(token: str, request: Request, session: Session = Depends(get_db_session)):
+    """Audited (see attachments.requester_file); staff opening files inline on the order page are not, or every
+    view of the page would be a row."""
     settings = request.app.state.settings
-    return file_response(settings.var_dir, attachments.requester_file(session, secret_key=settings.secret_key, token=token))
+    return file_response(settings.var_dir, attachments.requester_file(session, secret_key=settings.secret_key, token=token, client=client_id(request)))
 
 
 @router.get("/staff/attachments/{attachment_id}")

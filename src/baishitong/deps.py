@@ -138,7 +138,7 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._hits)
 
-    def hit(self, bucket: str, client: str, *, limit: int) -> None:
+    def hit(self, bucket: str, client: str, *, limit: int, message: str = "请求过于频繁，请稍后再试") -> None:
         now, window = time.monotonic(), self.WINDOW
         with self._lock:
             # Once a window, forget clients with no hit inside it: made-up usernames must not grow it without end.
@@ -150,7 +150,7 @@ class RateLimiter:
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:
-                raise RateLimited("rate_limited", "请求过于频繁，请稍后再试")
+                raise RateLimited("rate_limited", message)
             hits.append(now)
 
 
@@ -158,14 +158,23 @@ def client_id(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def throttle_login(request: Request, username: str) -> None:
-    """Counts a sign-in attempt (pages and API alike). Mainly per address and account, since a whole call centre
-    logs in at 9:00 behind one NAT address; an account tried from many addresses, or many accounts tried from
-    one, are slowed too, at limits no one signing in for themselves reaches."""
+def throttle_login(request: Request, username: str, *, device: str | None = None) -> None:
+    """Counts a sign-in attempt (pages and API alike), per minute.
+
+    From a browser this account has signed in on before (`device`, the id in its device cookie, see
+    web/auth.known_device) only that browser's own attempts count: guesses from anywhere else, or a colleague
+    behind the call centre's one NAT address typing wrong passwords, never lock the owner out at their desk.
+    From anywhere else, per address and account, since a whole call centre logs in at 9:00 behind one NAT
+    address; an account tried from many addresses, or many accounts tried from one, are held at limits no one
+    signing in for themselves reaches — the ceiling that stops a botnet guessing one password, and that
+    only browsers the account has not used before meet."""
     limiter, limit, address = request.app.state.rate_limiter, request.app.state.settings.login_attempts_per_minute, client_id(request)
-    limiter.hit("login", f"{address}|{username}", limit=limit)
-    limiter.hit("login-account", username, limit=3 * limit)
-    limiter.hit("login-address", address, limit=10 * limit)
+    if device is not None:
+        limiter.hit("login-device", f"{device}|{username}", limit=limit, message="登录尝试过于频繁，请 1 分钟后再试")
+        return
+    limiter.hit("login", f"{address}|{username}", limit=limit, message="登录尝试过于频繁，请 1 分钟后再试")
+    limiter.hit("login-account", username, limit=3 * limit, message="该账号 1 分钟内登录尝试过多，请稍后再试；在此前登录过该账号的浏览器上可照常登录")
+    limiter.hit("login-address", address, limit=10 * limit, message="本网络 1 分钟内登录尝试过多，请稍后再试")
 
 
 def rate_limit(bucket: str, setting: str):

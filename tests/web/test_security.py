@@ -126,3 +126,35 @@ def test_a_phone_or_id_number_typed_as_the_username_is_audited_masked(web, clien
         ("no_such_user", "no_such_user", "api"),
     ]
     assert "1234 5678" not in str(failed) and "199001011" not in str(failed)
+
+
+def _sign_in_from(app, address: str, username: str, password: str, *, cookies=None) -> tuple[int, str, dict]:
+    """One sign-in on the page from `address`, with a browser's cookies; the status, page text and cookies after."""
+    with TestClient(app, client=(address, 5000), cookies=cookies or {}) as browser:
+        page = browser.get("/staff/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        response = browser.post("/staff/login", data={"csrf_token": csrf, "username": username, "password": password}, follow_redirects=False)
+        return response.status_code, response.text, {c.name: c.value for c in browser.cookies.jar if c.name != "bst_staff"}
+
+
+def test_wrong_passwords_typed_for_an_account_do_not_lock_its_owner_out_of_a_browser_they_signed_in_on(app):
+    """Anyone could lock an operator out for a minute at the hotline's peak by typing wrong passwords for the
+    account from a few addresses, or from the call centre's own NAT address. A browser the account signed in on
+    before keeps its own count; a browser it never used meets the per-account ceiling, with a Chinese message."""
+    app.state.settings.login_attempts_per_minute = 2
+    status, _, owners_browser = _sign_in_from(app, "10.0.0.50", "t_supervisor", TEST_PASSWORD)
+    assert status == 303 and "bst_device" in owners_browser
+    # A colleague behind the same NAT address (which the owner's sign-in counted on), then a few addresses
+    # more: the account's ceiling (3 × 2 attempts) is reached.
+    tries = [_sign_in_from(app, address, "t_supervisor", "guess-guess-1")[0] for address in ("10.0.0.50", "10.0.0.50", "10.0.1.1", "10.0.1.1", "10.0.2.1", "10.0.2.1", "10.0.3.1")]
+    assert tries == [200, 429, 200, 200, 200, 200, 429]
+    status, page, _ = _sign_in_from(app, "10.0.0.60", "t_supervisor", TEST_PASSWORD)
+    assert status == 429 and "该账号 1 分钟内登录尝试过多" in page
+    # The owner, at the NAT address, in the browser they signed in with.
+    assert _sign_in_from(app, "10.0.0.50", "t_supervisor", TEST_PASSWORD, cookies=owners_browser)[0] == 303
+    # That browser is trusted for that account only, and guessing there is limited on its own count.
+    assert _sign_in_from(app, "10.0.0.50", "t_admin", "guess-guess-1", cookies=owners_browser)[0] == 200
+    assert [_sign_in_from(app, "10.0.9.9", "t_supervisor", "guess-guess-1", cookies=owners_browser)[0] for _ in range(2)] == [200, 429]
+    # A device cookie signed with another key is no one's.
+    forged = {"bst_device": owners_browser["bst_device"][:-4] + "AAAA"}
+    assert _sign_in_from(app, "10.0.0.50", "t_supervisor", TEST_PASSWORD, cookies=forged)[0] == 429

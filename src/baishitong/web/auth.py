@@ -6,12 +6,14 @@ server too), its CSRF token and the time of the last request. Time comes from
 baishitong.clock so tests can move it forward.
 """
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Depends, Request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +28,10 @@ from baishitong.web.cookies import queue_cookie
 from baishitong.web.models import EndedStaffSession
 
 SESSION_COOKIE = "bst_staff"
+# A browser's proof that accounts have signed in on it, sent only to the sign-in page (deps.throttle_login).
+DEVICE_COOKIE = "bst_device"
+_DEVICE_MAX_AGE = 180 * 24 * 3600
+_DEVICE_ACCOUNTS = 8  # a shared desk's shifts
 # Re-issuing the cookie on every hit is wasted work; a minute of slack is invisible next to a 30-minute timeout.
 _REFRESH_AFTER_SECONDS = 60
 
@@ -88,8 +94,45 @@ def _write(request: Request, payload: dict) -> None:
     request.state.staff_session = payload
 
 
+def _device_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="baishitong.device")
+
+
+def _account_tag(request: Request, username: str) -> str:
+    """Names the account without its name: a shared PC's cookie does not list who signs in there."""
+    return hmac.new(request.app.state.settings.secret_key.encode(), username.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _device(request: Request) -> dict | None:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        device = _device_serializer(request).loads(raw, max_age=_DEVICE_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    return device if isinstance(device, dict) and isinstance(device.get("d"), str) and isinstance(device.get("a"), list) else None
+
+
+def known_device(request: Request, username: str) -> str | None:
+    """This browser's id if `username` has signed in on it within 180 days (a "device cookie", as OWASP
+    describes against guessing): its sign-in attempts for that account are then counted apart from everyone
+    else's, so no one can lock the account's owner out by typing wrong passwords for it."""
+    device = _device(request)
+    return device["d"] if device and _account_tag(request, username) in device["a"] else None
+
+
+def _remember_device(request: Request, username: str) -> None:
+    device = _device(request) or {"d": secrets.token_urlsafe(12), "a": []}
+    tag = _account_tag(request, username)
+    accounts = [tag] + [a for a in device["a"] if a != tag][: _DEVICE_ACCOUNTS - 1]
+    value = _device_serializer(request).dumps({"d": device["d"], "a": accounts})
+    queue_cookie(request, DEVICE_COOKIE, value, max_age=_DEVICE_MAX_AGE, path="/staff/login")
+
+
 def start_session(request: Request, session: Session, user: User) -> None:
     _write(request, {"uid": user.id, "gen": user.token_generation, "sid": secrets.token_urlsafe(16), "csrf": secrets.token_urlsafe(24), "seen": _now()})
+    _remember_device(request, user.username)
     audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "web", "client": client_id(request)})
 
 

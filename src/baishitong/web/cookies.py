@@ -6,12 +6,12 @@ from starlette.responses import Response
 _STATE_KEY = "bst_cookies"
 
 
-def queue_cookie(request: Request, name: str, value: str, *, max_age: int | None = None, delete: bool = False) -> None:
+def queue_cookie(request: Request, name: str, value: str, *, max_age: int | None = None, delete: bool = False, path: str = "/") -> None:
     probe = Response()
     if delete:
-        probe.delete_cookie(name, path="/", httponly=True, samesite="lax")
+        probe.delete_cookie(name, path=path, httponly=True, samesite="lax")
     else:
-        probe.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+        probe.set_cookie(name, value, max_age=max_age, path=path, httponly=True, samesite="lax", secure=request.url.scheme == "https")
     pending = request.scope.setdefault("state", {}).setdefault(_STATE_KEY, {})
     pending[name] = probe.headers["set-cookie"]
 

@@ -40,7 +40,7 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")), "/staff")
     try:
-        throttle_login(request, username)
+        throttle_login(request, username, device=auth.known_device(request, username))
     except RateLimited as exc:
         return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
     try:

@@ -30,6 +30,13 @@ def test_a_unit_exports_only_its_own_work_with_the_requester_masked(session):
     assert entry.actor == "t_ronggui" and entry.data["rows"] == len(body)
 
 
+def test_an_export_searched_by_a_callers_number_is_audited_with_the_number_masked(session):
+    """The audit trail, kept for ever and read by every administrator, held the number typed as the search."""
+    export.rows(session, actor=actor(session, "t_supervisor"), filters={"query_text": f"{PHONE} 路灯", "status": ["signed"]})
+    [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "tickets.export")).all()
+    assert entry.data["filters"] == {"query_text": "138****5678 路灯", "status": "['signed']"}
+
+
 def test_overdue_is_judged_by_the_reply_time_or_now(session):
     late = make_ticket(session, state="signed")
     late.reply_due = late.created_at - timedelta(hours=1)

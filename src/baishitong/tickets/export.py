@@ -77,7 +77,9 @@ def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[str]]:
     tickets, total = list_tickets(session, actor=actor, page=1, per_page=MAX_ROWS, **filters)
     if total > MAX_ROWS:
         raise InvalidInput("export_too_large", f"符合条件的工单有 {total} 件，一次最多导出 {MAX_ROWS} 件，请缩小筛选范围（如按受理日期分段导出）")
-    audit.record(session, actor=actor.name, action="tickets.export", object_type="tickets", object_id="export", data={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": total, "role": actor.role})
+    # The search text may be a caller's number typed into 工单查询: the audit trail keeps it for ever.
+    shown = {k: mask_numbers_in_text(str(v)) for k, v in filters.items() if v}
+    audit.record(session, actor=actor.name, action="tickets.export", object_type="tickets", object_id="export", data={"filters": shown, "rows": total, "role": actor.role})
     now = utcnow()
     return [list(COLUMNS), *(row(t, actor=actor, now=now) for t in tickets)]
 

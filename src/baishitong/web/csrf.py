@@ -9,7 +9,10 @@ import hmac
 import secrets
 
 from fastapi import Request
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from baishitong.web import auth
 from baishitong.web.cookies import queue_cookie
@@ -47,10 +50,43 @@ def _expected(request: Request) -> list[str]:
     return tokens
 
 
+# More files than any form takes (3): the parser stores no more than this many.
+MAX_FILES = 5
+
+
+class _FilesPastTheLimit(MultiPartParser):
+    """Starlette's parser, except that a file past MAX_FILES does not fail the whole form with a 400 page (the
+    typed text lost with it): it is listed by name, empty, so the form's own count refuses it with its message
+    on the form. Its content is read past, never stored; only past Starlette's own 1,000 files is it a 400."""
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._skipped = False
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        self._skipped = self._current_part.file is not None and self._current_files > MAX_FILES
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if not self._skipped:
+            super().on_part_data(data, start, end)
+
+
+async def _read_form(request: Request, *, max_part_size: int) -> FormData:
+    if parse_options_header(request.headers.get("content-type", ""))[0] != b"multipart/form-data":
+        return await request.form(max_files=MAX_FILES, max_part_size=max_part_size)
+    try:
+        form = await _FilesPastTheLimit(request.headers, request.stream(), max_part_size=max_part_size).parse()
+    except MultiPartException as exc:
+        raise HTTPException(status_code=400, detail=exc.message) from None
+    request._form = form  # as request.form() keeps it: read again by anyone asking, closed with the request
+    return form
+
+
 async def checked_form(request: Request) -> FormData:
     """The submitted form, once its token has been verified."""
     settings = request.app.state.settings
-    form = await request.form(max_files=5, max_part_size=settings.upload_max_bytes + 64 * 1024)
+    form = await _read_form(request, max_part_size=settings.upload_max_bytes + 64 * 1024)
     given = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
     if not isinstance(given, str) or not any(hmac.compare_digest(given, t) for t in _expected(request)):
         raise CsrfRejected()

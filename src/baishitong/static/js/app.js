@@ -707,8 +707,7 @@
   }
 
   /* ---------- 13. 上传前检查 ---------- */
-  // Without this, more files than the server takes (its form parser stops at 5) end on an error page, and a file
-  // over the limit is sent in full only to be refused.
+  // The server refuses too many files or one over the limit too, but only once all of them have been sent.
   function onFilesChosen(e) {
     var input = e.target;
     if (!input || input.type !== "file" || !input.hasAttribute("data-max-files")) return;

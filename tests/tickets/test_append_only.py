@@ -22,7 +22,7 @@ def act(client, ticket, action, headers, *, version, **body):
 
 def test_only_the_flags_that_overwrite_nothing_are_append_only():
     # Not contribute: it replaces the co-handling unit's 协办意见, which a colleague may be rewriting.
-    assert {name for name, t in TRANSITIONS.items() if t.append_only} == {"note", "urge", "supervise", "contact", "callback-missed"}
+    assert {name for name, t in TRANSITIONS.items() if t.append_only} == {"note", "urge", "supervise", "contact", "callback-missed", "callback-declined"}
 
 
 def test_note_urge_supervise_and_contact_with_a_stale_version_succeed_and_leave_the_version(client, login, session):

@@ -32,6 +32,7 @@ RULES = {
     "reply": (LEAD, {"signed"}, "replied"),
     "callback": ({"t_operator", "t_supervisor"}, {"replied"}, "callback"),
     "callback-missed": ({"t_operator", "t_supervisor"}, {"replied"}, None),
+    "callback-declined": ({"t_operator", "t_supervisor"}, {"replied"}, None),
     # From 已答复 only without a callback that could still be made: see test_close_waits_for_the_callback.
     "close": (CENTRE, {"callback"}, "closed"),
     "archive": ({"t_supervisor", "t_admin"}, {"closed", "voided"}, "archived"),

@@ -91,11 +91,21 @@ class CallbackIn(ActionIn):
     satisfaction: Satisfaction
 
 
-CallbackOutcome = Literal["无人接听", "拒绝回访", "号码错误", "关机或停机"]
+# Why a callback call did not reach the requester. One who answered and declined to rate was reached: that is
+# the action callback-declined, which is not retried and may close the order at once.
+CallbackOutcome = Literal["无人接听", "号码错误", "关机或停机"]
 
 
 class CallbackMissedIn(ActionIn):
     outcome: CallbackOutcome
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _declined_is_no_missed_call(cls, value: object) -> object:
+        # Once one of the outcomes here: an integration still sending it learns what to send instead.
+        if value == "拒绝回访":
+            raise ValueError("诉求人接通但拒绝评价不算未接通，请用 callback-declined（回访拒绝评价）记录")
+        return value
 
 
 ContactOutcome = Literal["已联系", "诉求人拒绝沟通", "未接通", "号码错误"]

@@ -710,16 +710,49 @@ def approved_returns(session: Session, *, ticket_ids: list[int]) -> dict[int, li
     return out
 
 
+# Each reply (an order's own, or its master's for a merged caller) starts a new round of callbacks: the calls
+# nobody answered, or the refusal, before a 重办 say nothing about whether the new answer can be rated.
+CALLBACK_ROUND_STARTS = ("reply", "master-reply")
+
+
+def _this_round(ticket: Ticket) -> list[TicketEvent]:
+    events = ticket.events
+    start = max((at for at, e in enumerate(events) if e.action in CALLBACK_ROUND_STARTS), default=-1)
+    return events[start + 1 :]
+
+
+def _in_this_round(event_id: ColumnElement[int], ticket_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL for _this_round: the event came after its order's latest reply."""
+    reply = aliased(TicketEvent)
+    last_reply = select(func.max(reply.id)).where(reply.ticket_id == ticket_id, reply.action.in_(CALLBACK_ROUND_STARTS)).scalar_subquery()
+    return event_id > func.coalesce(last_reply, 0)
+
+
 def missed_callbacks(ticket: Ticket) -> int:
-    return sum(1 for e in ticket.events if e.action == "callback-missed")
+    """Unanswered callback calls about the current reply."""
+    return sum(1 for e in _this_round(ticket) if e.action == "callback-missed")
+
+
+def callback_declined(ticket: Ticket) -> bool:
+    """Whether the requester, reached about the current reply, declined to rate it (回访拒绝评价)."""
+    return any(e.action == "callback-declined" for e in _this_round(ticket))
 
 
 def missed_callback_counts(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
     """missed_callbacks for a page of tickets in one query."""
     if not ticket_ids:
         return {}
-    query = select(TicketEvent.ticket_id, func.count()).where(TicketEvent.action == "callback-missed", TicketEvent.ticket_id.in_(ticket_ids)).group_by(TicketEvent.ticket_id)
+    this_round = _in_this_round(TicketEvent.id, TicketEvent.ticket_id)
+    query = select(TicketEvent.ticket_id, func.count()).where(TicketEvent.action == "callback-missed", TicketEvent.ticket_id.in_(ticket_ids), this_round).group_by(TicketEvent.ticket_id)
     return dict(session.execute(query).all())
+
+
+def declined_callbacks(session: Session, *, ticket_ids: list[int]) -> set[int]:
+    """callback_declined for a page of tickets in one query."""
+    if not ticket_ids:
+        return set()
+    this_round = _in_this_round(TicketEvent.id, TicketEvent.ticket_id)
+    return set(session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.action == "callback-declined", TicketEvent.ticket_id.in_(ticket_ids), this_round)))
 
 
 def callback_due(ticket: Ticket) -> bool:
@@ -727,7 +760,7 @@ def callback_due(ticket: Ticket) -> bool:
     them (see _share_with_duplicates) and who has not been called back since. A caller who rang twice
     about their own order is called back once, on that order."""
     if ticket.status == Status.MERGED:
-        return ticket.replied_at is not None and ticket.callback_at is None and ticket.requester_phone != ticket.master.requester_phone
+        return ticket.replied_at is not None and ticket.callback_at is None and ticket.requester_phone != ticket.master.requester_phone and not callback_declined(ticket)
     return ticket.status == Status.REPLIED
 
 
@@ -741,8 +774,10 @@ def handling_unit(ticket: Ticket) -> Unit | None:
 def callback_queue_clause() -> ColumnElement[bool]:
     """待回访 as a condition: replied orders, and merged callers still owed a call who can be reached (a phone
     not already called about the master or an earlier repeat, fewer than MISSED_CALLBACKS_TO_CLOSE
-    unanswered calls; a merged order has nothing to close)."""
-    missed = select(func.count()).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "callback-missed").scalar_subquery()
+    unanswered calls about the current reply and no refusal to rate it; a merged order has nothing to close)."""
+    this_round = _in_this_round(TicketEvent.id, Ticket.id)
+    missed = select(func.count()).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "callback-missed", this_round).scalar_subquery()
+    declined = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "callback-declined", this_round)
     other = aliased(Ticket)
     same_caller = exists().where(
         or_(other.id == Ticket.master_id, and_(other.master_id == Ticket.master_id, other.status == Status.MERGED, other.id < Ticket.id)),
@@ -750,7 +785,7 @@ def callback_queue_clause() -> ColumnElement[bool]:
     )
     merged = and_(
         Ticket.status == Status.MERGED, Ticket.replied_at.is_not(None), Ticket.callback_at.is_(None), Ticket.requester_phone.is_not(None),
-        missed < MISSED_CALLBACKS_TO_CLOSE, ~same_caller,
+        missed < MISSED_CALLBACKS_TO_CLOSE, ~declined, ~same_caller,
     )
     return or_(Ticket.status == Status.REPLIED, merged)
 
@@ -764,7 +799,18 @@ def _require_callback_due(ticket: Ticket) -> None:
 
 def _callback_missed(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackMissedIn) -> None:
     _require_callback_due(ticket)
+    if callback_declined(ticket):
+        raise Conflict("callback_declined", "诉求人已接通但拒绝评价，无需再次回访，可直接办结")
     transition(session, ticket, action="callback-missed", actor=actor, note=body.note, data={"outcome": body.outcome, "attempt": missed_callbacks(ticket) + 1})
+
+
+def _callback_declined(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
+    """The requester answered and declined to rate: reached, so not called again like an unanswered call, and
+    no rating, so no satisfaction figure counts it; the order may then be closed (may_close)."""
+    _require_callback_due(ticket)
+    if callback_declined(ticket):
+        raise Conflict("callback_declined", "诉求人已接通但拒绝评价，无需再次回访，可直接办结")
+    transition(session, ticket, action="callback-declined", actor=actor, note=body.note)
 
 
 def record_callback(session: Session, ticket: Ticket, *, actor: Actor, solved: bool, satisfaction: str, note: str | None = None) -> None:
@@ -867,16 +913,16 @@ def dispatch_notes(session: Session, *, ticket_ids: list[int]) -> dict[int, dict
 
 
 def may_close(ticket: Ticket) -> bool:
-    """A replied order is closed after its callback, or without one only when the requester cannot be
-    called back: no phone, or MISSED_CALLBACKS_TO_CLOSE calls that nobody answered."""
+    """A replied order is closed after its callback, or without one only when the requester cannot or will not
+    rate it: no phone, MISSED_CALLBACKS_TO_CLOSE calls that nobody answered, or a refusal to rate."""
     if ticket.status != Status.REPLIED:
         return True
-    return not ticket.requester_phone or missed_callbacks(ticket) >= MISSED_CALLBACKS_TO_CLOSE
+    return not ticket.requester_phone or missed_callbacks(ticket) >= MISSED_CALLBACKS_TO_CLOSE or callback_declined(ticket)
 
 
 def _close(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
     if actor.role != SYSTEM and not may_close(ticket):
-        raise Conflict("callback_required", f"请先回访诉求人：电话回访并记录结果，或 {MISSED_CALLBACKS_TO_CLOSE} 次回访未接通后按未回访办结")
+        raise Conflict("callback_required", f"请先回访诉求人：电话回访并记录结果（或诉求人拒绝评价），或 {MISSED_CALLBACKS_TO_CLOSE} 次回访未接通后按未回访办结")
     transition(session, ticket, action="close", actor=actor, note=body.note)
     ticket.closed_at = utcnow()
     _share_with_duplicates(session, ticket, actor=actor, action="close")
@@ -988,6 +1034,7 @@ _ACTION_HANDLERS = {
     "answer": _answer,
     "callback": _callback,
     "callback-missed": _callback_missed,
+    "callback-declined": _callback_declined,
     "redo": _redo,
     "close": _close,
     "urge": _urge,

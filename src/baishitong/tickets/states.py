@@ -125,6 +125,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("callback", [S.REPLIED, S.MERGED], S.CALLBACK, {"operator", "supervisor", REQUESTER}, "回访", keeps=[S.MERGED]),
         # A callback call nobody answered: recorded and counted; after MISSED_CALLBACKS_TO_CLOSE the centre may close without one.
         _t("callback-missed", [S.REPLIED, S.MERGED], None, {"operator", "supervisor"}, "回访未接通", append_only=True),
+        # The requester answered but declined to rate: reached, so not called again like a missed call, and no
+        # rating for the figures; the order may be closed at once. Append-only, as a missed call is.
+        _t("callback-declined", [S.REPLIED, S.MERGED], None, {"operator", "supervisor"}, "回访拒绝评价", append_only=True),
         _t("redo", [S.CALLBACK], S.SIGNED, CENTRE, "重办"),
         _t("close", [S.REPLIED, S.CALLBACK], S.CLOSED, CENTRE | {SYSTEM}, "办结"),
         _t("archive", [S.CLOSED, S.VOIDED, S.MERGED], S.ARCHIVED, SUPERVISION | {SYSTEM}, "归档"),

@@ -337,6 +337,7 @@ def callback_queue(request: Request, row: str = "", staff: Staff = Depends(requi
     ids = list(session.scalars(select(Ticket.id).where(due).order_by(Ticket.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     items = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
     missed = service.missed_callback_counts(session, ticket_ids=[t.id for t in items])
-    context = {"missed": {t.id: missed.get(t.id, 0) for t in items}, "outcomes": CALLBACK_OUTCOMES, "close_after": MISSED_CALLBACKS_TO_CLOSE, "reply_files": uploads.staff_reply_files(session, tickets=items)}
+    declined = service.declined_callbacks(session, ticket_ids=[t.id for t in items])
+    context = {"missed": {t.id: missed.get(t.id, 0) for t in items}, "declined": declined, "outcomes": CALLBACK_OUTCOMES, "close_after": MISSED_CALLBACKS_TO_CLOSE, "reply_files": uploads.staff_reply_files(session, tickets=items)}
     return render(request, "staff/queue_callback.html", {**context, "items": items, "views": {t.id: service.requester_view(t, staff.actor) for t in items}, "total": total, "page": page, "pages": pages, "page_url": lambda p: f"/staff/console/callback?page={p}", "nav": "/staff/console/callback",
         "landed": row if row in {t.number for t in items} else None, "row_url": partial(_row_url, "/staff/console/callback", page)})

@@ -42,7 +42,7 @@ PHRASE_ACTIONS = ("reply", "answer", "contribute")
 # 催办 / 督办 take an optional note, since the unit reads them, and 首次联系 its outcome (reached or not).
 PLAIN_ACTIONS = {"sign", "approve-return", "approve-extension", "approve-pause", "resume", "close", "archive"}
 ACTION_ORDER = [
-    "sign", "assign", "contact", "reply", "answer", "dispatch", "callback", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
+    "sign", "assign", "contact", "reply", "answer", "dispatch", "callback", "callback-declined", "callback-missed", "approve-return", "reject-return", "approve-extension", "reject-extension",
     "extend", "subdispatch", "contribute", "decline-co", "note", "pause", "approve-pause", "reject-pause", "resume", "return", "urge", "supervise", "redo", "close", "merge", "void", "archive",
 ]
 
@@ -127,7 +127,9 @@ def _precondition(ticket: Ticket, action: str, staff: Staff) -> bool:
         "contact": ticket.contacted_at is None,
         "close": service.may_close(ticket),
         "callback": service.callback_due(ticket),
-        "callback-missed": service.callback_due(ticket),
+        # A requester who answered and declined to rate is not rung again as if nobody had answered.
+        "callback-missed": service.callback_due(ticket) and not service.callback_declined(ticket),
+        "callback-declined": service.callback_due(ticket) and not service.callback_declined(ticket),
     }.get(action, True)
 
 
@@ -195,7 +197,8 @@ STALE_TEXT = "工单刚被他人更新，下方已是最新状态（见办理过
 # On a queue or list page the order may have left the list: name it and say where to look.
 STALE_ELSEWHERE_TEXT = "工单 {number} 刚被他人处理或更新，请打开该工单核对最新状态后再操作"
 # Where "已" + the action's label does not read as Chinese.
-DONE_TEXT = {"assign": "已指派承办人", "contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通"}
+DONE_TEXT = {"assign": "已指派承办人", "contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通",
+             "callback-declined": "已记录诉求人接通但拒绝评价，不再回访，可直接办结"}
 
 
 def perform(request: Request, session: Session, staff: Staff, *, number: str, action: str, form: FormData, on_ticket_page: bool = True) -> bool:

@@ -74,3 +74,15 @@ def test_a_create_documents_the_200_a_retried_idempotency_key_answers(document, 
     responses = document["paths"][path]["post"]["responses"]
     retried, created = ({k: v for k, v in _json_schema(responses[code]).items() if k != "title"} for code in ("200", "201"))
     assert retried == created != {}
+
+
+def test_schema_names_are_plain_class_names_a_client_generator_can_use(document):
+    """Two models of one name, or a route's unnamed body, came out as baishitong__sla__api__PolicyIn or
+    Body_reveal_requester_api_v1_tickets__number__requester_post, and generated clients carried those as type names."""
+    names = set(document["components"]["schemas"])
+    assert not {name for name in names if "__" in name or name.startswith("Body_")}
+    assert {"PolicyIn", "SlaPolicyIn", "TokenOut", "AccessTokenOut", "RequesterRevealIn", "ReplyFilesIn", "ArticleImportIn", "PointImportIn"} <= names
+    paths = document["paths"]
+    assert paths["/api/v1/sla/policy"]["put"]["requestBody"]["content"]["application/json"]["schema"] == {"$ref": REF + "SlaPolicyIn"}
+    assert _json_schema(paths["/api/v1/auth/token"]["post"]["responses"]["200"]) == {"$ref": REF + "AccessTokenOut"}
+    assert paths["/api/v1/tickets/{number}/reply/attachments"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"] == {"$ref": REF + "ReplyFilesIn"}

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,10 +48,16 @@ def _out(number: str, row: Attachment) -> AttachmentOut:
     )
 
 
+class ReplyFilesIn(BaseModel):
+    """The multipart body, named so clients generated from the OpenAPI document get a type of their own."""
+
+    files: list[UploadFile] = Field(description=f"JPEG, PNG, WebP or PDF; at most {service.MAX_REPLY_FILES} a reply, each within BAISHITONG_UPLOAD_MAX_BYTES")
+
+
 @router.post("/tickets/{number}/reply/attachments", status_code=201, response_model=list[AttachmentOut], responses=idempotency.replayed_response(list[AttachmentOut]))
 def add_reply_files(
     number: str,
-    files: Annotated[list[UploadFile], File(description=f"JPEG, PNG, WebP or PDF; at most {service.MAX_REPLY_FILES} a reply, each within BAISHITONG_UPLOAD_MAX_BYTES")],
+    upload: Annotated[ReplyFilesIn, File()],
     response: Response,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
@@ -60,7 +67,7 @@ def add_reply_files(
     """Files for the order's 答复: by the unit that replied, while it awaits the callback. Images are stored without
     their EXIF (GPS). The requester sees them with the reply on 进度查询; staff who may see the order, in its events.
     A retry with the same Idempotency-Key and files answers 200 with the files the first one stored, adding none."""
-    checked = service.check_reply_files(files, max_bytes=settings.upload_max_bytes)
+    checked = service.check_reply_files(upload.files, max_bytes=settings.upload_max_bytes)
     scope = idempotency.scope("attachments.reply", target=number.strip().upper(), actor=actor)  # as get_ticket reads it
     body = {"files": [[f.name, hashlib.sha256(f.data).hexdigest()] for f in checked]}
     if (stored := idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)) is not None:

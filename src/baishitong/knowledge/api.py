@@ -1,6 +1,6 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from baishitong import idempotency
@@ -142,8 +142,9 @@ def update_article(external_id: str, data: schemas.ArticleUpdate, actor: Actor =
 
 @router.post("/kb/import", response_model=schemas.ImportOut)
 async def import_articles(
-    request: Request, file: UploadFile = File(...), actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)
+    request: Request, upload: Annotated[schemas.ArticleImportIn, File()], actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)
 ):
+    file = upload.file
     limit = request.app.state.settings.upload_max_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:

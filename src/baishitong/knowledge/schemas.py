@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from baishitong.bounds import Day
@@ -67,6 +68,10 @@ class SearchHitOut(BaseModel):
     snippet: str
     highlights: list[str]
     url: str
+
+
+class ArticleImportIn(BaseModel):
+    file: UploadFile = Field(description="知识库文章：CSV（UTF-8 或 GB18030）或 XLSX")
 
 
 class ImportOut(BaseModel):

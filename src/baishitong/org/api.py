@@ -30,7 +30,7 @@ def _refusal(exc: DomainError) -> JSONResponse:
     return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
 
 
-@router.post("/auth/token", response_model=schemas.TokenOut)
+@router.post("/auth/token", response_model=schemas.AccessTokenOut)
 def login(data: schemas.LoginIn, request: Request, session: Session = Depends(get_db_session), settings: Settings = Depends(get_settings)):
     throttle_login(request, data.username)
     try:
@@ -45,7 +45,7 @@ def login(data: schemas.LoginIn, request: Request, session: Session = Depends(ge
         return _refusal(Unauthorized("invalid_credentials", "用户名或密码错误"))
     audit.record(session, actor=user.username, action="auth.login", object_type="user", object_id=user.username, data={"via": "api"})
     token = security.issue_access_token(settings.secret_key, user_id=user.id, generation=user.token_generation)
-    return schemas.TokenOut(
+    return schemas.AccessTokenOut(
         access_token=token,
         expires_in=settings.token_ttl_minutes * 60,
         user={"username": user.username, "role": user.role, "unit": user.unit.code if user.unit else None, "display_name": user.display_name},

@@ -58,7 +58,7 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=256)
 
 
-class TokenOut(BaseModel):
+class AccessTokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int

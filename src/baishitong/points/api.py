@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response
 from sqlalchemy.orm import Session
 
 from baishitong import clock, idempotency
@@ -76,16 +76,16 @@ def point_coverage_svg(radius: Annotated[float, Query(gt=0, le=50_000)] = 2000, 
 
 @router.post("/points/import", response_model=schemas.ImportOut)
 def import_points(
-    file: UploadFile = File(...),
+    upload: Annotated[schemas.PointImportIn, File()],
     actor: Actor = Depends(require_roles("admin")),
     session: Session = Depends(get_db_session),
     settings=Depends(get_settings),
 ):
     """CSV or XLSX with code,name,kind,address,lat,lon[,town,hours,phone,services…]; upsert by code, all or nothing."""
-    content = file.file.read(settings.upload_max_bytes + 1)
+    content = upload.file.file.read(settings.upload_max_bytes + 1)
     if len(content) > settings.upload_max_bytes:
         raise InvalidInput("file_too_large", f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 上限")
-    return service.import_file(session, filename=file.filename or "points.csv", content=content, actor=actor.name).as_dict()
+    return service.import_file(session, filename=upload.file.filename or "points.csv", content=content, actor=actor.name).as_dict()
 
 
 @router.get("/points/{code}", response_model=schemas.PointDetailOut)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from fastapi import UploadFile
 from pydantic import BaseModel, Field
 
 from baishitong.bounds import Moment
@@ -35,6 +36,10 @@ class NearestOut(PointOut):
 class PointDetailOut(PointOut):
     open_now: bool
     tickets: int
+
+
+class PointImportIn(BaseModel):
+    file: UploadFile = Field(description="CSV 或 XLSX：code,name,kind,address,lat,lon[,town,hours,phone,services…]")
 
 
 class ImportOut(BaseModel):

@@ -17,7 +17,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class PolicyIn(Strict):
+class SlaPolicyIn(Strict):
     rules: list[dict]
     working_hours: list[list[str]] | None = None
     warning_share: float | None = Field(default=None, gt=0, lt=1)
@@ -56,7 +56,7 @@ def get_policy(actor: Actor = Depends(require_roles("operator", "supervisor", "a
 
 
 @router.put("/policy")
-def save_policy(data: PolicyIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
+def save_policy(data: SlaPolicyIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
     saved = service.save_policy(
         session,
         rules=data.rules,

@@ -131,12 +131,12 @@ def get_ticket(number: str, actor: Actor = Depends(current_actor), session: Sess
 @router.post("/tickets/{number}/requester", response_model=schemas.RequesterOut)
 def reveal_requester(
     number: str,
-    purpose: Annotated[str | None, Body(embed=True, max_length=200)] = None,
+    data: schemas.RequesterRevealIn | None = None,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
 ):
     """Unmasked contact details; every call is written to the audit trail."""
-    return service.reveal_requester(session, number=number, actor=actor, purpose=purpose)
+    return service.reveal_requester(session, number=number, actor=actor, purpose=data.purpose if data else None)
 
 
 @router.get("/tickets/{number}/personal-data-views")

@@ -183,6 +183,10 @@ class RequesterOut(BaseModel):
     content: str | None = None  # only on a reveal: the message with the numbers the caller said in it
 
 
+class RequesterRevealIn(BaseModel):
+    purpose: str | None = Field(default=None, max_length=200, description="查看原因，记入审计")
+
+
 class UnitRef(BaseModel):
     code: str
     name: str

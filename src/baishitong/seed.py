@@ -233,20 +233,29 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
     if target == "replied":
         return
     callback = spec.get("callback") or {"solved": True, "satisfaction": "满意"}
-    _do(
-        session,
-        ticket,
-        "callback",
-        operator,
-        schemas.CallbackIn(version=v(), solved=callback["solved"], satisfaction=callback["satisfaction"]),
-        _at(callback.get("at"), stamp(20), now),
-    )
+    _callback(session, ticket, callback, operator, _at(callback.get("at"), stamp(20), now))
     clock[0] = ticket.events[-1].created_at
     if target == "callback-done":
         return
+    redo = spec.get("redo")
+    if redo:
+        # 重办: the supervisor sends the unhappy callback back; the unit answers again and is called back again.
+        _do(session, ticket, "redo", supervisor, schemas.ReasonIn(version=v(), reason=redo["reason"]), _at(redo["at"], stamp(4), now))
+        ticket.clock_started_at = ticket.events[-1].created_at  # the new clock runs from the 重办, not from today
+        clock[0] = ticket.events[-1].created_at
+        if target == "redone":
+            return
+        _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=redo["reply"]), _at(redo["replied_at"], stamp(72), now))
+        _callback(session, ticket, redo["callback"], operator, _at(redo["callback"]["at"], stamp(20), now))
+        clock[0] = ticket.events[-1].created_at
     _do(session, ticket, "close", operator, schemas.ActionIn(version=v()), stamp(1))
     if target == "archived":
         _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=v()), stamp(24 * 7))
+
+
+def _callback(session: Session, ticket: Ticket, callback: dict, operator: Actor, at: datetime) -> None:
+    body = schemas.CallbackIn(version=ticket.version, solved=callback["solved"], satisfaction=callback["satisfaction"], note=callback.get("note"))
+    _do(session, ticket, "callback", operator, body, at)
 
 
 def _at(given: datetime | None, fallback: datetime, now: datetime) -> datetime:

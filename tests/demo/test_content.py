@@ -125,11 +125,11 @@ def test_orders_fields_valid(demo_orders):
         if idn is not None:
             assert idn.startswith("440606") and orders.id_number_valid(idn)
         st = o["target_status"]
-        if st in ("replied", "callback-done", "closed", "archived"):
+        if st in ("replied", "callback-done", "closed", "archived", "redone"):
             assert o["reply"] and o["reply"].startswith("您好") and o["replied_at"] >= o["created_at"]
         else:
             assert o["reply"] is None
-        if st in ("callback-done", "closed", "archived"):
+        if st in ("callback-done", "closed", "archived", "redone"):
             cb = o["callback"]
             assert isinstance(cb["solved"], bool) and cb["satisfaction"] in ("满意", "基本满意", "不满意")
         else:

@@ -26,7 +26,13 @@ this project.  :func:`generate_orders` returns a list of dicts::
       "extension_days": int | None, "extension_reason": str | None,
       "void_reason": str | None,      # voided
       "merged_into": str | None,      # merged: ref of an earlier order
+      "redo": {"reason": str, "at": datetime,          # 重办 after the unhappy callback
+               "reply": str | None, "replied_at": datetime | None,
+               "callback": {...} | None} | None,     # answered again and called back (closed,
+                                                      # archived), or still with the unit (redone)
     }
+
+A redone order's first callback carries a "note" (what the requester said).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 CHANNELS = ("hotline", "web", "wechat", "app", "doorstep", "enterprise", "api")
 TARGET_STATES = (
     "registered", "dispatched", "signed", "replied", "callback-done", "closed",
-    "archived", "returned", "extension-requested", "voided", "merged",
+    "archived", "returned", "extension-requested", "voided", "merged", "redone",
 )
 _REPLIED_STATES = {"replied", "callback-done", "closed", "archived"}
 _CALLBACK_STATES = {"callback-done", "closed", "archived"}
@@ -697,6 +703,13 @@ def _fmt_md(d: date) -> str:
     return f"{d.month}月{d.day}日"
 
 
+def _compose_second_reply(sc: _S, title: str, ctx: dict, lead: str) -> str:
+    """The answer after 重办: the unit went back, and says what it did this time."""
+    me = _self_name(lead)
+    return (f"您好！针对您回访时反映“{title}”问题仍未解决的情况，{me}再次安排工作人员与您联系并到现场核实。"
+            f"{sc.reply.format_map(ctx)}我们将持续跟进，如仍有问题，请及时与我们联系。")
+
+
 # ---------------------------------------------------------------- lifecycle
 _STATE_WEIGHTS = [
     # (max_age_days, {state: weight})
@@ -720,6 +733,25 @@ _EXTENSION_REASONS = [
     "需等待检测结果，申请延期。",
     "当事人暂时无法联系，需进一步调查取证，申请延期。",
 ]
+# What the requester said on the callback that sent the order back, and the centre's reason for 重办.
+_UNHAPPY_NOTES = [
+    "诉求人表示问题仍未解决，现场情况没有变化。",
+    "诉求人称答复说已处理，但实际没有人到现场。",
+    "诉求人表示处理只是临时应付，问题几天后又出现了。",
+    "诉求人对答复不认可，认为没有回应其具体诉求。",
+]
+_REDO_REASONS = [
+    "回访诉求人表示问题仍未解决，答复与现场情况不符，请重新核实处理到位后答复。",
+    "诉求人反映未有工作人员到现场，请承办单位重新联系诉求人并现场核查。",
+    "答复未回应诉求人提出的具体问题，请补充核实后重新答复。",
+    "问题反复出现，请承办单位制定长效处理措施并重新答复。",
+]
+# Of the closed orders, how many went through 重办 first (an unhappy callback sent back and answered again), and
+# how many recent unhappy ones are back with their unit now.
+_REDONE_SHARE = 0.03
+_REDOING = 2
+# Units with a demo login (seed.DEMO_ACCOUNTS): an order being redone goes to one of them first, where it is seen.
+_DEMO_DESKS = ("ronggui", "daliang", "beijiao", "SJJ", "CGZF", "RSJ", "GS", "GJJ")
 _VOID_REASONS = ["来电人表示问题已自行解决，申请撤回。", "重复登记工单，予以作废。",
                  "来电内容不完整且无法回访联系，作废处理。"]
 
@@ -769,6 +801,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
     # before any repeats (when n >= len(SCENARIOS)).
     order_idx: list[int] = []
     orders: list[dict] = []
+    unhappy: list[tuple[dict, _S, dict, str]] = []  # answered orders whose callback was not happy
     people: list[dict] = []
     by_cat: dict[str, list[tuple[str, datetime]]] = {}
 
@@ -871,6 +904,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             "extension_reason": None,
             "void_reason": None,
             "merged_into": None,
+            "redo": None,
         }
         if state in _REPLIED_STATES:
             max_delay = max(0, min(6, age))
@@ -887,6 +921,8 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
                     sat = "不满意" if rng.random() < 0.7 else "基本满意"
                 rec["callback"] = {"solved": solved, "satisfaction": sat,
                                    "at": rec["replied_at"] + timedelta(hours=rng.randint(4, 40))}
+                if not solved or sat == "不满意":
+                    unhappy.append((rec, sc, rctx, lead))
         elif state == "returned":
             other = rng.choice(["区城市管理和综合执法局", "所属镇街", "区市场监督管理局", "区住房城乡建设和水利局"])
             rec["return_reason"] = rng.choice(_RETURN_REASONS).format(other=other)
@@ -900,4 +936,42 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         if state not in ("merged", "voided"):
             by_cat.setdefault(sc.code, []).append((ref, created_at))
         orders.append(rec)
+    _add_redos(orders, unhappy, rng=random.Random(seed + 1), today=today)
     return orders
+
+
+def _add_redos(orders: list[dict], unhappy: list[tuple[dict, _S, dict, str]], *, rng: random.Random, today: date) -> None:
+    """Sends some unhappy callbacks back for 重办, as the centre does: most were answered again and closed
+    (about _REDONE_SHARE of the closed orders), and _REDOING recent ones are with their unit now. A stream of
+    its own, so the orders themselves stay as they were."""
+    end = datetime.combine(today, time(9))
+    closed = sum(o["target_status"] in ("closed", "archived") for o in orders)
+    # Answered again and called back, all before today: a week from the first callback is enough.
+    done = [u for u in unhappy if u[0]["target_status"] in ("closed", "archived") and u[0]["callback"]["at"] + timedelta(days=7) < end]
+    for rec, sc, ctx, lead in rng.sample(done, min(len(done), max(2, round(closed * _REDONE_SHARE)))):
+        redo_at = _office_time(rec["callback"]["at"], rng)
+        replied_at = redo_at + timedelta(days=rng.randint(2, 4), hours=rng.randint(0, 6))
+        rctx = dict(ctx, rdate=_fmt_md(replied_at.date()))
+        rec["callback"]["note"] = rng.choice(_UNHAPPY_NOTES)
+        rec["redo"] = {
+            "reason": rng.choice(_REDO_REASONS),
+            "at": redo_at,
+            "reply": _compose_second_reply(sc, rec["title"], rctx, lead),
+            "replied_at": replied_at,
+            "callback": {"solved": True, "satisfaction": "满意" if rng.random() < 0.6 else "基本满意",
+                         "at": replied_at + timedelta(hours=rng.randint(4, 30))},
+        }
+    # Back with the unit: unhappy callbacks of the last days still open, so a desk shows what 重办 looks like.
+    recent = [u for u in unhappy if u[0]["target_status"] == "callback-done" and u[0]["callback"]["at"] + timedelta(days=1) < end]
+    rng.shuffle(recent)
+    recent.sort(key=lambda u: u[0]["lead_unit"] not in _DEMO_DESKS)
+    for rec, _sc, _ctx, _lead in recent[:_REDOING]:
+        rec["target_status"] = "redone"
+        rec["callback"]["note"] = rng.choice(_UNHAPPY_NOTES)
+        rec["redo"] = {"reason": rng.choice(_REDO_REASONS), "at": _office_time(rec["callback"]["at"], rng), "reply": None, "replied_at": None, "callback": None}
+
+
+def _office_time(after: datetime, rng: random.Random) -> datetime:
+    """When the supervisor, reviewing the callback, sends the order back: office hours, that day or the next."""
+    day = after.date() if after.hour < 15 else after.date() + timedelta(days=1)
+    return max(after + timedelta(minutes=30), datetime.combine(day, time(rng.randint(9, 16), rng.randrange(60))))

@@ -1,0 +1,86 @@
+"""The demo as a first-time visitor meets it: the orders walked through the real services show each role
+something on every page, with figures that are not all zero."""
+
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from baishitong import seed
+from baishitong.analytics import service as analytics
+from baishitong.app import create_app
+from baishitong.config import Settings
+from baishitong.demo.orders import generate_orders
+from baishitong.org import service as org
+from baishitong.tickets.models import Ticket, TicketEvent
+from tests.conftest import TEST_PASSWORD
+from tests.web.test_pages import login
+
+
+@pytest.fixture(scope="module")
+def demo(_module_database):
+    """The 360 demo orders loaded once for the module, as `init --demo` loads them."""
+    with _module_database.session() as session:
+        for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
+            org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
+        seed.load_demo_orders(session)
+    return _module_database
+
+
+@pytest.fixture(scope="module")
+def browser(demo):
+    settings = Settings(database_url=demo.url, queue_backend="immediate", warm_up=False)
+    with TestClient(create_app(settings, database=demo)) as client:
+        yield client
+
+
+def test_a_few_closed_orders_were_redone_and_answered_again():
+    orders = generate_orders(today=date(2026, 12, 4))
+    closed = [o for o in orders if o["target_status"] in ("closed", "archived")]
+    redone = [o for o in closed if o["redo"]]
+    assert 0.02 <= len(redone) / len(closed) <= 0.04
+    for o in redone:
+        first, redo = o["callback"], o["redo"]
+        assert not first["solved"] or first["satisfaction"] == "不满意"
+        assert o["replied_at"] < first["at"] < redo["at"] < redo["replied_at"] < redo["callback"]["at"]
+        assert redo["reason"] and first["note"] and redo["reply"].startswith("您好") and redo["reply"] != o["reply"]
+    # …and a couple are with their unit again now, one of them on a desk a demo login opens.
+    back = [o for o in orders if o["target_status"] == "redone"]
+    assert len(back) == 2 and back[0]["redo"]["reply"] is None
+    assert generate_orders(today=date(2026, 12, 4)) == orders
+
+
+def test_redone_orders_are_real_events_and_count_in_the_redo_rate(demo):
+    with demo.session(write=False) as session:
+        redone = session.scalars(select(Ticket).where(Ticket.redo_count > 0)).all()
+        assert {t.status for t in redone} >= {"closed", "signed"}
+        for ticket in redone:
+            actions = [e.action for e in ticket.events]
+            after = actions[actions.index("redo") + 1 :]
+            assert actions.count("callback") == 1 + ("callback" in after)
+            if ticket.status in ("closed", "archived"):
+                assert after[:2] == ["reply", "callback"] and ticket.callback_solved
+            times = [e.created_at for e in ticket.events]
+            assert times == sorted(times)
+            # The new clock starts at the 重办, not when the demo was loaded.
+            assert ticket.clock_started_at == next(e.created_at for e in ticket.events if e.action == "redo")
+        rates = analytics.unit_rates(session)
+        assert sum(r["redone"] for r in rates) == len([t for t in redone if t.status != "merged"])
+        assert any(r["redo_rate"] for r in rates)
+
+
+def test_the_league_shows_a_redo_rate_and_a_desk_shows_an_order_sent_back(demo, browser):
+    login(browser, "t_supervisor")
+    league = browser.get("/staff/supervise/league").text
+    redo_rates = re.findall(r'data-rate="redo_rate">([^<]+)<', league)
+    assert redo_rates and any(rate not in ("0.0%", "—") for rate in redo_rates)
+    with demo.session(write=False) as session:
+        at_ronggui = session.scalar(select(Ticket).join(Ticket.lead_unit).where(Ticket.redo_count > 0, Ticket.status == "signed", Ticket.lead_unit.has(code="ronggui")))
+        redo_events = session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "redo"))
+    assert at_ronggui is not None and redo_events >= 6
+    login(browser, "t_ronggui")
+    desk = browser.get("/staff/unit?tab=signed").text
+    card = desk[desk.index(f'data-ticket="{at_ronggui.number}"') :]
+    assert "重办 1 次" in card[:4000] and "回访记录" in card[:6000]

@@ -247,6 +247,18 @@ def test_booking_creates_appointment_and_full_slot_says_so(client, session, demo
     assert full.status_code == 409 and "约满" in full.text and 'name="slot"' in full.text
 
 
+def test_the_booking_page_promises_a_day_before_reminder_only_when_one_will_be_sent(client, session, demo, monkeypatch):
+    """Booked for tomorrow, the confirmation SMS stands for the reminder, so the page must not promise another."""
+    point, page = _book_page(client, session, monkeypatch, capacity=3)
+    tomorrow = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, tomorrow))
+    assert "预约成功" in done.text and "短信提醒" not in done.text
+    later = client.get(f"/points/{point.code}/book", params={"date": "2026-11-05"})
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', later.text).group(1)
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(later.text, slot, phone="13900000002") | {"date": "2026-11-05"})
+    assert "办理前一天会短信提醒您" in done.text
+
+
 def test_a_booking_form_with_a_slot_in_the_year_9999_asks_for_a_slot_again(client, session, demo, monkeypatch):
     point, page = _book_page(client, session, monkeypatch, capacity=1)
     refused = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, "9999-12-31T23:59:59-14:00"))

@@ -16,7 +16,6 @@ from baishitong.points import appointments as booking
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
 from baishitong.security import mask_name, mask_phone
-from baishitong.tickets.service import LOCAL_TZ
 from baishitong.tickets.validation import normalise_phone
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import render
@@ -225,8 +224,7 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
         point = points.get_point(session, code=code)
         return _book_page(request, session, point, day=day, values=values, errors={"slot": exc.message}, status_code=422)
     # Rendered, not redirected: the booking number is only ever shown to whoever booked.
-    today = clock.now().astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
-    return render(request, "public/booking_done.html", {"appointment": appointment, "item_name": _item_names(session).get(appointment.item_code or ""), "nav": "/points", "today": today})
+    return render(request, "public/booking_done.html", {"appointment": appointment, "item_name": _item_names(session).get(appointment.item_code or ""), "nav": "/points"})
 
 
 # --- 预约查询 --------------------------------------------------------------------

@@ -77,3 +77,14 @@ def test_a_long_link_wraps_inside_its_card(server, browser, shot):
         card.locator("a.ticket-no").click()
     assert LINK in page.inner_text("#ticket-content")
     assert page.evaluate(overflow) <= 1
+
+
+def test_a_short_page_on_a_tablet_starts_right_under_the_navigation(server, browser, shot):
+    """Below 960 px the navigation is a strip above the page: on a page shorter than the screen the strip
+    grew to take up the slack, a blank band of a third of the screen above the title."""
+    page = staff_page(browser, server, "supervisor", shot)
+    page.set_viewport_size({"width": 768, "height": 1600})
+    page.goto(server + "/staff/kb/unanswered")
+    links = page.eval_on_selector(".staff-sidebar ul", "n => n.getBoundingClientRect().bottom")
+    title = page.eval_on_selector(".staff-page-header h1", "h => h.getBoundingClientRect().top")
+    assert title - links < 40, (links, title)

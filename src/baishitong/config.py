@@ -53,6 +53,10 @@ class Settings(BaseSettings):
 
     sms_endpoint: str = ""
     wechat_endpoint: str = ""
+    # When the SMS gateway has taken a message: a 2xx answer with a JSON body, and, when a field is named
+    # (dotted for nested ones, e.g. Response.Code), that field holding this value (true, 0, OK…).
+    sms_success_field: str = ""
+    sms_success_value: str = ""
 
     llm_base_url: str = ""
     llm_api_key: str = ""
@@ -70,6 +74,12 @@ class Settings(BaseSettings):
     def _refuse_default_secret(self) -> "Settings":
         if not self.demo_mode and self.secret_key == DEFAULT_SECRET:
             raise ValueError("BAISHITONG_SECRET_KEY must be set when BAISHITONG_DEMO_MODE is off")
+        return self
+
+    @model_validator(mode="after")
+    def _sms_success_pair(self) -> "Settings":
+        if bool(self.sms_success_field) != bool(self.sms_success_value):
+            raise ValueError("BAISHITONG_SMS_SUCCESS_FIELD and BAISHITONG_SMS_SUCCESS_VALUE must be set together")
         return self
 
     @property

@@ -80,7 +80,7 @@ def _get(db, message_id) -> Message:
 def test_a_slow_gateway_holds_no_lock_that_requests_wait_on(own_database, gateway):
     db = own_database
     message_id = _message(db)
-    gateway.plan = [(200, b"ok", 2.0)]
+    gateway.plan = [(200, b'{"ok": true}', 2.0)]
     sender = threading.Thread(target=notify.deliver, args=(db,), kwargs={"message_id": message_id})
     sender.start()
     time.sleep(0.3)
@@ -158,3 +158,74 @@ def test_a_gateway_naming_the_refused_number_leaves_it_masked_in_the_outbox(own_
     gateway.plan = [(400, '{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 13800001234（+8613800001234）"}'.encode(), 0)]
     message_id = _message(own_database, queued=True)
     assert _get(own_database, message_id).last_error == '网关返回 400：{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 138****1234（+86138****1234）"}'
+
+
+@pytest.mark.parametrize("answer", [b"<html><body>\xe7\xbd\x91\xe7\xbb\x9c\xe8\xae\xa4\xe8\xaf\x81</body></html>", b"", b"\x00\xff garbage", b"OK"])
+def test_a_200_whose_body_is_not_json_is_not_sent_but_retried_and_then_sent_once(own_database, gateway, monkeypatch, answer):
+    """A proxy's login page or a half-written answer with status 200 used to mark the message sent and the citizen never got it."""
+    gateway.plan = [(200, answer, 0)]
+    message_id = _message(own_database, queued=True)
+    message = _get(own_database, message_id)
+    assert message.status == "retrying" and message.sent_at is None and "内容无法识别" in message.last_error
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", (message.next_attempt_at + timedelta(seconds=1)).isoformat())
+    run_periodic(own_database)  # the existing backoff retry, answered {"ok": true} this time
+    assert _get(own_database, message_id).status == "sent"
+    assert [key for key, _ in gateway.received].count(f"message-{message_id}") == 2
+
+
+@pytest.fixture
+def success_flag(monkeypatch):
+    def configure(field: str, value: str) -> None:
+        monkeypatch.setenv("BAISHITONG_SMS_SUCCESS_FIELD", field)
+        monkeypatch.setenv("BAISHITONG_SMS_SUCCESS_VALUE", value)
+        get_settings.cache_clear()
+
+    return configure
+
+
+def test_a_gateway_answering_200_with_its_own_error_code_is_retried_when_its_success_field_is_configured(own_database, gateway, success_flag):
+    """Aliyun-style gateways answer 200 with {"Code": "isv.BUSINESS_LIMIT_CONTROL"} when they did not send."""
+    success_flag("Code", "OK")
+    gateway.plan = [(200, '{"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发号码 13800001234 天级流控"}'.encode(), 0)]
+    limited = _get(own_database, _message(own_database, queued=True))
+    assert limited.status == "retrying" and limited.sent_at is None
+    assert limited.last_error.startswith("网关返回 200，但 Code 不是 OK，未确认发送")
+    assert "138****1234" in limited.last_error and "13800001234" not in limited.last_error
+    gateway.plan = [(200, b'{"ok": true}', 0)]
+    assert "没有成功标志 Code" in _get(own_database, _message(own_database, queued=True)).last_error
+    gateway.plan = [(200, b'{"Code": "OK", "BizId": "900619746936498440"}', 0)]
+    assert _get(own_database, _message(own_database, queued=True)).status == "sent"
+
+
+@pytest.mark.parametrize(
+    "field, value, answer, sent",
+    [
+        ("ok", "true", b'{"ok": true}', True),
+        ("ok", "true", b'{"ok": false}', False),
+        ("ok", "true", b'{"ok": "true"}', True),
+        ("result.code", "0", b'{"result": {"code": 0}}', True),
+        ("result.code", "0", b'{"result": {"code": "0"}}', True),
+        ("result.code", "0", b'{"result": {"code": 1017}}', False),
+        ("Response.SendStatusSet.0.Code", "Ok", b'{"Response": {"SendStatusSet": [{"Code": "Ok"}]}}', True),
+        ("Response.SendStatusSet.0.Code", "Ok", b'{"Response": {"SendStatusSet": []}}', False),
+        ("result", "0", b'{"result": {"code": 0}}', False),
+        ("ok", "true", b'[true]', False),
+    ],
+)
+def test_the_configured_success_field_decides_whether_a_message_was_taken(gateway, success_flag, field, value, answer, sent):
+    success_flag(field, value)
+    gateway.plan = [(200, answer, 0)]
+    outgoing = notify.Outgoing(1, 1, "sms", "13800001234", "【顺德12345】您的诉求已受理", "ticket_registered")
+    error = notify.attempt(outgoing)
+    assert (error is None) == sent, error
+    if not sent:
+        assert error.startswith("网关返回 200，但") and "未确认发送" in error
+
+
+def test_a_success_field_without_its_value_is_refused_at_start():
+    from pydantic import ValidationError
+
+    from baishitong.config import Settings
+
+    with pytest.raises(ValidationError, match="SMS_SUCCESS_VALUE"):
+        Settings(sms_success_field="Code")

@@ -1,5 +1,7 @@
 """Channel adapters. The built-in outbox only records; SMS and WeChat post to a configured gateway."""
 
+import json
+
 import httpx
 
 from baishitong.config import get_settings
@@ -29,10 +31,38 @@ def send(channel: str, *, recipient: str, body: str, template_code: str, key: st
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SendError(f"网关连接失败：{exc}") from exc
     if response.status_code >= 300:
-        # Only printable text: a NUL in a garbled answer could not even be stored (PostgreSQL refuses it).
-        shown = "".join(ch for ch in response.text[:200] if ch.isprintable())
-        if channel == "sms":
-            # Gateways name the number they refused (非法手机号 138…, a landline too), and the outbox shows the
-            # error to staff who see the citizen's number masked.
-            shown = mask_numbers_in_text(shown.replace(recipient, mask_phone(recipient) or ""))
-        raise SendError(f"网关返回 {response.status_code}：{shown}")
+        raise SendError(f"网关返回 {response.status_code}：{_shown(response, channel, recipient)}")
+    if channel == "sms":
+        _check_accepted(response, recipient, field=settings.sms_success_field, value=settings.sms_success_value)
+
+
+def _shown(response: httpx.Response, channel: str, recipient: str) -> str:
+    """The start of the gateway's answer as the outbox may show it."""
+    # Only printable text: a NUL in a garbled answer could not even be stored (PostgreSQL refuses it).
+    shown = "".join(ch for ch in response.text[:200] if ch.isprintable())
+    if channel == "sms":
+        # Gateways name the number they refused (非法手机号 138…, a landline too), and the outbox shows the
+        # error to staff who see the citizen's number masked.
+        shown = mask_numbers_in_text(shown.replace(recipient, mask_phone(recipient) or ""))
+    return shown
+
+
+def _check_accepted(response: httpx.Response, recipient: str, *, field: str, value: str) -> None:
+    """A 2xx alone is not proof: a proxy's or captive portal's page, or a gateway's 200 with an error code in it,
+    would count as sent and the citizen never hear. The answer must be JSON and, when configured, say success."""
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        raise SendError(f"网关返回 {response.status_code}，但内容无法识别（不是 JSON），未确认发送：{_shown(response, 'sms', recipient)}") from None
+    if not field:
+        return
+    found = answer
+    for part in field.split("."):
+        if isinstance(found, dict) and part in found:
+            found = found[part]
+        elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
+            found = found[int(part)]
+        else:
+            raise SendError(f"网关返回 {response.status_code}，但没有成功标志 {field}，未确认发送：{_shown(response, 'sms', recipient)}")
+    if isinstance(found, dict | list) or value not in (str(found), json.dumps(found, ensure_ascii=False)):
+        raise SendError(f"网关返回 {response.status_code}，但 {field} 不是 {value}，未确认发送：{_shown(response, 'sms', recipient)}")

@@ -267,6 +267,7 @@ _SUBMISSION = {
         "first_name": _FIELD,
         "last_name": {**_FIELD, "description": "姓；与 first_name 合计不超过 64 字"},
         "email": _FIELD,
+        "media_url": {**_FIELD, "format": "uri", "maxLength": 2048, "description": "诉求人照片的网址（http 或 https）；平台不下载，供工作人员打开查看，查询请求时原样返回"},
         "attribute[type]": {**_FIELD, "enum": list(ticket_schemas.TYPES), "description": "诉求类型（见服务定义）；JSON 请求中写作 attribute: {\"type\": …}"},
     },
 }

@@ -35,7 +35,7 @@ class ServiceDefinition(BaseModel):
 
 
 class RequestIn(BaseModel):
-    """A POST requests body after form or JSON decoding; unknown spec fields (device_id, media_url…) are ignored."""
+    """A POST requests body after form or JSON decoding; unknown spec fields (device_id, account_id…) are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -49,6 +49,7 @@ class RequestIn(BaseModel):
     first_name: str | None = None
     last_name: str | None = None
     phone: str | None = None
+    media_url: str | None = None
     attribute: dict[str, str] = Field(default_factory=dict)
 
 

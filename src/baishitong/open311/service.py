@@ -4,6 +4,7 @@ work orders are service requests."""
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -180,10 +181,32 @@ def _ticket_create(session: Session, data: schemas.RequestIn) -> ticket_schemas.
         raise InvalidInput("invalid_request", f"请求参数有误：{fields}") from None
 
 
+MEDIA_URL_MAX = 2048
+
+
+def _media_url(value: str | None) -> str | None:
+    """The spec's media_url, a link to the citizen's photo: kept for staff to open, never fetched. Only http and
+    https: a javascript: or file: link on the order page would run or open something on the staff member's machine."""
+    if not value:
+        return None
+    if len(value) > MEDIA_URL_MAX:
+        raise InvalidInput("invalid_media_url", f"media_url 不能超过 {MEDIA_URL_MAX} 个字符")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() or not c.isprintable() for c in value):
+        raise InvalidInput("invalid_media_url", "media_url 须为以 http:// 或 https:// 开头的完整网址")
+    return value
+
+
 def submit(session: Session, *, data: schemas.RequestIn, idempotency_key: str | None) -> tuple[schemas.RequestCreated, bool]:
     """Registers the request as an "api" channel work order; a retried Idempotency-Key returns the first one."""
     actor = _submitter(session, data.api_key)
+    media_url = _media_url(data.media_url)
     ticket, created = tickets.create_ticket(session, data=_ticket_create(session, data), actor=actor, idempotency_key=idempotency_key)
+    if created:
+        ticket.media_url = media_url
     notice = f"您的诉求已受理，工单编号 {ticket.number}，可凭工单编号和联系电话查询办理进度"
     return schemas.RequestCreated(service_request_id=ticket.number, service_notice=notice), created
 
@@ -196,7 +219,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def request_out(ticket: Ticket) -> schemas.RequestOut:
-    """Status, place and responsible unit only: the description and the requester stay private."""
+    """Status, place, responsible unit and the photo link sent: the description and the requester stay private."""
     timeline = tickets.requester_timeline(ticket)
     return schemas.RequestOut(
         service_request_id=ticket.number,
@@ -209,6 +232,8 @@ def request_out(ticket: Ticket) -> schemas.RequestOut:
         requested_datetime=_iso(ticket.created_at),
         updated_datetime=_iso(ticket.updated_at),
         expected_datetime=_iso(ticket.reply_due),
+        # As public as the place: the spec lists it, and a report's (举报) photo could say who took it.
+        media_url=ticket.media_url if ticket.type != "举报" else None,
         **_public_place(ticket),
     )
 

@@ -45,6 +45,8 @@ class Ticket(Base):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     urgency: Mapped[str] = mapped_column(String(8), default="normal")
     point_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Open311's media_url: a link to the citizen's photo held elsewhere, given to staff to open, never fetched.
+    media_url: Mapped[str | None] = mapped_column(String(2048))
 
     status: Mapped[str] = mapped_column(String(20), index=True)
     lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))

@@ -2,7 +2,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from baishitong.errors import Conflict, Forbidden, InvalidInput
@@ -210,3 +210,29 @@ def test_an_import_row_with_an_overlong_title_or_an_unknown_unit_is_refused_by_i
     unknown_unit = [{"id": "OK1", "title": "已知单位", "body": "正文", "unit": "GJJ"}, {"id": "UNIT1", "title": "未知单位", "body": "正文", "unit": "NOPE"}]
     with pytest.raises(InvalidInput, match=r"第 3 行（id UNIT1）：单位编码 NOPE 不存在"):
         kb.import_rows(session, rows=unknown_unit, actor=admin)
+
+
+def test_validity_and_review_dates_edited_in_an_exported_sheet_are_imported(session, admin):
+    """The export has 失效日期 and 复核日期 columns; changed in Excel and imported back they were ignored,
+    the import saying 未变 while the article kept its old dates."""
+    from datetime import date, datetime
+
+    publish_all(session, admin)
+    exported = load_workbook(io.BytesIO(kb.export_xlsx(session)))
+    sheet = exported.active
+    header = [c.value for c in sheet[1]]
+    assert {"valid_from", "valid_to", "review_due"} <= set(header)
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == "SB01":
+            row[header.index("valid_to")].value = datetime(2027, 6, 30)  # as Excel stores a date typed in a cell
+            row[header.index("review_due")].value = "2027-03-01"
+    buffer = io.BytesIO()
+    exported.save(buffer)
+    result = kb.import_file(session, filename="kb.xlsx", content=buffer.getvalue(), actor=admin)
+    assert result.updated == 1
+    article = kb.get_article(session, external_id="SB01")
+    assert (article.valid_to, article.review_due) == (date(2027, 6, 30), date(2027, 3, 1))
+    assert kb.import_file(session, filename="export.csv", content=kb.export_csv(session), actor=admin).updated == 0
+    bad = "id,title,body,失效日期\nSB01,社会保险卡丢了怎么补办,正文,2027-02-30\n".encode()
+    with pytest.raises(InvalidInput, match=r"第 2 行（id SB01）：失效日期不存在"):
+        kb.import_file(session, filename="bad.csv", content=bad, actor=admin)

@@ -9,14 +9,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from baishitong import clock
+from baishitong import bounds, clock
 from baishitong.actors import Actor
 from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -281,10 +281,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "synonyms": ("synonyms", "同义词"),
     "status": ("status", "状态"),
     "version": ("version", "版本"),
+    "valid_from": ("valid_from", "生效日期"),
+    "valid_to": ("valid_to", "失效日期"),
+    "review_due": ("review_due", "复核日期"),
 }
 REQUIRED_COLUMNS = ("id", "title", "body")
 _STATUS_NAMES = {"draft": "draft", "published": "published", "retired": "retired", "草稿": "draft", "已发布": "published", "发布": "published", "已下线": "retired", "下线": "retired"}
 _ROW_FIELDS = {"title": "title", "body": "body", "category": "category_code", "unit": "unit_code", "keywords": "keywords", "synonyms": "synonyms"}
+_DATE_COLUMNS = {"valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期"}
 
 
 def _header_map(header: Iterable[object]) -> dict[str, int]:
@@ -306,6 +310,10 @@ def _header_map(header: Iterable[object]) -> dict[str, int]:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # a date typed into an Excel cell
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -401,13 +409,19 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
         seen.add(external_id)
         if not row.get("title", "").strip():
             raise InvalidInput("missing_title", f"第 {number} 行（id {external_id}）缺少标题")
-        given = {_ROW_FIELDS[c]: v for c, v in row.items() if c in _ROW_FIELDS}
         # An exported file says each article's status (a retired or draft one must not come back published).
         row_status = _STATUS_NAMES.get((row.get("status") or "").strip().lower())
         if (row.get("status") or "").strip() and row_status is None:
             raise InvalidInput("invalid_status", f"第 {number} 行（id {external_id}）：状态应为 draft、published 或 retired（草稿、已发布、已下线）")
         article = session.scalar(select(Article).where(Article.external_id == external_id))
         try:
+            given = {_ROW_FIELDS[c]: v for c, v in row.items() if c in _ROW_FIELDS}
+            for column, label in _DATE_COLUMNS.items():
+                if column in row:
+                    try:
+                        given[column] = bounds.parse_day(row[column], label) if row[column].strip() else None
+                    except ValueError as exc:
+                        raise InvalidInput("invalid_date", str(exc)) from None
             if article is None:
                 create_article(session, actor=actor, external_id=external_id, status=row_status or status, action="import", **given)
                 result.created += 1
@@ -446,7 +460,7 @@ def import_path(session: Session, *, path: Path, actor: Actor) -> ImportResult:
         raise InvalidInput(exc.code, "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹") from None
 
 
-EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_to", "review_due")
+EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_from", "valid_to", "review_due")
 
 
 def export_rows(session: Session) -> list[list[str]]:
@@ -454,7 +468,7 @@ def export_rows(session: Session) -> list[list[str]]:
     for a in session.scalars(select(Article).order_by(Article.external_id)):
         rows.append([
             a.external_id, a.title, a.body, a.category_code or "", a.unit_code or "", "、".join(a.keywords),
-            "、".join(a.synonyms), a.status, str(a.version), a.valid_to.isoformat() if a.valid_to else "",
+            "、".join(a.synonyms), a.status, str(a.version), a.valid_from.isoformat() if a.valid_from else "", a.valid_to.isoformat() if a.valid_to else "",
             a.review_due.isoformat() if a.review_due else "",
         ])  # fmt: skip
     return rows

@@ -95,3 +95,21 @@ def test_hot_topics_page_lists_topics_with_links_to_the_tickets(web, session):
 def test_department_staff_do_not_get_the_hot_topics_page(web):
     login(web, "t_ronggui")
     assert web.get("/staff/hot-topics", follow_redirects=False).status_code == 403
+
+
+def test_hot_topics_page_links_every_order_behind_a_topic_not_only_the_five_examples(web, session):
+    """工单数 8 is a figure a supervisor follows to the orders: the page lists all of them (the newest five first)."""
+    from baishitong.analytics.models import HotTopicSnapshot
+
+    keys = [f"SD2026120600{i:02d}" for i in range(8)]
+    now = utcnow()
+    topic = {
+        "label": "桂洲大道垃圾站臭味", "phrases": [], "size": 8, "people": 8, "heat": 8.0, "recent": 2, "first_at": now.isoformat(), "last_at": now.isoformat(),
+        "region": "容桂·高黎社区", "category": "城乡建设", "keys": keys, "examples": keys[: analytics.HOT_EXAMPLES],
+    }
+    session.add(HotTopicSnapshot(window_days=7, computed_at=now, n_tickets=8, truncated=False, threshold=0.5, topics=[topic]))
+    session.flush()
+    login(web, "t_supervisor")
+    page = web.get("/staff/hot-topics?window=7").text
+    assert all(f'href="/staff/tickets/{n}"' in page for n in keys)
+    assert "其余 3 件" in page

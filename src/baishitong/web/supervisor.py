@@ -108,10 +108,12 @@ def _hot_window(value: str) -> int:
 def hot_topics(request: Request, window: str = "7", staff: Staff = Depends(hot_topic_readers), session: Session = Depends(get_db_session)):
     window_days = _hot_window(window)
     snapshot = analytics.latest_hot_topics(session, window_days=window_days)
+    # Every order behind each topic (up to the 200 stored), not only the examples: 工单数 is followed to its orders.
+    orders = [topic.get("keys", topic["examples"]) for topic in snapshot.topics] if snapshot else []
     return render(
         request,
         "staff/hot_topics.html",
-        {"snapshot": snapshot and HotTopicsOut.of(window_days, snapshot), "window_days": window_days, "windows": analytics.HOT_WINDOWS, "nav": "/staff/hot-topics"},
+        {"snapshot": snapshot and HotTopicsOut.of(window_days, snapshot), "orders": orders, "window_days": window_days, "windows": analytics.HOT_WINDOWS, "nav": "/staff/hot-topics"},
     )
 
 

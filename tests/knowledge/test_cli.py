@@ -68,7 +68,7 @@ def test_import_of_another_kind_of_file_names_the_folder_too(db_url, tmp_path):
     source = tmp_path / "kb.docx"
     source.write_bytes(b"PK")
     result = CliRunner().invoke(kb, ["import", str(source), "--db", db_url])
-    assert result.exit_code == 1 and "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹" in result.output
+    assert result.exit_code == 1 and "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）、.md 文件或 Markdown 文件夹" in result.output
 
 
 def test_json_keeps_the_top_k_asked_for_while_people_see_the_best(db_url, tmp_path):

@@ -131,8 +131,8 @@ def test_import_csv_reports_created_updated_unchanged_and_export(web, session):
     bad = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.csv", b"name,text\na,b\n", "text/csv")})
     assert bad.status_code == 422 and "导入文件缺少必需的列" in bad.text
     word = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("kb.docx", b"PK", "application/octet-stream")})
-    assert word.status_code == 422 and "仅支持导入 CSV 或 Excel（.xlsx）文件，表头为 id,title,body，可加 category,unit" in word.text
-    assert "Markdown" not in word.text, "a folder cannot be uploaded here"
+    assert word.status_code == 422 and "仅支持导入 CSV、Excel（.xlsx）文件（表头为 id,title,body，可加 category,unit），或一篇文章的 Markdown（.md）文件" in word.text
+    assert "文件夹" not in word.text, "a folder cannot be uploaded here"
     exported = web.get("/staff/kb/export?format=csv")
     assert exported.headers["content-type"].startswith("text/csv") and "imp-3" in exported.content.decode("utf-8-sig")
     login(web, "t_ronggui_admin")
@@ -158,3 +158,18 @@ def test_an_article_the_system_saved_reads_as_saved_by_xitong_not_system(web, se
     login(web, "t_supervisor")
     for page in (web.get("/staff/kb").text, web.get("/staff/kb/sys-01/edit").text, web.get("/staff/kb/sys-01/history").text):
         assert "系统" in page and not re.search(r">\s*system\b|\bsystem\s*(于|<)", page)
+
+
+def test_an_article_written_in_markdown_is_imported_from_the_page(web, session):
+    """The command line read Markdown only from a folder; the page refused a .md file outright."""
+    login(web, "t_admin")
+    page = web.get("/staff/kb/import").text
+    assert 'accept=".csv,.xlsx,.md"' in page
+    text = "---\nid: jzz-01\nunit: ronggui\nkeywords: 居住证、积分\n---\n# 居住证怎么办理\n\n在顺德居住满半年，可以申请**居住证**。\n"
+    done = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("居住证.md", text.encode(), "text/markdown")})
+    assert done.status_code == 200 and re.search(r'<p class="stat-label">新建</p>\s*<p class="stat-value">1</p>', done.text)
+    article = kb.get_article(session, external_id="jzz-01")
+    assert (article.title, article.unit_code, article.keywords, article.status) == ("居住证怎么办理", "ronggui", ["居住证", "积分"], "published")
+    assert article.body == "在顺德居住满半年，可以申请**居住证**。"
+    again = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("居住证.md", text.encode(), "text/markdown")})
+    assert re.search(r'<p class="stat-label">未变化</p>\s*<p class="stat-value">1</p>', again.text)

@@ -359,7 +359,7 @@ def read_table(*, filename: str, content: bytes) -> list[dict[str, str]]:
         else:
             raise InvalidInput("invalid_encoding", "无法识别 CSV 文件编码，请另存为 UTF-8")
         return _table_rows(csv.reader(io.StringIO(text)))
-    raise InvalidInput("unsupported_format", "仅支持导入 CSV 或 Excel（.xlsx）文件，表头为 id,title,body，可加 category,unit")
+    raise InvalidInput("unsupported_format", "仅支持导入 CSV、Excel（.xlsx）文件（表头为 id,title,body，可加 category,unit），或一篇文章的 Markdown（.md）文件")
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
@@ -367,8 +367,12 @@ _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 
 
 def read_markdown(path: Path) -> dict[str, str]:
+    return parse_markdown(path.read_text("utf-8-sig"), stem=path.stem)
+
+
+def parse_markdown(text: str, *, stem: str) -> dict[str, str]:
     """One article per file: optional `key: value` front matter, the first `# ` heading is the title, the stem the id."""
-    text = path.read_text("utf-8-sig").replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n")
     meta: dict[str, str] = {}
     match = _FRONT_MATTER.match(text)
     if match:
@@ -382,7 +386,7 @@ def read_markdown(path: Path) -> dict[str, str]:
     if heading:
         title = title or heading.group(1)
         text = text[: heading.start()] + text[heading.end() :]
-    row = {"id": meta.get("id") or path.stem, "title": title or path.stem, "body": text.strip()}
+    row = {"id": meta.get("id") or stem, "title": title or stem, "body": text.strip()}
     for column in ("category", "unit", "keywords", "synonyms"):
         if column in meta:
             row[column] = meta[column]
@@ -442,6 +446,15 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
 
 
 def import_file(session: Session, *, filename: str, content: bytes, actor: Actor) -> ImportResult:
+    """A CSV or XLSX table, or one article as a Markdown file (as a file of the command line's folder)."""
+    if Path(filename).suffix.lower() == ".md":
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("invalid_encoding", "无法识别 Markdown 文件编码，请另存为 UTF-8") from None
+        if not text.strip():
+            raise InvalidInput("empty_file", "导入文件为空")
+        return import_rows(session, rows=[parse_markdown(text, stem=Path(filename).stem)], actor=actor)
     return import_rows(session, rows=read_table(filename=filename, content=content), actor=actor)
 
 
@@ -457,7 +470,7 @@ def import_path(session: Session, *, path: Path, actor: Actor) -> ImportResult:
         if exc.code != "unsupported_format":
             raise
         # Only the command line reads a folder; an upload's message cannot offer one.
-        raise InvalidInput(exc.code, "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）或 Markdown 文件夹") from None
+        raise InvalidInput(exc.code, "仅支持导入 .csv、.xlsx 文件（表头 id,title,body，可加 category,unit）、.md 文件或 Markdown 文件夹") from None
 
 
 EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_from", "valid_to", "review_due")

@@ -296,7 +296,7 @@ async def import_upload(request: Request, form: FormData = Depends(checked_form)
     limit = request.app.state.settings.upload_max_bytes
     error, result, filename = None, None, ""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        error = "请选择要导入的 CSV 或 Excel（.xlsx）文件"
+        error = "请选择要导入的 CSV、Excel（.xlsx）或 Markdown（.md）文件"
     else:
         filename = upload.filename
         content = await upload.read(limit + 1)

@@ -325,3 +325,19 @@ def test_the_request_form_refuses_too_many_photos_beside_the_field_keeping_what_
     assert page.status_code == 200 and "最多上传 3 张照片" in page.text
     assert data["content"] in page.text and data["address"] in page.text
     assert session.scalar(select(func.count()).select_from(Ticket).where(Ticket.content == data["content"])) == 0
+
+
+def test_a_file_far_over_the_limit_is_refused_without_being_stored_in_full(web, session, app, monkeypatch):
+    app.state.settings.upload_max_bytes = 1024 * 1024
+    received = []
+    real = attachments.check_images
+
+    def spy(photos, *, max_bytes):
+        received.extend(p.size for p in photos)
+        return real(photos, max_bytes=max_bytes)
+
+    monkeypatch.setattr(attachments, "check_images", spy)
+    data = submit_form(web)
+    page = web.post("/submit", data=data, files={"photos": ("大图.png", png() + b"\0" * (8 * 1024 * 1024), "image/png")})
+    assert "照片“大图.png”超过 1 MB，请压缩后再上传" in page.text and data["content"] in page.text
+    assert received == [1024 * 1024 + 1]

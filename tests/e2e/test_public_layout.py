@@ -53,11 +53,13 @@ SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
 
 
 def seed_server(session) -> None:
+    from baishitong.enterprise import service as enterprise
     from baishitong.knowledge import service as kb
     from baishitong.points import service as points
 
     kb.load_demo(session)
     points.load_demo(session)
+    enterprise.load_demo(session)
 
 
 def phone_page(browser, viewport):
@@ -172,4 +174,30 @@ def test_the_deadlines_after_submitting_keep_each_date_on_one_line(server, brows
         page.goto(f"{server}/submit/done/{number}")
         lines = page.evaluate(DUE_DATE_LINES)
         assert lines and all(n == 1 for n in lines), (viewport, lines)
+        context.close()
+
+
+# Each date on a page, as the distinct lines its characters are drawn on.
+DATE_LINES = r"""(selector) => [...document.querySelectorAll(selector)].flatMap(e => {
+  const found = [], walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.textContent.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      found.push([m[0], new Set([...range.getClientRects()].filter(r => r.width).map(r => Math.round(r.top))).size]);
+    }
+  }
+  return found;
+})"""
+
+
+@pytest.mark.parametrize("path", ["/enterprise", "/enterprise?industry=appliances&size=small&town=440606005&year=2019"], ids=["all", "matched"])
+def test_the_application_window_of_a_policy_keeps_each_date_on_one_line(server, browser, path):
+    """申报时间 2026-12-03 至 2026-12-\\n31 on a phone: the end of the window is what an enterprise reads it for."""
+    for viewport in PHONES:
+        context, page = phone_page(browser, viewport)
+        page.goto(server + path)
+        dates = page.evaluate(DATE_LINES, ".offer-meta")
+        assert dates and [d for d, lines in dates if lines != 1] == [], viewport
         context.close()

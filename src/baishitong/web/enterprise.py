@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 from starlette.datastructures import FormData, QueryParams
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -75,14 +76,18 @@ def _options(towns: Mapping[str, str]) -> dict:
     return {"industries": list(INDUSTRIES.items()), "sizes": [(c, f"{label}企业") for c, label in SIZES.items()], "tag_options": list(TAGS.items()), "towns": list(towns.items())}
 
 
-def _window_text(policy: Policy) -> str:
+def _window_text(policy: Policy) -> Markup:
+    """Each date whole on one line: a phone would break 2026-12-31 at a hyphen."""
+    def day(value) -> Markup:
+        return Markup('<span class="nowrap">{}</span>').format(f"{value:%Y-%m-%d}")
+
     if policy.apply_from and policy.apply_to:
-        return f"{policy.apply_from:%Y-%m-%d} 至 {policy.apply_to:%Y-%m-%d}"
+        return Markup("{} 至 {}").format(day(policy.apply_from), day(policy.apply_to))
     if policy.apply_to:
-        return f"截至 {policy.apply_to:%Y-%m-%d}"
+        return Markup("截至 {}").format(day(policy.apply_to))
     if policy.apply_from:
-        return f"{policy.apply_from:%Y-%m-%d} 起"
-    return "常年受理"
+        return Markup("{} 起").format(day(policy.apply_from))
+    return Markup("常年受理")
 
 
 def _result(found: matching.Match) -> dict:

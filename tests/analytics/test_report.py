@@ -41,6 +41,22 @@ def test_the_period_counts_matters_and_rates_them_by_cohort(session):
     assert sum(n for _, n in categories.rows) == 4
 
 
+def test_the_period_breaks_down_by_lead_unit_with_the_undispatched_apart(web, session):
+    """A monthly report's 各承办单位受理量 for the period chosen, summing to 受理量 (the league is fixed at 90 days)."""
+    make_ticket(session, state="signed")
+    make_ticket(session, state="callback")
+    make_ticket(session, state="signed", lead="daliang")
+    make_ticket(session, state="registered")
+    report = reports.period_report(session, start=today() - timedelta(days=6), end=today())
+    units = next(b for b in report.breakdowns if b.title == "主办单位")
+    assert dict(units.rows) == {"容桂街道": 2, "大良街道": 1, "未派单": 1} and units.total == report.received == 4
+    login(web, "t_supervisor")
+    assert "主办单位" in web.get("/staff/stats").text
+    workbook = load_workbook(io.BytesIO(web.get("/staff/stats.xlsx").content))
+    header, *rows = ([c.value for c in row][:2] for row in workbook["主办单位"].iter_rows())
+    assert header == ["主办单位", "件数"] and dict(rows) == {"容桂街道": 2, "大良街道": 1, "未派单": 1}
+
+
 def test_orders_outside_the_period_are_not_counted(session):
     make_ticket(session, state="signed")
     report = reports.period_report(session, start=today() - timedelta(days=30), end=today() - timedelta(days=1))

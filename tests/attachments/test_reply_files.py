@@ -341,3 +341,10 @@ def test_a_file_far_over_the_limit_is_refused_without_being_stored_in_full(web, 
     page = web.post("/submit", data=data, files={"photos": ("大图.png", png() + b"\0" * (8 * 1024 * 1024), "image/png")})
     assert "照片“大图.png”超过 1 MB，请压缩后再上传" in page.text and data["content"] in page.text
     assert received == [1024 * 1024 + 1]
+
+
+def test_a_refusal_names_the_file_without_the_folder_a_browser_sent(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    api_reply(client, login, ticket)
+    response = client.post(f"/api/v1/tickets/{ticket.number}/reply/attachments", files=[("files", ("C:\\fakepath\\说明.docx", b"PK\x03\x04", "application/pdf"))], headers=login("t_ronggui"))
+    assert response.json()["error"]["message"] == "“说明.docx”不是 JPEG、PNG、WebP 图片或 PDF 文件"

@@ -75,7 +75,7 @@ def _read(files: list[UploadFile], *, max_bytes: int, max_count: int, reply: boo
         raise InvalidInput("too_many_files", f"最多上传 {max_count} {count}")
     checked = []
     for upload in files:
-        name = (upload.filename or noun)[:200]
+        name = (PureWindowsPath(upload.filename or "").name or noun)[:200]  # without the folder some browsers send
         data = upload.file.read(max_bytes + 1)
         if not data:
             raise InvalidInput("file_empty", f"“{name}”是空文件（0 字节），请重新选择")

@@ -1,6 +1,7 @@
 """Citizen pages in Chromium on small phones, with the keyboard and with larger text: a form opens at its
 outcome, errors take focus, the 问政务君 panel acts like a dialog, text follows the reader's font size."""
 
+import math
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,11 +16,13 @@ SMALL_PHONE = {"width": 360, "height": 640}
 
 
 def seed_server(session) -> None:
+    from baishitong.enterprise import service as enterprise
     from baishitong.knowledge import service as kb
     from baishitong.points import service as points
 
     kb.load_demo(session)
     points.load_demo(session)
+    enterprise.load_demo(session)
 
 
 @pytest.fixture
@@ -256,13 +259,14 @@ OVERFLOW = """() => [...document.querySelectorAll('body *')].filter(e => { const
     ("/submit", ".help, .label, .choice"),
     ("/track", ".help, .breadcrumb"),
     ("/", ".tile-desc, .gov-strip, .chat-fab, .footer-bottom"),
-    ("/enterprise?industry=manufacturing&size=small&town=ronggui&year=2018", ".offer-meta, .reason, .badge"),
+    ("/enterprise?industry=appliances&size=small&town=440606005&year=2019", ".offer-meta, .reason, .badge"),
 ], ids=["book", "points", "submit", "track", "home", "enterprise"])
 def test_text_follows_a_larger_font_setting_at_360_px(server, browser, path, small):
     context = browser.new_context(locale="zh-CN", viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(server + path)
     at_default = page.evaluate(SMALLEST_TEXT, small)
+    assert math.isfinite(at_default), f"none of {small} on {path}"
     assert at_default >= 13, f"small print on {path} is {at_default}px"
     page.add_style_tag(content=LARGER_TEXT)
     assert page.evaluate(FONT_PX, "body") == 20

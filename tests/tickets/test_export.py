@@ -132,3 +132,12 @@ def test_numbers_written_into_the_reply_and_address_are_masked_too(session):
     record = dict(zip(header, next(line for line in body if line[0] == ticket.number)))
     assert record["答复内容"] == "已致电来电人 138****5678 核实，路灯已修复。" and record["事发地址"].endswith("（联系 138****5678）")
     assert PHONE not in "".join(sum(body, []))
+
+
+def test_a_refused_export_range_comes_back_open_with_the_dates_as_typed(web):
+    """An end before the start is refused on the list: the export form is open again with both dates, not closed and empty."""
+    login(web, "t_supervisor")
+    response = web.get("/staff/exports/tickets.xlsx?status=signed&from=2026-11-30&to=2026-11-01")
+    assert response.url.path == "/staff/tickets" and "结束日期不能早于开始日期" in response.text
+    assert '<details id="export" open>' in response.text
+    assert 'value="2026-11-30"' in response.text and 'value="2026-11-01"' in response.text

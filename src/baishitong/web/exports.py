@@ -29,7 +29,9 @@ def _day(value: str) -> date | None:
 @router.get("/staff/exports/tickets.{fmt}")
 def export_tickets(fmt: str, request: Request, staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     filters = list_filters(request)
-    back = "/staff/tickets?" + urlencode({k: v for k, v in filters.items() if v})
+    # A refused export goes back to the list with its form open and the dates as typed, to correct one.
+    typed = {k: request.query_params.get(k, "")[:10] for k in ("from", "to")}
+    back = "/staff/tickets?" + urlencode({k: v for k, v in (filters | typed).items() if v}) + "#export"
     try:
         start, end = _day(request.query_params.get("from", "")), _day(request.query_params.get("to", ""))
     except ValueError as exc:

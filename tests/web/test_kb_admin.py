@@ -173,3 +173,20 @@ def test_an_article_written_in_markdown_is_imported_from_the_page(web, session):
     assert article.body == "在顺德居住满半年，可以申请**居住证**。"
     again = web.post("/staff/kb/import", data={"csrf_token": token(page)}, files={"file": ("居住证.md", text.encode(), "text/markdown")})
     assert re.search(r'<p class="stat-label">未变化</p>\s*<p class="stat-value">1</p>', again.text)
+
+
+def test_the_article_list_pages_through_every_article_keeping_the_filter(web, session):
+    """The list stopped at 500 articles and said 共 500 篇, whatever the knowledge base held."""
+    admin = actor(session, "t_admin")
+    for n in range(120):
+        kb.create_article(session, actor=admin, external_id=f"pg-{n:03d}", title=f"分页测试文章 {n}", body="正文", unit_code="ronggui" if n % 2 else "GJJ")
+    session.commit()
+    login(web, "t_admin")
+    first = web.get("/staff/kb?unit=ronggui").text
+    assert "共 60 篇" in first and first.count("<strong>分页测试文章") == 50 and "pg-001" in first
+    assert 'href="/staff/kb?unit=ronggui&amp;page=2"' in first
+    second = web.get("/staff/kb?unit=ronggui&page=2").text
+    assert second.count("<strong>分页测试文章") == 10 and "pg-119" in second and "pg-001" not in second
+    assert "第 51–60 篇，共 60 篇" in second
+    past = web.get("/staff/kb?unit=ronggui&page=9").text
+    assert "pg-119" in past, "past the last page is the last page"

@@ -88,9 +88,10 @@ def list_articles(
     status: str | None = None,
     unit_code: str | None = None,
     category_code: str | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
     offset: int = 0,
 ) -> list[Article]:
+    """`limit` None lists every match (the staff list pages them after its own filters)."""
     query = select(Article)
     if not include_unpublished:
         day = today()

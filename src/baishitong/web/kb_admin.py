@@ -1,6 +1,7 @@
 """知识库管理: staff list, edit with version checks and live preview, history, import/export, unanswered questions."""
 
 from datetime import date, timedelta
+from math import ceil
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +20,7 @@ from baishitong.org import service as org
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
 from baishitong.web.kb import markdown
-from baishitong.web.views import flash, fragment, redirect, render
+from baishitong.web.views import flash, fragment, page_number, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +38,7 @@ STATUS_DONE = {"draft": "已改回草稿", "published": "已发布", "retired": 
 TEXT_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synonyms", "valid_from", "valid_to", "review_due", "status", "external_id")
 DATE_FIELDS = {"valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期"}
 MAX_QUERY = 100
-LIST_LIMIT = 500
+PER_PAGE = 50
 
 
 def can_edit(staff: Staff, article: Article | None) -> bool:
@@ -97,17 +98,25 @@ def kb_list(
             and (not unit or found[i].unit_code == unit)
         ]
     else:
-        articles = kb.list_articles(session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=LIST_LIMIT)
+        articles = kb.list_articles(session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None)
     day = kb.today()
     rows = [{"article": a, "flags": flags(a, day), "editable": can_edit(staff, a)} for a in articles]
     if flag:
         rows = [r for r in rows if flag in r["flags"]]
+    pages = max(1, ceil(len(rows) / PER_PAGE))
+    page = min(page_number(request), pages)
+    query_string = {k: v for k, v in (("q", query), ("status", status), ("category", category), ("unit", unit), ("flag", flag)) if v}
     return render(
         request,
         "staff/kb.html",
         {
             **_choices(session),
-            "rows": rows,
+            "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+            "total": len(rows),
+            "first": (page - 1) * PER_PAGE + 1,
+            "page": page,
+            "pages": pages,
+            "page_url": lambda p: "/staff/kb?" + urlencode({**query_string, "page": p}),
             "filters": {"q": query, "status": status, "category": category, "unit": unit, "flag": flag},
             "statuses": list(STATUS_LABELS.items()),
             "flag_options": list(FLAGS.items()),

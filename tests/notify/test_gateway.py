@@ -229,3 +229,15 @@ def test_a_success_field_without_its_value_is_refused_at_start():
 
     with pytest.raises(ValidationError, match="SMS_SUCCESS_VALUE"):
         Settings(sms_success_field="Code")
+
+
+@pytest.mark.parametrize("answer, sent", [(b'{"errcode": 0, "errmsg": "ok"}', True), (b"<html>portal</html>", False), (b"", False)])
+def test_a_wechat_gateway_answering_200_counts_as_sent_only_with_a_json_answer(monkeypatch, gateway, answer, sent):
+    monkeypatch.setenv("BAISHITONG_WECHAT_ENDPOINT", gateway.url)
+    get_settings.cache_clear()
+    gateway.plan = [(200, answer, 0)]
+    outgoing = notify.Outgoing(1, 1, "wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "【顺德12345】您的诉求已受理", "ticket_registered")
+    error = notify.attempt(outgoing)
+    assert (error is None) == sent, error
+    if not sent:
+        assert "不是 JSON" in error and "未确认发送" in error

@@ -32,8 +32,9 @@ def send(channel: str, *, recipient: str, body: str, template_code: str, key: st
         raise SendError(f"网关连接失败：{exc}") from exc
     if response.status_code >= 300:
         raise SendError(f"网关返回 {response.status_code}：{_shown(response, channel, recipient)}")
-    if channel == "sms":
-        _check_accepted(response, recipient, field=settings.sms_success_field, value=settings.sms_success_value)
+    # The success field is an SMS gateway's setting; a WeChat gateway must at least answer JSON.
+    sms = channel == "sms"
+    _check_accepted(response, channel, recipient, field=settings.sms_success_field if sms else "", value=settings.sms_success_value if sms else "")
 
 
 def _shown(response: httpx.Response, channel: str, recipient: str) -> str:
@@ -47,13 +48,13 @@ def _shown(response: httpx.Response, channel: str, recipient: str) -> str:
     return shown
 
 
-def _check_accepted(response: httpx.Response, recipient: str, *, field: str, value: str) -> None:
+def _check_accepted(response: httpx.Response, channel: str, recipient: str, *, field: str, value: str) -> None:
     """A 2xx alone is not proof: a proxy's or captive portal's page, or a gateway's 200 with an error code in it,
     would count as sent and the citizen never hear. The answer must be JSON and, when configured, say success."""
     try:
         answer = json.loads(response.content)
     except ValueError:
-        raise SendError(f"网关返回 {response.status_code}，但内容无法识别（不是 JSON），未确认发送：{_shown(response, 'sms', recipient)}") from None
+        raise SendError(f"网关返回 {response.status_code}，但内容无法识别（不是 JSON），未确认发送：{_shown(response, channel, recipient)}") from None
     if not field:
         return
     found = answer
@@ -63,6 +64,6 @@ def _check_accepted(response: httpx.Response, recipient: str, *, field: str, val
         elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
             found = found[int(part)]
         else:
-            raise SendError(f"网关返回 {response.status_code}，但没有成功标志 {field}，未确认发送：{_shown(response, 'sms', recipient)}")
+            raise SendError(f"网关返回 {response.status_code}，但没有成功标志 {field}，未确认发送：{_shown(response, channel, recipient)}")
     if isinstance(found, dict | list) or value not in (str(found), json.dumps(found, ensure_ascii=False)):
-        raise SendError(f"网关返回 {response.status_code}，但 {field} 不是 {value}，未确认发送：{_shown(response, 'sms', recipient)}")
+        raise SendError(f"网关返回 {response.status_code}，但 {field} 不是 {value}，未确认发送：{_shown(response, channel, recipient)}")

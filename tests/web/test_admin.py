@@ -386,3 +386,20 @@ def test_removing_a_holiday_from_the_calendar_asks_first_and_names_the_day(web, 
     page = web.get("/staff/admin/calendar?year=2026").text
     button = re.search(r'<button[^>]*aria-label="移除 10-01 国庆节"[^>]*>', page)
     assert button and 'data-confirm="确定移除 2026-10-01 国庆节 吗？移除后该日按星期计为工作日，未办结工单的办理期限将重新计算。"' in button.group(0)
+
+
+def test_a_refused_catalogue_rule_puts_the_focus_on_the_field_named_in_the_message(web, session):
+    """The message sits above a table of over a hundred rules; the refused one was only outlined, somewhere below."""
+    routing.ensure_default_catalogue(session)
+    _, rules = routing.current_catalogue(session)
+    login(web, "t_admin")
+    data = catalogue_form(session, [{"category_prefix": "0101", "keywords": ["测试"], "lead": "SJJ", "co_units": ["NO_SUCH"]}])
+    refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", data)
+    n = len(rules) + 1
+    assert refused.status_code == 422 and f"第 {n} 条规则：协办单位 NO_SUCH 不存在" in refused.text
+    assert re.search(rf'id="r{n - 1}-co_units" autofocus aria-describedby="catalogue-error"', refused.text)
+    assert refused.text.count("autofocus") == 1
+    typo = catalogue_form(session, [{"category_prefix": "0101", "lead": "SJJ"}])
+    typo[f"r{n - 1}-priority"] = "高"
+    refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", typo)
+    assert re.search(rf'id="r{n - 1}-priority" autofocus', refused.text)

@@ -36,6 +36,8 @@ BLANK_RULE_ROWS = 3
 RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
+# The column a refused rule's message is about, so the page can put the focus there (the lead by default).
+_RULE_FIELDS = (("协办单位", "co_units"), ("问题分类", "category_prefix"), ("区域", "region_code"), ("诉求类型", "type"), ("优先级", "priority"))
 
 
 def _page(request: Request, section: str, **context):
@@ -311,10 +313,12 @@ def _catalogue_options(session: Session) -> dict:
 
 
 def _catalogue_page(request: Request, session: Session, *, rows: list[dict], error: str | None = None, error_row: int | None = None, note: str = "", base: int | None = None, status_code: int = 200):
-    """`base` is the edition the rows were read from: a refused form keeps the one it was opened on."""
+    """`base` is the edition the rows were read from: a refused form keeps the one it was opened on. The
+    refused rule's field gets the focus: the table has over a hundred rows and the message is above them."""
     version, _ = routing.current_catalogue(session)
     editions = session.scalars(select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(20)).all()
-    context = {"nav": "/staff/admin/catalogue", "catalogue": version, "rows": rows, "blank_rows": BLANK_RULE_ROWS, "error": error, "error_row": error_row, "note": note, "editions": editions}
+    error_field = next((column for word, column in _RULE_FIELDS if word in (error or "")), "lead")
+    context = {"nav": "/staff/admin/catalogue", "catalogue": version, "rows": rows, "blank_rows": BLANK_RULE_ROWS, "error": error, "error_row": error_row, "error_field": error_field, "note": note, "editions": editions}
     context["base_version"] = base if base is not None else (version.version if version else "")
     return render(request, "staff/admin_catalogue.html", context | _catalogue_options(session), status_code=status_code)
 

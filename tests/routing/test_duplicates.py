@@ -30,7 +30,7 @@ def test_same_matter_in_the_same_community_is_found_with_reasons(session):
     c = found[0]
     assert c.status == "registered" and c.region == "高黎社区" and c.title == "桂洲大道东路灯不亮"
     assert duplicates.THRESHOLD <= c.similarity <= 1
-    assert c.reasons[0] == "同一社区" and c.reasons[-1] == f"内容相似度 {c.similarity:.2f}"
+    assert c.reasons[0] == "同一社区" and c.reasons[-1] == f"内容相似度 {c.similarity:.0%}"
     assert c.distance_m == 0.0 and "相距 0 米" in c.reasons  # both placed at the community's centroid
     assert c.as_dict()["merge"] == {"action": "merge", "into": earlier.number}
 

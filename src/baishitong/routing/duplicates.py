@@ -230,7 +230,7 @@ def find_duplicates(
             reasons.append("同一镇街")
         if near:
             reasons.append(f"相距 {distance:.0f} 米")
-        reasons.append(f"内容相似度 {score:.2f}")
+        reasons.append(f"内容相似度 {score:.0%}")  # the raw score is `similarity`
         found.append(
             Candidate(
                 number=row.number,

@@ -32,7 +32,7 @@ from baishitong.web.auth import Staff, require
 from baishitong.web.chat import ticket_draft
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, dispatch_units, perform, suggested_lead, unit_names, warn_unseen
+from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, confidence_view, dispatch_units, perform, rule_view, suggested_lead, unit_names, warn_unseen
 from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages, ticket_page
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +70,8 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
         # In a new deployment (and in the demo) some units have no accounts yet: nobody would sign in the system.
         "unreachable": [u.name for u in [lead, *s.co_units] if u is not None and u.id in idle],
         "s": s,
+        "confidence": confidence_view(s.confidence, s.threshold),
+        "rule": rule_view(session, s.rule, lead=lead.name if lead else None),
         "candidates": candidate_names(session, s.top3),
         "duplicates": duplicates.find_duplicates(session, text=text, region_code=s.region.code if s.region else None),
         "hits": hits,

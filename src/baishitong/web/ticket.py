@@ -17,6 +17,7 @@ from baishitong.org.models import Unit, User
 from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
+from baishitong.routing.catalogue import TOWN
 from baishitong.routing.models import RoutingDecision
 from baishitong.security import mask_numbers_in_text
 from baishitong.sla import service as sla
@@ -65,6 +66,42 @@ def candidate_names(session: Session, top3: list[dict]) -> list[str]:
     """The router's candidates by category name; models may be trained on category codes."""
     by_label = routing.reference(session).by_label
     return [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in top3]
+
+
+def confidence_view(confidence: float | None, threshold: float) -> dict | None:
+    """The classifier's confidence as an operator reads it: a percentage and 高 (at or above the auto-dispatch
+    threshold: what would go out unattended), 中 (at least half of it) or 低; the raw score in `title`."""
+    if confidence is None:
+        return None
+    word = "高" if confidence >= threshold else "中" if confidence >= threshold / 2 else "低"
+    return {"text": f"{confidence:.0%}（{word}）", "word": word, "title": f"模型输出 {confidence:.4f}；自动派单阈值 {threshold:.0%}"}
+
+
+def rule_view(session: Session, rule: dict | None, *, lead: str | None = None) -> dict | None:
+    """The catalogue rule that chose the unit, named by what it matches (问题分类“城乡建设”、容桂 · 高黎社区、关键词“路灯”
+    → 容桂街道) instead of its number, which with the catalogue version and its keywords goes in `title`. `lead`:
+    the unit a rule for 事发镇街 named."""
+    if not rule:
+        return None
+    ref = routing.reference(session)
+    parts = []
+    if prefix := rule.get("category_prefix"):
+        category = ref.by_label.get(prefix)
+        parts.append(f"问题分类“{category.path if category else prefix}”")
+    if code := rule.get("region_code"):
+        region = ref.regions.get(code)
+        parts.append(((f"{region.parent.short_name} · " if region.parent else "") + region.short_name) if region else code)
+    if rule.get("type"):
+        parts.append(f"{rule['type']}类")
+    if rule.get("keyword_hits"):
+        parts.append("关键词“" + "、".join(rule["keyword_hits"]) + "”")
+    named = rule.get("lead")
+    unit = ref.units.get(named) if named else None
+    lead_name = (f"事发镇街（{lead}）" if lead else "事发镇街") if named == TOWN else unit.name if unit else named or "—"
+    title = [f"派单目录 v{rule['catalogue_version']}" if rule.get("catalogue_version") else "派单目录", f"规则 #{rule['id']}"]
+    if rule.get("keywords"):
+        title.append("关键词：" + "、".join(rule["keywords"]))
+    return {"text": "、".join(parts or ["任何诉求"]) + " → " + lead_name, "title": "，".join(title)}
 
 
 # Beside a unit nobody could see an order in (see org.units_without_accounts).
@@ -378,6 +415,16 @@ def action_context(
     }
 
 
+def _routing_view(request: Request, session: Session, decision: dict | None, unit_labels: dict[str, str]) -> dict:
+    """智能分拨依据 in words: the threshold the decision was judged against (the one set now for older decisions)."""
+    if decision is None:
+        return {}
+    evidence = decision["evidence"] or {}
+    threshold = evidence.get("threshold") or request.app.state.settings.auto_dispatch_threshold
+    lead = unit_labels.get(decision["lead_unit"]) if decision["lead_unit"] else None
+    return {"confidence": confidence_view(decision["confidence"], threshold), "rule": rule_view(session, evidence.get("rule"), lead=lead)}
+
+
 def ticket_context(request: Request, session: Session, staff: Staff, ticket: Ticket, *, revealed=None) -> dict:
     unit_names = {e.unit_id: e.unit.name for e in ticket.events if e.unit is not None}
     routing_out = routing.latest_decision_out(session, ticket=ticket)
@@ -391,6 +438,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
         "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket), attachments.by_event(session, ticket=ticket)),
         "routing": routing_out,
+        "routing_view": _routing_view(request, session, routing_out, unit_labels),
         "candidates": candidate_names(session, routing_out["top3"] or []) if routing_out else [],
         "unit_labels": unit_labels,
         "attachments": attachments.intake_photos(session, ticket=ticket),

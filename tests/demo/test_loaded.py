@@ -14,7 +14,8 @@ from baishitong.app import create_app
 from baishitong.config import Settings
 from baishitong.demo.orders import generate_orders
 from baishitong.org import service as org
-from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.org.models import Unit
+from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent
 from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import login
 
@@ -84,3 +85,37 @@ def test_the_league_shows_a_redo_rate_and_a_desk_shows_an_order_sent_back(demo, 
     desk = browser.get("/staff/unit?tab=signed").text
     card = desk[desk.index(f'data-ticket="{at_ronggui.number}"') :]
     assert "重办 1 次" in card[:4000] and "回访记录" in card[:6000]
+
+
+def test_every_demo_desk_opens_on_an_order_to_sign_and_has_co_handled_and_assigned_ones(demo):
+    from baishitong.demo.orders import _DEMO_DESKS
+
+    with demo.session(write=False) as session:
+        to_sign = dict(session.execute(select(Unit.code, func.count()).join(Ticket, Ticket.lead_unit_id == Unit.id).where(Ticket.status == "dispatched").group_by(Unit.code)).all())
+        assert all(to_sign.get(code) for code in _DEMO_DESKS), to_sign
+        co_handled = session.scalars(select(Unit.code).join(TicketCoUnit, TicketCoUnit.unit_id == Unit.id).join(Ticket, Ticket.id == TicketCoUnit.ticket_id).where(Ticket.status.in_(["dispatched", "signed"]), TicketCoUnit.contribution.is_(None))).all()
+        assert "ronggui" in co_handled
+        assert session.scalar(select(func.count()).select_from(TicketCoUnit).where(TicketCoUnit.contribution.is_not(None))) >= 5
+        assigned = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.assignee_id.is_not(None), Ticket.status == "signed"))
+        unassigned = session.scalar(select(func.count()).select_from(Ticket).join(Ticket.lead_unit).where(Ticket.assignee_id.is_(None), Ticket.status == "signed", Unit.code == "ronggui"))
+        assert assigned and unassigned
+
+
+def test_extension_requests_are_mostly_decided_and_one_order_has_had_both(demo, browser):
+    with demo.session(write=False) as session:
+        decided = dict(session.execute(select(TicketEvent.action, func.count()).where(TicketEvent.action.in_(["approve-extension", "reject-extension"])).group_by(TicketEvent.action)).all())
+        waiting = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.extension_days.is_not(None)))
+        assert decided["approve-extension"] > waiting > 0 and decided["reject-extension"]
+        twice = session.execute(
+            select(Ticket.number, Unit.code).join(Ticket.lead_unit).join(TicketEvent, TicketEvent.ticket_id == Ticket.id).where(TicketEvent.action == "approve-extension", Ticket.status == "signed").group_by(Ticket.number, Unit.code).having(func.count() == 2)
+        ).first()
+    assert twice is not None
+    number, unit = twice
+    # At a desk a demo login opens, which no longer offers 申请延期 there but says why.
+    handlers = {"SJJ": "t_sjj", "ronggui": "t_ronggui", "daliang": "t_daliang"}
+    assert unit in handlers
+    login(browser, handlers[unit])
+    page = browser.get(f"/staff/tickets/{number}").text
+    assert "data-extension-limit" in page and "/act/extend" not in page
+    login(browser, "t_supervisor")
+    assert 'data-extensions="2">已延期 2 次' in browser.get(f"/staff/tickets/{number}").text

@@ -26,6 +26,10 @@ this project.  :func:`generate_orders` returns a list of dicts::
       "extension_days": int | None, "extension_reason": str | None,
       "void_reason": str | None,      # voided
       "merged_into": str | None,      # merged: ref of an earlier order
+      "co_units": [str], "contribution": str | None,   # 协办 and its opinion, given before the reply
+      "assigned": bool,               # the unit's demo login took it on signing (我来办)
+      "extensions": [{"days": int, "reason": str,     # 延期 decided before any pending request
+                      "approved": bool, "refusal": str | None}],
       "redo": {"reason": str, "at": datetime,          # 重办 after the unhappy callback
                "reply": str | None, "replied_at": datetime | None,
                "callback": {...} | None} | None,     # answered again and called back (closed,
@@ -47,7 +51,7 @@ TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 CHANNELS = ("hotline", "web", "wechat", "app", "doorstep", "enterprise", "api")
 TARGET_STATES = (
     "registered", "dispatched", "signed", "replied", "callback-done", "closed",
-    "archived", "returned", "extension-requested", "voided", "merged", "redone",
+    "archived", "returned", "extension-requested", "extended", "voided", "merged", "redone",
 )
 _REPLIED_STATES = {"replied", "callback-done", "closed", "archived"}
 _CALLBACK_STATES = {"callback-done", "closed", "archived"}
@@ -752,6 +756,17 @@ _REDONE_SHARE = 0.03
 _REDOING = 2
 # Units with a demo login (seed.DEMO_ACCOUNTS): an order being redone goes to one of them first, where it is seen.
 _DEMO_DESKS = ("ronggui", "daliang", "beijiao", "SJJ", "CGZF", "RSJ", "GS", "GJJ")
+_TOWN_DESKS = ("ronggui", "daliang", "beijiao")
+# 协办: 城管执法 helps a town with its streets and sanitation; a town helps a district bureau on its ground.
+_CO_FOR_TOWN = {"0101": "CGZF", "0106": "CGZF"}
+_BUREAUS_WITH_TOWN_HELP = ("CGZF", "SJJ", "STHJ")
+_CONTRIBUTIONS = {
+    "CGZF": ["已安排执法队员配合现场核查，对涉及的违法违规行为依法处理，处理情况已告知主办单位。",
+             "执法中队已到场配合核实，现场已整改，后续纳入日常巡查。"],
+    "town": ["已安排社区工作人员配合现场核实，协助联系诉求人，并将持续跟进。",
+             "社区已配合开展入户走访和现场核查，相关情况已反馈主办单位。"],
+}
+_EXTENSION_REFUSALS = ["现有时限足够办理，请按期答复。", "延期理由不充分，请先与诉求人沟通，按期答复。"]
 _VOID_REASONS = ["来电人表示问题已自行解决，申请撤回。", "重复登记工单，予以作废。",
                  "来电内容不完整且无法回访联系，作废处理。"]
 
@@ -904,6 +919,10 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             "extension_reason": None,
             "void_reason": None,
             "merged_into": None,
+            "co_units": [],
+            "contribution": None,
+            "assigned": False,
+            "extensions": [],
             "redo": None,
         }
         if state in _REPLIED_STATES:
@@ -937,7 +956,59 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             by_cat.setdefault(sc.code, []).append((ref, created_at))
         orders.append(rec)
     _add_redos(orders, unhappy, rng=random.Random(seed + 1), today=today)
+    _fill_desks(orders, rng=random.Random(seed + 2), today=today)
     return orders
+
+
+def _fill_desks(orders: list[dict], *, rng: random.Random, today: date) -> None:
+    """What each demo login's desk would hold on a working day, beyond what the states above give by chance: an
+    order or two to sign (the desk opens there), orders co-handled with another unit (协办), and extension requests
+    decided (granted, once twice, which is the limit, or refused) rather than all still waiting. A stream of its own."""
+    masters = {o["merged_into"] for o in orders if o["merged_into"]}
+    # To sign: the unit's youngest order, come in yesterday afternoon.
+    for unit in _DEMO_DESKS:
+        if any(o["lead_unit"] == unit and o["target_status"] == "dispatched" for o in orders):
+            continue
+        mine = [o for o in orders if o["lead_unit"] == unit and o["ref"] not in masters and not o["redo"] and o["target_status"] not in ("merged", "voided")]
+        if not mine:
+            continue
+        o = max(mine, key=lambda o: o["created_at"])
+        o.update(target_status="dispatched", reply=None, replied_at=None, callback=None, return_reason=None, extension_days=None, extension_reason=None,
+                 created_at=datetime.combine(today - timedelta(days=1), time(rng.randint(14, 17), rng.randrange(60), rng.randrange(60))))
+    # 协办: one in four of the orders it fits; the opinion is in before the reply, and still owed on some open ones.
+    for o in orders:
+        if o["target_status"] in ("registered", "returned", "voided", "merged") or rng.random() >= 0.25:
+            continue
+        town = next((u for u in _TOWN_DESKS if TOWN_CODES[o["town_code"]] == u), None)
+        if o["lead_unit"] in _TOWN_DESKS and o["category_code"][:4] in _CO_FOR_TOWN:
+            co, kind = _CO_FOR_TOWN[o["category_code"][:4]], "CGZF"
+        elif o["lead_unit"] in _BUREAUS_WITH_TOWN_HELP and town:
+            co, kind = town, "town"
+        else:
+            continue
+        o["co_units"] = [co]
+        if o["target_status"] not in ("dispatched", "signed", "extension-requested") or (o["target_status"] != "dispatched" and rng.random() < 0.5):
+            o["contribution"] = rng.choice(_CONTRIBUTIONS[kind])
+    # 承办人: the demo login takes most of its unit's orders; the newest open one is left for 未指派.
+    for o in orders:
+        o["assigned"] = o["lead_unit"] in _DEMO_DESKS and rng.random() < 0.7
+    for unit in _DEMO_DESKS:
+        held = [o for o in orders if o["lead_unit"] == unit and o["target_status"] in ("signed", "extension-requested")]
+        if held and all(o["assigned"] for o in held):
+            max(held, key=lambda o: o["created_at"])["assigned"] = False
+    # 延期: most requests are decided within a day; what is left waiting is the last few days'.
+    asked = sorted((o for o in orders if o["target_status"] == "extension-requested"), key=lambda o: o["created_at"])
+    at_desks = [o for o in asked if o["lead_unit"] in _DEMO_DESKS]
+    for i, o in enumerate(asked[: len(asked) * 2 // 3]):
+        approved = i % 4 != 1
+        o["extensions"] = [{"days": o["extension_days"], "reason": o["extension_reason"], "approved": approved, "refusal": None if approved else rng.choice(_EXTENSION_REFUSALS)}]
+        o.update(target_status="extended", extension_days=None, extension_reason=None)
+    # One order at a demo desk has had both its extensions (settings.max_extensions): its desk says no third.
+    limit = at_desks[0] if at_desks else (asked[0] if asked else None)
+    if limit is not None:
+        first = {"days": 5, "reason": rng.choice(_EXTENSION_REASONS), "approved": True, "refusal": None}
+        second = {"days": rng.choice([5, 7, 10]), "reason": rng.choice(_EXTENSION_REASONS), "approved": True, "refusal": None}
+        limit.update(target_status="extended", extension_days=None, extension_reason=None, extensions=[first, second])
 
 
 def _add_redos(orders: list[dict], unhappy: list[tuple[dict, _S, dict, str]], *, rng: random.Random, today: date) -> None:

@@ -131,6 +131,15 @@ def test_booking_look_up_then_other_times_open_at_the_reschedule_card(server, ph
     assert page.evaluate(FOCUSED) == "reschedule", "a screen reader goes on from the new times, not from the top"
 
 
+def test_the_reschedule_day_is_picked_from_a_field_as_large_as_the_others(server, phone):
+    """改约's day list was a 36 px grey box beside its label, unlike every other field and hard to hit on a phone."""
+    page = phone
+    book_and_look_up(page, server, "13800138005")
+    day, number = page.locator("#f-date").bounding_box(), page.locator("#f-number").bounding_box()
+    assert day["height"] >= 44 and day["height"] == number["height"] and day["width"] == number["width"]
+    assert page.evaluate("document.querySelector('#f-date').labels[0].textContent.trim()") == "新日期"
+
+
 def test_reschedule_and_cancel_move_focus_to_their_outcome(server, phone):
     page = phone
     page.on("dialog", lambda dialog: dialog.accept())  # 确定取消该预约吗？

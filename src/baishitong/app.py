@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baishitong import __version__, validation_text
+from baishitong.body_limit import BodyLimitMiddleware, BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
 from baishitong.db import Database
@@ -71,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
-        code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
+        code, message = ("payload_too_large", exc.detail) if isinstance(exc, BodyTooLarge) else _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
         return ErrorResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     queue.use_database(app.state.db)
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ResponseAfterCommit)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
     install_error_handlers(app)
 
     from baishitong import routers

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     llm_model: str = ""
 
     upload_max_bytes: int = 5 * 1024 * 1024
+    # Any one request's body, files and imports included: bounds what an anonymous client can spool to disk.
+    request_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
 
     # 延期 granted per work order; a unit asking for more is refused and replies within its time limit. 0: no limit.
     max_extensions: int = Field(default=2, ge=0)

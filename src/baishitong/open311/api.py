@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baishitong import idempotency
 from baishitong.actors import Actor
+from baishitong.body_limit import BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.deps import client_id, get_db_session, optional_actor
 from baishitong.errors import DomainError, InvalidInput, NotFound
@@ -34,6 +35,10 @@ FORMATS = ("json", "xml")
 # Element names for list members in XML, as the spec's examples spell them.
 _XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 _MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法", 422: "请求参数有误"}
+
+
+def _message(exc: StarletteHTTPException) -> str:
+    return exc.detail if isinstance(exc, BodyTooLarge) else _MESSAGES.get(exc.status_code, "请求无法处理")
 
 
 # The key may come in a header instead of the address, which access logs, proxies and browser histories keep.
@@ -120,7 +125,7 @@ def unmatched(request: Request, exc: StarletteHTTPException) -> Response:
     """An address under /open311/v2 that no endpoint serves (discovery.json, a typo) answers a 311 client
     in the spec's format, in XML when it asked for .xml, not with a web page."""
     fmt = "xml" if request.url.path.endswith(".xml") else "json"
-    return _error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))
+    return _error(fmt, exc.status_code, _message(exc), getattr(exc, "headers", None))
 
 
 class Open311Error(Exception):
@@ -153,7 +158,7 @@ class Open311Route(APIRoute):
                 fields = "、".join(str(e["loc"][-1]) for e in exc.errors())
                 raise Open311Error(_error(fmt, 400, f"请求参数有误：{fields}")) from exc
             except StarletteHTTPException as exc:
-                raise Open311Error(_error(fmt, exc.status_code, _MESSAGES.get(exc.status_code, "请求无法处理"), getattr(exc, "headers", None))) from exc
+                raise Open311Error(_error(fmt, exc.status_code, _message(exc), getattr(exc, "headers", None))) from exc
             except OverflowError as exc:
                 raise Open311Error(_error(fmt, 400, OUT_OF_RANGE)) from exc
             except Exception as exc:

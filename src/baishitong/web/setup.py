@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from baishitong.body_limit import BodyTooLarge
 from baishitong.errors import DomainError
 from baishitong.open311 import api as open311
 from baishitong.web import assets
@@ -26,6 +27,7 @@ _ERROR_TEXT = {
     403: ("无权访问", "您没有访问该页面的权限。如需开通，请联系系统管理员。"),
     404: ("页面不存在", "您访问的页面不存在，或您无权查看该内容。"),
     405: ("不支持的请求", "请通过页面上的按钮和表单操作。"),
+    413: ("提交的内容过大", "请减少或压缩附件后再提交。"),
     422: ("提交内容有误", "请返回上一页检查填写的内容。"),
     429: ("操作过于频繁", "请稍等一分钟后再试。"),
     500: ("系统繁忙", "系统暂时无法处理您的请求，请稍后再试，或拨打 12345 热线。"),
@@ -139,6 +141,8 @@ def install_web(app: FastAPI) -> None:
             return open311.unmatched(request, exc)
         if not _is_page(request) and api_http is not None:
             return await api_http(request, exc)
+        if isinstance(exc, BodyTooLarge):
+            return error_page(request, 413, exc.detail, back=_form_page(request))
         return error_page(request, exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -403,3 +403,23 @@ def test_a_refused_catalogue_rule_puts_the_focus_on_the_field_named_in_the_messa
     typo[f"r{n - 1}-priority"] = "高"
     refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", typo)
     assert re.search(rf'id="r{n - 1}-priority" autofocus', refused.text)
+
+
+def test_the_user_list_filters_by_name_role_and_status_and_pages(web, session):
+    """Some hundreds of accounts were one table: finding a handler meant scrolling through all of them."""
+    for n in range(60):
+        org.create_user(session, username=f"list_h{n:02d}", password="long-enough-1", role="handler", unit_code="ronggui", display_name=f"容桂 测试{n:02d}", actor="t_admin")
+    org.disable_user(session, username="list_h07", actor="t_admin")
+    session.commit()
+    login(web, "t_admin")
+    first = web.get("/staff/admin/users?q=list_h").text
+    assert "第 1–50 个，共 60 个" in first and 'href="/staff/admin/users?q=list_h&amp;page=2"' in first
+    assert web.get("/staff/admin/users?q=list_h&page=2").text.count('href="/staff/admin/users?edit=list_h') == 10
+    disabled = web.get("/staff/admin/users?q=容桂&status=disabled").text
+    assert "list_h07" in disabled and "list_h08" not in disabled and "共 1 个" in disabled
+    supervisors = web.get("/staff/admin/users?role=supervisor").text
+    assert "t_supervisor" in supervisors and "list_h" not in supervisors
+    assert "没有符合条件的用户" in web.get("/staff/admin/users?q=nobody-here").text
+    page = web.get("/staff/admin/users").text
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "the filter's fields have ids of their own, apart from the new-user form's"

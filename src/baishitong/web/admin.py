@@ -2,6 +2,7 @@
 
 import math
 import re
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from baishitong.sla.policy import Stage
 from baishitong.tickets.schemas import CHANNEL_LABELS
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import flash, redirect, render
+from baishitong.web.views import flash, page_number, redirect, render
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
 admin_only = require("admin")
@@ -33,6 +34,7 @@ LIMIT_UNITS = [("working_days", "工作日"), ("working_hours", "工作小时"),
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
 RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
 BLANK_RULE_ROWS = 3
+USERS_PER_PAGE = 50
 RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
@@ -150,26 +152,43 @@ def _users_page(
     edit_form: dict | None = None,
     edit_error: str | None = None,
     base_state: str | None = None,
+    filters: dict | None = None,
+    page: int = 1,
     status_code: int = 200,
 ):
     """`new_user` and `edit_form` are what a refused 新建用户 or 修改用户 form held (never the password), so it comes
-    back filled in; a refused edit keeps the state it was opened on (`base_state`), so a colleague's save is still noticed."""
-    editing = next((u for u in org.list_users(session) if u.username == edit), None)
+    back filled in; a refused edit keeps the state it was opened on (`base_state`), so a colleague's save is still noticed.
+    The list is filtered by `filters` (name, role, status) and paged: a district has some hundreds of accounts."""
+    filters = filters or {"q": "", "role": "", "status": ""}
+    everyone = org.list_users(session)
+    editing = next((u for u in everyone if u.username == edit), None)
+    listed = [
+        u
+        for u in everyone
+        if (not filters["q"] or filters["q"].lower() in u.username.lower() or filters["q"] in (u.display_name or "") or filters["q"] in (u.unit.name if u.unit else ""))
+        and (not filters["role"] or u.role == filters["role"])
+        and (not filters["status"] or u.active == (filters["status"] == "active"))
+    ]
+    pages = max(1, math.ceil(len(listed) / USERS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    query = {k: v for k, v in filters.items() if v}
     state = base_state or (org.account_state(editing) if editing else None)
     if editing and edit_form is None:
         edit_form = {"display_name": editing.display_name, "phone": editing.phone or "", "role": editing.role, "unit": editing.unit.code if editing.unit else ""}
     return render(
         request,
         "staff/admin.html",
-        {"section": "users", "nav": "/staff/admin/users", "users": org.list_users(session), "roles": list(org.ROLES.items()), "unit_options": _grouped_units(session),
+        {"section": "users", "nav": "/staff/admin/users", "users": listed[(page - 1) * USERS_PER_PAGE : page * USERS_PER_PAGE], "total": len(listed), "first": (page - 1) * USERS_PER_PAGE + 1, "filters": filters,
+         "page": page, "pages": pages, "page_url": lambda p: "/staff/admin/users?" + urlencode({**query, "page": p}), "roles": list(org.ROLES.items()), "unit_options": _grouped_units(session),
          "editing": editing, "editing_state": state, "edit_form": edit_form or {}, "edit_error": edit_error, "new_user": new_user or {}, "new_user_error": error},
         status_code=status_code,
     )
 
 
 @router.get("/users")
-def users(request: Request, edit: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    return _users_page(request, session, edit=edit)
+def users(request: Request, edit: str = "", q: str = "", role: str = "", status: str = "", staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    filters = {"q": q.strip()[:64], "role": role if role in org.ROLES else "", "status": status if status in ("active", "disabled") else ""}
+    return _users_page(request, session, edit=edit, filters=filters, page=page_number(request))
 
 
 @router.post("/users/{username}")

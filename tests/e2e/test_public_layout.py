@@ -150,6 +150,15 @@ def test_a_long_unbroken_search_query_wraps_in_the_results_heading_on_a_phone(se
     context.close()
 
 
+
+def test_a_pasted_link_the_points_search_cannot_place_wraps_in_its_warning_on_a_phone(server, browser):
+    """A map link pasted as the address is quoted in 未能识别位置: it wraps there instead of widening the page."""
+    context, page = phone_page(browser, PHONES[1])
+    page.goto(server + "/points?near=https://surl.amap.com/" + "a" * 80)
+    assert page.locator("#results .alert-warning").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONES[1]["width"]
+    context.close()
+
 # The lines each “预计 … 前” date of the 办理时限 table is drawn on: the distinct tops of its characters.
 DUE_DATE_LINES = r"""() => [...document.querySelectorAll('td .muted')].map(e => {
   const tops = new Set(), walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);

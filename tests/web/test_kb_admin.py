@@ -190,3 +190,22 @@ def test_the_article_list_pages_through_every_article_keeping_the_filter(web, se
     assert "第 51–60 篇，共 60 篇" in second
     past = web.get("/staff/kb?unit=ronggui&page=9").text
     assert "pg-119" in past, "past the last page is the last page"
+
+
+def test_an_unanswered_question_shows_the_article_that_now_answers_it(web, session):
+    """A gap filled by a new article stayed on the list for 30 days, looking as open as the rest."""
+    for question in ("电动自行车上牌要带什么材料", "外星人入侵怎么报警"):
+        web.post("/api/v1/assistant/ask", json={"question": question})
+    login(web, "t_supervisor")
+    before = web.get("/staff/kb/unanswered").text
+    assert "现在会引用" not in before
+    kb.create_article(
+        session, actor=actor(session, "t_admin"), external_id="ddc-01", title="电动自行车上牌需要哪些材料", status="published",
+        body="电动自行车上牌须本人携带居民身份证、购车发票和车辆合格证，到交警车管所或指定网点办理。", keywords=["电动自行车", "上牌", "材料"],
+    )
+    session.commit()
+    after = web.get("/staff/kb/unanswered").text
+    row = after.split("电动自行车上牌要带什么材料", 1)[1].split("</tr>", 1)[0]
+    assert "现在会引用" in row and 'href="/staff/kb/ddc-01/history"' in row and "电动自行车上牌需要哪些材料" in row
+    other = after.split("外星人入侵怎么报警", 1)[1].split("</tr>", 1)[0]
+    assert "现在会引用" not in other

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from baishitong import bounds
+from baishitong.assistant import core as assistant_core
 from baishitong.assistant import service as assistant
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput
 from baishitong.knowledge import service as kb
+from baishitong.knowledge.documents import ITEM_PREFIX
 from baishitong.knowledge.models import Article, ArticleVersion
 from baishitong.org import service as org
 from baishitong.web.auth import Staff, require
@@ -39,6 +41,7 @@ TEXT_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synon
 DATE_FIELDS = {"valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期"}
 MAX_QUERY = 100
 PER_PAGE = 50
+ANSWER_CHECKS = 200  # groups come largest first; past these the page would be slow for what few read
 
 
 def can_edit(staff: Staff, article: Article | None) -> bool:
@@ -332,8 +335,19 @@ def export(format: str = "csv", staff: Staff = Depends(require(*EDITORS)), sessi
 # --- what 政务君 could not answer ------------------------------------------------------
 
 
+def _answered_now(index, question: str) -> dict | None:
+    """The article 政务君 would cite for the question today, so a gap already filled can be told from an open one."""
+    result = assistant_core.answer(question, [], index, threshold=assistant.DEFAULT_THRESHOLD)
+    cited = next((c for c in result.citations if not c.id.startswith(ITEM_PREFIX)), None) if not result.handover else None
+    return {"id": cited.id, "title": cited.title} if cited else None
+
+
 @router.get("/staff/kb/unanswered")
 def unanswered(request: Request, days: int = 30, staff: Staff = Depends(require(*ALL_UNITS)), session: Session = Depends(get_db_session)):
     days = min(max(days, 1), 365)
-    groups = [{"group": g, "new_url": "/staff/kb/new?" + urlencode({"title": g.label})} for g in assistant.unanswered(session, days=days)]
+    index = kb.combined_index(session)
+    groups = [
+        {"group": g, "new_url": "/staff/kb/new?" + urlencode({"title": g.label}), "answered": _answered_now(index, g.label) if n < ANSWER_CHECKS else None}
+        for n, g in enumerate(assistant.unanswered(session, days=days))
+    ]
     return render(request, "staff/kb_unanswered.html", {"groups": groups, "days": days, "day_options": [(7, "近 7 天"), (30, "近 30 天"), (90, "近 90 天")], "nav": "/staff/kb/unanswered"})

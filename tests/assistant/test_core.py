@@ -206,6 +206,14 @@ def test_broken_facility_is_not_drafted_as_a_question():
     assert guess_ticket_type("请问社保卡在哪里补办") == "咨询"
 
 
+def test_noise_however_it_is_put_is_drafted_as_a_complaint():
+    """转为工单 drafted “烧烤摊每天半夜很吵怎么办” as 求助: only 太吵 counted, and 怎么办 asks for help."""
+    from baishitong.assistant.core import guess_ticket_type
+
+    for text in ("我家楼下的烧烤摊每天半夜很吵怎么办", "隔壁工地晚上好吵", "广场舞吵得老人睡不着", "邻居的狗太吵了"):
+        assert guess_ticket_type(text) == "投诉", text
+
+
 def test_intent_follow_up_answers_with_that_sentence_only():
     history = [Turn("user", "公积金怎么提取？"), Turn("assistant", "根据《住房公积金提取》：…")]
     materials = answer("需要带什么材料？", history, index()).text

@@ -171,6 +171,21 @@ def test_enterprise_errors_take_focus_and_each_leads_to_its_field(server, phone)
     assert page.evaluate(FOCUSED) == "f-year" and page.evaluate(IN_VIEW, "#f-year")
 
 
+def test_a_refused_alert_phone_takes_the_focus_with_its_reason(server, phone):
+    """新政策提醒 takes mobiles only, which the browser cannot know: the refusal must be heard, not only seen."""
+    page = phone
+    page.goto(server + "/enterprise?industry=appliances&size=small&town=440606005&year=2019")
+    page.fill("#alert-signup input[name=phone]", "0757-22223333")
+    page.click("#alert-signup button:has-text('订阅提醒')")
+    page.wait_for_selector("#alert-signup .error-text")
+    assert page.evaluate(FOCUSED) == "alert-signup" and page.evaluate(IN_VIEW, "#alert-signup .error-text")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#alert-signup') !== null && document.activeElement.name") == "phone"
+    assert page.input_value("#alert-signup input[name=phone]") == "0757-22223333"
+    described = page.evaluate("document.activeElement.getAttribute('aria-describedby').split(' ').map(i => document.getElementById(i).textContent).join(' ')")
+    assert "手机号码" in described and page.evaluate(IN_VIEW, "#alert-signup input[name=phone]")
+
+
 # --- 问政务君 panel -------------------------------------------------------------
 
 

@@ -126,6 +126,7 @@ ACCESS = {
     ("GET", "/staff/points/coverage.svg"): {'supervisor', 'admin'},
     ("GET", "/staff/points/export.{fmt}"): {'supervisor', 'admin'},
     ("POST", "/staff/points/import"): ADMIN,
+    ("POST", "/staff/points/{code}/edit"): ADMIN,
     ("GET", "/staff/points/check-in"): STAFF,
     ("POST", "/staff/points/check-in"): STAFF,
     ("GET", "/staff/enterprise"): ADMIN,

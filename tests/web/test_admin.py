@@ -162,6 +162,29 @@ def test_a_points_import_that_changes_opening_hours_is_audited_with_who_and_what
     assert [(e.actor, e.data["created"], e.data["updated"]) for e in entries] == [("t_admin", ["AUD-1"], {}), ("t_admin", ["AUD-2"], {"AUD-1": ["hours"]})]
 
 
+def test_the_admin_edits_a_points_opening_hours_on_the_page_and_it_is_audited(web, session):
+    """Changing one point's hours meant exporting the whole directory, editing a spreadsheet and importing it."""
+    points.import_file(session, filename="p.csv", content='code,name,kind,address,lat,lon,town,hours,staff\nED-1,编辑测试点,bank_branch,容桂大道1号,22.77,113.28,容桂,"周一至周五 09:00-17:00",2\n'.encode(), actor="t_admin")
+    session.commit()
+    login(web, "t_supervisor")
+    assert "/staff/points?edit=ED-1" not in web.get("/staff/points?q=ED-1").text, "the supervisor reads the directory only"
+    login(web, "t_admin")
+    page = web.get("/staff/points?q=ED-1").text
+    assert 'href="/staff/points?edit=ED-1#point-form"' in page
+    form = web.get("/staff/points?edit=ED-1").text
+    assert "修改网点：编辑测试点（ED-1）" in form and 'value="周一至周五 09:00-17:00"' in form
+    data = {"hours": "周一至周六 08:30-18:00", "phone": "0757-28300000", "staff": "3", "slot_minutes": "30", "slot_capacity": "", "active": "1"}
+    saved = post(web, "/staff/points?edit=ED-1", "/staff/points/ED-1/edit", data)
+    assert saved.status_code == 303
+    point = points.get_point(session, code="ED-1")
+    assert (point.hours, point.phone, point.staff, point.address) == ("周一至周六 08:30-18:00", "0757-28300000", 3, "容桂大道1号")
+    entry = session.query(AuditEntry).filter_by(action="points.import").order_by(AuditEntry.id.desc()).first()
+    assert entry.actor == "t_admin" and sorted(entry.data["updated"]["ED-1"]) == ["hours", "phone", "staff"]
+    refused = post(web, "/staff/points?edit=ED-1", "/staff/points/ED-1/edit", data | {"hours": "每天都开", "staff": "3"})
+    assert refused.status_code == 422 and "未保存" in refused.text and 'value="每天都开"' in refused.text and "第2行" not in refused.text
+    assert points.get_point(session, code="ED-1").hours == "周一至周六 08:30-18:00"
+
+
 def test_points_table_pages_through_every_point_keeping_the_filter(web, session):
     points.load_demo(session)
     everyone = sorted(p.code for p in points.list_points(session, include_inactive=True) if p.kind == "bank_branch")

@@ -28,6 +28,8 @@ admin_only = require("admin")
 counter_staff = require("operator", "handler", "unit_admin", "supervisor", "admin")
 
 RADII = (1000, 2000, 3000)
+# What the page edits of one point; the rest (place, services) comes from the import file.
+EDITABLE = ("hours", "phone", "staff", "active", "slot_minutes", "slot_capacity")
 PER_PAGE = 50
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -36,7 +38,11 @@ def _radius(value: int | None) -> int:
     return value if value in RADII else int(TARGET_RADIUS_M)
 
 
-def _overview(request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, page: int = 1, import_errors: list[str] | None = None, status_code: int = 200):
+def _overview(
+    request: Request, session: Session, *, radius: int, q: str, kind: str, town: str, page: int = 1, import_errors: list[str] | None = None,
+    editing: dict | None = None, edit_error: str | None = None, status_code: int = 200,
+):
+    """`editing` is the point open in the 修改网点 form: as stored, or as typed when `edit_error` refused it."""
     report = points.coverage(session, radius_m=radius)
     towns = org.town_names(session)
     load = points.workload(session)
@@ -70,15 +76,45 @@ def _overview(request: Request, session: Session, *, radius: int, q: str, kind: 
             "load": load,
             "filters": filters,
             "import_errors": import_errors,
+            "editing": editing,
+            "edit_error": edit_error,
             "distance_text": distance_text,
         },
         status_code=status_code,
     )
 
 
+def _point_row(session: Session, code: str) -> dict | None:
+    """The point as its import row (the export's), which an edit changes and imports again."""
+    return next((row for row in points.export_rows(session) if row["code"] == code), None)
+
+
 @router.get("")
-def overview(request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)):
-    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16], page=page_number(request))
+def overview(
+    request: Request, radius: int | None = None, q: str = "", kind: str = "", town: str = "", edit: str = "", staff: Staff = Depends(planners), session: Session = Depends(get_db_session)
+):
+    """?edit=CODE opens that point's 修改网点 form (admin only)."""
+    editing = _point_row(session, edit) if edit and staff.role == "admin" else None
+    return _overview(request, session, radius=_radius(radius), q=q.strip()[:64], kind=kind if kind in KIND_LABELS else "", town=town[:16], page=page_number(request), editing=editing)
+
+
+@router.post("/{code}/edit")
+def edit_point(code: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
+    """Opening hours, phone, staff and booking slots of one point: a one-row import, so it is checked and audited
+    as the file is. A refusal comes back in the form as typed, with the reason there."""
+    row = _point_row(session, code)
+    if row is None:
+        raise HTTPException(404)
+    typed = {name: str(form.get(name, "")).strip() for name in EDITABLE if name != "active"} | {"active": "是" if form.get("active") == "1" else "否"}
+    row = {k: str(v) for k, v in row.items()} | typed
+    try:
+        result = points.import_rows(session, [row], actor=staff.actor.name)
+    except DomainError as exc:
+        session.rollback()
+        reasons = [e.split("：", 1)[-1] for e in exc.details.get("errors") or [exc.message]]
+        return _overview(request, session, radius=int(TARGET_RADIUS_M), q="", kind="", town="", editing=row, edit_error="；".join(reasons), status_code=exc.status_code)
+    flash(request, "success", f"已保存网点 {code} {row['name']}" if result.updated else f"网点 {code} 没有变化")
+    return redirect("/staff/points?" + urlencode({"q": code}) + "#points-table")
 
 
 @router.get("/coverage.svg")

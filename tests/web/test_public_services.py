@@ -219,6 +219,23 @@ def test_points_nearest_by_community_name(client, demo, monkeypatch):
     assert "办公时间" in detail.text and "居民身份证换领" in detail.text
 
 
+def test_each_booking_link_says_what_it_books_to_a_screen_reader(client, demo, monkeypatch):
+    """A screen reader's list of links read 预约, 预约, 预约…: each names the item, or the point, it books."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+
+    def text(fragment: str) -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+    detail = client.get("/points/ZX-RG").text
+    items = dict(re.findall(r'<a href="/items/(\w+)">([^<]+)</a>', detail))
+    links = re.findall(r'<a href="/points/ZX-RG/book\?item=(\w+)"[^>]*>(.*?)</a>', detail)
+    assert links and [text(label) for _, label in links] == [f"预约{items[code]}" for code, _ in links]
+    found = client.get("/points", params={"near": "容桂高黎社区"}).text
+    names = dict(re.findall(r'<a class="list-title" href="/points/([^"/]+)">([^<]+)</a>', found))
+    buttons = re.findall(r'<a class="btn[^"]*" href="/points/([^"/?]+)/book"[^>]*>(.*?)</a>', found)
+    assert buttons and [text(label) for _, label in buttons] == [f"预约{names[code]}" for code, _ in buttons]
+
+
 def _book_page(client, session, monkeypatch, capacity: int):
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
     point = session.scalar(select(ServicePoint).where(ServicePoint.kind == "town_centre").order_by(ServicePoint.code))

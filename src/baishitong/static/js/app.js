@@ -27,7 +27,7 @@
  *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；另带 data-keeps-refused 的表单被拒（409、422）时照样换入
  *     服务器的说明，已输入的文字保留；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
- *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交，已填写的文字不丢；服务器照样再查一遍。
+ *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交（novalidate 的表单也不提交），已填写的文字不丢；服务器照样再查一遍。
  */
 (function () {
   "use strict";
@@ -728,6 +728,17 @@
     if (message) input.reportValidity();
   }
 
+  // A novalidate form (我要反映: its errors come back in a summary) would still send files already refused here.
+  function onSubmitCheckFiles(e) {
+    var form = e.target;
+    var refused = form && form.tagName === "FORM" && form.querySelector("input[type=file][data-max-files]:invalid");
+    if (!refused) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    refused.reportValidity();
+    refused.focus();
+  }
+
   /* ---------- 12. 原内联脚本 ---------- */
   // A refused send (409 taken by a colleague, 422 nothing typed) from a form[data-keeps-refused]: its body says
   // why, so it is swapped in; htmx still counts it as failed, so the form below keeps the typed text.
@@ -783,6 +794,7 @@
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);
   document.addEventListener("change", onFilesChosen);
+  document.addEventListener("submit", onSubmitCheckFiles, true);
   document.addEventListener("click", onQuoteClick);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   document.addEventListener("click", onChatClickCapture, true);

@@ -1,0 +1,34 @@
+"""我要反映's photos are checked in the browser before they are sent: on a phone's data, four photos or one too
+large were uploaded in full only to be refused, and the form came back asking for them all again."""
+
+import pytest
+
+from baishitong.config import Settings
+
+pytestmark = pytest.mark.e2e
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f00f0004850180848a8c210000000049454e44ae426082")
+
+
+def test_too_many_or_too_large_photos_are_refused_before_anything_is_sent(server, browser, tmp_path):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.goto(server + "/submit")
+    small = tmp_path / "路灯.png"
+    small.write_bytes(PNG)
+    page.set_input_files("#f-photos", [small] * 4)
+    assert page.evaluate("document.querySelector('#f-photos').validationMessage") == "最多上传 3 张照片"
+    max_mb = Settings().upload_max_bytes // (1024 * 1024)
+    large = tmp_path / "现场.png"
+    large.write_bytes(PNG + b"\0" * (max_mb * 1024 * 1024))
+    page.set_input_files("#f-photos", [small, large])
+    assert page.evaluate("document.querySelector('#f-photos').validationMessage") == f"照片“现场.png”超过 {max_mb} MB，请压缩后再上传"
+    page.fill("#f-content", "桂洲大道中段路灯坏了一个星期，晚上很黑")
+    page.click("button:has-text('提交反映')")
+    page.wait_for_timeout(300)
+    assert posts == [] and page.url == server + "/submit", "nothing was uploaded"
+    page.set_input_files("#f-photos", [small])
+    assert page.evaluate("document.querySelector('#f-photos').validationMessage") == ""
+    context.close()

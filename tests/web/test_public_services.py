@@ -325,6 +325,19 @@ def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monk
     assert "预约已取消" in results(again.text) and "无法取消" not in again.text and "alert-error" not in again.text
 
 
+def test_the_reschedule_day_starts_at_the_day_booked(client, session, demo, monkeypatch):
+    """改约 opened at the first open day, whatever the booking's: another time on the same day meant finding it first."""
+    point, page = _book_page(client, session, monkeypatch, capacity=3)
+    later = client.get(f"/points/{point.code}/book", params={"date": "2026-11-05"})
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', later.text).group(1)
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(later.text, slot) | {"date": "2026-11-05"})
+    number = re.search(r'id="booking-number">(YY\d+)<', done.text).group(1)
+    lookup = client.get("/booking", params={"number": number})
+    shown = client.post("/booking", data={"csrf_token": token(lookup.text), "number": number, "phone": PHONE})
+    assert re.findall(r'<option value="([\d-]+)" selected>', shown.text) == ["2026-11-05"]
+    assert 'class="slot-grid"' not in shown.text, "the times are still asked for with 查看时段"
+
+
 @pytest.mark.parametrize(
     "path",
     ["/assistant/ask", "/assistant/handover", "/assistant/rate/1", "/points/X/book", "/booking", "/booking/cancel", "/booking/reschedule"],

@@ -1,5 +1,4 @@
-"""我要反映's photos are checked in the browser before they are sent: on a phone's data, four photos or one too
-large were uploaded in full only to be refused, and the form came back asking for them all again."""
+"""我要反映 on a phone: what the citizen has put in is not lost to a stray tap or a refused upload."""
 
 import pytest
 
@@ -11,6 +10,8 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 
 def test_too_many_or_too_large_photos_are_refused_before_anything_is_sent(server, browser, tmp_path):
+    """On a phone's data four photos, or one too large, were uploaded in full only to be refused, and the form came
+    back asking for them all again."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     posts = []
@@ -31,4 +32,26 @@ def test_too_many_or_too_large_photos_are_refused_before_anything_is_sent(server
     assert posts == [] and page.url == server + "/submit", "nothing was uploaded"
     page.set_input_files("#f-photos", [small])
     assert page.evaluate("document.querySelector('#f-photos').validationMessage") == ""
+    context.close()
+
+
+def test_cancel_asks_before_dropping_what_was_typed(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.goto(server + "/submit")
+    page.fill("#f-content", "桂洲大道中段路灯坏了一个星期，晚上很黑")
+    page.click("a:has-text('取消')")
+    assert asked == ["已填写的内容还没有提交，确定放弃吗？"]
+    assert page.url == server + "/submit" and page.input_value("#f-content") == "桂洲大道中段路灯坏了一个星期，晚上很黑"
+    page.fill("#f-content", "")
+    with page.expect_navigation():
+        page.click("a:has-text('取消')")
+    assert len(asked) == 1 and page.url == server + "/", "nothing typed, nothing to ask"
     context.close()

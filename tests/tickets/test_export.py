@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -25,7 +25,7 @@ def test_a_unit_exports_only_its_own_work_with_the_requester_masked(session):
     assert ours.number in numbers and theirs.number not in numbers
     record = dict(zip(header, body[numbers.index(ours.number)]))
     assert record["联系电话"] == "138****5678" and record["诉求人"] == "陈先生" and record["状态"] == "办理中"
-    assert PHONE not in "".join(sum(lines, []))
+    assert PHONE not in "".join(map(str, sum(lines, [])))
     [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "tickets.export")).all()
     assert entry.actor == "t_ronggui" and entry.data["rows"] == len(body)
 
@@ -103,6 +103,32 @@ def test_a_citizens_formula_is_exported_as_text(session):
     assert row[4] == "'" + trap.title and row[5] == "'" + trap.content
 
 
+def test_times_are_excel_datetimes_in_local_time_while_typed_text_stays_text(session):
+    """Exported as text, 受理时间 and 答复期限 could not be sorted or subtracted in the monthly report's sheet."""
+    replied = make_ticket(session, state="replied", content="2026-12-01 09:00 起路灯不亮")
+    replied.created_at = datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    replied.reply_due = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    replied.replied_at = datetime(2026, 12, 2, 16, 45, tzinfo=timezone.utc)
+    waiting = make_ticket(session, state="signed")
+    session.flush()
+    lines = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(lines))).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    cells = {row[0].value: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2)}
+    times = {name: cells[replied.number][name] for name in ("受理时间", "答复期限", "答复时间")}
+    assert {name: c.value for name, c in times.items()} == {
+        "受理时间": datetime(2026, 12, 1, 9, 30), "答复期限": datetime(2026, 12, 3, 17, 0), "答复时间": datetime(2026, 12, 3, 0, 45),
+    }, "Asia/Shanghai wall-clock time, not UTC"
+    assert all(c.is_date and c.number_format == "yyyy-mm-dd hh:mm" for c in times.values())
+    assert cells[waiting.number]["答复时间"].value is None, "not replied yet: an empty cell, not an empty text"
+    typed = cells[replied.number]["诉求内容"]
+    assert typed.value == replied.content and typed.data_type == "s"
+    parsed = list(csv.reader(io.StringIO(export.to_csv(lines).decode("utf-8-sig"))))
+    record = dict(zip(parsed[0], next(r for r in parsed if r[0] == replied.number)))
+    assert (record["受理时间"], record["答复期限"], record["答复时间"]) == ("2026-12-01 09:30", "2026-12-03 17:00", "2026-12-03 00:45")
+    assert dict(zip(parsed[0], next(r for r in parsed if r[0] == waiting.number)))["答复时间"] == ""
+
+
 def test_an_unreadable_date_is_refused_not_ignored(web, session):
     make_ticket(session, state="signed")
     login(web, "t_supervisor")
@@ -131,7 +157,7 @@ def test_numbers_written_into_the_reply_and_address_are_masked_too(session):
     header, *body = export.rows(session, actor=actor(session, "t_supervisor"), filters={})
     record = dict(zip(header, next(line for line in body if line[0] == ticket.number)))
     assert record["答复内容"] == "已致电来电人 138****5678 核实，路灯已修复。" and record["事发地址"].endswith("（联系 138****5678）")
-    assert PHONE not in "".join(sum(body, []))
+    assert PHONE not in "".join(map(str, sum(body, [])))
 
 
 def test_a_refused_export_range_comes_back_open_with_the_dates_as_typed(web):

@@ -28,8 +28,14 @@ COLUMNS = (
 )
 
 
-def _local(value: datetime | None) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+# How a time reads in either format: local time to the minute, as on screen.
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+Value = str | datetime | None
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(LOCAL_TZ) if value else None
 
 
 def _overdue(ticket: Ticket, now: datetime) -> str:
@@ -44,9 +50,10 @@ def _overdue(ticket: Ticket, now: datetime) -> str:
     return ""
 
 
-def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
+def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[Value]:
     """A 保密 order's requester stays hidden from units here as on screen; everyone else is masked, and so are the
-    numbers written into the text columns (a reply often says whom the unit rang: 已致电来电人 138…)."""
+    numbers written into the text columns (a reply often says whom the unit rang: 已致电来电人 138…). Times stay
+    local datetimes (None before they happen) for each format to write its own way."""
     solved = {True: "已解决", False: "未解决"}.get(ticket.callback_solved, "")
     requester = requester_view(ticket, actor)
     return [
@@ -72,7 +79,7 @@ def row(ticket: Ticket, *, actor: Actor, now: datetime) -> list[str]:
     ]
 
 
-def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[str]]:
+def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[Value]]:
     """The header, then every matching ticket newest first; refused above MAX_ROWS rather than cut short silently."""
     tickets, total = list_tickets(session, actor=actor, page=1, per_page=MAX_ROWS, **filters)
     if total > MAX_ROWS:
@@ -88,16 +95,26 @@ def rows(session: Session, *, actor: Actor, filters: dict) -> list[list[str]]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_csv(lines: list[list[str]]) -> bytes:
+def _csv_text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(TIME_FORMAT)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def to_csv(lines: list[list[Value]]) -> bytes:
     """UTF-8 with a BOM, so Excel on a government PC opens the Chinese correctly; text that would
     start a formula gets a leading apostrophe, as OWASP advises for CSV."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([["'" + v if v.startswith(FORMULA_START) else v for v in line] for line in lines])
+    csv.writer(buffer).writerows([[_csv_text(v) for v in line] for line in lines])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(lines: list[list[str]]) -> bytes:
-    """Every value is written as a text cell: openpyxl would store a citizen's "=HYPERLINK(…)" as a formula."""
+def to_xlsx(lines: list[list[Value]]) -> bytes:
+    """Times are Excel datetimes in local time, so a report can sort by them and count days between them
+    (Excel has no time zones: the wall-clock time is written). Every other value is a text cell: openpyxl
+    would store a citizen's "=HYPERLINK(…)" as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -106,8 +123,13 @@ def to_xlsx(lines: list[list[str]]) -> bytes:
     for line in lines:
         cells = []
         for value in line:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))
+                cell.number_format = XLSX_TIME_FORMAT
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                if value is not None:
+                    cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
     buffer = io.BytesIO()

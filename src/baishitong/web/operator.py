@@ -32,7 +32,7 @@ from baishitong.web.auth import Staff, require
 from baishitong.web.chat import ticket_draft
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
-from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, confidence_view, dispatch_units, perform, rule_view, suggested_lead, unit_names, warn_unseen
+from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, confidence_view, decision_confidence, dispatch_units, perform, rule_view, suggested_lead, unit_names, warn_unseen
 from baishitong.web.views import flash, fragment, page_number, redirect, render, section_pages, ticket_page
 
 router = APIRouter(include_in_schema=False)
@@ -278,13 +278,15 @@ def dispatch_queue(request: Request, row: str = "", staff: Staff = Depends(requi
     decisions = _decisions_for(session, items)
     returns = service.approved_returns(session, ticket_ids=[t.id for t in items])
     suggestions = {t.id: suggested_lead(decisions.get(t.id), returns.get(t.id, [])) for t in items}
+    threshold = request.app.state.settings.auto_dispatch_threshold
+    confidence = {ticket_id: decision_confidence(d.confidence, d.evidence, threshold) for ticket_id, d in decisions.items()}
     return render(
         request,
         "staff/queue_dispatch.html",
         {
             "items": items, "total": total, "page": page, "pages": pages, "decisions": decisions,
             "landed": row if row in {t.number for t in items} else None, "row_url": partial(_row_url, "/staff/console/dispatch", page),
-            "suggestions": suggestions, "returns": returns, "waited": {t.id: _waited(t.created_at, now) for t in items},
+            "suggestions": suggestions, "confidence": confidence, "returns": returns, "waited": {t.id: _waited(t.created_at, now) for t in items},
             "dispatch_units": units, "unit_names": unit_names(units), "channel_labels": CHANNEL_LABELS,
             "page_url": lambda p: f"/staff/console/dispatch?page={p}", "nav": "/staff/console/dispatch",
         },
@@ -308,11 +310,13 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
     reviews = routing.review_queue(session, limit=REVIEW_ROWS, offset=(page["routing-review"] - 1) * REVIEW_ROWS)
     units = dispatch_units(session)
     granted = service.granted_extensions(session, ticket_ids=[t.id for t in listed.get("extensions", [])])
+    threshold = request.app.state.settings.auto_dispatch_threshold
+    confidence = {d.id: decision_confidence(d.confidence, d.evidence, threshold) for d, _t in reviews}
     return render(
         request,
         "staff/queue_review.html",
         {
-            "returned": listed["returns"], "extensions": listed.get("extensions", []), "granted": granted, "pauses": listed.get("pauses", []), "reviews": reviews, "dispatch_units": units, "unit_names": unit_names(units),
+            "returned": listed["returns"], "extensions": listed.get("extensions", []), "granted": granted, "pauses": listed.get("pauses", []), "reviews": reviews, "confidence": confidence, "dispatch_units": units, "unit_names": unit_names(units),
             "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
             "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },

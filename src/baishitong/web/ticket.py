@@ -77,6 +77,12 @@ def confidence_view(confidence: float | None, threshold: float) -> dict | None:
     return {"text": f"{confidence:.0%}（{word}）", "word": word, "title": f"模型输出 {confidence:.4f}；自动派单阈值 {threshold:.0%}"}
 
 
+def decision_confidence(confidence: float | None, evidence: dict | None, default_threshold: float) -> dict | None:
+    """confidence_view of a recorded decision, against the threshold it was judged by (the one set now for decisions
+    recorded before the evidence kept it)."""
+    return confidence_view(confidence, (evidence or {}).get("threshold") or default_threshold)
+
+
 def rule_view(session: Session, rule: dict | None, *, lead: str | None = None) -> dict | None:
     """The catalogue rule that chose the unit, named by what it matches (问题分类“城乡建设”、容桂 · 高黎社区、关键词“路灯”
     → 容桂街道) instead of its number, which with the catalogue version and its keywords goes in `title`. `lead`:
@@ -416,13 +422,13 @@ def action_context(
 
 
 def _routing_view(request: Request, session: Session, decision: dict | None, unit_labels: dict[str, str]) -> dict:
-    """智能分拨依据 in words: the threshold the decision was judged against (the one set now for older decisions)."""
+    """智能分拨依据 in words."""
     if decision is None:
         return {}
     evidence = decision["evidence"] or {}
-    threshold = evidence.get("threshold") or request.app.state.settings.auto_dispatch_threshold
     lead = unit_labels.get(decision["lead_unit"]) if decision["lead_unit"] else None
-    return {"confidence": confidence_view(decision["confidence"], threshold), "rule": rule_view(session, evidence.get("rule"), lead=lead)}
+    confidence = decision_confidence(decision["confidence"], evidence, request.app.state.settings.auto_dispatch_threshold)
+    return {"confidence": confidence, "rule": rule_view(session, evidence.get("rule"), lead=lead)}
 
 
 def ticket_context(request: Request, session: Session, staff: Staff, ticket: Ticket, *, revealed=None) -> dict:

@@ -5,6 +5,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from baishitong.audit import service as audit
+from baishitong.audit.models import AuditEntry
 from baishitong.errors import Conflict, Forbidden, InvalidInput
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import run_handler
@@ -48,6 +50,27 @@ def test_each_save_is_a_version_and_a_stale_version_conflicts(session, admin):
         (3, "publish", "二稿", "published"),
     ]
     assert versions[1].body == "正文二" and versions[1].saved_by == "t_admin"
+
+
+def test_every_saved_version_is_in_the_audit_trail_without_its_text(session, admin):
+    """Edits, publishing, retiring and imports were only in the version table, outside the hash-chained trail."""
+    kb.create_article(session, actor=admin, external_id="T1", title="初稿", body="正文一")
+    kb.update_article(session, external_id="T1", version=1, actor=admin, title="二稿", body="正文二")
+    kb.publish(session, external_id="T1", actor=admin, version=2)
+    kb.retire(session, external_id="T1", actor=actor(session, "t_supervisor"), version=3)
+    kb.import_file(session, filename="kb.csv", content=csv_bytes(ARTICLES[:1]), actor=admin)
+    session.commit()
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "kb_article").order_by(AuditEntry.id)).all()
+    assert [(e.actor, e.action, e.object_id, e.data["version"], e.data["status"]) for e in entries] == [
+        ("t_admin", "kb_article.create", "T1", 1, "draft"),
+        ("t_admin", "kb_article.update", "T1", 2, "draft"),
+        ("t_admin", "kb_article.publish", "T1", 3, "published"),
+        ("t_supervisor", "kb_article.retire", "T1", 4, "retired"),
+        ("t_admin", "kb_article.import", "SB01", 1, "published"),
+    ]
+    assert all(e.seq is not None for e in entries) and audit.verify(session).ok, "chained like every other change"
+    logged = "".join(str(e.data) for e in entries)
+    assert "正文" not in logged and ARTICLES[0]["body"] not in logged
 
 
 def test_unit_admin_edits_only_own_unit(session):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from baishitong import bounds, clock
 from baishitong.actors import Actor
+from baishitong.audit import service as audit
 from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
@@ -145,15 +146,23 @@ def _check_unit(session: Session, code: str | None) -> None:
         raise InvalidInput("unit_not_found", f"单位编码 {code} 不存在，请使用系统管理“单位”中的编码")
 
 
-def _snapshot(article: Article, *, action: str, actor: str) -> ArticleVersion:
-    return ArticleVersion(
-        article=article,
-        version=article.version,
-        action=action,
-        status=article.status,
-        saved_by=actor,
-        saved_at=article.updated_at,
-        **{name: getattr(article, name) for name in ARTICLE_FIELDS},
+def _save_version(session: Session, article: Article, *, action: str, actor: str) -> None:
+    """Every saved version is also a step in the audit trail, like every other change: the version row keeps the
+    text, the audit entry who did what to which version, without the body a second time."""
+    session.add(
+        ArticleVersion(
+            article=article,
+            version=article.version,
+            action=action,
+            status=article.status,
+            saved_by=actor,
+            saved_at=article.updated_at,
+            **{name: getattr(article, name) for name in ARTICLE_FIELDS},
+        )
+    )
+    audit.record(
+        session, actor=actor, action=f"kb_article.{action}", object_type="kb_article", object_id=article.external_id,
+        data={"version": article.version, "status": article.status, "unit": article.unit_code},
     )
 
 
@@ -184,8 +193,7 @@ def create_article(
         raise Conflict("article_exists", f"知识库文章 {external_id} 已存在")
     article = Article(external_id=external_id, status=status, version=1, updated_by=actor.name, updated_at=clock.now(), **fields)
     session.add(article)
-    session.add(_snapshot(article, action=action, actor=actor.name))
-    session.flush()
+    _save_version(session, article, action=action, actor=actor.name)
     return article
 
 
@@ -232,8 +240,7 @@ def retire(session: Session, *, external_id: str, actor: Actor, version: int | N
 def _touch(session: Session, article: Article, *, action: str, actor: Actor) -> None:
     article.updated_at = clock.now()
     article.updated_by = actor.name
-    session.add(_snapshot(article, action=action, actor=actor.name))
-    session.flush()
+    _save_version(session, article, action=action, actor=actor.name)
 
 
 def _normalise(fields: dict) -> dict:

@@ -147,3 +147,50 @@ def test_the_league_comes_after_the_desk_and_says_what_its_rates_are_taken_over(
     assert "占已办理和超时仍未办理工单的比例" in desk and 'href="/staff/supervise?league=1#league"' in desk, "a link for a browser without JavaScript"
     assert 'data-unit="daliang"' in web.get("/staff/supervise/league").text
     assert 'data-unit="daliang"' in web.get("/staff/supervise", params={"league": 1}).text.split('id="league"')[1]
+
+
+def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
+    """Whole days with `to` included, merged and voided orders left out: the list a figure opens holds that many orders."""
+    import html
+    import re
+    from datetime import datetime, time
+
+    from sqlalchemy import select
+
+    from baishitong.org.models import Category, Region
+
+    start, end = today() - timedelta(days=6), today() - timedelta(days=1)
+    local = lambda day, hour, minute: datetime.combine(day, time(hour, minute), LOCAL_TZ)  # noqa: E731
+    towns = session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code)).all()
+    tops = session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code)).all()
+    leaf = lambda top: session.scalar(select(Category).where(Category.parent_id == top.id)) or top  # noqa: E731
+    seeded = [
+        (make_ticket(session, state="signed"), local(end, 23, 30)),  # the last evening of the period
+        (make_ticket(session, state="callback"), local(start, 0, 10)),
+        (make_ticket(session, state="signed", lead="daliang"), local(start + timedelta(days=2), 9, 0)),
+        (make_ticket(session, state="registered"), local(start + timedelta(days=3), 9, 0)),
+        (make_ticket(session, state="voided"), local(start + timedelta(days=1), 9, 0)),
+        (make_ticket(session, state="signed"), local(start + timedelta(days=1), 10, 0)),  # merged below
+        (make_ticket(session, state="signed"), local(end + timedelta(days=1), 0, 5)),  # the day after
+        (make_ticket(session, state="signed"), local(start - timedelta(days=1), 23, 55)),  # the day before
+    ]
+    for i, (ticket, at) in enumerate(seeded):
+        ticket.created_at = at
+        ticket.region_id = towns[i % 2].id
+        ticket.category_id = leaf(tops[i % 3]).id
+    seeded[5][0].status = "merged"
+    session.flush()
+    report = reports.period_report(session, start=start, end=end)
+    assert report.received == 4
+
+    login(web, "t_supervisor")
+    page = web.get(f"/staff/stats?from={start.isoformat()}&to={end.isoformat()}").text
+    links = {html.unescape(href): int(n) for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* (\d+) 件，查看工单"', page)}
+    received = re.search(r'href="(/staff/tickets\?[^"]+)"><div class="stat">\s*<p class="stat-label">受理量', page)
+    links[html.unescape(received.group(1))] = report.received
+    assert len(links) >= 6 and {"region", "unit", "category"} <= {k for href in links for k in ("region", "unit", "category") if f"&{k}=" in href}
+    for href, figure in links.items():
+        listed = web.get(href).text
+        assert f"共 {figure} 件" in listed, href
+    exported = web.get(received.group(1).replace("&amp;", "&").replace("/staff/tickets?", "/staff/exports/tickets.csv?")).content.decode("utf-8-sig")
+    assert len(exported.strip().splitlines()) == 1 + report.received, "the export holds the orders the list shows"

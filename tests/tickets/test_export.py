@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
+from baishitong.org.models import Category, Region
 from baishitong.errors import InvalidInput
 from baishitong.tickets import export
 from tests.conftest import actor
@@ -160,10 +161,43 @@ def test_numbers_written_into_the_reply_and_address_are_masked_too(session):
     assert PHONE not in "".join(map(str, sum(body, [])))
 
 
-def test_a_refused_export_range_comes_back_open_with_the_dates_as_typed(web):
-    """An end before the start is refused on the list: the export form is open again with both dates, not closed and empty."""
+def test_a_refused_export_range_comes_back_to_the_list_with_the_dates_as_typed(web):
+    """An end before the start is refused on the list, once, with both dates kept in its 受理日期 filter to correct one."""
     login(web, "t_supervisor")
     response = web.get("/staff/exports/tickets.xlsx?status=signed&from=2026-11-30&to=2026-11-01")
-    assert response.url.path == "/staff/tickets" and "结束日期不能早于开始日期" in response.text
-    assert '<details id="export" open>' in response.text
+    assert response.url.path == "/staff/tickets" and response.text.count("结束日期不能早于开始日期") == 1
     assert 'value="2026-11-30"' in response.text and 'value="2026-11-01"' in response.text
+
+
+def test_the_list_filters_by_registration_day_category_and_town_and_keeps_them_across_pages(web, session, monkeypatch):
+    from datetime import time
+
+    from baishitong.tickets.service import LOCAL_TZ
+    from baishitong.web import ticket as ticket_views
+
+    day = datetime(2026, 11, 30).date()
+    late, early, next_morning = (make_ticket(session, state="signed") for _ in range(3))
+    late.created_at = datetime.combine(day, time(23, 50), LOCAL_TZ)
+    early.created_at = datetime.combine(day, time(0, 5), LOCAL_TZ)
+    next_morning.created_at = datetime.combine(day + timedelta(days=1), time(0, 10), LOCAL_TZ)
+    # Filed under a community and a level-2 category: counted for their town and their level-1 category.
+    community = session.scalar(select(Region).where(Region.parent_id.is_not(None)))
+    category = session.scalar(select(Category).where(Category.parent_id.is_not(None)))
+    for ticket in (late, early, next_morning):
+        ticket.region_id, ticket.category_id = community.id, category.id
+    session.flush()
+    login(web, "t_supervisor")
+    page = web.get("/staff/tickets?from=2026-11-30&to=2026-11-30").text
+    assert late.number in page and early.number in page and next_morning.number not in page and "共 2 件" in page, "the day 'to' names is taken whole"
+    top, town = session.get(Category, category.parent_id), session.get(Region, community.parent_id).code
+    monkeypatch.setattr(ticket_views, "PER_PAGE", 1)
+    query = f"from=2026-11-30&to=2026-11-30&region={town}&category={top.code}&matters=1"
+    first = web.get(f"/staff/tickets?{query}").text
+    assert "共 2 件" in first and f'name="region" value="{town}"' in first and 'name="matters" value="1"' in first
+    import html
+    import re
+    from urllib.parse import parse_qsl, urlsplit
+
+    next_page = html.unescape(re.search(r'href="([^"]*page=2)" rel="next"', first).group(1))
+    assert dict(parse_qsl(urlsplit(next_page).query)) == dict(parse_qsl(query)) | {"page": "2"}, "the next page keeps every filter"
+    assert "分类 NOPE 不存在" in web.get(f"/staff/tickets?{query.replace(top.code, 'NOPE')}").text

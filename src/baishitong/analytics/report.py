@@ -20,9 +20,8 @@ from baishitong.org.models import Category, Region, Unit
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS
 from baishitong.tickets.service import LOCAL_TZ
-from baishitong.tickets.states import OPEN_STATUSES
+from baishitong.tickets.states import NOT_MATTERS, OPEN_STATUSES
 
-NOT_MATTERS = ("merged", "voided")
 MAX_DAYS = 366
 PERCENT = "0.0%"
 NO_VALUE = "—"
@@ -35,6 +34,9 @@ class Breakdown:
     title: str
     rows: list[tuple[str, int]]
     total: int
+    # The ticket list's filter that selects a row's orders, and each label's value for it (none for 未分类 and the like).
+    param: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
 
     def share(self, count: int) -> float:
         return count / self.total if self.total else 0.0
@@ -83,7 +85,7 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
     """Five passes over the period's orders: per day with the totals, type × channel, category × region, lead unit, the median."""
     since, until = bounds(start, end)
-    cohort = and_(Ticket.created_at >= since, Ticket.created_at < until, Ticket.status.not_in(NOT_MATTERS))
+    cohort = and_(Ticket.created_at >= since, Ticket.created_at < until, Ticket.status.not_in(sorted(NOT_MATTERS)))
     is_pg = session.get_bind().dialect.name == "postgresql"
     count = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
     day = _local_day(Ticket.created_at, is_pg)
@@ -110,7 +112,9 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
     days = [(start + timedelta(days=i), received_on.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
     kinds = session.execute(select(Ticket.type, Ticket.channel, func.count()).where(cohort).group_by(Ticket.type, Ticket.channel)).all()
     places = session.execute(select(Ticket.category_id, Ticket.region_id, func.count()).where(cohort).group_by(Ticket.category_id, Ticket.region_id)).all()
-    leads = session.execute(select(Unit.name, func.count()).select_from(Ticket).outerjoin(Unit, Unit.id == Ticket.lead_unit_id).where(cohort).group_by(Unit.name)).all()
+    leads = session.execute(
+        select(Unit.code, Unit.name, func.count()).select_from(Ticket).outerjoin(Unit, Unit.id == Ticket.lead_unit_id).where(cohort).group_by(Unit.code, Unit.name)
+    ).all()
 
     top_category, town_of = _top_categories(session), _towns(session)
     report = PeriodReport(start, end, *totals, median_reply_hours=None, daily=days)
@@ -118,16 +122,22 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
     report.breakdowns = [
         _breakdown("诉求类型", _sum_by(kinds, lambda r: r[0]), report.received),
         _breakdown("受理渠道", _sum_by(kinds, lambda r: CHANNEL_LABELS.get(r[1], r[1])), report.received),
-        _breakdown("问题分类（一级）", _sum_by(places, lambda r: top_category.get(r[0], "未分类")), report.received),
-        _breakdown("所在镇街", _sum_by(places, lambda r: town_of.get(r[1], "未定位")), report.received),
+        _breakdown("问题分类（一级）", _sum_by(places, lambda r: top_category.get(r[0], (None, "未分类"))), report.received, "category"),
+        _breakdown("所在镇街", _sum_by(places, lambda r: town_of.get(r[1], (None, "未定位"))), report.received, "region"),
         # Of the period chosen, as the monthly report asks; the 督办台 league is the last 90 days of dispatches.
-        _breakdown("主办单位", _sum_by(leads, lambda r: r[0] or "未派单"), report.received),
+        _breakdown("主办单位", _sum_by(leads, lambda r: (r[0], r[1] or "未派单")), report.received, "unit"),
     ]
     return report
 
 
-def _breakdown(title: str, counts: Counter, total: int) -> Breakdown:
-    return Breakdown(title, counts.most_common(), total)
+def _breakdown(title: str, counts: Counter, total: int, param: str | None = None) -> Breakdown:
+    """With `param`, counts are keyed (code, label): the code is what the ticket list filters that row by."""
+    if param is None:
+        return Breakdown(title, counts.most_common(), total)
+    labelled: Counter = Counter()
+    for (_, label), n in counts.items():
+        labelled[label] += n
+    return Breakdown(title, labelled.most_common(), total, param, {label: code for code, label in counts if code})
 
 
 def _sum_by(rows, label) -> Counter:
@@ -162,21 +172,22 @@ def _median_reply_hours(session: Session, cohort, is_pg: bool, *, replied: int) 
     return sum(map(float, middle)) / len(middle)
 
 
-def _top_categories(session: Session) -> dict[int, str]:
-    """Each category id → the name of its level-1 ancestor."""
-    parents = {c.id: (c.parent_id, c.name) for c in session.scalars(select(Category))}
+def _top_categories(session: Session) -> dict[int, tuple[str, str]]:
+    """Each category id → the (code, name) of its level-1 ancestor."""
+    parents = {c.id: (c.parent_id, c.code, c.name) for c in session.scalars(select(Category))}
 
-    def top(category_id: int) -> str:
-        parent, name = parents[category_id]
-        return top(parent) if parent in parents else name
+    def top(category_id: int) -> tuple[str, str]:
+        parent, code, name = parents[category_id]
+        return top(parent) if parent in parents else (code, name)
 
     return {category_id: top(category_id) for category_id in parents}
 
 
-def _towns(session: Session) -> dict[int, str]:
-    """Each region id → its town's name (a community belongs to its town)."""
+def _towns(session: Session) -> dict[int, tuple[str, str]]:
+    """Each region id → its town's (code, name) (a community belongs to its town)."""
     regions = {r.id: r for r in session.scalars(select(Region))}
-    return {rid: (regions[r.parent_id].name if r.parent_id in regions else r.name) for rid, r in regions.items()}
+    town = lambda r: regions[r.parent_id] if r.parent_id in regions else r  # noqa: E731
+    return {rid: (town(r).code, town(r).name) for rid, r in regions.items()}
 
 
 def to_xlsx(report: PeriodReport) -> bytes:

@@ -25,6 +25,7 @@ from baishitong.tickets.states import (
     EVENT_LABELS,
     FINAL_STATUSES,
     MISSED_CALLBACKS_TO_CLOSE,
+    NOT_MATTERS,
     STATUS_LABELS,
     SYSTEM,
     TRANSITIONS,
@@ -197,14 +198,18 @@ def list_tickets(
     channel: str | None = None,
     lead_unit: str | None = None,
     category_prefix: str | None = None,
+    category_root: str | None = None,
     region_code: str | None = None,
     query_text: str | None = None,
     overdue: bool | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    matters_only: bool = False,
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[Ticket], int]:
+    """`category_root` and `matters_only` select as 统计分析 counts (a category with everything under it by parent,
+    merged and voided orders left out), so a figure there and the list it links to agree."""
     _check_filters(status=status, type=type, channel=channel)
     query = _visible_to(select(Ticket), actor)
     if status:
@@ -218,6 +223,8 @@ def list_tickets(
         query = query.where(Ticket.lead_unit_id == unit.id)
     if category_prefix:
         query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.startswith(category_prefix))
+    if category_root:
+        query = query.where(Ticket.category_id.in_(_category_tree(session, code=category_root)))
     if region_code:
         region = org.get_region(session, code=region_code)
         sub = select(Region.id).where(or_(Region.id == region.id, Region.parent_id == region.id))
@@ -231,9 +238,25 @@ def list_tickets(
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
+    if matters_only:
+        query = query.where(Ticket.status.not_in(sorted(NOT_MATTERS)))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = session.scalars(query.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
     return list(rows), total or 0
+
+
+def _category_tree(session: Session, *, code: str) -> set[int]:
+    """The category's id and its descendants' (a few hundred categories: walked in Python)."""
+    root = org.get_category(session, code=code)
+    children: dict[int | None, list[int]] = {}
+    for category_id, parent_id in session.execute(select(Category.id, Category.parent_id)):
+        children.setdefault(parent_id, []).append(category_id)
+    found, todo = set(), [root.id]
+    while todo:
+        category_id = todo.pop()
+        found.add(category_id)
+        todo.extend(children.get(category_id, []))
+    return found
 
 
 def requester_view(ticket: Ticket, actor: Actor, *, reveal: bool = False) -> schemas.RequesterOut:

@@ -49,6 +49,8 @@ STATUS_LABELS = {
 
 OPEN_STATUSES = frozenset({Status.REGISTERED, Status.DISPATCHED, Status.SIGNED, Status.RETURNED})
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.ARCHIVED, Status.VOIDED, Status.MERGED})
+# Left out of every count of matters: a merged duplicate is one matter with its survivor, a voided order none.
+NOT_MATTERS = frozenset({Status.MERGED, Status.VOIDED})
 
 CENTRE = frozenset({"operator", "supervisor", "admin"})
 SUPERVISION = frozenset({"supervisor", "admin"})

@@ -1,6 +1,7 @@
 """统计分析 for supervisors: a period's intake and handling, broken down, with an Excel download."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -47,7 +48,9 @@ def stats_page(request: Request, staff: Staff = Depends(require("supervisor", "a
     # A refused period stays in the form as typed, to correct one date rather than retype both; the figures and the
     # download are the last 30 days, as the message and the page's lead say.
     typed = {k: request.query_params.get(k, "")[:10] for k in ("from", "to")} if error else {"from": start.isoformat(), "to": end.isoformat()}
-    context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "typed": typed, "nav": "/staff/stats"}
+    # Each count links to the orders behind it: the list filtered the way the report counts (see list_query).
+    orders_url = lambda **only: "/staff/tickets?" + urlencode({"from": start.isoformat(), "to": end.isoformat(), "matters": "1", **only})  # noqa: E731
+    context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "typed": typed, "orders_url": orders_url, "nav": "/staff/stats"}
     return render(request, "staff/stats.html", context, status_code=422 if error else 200)
 
 

@@ -1,5 +1,6 @@
 """The ticket page, the ticket list, and the one form endpoint behind every ticket action."""
 
+from datetime import date, datetime, time, timedelta
 from math import ceil
 from typing import get_args
 from urllib.parse import urlencode
@@ -10,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from baishitong import bounds
 from baishitong.attachments import service as attachments
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
-from baishitong.org.models import Unit, User
+from baishitong.org.models import Category, Region, Unit, User
 from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import service as routing
@@ -24,6 +26,7 @@ from baishitong.sla import service as sla
 from baishitong.tickets import cases, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
+from baishitong.tickets.service import LOCAL_TZ
 from baishitong.tickets.states import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS, Party, Status
 from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
@@ -527,9 +530,37 @@ def reveal(number: str, request: Request, form: FormData = Depends(checked_form)
     return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket, revealed=requester) | {"nav": "/staff/tickets"})
 
 
+LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", "from", "to", "matters")
+
+
 def list_filters(request: Request) -> dict:
     q = request.query_params
-    return {k: (q.get(k) or "").strip()[:100] for k in ("status", "type", "channel", "unit", "q")}
+    return {k: (q.get(k) or "").strip()[:100] for k in LIST_FILTERS}
+
+
+def _day(value: str) -> date | None:
+    """None when not given; a date that cannot be read (or is out of range) is refused, not read as "no limit"."""
+    return bounds.parse_day(value, "受理日期") if value else None
+
+
+def list_query(filters: dict) -> dict:
+    """The list's filters as `service.list_tickets` takes them, shared by the list and its export. 受理日期 are whole
+    local days, `to` included, as 统计分析 counts them; unreadable or reversed dates are ValueError with the message."""
+    start, end = _day(filters["from"]), _day(filters["to"])
+    if start and end and end < start:
+        raise ValueError("受理日期的结束日期不能早于开始日期")
+    return {
+        "status": [filters["status"]] if filters["status"] else None,
+        "type": filters["type"] or None,
+        "channel": filters["channel"] or None,
+        "lead_unit": filters["unit"] or None,
+        "category_root": filters["category"] or None,
+        "region_code": filters["region"] or None,
+        "query_text": filters["q"] or None,
+        "created_from": datetime.combine(start, time(), LOCAL_TZ) if start else None,
+        "created_to": datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ) if end else None,
+        "matters_only": bool(filters["matters"]),
+    }
 
 
 @router.get("/staff/tickets")
@@ -538,21 +569,11 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
     page = page_number(request)
     messages = []
     try:
-        items, total = service.list_tickets(
-            session,
-            actor=staff.actor,
-            status=[filters["status"]] if filters["status"] else None,
-            type=filters["type"] or None,
-            channel=filters["channel"] or None,
-            lead_unit=filters["unit"] or None,
-            query_text=filters["q"] or None,
-            page=page,
-            per_page=PER_PAGE,
-        )
-    except DomainError as exc:
+        items, total = service.list_tickets(session, actor=staff.actor, **list_query(filters), page=page, per_page=PER_PAGE)
+    except (DomainError, ValueError) as exc:
         # Said on this page, above the empty list: a flash would only show on the next page opened.
         items, total = [], 0
-        messages.append(("error", exc.message))
+        messages.append(("error", exc.message if isinstance(exc, DomainError) else str(exc)))
     query = {k: v for k, v in filters.items() if v}
     return render(
         request,
@@ -568,6 +589,8 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             "types": [(t, t) for t in TYPES],
             "channels": list(CHANNEL_LABELS.items()),
             "units": [(code, name) for _, group in dispatch_units(session) for code, name in group],
+            "categories": [(c.code, c.name) for c in session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))],
+            "towns": [(r.code, r.name) for r in session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code))],
             "nav": "/staff/tickets",
             "messages": messages,
         },

@@ -147,6 +147,8 @@ def test_the_league_comes_after_the_desk_and_says_what_its_rates_are_taken_over(
     assert "占已办理和超时仍未办理工单的比例" in desk and 'href="/staff/supervise?league=1#league"' in desk, "a link for a browser without JavaScript"
     assert 'data-unit="daliang"' in web.get("/staff/supervise/league").text
     assert 'data-unit="daliang"' in web.get("/staff/supervise", params={"league": 1}).text.split('id="league"')[1]
+    unknown = web.get("/staff/supervise", params={"league": "abc"})
+    assert unknown.status_code == 200 and 'hx-get="/staff/supervise/league"' in unknown.text, "an unknown value falls back to the desk without the league"
 
 
 def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):

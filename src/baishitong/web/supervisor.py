@@ -36,10 +36,11 @@ def _league(session: Session) -> list[dict]:
 
 @router.get("/staff/supervise")
 def supervise(
-    request: Request, at: str = "", row: str = "", league: bool = False, staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)
+    request: Request, at: str = "", row: str = "", league: str = "", staff: Staff = Depends(require("supervisor", "admin")), session: Session = Depends(get_db_session)
 ):
     """The league table (about 200 ms over 90 days of 100,000 orders) comes after the page, from
-    /staff/supervise/league; without JavaScript the page links to itself with ?league=1, which includes it."""
+    /staff/supervise/league; without JavaScript the page links to itself with ?league=1, which includes it (any other
+    value is the page without it, not an error page: the parameter is a link's, not typed)."""
     now = utcnow()
     # Each section lists its first SECTION_ROWS orders; the figures at the top count all of them.
     # A unit stops its own clock (waiting for the requester), at once or, where the policy asks for consent
@@ -69,7 +70,7 @@ def supervise(
         "staff/supervise.html",
         {
             "overdue": overdue, "soon": soon, "returned": returned, "extensions": extensions, "granted": granted, "paused": paused, "pauses": pauses, "unhappy": unhappy,
-            "callback_notes": callback_notes, "reply_files": reply_files, "league": _league(session) if league else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
+            "callback_notes": callback_notes, "reply_files": reply_files, "league": _league(session) if league.lower() in ("1", "true", "on", "yes") else None, "counts": counts, "page": page, "pages": pages, "section_rows": SECTION_ROWS,
             "page_urls": {name: partial(_section_url, name) for name in SECTIONS}, "back": lambda name, row="": _section_url(name, page[name], row), "window_days": WINDOW_DAYS, "min_callbacks": analytics.RANKING_MIN_CALLBACKS,
             "flash_at": at if at in SECTIONS else None, "landed": row, "following": {name: _following(listed[name]) for name in SECTIONS}, "nav": "/staff/supervise",
         },

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from baishitong.actors import REQUESTER
+from baishitong.audit.models import AuditEntry
 from baishitong.errors import InvalidInput, NotFound
 from baishitong.routing import catalogue, service
 from baishitong.routing.models import RoutingDecision
@@ -262,6 +263,18 @@ def test_a_second_retrain_request_while_one_waits_joins_it(session):
     first = service.request_retrain(session, label="category_l1", actor="t_admin")
     assert service.request_retrain(session, label="category_l1", actor="t_admin") == first
     assert service.request_retrain(session, label="unit", actor="t_admin") != first
+
+
+def test_who_asked_for_a_retrain_is_audited_when_asking_not_only_when_a_model_is_stored(session):
+    """Only the stored model named its trainer: a run that failed left a failed job and no one's name."""
+    first = service.request_retrain(session, label="category_l1", actor="t_admin")
+    service.request_retrain(session, label="category_l1", actor="t_supervisor")
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "routing.model.retrain_request").order_by(AuditEntry.id)).all()
+    assert [(e.actor, e.object_id, e.data) for e in entries] == [
+        ("t_admin", first, {"label": "category_l1", "joined": False}),
+        ("t_supervisor", first, {"label": "category_l1", "joined": True}),
+    ]
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "routing.model.train")) is None, "nothing trained yet"
 
 
 @pytest.mark.parametrize(

@@ -802,11 +802,13 @@ def request_retrain(session: Session, *, label: str, actor: str) -> str:
     # make an identical second version. A run that failed or is long overdue is not joined.
     recent = utcnow() - timedelta(hours=1)
     waiting = select(OutboxJob).where(OutboxJob.name == "routing.retrain", OutboxJob.done_at.is_(None), OutboxJob.last_error.is_(None), OutboxJob.created_at >= recent)
-    for job in session.scalars(waiting):
-        if job.payload.get("label") == label:
-            return job.payload["request_key"]
-    key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
-    enqueue(session, "routing.retrain", dedupe_key=f"routing.retrain:{key}", label=label, actor=actor, request_key=key)
+    key = next((job.payload["request_key"] for job in session.scalars(waiting) if job.payload.get("label") == label), None)
+    joined = key is not None
+    if not joined:
+        key = hashlib.sha256(f"{label}|{actor}|{utcnow().isoformat()}".encode()).hexdigest()[:32]
+        enqueue(session, "routing.retrain", dedupe_key=f"routing.retrain:{key}", label=label, actor=actor, request_key=key)
+    # Audited when asked, not only when a model is stored: a run that fails would otherwise leave no one's name.
+    audit.record(session, actor=actor, action="routing.model.retrain_request", object_type="router_model", object_id=key, data={"label": label, "joined": joined})
     return key
 
 

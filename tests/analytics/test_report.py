@@ -196,3 +196,22 @@ def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
         assert f"共 {figure} 件" in listed, href
     exported = web.get(received.group(1).replace("&amp;", "&").replace("/staff/tickets?", "/staff/exports/tickets.csv?")).content.decode("utf-8-sig")
     assert len(exported.strip().splitlines()) == 1 + report.received, "the export holds the orders the list shows"
+
+
+def test_the_redo_rate_is_the_leagues_over_the_period(web, session):
+    """重办率: orders sent back for 重办, of those a unit answered (replied or redone), as the 督办台 league counts it."""
+    from baishitong.analytics import service as analytics
+
+    answered = make_ticket(session, state="callback")
+    redone = make_ticket(session, state="signed")  # replied, called back unhappy, sent back: open again
+    redone.redo_count = 1
+    make_ticket(session, state="signed")  # not answered yet: not judged
+    session.flush()
+    report = reports.period_report(session, start=today() - timedelta(days=6), end=today())
+    league = next(r for r in analytics.unit_rates(session) if r["unit"] == answered.lead_unit.code)
+    assert report.redo_rate == league["redo_rate"] == 0.5
+    login(web, "t_supervisor")
+    assert "重办率" in web.get("/staff/stats").text
+    workbook = load_workbook(io.BytesIO(web.get("/staff/stats.xlsx").content))
+    values = {row[0].value: row[1] for row in workbook["总体情况"].iter_rows()}
+    assert values["重办率"].value == 0.5 and values["重办率"].number_format == "0.0%"

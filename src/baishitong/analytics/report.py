@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, literal_column, select
+from sqlalchemy import Date, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from baishitong.analytics.service import SATISFIED, judged
@@ -56,6 +56,8 @@ class PeriodReport:
     solved: int
     satisfied: int
     open_now: int
+    redone: int  # sent back for 重办 after an unhappy callback
+    redo_judged: int  # answered by a unit: replied, or redone (the league's denominator)
     median_reply_hours: float | None
     daily: list[tuple[date, int]]
     breakdowns: list[Breakdown] = field(default_factory=list)
@@ -75,6 +77,11 @@ class PeriodReport:
     @property
     def satisfaction_rate(self) -> float | None:
         return self._rate(self.satisfied, self.callbacks)
+
+    @property
+    def redo_rate(self) -> float | None:
+        """As the 督办台 league's redo_rate (analytics.service.unit_rates), over the period's orders."""
+        return self._rate(self.redone, self.redo_judged)
 
 
 def bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -103,11 +110,13 @@ def period_report(session: Session, *, start: date, end: date) -> PeriodReport:
             count(Ticket.callback_solved.is_(True)),
             count(Ticket.callback_satisfaction.in_(SATISFIED)),
             count(Ticket.status.in_(sorted(OPEN_STATUSES))),
+            count(and_(Ticket.lead_unit_id.is_not(None), Ticket.redo_count > 0)),
+            count(and_(Ticket.lead_unit_id.is_not(None), or_(Ticket.replied_at.is_not(None), Ticket.redo_count > 0))),
         )
         .where(cohort)
         .group_by(day)
     ).all()
-    totals = [sum(column) for column in zip(*(row[1:] for row in per_day))] or [0] * 10
+    totals = [sum(column) for column in zip(*(row[1:] for row in per_day))] or [0] * 12
     received_on = {_as_date(row[0]): row[1] for row in per_day}
     days = [(start + timedelta(days=i), received_on.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
     kinds = session.execute(select(Ticket.type, Ticket.channel, func.count()).where(cohort).group_by(Ticket.type, Ticket.channel)).all()
@@ -246,6 +255,7 @@ def summary_values(report: PeriodReport) -> list[tuple[str, int | float | None, 
         ("回访量", report.callbacks, "count"),
         ("解决率", report.resolution_rate, "rate"),
         ("满意率", report.satisfaction_rate, "rate"),
+        ("重办率", report.redo_rate, "rate"),
         ("仍在办理", report.open_now, "count"),
         ("答复用时中位数", report.median_reply_hours, "hours"),
     ]

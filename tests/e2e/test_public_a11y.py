@@ -43,7 +43,7 @@ def test_booking_errors_take_focus_and_each_leads_to_its_field(server, phone):
     page.click("button:has-text('确认预约')")
     page.wait_for_selector("#error-summary")
     assert page.evaluate(FOCUSED) == "error-summary" and page.evaluate(IN_VIEW, "#error-summary")
-    assert page.locator("#error-summary a").all_inner_texts() == ["预约时段：请选择预约时段", "姓名：请填写姓名", "手机号码：请填写正确的手机号码或固定电话（含区号）"]
+    assert page.locator("#error-summary a").all_inner_texts() == ["预约时段：请选择预约时段", "姓名：请填写姓名", "手机号码：请填写 11 位手机号码，预约确认和提醒以短信发送"]
     page.click("#error-summary a:has-text('手机号码')")
     assert page.evaluate(FOCUSED) == "f-phone" and page.evaluate(IN_VIEW, "#f-phone")
 

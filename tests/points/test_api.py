@@ -96,6 +96,8 @@ def test_booking_lifecycle(network, login, monkeypatch):
     created = network.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": "abc"})
     assert created.status_code == 201, created.text
     number = created.json()["number"]
+    landline = network.post("/api/v1/appointments", json={**body, "phone": "0757-22223333"})
+    assert landline.status_code == 422 and landline.json()["error"] == {"code": "invalid_phone", "message": "请填写 11 位手机号码，预约确认和提醒以短信发送"}
     replay = network.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": "abc"})
     assert replay.status_code == 200 and replay.json()["number"] == number
     for phone in ("13900000001", "13900000002"):

@@ -83,9 +83,9 @@ def test_holiday_slot_is_rejected(session, point):
     assert err.value.code == "slot_unavailable"
 
 
-def test_a_booking_needs_a_phone_it_can_be_proven_with(session, point):
-    for junk in ("-------", "+++++++", "1234567"):
-        with pytest.raises(InvalidInput, match="请填写正确的手机号码或固定电话"):
+def test_a_booking_needs_a_mobile_it_can_be_texted_and_proven_with(session, point):
+    for junk in ("-------", "+++++++", "1234567", "0757-22223333", "075722223333"):
+        with pytest.raises(InvalidInput, match="请填写 11 位手机号码，预约确认和提醒以短信发送"):
             book(session, phone=junk)
     a = book(session, phone="+86 138 0013 8000")
     assert a.phone == "13800138000"

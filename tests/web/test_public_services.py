@@ -282,13 +282,20 @@ def test_a_booking_form_with_a_slot_in_the_year_9999_asks_for_a_slot_again(clien
     assert refused.status_code == 422 and "请选择预约时段" in refused.text
 
 
-@pytest.mark.parametrize(("phone", "message"), [("", "请填写联系电话"), ("12345", "请填写正确的手机号码或固定电话（含区号）"), ("-------", "请填写正确的手机号码或固定电话（含区号）")])
+NOT_A_MOBILE = "请填写 11 位手机号码，预约确认和提醒以短信发送"
+
+
+@pytest.mark.parametrize(("phone", "message"), [("", "请填写手机号码"), ("12345", NOT_A_MOBILE), ("-------", NOT_A_MOBILE), ("0757-22223333", NOT_A_MOBILE)])
 def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session, demo, monkeypatch, phone, message):
+    """A landline is refused too: the confirmation and the reminder go by SMS. What was typed stays in the form."""
     point, page = _book_page(client, session, monkeypatch, capacity=1)
     slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
     refused = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, slot, phone=phone))
     assert refused.status_code == 422
     assert re.search(r'<p class="error-text" id="f-phone-error"[^>]*>([^<]+)</p>', refused.text).group(1) == message
+    typed = re.search(r'<input[^>]*name="phone"[^>]*>', refused.text).group()
+    assert f'value="{phone}"' in typed and 'value="陈先生"' in refused.text and f'value="{slot}" checked' in refused.text
+    assert session.scalar(select(Appointment).where(Appointment.name == "陈先生")) is None
 
 
 @pytest.mark.parametrize(("name", "message"), [("", "请填写姓名"), ("陈" * 65, "姓名不能超过 64 字")])

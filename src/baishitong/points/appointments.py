@@ -31,7 +31,7 @@ from baishitong.org.models import Unit
 from baishitong.points import hours as hours_core
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
-from baishitong.tickets.validation import normalise_phone
+from baishitong.tickets.validation import MOBILE, normalise_phone
 
 SCOPE = "appointments.create"
 BOOKING_DAYS = 14  # today and the next 13 days
@@ -146,7 +146,7 @@ def book(
 
     One phone holds at most one booking per point and day, so nobody can drain a day's places under
     fresh keys; a second visit that day is a 改约 of the first."""
-    phone = _checked_phone(phone)
+    phone = checked_mobile(phone)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", "请填写预约人姓名")
@@ -200,12 +200,16 @@ def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str,
         )
 
 
-def _checked_phone(phone: str) -> str:
-    """The number the booking is texted to and later proven with: 138 0000 0000 and +86 13800000000 are one."""
+def checked_mobile(phone: str) -> str:
+    """The number the confirmation and reminder are texted to and the booking later proven with, so a mobile:
+    a landline takes no SMS. 138 0000 0000 and +86 13800000000 are one."""
     try:
-        return normalise_phone(phone)
-    except ValueError as exc:
-        raise InvalidInput("invalid_phone", str(exc)) from None
+        digits = normalise_phone(phone)
+    except ValueError:
+        digits = ""
+    if not MOBILE.match(digits):
+        raise InvalidInput("invalid_phone", "请填写 11 位手机号码，预约确认和提醒以短信发送")
+    return digits
 
 
 def _digits(phone: str) -> str:

@@ -2,7 +2,7 @@
 
 import re
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -12,7 +12,7 @@ def normalise_phone(value: str) -> str:
     digits = re.sub(r"[\s\-()（）]", "", value)
     if digits.startswith("+86"):
         digits = digits[3:]
-    if not (_MOBILE.match(digits) or _LANDLINE.match(digits)):
+    if not (MOBILE.match(digits) or _LANDLINE.match(digits)):
         raise ValueError("请填写正确的手机号码或固定电话（含区号）")
     return digits
 

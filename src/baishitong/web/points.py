@@ -16,7 +16,6 @@ from baishitong.points import appointments as booking
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
 from baishitong.security import mask_name, mask_phone
-from baishitong.tickets.validation import normalise_phone
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import render
 
@@ -26,12 +25,6 @@ NEAREST_LIMIT = 10
 NEARBY_M = 2000  # 门口办's promise: a service point within 2 km
 OUTSIDE_SHUNDE_M = 50_000  # further than that, the place searched from is not in Shunde
 WEEKDAYS = "一二三四五六日"
-def _valid_phone(phone: str) -> bool:
-    try:
-        normalise_phone(phone)
-    except ValueError:
-        return False
-    return True
 
 
 def distance_text(metres: float) -> str:
@@ -200,9 +193,12 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
     elif len(values["name"]) > 64:
         errors["name"] = "姓名不能超过 64 字"
     if not values["phone"]:
-        errors["phone"] = "请填写联系电话"
-    elif not _valid_phone(values["phone"]):
-        errors["phone"] = "请填写正确的手机号码或固定电话（含区号）"
+        errors["phone"] = "请填写手机号码"
+    else:
+        try:
+            booking.checked_mobile(values["phone"])
+        except InvalidInput as exc:
+            errors["phone"] = exc.message
     if values["item"] and values["item"] not in (point.services or {}):
         errors["item"] = "该网点不办理此事项，请重新选择"
     day = booking.local(slot_start).date() if slot_start else _parse_day(str(form.get("date", "")))

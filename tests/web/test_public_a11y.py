@@ -50,6 +50,19 @@ def test_track_opens_at_the_result_or_at_why_there_is_none(web, session):
     assert 'action="/track/callback#callback"' in found.text
 
 
+def test_a_rating_sent_half_done_opens_at_a_focusable_section_that_reads_out_what_is_missing(web, session):
+    """The rating form posts to #callback: a section that cannot take focus leaves a screen reader at the top."""
+    ticket = make_ticket(session, state="replied")
+    page = web.post("/track", data={"csrf_token": token(web.get("/track").text), "number": ticket.number, "phone": PHONE})
+    opened = re.search(r'<section class="card card-accent" id="callback"[^>]*>', page.text).group()
+    assert 'tabindex="-1"' in opened and 'aria-labelledby="callback-title"' in opened and "aria-describedby" not in opened
+    half = web.post("/track/callback", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE, "solved": "no"})
+    opened = re.search(r'<section class="card card-accent" id="callback"[^>]*>', half.text).group()
+    assert 'tabindex="-1"' in opened and 'aria-describedby="f-satisfaction-error"' in opened
+    assert re.search(r'<h2 class="card-title" id="callback-title">请您评价</h2>', half.text)
+    assert re.search(r'<p class="error-text" id="f-satisfaction-error">请选择满意程度</p>', half.text)
+
+
 def test_points_search_opens_at_the_results_and_the_unknown_place_is_announced(client, demo):
     assert 'action="/points#results"' in client.get("/points").text
     unknown = client.get("/points", params={"near": "火星基地"})

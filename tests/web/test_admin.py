@@ -446,3 +446,14 @@ def test_the_user_list_filters_by_name_role_and_status_and_pages(web, session):
     page = web.get("/staff/admin/users").text
     ids = re.findall(r' id="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "the filter's fields have ids of their own, apart from the new-user form's"
+
+
+def test_a_refused_calendar_day_or_retrain_names_the_choices_as_the_form_does(web):
+    """The refusals quoted the stored codes (workday/off, category_l1/unit), which no admin ever sees on the form."""
+    login(web, "t_admin")
+    post(web, "/staff/admin/calendar", "/staff/admin/calendar", {"day": "2026-12-08", "kind": "holiday"})
+    page = web.get("/staff/admin/calendar?year=2026").text
+    assert "日期类型应为“休息日（节假日）”或“工作日（调休上班）”" in page
+    post(web, "/staff/admin/models", "/staff/admin/models/retrain", {"label": "region"})
+    page = web.get("/staff/admin/models").text
+    assert "预测目标必须是“问题一级分类”或“承办单位”" in page

@@ -755,10 +755,18 @@ def train_from_file(
     return store_model(session, trained=trained, kind=kind, source="csv", actor=actor, activate_now=activate_now, note=name)
 
 
+# What a model from the database predicts, as the retrain form names it.
+TRAINING_LABELS = {"category_l1": "问题一级分类", "unit": "承办单位"}
+
+
+def _check_label(label: str) -> None:
+    if label not in TRAINING_LABELS:
+        raise InvalidInput("invalid_label", "预测目标必须是“" + "”或“".join(TRAINING_LABELS.values()) + "”")
+
+
 def training_set_from_database(session: Session, *, label: str) -> tuple[list[str], list[str]]:
     """Closed and archived tickets; for unit labels a recorded correction overrides the unit that handled it."""
-    if label not in ("category_l1", "unit"):
-        raise InvalidInput("invalid_label", "训练标签必须是 category_l1 或 unit")
+    _check_label(label)
     tickets = session.scalars(select(Ticket).where(Ticket.status.in_(TRAINING_STATUSES)).order_by(Ticket.id))
     corrections = dict(
         session.execute(
@@ -793,8 +801,7 @@ def train_from_database(
 
 def request_retrain(session: Session, *, label: str, actor: str) -> str:
     """Queues a training run from the database; returns the key that makes the job idempotent."""
-    if label not in ("category_l1", "unit"):
-        raise InvalidInput("invalid_label", "训练标签必须是 category_l1 或 unit")
+    _check_label(label)
     from baishitong.jobs.models import OutboxJob
     from baishitong.jobs.service import enqueue
 

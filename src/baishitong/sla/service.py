@@ -20,6 +20,8 @@ from baishitong.tickets.states import Status
 
 TIMED_STATUSES = (Status.DISPATCHED, Status.SIGNED)
 STAGE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}
+# As the 节假日 form names them: a refusal names the choices the admin sees, not the stored codes.
+DAY_KIND_LABELS = {DayKind.OFF: "休息日（节假日）", DayKind.WORKDAY: "工作日（调休上班）"}
 # A unit's request and the centre's decisions that end its wait (SlaPolicy.pause_during_review).
 REVIEWS = {"extend": ("approve-extension", "reject-extension"), "return": ("approve-return", "reject-return")}
 REVIEW_ACTIONS = frozenset(REVIEWS) | {decision for decisions in REVIEWS.values() for decision in decisions}
@@ -201,8 +203,8 @@ def set_calendar_day(session: Session, *, day: date, kind: str | None, name: str
         if row is not None:
             session.delete(row)
     else:
-        if kind not in ("workday", "off"):
-            raise InvalidInput("invalid_day_kind", "日期类型应为 workday（工作日）或 off（休息日）")
+        if kind not in DAY_KIND_LABELS:
+            raise InvalidInput("invalid_day_kind", f"日期类型应为“{DAY_KIND_LABELS[DayKind.OFF]}”或“{DAY_KIND_LABELS[DayKind.WORKDAY]}”")
         if row is None:
             session.add(CalendarDay(day=day, kind=kind, name=name, source="admin"))
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -125,7 +125,7 @@ def test_orders_fields_valid(demo_orders):
         if idn is not None:
             assert idn.startswith("440606") and orders.id_number_valid(idn)
         st = o["target_status"]
-        if st in ("replied", "callback-done", "closed", "archived", "redone"):
+        if st in ("replied", "callback-done", "closed", "archived", "redone", "answered"):
             assert o["reply"] and o["reply"].startswith("您好") and o["replied_at"] >= o["created_at"]
         else:
             assert o["reply"] is None
@@ -134,6 +134,8 @@ def test_orders_fields_valid(demo_orders):
             assert isinstance(cb["solved"], bool) and cb["satisfaction"] in ("满意", "基本满意", "不满意")
         else:
             assert o["callback"] is None
+        if st == "answered":
+            assert o["type"] == "咨询" and o["channel"] == "hotline" and o["replied_at"] - o["created_at"] < timedelta(minutes=10)
         if st == "merged":
             target = refs[o["merged_into"]]
             assert target["category_code"] == o["category_code"]

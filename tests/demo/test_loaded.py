@@ -2,7 +2,7 @@
 something on every page, with figures that are not all zero."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,12 +10,16 @@ from sqlalchemy import func, select
 
 from baishitong import seed
 from baishitong.analytics import service as analytics
+from baishitong.analytics.report import period_report
 from baishitong.app import create_app
 from baishitong.config import Settings
 from baishitong.demo.orders import generate_orders
 from baishitong.org import service as org
 from baishitong.org.models import Unit
+from baishitong.sla.models import TicketPause
+from baishitong.sla.service import to_local
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent
+from baishitong.tickets.service import local_today
 from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import login
 
@@ -119,3 +123,42 @@ def test_extension_requests_are_mostly_decided_and_one_order_has_had_both(demo, 
     assert "data-extension-limit" in page and "/act/extend" not in page
     login(browser, "t_supervisor")
     assert 'data-extensions="2">已延期 2 次' in browser.get(f"/staff/tickets/{number}").text
+
+
+def test_some_hotline_consultations_are_answered_during_the_call_and_count_as_direct_answers(demo):
+    with demo.session(write=False) as session:
+        answered = session.scalars(select(Ticket).join(TicketEvent).where(TicketEvent.action == "answer")).all()
+        consultations = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.type == "咨询", Ticket.channel == "hotline"))
+        assert 0.2 <= len(answered) / consultations <= 0.6
+        assert all(t.status == "closed" and t.dispatched_at is None and t.reply_content for t in answered)
+        today = local_today()
+        report = period_report(session, start=today - timedelta(days=59), end=today)
+    assert report.direct_answers == len(answered), "统计分析's 直接答复办结"
+
+
+def test_a_couple_of_orders_have_their_clock_paused_since_days_ago(demo, browser):
+    with demo.session(write=False) as session:
+        paused = session.scalars(select(Ticket).where(Ticket.paused.is_(True))).all()
+        assert 1 <= len(paused) <= 2 and all(t.status == "signed" for t in paused)
+        started = session.scalars(select(TicketPause.started_at).where(TicketPause.ended_at.is_(None))).all()
+        assert all(to_local(at).date() < local_today() for at in started)
+    login(browser, "t_supervisor")
+    desk = browser.get("/staff/supervise").text
+    assert "没有暂停计时的工单" not in desk and all(t.number in desk for t in paused)
+
+
+def test_callbacks_are_made_in_working_hours():
+    orders = generate_orders(today=date(2026, 12, 4))
+    calls = [o["callback"]["at"] for o in orders if o["callback"]] + [o["redo"]["callback"]["at"] for o in orders if o["redo"] and o["redo"]["callback"]]
+    assert len(calls) > 200 and all(9 <= at.hour < 18 for at in calls)
+    assert all(o["replied_at"] < o["callback"]["at"] for o in orders if o["callback"])
+
+
+def test_what_the_demo_loaded_names_no_raw_demo_account(demo, browser):
+    from baishitong.phrases import service as phrases
+
+    with demo.session() as session:
+        phrases.load_demo(session)
+    login(browser, "t_admin")
+    page = browser.get("/staff/phrases").text
+    assert "演示数据 创建" in page and "demo 创建" not in page

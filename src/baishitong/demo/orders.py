@@ -18,7 +18,7 @@ this project.  :func:`generate_orders` returns a list of dicts::
       "created_at": datetime,         # naive local time
       "lead_unit": str,               # expected lead unit code (units.UNITS)
       "target_status": one of TARGET_STATES,
-      "reply": str | None,            # set for replied and later states
+      "reply": str | None,            # set for replied and later states, and answered (直接答复 at the call)
       "replied_at": datetime | None,
       "callback": {"solved": bool, "satisfaction": "满意"|"基本满意"|"不满意",
                    "at": datetime} | None,   # callback-done / closed / archived
@@ -28,6 +28,7 @@ this project.  :func:`generate_orders` returns a list of dicts::
       "merged_into": str | None,      # merged: ref of an earlier order
       "co_units": [str], "contribution": str | None,   # 协办 and its opinion, given before the reply
       "assigned": bool,               # the unit's demo login took it on signing (我来办)
+      "pause": {"reason": str, "at": datetime} | None,  # 暂停计时 by the unit, still paused (signed)
       "extensions": [{"days": int, "reason": str,     # 延期 decided before any pending request
                       "approved": bool, "refusal": str | None}],
       "redo": {"reason": str, "at": datetime,          # 重办 after the unhappy callback
@@ -51,7 +52,7 @@ TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 CHANNELS = ("hotline", "web", "wechat", "app", "doorstep", "enterprise", "api")
 TARGET_STATES = (
     "registered", "dispatched", "signed", "replied", "callback-done", "closed",
-    "archived", "returned", "extension-requested", "extended", "voided", "merged", "redone",
+    "archived", "returned", "extension-requested", "extended", "voided", "merged", "redone", "answered",
 )
 _REPLIED_STATES = {"replied", "callback-done", "closed", "archived"}
 _CALLBACK_STATES = {"callback-done", "closed", "archived"}
@@ -799,6 +800,28 @@ def _pick_hour(rng: random.Random, channel: str) -> int:
     return rng.choice([8, 9, 9, 10, 10, 10, 11, 11, 12, 14, 14, 15, 15, 16, 16, 17, 18])
 
 
+# Of the hotline's 咨询 that a reply settles, how many the operator answered during the call (直接答复办结) instead of
+# dispatching: those whose answer is general guidance, not something a unit went and did.
+_ANSWERED_SHARE = 0.6
+_PAUSE_REASONS = [
+    "诉求人出差在外，约定返回后再到现场核查，申请暂停计时。",
+    "需等待第三方检测机构出具检测报告，报告出具前暂停计时。",
+]
+
+
+def _answerable(sc: _S) -> bool:
+    return sc.type == "咨询" and not any(w in sc.reply for w in ("已安排", "联系您", "我局", "我中心"))
+
+
+def _callback_hours(at: datetime) -> datetime:
+    """Callbacks are made 9:00–18:00: a time outside moves forward into the next such window, spread over it."""
+    if at.hour < 9:
+        return at.replace(hour=9 + at.hour % 9)
+    if at.hour >= 18:
+        return (at + timedelta(days=1)).replace(hour=9 + at.hour % 9)
+    return at
+
+
 # ---------------------------------------------------------------- generator
 def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = None) -> list[dict]:
     """Return *n* deterministic demo work orders (same inputs → same output)."""
@@ -819,6 +842,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
     unhappy: list[tuple[dict, _S, dict, str]] = []  # answered orders whose callback was not happy
     people: list[dict] = []
     by_cat: dict[str, list[tuple[str, datetime]]] = {}
+    answering = random.Random(seed + 3)  # a stream of its own, so the other orders stay as they were
 
     for i in range(n):
         if not order_idx:
@@ -924,6 +948,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             "assigned": False,
             "extensions": [],
             "redo": None,
+            "pause": None,
         }
         if state in _REPLIED_STATES:
             max_delay = max(0, min(6, age))
@@ -939,7 +964,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
                 else:
                     sat = "不满意" if rng.random() < 0.7 else "基本满意"
                 rec["callback"] = {"solved": solved, "satisfaction": sat,
-                                   "at": rec["replied_at"] + timedelta(hours=rng.randint(4, 40))}
+                                   "at": _callback_hours(rec["replied_at"] + timedelta(hours=rng.randint(4, 40)))}
                 if not solved or sat == "不满意":
                     unhappy.append((rec, sc, rctx, lead))
         elif state == "returned":
@@ -952,6 +977,10 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             rec["void_reason"] = rng.choice(_VOID_REASONS)
         elif state == "merged":
             rec["merged_into"] = rng.choice(merge_pool)
+        if state in _REPLIED_STATES and channel == "hotline" and _answerable(sc) and answering.random() < _ANSWERED_SHARE:
+            rec.update(target_status="answered", callback=None, replied_at=created_at + timedelta(minutes=answering.randint(3, 9)))
+            if unhappy and unhappy[-1][0] is rec:
+                unhappy.pop()
         if state not in ("merged", "voided"):
             by_cat.setdefault(sc.code, []).append((ref, created_at))
         orders.append(rec)
@@ -969,7 +998,7 @@ def _fill_desks(orders: list[dict], *, rng: random.Random, today: date) -> None:
     for unit in _DEMO_DESKS:
         if any(o["lead_unit"] == unit and o["target_status"] == "dispatched" for o in orders):
             continue
-        mine = [o for o in orders if o["lead_unit"] == unit and o["ref"] not in masters and not o["redo"] and o["target_status"] not in ("merged", "voided")]
+        mine = [o for o in orders if o["lead_unit"] == unit and o["ref"] not in masters and not o["redo"] and o["target_status"] not in ("merged", "voided", "answered")]
         if not mine:
             continue
         o = max(mine, key=lambda o: o["created_at"])
@@ -977,7 +1006,7 @@ def _fill_desks(orders: list[dict], *, rng: random.Random, today: date) -> None:
                  created_at=datetime.combine(today - timedelta(days=1), time(rng.randint(14, 17), rng.randrange(60), rng.randrange(60))))
     # 协办: one in four of the orders it fits; the opinion is in before the reply, and still owed on some open ones.
     for o in orders:
-        if o["target_status"] in ("registered", "returned", "voided", "merged") or rng.random() >= 0.25:
+        if o["target_status"] in ("registered", "returned", "voided", "merged", "answered") or rng.random() >= 0.25:
             continue
         town = next((u for u in _TOWN_DESKS if TOWN_CODES[o["town_code"]] == u), None)
         if o["lead_unit"] in _TOWN_DESKS and o["category_code"][:4] in _CO_FOR_TOWN:
@@ -1009,6 +1038,10 @@ def _fill_desks(orders: list[dict], *, rng: random.Random, today: date) -> None:
         first = {"days": 5, "reason": rng.choice(_EXTENSION_REASONS), "approved": True, "refusal": None}
         second = {"days": rng.choice([5, 7, 10]), "reason": rng.choice(_EXTENSION_REASONS), "approved": True, "refusal": None}
         limit.update(target_status="extended", extension_days=None, extension_reason=None, extensions=[first, second])
+    # 暂停计时: on two orders at demo desks the unit stopped the clock days ago, waiting on the requester or a report.
+    waiting = [o for o in orders if o["lead_unit"] in _DEMO_DESKS and o["target_status"] == "signed" and not o["redo"] and (today - o["created_at"].date()).days >= 4]
+    for reason, o in zip(_PAUSE_REASONS, sorted(waiting, key=lambda o: o["created_at"])[-2:]):
+        o["pause"] = {"reason": reason, "at": _office_time(o["created_at"] + timedelta(days=2), rng)}
 
 
 def _add_redos(orders: list[dict], unhappy: list[tuple[dict, _S, dict, str]], *, rng: random.Random, today: date) -> None:
@@ -1030,7 +1063,7 @@ def _add_redos(orders: list[dict], unhappy: list[tuple[dict, _S, dict, str]], *,
             "reply": _compose_second_reply(sc, rec["title"], rctx, lead),
             "replied_at": replied_at,
             "callback": {"solved": True, "satisfaction": "满意" if rng.random() < 0.6 else "基本满意",
-                         "at": replied_at + timedelta(hours=rng.randint(4, 30))},
+                         "at": _callback_hours(replied_at + timedelta(hours=rng.randint(4, 30)))},
         }
     # Back with the unit: unhappy callbacks of the last days still open, so a desk shows what 重办 looks like.
     recent = [u for u in unhappy if u[0]["target_status"] == "callback-done" and u[0]["callback"]["at"] + timedelta(days=1) < end]

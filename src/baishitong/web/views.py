@@ -51,8 +51,9 @@ def public_status_label(status: str) -> str:
         return status
 
 
-# The accounts the platform itself acts as, by the names staff read (imports, defaults, the requester's own steps).
-ACTOR_LABELS = {"system": "系统", "requester": "诉求人"}
+# The accounts the platform itself acts as, by the names staff read (imports, defaults, the requester's own steps,
+# what `init --demo` loaded).
+ACTOR_LABELS = {"system": "系统", "requester": "诉求人", "demo": "演示数据"}
 
 
 def actor_label(name: str | None) -> str | None:

@@ -129,8 +129,13 @@ def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot)
     ticket_href = answer.locator("a:has-text('转为工单')").get_attribute("href")
     assert ticket_href == "/submit?from=assistant"  # what was said stays out of the address
     pshot(page, "assistant-handover-offer")
+    assert page.get_attribute("#chat-log-question", "placeholder") == "请输入您的问题，如：社保卡丢了怎么补办？"
+    page.fill("#chat-log-question", "狗是三楼")
     answer.locator("button:has-text('转人工')").click()
     page.wait_for_selector("text=已为您转接人工客服，请稍候")
+    # From now on the box is for the person who takes the chat; what was typed in it stays.
+    assert page.get_attribute("#chat-log-question", "placeholder") == "请输入您要对人工客服说的话…"
+    assert page.input_value("#chat-log-question") == "狗是三楼"
     # The button is gone with the swap: the focus is on the note, not dropped to the top of the page.
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('#chat-log-status') !== null", timeout=5_000)
     session_id = next(c["value"] for c in page.context.cookies() if c["name"] == "bst_assistant")

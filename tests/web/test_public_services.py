@@ -82,6 +82,24 @@ def test_handover_then_operator_reply_visible(client, session, demo):
     assert "every 5s" not in client.get("/assistant/live").text
 
 
+def test_the_question_box_asks_for_words_to_the_operator_while_a_person_has_the_chat(client, session, demo):
+    box = lambda text: re.search(r'<textarea name="question"[^>]*placeholder="([^"]*)"', text).group(1)  # noqa: E731
+    status = lambda text: re.search(r'id="chat-log-status"[^>]* data-question-placeholder="([^"]*)"', text).group(1)  # noqa: E731
+    ask(client, "我家楼下的狗天天半夜叫")
+    page = client.get("/assistant")
+    assert box(page.text) == status(page.text) == "请输入您的问题，如：社保卡丢了怎么补办？"
+    handed = client.post("/assistant/handover", data={"csrf_token": token(page.text)}, follow_redirects=True)
+    assert box(handed.text) == status(handed.text) == "请输入您要对人工客服说的话…"
+    swapped = client.post("/assistant/handover", data={"csrf_token": token(page.text), "log_id": "chat-log"}, headers={"HX-Request": "true"})
+    assert status(swapped.text) == "请输入您要对人工客服说的话…", "the note swapped in tells the page's question box"
+    session_id = client.cookies.get("bst_assistant")
+    assistant.close(session, session_id=session_id, operator="话务员 黄小燕")
+    session.commit()
+    back = client.get("/assistant/live", params={"after": "0", "status": "waiting"}, headers={"HX-Request": "true"})
+    assert status(back.text) == "请输入您的问题，如：社保卡丢了怎么补办？"
+    assert box(client.get("/assistant").text) == "请输入您的问题，如：社保卡丢了怎么补办？"
+
+
 def test_the_live_poll_returns_only_newer_messages_and_the_note_only_when_it_changes(client, session, demo):
     ask(client, "我家楼下的狗天天半夜叫")
     client.post("/assistant/handover", data={"csrf_token": token(client.get("/assistant").text)})
@@ -104,7 +122,7 @@ def test_the_live_poll_returns_only_newer_messages_and_the_note_only_when_it_cha
     session.commit()
     closed = poll(second.id, "open").text
     assert "人工客服已结束本次服务" in closed and "every 5s" not in closed
-    assert re.search(r'<div id="chat-log-status" hx-swap-oob="true" hidden>\s*</div>', closed)
+    assert re.search(r'<div id="chat-log-status" hx-swap-oob="true" hidden data-question-placeholder="请输入您的问题，如：社保卡丢了怎么补办？">\s*</div>', closed)
 
 
 def test_a_screen_reader_hears_who_wrote_an_operators_message_once(client, session, demo):

@@ -27,6 +27,8 @@ SESSION_COOKIE = "bst_assistant"
 STARTERS = ("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？", "身份证到期怎么换？")
 MAX_QUESTION = 500
 WEB_ASK_SCOPE = "assistant.ask.web"
+# What the question box asks for: a question for 政务君, or, once a person has the chat, words for them.
+PLACEHOLDERS = {False: "请输入您的问题，如：社保卡丢了怎么补办？", True: "请输入您要对人工客服说的话…"}
 
 
 def _log_id(value: object) -> str:
@@ -82,11 +84,13 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
 
 
 def _context(conversation: AssistantSession | None, *, follow_ups: list[str] | None = None) -> dict:
+    live = conversation is not None and conversation.status != "bot"
     return {
         "conversation": conversation,
         "rows": _messages(conversation),
         "follow_ups": follow_ups or [],
-        "live": conversation is not None and conversation.status != "bot",
+        "live": live,
+        "placeholder": PLACEHOLDERS[live],
         "starters": STARTERS,
         "nav": "/assistant",
         # The question box and each chip post an Idempotency-Key, fresh with every render: a resent form is answered once.

@@ -28,6 +28,8 @@
  *     服务器的说明，已输入的文字保留；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
  *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交（novalidate 的表单也不提交），已填写的文字不丢；服务器照样再查一遍。
+ * 14. 问政务君：对话状态（#…-status，转人工、客服接入或交回时换入）的 data-question-placeholder 换到同一对话的提问框
+ *     （#…-question）上，提示文字随之说明是在问政务君还是在对人工客服说话；已输入的文字不动。
  */
 (function () {
   "use strict";
@@ -676,8 +678,21 @@
     }
   }
 
+  /* ---------- 14. 问政务君提问框的提示文字 ---------- */
+  // The status note is redrawn when a person takes the chat or hands it back; the question box is not (it may
+  // hold a half-typed message), so only its placeholder follows.
+  function syncQuestionPlaceholders(root) {
+    var notes = Array.prototype.slice.call(root.querySelectorAll("[data-question-placeholder]"));
+    if (root.matches && root.matches("[data-question-placeholder]")) notes.push(root);
+    notes.forEach(function (note) {
+      var box = document.getElementById(note.id.replace(/-status$/, "-question"));
+      if (box) box.placeholder = note.getAttribute("data-question-placeholder");
+    });
+  }
+
   function init(root) {
     renderDeadlines(root);
+    syncQuestionPlaceholders(root);
     decorateHotkeys(root);
     initCounters(root);
     initDismiss(root);

@@ -139,8 +139,10 @@ def test_a_screen_reader_hears_who_wrote_an_operators_message_once(client, sessi
 def test_rating_only_own_answers(client, session, demo):
     page = ask(client, "社保卡丢了怎么补办？")
     turn_id = int(re.search(r'/assistant/rate/(\d+)', page.text).group(1))
-    rated = client.post(f"/assistant/rate/{turn_id}", data={"csrf_token": token(page.text), "helpful": "0"}, follow_redirects=True)
-    assert "感谢您的评价" in rated.text
+    sent = client.post(f"/assistant/rate/{turn_id}", data={"csrf_token": token(page.text), "helpful": "0"}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == f"/assistant#chat-log-turn-{turn_id}", "back at the answer rated"
+    rated = client.get("/assistant")
+    assert "感谢您的评价" in rated.text and f'id="chat-log-turn-{turn_id}"' in rated.text
     client.cookies.delete("bst_assistant")
     other = client.post(f"/assistant/rate/{turn_id}", data={"csrf_token": token(page.text), "helpful": "1"})
     assert other.status_code == 404

@@ -225,4 +225,5 @@ def rate(turn_id: int, request: Request, form: FormData = Depends(checked_form),
     if request.headers.get("hx-request"):
         return fragment(request, "public/assistant_rated.html", {"turn": turn, "swapped": True})
     flash(request, "success", "感谢您的评价！")
-    return redirect("/assistant")
+    # Back at the answer just rated, not at the top of a long conversation.
+    return redirect(f"/assistant#chat-log-turn-{turn.id}")

@@ -6,14 +6,15 @@ import re
 import struct
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from starlette.datastructures import UploadFile
 
 from baishitong.attachments import service as attachments
 from baishitong.attachments.models import Attachment
 from baishitong.audit.models import AuditEntry
 from baishitong.tickets import schemas, service
-from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.org.models import Unit
+from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent
 from tests.attachments.files import GPS_MARK, PDF, jpeg_with_gps, png
 from tests.conftest import actor
 from tests.tickets.factories import PHONE, make_ticket
@@ -243,6 +244,20 @@ def test_api_a_retried_upload_with_the_same_key_adds_nothing(client, login, sess
     assert len(client.get(f"/api/v1/tickets/{ticket.number}/attachments", headers=login("t_ronggui")).json()) == 1
     other = client.post(url, files=[("files", ("b.png", png(rgb=(1, 2, 3)), "image/png"))], headers=headers)
     assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+
+def test_api_a_retried_upload_shows_nothing_to_a_caller_who_can_no_longer_see_the_order(client, login, session):
+    ticket = make_ticket(session, state="signed")
+    api_reply(client, login, ticket)
+    url, photo = f"/api/v1/tickets/{ticket.number}/reply/attachments", [("files", ("a.png", png(), "image/png"))]
+    headers = login("t_ronggui") | {"Idempotency-Key": "photo-moved"}
+    assert client.post(url, files=photo, headers=headers).status_code == 201
+    session.refresh(ticket)
+    ticket.lead_unit_id, ticket.sub_unit_id = session.scalar(select(Unit.id).where(Unit.code == "daliang")), None  # gone to 大良
+    session.execute(delete(TicketCoUnit).where(TicketCoUnit.ticket_id == ticket.id))
+    session.commit()
+    again = client.post(url, files=photo, headers=headers)
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "ticket_not_found"), "no file names or links of an order gone elsewhere"
 
 
 def _huge_png(width: int, height: int) -> bytes:

@@ -66,14 +66,17 @@ def add_reply_files(
 ):
     """Files for the order's 答复: by the unit that replied, while it awaits the callback. Images are stored without
     their EXIF (GPS). The requester sees them with the reply on 进度查询; staff who may see the order, in its events.
-    A retry with the same Idempotency-Key and files answers 200 with the files the first one stored, adding none."""
+    A retry with the same Idempotency-Key and files answers 200 with the files the first one stored, adding none,
+    to a caller who can still see the order (it may have gone to another unit since)."""
     checked = service.check_reply_files(upload.files, max_bytes=settings.upload_max_bytes)
     scope = idempotency.scope("attachments.reply", target=number.strip().upper(), actor=actor)  # as get_ticket reads it
     body = {"files": [[f.name, hashlib.sha256(f.data).hexdigest()] for f in checked]}
     if (stored := idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)) is not None:
+        ticket = tickets.get_ticket(session, number=number, actor=actor)
         ids = [int(i) for i in stored.split(",")]
         response.status_code = 200
-        return [_out(number, row) for row in session.scalars(select(Attachment).where(Attachment.id.in_(ids)).order_by(Attachment.id))]
+        rows = session.scalars(select(Attachment).where(Attachment.id.in_(ids), Attachment.ticket_id == ticket.id).order_by(Attachment.id))
+        return [_out(ticket.number, row) for row in rows]
     rows = service.add_to_reply(session, number=number, actor=actor, files=checked, var_dir=settings.var_dir)
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=",".join(str(r.id) for r in rows))
     return [_out(number, row) for row in rows]

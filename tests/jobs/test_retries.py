@@ -142,6 +142,17 @@ def test_the_admin_runs_a_job_given_up_once_more(web, session):
     assert "该后台任务不在失败列表中" in again
 
 
+def test_retrying_a_job_failed_before_errors_were_masked_leaves_no_number_in_the_audit_trail(session):
+    from baishitong.audit.models import AuditEntry
+
+    row = OutboxJob(name="test.fails_naming_a_number", payload={}, attempts=5, last_error="SendError: 网关返回 400：手机号 +8613912345678 验证码短信", failed_at=clock.now())
+    session.add(row)
+    session.flush()
+    jobs.retry(session, job_id=row.id, actor="t_admin")
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "job.retry", AuditEntry.object_id == str(row.id)))
+    assert entry.data["last_error"] == "SendError: 网关返回 400：手机号 +86139****5678 验证码短信"
+
+
 def test_a_failed_jobs_error_is_kept_with_phone_and_id_numbers_masked(own_database):
     with own_database.session() as session:
         job_id = jobs.enqueue(session, "test.fails_naming_a_number", marker="n").id

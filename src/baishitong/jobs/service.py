@@ -143,7 +143,9 @@ def retry(session: Session, *, job_id: int, actor: str) -> OutboxJob:
     row = session.get(OutboxJob, job_id, with_for_update=True)
     if row is None or row.failed_at is None:
         raise Conflict("job_not_failed", "该后台任务不在失败列表中，可能已重新执行")
-    audit.record(session, actor=actor, action="job.retry", object_type="job", object_id=str(row.id), data={"name": row.name, "attempts": row.attempts, "last_error": row.last_error})
+    # Masked again: a job given up before errors were masked when stored still holds them in clear.
+    error = mask_numbers_in_text(row.last_error)
+    audit.record(session, actor=actor, action="job.retry", object_type="job", object_id=str(row.id), data={"name": row.name, "attempts": row.attempts, "last_error": error})
     row.failed_at, row.next_attempt_at, row.attempts, row.sent_at = None, None, 0, None
     session.flush()
     after_commit(session, lambda: queue.send(job_id))

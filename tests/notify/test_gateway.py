@@ -62,9 +62,9 @@ def gateway(monkeypatch):
     get_settings.cache_clear()
 
 
-def _message(db, *, queued: bool = False) -> int:
+def _message(db, *, queued: bool = False, template_code: str = "ticket_registered", body: str = "【顺德12345】您的诉求已受理") -> int:
     with db.session() as session:
-        message = Message(channel="sms", audience="requester", recipient="13800001234", template_code="ticket_registered", body="【顺德12345】您的诉求已受理")
+        message = Message(channel="sms", audience="requester", recipient="13800001234", template_code=template_code, body=body)
         session.add(message)
         session.flush()
         if queued:  # as the app does it: the job is sent after commit and runs at once (immediate queue)
@@ -158,6 +158,20 @@ def test_a_gateway_naming_the_refused_number_leaves_it_masked_in_the_outbox(own_
     gateway.plan = [(400, '{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 13800001234（+8613800001234）"}'.encode(), 0)]
     message_id = _message(own_database, queued=True)
     assert _get(own_database, message_id).last_error == '网关返回 400：{"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号 138****1234（+86138****1234）"}'
+
+
+@pytest.mark.parametrize(
+    ("template_code", "body", "secret"),
+    [
+        ("phone_code", "【顺德12345】您的验证码 482913，10 分钟内有效", "482913"),
+        ("policy_alert_confirm", "【顺德12345】确认订阅请打开 https://12345.example/enterprise/alerts/Zx9_kQ-3abc", "Zx9_kQ-3abc"),
+    ],
+)
+def test_a_gateway_echoing_a_code_or_link_back_stores_its_error_with_them_hidden(own_database, gateway, template_code, body, secret):
+    """Whoever reads the stored error (a database dump, an audit of a retried job) cannot sign in or confirm as the citizen."""
+    gateway.plan = [(400, json.dumps({"Message": f"内容含敏感词：{body}"}, ensure_ascii=False).encode(), 0)]
+    error = _get(own_database, _message(own_database, queued=True, template_code=template_code, body=body)).last_error
+    assert secret not in error and "******" in error and error.startswith("网关返回 400：")
 
 
 @pytest.mark.parametrize("answer", [b"<html><body>\xe7\xbd\x91\xe7\xbb\x9c\xe8\xae\xa4\xe8\xaf\x81</body></html>", b"", b"\x00\xff garbage", b"OK"])

@@ -292,7 +292,9 @@ def record(session: Session, *, outgoing: Outgoing, error: str | None, now: date
     if error is None:
         message.status, message.sent_at, message.next_attempt_at, message.last_error = "sent", now, None, None
         return
-    message.last_error = error
+    # Gateways echo the text they refused; stored as the outbox shows it, a code or link in it is of no use to
+    # whoever reads the error later (a dump, a retried job's audit).
+    message.last_error = readable(message, error)
     message.next_attempt_at = retry_at(message.attempts, now)
     message.status = "retrying" if message.next_attempt_at else "failed"
 

@@ -326,11 +326,11 @@ def test_track_keeps_the_phone_typed_when_nothing_is_found(web, session):
     assert re.search(r'name="phone"[^>]*value="13900000000"', wrong.text)
 
 
-def test_callback_missing_answer_keeps_the_other_choice(web, session):
+def test_callback_missing_answer_is_refused_with_422_and_keeps_the_other_choice(web, session):
     ticket = make_ticket(session, state="replied")
     page = web.get("/track")
     half = web.post("/track/callback", data={"csrf_token": token(page.text), "number": ticket.number, "phone": PHONE, "solved": "no"})
-    assert "请选择满意程度" in half.text
+    assert half.status_code == 422 and "请选择满意程度" in half.text
     assert re.search(r'name="solved"[^>]*value="no" checked', half.text)
     session.refresh(ticket)
     assert ticket.status == "replied"

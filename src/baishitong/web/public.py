@@ -306,4 +306,5 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
             ticket = service.track(session, number=number, phone=phone)
             messages.append(("info" if exc.code == "already_rated" else "error", exc.message))
     values = {"number": number, "phone": phone, "solved": solved, "satisfaction": satisfaction}
-    return render(request, "public/track.html", {"values": values, **_track_context(request, session, ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"})
+    context = {"values": values, **_track_context(request, session, ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"}
+    return render(request, "public/track.html", context, status_code=422 if errors else 200)

@@ -14,6 +14,8 @@ from baishitong.analytics.report import period_report
 from baishitong.app import create_app
 from baishitong.config import Settings
 from baishitong.demo.orders import generate_orders
+from baishitong.jobs import queue
+from baishitong.jobs.models import OutboxJob
 from baishitong.org import service as org
 from baishitong.org.models import Unit
 from baishitong.sla.models import TicketPause
@@ -26,7 +28,9 @@ from tests.web.test_pages import login
 
 @pytest.fixture(scope="module")
 def demo(_module_database):
-    """The 360 demo orders loaded once for the module, as `init --demo` loads them."""
+    """The 360 demo orders loaded once for the module, as `init --demo` loads them: the jobs their actions
+    enqueue run against the demo's database too (the test database may not even exist yet)."""
+    queue.use_database(_module_database)
     with _module_database.session() as session:
         for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
             org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
@@ -55,6 +59,13 @@ def test_a_few_closed_orders_were_redone_and_answered_again():
     back = [o for o in orders if o["target_status"] == "redone"]
     assert len(back) == 2 and back[0]["redo"]["reply"] is None
     assert generate_orders(today=date(2026, 12, 4)) == orders
+
+
+def test_the_jobs_the_demo_enqueued_have_all_run_without_error(demo):
+    with demo.session(write=False) as session:
+        jobs = session.scalars(select(OutboxJob)).all()
+        assert jobs
+        assert [(j.name, j.last_error) for j in jobs if j.done_at is None or j.last_error] == []
 
 
 def test_redone_orders_are_real_events_and_count_in_the_redo_rate(demo):

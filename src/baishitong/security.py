@@ -71,7 +71,8 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
-    if len(digits) >= 7:
+    # Seven digits would all show around the ****.
+    if len(digits) > 7:
         return digits[:3] + "****" + digits[-4:]
     return "****"
 

@@ -206,3 +206,13 @@ def test_the_outbox_hides_verification_codes_and_alert_links_that_the_sms_still_
     bearer = client.post("/api/v1/auth/token", json={"username": "t_supervisor", "password": TEST_PASSWORD}).json()["access_token"]
     outbox = client.get("/api/v1/notifications/outbox", headers={"Authorization": f"Bearer {bearer}"}).json()
     assert {m["template"]: m["body"] for m in outbox if m["template"] in shown} == shown
+
+
+@pytest.mark.parametrize(("recipient", "shown"), [("13912345678", "139****5678"), ("2223333", "****"), ("96033", "****")])
+def test_the_outbox_masks_a_citizens_number_however_short(web, session, recipient, shown):
+    """A short landline or a mistyped number was shown in full beside the message to the citizen."""
+    session.add(Message(channel="sms", audience="requester", recipient=recipient, template_code="ticket_registered", body="【顺德12345】您的诉求已受理"))
+    session.flush()
+    login(web, "t_admin")
+    cell = re.search(r'<td data-label="对象">诉求人 · ([^<]*)</td>', web.get("/staff/admin/outbox").text).group(1)
+    assert cell == shown

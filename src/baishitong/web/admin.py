@@ -19,6 +19,7 @@ from baishitong.org.models import Region, Unit
 from baishitong.routing import service as routing
 from baishitong.routing.catalogue import TOWN
 from baishitong.routing.models import CatalogueVersion
+from baishitong.security import mask_phone
 from baishitong.sla import service as sla
 from baishitong.sla.policy import Stage
 from baishitong.tickets.schemas import CHANNEL_LABELS
@@ -566,4 +567,4 @@ def outbox(request: Request, status: str = "", staff: Staff = Depends(admin_only
     messages = notify.outbox(session, status=status or None, limit=200)
     unit_ids = {m.unit_id for m in messages if m.unit_id}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    return _page(request, "outbox", outbox_messages=messages, readable=notify.readable, unit_names=unit_names, status=status, failed_jobs=jobs.failed(session))
+    return _page(request, "outbox", outbox_messages=messages, readable=notify.readable, mask_phone=mask_phone, unit_names=unit_names, status=status, failed_jobs=jobs.failed(session))

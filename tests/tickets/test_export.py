@@ -151,6 +151,25 @@ def test_an_unknown_filter_on_the_ticket_list_is_said_not_shown_as_no_orders(web
     assert "attachment" not in exported.headers.get("content-disposition", "") and "受理渠道“fax”无效" in exported.text
 
 
+@pytest.mark.parametrize(("query", "said"), [("channel=fax", "受理渠道“fax”无效"), ("unit=NO_SUCH", "单位 NO_SUCH 不存在")])
+def test_an_export_with_an_unknown_filter_says_so_once_on_the_list(web, session, query, said):
+    """The list says what is wrong with its own filters; the export's flash said it a second time above."""
+    make_ticket(session, state="signed")
+    login(web, "t_supervisor")
+    refused = web.get(f"/staff/exports/tickets.csv?{query}")
+    assert refused.url.path == "/staff/tickets" and refused.text.count(said) == 1
+
+
+def test_an_export_too_large_comes_back_to_the_list_saying_why(web, session, monkeypatch):
+    """The list itself has no such limit: only the export can say it."""
+    monkeypatch.setattr(export, "MAX_ROWS", 1)
+    make_ticket(session, state="signed")
+    make_ticket(session, state="signed")
+    login(web, "t_supervisor")
+    refused = web.get("/staff/exports/tickets.csv")
+    assert refused.url.path == "/staff/tickets" and refused.text.count("一次最多导出 1 件") == 1
+
+
 def test_numbers_written_into_the_reply_and_address_are_masked_too(session):
     ticket = make_ticket(session, state="replied", address=f"容桂街道高黎社区桂洲大道东（联系 {PHONE}）")
     ticket.reply_content = f"已致电来电人 {PHONE} 核实，路灯已修复。"

@@ -243,7 +243,11 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
         else:
             _do(session, ticket, "reject-extension", supervisor, schemas.ReasonIn(version=v(), reason=extension["refusal"]), stamp(3))
     if spec.get("contribution"):
-        _do(session, ticket, "contribute", _unit_actor(session, co_units[0]), schemas.ContentIn(version=v(), content=spec["contribution"]), stamp(2))
+        # Two hours after the contact, unless the reply, which draws on the opinion, comes sooner.
+        within = 2.0
+        if spec.get("replied_at"):
+            within = min(within, max(0.0, (_aware(spec["replied_at"]) - clock[0]).total_seconds() / 3600 / 2))
+        _do(session, ticket, "contribute", _unit_actor(session, co_units[0]), schemas.ContentIn(version=v(), content=spec["contribution"]), stamp(within))
     if spec.get("pause"):
         _do(session, ticket, "pause", handler, schemas.ReasonIn(version=v(), reason=spec["pause"]["reason"]), _at(spec["pause"]["at"], stamp(24), now))
         session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))).started_at = ticket.events[-1].created_at

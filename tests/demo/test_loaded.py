@@ -165,6 +165,26 @@ def test_callbacks_are_made_in_working_hours():
     assert all(o["replied_at"] < o["callback"]["at"] for o in orders if o["callback"])
 
 
+def test_an_order_whose_callback_would_come_after_today_is_still_waiting_for_it():
+    today = date(2026, 12, 4)
+    orders = generate_orders(today=today)
+    calls = [o["callback"]["at"] for o in orders if o["callback"]] + [o["redo"]["callback"]["at"] for o in orders if o["redo"] and o["redo"]["callback"]]
+    assert max(calls).date() < today
+    waiting = [o for o in orders if o["target_status"] == "replied" and o["replied_at"].date() >= today - timedelta(days=1)]
+    assert len(waiting) >= 3 and all(o["callback"] is None for o in waiting)
+
+
+def test_a_co_units_opinion_comes_before_the_reply_even_when_the_reply_came_within_hours(session):
+    for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
+        org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
+    spec = next(o for o in generate_orders(today=local_today()) if o["contribution"] and o["target_status"] == "replied")
+    spec["replied_at"] = spec["created_at"] + timedelta(hours=4)
+    seed.load_demo_orders(session, orders=[spec])
+    ticket = session.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
+    at = {e.action: e.created_at for e in ticket.events}
+    assert at["contact"] <= at["contribute"] < at["reply"]
+
+
 def test_what_the_demo_loaded_names_no_raw_demo_account(demo, browser):
     from baishitong.phrases import service as phrases
 

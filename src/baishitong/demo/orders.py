@@ -963,10 +963,14 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
                     sat = "满意" if rng.random() < 0.72 else "基本满意"
                 else:
                     sat = "不满意" if rng.random() < 0.7 else "基本满意"
-                rec["callback"] = {"solved": solved, "satisfaction": sat,
-                                   "at": _callback_hours(rec["replied_at"] + timedelta(hours=rng.randint(4, 40)))}
-                if not solved or sat == "不满意":
-                    unhappy.append((rec, sc, rctx, lead))
+                called_at = _callback_hours(rec["replied_at"] + timedelta(hours=rng.randint(4, 40)))
+                if called_at.date() >= today:
+                    # Not called back yet: loading the demo must not stamp a callback at the moment it runs.
+                    rec["target_status"] = "replied"
+                else:
+                    rec["callback"] = {"solved": solved, "satisfaction": sat, "at": called_at}
+                    if not solved or sat == "不满意":
+                        unhappy.append((rec, sc, rctx, lead))
         elif state == "returned":
             other = rng.choice(["区城市管理和综合执法局", "所属镇街", "区市场监督管理局", "区住房城乡建设和水利局"])
             rec["return_reason"] = rng.choice(_RETURN_REASONS).format(other=other)

@@ -71,9 +71,12 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
-    # Seven digits would all show around the ****.
-    if len(digits) > 7:
+    # At least four digits hidden: 138****5678 for a mobile (or a landline with its area code), ****3333 for a
+    # bare 8-digit landline, whose first three and last four would leave one digit hidden.
+    if len(digits) >= 11:
         return digits[:3] + "****" + digits[-4:]
+    if len(digits) >= 8:
+        return "****" + digits[-4:]
     return "****"
 
 

@@ -7,7 +7,7 @@ import io
 from sqlalchemy import select
 
 from baishitong.audit.models import AuditEntry
-from baishitong.security import mask_numbers_in_text
+from baishitong.security import mask_numbers_in_text, mask_phone
 from tests.web.test_pages import login as web_login
 from tests.web.test_pages import token
 
@@ -19,6 +19,13 @@ def test_numbers_in_free_text_are_masked_and_other_numbers_kept():
     masked = mask_numbers_in_text("身份证44068119900101567X，电话138-1234-5678，工单SD202612050327，座机0757-22334455")
     assert masked == "身份证440681********567X，电话138****5678，工单SD202612050327，座机0757-22334455"
     assert mask_numbers_in_text("订单号 202612050327123456789") == "订单号 202612050327123456789"
+
+
+def test_a_requesters_number_of_any_length_has_at_least_four_digits_hidden():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0757-22334455") == "075****4455"
+    assert mask_phone("22334455") == "****4455"
+    assert mask_phone("2233445") == "****"
 
 
 def test_a_mobile_number_with_the_country_code_is_masked():

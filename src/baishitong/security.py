@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -55,6 +56,12 @@ def read_access_token(secret: str, token: str, *, max_age_seconds: int) -> dict 
         return _serializer(secret).loads(token, max_age=max_age_seconds)
     except (BadSignature, SignatureExpired):
         return None
+
+
+def keyed_tag(secret_key: str, value: str) -> str:
+    """A short keyed hash (16 hex): the same value always gives the same tag, comparable in a trail or a cookie,
+    but neither readable nor guessable from it without the secret key."""
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def new_api_token() -> tuple[str, str]:

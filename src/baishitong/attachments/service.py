@@ -2,8 +2,6 @@
 sent with its 答复. Checked by content (the browser's claimed type is not trusted), stored under random
 names in the var dir; a reply's images are stored without their metadata (attachments.metadata)."""
 
-import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from baishitong.actors import REQUESTER, Actor
 from baishitong.attachments import metadata
 from baishitong.attachments.models import Attachment
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.security import keyed_tag
 from baishitong.tickets import service as tickets
 from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.tickets.states import Status
@@ -271,7 +270,7 @@ def requester_file(session: Session, *, secret_key: str, token: str, client: str
             "file": row.id,
             "name": row.original_name,
             "link_age_minutes": int(time.time() - issued.timestamp()) // 60,  # by the clock the link expires by
-            "client": hmac.new(secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()[:16],
+            "client": keyed_tag(secret_key, client),
         },
     )
     return row

@@ -8,8 +8,6 @@ The audit keeps the number masked plus a keyed hash, so an investigator holding 
 find every lookup of it.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +20,7 @@ from baishitong.audit.models import AuditEntry
 from baishitong.config import get_settings
 from baishitong.db import utcnow
 from baishitong.errors import Forbidden
-from baishitong.security import mask_phone
+from baishitong.security import keyed_tag, mask_phone
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import CENTRE, OPEN_STATUSES
 from baishitong.tickets.validation import normalise_phone
@@ -44,8 +42,7 @@ class CallerHistory:
 
 def audit_key(digits: str) -> str:
     """'138****5678#<16 hex>': readable enough for the trail, and findable with the secret key."""
-    digest = hmac.new(get_settings().secret_key.encode(), digits.encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{mask_phone(digits)}#{digest}"
+    return f"{mask_phone(digits)}#{keyed_tag(get_settings().secret_key, digits)}"
 
 
 def caller_history(session: Session, *, phone: str, actor: Actor, shown: int = SHOWN) -> CallerHistory | None:

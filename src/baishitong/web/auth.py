@@ -6,8 +6,6 @@ server too), its CSRF token and the time of the last request. Time comes from
 baishitong.clock so tests can move it forward.
 """
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +22,7 @@ from baishitong.audit import service as audit
 from baishitong.deps import client_id, get_db_session
 from baishitong.org import service as org
 from baishitong.org.models import User
+from baishitong.security import keyed_tag
 from baishitong.web.cookies import queue_cookie
 from baishitong.web.models import EndedStaffSession
 
@@ -100,7 +99,7 @@ def _device_serializer(request: Request) -> URLSafeTimedSerializer:
 
 def _account_tag(request: Request, username: str) -> str:
     """Names the account without its name: a shared PC's cookie does not list who signs in there."""
-    return hmac.new(request.app.state.settings.secret_key.encode(), username.encode(), hashlib.sha256).hexdigest()[:16]
+    return keyed_tag(request.app.state.settings.secret_key, username)
 
 
 def _device(request: Request) -> dict | None:

@@ -820,19 +820,22 @@ def _require_callback_due(ticket: Ticket) -> None:
         raise Conflict("master_not_replied", f"主工单 {ticket.master.number} 尚未答复，答复后再回访")
 
 
-def _callback_missed(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackMissedIn) -> None:
+def _require_call_still_owed(ticket: Ticket) -> None:
+    """A call is still owed and the requester has not declined: one who did is not rung again."""
     _require_callback_due(ticket)
     if callback_declined(ticket):
         raise Conflict("callback_declined", "诉求人已接通但拒绝评价，无需再次回访，可直接办结")
+
+
+def _callback_missed(session: Session, ticket: Ticket, actor: Actor, body: schemas.CallbackMissedIn) -> None:
+    _require_call_still_owed(ticket)
     transition(session, ticket, action="callback-missed", actor=actor, note=body.note, data={"outcome": body.outcome, "attempt": missed_callbacks(ticket) + 1})
 
 
 def _callback_declined(session: Session, ticket: Ticket, actor: Actor, body: schemas.ActionIn) -> None:
     """The requester answered and declined to rate: reached, so not called again like an unanswered call, and
     no rating, so no satisfaction figure counts it; the order may then be closed (may_close)."""
-    _require_callback_due(ticket)
-    if callback_declined(ticket):
-        raise Conflict("callback_declined", "诉求人已接通但拒绝评价，无需再次回访，可直接办结")
+    _require_call_still_owed(ticket)
     transition(session, ticket, action="callback-declined", actor=actor, note=body.note)
 
 

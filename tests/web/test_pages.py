@@ -11,6 +11,7 @@ from baishitong.audit.models import AuditEntry
 from baishitong.deps import get_db_session
 from baishitong.org import service as org
 from baishitong.tickets.models import Ticket
+from tests.attachments import files
 from tests.conftest import TEST_PASSWORD
 from tests.tickets.factories import PHONE, make_ticket
 
@@ -62,7 +63,7 @@ def test_photo_upload_checked_by_content(web, session):
     data = submit_form(web)
     fake = web.post("/submit", data=data, files={"photos": ("a.jpg", b"not an image at all", "image/jpeg")})
     assert "不是 JPEG、PNG 或 WebP 图片" in fake.text
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = files.png()  # without metadata, so stored as sent
     ok = web.post("/submit", data=data, files={"photos": ("a.png", png, "image/png")}, follow_redirects=False)
     assert ok.status_code == 303
     number = ok.headers["location"].rsplit("/", 1)[-1]
@@ -338,7 +339,7 @@ def test_callback_missing_answer_is_refused_with_422_and_keeps_the_other_choice(
 
 def test_photos_must_be_chosen_again_after_another_error(web, session):
     data = submit_form(web, consent="")
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = files.png()
     page = web.post("/submit", data=data, files={"photos": ("a.png", png, "image/png")})
     assert "请阅读并同意" in page.text and "请重新选择照片" in page.text
     assert "请重新选择照片" not in web.post("/submit", data=data).text

@@ -1,6 +1,7 @@
 """Files of a work order: the requester's photos sent with the request, and a unit's photos and letters (PDF)
 sent with its 答复. Checked by content (the browser's claimed type is not trusted), stored under random
-names in the var dir; a reply's images are stored without their metadata (attachments.metadata)."""
+names in the var dir; every image is stored without its metadata (attachments.metadata): a citizen's phone
+photo would otherwise keep where and when it was taken and the camera's serial number."""
 
 import secrets
 import time
@@ -88,23 +89,24 @@ def _read(files: list[UploadFile], *, max_bytes: int, max_count: int, reply: boo
             if b"%%EOF" not in data[-1024:]:
                 raise InvalidInput("file_unreadable", f"PDF 文件“{name}”不完整，请重新导出后再上传")
         else:
+            # Every image is stored without its metadata, so one that does not parse cannot be stored at all.
+            unreadable = f"图片“{name}”已损坏或不完整，请重新导出后再上传" if reply else f"照片“{name}”已损坏或不完整，请重新拍摄或选择"
             size = metadata.dimensions(data, kind[0])
-            if reply and (size is None or 0 in size):
-                raise InvalidInput("file_unreadable", f"图片“{name}”已损坏或不完整，请重新导出后再上传")
-            # A request's photo is kept as sent and need not parse; it is refused only for a size it states.
-            if size and size[0] * size[1] > MAX_PIXELS:
+            if size is None or 0 in size:
+                raise InvalidInput("file_unreadable", unreadable)
+            if size[0] * size[1] > MAX_PIXELS:
                 raise InvalidInput("image_too_large", f"图片“{name}”尺寸过大（{size[0]}×{size[1]} 像素），请缩小后再上传")
-        if reply and kind[0] != PDF:
             try:
                 data = metadata.strip(data, kind[0])
             except metadata.Unreadable:
-                raise InvalidInput("file_unreadable", f"图片“{name}”已损坏或不完整，请重新导出后再上传") from None
+                raise InvalidInput("file_unreadable", unreadable) from None
         checked.append(CheckedFile(name=_display_name(upload.filename, noun=noun, content_type=kind[0], suffix=kind[1]), content_type=kind[0], suffix=kind[1], data=data))
     return checked
 
 
 def check_images(files: list[UploadFile], *, max_bytes: int) -> tuple[list[CheckedFile], str | None]:
-    """The photos of a request, or the reason they are refused (the submit form shows it beside the field)."""
+    """The photos of a request (without their EXIF/GPS), or the reason they are refused (the submit form shows it
+    beside the field)."""
     try:
         return _read(files, max_bytes=max_bytes, max_count=MAX_PHOTOS, reply=False), None
     except InvalidInput as exc:

@@ -7,6 +7,7 @@ import struct
 
 import pytest
 from sqlalchemy import delete, func, select
+from fastapi.testclient import TestClient
 from starlette.datastructures import UploadFile
 
 from baishitong.attachments import service as attachments
@@ -332,6 +333,40 @@ def test_each_requester_download_is_in_the_audit_trail_and_staff_views_are_not(r
     # The address is comparable between downloads, but not there in clear; the link's age says when it was used.
     assert len({r.data["client"] for r in rows}) == 1 and all(r.data["client"] != "testclient" and re.fullmatch(r"[0-9a-f]{16}", r.data["client"]) for r in rows)
     assert all(r.data["link_age_minutes"] == 0 for r in rows) and all(PHONE not in str(r.data) for r in rows)
+
+
+def _views(session, ticket):
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.reply-files-view", AuditEntry.object_id == ticket.number).order_by(AuditEntry.id)).all()
+
+
+def images(page: str) -> list[str]:
+    return re.findall(r'<img src="(/track/files/[^"]+)"', page)
+
+
+def test_a_view_of_the_progress_page_is_one_audit_row_naming_the_photos_drawn_however_many_the_browser_fetches(replied, web, session):
+    page = track_page(web, replied)
+    drawn = images(page)
+    # The browser fetches each photo the page draws, and again on a reload (they are never cached).
+    for src in drawn * 2:
+        assert web.get(src).status_code == 200
+    (view,) = _views(session, replied)
+    assert view.actor == "requester" and [f["name"] for f in view.data["files"]] == ["现场.jpg"]
+    assert re.fullmatch(r"[0-9a-f]{16}", view.data["client"]) and PHONE not in str(view.data)
+    assert _downloads(session, replied) == []
+    # Opening the photo or the letter through its link is a download, audited each time as before.
+    photo, letter = links(page, "/track/files/")
+    assert photo not in drawn and web.get(photo).status_code == 200 and web.get(letter).status_code == 200
+    assert [r.data["name"] for r in _downloads(session, replied)] == ["现场.jpg", "答复函.pdf"]
+    track_page(web, replied)
+    assert len(_views(session, replied)) == 2
+
+
+def test_a_photo_drawn_on_the_page_but_opened_from_another_address_is_audited_as_a_download(replied, web, session, app):
+    (src,) = images(track_page(web, replied))
+    with TestClient(app, client=("203.0.113.9", 50000)) as elsewhere:
+        assert elsewhere.get(src).status_code == 200
+    (row,) = _downloads(session, replied)
+    assert row.data["name"] == "现场.jpg" and row.data["client"] != _views(session, replied)[0].data["client"]
 
 
 def test_a_link_that_opens_nothing_writes_nothing(replied, web, session, monkeypatch):

@@ -247,21 +247,54 @@ def requester_link(secret_key: str, *, ticket: Ticket, attachment: Attachment) -
     return "/track/files/" + _signer(secret_key).dumps([ticket.id, attachment.id])
 
 
+def inline_link(secret_key: str, *, ticket: Ticket, attachment: Attachment, client: str) -> str:
+    """Where 进度查询 draws a photo of the 答复 for the browser that queried it (`client`): its drawing there is
+    covered by the page's one audit row (shown_on_track); opened from any other address it is audited as a download."""
+    return "/track/files/" + _signer(secret_key).dumps([ticket.id, attachment.id, keyed_tag(secret_key, client)])
+
+
+def shown_on_track(session: Session, *, secret_key: str, ticket: Ticket, client: str) -> list[tuple[Attachment, str, str | None]]:
+    """The files of the 答复 on the requester's progress page: each with its link and, for a photo drawn on the page,
+    the address it is drawn from. One audit row names the photos drawn, per view of the page, instead of one per
+    photo as the browser fetches each; an opening through the link stays audited on its own."""
+    rows = reply_files(session, ticket=ticket)
+    shown = [a for a in rows if a.is_image]
+    if shown:
+        audit.record(
+            session,
+            actor=REQUESTER.name,
+            action="ticket.reply-files-view",
+            object_type="ticket",
+            object_id=ticket.number,
+            data={"files": [{"id": a.id, "name": a.original_name} for a in shown], "client": keyed_tag(secret_key, client)},
+        )
+    return [
+        (a, requester_link(secret_key, ticket=ticket, attachment=a), inline_link(secret_key, ticket=ticket, attachment=a, client=client) if a.is_image else None)
+        for a in rows
+    ]
+
+
 def requester_file(session: Session, *, secret_key: str, token: str, client: str) -> Attachment:
     """The file a requester's link names, while it is one of the 答复 the order carries now: not one of an older
     reply (before a 重办), nor a photo of the request.
 
     Each opening is written to the audit trail under the requester, the link's subject: the requester opening
     their own reply is no privacy event, a forwarded link opened elsewhere is, and only the trail can show it
-    (how old the link was, and from which address: kept as a keyed hash, comparable but not the address)."""
+    (how old the link was, and from which address: kept as a keyed hash, comparable but not the address).
+    A photo drawn on the progress page for the browser that queried it is the exception: that page view's row
+    (shown_on_track) names it already; drawn for any other address, it is audited like any opening."""
+    tag = keyed_tag(secret_key, client)
     try:
-        (ticket_id, attachment_id), issued = _signer(secret_key).loads(token, max_age=LINK_MINUTES * 60, return_timestamp=True)
+        (ticket_id, attachment_id, *drawn_for), issued = _signer(secret_key).loads(token, max_age=LINK_MINUTES * 60, return_timestamp=True)
         ticket = session.get(Ticket, int(ticket_id))
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         ticket = attachment_id = None
+        drawn_for = []
     row = next((a for a in reply_files(session, ticket=ticket) if a.id == attachment_id), None) if ticket else None
     if row is None:
         raise NotFound("attachment_link_expired", "附件链接已失效，请重新查询进度后再打开")
+    if drawn_for == [tag]:
+        return row
     audit.record(
         session,
         actor=REQUESTER.name,
@@ -272,7 +305,7 @@ def requester_file(session: Session, *, secret_key: str, token: str, client: str
             "file": row.id,
             "name": row.original_name,
             "link_age_minutes": int(time.time() - issued.timestamp()) // 60,  # by the clock the link expires by
-            "client": keyed_tag(secret_key, client),
+            "client": tag,
         },
     )
     return row

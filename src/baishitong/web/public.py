@@ -11,7 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from baishitong import validation_text
 from baishitong.actors import REQUESTER
 from baishitong.attachments import service as attachments
-from baishitong.deps import get_db_session
+from baishitong.deps import client_id, get_db_session
 from baishitong.enterprise import service as enterprise
 from baishitong.enterprise.models import Policy
 from baishitong.errors import DomainError, NotFound
@@ -253,7 +253,7 @@ def _step(ticket: Ticket) -> int:
 
 def _track_context(request: Request, session: Session, ticket: Ticket, phone: str) -> dict:
     step = _step(ticket)
-    secret = request.app.state.settings.secret_key
+    files = attachments.shown_on_track(session, secret_key=request.app.state.settings.secret_key, ticket=ticket, client=client_id(request))
     return {
         "ticket": ticket,
         "phone": phone,
@@ -262,7 +262,8 @@ def _track_context(request: Request, session: Session, ticket: Ticket, phone: st
         "unit": service.handling_unit(ticket),
         "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
         "callback_due": service.callback_due(ticket),
-        "reply_files": [(a, attachments.requester_link(secret, ticket=ticket, attachment=a)) for a in attachments.reply_files(session, ticket=ticket)],
+        "reply_files": [(a, link) for a, link, _ in files],
+        "reply_inline": {a.id: src for a, _, src in files if src},
     }
 
 

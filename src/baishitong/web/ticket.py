@@ -60,6 +60,13 @@ def dispatch_units(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
     return [groups[k] for k in ("town", "department", "utility") if groups[k][1]]
 
 
+def retired_units(session: Session) -> list[tuple[str, str]]:
+    """Dispatch units no longer in use (停用): never offered for a dispatch, but their old orders are still theirs,
+    so 工单查询 lists them under 已停用 to find those."""
+    rows = session.scalars(select(Unit).where(Unit.active.is_(False), Unit.kind.in_(DISPATCH_KINDS)).order_by(Unit.kind, Unit.id))
+    return [(unit.code, unit.name) for unit in rows]
+
+
 def unit_names(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
     """Unit names by code, from dispatch_units(), for showing a routing suggestion by name."""
     return {code: name for _, units in groups for code, name in units}
@@ -575,6 +582,7 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
         items, total = [], 0
         messages.append(("error", exc.message if isinstance(exc, DomainError) else str(exc)))
     query = {k: v for k, v in filters.items() if v}
+    retired = retired_units(session)
     return render(
         request,
         "staff/tickets.html",
@@ -588,7 +596,7 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             "statuses": [(s.value, STATUS_LABELS[s]) for s in Status],
             "types": [(t, t) for t in TYPES],
             "channels": list(CHANNEL_LABELS.items()),
-            "units": [(code, name) for _, group in dispatch_units(session) for code, name in group],
+            "units": [(code, name) for _, group in dispatch_units(session) for code, name in group] + ([("已停用", retired)] if retired else []),
             "categories": [(c.code, c.name) for c in session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))],
             "towns": [(r.code, r.name) for r in session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code))],
             "nav": "/staff/tickets",

@@ -83,6 +83,17 @@ def test_a_number_the_citizen_gives_is_no_question_about_the_hotline(given):
     assert asked.text.startswith("《社会保险参保登记》没有写明咨询电话"), "asking for the number still is one"
 
 
+def test_how_long_the_citizen_has_waited_is_no_question_about_the_time_limit():
+    """路灯坏了好几天了谁来修 was answered 《路灯…》没有写明办理时限: 好几天 read as 要几天？."""
+    articles = [*ARTICLES, {"id": "ld", "title": "路灯不亮找谁？", "keywords": ["路灯"],
+                            "body": "市政道路路灯由所在镇街的市政管理部门负责维护，小区内部路灯由物业负责。"}]  # fmt: skip
+    for question in ("路灯坏了好几天了找谁", "路灯不亮几天了找谁", "路灯前几天就不亮了找谁", "这几天路灯一直不亮找谁"):
+        result = answer(question, [], SearchIndex(articles))
+        assert result.citations[0].id == "ld" and "没有写明" not in result.text, (question, result.text)
+    asked = answer("路灯不亮找谁，要几天？", [], SearchIndex(articles))
+    assert asked.text.startswith("《路灯不亮找谁？》没有写明办理时限"), "asking how long still is one"
+
+
 def test_a_one_character_verb_does_not_sink_a_known_matter():
     result = answer("提取公积金用什么证件", [], index())
     assert not result.handover and result.citations[0].id == "gjj"

@@ -65,6 +65,8 @@ _INTENT_WORDS = frozenset(
 )
 # 我电话138…: a number the citizen gives, not a question about the 咨询电话.
 _OWN_NUMBER = re.compile(r"(?:联系)?(?:电话|手机)(?:号码?)?\s*(?:是|为|：|:)?\s*\+?\d[\d\-\s]{6,}")
+# 坏了好几天了, 前几天, 几天来: how long the citizen has put up with it, not a question about the time limit (要几天？).
+_ELAPSED = re.compile(r"(?:好|这|前|最近)几天|几天(?:了|前|来)")
 # Numbers (a phone number, 123, 2024) name no matter: an article holding the same digits is not about it.
 _NUMBER = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -128,7 +130,7 @@ def is_follow_up(question: str) -> bool:
 
 
 def intents(question: str) -> list[str]:
-    question = _OWN_NUMBER.sub(" ", question)
+    question = _ELAPSED.sub(" ", _OWN_NUMBER.sub(" ", question))
     return [intent for intent, cues in _INTENT_CUES.items() if any(c in question for c in cues)]
 
 

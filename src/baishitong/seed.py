@@ -15,6 +15,7 @@ from baishitong.demo import categories as demo_categories
 from baishitong.demo import units as demo_units
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit, User
+from baishitong.routing.models import RouterModel, RoutingDecision
 from baishitong.sla import service as sla
 from baishitong.sla.models import TicketPause
 from baishitong.tickets import schemas
@@ -116,15 +117,50 @@ def load_demo(session: Session) -> DemoResult:
     from baishitong.enterprise import service as enterprise
 
     enterprise.load_demo(session)
-    # A router trained on the demo's own closed orders, so suggestions work from the first call.
-    from baishitong.routing import service as routing
-
-    model = routing.train_from_database(session, label="category_l1", actor="demo")
+    model = train_router(session)
     # The 热点诉求 page has topics before the worker's first hourly run.
     from baishitong.analytics import service as analytics
 
     analytics.refresh_stale_hot_topics(session, now=utcnow())
     return DemoResult(created=True, tickets=count, accounts=accounts, router_version=model.version, router_f1=model.metrics.get("cv_macro_f1"))
+
+
+def train_router(session: Session) -> RouterModel:
+    """A router trained on the demo's own closed orders, so suggestions work from the first call; the orders still
+    open get what it proposes for them as their routing evidence (see route_open_orders)."""
+    from baishitong.routing import service as routing
+
+    model = routing.train_from_database(session, label="category_l1", actor="demo")
+    route_open_orders(session)
+    return model
+
+
+def route_open_orders(session: Session) -> int:
+    """The demo's orders came in before there was a model, so their routing decisions name a unit with no confidence.
+    Those of the orders still open (not what the model learned from) get the active model's evidence, as if it had
+    routed them when they came in: its version, label, score and top 3, beside the catalogue rule and place already
+    recorded. What people then did with the proposal (accepted, corrected, still to review) stays. Returns how many
+    decisions it filled in."""
+    from baishitong.routing import service as routing
+
+    latest = select(func.max(RoutingDecision.id)).group_by(RoutingDecision.ticket_id)
+    rows = session.execute(
+        select(RoutingDecision, Ticket)
+        .join(Ticket, Ticket.id == RoutingDecision.ticket_id)
+        .where(RoutingDecision.id.in_(latest), RoutingDecision.model_version.is_(None), Ticket.status.not_in(routing.TRAINING_STATUSES))
+        .order_by(RoutingDecision.id)
+    ).all()
+    filled = 0
+    for decision, ticket in rows:
+        s = routing.suggest_for(session, ticket=ticket, threshold=(decision.evidence or {}).get("threshold"))
+        if s.model_version is None:
+            break
+        decision.model_version, decision.label, decision.confidence, decision.top3 = s.model_version, s.label, s.confidence, s.top3
+        # The rest of the evidence (place, catalogue rule, threshold, corrections) is as recorded then.
+        model = {key: value for key, value in s.evidence.items() if key in ("model", "category_suggested")}
+        decision.evidence = (decision.evidence or {}) | model
+        filled += 1
+    return filled
 
 
 def _staff(session: Session, username: str) -> Actor:

@@ -18,6 +18,7 @@ from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.org import service as org
 from baishitong.org.models import Unit
+from baishitong.routing.models import RouterModel, RoutingDecision
 from baishitong.sla.models import TicketPause
 from baishitong.sla.service import to_local
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent
@@ -35,6 +36,7 @@ def demo(_module_database):
         for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
             org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
         seed.load_demo_orders(session)
+        seed.train_router(session)
     return _module_database
 
 
@@ -183,6 +185,24 @@ def test_a_co_units_opinion_comes_before_the_reply_even_when_the_reply_came_with
     ticket = session.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
     at = {e.action: e.created_at for e in ticket.events}
     assert at["contact"] <= at["contribute"] < at["reply"]
+
+
+def test_orders_waiting_for_an_operator_show_how_sure_the_demos_router_is(demo, browser):
+    confidence = r'<span[^>]*data-level="[高中低]" title="模型输出 [0-9.]+；自动派单阈值 \d+%">\d+%（[高中低]）</span>'
+    with demo.session(write=False) as session:
+        model = session.scalar(select(RouterModel).where(RouterModel.active.is_(True)))
+        waiting = session.execute(select(Ticket.number, RoutingDecision).join(RoutingDecision, RoutingDecision.ticket_id == Ticket.id).where(Ticket.status == "registered")).all()
+        learned_from = session.scalars(select(RoutingDecision.model_version).join(Ticket, Ticket.id == RoutingDecision.ticket_id).where(Ticket.status == "archived")).all()
+    assert waiting and learned_from
+    for _number, d in waiting:
+        assert d.model_version == model.version and d.status == "review" and 0 < d.confidence <= 1 and len(d.top3) == 3
+        assert d.evidence["model"]["label"] == d.label == d.top3[0]["label"] and d.evidence["rule"] and d.evidence["category_suggested"]
+    assert set(learned_from) == {None}, "the orders it was trained on came in before it"
+    login(browser, "t_operator")
+    assert re.search(confidence, browser.get("/staff/console/dispatch").text), "待派单"
+    assert re.search(confidence, browser.get("/staff/console/review").text), "待审核"
+    page = browser.get(f"/staff/tickets/{waiting[0][0]}").text
+    assert re.search(r"置信度.{0,200}" + confidence.replace("<span[^>]*", "<span "), page, re.S), "智能分拨依据"
 
 
 def test_what_the_demo_loaded_names_no_raw_demo_account(demo, browser):

@@ -505,11 +505,9 @@ def suggest(
 # --- decisions on tickets ---------------------------------------------------
 
 
-def on_ticket_registered(
-    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True, lead_hint: LeadHint | None = None
-) -> RoutingDecision:
-    """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review."""
-    s = suggest(
+def suggest_for(session: Session, *, ticket: Ticket, threshold: float | None = None) -> Suggestion:
+    """suggest() for a registered ticket: its text, place, type and the category it was given."""
+    return suggest(
         session,
         text=f"{ticket.title}。{ticket.content}",
         address=ticket.address,
@@ -519,6 +517,13 @@ def on_ticket_registered(
         region=ticket.region,
         threshold=threshold,
     )
+
+
+def on_ticket_registered(
+    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True, lead_hint: LeadHint | None = None
+) -> RoutingDecision:
+    """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review."""
+    s = suggest_for(session, ticket=ticket, threshold=threshold)
     if ticket.category is None and s.category is not None:
         ticket.category = session.get(Category, s.category.id)
     hinted = reference(session).units.get(lead_hint.unit_code) if lead_hint else None

@@ -17,7 +17,11 @@ _SECRET_IN_URL = re.compile(r"([?&]api_key=|/enterprise/alerts/|/track/files/)[^
 _API_TOKEN = re.compile(rf"(?<![A-Za-z0-9]){API_TOKEN_PREFIX}[A-Za-z0-9_-]{{8,}}")
 
 
-def _masked_text(text: str) -> str:
+def mask_secrets_in_text(text: str | None) -> str | None:
+    """A text masked as log records are: phone and ID numbers, and keys and links that work for whoever reads
+    them. Also for what is stored to be read later by others: a failed job's or message's error."""
+    if not text:
+        return text
     text = mask_numbers_in_text(text) or text
     return _API_TOKEN.sub(API_TOKEN_PREFIX + "******", _SECRET_IN_URL.sub(r"\1******", text))
 
@@ -27,7 +31,7 @@ def _masked(value):
     if value is None or isinstance(value, int | float):
         return value
     text = value if isinstance(value, str) else str(value)
-    masked = _masked_text(text)
+    masked = mask_secrets_in_text(text)
     return value if masked == text else masked
 
 
@@ -49,10 +53,10 @@ def mask_personal_data() -> None:
         elif isinstance(record.args, dict):
             record.args = {k: _masked(v) for k, v in record.args.items()}
         if record.exc_info:
-            record.exc_text = _masked_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = mask_secrets_in_text(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         if record.stack_info:
-            record.stack_info = _masked_text(record.stack_info)
+            record.stack_info = mask_secrets_in_text(record.stack_info)
         return record
 
     masking_factory.masks_personal_data = True

@@ -13,7 +13,7 @@ from baishitong.errors import Conflict
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import handler_for, run_handler, runs_outside_transaction
-from baishitong.security import mask_numbers_in_text
+from baishitong.logs import mask_secrets_in_text
 
 log = logging.getLogger(__name__)
 RESEND_AFTER = timedelta(minutes=5)
@@ -60,8 +60,9 @@ def _finish(row: OutboxJob, error: Exception | None) -> None:
     if error is None:
         row.done_at, row.next_attempt_at, row.last_error = now, None, None
         return
-    # Shown under 失败的后台任务 on 消息发件箱: an error text may quote the message or order it failed on.
-    row.last_error = mask_numbers_in_text(f"{type(error).__name__}: {error}")[:2000]
+    # Shown under 失败的后台任务 on 消息发件箱: an error text may quote the message or order it failed on, with
+    # the number, or the alert or reply-file link, in it.
+    row.last_error = mask_secrets_in_text(f"{type(error).__name__}: {error}")[:2000]
     row.next_attempt_at = retry_at(row.attempts, now)
     if row.next_attempt_at is None:
         row.failed_at = now
@@ -143,8 +144,8 @@ def retry(session: Session, *, job_id: int, actor: str) -> OutboxJob:
     row = session.get(OutboxJob, job_id, with_for_update=True)
     if row is None or row.failed_at is None:
         raise Conflict("job_not_failed", "该后台任务不在失败列表中，可能已重新执行")
-    # Masked again: a job given up before errors were masked when stored still holds them in clear.
-    error = mask_numbers_in_text(row.last_error)
+    # Masked again, as a row may have been written by an older version (migration 0034 masked those stored before).
+    error = mask_secrets_in_text(row.last_error)
     audit.record(session, actor=actor, action="job.retry", object_type="job", object_id=str(row.id), data={"name": row.name, "attempts": row.attempts, "last_error": error})
     row.failed_at, row.next_attempt_at, row.attempts, row.sent_at = None, None, 0, None
     session.flush()

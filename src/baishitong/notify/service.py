@@ -17,7 +17,7 @@ from baishitong.notify import senders
 from baishitong.notify.models import Message, MessageTemplate
 from baishitong.notify.templates import DEFAULT_TEMPLATES
 from baishitong.org.models import User
-from baishitong.security import mask_numbers_in_text
+from baishitong.logs import mask_secrets_in_text
 from baishitong.tickets.models import Ticket, TicketEvent
 
 
@@ -328,12 +328,13 @@ _SECRETS = {"phone_code": re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])"), "policy_al
 
 def readable(message: Message, text: str | None) -> str | None:
     """A message's body or error as 消息发件箱 shows it: codes and links replaced by ******, phone and ID
-    numbers masked. The message sent keeps them."""
+    numbers masked (and, in an error, whatever a log line would mask: a key in the gateway's address). The
+    message sent keeps them."""
     if not text:
         return text
     if secret := _SECRETS.get(message.template_code):
         text = secret.sub("******", text)
-    return mask_numbers_in_text(text)
+    return mask_secrets_in_text(text)
 
 
 def outbox(session: Session, *, status: str | None = None, audience: str | None = None, ticket_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Message]:

@@ -202,25 +202,27 @@ def user_list(db: str | None) -> None:
             click.echo(f"{u.username:<16} {u.role:<11} {(u.unit.code if u.unit else '-'):<14} {state}  {u.display_name}")
 
 
-def _change_user(db: str | None, change, done: str) -> None:
-    """One account change in its own transaction; a refusal is printed in Chinese with a non-zero exit."""
+def _change_user(db: str | None, change, done) -> None:
+    """One account change in its own transaction; a refusal is printed in Chinese with a non-zero exit.
+    `done` is what to print, or makes it from what `change` returned."""
     from baishitong.errors import DomainError
 
     try:
         with database(db).session() as session:
-            change(session)
+            result = change(session)
+            message = done(result) if callable(done) else done
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(done)
+    click.echo(message)
 
 
-@user.command("disable", help="停用账号；其登录会话和接口令牌立即失效。")
+@user.command("disable", help="停用账号；其登录会话和接口令牌立即失效，其承办的未办结工单退回本单位未指派。")
 @click.argument("username")
 @db_option
 def user_disable(username: str, db: str | None) -> None:
     from baishitong.org import service as org
 
-    _change_user(db, lambda session: org.disable_user(session, username=username, actor="cli"), f"已停用用户 {username}，其令牌全部失效")
+    _change_user(db, lambda session: org.disable_user(session, username=username, actor="cli"), lambda change: f"已停用用户 {username}，其令牌全部失效" + org.released_text(change))
 
 
 @user.command("enable", help="重新启用已停用的账号。")

@@ -177,7 +177,7 @@ def _unit_actor(session: Session, unit_code: str) -> Actor:
     if user is None:
         username = f"{unit_code.lower()}-handler"
         org.create_user(session, username=username, password=secrets.token_urlsafe(18), role="handler", unit_code=unit_code, display_name=f"{unit.name}承办人")
-        user = org.disable_user(session, username=username)
+        user = org.disable_user(session, username=username).user
     return Actor.for_user(user)
 
 

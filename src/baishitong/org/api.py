@@ -130,24 +130,27 @@ def get_user(username: str, actor: Actor = Depends(account_managers), session: S
 
 @router.patch("/users/{username}", response_model=schemas.UserOut)
 def update_user(username: str, data: schemas.UserPatch, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
-    """Changes the fields given; a new role, unit or password ends the account's sessions and tokens.
+    """Changes the fields given; a new role, unit or password ends the account's sessions and tokens, and a new
+    unit (or a centre role) returns the orders the account was 承办人 of to its old unit's 未指派 (`released_orders`).
     With `base_state`, a change someone saved since is refused (409 `user_changed`)."""
     scope = service.account_scope(session, actor=actor)
     user = service.get_user(session, username=username, scope=scope)
     role = data.role or user.role
     unit = data.unit if data.unit is not None else (user.unit.code if user.unit else None)
     display_name = data.display_name if data.display_name is not None else user.display_name
-    user = service.update_user(
+    change = service.update_user(
         session, username=username, display_name=display_name, role=role, unit_code=unit or None, password=data.password, phone=data.phone,
         actor=actor.name, base_state=data.base_state, scope=scope,
     )
-    return user_out(user)
+    return user_out(change.user, released=change.released)
 
 
 @router.post("/users/{username}/disable", response_model=schemas.UserOut)
 def disable_user(username: str, actor: Actor = Depends(account_managers), session: Session = Depends(get_db_session)):
-    """Ends the account's sessions and tokens at once; nobody disables their own account."""
-    return user_out(service.disable_user(session, username=username, actor=actor.name, scope=service.account_scope(session, actor=actor)))
+    """Ends the account's sessions and tokens at once, and returns the orders it was 承办人 of to its unit's 未指派
+    (`released_orders`); nobody disables their own account."""
+    change = service.disable_user(session, username=username, actor=actor.name, scope=service.account_scope(session, actor=actor))
+    return user_out(change.user, released=change.released)
 
 
 @router.post("/users/{username}/enable", response_model=schemas.UserOut)
@@ -155,8 +158,8 @@ def enable_user(username: str, actor: Actor = Depends(account_managers), session
     return user_out(service.enable_user(session, username=username, actor=actor.name, scope=service.account_scope(session, actor=actor)))
 
 
-def user_out(user) -> schemas.UserOut:
+def user_out(user, *, released: tuple[str, ...] = ()) -> schemas.UserOut:
     return schemas.UserOut(
         username=user.username, display_name=user.display_name, phone=user.phone, role=user.role, unit=user.unit.code if user.unit else None, active=user.active,
-        state=service.account_state(user),
+        state=service.account_state(user), released_orders=list(released),
     )

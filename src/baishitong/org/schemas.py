@@ -95,3 +95,4 @@ class UserOut(BaseModel):
     unit: str | None
     active: bool
     state: str = Field(description="账号当前内容的指纹；修改时作为 base_state 传回")
+    released_orders: list[str] = Field(default=[], description="停用或调离本单位时，该承办人名下退回原单位“未指派”的未办结工单号")

@@ -317,6 +317,26 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True)
+class AccountChange:
+    """An account as changed, with the numbers of the orders it was 承办人 of that went back to its unit's 未指派
+    (tickets.service.release_assigned), for the page to say how many."""
+
+    user: User
+    released: tuple[str, ...] = ()
+
+
+def released_text(change: AccountChange, *, moved: bool = False) -> str:
+    """What the admin is told of the orders the change returned to 未指派, after the rest of the message."""
+    return f"；已将其 {len(change.released)} 件工单退回{'原' if moved else '本'}单位未指派" if change.released else ""
+
+
+def _release_orders(session: Session, user: User, *, actor: str, reason: str) -> tuple[str, ...]:
+    from baishitong.tickets import service as tickets  # tickets.service imports this module
+
+    return tuple(tickets.release_assigned(session, user=user, actor=actor, reason=reason))
+
+
 def update_user(
     session: Session,
     *,
@@ -329,9 +349,10 @@ def update_user(
     actor: str = "system",
     base_state: str | None = None,
     scope: AccountScope | None = None,
-) -> User:
+) -> AccountChange:
     """An admin's (or, within `scope`, a unit admin's) edit; a new role, unit or password ends the user's
-    sessions and tokens, as disabling does. `phone` None leaves the phone as it is, "" clears it.
+    sessions and tokens, as disabling does. `phone` None leaves the phone as it is, "" clears it. Moved out of
+    their unit (to another, or to a centre role), they leave the orders they were 承办人 of to its 未指派.
 
     `base_state` is `account_state(user)` as the edit form showed it: the form sends every field, so a
     save on top of a colleague's change would silently undo it.
@@ -362,13 +383,14 @@ def update_user(
         user.password_hash = security.hash_password(password)
         changed["password"] = "reset"
     if not changed:
-        return user
+        return AccountChange(user)
     user.display_name, user.role, user.unit, user.phone = display_name or username, role, unit, new_phone
     if changed.keys() & {"role", "unit", "password"}:
         _end_sessions_and_tokens(session, user)
     session.flush()
-    audit.record(session, actor=actor, action="user.update", object_type="user", object_id=username, data=changed)
-    return user
+    released = _release_orders(session, user, actor=actor, reason="moved") if "unit" in changed else ()
+    audit.record(session, actor=actor, action="user.update", object_type="user", object_id=username, data=changed | ({"released_orders": len(released)} if released else {}))
+    return AccountChange(user, released)
 
 
 def account_state(user: User) -> str:
@@ -411,14 +433,16 @@ def _managed_user(session: Session, *, username: str, scope: AccountScope | None
     return user
 
 
-def disable_user(session: Session, *, username: str, actor: str = "system", scope: AccountScope | None = None) -> User:
+def disable_user(session: Session, *, username: str, actor: str = "system", scope: AccountScope | None = None) -> AccountChange:
+    """Ends the account's sessions and tokens, and returns the orders it was 承办人 of to its unit's 未指派."""
     user = _managed_user(session, username=username, scope=scope)
     if username == actor:
         raise Forbidden("cannot_disable_self", "不能停用自己的账号")
     user.active = False
     _end_sessions_and_tokens(session, user)
-    audit.record(session, actor=actor, action="user.disable", object_type="user", object_id=username)
-    return user
+    released = _release_orders(session, user, actor=actor, reason="disabled")
+    audit.record(session, actor=actor, action="user.disable", object_type="user", object_id=username, data={"released_orders": len(released)} if released else None)
+    return AccountChange(user, released)
 
 
 def enable_user(session: Session, *, username: str, actor: str = "system", scope: AccountScope | None = None) -> User:

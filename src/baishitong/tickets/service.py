@@ -538,6 +538,35 @@ def _assign(session: Session, ticket: Ticket, actor: Actor, body: schemas.Assign
     ticket.assignee = assignee
 
 
+# Why a 承办人's orders went back to 未指派, by org.service's account change.
+UNASSIGN_REASONS = {"disabled": "承办人账号已停用", "moved": "承办人已调离本单位"}
+
+
+def release_assigned(session: Session, *, user: User, actor: str, reason: str) -> list[str]:
+    """Returns the unfinished orders of a 承办人 who can no longer work them (account disabled, moved to another unit
+    or role) to their unit's 未指派, so its admin sees them there and names someone, with an event and an audit row on
+    each; the numbers, oldest first. An order 已答复 or 已回访 goes too: a 重办 would bring it back to nobody, as would a
+    refused 退单. The version stays: the unit's open forms on the order are still good, and an order the unit
+    re-assigns meanwhile is left alone (the rows are locked, and the condition read again)."""
+    by = session.scalar(select(User).where(User.username == actor))
+    held = session.scalars(
+        select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(sorted(FINAL_STATUSES))).order_by(Ticket.id).with_for_update(of=Ticket)
+    ).all()
+    data = {"previous": user.username, "previous_name": user.display_name, "reason": UNASSIGN_REASONS[reason]}
+    for ticket in held:
+        ticket.assignee = None
+        ticket.updated_at = utcnow()
+        session.add(
+            TicketEvent(
+                ticket=ticket, action="unassign", from_status=ticket.status, to_status=ticket.status, actor=actor, actor_role=by.role if by else SYSTEM,
+                unit_id=by.unit_id if by else None, data=data,
+            )
+        )
+        audit.record(session, actor=actor, action="ticket.unassign", object_type="ticket", object_id=ticket.number, data={"status": ticket.status, **data})
+    session.flush()
+    return [ticket.number for ticket in held]
+
+
 def _return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:
     previous = ticket.status
     transition(session, ticket, action="return", actor=actor, note=body.note, data={"reason": body.reason})

@@ -141,8 +141,9 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 ACTION_LABELS = {name: t.label for name, t in TRANSITIONS.items()}
-# Events that are not transitions: what 并单 writes on the master and, later, on the merged orders.
-EVENT_LABELS = {**ACTION_LABELS, "merged-in": "并入重复件", "master-reply": "主工单已答复", "master-close": "主工单已办结"}
+# Events that are not transitions: what 并单 writes on the master and, later, on the merged orders, and an order
+# going back to its unit's 未指派 when its 承办人's account is disabled or moved (tickets.service.release_assigned).
+EVENT_LABELS = {**ACTION_LABELS, "merged-in": "并入重复件", "master-reply": "主工单已答复", "master-close": "主工单已办结", "unassign": "退回未指派"}
 
 
 def target_status(transition: Transition, current: Status, previous: str | None) -> Status:

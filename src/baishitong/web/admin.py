@@ -200,7 +200,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
     try:
         if username == staff.user.username and values["role"] != staff.user.role:
             raise InvalidInput("own_role", "不能修改自己的角色")
-        org.update_user(
+        change = org.update_user(
             session, username=username, display_name=values["display_name"], role=values["role"],
             unit_code=values["unit"] or None, password=password or None, phone=values["phone"], actor=staff.actor.name, base_state=base_state,
         )
@@ -212,7 +212,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
             return redirect(f"/staff/admin/users?edit={username}")
         # A refused change comes back in the edit form as typed, with its reason there, to be corrected.
         return _users_page(request, session, edit=username, edit_form=values, edit_error=exc.message, base_state=base_state, status_code=exc.status_code)
-    flash(request, "success", f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""))
+    flash(request, "success", f"已保存用户 {username}" + ("，新密码已生效，其登录会话已失效" if password else "") + org.released_text(change, moved=True))
     if password and username == staff.user.username:
         return redirect("/staff/login?notice=password")  # their own sessions have just ended
     return redirect("/staff/admin/users")
@@ -241,7 +241,13 @@ def create_user(request: Request, form: FormData = Depends(checked_form), staff:
 
 @router.post("/users/{username}/disable")
 def disable_user(username: str, request: Request, _form: FormData = Depends(checked_form), staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
-    _attempt(request, session, lambda: org.disable_user(session, username=username, actor=staff.actor.name), f"已停用用户 {username}，其登录会话立即失效")
+    try:
+        change = org.disable_user(session, username=username, actor=staff.actor.name)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, "error", exc.message)
+    else:
+        flash(request, "success", f"已停用用户 {username}，其登录会话立即失效" + org.released_text(change))
     return redirect("/staff/admin/users")
 
 

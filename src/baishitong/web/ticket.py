@@ -347,6 +347,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
             details.append(f"下派至：{unit_labels.get(data['unit'], data['unit'])}")
         if e.action == "assign":
             details.append(f"承办人：{data.get('assignee_name')}" + (f"（原承办人：{data['previous_name']}）" if data.get("previous_name") else ""))
+        if e.action == "unassign":
+            details.append(f"原承办人：{data.get('previous_name')}")
         if data.get("into"):
             details.append(f"并入主工单 {data['into']}")
         if data.get("duplicate"):

@@ -70,7 +70,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
     password = str(form.get("password", ""))
     scope = _scope(session, staff)
     try:
-        org.update_user(
+        change = org.update_user(
             session, username=username, display_name=values["display_name"], role="handler", unit_code=values["unit"] or None, password=password or None,
             phone=values["phone"], actor=staff.actor.name, base_state=str(form.get("base_state", "")) or None, scope=scope,
         )
@@ -81,7 +81,7 @@ def update_user(username: str, request: Request, form: FormData = Depends(checke
             return redirect(PAGE)
         # The form keeps what was typed; after a colleague's save it now carries their state, so saving again is deliberate.
         return _page(request, session, staff, scope, edit=username, edit_form=values, edit_error=exc.message, status_code=exc.status_code)
-    flash(request, "success", f"已保存 {username}" + ("，新密码已生效，其登录会话已失效" if password else ""))
+    flash(request, "success", f"已保存 {username}" + ("，新密码已生效，其登录会话已失效" if password else "") + org.released_text(change, moved=True))
     return redirect(PAGE)
 
 
@@ -96,12 +96,16 @@ def enable_user(username: str, request: Request, _form: FormData = Depends(check
 
 
 def _set_active(request: Request, session: Session, staff: Staff, username: str, *, active: bool):
-    change = org.enable_user if active else org.disable_user
     try:
-        change(session, username=username, actor=staff.actor.name, scope=_scope(session, staff))
+        if active:
+            org.enable_user(session, username=username, actor=staff.actor.name, scope=_scope(session, staff))
+            done = f"已启用 {username}，需重新登录"
+        else:
+            change = org.disable_user(session, username=username, actor=staff.actor.name, scope=_scope(session, staff))
+            done = f"已停用 {username}，其登录会话立即失效" + org.released_text(change)
     except DomainError as exc:
         session.rollback()
         flash(request, "error", exc.message)
     else:
-        flash(request, "success", f"已启用 {username}，需重新登录" if active else f"已停用 {username}，其登录会话立即失效")
+        flash(request, "success", done)
     return redirect(PAGE)

@@ -55,6 +55,8 @@ ACCESS = {
     ("GET", "/api/v1/tickets/{number}/similar-cases"): STAFF,
     ("POST", "/api/v1/tickets/{number}/actions/{action}"): STAFF,
     ("POST", "/api/v1/tickets/{number}/reply/attachments"): STAFF,
+    ("POST", "/api/v1/tickets/{number}/answer/attachments"): STAFF,
+    ("POST", "/api/v1/tickets/{number}/contribution/attachments"): STAFF,
     ("GET", "/api/v1/tickets/{number}/attachments"): STAFF,
     ("GET", "/api/v1/tickets/{number}/attachments/{attachment_id}"): STAFF,
     ("GET", "/api/v1/sla/policy"): STAFF,

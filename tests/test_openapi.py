@@ -85,4 +85,5 @@ def test_schema_names_are_plain_class_names_a_client_generator_can_use(document)
     paths = document["paths"]
     assert paths["/api/v1/sla/policy"]["put"]["requestBody"]["content"]["application/json"]["schema"] == {"$ref": REF + "SlaPolicyIn"}
     assert _json_schema(paths["/api/v1/auth/token"]["post"]["responses"]["200"]) == {"$ref": REF + "AccessTokenOut"}
-    assert paths["/api/v1/tickets/{number}/reply/attachments"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"] == {"$ref": REF + "ReplyFilesIn"}
+    for kind in ("reply", "answer", "contribution"):
+        assert paths[f"/api/v1/tickets/{{number}}/{kind}/attachments"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"] == {"$ref": REF + "ReplyFilesIn"}

@@ -6,8 +6,9 @@ from pydantic import BaseModel
 
 class AttachmentOut(BaseModel):
     id: int
-    kind: Literal["intake", "reply"]  # the requester's photo sent with the request, or a file of a 答复
-    event_id: int | None  # the 答复 in the order's events
+    # The requester's photo sent with the request, a file of a 答复 or 直接答复 (the requester sees it), or of a 协办意见
+    kind: Literal["intake", "reply", "contribution"]
+    event_id: int | None  # the 答复 (直接答复, 协办意见) in the order's events
     name: str
     content_type: str
     size: int

@@ -22,10 +22,15 @@ from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.security import keyed_tag
 from baishitong.tickets import service as tickets
 from baishitong.tickets.models import Ticket, TicketEvent
-from baishitong.tickets.states import Status
+from baishitong.tickets.states import TRANSITIONS, Status
 
 MAX_PHOTOS = 3  # with a request
-MAX_REPLY_FILES = 3  # with one 答复
+MAX_REPLY_FILES = 3  # with one 答复 (直接答复, 协办意见)
+# The events whose form takes files, each with the audit action that names them. The requester reads those of the
+# order's 答复 (a unit's reply or the centre's 直接答复); a co-unit's 协办意见 is for the lead unit and the centre.
+FILE_ACTIONS = {"reply": "ticket.reply-attachments", "answer": "ticket.answer-attachments", "contribute": "ticket.contribution-attachments"}
+REPLY_ACTIONS = ("reply", "answer")
+_NOUNS = {"reply": "答复", "answer": "直接答复", "contribute": "协办意见"}
 PDF = "application/pdf"
 # How long a link on the requester's progress page opens its file: a page left open longer is queried again.
 LINK_MINUTES = 30
@@ -169,7 +174,7 @@ def intake_photos(session: Session, *, ticket: Ticket) -> list[Attachment]:
 
 
 def by_event(session: Session, *, ticket: Ticket) -> dict[int, list[Attachment]]:
-    """Each 答复's files, by event id, for the order's timeline."""
+    """Each 答复's (直接答复's, 协办意见's) files, by event id, for the order's timeline."""
     result: dict[int, list[Attachment]] = {}
     for row in session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.event_id.is_not(None)).order_by(Attachment.id)):
         result.setdefault(row.event_id, []).append(row)
@@ -183,13 +188,13 @@ def _reply_source(ticket: Ticket) -> Ticket:
 
 def current_reply_files(session: Session, *, tickets: list[Ticket]) -> dict[int, list[Attachment]]:
     """The files of the 答复 each order carries now (what its requester reads and its callback judges), by ticket
-    id: the latest 答复's, while there is one (a 重办 clears it), a merged order's from its master."""
+    id: the latest 答复's (or the 直接答复's), while there is one (a 重办 clears it), a merged order's from its master."""
     sources = {t.id: _reply_source(t).id for t in tickets if t.reply_content is not None}
     if not sources:
         return {}
     latest = (
         select(func.max(TicketEvent.id).label("event_id"))
-        .where(TicketEvent.ticket_id.in_(set(sources.values())), TicketEvent.action == "reply")
+        .where(TicketEvent.ticket_id.in_(set(sources.values())), TicketEvent.action.in_(REPLY_ACTIONS))
         .group_by(TicketEvent.ticket_id)
         .subquery()
     )
@@ -203,16 +208,25 @@ def reply_files(session: Session, *, ticket: Ticket) -> list[Attachment]:
     return current_reply_files(session, tickets=[ticket]).get(ticket.id, [])
 
 
-def attach_to_reply(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir: Path, actor: Actor) -> list[Attachment]:
-    """Stores files with the order's latest 答复 and writes them to the audit trail."""
+def _latest_event(session: Session, *, ticket: Ticket, action: str, actor: Actor) -> TicketEvent | None:
+    """The order's latest event of `action`; of a 协办意见, the actor's unit's own (each co-unit gives its own)."""
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == action)
+    if action == "contribute":
+        query = query.where(TicketEvent.unit_id == actor.unit_id)
+    return session.scalar(query.order_by(TicketEvent.id.desc()).limit(1))
+
+
+def attach_to_event(session: Session, *, ticket: Ticket, action: str, files: list[CheckedFile], var_dir: Path, actor: Actor) -> list[Attachment]:
+    """Stores files with the order's latest event of `action` (one of FILE_ACTIONS; a 协办意见: the actor's unit's)
+    and writes them to the audit trail."""
     if not files:
         return []
-    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reply").order_by(TicketEvent.id.desc()).limit(1))
+    event = _latest_event(session, ticket=ticket, action=action, actor=actor)
     rows = store(session, ticket=ticket, files=files, var_dir=var_dir, uploaded_by=actor.name, event=event)
     audit.record(
         session,
         actor=actor.name,
-        action="ticket.reply-attachments",
+        action=FILE_ACTIONS[action],
         object_type="ticket",
         object_id=ticket.number,
         data={"event": event.id, "files": [{"id": r.id, "name": r.original_name, "type": r.content_type, "size": r.size} for r in rows]},
@@ -220,21 +234,51 @@ def attach_to_reply(session: Session, *, ticket: Ticket, files: list[CheckedFile
     return rows
 
 
-def add_to_reply(session: Session, *, number: str, actor: Actor, files: list[CheckedFile], var_dir: Path) -> list[Attachment]:
-    """More files for the 答复 just sent (the API's second step): by the unit that replied, before the callback."""
+@dataclass(frozen=True)
+class _Later:
+    """When, and by whom, files may be added to an event already sent (the API's second step)."""
+
+    statuses: tuple[Status, ...]
+    closed: str  # the order is past that
+    not_yours: str  # the caller did not send the event
+
+
+_LATER = {
+    # Before the callback judges the reply: by the unit that replied.
+    "reply": _Later((Status.REPLIED,), "只能为已答复、尚未回访的工单补充答复附件", "只有作出答复的单位可以补充答复附件"),
+    # A 直接答复 closes the order at once: by the centre's staff (who may answer), until it is archived.
+    "answer": _Later((Status.CLOSED,), "只能为直接答复办结、尚未归档的工单补充答复附件", "只有受理中心的工作人员可以补充直接答复的附件"),
+    # While the lead unit has yet to reply, as the opinion itself may still be revised: by the unit that gave it.
+    "contribute": _Later((Status.DISPATCHED, Status.SIGNED), "主办单位已答复，不能再补充协办意见附件", "只有提交协办意见的协办单位可以补充协办意见附件"),
+}
+
+
+def add_to_event(session: Session, *, number: str, action: str, actor: Actor, files: list[CheckedFile], var_dir: Path) -> list[Attachment]:
+    """More files for the 答复, 直接答复 or 协办意见 just sent (the API's second step), at most MAX_REPLY_FILES with it."""
+    later = _LATER[action]
     ticket = tickets.get_ticket(session, number=number, actor=actor)
-    # Two uploads at once would each count the files held before the other's, and a callback recorded meanwhile
-    # would judge a reply without the files: the order's row is held until this one commits, its status read afresh.
+    # Two uploads at once would each count the files held before the other's, and a callback (a reply) recorded
+    # meanwhile would judge the answer without the files: the order's row is held until this one commits, its
+    # status read afresh.
     status = session.scalar(select(Ticket.status).where(Ticket.id == ticket.id).with_for_update())
-    if status != Status.REPLIED:
-        raise Conflict("reply_closed", "只能为已答复、尚未回访的工单补充答复附件")
-    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reply").order_by(TicketEvent.id.desc()).limit(1))
-    if event is None or actor.unit_id is None or event.unit_id != actor.unit_id:
-        raise Forbidden("not_reply_unit", "只有作出答复的单位可以补充答复附件")
+    if status not in later.statuses:
+        raise Conflict("reply_closed", later.closed)
+    event = _latest_event(session, ticket=ticket, action=action, actor=actor)
+    if action == "answer":
+        mine = event is not None and actor.role in TRANSITIONS["answer"].roles
+    else:
+        mine = event is not None and actor.unit_id is not None and event.unit_id == actor.unit_id
+    if not mine:
+        raise Forbidden("not_reply_unit", later.not_yours)
     held = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.event_id == event.id)) or 0
     if held + len(files) > MAX_REPLY_FILES:
-        raise InvalidInput("too_many_files", f"每条答复最多 {MAX_REPLY_FILES} 个附件，已有 {held} 个")
-    return attach_to_reply(session, ticket=ticket, files=files, var_dir=var_dir, actor=actor)
+        raise InvalidInput("too_many_files", f"每条{_NOUNS[action]}最多 {MAX_REPLY_FILES} 个附件，已有 {held} 个")
+    return attach_to_event(session, ticket=ticket, action=action, files=files, var_dir=var_dir, actor=actor)
+
+
+def add_to_reply(session: Session, *, number: str, actor: Actor, files: list[CheckedFile], var_dir: Path) -> list[Attachment]:
+    """More files for the 答复 just sent (the API's second step): by the unit that replied, before the callback."""
+    return add_to_event(session, number=number, action="reply", actor=actor, files=files, var_dir=var_dir)
 
 
 def _signer(secret_key: str) -> URLSafeTimedSerializer:

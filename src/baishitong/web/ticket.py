@@ -262,13 +262,13 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     """
     label = ACTION_LABELS.get(action, action)
     settings = request.app.state.settings
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename] if action == "reply" else []
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename] if action in attachments.FILE_ACTIONS else []
     try:
         body = body_from_form(action, form)
         checked = attachments.check_reply_files(files, max_bytes=settings.upload_max_bytes) if files else []
         with session.begin_nested():
             ticket = service.act(session, number=number, action=action, actor=staff.actor, body=body)
-            attachments.attach_to_reply(session, ticket=ticket, files=checked, var_dir=settings.var_dir, actor=staff.actor)
+            attachments.attach_to_event(session, ticket=ticket, action=action, files=checked, var_dir=settings.var_dir, actor=staff.actor)
     except ValidationError as exc:
         flash(request, "error", f"“{label}”未完成：{validation_text(exc, action)}")
         return False

@@ -139,6 +139,12 @@ class RateLimiter:
         return len(self._hits)
 
     def hit(self, bucket: str, client: str, *, limit: int, message: str = "请求过于频繁，请稍后再试") -> None:
+        self.hit_all([(bucket, client, limit, message)])
+
+    def hit_all(self, checks: list[tuple[str, str, int, str]]) -> None:
+        """Counts one request in every (bucket, client, limit, message) given, or in none: the first full bucket
+        refuses it with its message. A refused request counts nowhere, so refusals never extend a wait (nor
+        hitting the wall keep a sign-in locked): what is held back is what was let through in the last minute."""
         now, window = time.monotonic(), self.WINDOW
         with self._lock:
             # Once a window, forget clients with no hit inside it: made-up usernames must not grow it without end.
@@ -146,12 +152,16 @@ class RateLimiter:
                 for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
                     del self._hits[key]
                 self._swept = now
-            hits = self._hits[(bucket, client)]
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                raise RateLimited("rate_limited", message)
-            hits.append(now)
+            buckets = []
+            for bucket, client, limit, message in checks:
+                hits = self._hits[(bucket, client)]
+                while hits and hits[0] <= now - window:
+                    hits.popleft()
+                if len(hits) >= limit:
+                    raise RateLimited("rate_limited", message)
+                buckets.append(hits)
+            for hits in buckets:
+                hits.append(now)
 
 
 def client_id(request: Request) -> str:
@@ -172,9 +182,15 @@ def throttle_login(request: Request, username: str, *, device: str | None = None
     if device is not None:
         limiter.hit("login-device", f"{device}|{username}", limit=limit, message="登录尝试过于频繁，请 1 分钟后再试")
         return
-    limiter.hit("login", f"{address}|{username}", limit=limit, message="登录尝试过于频繁，请 1 分钟后再试")
-    limiter.hit("login-account", username, limit=3 * limit, message="该账号 1 分钟内登录尝试过多，请稍后再试；在此前登录过该账号的浏览器上可照常登录")
-    limiter.hit("login-address", address, limit=10 * limit, message="本网络 1 分钟内登录尝试过多，请稍后再试")
+    # Counted in all three or, refused by any, in none: a refusal by the account's or the address's ceiling
+    # counted per address and account made the wait outlast the ceiling it met.
+    limiter.hit_all(
+        [
+            ("login", f"{address}|{username}", limit, "登录尝试过于频繁，请 1 分钟后再试"),
+            ("login-account", username, 3 * limit, "该账号 1 分钟内登录尝试过多，请稍后再试；在此前登录过该账号的浏览器上可照常登录"),
+            ("login-address", address, 10 * limit, "本网络 1 分钟内登录尝试过多，请稍后再试"),
+        ]
+    )
 
 
 def rate_limit(bucket: str, setting: str):

@@ -101,6 +101,37 @@ def test_the_rate_limiter_forgets_clients_once_their_minute_is_over(monkeypatch)
 
 
 
+def test_a_sign_in_refused_by_the_accounts_or_the_networks_ceiling_does_not_prolong_the_wait(app, monkeypatch):
+    """An attempt the account's (or the address's) ceiling refused was still counted for its address and account:
+    a user who met the ceiling and tried again was kept out for a minute after the ceiling had passed."""
+    from types import SimpleNamespace
+
+    from baishitong import deps
+
+    now = [1000.0]
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    app.state.settings.login_attempts_per_minute = 2
+    # Someone guesses the supervisor's password from three addresses: the account's ceiling (3 × 2) is met.
+    assert [_sign_in_from(app, f"10.0.{i}.1", "t_supervisor", "guess-guess-1")[0] for i in (1, 1, 2, 2, 3, 3)] == [200] * 6
+    now[0] += 30
+    # Half a minute on, the supervisor at a new desk is refused twice, by the account's ceiling.
+    for _ in range(2):
+        status, page, _ = _sign_in_from(app, "10.0.9.9", "t_supervisor", TEST_PASSWORD)
+        assert status == 429 and "该账号 1 分钟内登录尝试过多" in page
+    # Once the guesses are a minute old the supervisor signs in there, the two refusals counting for nothing.
+    now[0] += 31
+    assert _sign_in_from(app, "10.0.9.9", "t_supervisor", TEST_PASSWORD)[0] == 303
+    # The same with the network's ceiling (10 × 2): twenty names tried from one address, then the operator there.
+    now[0] += 61
+    assert {_sign_in_from(app, "10.0.5.5", f"name{i}", "guess-guess-1")[0] for i in range(20)} == {200}
+    now[0] += 30
+    for _ in range(2):
+        status, page, _ = _sign_in_from(app, "10.0.5.5", "t_operator", TEST_PASSWORD)
+        assert status == 429 and "本网络 1 分钟内登录尝试过多" in page
+    now[0] += 31
+    assert _sign_in_from(app, "10.0.5.5", "t_operator", TEST_PASSWORD)[0] == 303
+
+
 def test_a_phone_or_id_number_typed_as_the_username_is_audited_masked(web, client, session):
     """People type their mobile where the username goes; a failed sign-in kept it in full in the audit trail
     (as actor and object), read by every administrator. Account names stay readable, even all-digit ones."""

@@ -181,6 +181,11 @@ def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
         ticket.region_id = towns[i % 2].id
         ticket.category_id = leaf(tops[i % 3]).id
     seeded[5][0].status = "merged"
+    # 未定位, 未分类 (and 未派单, the registered one) link to the orders without one; those outside the period,
+    # or voided, are not among them.
+    seeded[0][0].region_id = None
+    seeded[3][0].category_id = None
+    seeded[4][0].category_id = seeded[6][0].category_id = seeded[6][0].region_id = None
     session.flush()
     report = reports.period_report(session, start=start, end=end)
     assert report.received == 4
@@ -191,6 +196,8 @@ def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
     received = re.search(r'href="(/staff/tickets\?[^"]+)"><div class="stat">\s*<p class="stat-label">受理量', page)
     links[html.unescape(received.group(1))] = report.received
     assert len(links) >= 6 and {"region", "unit", "category"} <= {k for href in links for k in ("region", "unit", "category") if f"&{k}=" in href}
+    assert {"unit=none", "category=none", "region=none"} <= {k for href in links for k in ("unit=none", "category=none", "region=none") if k in href}
+    assert all(links[href] == 1 for href in links if "=none" in href)
     for href, figure in links.items():
         listed = web.get(href).text
         assert f"共 {figure} 件" in listed, href

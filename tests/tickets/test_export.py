@@ -220,3 +220,36 @@ def test_the_list_filters_by_registration_day_category_and_town_and_keeps_them_a
     next_page = html.unescape(re.search(r'href="([^"]*page=2)" rel="next"', first).group(1))
     assert dict(parse_qsl(urlsplit(next_page).query)) == dict(parse_qsl(query)) | {"page": "2"}, "the next page keeps every filter"
     assert "分类 NOPE 不存在" in web.get(f"/staff/tickets?{query.replace(top.code, 'NOPE')}").text
+
+
+def test_the_list_filters_by_dispatch_day_and_by_what_an_order_lacks_and_exports_the_same(web, session):
+    """派单日期 are whole local days, 至 included; 未派单, 未分类 and 未定位 are choices of their filters."""
+    from datetime import time
+
+    from baishitong.tickets.service import LOCAL_TZ
+
+    day = datetime(2026, 11, 30).date()
+    late, early, next_morning = (make_ticket(session, state="signed") for _ in range(3))
+    late.dispatched_at = datetime.combine(day, time(23, 50), LOCAL_TZ)
+    early.dispatched_at = datetime.combine(day, time(0, 5), LOCAL_TZ)
+    next_morning.dispatched_at = datetime.combine(day + timedelta(days=1), time(0, 10), LOCAL_TZ)
+    waiting, placed = make_ticket(session), make_ticket(session)
+    waiting.category_id = waiting.region_id = None
+    placed.category_id = session.scalar(select(Category.id).limit(1))
+    placed.region_id = session.scalar(select(Region.id).limit(1))
+    session.flush()
+    login(web, "t_supervisor")
+    page = web.get("/staff/tickets?dispatched_from=2026-11-30&dispatched_to=2026-11-30").text
+    assert late.number in page and early.number in page and next_morning.number not in page and "共 2 件" in page
+    assert 'name="dispatched_to" value="2026-11-30"' in page, "the export keeps the dispatch days"
+    assert all(f'<option value="none">{label}</option>' in page for label in ("未派单", "未分类", "未定位"))
+    text = web.get("/staff/exports/tickets.csv?dispatched_from=2026-11-30&dispatched_to=2026-11-30").content.decode("utf-8-sig")
+    assert {line[0] for line in list(csv.reader(io.StringIO(text)))[1:]} == {late.number, early.number}
+    unplaced = web.get("/staff/tickets?unit=none&category=none&region=none").text
+    assert waiting.number in unplaced and placed.number not in unplaced and "共 1 件" in unplaced
+    assert '<option value="none" selected>未派单</option>' in unplaced
+    undispatched = web.get("/staff/tickets?unit=none").text
+    assert waiting.number in undispatched and placed.number in undispatched and late.number not in undispatched
+    reversed_days = web.get("/staff/tickets?dispatched_from=2026-11-30&dispatched_to=2026-11-01")
+    assert reversed_days.status_code == 200 and "派单日期的结束日期不能早于开始日期" in reversed_days.text and "共 0 件" in reversed_days.text
+    assert "派单日期不存在：2026-02-30" in web.get("/staff/tickets?dispatched_from=2026-02-30").text, "not read as no limit"

@@ -34,9 +34,10 @@ class Breakdown:
     title: str
     rows: list[tuple[str, int]]
     total: int
-    # The ticket list's filter that selects a row's orders, and each label's value for it (none for 未分类 and the like).
+    # The ticket list's filter that selects a row's orders, and each label's value for it (None for 未分类 and the
+    # like: the orders without one).
     param: str | None = None
-    keys: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str | None] = field(default_factory=dict)
 
     def share(self, count: int) -> float:
         return count / self.total if self.total else 0.0
@@ -146,7 +147,7 @@ def _breakdown(title: str, counts: Counter, total: int, param: str | None = None
     labelled: Counter = Counter()
     for (_, label), n in counts.items():
         labelled[label] += n
-    return Breakdown(title, labelled.most_common(), total, param, {label: code for code, label in counts if code})
+    return Breakdown(title, labelled.most_common(), total, param, {label: code for code, label in counts})
 
 
 def _sum_by(rows, label) -> Counter:

@@ -1,5 +1,6 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -189,6 +190,10 @@ def _check_filters(*, status: list[str] | None, type: str | None, channel: str |
         raise InvalidInput("invalid_filter", f"受理渠道“{channel}”无效，可选：{allowed}", details={"field": "channel"})
 
 
+# What an order can lack, by the name `list_tickets(without=...)` takes.
+WITHOUT = {"lead_unit": Ticket.lead_unit_id, "category": Ticket.category_id, "region": Ticket.region_id}
+
+
 def list_tickets(
     session: Session,
     *,
@@ -204,12 +209,16 @@ def list_tickets(
     overdue: bool | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    dispatched_from: datetime | None = None,
+    dispatched_to: datetime | None = None,
+    without: Collection[str] = (),
     matters_only: bool = False,
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[Ticket], int]:
     """`category_root` and `matters_only` select as 统计分析 counts (a category with everything under it by parent,
-    merged and voided orders left out), so a figure there and the list it links to agree."""
+    merged and voided orders left out), so a figure there and the list it links to agree. `without` names what the
+    orders lack (WITHOUT: 未派单, 未分类, 未定位); `dispatched_*` bound the latest dispatch, as the 督办台 league counts."""
     _check_filters(status=status, type=type, channel=channel)
     query = _visible_to(select(Ticket), actor)
     if status:
@@ -238,6 +247,12 @@ def list_tickets(
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
+    if dispatched_from:
+        query = query.where(Ticket.dispatched_at >= dispatched_from)
+    if dispatched_to:
+        query = query.where(Ticket.dispatched_at < dispatched_to)
+    for name in without:
+        query = query.where(WITHOUT[name].is_(None))
     if matters_only:
         query = query.where(Ticket.status.not_in(sorted(NOT_MATTERS)))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -12,6 +12,7 @@ from baishitong.analytics import report as reports
 from baishitong.deps import get_db_session
 from baishitong.tickets.service import local_today
 from baishitong.web.auth import Staff, require
+from baishitong.web.ticket import NONE
 from baishitong.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +49,9 @@ def stats_page(request: Request, staff: Staff = Depends(require("supervisor", "a
     # A refused period stays in the form as typed, to correct one date rather than retype both; the figures and the
     # download are the last 30 days, as the message and the page's lead say.
     typed = {k: request.query_params.get(k, "")[:10] for k in ("from", "to")} if error else {"from": start.isoformat(), "to": end.isoformat()}
-    # Each count links to the orders behind it: the list filtered the way the report counts (see list_query).
-    orders_url = lambda **only: "/staff/tickets?" + urlencode({"from": start.isoformat(), "to": end.isoformat(), "matters": "1", **only})  # noqa: E731
+    # Each count links to the orders behind it: the list filtered the way the report counts (see list_query); a row
+    # without a code (未派单, 未分类, 未定位) to the orders without one.
+    orders_url = lambda **only: "/staff/tickets?" + urlencode({"from": start.isoformat(), "to": end.isoformat(), "matters": "1", **{k: v or NONE for k, v in only.items()}})  # noqa: E731
     context = {"report": report, "summary": reports.summary_rows(report), "peak": peak, "error": error, "typed": typed, "orders_url": orders_url, "nav": "/staff/stats"}
     return render(request, "staff/stats.html", context, status_code=422 if error else 200)
 

@@ -1,6 +1,6 @@
 """The ticket page, the ticket list, and the one form endpoint behind every ticket action."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from math import ceil
 from typing import get_args
 from urllib.parse import urlencode
@@ -539,7 +539,10 @@ def reveal(number: str, request: Request, form: FormData = Depends(checked_form)
     return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket, revealed=requester) | {"nav": "/staff/tickets"})
 
 
-LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", "from", "to", "matters")
+LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", "from", "to", "dispatched_from", "dispatched_to", "matters")
+# unit=none, category=none, region=none: the orders without one, as 统计分析 counts 未派单, 未分类 and 未定位.
+NONE = "none"
+NONE_LABELS = {"unit": "未派单", "category": "未分类", "region": "未定位"}
 
 
 def list_filters(request: Request) -> dict:
@@ -547,27 +550,35 @@ def list_filters(request: Request) -> dict:
     return {k: (q.get(k) or "").strip()[:100] for k in LIST_FILTERS}
 
 
-def _day(value: str) -> date | None:
-    """None when not given; a date that cannot be read (or is out of range) is refused, not read as "no limit"."""
-    return bounds.parse_day(value, "受理日期") if value else None
+def _days(filters: dict, prefix: str, label: str) -> tuple[datetime | None, datetime | None]:
+    """A from/to pair of whole local days, `to` included, as the start of the first day and of the day after the last.
+    None when not given; a date that cannot be read (or is out of range) is refused, not read as "no limit"."""
+    start, end = (bounds.parse_day(filters[prefix + k], label) if filters[prefix + k] else None for k in ("from", "to"))
+    if start and end and end < start:
+        raise ValueError(f"{label}的结束日期不能早于开始日期")
+    return (datetime.combine(start, time(), LOCAL_TZ) if start else None, datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ) if end else None)
 
 
 def list_query(filters: dict) -> dict:
     """The list's filters as `service.list_tickets` takes them, shared by the list and its export. 受理日期 are whole
-    local days, `to` included, as 统计分析 counts them; unreadable or reversed dates are ValueError with the message."""
-    start, end = _day(filters["from"]), _day(filters["to"])
-    if start and end and end < start:
-        raise ValueError("受理日期的结束日期不能早于开始日期")
+    local days, `to` included, as 统计分析 counts them, and 派单日期 (the latest dispatch) as the 督办台 league does;
+    unreadable or reversed dates are ValueError with the message."""
+    created_from, created_to = _days(filters, "", "受理日期")
+    dispatched_from, dispatched_to = _days(filters, "dispatched_", "派单日期")
+    given = lambda name: filters[name] if filters[name] and filters[name] != NONE else None  # noqa: E731
     return {
         "status": [filters["status"]] if filters["status"] else None,
         "type": filters["type"] or None,
         "channel": filters["channel"] or None,
-        "lead_unit": filters["unit"] or None,
-        "category_root": filters["category"] or None,
-        "region_code": filters["region"] or None,
+        "lead_unit": given("unit"),
+        "category_root": given("category"),
+        "region_code": given("region"),
+        "without": [field for name, field in (("unit", "lead_unit"), ("category", "category"), ("region", "region")) if filters[name] == NONE],
         "query_text": filters["q"] or None,
-        "created_from": datetime.combine(start, time(), LOCAL_TZ) if start else None,
-        "created_to": datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ) if end else None,
+        "created_from": created_from,
+        "created_to": created_to,
+        "dispatched_from": dispatched_from,
+        "dispatched_to": dispatched_to,
         "matters_only": bool(filters["matters"]),
     }
 
@@ -598,9 +609,9 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             "statuses": [(s.value, STATUS_LABELS[s]) for s in Status],
             "types": [(t, t) for t in TYPES],
             "channels": list(CHANNEL_LABELS.items()),
-            "units": [(code, name) for _, group in dispatch_units(session) for code, name in group] + ([("已停用", retired)] if retired else []),
-            "categories": [(c.code, c.name) for c in session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))],
-            "towns": [(r.code, r.name) for r in session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code))],
+            "units": [(code, name) for _, group in dispatch_units(session) for code, name in group] + [(NONE, NONE_LABELS["unit"])] + ([("已停用", retired)] if retired else []),
+            "categories": [(c.code, c.name) for c in session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))] + [(NONE, NONE_LABELS["category"])],
+            "towns": [(r.code, r.name) for r in session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code))] + [(NONE, NONE_LABELS["region"])],
             "nav": "/staff/tickets",
             "messages": messages,
         },

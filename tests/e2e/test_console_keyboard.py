@@ -96,6 +96,21 @@ def test_a_half_taken_call_survives_a_reload_an_expired_page_and_a_slip_of_the_n
     assert operator.input_value("#f-content") == ""
 
 
+def test_back_after_registering_does_not_bring_the_registered_call_back(server, browser, shot):
+    """Back (Alt+←, a mouse's back button) after 受理 must not show the call just registered in a fresh form:
+    registering it again would be a second order, sent to the unit twice."""
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.fill("#f-content", LAMP)
+    operator.fill("#f-phone", "13900005006")
+    with operator.expect_navigation():
+        operator.press("#f-phone", "Control+Enter")
+    assert "工单 SD" in operator.inner_text("#flash")
+    operator.go_back()
+    operator.wait_for_load_state()
+    shot(operator, "console-back-after-register")
+    assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == ""
+
+
 def test_signing_out_forgets_the_call_kept_in_the_tab(server, browser, shot):
     from tests.e2e.test_story import PASSWORD
 

@@ -205,6 +205,43 @@ def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
     assert len(exported.strip().splitlines()) == 1 + report.received, "the export holds the orders the list shows"
 
 
+def test_each_units_dispatch_count_in_the_league_links_to_a_list_of_as_many_orders(web, session):
+    """The league counts 90 whole days of dispatches, today included; 派单数 opens 工单查询 by 派单日期 with those orders,
+    and an order the unit returned, now with another unit, is said apart rather than missing from the list."""
+    import html
+    import re
+    from datetime import datetime, time
+
+    from baishitong.analytics import service as analytics
+
+    local = lambda day, hour, minute: datetime.combine(day, time(hour, minute), LOCAL_TZ)  # noqa: E731
+    first = today() - timedelta(days=89)
+    inside, before, merged = make_ticket(session, state="signed"), make_ticket(session, state="signed"), make_ticket(session, state="signed")
+    inside.dispatched_at, before.dispatched_at = local(first, 0, 5), local(first - timedelta(days=1), 23, 55)
+    merged.status = "merged"
+    make_ticket(session, state="replied")
+    make_ticket(session, state="signed", lead="daliang")
+    returned = make_ticket(session, state="returned")
+    operator = actor(session, "t_operator")
+    service.act(session, number=returned.number, action="approve-return", actor=operator, body=schemas.ActionIn(version=returned.version))
+    service.act(session, number=returned.number, action="dispatch", actor=operator, body=schemas.DispatchIn(version=returned.version, lead_unit="daliang"))
+    session.flush()
+
+    login(web, "t_supervisor")
+    league = web.get("/staff/supervise/league").text
+    rows = dict(re.findall(r'<tr data-unit="([^"]+)">(.*?)</tr>', league, re.S))
+    assert {"ronggui", "daliang"} <= set(rows)
+    assert re.search(r'data-label="派单数">3<span class="sub muted">含已退单 1 件', rows["ronggui"]), "the returned order counts for the unit that returned it"
+    links = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* (\d+) 件，查看工单"', row)}
+    assert {unit: n for unit, n in links.values()} == {"ronggui": 2, "daliang": 2}
+    for href, (unit, figure) in links.items():
+        assert f"dispatched_from={first.isoformat()}" in href and f"dispatched_to={today().isoformat()}" in href and f"unit={unit}" in href
+        assert f"共 {figure} 件" in web.get(href).text, href
+    shown = {r["unit"]: r["dispatched"] for r in analytics.unit_rates(session, since=reports.bounds(first, today())[0], until=reports.bounds(first, today())[1])}
+    assert shown["ronggui"] == 3 and shown["daliang"] == 2
+    assert "按派单日期统计近 90 天（含今天，不含并单）" in web.get("/staff/supervise").text
+
+
 def test_the_redo_rate_is_the_leagues_over_the_period(web, session):
     """重办率: orders sent back for 重办, of those a unit answered (replied or redone), as the 督办台 league counts it."""
     from baishitong.analytics import service as analytics

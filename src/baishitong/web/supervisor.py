@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from functools import partial
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import and_, func, or_, select
@@ -10,10 +11,14 @@ from starlette.datastructures import FormData
 
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
+from baishitong.analytics import report as reports
 from baishitong.analytics import service as analytics
 from baishitong.analytics.schemas import HotTopicsOut
 from baishitong.tickets import service
+from baishitong.org.models import Unit
 from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.tickets.service import local_today
+from baishitong.tickets.states import NOT_MATTERS
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
@@ -32,8 +37,23 @@ SECTION_ROWS = 10
 
 
 def _league(session: Session) -> list[dict]:
-    now = utcnow()
-    return analytics.unit_rates(session, since=now - timedelta(days=WINDOW_DAYS), until=now + timedelta(minutes=1))
+    """The units' rates over the last WINDOW_DAYS whole local days of dispatches, today included, each with
+    `listed`, the orders it still leads, and `orders_url`, 工单查询 filtered by 派单日期 to exactly those orders. The
+    league's 派单数 also counts the orders a unit returned that are now elsewhere, which no list by unit can hold."""
+    end = local_today()
+    start = end - timedelta(days=WINDOW_DAYS - 1)
+    since, until = reports.bounds(start, end)
+    rows = analytics.unit_rates(session, since=since, until=until)
+    held = dict(
+        session.execute(
+            select(Unit.code, func.count())
+            .join(Ticket, Ticket.lead_unit_id == Unit.id)
+            .where(Ticket.dispatched_at >= since, Ticket.dispatched_at < until, Ticket.status.not_in(sorted(NOT_MATTERS)))
+            .group_by(Unit.code)
+        ).all()
+    )
+    period = {"dispatched_from": start.isoformat(), "dispatched_to": end.isoformat(), "matters": "1"}
+    return [row | {"listed": held.get(row["unit"], 0), "orders_url": "/staff/tickets?" + urlencode({"unit": row["unit"], **period})} for row in rows]
 
 
 @router.get("/staff/supervise")

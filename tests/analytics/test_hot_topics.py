@@ -113,3 +113,22 @@ def test_hot_topics_page_links_every_order_behind_a_topic_not_only_the_five_exam
     page = web.get("/staff/hot-topics?window=7").text
     assert all(f'href="/staff/tickets/{n}"' in page for n in keys)
     assert "其余 3 件" in page
+
+
+def test_hot_topics_and_the_stats_page_each_say_what_they_count(web, session):
+    """A merged repeat call is analysed on 热点诉求 but not received on 统计分析: each page says how it counts."""
+    from baishitong.analytics import report as reports
+    from baishitong.tickets.models import Ticket
+    from baishitong.tickets.service import local_today
+
+    numbers = _smell_tickets(session)
+    session.scalar(select(Ticket).where(Ticket.number == numbers[2])).status = "merged"
+    session.flush()
+    analytics.compute_hot_topics(session, window_days=30)
+    assert reports.period_report(session, start=local_today() - timedelta(days=29), end=local_today()).received == 3
+    login(web, "t_supervisor")
+    hot = web.get("/staff/hot-topics?window=30").text
+    assert "共分析 4 件工单" in hot and "从计算时起往前滚动 720 小时，并单的重复来电也计入，不含作废；统计分析按受理日期整日计" in hot
+    assert "往前滚动 24 小时" in web.get("/staff/hot-topics?window=1").text
+    stats = web.get("/staff/stats").text
+    assert "按受理日期整日计，不含并单和作废；热点诉求按最近 24 小时、7 天或 30 天滚动计，并单的重复来电也计入" in stats

@@ -137,3 +137,11 @@ def test_a_redone_order_stays_visible_in_the_league_after_its_second_callback_is
     act(session, redone, "callback", "t_operator", schemas.CallbackIn(version=redone.version, solved=True, satisfaction="满意"))
     row = league(session)["daliang"]
     assert (row["satisfaction_rate"], row["redone"], row["redo_rate"]) == (1.0, 1, 0.5)
+
+
+def test_the_unit_rates_api_says_it_counts_by_dispatch_with_to_excluded(client):
+    """Integrators rely on the end date being excluded: the OpenAPI description says so, and what is counted by."""
+    operation = client.app.openapi()["paths"]["/api/v1/stats/units"]["get"]
+    assert "latest dispatch time" in operation["description"] and "`to` is excluded" in operation["description"]
+    params = {p["name"]: p.get("description", "") for p in operation["parameters"]}
+    assert params["from"].startswith("派单日期起（含）") and params["to"].startswith("派单日期止（不含")

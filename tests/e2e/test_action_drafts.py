@@ -59,8 +59,10 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
     assert kept.input_value() == REPLY and kept.is_visible()
     shot(first, "reply-draft-kept")
 
-    # After a reload (no failure reported) the draft is gone, so it cannot leak into a later, unrelated form.
-    first.reload()
+    # The order opened again (no failure reported): the draft is gone, so it cannot leak into a later, unrelated form.
+    # (The refusal is the order page answering the POST, 422, so a reload would send the reply again.)
+    assert first.url.endswith("/act/reply")
+    first.goto(f"{server}/staff/tickets/{first.url.split('/')[-3]}")
     assert first.locator("form[data-action-form=reply] textarea[name=content]").input_value() == ""
 
 

@@ -32,7 +32,7 @@ from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import ACTOR_LABELS, flash, fragment, local, page_number, redirect, render, safe_next
+from baishitong.web.views import ACTOR_LABELS, flash, fragment, local, page_number, redirect, render, safe_next, take_flashed
 
 router = APIRouter(include_in_schema=False)
 
@@ -293,6 +293,31 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     return True
 
 
+# What an action form on the order page has typed in it, given back as typed when the action is refused.
+KEPT_TEXT = ("content", "reason", "note", "days", "into")
+KEPT_CHOICES = ("solved", "satisfaction", "outcome")
+
+
+def kept_input(form: FormData) -> dict[str, str]:
+    """The typed fields of a refused form; empty for a plain button's (it has none, and loses nothing by a redirect)."""
+    if not any(name in form for name in KEPT_TEXT):
+        return {}
+    return {name: str(form.get(name)) for name in KEPT_TEXT + KEPT_CHOICES if isinstance(form.get(name), str)}
+
+
+def refused_page(request: Request, session: Session, staff: Staff, *, number: str, action: str, kept: dict[str, str]):
+    """A refused action typed on the order page comes back as the page, 422, with the reason at the top and the form
+    open as it was typed: a redirect would lose the text (up to 10,000 characters, which no cookie holds), and without
+    JavaScript nothing else keeps it. Where the action is no longer offered (someone acted first), what was typed is
+    shown to copy. Chosen files are not kept: the reason names any that was refused."""
+    messages = take_flashed(request)
+    ticket = service.get_ticket(session, number=number, actor=staff.actor)
+    context = ticket_context(request, session, staff, ticket)
+    text = "\n".join(kept[name] for name in KEPT_TEXT if name != "days" and kept.get(name, "").strip())
+    context["actx"]["kept"] = {"action": action, "fields": kept, "text": text, "label": ACTION_LABELS.get(action, action)}
+    return render(request, "staff/ticket.html", context | {"nav": "/staff/tickets", "messages": messages}, status_code=422)
+
+
 @router.post("/staff/tickets/{number}/act/{action}")
 def act(number: str, action: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(current_staff), session: Session = Depends(get_db_session)):
     landing = safe_next(str(form.get("next", "")), f"/staff/tickets/{number}")
@@ -300,6 +325,9 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
     done = perform(request, session, staff, number=number, action=action, form=form, on_ticket_page=on_ticket_page)
     if done and action == "decline-co" and on_ticket_page:
         return redirect("/staff/unit")  # the unit no longer sees the order it left
+    kept = kept_input(form)
+    if not done and on_ticket_page and kept:
+        return refused_page(request, session, staff, number=number, action=action, kept=kept)
     if not done:
         # A queue that moves on after a success (待审核) names where a refusal lands: the row that failed.
         return redirect(safe_next(str(form.get("next_failed", "")), landing))

@@ -79,6 +79,16 @@ def flash(request: Request, level: str, text: str) -> None:
     queue_cookie(request, FLASH_COOKIE, _flash_serializer(request).dumps(pending), max_age=120)
 
 
+def take_flashed(request: Request) -> list[tuple[str, str]]:
+    """The messages flashed during this request, taken back to be shown on the page it renders itself (a refusal
+    answered with the form as typed, not a redirect), so they are not shown again on the next page."""
+    pending = list(getattr(request.state, "flash_out", []))
+    request.state.flash_out = []
+    if pending:
+        queue_cookie(request, FLASH_COOKIE, "", delete=True)
+    return pending
+
+
 def _take_flash(request: Request) -> list[tuple[str, str]]:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:

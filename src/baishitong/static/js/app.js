@@ -359,7 +359,8 @@
       if (!form) {
         // The action is no longer offered (a colleague replied first): still show what was typed, to copy.
         var typed = Object.keys(values).map(function (name) { return values[name]; }).filter(Boolean).join("\n");
-        if (!typed) return;
+        // The page came back with it shown already (a refusal answered with the order page, web.ticket.refused_page).
+        if (!typed || document.querySelector(".draft-kept")) return;
         var keep = document.createElement("div");
         keep.className = "alert alert-info draft-kept";
         var title = document.createElement("div");

@@ -145,3 +145,18 @@ def test_api_a_contribution_then_its_files_by_that_co_unit_until_the_lead_replie
     assert client.post("/api/v1/track", json={"number": ticket.number, "phone": PHONE}).json()["reply_files"] == []
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "ticket.contribution-attachments", AuditEntry.object_id == ticket.number))
     assert entry.actor == "t_sjj" and [f["name"] for f in entry.data["files"]] == ["说明.pdf"]
+
+
+def test_the_lead_units_reply_form_quotes_each_opinion_with_its_files_on_the_order_page_and_the_desk(web, session):
+    ticket = make_ticket(session, state="signed")
+    act_on_page(web, ticket, "contribute", [("旧照.png", png(), "image/png")], username="t_sjj", content="初步意见")
+    session.refresh(ticket)
+    act_on_page(web, ticket, "contribute", [("说明.pdf", PDF, "application/pdf")], username="t_sjj", content=OPINION)
+    login(web, "t_ronggui")
+    for page in (web.get(f"/staff/tickets/{ticket.number}").text, web.get("/staff/unit?tab=signed").text):
+        form = re.search(rf'<form[^>]*/tickets/{ticket.number}/act/reply".*?</form>', page, re.S).group(0)
+        quoted = re.search(r"协办单位意见.*?</ul>\s*</div>", form, re.S).group(0)
+        # The opinion as revised, with the files sent with it (the first version's stay in the timeline).
+        assert OPINION in quoted and "说明.pdf（PDF，1 KB）" in quoted and "旧照.png" not in quoted
+        (link,) = links(quoted, "/staff/attachments/")
+        assert web.get(link).content == PDF

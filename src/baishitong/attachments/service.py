@@ -181,6 +181,15 @@ def by_event(session: Session, *, ticket: Ticket) -> dict[int, list[Attachment]]
     return result
 
 
+def contribution_files(session: Session, *, ticket: Ticket) -> dict[int, list[Attachment]]:
+    """The files of each co-unit's latest 协办意见 (the one the lead unit's reply form quotes), by unit id."""
+    latest = select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "contribute").group_by(TicketEvent.unit_id)
+    result: dict[int, list[Attachment]] = {}
+    for row, unit_id in session.execute(select(Attachment, TicketEvent.unit_id).join(TicketEvent, TicketEvent.id == Attachment.event_id).where(Attachment.event_id.in_(latest)).order_by(Attachment.id)):
+        result.setdefault(unit_id, []).append(row)
+    return result
+
+
 def _reply_source(ticket: Ticket) -> Ticket:
     """Whose 答复 the order carries: a merged order's is its master's (并单)."""
     return ticket.master if ticket.status == Status.MERGED and ticket.master_id else ticket

@@ -457,6 +457,10 @@ def action_context(
         "contact_outcomes": CONTACT_OUTCOMES,
         "missed": service.missed_callbacks(ticket) if "callback-missed" in actions else 0,
         "extension_limit": extension_limit,
+        # The reply form quotes each co-unit's 协办意见: with its files.
+        "contribution_files": {
+            unit_id: [(a, uploads.staff_link(a)) for a in rows] for unit_id, rows in attachments.contribution_files(session, ticket=ticket).items()
+        } if "reply" in actions and ticket.co_units else {},
         "next": next,
     }
 

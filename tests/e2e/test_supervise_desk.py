@@ -58,3 +58,18 @@ def test_a_decision_lands_the_focus_on_the_outcome_in_the_next_order(server, bro
     landed_on(page, f"returns-{following}")
     assert f"工单 {following} 已驳回退单" in page.inner_text(f"#returns-{following}")
     assert page.locator("#returns tr[data-ticket]").count() == 0
+
+
+def test_a_units_dispatch_count_in_the_league_opens_the_list_of_those_orders(server, browser, shot):
+    """The league comes after the desk (htmx); its 派单数 for 容桂街道 opens 工单查询 by 派单日期 on as many orders."""
+    page = staff_page(browser, server, "supervisor", shot)
+    page.goto(server + "/staff/supervise")
+    link = page.locator("#league tr[data-unit=ronggui] td[data-label=派单数] a")
+    link.wait_for(timeout=10_000)
+    count = link.inner_text().split()[-2] if " " in link.inner_text() else link.inner_text()
+    shot(page, "supervise-league-links")
+    with page.expect_navigation():
+        link.click()
+    assert "dispatched_from=" in page.url and "unit=ronggui" in page.url
+    assert page.input_value("#f-dispatched_from") and page.input_value("#f-unit") == "ronggui"
+    assert f"共 {count} 件" in page.inner_text(".lead")

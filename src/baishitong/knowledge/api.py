@@ -140,7 +140,7 @@ def update_article(external_id: str, data: schemas.ArticleUpdate, actor: Actor =
     return article_out(article)
 
 
-@router.post("/kb/import", response_model=schemas.ImportOut)
+@router.post("/kb/import", response_model=schemas.ArticleImportOut)
 async def import_articles(
     request: Request, upload: Annotated[schemas.ArticleImportIn, File()], actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)
 ):

@@ -74,7 +74,7 @@ class ArticleImportIn(BaseModel):
     file: UploadFile = Field(description="知识库文章：CSV（UTF-8 或 GB18030）或 XLSX")
 
 
-class ImportOut(BaseModel):
+class ArticleImportOut(BaseModel):
     created: int
     updated: int
     unchanged: int

@@ -332,7 +332,7 @@ def get_request(service_request_id: str, fmt: Format, session: Session = Depends
     return render(fmt, [service.get_request(session, number=service_request_id)], root="service_requests", item="request")
 
 
-@router.get("/tokens/{token}.{fmt}", dependencies=[_read], response_model=list[schemas.TokenOut], responses={200: XML})
+@router.get("/tokens/{token}.{fmt}", dependencies=[_read], response_model=list[schemas.RequestTokenOut], responses={200: XML})
 def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session)):
     return render(fmt, service.request_for_token(session, token=token), root="service_requests", item="request")
 

@@ -96,7 +96,9 @@ class DiscoveryOut(BaseModel):
     endpoints: list[DiscoveryEndpoint]
 
 
-class TokenOut(BaseModel):
+class RequestTokenOut(BaseModel):
+    """GET Service Request ID from a token: the request created with the client's token (its Idempotency-Key)."""
+
     service_request_id: str
     token: str
 

@@ -334,7 +334,7 @@ def find_requests(
     return [request_out(t) for t in rows]
 
 
-def request_for_token(session: Session, *, token: str) -> list[schemas.TokenOut]:
+def request_for_token(session: Session, *, token: str) -> list[schemas.RequestTokenOut]:
     """Our requests are created synchronously; the token is the client's Idempotency-Key, for clients that lost the reply.
     A key counts per account, so two integrations' requests may share one token: each is listed."""
     created = or_(IdempotencyKey.scope == tickets.CREATE_SCOPE, IdempotencyKey.scope.startswith(f"{tickets.CREATE_SCOPE}:", autoescape=True))
@@ -342,4 +342,4 @@ def request_for_token(session: Session, *, token: str) -> list[schemas.TokenOut]
     rows = session.scalars(select(Ticket).where(Ticket.number.in_(numbers), Ticket.confidential.is_(False)).order_by(Ticket.id)).all()
     if not rows:
         raise NotFound("token_not_found", "该 token 没有对应的服务请求")
-    return [schemas.TokenOut(service_request_id=t.number, token=token) for t in rows]
+    return [schemas.RequestTokenOut(service_request_id=t.number, token=token) for t in rows]

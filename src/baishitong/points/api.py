@@ -74,7 +74,7 @@ def point_coverage_svg(radius: Annotated[float, Query(gt=0, le=50_000)] = 2000, 
     return Response(service.coverage_svg(session, radius_m=radius), media_type="image/svg+xml")
 
 
-@router.post("/points/import", response_model=schemas.ImportOut)
+@router.post("/points/import", response_model=schemas.PointImportOut)
 def import_points(
     upload: Annotated[schemas.PointImportIn, File()],
     actor: Actor = Depends(require_roles("admin")),

@@ -42,7 +42,7 @@ class PointImportIn(BaseModel):
     file: UploadFile = Field(description="CSV 或 XLSX：code,name,kind,address,lat,lon[,town,hours,phone,services…]")
 
 
-class ImportOut(BaseModel):
+class PointImportOut(BaseModel):
     created: int
     updated: int
     unchanged: int

@@ -9,6 +9,7 @@ from baishitong.bounds import FIRST_YEAR, LAST_YEAR
 from baishitong.deps import get_db_session
 from baishitong.org.api import require_roles
 from baishitong.sla import service
+from baishitong.sla.calendar import DayKind
 
 router = APIRouter(prefix="/api/v1/sla", tags=["时限"])
 
@@ -30,7 +31,7 @@ class SlaPolicyIn(Strict):
 
 
 class DayIn(Strict):
-    kind: str | None = Field(description="workday | off；为空表示恢复按周一至周五计算")
+    kind: DayKind | None = Field(description="；".join(f"{kind}：{label}" for kind, label in service.DAY_KIND_LABELS.items()) + "；null：恢复按周一至周五计算")
     name: str = Field(default="", max_length=64)
 
 
@@ -81,5 +82,6 @@ def calendar(year: int = Path(ge=FIRST_YEAR, le=LAST_YEAR), actor: Actor = Depen
 
 @router.put("/calendar/days/{day}")
 def set_day(day: date, data: DayIn, actor: Actor = Depends(require_roles("admin")), session: Session = Depends(get_db_session)):
-    service.set_calendar_day(session, day=day, kind=data.kind, name=data.name, actor=actor)
-    return {"day": day, "kind": data.kind, "name": data.name}
+    kind = data.kind.value if data.kind else None
+    service.set_calendar_day(session, day=day, kind=kind, name=data.name, actor=actor)
+    return {"day": day, "kind": kind, "name": data.name}

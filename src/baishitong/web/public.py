@@ -298,6 +298,7 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
     if satisfaction not in ("满意", "基本满意", "不满意"):
         errors["satisfaction"] = "请选择满意程度"
     messages = []
+    status_code = 422 if errors else 200
     if not errors:
         try:
             ticket = service.public_callback(session, number=number, phone=phone, solved=solved == "yes", satisfaction=satisfaction)
@@ -306,6 +307,9 @@ def track_callback(request: Request, form: FormData = Depends(checked_form), ses
             session.rollback()
             ticket = service.track(session, number=number, phone=phone)
             messages.append(("info" if exc.code == "already_rated" else "error", exc.message))
+            # Not recorded (already rated, as by a refresh or a double tap; or not open to rating): the page says so
+            # with the rating that stands, and the status says it too (409, as the API), not 200 as if it were taken.
+            status_code = exc.status_code
     values = {"number": number, "phone": phone, "solved": solved, "satisfaction": satisfaction}
     context = {"values": values, **_track_context(request, session, ticket, phone), "callback_errors": errors, "messages": messages, "nav": "/track"}
-    return render(request, "public/track.html", context, status_code=422 if errors else 200)
+    return render(request, "public/track.html", context, status_code=status_code)

@@ -72,7 +72,7 @@ def test_a_contribution_on_the_page_takes_files_for_the_lead_unit_not_for_the_re
     login(web, "t_ronggui")
     page = web.get(f"/staff/tickets/{ticket.number}").text
     item = re.search(r'<li class="timeline-item[^"]*">(?:(?!</li>).)*?协办意见(?:(?!<li class="timeline-item).)*', page, re.S).group(0)
-    assert OPINION in item and 'alt="答复附件：现场.jpg"' in item
+    assert OPINION in item and 'alt="协办意见附件：现场.jpg"' in item and 'aria-label="协办意见附件"' in item
     (photo,) = links(item, "/staff/attachments/")
     assert GPS_MARK not in web.get(photo).content
     # Once the lead unit replies, the requester sees the reply, not the co-unit's files.
@@ -157,6 +157,6 @@ def test_the_lead_units_reply_form_quotes_each_opinion_with_its_files_on_the_ord
         form = re.search(rf'<form[^>]*/tickets/{ticket.number}/act/reply".*?</form>', page, re.S).group(0)
         quoted = re.search(r"协办单位意见.*?</ul>\s*</div>", form, re.S).group(0)
         # The opinion as revised, with the files sent with it (the first version's stay in the timeline).
-        assert OPINION in quoted and "说明.pdf（PDF，1 KB）" in quoted and "旧照.png" not in quoted
+        assert OPINION in quoted and "说明.pdf（PDF，1 KB）" in quoted and "旧照.png" not in quoted and 'aria-label="协办意见附件"' in quoted
         (link,) = links(quoted, "/staff/attachments/")
         assert web.get(link).content == PDF

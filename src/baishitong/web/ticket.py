@@ -396,7 +396,7 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         missed = e.action == "contact" and not service.contact_reached(e)
         tone = "warn" if missed else {"return": "warn", "urge": "warn", "supervise": "danger", "redo": "danger", "reply": "success", "close": "success"}.get(e.action)
         shown = [(a, uploads.staff_link(a)) for a in files.get(e.id, [])]
-        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone, "files": shown})
+        items.append({"at": local(e.created_at), "label": label, "actor": actor, "note": "\n".join(details), "tone": tone, "files": shown, "files_noun": "协办意见附件" if e.action == "contribute" else "答复附件"})
     return items
 
 

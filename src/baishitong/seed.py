@@ -181,16 +181,21 @@ def _unit_actor(session: Session, unit_code: str) -> Actor:
     return Actor.for_user(user)
 
 
-def load_demo_orders(session: Session, *, orders: list[dict] | None = None) -> int:
+def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now: datetime | None = None) -> int:
+    """`now`: the moment the demo is loaded (a test's fixed clock); what would come after it has not happened yet."""
     from baishitong.demo.orders import generate_orders
 
+    now = now or utcnow()
     operator = _staff(session, "operator1")
     supervisor = _staff(session, "supervisor")
-    specs = orders if orders is not None else generate_orders(today=tickets.local_today())
+    specs = orders if orders is not None else generate_orders(today=now.astimezone(tickets.LOCAL_TZ).date())
     # All orders are registered first, so that duplicates are merged while their master is still open.
     by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in specs}
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
-        replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref)
+        try:
+            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=now)
+        except _NotYet:
+            pass  # the order stays as it was before that step
     # Deadlines were computed while replaying at today's clock; recompute them from the simulated times.
     policy = sla.current_policy(session)
     calendar = sla.business_calendar(session, policy=policy)
@@ -226,14 +231,28 @@ def register(session: Session, spec: dict, *, operator: Actor) -> Ticket:
     return ticket
 
 
-def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, supervisor: Actor, by_ref: dict[str, Ticket]) -> None:
-    """Walks one demo order through the real state machine, stamping simulated times."""
-    now = utcnow()
+class _NotYet(Exception):
+    """A step of a demo order's life that would come after the moment the demo is loaded: it has not happened."""
+
+
+def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, supervisor: Actor, by_ref: dict[str, Ticket], now: datetime) -> None:
+    """Walks one demo order through the real state machine, stamping simulated times. A step that would come after
+    `now` (a reply due later today, an archive a week after closing) raises _NotYet, where the walk stops: the order
+    waits in the state it had reached, rather than the step being stamped at the moment the demo was loaded."""
     clock = [ticket.created_at]
 
     def stamp(hours: float) -> datetime:
-        clock[0] = min(clock[0] + timedelta(hours=hours), now)
+        clock[0] = clock[0] + timedelta(hours=hours)
         return clock[0]
+
+    def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
+        if at > now:
+            raise _NotYet(action)
+        _act(session, ticket, action, actor, body, at)
+
+    def _callback(session: Session, ticket: Ticket, callback: dict, operator: Actor, at: datetime) -> None:
+        body = schemas.CallbackIn(version=ticket.version, solved=callback["solved"], satisfaction=callback["satisfaction"], note=callback.get("note"))
+        _do(session, ticket, "callback", operator, body, at)
 
     target = spec["target_status"]
     v = lambda: ticket.version  # noqa: E731
@@ -248,7 +267,7 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
         return
     if target == "answered":
         # 直接答复办结: the operator answered the 咨询 during the call.
-        _do(session, ticket, "answer", operator, schemas.ContentIn(version=v(), content=spec["reply"]), _at(spec.get("replied_at"), stamp(0.1), now))
+        _do(session, ticket, "answer", operator, schemas.ContentIn(version=v(), content=spec["reply"]), _at(spec.get("replied_at"), stamp(0.1)))
         return
     lead = spec["lead_unit"]
     if lead == demo_units.CENTRE_CODE:
@@ -285,48 +304,54 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
             within = min(within, max(0.0, (_aware(spec["replied_at"]) - clock[0]).total_seconds() / 3600 / 2))
         _do(session, ticket, "contribute", _unit_actor(session, co_units[0]), schemas.ContentIn(version=v(), content=spec["contribution"]), stamp(within))
     if spec.get("pause"):
-        _do(session, ticket, "pause", handler, schemas.ReasonIn(version=v(), reason=spec["pause"]["reason"]), _at(spec["pause"]["at"], stamp(24), now))
+        _do(session, ticket, "pause", handler, schemas.ReasonIn(version=v(), reason=spec["pause"]["reason"]), _at(spec["pause"]["at"], stamp(24)))
         session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))).started_at = ticket.events[-1].created_at
     if target == "extension-requested":
         _do(session, ticket, "extend", handler, schemas.ExtendIn(version=v(), days=spec.get("extension_days") or 5, reason=spec.get("extension_reason") or "需要现场核查"), stamp(24))
         return
     if target in ("signed", "extended"):
         return
-    _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=spec.get("reply") or "您好，您反映的问题已处理。"), _at(spec.get("replied_at"), stamp(48), now))
+    _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=spec.get("reply") or "您好，您反映的问题已处理。"), _at(spec.get("replied_at"), stamp(48)))
     if target == "replied":
         return
     callback = spec.get("callback") or {"solved": True, "satisfaction": "满意"}
-    _callback(session, ticket, callback, operator, _at(callback.get("at"), stamp(20), now))
+    _callback(session, ticket, callback, operator, _at(callback.get("at"), stamp(20)))
     clock[0] = ticket.events[-1].created_at
     if target == "callback-done":
         return
     redo = spec.get("redo")
     if redo:
         # 重办: the supervisor sends the unhappy callback back; the unit answers again and is called back again.
-        _do(session, ticket, "redo", supervisor, schemas.ReasonIn(version=v(), reason=redo["reason"]), _at(redo["at"], stamp(4), now))
+        _do(session, ticket, "redo", supervisor, schemas.ReasonIn(version=v(), reason=redo["reason"]), _at(redo["at"], stamp(4)))
         ticket.clock_started_at = ticket.events[-1].created_at  # the new clock runs from the 重办, not from today
         clock[0] = ticket.events[-1].created_at
         if target == "redone":
             return
-        _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=redo["reply"]), _at(redo["replied_at"], stamp(72), now))
-        _callback(session, ticket, redo["callback"], operator, _at(redo["callback"]["at"], stamp(20), now))
+        _do(session, ticket, "reply", handler, schemas.ContentIn(version=v(), content=redo["reply"]), _at(redo["replied_at"], stamp(72)))
+        _callback(session, ticket, redo["callback"], operator, _at(redo["callback"]["at"], stamp(20)))
         clock[0] = ticket.events[-1].created_at
     _do(session, ticket, "close", operator, schemas.ActionIn(version=v()), stamp(1))
     if target == "archived":
         _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=v()), stamp(24 * 7))
 
 
-def _callback(session: Session, ticket: Ticket, callback: dict, operator: Actor, at: datetime) -> None:
-    body = schemas.CallbackIn(version=ticket.version, solved=callback["solved"], satisfaction=callback["satisfaction"], note=callback.get("note"))
-    _do(session, ticket, "callback", operator, body, at)
+def _at(given: datetime | None, fallback: datetime) -> datetime:
+    return _aware(given) if given else fallback
 
 
-def _at(given: datetime | None, fallback: datetime, now: datetime) -> datetime:
-    return min(_aware(given), now) if given else fallback
-
-
-def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
+def _act(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
     tickets.act(session, number=ticket.number, action=action, actor=actor, body=body)
+    _stamp(ticket, at)
+    # What the action wrote on other orders happened then too: 并入重复件 on the master, and the master's reply and
+    # closing on the orders merged into it.
+    if action == "merge":
+        ticket.master.events[-1].created_at = at
+    elif action in ("reply", "close"):
+        for duplicate in session.scalars(select(Ticket).where(Ticket.master_id == ticket.id, Ticket.status == "merged")):
+            _stamp(duplicate, at)
+
+
+def _stamp(ticket: Ticket, at: datetime) -> None:
     ticket.events[-1].created_at = at
     for attr in ("dispatched_at", "first_dispatched_at", "signed_at", "contacted_at", "replied_at", "callback_at", "closed_at"):
         if getattr(ticket, attr) is not None and getattr(ticket, attr) > at:

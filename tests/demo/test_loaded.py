@@ -2,7 +2,7 @@
 something on every page, with figures that are not all zero."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,12 +17,12 @@ from baishitong.demo.orders import generate_orders
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.org import service as org
-from baishitong.org.models import Unit
+from baishitong.org.models import Unit, User
 from baishitong.routing.models import RouterModel, RoutingDecision
 from baishitong.sla.models import TicketPause
 from baishitong.sla.service import to_local
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent
-from baishitong.tickets.service import local_today
+from baishitong.tickets.service import LOCAL_TZ, local_today
 from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import login
 
@@ -185,6 +185,48 @@ def test_a_co_units_opinion_comes_before_the_reply_even_when_the_reply_came_with
     ticket = session.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
     at = {e.action: e.created_at for e in ticket.events}
     assert at["contact"] <= at["contribute"] < at["reply"]
+
+
+def _load_at(session, specs: list[dict], now: datetime) -> list[Ticket]:
+    """The given demo orders loaded as if `init --demo` ran at `now`, newest first."""
+    if session.scalar(select(User).where(User.username == "operator1")) is None:
+        for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
+            org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
+    seed.load_demo_orders(session, orders=specs, now=now)
+    return session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(len(specs))).all()[::-1]
+
+
+def test_a_reply_due_later_on_the_day_the_demo_is_loaded_has_not_been_given_when_loaded_before_it(session):
+    today = date(2026, 12, 4)
+    due = [o for o in generate_orders(today=today) if o["target_status"] == "replied" and o["replied_at"].date() == today]
+    assert len(due) == 3 and min(o["replied_at"] for o in due).time() > time(8, 30)
+    morning = datetime.combine(today, time(8, 30), tzinfo=LOCAL_TZ)
+    waiting = _load_at(session, due, morning)
+    assert [t.status for t in waiting] == ["signed"] * 3, "still with the unit, not replied at the moment the demo was loaded"
+    assert all(t.replied_at is None and t.reply_content is None and t.contacted_at for t in waiting)
+    assert max(e.created_at for t in waiting for e in t.events) <= morning
+    # Loaded that evening, the unit has answered them, each when the demo says.
+    evening = datetime.combine(today, time(18), tzinfo=LOCAL_TZ)
+    replied = _load_at(session, due, evening)
+    assert [t.status for t in replied] == ["replied"] * 3
+    assert [to_local(t.replied_at) for t in replied] == [o["replied_at"] for o in due]
+
+
+def test_nothing_the_demo_loads_happens_after_the_moment_it_is_loaded(session):
+    today = date(2026, 12, 4)
+    now = datetime.combine(today, time(8, 30), tzinfo=LOCAL_TZ)
+    orders = {o["ref"]: o for o in generate_orders(today=today)}
+    # Archived a week after it was closed, which is later than today; and a duplicate of an order since closed.
+    closed_lately = orders["D0216"]
+    assert closed_lately["target_status"] == "archived" and closed_lately["callback"]["at"] + timedelta(days=7) > now.replace(tzinfo=None)
+    duplicate = orders["D0342"]
+    master = orders[duplicate["merged_into"]]
+    loaded = _load_at(session, [closed_lately, master, duplicate], now)
+    assert [t.status for t in loaded] == ["closed", "closed", "merged"]
+    events = [e for t in loaded for e in t.events]
+    assert {"merged-in", "master-reply", "master-close"} <= {e.action for e in events}
+    assert max(e.created_at for e in events) <= now
+    assert all(to_local(t.closed_at) <= now.replace(tzinfo=None) for t in loaded)
 
 
 def test_orders_waiting_for_an_operator_show_how_sure_the_demos_router_is(demo, browser):

@@ -392,6 +392,44 @@ def test_a_refused_time_limit_keeps_the_whole_table_as_typed(web, session):
     assert sla.current_policy(session).version == policy.version
 
 
+def sla_form(page: str, policy) -> dict:
+    """The time-limit form as the page shows it: every rule's limits unchanged."""
+    form = {"csrf_token": token(page), "base_version": str(policy.version)}
+    for i, rule in enumerate(policy.rules):
+        for stage, limit in rule["stages"].items():
+            form |= {f"r{i}-{stage}-amount": str(limit["amount"]), f"r{i}-{stage}-unit": limit["unit"]}
+    return form
+
+
+def test_a_close_limit_shorter_than_the_reply_comes_back_as_typed_with_the_focus_on_it(web, session):
+    policy = sla.current_policy(session)
+    login(web, "t_admin")
+    form = sla_form(web.get("/staff/admin/sla").text, policy) | {"note": "春节前调整"}
+    unit = policy.rules[0]["stages"]["reply"]["unit"]
+    form |= {"r0-reply-amount": "9", "r0-reply-unit": unit, "r0-close-amount": "1", "r0-close-unit": unit}
+    refused = web.post("/staff/admin/sla", data=form)
+    assert refused.status_code == 422 and f"“{policy.rules[0]['name']}”的办结时限短于答复时限" in refused.text
+    assert 'id="r0-reply-amount" value="9"' in refused.text, "what was typed, not the saved limits"
+    assert re.search(r'id="r0-close-amount" value="1" aria-invalid="true" autofocus', refused.text)
+    assert 'value="春节前调整"' in refused.text
+    assert sla.current_policy(session).version == policy.version
+
+
+def test_time_limits_refused_for_a_colleagues_newer_version_are_shown_as_typed_and_refused_again(web, session):
+    policy = sla.current_policy(session)
+    login(web, "t_admin")
+    form = sla_form(web.get("/staff/admin/sla").text, policy)
+    assert web.post("/staff/admin/sla", data=form | {"note": "A"}, follow_redirects=False).status_code == 303
+    stage = next(iter(policy.rules[0]["stages"]))
+    mine = form | {f"r0-{stage}-amount": "7.5", "note": "B"}
+    refused = web.post("/staff/admin/sla", data=mine)
+    assert refused.status_code == 409 and "已被他人修改" in refused.text
+    assert f'id="r0-{stage}-amount" value="7.5"' in refused.text and 'value="B"' in refused.text
+    assert f'name="base_version" value="{policy.version}"' in refused.text, "the version the edit started from"
+    again = web.post("/staff/admin/sla", data=mine | {"csrf_token": token(refused.text)})
+    assert again.status_code == 409 and sla.current_policy(session).version == policy.version + 1
+
+
 def test_a_message_template_edited_on_the_page_is_audited(web, session):
     login(web, "t_admin")
     page = web.get("/staff/admin/templates").text

@@ -39,6 +39,7 @@ USERS_PER_PAGE = 50
 RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
+_RULE_NAME = re.compile(r"时限规则“([^”]+)”")  # the rule sla.save_policy names in a refusal
 # The column a refused rule's message is about, so the page can put the focus there (the lead by default).
 _RULE_FIELDS = (("协办单位", "co_units"), ("问题分类", "category_prefix"), ("区域", "region_code"), ("诉求类型", "type"), ("优先级", "priority"))
 
@@ -484,10 +485,11 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
         rules.append({**rule, "stages": stages})
     note = typed["note"] or None
     base = _base_version(form)
-    _attempt(
-        request,
-        session,
-        lambda: sla.save_policy(
+    # A refused form goes back with the version it was opened on: saved again on top of a colleague's newer
+    # version, it is refused again instead of undoing theirs.
+    typed["base_version"] = base
+    try:
+        sla.save_policy(
             session,
             rules=rules,
             working_hours=None,
@@ -499,9 +501,16 @@ def save_sla(request: Request, form: FormData = Depends(checked_form), staff: St
             actor=staff.actor,
             note=note,
             base_version=base,
-        ),
-        "已保存新版时限策略，未办结工单的时限将重新计算",
-    )
+        )
+    except DomainError as exc:
+        # Refused by the policy's own checks (a 办结 shorter than the 答复, no catch-all rule) or by a colleague's
+        # newer version: the table comes back as typed, not as saved, with the focus on the rule named.
+        session.rollback()
+        named = _RULE_NAME.search(exc.message)
+        index = next((i for i, rule in enumerate(policy.rules) if named and rule["name"] == named.group(1)), None)
+        field = f"r{index}-{Stage.CLOSE}-amount" if index is not None and exc.code == "sla_close_before_reply" else None
+        return _sla_page(request, session, typed=typed, error=exc.message, error_field=field, status_code=exc.status_code)
+    flash(request, "success", "已保存新版时限策略，未办结工单的时限将重新计算")
     return redirect("/staff/admin/sla")
 
 

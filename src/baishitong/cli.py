@@ -45,6 +45,7 @@ class DomainCommands(click.Group):
     """
 
     LAZY = {
+        "attachments": "baishitong.attachments.cli:attachments",
         "kb": "baishitong.knowledge.cli:kb",
         "points": "baishitong.points.cli:points",
         "router": "baishitong.routing.cli:router",

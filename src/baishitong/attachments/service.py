@@ -5,7 +5,7 @@ photo would otherwise keep where and when it was taken and the camera's serial n
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -150,6 +150,47 @@ def store(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir
 
 
 _WRITTEN = "attachments.written"
+
+
+@dataclass
+class Restripped:
+    stripped: int = 0  # rewritten without metadata
+    clean: int = 0  # had none
+    missing: list[int] = field(default_factory=list)  # attachment ids whose file is gone
+    unreadable: list[int] = field(default_factory=list)  # kept as they are: nothing can be said of what they carry
+
+
+def strip_stored(session: Session, *, var_dir: Path, actor: str) -> Restripped:
+    """Removes the metadata from every image already stored: the requests' photos kept as sent before intake stripped
+    them too. Each file is replaced whole (a new file renamed over it), its row's size updated; one audit row says
+    how many. Run again, it finds them clean."""
+    result = Restripped()
+    folder = upload_dir(var_dir)
+    for row in session.scalars(select(Attachment).where(Attachment.content_type.in_(("image/jpeg", "image/png", "image/webp"))).order_by(Attachment.id)):
+        path = folder / row.stored_name
+        if not path.is_file():
+            result.missing.append(row.id)
+            continue
+        data = path.read_bytes()
+        try:
+            clean = metadata.strip(data, row.content_type)
+        except metadata.Unreadable:
+            result.unreadable.append(row.id)
+            continue
+        if clean == data:
+            result.clean += 1
+            continue
+        part = path.with_name(path.name + ".part")
+        part.write_bytes(clean)
+        part.replace(path)
+        row.size = len(clean)
+        result.stripped += 1
+    if result.stripped:
+        audit.record(
+            session, actor=actor, action="attachments.metadata-stripped", object_type="attachments", object_id="stored",
+            data={"stripped": result.stripped, "clean": result.clean, "missing": result.missing, "unreadable": result.unreadable},
+        )
+    return result
 
 
 @listens_for(Session, "pending_to_transient")

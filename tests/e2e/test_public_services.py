@@ -120,6 +120,20 @@ def test_widget_opens_at_the_latest_message(server, phone):
     assert height > seen and top + seen >= height - 2
 
 
+def test_back_from_a_cited_article_finds_the_conversation_and_the_next_question_answered(server, phone):
+    """Back showed 问政务君 as first loaded: the conversation gone, and the next question refused with nothing shown."""
+    page = phone
+    page.goto(server + "/assistant")
+    ask(page, "社保卡丢了怎么补办？", 1)
+    page.locator("#chat-log .msg-bot .msg-sources a").first.click()
+    page.wait_for_selector("#article-body")
+    page.go_back()
+    page.wait_for_selector("#chat-log .msg-bot")
+    assert "挂失" in page.locator("#chat-log .msg-bot").first.inner_text()
+    ask(page, "新生儿怎么入户？", 2)
+    assert page.locator("#chat-log .msg-user").all_inner_texts()[-1].endswith("新生儿怎么入户？")
+
+
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")

@@ -418,6 +418,19 @@ def test_a_resent_question_is_answered_once_and_each_answer_brings_a_new_key(cli
     assert client.get("/assistant").text.count('class="msg msg-user"') == 1
 
 
+def test_another_question_from_a_page_older_than_its_last_answer_is_answered(client, demo):
+    """Back to 问政务君 showed the page as first loaded, whose key had gone with the first question: the next
+    question was refused 409 and nothing appeared. The page is no longer kept, and such a question is answered."""
+    page = client.get("/assistant")
+    assert page.headers["cache-control"] == "no-store"
+    key = re.search(r'name="idempotency_key" id="chat-log-key" value="([^"]+)"', page.text).group(1)
+    form = {"csrf_token": token(page.text), "log_id": "chat-log", "idempotency_key": key}
+    client.post("/assistant/ask", data={**form, "question": "社保卡丢了怎么补办？"}, headers={"HX-Request": "true"})
+    later = client.post("/assistant/ask", data={**form, "question": "新生儿怎么入户？"}, headers={"HX-Request": "true"})
+    assert later.status_code == 200 and "新生儿怎么入户？" in later.text
+    assert client.get("/assistant").text.count('class="msg msg-user"') == 2
+
+
 def prefilled_content(client, page_text: str) -> str:
     """What 转为工单 puts into 我要反映's text box for this visitor."""
     link = re.search(r'href="(/submit\?[^"]+)"', page_text).group(1).replace("&amp;", "&")

@@ -16,7 +16,7 @@ from baishitong.assistant import core
 from baishitong.assistant import service as assistant
 from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
-from baishitong.errors import NotFound
+from baishitong.errors import Conflict, NotFound
 from baishitong.web.cookies import queue_cookie
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import flash, fragment, redirect, render
@@ -108,7 +108,11 @@ def _shown(request: Request, session: Session) -> dict:
 
 @router.get("/assistant")
 def page(request: Request, session: Session = Depends(get_db_session)):
-    return render(request, "public/assistant.html", {**_shown(request, session), "log_id": "chat-log"})
+    """Never kept by the browser: htmx adds the turns in place, so Back from a cited article or 转为工单 would
+    otherwise show the page as first loaded — no conversation, and a question key already spent."""
+    response = render(request, "public/assistant.html", {**_shown(request, session), "log_id": "chat-log"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/assistant/panel")
@@ -170,7 +174,12 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
     # the first answer's cookie came back is still the same question.
     key, body = form.get("idempotency_key"), {"question": question}
     key = f"web:{key}" if key else None
-    first = idempotency.replayed(session, scope=WEB_ASK_SCOPE, key=key, body=body)
+    try:
+        first = idempotency.replayed(session, scope=WEB_ASK_SCOPE, key=key, body=body)
+    except Conflict:
+        # Another question under a spent key comes from a page older than its last answer (kept by the
+        # browser): it is a new question, answered as one, not refused with nothing shown.
+        first, key = None, None
     if first is not None:
         reply = assistant.replay(session, turn_id=int(first), threshold=settings.assistant_threshold)
     else:

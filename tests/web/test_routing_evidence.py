@@ -59,6 +59,23 @@ def test_the_ticket_page_shows_the_same_evidence_in_words(web, session, model):
     assert re.search(r'title="模型输出 \d\.\d{4}；自动派单阈值 80%">\d+%（高）', _row(evidence, "置信度"))
 
 
+def test_a_rule_whose_unit_was_disabled_says_so_in_the_panel_and_when_the_call_is_registered(web, session, model):
+    from baishitong.org import service as org
+    from tests.web.test_console_after import intake, ticket_of
+
+    _with_rule(session, STREET_LIGHTS | {"lead": "CGZF"})
+    org.find_unit(session, code="CGZF").active = False
+    session.flush()
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    panel = web.post("/staff/console/suggest", data={"csrf_token": token(page), "type": "投诉", "content": CONFIDENT, "address": "容桂街道高黎社区"}).text
+    assert "关键词“路灯、井盖” → 顺德区城市管理和综合执法局（已停用）</span>" in _row(panel, "匹配规则")
+    assert "—" in _row(panel, "建议主办")
+    registered = intake(web, "13800003109", after="dispatch")
+    assert "派单目录匹配的主办单位 顺德区城市管理和综合执法局 已停用，请在待派单中选择主办单位" in registered.text
+    assert ticket_of(session, "13800003109").status == "registered"
+
+
 def test_a_possible_duplicate_shows_its_similarity_as_a_percentage(web, session, model):
     login(web, "t_operator")
     intake(web, "13800003102", after="none")

@@ -22,7 +22,7 @@ from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
-from baishitong.routing.models import RoutingDecision
+from baishitong.routing.models import RoutingDecision, RoutingRule
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
@@ -191,6 +191,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
             outcome = f"已受理并派至 {ticket.lead_unit.name}"
         elif lead:
             outcome = "已受理，暂存待派单"
+        elif disabled := _disabled_rule_lead(session, ticket):
+            outcome = f"已受理，暂存待派单：派单目录匹配的主办单位 {disabled} 已停用，请在待派单中选择主办单位"
         else:
             outcome = "已受理，暂存待派单：智能分拨没有给出建议单位，请在待派单中选择主办单位"
     elif ticket.status == "dispatched" and ticket.lead_unit:
@@ -232,6 +234,14 @@ class _FormLike(dict):
 def _decision_lead(session: Session, ticket: Ticket) -> str | None:
     decision = routing.latest_decision(session, ticket_id=ticket.id)
     return decision.lead_unit if decision else None
+
+
+def _disabled_rule_lead(session: Session, ticket: Ticket) -> str | None:
+    """The name of the unit the matched catalogue rule names when that unit has been disabled since: why nobody was suggested."""
+    decision = routing.latest_decision(session, ticket_id=ticket.id)
+    rule = session.get(RoutingRule, decision.rule_id) if decision and decision.rule_id else None
+    unit = org.find_unit(session, code=rule.lead) if rule else None
+    return unit.name if unit is not None and not unit.active else None
 
 
 def _decisions_for(session: Session, tickets: list[Ticket]) -> dict[int, RoutingDecision]:

@@ -113,7 +113,8 @@ def rule_view(session: Session, rule: dict | None, *, lead: str | None = None) -
         parts.append("关键词“" + "、".join(rule["keyword_hits"]) + "”")
     named = rule.get("lead")
     unit = ref.units.get(named) if named else None
-    lead_name = (f"事发镇街（{lead}）" if lead else "事发镇街") if named == TOWN else unit.name if unit else named or "—"
+    # A rule whose unit was disabled since matches but suggests nobody (建议主办 —): the rule says why.
+    lead_name = (f"事发镇街（{lead}）" if lead else "事发镇街") if named == TOWN else (unit.name + ("" if unit.active else "（已停用）")) if unit else named or "—"
     title = [f"派单目录 v{rule['catalogue_version']}" if rule.get("catalogue_version") else "派单目录", f"规则 #{rule['id']}"]
     if rule.get("keywords"):
         title.append("关键词：" + "、".join(rule["keywords"]))

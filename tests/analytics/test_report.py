@@ -207,7 +207,8 @@ def test_each_count_on_the_page_links_to_a_list_of_as_many_orders(web, session):
 
 def test_each_units_dispatch_count_in_the_league_links_to_a_list_of_as_many_orders(web, session):
     """The league counts 90 whole days of dispatches, today included; 派单数 opens 工单查询 by 派单日期 with those orders,
-    and an order the unit returned, now with another unit, is said apart rather than missing from the list."""
+    and an order the unit returned, now with another unit, is said apart rather than missing from the list. 回访数 opens
+    the same list narrowed to 已回访, on as many orders."""
     import html
     import re
     from datetime import datetime, time
@@ -221,6 +222,8 @@ def test_each_units_dispatch_count_in_the_league_links_to_a_list_of_as_many_orde
     merged.status = "merged"
     make_ticket(session, state="replied")
     make_ticket(session, state="signed", lead="daliang")
+    rated, rated_before = make_ticket(session, state="callback"), make_ticket(session, state="closed")
+    rated_before.dispatched_at = local(first - timedelta(days=1), 12, 0)
     returned = make_ticket(session, state="returned")
     operator = actor(session, "t_operator")
     service.act(session, number=returned.number, action="approve-return", actor=operator, body=schemas.ActionIn(version=returned.version))
@@ -231,14 +234,20 @@ def test_each_units_dispatch_count_in_the_league_links_to_a_list_of_as_many_orde
     league = web.get("/staff/supervise/league").text
     rows = dict(re.findall(r'<tr data-unit="([^"]+)">(.*?)</tr>', league, re.S))
     assert {"ronggui", "daliang"} <= set(rows)
-    assert re.search(r'data-label="派单数">3<span class="sub muted">含已退单 1 件', rows["ronggui"]), "the returned order counts for the unit that returned it"
+    assert re.search(r'data-label="派单数">4<span class="sub muted">含已退单 1 件', rows["ronggui"]), "the returned order counts for the unit that returned it"
     links = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* (\d+) 件，查看工单"', row)}
-    assert {unit: n for unit, n in links.values()} == {"ronggui": 2, "daliang": 2}
+    assert {unit: n for unit, n in links.values()} == {"ronggui": 3, "daliang": 2}
+    called = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* 回访 (\d+) 件，查看已回访工单"', row)}
+    assert {unit: n for unit, n in called.values()} == {"ronggui": 1} and 'data-label="回访数">0</td>' in rows["daliang"]
+    [(callbacks_href, _)] = called.items()
+    assert "callback=yes" in callbacks_href and f"dispatched_from={first.isoformat()}" in callbacks_href
+    listed = web.get(callbacks_href).text
+    assert "共 1 件" in listed and rated.number in listed and rated_before.number not in listed
     for href, (unit, figure) in links.items():
         assert f"dispatched_from={first.isoformat()}" in href and f"dispatched_to={today().isoformat()}" in href and f"unit={unit}" in href
         assert f"共 {figure} 件" in web.get(href).text, href
-    shown = {r["unit"]: r["dispatched"] for r in analytics.unit_rates(session, since=reports.bounds(first, today())[0], until=reports.bounds(first, today())[1])}
-    assert shown["ronggui"] == 3 and shown["daliang"] == 2
+    shown = {r["unit"]: (r["dispatched"], r["callbacks"]) for r in analytics.unit_rates(session, since=reports.bounds(first, today())[0], until=reports.bounds(first, today())[1])}
+    assert shown["ronggui"] == (4, 1) and shown["daliang"] == (2, 0)
     assert "按派单日期统计近 90 天（含今天，不含并单）" in web.get("/staff/supervise").text
 
 

@@ -1,3 +1,4 @@
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
@@ -5,7 +6,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from baishitong import idempotency, validation_text
-from baishitong.bounds import MAX_PAGE
+from baishitong.bounds import MAX_PAGE, Day
 from baishitong.actors import REQUESTER, Actor
 from baishitong.attachments import service as attachments
 from baishitong.config import Settings
@@ -88,32 +89,51 @@ def track_out(session: Session, settings: Settings, ticket) -> schemas.TrackOut:
     )
 
 
+def _local_days(start: date | None, end: date | None, label: str) -> tuple[datetime | None, datetime | None]:
+    """Whole local days, `end` included: the start of the first day and of the day after the last."""
+    if start and end and end < start:
+        raise InvalidInput("invalid_filter", f"{label}的结束日期不能早于开始日期", details={"field": "dispatched_to"})
+    return (datetime.combine(start, time(), service.LOCAL_TZ) if start else None, datetime.combine(end + timedelta(days=1), time(), service.LOCAL_TZ) if end else None)
+
+
 @router.get("/tickets", response_model=schemas.TicketPage)
 def list_tickets(
     status: Annotated[list[str] | None, Query()] = None,
     type: str | None = None,
     channel: str | None = None,
-    lead_unit: str | None = None,
-    category: str | None = None,
-    region: str | None = None,
+    lead_unit: str | None = Query(default=None, description=f"承办单位编码；`{service.NONE}`：未派单（尚无承办单位）的工单"),
+    category: str | None = Query(default=None, description=f"分类编码（含其下各级，按编码前缀）；`{service.NONE}`：未分类的工单"),
+    region: str | None = Query(default=None, description=f"镇街或村居编码（镇街含其下村居）；`{service.NONE}`：未定位的工单"),
     q: str | None = Query(default=None, max_length=100),
     overdue: bool | None = None,
+    dispatched_from: Day | None = Query(default=None, description="派单日期起（含），YYYY-MM-DD，北京时间；按最近一次派单计，与督办台承办单位排名相同"),
+    dispatched_to: Day | None = Query(default=None, description="派单日期止（含：dispatched_to=2026-11-30 包括 11 月 30 日全天），YYYY-MM-DD，北京时间；早于 dispatched_from 时 422"),
+    callback: bool | None = Query(default=None, description="true：已回访（有回访评价，即督办台承办单位排名的回访数；拒绝评价、未接通的不算）；false：未回访"),
     page: int = Query(default=1, ge=1, le=MAX_PAGE),
     per_page: int = Query(default=20, ge=1, le=200),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
 ):
+    """Orders the caller may see, newest first, with the filters of 工单查询: `dispatched_from`/`dispatched_to` are whole
+    days, both included (unlike /stats/units, whose `to` is excluded); `none` for `lead_unit`, `category` or `region`
+    lists the orders without one (未派单, 未分类, 未定位)."""
+    since, until = _local_days(dispatched_from, dispatched_to, "派单日期")
+    given = lambda value: value if value != service.NONE else None  # noqa: E731
     items, total = service.list_tickets(
         session,
         actor=actor,
         status=status,
         type=type,
         channel=channel,
-        lead_unit=lead_unit,
-        category_prefix=category,
-        region_code=region,
+        lead_unit=given(lead_unit),
+        category_prefix=given(category),
+        region_code=given(region),
+        without=[name for name, value in (("lead_unit", lead_unit), ("category", category), ("region", region)) if value == service.NONE],
         query_text=q,
         overdue=overdue,
+        dispatched_from=since,
+        dispatched_to=until,
+        callback=callback,
         page=page,
         per_page=per_page,
     )

@@ -190,7 +190,9 @@ def _check_filters(*, status: list[str] | None, type: str | None, channel: str |
         raise InvalidInput("invalid_filter", f"受理渠道“{channel}”无效，可选：{allowed}", details={"field": "channel"})
 
 
-# What an order can lack, by the name `list_tickets(without=...)` takes.
+# What an order can lack, by the name `list_tickets(without=...)` takes; NONE is the value of a list's unit,
+# category or town filter (web and API) that asks for the orders without one.
+NONE = "none"
 WITHOUT = {"lead_unit": Ticket.lead_unit_id, "category": Ticket.category_id, "region": Ticket.region_id}
 
 
@@ -212,13 +214,15 @@ def list_tickets(
     dispatched_from: datetime | None = None,
     dispatched_to: datetime | None = None,
     without: Collection[str] = (),
+    callback: bool | None = None,
     matters_only: bool = False,
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[Ticket], int]:
     """`category_root` and `matters_only` select as 统计分析 counts (a category with everything under it by parent,
     merged and voided orders left out), so a figure there and the list it links to agree. `without` names what the
-    orders lack (WITHOUT: 未派单, 未分类, 未定位); `dispatched_*` bound the latest dispatch, as the 督办台 league counts."""
+    orders lack (WITHOUT: 未派单, 未分类, 未定位); `dispatched_*` bound the latest dispatch, as the 督办台 league counts;
+    `callback` True keeps the orders with a callback on record (已回访, the league's 回访数), False those without."""
     _check_filters(status=status, type=type, channel=channel)
     query = _visible_to(select(Ticket), actor)
     if status:
@@ -253,6 +257,8 @@ def list_tickets(
         query = query.where(Ticket.dispatched_at < dispatched_to)
     for name in without:
         query = query.where(WITHOUT[name].is_(None))
+    if callback is not None:
+        query = query.where(Ticket.callback_at.is_not(None) if callback else Ticket.callback_at.is_(None))
     if matters_only:
         query = query.where(Ticket.status.not_in(sorted(NOT_MATTERS)))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -572,10 +572,12 @@ def reveal(number: str, request: Request, form: FormData = Depends(checked_form)
     return render(request, "staff/ticket.html", ticket_context(request, session, staff, ticket, revealed=requester) | {"nav": "/staff/tickets"})
 
 
-LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", "from", "to", "dispatched_from", "dispatched_to", "matters")
+LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", "from", "to", "dispatched_from", "dispatched_to", "callback", "matters")
 # unit=none, category=none, region=none: the orders without one, as 统计分析 counts 未派单, 未分类 and 未定位.
-NONE = "none"
+NONE = service.NONE
 NONE_LABELS = {"unit": "未派单", "category": "未分类", "region": "未定位"}
+# callback=yes: the orders with a callback on record, as the 督办台 league's 回访数 counts them; no: those without.
+CALLBACK_LABELS = {"yes": "已回访", "no": "未回访"}
 
 
 def list_filters(request: Request) -> dict:
@@ -592,10 +594,16 @@ def _days(filters: dict, prefix: str, label: str) -> tuple[datetime | None, date
     return (datetime.combine(start, time(), LOCAL_TZ) if start else None, datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ) if end else None)
 
 
+def _callback(value: str) -> bool | None:
+    if value and value not in CALLBACK_LABELS:
+        raise ValueError(f"回访“{value}”无效，可选：" + "、".join(f"{k}（{label}）" for k, label in CALLBACK_LABELS.items()))
+    return value == "yes" if value else None
+
+
 def list_query(filters: dict) -> dict:
     """The list's filters as `service.list_tickets` takes them, shared by the list and its export. 受理日期 are whole
     local days, `to` included, as 统计分析 counts them, and 派单日期 (the latest dispatch) as the 督办台 league does;
-    unreadable or reversed dates are ValueError with the message."""
+    unreadable or reversed dates, or an unknown 回访 choice, are ValueError with the message."""
     created_from, created_to = _days(filters, "", "受理日期")
     dispatched_from, dispatched_to = _days(filters, "dispatched_", "派单日期")
     given = lambda name: filters[name] if filters[name] and filters[name] != NONE else None  # noqa: E731
@@ -612,6 +620,7 @@ def list_query(filters: dict) -> dict:
         "created_to": created_to,
         "dispatched_from": dispatched_from,
         "dispatched_to": dispatched_to,
+        "callback": _callback(filters["callback"]),
         "matters_only": bool(filters["matters"]),
     }
 
@@ -645,6 +654,7 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
             "units": [(code, name) for _, group in dispatch_units(session) for code, name in group] + [(NONE, NONE_LABELS["unit"])] + ([("已停用", retired)] if retired else []),
             "categories": [(c.code, c.name) for c in session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))] + [(NONE, NONE_LABELS["category"])],
             "towns": [(r.code, r.name) for r in session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code))] + [(NONE, NONE_LABELS["region"])],
+            "callbacks": list(CALLBACK_LABELS.items()),
             "nav": "/staff/tickets",
             "messages": messages,
         },

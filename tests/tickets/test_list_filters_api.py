@@ -1,0 +1,122 @@
+"""GET /api/v1/tickets filters as 工单查询 does: 派单日期 as whole local days (至 included), `none` for the orders
+without a unit, category or town, and 已回访 / 未回访; the list on the page and the API count the same orders."""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from baishitong.org.models import Category, Region
+from baishitong.tickets.service import LOCAL_TZ
+from tests.tickets.factories import make_ticket
+from tests.web.test_pages import login as page_login
+
+DAY = date(2026, 11, 30)
+
+
+@pytest.fixture
+def orders(session):
+    """Two dispatched on DAY (just after midnight and just before the next), one the minute after; one with a
+    callback; one neither dispatched, classified nor placed, and one registered but placed and classified."""
+    at = lambda day, hour, minute: datetime.combine(day, time(hour, minute), LOCAL_TZ)  # noqa: E731
+    late, early, next_morning = (make_ticket(session, state="signed") for _ in range(3))
+    late.dispatched_at, early.dispatched_at, next_morning.dispatched_at = at(DAY, 23, 59), at(DAY, 0, 0), at(DAY + timedelta(days=1), 0, 0)
+    rated = make_ticket(session, state="callback")
+    rated.dispatched_at = at(DAY, 12, 0)
+    waiting, placed = make_ticket(session), make_ticket(session)
+    waiting.category_id = waiting.region_id = None
+    placed.category_id = session.scalar(select(Category.id).limit(1))
+    placed.region_id = session.scalar(select(Region.id).limit(1))
+    session.flush()
+    return {"late": late, "early": early, "next_morning": next_morning, "rated": rated, "waiting": waiting, "placed": placed}
+
+
+def numbers(response) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {item["number"] for item in response.json()["items"]}
+
+
+def test_the_api_filters_by_dispatch_day_with_the_last_day_included(client, login, orders):
+    headers = login("t_supervisor")
+    listed = client.get("/api/v1/tickets", params={"dispatched_from": DAY.isoformat(), "dispatched_to": DAY.isoformat()}, headers=headers)
+    assert numbers(listed) == {orders[k].number for k in ("late", "early", "rated")} and listed.json()["total"] == 3
+    onwards = numbers(client.get("/api/v1/tickets", params={"dispatched_from": (DAY + timedelta(days=1)).isoformat()}, headers=headers))
+    assert orders["next_morning"].number in onwards and orders["late"].number not in onwards
+    until = numbers(client.get("/api/v1/tickets", params={"dispatched_to": DAY.isoformat(), "per_page": 200}, headers=headers))
+    assert orders["late"].number in until and orders["next_morning"].number not in until and orders["waiting"].number not in until
+
+
+def test_the_api_lists_the_orders_without_a_unit_category_or_town_as_none(client, login, orders):
+    headers = login("t_supervisor")
+    lacking = numbers(client.get("/api/v1/tickets", params={"lead_unit": "none", "category": "none", "region": "none"}, headers=headers))
+    assert lacking == {orders["waiting"].number}
+    undispatched = numbers(client.get("/api/v1/tickets", params={"lead_unit": "none", "per_page": 200}, headers=headers))
+    assert {orders["waiting"].number, orders["placed"].number} <= undispatched and orders["late"].number not in undispatched
+
+
+def test_the_api_filters_by_callback(client, login, orders):
+    headers = login("t_supervisor")
+    assert numbers(client.get("/api/v1/tickets", params={"callback": "true"}, headers=headers)) == {orders["rated"].number}
+    not_yet = numbers(client.get("/api/v1/tickets", params={"callback": "false", "per_page": 200}, headers=headers))
+    assert orders["late"].number in not_yet and orders["rated"].number not in not_yet
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"dispatched_from": "2026-11-30", "dispatched_to": "2026-11-01"}, "派单日期的结束日期不能早于开始日期"),
+        ({"dispatched_from": "2026-02-30"}, "dispatched_from：日期不存在：2026-02-30"),
+        ({"dispatched_to": "9999-12-31"}, "dispatched_to：须在 2000 年至 2100 年之间"),
+        ({"callback": "maybe"}, "callback"),
+    ],
+)
+def test_a_bad_or_reversed_dispatch_day_is_refused_not_read_as_no_limit(client, login, params, message):
+    response = client.get("/api/v1/tickets", params=params, headers=login("t_supervisor"))
+    assert response.status_code == 422 and message in response.json()["error"]["message"], response.text
+
+
+def test_the_page_and_the_api_count_the_same_orders(web, client, login, orders):
+    headers = login("t_supervisor")
+    page_login(web, "t_supervisor")
+    day = DAY.isoformat()
+    pairs = [
+        (f"dispatched_from={day}&dispatched_to={day}", {"dispatched_from": day, "dispatched_to": day}),
+        (f"dispatched_to={day}", {"dispatched_to": day}),
+        ("unit=none&category=none&region=none", {"lead_unit": "none", "category": "none", "region": "none"}),
+        ("unit=none", {"lead_unit": "none"}),
+        ("region=none", {"region": "none"}),
+        ("callback=yes", {"callback": "true"}),
+        ("callback=no", {"callback": "false"}),
+        (f"unit=ronggui&dispatched_from={day}&dispatched_to={day}&callback=yes", {"lead_unit": "ronggui", "dispatched_from": day, "dispatched_to": day, "callback": "true"}),
+    ]
+    for page_query, params in pairs:
+        page = web.get(f"/staff/tickets?{page_query}").text
+        total = client.get("/api/v1/tickets", params=params, headers=headers).json()["total"]
+        assert f"共 {total} 件" in page, (page_query, total, re.search(r"共 \d+ 件", page))
+    assert client.get("/api/v1/tickets", params=pairs[0][1], headers=headers).json()["total"] == 3
+
+
+def test_the_openapi_document_describes_the_new_filters(client):
+    parameters = {p["name"]: p for p in client.get("/openapi.json").json()["paths"]["/api/v1/tickets"]["get"]["parameters"]}
+    assert {"dispatched_from", "dispatched_to", "callback"} <= set(parameters)
+    assert "含" in parameters["dispatched_to"]["description"] and parameters["dispatched_from"]["schema"]["anyOf"][0]["format"] == "date"
+    assert all("none" in parameters[name]["description"] for name in ("lead_unit", "category", "region"))
+    assert "已回访" in parameters["callback"]["description"]
+
+
+def test_the_page_filters_by_callback_and_exports_the_same(web, orders):
+    import csv
+    import io
+
+    page_login(web, "t_supervisor")
+    page = web.get("/staff/tickets?callback=yes").text
+    assert orders["rated"].number in page and orders["late"].number not in page and "共 1 件" in page
+    assert '<option value="yes" selected>已回访</option>' in page and '<option value="no">未回访</option>' in page
+    assert 'name="callback" value="yes"' in page, "the export keeps the choice"
+    exported = web.get("/staff/exports/tickets.csv?callback=yes").content.decode("utf-8-sig")
+    assert [line[0] for line in list(csv.reader(io.StringIO(exported)))[1:]] == [orders["rated"].number]
+    not_yet = web.get("/staff/tickets?callback=no").text
+    assert orders["late"].number in not_yet and orders["rated"].number not in not_yet
+    unknown = web.get("/staff/tickets?callback=maybe")
+    assert unknown.status_code == 200 and "回访“maybe”无效，可选：yes（已回访）、no（未回访）" in unknown.text and "共 0 件" in unknown.text

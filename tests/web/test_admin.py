@@ -40,6 +40,21 @@ def test_admin_adds_and_edits_a_unit(web, session):
     assert cycle.status_code == 422 and "不能是本单位" in cycle.text
 
 
+def test_disabling_a_unit_the_catalogue_still_names_as_lead_says_how_many_rules_to_change(web, session):
+    _, rules = routing.current_catalogue(session)
+    leading = sum(1 for r in rules if r.active and r.lead == "CGZF")
+    routing.replace_catalogue(
+        session, rules=[*({f: getattr(r, f) for f in routing.RULE_FIELDS} for r in rules), {"category_prefix": "01", "keywords": ["井盖"], "lead": "CGZF"}], actor="test"
+    )
+    login(web, "t_admin")
+    unit = {"code": "CGZF", "name": "顺德区城市管理和综合执法局", "kind": "department", "parent": "", "phone": "", "active": "", "editing": "1"}
+    assert post(web, "/staff/admin/units?edit=CGZF", "/staff/admin/units", unit).status_code == 303
+    page = web.get("/staff/admin/units").text
+    assert f"派单目录中仍有 {leading + 1} 条规则以 顺德区城市管理和综合执法局 为主办单位" in page
+    again = post(web, "/staff/admin/units", "/staff/admin/units", unit | {"code": "TEST_WEB2", "name": "区测试局", "editing": ""})
+    assert again.status_code == 303 and "派单目录中仍有" not in web.get("/staff/admin/units").text
+
+
 def test_handler_cannot_open_admin_or_points_pages(web):
     login(web, "t_ronggui")
     for path in ("/staff/admin/units", "/staff/admin/catalogue", "/staff/admin/models", "/staff/points"):

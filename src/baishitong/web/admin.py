@@ -127,6 +127,11 @@ def save_unit(request: Request, form: FormData = Depends(checked_form), staff: S
             values["base_state"] = str(form.get("base_state", ""))
         return _units_page(request, session, form=values, editing=editing, error=exc.message, status_code=exc.status_code)
     flash(request, "success", f"已保存单位 {values['code']} {values['name']}" + ("" if values["active"] else "（已停用，历史工单保留）"))
+    if not values["active"]:
+        # The catalogue keeps naming a disabled unit: the calls its rules match wait in 待派单 with nobody suggested.
+        leading = sum(1 for rule in routing.current_catalogue(session)[1] if rule.active and rule.lead == values["code"])
+        if leading:
+            flash(request, "warning", f"派单目录中仍有 {leading} 条规则以 {values['name']} 为主办单位，匹配这些规则的新工单将不会自动派出，请到派单目录改为其他单位")
     return redirect("/staff/admin/units")
 
 

@@ -237,7 +237,7 @@ def test_each_units_dispatch_count_in_the_league_links_to_a_list_of_as_many_orde
     assert re.search(r'data-label="派单数">4<span class="sub muted">含已退单 1 件', rows["ronggui"]), "the returned order counts for the unit that returned it"
     links = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* (\d+) 件，查看工单"', row)}
     assert {unit: n for unit, n in links.values()} == {"ronggui": 3, "daliang": 2}
-    called = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* 回访 (\d+) 件，查看已回访工单"', row)}
+    called = {html.unescape(href): (unit, int(n)) for unit, row in rows.items() for href, n in re.findall(r'href="(/staff/tickets\?[^"]+)" aria-label="[^"]* 回访 (\d+) 件，查看有回访评价的工单"', row)}
     assert {unit: n for unit, n in called.values()} == {"ronggui": 1} and 'data-label="回访数">0</td>' in rows["daliang"]
     [(callbacks_href, _)] = called.items()
     assert "callback=yes" in callbacks_href and f"dispatched_from={first.isoformat()}" in callbacks_href

@@ -112,11 +112,11 @@ def test_the_page_filters_by_callback_and_exports_the_same(web, orders):
     page_login(web, "t_supervisor")
     page = web.get("/staff/tickets?callback=yes").text
     assert orders["rated"].number in page and orders["late"].number not in page and "共 1 件" in page
-    assert '<option value="yes" selected>已回访</option>' in page and '<option value="no">未回访</option>' in page
+    assert '<option value="yes" selected>有回访评价</option>' in page and '<option value="no">无回访评价</option>' in page
     assert 'name="callback" value="yes"' in page, "the export keeps the choice"
     exported = web.get("/staff/exports/tickets.csv?callback=yes").content.decode("utf-8-sig")
     assert [line[0] for line in list(csv.reader(io.StringIO(exported)))[1:]] == [orders["rated"].number]
     not_yet = web.get("/staff/tickets?callback=no").text
     assert orders["late"].number in not_yet and orders["rated"].number not in not_yet
     unknown = web.get("/staff/tickets?callback=maybe")
-    assert unknown.status_code == 200 and "回访“maybe”无效，可选：yes（已回访）、no（未回访）" in unknown.text and "共 0 件" in unknown.text
+    assert unknown.status_code == 200 and "回访“maybe”无效，可选：yes（有回访评价）、no（无回访评价）" in unknown.text and "共 0 件" in unknown.text

@@ -577,7 +577,7 @@ LIST_FILTERS = ("q", "status", "type", "channel", "unit", "category", "region", 
 NONE = service.NONE
 NONE_LABELS = {"unit": "未派单", "category": "未分类", "region": "未定位"}
 # callback=yes: the orders with a callback on record, as the 督办台 league's 回访数 counts them; no: those without.
-CALLBACK_LABELS = {"yes": "已回访", "no": "未回访"}
+CALLBACK_LABELS = {"yes": "有回访评价", "no": "无回访评价"}
 
 
 def list_filters(request: Request) -> dict:

@@ -88,7 +88,7 @@ def test_the_callback_queue_offers_the_refusal_as_its_own_choice(web, session):
     row = landed.text[landed.text.index(f'id="row-{ticket.number}"') :]
     row = row[: row.index("</tr>")]
     assert "data-declined" in row and "callback-missed" not in row and "callback-declined" not in row
-    assert f'action="/staff/tickets/{ticket.number}/act/close"' in row and "未评价办结" in row
+    assert f'action="/staff/tickets/{ticket.number}/act/close" data-confirm="确定将工单 {ticket.number} 按未评价办结吗？办结后不再回访。"' in row and "未评价办结" in row
     web.post(f"/staff/tickets/{ticket.number}/act/close", data={"csrf_token": token(page), "version": str(ticket.version), "next": "/staff/console/callback", "note": "诉求人接通但拒绝评价，按未评价办结"})
     session.refresh(ticket)
     assert ticket.status == "closed"

@@ -32,6 +32,7 @@ def test_the_callback_queue_records_a_missed_call_and_offers_closing_after_three
     assert f"工单 {ticket.number} 已记录回访未接通" in recorded.text
     page = web.get("/staff/console/callback").text
     assert f'data-missed="{MISSED_CALLBACKS_TO_CLOSE}"' in page and "可直接办结" in page and close_button in page
+    assert f'{close_button} data-confirm="确定将工单 {ticket.number} 按未回访办结吗？办结后不再回访。"' in page, "asked first, as 办结 elsewhere"
     web.post(f"/staff/tickets/{ticket.number}/act/close", data={"csrf_token": token(page), "version": str(ticket.version), "next": "/staff/console/callback", "note": "3 次回访未接通，按未回访办结"})
     assert ticket.status == "closed"
     timeline = web.get(f"/staff/tickets/{ticket.number}").text

@@ -127,3 +127,11 @@ def test_an_unconfirmed_subscription_keeps_no_phone_after_it_lapses(session):
 def test_alerts_need_a_mobile_number(session, phone):
     with pytest.raises(InvalidInput, match="11 位手机号码"):
         alerts.subscribe(session, data=MAKER, phone=phone)
+
+
+def test_a_mobile_typed_in_full_width_is_the_same_mobile():
+    """１３８… from a keyboard in full-width mode was refused; 13９… was kept with its ９, which no SMS reaches."""
+    assert alerts.normalise_mobile("＋８６ １３８１２３４５６７８") == "13812345678"
+    assert alerts.normalise_mobile("13９12345678") == "13912345678"
+    with pytest.raises(InvalidInput):
+        alerts.normalise_mobile("١٣٨١٢٣٤٥٦٧٨")  # another script's digits are no number an SMS reaches

@@ -127,6 +127,20 @@ def test_track_wrong_phone_looks_like_missing_number(web, session):
     assert ticket.title in right.text and "已转交" in right.text
 
 
+def test_a_number_typed_in_full_width_is_the_same_number(web, session):
+    """A Chinese keyboard in full-width mode types １３８…: 我要反映 refused it as 请填写正确的手机号码, and 进度查询
+    found nothing for ＳＤ２０２６… or a phone typed that way."""
+    wide = PHONE.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    sent = web.post("/submit", data=submit_form(web, phone="＋８６ " + wide), follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    number = sent.headers["location"].rsplit("/", 1)[-1]
+    assert session.scalar(select(Ticket).where(Ticket.number == number)).requester_phone == PHONE
+    page = web.get("/track")
+    wide_number = number.lower().translate(str.maketrans("sd0123456789", "ｓｄ０１２３４５６７８９"))
+    found = web.post("/track", data={"csrf_token": token(page.text), "number": wide_number, "phone": wide})
+    assert number in found.text and "未查询到" not in found.text
+
+
 def test_requester_callback_form(web, session):
     ticket = make_ticket(session, state="replied")
     page = web.get("/track")

@@ -7,6 +7,7 @@ most once, so the alert job can run after every publication or edit of a policy.
 
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from baishitong.notify import service as notify
 from baishitong.org.service import town_names
 from baishitong.security import mask_phone
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 CONFIRM_WITHIN = timedelta(hours=24)
 # A second request for the same phone within this time sends no second SMS (no SMS bombing).
 RESEND_AFTER = timedelta(minutes=10)
@@ -31,7 +32,8 @@ STATUS_LABELS = {"pending": "待确认", "active": "已订阅", "cancelled": "�
 
 
 def normalise_mobile(phone: str) -> str:
-    digits = re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
+    # NFKC: a full-width １３８… is the same number (tickets.validation.normalise_phone does the same).
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone or "")).removeprefix("+86")
     if not MOBILE.match(digits):
         raise InvalidInput("invalid_mobile", "请填写 11 位手机号码，提醒以短信发送")
     return digits

@@ -16,6 +16,7 @@ from baishitong.points import appointments as booking
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
 from baishitong.security import mask_name, mask_phone
+from baishitong.tickets.validation import normalise_number
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import render
 
@@ -250,7 +251,7 @@ def _lookup_page(request: Request, context: dict, *, status_code: int = 200):
 
 def _form_lookup(request: Request, form: FormData, session: Session) -> tuple[str, str, Appointment | None, str | None]:
     request.app.state.rate_limiter.hit("track", _client(request), limit=request.app.state.settings.track_rate_limit_per_minute)
-    number, phone = str(form.get("number", "")).strip().upper(), str(form.get("phone", "")).strip()
+    number, phone = normalise_number(str(form.get("number", ""))), str(form.get("phone", "")).strip()
     try:
         return number, phone, booking.get_for_requester(session, number=number, phone=phone), None
     except NotFound as exc:

@@ -22,6 +22,7 @@ from baishitong.sla.policy import Stage, match
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import Status
+from baishitong.tickets.validation import normalise_number
 from baishitong.web.assistant import conversation_prefill
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import local, redirect, render
@@ -275,7 +276,7 @@ def track_form(request: Request, number: str = "", session: Session = Depends(ge
 @router.post("/track")
 def track(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     request.app.state.rate_limiter.hit("track", request.client.host if request.client else "unknown", limit=request.app.state.settings.track_rate_limit_per_minute)
-    number, phone = str(form.get("number", "")).strip(), str(form.get("phone", "")).strip()
+    number, phone = normalise_number(str(form.get("number", ""))), str(form.get("phone", "")).strip()
     try:
         ticket = service.track(session, number=number, phone=phone)
     except NotFound as exc:

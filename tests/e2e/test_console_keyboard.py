@@ -111,6 +111,17 @@ def test_back_after_registering_does_not_bring_the_registered_call_back(server, 
     assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == ""
 
 
+def test_the_shortcut_help_writes_the_keys_as_the_page_does(server, browser, shot):
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.press("#f-content", "Escape")
+    operator.keyboard.press("?")
+    dialog = operator.locator("dialog.hotkey-dialog")
+    dialog.wait_for()
+    shot(operator, "console-shortcut-help")
+    keys = [[k.inner_text() for k in row.locator("kbd").all()] for row in dialog.locator("li").all()]
+    assert keys == [["N"], ["Ctrl", "Enter"], ["?"]], "as 来电受理：N 新建，Ctrl+Enter 提交 above the form"
+
+
 def test_signing_out_forgets_the_call_kept_in_the_tab(server, browser, shot):
     from tests.e2e.test_story import PASSWORD
 

@@ -151,11 +151,14 @@
       var el = els[i];
       if (!el.hasAttribute("aria-keyshortcuts")) {
         el.setAttribute("aria-keyshortcuts", String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(function (c) {
-          return c.split("+").map(function (k) { return k.length === 1 ? k.toUpperCase() : k.charAt(0).toUpperCase() + k.slice(1); }).join("+");
+          return c.split("+").map(keyName).join("+");
         }).join(" "));
       }
     }
   }
+
+  // A key as the page's own hints write it: N, Ctrl, Enter (data-hotkey is lower case).
+  function keyName(k) { return k.length === 1 ? k.toUpperCase() : k.charAt(0).toUpperCase() + k.slice(1); }
 
   var hotkeyDialog = null;
   function showHotkeyHelp() {
@@ -170,8 +173,8 @@
     var html = '<div class="card-header"><h2 class="card-title" id="hotkey-dialog-title">键盘快捷键</h2>' +
       '<form method="dialog"><button class="btn btn-ghost btn-sm" type="submit">关闭</button></form></div><ul>';
     els.forEach(function (el) {
-      var keys = String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(function (k) {
-        return "<kbd>" + escapeHtml(k) + "</kbd>";
+      var keys = String(el.getAttribute("data-hotkey")).split(/\s*,\s*/).map(function (c) {
+        return c.split("+").map(function (k) { return "<kbd>" + escapeHtml(keyName(k)) + "</kbd>"; }).join("+");
       }).join(" ");
       html += "<li><span>" + escapeHtml(describe(el).trim().replace(/\s+/g, " ").slice(0, 40)) + "</span><span>" + keys + "</span></li>";
     });

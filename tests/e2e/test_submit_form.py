@@ -55,3 +55,42 @@ def test_cancel_asks_before_dropping_what_was_typed(server, browser):
         page.click("a:has-text('取消')")
     assert len(asked) == 1 and page.url == server + "/", "nothing typed, nothing to ask"
     context.close()
+
+
+def test_with_photos_chosen_a_missing_field_is_pointed_out_before_they_are_sent(server, browser, tmp_path):
+    """Photos sent with 同意 unticked (or no phone) were uploaded in full, refused, and had to be chosen again."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.goto(server + "/submit")
+    photo = tmp_path / "路灯.png"
+    photo.write_bytes(PNG)
+    page.set_input_files("#f-photos", [photo])
+    page.fill("#f-content", "桂洲大道中段路灯坏了一个星期，晚上很黑")
+    page.select_option("#f-town", index=1)
+    page.click("button:has-text('提交反映')")
+    page.wait_for_timeout(300)
+    assert posts == [] and page.evaluate("document.activeElement.id") == "f-phone"
+    assert page.evaluate("document.querySelector('#f-phone').validationMessage") == "请填写联系电话"
+    page.fill("#f-phone", "13800138000")
+    page.click("button:has-text('提交反映')")
+    page.wait_for_timeout(300)
+    assert posts == [] and page.evaluate("document.activeElement.id") == "f-consent"
+    assert page.evaluate("document.querySelector('#f-consent').validationMessage") == "请阅读并同意个人信息保护说明"
+    page.check("#f-consent")
+    with page.expect_navigation():
+        page.click("button:has-text('提交反映')")
+    assert "/submit/done/" in page.url and len(posts) == 1, "sent once, photo and all"
+    context.close()
+
+
+def test_without_photos_the_form_is_sent_and_the_server_lists_what_is_missing(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(server + "/submit")
+    with page.expect_navigation():
+        page.click("button:has-text('提交反映')")
+    summary = page.inner_text("#error-summary")
+    assert "请填写联系电话" in summary and "请阅读并同意个人信息保护说明" in summary
+    context.close()

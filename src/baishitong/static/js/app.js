@@ -28,6 +28,7 @@
  *     服务器的说明，已输入的文字保留；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
  *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交（novalidate 的表单也不提交），已填写的文字不丢；服务器照样再查一遍。
+ *     已选了文件时，带 data-missing="提示" 的必填项（可加 data-min-length）未填、复选框未勾也先当场提示，免得照片白传一遍又要重选。
  * 14. 问政务君：对话状态（#…-status，转人工、客服接入或交回时换入）的 data-question-placeholder 换到同一对话的提问框
  *     （#…-question）上，提示文字随之说明是在问政务君还是在对人工客服说话；已输入的文字不动。
  */
@@ -748,9 +749,27 @@
   }
 
   // A novalidate form (我要反映: its errors come back in a summary) would still send files already refused here.
+  // With photos chosen, a field the server would refuse as missing (data-missing="its message", data-min-length)
+  // is pointed out here: the refused form would come back without the photos, sent for nothing.
+  function missingBeforeUpload(form) {
+    var chosen = Array.prototype.some.call(form.querySelectorAll("input[type=file][data-max-files]"), function (f) { return f.files && f.files.length; });
+    if (!chosen) return null;
+    return Array.prototype.find.call(form.querySelectorAll("[data-missing]"), function (field) {
+      var empty = field.type === "checkbox" ? !field.checked : field.value.trim().length < (parseInt(field.getAttribute("data-min-length"), 10) || 1);
+      field.setCustomValidity(empty ? field.getAttribute("data-missing") : "");
+      return empty;
+    }) || null;
+  }
+
+  function onMissingFixed(e) {
+    var field = e.target;
+    if (field && field.hasAttribute && field.hasAttribute("data-missing")) field.setCustomValidity("");
+  }
+
   function onSubmitCheckFiles(e) {
     var form = e.target;
-    var refused = form && form.tagName === "FORM" && form.querySelector("input[type=file][data-max-files]:invalid");
+    if (!form || form.tagName !== "FORM") return;
+    var refused = form.querySelector("input[type=file][data-max-files]:invalid") || missingBeforeUpload(form);
     if (!refused) return;
     e.preventDefault();
     e.stopImmediatePropagation();
@@ -814,6 +833,8 @@
   document.addEventListener("change", onPhraseChange);
   document.addEventListener("change", onFilesChosen);
   document.addEventListener("submit", onSubmitCheckFiles, true);
+  document.addEventListener("input", onMissingFixed);
+  document.addEventListener("change", onMissingFixed);
   document.addEventListener("click", onQuoteClick);
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   document.addEventListener("click", onChatClickCapture, true);

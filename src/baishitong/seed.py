@@ -190,7 +190,8 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now:
     supervisor = _staff(session, "supervisor")
     specs = orders if orders is not None else generate_orders(today=now.astimezone(tickets.LOCAL_TZ).date())
     # All orders are registered first, so that duplicates are merged while their master is still open.
-    by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in specs}
+    # In the order they came in, so that each day's numbers run with the time of day.
+    by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in sorted(specs, key=lambda spec: _aware(spec["created_at"]))}
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
         try:
             replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=now)
@@ -224,8 +225,9 @@ def register(session: Session, spec: dict, *, operator: Actor) -> Ticket:
         confidential=spec.get("confidential", False),
     )
     actor = operator if spec["channel"] == "hotline" else REQUESTER
-    ticket, _ = tickets.create_ticket(session, data=data, actor=actor)
-    ticket.created_at = ticket.updated_at = ticket.clock_started_at = _aware(spec["created_at"])
+    created_at = _aware(spec["created_at"])
+    ticket, _ = tickets.create_ticket(session, data=data, actor=actor, registered_on=created_at.astimezone(tickets.LOCAL_TZ).date())
+    ticket.created_at = ticket.updated_at = ticket.clock_started_at = created_at
     for event in ticket.events:
         event.created_at = ticket.created_at
     return ticket

@@ -188,12 +188,14 @@ def test_a_co_units_opinion_comes_before_the_reply_even_when_the_reply_came_with
 
 
 def _load_at(session, specs: list[dict], now: datetime) -> list[Ticket]:
-    """The given demo orders loaded as if `init --demo` ran at `now`, newest first."""
+    """The given demo orders loaded as if `init --demo` ran at `now`, in the order given (they are registered in
+    the order they came in)."""
     if session.scalar(select(User).where(User.username == "operator1")) is None:
         for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
             org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
     seed.load_demo_orders(session, orders=specs, now=now)
-    return session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(len(specs))).all()[::-1]
+    loaded = {t.content: t for t in session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(len(specs)))}
+    return [loaded[spec["content"]] for spec in specs]
 
 
 def test_a_reply_due_later_on_the_day_the_demo_is_loaded_has_not_been_given_when_loaded_before_it(session):
@@ -255,3 +257,16 @@ def test_what_the_demo_loaded_names_no_raw_demo_account(demo, browser):
     login(browser, "t_admin")
     page = browser.get("/staff/phrases").text
     assert "演示数据 创建" in page and "demo 创建" not in page
+
+
+def test_each_order_is_numbered_by_the_day_it_came_in_in_the_order_it_came(demo):
+    """SD + date + sequence: an order taken on 11-26 reads SD20261126…, not the day the demo was loaded."""
+    with demo.session(write=False) as session:
+        orders = session.execute(select(Ticket.number, Ticket.created_at).order_by(Ticket.created_at, Ticket.id)).all()
+    assert len({to_local(created).date() for _, created in orders}) > 20
+    for number, created in orders:
+        assert number[2:10] == f"{to_local(created):%Y%m%d}", number
+    by_day: dict[str, list[int]] = {}
+    for number, _ in orders:
+        by_day.setdefault(number[2:10], []).append(int(number[10:]))
+    assert all(sequence == list(range(1, len(sequence) + 1)) for sequence in by_day.values())

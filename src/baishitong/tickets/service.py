@@ -91,12 +91,14 @@ def create_ticket(
     idempotency_key: str | None = None,
     auto_dispatch: bool = True,
     lead_hint: "LeadHint | None" = None,
+    registered_on: date | None = None,
 ) -> tuple[Ticket, bool]:
     """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket.
 
     `auto_dispatch=False` is for an operator who answers, holds or dispatches the order themselves: the
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
     `lead_hint` is a lead unit the intake already knows (routing.service.LeadHint).
+    `registered_on` numbers an order taken on an earlier day (the demo's history) by that day, as its number says.
     """
     # Per account, as every other key: two integrations (or an operator and the web) may both number their keys 1, 2, 3.
     body, scope = data.model_dump(mode="json"), idempotency.scope(CREATE_SCOPE, actor=actor)
@@ -114,7 +116,7 @@ def create_ticket(
         hooks.require_point(session, code=data.point_code)
         channel = "doorstep"
     ticket = Ticket(
-        number=next_number(session),
+        number=next_number(session, day=registered_on),
         channel=channel,
         type=data.type,
         # The title is shown in every list and message, so a number said in the content never reaches it.

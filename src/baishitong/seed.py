@@ -202,7 +202,21 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now:
     calendar = sla.business_calendar(session, policy=policy)
     for ticket in by_ref.values():
         sla.recompute(session, ticket=ticket, policy=policy, calendar=calendar)
+        _date_routing_decisions(session, ticket)
     return len(specs)
+
+
+def _date_routing_decisions(session: Session, ticket: Ticket) -> None:
+    """A decision is made as its order comes in and corrected when a person dispatches it elsewhere; stamped with the
+    moment the demo was loaded, the misroute report's `since` would count every one as recent."""
+    dispatches = [e.created_at for e in ticket.events if e.action == "dispatch" and e.actor_role != "system"]
+    for decision in session.scalars(select(RoutingDecision).where(RoutingDecision.ticket_id == ticket.id)):
+        decision.created_at = ticket.created_at
+        if decision.corrected_at is not None and dispatches:
+            decision.corrected_at = dispatches[-1]
+            if corrections := list((decision.evidence or {}).get("corrections", [])):
+                corrections[-1] = {**corrections[-1], "at": dispatches[-1].isoformat()}
+                decision.evidence = {**decision.evidence, "corrections": corrections}
 
 
 def _aware(value: datetime) -> datetime:

@@ -18,6 +18,7 @@ from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
 from baishitong.org import service as org
 from baishitong.org.models import Unit, User
+from baishitong.routing import service as routing
 from baishitong.routing.models import RouterModel, RoutingDecision
 from baishitong.sla.models import TicketPause
 from baishitong.sla.service import to_local
@@ -270,3 +271,19 @@ def test_each_order_is_numbered_by_the_day_it_came_in_in_the_order_it_came(demo)
     for number, _ in orders:
         by_day.setdefault(number[2:10], []).append(int(number[10:]))
     assert all(sequence == list(range(1, len(sequence) + 1)) for sequence in by_day.values())
+
+
+def test_routing_decisions_are_dated_when_their_orders_came_in_and_were_corrected(demo):
+    """The misroute report counts decisions since a date: the demo's must not all date from the moment it was loaded."""
+    with demo.session(write=False) as session:
+        rows = session.execute(select(RoutingDecision, Ticket).join(Ticket, Ticket.id == RoutingDecision.ticket_id)).all()
+        corrected = [(d, t) for d, t in rows if d.corrected_at is not None]
+        assert corrected
+        for d, t in rows:
+            assert to_local(d.created_at) == to_local(t.created_at)
+        for d, t in corrected:
+            by_people = [e.created_at for e in t.events if e.action == "dispatch" and e.actor_role != "system"]
+            assert to_local(d.corrected_at) == to_local(by_people[-1]) >= to_local(d.created_at)
+        month_ago = datetime.now(LOCAL_TZ) - timedelta(days=30)
+        recent = routing.misroute_report(session, since=month_ago)["total"]["decisions"]
+        assert 0 < recent < routing.misroute_report(session)["total"]["decisions"]

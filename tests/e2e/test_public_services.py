@@ -134,6 +134,26 @@ def test_back_from_a_cited_article_finds_the_conversation_and_the_next_question_
     assert page.locator("#chat-log .msg-user").all_inner_texts()[-1].endswith("新生儿怎么入户？")
 
 
+@pytest.mark.parametrize("start, log", [("/assistant", "chat-log"), ("/", "chat-panel-log")], ids=["page", "widget"])
+def test_a_question_that_could_not_be_sent_says_so_and_stays_to_send_again(server, phone, start, log):
+    """Without a network 发送 did nothing at all: no answer, no word why."""
+    page = phone
+    page.goto(server + start)
+    if log == "chat-panel-log":
+        open_chat_widget(page)
+        page.wait_for_selector(f"#{log}-question")
+    page.context.set_offline(True)
+    page.fill(f"#{log}-question", "社保卡丢了怎么补办？")
+    page.click(f"#{log}-question ~ button[type=submit]")
+    page.wait_for_selector(f"#{log} .chat-failed")
+    assert "网络连接失败，问题没有发出" in page.inner_text(f"#{log}")
+    assert page.input_value(f"#{log}-question") == "社保卡丢了怎么补办？"
+    page.context.set_offline(False)
+    page.click(f"#{log}-question ~ button[type=submit]")
+    page.wait_for_function(f"document.querySelectorAll('#{log} .msg-bot').length >= 1")
+    assert page.locator(f"#{log} .chat-failed").count() == 0, "the note goes once the question is answered"
+
+
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")

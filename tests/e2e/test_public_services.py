@@ -146,12 +146,16 @@ def test_a_question_that_could_not_be_sent_says_so_and_stays_to_send_again(serve
     page.fill(f"#{log}-question", "社保卡丢了怎么补办？")
     page.click(f"#{log}-question ~ button[type=submit]")
     page.wait_for_selector(f"#{log} .chat-failed")
-    assert "网络连接失败，问题没有发出" in page.inner_text(f"#{log}")
+    assert "网络连接失败，没有发出" in page.inner_text(f"#{log}")
     assert page.input_value(f"#{log}-question") == "社保卡丢了怎么补办？"
     page.context.set_offline(False)
     page.click(f"#{log}-question ~ button[type=submit]")
     page.wait_for_function(f"document.querySelectorAll('#{log} .msg-bot').length >= 1")
     assert page.locator(f"#{log} .chat-failed").count() == 0, "the note goes once the question is answered"
+    page.context.set_offline(True)
+    page.locator(f"#{log} .msg-bot").last.locator("button:has-text('有帮助')").click()
+    page.wait_for_selector(f"#{log} .chat-failed")  # 有帮助 too says it did not go
+    page.context.set_offline(False)
 
 
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):

@@ -31,7 +31,7 @@
  *     已选了文件时，带 data-missing="提示" 的必填项（可加 data-min-length）未填、复选框未勾也先当场提示，免得照片白传一遍又要重选。
  * 14. 问政务君：对话状态（#…-status，转人工、客服接入或交回时换入）的 data-question-placeholder 换到同一对话的提问框
  *     （#…-question）上，提示文字随之说明是在问政务君还是在对人工客服说话；已输入的文字不动。
- *     提问没有发出（断网）或被拒（过于频繁、页面过期）时，对话记录里说明原因（轮询失败不提示），问题留在输入框里可再发送。
+ *     提问、转人工或评价没有发出（断网）或被拒（过于频繁、页面过期）时，对话记录里说明原因（轮询失败不提示），问题留在输入框里可再发送。
  */
 (function () {
   "use strict";
@@ -651,23 +651,27 @@
   // A question that could not go out (no network) or was refused (too many, a page too old) showed nothing at
   // all: the log says why, and the question stays in the box to send again. Only what the citizen sent (a
   // form), not the 5 s poll, which simply tries again.
+  // The question box posts to the log; 转人工 and 有帮助/没帮助 are forms inside it.
+  var CHAT_LOGS = "#chat-log, #chat-panel-log";
   var CHAT_FAILED = {
-    0: "网络连接失败，问题没有发出，请检查网络后再点“发送”。",
-    403: "页面已过期，请刷新页面后再发送。",
-    429: "提问过于频繁，请稍等一分钟再发送。"
+    0: "网络连接失败，没有发出，请检查网络后再试。",
+    403: "页面已过期，请刷新页面后再试。",
+    429: "操作过于频繁，请稍等一分钟再试。"
   };
 
   function onChatRequestDone(e) {
     var target = e.detail.target, elt = e.detail.elt;
+    if (!target || !target.matches || !elt || !elt.closest || !elt.closest("form")) return;
     // The citizen's log, on the page or in the widget (the staff chat's refusals come from the server).
-    if (!target || !target.matches || !target.matches("#chat-log, #chat-panel-log") || !elt || !elt.closest || !elt.closest("form")) return;
-    Array.prototype.forEach.call(target.querySelectorAll(".chat-failed"), function (old) { old.remove(); });
+    var log = target.matches(CHAT_LOGS) ? target : elt.closest(CHAT_LOGS);
+    if (!log) return;
+    Array.prototype.forEach.call(log.querySelectorAll(".chat-failed"), function (old) { old.remove(); });
     if (e.detail.successful) return;
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     var note = document.createElement("p");
     note.className = "muted chat-failed";
-    note.textContent = CHAT_FAILED[status] || "政务君暂时无法回答，请稍后再试，或拨打 12345 热线。";
-    target.appendChild(note);  // the log is a live region: the note is read out
+    note.textContent = CHAT_FAILED[status] || "政务君暂时无法处理，请稍后再试，或拨打 12345 热线。";
+    log.appendChild(note);  // the log is a live region: the note is read out
     note.scrollIntoView({ block: "nearest" });
   }
 

@@ -14,6 +14,7 @@ from baishitong.db import utcnow
 from baishitong.jobs.service import enqueue
 from baishitong.org.models import Category, Region, Unit
 from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.tickets.states import NOT_MATTERS
 
 SATISFIED = ("满意", "基本满意")
 
@@ -35,14 +36,15 @@ def judged(done, deadline, *, now: datetime, moved_on=None):
     return or_(done.is_not(None), *late)
 
 
-def unit_rates(session: Session, *, since: datetime | None = None, until: datetime | None = None, unit_code: str | None = None) -> list[dict]:
+def unit_rates(session: Session, *, since: datetime | None = None, until: datetime | None = None, unit_code: str | None = None, listed: bool = False) -> list[dict]:
     """Tickets dispatched to each unit in the period, and how the unit did on them.
 
     on_time_sign / contact / reply: done by the deadline, of those `judged`; resolution and satisfaction:
     of the callbacks; return_rate: the orders the unit asked to return, of the orders it was sent; redo_rate:
     the orders sent back for 重办 after an unhappy callback, of those the unit answered. A redone order's later
     happy callback replaces the first in the satisfaction rate, so without redo_rate the failed first round
-    would leave no trace.
+    would leave no trace. With `listed`, each row also has `listed`: the orders of the period the unit still leads,
+    neither merged nor voided (the 督办台 league's link to them), counted in the same pass over the period.
     """
     period = []
     if since:
@@ -69,6 +71,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
             count(Ticket.callback_satisfaction.in_(SATISFIED)).label("satisfied"),
             count(Ticket.redo_count > 0).label("redone"),
             count(or_(Ticket.replied_at.is_not(None), Ticket.redo_count > 0)).label("answered"),
+            count(Ticket.status.not_in(sorted(NOT_MATTERS))).label("listed"),
         )
         # A merged order is a repeat of its master's matter, which counts once, for the master's unit.
         .where(Ticket.lead_unit_id.is_not(None), Ticket.status != "merged", *period)
@@ -119,6 +122,7 @@ def unit_rates(session: Session, *, since: datetime | None = None, until: dateti
                 "redone": r.redone if r else 0,
                 "redo_rate": _rate(r.redone, r.answered) if r else None,
             }
+            | ({"listed": r.listed if r else 0} if listed else {})
         )
     # One happy callback is no 100 % to rank above a unit with forty: small samples go last.
     result.sort(key=lambda row: (row["callbacks"] < RANKING_MIN_CALLBACKS, -(row["satisfaction_rate"] or 0), -(row["on_time_reply_rate"] or 0), row["unit"]))

@@ -55,7 +55,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError):
-        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError):

@@ -1,5 +1,6 @@
 """Request-scoped dependencies: the transaction, the current actor, rate limits."""
 
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -125,6 +126,11 @@ def optional_actor(
     return Actor.for_user(user) if user is not None else None
 
 
+def _wait_text(seconds: int) -> str:
+    """How long to wait, as put in a message after 请: " 25 秒", " 1 分钟" (a space between Chinese text and a number)."""
+    return " 1 分钟" if seconds >= 60 else f" {seconds} 秒"
+
+
 class RateLimiter:
     """Sliding window per client and bucket, in process memory (one app process per server)."""
 
@@ -138,12 +144,13 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._hits)
 
-    def hit(self, bucket: str, client: str, *, limit: int, message: str = "请求过于频繁，请稍后再试") -> None:
+    def hit(self, bucket: str, client: str, *, limit: int, message: str = "请求过于频繁，请{wait}后再试") -> None:
         self.hit_all([(bucket, client, limit, message)])
 
     def hit_all(self, checks: list[tuple[str, str, int, str]]) -> None:
         """Counts one request in every (bucket, client, limit, message) given, or in none: the first full bucket
-        refuses it with its message. A refused request counts nowhere, so refusals never extend a wait (nor
+        refuses it with its message, its {wait} filled in with how long until a slot frees up
+        (请{wait}后再试: 请 25 秒后再试) and that many seconds sent as Retry-After. A refused request counts nowhere, so refusals never extend a wait (nor
         hitting the wall keep a sign-in locked): what is held back is what was let through in the last minute."""
         now, window = time.monotonic(), self.WINDOW
         with self._lock:
@@ -158,7 +165,9 @@ class RateLimiter:
                 while hits and hits[0] <= now - window:
                     hits.popleft()
                 if len(hits) >= limit:
-                    raise RateLimited("rate_limited", message)
+                    # Free once the oldest hit is a window old; a limit of 0 frees nothing, so a full window.
+                    seconds = max(1, math.ceil(hits[0] + window - now)) if hits else int(window)
+                    raise RateLimited("rate_limited", message.replace("{wait}", _wait_text(seconds)), retry_after=seconds)
                 buckets.append(hits)
             for hits in buckets:
                 hits.append(now)
@@ -180,15 +189,15 @@ def throttle_login(request: Request, username: str, *, device: str | None = None
     only browsers the account has not used before meet."""
     limiter, limit, address = request.app.state.rate_limiter, request.app.state.settings.login_attempts_per_minute, client_id(request)
     if device is not None:
-        limiter.hit("login-device", f"{device}|{username}", limit=limit, message="登录尝试过于频繁，请 1 分钟后再试")
+        limiter.hit("login-device", f"{device}|{username}", limit=limit, message="登录尝试过于频繁，请{wait}后再试")
         return
     # Counted in all three or, refused by any, in none: a refusal by the account's or the address's ceiling
     # counted per address and account made the wait outlast the ceiling it met.
     limiter.hit_all(
         [
-            ("login", f"{address}|{username}", limit, "登录尝试过于频繁，请 1 分钟后再试"),
-            ("login-account", username, 3 * limit, "该账号 1 分钟内登录尝试过多，请稍后再试；在此前登录过该账号的浏览器上可照常登录"),
-            ("login-address", address, 10 * limit, "本网络 1 分钟内登录尝试过多，请稍后再试"),
+            ("login", f"{address}|{username}", limit, "登录尝试过于频繁，请{wait}后再试"),
+            ("login-account", username, 3 * limit, "该账号 1 分钟内登录尝试过多，请{wait}后再试；在此前登录过该账号的浏览器上可照常登录"),
+            ("login-address", address, 10 * limit, "本网络 1 分钟内登录尝试过多，请{wait}后再试"),
         ]
     )
 

@@ -13,6 +13,7 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+        self.headers: dict[str, str] = {}  # sent with the answer, page or JSON
         if status_code is not None:
             self.status_code = status_code
 
@@ -39,6 +40,13 @@ class InvalidInput(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None):
+        """retry_after: the seconds until the request would be let through, sent as Retry-After."""
+        super().__init__(code, message)
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
 
 
 class ErrorDetail(BaseModel):

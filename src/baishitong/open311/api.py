@@ -153,7 +153,7 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except DomainError as exc:
-                raise Open311Error(_error(fmt, exc.status_code, exc.message)) from exc
+                raise Open311Error(_error(fmt, exc.status_code, exc.message, exc.headers)) from exc
             except RequestValidationError as exc:
                 fields = "、".join(str(e["loc"][-1]) for e in exc.errors())
                 raise Open311Error(_error(fmt, 400, f"请求参数有误：{fields}")) from exc

@@ -42,7 +42,9 @@ def login(request: Request, form: FormData = Depends(checked_form), session: Ses
     try:
         throttle_login(request, username, device=auth.known_device(request, username))
     except RateLimited as exc:
-        return render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
+        response = render(request, "staff/login.html", {"next": target, "values": {"username": username}, "error": exc.message}, status_code=429)
+        response.headers.update(exc.headers)
+        return response
     try:
         user = org.authenticate(session, username=username, password=password) if username and password else None
     except Forbidden as exc:

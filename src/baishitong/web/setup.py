@@ -133,7 +133,9 @@ def install_web(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError):
         if not _is_page(request) and api_domain is not None:
             return await api_domain(request, exc)
-        return error_page(request, exc.status_code, exc.message)
+        response = error_page(request, exc.status_code, exc.message)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -116,7 +116,8 @@ def test_form_post_creates_an_api_ticket(client, session, api_key):
     assert ticket.address == FORM["address_string"] and (ticket.lat, ticket.lon) == (22.7765, 113.2651)
     assert ticket.requester_name == "陈大文" and ticket.requester_phone == "13912345678"
     assert ticket.events[0].actor == "t_operator"
-    multipart = client.post(f"{BASE}/requests.xml", data={**FORM, "api_key": api_key}, files={"media": ("a.jpg", b"jpeg", "image/jpeg")})
+    another = {**FORM, "description": "桂洲大道东公交站旁路灯也不亮。"}  # the same request again would be the order above
+    multipart = client.post(f"{BASE}/requests.xml", data={**another, "api_key": api_key}, files={"media": ("a.jpg", b"jpeg", "image/jpeg")})
     assert multipart.status_code == 201, multipart.text
     assert ElementTree.fromstring(multipart.content).findtext("request/service_request_id").startswith("SD")
     session.commit()
@@ -419,3 +420,14 @@ def test_the_api_key_may_come_in_an_x_api_key_header_for_posts_and_reads(client,
     # Counted per key, apart from the anonymous callers at the same address.
     assert client.get(f"{BASE}/requests.json", headers={"X-Api-Key": api_key}).status_code == 200
     _assert_open311_error(client.get(f"{BASE}/requests.json"), 429)
+
+
+def test_a_request_sent_again_from_the_app_is_the_request_already_registered(client, session, api_key):
+    """A citizen's app resending the request (a retry without a token, or the user tapping send again) made a second
+    order; the very same request from the same phone within minutes is the first one, answered 200."""
+    first = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key})
+    again = client.post(f"{BASE}/requests.json", data={**FORM, "phone": "13912345678", "api_key": api_key})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()[0]["service_request_id"] == first.json()[0]["service_request_id"]
+    other = client.post(f"{BASE}/requests.json", data={**FORM, "description": "桂洲大道东公交站旁路灯也不亮。", "api_key": api_key})
+    assert other.status_code == 201 and other.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]

@@ -170,7 +170,7 @@ def test_reveal_is_audited_and_confidential_hides_identity_from_units(client, lo
 
 def test_intake_is_rate_limited_per_client(client, app):
     app.state.settings.intake_rate_limit_per_minute = 3
-    statuses = [client.post("/api/v1/tickets", json=INTAKE).status_code for _ in range(5)]
+    statuses = [client.post("/api/v1/tickets", json={**INTAKE, "address": f"大良街道鉴海北路{n}号"}).status_code for n in range(5)]
     assert statuses == [201, 201, 201, 429, 429]
     limited = client.post("/api/v1/tickets", json=INTAKE)
     assert limited.json()["error"]["code"] == "rate_limited" and "频繁" in limited.json()["error"]["message"]

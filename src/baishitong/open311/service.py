@@ -201,10 +201,12 @@ def _media_url(value: str | None) -> str | None:
 
 
 def submit(session: Session, *, data: schemas.RequestIn, idempotency_key: str | None) -> tuple[schemas.RequestCreated, bool]:
-    """Registers the request as an "api" channel work order; a retried Idempotency-Key returns the first one."""
+    """Registers the request as an "api" channel work order; a retried Idempotency-Key, or the same request from the
+    same phone again within minutes (tickets.service.RESUBMIT_WINDOW), returns the first one."""
     actor = _submitter(session, data.api_key)
     media_url = _media_url(data.media_url)
-    ticket, created = tickets.create_ticket(session, data=_ticket_create(session, data), actor=actor, idempotency_key=idempotency_key)
+    # A GeoReport app's user types the request themselves: sent again unchanged it is the order already registered.
+    ticket, created = tickets.create_ticket(session, data=_ticket_create(session, data), actor=actor, idempotency_key=idempotency_key, self_service=True)
     if created:
         ticket.media_url = media_url
     notice = f"您的诉求已受理，工单编号 {ticket.number}，可凭工单编号和联系电话查询办理进度"

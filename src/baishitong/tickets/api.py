@@ -35,12 +35,14 @@ def create_ticket(
 ):
     """Public intake (no login needed). With a staff or integration token the intake is recorded as theirs.
 
-    A retry with the same Idempotency-Key returns the same ticket (200).
+    A retry with the same Idempotency-Key returns the same ticket (200). Without a token, the very same request
+    (type, title, content, place, name, phone, 匿名/保密) sent again within 10 minutes returns the order already
+    registered (200) under any key: a citizen's app resending it is not a second order.
     """
     if staff is None:
         service.check_self_service(data)
     actor = staff or REQUESTER
-    ticket, created = service.create_ticket(session, data=data, actor=actor, idempotency_key=idempotency_key)
+    ticket, created = service.create_ticket(session, data=data, actor=actor, idempotency_key=idempotency_key, self_service=staff is None)
     if not created:
         response.status_code = 200
     return service.to_out(ticket, actor)

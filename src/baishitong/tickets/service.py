@@ -1,7 +1,7 @@
 """The work-order lifecycle. Every status change goes through `transition()`."""
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -92,8 +92,12 @@ def create_ticket(
     auto_dispatch: bool = True,
     lead_hint: "LeadHint | None" = None,
     registered_on: date | None = None,
+    self_service: bool = False,
 ) -> tuple[Ticket, bool]:
     """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket.
+
+    `self_service` is intake the citizen sends themselves (我要反映, the anonymous API, Open311): the very request
+    sent again within `RESUBMIT_WINDOW` returns the order already registered (`just_submitted`), whatever its key.
 
     `auto_dispatch=False` is for an operator who answers, holds or dispatches the order themselves: the
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
@@ -115,6 +119,10 @@ def create_ticket(
         # A request taken at a doorstep point (门口办) counts towards that point's workload.
         hooks.require_point(session, code=data.point_code)
         channel = "doorstep"
+    if self_service and (earlier := just_submitted(session, data=data, channel=channel, region=region, actor=actor)) is not None:
+        # Its key now answers with that order too, so a retry of this very request replays as usual.
+        idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=earlier.number)
+        return earlier, False
     ticket = Ticket(
         number=next_number(session, day=registered_on),
         channel=channel,
@@ -142,6 +150,41 @@ def create_ticket(
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
     hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
     return ticket, True
+
+
+# Back after 我要反映 shows the form again, refilled by the browser but with a new key: sent again, the same words
+# from the same phone within this window are the order already registered, not a second one.
+RESUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _squash(text: str | None) -> str:
+    return "".join((text or "").split())
+
+
+def just_submitted(session: Session, *, data: schemas.TicketCreate, channel: str, region: Region | None, actor: Actor) -> Ticket | None:
+    """The order this phone registered through `channel` and the same account (the public site's requester, or one
+    integration) within `RESUBMIT_WINDOW` with the very same request: type, title, words, place, name and the
+    匿名/保密 choices, spacing aside. Anything changed makes a new request, and two people reporting one matter
+    are 并单's business, not this. A voided order is not returned."""
+    title = mask_numbers_in_text(data.title) if data.title else None
+    if title == _title_from(mask_numbers_in_text(data.content)):
+        title = None  # typed as the one made from the words would be: stored alike, so compared alike
+    wanted = (data.type, _squash(title) if title else None, _squash(data.content), _squash(data.address), region.id if region else None,
+              None if data.anonymous else (data.requester.name or None), data.anonymous, data.confidential)
+    candidates = session.scalars(
+        select(Ticket)
+        .where(Ticket.requester_phone == data.requester.phone, Ticket.channel == channel, Ticket.created_at >= utcnow() - RESUBMIT_WINDOW, Ticket.status != Status.VOIDED)
+        .where(exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "register", TicketEvent.actor == actor.name))
+        .order_by(Ticket.id.desc())
+    )
+    for ticket in candidates:
+        # An order sent without a title has the one made from its words.
+        title = None if ticket.title == _title_from(mask_numbers_in_text(ticket.content)) else _squash(ticket.title)
+        have = (ticket.type, title, _squash(ticket.content), _squash(ticket.address), ticket.region_id,
+                ticket.requester_name, ticket.anonymous, ticket.confidential)
+        if have == wanted:
+            return ticket
+    return None
 
 
 TITLE_CHARS = 40

@@ -194,14 +194,16 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
     try:
         ticket, created = service.create_ticket(
             session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None,
-            lead_hint=_policy_issuer(session, str(values["policy"])) if values["channel"] == "enterprise" else None,
+            lead_hint=_policy_issuer(session, str(values["policy"])) if values["channel"] == "enterprise" else None, self_service=True,
         )
     except DomainError as exc:
         session.rollback()
         return _submit_page(request, session, values=values, errors={"form": exc.message})
-    if created:
+    # Sent again with the photos the first sending lacked (Back to add them): they join the order registered.
+    if checked and (created or not attachments.intake_photos(session, ticket=ticket)):
         attachments.store(session, ticket=ticket, files=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
-    return redirect(f"/submit/done/{ticket.number}")
+    # Sent again (Back and 提交反映 once more, or a double tap): the order already registered, said so.
+    return redirect(f"/submit/done/{ticket.number}" + ("" if created else "?again=1"))
 
 
 def _field_errors(exc: ValidationError, *, too_short: str = "请详细描述您反映的问题，不少于 5 个字", no_phone: str = "请填写联系电话") -> dict[str, str]:
@@ -243,7 +245,8 @@ def submit_done(number: str, request: Request, session: Session = Depends(get_db
     # Only the number is shown, which the submitter already has; nothing personal.
     if ticket is None or ticket.channel not in PUBLIC_CHANNELS:
         raise NotFound("ticket_not_found", "未找到该工单")
-    return render(request, "public/done.html", {"ticket": ticket, "limits": statutory_limits(session, ticket), "steps": STEPS, "nav": "/submit"})
+    again = request.query_params.get("again") == "1"
+    return render(request, "public/done.html", {"ticket": ticket, "again": again, "limits": statutory_limits(session, ticket), "steps": STEPS, "nav": "/submit"})
 
 
 def _step(ticket: Ticket) -> int:

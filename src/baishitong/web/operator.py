@@ -104,12 +104,16 @@ def console(
     request: Request, phone: str = "", chat: str = Query(default="", max_length=32), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)
 ):
     """`?phone=` is for the telephone system's screen pop (来电弹屏): the caller's number and history are there on answering.
-    `?chat=` is 在线咨询's 转为工单: the form filled in from what the citizen wrote, instead of copied by hand."""
+    `?chat=` is 在线咨询's 转为工单: the form filled in from what the citizen wrote, instead of copied by hand.
+    Never kept by the browser: Back showed the page as it was, 工单 … 已受理 of an earlier call over an empty form as if
+    the call in hand had gone through; fetched again it shows no message (a half-taken call comes back from its draft)."""
     values = {"phone": phone.strip()[:20]} if phone.strip() else {}
     if chat:
         draft = ticket_draft(assistant.get_session(session, session_id=chat))
         values = {name: draft[name] for name in ("type", "content", "address", "phone") if draft[name]}
-    return _console(request, session, actor=staff.actor, values=values, errors={})
+    response = _console(request, session, actor=staff.actor, values=values, errors={})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/staff/console/suggest")
@@ -303,18 +307,29 @@ def dispatch_queue(request: Request, row: str = "", staff: Staff = Depends(requi
     )
 
 
+def _review_tickets(role: str) -> dict:
+    """待审核's order sections for a role: (where, order) by section."""
+    return {
+        "returns": (Ticket.status == "returned", Ticket.updated_at),
+        # Extensions are decided by supervisors: an operator's page has no such section.
+        **({"extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at)} if role in ("supervisor", "admin") else {}),
+        # So are the pauses that need consent (SlaPolicy.pause_needs_approval), as on 督办台.
+        **({"pauses": (and_(Ticket.status == "signed", Ticket.pause_request.is_not(None)), Ticket.updated_at)} if role in ("supervisor", "admin") else {}),
+    }
+
+
+def review_counts(session: Session, role: str) -> dict[str, int]:
+    """How many rows each of 待审核's sections lists for a role; the staff nav's badge is their sum."""
+    counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in _review_tickets(role).items()}
+    counts["routing-review"] = routing.review_count(session)
+    return counts
+
+
 @router.get("/staff/console/review")
 def review_queue(request: Request, at: str = "", failed: str = "", row: str = "", staff: Staff = Depends(require(*CENTRE)), session: Session = Depends(get_db_session)):
     """Each section pages on its own, like 督办台's; an action comes back to its section and page (queue_review.html)."""
-    tickets = {
-        "returns": (Ticket.status == "returned", Ticket.updated_at),
-        # Extensions are decided by supervisors: an operator's page has no such section.
-        **({"extensions": (and_(Ticket.status == "signed", Ticket.extension_days.is_not(None)), Ticket.updated_at)} if staff.role in ("supervisor", "admin") else {}),
-        # So are the pauses that need consent (SlaPolicy.pause_needs_approval), as on 督办台.
-        **({"pauses": (and_(Ticket.status == "signed", Ticket.pause_request.is_not(None)), Ticket.updated_at)} if staff.role in ("supervisor", "admin") else {}),
-    }
-    counts = {name: session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0 for name, (where, _order) in tickets.items()}
-    counts["routing-review"] = routing.review_count(session)
+    tickets = _review_tickets(staff.role)
+    counts = review_counts(session, staff.role)
     page, pages = section_pages(request, at=at, counts=counts, per_page=REVIEW_ROWS)
     listed = {name: ticket_page(session, where, order, page=page[name], per_page=REVIEW_ROWS) for name, (where, order) in tickets.items()}
     reviews = routing.review_queue(session, limit=REVIEW_ROWS, offset=(page["routing-review"] - 1) * REVIEW_ROWS)

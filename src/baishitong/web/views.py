@@ -168,20 +168,22 @@ def _status_counts(session: Session, statuses: list[str]) -> dict[str, int]:
 
 def staff_nav(request: Request, staff: Staff) -> list[dict]:
     """The sidebar for the user's role, with the size of each queue that needs them."""
-    from baishitong.web import chat, kb_admin  # they import this module
+    from baishitong.web import chat, kb_admin, operator  # they import this module
 
     session = request.state.db_session
     role = staff.role
     items: list[dict] = []
     if role in ("operator", "supervisor", "admin"):
-        counts = _status_counts(session, ["registered", "returned"])
+        counts = _status_counts(session, ["registered"])
         callbacks_due = session.scalar(select(func.count()).select_from(Ticket).where(callback_queue_clause())) or 0
         items.append({"group": "接诉受理"})
         if role == "operator" or role == "admin":
             items.append({"href": "/staff/console", "label": "话务受理台"})
         items += [
             {"href": "/staff/console/dispatch", "label": "待派单", "badge": counts.get("registered", 0)},
-            {"href": "/staff/console/review", "label": "待审核", "badge": counts.get("returned", 0) or None},
+            # What the page lists for this role: 退单, the routing proposals a person must confirm, and for supervisors
+            # the extensions and pauses awaiting consent.
+            {"href": "/staff/console/review", "label": "待审核", "badge": sum(operator.review_counts(session, role).values()) or None},
             {"href": "/staff/console/callback", "label": "待回访", "badge": callbacks_due},
             {"href": "/staff/chat", "label": "在线咨询", "badge": chat.waiting_count(session)},
         ]

@@ -1,5 +1,6 @@
-"""GET /api/v1/tickets filters as 工单查询 does: 派单日期 as whole local days (至 included), `none` for the orders
-without a unit, category or town, and 已回访 / 未回访; the list on the page and the API count the same orders."""
+"""GET /api/v1/tickets filters as 工单查询 does: 受理日期 and 派单日期 as whole local days (至 included), `none` for the
+orders without a unit, category or town, 已回访 / 未回访, 不含并单和作废 (`matters`) and the page's 分类 (`category_root`,
+by parent); the list on the page and the API count the same orders."""
 
 import re
 from datetime import date, datetime, time, timedelta
@@ -120,3 +121,96 @@ def test_the_page_filters_by_callback_and_exports_the_same(web, orders):
     assert orders["late"].number in not_yet and orders["rated"].number not in not_yet
     unknown = web.get("/staff/tickets?callback=maybe")
     assert unknown.status_code == 200 and "回访“maybe”无效，可选：yes（有回访评价）、no（无回访评价）" in unknown.text and "共 0 件" in unknown.text
+
+
+@pytest.fixture
+def intake_days(session):
+    """Registered on DAY just after midnight and just before the next, and the minute after; on DAY too, one merged
+    and one voided (not matters); and one in a level-1 category whose code merely starts with 01's, not under it."""
+    from baishitong.org import service as org
+
+    at = lambda day, hour, minute: datetime.combine(day, time(hour, minute), LOCAL_TZ)  # noqa: E731
+    early, late, next_morning, merged, voided, stray = (make_ticket(session) for _ in range(6))
+    early.created_at, late.created_at, next_morning.created_at = at(DAY, 0, 0), at(DAY, 23, 59), at(DAY + timedelta(days=1), 0, 0)
+    merged.created_at = voided.created_at = at(DAY, 12, 0)
+    merged.status, voided.status = "merged", "voided"
+    under, beside = org.get_category(session, code="0101"), org.save_category(session, code="0199", name="另设一级分类", parent_code=None, actor="t_admin")
+    early.category_id, stray.category_id = under.id, beside.id
+    session.flush()
+    return {"early": early, "late": late, "next_morning": next_morning, "merged": merged, "voided": voided, "stray": stray}
+
+
+def test_the_api_filters_by_intake_day_with_the_last_day_included_and_matters_only(client, login, intake_days):
+    headers = login("t_supervisor")
+    day = DAY.isoformat()
+    on_the_day = client.get("/api/v1/tickets", params={"created_from": day, "created_to": day}, headers=headers)
+    assert numbers(on_the_day) == {intake_days[k].number for k in ("early", "late", "merged", "voided")} and on_the_day.json()["total"] == 4
+    matters = numbers(client.get("/api/v1/tickets", params={"created_from": day, "created_to": day, "matters": "true"}, headers=headers))
+    assert matters == {intake_days["early"].number, intake_days["late"].number}
+    everything = numbers(client.get("/api/v1/tickets", params={"created_from": day, "created_to": day, "matters": "false"}, headers=headers))
+    assert intake_days["voided"].number in everything
+    onwards = numbers(client.get("/api/v1/tickets", params={"created_from": (DAY + timedelta(days=1)).isoformat(), "per_page": 200}, headers=headers))
+    assert intake_days["next_morning"].number in onwards and intake_days["late"].number not in onwards
+    until = numbers(client.get("/api/v1/tickets", params={"created_to": day, "per_page": 200}, headers=headers))
+    assert intake_days["late"].number in until and intake_days["next_morning"].number not in until
+
+
+def test_category_root_takes_the_category_and_all_under_it_by_parent_while_category_keeps_matching_by_prefix(client, login, intake_days):
+    headers = login("t_supervisor")
+    by_parent = numbers(client.get("/api/v1/tickets", params={"category_root": "01", "per_page": 200}, headers=headers))
+    assert intake_days["early"].number in by_parent and intake_days["stray"].number not in by_parent
+    by_prefix = numbers(client.get("/api/v1/tickets", params={"category": "01", "per_page": 200}, headers=headers))
+    assert {intake_days["early"].number, intake_days["stray"].number} <= by_prefix, "existing clients keep the prefix"
+    lacking = numbers(client.get("/api/v1/tickets", params={"category_root": "none", "per_page": 200}, headers=headers))
+    assert lacking == numbers(client.get("/api/v1/tickets", params={"category": "none", "per_page": 200}, headers=headers))
+    unknown = client.get("/api/v1/tickets", params={"category_root": "99"}, headers=headers)
+    assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "分类 99 不存在", unknown.text
+
+
+@pytest.mark.parametrize(
+    ("params", "message", "field"),
+    [
+        ({"created_from": "2026-11-30", "created_to": "2026-11-01"}, "受理日期的结束日期不能早于开始日期", "created_to"),
+        ({"created_from": "2026-02-30"}, "created_from：日期不存在：2026-02-30", None),
+        ({"created_to": "1999-12-31"}, "created_to：须在 2000 年至 2100 年之间", None),
+        ({"matters": "maybe"}, "matters", None),
+    ],
+)
+def test_a_bad_or_reversed_intake_day_or_matters_choice_is_refused(client, login, params, message, field):
+    response = client.get("/api/v1/tickets", params=params, headers=login("t_supervisor"))
+    assert response.status_code == 422 and message in response.json()["error"]["message"], response.text
+    if field:
+        assert response.json()["error"]["details"]["field"] == field
+
+
+def test_the_page_and_the_api_count_the_same_orders_by_intake_day_matters_and_category(web, client, login, intake_days):
+    headers = login("t_supervisor")
+    page_login(web, "t_supervisor")
+    day, after = DAY.isoformat(), (DAY + timedelta(days=1)).isoformat()
+    pairs = [
+        (f"from={day}&to={day}", {"created_from": day, "created_to": day}),
+        (f"from={day}&to={day}&matters=1", {"created_from": day, "created_to": day, "matters": "true"}),
+        (f"to={day}", {"created_to": day}),
+        (f"from={after}", {"created_from": after}),
+        ("matters=1", {"matters": "true"}),
+        ("category=01", {"category_root": "01"}),
+        ("category=0199&matters=1", {"category_root": "0199", "matters": "true"}),
+        ("category=none", {"category_root": "none"}),
+        (f"category=01&from={day}&to={day}&unit=none", {"category_root": "01", "created_from": day, "created_to": day, "lead_unit": "none"}),
+    ]
+    for page_query, params in pairs:
+        page = web.get(f"/staff/tickets?{page_query}").text
+        total = client.get("/api/v1/tickets", params=params, headers=headers).json()["total"]
+        assert f"共 {total} 件" in page, (page_query, total, re.search(r"共 \d+ 件", page))
+    assert [client.get("/api/v1/tickets", params=pairs[i][1], headers=headers).json()["total"] for i in (0, 1)] == [4, 2]
+    prefix = client.get("/api/v1/tickets", params={"category": "01"}, headers=headers).json()["total"]
+    assert f"共 {prefix} 件" not in web.get("/staff/tickets?category=01").text, "by prefix 01 also takes 0199, which the page's 分类 does not"
+
+
+def test_the_openapi_document_describes_the_intake_day_matters_and_category_root(client):
+    parameters = {p["name"]: p for p in client.get("/openapi.json").json()["paths"]["/api/v1/tickets"]["get"]["parameters"]}
+    assert "受理日期" in parameters["created_from"]["description"] and parameters["created_from"]["schema"]["anyOf"][0]["format"] == "date"
+    assert "含：created_to" in parameters["created_to"]["description"]
+    assert "不含并单和作废" in parameters["matters"]["description"] and parameters["matters"]["schema"]["type"] == "boolean"
+    assert "上级分类" in parameters["category_root"]["description"] and "none" in parameters["category_root"]["description"]
+    assert "前缀" in parameters["category"]["description"]

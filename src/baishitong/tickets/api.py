@@ -91,10 +91,10 @@ def track_out(session: Session, settings: Settings, ticket) -> schemas.TrackOut:
     )
 
 
-def _local_days(start: date | None, end: date | None, label: str) -> tuple[datetime | None, datetime | None]:
+def _local_days(start: date | None, end: date | None, label: str, field: str) -> tuple[datetime | None, datetime | None]:
     """Whole local days, `end` included: the start of the first day and of the day after the last."""
     if start and end and end < start:
-        raise InvalidInput("invalid_filter", f"{label}的结束日期不能早于开始日期", details={"field": "dispatched_to"})
+        raise InvalidInput("invalid_filter", f"{label}的结束日期不能早于开始日期", details={"field": field})
     return (datetime.combine(start, time(), service.LOCAL_TZ) if start else None, datetime.combine(end + timedelta(days=1), time(), service.LOCAL_TZ) if end else None)
 
 
@@ -105,21 +105,31 @@ def list_tickets(
     channel: str | None = None,
     lead_unit: str | None = Query(default=None, description=f"承办单位编码；`{service.NONE}`：未派单（尚无承办单位）的工单"),
     category: str | None = Query(default=None, description=f"分类编码（含其下各级，按编码前缀）；`{service.NONE}`：未分类的工单"),
+    category_root: str | None = Query(
+        default=None,
+        max_length=20,
+        description=f"分类编码（含其下各级，按上级分类逐级包含，与工单查询的“分类”、统计分析的分类计数相同；分类不存在时 404）；`{service.NONE}`：未分类的工单",
+    ),
     region: str | None = Query(default=None, description=f"镇街或村居编码（镇街含其下村居）；`{service.NONE}`：未定位的工单"),
     q: str | None = Query(default=None, max_length=100),
     overdue: bool | None = None,
+    created_from: Day | None = Query(default=None, description="受理日期起（含），YYYY-MM-DD，北京时间；与统计分析的受理量按同样的日期计"),
+    created_to: Day | None = Query(default=None, description="受理日期止（含：created_to=2026-11-30 包括 11 月 30 日全天），YYYY-MM-DD，北京时间；早于 created_from 时 422"),
     dispatched_from: Day | None = Query(default=None, description="派单日期起（含），YYYY-MM-DD，北京时间；按最近一次派单计，与督办台承办单位排名相同"),
     dispatched_to: Day | None = Query(default=None, description="派单日期止（含：dispatched_to=2026-11-30 包括 11 月 30 日全天），YYYY-MM-DD，北京时间；早于 dispatched_from 时 422"),
     callback: bool | None = Query(default=None, description="true：已回访（有回访评价，即督办台承办单位排名的回访数；拒绝评价、未接通的不算）；false：未回访"),
+    matters: bool = Query(default=False, description="true：不含并单和作废的工单（只计诉求事项，与统计分析的计数相同）；false 或不传：全部"),
     page: int = Query(default=1, ge=1, le=MAX_PAGE),
     per_page: int = Query(default=20, ge=1, le=200),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
 ):
-    """Orders the caller may see, newest first, with the filters of 工单查询: `dispatched_from`/`dispatched_to` are whole
-    days, both included (unlike /stats/units, whose `to` is excluded); `none` for `lead_unit`, `category` or `region`
-    lists the orders without one (未派单, 未分类, 未定位)."""
-    since, until = _local_days(dispatched_from, dispatched_to, "派单日期")
+    """Orders the caller may see, newest first, with the filters of 工单查询: `created_*` (受理日期) and `dispatched_*`
+    (派单日期) are whole days, both included (unlike /stats/units, whose `to` is excluded); `none` for `lead_unit`,
+    `category`, `category_root` or `region` lists the orders without one (未派单, 未分类, 未定位). `category_root` is the
+    page's 分类 (the category and all under it by parent); `category`, kept for existing clients, matches by code prefix."""
+    created_since, created_until = _local_days(created_from, created_to, "受理日期", "created_to")
+    since, until = _local_days(dispatched_from, dispatched_to, "派单日期", "dispatched_to")
     given = lambda value: value if value != service.NONE else None  # noqa: E731
     items, total = service.list_tickets(
         session,
@@ -129,13 +139,17 @@ def list_tickets(
         channel=channel,
         lead_unit=given(lead_unit),
         category_prefix=given(category),
+        category_root=given(category_root),
         region_code=given(region),
-        without=[name for name, value in (("lead_unit", lead_unit), ("category", category), ("region", region)) if value == service.NONE],
+        without=sorted({name for name, value in (("lead_unit", lead_unit), ("category", category), ("category", category_root), ("region", region)) if value == service.NONE}),
         query_text=q,
         overdue=overdue,
+        created_from=created_since,
+        created_to=created_until,
         dispatched_from=since,
         dispatched_to=until,
         callback=callback,
+        matters_only=matters,
         page=page,
         per_page=per_page,
     )

@@ -94,3 +94,43 @@ def test_without_photos_the_form_is_sent_and_the_server_lists_what_is_missing(se
     summary = page.inner_text("#error-summary")
     assert "请填写联系电话" in summary and "请阅读并同意个人信息保护说明" in summary
     context.close()
+
+
+def test_with_photos_chosen_a_wrongly_written_phone_is_pointed_out_in_the_servers_words(server, browser, tmp_path):
+    """A phone one digit short still uploaded the photos, only for the form to come back refusing the number."""
+    from baishitong.tickets.validation import normalise_phone
+
+    with pytest.raises(ValueError) as refused:
+        normalise_phone("1380013800")
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    photo = tmp_path / "路灯.png"
+    photo.write_bytes(PNG)
+
+    def fill_in(phone: str) -> None:
+        page.goto(server + "/submit")
+        page.set_input_files("#f-photos", [photo])
+        page.fill("#f-content", "桂洲大道中段路灯坏了一个星期，晚上很黑")
+        page.select_option("#f-town", index=1)
+        page.check("#f-consent")
+        page.fill("#f-phone", phone)
+
+    fill_in("1380013800")
+    for wrong in ("1380013800", "138001380001", "12345678", "0757-123"):
+        page.fill("#f-phone", wrong)
+        page.click("button:has-text('提交反映')")
+        page.wait_for_timeout(200)
+        assert posts == [] and page.evaluate("document.activeElement.id") == "f-phone", wrong
+        assert page.evaluate("document.querySelector('#f-phone').validationMessage") == str(refused.value), wrong
+    page.fill("#f-phone", "13800138000")
+    assert page.evaluate("document.querySelector('#f-phone').validationMessage") == "", "typing again clears it"
+    # What the server takes goes out at once, photo and all: a landline with its area code, a mobile in full width.
+    for phone in ("（０７５７）２２３３４４５５", "＋８６ １３８－００１３－８０００"):
+        fill_in(phone)
+        with page.expect_navigation():
+            page.click("button:has-text('提交反映')")
+        assert "/submit/done/" in page.url and len(posts) == 1, phone
+        posts.clear()
+    context.close()

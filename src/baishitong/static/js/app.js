@@ -29,6 +29,7 @@
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
  *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交（novalidate 的表单也不提交），已填写的文字不丢；服务器照样再查一遍。
  *     已选了文件时，带 data-missing="提示" 的必填项（可加 data-min-length）未填、复选框未勾也先当场提示，免得照片白传一遍又要重选。
+ *     带 data-invalid-phone="提示" 的电话框填了但不是服务器认的号码（手机或带区号的固定电话，全角数字、+86、空格横线括号照收）也先提示。
  * 14. 问政务君：对话状态（#…-status，转人工、客服接入或交回时换入）的 data-question-placeholder 换到同一对话的提问框
  *     （#…-question）上，提示文字随之说明是在问政务君还是在对人工客服说话；已输入的文字不动。
  *     提问、转人工或评价没有发出（断网）或被拒（过于频繁、页面过期）时，对话记录里说明原因（轮询失败不提示），问题留在输入框里可再发送。
@@ -784,12 +785,21 @@
     if (!chosen) return null;
     return Array.prototype.find.call(form.querySelectorAll("[data-missing]"), function (field) {
       var empty = field.type === "checkbox" ? !field.checked : field.value.trim().length < (parseInt(field.getAttribute("data-min-length"), 10) || 1);
-      field.setCustomValidity(empty ? field.getAttribute("data-missing") : "");
-      return empty;
+      var wrong = !empty && field.hasAttribute("data-invalid-phone") && !isPhone(field.value);
+      field.setCustomValidity(empty ? field.getAttribute("data-missing") : wrong ? field.getAttribute("data-invalid-phone") : "");
+      return empty || wrong;
     }) || null;
   }
 
-  function onMissingFixed(e) {
+  // The server's rule (tickets/validation.normalise_phone): a mobile or a landline with its area code, as typed on a
+  // Chinese keyboard too (１３８…, ＋８６, （０７５７）, spaces and dashes).
+  function isPhone(value) {
+    var digits = (value.normalize ? value.normalize("NFKC") : value).replace(/[\s\-()（）]/g, "");
+    if (digits.indexOf("+86") === 0) digits = digits.slice(3);
+    return /^1[3-9][0-9]{9}$/.test(digits) || /^0[0-9]{2,3}[0-9]{7,8}$/.test(digits);
+  }
+
+  function onMissingFixed(e) {  // and a phone corrected
     var field = e.target;
     if (field && field.hasAttribute && field.hasAttribute("data-missing")) field.setCustomValidity("");
   }

@@ -111,6 +111,28 @@ def test_back_after_registering_does_not_bring_the_registered_call_back(server, 
     assert operator.input_value("#f-content") == "" and operator.input_value("#f-phone") == ""
 
 
+def test_back_after_registering_does_not_show_an_old_calls_success_message(server, browser, shot):
+    """Back after the second call's 受理 showed the page as the browser kept it: 工单 … 已受理 of the first call over
+    an empty form, as if the call in hand had gone through."""
+    operator = staff_page(browser, server, "operator1", shot)
+    numbers = []
+    for phone in ("13900005007", "13900005008"):
+        operator.fill("#f-content", LAMP)
+        operator.fill("#f-phone", phone)
+        with operator.expect_navigation():
+            operator.press("#f-phone", "Control+Enter")
+        numbers.append(operator.inner_text("#flash").split("工单 ")[1].split(" ")[0])
+    assert numbers[0] != numbers[1]
+    operator.go_back()
+    operator.wait_for_load_state()
+    assert "已受理" not in operator.inner_text("#flash") and operator.input_value("#f-content") == ""
+    # Nor after going on to the order from the message and coming back.
+    operator.goto(f"{server}/staff/tickets/{numbers[1]}")
+    operator.go_back()
+    operator.wait_for_load_state()
+    assert "已受理" not in operator.inner_text("#flash")
+
+
 def test_the_shortcut_help_writes_the_keys_as_the_page_does(server, browser, shot):
     operator = staff_page(browser, server, "operator1", shot)
     operator.press("#f-content", "Escape")

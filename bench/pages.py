@@ -26,6 +26,7 @@ from baishitong.db import Database  # noqa: E402
 from baishitong.org import service as org  # noqa: E402
 from baishitong.org.models import Region, Unit  # noqa: E402
 from baishitong.tickets.models import Ticket  # noqa: E402
+from baishitong.tickets.service import local_today  # noqa: E402
 from common import free_port  # noqa: E402
 from tests.e2e.conftest import SERVER  # noqa: E402
 
@@ -141,6 +142,7 @@ def main() -> int:
             except httpx.HTTPError:
                 time.sleep(0.2)
         handler, operator, supervisor = login(base, "bench_handler"), login(base, "bench_operator"), login(base, "bench_supervisor")
+        league_days = f"dispatched_from={(local_today() - timedelta(days=89)).isoformat()}&dispatched_to={local_today().isoformat()}"
         print(f"{'页面':<34}{'p50 ms':>10}{'p95 ms':>10}")
         worst = 0.0
         for label, client, path in [
@@ -154,6 +156,11 @@ def main() -> int:
             ("工单查询（全部）", operator, "/staff/tickets"),
             ("工单查询（办理中·投诉）", operator, "/staff/tickets?status=signed&type=投诉"),
             ("工单查询（承办人）", handler, "/staff/tickets"),
+            # The 督办台 league's links: a unit's 派单数 (90 whole days by 派单日期) and its 回访数.
+            ("工单查询（单位·派单日期 90 天）", supervisor, f"/staff/tickets?unit=ronggui&{league_days}&matters=1"),
+            ("工单查询（同上·有回访评价）", supervisor, f"/staff/tickets?unit=ronggui&{league_days}&matters=1&callback=yes"),
+            # 统计分析's 未派单 link (the bench's orders have no category, so 未分类 would be all of them).
+            ("工单查询（近 30 天·未派单）", supervisor, f"/staff/tickets?from={(local_today() - timedelta(days=29)).isoformat()}&to={local_today().isoformat()}&unit=none&matters=1"),
             ("统计分析（近 30 天）", supervisor, "/staff/stats"),
             ("统计分析（近 180 天）", supervisor, f"/staff/stats?from={(datetime.now() - timedelta(days=179)):%Y-%m-%d}"),
         ]:

@@ -158,6 +158,19 @@ def test_a_question_that_could_not_be_sent_says_so_and_stays_to_send_again(serve
     page.context.set_offline(False)
 
 
+def test_a_question_refused_as_too_many_says_in_how_long_it_can_be_asked_again(server, phone):
+    """政务君 said 请稍等一分钟 whatever the wait; the refusal's Retry-After says how long."""
+    page = phone
+    page.goto(server + "/assistant")
+    waits = iter(["25", "60"])
+    page.route("**/assistant/ask*", lambda route: route.fulfill(status=429, headers={"Retry-After": next(waits)}, body="") if route.request.method == "POST" else route.continue_())
+    for said in ("操作过于频繁，请 25 秒后再试。", "操作过于频繁，请 1 分钟后再试。"):
+        page.fill("#chat-log-question", "社保卡丢了怎么补办？")
+        page.click("#chat-log-question ~ button[type=submit]")
+        page.wait_for_function(f"(document.querySelector('#chat-log .chat-failed') || {{}}).textContent === {said!r}")
+    assert page.input_value("#chat-log-question") == "社保卡丢了怎么补办？"
+
+
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")

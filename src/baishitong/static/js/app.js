@@ -672,6 +672,9 @@
     var note = document.createElement("p");
     note.className = "muted chat-failed";
     note.textContent = CHAT_FAILED[status] || "政务君暂时无法处理，请稍后再试，或拨打 12345 热线。";
+    // Too many: the server says in how many seconds it would take the question (Retry-After), so the note does too.
+    var wait = status === 429 ? parseInt(e.detail.xhr.getResponseHeader("Retry-After"), 10) : 0;
+    if (wait > 0) note.textContent = "操作过于频繁，请 " + (wait >= 60 ? "1 分钟" : wait + " 秒") + "后再试。";
     log.appendChild(note);  // the log is a live region: the note is read out
     note.scrollIntoView({ block: "nearest" });
   }

@@ -17,8 +17,13 @@ def api(server: str, username: str) -> httpx.Client:
     return httpx.Client(base_url=server + "/api/v1", headers={"Authorization": f"Bearer {token}"})
 
 
+CALLERS = iter(range(13800138111, 13800138200))
+
+
 def signed_ticket(server: str) -> str:
-    created = httpx.post(server + "/api/v1/tickets", json={"type": "求助", "content": "容桂街道高黎社区桂洲大道东路灯不亮。", "address": "容桂街道高黎社区", "requester": {"phone": "13800138111"}}).json()
+    # A caller of its own each time: the same request sent again within minutes is the order already registered.
+    caller = str(next(CALLERS))
+    created = httpx.post(server + "/api/v1/tickets", json={"type": "求助", "content": "容桂街道高黎社区桂洲大道东路灯不亮。", "address": "容桂街道高黎社区", "requester": {"phone": caller}}).json()
     number = created["number"]
     with api(server, "operator1") as operator:
         ticket = operator.get(f"/tickets/{number}").json()

@@ -67,7 +67,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {
         "model": ErrorOut,
         "description": "请求未完成：400 请求格式有误，401 未登录或令牌无效，403 无权操作，404 不存在，"
-        "409 冲突（工单已被他人更新、状态不允许、幂等键冲突），422 参数有误或超出范围，429 请求过于频繁",
+        "409 冲突（工单刚刚已被更新、状态不允许、幂等键冲突），422 参数有误或超出范围，429 请求过于频繁",
     },
     "5XX": {"model": ErrorOut, "description": "系统繁忙（internal_error），请稍后重试"},
 }

@@ -59,7 +59,7 @@ def test_reply_typed_before_a_conflict_is_kept(server, browser, shot):
     submit(second, "pause", "reason", "等待供电所到场检修。")
 
     submit(first, "reply", "content", REPLY)
-    assert "工单刚被他人更新" in first.inner_text("#flash")
+    assert "工单刚刚已被更新" in first.inner_text("#flash")
     kept = first.locator("form[data-action-form=reply] textarea[name=content]")
     assert kept.input_value() == REPLY and kept.is_visible()
     shot(first, "reply-draft-kept")

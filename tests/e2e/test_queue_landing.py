@@ -66,7 +66,7 @@ def test_dispatch_lands_on_the_next_order_and_a_colleague_sending_the_same_one_i
     colleague.select_option(f"#lead-{second}", "daliang")
     with colleague.expect_navigation():
         colleague.click(f"#row-{second} button[data-action=dispatch]")
-    assert "“派单”未完成" in colleague.inner_text("#flash") and "刚被他人处理或更新" in colleague.inner_text("#flash")
+    assert "“派单”未完成" in colleague.inner_text("#flash") and "刚刚已被处理或更新" in colleague.inner_text("#flash")
     assert listed(colleague) == [first, third]
     colleague.context.close()
     page.context.close()

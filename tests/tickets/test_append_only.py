@@ -13,7 +13,7 @@ from baishitong.tickets.states import TRANSITIONS
 from tests.conftest import actor
 from tests.tickets.factories import make_ticket
 
-STALE = {"error": {"code": "version_conflict", "message": "工单已被他人更新，请刷新后重试"}}
+STALE = {"error": {"code": "version_conflict", "message": "工单刚刚已被更新（可能是您在其他窗口的操作或他人的操作），请刷新后再试"}}
 
 
 def act(client, ticket, action, headers, *, version, **body):

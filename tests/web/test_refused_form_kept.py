@@ -74,7 +74,7 @@ def test_a_reply_beaten_by_a_colleague_shows_what_was_typed_to_copy(web, session
 
     data = {"csrf_token": token(page), "version": str(stale), "content": LONG_REPLY, "next": f"/staff/tickets/{ticket.number}"}
     refused = web.post(f"/staff/tickets/{ticket.number}/act/reply", data=data, follow_redirects=False)
-    assert refused.status_code == 422 and "“答复”未完成：工单刚被他人更新" in refused.text
+    assert refused.status_code == 422 and "“答复”未完成：工单刚刚已被更新（可能是您在其他窗口的操作或他人的操作）" in refused.text
     assert 'data-action-form="reply"' not in refused.text
     box = re.search(r'data-kept="reply">.*?</p></div>', refused.text, re.S).group(0)
     assert "您刚才填写的“答复”内容（未提交）" in box and html.unescape(re.search(r'<p class="pre-line">(.*?)</p>', box, re.S).group(1)) == LONG_REPLY

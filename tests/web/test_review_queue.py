@@ -82,7 +82,7 @@ def test_an_order_someone_else_decided_first_lands_on_the_error_in_its_place(web
     landed = _section(web.get(refused.headers["location"]).text, "returns")
     assert ticket.number not in _rows(landed, "returns")
     anchor = re.search(rf'<div id="returns-{ticket.number}" tabindex="-1">.*?</div>\s*</div>', landed, re.S)
-    assert anchor and f"工单 {ticket.number} 刚被他人处理或更新" in anchor.group(0)
+    assert anchor and f"工单 {ticket.number} 刚刚已被处理或更新（可能是您在其他窗口的操作或他人的操作）" in anchor.group(0)
 
 
 def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, session, model):
@@ -97,5 +97,5 @@ def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, sessio
     refused = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=form, follow_redirects=False)
     assert refused.headers["location"] == f"/staff/console/review?at=routing-review&failed={ticket.number}#routing-review-{ticket.number}"
     landed = _section(web.get(refused.headers["location"]).text, "routing-review")
-    assert re.search(rf'<div id="routing-review-{ticket.number}" tabindex="-1">.*?刚被他人处理或更新', landed, re.S)
+    assert re.search(rf'<div id="routing-review-{ticket.number}" tabindex="-1">.*?刚刚已被处理或更新', landed, re.S)
     assert ticket.lead_unit.code == "ronggui"

@@ -69,6 +69,8 @@ def next_number(session: Session, *, day: date | None = None) -> str:
 
 
 SELF_SERVICE_CHANNELS = ("web", "wechat", "app", "enterprise")
+# A version conflict (409): the change in between may be the same person's, sent from another tab or window.
+STALE_MESSAGE = "工单刚刚已被更新（可能是您在其他窗口的操作或他人的操作），请刷新后再试"
 
 
 def check_self_service(data: schemas.TicketCreate) -> None:
@@ -383,7 +385,7 @@ def act(session: Session, *, number: str, action: str, actor: Actor, body: schem
     if not transition_def.append_only and body.version != ticket.version and not _only_tolerated_since(session, ticket, seen=body.version, tolerated=transition_def.tolerates):
         raise Conflict(
             "version_conflict",
-            "工单已被他人更新，请刷新后重试",
+            STALE_MESSAGE,
             details={"current_version": ticket.version},
         )
     _check_allowed(ticket, action, actor)
@@ -402,7 +404,7 @@ def _only_tolerated_since(session: Session, ticket: Ticket, *, seen: int, tolera
 
 def _claim_version(session: Session, ticket: Ticket) -> None:
     """Of two concurrent actions exactly one gets through (the version the actor saw is checked in `act`)."""
-    claim_version(session, ticket, None, message="工单已被他人更新，请刷新后重试")
+    claim_version(session, ticket, None, message=STALE_MESSAGE)
 
 
 def _claim_guard(session: Session, ticket: Ticket, definition: Transition, actor: Actor) -> None:
@@ -416,7 +418,7 @@ def _claim_guard(session: Session, ticket: Ticket, definition: Transition, actor
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise Conflict("version_conflict", "工单已被他人更新，请刷新后重试")
+        raise Conflict("version_conflict", STALE_MESSAGE)
     set_committed_value(ticket, "updated_at", now)
 
 

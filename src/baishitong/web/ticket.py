@@ -247,9 +247,10 @@ def validation_text(exc: ValidationError, action: str = "") -> str:
     return "；".join(dict.fromkeys(parts))
 
 
-STALE_TEXT = "工单刚被他人更新，下方已是最新状态（见办理过程），请核对后再操作"
+# The change in between may be one's own, from another tab or window: the wording blames nobody.
+STALE_TEXT = "工单刚刚已被更新（可能是您在其他窗口的操作或他人的操作），下方已是最新状态（见办理过程），请核对后再操作"
 # On a queue or list page the order may have left the list: name it and say where to look.
-STALE_ELSEWHERE_TEXT = "工单 {number} 刚被他人处理或更新，请打开该工单核对最新状态后再操作"
+STALE_ELSEWHERE_TEXT = "工单 {number} 刚刚已被处理或更新（可能是您在其他窗口的操作或他人的操作），请打开该工单核对最新状态后再操作"
 # Where "已" + the action's label does not read as Chinese.
 DONE_TEXT = {"assign": "已指派承办人", "contact": "已记录首次联系", "note": "已记录办理进展", "contribute": "已提交协办意见", "callback-missed": "已记录回访未接通",
              "callback-declined": "已记录诉求人接通但拒绝评价，不再回访，可直接办结"}

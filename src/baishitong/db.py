@@ -16,6 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
+from baishitong.errors import InvalidInput
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -53,6 +55,9 @@ def utcnow() -> datetime:
     return clock.now()
 
 
+NUL_REFUSED = "请求中含有空字符（\\u0000），无法保存或查询，请删除后重试"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     # A database error's text (logged, kept as a job's last error) would otherwise list the statement's
     # values: a requester's phone, ID number and words.
@@ -63,8 +68,35 @@ def make_engine(url: str, **kwargs) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    _refuse_nul_characters(engine)
+    return engine
+
+
+def _refuse_nul_characters(engine: Engine) -> None:
+    """PostgreSQL cannot hold a NUL character in text, nor look one up: psycopg refuses the statement, a
+    500 on Open311 and a misleading out-of-range answer on the API. Any text a request hands the database
+    (an order's content, a number looked up, an Open311 token) is refused with a 422 saying why instead,
+    on SQLite too, so an integration behaves the same on either and a stored order never carries one."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn, _cursor, _statement, parameters, _context, _executemany):
+        if any("\x00" in value for value in _texts(parameters)):
+            raise InvalidInput("nul_character", NUL_REFUSED)
+
+
+def _texts(parameters) -> Iterator[str]:
+    """The strings among a statement's parameters: one row or many, as a mapping or a sequence (a batch of
+    inserts comes as one flat sequence)."""
+    if isinstance(parameters, str):
+        yield parameters
+    elif isinstance(parameters, dict):
+        for value in parameters.values():
+            yield from _texts(value)
+    elif isinstance(parameters, list | tuple):
+        for value in parameters:
+            yield from _texts(value)
 
 
 def _configure_sqlite(engine: Engine) -> None:

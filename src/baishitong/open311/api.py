@@ -7,7 +7,6 @@ instead of the platform's `{"error": ...}`, so stock 311 clients can read them.
 import logging
 import re
 from collections.abc import Callable
-from json import JSONDecodeError
 from typing import Annotated
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
@@ -212,14 +211,18 @@ def _urlencoded(raw: bytes) -> dict[str, str]:
 
 async def submission(request: Request, x_api_key: ApiKeyHeader = None) -> schemas.RequestIn:
     """The spec posts a form; JSON is accepted too. `attribute[code]` keys become the attribute map."""
-    if request.headers.get("content-type", "").startswith("application/json"):
+    # Media types are case-insensitive: "Application/JSON" is JSON, not a form without an api_key.
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("application/json"):
         try:
             body = await request.json()
-        except (JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # ValueError: malformed JSON, not UTF-8, or a number of thousands of digits; RecursionError: nesting
+            # thousands deep. Either is the client's bad input, not a 500.
             raise InvalidInput("invalid_json", "请求体不是有效的 JSON") from None
         if not isinstance(body, dict):
             raise InvalidInput("invalid_json", "请求体须为 JSON 对象")
-    elif request.headers.get("content-type", "").startswith("multipart/"):
+    elif content_type.startswith("multipart/"):
         body = dict((await request.form()).items())
     else:
         body = _urlencoded(await request.body())

@@ -107,7 +107,7 @@ def test_a_unit_edit_on_top_of_a_colleagues_change_is_refused(session):
     save(session, "TEST_DEPT")
     seen = org.unit_state(org.find_unit(session, code="TEST_DEPT"))
     save(session, "TEST_DEPT", phone="0757-2222", base_state=seen)
-    with pytest.raises(Conflict, match="刚被他人修改"):
+    with pytest.raises(Conflict, match="刚刚已被修改（可能是您在其他窗口的操作或他人的操作）"):
         save(session, "TEST_DEPT", name="测试单位（改名）", base_state=seen)
     assert org.find_unit(session, code="TEST_DEPT").phone == "0757-2222"
 
@@ -118,7 +118,7 @@ def test_a_category_edit_on_top_of_a_colleagues_change_is_refused(session):
     org.save_category(session, code="99", name="测试", parent_code=None, actor="t")
     seen = org.category_state(org.get_category(session, code="99"))
     org.save_category(session, code="99", name="测试（改）", parent_code=None, actor="t", base_state=seen)
-    with pytest.raises(Conflict, match="刚被他人修改"):
+    with pytest.raises(Conflict, match="刚刚已被修改（可能是您在其他窗口的操作或他人的操作）"):
         org.save_category(session, code="99", name="测试", parent_code=None, actor="t", active=False, base_state=seen)
     with pytest.raises(Conflict, match="已被“测试（改）”使用"):
         org.save_category(session, code="99", name="新分类", parent_code=None, actor="t", create_only=True)
@@ -143,7 +143,7 @@ def test_the_categories_page_creates_and_edits_without_overwriting(web, session)
     saved = web.post("/staff/admin/categories", data={"csrf_token": token(first), "code": "99", "name": "测试分类（一）", "parent": "", "active": "1", "base_state": state})
     assert "已保存分类 99 测试分类（一）" in saved.text
     stale = web.post("/staff/admin/categories", data={"csrf_token": token(second), "code": "99", "name": "测试分类（二）", "parent": "", "base_state": state})
-    assert "分类 99 刚被他人修改" in stale.text and "修改分类：测试分类（一）" in stale.text
+    assert "分类 99 刚刚已被修改（可能是您在其他窗口的操作或他人的操作）" in stale.text and "修改分类：测试分类（一）" in stale.text
     session.expire_all()
     category = org.get_category(session, code="99")
     assert (category.name, category.active) == ("测试分类（一）", True)
@@ -171,5 +171,5 @@ def test_the_unit_api_refuses_a_save_on_top_of_a_colleagues_change(client, login
     theirs = client.put("/api/v1/units/TEST_API", json=body | {"phone": "0757-2222", "base_state": seen}, headers=admin)
     assert theirs.status_code == 200 and theirs.json()["state"] != seen
     mine = client.put("/api/v1/units/TEST_API", json=body | {"name": "区测试局（改名）", "base_state": seen}, headers=admin)
-    assert mine.status_code == 409 and mine.json()["error"]["code"] == "unit_changed" and "刚被他人修改" in mine.json()["error"]["message"]
+    assert mine.status_code == 409 and mine.json()["error"]["code"] == "unit_changed" and "刚刚已被修改（可能是您在其他窗口的操作或他人的操作）" in mine.json()["error"]["message"]
     assert next(u["name"] for u in client.get("/api/v1/units").json() if u["code"] == "TEST_API") == "区测试局"

@@ -56,7 +56,7 @@ def test_an_edit_made_on_an_account_someone_else_just_changed_is_refused(session
     user = org.get_user(session, username="t_ronggui2")
     seen = org.account_state(user)
     org.update_user(session, username="t_ronggui2", display_name=user.display_name, role="unit_admin", unit_code="ronggui", base_state=seen)
-    with pytest.raises(Conflict, match="刚被他人修改"):
+    with pytest.raises(Conflict, match="刚刚已被修改（可能是您在其他窗口的操作或他人的操作）"):
         org.update_user(session, username="t_ronggui2", display_name="改名", role="handler", unit_code="ronggui", base_state=seen)
     assert user.role == "unit_admin" and user.display_name != "改名"
 
@@ -66,7 +66,7 @@ def test_a_template_edit_on_a_stale_version_is_refused(session):
 
     current = next(t for t in notify.list_templates(session) if t["code"] == "ticket_registered")["version"]
     notify.save_template(session, code="ticket_registered", body="【顺德12345】您的诉求已受理，编号{number}。", actor="a", base_version=current)
-    with pytest.raises(Conflict, match="已被他人修改为"):
+    with pytest.raises(Conflict, match=r"已被修改为 v\d+（可能是您在其他窗口的操作或他人的操作）"):
         notify.save_template(session, code="ticket_registered", body="【顺德12345】受理编号{number}", actor="b", base_version=current)
     with pytest.raises(InvalidInput, match="模板内容不能为空"):
         notify.save_template(session, code="ticket_registered", body="   ", actor="b")

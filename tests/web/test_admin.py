@@ -292,7 +292,7 @@ def test_admin_cannot_change_their_own_role_and_a_short_password_is_refused(web,
     user = org.get_user(session, username="t_operator")
     assert user.role == "operator" and user.display_name != "话务员 小李"
     stale = web.post("/staff/admin/users/t_operator", data=typed | {"password": "", "base_state": "stale"}, follow_redirects=True)
-    assert "刚被他人修改" in stale.text and 'value="话务员 小李"' not in stale.text, "a colleague's save is shown to edit again from"
+    assert "刚刚已被修改（可能是您在其他窗口的操作或他人的操作）" in stale.text and 'value="话务员 小李"' not in stale.text, "a colleague's save is shown to edit again from"
 
 
 def test_a_refused_new_user_comes_back_filled_in_beside_the_reason(web, session):
@@ -328,7 +328,7 @@ def test_two_admins_editing_the_catalogue_do_not_undo_each_other(web, session):
     tab_b = catalogue_form(session, [{"category_prefix": "0102", "keywords": ["井盖"], "lead": "CGZF"}]) | {"base_version": str(opened.version)}
     assert post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", tab_a).status_code == 303
     refused = post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", tab_b)
-    assert refused.status_code == 409 and "已被他人修改" in refused.text and 'value="井盖"' in refused.text
+    assert refused.status_code == 409 and "已被修改为第" in refused.text and "（可能是您在其他窗口的操作或他人的操作）" in refused.text and 'value="井盖"' in refused.text
     current, rules = routing.current_catalogue(session)
     assert current.version == opened.version + 1 and any(r.keywords == ["彩灯"] for r in rules)
 
@@ -346,7 +346,7 @@ def test_two_admins_editing_the_time_limits_do_not_undo_each_other(web, session)
     assert web.post("/staff/admin/sla", data=base | {"note": "A"}, follow_redirects=True).status_code == 200
     assert sla.current_policy(session).version == policy.version + 1
     refused = web.post("/staff/admin/sla", data=base | {"note": "B"}, follow_redirects=True)
-    assert "已被他人修改" in refused.text and sla.current_policy(session).version == policy.version + 1
+    assert "已被修改为第" in refused.text and "（可能是您在其他窗口的操作或他人的操作）" in refused.text and sla.current_policy(session).version == policy.version + 1
 
 
 def test_the_calendar_page_marks_estimated_holidays_of_an_unentered_year(web, session):
@@ -438,7 +438,7 @@ def test_time_limits_refused_for_a_colleagues_newer_version_are_shown_as_typed_a
     stage = next(iter(policy.rules[0]["stages"]))
     mine = form | {f"r0-{stage}-amount": "7.5", "note": "B"}
     refused = web.post("/staff/admin/sla", data=mine)
-    assert refused.status_code == 409 and "已被他人修改" in refused.text
+    assert refused.status_code == 409 and "已被修改为第" in refused.text and "（可能是您在其他窗口的操作或他人的操作）" in refused.text
     assert f'id="r0-{stage}-amount" value="7.5"' in refused.text and 'value="B"' in refused.text
     assert f'name="base_version" value="{policy.version}"' in refused.text, "the version the edit started from"
     again = web.post("/staff/admin/sla", data=mine | {"csrf_token": token(refused.text)})

@@ -129,7 +129,7 @@ def test_two_admins_editing_one_policy_do_not_overwrite_each_other(web, session)
     tab_b = {**form, "id": str(policy.id), "version": version, "summary": "另一处修改"}
     assert web.post("/staff/enterprise/policies", data=tab_a, follow_redirects=False).status_code == 303
     refused = web.post("/staff/enterprise/policies", data=tab_b)
-    assert refused.status_code == 409 and "已被他人修改" in refused.text and ">另一处修改</textarea>" in refused.text
+    assert refused.status_code == 409 and "已被修改（可能是您在其他窗口的操作或他人的操作）" in refused.text and ">另一处修改</textarea>" in refused.text
     session.refresh(policy)
     assert (policy.benefit, policy.summary) == ("最高20万元", "支持企业技术改造。")
 

@@ -47,7 +47,7 @@ def test_create_edit_stale_edit_publish_and_public_search(web, session):
 
     conflict = web.post("/staff/kb/dog-01/edit", data={**stale, "body": "我的修改：新增收费标准 50 元"})
     assert conflict.status_code == 409
-    assert "文章已被他人修改：下方并列显示最新版本和您的修改" in conflict.text
+    assert "文章已被修改（可能是您在其他窗口的操作或他人的操作）：下方并列显示最新版本和您的修改" in conflict.text
     assert "我的修改：新增收费标准 50 元" in conflict.text and "需提供住址证明" in conflict.text
     assert kb.get_article(session, external_id="dog-01", include_unpublished=True).body.endswith("需提供住址证明")
 

@@ -47,7 +47,7 @@ def test_two_tabs_editing_one_phrase_do_not_overwrite_each_other(web, session):
     tab_b = {"id": str(phrase.id), "version": version, "title": "路灯已修复", "body": "路灯已修复，感谢监督。", "unit": ""}
     assert post(web, "/staff/phrases", tab_a).status_code == 303
     refused = post(web, "/staff/phrases", tab_b)
-    assert refused.status_code == 409 and "已被他人修改" in refused.text and "路灯已修复，感谢监督。" in refused.text
+    assert refused.status_code == 409 and "已被修改（可能是您在其他窗口的操作或他人的操作）" in refused.text and "路灯已修复，感谢监督。" in refused.text
     session.refresh(phrase)
     assert phrase.body == "路灯已于当日修复。"
 

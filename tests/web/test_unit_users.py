@@ -49,7 +49,7 @@ def test_an_edit_saved_meanwhile_by_someone_else_is_409_and_keeps_what_was_typed
     org.update_user(session, username="t_ronggui2", display_name="系统管理员改的名", role="handler", unit_code="ronggui", actor="t_admin")
     session.commit()
     refused = post(web, PAGE + "/t_ronggui2", {"base_state": state, "display_name": "容桂 乙", "phone": "13800005678", "unit": "ronggui", "password": ""}, page=PAGE + "?edit=t_ronggui2")
-    assert refused.status_code == 409 and "刚被他人修改" in refused.text
+    assert refused.status_code == 409 and "刚刚已被修改（可能是您在其他窗口的操作或他人的操作）" in refused.text
     form = refused.text.split('action="/staff/unit/users/t_ronggui2"', 1)[1].split("</form>", 1)[0]
     assert 'value="容桂 乙"' in form and 'value="13800005678"' in form
     assert org.get_user(session, username="t_ronggui2").display_name == "系统管理员改的名"

@@ -144,7 +144,7 @@ def create(session: Session, model: type[R], *, actor: Actor, data: PolicyIn | P
     return row
 
 
-STALE = "该条目已被他人修改，请刷新页面查看最新内容后再改"
+STALE = "该条目已被修改（可能是您在其他窗口的操作或他人的操作），请刷新页面查看最新内容后再改"
 
 
 def update(session: Session, model: type[R], *, actor: Actor, row_id: int, data: PolicyIn | ProductIn) -> R:

@@ -167,7 +167,7 @@ def _save_version(session: Session, article: Article, *, action: str, actor: str
 
 
 def _claim_version(session: Session, article: Article, expected: int | None) -> None:
-    claim_version(session, article, expected, message="文章已被他人修改，请刷新后重试")
+    claim_version(session, article, expected, message="文章已被修改（可能是您在其他窗口的操作或他人的操作），请刷新后重试")
 
 
 def create_article(

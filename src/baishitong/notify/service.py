@@ -89,7 +89,7 @@ def save_template(session: Session, *, code: str, body: str, actor: str, base_ve
     _check_fields(code, body)
     current = session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.code == code)) or 0
     if base_version is not None and base_version != current:
-        raise Conflict("template_changed", f"模板 {code} 已被他人修改为 v{current}，本次修改未保存；请刷新页面，在最新内容上修改")
+        raise Conflict("template_changed", f"模板 {code} 已被修改为 v{current}（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请刷新页面，在最新内容上修改")
     version = current + 1
     row = MessageTemplate(code=code, version=version, title=DEFAULT_TEMPLATES[code][0], body=body, updated_by=actor)
     session.add(row)

@@ -108,7 +108,7 @@ def save_unit(
         raise InvalidInput("invalid_unit_phone", "联系电话最多 32 个字符")
     unit = find_unit(session, code=code)
     if unit is not None and base_state is not None and base_state != unit_state(unit):
-        raise Conflict("unit_changed", f"单位 {code} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
+        raise Conflict("unit_changed", f"单位 {code} 刚刚已被修改（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请查看最新信息后重新修改")
     parent = None
     if parent_code:
         parent = find_unit(session, code=parent_code)
@@ -206,7 +206,7 @@ def save_category(
     if category is not None and create_only:
         raise Conflict("category_exists", f"分类编码 {code} 已被“{category.path}”使用；如需修改该分类，请在列表中点“修改”")
     if category is not None and base_state is not None and base_state != category_state(category):
-        raise Conflict("category_changed", f"分类 {code} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
+        raise Conflict("category_changed", f"分类 {code} 刚刚已被修改（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请查看最新信息后重新修改")
     parent = get_category(session, code=parent_code) if parent_code else None
     if parent is not None and not (code.startswith(parent.code) and len(code) > len(parent.code)):
         raise InvalidInput("category_code_outside_parent", f"下级分类的编码须以上级分类编码 {parent.code} 开头（如 {parent.code}01）")
@@ -359,7 +359,7 @@ def update_user(
     """
     user = _managed_user(session, username=username, scope=scope)
     if base_state is not None and base_state != account_state(user):
-        raise Conflict("user_changed", f"用户 {username} 刚被他人修改，本次修改未保存；请查看最新信息后重新修改")
+        raise Conflict("user_changed", f"用户 {username} 刚刚已被修改（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请查看最新信息后重新修改")
     if role not in ROLES:
         raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
     if role in UNIT_ROLES and not unit_code:

@@ -124,7 +124,7 @@ def update(session: Session, *, actor: Actor, phrase_id: int, title: str, body: 
     phrase = _managed(session, actor, phrase_id)
     unit = _target_unit(session, actor, unit_code)
     title, body = _clean(title, body)
-    claim_version(session, phrase, version, message="这条答复语已被他人修改，请刷新页面查看最新内容后再改")
+    claim_version(session, phrase, version, message="这条答复语已被修改（可能是您在其他窗口的操作或他人的操作），请刷新页面查看最新内容后再改")
     phrase.title, phrase.body = title, body
     phrase.unit = unit
     session.flush()

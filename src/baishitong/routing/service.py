@@ -901,7 +901,7 @@ def _write_catalogue(session: Session, *, rules: list[dict], actor: str, note: s
             session.add(edition)
             session.flush()
     except IntegrityError:
-        raise Conflict("catalogue_changed", "派单目录刚被他人修改，请刷新后重试") from None
+        raise Conflict("catalogue_changed", "派单目录刚刚已被修改（可能是您在其他窗口的操作或他人的操作），请刷新后重试") from None
     rows = [RoutingRule(catalogue_version=number, **{f: rule.get(f) for f in RULE_FIELDS if rule.get(f) is not None}) for rule in rules]
     session.add_all(rows)
     session.flush()
@@ -965,7 +965,7 @@ def replace_catalogue(session: Session, *, rules: list[dict], actor: str, note: 
     _validate_rules(session, rules)
     edition, current = current_catalogue(session)
     if base_version is not None and edition is not None and edition.version != base_version:
-        raise Conflict("catalogue_changed", f"派单目录已被他人修改为第 {edition.version} 版，本次修改未保存；请刷新页面，在最新版本上重新修改")
+        raise Conflict("catalogue_changed", f"派单目录已被修改为第 {edition.version} 版（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请刷新页面，在最新版本上重新修改")
     if edition is not None and [_rule_key(r) for r in rules] == [_rule_key(rule_out(r)) for r in current]:
         return edition
     return _write_catalogue(session, rules=rules, actor=actor, note=note)

@@ -143,7 +143,7 @@ def save_policy(
         raise InvalidInput("sla_catch_all_missing", "必须保留一条适用于所有工单、设定全部环节时限的默认规则") from None
     current = current_policy(session)
     if base_version is not None and current.version != base_version:
-        raise Conflict("sla_policy_changed", f"时限策略已被他人修改为第 {current.version} 版，本次修改未保存；请刷新页面，在最新版本上重新修改")
+        raise Conflict("sla_policy_changed", f"时限策略已被修改为第 {current.version} 版（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请刷新页面，在最新版本上重新修改")
     hours = working_hours or current.working_hours
     _windows(hours)  # validates
     share = current.warning_share if warning_share is None else warning_share
@@ -170,7 +170,7 @@ def save_policy(
             session.add(policy)
             session.flush()
     except IntegrityError:
-        raise Conflict("sla_policy_changed", "时限策略刚被他人修改，请刷新后重试") from None
+        raise Conflict("sla_policy_changed", "时限策略刚刚已被修改（可能是您在其他窗口的操作或他人的操作），请刷新后重试") from None
     audit.record(
         session, actor=actor.name, action="sla.policy.save", object_type="sla_policy", object_id=str(policy.version), data={"rules": len(parsed), "note": note or "", "restart_on_redispatch": restart, "pause_during_review": review, "pause_needs_approval": consent, "clock_from_dispatch": from_dispatch}
     )

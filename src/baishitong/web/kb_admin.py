@@ -34,8 +34,8 @@ STATUS_KINDS = {"draft": "neutral", "published": "success", "retired": "warning"
 ACTION_LABELS = {"create": "新建", "update": "修改", "publish": "发布", "retire": "下线", "import": "导入"}
 FLAGS = {"due": "即将到期", "expired": "已过期", "review": "需复核"}
 # The editor keeps the user's text beside the current version, so "refresh" would be the wrong advice there.
-STALE_TEXT = "文章已被他人修改：下方并列显示最新版本和您的修改，请合并后再保存"
-STALE_STATUS_TEXT = "文章已被他人修改，请查看最新内容后再操作"
+STALE_TEXT = "文章已被修改（可能是您在其他窗口的操作或他人的操作）：下方并列显示最新版本和您的修改，请合并后再保存"
+STALE_STATUS_TEXT = "文章已被修改（可能是您在其他窗口的操作或他人的操作），请查看最新内容后再操作"
 STATUS_DONE = {"draft": "已改回草稿", "published": "已发布", "retired": "已下线"}
 TEXT_FIELDS = ("title", "body", "category_code", "unit_code", "keywords", "synonyms", "valid_from", "valid_to", "review_due", "status", "external_id")
 DATE_FIELDS = {"valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期"}

@@ -100,3 +100,25 @@ def test_schema_names_are_plain_class_names_a_client_generator_can_use(document)
     assert _json_schema(paths["/api/v1/auth/token"]["post"]["responses"]["200"]) == {"$ref": REF + "AccessTokenOut"}
     for kind in ("reply", "answer", "contribution"):
         assert paths[f"/api/v1/tickets/{{number}}/{kind}/attachments"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"] == {"$ref": REF + "ReplyFilesIn"}
+
+
+def test_a_work_order_action_documents_the_actions_and_the_body_each_reads(client, login, document):
+    """The route validates its body by action; it was documented as any object at all, with `action` any string,
+    so a generated client knew neither the actions nor that dispatch needs lead_unit or a callback its rating."""
+    operation = document["paths"]["/api/v1/tickets/{number}/actions/{action}"]["post"]
+    action = next(p for p in operation["parameters"] if p["name"] == "action")["schema"]
+    assert {"dispatch", "sign", "reply", "callback", "callback-declined", "close", "void"} <= set(action["enum"])
+    assert "register" not in action["enum"]
+    variants = {v["title"]: v for v in _json_schema(operation["requestBody"])["anyOf"]}
+    used_by = {name: variant for variant in variants.values() for name in variant["description"].removeprefix("用于：").split("、")}
+    assert set(used_by) == set(action["enum"])
+    assert used_by["dispatch"]["required"] == ["lead_unit"] and used_by["dispatch"]["additionalProperties"] is False
+    assert set(used_by["callback"]["required"]) == {"solved", "satisfaction"}
+    assert "required" not in used_by["sign"] and set(used_by["sign"]["properties"]) == {"version", "note"}
+
+    # As documented: an action outside the list is unknown, and a field a body does not list is refused.
+    headers = login("t_operator")
+    number = client.post("/api/v1/tickets", json={"type": "咨询", "content": "路灯不亮好几天了", "requester": {"phone": "13800138000"}}, headers=headers).json()["number"]
+    assert client.post(f"/api/v1/tickets/{number}/actions/register", json={"version": 1}, headers=headers).json()["error"]["code"] == "unknown_action"
+    refused = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui", "urgent": True}, headers=headers)
+    assert refused.status_code == 422 and "urgent：不支持该字段" in refused.json()["error"]["message"]

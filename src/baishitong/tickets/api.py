@@ -1,7 +1,7 @@
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -200,10 +200,32 @@ ACT_DESCRIPTION = (
 )
 
 
-@router.post("/tickets/{number}/actions/{action}", response_model=schemas.TicketOut, description=ACT_DESCRIPTION)
+# What `act` takes: every transition but the intake itself (an unknown one → 404 unknown_action).
+ACTIONS = [name for name in TRANSITIONS if name != "register"]
+
+
+def _action_bodies() -> dict:
+    """The body each action reads (schemas.ACTION_BODIES, ActionIn for the others), for the documentation: the route
+    takes any object and validates it by action, so FastAPI alone would describe the body as any object at all."""
+    names: dict[type[schemas.ActionIn], list[str]] = {}
+    for action in ACTIONS:
+        names.setdefault(schemas.ACTION_BODIES.get(action, schemas.ActionIn), []).append(action)
+    variants = [
+        {**model.model_json_schema(), "title": model.__name__, "description": "用于：" + "、".join(used_by)}
+        for model, used_by in names.items()
+    ]
+    return {"required": True, "content": {"application/json": {"schema": {"anyOf": variants}}}}
+
+
+@router.post(
+    "/tickets/{number}/actions/{action}",
+    response_model=schemas.TicketOut,
+    description=ACT_DESCRIPTION,
+    openapi_extra={"requestBody": _action_bodies()},
+)
 def act(
     number: str,
-    action: str,
+    action: Annotated[str, Path(description="操作名；请求体的字段随操作而定（见请求体各结构的“用于”）", json_schema_extra={"enum": ACTIONS})],
     body: Annotated[dict, Body()],
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),

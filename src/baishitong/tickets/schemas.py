@@ -65,7 +65,7 @@ class TicketCreate(Strict):
 
 
 class ActionIn(Strict):
-    version: int | None = Field(default=None, description="读取工单时得到的 version；仅追加类操作（note、urge、supervise、contact）可省略")
+    version: int | None = Field(default=None, description="读取工单时得到的 version；仅追加类操作（note、urge、supervise、contact、callback-missed、callback-declined）可省略")
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -122,3 +122,14 @@ def test_a_work_order_action_documents_the_actions_and_the_body_each_reads(clien
     assert client.post(f"/api/v1/tickets/{number}/actions/register", json={"version": 1}, headers=headers).json()["error"]["code"] == "unknown_action"
     refused = client.post(f"/api/v1/tickets/{number}/actions/dispatch", json={"version": 1, "lead_unit": "ronggui", "urgent": True}, headers=headers)
     assert refused.status_code == 422 and "urgent：不支持该字段" in refused.json()["error"]["message"]
+
+
+def test_hot_topics_document_the_periods_they_take(client, login, document):
+    """window_days was documented as any integer; anything but 1, 7 or 30 is refused."""
+    from baishitong.analytics.service import HOT_WINDOWS
+
+    read = next(p for p in document["paths"]["/api/v1/stats/hot-topics"]["get"]["parameters"] if p["name"] == "window_days")
+    assert read["schema"]["enum"] == list(HOT_WINDOWS) == [1, 7, 30]
+    assert document["components"]["schemas"]["RefreshIn"]["properties"]["window_days"]["enum"] == list(HOT_WINDOWS)
+    refused = client.get("/api/v1/stats/hot-topics", params={"window_days": 2}, headers=login("t_admin"))
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_window"

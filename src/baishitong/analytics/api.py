@@ -55,7 +55,7 @@ def _window(window_days: int) -> int:
 
 
 @router.get("/hot-topics", response_model=schemas.HotTopicsOut)
-def hot_topics(window_days: int = 7, actor: Actor = Depends(_hot_topic_reader), session: Session = Depends(get_db_session)):
+def hot_topics(window_days: int = Query(7, description=schemas.WINDOW_DAYS, json_schema_extra={"enum": list(service.HOT_WINDOWS)}), actor: Actor = Depends(_hot_topic_reader), session: Session = Depends(get_db_session)):
     """The latest computed hot topics of the period, hottest first (recomputed hourly by the worker)."""
     return schemas.HotTopicsOut.of(window_days, service.latest_hot_topics(session, window_days=_window(window_days)))
 

@@ -33,8 +33,12 @@ class HotTopicsOut(BaseModel):
         return cls(window_days=window_days, computed_at=snapshot.computed_at, n_tickets=snapshot.n_tickets, truncated=snapshot.truncated, topics=snapshot.topics)
 
 
+WINDOW_DAYS = "统计周期（天）：1、7 或 30，其他值 422 invalid_window"
+
+
 class RefreshIn(BaseModel):
-    window_days: int = 7
+    # The periods of service.HOT_WINDOWS, which the API checks; listed here for the documentation.
+    window_days: int = Field(7, description=WINDOW_DAYS, json_schema_extra={"enum": [1, 7, 30]})
 
 
 class RefreshOut(BaseModel):

@@ -4,6 +4,7 @@ Excel download, 热点诉求."""
 import io
 from datetime import date, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from baishitong.analytics import report as reports
@@ -145,3 +146,14 @@ def test_the_unit_rates_api_says_it_counts_by_dispatch_with_to_excluded(client):
     assert "latest dispatch time" in operation["description"] and "`to` is excluded" in operation["description"]
     params = {p["name"]: p.get("description", "") for p in operation["parameters"]}
     assert params["from"].startswith("派单日期起（含）") and params["to"].startswith("派单日期止（不含")
+
+
+@pytest.mark.parametrize("to", ["2026-11-30", "2026-12-01"])
+def test_unit_rates_for_a_period_with_no_day_in_it_are_refused_not_answered_empty(client, login, to):
+    """`to` is excluded: from=to (an integrator used to the inclusive ticket filters asking for one day) or a `to`
+    before `from` held no day at all and answered every rate empty as if nothing had been dispatched."""
+    response = client.get("/api/v1/stats/units", params={"from": "2026-12-01", "to": to}, headers=login("t_supervisor"))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_filter" and "统计一天请把 to 设为次日" in response.json()["error"]["message"]
+    one_day = client.get("/api/v1/stats/units", params={"from": "2026-12-01", "to": "2026-12-02"}, headers=login("t_supervisor"))
+    assert one_day.status_code == 200

@@ -20,7 +20,7 @@ def _start(day: date | None) -> datetime | None:
 @router.get("/units")
 def unit_rates(
     since: Day | None = Query(default=None, alias="from", description="派单日期起（含），YYYY-MM-DD，北京时间"),
-    until: Day | None = Query(default=None, alias="to", description="派单日期止（不含：to=2026-12-01 统计到 11 月 30 日为止），YYYY-MM-DD，北京时间"),
+    until: Day | None = Query(default=None, alias="to", description="派单日期止（不含：to=2026-12-01 统计到 11 月 30 日为止），YYYY-MM-DD，北京时间；不晚于 from 时 422"),
     unit: str | None = None,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_db_session),
@@ -30,7 +30,11 @@ def unit_rates(
     Orders are counted by their latest dispatch time (派单时间), not by when they were received: those dispatched
     from the start of `from` (Beijing time) up to, but not including, the start of `to` — `to` is excluded, so
     `from=2026-11-01&to=2026-12-01` is all of November. Merged orders are left out (they count for their master's
-    unit); an order a unit returned in the period stays in its `dispatched` and `returns` after it is sent elsewhere."""
+    unit); an order a unit returned in the period stays in its `dispatched` and `returns` after it is sent elsewhere.
+    A `to` not after `from` (no day at all, as `from=to` is with `to` excluded) is refused with 422 `invalid_filter`
+    rather than answered with every rate empty."""
+    if since and until and until <= since:
+        raise InvalidInput("invalid_filter", "统计期间为空：to 不含当天，须晚于 from（统计一天请把 to 设为次日）", details={"field": "to"})
     if actor.is_unit_staff:
         if unit and unit != actor.unit_code:
             raise Forbidden("not_your_unit", "只能查看本单位的统计")

@@ -22,6 +22,9 @@ def message(response) -> str:
         ("post", "/api/v1/tickets", {"json": {}}, "type：必填"),
         ("post", "/api/v1/tickets", {"content": b"not json", "headers": {"content-type": "application/json"}}, "请求内容有误：请求体不是合法的 JSON"),
         ("post", "/api/v1/tickets", {"json": {"type": "咨询", "content": "     ", "requester": {"phone": "13800138000"}}}, "至少 5 个字"),
+        # Invisible: zero-width spaces, right-to-left overrides, a BOM and a word joiner are no content either.
+        ("post", "/api/v1/tickets", {"json": {"type": "咨询", "content": "\u200b" * 6, "requester": {"phone": "13800138000"}}}, "content：至少 5 个字"),
+        ("post", "/api/v1/tickets", {"json": {"type": "咨询", "content": "\u202e\u200f\ufeff\u2060\u200b\u202e路", "requester": {"phone": "13800138000"}}}, "content：至少 5 个字"),
         ("post", "/api/v1/tickets", {"json": {"type": "闲聊", "content": "路灯不亮了好几天", "requester": {"phone": "13800138000"}}}, "type：只能是 '咨询'、"),
         ("get", "/api/v1/points/nearest", {"params": {"lat": "abc", "lon": "113.2"}}, "lat：应为数字"),
         ("post", "/api/v1/auth/token", {"json": {"username": "admin"}}, "password：必填"),

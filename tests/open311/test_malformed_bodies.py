@@ -36,3 +36,11 @@ def test_a_json_media_type_in_capitals_is_read_as_json(client, api_key):
     response = client.post(f"{BASE}/requests.json", content=body, headers={"content-type": "Application/JSON; charset=UTF-8"})
     assert response.status_code == 201, response.text
     assert response.json()[0]["service_request_id"].startswith("SD")
+
+
+@pytest.mark.parametrize("description", ["\u200b" * 6, "\u202e\u200f\ufeff\u2060\u200b路"])
+def test_a_description_of_invisible_characters_is_refused_as_too_short(client, session, api_key, description):
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    response = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, "description": description})
+    assert "description 为诉求内容，须为 5 至 5000 字" in _assert_open311_error(response, 400)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before

@@ -151,7 +151,7 @@ def _ticket_create(session: Session, data: schemas.RequestIn) -> ticket_schemas.
     if type_ not in ticket_schemas.TYPES:
         raise InvalidInput("invalid_attribute", f"attribute[type] 必须是 {'、'.join(ticket_schemas.TYPES)} 之一")
     description = data.description or ""
-    if not 5 <= len(description) <= 5000:
+    if ticket_schemas.visible_length(description) < ticket_schemas.CONTENT_MIN or len(description) > 5000:
         raise InvalidInput("invalid_description", "description 为诉求内容，须为 5 至 5000 字")
     if data.address_string and len(data.address_string) > 300:
         raise InvalidInput("invalid_address", "address_string 不能超过 300 字")

@@ -1,7 +1,9 @@
+import unicodedata
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from baishitong.attachments.schemas import ReplyFileOut
 from baishitong.tickets.validation import normalise_phone, validate_id_number
@@ -48,9 +50,18 @@ class LocationIn(Strict):
     lon: float = Field(ge=-180, le=180)
 
 
+CONTENT_MIN = 5
+
+
+def visible_length(text: str) -> int:
+    """Characters a reader sees: not spaces, control characters or invisible formatting (zero-width spaces,
+    right-to-left marks, BOMs), which pass a length check and read as nothing."""
+    return sum(1 for c in text if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 class TicketCreate(Strict):
     type: TicketType
-    content: str = Field(min_length=5, max_length=5000)
+    content: str = Field(min_length=CONTENT_MIN, max_length=5000)
     title: str | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=300)
     region_code: str | None = Field(default=None, max_length=16)
@@ -62,6 +73,15 @@ class TicketCreate(Strict):
     requester: RequesterIn
     anonymous: bool = False
     confidential: bool = False
+
+    @field_validator("content")
+    @classmethod
+    def _content_visible(cls, value: str) -> str:
+        """Six zero-width spaces are six characters and no matter at all: refused as a content too short is,
+        in the same words (a form says 不少于 5 个字), not registered as an order nobody can read."""
+        if visible_length(value) < CONTENT_MIN:
+            raise PydanticCustomError("string_too_short", "String should have at least {min_length} characters", {"min_length": CONTENT_MIN})
+        return value
 
 
 class ActionIn(Strict):

@@ -122,3 +122,12 @@ def test_an_edit_made_on_a_stale_version_is_refused(client, login):
     stale = client.put(f"/api/v1/enterprise/policies/{policy['id']}", json={**POLICY, "summary": "另一位管理员的修改", "version": policy["version"]}, headers=admin)
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     assert client.get(f"/api/v1/enterprise/policies/{policy['id']}", headers=admin).json()["benefit"] == "最高奖励50万元"
+
+
+def test_a_flood_of_unknown_codes_is_refused_in_a_few_words_not_echoed_whole(client):
+    """100,000 unknown tags (or one a megabyte long) were all echoed back, twice, in a refusal of megabytes."""
+    many = client.post("/api/v1/enterprise/match", json={**PROFILE, "tags": [f"t{i}" for i in range(100_000)]})
+    assert many.status_code == 422 and len(many.content) < 10_000
+    assert "企业资质“t0、t1、t2、t3、t4” 等 100000 项无效" in many.json()["error"]["message"]
+    long = client.post("/api/v1/enterprise/match", json={**PROFILE, "tags": ["x" * 1_000_000]})
+    assert long.status_code == 422 and len(long.content) < 10_000 and "x" * 32 + "…" in long.json()["error"]["message"]

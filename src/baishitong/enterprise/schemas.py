@@ -13,6 +13,14 @@ from baishitong.tickets.service import LOCAL_TZ
 FIRST_YEAR = 1949
 
 
+_ECHOED = 5
+
+
+def _echo(value: str, limit: int = 32) -> str:
+    value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def Codes(allowed: dict[str, str], what: str) -> AfterValidator:
     """A list field's check: known codes only, each once, in the order given; `what` names them in the refusal."""
 
@@ -20,8 +28,10 @@ def Codes(allowed: dict[str, str], what: str) -> AfterValidator:
         wrong = [v for v in values if v not in allowed]
         if wrong:
             # Echoed escaped: a lone surrogate (JSON "\ud800") in the message makes pydantic fail with a UnicodeEncodeError, a 500.
-            wrong = [v.encode("utf-8", "backslashreplace").decode("utf-8") for v in wrong]
-            raise ValueError(f"{what}“{'、'.join(wrong)}”无效，可选：{'、'.join(f'{c}（{label}）' for c, label in allowed.items())}")
+            # And only the first few, cut short: 100,000 unknown codes were all echoed, twice, in a refusal of megabytes.
+            shown = [_echo(v) for v in wrong[:_ECHOED]]
+            more = f" 等 {len(wrong)} 项" if len(wrong) > _ECHOED else ""
+            raise ValueError(f"{what}“{'、'.join(shown)}”{more}无效，可选：{'、'.join(f'{c}（{label}）' for c, label in allowed.items())}")
         return list(dict.fromkeys(values))
 
     return AfterValidator(check)

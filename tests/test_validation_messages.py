@@ -32,3 +32,20 @@ def message(response) -> str:
 )
 def test_bad_input_is_explained_in_chinese(client, method, path, kwargs, expected):
     assert expected in message(getattr(client, method)(path, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "expected"),
+    [
+        ("dispatch", {"lead_unit": "U" * 1_000_000}, "lead_unit：最多 32 个字"),
+        ("dispatch", {"lead_unit": "ronggui", "co_units": ["C" * 1_000_000]}, "co_units.0：最多 32 个字"),
+        ("merge", {"into": "M" * 1_000_000}, "into：最多 20 个字"),
+        ("subdispatch", {"unit": "U" * 1_000_000}, "unit：最多 32 个字"),
+    ],
+)
+def test_a_unit_code_or_order_number_of_a_megabyte_is_refused_not_looked_up_and_echoed(client, login, action, body, expected):
+    """These had no length limit: the code was looked up and the 404 saying it did not exist echoed all of it."""
+    headers = login("t_operator")
+    number = client.post("/api/v1/tickets", json={"type": "咨询", "content": "路灯不亮好几天了", "requester": {"phone": "13800138000"}}, headers=headers).json()["number"]
+    response = client.post(f"/api/v1/tickets/{number}/actions/{action}", json={"version": 1, **body}, headers=headers)
+    assert expected in message(response) and len(response.content) < 10_000

@@ -1,6 +1,6 @@
 import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -89,9 +89,14 @@ class ActionIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
+# Codes and numbers are short (org.service.UNIT_CODE, SD + date + sequence); a megabyte one was looked up and
+# echoed whole in the 404 that said it did not exist.
+UnitCode = Annotated[str, Field(max_length=32)]
+
+
 class DispatchIn(ActionIn):
-    lead_unit: str
-    co_units: list[str] = Field(default_factory=list, max_length=10)
+    lead_unit: UnitCode
+    co_units: list[UnitCode] = Field(default_factory=list, max_length=10)
 
 
 class ReasonIn(ActionIn):
@@ -140,11 +145,11 @@ class ContactIn(ActionIn):
 
 
 class MergeIn(ActionIn):
-    into: str
+    into: str = Field(max_length=20)
 
 
 class UnitIn(ActionIn):
-    unit: str
+    unit: UnitCode
 
 
 class AssignIn(ActionIn):

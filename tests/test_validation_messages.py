@@ -49,3 +49,17 @@ def test_a_unit_code_or_order_number_of_a_megabyte_is_refused_not_looked_up_and_
     number = client.post("/api/v1/tickets", json={"type": "咨询", "content": "路灯不亮好几天了", "requester": {"phone": "13800138000"}}, headers=headers).json()["number"]
     response = client.post(f"/api/v1/tickets/{number}/actions/{action}", json={"version": 1, **body}, headers=headers)
     assert expected in message(response) and len(response.content) < 10_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("put", "/api/v1/units/NEWUNIT", {"name": "新单位", "kind": "department", "parent": "U" * 1_000_000}, "parent：最多 32 个字"),
+        ("put", "/api/v1/categories/9901", {"code": "9901", "name": "新分类", "parent": "9" * 1_000_000}, "parent：最多 16 个字"),
+        ("post", "/api/v1/users", {"username": "newbie", "password": "demo12345678", "role": "handler", "unit": "U" * 1_000_000}, "unit：最多 32 个字"),
+        ("patch", "/api/v1/users/t_operator", {"unit": "U" * 1_000_000}, "unit：最多 32 个字"),
+    ],
+)
+def test_an_org_code_of_a_megabyte_is_refused_not_looked_up_and_echoed(client, login, method, path, body, expected):
+    response = getattr(client, method)(path, json=body, headers=login("t_admin"))
+    assert expected in message(response) and len(response.content) < 10_000

@@ -2,6 +2,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from baishitong.org.models import CATEGORY_CODE_PATTERN, USERNAME_PATTERN
 
+# Codes are short (service.UNIT_CODE, CATEGORY_CODE_PATTERN): a longer one sent as a parent or a user's unit was looked
+# up and echoed whole in the refusal that said it did not exist, a megabyte for a megabyte.
+UNIT_CODE_MAX, CATEGORY_CODE_MAX = 32, 16
+
 
 class UnitOut(BaseModel):
     code: str
@@ -16,8 +20,8 @@ class UnitIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    kind: str
-    parent: str | None = None
+    kind: str = Field(max_length=32)
+    parent: str | None = Field(default=None, max_length=UNIT_CODE_MAX)
     phone: str | None = Field(default=None, max_length=32)
     active: bool = True
     region: str | None = Field(default=None, max_length=16, description="镇街或村居的区划代码")
@@ -48,7 +52,7 @@ class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     code: str = Field(pattern=f"^{CATEGORY_CODE_PATTERN}$")
     name: str = Field(min_length=1, max_length=64)
-    parent: str | None = None
+    parent: str | None = Field(default=None, max_length=CATEGORY_CODE_MAX)
     active: bool = True
 
 
@@ -69,8 +73,8 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     username: str = Field(pattern=f"^{USERNAME_PATTERN}$")
     password: str = Field(min_length=8, max_length=256)
-    role: str
-    unit: str | None = None
+    role: str = Field(max_length=32)
+    unit: str | None = Field(default=None, max_length=UNIT_CODE_MAX)
     display_name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32, description="工作电话（手机或含区号的固定电话）")
 
@@ -81,8 +85,8 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     display_name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
-    role: str | None = None
-    unit: str | None = None
+    role: str | None = Field(default=None, max_length=32)
+    unit: str | None = Field(default=None, max_length=UNIT_CODE_MAX)
     password: str | None = Field(default=None, min_length=8, max_length=256, description="新密码；该用户的登录会话和令牌随即失效")
     base_state: str | None = Field(default=None, max_length=64, description="读取用户时得到的 state；给出时，他人已修改则返回 409")
 

@@ -259,3 +259,12 @@ def test_validity_and_review_dates_edited_in_an_exported_sheet_are_imported(sess
     bad = "id,title,body,失效日期\nSB01,社会保险卡丢了怎么补办,正文,2027-02-30\n".encode()
     with pytest.raises(InvalidInput, match=r"第 2 行（id SB01）：失效日期不存在"):
         kb.import_file(session, filename="bad.csv", content=bad, actor=admin)
+
+
+@pytest.mark.parametrize("title", ["\u200b", "\u200f\u200b\ufeff", "  \u2060 "])
+def test_an_article_whose_title_is_only_invisible_characters_is_refused(session, admin, title):
+    """strip() keeps zero-width spaces, marks and BOMs: such a title would list the article with nothing to read."""
+    with pytest.raises(InvalidInput) as refused:
+        kb.create_article(session, actor=admin, external_id="T9", title=title, body="正文")
+    assert refused.value.code == "title_required"
+    assert kb.create_article(session, actor=admin, external_id="T9", title="\u200b社保卡补办", body="正文").title

@@ -29,6 +29,7 @@ from baishitong.notify import service as notify
 from baishitong.org import service as org
 from baishitong.org.models import Category
 from baishitong.text import embedding
+from baishitong.tickets.schemas import visible_length
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 REVIEW_WINDOW_DAYS = 14
@@ -125,7 +126,8 @@ def _check_editor(actor: Actor, unit_code: str | None) -> None:
 
 
 def _validate(fields: dict) -> None:
-    if not str(fields.get("title") or "").strip():
+    # A zero-width space or a right-to-left mark survives strip() and would be an article listed with no title.
+    if not visible_length(str(fields.get("title") or "")):
         raise InvalidInput("title_required", "文章标题不能为空")
     if len(fields["title"]) > TITLE_MAX:
         raise InvalidInput("title_too_long", f"文章标题不能超过 {TITLE_MAX} 个字")

@@ -256,6 +256,17 @@ def test_list_filters_by_status_date_code_and_id(client, session):
     _assert_open311_error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
 
 
+def test_a_window_that_ends_before_it_starts_is_an_error_not_an_empty_list(client, session):
+    make_ticket(session, state="registered")
+    session.commit()
+    start, end = utcnow().isoformat(), (utcnow() - timedelta(days=3)).isoformat()
+    assert "start_date" in _assert_open311_error(client.get(f"{BASE}/requests.json", params={"start_date": start, "end_date": end}), 400)
+    xml = client.get(f"{BASE}/requests.xml", params={"start_date": start, "end_date": end})
+    assert xml.status_code == 400 and ElementTree.fromstring(xml.content).findtext("error/code") == "400"
+    # The same instant at both ends is a window of one moment, not an error.
+    assert client.get(f"{BASE}/requests.json", params={"start_date": start, "end_date": start}).status_code == 200
+
+
 def test_a_date_with_its_plus_left_unescaped_in_the_url_still_filters(client, session):
     """`?start_date=2026-01-01T00:00:00+08:00` typed as is: the query string turns the + into a space."""
     old_ticket = make_ticket(session, state="registered")

@@ -316,6 +316,9 @@ def find_requests(
     else:
         end = parse_datetime(end_date, "end_date")
         start = parse_datetime(start_date, "start_date")
+        if start is not None and end is not None and start > end:
+            # GeoReport v2 makes a window that ends before it starts an error, not an empty list a client mistakes for "nothing new".
+            raise InvalidInput("invalid_date_range", "start_date 不能晚于 end_date")
         if start is None:
             start = (end or utcnow()) - DEFAULT_WINDOW
         query = query.where(Ticket.created_at >= start)

@@ -163,8 +163,12 @@ def test_category_root_takes_the_category_and_all_under_it_by_parent_while_categ
     assert {intake_days["early"].number, intake_days["stray"].number} <= by_prefix, "existing clients keep the prefix"
     lacking = numbers(client.get("/api/v1/tickets", params={"category_root": "none", "per_page": 200}, headers=headers))
     assert lacking == numbers(client.get("/api/v1/tickets", params={"category": "none", "per_page": 200}, headers=headers))
-    unknown = client.get("/api/v1/tickets", params={"category_root": "99"}, headers=headers)
-    assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "分类 99 不存在", unknown.text
+    for name in ("category_root", "category"):
+        unknown = client.get("/api/v1/tickets", params={name: "99"}, headers=headers)
+        assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "分类 99 不存在", (name, unknown.text)
+    # A prefix that starts some codes is still a filter, not an unknown category; a LIKE wildcard is no prefix of any.
+    assert intake_days["early"].number in numbers(client.get("/api/v1/tickets", params={"category": "0", "per_page": 200}, headers=headers))
+    assert client.get("/api/v1/tickets", params={"category": "%"}, headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize(

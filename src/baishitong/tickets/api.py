@@ -104,7 +104,7 @@ def list_tickets(
     type: str | None = None,
     channel: str | None = None,
     lead_unit: str | None = Query(default=None, description=f"承办单位编码；`{service.NONE}`：未派单（尚无承办单位）的工单"),
-    category: str | None = Query(default=None, description=f"分类编码（含其下各级，按编码前缀）；`{service.NONE}`：未分类的工单"),
+    category: str | None = Query(default=None, max_length=20, description=f"分类编码（含其下各级，按编码前缀；没有分类以它开头时 404）；`{service.NONE}`：未分类的工单"),
     category_root: str | None = Query(
         default=None,
         max_length=20,

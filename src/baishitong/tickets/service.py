@@ -282,7 +282,11 @@ def list_tickets(
         unit = org.get_unit(session, code=lead_unit)
         query = query.where(Ticket.lead_unit_id == unit.id)
     if category_prefix:
-        query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.startswith(category_prefix))
+        matching = Category.code.startswith(category_prefix, autoescape=True)
+        if session.scalar(select(Category.id).where(matching).limit(1)) is None:
+            # As category_root does: a code no category has is a mistake to say, not an empty list.
+            raise NotFound("category_not_found", f"分类 {category_prefix} 不存在")
+        query = query.join(Category, Ticket.category_id == Category.id).where(matching)
     if category_root:
         query = query.where(Ticket.category_id.in_(_category_tree(session, code=category_root)))
     if region_code:

@@ -268,3 +268,22 @@ def test_an_article_whose_title_is_only_invisible_characters_is_refused(session,
         kb.create_article(session, actor=admin, external_id="T9", title=title, body="正文")
     assert refused.value.code == "title_required"
     assert kb.create_article(session, actor=admin, external_id="T9", title="\u200b社保卡补办", body="正文").title
+
+
+def test_an_article_saved_from_the_browser_goes_through_an_excel_round_trip_unchanged(session, admin):
+    """A textarea sends its lines as CRLF, and Excel keeps only LF: an article once saved in the editor came
+    back from its own exported sheet as 更新 1 篇, with a new version that changed nothing anyone could see."""
+    article = kb.create_article(session, actor=admin, external_id="CR1", title="犬只登记", body="## 办理条件\r\n- 已接种狂犬疫苗\r\n- 佩戴犬牌", status="published")
+    assert "\r" not in article.body
+    result = kb.import_file(session, filename="kb.xlsx", content=kb.export_xlsx(session), actor=admin)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert kb.get_article(session, external_id="CR1").version == 1
+
+
+def test_saving_an_article_without_changing_it_adds_no_version(session, admin):
+    """Saving the editor as it was opened added a version identical to the one before, so the history filled
+    with versions in which nothing had changed."""
+    article = kb.create_article(session, actor=admin, external_id="NC1", title="初稿", body="第一行\n第二行", keywords="社保、补办")
+    fields = {name: getattr(article, name) for name in kb.ARTICLE_FIELDS} | {"body": "第一行\r\n第二行", "keywords": "社保，补办"}
+    saved = kb.update_article(session, external_id="NC1", version=1, actor=admin, **fields)
+    assert saved.version == 1 and [v.version for v in kb.history(session, external_id="NC1")] == [1]

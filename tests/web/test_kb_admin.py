@@ -209,3 +209,16 @@ def test_an_unanswered_question_shows_the_article_that_now_answers_it(web, sessi
     assert "现在会引用" in row and 'href="/staff/kb/ddc-01/history"' in row and "电动自行车上牌需要哪些材料" in row
     other = after.split("外星人入侵怎么报警", 1)[1].split("</tr>", 1)[0]
     assert "现在会引用" not in other
+
+
+def test_saving_the_editor_unchanged_says_so_and_adds_no_version(web, session):
+    """The browser sends the body's lines as CRLF: saving an article as opened said 当前为第 2 版 and added a
+    version identical to the first, so the history listed edits that changed nothing."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="same-01", title="犬只登记办理指南", body="## 办理条件\n- 已接种狂犬疫苗", keywords="养狗、犬证")
+    session.commit()
+    login(web, "t_admin")
+    editor = web.get("/staff/kb/same-01/edit").text
+    saved = web.post("/staff/kb/same-01/edit", data=article_form(editor, body="## 办理条件\r\n- 已接种狂犬疫苗", keywords="养狗、犬证", synonyms=""))
+    assert "文章没有修改，仍为第 1 版" in saved.text
+    assert [v.version for v in kb.history(session, external_id="same-01")] == [1]

@@ -210,6 +210,8 @@ def update_article(session: Session, *, external_id: str, version: int | None, a
         _check_unit(session, fields.get("unit_code"))
     _check_editor(actor, article.unit_code)
     _check_editor(actor, fields.get("unit_code"))
+    if fields == _normalise(_fields_of(article)) and version in (None, article.version):
+        return article  # saved as it was opened: no version that changes nothing (a stale one still conflicts)
     _claim_version(session, article, version)
     for name, value in fields.items():
         setattr(article, name, value)
@@ -245,13 +247,18 @@ def _touch(session: Session, article: Article, *, action: str, actor: Actor) -> 
     _save_version(session, article, action=action, actor=actor.name)
 
 
+def _fields_of(article: Article) -> dict:
+    return {name: getattr(article, name) for name in ARTICLE_FIELDS}
+
+
 def _normalise(fields: dict) -> dict:
     unknown = set(fields) - set(ARTICLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown article fields: {sorted(unknown)}")
     out = {name: fields.get(name) for name in ARTICLE_FIELDS}
     out["title"] = str(out["title"] or "").strip()
-    out["body"] = str(out["body"] or "").strip()
+    # A textarea sends CRLF and Excel keeps LF: the same text must compare equal after an export and import.
+    out["body"] = str(out["body"] or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     out["keywords"] = split_list(out["keywords"])
     out["synonyms"] = split_list(out["synonyms"])
     for name in ("category_code", "unit_code"):
@@ -440,8 +447,8 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
                 create_article(session, actor=actor, external_id=external_id, status=row_status or status, action="import", **given)
                 result.created += 1
                 continue
-            fields = {name: getattr(article, name) for name in ARTICLE_FIELDS} | given
-            if _normalise(fields) == {name: getattr(article, name) for name in ARTICLE_FIELDS}:
+            fields = _fields_of(article) | given
+            if _normalise(fields) == _normalise(_fields_of(article)):
                 result.unchanged += 1
                 continue
             exported = (row.get("version") or "").strip()

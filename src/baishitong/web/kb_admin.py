@@ -236,7 +236,10 @@ def save(external_id: str, request: Request, form: FormData = Depends(checked_fo
     except (InvalidInput, Forbidden) as exc:
         session.rollback()
         return _editor(request, session, staff, article=_get(session, external_id), values={**values, "version": version}, error=exc.message, status_code=exc.status_code)
-    flash(request, "success", f"已保存文章《{article.title}》，当前为第 {article.version} 版")
+    if article.version == version:
+        flash(request, "info", f"文章没有修改，仍为第 {article.version} 版")
+    else:
+        flash(request, "success", f"已保存文章《{article.title}》，当前为第 {article.version} 版")
     return redirect(f"/staff/kb/{external_id}/edit")
 
 

@@ -81,12 +81,12 @@ def test_a_reply_beaten_by_a_colleague_shows_what_was_typed_to_copy(web, session
     assert session.scalar(select(Ticket.reply_content).where(Ticket.id == ticket.id)) == "已安排维修，路灯已恢复。"
 
 
-def test_a_refused_plain_button_and_a_refusal_on_a_desk_still_redirect(web, session):
-    ticket = make_ticket(session, state="dispatched")
+def test_a_refused_plain_button_and_a_refusal_on_a_queue_still_redirect(web, session):
+    ticket = make_ticket(session, state="returned")
     session.commit()
-    login(web, "t_ronggui")
+    login(web, "t_operator")
     page = web.get(f"/staff/tickets/{ticket.number}").text
     stale = {"csrf_token": token(page), "version": str(ticket.version - 1), "next": f"/staff/tickets/{ticket.number}"}
-    assert web.post(f"/staff/tickets/{ticket.number}/act/sign", data=stale, follow_redirects=False).status_code == 303
-    desk = stale | {"next": "/staff/unit", "reason": "x"}
-    assert web.post(f"/staff/tickets/{ticket.number}/act/return", data=desk, follow_redirects=False).headers["location"] == "/staff/unit"
+    assert web.post(f"/staff/tickets/{ticket.number}/act/approve-return", data=stale, follow_redirects=False).status_code == 303
+    queue = stale | {"next": "/staff/console/review?at=returns", "reason": "x"}
+    assert web.post(f"/staff/tickets/{ticket.number}/act/reject-return", data=queue, follow_redirects=False).headers["location"] == "/staff/console/review?at=returns"

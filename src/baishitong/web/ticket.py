@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta
 from math import ceil
 from typing import get_args
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
@@ -295,7 +295,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
     return True
 
 
-# What an action form on the order page has typed in it, given back as typed when the action is refused.
+# What an action form on the order page or the unit desk has typed in it, given back as typed when the action is refused.
 KEPT_TEXT = ("content", "reason", "note", "days", "into")
 KEPT_CHOICES = ("solved", "satisfaction", "outcome")
 
@@ -307,6 +307,13 @@ def kept_input(form: FormData) -> dict[str, str]:
     return {name: str(form.get(name)) for name in KEPT_TEXT + KEPT_CHOICES if isinstance(form.get(name), str)}
 
 
+def kept_view(action: str, kept: dict[str, str]) -> dict:
+    """kept_input() as an action panel shows it (templates/staff/_actions.html): the form filled in again, or, where
+    the action is no longer offered, `text` to copy."""
+    text = "\n".join(kept[name] for name in KEPT_TEXT if name != "days" and kept.get(name, "").strip())
+    return {"action": action, "fields": kept, "text": text, "label": ACTION_LABELS.get(action, action)}
+
+
 def refused_page(request: Request, session: Session, staff: Staff, *, number: str, action: str, kept: dict[str, str]):
     """A refused action typed on the order page comes back as the page, 422, with the reason at the top and the form
     open as it was typed: a redirect would lose the text (up to 10,000 characters, which no cookie holds), and without
@@ -315,8 +322,7 @@ def refused_page(request: Request, session: Session, staff: Staff, *, number: st
     messages = take_flashed(request)
     ticket = service.get_ticket(session, number=number, actor=staff.actor)
     context = ticket_context(request, session, staff, ticket)
-    text = "\n".join(kept[name] for name in KEPT_TEXT if name != "days" and kept.get(name, "").strip())
-    context["actx"]["kept"] = {"action": action, "fields": kept, "text": text, "label": ACTION_LABELS.get(action, action)}
+    context["actx"]["kept"] = kept_view(action, kept)
     return render(request, "staff/ticket.html", context | {"nav": "/staff/tickets", "messages": messages}, status_code=422)
 
 
@@ -330,6 +336,10 @@ def act(number: str, action: str, request: Request, form: FormData = Depends(che
     kept = kept_input(form)
     if not done and on_ticket_page and kept:
         return refused_page(request, session, staff, number=number, action=action, kept=kept)
+    if not done and kept and urlsplit(landing).path == "/staff/unit" and staff.role in ("handler", "unit_admin"):
+        from baishitong.web import unit  # it imports this module
+
+        return unit.refused_desk(request, session, staff, landing=landing, number=number, action=action, kept=kept)
     if not done:
         # A queue that moves on after a success (待审核) names where a refusal lands: the row that failed.
         return redirect(safe_next(str(form.get("next_failed", "")), landing))

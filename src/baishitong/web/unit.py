@@ -1,11 +1,13 @@
 """承办单位工作台: the unit's inbox by state, with deadlines and the actions of each ticket."""
 
 from math import ceil
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
+from baishitong.bounds import MAX_PAGE
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.phrases import service as phrases
@@ -13,8 +15,8 @@ from baishitong.sla import service as sla
 from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
-from baishitong.web.ticket import action_context, unit_staff
-from baishitong.web.views import page_number, render
+from baishitong.web.ticket import action_context, kept_view, unit_staff
+from baishitong.web.views import page_number, render, take_flashed
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,6 +106,34 @@ def workbench(
     """An action on a card comes back to it (?row=, with the outcome above it and the anchor there), or, when the
     order has left the tab (signed, answered, returned), to the card that followed it (?then=): not to the top of
     a long list, three screens up on a phone. ?who= narrows every tab and count to 我的 or 未指派."""
+    return _desk(request, session, staff, tab=tab, who=who, page=page_number(request), row=row, then=then)
+
+
+def refused_desk(request: Request, session: Session, staff: Staff, *, landing: str, number: str, action: str, kept: dict[str, str]):
+    """A refused action typed on the desk (答复, 退单 or 延期 reason, 办理进展…) comes back as the desk, 422, as the
+    order page does (web.ticket.refused_page): a redirect would lose the text without JavaScript. The page is the one
+    the form came from (`landing`, its tab, 承办人 filter and page), with the order's card first, the reason above it
+    and the form open as typed; the response has no #anchor to scroll to, so the card is not left where it was. Where
+    the action is no longer offered, the card shows what was typed to copy; where the order has left the tab (someone
+    acted first), the reason and the text stand at the top."""
+    query = parse_qs(urlsplit(landing).query)
+    given = lambda name: (query.get(name) or [""])[0]  # noqa: E731
+    return _desk(
+        request, session, staff, tab=given("tab") or "dispatched", who=given("who"), page=_page(given("page")), row=number,
+        kept=kept_view(action, kept), messages=take_flashed(request), status_code=422,
+    )
+
+
+def _page(value: str) -> int:
+    """A ?page= as views.page_number reads it, from the address a refused form came from."""
+    return min(MAX_PAGE, max(1, int(value))) if value.isdecimal() and len(value) < 10 else 1
+
+
+def _desk(
+    request: Request, session: Session, staff: Staff, *, tab: str, who: str, page: int, row: str = "", then: str = "",
+    kept: dict | None = None, messages: list | None = None, status_code: int = 200,
+):
+    """The desk at a tab and page; `kept`: a refused action on the order `row` (refused_desk)."""
     unit_id = staff.actor.unit_id
     if tab not in dict(TABS):
         tab = "dispatched"
@@ -116,7 +146,7 @@ def workbench(
     listed = session.scalar(select(func.count()).select_from(query.subquery())) if tab == "co" else counts.get(tab, 0)
     pages = max(1, ceil(listed / PER_TAB))
     # Past the last page (its last order was just signed or answered) shows the new last page, not an empty tab.
-    page = min(page_number(request), pages)
+    page = min(page, pages)
     if tab == "co":
         query = query.join(TicketCoUnit, _own_part(unit_id)).order_by(TicketCoUnit.contribution.is_not(None), Ticket.reply_due, Ticket.id)
     else:
@@ -132,6 +162,14 @@ def workbench(
         t.id: action_context(session, staff, t, next=_tab_url(tab, page, who, row=t.number, then=following[t.number]), phrases=usable, pause_needs_approval=consent, assignees=assignees, extensions=granted.get(t.id, 0))
         for t in items
     }
+    kept_away = None
+    if kept is not None:
+        refused = next((t for t in items if t.number == row), None)
+        if refused is None:
+            kept_away = kept  # the order has left the tab: the text at the top
+        else:
+            contexts[refused.id]["kept"] = kept
+            items = [refused] + [t for t in items if t is not refused]
     redos = service.latest_redos(session, ticket_ids=[t.id for t in items if t.redo_count])
     repeats = service.repeat_calls(session, ticket_ids=[t.id for t in items])
     centre_notes = service.latest_centre_notes(session, ticket_ids=[t.id for t in items if t.urge_count or t.supervised])
@@ -146,10 +184,11 @@ def workbench(
         "staff/unit.html",
         {
             "tabs": TABS, "tab": tab, "who": who, "whos": WHO, "tab_url": lambda t, w=who: _tab_url(t, 1, w), "counts": counts, "items": items, "contexts": contexts, "redos": redos, "repeats": repeats, "centre_notes": centre_notes, "dispatch_notes": dispatch_notes, "contacts": contacts, "co_parts": co_parts, "refusals": refusals, "overdue": overdue,
-            "landed": row, "landed_at": next((n for n in (row, then) if n and n in numbers), None),
+            "landed": row, "landed_at": next((n for n in (row, then) if n and n in numbers), None) if kept_away is None else None, "kept_away": kept_away,
             "page": page, "pages": pages, "page_url": lambda p: _tab_url(tab, p, who),
-            "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit",
+            "unit_name": staff.user.unit.name if staff.user.unit else "", "nav": "/staff/unit", "messages": messages or [],
         },
+        status_code=status_code,
     )
 
 

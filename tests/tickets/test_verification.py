@@ -49,15 +49,23 @@ def test_a_code_expires(session):
         verification.check_code(session, phone=PHONE, code=sent_code(session), now=now + verification.CODE_TTL + timedelta(seconds=1))
 
 
-def test_sending_is_limited_per_phone(session):
+def test_sending_is_limited_per_phone_and_says_how_long_to_wait(session):
+    """As every other limit does: the wait in words and in seconds for Retry-After, not a fixed "60 秒" or "一小时"."""
     now = utcnow()
     verification.send_code(session, phone=PHONE, now=now)
-    with pytest.raises(RateLimited, match="60 秒"):
+    with pytest.raises(RateLimited) as refused:
         verification.send_code(session, phone=PHONE, now=now + timedelta(seconds=30))
+    assert refused.value.message == "验证码已发送，请 30 秒后再重新获取" and refused.value.headers == {"Retry-After": "30"}
     for i in range(1, verification.MAX_PER_HOUR):
         verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=2 * i))
-    with pytest.raises(RateLimited, match="一小时后"):
-        verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=20))
+    with pytest.raises(RateLimited) as refused:
+        verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=20, seconds=30))
+    # The first code of the hour frees a place at now + 60 minutes: 39 minutes 30 seconds away, said as 40 分钟.
+    assert refused.value.message == "验证码发送次数过多，请 40 分钟后再试" and refused.value.headers == {"Retry-After": str(39 * 60 + 30)}
+    with pytest.raises(RateLimited) as refused:
+        verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=59, seconds=45))
+    assert refused.value.message == "验证码发送次数过多，请 15 秒后再试" and refused.value.headers == {"Retry-After": "15"}
+    verification.send_code(session, phone=PHONE, now=now + timedelta(minutes=60, seconds=1))
 
 
 @pytest.mark.parametrize("phone", ["", "1351234002", "abc"])

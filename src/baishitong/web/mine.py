@@ -59,7 +59,9 @@ def send_code(request: Request, form: FormData = Depends(checked_form), session:
         row = verification.send_code(session, phone=phone)
     except RateLimited as exc:
         # Already sent: let them type the code they have.
-        return _page(request, {"step": "code", "values": {"phone": phone}, "errors": {"form": exc.message}, "masked": mask_phone(phone)}, status_code=429)
+        response = _page(request, {"step": "code", "values": {"phone": phone}, "errors": {"form": exc.message}, "masked": mask_phone(phone)}, status_code=429)
+        response.headers.update(exc.headers)
+        return response
     except DomainError as exc:
         return _page(request, {"step": "phone", "values": {"phone": phone}, "errors": {"phone": exc.message}}, status_code=422)
     return _page(request, {"step": "code", "values": {"phone": row.phone}, "masked": mask_phone(row.phone), "sent": True})

@@ -352,6 +352,17 @@ def test_booking_lookup_cancel_needs_the_right_phone(client, session, demo, monk
     assert "预约已取消" in results(again.text) and "无法取消" not in again.text and "alert-error" not in again.text
 
 
+@pytest.mark.parametrize("path", ["/booking", "/booking/cancel", "/booking/reschedule"])
+def test_a_booking_not_found_keeps_the_phone_typed(client, session, demo, monkeypatch, path):
+    """One digit wrong in the number: 未查询到 with both fields as typed, as 进度查询 does, not the phone to type again."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    lookup = client.get("/booking")
+    missed = client.post(path, data={"csrf_token": token(lookup.text), "number": "YY202611020099", "phone": PHONE})
+    assert "预约不存在或手机号不匹配" in missed.text
+    typed = re.search(r'<input[^>]*name="phone"[^>]*>', missed.text).group()
+    assert f'value="{PHONE}"' in typed and 'value="YY202611020099"' in missed.text
+
+
 def test_the_reschedule_day_starts_at_the_day_booked(client, session, demo, monkeypatch):
     """改约 opened at the first open day, whatever the booking's: another time on the same day meant finding it first."""
     point, page = _book_page(client, session, monkeypatch, capacity=3)

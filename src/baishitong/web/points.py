@@ -267,7 +267,7 @@ def booking_form(request: Request, number: str = ""):
 def booking_lookup(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
-        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+        return _lookup_page(request, {"values": {"number": number}, "phone": phone[:20], "not_found": error})
     return _lookup_page(request, {"values": {"number": number}, **_lookup_context(session, appointment, phone, day=_parse_day(str(form.get("date", ""))))})
 
 
@@ -275,7 +275,7 @@ def booking_lookup(request: Request, form: FormData = Depends(checked_form), ses
 def booking_cancel(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
-        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+        return _lookup_page(request, {"values": {"number": number}, "phone": phone[:20], "not_found": error})
     cancelled = ("success", "预约已取消。如需办理，可重新预约。")
     try:
         appointment = booking.cancel(session, number=number, phone=phone)
@@ -293,7 +293,7 @@ def booking_cancel(request: Request, form: FormData = Depends(checked_form), ses
 def booking_reschedule(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     number, phone, appointment, error = _form_lookup(request, form, session)
     if appointment is None:
-        return _lookup_page(request, {"values": {"number": number}, "not_found": error})
+        return _lookup_page(request, {"values": {"number": number}, "phone": phone[:20], "not_found": error})
     day = None
     try:
         slot_start = bounds.in_years(datetime.fromisoformat(str(form.get("slot", ""))))

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from baishitong.actors import Actor
 from baishitong.assistant import service as assistant
+from baishitong.attachments import service as attachments
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.errors import DomainError
@@ -167,7 +168,10 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         errors["dispatch_note"] = f"派单说明不超过 {NOTE_MAX} 个字"
     elif values["after"] != "dispatch" and (values["dispatch_note"] or values["co_units"]):
         errors["dispatch_note"] = "派单说明和协办单位随派单发出，请选择“立即派单”，或清空这两项"
+    files = _answer_files(request, form, after=values["after"], errors=errors)
     if errors:
+        if files and "files" not in errors:
+            errors["files"] = "请重新选择答复附件：退回的表单不保留已选的文件"
         return _console(request, session, actor=staff.actor, values=values, errors=errors)
     try:
         # Only "立即派单" without a chosen unit, note or co-handler leaves the dispatch to the router; an answer,
@@ -183,8 +187,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
     # A refused follow-up (an order to merge into that was finished since the form's check) leaves the call
     # registered in 待派单, and the message says so next to the reason.
     if created and values["after"] == "answer":
-        done = perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"]))
-        outcome = "已受理并直接答复办结" if done else "已受理，暂存待派单"
+        done = perform(request, session, staff, number=ticket.number, action="answer", form=_FormLike(version=ticket.version, content=values["answer"], files=files))
+        outcome = ("已受理并直接答复办结" + (f"（答复附件 {len(files)} 个）" if files else "")) if done else "已受理，暂存待派单"
     elif created and values["after"] == "merge":
         done = perform(request, session, staff, number=ticket.number, action="merge", form=_FormLike(version=ticket.version, into=values["merge_into"]))
         outcome = f"已受理并并入工单 {values['merge_into']}" if done else "已受理，暂存待派单"
@@ -212,6 +216,25 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         if level == "warning":
             flash(request, level, text)
     return redirect("/staff/console")
+
+
+def _answer_files(request: Request, form: FormData, *, after: str, errors: dict[str, str]) -> list[UploadFile]:
+    """The 答复附件 chosen for 直接答复办结, checked as the order page's 直接答复 checks them (web.ticket.perform stores
+    and audits them with the answer) before the call is registered: one refused is said on the form, and nothing is
+    registered or closed. Files with any other 受理后 are refused too, not dropped unseen."""
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not files:
+        return []
+    if after != "answer":
+        errors["files"] = "答复附件只随直接答复办结发给来电人：请选择“直接答复办结”，或不选附件"
+        return files
+    try:
+        attachments.check_reply_files(files, max_bytes=request.app.state.settings.upload_max_bytes)
+    except DomainError as exc:
+        errors["files"] = exc.message
+    for upload in files:
+        upload.file.seek(0)  # read again when the answer stores them
+    return files
 
 
 def _merge_target_error(session: Session, *, number: str, actor: Actor) -> dict[str, str]:

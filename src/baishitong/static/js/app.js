@@ -526,7 +526,8 @@
   // The idempotency key is left out: a restored call is sent under the new page's key.
   function keptFields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.type !== "hidden" && el.type !== "submit" && el.type !== "button";
+      // Chosen files cannot be put back (a file input's value cannot be set), so they are not kept.
+      return el.name && el.type !== "hidden" && el.type !== "submit" && el.type !== "button" && el.type !== "file";
     });
   }
 

@@ -269,7 +269,8 @@ def list_tickets(
     """`category_root` and `matters_only` select as 统计分析 counts (a category with everything under it by parent,
     merged and voided orders left out), so a figure there and the list it links to agree. `without` names what the
     orders lack (WITHOUT: 未派单, 未分类, 未定位); `dispatched_*` bound the latest dispatch, as the 督办台 league counts;
-    `callback` True keeps the orders with a callback on record (已回访, the league's 回访数), False those without."""
+    `callback` True keeps the orders with a callback rating on record (有回访评价, the league's 回访数, in any status,
+    closed and archived too, not only the status 已回访; a declined or missed callback is none), False those without."""
     _check_filters(status=status, type=type, channel=channel)
     query = _visible_to(select(Ticket), actor)
     if status:

@@ -38,8 +38,8 @@ def _league(session: Session) -> list[dict]:
     """The units' rates over the last WINDOW_DAYS whole local days of dispatches, today included, each with
     `listed`, the orders it still leads, and `orders_url`, 工单查询 filtered by 派单日期 to exactly those orders. The
     league's 派单数 also counts the orders a unit returned that are now elsewhere, which no list by unit can hold.
-    `callbacks_url` narrows `orders_url` to 已回访: its 回访数 are all orders the unit leads (neither merged nor voided
-    ones keep a callback), so the list holds as many."""
+    `callbacks_url` narrows `orders_url` to 有回访评价 (callback=yes; any status, not only the status 已回访): its 回访数 are
+    all orders the unit leads (neither merged nor voided ones keep a callback), so the list holds as many."""
     end = local_today()
     start = end - timedelta(days=WINDOW_DAYS - 1)
     since, until = reports.bounds(start, end)

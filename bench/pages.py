@@ -1,7 +1,9 @@
 """Busiest staff pages over 100,000 work orders: p50/p95 of 100 loads each (goal: p95 ≤ 300 ms),
 then one export of each kind with the server's RSS after it.
 
-    .venv/bin/python bench/pages.py [--tickets 100000] [--loads 100]
+    .venv/bin/python bench/pages.py [--tickets 100000] [--loads 100] [--only 派单日期 --only 有回访评价]
+
+--only keeps the pages and exports whose label contains one of the given texts (the database is built either way).
 """
 
 import argparse
@@ -126,7 +128,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--loads", type=int, default=100)
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT", help="measure only the pages and exports whose label contains TEXT (repeatable)")
     args = parser.parse_args()
+
+    def wanted(label: str) -> bool:
+        return not args.only or any(text in label for text in args.only)
+
     tmp = Path(tempfile.mkdtemp(prefix="bst-bench-pages-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     build(url, args.tickets)
@@ -164,6 +171,8 @@ def main() -> int:
             ("统计分析（近 30 天）", supervisor, "/staff/stats"),
             ("统计分析（近 180 天）", supervisor, f"/staff/stats?from={(datetime.now() - timedelta(days=179)):%Y-%m-%d}"),
         ]:
+            if not wanted(label):
+                continue
             p50, p95 = measure(client, path, args.loads)
             worst = max(worst, p95)
             print(f"{label:<30}{p50:>10.1f}{p95:>10.1f}")
@@ -174,6 +183,8 @@ def main() -> int:
             ("导出 Excel（督办员，已派单约 5,000 件）", supervisor, "/staff/exports/tickets.xlsx?status=dispatched"),
             ("导出 CSV（督办员，已派单约 5,000 件）", supervisor, "/staff/exports/tickets.csv?status=dispatched"),
         ]:
+            if not wanted(label):
+                continue
             started = time.perf_counter()
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)

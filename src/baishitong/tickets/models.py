@@ -14,6 +14,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_lead_status", "lead_unit_id", "status"),
+        # 工单查询 by 主办单位 and 派单日期 (the 督办台 league's 派单数 and 回访数 links): the unit's orders of the period.
+        Index("ix_tickets_lead_dispatched", "lead_unit_id", "dispatched_at"),
         # Duplicate detection scans open tickets of a period by place without reading the rows.
         Index("ix_tickets_duplicate_scan", "status", "created_at", "region_id", "lat", "lon"),
         # 待派单's order, read off the index instead of sorting every waiting order: "urgent" sorts after "normal".

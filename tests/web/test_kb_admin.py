@@ -222,3 +222,22 @@ def test_saving_the_editor_unchanged_says_so_and_adds_no_version(web, session):
     saved = web.post("/staff/kb/same-01/edit", data=article_form(editor, body="## 办理条件\r\n- 已接种狂犬疫苗", keywords="养狗、犬证", synonyms=""))
     assert "文章没有修改，仍为第 1 版" in saved.text
     assert [v.version for v in kb.history(session, external_id="same-01")] == [1]
+
+
+def test_history_says_what_each_version_changed_and_shows_the_body_lines_changed(web, session):
+    """The history listed versions with a title, a name and a time: to learn what a 修改 had changed, one opened
+    two versions and compared them by eye."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="d-01", title="犬只登记", body="## 办理条件\n- 已接种狂犬疫苗\n- 佩戴犬牌", keywords="养狗")
+    kb.update_article(session, external_id="d-01", version=1, actor=admin, title="犬只登记", body="## 办理条件\n- 已接种狂犬疫苗\n- 提供住址证明", keywords="养狗、犬证")
+    kb.publish(session, external_id="d-01", actor=admin)
+    session.commit()
+    login(web, "t_supervisor")
+    listing = web.get("/staff/kb/d-01/history").text
+    assert "<th scope=\"col\">改动</th>" in listing
+    row = {n: re.search(rf"<td>第 {n} 版.*?</tr>", listing, re.S).group(0) for n in (1, 2, 3)}
+    assert "<td>正文、关键词</td>" in row[2] and "<td>状态</td>" in row[3]
+    shown = web.get("/staff/kb/d-01/history?v=2").text
+    assert "与第 1 版相比改动：</strong>正文、关键词" in shown
+    assert re.search(r"<del[^>]*>.*?佩戴犬牌</del>", shown) and re.search(r"<ins[^>]*>.*?提供住址证明</ins>", shown)
+    assert not re.search(r"<(del|ins)[^>]*>.*?已接种狂犬疫苗", shown), "an unchanged line is context, not a change"

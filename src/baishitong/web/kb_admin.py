@@ -1,5 +1,6 @@
 """知识库管理: staff list, edit with version checks and live preview, history, import/export, unanswered questions."""
 
+import difflib
 from datetime import date, timedelta
 from math import ceil
 from urllib.parse import urlencode
@@ -274,11 +275,44 @@ def preview(request: Request, form: FormData = Depends(checked_form), staff: Sta
 # --- history ----------------------------------------------------------------------
 
 
+# What a version changed from the one before, in the words of the editor's fields.
+CHANGE_LABELS = {
+    "title": "标题", "body": "正文", "category_code": "分类", "unit_code": "所属单位", "keywords": "关键词", "synonyms": "同义词",
+    "valid_from": "生效日期", "valid_to": "失效日期", "review_due": "复核日期", "status": "状态",
+}  # fmt: skip
+
+
+def _field(version: ArticleVersion, name: str):
+    value = getattr(version, name)
+    return value.replace("\r\n", "\n") if name == "body" else value  # bodies saved before 3cfdb4f kept the browser's CRLF
+
+
+def _changed(before: ArticleVersion, after: ArticleVersion) -> list[str]:
+    return [label for name, label in CHANGE_LABELS.items() if _field(before, name) != _field(after, name)]
+
+
+def _body_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """The body's lines removed ("del") and added ("ins"), with a line of context ("same") around each change."""
+    old, new = before.replace("\r\n", "\n").split("\n"), after.replace("\r\n", "\n").split("\n")
+    out: list[tuple[str, str]] = []
+    for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(1):
+        if out:
+            out.append(("gap", "…"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [("same", line) for line in old[i1:i2]]
+                continue
+            out += [("del", line) for line in old[i1:i2]] + [("ins", line) for line in new[j1:j2]]
+    return out if any(kind != "same" for kind, _ in out) else []
+
+
 @router.get("/staff/kb/{external_id}/history")
 def history(external_id: str, request: Request, v: int | None = None, staff: Staff = Depends(require(*READERS)), session: Session = Depends(get_db_session)):
     article = _get(session, external_id)
     versions = kb.history(session, external_id=external_id)
+    changes = {after.version: _changed(before, after) for before, after in zip(versions, versions[1:])}
     shown: ArticleVersion | None = next((x for x in versions if x.version == v), None) if v is not None else None
+    previous = next((x for x in reversed(versions) if shown and x.version < shown.version), None)
     return render(
         request,
         "staff/kb_history.html",
@@ -288,6 +322,9 @@ def history(external_id: str, request: Request, v: int | None = None, staff: Sta
             "versions": list(reversed(versions)),
             "shown": shown,
             "shown_body": markdown(shown.body) if shown else None,
+            "changes": changes,
+            "previous": previous,
+            "body_diff": _body_diff(previous.body, shown.body) if shown and previous else [],
             "editable": can_edit(staff, article),
             "status_labels": STATUS_LABELS,
             "status_kinds": STATUS_KINDS,

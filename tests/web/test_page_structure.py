@@ -1,0 +1,99 @@
+"""What a screen reader's landmark list shows, read from the rendered pages: everything on a citizen page is
+inside a landmark, and there is one banner."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+
+LANDMARKS = {"header", "nav", "main", "footer", "aside"}
+LANDMARK_ROLES = {"banner", "navigation", "main", "contentinfo", "complementary", "region", "search"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Element:
+    def __init__(self, tag: str, attrs: dict, parent: "Element | None") -> None:
+        self.tag, self.attrs, self.parent, self.children, self.text = tag, attrs, parent, [], ""
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def all_text(self) -> str:
+        return self.text + "".join(child.all_text() for child in self.children)
+
+
+class Tree(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.root = self.current = Element("#document", {}, None)
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, dict(attrs), self.current)
+        self.current.children.append(element)
+        if tag not in VOID:
+            self.current = element
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.text += data
+
+
+def body(html: str) -> Element:
+    return next(e for e in Tree(html).root.walk() if e.tag == "body")
+
+
+def outside_landmarks(html: str) -> list[str]:
+    """The body's own children a screen reader's landmark list misses, as axe's region rule counts them:
+    the skip link, live regions (read out when they change) and what is not shown are no content of their own."""
+    missed = []
+    for child in body(html).children:
+        attrs = child.attrs
+        if child.tag in LANDMARKS or attrs.get("role") in LANDMARK_ROLES | {"alert", "status", "log"}:
+            continue
+        if child.tag in {"script", "style", "template"} or "skip-link" in (attrs.get("class") or "") or attrs.get("aria-live") in {"polite", "assertive"}:
+            continue
+        if "hidden" in attrs or not (child.all_text().strip() or any(e.tag in {"a", "button", "input", "img"} for e in child.walk())):
+            continue
+        missed.append(f"<{child.tag} class={attrs.get('class')!r}>")
+    return missed
+
+
+def banners(html: str) -> int:
+    """<header> is the page's banner unless it sits inside an article, aside, main, nav or (plain) section."""
+    count = 0
+    for element in Tree(html).root.walk():
+        if element.tag != "header" and element.attrs.get("role") != "banner":
+            continue
+        node, scoped = element.parent, False
+        while node is not None:
+            if node.tag in {"article", "aside", "main", "nav"} or (node.tag == "section" and not node.attrs.get("role")):
+                scoped = True
+                break
+            node = node.parent
+        count += not scoped
+    return count
+
+
+@pytest.mark.parametrize("path", ["/", "/track", "/kb", "/kb/KB001", "/points", "/points?near=容桂高黎社区", "/enterprise", "/items", "/staff/login", "/submit"])
+def test_everything_on_a_citizen_page_is_inside_a_landmark(client, demo, path):
+    page = client.get(path)
+    assert page.status_code == 200
+    assert '<html lang="zh-CN">' in page.text
+    assert outside_landmarks(page.text) == [], "the 12345 strip and the 问政务君 button are found by landmark too"
+    assert banners(page.text) == 1
+
+
+def test_the_chat_panel_adds_no_second_banner(client, demo):
+    home = client.get("/").text
+    panel = client.get("/assistant/panel", headers={"HX-Request": "true"}).text
+    assert banners(home) == 1 and banners(panel) == 0, "a <header> in the dialog would be a second page banner"
+    assert '<h2 id="chat-panel-title">问政务君</h2>' in panel

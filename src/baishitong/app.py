@@ -19,6 +19,7 @@ from baishitong.config import Settings, get_settings
 from baishitong.db import Database
 from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import ERROR_RESPONSES, DomainError
+from baishitong.head_requests import HeadAsGet
 from baishitong.logs import mask_personal_data
 from baishitong.web.assets import static_url
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ResponseAfterCommit)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
+    app.add_middleware(HeadAsGet)
     install_error_handlers(app)
 
     from baishitong import routers

@@ -1,10 +1,11 @@
 """What a screen reader's landmark list shows, read from the rendered pages: everything on a citizen page is
-inside a landmark, and there is one banner."""
+inside a landmark, there is one banner, and the staff logo link says what it shows."""
 
 from html.parser import HTMLParser
 
 import pytest
 
+from tests.web.test_pages import login
 
 LANDMARKS = {"header", "nav", "main", "footer", "aside"}
 LANDMARK_ROLES = {"banner", "navigation", "main", "contentinfo", "complementary", "region", "search"}
@@ -97,3 +98,13 @@ def test_the_chat_panel_adds_no_second_banner(client, demo):
     panel = client.get("/assistant/panel", headers={"HX-Request": "true"}).text
     assert banners(home) == 1 and banners(panel) == 0, "a <header> in the dialog would be a second page banner"
     assert '<h2 id="chat-panel-title">问政务君</h2>' in panel
+
+
+def test_the_staff_logo_link_is_named_with_what_it_shows(web):
+    """Voice control users say what they see (百事通 12345 接诉即办工作台): the link's name must contain it."""
+    login(web, "t_operator")
+    page = web.get("/staff/console").text
+    brand = next(e for e in body(page).walk() if e.tag == "a" and "brand" in (e.attrs.get("class") or "").split())
+    shown = " ".join(" ".join(e.text.split()) for e in brand.walk() if e.text.strip())  # 百事通 and its line below
+    assert shown == "百事通 12345 接诉即办工作台"
+    assert shown in (brand.attrs.get("aria-label") or shown) and "首页" in brand.attrs["aria-label"]

@@ -14,20 +14,31 @@ import json
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Depends, Header
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baishitong.actors import Actor
 from baishitong.db import Database
-from baishitong.errors import Conflict
+from baishitong.errors import Conflict, InvalidInput
 from baishitong.tickets.models import IdempotencyKey
 
-Key = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=128, description="重试同一请求时带上相同的值：不会重复创建或重复操作，返回首次的结果"),
-]
+
+def _key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=128, description="重试同一请求时带上相同的值：不会重复创建或重复操作，返回首次的结果；带上时不能为空"),
+    ] = None,
+) -> str | None:
+    """A header sent blank (a template's unfilled variable) is refused, not taken as no key: the client meant its
+    retries to be answered once, and without a key each would create or act again."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise InvalidInput("invalid_idempotency_key", "Idempotency-Key 不能为空")
+    return idempotency_key
+
+
+Key = Annotated[str | None, Depends(_key)]
 
 
 def replayed_response(model: type) -> dict[int | str, dict]:

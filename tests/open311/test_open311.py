@@ -256,6 +256,13 @@ def test_list_filters_by_status_date_code_and_id(client, session):
     _assert_open311_error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
 
 
+def test_a_blank_idempotency_key_is_refused_in_the_specs_format(client, session, api_key):
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    refused = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers={"Idempotency-Key": " "})
+    assert _assert_open311_error(refused, 400) == "Idempotency-Key 不能为空"
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
 def test_a_window_that_ends_before_it_starts_is_an_error_not_an_empty_list(client, session):
     make_ticket(session, state="registered")
     session.commit()

@@ -1,5 +1,9 @@
 """A retried action with the same Idempotency-Key does not act twice, and answers as the first one did."""
 
+import pytest
+from sqlalchemy import func, select
+
+from baishitong.tickets.models import Ticket
 from tests.tickets.factories import PHONE, make_ticket
 
 
@@ -72,3 +76,20 @@ def test_an_intake_key_is_its_own_per_user(client, login, session):
     assert len({anonymous.json()["number"], operator.json()["number"], supervisor.json()["number"]}) == 3
     retried = client.post("/api/v1/tickets", json=call, headers={**login("t_operator"), "Idempotency-Key": "1"})
     assert retried.status_code == 200 and retried.json()["number"] == operator.json()["number"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_key_is_refused_rather_than_taken_as_no_key(client, login, session, blank):
+    """A client that sends the header means its retries to be answered once; sent empty (a template's unfilled
+    variable) it used to be ignored, so every retry registered or acted again."""
+    call = {"type": "投诉", "content": "鉴海北路18号附近餐馆油烟直排，影响居民生活。", "requester": {"phone": PHONE}}
+    before = session.scalar(select(func.count()).select_from(Ticket))
+    refused = client.post("/api/v1/tickets", json=call, headers={"Idempotency-Key": blank})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == {"code": "invalid_idempotency_key", "message": "Idempotency-Key 不能为空"}
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before
+    ticket = make_ticket(session, state="signed")
+    note = post(client, ticket, "note", login("t_operator"), blank, note="已致电承办人了解进度")
+    assert note.status_code == 422 and note.json()["error"]["message"] == "Idempotency-Key 不能为空"
+    assert "note" not in [e["action"] for e in client.get(f"/api/v1/tickets/{ticket.number}", headers=login("t_operator")).json()["events"]]
+    assert client.post("/api/v1/tickets", json=call).status_code == 201, "no header at all is still no key"

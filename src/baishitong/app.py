@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baishitong import __version__, validation_text
+from baishitong import __version__, trailing_slash, validation_text
 from baishitong.body_limit import BodyLimitMiddleware, BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(HeadAsGet)
     install_error_handlers(app)
+    trailing_slash.install(app)
 
     from baishitong import routers
 

@@ -49,6 +49,18 @@ def test_a_wrong_profile_comes_back_with_messages_and_what_was_typed(web):
     assert 'value="顺德某某电器"' in page.text and 'value="91350100M000100Y44"' in page.text
 
 
+def test_an_empty_profile_names_every_missing_field_at_once(web):
+    """查找适合的政策 on an empty form: 所在镇街 is listed with the others, not found missing only after they are put right."""
+    page = web.get("/enterprise?industry=&size=&town=&year=&name=&credit_code=")
+    assert page.status_code == 422
+    summary = page.text[page.text.index('id="error-summary"') :].split("</ul>")[0]
+    assert re.findall(r'<a href="#([\w-]+)">', summary) == ["f-industry", "f-size", "f-town", "f-year"]
+    assert "请选择企业所在镇街" in summary
+    unknown = web.get("/enterprise?industry=manufacturing&size=&town=999999&year=2018")
+    summary = unknown.text[unknown.text.index('id="error-summary"') :].split("</ul>")[0]
+    assert re.findall(r'<a href="#([\w-]+)">', summary) == ["f-size", "f-town"]
+
+
 def test_the_detail_page_explains_the_fit_and_offers_a_prefilled_consultation(web, session):
     policy = make_policy(session, title="北滘智能制造扶持", body="## 支持对象\n\n区内**制造业**企业。", industries=["manufacturing"], tags=["high_tech", "specialised"])
     page = web.get(f"/enterprise/policies/{policy.id}?{PROFILE}&name=顺德某某电器&credit_code=91350100M000100Y43")

@@ -53,6 +53,9 @@ def _profile(values: dict, towns: Mapping[str, str]) -> tuple[ProfileIn | None, 
         raw["year_established"] = int(values["year"])
     else:
         errors["year"] = "请填写成立年份（4位数字，如 2018）"
+    # Told with the others: checked only after them, a missing 所在镇街 came up once the rest had been put right.
+    if values["town"] not in towns:
+        errors["town"] = "请选择企业所在镇街"
     try:
         data = ProfileIn.model_validate(raw)
     except ValidationError as exc:
@@ -62,8 +65,6 @@ def _profile(values: dict, towns: Mapping[str, str]) -> tuple[ProfileIn | None, 
         return None, errors
     if errors:
         return None, errors
-    if values["town"] not in towns:
-        return None, {"town": "请选择企业所在镇街"}
     return data, {}
 
 
@@ -232,7 +233,7 @@ def policy_detail(policy_id: int, request: Request, session: Session = Depends(g
     days_left = (policy.apply_to - today).days if policy.apply_to else None
     context = {
         "policy": policy,
-        "body": markdown(policy.body),
+        "body": markdown(policy.body, top=2),
         "window": _window_text(policy),
         "closed": days_left is not None and days_left < 0,
         "days_left": days_left,

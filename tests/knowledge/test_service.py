@@ -287,3 +287,19 @@ def test_saving_an_article_without_changing_it_adds_no_version(session, admin):
     fields = {name: getattr(article, name) for name in kb.ARTICLE_FIELDS} | {"body": "第一行\r\n第二行", "keywords": "社保，补办"}
     saved = kb.update_article(session, external_id="NC1", version=1, actor=admin, **fields)
     assert saved.version == 1 and [v.version for v in kb.history(session, external_id="NC1")] == [1]
+
+
+def test_a_status_changed_in_an_exported_sheet_is_imported(session, admin):
+    """The sheet has a 状态 column and the import page lists it, yet an article marked 已下线 in the file stayed
+    published, the import saying 未变: a retired policy kept being answered to citizens."""
+    publish_all(session, admin)
+    exported = kb.export_csv(session).decode("utf-8-sig")
+    edited = exported.replace(",published,", ",已下线,", 1)  # the first row is SB01's neighbour in id order: GJJ01
+    result = kb.import_file(session, filename="export.csv", content=edited.encode("utf-8-sig"), actor=admin)
+    assert (result.updated, result.unchanged) == (1, 2)
+    retired = kb.get_article(session, external_id="GJJ01", include_unpublished=True)
+    assert retired.status == "retired" and kb.history(session, external_id="GJJ01")[-1].action == "retire"
+    assert kb.import_file(session, filename="again.csv", content=kb.export_csv(session), actor=admin).updated == 0
+    old = kb.import_file(session, filename="export.csv", content=exported.encode("utf-8-sig"), actor=admin)
+    assert old.stale == ["GJJ01"], "the file exported before the retirement cannot publish it again"
+    assert kb.get_article(session, external_id="GJJ01", include_unpublished=True).status == "retired"

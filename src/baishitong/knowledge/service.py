@@ -418,7 +418,8 @@ def read_markdown_folder(folder: Path) -> list[dict[str, str]]:
 
 
 def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, status: str = "published") -> ImportResult:
-    """Upsert by external id. New articles get `status`; existing ones keep theirs and only change if the content did."""
+    """Upsert by external id. New articles get the row's status or `status`; an existing one changes when its content
+    or the row's status differs, unless the row carries a version older than the article's (exported before an edit)."""
     result = ImportResult()
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
@@ -448,14 +449,20 @@ def import_rows(session: Session, *, rows: list[dict[str, str]], actor: Actor, s
                 result.created += 1
                 continue
             fields = _fields_of(article) | given
-            if _normalise(fields) == _normalise(_fields_of(article)):
+            edited = _normalise(fields) != _normalise(_fields_of(article))
+            # The status a row gives (an exported sheet's 状态 edited to 已下线) is applied like its text.
+            restatus = row_status is not None and row_status != article.status
+            if not edited and not restatus:
                 result.unchanged += 1
                 continue
             exported = (row.get("version") or "").strip()
             if exported.isdigit() and int(exported) < article.version:
                 result.stale.append(external_id)
                 continue
-            update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
+            if edited:
+                update_article(session, external_id=external_id, version=None, actor=actor, action="import", **fields)
+            if restatus:
+                set_status(session, external_id=external_id, status=row_status, version=None, actor=actor)
         except InvalidInput as exc:
             raise InvalidInput(exc.code, f"第 {number} 行（id {external_id}）：{exc.message}") from None
         result.updated += 1

@@ -173,3 +173,16 @@ def test_the_unit_api_refuses_a_save_on_top_of_a_colleagues_change(client, login
     mine = client.put("/api/v1/units/TEST_API", json=body | {"name": "区测试局（改名）", "base_state": seen}, headers=admin)
     assert mine.status_code == 409 and mine.json()["error"]["code"] == "unit_changed" and "刚刚已被修改（可能是您在其他窗口的操作或他人的操作）" in mine.json()["error"]["message"]
     assert next(u["name"] for u in client.get("/api/v1/units").json() if u["code"] == "TEST_API") == "区测试局"
+
+
+@pytest.mark.parametrize("name", ["分类" * 40, "\u200b\u200f"])
+def test_a_category_name_too_long_for_its_column_or_with_nothing_to_read_is_refused(web, session, name):
+    """The page's maxlength stops neither a pasted form nor a script: SQLite stored an 80-character name that
+    PostgreSQL refuses at the database, and a name of zero-width characters listed a category with no name."""
+    from tests.web.test_pages import login, token
+
+    login(web, "t_admin")
+    page = web.get("/staff/admin/categories").text
+    refused = web.post("/staff/admin/categories", data={"csrf_token": token(page), "code": "98", "name": name, "parent": "", "active": "1"})
+    assert refused.status_code == 422 and "分类名称须为 1–64 个字" in refused.text
+    assert org.find_category(session, code="98") is None

@@ -13,6 +13,7 @@ from baishitong.audit import service as audit
 from baishitong.db import utcnow
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org.models import CATEGORY_CODE_PATTERN, USERNAME_PATTERN, ApiToken, Category, Region, Unit, User
+from baishitong.tickets.schemas import visible_length
 from baishitong.tickets.validation import normalise_phone
 
 ROLES = {
@@ -184,6 +185,7 @@ def get_category(session: Session, *, code: str) -> Category:
     return category
 
 
+CATEGORY_NAME_MAX = 64  # the column's length
 _CATEGORY_CODE = re.compile(CATEGORY_CODE_PATTERN)
 
 
@@ -202,6 +204,10 @@ def save_category(
     the category as it showed it (`base_state` = `category_state`, refused if a colleague saved since)."""
     if not _CATEGORY_CODE.fullmatch(code):
         raise InvalidInput("invalid_category_code", "分类编码应为 2–6 位数字")
+    name = (name or "").strip()
+    # The column holds 64; a name of zero-width characters would list a category with nothing to read.
+    if not visible_length(name) or len(name) > CATEGORY_NAME_MAX:
+        raise InvalidInput("invalid_category_name", f"分类名称须为 1–{CATEGORY_NAME_MAX} 个字")
     category = find_category(session, code=code)
     if category is not None and create_only:
         raise Conflict("category_exists", f"分类编码 {code} 已被“{category.path}”使用；如需修改该分类，请在列表中点“修改”")

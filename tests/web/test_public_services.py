@@ -318,7 +318,7 @@ def test_booking_phone_error_says_whether_it_is_missing_or_wrong(client, session
     assert session.scalar(select(Appointment).where(Appointment.name == "陈先生")) is None
 
 
-@pytest.mark.parametrize(("name", "message"), [("", "请填写姓名"), ("陈" * 65, "姓名不能超过 64 字")])
+@pytest.mark.parametrize(("name", "message"), [("", "请填写姓名"), ("\u200b\u200b", "请填写姓名"), ("陈" * 65, "姓名不能超过 64 字")])
 def test_booking_name_error_says_whether_it_is_missing_or_too_long(client, session, demo, monkeypatch, name, message):
     point, page = _book_page(client, session, monkeypatch, capacity=1)
     slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)

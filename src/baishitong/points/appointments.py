@@ -31,6 +31,7 @@ from baishitong.org.models import Unit
 from baishitong.points import hours as hours_core
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, AppointmentSequence, ServicePoint, SlotCounter
+from baishitong.tickets.schemas import visible_length
 from baishitong.tickets.validation import MOBILE, normalise_phone
 
 SCOPE = "appointments.create"
@@ -148,7 +149,8 @@ def book(
     fresh keys; a second visit that day is a 改约 of the first."""
     phone = checked_mobile(phone)
     name = (name or "").strip()
-    if not name:
+    # A zero-width space or a right-to-left mark survives strip(): the counter would have no name to call.
+    if not visible_length(name):
         raise InvalidInput("name_required", "请填写预约人姓名")
     body = {"point": point_code, "item": item_code, "slot_start": _utc(slot_start).isoformat(), "name": name, "phone": phone}
     first = idempotency.replayed(session, scope=SCOPE, key=idempotency_key, body=body)

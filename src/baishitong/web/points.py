@@ -16,6 +16,7 @@ from baishitong.points import appointments as booking
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
 from baishitong.security import mask_name, mask_phone
+from baishitong.tickets.schemas import visible_length
 from baishitong.tickets.validation import normalise_number
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import render
@@ -189,7 +190,7 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
     except ValueError:
         slot_start = None
         errors["slot"] = "请选择预约时段"
-    if not values["name"]:
+    if not visible_length(values["name"]):
         errors["name"] = "请填写姓名"
     elif len(values["name"]) > 64:
         errors["name"] = "姓名不能超过 64 字"

@@ -510,3 +510,13 @@ def test_a_refused_calendar_day_or_retrain_names_the_choices_as_the_form_does(we
     post(web, "/staff/admin/models", "/staff/admin/models/retrain", {"label": "region"})
     page = web.get("/staff/admin/models").text
     assert "预测目标必须是“问题一级分类”或“承办单位”" in page
+
+
+def test_a_refused_role_names_the_roles_as_the_form_does(web):
+    """The refusal listed the stored codes (operator, handler, unit_admin…), which no admin sees on the form."""
+    login(web, "t_admin")
+    refused = post(web, "/staff/admin/users", "/staff/admin/users", {"username": "new_one", "password": "demo12345", "role": "clerk", "display_name": "新人"})
+    assert refused.status_code == 422
+    assert "角色必须是“话务员”“承办人”“单位管理员”“督办员”“系统管理员”之一" in refused.text and "operator" not in refused.text.split("alert-body", 1)[1][:200]
+    edited = post(web, "/staff/admin/users?edit=t_operator", "/staff/admin/users/t_operator", {"role": "clerk", "display_name": "话务员"})
+    assert edited.status_code == 422 and "角色必须是“话务员”" in edited.text

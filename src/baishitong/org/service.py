@@ -24,6 +24,8 @@ ROLES = {
     "admin": "系统管理员",
 }
 UNIT_ROLES = {"handler", "unit_admin"}
+# A refused role names the roles as the user form does, not the stored codes.
+ROLE_CHOICES_TEXT = "角色必须是" + "".join(f"“{label}”" for label in ROLES.values()) + "之一"
 UNIT_KINDS = {
     "centre": "热线中心",
     "department": "区直部门",
@@ -293,7 +295,7 @@ def create_user(
     if display_name is not None and len(display_name) > 64:
         raise InvalidInput("invalid_display_name", "显示名称最多 64 个字")
     if role not in ROLES:
-        raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
+        raise InvalidInput("invalid_role", ROLE_CHOICES_TEXT)
     if role in UNIT_ROLES and not unit_code:
         raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
     if scope is not None:
@@ -367,7 +369,7 @@ def update_user(
     if base_state is not None and base_state != account_state(user):
         raise Conflict("user_changed", f"用户 {username} 刚刚已被修改（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请查看最新信息后重新修改")
     if role not in ROLES:
-        raise InvalidInput("invalid_role", f"角色必须是 {', '.join(ROLES)} 之一")
+        raise InvalidInput("invalid_role", ROLE_CHOICES_TEXT)
     if role in UNIT_ROLES and not unit_code:
         raise InvalidInput("unit_required", "承办人和单位管理员必须指定所属单位")
     if scope is not None:

@@ -502,6 +502,17 @@ def test_points_say_when_none_is_within_two_km_or_the_place_is_not_in_shunde(cli
     assert "2 公里内没有符合条件的网点" in far_sea.text
 
 
+def test_no_point_nearby_suggests_unticking_only_the_filters_ticked(client, demo, monkeypatch):
+    """Only 只看 2 公里内 ticked: the way out is to untick it, not 只看现在营业 or 更换事项, which the citizen never chose."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", NOW)
+    sea = {"lat": "22.55", "lon": "113.45", "within": "1"}  # open water east of Shunde
+    only_within = client.get("/points", params=sea).text
+    assert "2 公里内没有符合条件的网点，可取消“只看 2 公里内”再试。" in only_within
+    assert "只看现在营业”“" not in only_within and "更换事项" not in only_within
+    every = client.get("/points", params=sea | {"open_now": "1", "bookable": "1", "service": "GA001"}).text
+    assert "可取消“只看现在营业”“只看可网上预约”“只看 2 公里内”或更换事项再试。" in every
+
+
 def test_a_filter_changed_after_using_my_position_searches_around_it_again(client, demo):
     """使用我的位置, then 只看 2 公里内 and 查找网点: the form still holds the position, instead of asking for an address."""
     page = client.get("/points", params={"lat": "22.770", "lon": "113.280", "near": "", "service": ""}).text

@@ -520,3 +520,21 @@ def test_a_refused_role_names_the_roles_as_the_form_does(web):
     assert "角色必须是“话务员”“承办人”“单位管理员”“督办员”“系统管理员”之一" in refused.text and "operator" not in refused.text.split("alert-body", 1)[1][:200]
     edited = post(web, "/staff/admin/users?edit=t_operator", "/staff/admin/users/t_operator", {"role": "clerk", "display_name": "话务员"})
     assert edited.status_code == 422 and "角色必须是“话务员”" in edited.text
+
+
+def test_the_catalogue_versions_say_how_many_rules_each_has_and_what_changed(web, session):
+    """版本记录 listed a number, a name, a time and an optional note: which rules an edition had added, removed
+    or changed (a lead moved to another unit) could not be told from the page."""
+    routing.ensure_default_catalogue(session)
+    before, rules = routing.current_catalogue(session)
+    login(web, "t_admin")
+    form = catalogue_form(session, [{"category_prefix": "010101", "keywords": ["彩灯"], "lead": "SJJ"}])
+    form["r0-lead"] = "SJJ" if rules[0].lead != "SJJ" else "RSJ"  # the first rule changes its lead
+    form["r1-delete"] = "1"  # the second is removed
+    assert post(web, "/staff/admin/catalogue", "/staff/admin/catalogue", form).status_code == 303
+    page = web.get("/staff/admin/catalogue").text
+    versions = page.split("版本记录", 1)[1]
+    latest = re.search(rf"<tr><td>第 {before.version + 1} 版.*?</tr>", versions, re.S).group(0)
+    assert f"<td>{len(rules)} 条</td>" in latest and "新增 1 条、删除 1 条、修改 1 条" in latest
+    first = re.search(rf"<tr><td>第 {before.version} 版.*?</tr>", versions, re.S).group(0)
+    assert f"<td>{len(rules)} 条</td>" in first

@@ -1,10 +1,15 @@
-"""What a screen reader's landmark list shows, read from the rendered pages: everything on a citizen page is
-inside a landmark, there is one banner, and the staff logo link says what it shows."""
+"""What a screen reader's landmark and heading lists show, read from the rendered pages: everything on a citizen
+page is inside a landmark, there is one banner, the staff logo link says what it shows, and headings do not skip
+a level."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 
+from baishitong.knowledge import service as kb
+from tests.conftest import actor
+from tests.enterprise.factories import make_policy
 from tests.web.test_pages import login
 
 LANDMARKS = {"header", "nav", "main", "footer", "aside"}
@@ -108,3 +113,28 @@ def test_the_staff_logo_link_is_named_with_what_it_shows(web):
     shown = " ".join(" ".join(e.text.split()) for e in brand.walk() if e.text.strip())  # 百事通 and its line below
     assert shown == "百事通 12345 接诉即办工作台"
     assert shown in (brand.attrs.get("aria-label") or shown) and "首页" in brand.attrs["aria-label"]
+
+
+def heading_levels(html: str) -> list[int]:
+    main = next(e for e in Tree(html).root.walk() if e.tag == "main")
+    return [int(e.tag[1]) for e in main.walk() if re.fullmatch(r"h[1-6]", e.tag)]
+
+
+def assert_no_skipped_level(levels: list[int]) -> None:
+    assert levels and levels[0] == 1
+    for before, after in zip(levels, levels[1:]):
+        assert after <= before + 1, f"h{before} then h{after}: {levels}"
+
+
+def test_a_policy_body_starting_at_a_subheading_follows_the_page_title(web, session):
+    policy = make_policy(session, title="北滘智能制造扶持", body="## 支持内容\n\n- 智能装备\n\n### 申报材料\n\n营业执照。")
+    page = web.get(f"/enterprise/policies/{policy.id}")
+    assert "<h2>支持内容</h2>" in page.text and "<h3>申报材料</h3>" in page.text
+    assert_no_skipped_level(heading_levels(page.text))
+
+
+def test_an_article_body_starting_at_a_subheading_follows_the_page_title(web, session):
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="HD01", title="犬只登记", body="### 材料\n\n居民身份证。\n\n#### 费用\n\n不收费。", status="published")
+    page = web.get("/kb/HD01")
+    assert "<h2>材料</h2>" in page.text and "<h3>费用</h3>" in page.text
+    assert_no_skipped_level(heading_levels(page.text))

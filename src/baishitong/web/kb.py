@@ -50,8 +50,14 @@ def _inline(text: str) -> str:
     return _BOLD.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", out)
 
 
-def markdown(text: str) -> Markup:
-    """A small Markdown subset (headings, paragraphs, lists, bold, links) with all HTML escaped."""
+def markdown(text: str, *, top: int | None = None) -> Markup:
+    """A small Markdown subset (headings, paragraphs, lists, bold, links) with all HTML escaped.
+
+    `#` is an h2 (the page title is the h1); with `top`, the body's highest heading is h{top} whatever its
+    number of #, so a body that starts at `##` does not jump from the page's h1 to an h3."""
+    lines = (text or "").replace("\r\n", "\n").split("\n")
+    levels = [len(m.group(1)) for m in map(_HEADING.match, (line.rstrip() for line in lines)) if m]
+    shift = top - min(levels) if top and levels else 1
     html: list[str] = []
     paragraph: list[str] = []
     list_tag: str | None = None
@@ -67,7 +73,7 @@ def markdown(text: str) -> Markup:
             html.append(f"</{list_tag}>")
             list_tag = None
 
-    for raw in (text or "").replace("\r\n", "\n").split("\n"):
+    for raw in lines:
         line = raw.rstrip()
         heading, bullet, numbered = _HEADING.match(line), _BULLET.match(line), _NUMBERED.match(line)
         if not line.strip():
@@ -76,7 +82,7 @@ def markdown(text: str) -> Markup:
         elif heading:
             close_paragraph()
             close_list()
-            level = min(len(heading.group(1)) + 1, 6)  # the page title is the h1
+            level = min(len(heading.group(1)) + shift, 6)
             html.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
         elif bullet or numbered:
             close_paragraph()
@@ -150,7 +156,7 @@ def kb_article(external_id: str, request: Request, session: Session = Depends(ge
     return render(
         request,
         "public/kb_article.html",
-        {"article": article, "body": markdown(article.body), "related": related, "category": category, "unit": unit, "nav": "/kb"},
+        {"article": article, "body": markdown(article.body, top=2), "related": related, "category": category, "unit": unit, "nav": "/kb"},
     )
 
 

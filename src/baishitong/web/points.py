@@ -122,7 +122,9 @@ def _days(session: Session, point: ServicePoint) -> list[dict]:
     for offset in range(booking.BOOKING_DAYS):
         day = now.date() + timedelta(days=offset)
         slots = booking.day_slots(session, point=point, day=day, now=now)
-        out.append({"date": day, "label": f"{day.month}月{day.day}日", "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "left": sum(s.remaining for s in slots)})
+        # Today past its last slot's start: the point may still be open, it is only too late to book (已截止, not 休息).
+        ended = offset == 0 and not slots and bool(booking.day_slots(session, point=point, day=day))
+        out.append({"date": day, "label": f"{day.month}月{day.day}日", "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "ended": ended, "left": sum(s.remaining for s in slots)})
     return out
 
 

@@ -16,7 +16,7 @@ from baishitong import __version__, trailing_slash, validation_text
 from baishitong.body_limit import BodyLimitMiddleware, BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
-from baishitong.db import Database
+from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, Database, database_unavailable
 from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import ERROR_RESPONSES, DomainError
 from baishitong.head_requests import HeadAsGet
@@ -77,9 +77,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return ErrorResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception):
+    async def _unexpected(request: Request, exc: Exception):
+        # Handled here rather than by a handler of its own: a commit failing as the database goes away is raised
+        # after the route has (to its knowledge) answered, where a route-level handler could no longer answer.
+        if database_unavailable(exc):
+            return unavailable_response(request, exc)
         log.exception("unhandled error", exc_info=exc)
         return ErrorResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
+
+
+def unavailable_response(request: Request, exc: Exception) -> ErrorResponse:
+    """The database is down or restarting: 503 with Retry-After, so a client (or the citizen) tries again later
+    knowing nothing was stored, instead of a 500 that reads like a fault in what they sent."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    return ErrorResponse(error_body("database_unavailable", DATABASE_UNAVAILABLE), status_code=503, headers=headers)
 
 
 def warm_up(db: Database) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +55,19 @@ def utcnow() -> datetime:
     from baishitong import clock
 
     return clock.now()
+
+
+DATABASE_UNAVAILABLE = "系统暂时无法访问数据库，本次操作未完成、未保存，请稍后再试"
+# Seconds a client is asked to wait (Retry-After) before trying again.
+DATABASE_RETRY_AFTER = 30
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached (down, restarting, connection dropped, pool exhausted, SQLite locked past
+    its busy timeout): the request did nothing, and the same request later may well succeed. Answered 503."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 NUL_REFUSED = "请求中含有空字符（\\u0000），无法保存或查询，请删除后重试"

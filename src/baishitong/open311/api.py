@@ -23,6 +23,7 @@ from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.body_limit import BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
+from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, database_unavailable
 from baishitong.deps import client_id, get_db_session, optional_actor
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
@@ -127,6 +128,13 @@ def unmatched(request: Request, exc: StarletteHTTPException) -> Response:
     return _error(fmt, exc.status_code, _message(exc), getattr(exc, "headers", None))
 
 
+def unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down or restarting: 503 in the spec's format, with Retry-After, so a 311 client retries."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    fmt = "xml" if request.url.path.endswith(".xml") else _format_of(request)
+    return _error(fmt, 503, DATABASE_UNAVAILABLE, {"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
 class Open311Error(Exception):
     """The spec's error answer, raised rather than returned: the request's transaction is a dependency that ends
     after the route, and it must see the failure to roll back what the request began (a 409 idempotency_in_progress
@@ -161,6 +169,8 @@ class Open311Route(APIRoute):
             except OverflowError as exc:
                 raise Open311Error(_error(fmt, 400, OUT_OF_RANGE)) from exc
             except Exception as exc:
+                if database_unavailable(exc):
+                    raise Open311Error(unavailable(request, exc)) from exc
                 log.exception("unhandled error on %s", request.url.path)
                 raise Open311Error(_error(fmt, 500, "系统繁忙，请稍后再试")) from exc
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from baishitong.body_limit import BodyTooLarge
+from baishitong.db import DATABASE_RETRY_AFTER, database_unavailable
 from baishitong.errors import DomainError
 from baishitong.open311 import api as open311
 from baishitong.web import assets
@@ -31,6 +32,7 @@ _ERROR_TEXT = {
     422: ("提交内容有误", "请返回上一页检查填写的内容。"),
     429: ("操作过于频繁", "请稍等一分钟后再试。"),
     500: ("系统繁忙", "系统暂时无法处理您的请求，请稍后再试，或拨打 12345 热线。"),
+    503: ("系统暂时无法使用", "系统暂时无法访问数据库，这次的操作没有完成，提交的内容也没有保存。请稍后再试，或拨打 12345 热线。"),
 }
 
 
@@ -163,9 +165,20 @@ def install_web(app: FastAPI) -> None:
         log.warning("out-of-range input on %s: %s", request.url.path, exc)
         return error_page(request, 422)
 
+    def _unavailable(request: Request, exc: Exception):
+        """The database is down or restarting (app.unavailable_response for the API): a page saying nothing was saved."""
+        if request.url.path.startswith(open311.router.prefix + "/"):
+            return open311.unavailable(request, exc)
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = error_page(request, 503, back=_form_page(request) if request.method == "POST" else None)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         if not _is_page(request) and api_unexpected is not None:
             return await api_unexpected(request, exc)
+        if database_unavailable(exc):
+            return _unavailable(request, exc)
         log.exception("unhandled error on a page", exc_info=exc)
         return error_page(request, 500)

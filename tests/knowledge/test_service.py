@@ -303,3 +303,21 @@ def test_a_status_changed_in_an_exported_sheet_is_imported(session, admin):
     old = kb.import_file(session, filename="export.csv", content=exported.encode("utf-8-sig"), actor=admin)
     assert old.stale == ["GJJ01"], "the file exported before the retirement cannot publish it again"
     assert kb.get_article(session, external_id="GJJ01", include_unpublished=True).status == "retired"
+
+
+def test_a_markdown_folder_export_keeps_status_and_dates_when_imported(session, admin, tmp_path):
+    """`kb export --out folder` wrote the status but the import never read it, and left out the dates: a
+    retired article with an end date came back from its own file published, for good."""
+    from datetime import date
+
+    kb.create_article(session, actor=admin, external_id="OLD1", title="旧补贴政策", body="已停止受理。", status="published", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31), review_due=date(2025, 6, 1))
+    kb.retire(session, external_id="OLD1", actor=admin)
+    assert kb.export_markdown(session, folder=tmp_path / "out") == 1
+    exported = (tmp_path / "out" / "OLD1.md").read_text("utf-8")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "OLD2.md").write_text(exported, "utf-8")  # the same file under another id, as into a new system
+    assert kb.import_path(session, path=tmp_path / "in", actor=admin).created == 1
+    copy = kb.get_article(session, external_id="OLD2", include_unpublished=True)
+    assert copy.status == "retired"
+    assert (copy.valid_from, copy.valid_to, copy.review_due) == (date(2025, 1, 1), date(2025, 12, 31), date(2025, 6, 1))
+    assert kb.import_path(session, path=tmp_path / "out", actor=admin).unchanged == 1

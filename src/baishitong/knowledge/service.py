@@ -404,7 +404,7 @@ def parse_markdown(text: str, *, stem: str) -> dict[str, str]:
         title = title or heading.group(1)
         text = text[: heading.start()] + text[heading.end() :]
     row = {"id": meta.get("id") or stem, "title": title or stem, "body": text.strip()}
-    for column in ("category", "unit", "keywords", "synonyms"):
+    for column in ("category", "unit", "keywords", "synonyms", "status", "version", *_DATE_COLUMNS):
         if column in meta:
             row[column] = meta[column]
     return row
@@ -536,7 +536,10 @@ def export_markdown(session: Session, *, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
     for a in session.scalars(select(Article).order_by(Article.external_id)):
-        meta = {"category": a.category_code, "unit": a.unit_code, "keywords": ", ".join(a.keywords), "synonyms": ", ".join(a.synonyms), "status": a.status}
+        # Everything the folder import reads back: the status and dates (a retired article must not return
+        # published), and the version, so a file exported before a later edit is skipped as stale.
+        meta = {"category": a.category_code, "unit": a.unit_code, "keywords": ", ".join(a.keywords), "synonyms": ", ".join(a.synonyms), "status": a.status, "version": a.version}
+        meta |= {name: getattr(a, name).isoformat() if getattr(a, name) else None for name in _DATE_COLUMNS}
         front = "\n".join(f"{k}: {v}" for k, v in meta.items() if v)
         (folder / f"{a.external_id}.md").write_text(f"---\n{front}\n---\n# {a.title}\n\n{a.body}\n", "utf-8")
         count += 1

@@ -3,7 +3,7 @@
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from importlib import resources
 
 from sqlalchemy import func, select
@@ -182,10 +182,13 @@ def _unit_actor(session: Session, unit_code: str) -> Actor:
 
 
 def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now: datetime | None = None) -> int:
-    """`now`: the moment the demo is loaded (a test's fixed clock); what would come after it has not happened yet."""
+    """`now`: the moment the demo is loaded (a test's fixed clock). The orders' lives are replayed up to the start of
+    that day, so what the demo shows does not depend on the hour it is loaded: a reply or an archive due later today
+    has not happened yet, whether it is loaded at 8:00 or at 20:00, and nothing is stamped after the moment it runs."""
     from baishitong.demo.orders import generate_orders
 
     now = now or utcnow()
+    start_of_day = datetime.combine(now.astimezone(tickets.LOCAL_TZ).date(), time(), tzinfo=tickets.LOCAL_TZ)
     operator = _staff(session, "operator1")
     supervisor = _staff(session, "supervisor")
     specs = orders if orders is not None else generate_orders(today=now.astimezone(tickets.LOCAL_TZ).date())
@@ -194,7 +197,7 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now:
     by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in sorted(specs, key=lambda spec: _aware(spec["created_at"]))}
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
         try:
-            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=now)
+            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=start_of_day)
         except _NotYet:
             pass  # the order stays as it was before that step
     # Deadlines were computed while replaying at today's clock; recompute them from the simulated times.

@@ -199,20 +199,38 @@ def _load_at(session, specs: list[dict], now: datetime) -> list[Ticket]:
     return [loaded[spec["content"]] for spec in specs]
 
 
-def test_a_reply_due_later_on_the_day_the_demo_is_loaded_has_not_been_given_when_loaded_before_it(session):
+def test_a_reply_due_later_on_the_day_the_demo_is_loaded_has_not_been_given_at_any_hour_of_that_day(session):
     today = date(2026, 12, 4)
     due = [o for o in generate_orders(today=today) if o["target_status"] == "replied" and o["replied_at"].date() == today]
-    assert len(due) == 3 and min(o["replied_at"] for o in due).time() > time(8, 30)
-    morning = datetime.combine(today, time(8, 30), tzinfo=LOCAL_TZ)
-    waiting = _load_at(session, due, morning)
-    assert [t.status for t in waiting] == ["signed"] * 3, "still with the unit, not replied at the moment the demo was loaded"
-    assert all(t.replied_at is None and t.reply_content is None and t.contacted_at for t in waiting)
-    assert max(e.created_at for t in waiting for e in t.events) <= morning
-    # Loaded that evening, the unit has answered them, each when the demo says.
-    evening = datetime.combine(today, time(18), tzinfo=LOCAL_TZ)
-    replied = _load_at(session, due, evening)
-    assert [t.status for t in replied] == ["replied"] * 3
+    assert len(due) >= 3 and min(o["replied_at"] for o in due).time() > time(8, 30)
+    for hour in (8, 18):
+        moment = datetime.combine(today, time(hour), tzinfo=LOCAL_TZ)
+        waiting = _load_at(session, due, moment)
+        assert {t.status for t in waiting} == {"signed"}, "still with the unit, not replied on the day the demo was loaded"
+        assert all(t.replied_at is None and t.reply_content is None and t.contacted_at for t in waiting)
+        assert max(e.created_at for t in waiting for e in t.events) < datetime.combine(today, time(), tzinfo=LOCAL_TZ)
+    # Loaded the next morning, the unit has answered them, each when the demo says.
+    replied = _load_at(session, due, datetime.combine(today + timedelta(days=1), time(8), tzinfo=LOCAL_TZ))
+    assert {t.status for t in replied} == {"replied"}
     assert [to_local(t.replied_at) for t in replied] == [o["replied_at"] for o in due]
+
+
+def test_the_demos_state_counts_are_the_same_whatever_the_hour_it_is_loaded(session, monkeypatch):
+    """Loaded at 7:00 or at 21:30 of the same day (the platform's clock), the demo holds as many orders in each state:
+    nothing the demo says happens later that day has happened, and nothing is stamped after the moment it runs."""
+    for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
+        org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
+    counts = []
+    for hour, minute in ((7, 0), (21, 30)):
+        moment = datetime.combine(date(2026, 12, 4), time(hour, minute), tzinfo=LOCAL_TZ)
+        monkeypatch.setenv("BAISHITONG_FAKE_NOW", moment.isoformat())
+        loading = session.begin_nested()
+        seed.load_demo_orders(session)
+        counts.append(dict(session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()))
+        assert session.scalar(select(func.max(TicketEvent.created_at))) <= moment
+        loading.rollback()
+    assert counts[0] == counts[1]
+    assert counts[0]["replied"] > 0 and counts[0]["archived"] > 0
 
 
 def test_nothing_the_demo_loads_happens_after_the_moment_it_is_loaded(session):
@@ -248,6 +266,22 @@ def test_orders_waiting_for_an_operator_show_how_sure_the_demos_router_is(demo, 
     assert re.search(confidence, browser.get("/staff/console/review").text), "待审核"
     page = browser.get(f"/staff/tickets/{waiting[0][0]}").text
     assert re.search(r"置信度.{0,200}" + confidence.replace("<span[^>]*", "<span "), page, re.S), "智能分拨依据"
+
+
+def test_orders_waiting_in_the_dispatch_queue_are_those_the_router_was_not_sure_about(demo):
+    """In a deployment an order the router is sure about is dispatched as it comes in (auto_dispatch_threshold):
+    what the demo leaves waiting in 待派单 for an operator is what it was not sure about."""
+    threshold = Settings().auto_dispatch_threshold
+    with demo.session(write=False) as session:
+        latest = select(func.max(RoutingDecision.id)).group_by(RoutingDecision.ticket_id)
+        waiting = session.execute(
+            select(Ticket.number, Ticket.title, RoutingDecision.confidence, RoutingDecision.evidence)
+            .join(RoutingDecision, RoutingDecision.ticket_id == Ticket.id)
+            .where(Ticket.status == "registered", RoutingDecision.id.in_(latest))
+        ).all()
+    assert len(waiting) >= 3
+    sure = [(number, title, confidence) for number, title, confidence, evidence in waiting if confidence >= min(threshold, evidence["threshold"])]
+    assert sure == [], f"the router would have dispatched these (threshold {threshold:.0%})"
 
 
 def test_what_the_demo_loaded_names_no_raw_demo_account(demo, browser):

@@ -612,6 +612,29 @@ SCENARIOS: list[_S] = [
       "我上个月反映{road}的问题，回复说已经处理，但现场根本没变化，希望督办。",
       "已对原工单进行督办，责任单位已重新到场核查处理，并向您说明整改情况。"),
 ]
+
+# What waits in 待派单: a request that touches two or three units' matters, which the router learned from none of
+# the closed orders, so it is not sure where it goes (below settings.auto_dispatch_threshold) and an operator
+# decides. A request it is sure about would have been dispatched as it came in. The category is the operator's
+# first guess at registration; no reply, as none has been given.
+WAITING: list[_S] = [
+    S("养老服务/养老机构", "求助", "老人在养老院摔伤住院费用谁来出",
+      "我父亲住在{town}一家养老院，上个月摔伤骨折住院，医院说意外伤害医保报销不了，养老院说护工没有责任，住院费用到底该谁出。", ""),
+    S("市场秩序/无证经营", "举报", "住宅楼下出租屋开了小作坊",
+      "{comm}{estate}楼下一套出租屋被人改成加工小作坊，机器声音从早到晚，刺鼻的油漆味飘到楼上，门口还堆满纸箱，不知道有没有营业执照。", ""),
+    S("基础教育/学位申请", "咨询", "搬家后孩子上学和户口迁移问题",
+      "我们一家刚从外地搬到{town}，想问孩子转学需要什么材料，户口要不要先迁过来，还有社保卡要不要重新办理。", ""),
+    S("校外培训/培训机构退费", "投诉", "孩子在培训机构受伤机构不肯退费",
+      "我孩子在{town}一家舞蹈培训机构上课时摔伤了手臂，去医院花了几千块，机构不承认有责任，我们想退剩下的课时费也不给退。", ""),
+    S("道路交通/交通违法", "求助", "外卖电动车逆行撞人后逃逸",
+      "昨天晚上在{road}有一辆外卖电动车逆行把我撞倒，对方跑了，我腿受伤住院，想问怎么找到人，平台会不会负责。", ""),
+    S("城市管理/违法建设", "举报", "鱼塘被填平建了厂房还往河涌排水",
+      "{comm}村里的鱼塘最近被人填平，盖起了铁皮厂房，晚上有污水直接排进旁边河涌，河水发黑发臭，不知道这块地有没有审批。", ""),
+    S("企业登记/个体工商户", "咨询", "开奶茶店要办哪些证",
+      "我想在{town}{road}开一家奶茶店，想问需要办哪些证照，要不要做消防验收，招的员工要怎么给他们交社保。", ""),
+    S("广播电视/网络文化市场", "投诉", "学校旁边网吧接待未成年人",
+      "{town}一所中学旁边的网吧经常有穿校服的学生进出，晚上十点多还在里面，门口也有人抽烟聚集，希望有人管管。", ""),
+]
 del S
 
 # ---------------------------------------------------------------- people
@@ -822,6 +845,18 @@ def _callback_hours(at: datetime) -> datetime:
     return at
 
 
+def _words(sc: _S, ctx: dict, channel: str, rng: random.Random) -> tuple[str, str]:
+    """The title and content of a request: the scenario's, as a caller or a web form puts it."""
+    title = sc.title.format_map(ctx)
+    body = sc.content.format_map(ctx)
+    opener = rng.choice(_HOTLINE_OPENERS if channel == "hotline" else _WEB_OPENERS)
+    closer = rng.choice(_CLOSERS[sc.type])
+    last = body.rstrip("。？！").rsplit("。", 1)[-1].rsplit("，", 1)[-1]
+    if closer and body.endswith(("。", "？", "！")) and not any(w in last for w in ("希望", "请", "建议", "谢谢", "感谢")):
+        body = body + closer
+    return title, opener + body
+
+
 # ---------------------------------------------------------------- generator
 def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = None) -> list[dict]:
     """Return *n* deterministic demo work orders (same inputs → same output)."""
@@ -843,6 +878,8 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
     people: list[dict] = []
     by_cat: dict[str, list[tuple[str, datetime]]] = {}
     answering = random.Random(seed + 3)  # a stream of its own, so the other orders stay as they were
+    waiting = random.Random(seed + 4)  # likewise, for the texts of the orders waiting in 待派单
+    waiting_order: list[int] = []
 
     for i in range(n):
         if not order_idx:
@@ -879,20 +916,13 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         ctx["loc"] = f"{town['name']}{ctx['comm'] if comm else ''}{road}"
 
         # timing
-        age = min(59, int(rng.triangular(0, 60, 8)))
+        age = max(1, min(59, int(rng.triangular(0, 60, 8))))  # none today: the demo replays up to the start of today
         created_day = today - timedelta(days=age)
         channel = _pick_channel(rng, "e" in flags)
         created_at = datetime.combine(created_day, time(_pick_hour(rng, channel), rng.randrange(60),
                                                         rng.randrange(60)))
 
-        title = sc.title.format_map(ctx)
-        body = sc.content.format_map(ctx)
-        opener = rng.choice(_HOTLINE_OPENERS if channel == "hotline" else _WEB_OPENERS)
-        closer = rng.choice(_CLOSERS[sc.type])
-        last = body.rstrip("。？！").rsplit("。", 1)[-1].rsplit("，", 1)[-1]
-        if closer and body.endswith(("。", "？", "！")) and not any(w in last for w in ("希望", "请", "建议", "谢谢", "感谢")):
-            body = body + closer
-        content = opener + body
+        title, content = _words(sc, ctx, channel, rng)
 
         if rng.random() < 0.05 and people:
             requester = dict(rng.choice(people))  # repeat caller
@@ -917,6 +947,15 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         merge_pool = [r for r, t in by_cat.get(sc.code, []) if t < created_at]
         if state == "merged" and not merge_pool:
             state = "closed" if age > 3 else "dispatched"
+        if state == "registered":
+            # Still waiting for an operator: what the router was not sure about (WAITING), in the same place.
+            if not waiting_order:
+                waiting_order = list(range(len(WAITING)))
+                waiting.shuffle(waiting_order)
+            sc = WAITING[waiting_order.pop()]
+            title, content = _words(sc, ctx, channel, waiting)
+            lead = _cat.default_lead(sc.code, town_unit)
+            urgency = urgency if "u" in sc.flags else "normal"
         ref = f"D{i + 1:04d}"
         rec: dict = {
             "ref": ref,

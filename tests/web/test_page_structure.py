@@ -1,9 +1,10 @@
 """What a screen reader's landmark and heading lists show, read from the rendered pages: everything on a citizen
-page is inside a landmark, there is one banner, the staff logo link says what it shows, and headings do not skip
-a level."""
+page is inside a landmark, there is one banner, the staff logo link says what it shows, headings do not skip a
+level, and the banner's small text stays readable on its gradient."""
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.conftest import actor
 from tests.enterprise.factories import make_policy
 from tests.web.test_pages import login
 
+CSS = Path(__file__).parents[2] / "src" / "baishitong" / "static" / "css" / "app.css"
 LANDMARKS = {"header", "nav", "main", "footer", "aside"}
 LANDMARK_ROLES = {"banner", "navigation", "main", "contentinfo", "complementary", "region", "search"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -138,3 +140,25 @@ def test_an_article_body_starting_at_a_subheading_follows_the_page_title(web, se
     page = web.get("/kb/HD01")
     assert "<h2>材料</h2>" in page.text and "<h3>费用</h3>" in page.text
     assert_no_skipped_level(heading_levels(page.text))
+
+
+def luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_home_banners_text_is_readable_on_every_part_of_its_gradient():
+    css = CSS.read_text("utf-8")
+    variables = dict(re.findall(r"(--c-[\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    gradient = re.search(r"\.hero \{\s*background: linear-gradient\(([^;]+)\);", css).group(1)
+    stops = [variables[name] if name else colour for name, colour in re.findall(r"var\((--[\w-]+)\)|(#[0-9a-fA-F]{6})", gradient)]
+    text = re.search(r"\.hero p \{ color: (#[0-9a-fA-F]{6}); \}", css).group(1)
+    assert len(stops) == 3
+    for stop in stops:
+        assert contrast(text, stop) >= 4.5, (text, stop, round(contrast(text, stop), 2))

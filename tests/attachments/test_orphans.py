@@ -67,7 +67,7 @@ def test_a_write_that_fails_halfway_leaves_nothing(session, tmp_path, monkeypatc
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(type(tmp_path), "write_bytes", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(attachments.StorageFailed):
         with session.begin_nested():
             attachments.store(session, ticket=ticket, files=_photos(), var_dir=tmp_path, uploaded_by="t_ronggui")
     assert _stored(tmp_path) == set()

@@ -3,6 +3,7 @@ sent with its 答复. Checked by content (the browser's claimed type is not trus
 names in the var dir; every image is stored without its metadata (attachments.metadata): a citizen's phone
 photo would otherwise keep where and when it was taken and the camera's serial number."""
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -18,11 +19,13 @@ from baishitong.audit import service as audit
 from baishitong.actors import REQUESTER, Actor
 from baishitong.attachments import metadata
 from baishitong.attachments.models import Attachment
-from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from baishitong.security import keyed_tag
 from baishitong.tickets import service as tickets
 from baishitong.tickets.models import Ticket, TicketEvent
 from baishitong.tickets.states import TRANSITIONS, Status
+
+log = logging.getLogger(__name__)
 
 MAX_PHOTOS = 3  # with a request
 MAX_REPLY_FILES = 3  # with one 答复 (直接答复, 协办意见)
@@ -123,6 +126,15 @@ def check_reply_files(files: list[UploadFile], *, max_bytes: int) -> list[Checke
     return _read(files, max_bytes=max_bytes, max_count=MAX_REPLY_FILES, reply=True)
 
 
+STORAGE_FAILED = "附件暂时无法保存（服务器存储故障），本次提交未完成，请稍后再试；如一直如此，请拨打 12345 热线"
+
+
+class StorageFailed(DomainError):
+    """The upload folder cannot be written (read-only, full, gone): 503, nothing of the request is kept."""
+
+    status_code = 503
+
+
 def upload_dir(var_dir: Path) -> Path:
     return Path(var_dir) / "uploads"
 
@@ -131,7 +143,10 @@ def store(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir
     """Writes the files now and adds their rows; if the transaction (or the savepoint) they were added in rolls
     back, the files go with the rows (_forget_file)."""
     folder = upload_dir(var_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _storage_failed(folder, exc) from exc
     rows = []
     for file in files:
         stored = secrets.token_hex(16) + file.suffix
@@ -143,13 +158,23 @@ def store(session: Session, *, ticket: Ticket, files: list[CheckedFile], var_dir
         session.add(row)
         # The session holds its rows weakly, and a rollback only sees those still alive: kept until it ends.
         session.info.setdefault(_WRITTEN, []).append(row)
-        row.written_to.write_bytes(file.data)
+        try:
+            row.written_to.write_bytes(file.data)
+        except OSError as exc:
+            # Raised, so the request's transaction (or the action's savepoint) rolls back: the order or the step
+            # the files came with is not kept either, and what was written of this file is removed with its row.
+            raise _storage_failed(folder, exc) from exc
         rows.append(row)
     session.flush()
     return rows
 
 
 _WRITTEN = "attachments.written"
+
+
+def _storage_failed(folder: Path, exc: OSError) -> StorageFailed:
+    log.error("cannot write an attachment under %s: %s", folder, exc)
+    return StorageFailed("storage_unavailable", STORAGE_FAILED)
 
 
 @dataclass

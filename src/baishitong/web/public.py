@@ -201,7 +201,15 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
         return _submit_page(request, session, values=values, errors={"form": exc.message})
     # Sent again with the photos the first sending lacked (Back to add them): they join the order registered.
     if checked and (created or not attachments.intake_photos(session, ticket=ticket)):
-        attachments.store(session, ticket=ticket, files=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
+        try:
+            attachments.store(session, ticket=ticket, files=checked, var_dir=request.app.state.settings.var_dir, uploaded_by="requester")
+        except attachments.StorageFailed as exc:
+            # The order goes with its photos (not registered without them, nor its messages sent): the form
+            # comes back as typed, saying so, to be sent again.
+            session.rollback()
+            session.info.pop("after_commit", None)
+            errors = {"form": exc.message, "photos": "提交未成功，照片未保存，请稍后重新选择照片再提交"}
+            return _submit_page(request, session, values=values, errors=errors, status_code=503)
     # Sent again (Back and 提交反映 once more, or a double tap): the order already registered, said so.
     return redirect(f"/submit/done/{ticket.number}" + ("" if created else "?again=1"))
 

@@ -117,3 +117,8 @@ def test_after_a_postgresql_restart_the_next_request_succeeds_on_a_fresh_connect
         admin.dispose()
         assert killed >= 1
         assert client.get("/api/v1/categories").status_code == 200
+
+
+def test_the_api_documentation_names_the_503_and_that_the_request_may_be_sent_again(app):
+    description = app.openapi()["paths"]["/api/v1/tickets"]["post"]["responses"]["5XX"]["description"]
+    assert "503" in description and "database_unavailable" in description and "Retry-After" in description

@@ -69,5 +69,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "请求未完成：400 请求格式有误，401 未登录或令牌无效，403 无权操作，404 不存在，"
         "409 冲突（工单刚刚已被更新、状态不允许、幂等键冲突），422 参数有误或超出范围，429 请求过于频繁",
     },
-    "5XX": {"model": ErrorOut, "description": "系统繁忙（internal_error），请稍后重试"},
+    "5XX": {
+        "model": ErrorOut,
+        "description": "500 系统繁忙（internal_error），请稍后重试；503 数据库暂时无法访问（database_unavailable）或附件无法保存"
+        "（storage_unavailable），本次请求未保存，请按 Retry-After 稍后重试（带同一 Idempotency-Key 不会重复登记）",
+    },
 }

@@ -78,3 +78,18 @@ def test_service_items(client, articles):
     assert client.get("/api/v1/items/NOPE").status_code == 404
     hits = client.get("/api/v1/items", params={"q": "社保卡补领"}).json()
     assert hits[0]["id"] == "T001" and hits[0]["item"]["fee"] == "不收费"
+
+
+def test_a_unit_admins_export_holds_no_other_units_draft(client, articles, login, session, tmp_path):
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="DL01", title="大良草稿", body="未发布", unit_code="daliang")
+    session.commit()
+    unit_admin = login("t_ronggui_admin")
+    exported = client.get("/api/v1/kb/export", params={"format": "csv"}, headers=unit_admin).content.decode("utf-8-sig")
+    assert "RG01" in exported and "SB01" in exported and "DL01" not in exported
+    listed = client.get("/api/v1/kb/articles", params={"include_drafts": True, "limit": 1000}, headers=unit_admin).json()
+    assert {a["id"] for a in listed} == {"RG01", "SB01"}, "the export is what the list shows"
+    assert client.get("/api/v1/kb/articles/DL01", headers=login("t_ronggui")).status_code == 404
+    everything = client.get("/api/v1/kb/export", params={"format": "csv"}, headers=login("t_admin")).content.decode("utf-8-sig")
+    assert all(i in everything for i in ("RG01", "SB01", "DL01"))
+    assert kb.export_markdown(session, folder=tmp_path / "md", actor=actor(session, "t_ronggui_admin")) == 2
+    assert not (tmp_path / "md" / "DL01.md").exists()

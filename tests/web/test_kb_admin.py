@@ -241,3 +241,29 @@ def test_history_says_what_each_version_changed_and_shows_the_body_lines_changed
     assert "与第 1 版相比改动：</strong>正文、关键词" in shown
     assert re.search(r"<del[^>]*>.*?佩戴犬牌</del>", shown) and re.search(r"<ins[^>]*>.*?提供住址证明</ins>", shown)
     assert not re.search(r"<(del|ins)[^>]*>.*?已接种狂犬疫苗", shown), "an unchanged line is context, not a change"
+
+
+def test_a_unit_admin_lists_and_exports_their_units_work_and_only_the_published_of_others(web, session):
+    """A unit admin's export held every unit's articles, drafts included."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="rg-draft", title="容桂未发布的草稿", unit_code="ronggui", body="容桂")
+    kb.create_article(session, actor=admin, external_id="dl-draft", title="大良未发布的草稿", unit_code="daliang", body="大良")
+    kb.create_article(session, actor=admin, external_id="dl-pub", title="大良已发布的指南", unit_code="daliang", body="大良", status="published")
+    session.commit()
+    login(web, "t_ronggui_admin")
+    listing = web.get("/staff/kb").text
+    assert "容桂未发布的草稿" in listing and "大良已发布的指南" in listing and "大良未发布的草稿" not in listing
+    assert "大良未发布的草稿" not in web.get("/staff/kb?q=草稿").text
+    assert web.get("/staff/kb/dl-draft/history").status_code == 404
+    exported = web.get("/staff/kb/export?format=csv").content.decode("utf-8-sig")
+    assert "rg-draft" in exported and "dl-pub" in exported and "dl-draft" not in exported
+    sheet = load_workbook(BytesIO(web.get("/staff/kb/export?format=xlsx").content)).active
+    assert {r[0] for r in sheet.iter_rows(min_row=2, values_only=True)} >= {"rg-draft", "dl-pub"}
+    assert "dl-draft" not in {r[0] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    login(web, "t_admin")
+    everything = web.get("/staff/kb/export?format=csv").content.decode("utf-8-sig")
+    assert all(i in everything for i in ("rg-draft", "dl-draft", "dl-pub"))

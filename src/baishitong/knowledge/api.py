@@ -8,7 +8,7 @@ from baishitong.actors import Actor
 from baishitong.bounds import MAX_OFFSET
 from baishitong.config import Settings
 from baishitong.deps import _bearer, get_db_session, get_settings, user_from_token
-from baishitong.errors import InvalidInput, Unauthorized
+from baishitong.errors import InvalidInput, NotFound, Unauthorized
 from baishitong.knowledge import schemas, service
 from baishitong.org.api import require_roles
 
@@ -100,14 +100,24 @@ def list_articles(
 ):
     staff_view = include_drafts and _is_staff(actor)
     articles = service.list_articles(
-        session, include_unpublished=staff_view, status=status if staff_view else None, unit_code=unit, category_code=category, limit=limit, offset=offset
+        session,
+        include_unpublished=staff_view,
+        status=status if staff_view else None,
+        unit_code=unit,
+        category_code=category,
+        limit=limit,
+        offset=offset,
+        viewer=actor if staff_view else None,
     )
     return [article_out(a) for a in articles]
 
 
 @router.get("/kb/articles/{external_id}", response_model=schemas.ArticleOut)
 def get_article(external_id: str, actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
-    return article_out(service.get_article(session, external_id=external_id, include_unpublished=_is_staff(actor)))
+    article = service.get_article(session, external_id=external_id, include_unpublished=_is_staff(actor))
+    if not service.can_see(actor, article):  # another unit's draft: not in this user's list either
+        raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
+    return article_out(article)
 
 
 @router.get("/kb/articles/{external_id}/history", response_model=list[schemas.ArticleVersionOut])
@@ -157,10 +167,11 @@ async def import_articles(
 def export_articles(
     format: Literal["csv", "xlsx"] = "csv", actor: Actor = Depends(editor), session: Session = Depends(get_db_session)
 ):
+    """A unit admin gets what their article list holds: their unit's articles and other units' published ones."""
     if format == "xlsx":
-        content, media = service.export_xlsx(session), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content, media = service.export_xlsx(session, actor=actor), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        content, media = service.export_csv(session), "text/csv; charset=utf-8"
+        content, media = service.export_csv(session, actor=actor), "text/csv; charset=utf-8"
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="knowledge.{format}"'})
 
 

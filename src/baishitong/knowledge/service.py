@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from baishitong import bounds, clock
@@ -37,6 +37,9 @@ REVIEW_JOB = "knowledge.review_reminders"
 # Roles that may edit any article; a unit admin edits only their own unit's.
 ALL_UNITS_EDITORS = {"admin", "supervisor", "system"}
 EDITOR_ROLES = ALL_UNITS_EDITORS | {"unit_admin"}
+# Department staff see their own unit's articles in every status and other units' published ones only;
+# the 12345 centre (operators, no unit) and the all-units roles see every draft.
+UNIT_SCOPED_ROLES = {"unit_admin", "handler"}
 _EXTERNAL_ID = re.compile(r"^[^\s:/\\?#]{1,64}$")
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -83,6 +86,25 @@ def is_public(article: Article, day: date) -> bool:
     )
 
 
+def _unit_scoped(actor: Actor | None) -> bool:
+    return actor is not None and actor.role in UNIT_SCOPED_ROLES
+
+
+def visible_to(actor: Actor | None):
+    """The articles `actor` may read unpublished work of: None for everything, else a condition on Article."""
+    if not _unit_scoped(actor):
+        return None
+    own = Article.unit_code == actor.unit_code if actor.unit_code else false()
+    return or_(own, Article.status == "published")
+
+
+def can_see(actor: Actor | None, article: Article) -> bool:
+    """`visible_to` for one loaded article (the staff search, the history page)."""
+    if not _unit_scoped(actor):
+        return True
+    return article.status == "published" or (actor.unit_code is not None and article.unit_code == actor.unit_code)
+
+
 def list_articles(
     session: Session,
     *,
@@ -92,9 +114,13 @@ def list_articles(
     category_code: str | None = None,
     limit: int | None = 100,
     offset: int = 0,
+    viewer: Actor | None = None,
 ) -> list[Article]:
-    """`limit` None lists every match (the staff list pages them after its own filters)."""
+    """`limit` None lists every match (the staff list pages them after its own filters); `viewer` limits a unit's
+    staff to what `visible_to` allows."""
     query = select(Article)
+    if (scope := visible_to(viewer)) is not None:
+        query = query.where(scope)
     if not include_unpublished:
         day = today()
         query = query.where(
@@ -500,9 +526,17 @@ def import_path(session: Session, *, path: Path, actor: Actor) -> ImportResult:
 EXPORT_COLUMNS = ("id", "title", "body", "category", "unit", "keywords", "synonyms", "status", "version", "valid_from", "valid_to", "review_due")
 
 
-def export_rows(session: Session) -> list[list[str]]:
+def _exported(session: Session, actor: Actor | None) -> Iterable[Article]:
+    """Every article, or for a unit's staff what their article list shows them (`visible_to`)."""
+    query = select(Article).order_by(Article.external_id)
+    if (scope := visible_to(actor)) is not None:
+        query = query.where(scope)
+    return session.scalars(query)
+
+
+def export_rows(session: Session, *, actor: Actor | None = None) -> list[list[str]]:
     rows = [list(EXPORT_COLUMNS)]
-    for a in session.scalars(select(Article).order_by(Article.external_id)):
+    for a in _exported(session, actor):
         rows.append([
             a.external_id, a.title, a.body, a.category_code or "", a.unit_code or "", "、".join(a.keywords),
             "、".join(a.synonyms), a.status, str(a.version), a.valid_from.isoformat() if a.valid_from else "", a.valid_to.isoformat() if a.valid_to else "",
@@ -511,31 +545,31 @@ def export_rows(session: Session) -> list[list[str]]:
     return rows
 
 
-def export_csv(session: Session) -> bytes:
+def export_csv(session: Session, *, actor: Actor | None = None) -> bytes:
     """UTF-8 with BOM, so Excel opens the Chinese text correctly; re-importable as is."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(export_rows(session))
+    csv.writer(buffer).writerows(export_rows(session, actor=actor))
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx(session: Session) -> bytes:
+def export_xlsx(session: Session, *, actor: Actor | None = None) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "知识库"
-    for row in export_rows(session):
+    for row in export_rows(session, actor=actor):
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def export_markdown(session: Session, *, folder: Path) -> int:
+def export_markdown(session: Session, *, folder: Path, actor: Actor | None = None) -> int:
     """One `<id>.md` per article with front matter, readable back by the folder import."""
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
-    for a in session.scalars(select(Article).order_by(Article.external_id)):
+    for a in _exported(session, actor):
         # Everything the folder import reads back: the status and dates (a retired article must not return
         # published), and the version, so a file exported before a later edit is skipped as stale.
         meta = {"category": a.category_code, "unit": a.unit_code, "keywords": ", ".join(a.keywords), "synonyms": ", ".join(a.synonyms), "status": a.status, "version": a.version}

@@ -15,7 +15,7 @@ from baishitong import bounds
 from baishitong.assistant import core as assistant_core
 from baishitong.assistant import service as assistant
 from baishitong.deps import get_db_session
-from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput
+from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from baishitong.knowledge import service as kb
 from baishitong.knowledge.documents import ITEM_PREFIX
 from baishitong.knowledge.models import Article, ArticleVersion
@@ -97,12 +97,15 @@ def kb_list(
             found[i]
             for i in ids
             if i in found
+            and kb.can_see(staff.actor, found[i])
             and (not status or found[i].status == status)
             and (not category or (found[i].category_code or "").startswith(category))
             and (not unit or found[i].unit_code == unit)
         ]
     else:
-        articles = kb.list_articles(session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None)
+        articles = kb.list_articles(
+            session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor
+        )
     day = kb.today()
     rows = [{"article": a, "flags": flags(a, day), "editable": can_edit(staff, a)} for a in articles]
     if flag:
@@ -309,6 +312,8 @@ def _body_diff(before: str, after: str) -> list[tuple[str, str]]:
 @router.get("/staff/kb/{external_id}/history")
 def history(external_id: str, request: Request, v: int | None = None, staff: Staff = Depends(require(*READERS)), session: Session = Depends(get_db_session)):
     article = _get(session, external_id)
+    if not kb.can_see(staff.actor, article):  # another unit's draft, left out of this user's list too
+        raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
     versions = kb.history(session, external_id=external_id)
     changes = {after.version: _changed(before, after) for before, after in zip(versions, versions[1:])}
     shown: ArticleVersion | None = next((x for x in versions if x.version == v), None) if v is not None else None
@@ -365,10 +370,11 @@ async def import_upload(request: Request, form: FormData = Depends(checked_form)
 
 @router.get("/staff/kb/export")
 def export(format: str = "csv", staff: Staff = Depends(require(*EDITORS)), session: Session = Depends(get_db_session)):
+    """What the article list shows this user: a unit admin gets their unit's articles and other units' published ones."""
     if format == "xlsx":
-        content, media = kb.export_xlsx(session), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content, media = kb.export_xlsx(session, actor=staff.actor), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        format, content, media = "csv", kb.export_csv(session), "text/csv; charset=utf-8"
+        format, content, media = "csv", kb.export_csv(session, actor=staff.actor), "text/csv; charset=utf-8"
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="knowledge.{format}"'})
 
 

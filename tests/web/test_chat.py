@@ -162,3 +162,28 @@ def test_staff_chat_pages_name_the_operator_as_a_person_and_the_citizen_sees_no_
 def bearer(client, username: str) -> dict[str, str]:
     issued = client.post("/api/v1/auth/token", json={"username": username, "password": TEST_PASSWORD}).json()
     return {"Authorization": f"Bearer {issued['access_token']}"}
+
+
+def test_a_colleague_cannot_end_a_conversation_another_operator_is_serving(web, session):
+    """结束会话 is not offered to a colleague, and sent anyway it is refused (409) with who serves the citizen,
+    instead of cutting the citizen off mid-chat with 人工客服已结束本次服务; a supervisor may still end one left open."""
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert 'data-action="close"' in page, "a waiting conversation may be ended by whoever opens it"
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是一号"}, headers={"HX-Request": "true"})
+
+    login(web, "t_operator2")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert 'data-action="close"' not in page
+    refused = web.post(f"/staff/chat/{session_id}/close", data={"csrf_token": token(page)}, follow_redirects=False)
+    assert refused.status_code == 409 and "该会话由 t_operator 服务中，只有 t_operator 可以结束" in refused.text
+    api = web.post(f"/api/v1/assistant/sessions/{session_id}/close", headers=bearer(web, "t_operator2"))
+    assert api.status_code == 409 and api.json()["error"]["code"] == "conversation_taken"
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert transcript["status"] == "open" and [t["text"] for t in transcript["turns"]][-1] == "您好，我是一号"
+
+    assert web.post(f"/api/v1/assistant/sessions/{session_id}/close", headers=bearer(web, "t_supervisor")).json()["status"] == "bot"

@@ -264,9 +264,13 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
     return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
 
 
-def close(session: Session, *, session_id: str, operator: str) -> AssistantSession:
-    """Hands the conversation back to 政务君 once the operator is done."""
+def close(session: Session, *, session_id: str, operator: str, override: bool = False) -> AssistantSession:
+    """Hands the conversation back to 政务君 once the operator is done. A colleague's conversation is theirs to
+    end (409), or a supervisor's (`override`, for one left open): the citizen is mid-chat with them."""
     conversation = get_session(session, session_id=session_id)
+    if conversation.status == "open" and conversation.operator != operator and not override:
+        name = operator_names(session, conversations=[conversation]).get(conversation.operator, conversation.operator)
+        raise Conflict("conversation_taken", f"该会话由 {name} 服务中，只有 {name} 可以结束")
     if conversation.status != "bot":
         conversation.status = "bot"
         _add_turn(session, conversation, role="operator", text="人工客服已结束本次服务，如有其他问题可继续向政务君提问。", author=operator)

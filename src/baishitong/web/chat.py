@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong.assistant import service as assistant
+from baishitong.assistant.api import CLOSES_ANY
 from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict
@@ -67,7 +68,9 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
 
 
 def _conversation_page(request: Request, session: Session, staff: Staff, conversation: AssistantSession, *, notice: str | None = None, text: str = "", status_code: int = 200) -> Response:
-    context = {**_log_context(session, conversation, notice), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "text": text, "nav": "/staff/chat"}
+    # 结束会话 is offered to whoever may end it: not to a colleague while another operator is serving the citizen.
+    can_close = conversation.status != "open" or conversation.operator == staff.actor.name or staff.role in CLOSES_ANY
+    context = {**_log_context(session, conversation, notice), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "can_close": can_close, "text": text, "nav": "/staff/chat"}
     return render(request, "staff/chat_session.html", context, status_code=status_code)
 
 
@@ -127,6 +130,10 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
 
 @router.post("/staff/chat/{session_id}/close")
 def close(session_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
-    assistant.close(session, session_id=session_id, operator=staff.actor.name)
+    try:
+        assistant.close(session, session_id=session_id, operator=staff.actor.name, override=staff.role in CLOSES_ANY)
+    except Conflict as exc:
+        conversation = assistant.get_session(session, session_id=session_id)
+        return _conversation_page(request, session, staff, conversation, notice=exc.message, status_code=exc.status_code)
     flash(request, "success", "会话已结束，市民的后续提问将由政务君继续回答")
     return redirect("/staff/chat")

@@ -183,13 +183,13 @@ def test_the_article_list_pages_through_every_article_keeping_the_filter(web, se
     session.commit()
     login(web, "t_admin")
     first = web.get("/staff/kb?unit=ronggui").text
-    assert "共 60 篇" in first and first.count("<strong>分页测试文章") == 50 and "pg-001" in first
+    assert "共 60 篇" in first and first.count("<strong>分页测试文章") == 50 and "pg-119" in first
     assert 'href="/staff/kb?unit=ronggui&amp;page=2"' in first
     second = web.get("/staff/kb?unit=ronggui&page=2").text
-    assert second.count("<strong>分页测试文章") == 10 and "pg-119" in second and "pg-001" not in second
+    assert second.count("<strong>分页测试文章") == 10 and "pg-001" in second and "pg-119" not in second
     assert "第 51–60 篇，共 60 篇" in second
     past = web.get("/staff/kb?unit=ronggui&page=9").text
-    assert "pg-119" in past, "past the last page is the last page"
+    assert "pg-001" in past, "past the last page is the last page"
 
 
 def test_an_unanswered_question_shows_the_article_that_now_answers_it(web, session):
@@ -267,3 +267,25 @@ def test_a_unit_admin_lists_and_exports_their_units_work_and_only_the_published_
     login(web, "t_admin")
     everything = web.get("/staff/kb/export?format=csv").content.decode("utf-8-sig")
     assert all(i in everything for i in ("rg-draft", "dl-draft", "dl-pub"))
+
+
+def test_the_article_list_shows_the_last_updated_first_so_a_new_article_is_on_the_first_page(web, session, monkeypatch):
+    """The list was sorted by id: a new article's generated kb-… id put it on some other page."""
+    admin = actor(session, "t_admin")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-01T08:00:00+08:00")
+    for n in range(60):  # one import: every article saved in the same instant
+        kb.create_article(session, actor=admin, external_id=f"a-{n:03d}", title=f"旧文章 {n}", body="正文")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-02T08:00:00+08:00")
+    new = kb.create_article(session, actor=admin, title="刚写的新文章", body="正文")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-03T08:00:00+08:00")
+    kb.update_article(session, external_id="a-005", version=1, actor=admin, title="刚修改的旧文章", body="新正文")
+    session.commit()
+    monkeypatch.delenv("BAISHITONG_FAKE_NOW")
+    login(web, "t_admin")
+    first = web.get("/staff/kb").text
+    titles = re.findall(r"<strong>([^<]+)</strong>", first)
+    assert titles[:2] == ["刚修改的旧文章", "刚写的新文章"] and new.external_id.startswith("kb-")
+    # Ties keep one order from page to page: the later created first, none shown twice or lost.
+    assert titles[2:5] == ["旧文章 59", "旧文章 58", "旧文章 57"]
+    second = re.findall(r"<strong>([^<]+)</strong>", web.get("/staff/kb?page=2").text)
+    assert len(set(titles + second)) == 61 and second[-1] == "旧文章 0"

@@ -115,9 +115,11 @@ def list_articles(
     limit: int | None = 100,
     offset: int = 0,
     viewer: Actor | None = None,
+    newest_first: bool = False,
 ) -> list[Article]:
     """`limit` None lists every match (the staff list pages them after its own filters); `viewer` limits a unit's
-    staff to what `visible_to` allows."""
+    staff to what `visible_to` allows; `newest_first` orders by last update (the staff list, where a new article
+    with a generated id would otherwise land on some other page)."""
     query = select(Article)
     if (scope := visible_to(viewer)) is not None:
         query = query.where(scope)
@@ -134,7 +136,9 @@ def list_articles(
         query = query.where(Article.unit_code == unit_code)
     if category_code:
         query = query.where(Article.category_code.startswith(category_code))
-    return list(session.scalars(query.order_by(Article.external_id).limit(limit).offset(offset)))
+    # Ties (one import's articles saved in the same instant) keep one order from page to page: the later created first.
+    order = (Article.updated_at.desc(), Article.id.desc()) if newest_first else (Article.external_id,)
+    return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 
 def history(session: Session, *, external_id: str) -> list[ArticleVersion]:

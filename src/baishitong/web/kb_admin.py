@@ -104,7 +104,7 @@ def kb_list(
         ]
     else:
         articles = kb.list_articles(
-            session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor
+            session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor, newest_first=True
         )
     day = kb.today()
     rows = [{"article": a, "flags": flags(a, day), "editable": can_edit(staff, a)} for a in articles]

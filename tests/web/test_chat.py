@@ -187,3 +187,27 @@ def test_a_colleague_cannot_end_a_conversation_another_operator_is_serving(web, 
     assert transcript["status"] == "open" and [t["text"] for t in transcript["turns"]][-1] == "您好，我是一号"
 
     assert web.post(f"/api/v1/assistant/sessions/{session_id}/close", headers=bearer(web, "t_supervisor")).json()["status"] == "bot"
+
+
+def test_the_citizens_phone_is_shown_only_to_the_operator_serving_them(web, session):
+    """The operator who took the conversation reads 13800138000 in the messages and the ticket draft; a colleague
+    opening it, and everyone watching the queue, read 138****8000."""
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "容桂街道高黎社区路灯坏了，电话13800138000"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert "13800138000" in page, "waiting: whoever opens it to take it reads the number"
+    assert "13800138000" not in web.get("/staff/chat").text and "138****8000" in web.get("/staff/chat").text
+    sent = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我来处理"}, headers={"HX-Request": "true"})
+    assert sent.status_code == 200
+    assert "13800138000" in web.get(f"/staff/chat/{session_id}").text
+    assert "13800138000" in web.get("/staff/chat/queue").text, "in the queue, the operator's own conversation keeps the number"
+    web.post("/api/v1/assistant/ask", json={"question": "我的另一个号码13900139000", "session_id": session_id})
+
+    login(web, "t_operator2")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert "13800138000" not in page and "138****8000" in page and "139****9000" in page
+    assert "13800138000" not in web.get("/staff/chat/queue").text
+    assert "13900139000" not in web.get(f"/staff/chat/{session_id}/log", params={"after": "1", "status": "open"}).text

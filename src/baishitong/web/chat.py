@@ -11,6 +11,7 @@ from baishitong.assistant.api import CLOSES_ANY
 from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict
+from baishitong.security import mask_numbers_in_text, mask_phone
 from baishitong.web.assistant import last_shown_turn
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
@@ -28,14 +29,24 @@ def waiting_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AssistantSession).where(AssistantSession.status == "waiting")) or 0
 
 
-def _queue_context(session: Session) -> dict:
+def _queue_context(session: Session, staff: Staff) -> dict:
+    """The queue's previews show the phone and ID numbers only in the viewer's own conversations: anyone
+    watching the queue sees everyone's, and a number is read once the conversation is opened to take it."""
     conversations = assistant.queue(session)
-    return {"conversations": conversations, "names": assistant.operator_names(session, conversations=conversations)}
+    revealed = {c.id for c in conversations if c.operator == staff.actor.name}
+    return {"conversations": conversations, "names": assistant.operator_names(session, conversations=conversations), "revealed": revealed}
 
 
-def _log_context(session: Session, conversation: AssistantSession, notice: str | None = None) -> dict:
+def reveals_numbers(conversation: AssistantSession, staff: Staff) -> bool:
+    """The citizen's phone (and ID) number is for the operator serving them, or about to (it is waiting for
+    whoever opens it); a colleague looking on at another's conversation sees 138****5678."""
+    return conversation.status == "waiting" or conversation.operator == staff.actor.name
+
+
+def _log_context(session: Session, conversation: AssistantSession, staff: Staff, notice: str | None = None) -> dict:
     names = assistant.operator_names(session, conversations=[conversation])
-    return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice, "names": names}
+    revealed = {conversation.id} if reveals_numbers(conversation, staff) else set()
+    return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice, "names": names, "revealed": revealed}
 
 
 def ticket_draft(conversation: AssistantSession) -> dict:
@@ -53,13 +64,13 @@ def ticket_draft(conversation: AssistantSession) -> dict:
 
 @router.get("/staff/chat")
 def queue_page(request: Request, staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
-    return render(request, "staff/chat.html", {**_queue_context(session), "nav": "/staff/chat"})
+    return render(request, "staff/chat.html", {**_queue_context(session, staff), "nav": "/staff/chat"})
 
 
 @router.get("/staff/chat/queue")
 def queue_fragment(request: Request, staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
     """htmx: the queue, polled every 5 s."""
-    return fragment(request, "staff/chat_queue.html", _queue_context(session))
+    return fragment(request, "staff/chat_queue.html", _queue_context(session, staff))
 
 
 @router.get("/staff/chat/{session_id}")
@@ -70,22 +81,25 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
 def _conversation_page(request: Request, session: Session, staff: Staff, conversation: AssistantSession, *, notice: str | None = None, text: str = "", status_code: int = 200) -> Response:
     # 结束会话 is offered to whoever may end it: not to a colleague while another operator is serving the citizen.
     can_close = conversation.status != "open" or conversation.operator == staff.actor.name or staff.role in CLOSES_ANY
-    context = {**_log_context(session, conversation, notice), "draft": ticket_draft(conversation), "can_intake": staff.role in INTAKE, "can_close": can_close, "text": text, "nav": "/staff/chat"}
+    draft = ticket_draft(conversation)
+    if not reveals_numbers(conversation, staff):
+        draft = {**draft, "phone": mask_phone(draft["phone"]) or "", "content": mask_numbers_in_text(draft["content"]) or ""}
+    context = {**_log_context(session, conversation, staff, notice), "draft": draft, "can_intake": staff.role in INTAKE, "can_close": can_close, "text": text, "nav": "/staff/chat"}
     return render(request, "staff/chat_session.html", context, status_code=status_code)
 
 
-def _appended(request: Request, session: Session, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
+def _appended(request: Request, session: Session, staff: Staff, conversation: AssistantSession, *, after: object, restatus: bool, reply: bool = False, notice: str | None = None) -> Response:
     """The messages after the last one the page shows, to append to its log (the live region then reads out
     just them), with the note over the log when it changed. A page that shows none gets the whole transcript."""
     seen = last_shown_turn(after)
     if seen is None:
-        response = fragment(request, "staff/chat_log.html", _log_context(session, conversation, notice))
+        response = fragment(request, "staff/chat_log.html", _log_context(session, conversation, staff, notice))
         response.headers.update({"HX-Retarget": "#chat-live", "HX-Reswap": "outerHTML"})
         return response
     turns = [t for t in conversation.turns if t.id > seen]
     if not turns and not restatus and not reply:
         return Response(status_code=204)
-    return fragment(request, "staff/chat_turns.html", {**_log_context(session, conversation, notice), "turns": turns, "restatus": restatus, "renotice": reply})
+    return fragment(request, "staff/chat_turns.html", {**_log_context(session, conversation, staff, notice), "turns": turns, "restatus": restatus, "renotice": reply})
 
 
 @router.get("/staff/chat/{session_id}/log")
@@ -99,7 +113,7 @@ def log_fragment(
 ):
     """htmx: polled every 5 s for the citizen's new messages; the note is redrawn when the status changed."""
     conversation = assistant.get_session(session, session_id=session_id)
-    return _appended(request, session, conversation, after=after, restatus=conversation.status != status)
+    return _appended(request, session, staff, conversation, after=after, restatus=conversation.status != status)
 
 
 @router.post("/staff/chat/{session_id}/reply")
@@ -119,7 +133,7 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
             notice, status_code = exc.message, exc.status_code
     conversation = assistant.get_session(session, session_id=session_id)
     if htmx:
-        response = _appended(request, session, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
+        response = _appended(request, session, staff, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
         if notice:
             response.status_code = status_code
         return response

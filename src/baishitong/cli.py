@@ -323,6 +323,30 @@ def sla_deadline(start: str, working_days: float | None, working_hours: float | 
     click.echo(sla_service.deadline_text(deadline))
 
 
+# Seconds waited between tries while the database cannot be reached at the worker's start (about a minute in all).
+CATCH_UP_WAITS = (2, 4, 8, 15, 30)
+
+
+def _catch_up(work) -> None:
+    """The worker's first catch-up, tried again while the database is restarting or not up yet (the machine booting,
+    `run` starting its worker alongside): the worker the web started would otherwise be gone for good, and no message
+    or deadline check run until someone restarts it. A database still unreachable after that, or never set up, stops
+    the worker with the Chinese error as before."""
+    import time
+
+    from baishitong.db import database_unavailable
+
+    for wait in CATCH_UP_WAITS:
+        try:
+            return work()
+        except Exception as exc:
+            if not database_unavailable(exc) or "no such table" in str(exc):
+                raise
+            click.echo(f"数据库暂时无法访问，{wait} 秒后重试…", err=True)
+            time.sleep(wait)
+    return work()
+
+
 @main.command()
 @db_option
 @click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
@@ -340,8 +364,7 @@ def worker(db: str | None, workers: int) -> None:
     from baishitong.jobs.service import relay
 
     # Catch up at once on what fell due while no worker ran; the minute ticks follow.
-    relay(get_database())
-    run_periodic(get_database())
+    _catch_up(lambda: (relay(get_database()), run_periodic(get_database())))
     consumer = get_huey().create_consumer(workers=workers, periodic=True, worker_type="thread")
     click.echo(f"百事通后台任务进程已启动（{workers} 个线程，队列：{get_settings().queue_backend}）")
     consumer.run()

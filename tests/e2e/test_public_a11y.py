@@ -166,7 +166,7 @@ def test_enterprise_errors_take_focus_and_each_leads_to_its_field(server, phone)
     page.wait_for_selector("#error-summary")
     assert page.evaluate(FOCUSED) == "error-summary" and page.evaluate(IN_VIEW, "#error-summary")
     links = page.locator("#error-summary a").all_inner_texts()
-    assert [t.split("：")[0] for t in links] == ["企业规模", "成立年份"], links
+    assert [t.split("：")[0] for t in links] == ["企业规模", "所在镇街", "成立年份"], links
     page.click("#error-summary a:has-text('成立年份')")
     assert page.evaluate(FOCUSED) == "f-year" and page.evaluate(IN_VIEW, "#f-year")
 

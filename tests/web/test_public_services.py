@@ -539,3 +539,14 @@ def test_asking_for_a_work_order_gets_the_prefilled_form(client, demo):
     assert prefilled_content(client, page).startswith("楼下烧烤店每天晚上11点还很吵")
     answered = client.post("/api/v1/assistant/ask", json={"question": "帮我转个工单"}).json()
     assert [a["type"] for a in answered["actions"]] == ["ticket"]
+
+
+def test_while_no_operator_takes_the_chat_the_waiting_note_offers_the_work_order(client, demo):
+    """转人工 at night with no operator on duty: the note the citizen waits under says they may leave a work order
+    instead, and links to the form filled in from the conversation, not only "请稍候" for ever."""
+    ask(client, "我家楼下的狗天天半夜叫")
+    page = client.get("/assistant")
+    handed = client.post("/assistant/handover", data={"csrf_token": token(page.text)}, headers={"HX-Request": "true"}).text
+    note = handed[handed.index('id="chat-log-status"') :]
+    note = note[: note.index("</div></div>")]
+    assert "已为您转接人工客服，请稍候" in note and "如暂时无人接入" in note and 'href="/submit?from=assistant"' in note

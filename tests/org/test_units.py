@@ -11,7 +11,7 @@ from baishitong.org import service as org
 
 
 def save(session, code, **overrides):
-    values = {"name": "测试单位", "kind": "department", "parent_code": None, "phone": None, "active": True, "actor": "t_admin"} | overrides
+    values = {"name": f"测试单位 {code}", "kind": "department", "parent_code": None, "phone": None, "active": True, "actor": "t_admin"} | overrides
     return org.save_unit(session, code=code, **values)
 
 
@@ -186,3 +186,34 @@ def test_a_category_name_too_long_for_its_column_or_with_nothing_to_read_is_refu
     refused = web.post("/staff/admin/categories", data={"csrf_token": token(page), "code": "98", "name": name, "parent": "", "active": "1"})
     assert refused.status_code == 422 and "分类名称须为 1–64 个字" in refused.text
     assert org.find_category(session, code="98") is None
+
+
+def test_a_second_active_unit_of_the_same_name_is_refused_naming_the_first(session):
+    """Two units called 容桂街道 made every unit picker ambiguous."""
+    with pytest.raises(InvalidInput, match="单位名称“容桂街道”已被单位 ronggui 使用"):
+        save(session, "TEST_DUP", name="容桂街道", kind="town")
+    save(session, "TEST_OLD", name="旧单位名", active=False)
+    assert save(session, "TEST_NEW", name="旧单位名").active, "a disabled unit's name may be taken again"
+    with pytest.raises(InvalidInput, match="已被单位 TEST_NEW 使用"):
+        save(session, "TEST_OLD", name="旧单位名", active=True)
+    assert save(session, "ronggui", name="容桂街道", kind="town", phone="0757-22810003").name == "容桂街道", "saving a unit under its own name"
+
+
+@pytest.mark.parametrize("phone", ["abc", "0757-22", "0757-2280-1001-2280-1001", "----------", "0757_22801001"])
+def test_a_unit_phone_that_is_not_a_phone_number_is_refused(session, phone):
+    with pytest.raises(InvalidInput, match="联系电话须为 7–20 个字符的电话号码"):
+        save(session, "TEST_TEL", phone=phone)
+
+
+@pytest.mark.parametrize("phone", ["0757-22801001", "(0757) 2280 1001", "13800138000", "95598", "12345"])
+def test_a_unit_phone_with_dashes_spaces_brackets_or_a_service_hotline_is_kept(session, phone):
+    assert save(session, "TEST_TEL", phone=phone).phone == phone
+
+
+def test_api_refuses_a_duplicate_unit_name_and_a_phone_of_letters(client, login, session):
+    admin = login("t_admin")
+    dup = client.put("/api/v1/units/TEST_API", json={"name": "容桂街道", "kind": "town"}, headers=admin)
+    assert dup.status_code == 422 and dup.json()["error"]["code"] == "duplicate_unit_name" and "ronggui" in dup.json()["error"]["message"]
+    letters = client.put("/api/v1/units/TEST_API", json={"name": "区测试局", "kind": "department", "phone": "abc"}, headers=admin)
+    assert letters.status_code == 422 and "联系电话须为 7–20 个字符" in letters.json()["error"]["message"]
+    assert org.find_unit(session, code="TEST_API") is None

@@ -538,3 +538,13 @@ def test_the_catalogue_versions_say_how_many_rules_each_has_and_what_changed(web
     assert f"<td>{len(rules)} 条</td>" in latest and "新增 1 条、删除 1 条、修改 1 条" in latest
     first = re.search(rf"<tr><td>第 {before.version} 版.*?</tr>", versions, re.S).group(0)
     assert f"<td>{len(rules)} 条</td>" in first
+
+
+def test_the_unit_form_refuses_a_duplicate_name_and_a_phone_of_letters(web, session):
+    login(web, "t_admin")
+    unit = {"code": "TEST_WEB", "name": "容桂街道", "kind": "town", "parent": "", "phone": "0757-1111", "active": "1"}
+    dup = post(web, "/staff/admin/units", "/staff/admin/units", unit)
+    assert dup.status_code == 422 and "单位名称“容桂街道”已被单位 ronggui 使用" in dup.text
+    letters = post(web, "/staff/admin/units", "/staff/admin/units", unit | {"name": "区测试局", "kind": "department", "phone": "abc"})
+    assert letters.status_code == 422 and "联系电话须为 7–20 个字符的电话号码" in letters.text and 'value="abc"' in letters.text
+    assert org.find_unit(session, code="TEST_WEB") is None

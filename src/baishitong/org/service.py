@@ -69,6 +69,11 @@ def town_names(session: Session) -> dict[str, str]:
 
 
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+# A unit's contact number as staff read it out: digits with -, spaces or brackets, 0757-22801001 or (0757) 2280 1001.
+UNIT_PHONE = re.compile(r"^[0-9\- ()（）]{7,20}$")
+UNIT_PHONE_MIN_DIGITS = 7
+# A utility or the centre is reached on its short service number (12345, 10086, 95598, 96xxxx).
+SERVICE_HOTLINE = re.compile(r"^(1\d{4}|9\d{4,5})$")
 
 
 def _form_state(*fields: object) -> str:
@@ -107,11 +112,16 @@ def save_unit(
         raise InvalidInput("invalid_unit_name", "单位名称须为 1–100 个字")
     if kind not in UNIT_KINDS:
         raise InvalidInput("invalid_unit_kind", f"单位类型必须是 {'、'.join(UNIT_KINDS.values())} 之一")
-    if phone and len(phone) > 32:
-        raise InvalidInput("invalid_unit_phone", "联系电话最多 32 个字符")
+    if phone and not SERVICE_HOTLINE.match(phone) and (not UNIT_PHONE.match(phone) or sum(c.isdigit() for c in phone) < UNIT_PHONE_MIN_DIGITS):
+        raise InvalidInput("invalid_unit_phone", "联系电话须为 7–20 个字符的电话号码（数字，可含 -、空格和括号），如 0757-22801001，或 12345、95598 这样的服务热线")
     unit = find_unit(session, code=code)
     if unit is not None and base_state is not None and base_state != unit_state(unit):
         raise Conflict("unit_changed", f"单位 {code} 刚刚已被修改（可能是您在其他窗口的操作或他人的操作），本次修改未保存；请查看最新信息后重新修改")
+    if active:
+        # Two active units of one name make every unit picker (派单, 用户, 知识库) ambiguous.
+        namesake = session.scalar(select(Unit.code).where(Unit.name == name, Unit.active.is_(True), Unit.code != code).limit(1))
+        if namesake is not None:
+            raise InvalidInput("duplicate_unit_name", f"单位名称“{name}”已被单位 {namesake} 使用，请换一个名称（如加上上级单位或地名），以免派单和选择单位时混淆")
     parent = None
     if parent_code:
         parent = find_unit(session, code=parent_code)

@@ -171,6 +171,22 @@ def test_a_question_refused_as_too_many_says_in_how_long_it_can_be_asked_again(s
     assert page.input_value("#chat-log-question") == "社保卡丢了怎么补办？"
 
 
+def test_a_question_over_500_characters_is_refused_with_why_and_stays_in_the_box(server, phone):
+    """The box counts the characters against its 500; a longer question (the limit got round, as by an old
+    browser) was cut short without a word, and is now refused with the server's reason, kept to split up."""
+    page = phone
+    page.goto(server + "/assistant")
+    page.fill("#chat-log-question", "社保卡丢了怎么补办？")
+    assert page.inner_text("#chat-log-question ~ .char-count") == "10 / 500 字"
+    question = "社保卡丢了怎么补办？" * 51
+    page.evaluate("document.getElementById('chat-log-question').removeAttribute('maxlength')")
+    page.fill("#chat-log-question", question)
+    page.click("#chat-log-question ~ button[type=submit]")
+    page.wait_for_selector("#chat-log .chat-failed")
+    assert page.inner_text("#chat-log .chat-failed") == "消息最多 500 字，请分几条发送"
+    assert page.input_value("#chat-log-question") == question and page.locator("#chat-log .msg-user").count() == 0
+
+
 def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")

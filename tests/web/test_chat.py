@@ -211,3 +211,19 @@ def test_the_citizens_phone_is_shown_only_to_the_operator_serving_them(web, sess
     assert "13800138000" not in page and "138****8000" in page and "139****9000" in page
     assert "13800138000" not in web.get("/staff/chat/queue").text
     assert "13900139000" not in web.get(f"/staff/chat/{session_id}/log", params={"after": "1", "status": "open"}).text
+
+
+def test_a_reply_over_2000_characters_is_refused_not_cut_short(web):
+    """The operator's reply was cut at 2000 characters without a word, so the citizen got half of it: it is
+    refused with why (422), nothing reaches the citizen, and the text stays in the box."""
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "路灯坏了"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    long_reply = "请您携带身份证到窗口办理。" * 160
+    sent = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": long_reply}, headers={"HX-Request": "true"})
+    assert sent.status_code == 422 and "回复最多 2000 字，请分几条发送" in sent.text
+    without_js = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": long_reply})
+    assert without_js.status_code == 422 and "回复最多 2000 字" in without_js.text and long_reply in without_js.text
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert [t["role"] for t in transcript["turns"]].count("operator") == 0

@@ -550,3 +550,23 @@ def test_while_no_operator_takes_the_chat_the_waiting_note_offers_the_work_order
     note = handed[handed.index('id="chat-log-status"') :]
     note = note[: note.index("</div></div>")]
     assert "已为您转接人工客服，请稍候" in note and "如暂时无人接入" in note and 'href="/submit?from=assistant"' in note
+
+
+def test_a_question_over_500_characters_is_refused_with_why_and_kept_not_cut_short(client, demo):
+    """The 501st character on was dropped without a word: now nothing is sent, the citizen is told 消息最多 500 字,
+    and the text stays in the box. A line break counts once, as the box counts it (the browser sends it as two)."""
+    long_question = "社保卡丢了怎么补办？" * 50 + "第二段"
+    refused = ask(client, long_question, **{"HX-Request": "true"})
+    assert refused.status_code == 422 and "消息最多 500 字，请分几条发送" in refused.text
+    assert 'class="msg msg-user"' not in refused.text
+    page = client.get("/assistant")
+    assert 'class="msg msg-user"' not in page.text and 'maxlength="500"' in page.text and "data-count" in page.text
+
+    without_js = ask(client, long_question)
+    assert without_js.status_code == 422 and "消息最多 500 字，请分几条发送" in without_js.text
+    assert long_question in html.unescape(re.search(r'<textarea name="question"[^>]*>([^<]*)</textarea>', without_js.text).group(1))
+    assert 'class="msg msg-user"' not in client.get("/assistant").text
+
+    lines = "\r\n".join(["路灯坏了"] * 100)  # 499 characters in the box
+    assert ask(client, lines, **{"HX-Request": "true"}).status_code == 200
+    assert client.get("/assistant").text.count('class="msg msg-user"') == 1

@@ -26,6 +26,8 @@ router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "bst_assistant"
 STARTERS = ("社保卡丢了怎么补办？", "新生儿怎么入户？", "公积金租房提取需要什么材料？", "身份证到期怎么换？")
 MAX_QUESTION = 500
+# Refused rather than cut short: the citizen would not know the end of the message never reached anyone.
+TOO_LONG = f"消息最多 {MAX_QUESTION} 字，请分几条发送"
 WEB_ASK_SCOPE = "assistant.ask.web"
 # What the question box asks for: a question for 政务君, or, once a person has the chat, words for them.
 PLACEHOLDERS = {False: "请输入您的问题，如：社保卡丢了怎么补办？", True: "请输入您要对人工客服说的话…"}
@@ -161,8 +163,20 @@ def live(
 def ask(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     settings = request.app.state.settings
     _limit(request)
-    question = str(form.get("question", "")).strip()[:MAX_QUESTION]
+    # Counted as the box counts it (a line break is one character; the browser sends it as two).
+    question = str(form.get("question", "")).replace("\r\n", "\n").strip()
     log_id = _log_id(form.get("log_id"))
+    if len(question) > MAX_QUESTION:
+        # The question stays in the box: by htmx the form is left as it was (app.js shows this note in the
+        # log), without JavaScript the page comes back with it typed in.
+        if request.headers.get("hx-request"):
+            response = fragment(request, "public/assistant_turns.html", {"rows": [], "notice": TOO_LONG, "log_id": log_id})
+            response.status_code = 422
+            return response
+        context = {**_shown(request, session), "log_id": "chat-log", "question": question, "messages": [("warning", TOO_LONG)]}
+        response = render(request, "public/assistant.html", context, status_code=422)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     conversation = _conversation(request, session)
     was_live = conversation is not None and conversation.status != "bot"
     if not question:

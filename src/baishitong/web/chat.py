@@ -120,12 +120,15 @@ def log_fragment(
 def reply(session_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*OPERATORS)), session: Session = Depends(get_db_session)):
     """A refused reply (a colleague took the conversation, or nothing typed) is a 409/422 that says why, and the
     typed text stays in the box: by htmx the form is left as it was, without JavaScript the page comes back with it."""
-    text = str(form.get("text", "")).strip()[:MAX_REPLY]
+    text = str(form.get("text", "")).replace("\r\n", "\n").strip()
     htmx = bool(request.headers.get("hx-request"))
     status_before = assistant.get_session(session, session_id=session_id).status
     notice, status_code = None, 200
     if not text:
         notice, status_code = "请输入回复内容", 422
+    elif len(text) > MAX_REPLY:
+        # Refused rather than cut short, so the citizen never gets half a reply.
+        notice, status_code = f"回复最多 {MAX_REPLY} 字，请分几条发送", 422
     else:
         try:
             assistant.operator_reply(session, session_id=session_id, text=text, operator=staff.actor.name)

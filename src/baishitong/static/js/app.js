@@ -8,7 +8,7 @@
  *  3. 确认框：<button data-confirm="确定要退回该工单吗？">、<form data-confirm="...">。
  *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）；
  *     目标为对话记录（.chat-log）的请求另带 after=最后一条消息的编号，服务器只返回其后的新消息（追加，不重绘整段记录）。
- *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数；提示消息可关闭。
+ *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数（data-count="quiet" 时不朗读）；提示消息可关闭。
  *  6. 草稿：工单操作表单（form[data-action-form]）提交失败（如 409 他人已更新）回到页面时，
  *     填过的文字自动恢复并展开该表单，不必重打。
  *  7. 常用答复语：<div data-phrase-picker hidden> 里的 <select data-phrase-insert="文本框 id">，
@@ -32,7 +32,7 @@
  *     带 data-invalid-phone="提示" 的电话框填了但不是服务器认的号码（手机或带区号的固定电话，全角数字、+86、空格横线括号照收）也先提示。
  * 14. 问政务君：对话状态（#…-status，转人工、客服接入或交回时换入）的 data-question-placeholder 换到同一对话的提问框
  *     （#…-question）上，提示文字随之说明是在问政务君还是在对人工客服说话；已输入的文字不动。
- *     提问、转人工或评价没有发出（断网）或被拒（过于频繁、页面过期）时，对话记录里说明原因（轮询失败不提示），问题留在输入框里可再发送。
+ *     提问、转人工或评价没有发出（断网）或被拒（过于频繁、页面过期、超过 500 字）时，对话记录里说明原因（轮询失败不提示），问题留在输入框里可再发送。
  */
 (function () {
   "use strict";
@@ -291,7 +291,8 @@
       if (ta._bstCounter) return;
       var out = document.createElement("div");
       out.className = "char-count";
-      out.setAttribute("aria-live", "polite");
+      // data-count="quiet" (问政务君, whose log is the one live region): shown, not read out at each keystroke.
+      if (ta.getAttribute("data-count") !== "quiet") out.setAttribute("aria-live", "polite");
       ta.insertAdjacentElement("afterend", out);
       ta._bstCounter = out;
       var max = parseInt(ta.getAttribute("maxlength"), 10);
@@ -673,6 +674,9 @@
     var note = document.createElement("p");
     note.className = "muted chat-failed";
     note.textContent = CHAT_FAILED[status] || "政务君暂时无法处理，请稍后再试，或拨打 12345 热线。";
+    // Refused (422, e.g. over 500 characters): the server's note says why.
+    var said = status === 422 ? new DOMParser().parseFromString(e.detail.xhr.responseText || "", "text/html").body.textContent.trim() : "";
+    if (said) note.textContent = said;
     // Too many: the server says in how many seconds it would take the question (Retry-After), so the note does too.
     var wait = status === 429 ? parseInt(e.detail.xhr.getResponseHeader("Retry-After"), 10) : 0;
     if (wait > 0) note.textContent = "操作过于频繁，请 " + (wait >= 60 ? "1 分钟" : wait + " 秒") + "后再试。";
@@ -686,6 +690,7 @@
     if (target.id === "chat-panel" && target.firstElementChild) {
       var fab = document.querySelector(".chat-fab");
       if (fab) fab.setAttribute("aria-expanded", "true");
+      initCounters(target);  // now rather than once settled, so the count's line is there before the scroll
       var body = target.querySelector(".chat-panel-body");
       if (body) body.scrollTop = body.scrollHeight;  // opens at the latest message
       // Into the question box, so the citizen types at once; being inside the dialog, it is announced with it.
@@ -833,6 +838,8 @@
     if (!e.detail.successful || !form.matches || !form.matches("form[data-reset-after-send]")) return;
     var refocus = form.getAttribute("data-reset-after-send") === "refocus" && form.contains(document.activeElement);
     form.reset();
+    // The character count goes back to 0 with the emptied box.
+    Array.prototype.forEach.call(form.querySelectorAll("textarea[data-count]"), function (ta) { ta.dispatchEvent(new Event("input")); });
     if (refocus) form.elements.text.focus();
   }
 

@@ -227,3 +227,27 @@ def test_a_reply_over_2000_characters_is_refused_not_cut_short(web):
     assert without_js.status_code == 422 and "回复最多 2000 字" in without_js.text and long_reply in without_js.text
     transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
     assert [t["role"] for t in transcript["turns"]].count("operator") == 0
+
+
+def test_a_colleague_opening_the_console_from_anothers_conversation_does_not_get_the_phone(web, session):
+    """在话务受理台受理 from a conversation another operator is serving filled a colleague's console with the citizen's full
+    number, which the conversation page hides from them: the colleague gets the matter without it, and who serves it."""
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "容桂桂洲大道中88号旁边的排水沟堵了，我电话13812345678"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+
+    login(web, "t_operator2")
+    waiting = web.get(f"/staff/console?chat={session_id}").text
+    assert 'name="phone" id="f-phone" value="13812345678"' in waiting, "waiting: whoever takes it gets the number"
+
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我来处理"})
+    assert 'name="phone" id="f-phone" value="13812345678"' in web.get(f"/staff/console?chat={session_id}").text
+
+    login(web, "t_operator2")
+    console = web.get(f"/staff/console?chat={session_id}").text
+    assert "13812345678" not in console and "138****5678" in console
+    assert "该会话由t_operator接待" in console, "told who serves it, to ask them"
+    assert re.search(r'<textarea name="content" id="f-content"[^>]*>容桂桂洲大道中88号旁边的排水沟堵了', console)

@@ -24,13 +24,14 @@ from baishitong.phrases import service as reply_phrases
 from baishitong.routing import duplicates
 from baishitong.routing import service as routing
 from baishitong.routing.models import RoutingDecision, RoutingRule
+from baishitong.security import mask_numbers_in_text
 from baishitong.tickets import callers, schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.schemas import CHANNEL_LABELS, TYPES
 from baishitong.tickets.states import FINAL_STATUSES, MISSED_CALLBACKS_TO_CLOSE, STATUS_LABELS
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, require
-from baishitong.web.chat import ticket_draft
+from baishitong.web.chat import reveals_numbers, ticket_draft
 from baishitong.web.csrf import checked_form
 from baishitong.web.public import _field_errors
 from baishitong.web.ticket import CALLBACK_OUTCOMES, candidate_names, confidence_view, decision_confidence, dispatch_units, perform, rule_view, suggested_lead, unit_names, warn_unseen
@@ -81,7 +82,7 @@ def _suggestion(session: Session, *, actor: Actor, content: str, address: str, t
     }
 
 
-def _console(request: Request, session: Session, *, actor: Actor, values: dict, errors: dict):
+def _console(request: Request, session: Session, *, actor: Actor, values: dict, errors: dict, messages: list[tuple[str, str]] | None = None):
     values.setdefault("idempotency_key", secrets.token_urlsafe(18))
     values.setdefault("type", "投诉")
     values.setdefault("after", "dispatch")
@@ -96,6 +97,7 @@ def _console(request: Request, session: Session, *, actor: Actor, values: dict, 
             "values": values, "errors": errors, "types": [(t, t) for t in TYPES], "flags": FLAGS, "dispatch_units": dispatch_units(session),
             "categories": [(c.code, c.path) for c in org.list_categories(session)], "panel": panel, "nav": "/staff/console",
             "phrases": reply_phrases.usable(session, actor=actor),
+            "messages": messages or [],
         },
     )
 
@@ -109,10 +111,18 @@ def console(
     Never kept by the browser: Back showed the page as it was, 工单 … 已受理 of an earlier call over an empty form as if
     the call in hand had gone through; fetched again it shows no message (a half-taken call comes back from its draft)."""
     values = {"phone": phone.strip()[:20]} if phone.strip() else {}
+    messages = []
     if chat:
-        draft = ticket_draft(assistant.get_session(session, session_id=chat))
+        conversation = assistant.get_session(session, session_id=chat)
+        draft = ticket_draft(conversation)
+        if not reveals_numbers(conversation, staff):
+            # The same rule as the conversation page: the citizen's numbers are for the operator serving them.
+            # A colleague gets the matter without the phone, and whom to ask for it.
+            draft = {**draft, "phone": "", "content": mask_numbers_in_text(draft["content"]) or ""}
+            serving = assistant.operator_names(session, conversations=[conversation]).get(conversation.operator or "", conversation.operator)
+            messages.append(("warning", f"该会话由{serving}接待，市民的联系电话只对其显示，请由其受理或向其核实后填写" if serving else "市民的联系电话只对接待的话务员显示，请核实后填写"))
         values = {name: draft[name] for name in ("type", "content", "address", "phone") if draft[name]}
-    response = _console(request, session, actor=staff.actor, values=values, errors={})
+    response = _console(request, session, actor=staff.actor, values=values, errors={}, messages=messages)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -14,7 +14,7 @@ from baishitong import security
 from baishitong.actors import Actor
 from baishitong.config import Settings
 from baishitong.db import Database
-from baishitong.errors import RateLimited, Unauthorized
+from baishitong.errors import RateLimited, Unauthorized, wait_text
 from baishitong.org import service as org
 from baishitong.org.models import User
 
@@ -126,11 +126,6 @@ def optional_actor(
     return Actor.for_user(user) if user is not None else None
 
 
-def _wait_text(seconds: int) -> str:
-    """How long to wait, as put in a message after 请: " 25 秒", " 1 分钟" (a space between Chinese text and a number)."""
-    return " 1 分钟" if seconds >= 60 else f" {seconds} 秒"
-
-
 class RateLimiter:
     """Sliding window per client and bucket, in process memory (one app process per server)."""
 
@@ -167,7 +162,7 @@ class RateLimiter:
                 if len(hits) >= limit:
                     # Free once the oldest hit is a window old; a limit of 0 frees nothing, so a full window.
                     seconds = max(1, math.ceil(hits[0] + window - now)) if hits else int(window)
-                    raise RateLimited("rate_limited", message.replace("{wait}", _wait_text(seconds)), retry_after=seconds)
+                    raise RateLimited("rate_limited", message.replace("{wait}", wait_text(seconds)), retry_after=seconds)
                 buckets.append(hits)
             for hits in buckets:
                 hits.append(now)

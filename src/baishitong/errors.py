@@ -1,5 +1,6 @@
 """One domain error type; the API turns it into {"error": {"code", "message"}}."""
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -36,6 +37,12 @@ class Unauthorized(DomainError):
 
 class InvalidInput(DomainError):
     status_code = 422
+
+
+def wait_text(seconds: int) -> str:
+    """How long to wait, as put in a message after 请: " 25 秒", or " 12 分钟" (rounded up) from a minute on (a space
+    between Chinese text and a number)."""
+    return f" {seconds} 秒" if seconds < 60 else f" {math.ceil(seconds / 60)} 分钟"
 
 
 class RateLimited(DomainError):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from baishitong.config import get_settings
 from baishitong.db import utcnow
-from baishitong.errors import InvalidInput, RateLimited
+from baishitong.errors import InvalidInput, RateLimited, wait_text
 from baishitong.notify import service as notify
 from baishitong.tickets.models import PhoneCode, Ticket
 from baishitong.tickets.validation import normalise_phone
@@ -51,21 +51,16 @@ def _seconds_until(free_at: datetime, now: datetime) -> int:
     return max(1, math.ceil((free_at - now).total_seconds()))
 
 
-def _wait_text(seconds: int) -> str:
-    """How long to wait, after 请, as the other limits say it: " 35 秒", or " 12 分钟" (rounded up) from a minute on."""
-    return f" {seconds} 秒" if seconds < 60 else f" {math.ceil(seconds / 60)} 分钟"
-
-
 def send_code(session: Session, *, phone: str, now: datetime | None = None) -> PhoneCode:
     digits, now = mobile(phone), now or utcnow()
     recent = session.scalars(select(PhoneCode.created_at).where(PhoneCode.phone == digits, PhoneCode.created_at > now - timedelta(hours=1))).all()
     if len(recent) >= MAX_PER_HOUR:
         # Free once the oldest code of the hour is an hour old.
         seconds = _seconds_until(min(recent) + timedelta(hours=1), now)
-        raise RateLimited("too_many_codes", f"验证码发送次数过多，请{_wait_text(seconds)}后再试", retry_after=seconds)
+        raise RateLimited("too_many_codes", f"验证码发送次数过多，请{wait_text(seconds)}后再试", retry_after=seconds)
     if recent and max(recent) > now - SEND_GAP:
         seconds = _seconds_until(max(recent) + SEND_GAP, now)
-        raise RateLimited("code_sent_recently", f"验证码已发送，请{_wait_text(seconds)}后再重新获取", retry_after=seconds)
+        raise RateLimited("code_sent_recently", f"验证码已发送，请{wait_text(seconds)}后再重新获取", retry_after=seconds)
     code = f"{secrets.randbelow(10**6):06d}"
     row = PhoneCode(phone=digits, code_hash=_hash(digits, code), created_at=now, expires_at=now + CODE_TTL)
     session.add(row)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
-from baishitong.bounds import MAX_PAGE
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
 from baishitong.phrases import service as phrases
@@ -16,7 +15,7 @@ from baishitong.tickets import service
 from baishitong.tickets.models import Ticket, TicketCoUnit
 from baishitong.web.auth import Staff, require
 from baishitong.web.ticket import action_context, kept_view, unit_staff
-from baishitong.web.views import page_number, render, take_flashed
+from baishitong.web.views import page_number, page_of, render, take_flashed
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,14 +118,9 @@ def refused_desk(request: Request, session: Session, staff: Staff, *, landing: s
     query = parse_qs(urlsplit(landing).query)
     given = lambda name: (query.get(name) or [""])[0]  # noqa: E731
     return _desk(
-        request, session, staff, tab=given("tab") or "dispatched", who=given("who"), page=_page(given("page")), row=number,
+        request, session, staff, tab=given("tab") or "dispatched", who=given("who"), page=page_of(given("page") or "1"), row=number,
         kept=kept_view(action, kept), messages=take_flashed(request), status_code=422,
     )
-
-
-def _page(value: str) -> int:
-    """A ?page= as views.page_number reads it, from the address a refused form came from."""
-    return min(MAX_PAGE, max(1, int(value))) if value.isdecimal() and len(value) < 10 else 1
 
 
 def _desk(

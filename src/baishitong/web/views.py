@@ -101,10 +101,15 @@ def _take_flash(request: Request) -> list[tuple[str, str]]:
 
 
 def page_number(request: Request) -> int:
-    """The ?page= of a paged list; anything but a positive number is page 1, not an error page, and
-    there is no page past MAX_PAGE (a larger one would not fit the database's offset)."""
+    """The ?page= of a paged list (page_of)."""
+    return page_of(request.query_params.get("page", "1"))
+
+
+def page_of(value: str) -> int:
+    """A ?page= value; anything but a positive number is page 1, not an error page, and there is no page past
+    MAX_PAGE (a larger one would not fit the database's offset)."""
     try:
-        return min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
+        return min(MAX_PAGE, max(1, int(value)))
     except ValueError:
         return 1
 

@@ -340,7 +340,7 @@ def _catch_up(work) -> None:
         try:
             return work()
         except Exception as exc:
-            if not database_unavailable(exc) or "no such table" in str(exc):
+            if not database_unavailable(exc):
                 raise
             click.echo(f"数据库暂时无法访问，{wait} 秒后重试…", err=True)
             time.sleep(wait)

@@ -65,6 +65,8 @@ DATABASE_RETRY_AFTER = 30
 def database_unavailable(exc: BaseException) -> bool:
     """The database could not be reached (down, restarting, connection dropped, pool exhausted, SQLite locked past
     its busy timeout): the request did nothing, and the same request later may well succeed. Answered 503."""
+    if isinstance(exc, OperationalError) and "no such table" in str(exc.orig):
+        return False  # SQLite's word for a schema never migrated: the database is there, trying again won't help
     if isinstance(exc, OperationalError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated

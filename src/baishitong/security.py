@@ -77,6 +77,9 @@ def hash_api_token(token: str) -> str:
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
+    if "*" in phone:
+        # Already masked (a cancelled subscription keeps only 138****5678): masking again would leave ****.
+        return phone
     digits = re.sub(r"\D", "", phone)
     # At least four digits hidden: 138****5678 for a mobile (or a landline with its area code), ****3333 for a
     # bare 8-digit landline, whose first three and last four would leave one digit hidden.

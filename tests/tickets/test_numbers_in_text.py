@@ -26,6 +26,7 @@ def test_a_requesters_number_of_any_length_has_at_least_four_digits_hidden():
     assert mask_phone("0757-22334455") == "075****4455"
     assert mask_phone("22334455") == "****4455"
     assert mask_phone("2233445") == "****"
+    assert mask_phone("138****5678") == "138****5678"
 
 
 def test_a_mobile_number_with_the_country_code_is_masked():

@@ -46,6 +46,7 @@ def test_an_enterprise_subscribes_confirms_hears_of_a_new_policy_and_cancels(web
 
     cancelled = web.post(link, data={"csrf_token": token(confirmed.text), "action": "cancel"})
     assert "已退订" in cancelled.text and 'value="cancel"' not in cancelled.text
+    assert "139****9000" in cancelled.text and "139****9000" in web.get(link).text
     assert session.scalar(select(PolicySubscription.phone)) == "139****9000"
 
 

@@ -2,6 +2,7 @@
 API, the spec's list on Open311, a page on the site) and Retry-After, nothing of it is stored, and the same request
 sent once the database is back is registered as usual."""
 
+import logging
 import re
 from contextlib import contextmanager
 
@@ -26,7 +27,7 @@ def app(settings, own_database):
     return create_app(settings, database=own_database)
 
 
-# raise_server_exceptions=False throughout: having answered, the server raises the error on to its log, as for any fault.
+# raise_server_exceptions=False in the tests of what is answered, so that a regression shows as a wrong answer rather than an error.
 
 
 @contextmanager
@@ -122,3 +123,44 @@ def test_after_a_postgresql_restart_the_next_request_succeeds_on_a_fresh_connect
 def test_the_api_documentation_names_the_503_and_that_the_request_may_be_sent_again(app):
     description = app.openapi()["paths"]["/api/v1/tickets"]["post"]["responses"]["5XX"]["description"]
     assert "503" in description and "database_unavailable" in description and "Retry-After" in description
+
+
+def test_while_the_database_is_down_each_refused_request_logs_one_warning_line_without_a_traceback(app, own_database, caplog):
+    """A small server's log would otherwise take a whole traceback per request for as long as the database is away."""
+    # raise_server_exceptions left on: an error raised on to the server (which logs its traceback) fails the request here.
+    with TestClient(app) as client, database_down(own_database):
+        caplog.clear()
+        assert_unavailable(client.get("/api/v1/categories"))
+        assert client.get("/submit").status_code == 503
+        assert client.get("/open311/v2/services.json").status_code == 503
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in lines] == [
+        f"database unavailable on GET {path}: connection refused: the database system is starting up"
+        for path in ("/api/v1/categories", "/submit", "/open311/v2/services.json")
+    ]
+    assert all(r.levelno == logging.WARNING and not r.exc_info and not r.exc_text for r in lines)
+
+
+def test_a_commit_lost_with_the_database_logs_one_line_and_a_real_fault_keeps_its_traceback(app, own_database, caplog):
+    def lost(_connection):
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly\n\tThis probably means..."))
+
+    @app.get("/api/v1/test-fault")
+    def fault():
+        raise RuntimeError("a bug")
+
+    event.listen(own_database.engine, "commit", lost)
+    try:
+        with TestClient(app) as client:
+            caplog.clear()
+            assert_unavailable(client.post("/api/v1/tickets", json=TICKET))
+    finally:
+        event.remove(own_database.engine, "commit", lost)
+    assert [(r.levelno, r.getMessage(), r.exc_text) for r in caplog.records if r.levelno >= logging.WARNING] == [
+        (logging.WARNING, "database unavailable on POST /api/v1/tickets: server closed the connection unexpectedly", None)
+    ]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        caplog.clear()
+        assert client.get("/api/v1/test-fault").status_code == 500
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and "RuntimeError: a bug" in (errors[0].exc_text or "") and "Traceback" in errors[0].exc_text

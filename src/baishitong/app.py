@@ -11,12 +11,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baishitong import __version__, trailing_slash, validation_text
 from baishitong.body_limit import BodyLimitMiddleware, BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
 from baishitong.config import Settings, get_settings
-from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, Database, database_unavailable
+from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, Database, database_unavailable, unavailable_reason
 from baishitong.deps import RateLimiter, ResponseAfterCommit
 from baishitong.errors import ERROR_RESPONSES, DomainError
 from baishitong.head_requests import HeadAsGet
@@ -40,6 +41,36 @@ class ErrorResponse(JSONResponse):
 
     def render(self, content) -> bytes:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8", "replace")
+
+
+class DatabaseUnavailableAnswered:
+    """Answers a request that failed for the database being away with the app's own 503 (its `Exception` handler),
+    here rather than in Starlette's outermost handler: that one sends the same answer but then raises the error on to
+    the server, which logs its whole traceback — one per request while the database is down, flooding a small
+    server's log where the handler's one line says it all. Other errors go on to it as before (a real 500 keeps its
+    traceback). A commit failing as the database goes away surfaces here too: the response held until then is dropped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or not database_unavailable(exc):
+                raise
+            response = await scope["app"].exception_handlers[Exception](Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -89,7 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def unavailable_response(request: Request, exc: Exception) -> ErrorResponse:
     """The database is down or restarting: 503 with Retry-After, so a client (or the citizen) tries again later
     knowing nothing was stored, instead of a 500 that reads like a fault in what they sent."""
-    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, unavailable_reason(exc))
     headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     return ErrorResponse(error_body("database_unavailable", DATABASE_UNAVAILABLE), status_code=503, headers=headers)
 
@@ -137,6 +168,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     queue.use_database(app.state.db)
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ResponseAfterCommit)
+    app.add_middleware(DatabaseUnavailableAnswered)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(HeadAsGet)
     install_error_handlers(app)

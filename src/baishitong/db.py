@@ -72,6 +72,14 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+def unavailable_reason(exc: BaseException) -> str:
+    """The driver's own line on why (connection refused, server closed the connection, pool exhausted), without
+    SQLAlchemy's statement and link: what one log line per refused request needs to say."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    return reason.split(" (Background on this error at:", 1)[0]
+
+
 NUL_REFUSED = "请求中含有空字符（\\u0000），无法保存或查询，请删除后重试"
 
 

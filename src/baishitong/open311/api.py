@@ -23,7 +23,7 @@ from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.body_limit import BodyTooLarge
 from baishitong.bounds import OUT_OF_RANGE
-from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, database_unavailable
+from baishitong.db import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, database_unavailable, unavailable_reason
 from baishitong.deps import client_id, get_db_session, optional_actor
 from baishitong.errors import DomainError, InvalidInput, NotFound
 from baishitong.open311 import schemas, service
@@ -130,7 +130,7 @@ def unmatched(request: Request, exc: StarletteHTTPException) -> Response:
 
 def unavailable(request: Request, exc: Exception) -> Response:
     """The database is down or restarting: 503 in the spec's format, with Retry-After, so a 311 client retries."""
-    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, unavailable_reason(exc))
     fmt = "xml" if request.url.path.endswith(".xml") else _format_of(request)
     return _error(fmt, 503, DATABASE_UNAVAILABLE, {"Retry-After": str(DATABASE_RETRY_AFTER)})
 

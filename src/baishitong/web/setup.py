@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from baishitong.body_limit import BodyTooLarge
-from baishitong.db import DATABASE_RETRY_AFTER, database_unavailable
+from baishitong.db import DATABASE_RETRY_AFTER, database_unavailable, unavailable_reason
 from baishitong.errors import DomainError
 from baishitong.open311 import api as open311
 from baishitong.web import assets
@@ -169,7 +169,7 @@ def install_web(app: FastAPI) -> None:
         """The database is down or restarting (app.unavailable_response for the API): a page saying nothing was saved."""
         if request.url.path.startswith(open311.router.prefix + "/"):
             return open311.unavailable(request, exc)
-        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, unavailable_reason(exc))
         response = error_page(request, 503, back=_form_page(request) if request.method == "POST" else None)
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response

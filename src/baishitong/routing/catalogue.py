@@ -10,7 +10,7 @@ then the higher priority (and the lower id, so the answer is deterministic).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from baishitong.demo.categories import DEFAULT_LEAD, KEYWORD_LEADS, TOWN
@@ -79,3 +79,47 @@ def default_rules() -> list[Rule]:
     worded = [Rule(id=None, lead=lead, category_prefix=prefix, keywords=words) for prefix, leads in sorted(KEYWORD_LEADS.items()) for lead, words in leads]
     return plain + worded
 
+
+
+# What a rule matches: a rule of the next edition with the same ones and another lead, co-units… is a changed one.
+MATCH_FIELDS = ("category_prefix", "region_code", "type", "keywords")
+
+
+@dataclass(frozen=True)
+class EditionChanges:
+    """An edition of the catalogue against the one before it, in rules (派单目录's 版本记录)."""
+
+    added: int
+    removed: int
+    changed: int
+
+    def summary(self) -> str:
+        parts = [f"{label} {n} 条" for label, n in (("新增", self.added), ("删除", self.removed), ("修改", self.changed)) if n]
+        return "、".join(parts) or "无规则变化"
+
+
+def _match_key(rule: Mapping) -> tuple:
+    return tuple(tuple(rule.get(f) or ()) if f == "keywords" else rule.get(f) for f in MATCH_FIELDS)
+
+
+def _content(rule: Mapping) -> tuple:
+    # A rule saved from the table has priority 0 and no co-units where the default edition left them unset.
+    return tuple((f, rule[f] is not False if f == "active" else rule[f] or None) for f in sorted(rule) if f != "id")
+
+
+def edition_changes(before: Iterable[Mapping], after: Iterable[Mapping]) -> EditionChanges:
+    """The rules `after` added, removed and changed against `before`; each rule a mapping of its fields
+    (service.rule_out). Rules with the same match are paired off as they come, an identical one first."""
+    old: dict[tuple, list[tuple]] = {}
+    for rule in before:
+        old.setdefault(_match_key(rule), []).append(_content(rule))
+    added = changed = 0
+    for rule in after:
+        same = old.get(_match_key(rule))
+        if not same:
+            added += 1
+            continue
+        content = _content(rule)
+        changed += content not in same
+        same.remove(content if content in same else same[0])
+    return EditionChanges(added=added, removed=sum(len(left) for left in old.values()), changed=changed)

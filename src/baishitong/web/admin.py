@@ -17,7 +17,7 @@ from baishitong.notify import service as notify
 from baishitong.org import service as org
 from baishitong.org.models import Region, Unit
 from baishitong.routing import service as routing
-from baishitong.routing.catalogue import TOWN
+from baishitong.routing.catalogue import TOWN, edition_changes
 from baishitong.routing.models import CatalogueVersion, RoutingRule
 from baishitong.security import mask_phone
 from baishitong.sla import service as sla
@@ -344,45 +344,19 @@ def _catalogue_options(session: Session) -> dict:
     }
 
 
-def _rule_key(rule: RoutingRule) -> tuple:
-    """What a rule matches: an edition's rule with the same key and another lead, co-units… is a changed one."""
-    return (rule.category_prefix, rule.region_code, rule.type, tuple(rule.keywords or ()))
-
-
-def _rule_content(rule: RoutingRule) -> tuple:
-    # A rule saved from the table has priority 0 and no co-units where the default edition left them unset.
-    return tuple((getattr(rule, f) is not False) if f == "active" else (getattr(rule, f) or None) for f in routing.RULE_FIELDS)
-
-
 def _edition_changes(session: Session, editions: list[CatalogueVersion]) -> dict[int, dict]:
     """Each listed edition's rule count and, against the edition before it, the rules added, removed and changed."""
     if not editions:
         return {}
     numbers = [e.version for e in editions]
-    rules: dict[int, list[RoutingRule]] = {}
+    rules: dict[int, list[dict]] = {}
     for rule in session.scalars(select(RoutingRule).where(RoutingRule.catalogue_version.between(min(numbers) - 1, max(numbers))).order_by(RoutingRule.id)):
-        rules.setdefault(rule.catalogue_version, []).append(rule)
+        rules.setdefault(rule.catalogue_version, []).append(routing.rule_out(rule))
     out = {}
     for number in numbers:
         now = rules.get(number, [])
-        if number - 1 not in rules:
-            out[number] = {"count": len(now), "summary": ""}
-            continue
-        old: dict[tuple, list[tuple]] = {}
-        for rule in rules[number - 1]:
-            old.setdefault(_rule_key(rule), []).append(_rule_content(rule))
-        added = changed = 0
-        for rule in now:
-            same = old.get(_rule_key(rule))
-            if not same:
-                added += 1
-                continue
-            content = _rule_content(rule)
-            changed += content not in same
-            same.remove(content if content in same else same[0])
-        removed = sum(len(left) for left in old.values())
-        parts = [f"{label} {n} 条" for label, n in (("新增", added), ("删除", removed), ("修改", changed)) if n]
-        out[number] = {"count": len(now), "summary": "、".join(parts) or "无规则变化"}
+        summary = edition_changes(rules[number - 1], now).summary() if number - 1 in rules else ""
+        out[number] = {"count": len(now), "summary": summary}
     return out
 
 

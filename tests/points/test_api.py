@@ -122,6 +122,22 @@ def test_booking_lifecycle(network, login, monkeypatch):
     assert network.post(f"/api/v1/appointments/{number}/cancel", json={"phone": "13800138000"}).status_code == 409
 
 
+def test_a_booking_whose_slot_has_begun_is_neither_cancelled_nor_moved_and_its_own_slot_is_no_new_one(network, monkeypatch):
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-08T01:00:00+00:00")
+    start = network.get("/api/v1/points/T-A/slots", params={"date": "2026-10-10"}).json()[0]["start"]
+    number = network.post("/api/v1/appointments", json={"point": "T-A", "slot_start": start, "name": "李四", "phone": "13800138000"}).json()["number"]
+    same = network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13800138000", "slot_start": start})
+    assert same.status_code == 409 and same.json()["error"] == {"code": "same_slot", "message": "您当前预约的就是这个时段，请选择其他时段改约"}
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T01:10:00+00:00")  # 09:10 on the day: the 09:00 slot has begun
+    passed = {"code": "slot_passed", "message": "预约时段已开始或已过，无法取消或改约"}
+    cancel = network.post(f"/api/v1/appointments/{number}/cancel", json={"phone": "13800138000"})
+    assert cancel.status_code == 409 and cancel.json()["error"] == passed
+    moved = network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13800138000", "slot_start": "2026-10-10T10:00:00+08:00"})
+    assert moved.status_code == 409 and moved.json()["error"] == passed
+    shown = network.post(f"/api/v1/appointments/{number}/lookup", json={"phone": "13800138000"}).json()
+    assert shown["status"] == "booked" and shown["slot_start"] == start
+
+
 def test_a_retried_cancel_or_check_in_gets_the_booking_back_instead_of_409(network, login, monkeypatch):
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-08T01:00:00+00:00")
     start = network.get("/api/v1/points/T-A/slots", params={"date": "2026-10-10"}).json()[0]["start"]

@@ -96,17 +96,17 @@ def test_a_booking_needs_a_mobile_it_can_be_texted_and_proven_with(session, poin
 def test_cancel_and_reschedule_need_the_right_phone(session, point):
     a = book(session)
     with pytest.raises(NotFound):
-        booking.cancel(session, number=a.number, phone="13000000000")
+        booking.cancel(session, number=a.number, phone="13000000000", now=NOW)
     with pytest.raises(NotFound):
         booking.reschedule(session, number=a.number, phone="13000000000", slot_start=at("2026-10-09T10:00"), now=NOW)
     moved = booking.reschedule(session, number=a.number, phone="138-0013-8000", slot_start=at("2026-10-09T10:00"), now=NOW)
     assert moved.slot_start == at("2026-10-09T10:00")
     remaining = {s.start.strftime("%H:%M"): s.remaining for s in booking.day_slots(session, point=point, day=date(2026, 10, 9))}
     assert remaining["09:00"] == 2 and remaining["10:00"] == 1
-    booking.cancel(session, number=a.number, phone="13800138000")
+    booking.cancel(session, number=a.number, phone="13800138000", now=NOW)
     assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[2].remaining == 2
     with pytest.raises(Conflict):
-        booking.cancel(session, number=a.number, phone="13800138000")
+        booking.cancel(session, number=a.number, phone="13800138000", now=NOW)
 
 
 def test_new_years_day_of_a_year_without_a_published_schedule_is_closed(session, point):
@@ -132,7 +132,7 @@ def test_one_phone_books_a_point_once_a_day(session, point):
     assert again.value.code == "already_booked"
     assert book(session, start="2026-10-12T09:00").status == "booked"  # another day
     assert book(session, start="2026-10-09T14:00", phone="13900139000").status == "booked"  # another person
-    booking.cancel(session, number=first.number, phone="13800138000")
+    booking.cancel(session, number=first.number, phone="13800138000", now=NOW)
     assert book(session, start="2026-10-09T14:30").status == "booked"  # the day is free again once cancelled
     assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 2
 
@@ -191,7 +191,7 @@ def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
     earlier = NOW - timedelta(days=2)  # booked on Tuesday
     tomorrow, later = book(session, start="2026-10-09T09:00", now=earlier), book(session, start="2026-10-12T09:00", now=earlier)
     cancelled = book(session, start="2026-10-09T10:00", phone="13900139000", now=earlier)
-    booking.cancel(session, number=cancelled.number, phone="13900139000")
+    booking.cancel(session, number=cancelled.number, phone="13900139000", now=earlier)
     # Each booking was confirmed by SMS at once, with its number and day.
     assert [s["template_code"] for s in sent] == ["appointment_booked"] * 3
     assert sent[0]["context"]["number"] == tomorrow.number and sent[0]["context"]["time"] == "10月09日09:00"
@@ -227,6 +227,31 @@ def test_two_bookings_cannot_be_moved_onto_one_day(session, point):
     remaining = {s.start.strftime("%d %H:%M"): s.remaining for d in (9, 12) for s in booking.day_slots(session, point=point, day=date(2026, 10, d))}
     assert remaining["09 14:00"] == 2 and remaining["12 09:00"] == 1  # nothing taken, nothing released
     assert booking.reschedule(session, number=first.number, phone=first.phone, slot_start=at("2026-10-09T14:00"), now=NOW).slot_start == at("2026-10-09T14:00")  # its own day
+
+
+def test_once_the_slot_has_begun_the_booking_can_no_longer_be_cancelled_or_moved(session, point):
+    """Before the no-show job runs, a late 取消 would have turned a missed visit into 已取消 and freed a place already gone."""
+    a = book(session, start="2026-10-09T09:00")
+    assert booking.changeable(a, now=at("2026-10-09T08:59"))
+    for moment in ("2026-10-09T09:00", "2026-10-09T09:20", "2026-10-09T09:45"):  # at the start, within, after the slot
+        assert not booking.changeable(a, now=at(moment))
+        with pytest.raises(Conflict, match="预约时段已开始或已过，无法取消或改约") as late:
+            booking.cancel(session, number=a.number, phone=a.phone, now=at(moment))
+        assert late.value.code == "slot_passed" and late.value.status_code == 409
+        with pytest.raises(Conflict) as moved:
+            booking.reschedule(session, number=a.number, phone=a.phone, slot_start=at("2026-10-09T14:00"), now=at(moment))
+        assert moved.value.code == "slot_passed"
+    assert a.status == "booked" and a.slot_start == at("2026-10-09T09:00")
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 1  # the place is still taken
+    assert booking.mark_no_shows(session, now=at("2026-10-09T10:01")) == 1 and a.status == "no_show"
+
+
+def test_rescheduling_to_the_slot_already_held_is_refused(session, point):
+    a = book(session, start="2026-10-09T09:00")
+    with pytest.raises(Conflict, match="您当前预约的就是这个时段") as same:
+        booking.reschedule(session, number=a.number, phone=a.phone, slot_start=datetime.fromisoformat("2026-10-09T01:00:00+00:00"), now=NOW)
+    assert same.value.code == "same_slot"
+    assert booking.day_slots(session, point=point, day=date(2026, 10, 9))[0].remaining == 1  # nothing taken twice or released
 
 
 # --- concurrency through a real server ---------------------------------------------

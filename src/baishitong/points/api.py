@@ -166,17 +166,19 @@ def get_appointment(number: str, phone: Annotated[str, Query(max_length=32)], se
 
 @router.post("/appointments/{number}/cancel", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
 def cancel_appointment(number: str, data: schemas.PhoneIn, session: Session = Depends(get_db_session), idempotency_key: idempotency.Key = None):
-    """A retry with the same Idempotency-Key gets the cancelled booking back instead of 409 appointment_not_active."""
+    """A retry with the same Idempotency-Key gets the cancelled booking back instead of 409 appointment_not_active;
+    409 slot_passed once the slot has begun."""
     scope, body = idempotency.scope("appointments.cancel", target=number), data.model_dump(mode="json")
     if idempotency.replayed(session, scope=scope, key=idempotency_key, body=body) is not None:
         return appointment_out(booking.get_for_requester(session, number=number, phone=data.phone), masked=True)
-    appointment = booking.cancel(session, number=number, phone=data.phone)
+    appointment = booking.cancel(session, number=number, phone=data.phone, now=clock.now())
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=appointment.number)
     return appointment_out(appointment, masked=True)
 
 
 @router.post("/appointments/{number}/reschedule", response_model=schemas.AppointmentOut, dependencies=[rate_limit("track", "track_rate_limit_per_minute")])
 def reschedule_appointment(number: str, data: schemas.RescheduleIn, session: Session = Depends(get_db_session)):
+    """409 slot_passed once the booked slot has begun, 409 same_slot for the slot already held."""
     return appointment_out(booking.reschedule(session, number=number, phone=data.phone, slot_start=data.slot_start, now=clock.now()), masked=True)
 
 

@@ -38,6 +38,7 @@ SCOPE = "appointments.create"
 BOOKING_DAYS = 14  # today and the next 13 days
 NO_SHOW_AFTER = timedelta(minutes=30)
 STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "checked_in": "已签到", "no_show": "已爽约"}
+SLOT_PASSED = "预约时段已开始或已过，无法取消或改约"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +249,21 @@ def _flush(session: Session) -> None:
         raise Conflict("appointment_changed", "该预约刚被修改，请刷新后重试") from None
 
 
-def cancel(session: Session, *, number: str, phone: str) -> Appointment:
+def changeable(appointment: Appointment, *, now: datetime) -> bool:
+    """Whether the booker may still cancel or move it: booked, and its slot not yet begun."""
+    return appointment.status == "booked" and local(appointment.slot_start) > local(now)
+
+
+def _require_changeable(appointment: Appointment, what: str, *, now: datetime) -> None:
+    """Once the slot has begun the booking is kept or missed: a late 取消 would hide a no-show as 已取消."""
+    _require_booked(appointment, what)
+    if not changeable(appointment, now=now):
+        raise Conflict("slot_passed", SLOT_PASSED)
+
+
+def cancel(session: Session, *, number: str, phone: str, now: datetime) -> Appointment:
     appointment = get_for_requester(session, number=number, phone=phone)
-    _require_booked(appointment, "取消")
+    _require_changeable(appointment, "取消", now=now)
     _release_place(session, appointment=appointment)
     appointment.status = "cancelled"
     _flush(session)
@@ -259,11 +272,11 @@ def cancel(session: Session, *, number: str, phone: str) -> Appointment:
 
 def reschedule(session: Session, *, number: str, phone: str, slot_start: datetime, now: datetime) -> Appointment:
     appointment = get_for_requester(session, number=number, phone=phone)
-    _require_booked(appointment, "改约")
+    _require_changeable(appointment, "改约", now=now)
+    if _utc(slot_start) == _utc(appointment.slot_start):
+        raise Conflict("same_slot", "您当前预约的就是这个时段，请选择其他时段改约")
     slot = _slot(session, point=appointment.point, start=slot_start, now=local(now))
     new_start = slot.start.astimezone(timezone.utc)
-    if new_start == appointment.slot_start:
-        return appointment
     # Else two bookings made on different days could be moved onto one, past the one-a-day rule.
     _refuse_second_booking(session, point=appointment.point, phone=appointment.phone, day=slot.start.date(), moving=appointment)
     _take_place(session, point=appointment.point, slot=slot)

@@ -231,7 +231,8 @@ def book(code: str, request: Request, form: FormData = Depends(checked_form), se
 
 
 def _lookup_context(session: Session, appointment: Appointment, phone: str, *, day: date | None = None) -> dict:
-    active = appointment.status == "booked"
+    """What the booker sees; 取消 and 改约 only while the slot has not begun (the no-show job comes later)."""
+    active = booking.changeable(appointment, now=clock.now())
     return {
         "appointment": appointment,
         "phone": phone,
@@ -242,6 +243,7 @@ def _lookup_context(session: Session, appointment: Appointment, phone: str, *, d
         "start": booking.local(appointment.slot_start),
         "end": booking.local(appointment.slot_end),
         "active": active,
+        "passed": appointment.status == "booked" and not active,
         "days": _days(session, appointment.point) if active else [],
         "day": day,
         "slots": _slots(session, appointment.point, day) if active else [],
@@ -281,7 +283,7 @@ def booking_cancel(request: Request, form: FormData = Depends(checked_form), ses
         return _lookup_page(request, {"values": {"number": number}, "phone": phone[:20], "not_found": error})
     cancelled = ("success", "预约已取消。如需办理，可重新预约。")
     try:
-        appointment = booking.cancel(session, number=number, phone=phone)
+        appointment = booking.cancel(session, number=number, phone=phone, now=clock.now())
         outcome = cancelled
     except DomainError as exc:
         session.rollback()

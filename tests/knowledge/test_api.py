@@ -23,9 +23,22 @@ def test_public_search_and_list_show_published_only(client, articles, login):
         assert client.get("/api/v1/kb/search", params={"q": nonsense}).json() == [], nonsense
     assert {a["id"] for a in client.get("/api/v1/kb/articles").json()} == {"SB01"}
     assert client.get("/api/v1/kb/articles/RG01").status_code == 404
-    staff = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_operator")).json()
-    assert {a["id"] for a in staff} == {"SB01", "RG01"}
-    assert client.get("/api/v1/kb/articles/RG01", headers=login("t_operator")).json()["status"] == "draft"
+    unit = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_ronggui")).json()
+    assert {a["id"] for a in unit} == {"SB01", "RG01"}
+    assert client.get("/api/v1/kb/articles/RG01", headers=login("t_ronggui")).json()["status"] == "draft"
+
+
+def test_an_operator_reads_no_draft_through_the_api_and_another_unit_not_its_history(client, articles, login):
+    """Operators answer callers from the knowledge base, so a draft (not approved) is not theirs to read; another
+    unit's draft history was open to every staff token."""
+    operator = login("t_operator")
+    assert {a["id"] for a in client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=operator).json()} == {"SB01"}
+    for path in ("/api/v1/kb/articles/RG01", "/api/v1/kb/articles/RG01/history"):
+        refused = client.get(path, headers=operator)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "article_not_found", path
+    assert client.get("/api/v1/kb/articles/RG01/history", headers=login("t_daliang")).status_code == 404
+    assert [h["action"] for h in client.get("/api/v1/kb/articles/RG01/history", headers=login("t_ronggui")).json()] == ["create"]
+    assert client.get("/api/v1/kb/articles/SB01/history", headers=operator).status_code == 200
 
 
 def test_edit_with_versions_roles_and_history(client, articles, login):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from baishitong.audit import service as audit
 from baishitong.audit.models import AuditEntry
-from baishitong.errors import Conflict, Forbidden, InvalidInput
+from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.models import OutboxJob
 from baishitong.jobs.registry import run_handler
 from baishitong.knowledge import service as kb
@@ -321,3 +321,43 @@ def test_a_markdown_folder_export_keeps_status_and_dates_when_imported(session, 
     assert copy.status == "retired"
     assert (copy.valid_from, copy.valid_to, copy.review_due) == (date(2025, 1, 1), date(2025, 12, 31), date(2025, 6, 1))
     assert kb.import_path(session, path=tmp_path / "out", actor=admin).unchanged == 1
+
+
+def test_who_reads_which_article_is_one_rule_for_every_way_of_reading(session, admin):
+    """Who sees what, stated once in `visible_to`, over every role × status × unit: a unit's staff their own unit's
+    articles in every status and other units' published ones; an operator (no unit, answers callers from the
+    knowledge base) published articles only, since a draft is not approved content; admins and supervisors all.
+    The single article, its history, the list, the export and the staff search must all agree with it."""
+    statuses, units = ("draft", "published", "retired"), ("ronggui", "daliang", None)
+    for status in statuses:
+        for unit in units:
+            kb.create_article(session, actor=admin, external_id=f"{status}-{unit}", title=f"养犬登记须知 {status} {unit}", body="养犬登记办理。", unit_code=unit, status=status)
+
+    def expected(role: str, own: str | None, status: str, unit: str | None) -> bool:
+        if role in ("admin", "supervisor"):
+            return True
+        return status == "published" or (role in ("handler", "unit_admin") and unit == own)
+
+    everyone = (
+        ("t_admin", "admin", None), ("t_supervisor", "supervisor", None), ("t_operator", "operator", None),
+        ("t_ronggui", "handler", "ronggui"), ("t_ronggui_admin", "unit_admin", "ronggui"), ("t_daliang", "handler", "daliang"),
+    )  # fmt: skip
+    for username, role, own in everyone:
+        viewer = actor(session, username)
+        wanted = {f"{s}-{u}" for s in statuses for u in units if expected(role, own, s, u)}
+        assert {a.external_id for a in kb.list_articles(session, include_unpublished=True, limit=None, viewer=viewer)} == wanted, username
+        assert kb.article_ids(session, include_unpublished=True, viewer=viewer) == wanted, username
+        assert {row[0] for row in kb.export_rows(session, actor=viewer)[1:]} == wanted, username
+        for status in statuses:
+            for unit in units:
+                external_id = f"{status}-{unit}"
+                try:
+                    kb.get_article(session, external_id=external_id, include_unpublished=True, viewer=viewer)
+                    kb.history(session, external_id=external_id, viewer=viewer)
+                    seen = True
+                except NotFound:
+                    seen = False
+                assert seen == (external_id in wanted), (username, external_id)
+        among = kb.article_ids(session, include_unpublished=True, viewer=viewer)
+        found = {h.id for h in kb.search(session, query="养犬登记", top_k=50, include_unpublished=True, among=among, cut_tail=False)}
+        assert found == {i for i in wanted if not i.startswith("retired")}, username  # retired articles are never searched

@@ -90,14 +90,21 @@ def test_unit_admin_edits_only_own_unit(web, session):
     assert kb.get_article(session, external_id="rg-02", include_unpublished=True).unit_code == "ronggui"
 
 
-def test_operator_reads_but_cannot_edit(web, session):
-    kb.create_article(session, actor=actor(session, "t_admin"), external_id="op-01", title="只读文章", body="正文")
+def test_operator_reads_published_articles_only_and_cannot_edit(web, session):
+    """Operators answer callers from the knowledge base: they read every unit's drafts, content nobody had approved."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="op-01", title="只读文章", body="正文", status="published")
+    kb.create_article(session, actor=admin, external_id="op-draft", title="未审定的草稿文章", body="正文", unit_code="ronggui")
+    kb.create_article(session, actor=admin, external_id="op-old", title="已下线的旧文章", body="正文", status="retired")
     session.commit()
     login(web, "t_operator")
     listing = web.get("/staff/kb")
     assert listing.status_code == 200 and "只读文章" in listing.text and "/staff/kb/op-01/edit" not in listing.text
+    assert "未审定的草稿文章" not in listing.text and "已下线的旧文章" not in listing.text
+    assert "未审定的草稿文章" not in web.get("/staff/kb?q=文章").text and "只读文章" in web.get("/staff/kb?q=文章").text
     assert web.get("/staff/kb/new").status_code == 403
     assert web.get("/staff/kb/op-01/history").status_code == 200
+    assert web.get("/staff/kb/op-draft/history").status_code == 404
     login(web, "t_ronggui")
     assert web.get("/staff/kb").status_code == 403
 
@@ -289,3 +296,25 @@ def test_the_article_list_shows_the_last_updated_first_so_a_new_article_is_on_th
     assert titles[2:5] == ["旧文章 59", "旧文章 58", "旧文章 57"]
     second = re.findall(r"<strong>([^<]+)</strong>", web.get("/staff/kb?page=2").text)
     assert len(set(titles + second)) == 61 and second[-1] == "旧文章 0"
+
+
+def test_a_unit_admin_searching_finds_their_own_draft_though_100_drafts_of_other_units_rank_higher(web, session):
+    """The staff search took its best 100 hits and then dropped what the user may not see: a unit admin whose own
+    draft ranked 101st behind other units' drafts was told 未找到; a status filter lost articles the same way."""
+    admin = actor(session, "t_admin")
+    for n in range(105):
+        kb.create_article(session, actor=admin, external_id=f"dl-{n:03d}", title=f"犬只登记办理指南 {n}", body="犬只登记需要犬只免疫证明。", keywords="犬只登记", unit_code="daliang")
+    kb.create_article(session, actor=admin, external_id="rg-dog", title="容桂街道养犬须知", body="办理犬只登记请到容桂街道。", unit_code="ronggui")
+    kb.create_article(session, actor=admin, external_id="dl-pub", title="大良养犬须知", body="办理犬只登记请到大良街道。", unit_code="daliang", status="published")
+    session.commit()
+    best_100 = [h.id for h in kb.search(session, query="犬只登记", top_k=100, include_unpublished=True)]
+    assert "rg-dog" not in best_100 and "dl-pub" not in best_100, "the other drafts must outrank both, or this test shows nothing"
+
+    login(web, "t_ronggui_admin")
+    found = web.get("/staff/kb?q=犬只登记").text
+    assert "/staff/kb/rg-dog/edit" in found and "大良养犬须知" in found
+    assert "犬只登记办理指南" not in found
+    login(web, "t_admin")
+    published = web.get("/staff/kb?q=犬只登记&status=published").text
+    assert "大良养犬须知" in published and "犬只登记办理指南" not in published
+

@@ -8,7 +8,7 @@ from baishitong.actors import Actor
 from baishitong.bounds import MAX_OFFSET
 from baishitong.config import Settings
 from baishitong.deps import _bearer, get_db_session, get_settings, user_from_token
-from baishitong.errors import InvalidInput, NotFound, Unauthorized
+from baishitong.errors import InvalidInput, Unauthorized
 from baishitong.knowledge import schemas, service
 from baishitong.org.api import require_roles
 
@@ -114,15 +114,14 @@ def list_articles(
 
 @router.get("/kb/articles/{external_id}", response_model=schemas.ArticleOut)
 def get_article(external_id: str, actor: Actor | None = Depends(optional_actor), session: Session = Depends(get_db_session)):
-    article = service.get_article(session, external_id=external_id, include_unpublished=_is_staff(actor))
-    if not service.can_see(actor, article):  # another unit's draft: not in this user's list either
-        raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
-    return article_out(article)
+    """A draft is found only by the staff who may read it (`visible_to`), as in their list."""
+    return article_out(service.get_article(session, external_id=external_id, include_unpublished=_is_staff(actor), viewer=actor))
 
 
 @router.get("/kb/articles/{external_id}/history", response_model=list[schemas.ArticleVersionOut])
 def article_history(external_id: str, actor: Actor = Depends(require_roles(*STAFF_ROLES)), session: Session = Depends(get_db_session)):
-    return [schemas.ArticleVersionOut.model_validate(v, from_attributes=True) for v in service.history(session, external_id=external_id)]
+    """The versions of an article this user may read: another unit's draft, or any draft for an operator, is not found."""
+    return [schemas.ArticleVersionOut.model_validate(v, from_attributes=True) for v in service.history(session, external_id=external_id, viewer=actor)]
 
 
 @router.post("/kb/articles", response_model=schemas.ArticleOut, status_code=201, responses=idempotency.replayed_response(schemas.ArticleOut))

@@ -7,13 +7,13 @@ import io
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from baishitong import bounds, clock
@@ -37,8 +37,10 @@ REVIEW_JOB = "knowledge.review_reminders"
 # Roles that may edit any article; a unit admin edits only their own unit's.
 ALL_UNITS_EDITORS = {"admin", "supervisor", "system"}
 EDITOR_ROLES = ALL_UNITS_EDITORS | {"unit_admin"}
-# Department staff see their own unit's articles in every status and other units' published ones only;
-# the 12345 centre (operators, no unit) and the all-units roles see every draft.
+# Who reads which articles (`visible_to`): the all-units roles every article; a unit's staff their own unit's in
+# every status and other units' published ones; everyone else, the 12345 operators included, published ones only:
+# operators answer callers from the knowledge base, and a draft is not approved content.
+ALL_UNITS_READERS = ALL_UNITS_EDITORS
 UNIT_SCOPED_ROLES = {"unit_admin", "handler"}
 _EXTERNAL_ID = re.compile(r"^[^\s:/\\?#]{1,64}$")
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
@@ -62,8 +64,12 @@ def split_list(value: object) -> list[str]:
 # --- articles ----------------------------------------------------------------
 
 
-def get_article(session: Session, *, external_id: str, include_unpublished: bool = False) -> Article:
-    article = session.scalar(select(Article).where(Article.external_id == external_id))
+def get_article(session: Session, *, external_id: str, include_unpublished: bool = False, viewer: Actor | None = None) -> Article:
+    """`viewer` limits what is found to what `visible_to` lets them read: another unit's draft is not found."""
+    query = select(Article).where(Article.external_id == external_id)
+    if (scope := visible_to(viewer)) is not None:
+        query = query.where(scope)
+    article = session.scalar(query)
     if article is None or (not include_unpublished and not is_public(article, today())):
         raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
     return article
@@ -86,23 +92,39 @@ def is_public(article: Article, day: date) -> bool:
     )
 
 
-def _unit_scoped(actor: Actor | None) -> bool:
-    return actor is not None and actor.role in UNIT_SCOPED_ROLES
-
-
 def visible_to(actor: Actor | None):
-    """The articles `actor` may read unpublished work of: None for everything, else a condition on Article."""
-    if not _unit_scoped(actor):
+    """The one statement of who reads which articles, as a condition on Article; None for every article (the
+    all-units roles, and no actor: the command line). Every staff view applies it in the query it reads with:
+    the list, the search, the export and a single article or its history."""
+    if actor is None or actor.role in ALL_UNITS_READERS:
         return None
-    own = Article.unit_code == actor.unit_code if actor.unit_code else false()
-    return or_(own, Article.status == "published")
+    published = Article.status == "published"
+    if actor.role in UNIT_SCOPED_ROLES and actor.unit_code:
+        return or_(Article.unit_code == actor.unit_code, published)
+    return published
 
 
-def can_see(actor: Actor | None, article: Article) -> bool:
-    """`visible_to` for one loaded article (the staff search, the history page)."""
-    if not _unit_scoped(actor):
-        return True
-    return article.status == "published" or (actor.unit_code is not None and article.unit_code == actor.unit_code)
+def _articles_query(
+    columns, *, include_unpublished: bool, status: str | None, unit_code: str | None, category_code: str | None, viewer: Actor | None
+):
+    """One query for the list and for the ids a search may return, so the two never disagree on what matches."""
+    query = select(columns)
+    if (scope := visible_to(viewer)) is not None:
+        query = query.where(scope)
+    if not include_unpublished:
+        day = today()
+        query = query.where(
+            Article.status == "published",
+            or_(Article.valid_from.is_(None), Article.valid_from <= day),
+            or_(Article.valid_to.is_(None), Article.valid_to >= day),
+        )
+    if status:
+        query = query.where(Article.status == status)
+    if unit_code:
+        query = query.where(Article.unit_code == unit_code)
+    if category_code:
+        query = query.where(Article.category_code.startswith(category_code))
+    return query
 
 
 def list_articles(
@@ -120,29 +142,28 @@ def list_articles(
     """`limit` None lists every match (the staff list pages them after its own filters); `viewer` limits a unit's
     staff to what `visible_to` allows; `newest_first` orders by last update (the staff list, where a new article
     with a generated id would otherwise land on some other page)."""
-    query = select(Article)
-    if (scope := visible_to(viewer)) is not None:
-        query = query.where(scope)
-    if not include_unpublished:
-        day = today()
-        query = query.where(
-            Article.status == "published",
-            or_(Article.valid_from.is_(None), Article.valid_from <= day),
-            or_(Article.valid_to.is_(None), Article.valid_to >= day),
-        )
-    if status:
-        query = query.where(Article.status == status)
-    if unit_code:
-        query = query.where(Article.unit_code == unit_code)
-    if category_code:
-        query = query.where(Article.category_code.startswith(category_code))
+    query = _articles_query(Article, include_unpublished=include_unpublished, status=status, unit_code=unit_code, category_code=category_code, viewer=viewer)
     # Ties (one import's articles saved in the same instant) keep one order from page to page: the later created first.
     order = (Article.updated_at.desc(), Article.id.desc()) if newest_first else (Article.external_id,)
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 
-def history(session: Session, *, external_id: str) -> list[ArticleVersion]:
-    article = get_article(session, external_id=external_id, include_unpublished=True)
+def article_ids(
+    session: Session,
+    *,
+    include_unpublished: bool = False,
+    status: str | None = None,
+    unit_code: str | None = None,
+    category_code: str | None = None,
+    viewer: Actor | None = None,
+) -> set[str]:
+    """The ids `list_articles` would list, unordered and unlimited: what a filtered search may return (`search`'s `among`)."""
+    query = _articles_query(Article.external_id, include_unpublished=include_unpublished, status=status, unit_code=unit_code, category_code=category_code, viewer=viewer)
+    return set(session.scalars(query))
+
+
+def history(session: Session, *, external_id: str, viewer: Actor | None = None) -> list[ArticleVersion]:
+    article = get_article(session, external_id=external_id, include_unpublished=True, viewer=viewer)
     return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)))
 
 
@@ -679,12 +700,17 @@ def combined_index(session: Session) -> SearchIndex:
     return _cached_index(session, "combined", revision, build)
 
 
-def search(session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False, cut_tail: bool = True) -> list[Hit]:
+def search(
+    session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False, cut_tail: bool = True, among: Collection[str] | None = None
+) -> list[Hit]:
     """The best articles, without the long tail that scores far below them (`shown`); none when no article
     is about the query (asdfgh, 火星移民签证), so the page says 未找到. `kb search --json` keeps the top_k it was
-    asked for (cut_tail=False): a script measuring Recall@k reads ranks, not what a person is shown."""
+    asked for (cut_tail=False): a script measuring Recall@k reads ranks, not what a person is shown.
+    `among` (from `article_ids`) keeps only those articles before the top_k are taken, so a unit admin's own
+    drafts are not crowded out of their results by the drafts of units they cannot see."""
     index = article_index(session, include_unpublished=include_unpublished)
-    hits = index.found(query, index.search(query, top_k=top_k))
+    allowed = None if among is None else (lambda doc: doc["id"] in among)
+    hits = index.found(query, index.search(query, top_k=top_k, filter=allowed))
     return shown(hits) if cut_tail else hits
 
 

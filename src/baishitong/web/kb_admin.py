@@ -15,7 +15,7 @@ from baishitong import bounds
 from baishitong.assistant import core as assistant_core
 from baishitong.assistant import service as assistant
 from baishitong.deps import get_db_session
-from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from baishitong.errors import Conflict, DomainError, Forbidden, InvalidInput
 from baishitong.knowledge import service as kb
 from baishitong.knowledge.documents import ITEM_PREFIX
 from baishitong.knowledge.models import Article, ArticleVersion
@@ -90,18 +90,12 @@ def kb_list(
     status = status if status in STATUS_LABELS else ""
     flag = flag if flag in FLAGS else ""
     if query:
-        # The staff index holds drafts too (retired articles are left out of search).
-        ids = [h.id for h in kb.search(session, query=query, top_k=100, include_unpublished=True)]
+        # The staff index holds drafts too (retired articles are left out of search). What this user may see and
+        # the filters narrow the search itself: filtered after its best 100, a unit's own drafts could be lost.
+        among = kb.article_ids(session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, viewer=staff.actor)
+        ids = [h.id for h in kb.search(session, query=query, top_k=100, include_unpublished=True, among=among)]
         found = {a.external_id: a for a in session.scalars(select(Article).where(Article.external_id.in_(ids)))} if ids else {}
-        articles = [
-            found[i]
-            for i in ids
-            if i in found
-            and kb.can_see(staff.actor, found[i])
-            and (not status or found[i].status == status)
-            and (not category or (found[i].category_code or "").startswith(category))
-            and (not unit or found[i].unit_code == unit)
-        ]
+        articles = [found[i] for i in ids if i in found]
     else:
         articles = kb.list_articles(
             session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor, newest_first=True
@@ -311,9 +305,8 @@ def _body_diff(before: str, after: str) -> list[tuple[str, str]]:
 
 @router.get("/staff/kb/{external_id}/history")
 def history(external_id: str, request: Request, v: int | None = None, staff: Staff = Depends(require(*READERS)), session: Session = Depends(get_db_session)):
-    article = _get(session, external_id)
-    if not kb.can_see(staff.actor, article):  # another unit's draft, left out of this user's list too
-        raise NotFound("article_not_found", f"知识库文章 {external_id} 不存在")
+    # A draft this user may not read (another unit's, or any for an operator) is not found, as in their list.
+    article = kb.get_article(session, external_id=external_id, include_unpublished=True, viewer=staff.actor)
     versions = kb.history(session, external_id=external_id)
     changes = {after.version: _changed(before, after) for before, after in zip(versions, versions[1:])}
     shown: ArticleVersion | None = next((x for x in versions if x.version == v), None) if v is not None else None

@@ -119,16 +119,21 @@ def main() -> None:
 def init(db: str | None, demo: bool) -> None:
     """迁移数据库并载入基础数据；可重复执行。"""
     from baishitong import migrate, seed
+    from baishitong.tickets import service as tickets
 
     url = resolve_db(db)
     migrate.upgrade(url)
     store = database(db)
     with store.session() as session:
         counts = seed.load_reference(session)
+        # Orders left with accounts disabled or moved before that released them (tickets.service.release_stranded).
+        released = tickets.release_stranded(session)
     click.echo(f"数据库已就绪：{_safe_url(url)}")
     for name, count in counts.items():
         if count:
             click.echo(f"  载入{name}：{count}")
+    if released:
+        click.echo(f"  停用或调离人员名下的未办结工单退回单位未指派：{len(released)} 件")
     if demo:
         with store.session() as session:
             result = seed.load_demo(session)
@@ -350,7 +355,8 @@ def _catch_up(work) -> None:
 @main.command()
 @db_option
 @click.option("--workers", default=2, show_default=True, type=int, help="并发执行的线程数")
-def worker(db: str | None, workers: int) -> None:
+@click.option("--notify-workers", default=2, show_default=True, type=click.IntRange(1), help="另行发送短信、微信消息的线程数")
+def worker(db: str | None, workers: int, notify_workers: int) -> None:
     """运行后台任务进程（期限检查、消息通知、分拨模型任务）。"""
     from baishitong.logs import mask_personal_data
     from baishitong.runtime import limit_malloc_arenas
@@ -360,14 +366,21 @@ def worker(db: str | None, workers: int) -> None:
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     from baishitong.jobs.periodic import run_periodic
-    from baishitong.jobs.queue import get_database, get_huey
+    from baishitong.jobs.queue import NOTIFY, get_database, get_huey
     from baishitong.jobs.service import relay
 
     # Catch up at once on what fell due while no worker ran; the minute ticks follow.
     _catch_up(lambda: (relay(get_database()), run_periodic(get_database())))
+    # Messages on threads of their own, so a slow gateway holds up no other job. Started first: the main consumer's
+    # signal handlers, set after, replace this one's; once it stops (Ctrl+C, TERM), so does this one.
+    messages = get_huey(NOTIFY).create_consumer(workers=notify_workers, periodic=False, worker_type="thread")
     consumer = get_huey().create_consumer(workers=workers, periodic=True, worker_type="thread")
-    click.echo(f"百事通后台任务进程已启动（{workers} 个线程，队列：{get_settings().queue_backend}）")
-    consumer.run()
+    click.echo(f"百事通后台任务进程已启动（{workers} 个线程，另有 {notify_workers} 个发送消息，队列：{get_settings().queue_backend}）")
+    messages.start()
+    try:
+        consumer.run()
+    finally:
+        messages.stop(graceful=True)
 
 
 @main.command()

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
 
     sms_endpoint: str = ""
     wechat_endpoint: str = ""
+    # Seconds a send waits to connect to the SMS or WeChat gateway, and for each read or write: a slow gateway costs
+    # the message a retry (with backoff), not a notification thread held through a backlog.
+    gateway_connect_timeout: float = Field(default=3.0, gt=0)
+    gateway_read_timeout: float = Field(default=5.0, gt=0)
     # When the SMS gateway has taken a message: a 2xx answer with a JSON body, and, when a field is named
     # (dotted for nested ones, e.g. Response.Code), that field holding this value (true, 0, OK…).
     sms_success_field: str = ""

@@ -28,6 +28,7 @@ def test_requests_committed_while_the_queue_is_down_are_stored_and_their_jobs_ru
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(queue, "run_outbox_job", queue_down)
+    monkeypatch.setattr(queue, "run_notification_job", queue_down)
     with TestClient(app) as client:
         created = client.post("/api/v1/tickets", json=TICKET)
         assert created.status_code == 201, created.text

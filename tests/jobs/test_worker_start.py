@@ -22,7 +22,15 @@ def started(monkeypatch, database_url):
         def run(self):
             ran.append("consumer")
 
+    class Messages:
+        def start(self):
+            ran.append("messages")
+
+        def stop(self, graceful):
+            ran.append("messages stopped")
+
     monkeypatch.setattr(queue.get_huey(), "create_consumer", lambda **_kwargs: Consumer())
+    monkeypatch.setattr(queue.get_huey(queue.NOTIFY), "create_consumer", lambda **_kwargs: Messages())
     monkeypatch.setattr(cli, "CATCH_UP_WAITS", (0, 0, 0))
     monkeypatch.setattr(periodic, "run_periodic", lambda _db: ran.append("periodic"))
     monkeypatch.setenv("BAISHITONG_DATABASE_URL", database_url)  # the command sets it: restored after the test
@@ -42,7 +50,7 @@ def test_a_worker_started_while_the_database_restarts_waits_for_it_then_catches_
     result = CliRunner().invoke(cli.main, ["worker", "--db", database_url])
     assert result.exit_code == 0, result.output
     assert "数据库暂时无法访问" in result.output and len(tries) == 3
-    assert started == ["periodic", "consumer"]
+    assert started == ["periodic", "messages", "consumer", "messages stopped"]
 
 
 def test_a_database_that_never_comes_back_still_stops_the_worker_with_the_chinese_error(started, monkeypatch, database_url):

@@ -98,17 +98,43 @@ def test_a_slow_gateway_holds_no_lock_that_requests_wait_on(own_database, gatewa
     "answer, reason",
     [
         ((500, b"<html>Internal Server Error</html>", 0), "网关返回 500"),
-        ((200, b"ok", 1.5), "网关响应超时"),
+        ((200, b"ok", 1.5), "网关响应超时（连接 0.5 秒或读写 0.5 秒内无响应）"),
         ((502, bytes(range(256)), 0), "网关返回 502"),
     ],
 )
 def test_a_failing_gateway_leaves_the_message_retrying_with_a_chinese_reason(own_database, gateway, monkeypatch, answer, reason):
-    monkeypatch.setattr(senders, "TIMEOUT", httpx.Timeout(0.5))
+    monkeypatch.setenv("BAISHITONG_GATEWAY_CONNECT_TIMEOUT", "0.5")
+    monkeypatch.setenv("BAISHITONG_GATEWAY_READ_TIMEOUT", "0.5")
+    get_settings.cache_clear()
     gateway.plan = [answer]
     message_id = _message(own_database, queued=True)
     message = _get(own_database, message_id)
     assert message.status == "retrying" and message.attempts == 1 and message.last_error.startswith(reason)
     assert message.next_attempt_at > clock.now()
+
+
+def test_a_send_waits_3_s_to_connect_and_5_s_for_an_answer_unless_configured_otherwise(monkeypatch):
+    """A slow gateway would otherwise hold a notification thread about 10 s per message through a backlog."""
+    waited: list[httpx.Timeout] = []
+
+    def post(_url, **kwargs):
+        waited.append(kwargs["timeout"])
+        raise httpx.ReadTimeout("timed out")
+
+    monkeypatch.setattr(httpx, "post", post)
+    monkeypatch.setenv("BAISHITONG_SMS_ENDPOINT", "http://gateway.invalid/sms")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(senders.SendError, match="连接 3 秒或读写 5 秒"):
+            senders.send("sms", recipient="13800001234", body="【顺德12345】您的诉求已受理", template_code="ticket_registered", key="message-1")
+        monkeypatch.setenv("BAISHITONG_GATEWAY_CONNECT_TIMEOUT", "2")
+        monkeypatch.setenv("BAISHITONG_GATEWAY_READ_TIMEOUT", "8")
+        get_settings.cache_clear()
+        with pytest.raises(senders.SendError, match="连接 2 秒或读写 8 秒"):
+            senders.send("sms", recipient="13800001234", body="【顺德12345】您的诉求已受理", template_code="ticket_registered", key="message-1")
+    finally:
+        get_settings.cache_clear()
+    assert [(t.connect, t.read, t.write) for t in waited] == [(3, 5, 5), (2, 8, 8)]
 
 
 def test_a_gateway_down_retries_then_fails_visibly(own_database, monkeypatch):

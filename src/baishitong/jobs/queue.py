@@ -1,6 +1,8 @@
 """The real queue (huey): SQLite file by default, Redis at scale, in-process for tests.
 
-Only job ids travel through the queue; the job itself lives in the outbox table.
+Only job ids travel through the queue; the job itself lives in the outbox table. Messages to the SMS and WeChat
+gateways go through a queue of their own, with worker threads of their own: a slow gateway holds each send up to
+its timeout, and a backlog of alerts would otherwise keep dispatch, deadline and other jobs waiting behind it.
 """
 
 import logging
@@ -10,20 +12,21 @@ from functools import lru_cache
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from baishitong.config import get_settings
+from baishitong.jobs.registry import MAIN, NOTIFY, queue_of
 
 log = logging.getLogger(__name__)
 _local = threading.local()
 
 
 @lru_cache
-def get_huey() -> Huey:
+def get_huey(name: str = MAIN) -> Huey:
     settings = get_settings()
     if settings.queue_backend == "redis":
-        return RedisHuey("baishitong", url=settings.redis_url)
+        return RedisHuey(name, url=settings.redis_url)
     if settings.queue_backend == "immediate":
-        return MemoryHuey("baishitong", immediate=True)
+        return MemoryHuey(name, immediate=True)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("baishitong", filename=str(settings.var_dir / "queue.db"))
+    return SqliteHuey(name, filename=str(settings.var_dir / "queue.db"))
 
 
 _database = None
@@ -45,11 +48,20 @@ def use_database(database) -> None:
 
 
 huey = get_huey()
+notify_huey = get_huey(NOTIFY)
 
 
 @huey.task(name="baishitong.run_outbox_job")
 def run_outbox_job(job_id: int) -> None:
     """Retries are the outbox's own (jobs.service.execute and the relay), the same on every queue backend."""
+    from baishitong.jobs.service import execute
+
+    execute(get_database(), job_id)
+
+
+@notify_huey.task(name="baishitong.run_notification_job")
+def run_notification_job(job_id: int) -> None:
+    """A job registered for the notification queue (`job(..., queue=NOTIFY)`), run as any other."""
     from baishitong.jobs.service import execute
 
     execute(get_database(), job_id)
@@ -87,10 +99,10 @@ def purge_idempotency_keys() -> None:
     idempotency.purge_expired(get_database(), now=clock.now(), retention_hours=get_settings().idempotency_retention_hours)
 
 
-def send(job_id: int, *, mark: bool = True) -> None:
-    """Hands a committed outbox job to the queue. If this fails, the relay sends it later."""
+def send(job_id: int, *, name: str, mark: bool = True) -> None:
+    """Hands a committed outbox job (`name` is the job's) to its queue. If this fails, the relay sends it later."""
     try:
-        run_outbox_job(job_id)
+        (run_notification_job if queue_of(name) == NOTIFY else run_outbox_job)(job_id)
     except Exception:
         log.exception("could not send job %s; the relay will retry", job_id)
         return

@@ -1,7 +1,8 @@
 """Job handlers by name. A handler takes (session, **payload) and must be idempotent.
 
 A handler that waits on the outside world (a gateway) is registered `outside_transaction`: it takes
-(db, **payload) and opens its own short transactions, so no database lock is held while it waits.
+(db, **payload) and opens its own short transactions, so no database lock is held while it waits. One that
+sends messages is registered on the notification queue (`queue=NOTIFY`), whose worker threads are its own.
 """
 
 from collections.abc import Callable
@@ -11,11 +12,15 @@ from sqlalchemy.orm import Session
 Handler = Callable[..., None]
 _HANDLERS: dict[str, Handler] = {}
 _OUTSIDE_TRANSACTION: set[str] = set()
+_QUEUES: dict[str, str] = {}
+# The queues (huey's names for them, kept apart in the same SQLite file or Redis database).
+MAIN, NOTIFY = "baishitong", "baishitong-notify"
 
 
-def job(name: str, *, outside_transaction: bool = False) -> Callable[[Handler], Handler]:
+def job(name: str, *, outside_transaction: bool = False, queue: str = MAIN) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
+        _QUEUES[name] = queue
         if outside_transaction:
             _OUTSIDE_TRANSACTION.add(name)
         return handler
@@ -43,6 +48,12 @@ def load_all() -> None:
 def runs_outside_transaction(name: str) -> bool:
     handler_for(name)
     return name in _OUTSIDE_TRANSACTION
+
+
+def queue_of(name: str) -> str:
+    """The queue a job runs on; one no longer registered (left by an older version) goes to the main one, to fail there."""
+    load_all()
+    return _QUEUES.get(name, MAIN)
 
 
 def run_handler(session: Session, name: str, payload: dict) -> None:

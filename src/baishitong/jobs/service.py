@@ -34,7 +34,7 @@ def enqueue(session: Session, name: str, *, dedupe_key: str | None = None, **pay
         # A concurrent transaction enqueued the same key after our look-up: theirs stands, ours carries on.
         return None
     job_id = row.id
-    after_commit(session, lambda: queue.send(job_id))
+    after_commit(session, lambda: queue.send(job_id, name=name))
     return row
 
 
@@ -149,7 +149,8 @@ def retry(session: Session, *, job_id: int, actor: str) -> OutboxJob:
     audit.record(session, actor=actor, action="job.retry", object_type="job", object_id=str(row.id), data={"name": row.name, "attempts": row.attempts, "last_error": error})
     row.failed_at, row.next_attempt_at, row.attempts, row.sent_at = None, None, 0, None
     session.flush()
-    after_commit(session, lambda: queue.send(job_id))
+    name = row.name
+    after_commit(session, lambda: queue.send(job_id, name=name))
     return row
 
 
@@ -157,7 +158,8 @@ def relay(db: Database) -> int:
     """Sends every pending outbox job to the queue again; run periodically by the worker."""
     with db.session(write=False) as session:
         ids = pending(session)
+        names = dict(session.execute(select(OutboxJob.id, OutboxJob.name).where(OutboxJob.id.in_(ids))).tuples().all())
     for job_id in ids:
-        queue.send(job_id, mark=False)
+        queue.send(job_id, name=names[job_id], mark=False)
     mark_sent(db, ids)
     return len(ids)

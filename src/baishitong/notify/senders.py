@@ -7,10 +7,6 @@ import httpx
 from baishitong.config import get_settings
 from baishitong.security import mask_numbers_in_text, mask_phone
 
-# Connecting may take 5 s, each read or write 10 s: a slow gateway costs a retry, not a stuck worker.
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-
-
 class SendError(Exception):
     pass
 
@@ -24,10 +20,11 @@ def send(channel: str, *, recipient: str, body: str, template_code: str, key: st
     endpoint = {"sms": settings.sms_endpoint, "wechat": settings.wechat_endpoint}.get(channel)
     if not endpoint:
         raise SendError(f"渠道 {channel} 未配置发送地址")
+    connect, read = settings.gateway_connect_timeout, settings.gateway_read_timeout
     try:
-        response = httpx.post(endpoint, json={"to": recipient, "template": template_code, "text": body}, headers={"Idempotency-Key": key}, timeout=TIMEOUT)
+        response = httpx.post(endpoint, json={"to": recipient, "template": template_code, "text": body}, headers={"Idempotency-Key": key}, timeout=httpx.Timeout(read, connect=connect))
     except httpx.TimeoutException:
-        raise SendError("网关响应超时（连接 5 秒或读写 10 秒内无响应）") from None
+        raise SendError(f"网关响应超时（连接 {connect:g} 秒或读写 {read:g} 秒内无响应）") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SendError(f"网关连接失败：{exc}") from exc
     if response.status_code >= 300:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from baishitong import hooks, idempotency
 from baishitong.actors import REQUESTER, Actor
+from baishitong.actors import SYSTEM as ACTING_SYSTEM  # the Actor; states.SYSTEM is its role
 from baishitong.audit import service as audit
 from baishitong.config import get_settings
 from baishitong.db import claim_version, utcnow
@@ -509,6 +510,27 @@ def transition(
             _claim_version(session, ticket)
         ticket.status = after
         ticket.updated_at = utcnow()
+    version = None if definition.append_only or action == "register" else ticket.version
+    event = record_event(session, ticket, action=action, actor=actor, before=before, after=after, note=note, data=data, version=version)
+    hooks.ticket_transitioned(session, ticket=ticket, event=event, actor=actor)
+    return event
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: Actor,
+    before: Status | None,
+    after: Status,
+    note: str | None = None,
+    data: dict | None = None,
+    version: int | None = None,
+) -> TicketEvent:
+    """The one writer of an order's event row and its audit row: `transition()` for every action of the table,
+    and what changes an order without being an action anyone takes on it (`release_assigned`). `version`: the
+    version the event made, None for one that bumped none."""
     event = TicketEvent(
         ticket=ticket,
         action=action,
@@ -519,7 +541,7 @@ def transition(
         unit_id=actor.unit_id,
         note=note,
         data=data or {},
-        version=None if definition.append_only or action == "register" else ticket.version,
+        version=version,
     )
     session.add(event)
     session.flush()
@@ -531,7 +553,6 @@ def transition(
         object_id=ticket.number,
         data={"from": before, "to": after, "version": ticket.version, "note": note, **(data or {})},
     )
-    hooks.ticket_transitioned(session, ticket=ticket, event=event, actor=actor)
     return event
 
 
@@ -625,19 +646,35 @@ def release_assigned(session: Session, *, user: User, actor: str, reason: str) -
     held = session.scalars(
         select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(sorted(FINAL_STATUSES))).order_by(Ticket.id).with_for_update(of=Ticket)
     ).all()
-    data = {"previous": user.username, "previous_name": user.display_name, "reason": UNASSIGN_REASONS[reason]}
-    for ticket in held:
+    _unassign(session, held, actor=Actor.for_user(by) if by else Actor(name=actor, role=SYSTEM, display_name=actor), reason=reason)
+    return [ticket.number for ticket in held]
+
+
+def release_stranded(session: Session) -> list[str]:
+    """Repairs what disabling or moving an account left behind before it released the account's orders: every
+    unfinished order whose 承办人 is disabled, or no longer staff of the unit leading it, goes back to that unit's
+    未指派, by the system, with its event and audit row. Idempotent (`baishitong init` runs it after migrating);
+    the numbers, oldest first."""
+    unfinished = select(Ticket).join(User, Ticket.assignee_id == User.id).where(Ticket.status.not_in(sorted(FINAL_STATUSES))).order_by(Ticket.id)
+    disabled = session.scalars(unfinished.where(User.active.is_(False)).with_for_update(of=Ticket)).all()
+    moved = session.scalars(
+        unfinished.where(User.active.is_(True), or_(User.unit_id.is_distinct_from(Ticket.lead_unit_id), User.role.not_in(("handler", "unit_admin")))).with_for_update(of=Ticket)
+    ).all()
+    _unassign(session, disabled, actor=ACTING_SYSTEM, reason="disabled")
+    _unassign(session, moved, actor=ACTING_SYSTEM, reason="moved")
+    return [ticket.number for ticket in sorted([*disabled, *moved], key=lambda t: t.id)]
+
+
+def _unassign(session: Session, tickets: Collection[Ticket], *, actor: Actor, reason: str) -> None:
+    """Takes each order from its 承办人 back to the unit's 未指派: not an action of the table (the status and the
+    version stay), but written, event and audit row, by the same `record_event` as one."""
+    for ticket in tickets:
+        previous = ticket.assignee
         ticket.assignee = None
         ticket.updated_at = utcnow()
-        session.add(
-            TicketEvent(
-                ticket=ticket, action="unassign", from_status=ticket.status, to_status=ticket.status, actor=actor, actor_role=by.role if by else SYSTEM,
-                unit_id=by.unit_id if by else None, data=data,
-            )
-        )
-        audit.record(session, actor=actor, action="ticket.unassign", object_type="ticket", object_id=ticket.number, data={"status": ticket.status, **data})
+        data = {"previous": previous.username, "previous_name": previous.display_name, "reason": UNASSIGN_REASONS[reason]}
+        record_event(session, ticket, action="unassign", actor=actor, before=Status(ticket.status), after=Status(ticket.status), data=data)
     session.flush()
-    return [ticket.number for ticket in held]
 
 
 def _return(session: Session, ticket: Ticket, actor: Actor, body: schemas.ReasonIn) -> None:

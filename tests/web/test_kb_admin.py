@@ -318,3 +318,18 @@ def test_a_unit_admin_searching_finds_their_own_draft_though_100_drafts_of_other
     published = web.get("/staff/kb?q=犬只登记&status=published").text
     assert "大良养犬须知" in published and "犬只登记办理指南" not in published
 
+
+def test_history_compares_a_body_saved_with_crlf_line_by_line(web, session):
+    """Bodies saved before line ends were normalised kept the browser's CRLF: the next version's diff must show
+    the one line that changed, not every line as removed and added again."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="crlf-01", title="犬只登记", body="第一行\n第二行\n第三行")
+    session.flush()
+    first = kb.history(session, external_id="crlf-01")[0]
+    first.body = "第一行\r\n第二行\r\n第三行"
+    kb.update_article(session, external_id="crlf-01", version=1, actor=admin, title="犬只登记", body="第一行\n第二行改了\n第三行")
+    session.commit()
+    login(web, "t_supervisor")
+    shown = web.get("/staff/kb/crlf-01/history?v=2").text
+    changed = [(kind, re.sub(r"<[^>]+>", "", line)) for kind, line in re.findall(r"<(del|ins)[^>]*>(.*?)</\1>", shown)]
+    assert changed == [("del", "− 删去：第二行"), ("ins", "+ 新增：第二行改了")], "unchanged lines are context, not changes"

@@ -288,9 +288,9 @@ def _changed(before: ArticleVersion, after: ArticleVersion) -> list[str]:
     return [label for name, label in CHANGE_LABELS.items() if _field(before, name) != _field(after, name)]
 
 
-def _body_diff(before: str, after: str) -> list[tuple[str, str]]:
+def _body_diff(before: ArticleVersion, after: ArticleVersion) -> list[tuple[str, str]]:
     """The body's lines removed ("del") and added ("ins"), with a line of context ("same") around each change."""
-    old, new = before.replace("\r\n", "\n").split("\n"), after.replace("\r\n", "\n").split("\n")
+    old, new = _field(before, "body").split("\n"), _field(after, "body").split("\n")
     out: list[tuple[str, str]] = []
     for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(1):
         if out:
@@ -322,7 +322,7 @@ def history(external_id: str, request: Request, v: int | None = None, staff: Sta
             "shown_body": markdown(shown.body) if shown else None,
             "changes": changes,
             "previous": previous,
-            "body_diff": _body_diff(previous.body, shown.body) if shown and previous else [],
+            "body_diff": _body_diff(previous, shown) if shown and previous else [],
             "editable": can_edit(staff, article),
             "status_labels": STATUS_LABELS,
             "status_kinds": STATUS_KINDS,

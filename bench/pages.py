@@ -155,6 +155,10 @@ def main() -> int:
         for label, client, path in [
             ("单位工作台 待签收（容桂街道）", handler, "/staff/unit"),
             ("单位工作台 办理中（容桂街道）", handler, "/staff/unit?tab=signed"),
+            # The 承办人 filter: 未指派 (all of the bench's orders), and 我的 for a handler with none, the longest search.
+            ("单位工作台 办理中·未指派", handler, "/staff/unit?tab=signed&who=none"),
+            ("单位工作台 办理中·我的（名下无单）", handler, "/staff/unit?tab=signed&who=mine"),
+            ("单位工作台 已答复（容桂街道）", handler, "/staff/unit?tab=replied"),
             ("待派单队列（话务员）", operator, "/staff/console/dispatch"),
             ("待回访队列（话务员）", operator, "/staff/console/callback"),
             ("待审核队列（话务员）", operator, "/staff/console/review"),

@@ -68,3 +68,17 @@ def test_a_units_orders_by_dispatch_date_are_read_off_their_index(database):
     with database.engine.connect() as conn:
         plan = " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(query.compile(database.engine, compile_kwargs={"literal_binds": True}))))
     assert "ix_tickets_lead_dispatched (lead_unit_id=? AND dispatched_at>? AND dispatched_at<?)" in plan, plan
+
+
+@pytest.mark.parametrize(("tab", "who", "index"), [("signed", "none", "ix_tickets_lead_status_reply_due"), ("dispatched", "mine", "ix_tickets_assignee_status_reply_due"), ("replied", "", "ix_tickets_status_replied")])
+def test_the_unit_desks_tabs_read_their_order_off_an_index(database, tab, who, index):
+    """单位工作台 by deadline (未指派, 我的) and 已答复 by answer: each page read in order, not sorted whole."""
+    from baishitong.web import unit
+
+    if not database.is_sqlite:
+        pytest.skip("PostgreSQL plans from the statistics autovacuum keeps")
+    query = select(Ticket).where(unit._tab_clause(3, tab), *unit._who_clause(who, 3, 5))
+    query = unit._ordered(query, tab, 3).limit(30)
+    with database.engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(query.compile(database.engine, compile_kwargs={"literal_binds": True, "render_postcompile": True}))))
+    assert f"USING INDEX {index}" in plan and "TEMP B-TREE FOR ORDER BY" not in plan and "RIGHT PART OF ORDER BY" not in plan, plan

@@ -4,7 +4,7 @@ from math import ceil
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from baishitong.db import utcnow
@@ -59,6 +59,16 @@ def _tab_clause(unit_id: int, tab: str) -> ColumnElement[bool]:
     if tab in CO_STATUSES:
         return and_(Ticket.status == tab, _held(unit_id))
     return and_(_mine(unit_id, [tab]), Ticket.status == tab)
+
+
+def _ordered(query: Select, tab: str, unit_id: int) -> Select:
+    """A tab's order: by reply deadline, read off (status, reply_due) and the unit's and 承办人's indexes; 已答复 newest
+    answer first, off (status, replied_at); 协办 those still owing the unit's opinion first (a few rows, sorted)."""
+    if tab == "co":
+        return query.join(TicketCoUnit, _own_part(unit_id)).order_by(TicketCoUnit.contribution.is_not(None), Ticket.reply_due, Ticket.id)
+    if tab == "replied":
+        return query.order_by(Ticket.replied_at.desc(), Ticket.id.desc())
+    return query.order_by(Ticket.reply_due, Ticket.id)
 
 
 def _who_clause(who: str, unit_id: int, user_id: int) -> list[ColumnElement[bool]]:
@@ -141,11 +151,7 @@ def _desk(
     pages = max(1, ceil(listed / PER_TAB))
     # Past the last page (its last order was just signed or answered) shows the new last page, not an empty tab.
     page = min(page, pages)
-    if tab == "co":
-        query = query.join(TicketCoUnit, _own_part(unit_id)).order_by(TicketCoUnit.contribution.is_not(None), Ticket.reply_due, Ticket.id)
-    else:
-        query = query.order_by(Ticket.replied_at.desc() if tab == "replied" else Ticket.reply_due, Ticket.id)
-    items = session.scalars(query.offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
+    items = session.scalars(_ordered(query, tab, unit_id).offset((page - 1) * PER_TAB).limit(PER_TAB)).all()
     numbers = [t.number for t in items]
     following = dict(zip(numbers, numbers[1:] + [""]))
     usable = phrases.usable(session, actor=staff.actor)

@@ -11,10 +11,13 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png(*, width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40), with_metadata: bool = False) -> bytes:
-    """A real (decodable) PNG; with_metadata adds an eXIf chunk with a position and a tEXt comment."""
+def png(*, width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40), with_metadata: bool = False, orientation: int | None = None) -> bytes:
+    """A real (decodable) PNG; with_metadata adds an eXIf chunk with a position and a tEXt comment, an orientation
+    one with that orientation and a position, as a phone writes a photo taken turned."""
     rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
     chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))]
+    if orientation is not None:
+        chunks.append(png_chunk(b"eXIf", _exif(orientation).removeprefix(b"Exif\0\0")))
     if with_metadata:
         chunks += [png_chunk(b"eXIf", b"MM\0*" + GPS_MARK), png_chunk(b"tEXt", b"Comment\0" + GPS_MARK)]
     chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]

@@ -24,11 +24,13 @@ def test_a_reply_with_a_photo_is_seen_on_the_citizens_progress_page(server, brow
     form.locator("button[data-action=reply]").click()
     assert files.evaluate("input => input.validationMessage") == "最多上传 3 个附件"
     assert handler.url.endswith(f"/staff/tickets/{number}") and form.locator("textarea[name=content]").input_value() == REPLY
-    files.set_input_files([{"name": "修复后.png", "mimeType": "image/png", "buffer": png(width=40, height=30, rgb=(30, 160, 60))}])
+    # Taken with the phone turned: 40×30 pixels that its EXIF orientation (6) says to show turned upright, 30×40.
+    turned = png(width=40, height=30, rgb=(30, 160, 60), orientation=6)
+    files.set_input_files([{"name": "修复后.png", "mimeType": "image/png", "buffer": turned}])
     with handler.expect_navigation():
         form.locator("button[data-action=reply]").click()
     assert "已答复（附件 1 个）" in handler.inner_text("#flash")
-    assert handler.locator("#timeline .reply-files img").evaluate("img => img.naturalWidth") == 40
+    assert handler.locator("#timeline .reply-files img").evaluate("img => [img.naturalWidth, img.naturalHeight]") == [30, 40]
     shot(handler, "reply-with-photo")
 
     citizen = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
@@ -41,6 +43,6 @@ def test_a_reply_with_a_photo_is_seen_on_the_citizens_progress_page(server, brow
     assert REPLY in reply.inner_text()
     photo = reply.locator(".reply-files img")
     assert photo.get_attribute("alt") == "答复附件：修复后.png"
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 40
+    assert photo.evaluate("img => img.complete && [img.naturalWidth, img.naturalHeight]") == [30, 40]
     assert photo.get_attribute("src").startswith("/track/files/")
     shot(citizen, "track-reply-photo")

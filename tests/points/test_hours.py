@@ -4,6 +4,7 @@ import pytest
 
 from baishitong.points.hours import (
     OpeningHours,
+    always_open,
     day_intervals,
     format_hours,
     is_open,
@@ -74,7 +75,16 @@ def test_is_open_weekly_and_lunch_break() -> None:
 def test_is_open_closed_on_holidays() -> None:
     dragon_boat = date(2024, 6, 10)  # a Monday
     assert not is_open(OFFICE, datetime(2024, 6, 10, 10, 0), is_holiday=lambda d: d == dragon_boat)
-    assert not is_open("24小时", datetime(2024, 6, 10, 3, 0), is_holiday=lambda d: d == dragon_boat)
+
+
+def test_a_point_open_24_hours_stays_open_on_holidays() -> None:
+    """A self-service kiosk open 24小时 never closes: its page says 节假日照常, and is_open and slots agree."""
+    dragon_boat = date(2024, 6, 10)
+    assert is_open("24小时", datetime(2024, 6, 10, 3, 0), is_holiday=lambda d: d == dragon_boat)
+    assert is_open("每日 00:00-24:00", datetime(2024, 6, 10, 23, 59), is_holiday=lambda d: d == dragon_boat, is_workday=lambda d: False)
+    assert not is_open("每天 10:00-22:00", datetime(2024, 6, 10, 12, 0), is_holiday=lambda d: d == dragon_boat)
+    assert len(slots("24小时", dragon_boat, holiday=True, slot_minutes=60)) == 24
+    assert always_open("24小时") and not always_open("每天 00:00-23:59") and not always_open("") and not always_open("乱写")
 
 
 def test_is_open_make_up_workday_and_timezones() -> None:

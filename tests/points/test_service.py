@@ -59,8 +59,8 @@ def test_radius_limit_and_service_filters(network):
     [
         ("2026-10-09T10:00", ["T-A", "T-C", "T-B", "T-D"]),  # ordinary Friday
         ("2026-10-09T13:00", ["T-A", "T-C", "T-D"]),  # centre's lunch break
-        ("2026-10-01T10:00", []),  # National Day: everything closed, even 24-hour kiosks
-        ("2026-10-03T10:00", []),  # a Saturday inside the holiday
+        ("2026-10-01T10:00", ["T-C"]),  # National Day: everything closed but the 24-hour kiosk
+        ("2026-10-03T10:00", ["T-C"]),  # a Saturday inside the holiday
         ("2026-10-10T10:00", ["T-A", "T-C", "T-B", "T-D"]),  # make-up workday (Saturday) keeps weekday hours
         ("2026-10-17T10:00", ["T-C", "T-D"]),  # ordinary Saturday
     ],
@@ -78,10 +78,11 @@ def test_bookable_filter_keeps_points_taking_appointments(network):
 
 
 def test_admin_marked_holiday_closes_points(network):
+    """An 休息日 the admin marks closes the staffed points; the 24-hour kiosk, which never closes, stays open."""
     from baishitong.actors import SYSTEM
 
     sla.set_calendar_day(network, day=datetime(2026, 10, 16).date(), kind="off", name="台风停工", actor=SYSTEM)
-    assert codes(service.nearest(network, lat=ORIGIN[0], lon=ORIGIN[1], radius_m=10_000, open_now=True, at=local("2026-10-16T10:00"))) == []
+    assert codes(service.nearest(network, lat=ORIGIN[0], lon=ORIGIN[1], radius_m=10_000, open_now=True, at=local("2026-10-16T10:00"))) == ["T-C"]
 
 
 def test_near_text_resolves_community(network):

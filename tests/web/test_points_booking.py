@@ -1,10 +1,10 @@
-"""预约查询 once the slot has begun, and 改约 showing the slot already held."""
+"""预约查询 once the slot has begun, 改约 showing the slot already held, and a 24-hour kiosk's hours."""
 
 import re
 
 from sqlalchemy import select
 
-from baishitong.points.models import Appointment
+from baishitong.points.models import Appointment, ServicePoint
 from tests.web.test_public_services import DAY, PHONE, _book_page, _booking_form, results, token
 
 
@@ -47,3 +47,16 @@ def test_reschedule_marks_the_slot_held_as_current_and_refuses_it_as_the_new_one
     # A form sent with that slot anyway (an old page, a crafted post) is told so.
     same = client.post("/booking/reschedule", data={"csrf_token": csrf, "number": number, "phone": PHONE, "slot": slot})
     assert "您当前预约的就是这个时段，请选择其他时段改约" in results(same.text) and "已改约到" not in same.text
+
+
+def test_a_24_hour_kiosk_says_it_opens_on_holidays_too_and_is_open_then(client, session, demo, monkeypatch):
+    """法定节假日休息 under 24小时 told citizens a kiosk that never closes was shut on holidays."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-01T18:00:00+00:00")  # 国庆 night, 02:00 on 10月2日 in Shunde
+    kiosk = session.scalar(select(ServicePoint).where(ServicePoint.hours == "24小时").order_by(ServicePoint.code))
+    centre = session.scalar(select(ServicePoint).where(ServicePoint.kind == "town_centre").order_by(ServicePoint.code))
+    page = client.get(f"/points/{kiosk.code}").text
+    hours = page[page.index('id="point-hours"') :]
+    assert "全天 24 小时开放，节假日照常" in hours and "法定节假日休息" not in hours and "营业中" in page
+    assert "法定节假日休息" in client.get(f"/points/{centre.code}").text
+    found = client.get("/points", params={"lat": kiosk.lat, "lon": kiosk.lon}).text
+    assert "时间：全天 24 小时开放，节假日照常" in found and "时间：24小时" not in found

@@ -19,9 +19,9 @@ format_hours() writes the canonical form of the same grammar, so
 parse_hours(format_hours(h)) == h. Days not mentioned are closed; an all-closed
 schedule is written ``每天 休息``. Times are local Shunde wall-clock (UTC+8).
 
-Statutory holidays are always closed. 调休 make-up workdays that fall on a weekend
-use the point's usual weekday hours; the caller tells us which days those are,
-from the business calendar.
+Statutory holidays are closed, except at points open ``24小时`` (self-service kiosks),
+which never close. 调休 make-up workdays that fall on a weekend use the point's usual
+weekday hours; the caller tells us which days those are, from the business calendar.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ class OpeningHours:
 
     def intervals(self, weekday: int) -> DayHours:
         return self.week[weekday]
+
+    @property
+    def always_open(self) -> bool:
+        """All day every day (``24小时``): a point that never closes, holidays included."""
+        return all(day == ((0, 24 * 60),) for day in self.week)
 
     def workday_template(self) -> DayHours:
         """Hours a 调休 weekend workday gets: the most common Mon–Fri hours (earliest day wins ties)."""
@@ -179,7 +184,7 @@ def _format_days(days: list[int]) -> str:
 
 def format_hours(hours: OpeningHours) -> str:
     """Canonical text: days sharing the same hours grouped, Monday first."""
-    if all(day == ((0, 24 * 60),) for day in hours.week):
+    if hours.always_open:
         return _ALL_DAY
     groups: dict[DayHours, list[int]] = {}
     for d, intervals in enumerate(hours.week):
@@ -205,15 +210,26 @@ def day_intervals(
     workday is the business calendar's verdict (None = no calendar, use the plain
     weekday): a weekend workday is a 调休 make-up day with weekday hours, a Mon–Fri
     non-workday belongs to a holiday period and is closed. holiday=True marks a
-    statutory holiday (including its weekend days) and always closes.
+    statutory holiday (including its weekend days) and closes every point but one
+    open 24 hours a day.
     """
     h = _coerce(hours)
+    if h.always_open:
+        return ((0, 24 * 60),)
     weekday = day.weekday()
     if holiday or (workday is False and weekday < 5):
         return ()
     if workday and weekday >= 5:
         return h.workday_template()
     return h.intervals(weekday)
+
+
+def always_open(hours: OpeningHours | str) -> bool:
+    """Whether hours text (or parsed hours) means open all day every day; unreadable text does not."""
+    try:
+        return bool(hours) and _coerce(hours).always_open
+    except ValueError:
+        return False
 
 
 def is_open(

@@ -13,6 +13,7 @@ from baishitong.errors import Conflict, DomainError, InvalidInput, NotFound
 from baishitong.knowledge import service as kb
 from baishitong.points import KIND_LABELS
 from baishitong.points import appointments as booking
+from baishitong.points import hours as hours_core
 from baishitong.points import service as points
 from baishitong.points.models import Appointment, ServicePoint
 from baishitong.security import mask_name, mask_phone
@@ -27,6 +28,8 @@ NEAREST_LIMIT = 10
 NEARBY_M = 2000  # 门口办's promise: a service point within 2 km
 OUTSIDE_SHUNDE_M = 50_000  # further than that, the place searched from is not in Shunde
 WEEKDAYS = "一二三四五六日"
+# What 24小时 means to a citizen: a kiosk that never closes, not even on holidays (hours.day_intervals).
+ALL_DAY_HOURS = "全天 24 小时开放，节假日照常"
 
 
 def distance_text(metres: float) -> str:
@@ -39,6 +42,8 @@ def _item_names(session: Session) -> dict[str, str]:
 
 def _hours_lines(text: str) -> list[str]:
     """'周一至周五 09:00-17:00; 周六 09:00-12:00' → one line per rule, as written by the point."""
+    if hours_core.always_open(text):
+        return [ALL_DAY_HOURS]
     return [part.strip() for part in (text or "").replace("；", ";").split(";") if part.strip()]
 
 
@@ -81,7 +86,10 @@ def points_list(
             )
             nearest_m = hits[0][1] if hits else None
             is_open = points.open_checker(session, now)
-            results = [{"point": p, "distance": distance_text(d), "open": is_open(p.hours), "bookable": p.bookable, "kind": KIND_LABELS.get(p.kind, p.kind)} for p, d in hits]
+            results = [
+                {"point": p, "distance": distance_text(d), "open": is_open(p.hours), "hours": ALL_DAY_HOURS if hours_core.always_open(p.hours) else p.hours, "bookable": p.bookable, "kind": KIND_LABELS.get(p.kind, p.kind)}
+                for p, d in hits
+            ]
     except InvalidInput as exc:
         error = exc.message
     # Searched without a place, or arrived from 办事指南 with only the service chosen.
@@ -104,7 +112,7 @@ def point_detail(code: str, request: Request, session: Session = Depends(get_db_
     return render(
         request,
         "public/points_detail.html",
-        {"point": point, "kind": KIND_LABELS.get(point.kind, point.kind), "hours": _hours_lines(point.hours), "open": points.open_checker(session, clock.now())(point.hours), "services": services, "bookable": point.bookable, "nav": "/points"},
+        {"point": point, "kind": KIND_LABELS.get(point.kind, point.kind), "hours": _hours_lines(point.hours), "always_open": hours_core.always_open(point.hours), "open": points.open_checker(session, clock.now())(point.hours), "services": services, "bookable": point.bookable, "nav": "/points"},
     )
 
 

@@ -13,6 +13,7 @@ from baishitong.assistant.core import (
     answer,
     asks_for_person,
     current_matter,
+    is_phatic,
     expand_question,
     group_questions,
     phrase_with_llm,
@@ -274,9 +275,34 @@ def test_request_for_a_person_joins_the_matter_it_follows():
 
 
 def test_a_message_passed_on_to_a_person_starts_no_matter():
-    said = ["社保怎么转移？", "楼下大排档噪音扰民到凌晨", "有人吗？", "在吗"]
-    assert current_matter(said, [False, False, True, True]) == ["楼下大排档噪音扰民到凌晨", "有人吗？", "在吗"]
-    assert "楼下大排档噪音扰民到凌晨" not in current_matter(said)  # put to 政务君, 有人吗？ is a matter of its own
+    said = ["社保怎么转移？", "楼下大排档噪音扰民到凌晨", "每晚都吵到两点多"]
+    assert current_matter(said, [False, False, True]) == ["楼下大排档噪音扰民到凌晨", "每晚都吵到两点多"]
+    assert "楼下大排档噪音扰民到凌晨" not in current_matter(said)  # put to 政务君, it is a matter of its own
+
+
+def test_waiting_and_greetings_said_to_the_operator_stay_out_of_the_work_order():
+    """有人吗？ and 还在等 typed while waiting say nothing about the matter; what the citizen adds about it stays."""
+    said = [
+        "容桂街道高黎社区幸福路的路灯坏了一个星期，晚上很黑",
+        "有人吗？",
+        "你好",
+        "还在等……",
+        "您好，有人在吗？？",
+        "有人吗？路灯下面还有个坑，老人差点摔倒",
+        "在高黎市场门口，电话13800138000",
+        "谢谢",
+    ]
+    matter = current_matter(said, [False, True, True, True, True, True, True, True])
+    assert matter == ["容桂街道高黎社区幸福路的路灯坏了一个星期，晚上很黑", "有人吗？路灯下面还有个坑，老人差点摔倒", "在高黎市场门口，电话13800138000"]
+    draft = prefill_ticket([Turn("user", s, to_person=i > 0) for i, s in enumerate(said)])
+    assert "有人吗？\n" not in draft["content"] and "还在等" not in draft["content"] and draft["phone"] == "13800138000"
+
+
+def test_only_short_messages_of_nothing_but_waiting_words_are_phatic():
+    for text in ("有人吗？", "有人吗", "在吗", "你好", "您好！", "还在等", "我还在等", "等了好久了", "人呢？", "还要等多久啊", "？？", "喂，有人吗"):
+        assert is_phatic(text), text
+    for text in ("有人吗？我家停水了", "等了三天路灯还没修", "请问公积金怎么提取", "在高黎市场门口", "是的", "13800138000", "你好，楼下大排档太吵了"):
+        assert not is_phatic(text), text
 
 
 def test_materials_follow_up_says_the_article_lists_none():

@@ -324,15 +324,33 @@ def _is_detail(text: str) -> bool:
     return bool(address or find_phone(text)) and all(w in _DETAIL_WORDS for w in words(rest))
 
 
+# 有人吗？ 还在等 你好: what a citizen says while waiting for a person is about the wait, not the matter. Only a
+# short message made of nothing but these words and punctuation counts: 有人吗？我家停水了 is the matter.
+_PHATIC = re.compile(
+    r"(?:你好|您好|哈喽|嗨|喂|hello|hi|请问|有人吗|有人在吗|有没有人|在吗|在不在|还在吗|人呢|客服呢|"
+    r"我?还?在等|等着呢|等了?好久|等很久了|等半天了|还要等多久|要等多久|怎么没人回|没人回复?|没人理|"
+    r"快点|麻烦快点|谢谢|麻烦了|啊|呀|吗|呢|哦|了|嘛)+",
+    re.I,
+)
+PHATIC_MAX_CHARS = 12
+
+
+def is_phatic(text: str) -> bool:
+    """A greeting, a 有人吗 or a 还在等, and nothing else (punctuation aside): left out of the work order."""
+    bare = re.sub(r"[\s，。！？!?,.~～…、：:；;]+", "", text)
+    return len(bare) <= PHATIC_MAX_CHARS and (not bare or bool(_PHATIC.fullmatch(bare)))
+
+
 def current_matter(said: Sequence[str], to_person: Sequence[bool] = ()) -> list[str]:
     """The latest self-contained question and what followed it; earlier matters and a bare 转人工 are left out.
 
     A request for a person never starts a matter: 我要投诉，找个真人 belongs to what was said before it. Nor does a
-    message passed on to a person (`to_person`, one flag per message): 有人吗？ is said about the matter handed over,
-    nor one that names no matter (电话138…, ？？).
+    message passed on to a person (`to_person`, one flag per message): 就在高黎市场门口 is said about the matter
+    handed over, nor one that names no matter (电话138…). Greetings and 有人吗？ (`is_phatic`) are left out altogether;
+    the transcript keeps them for the staff.
     """
     passed = [*to_person, *[False] * (len(said) - len(to_person))]
-    said = [(s.strip(), p) for s, p in zip(said, passed) if s.strip()]
+    said = [(s.strip(), p) for s, p in zip(said, passed) if s.strip() and not is_phatic(s)]
     bare = lambda s: (asks_for_person(s) and all(w in _PERSON_WORDS for w in words(s))) or (asks_for_ticket(s) and all(w in _TICKET_WORDS for w in words(s)))  # noqa: E731
     kept = [(s, p) for s, p in said if not bare(s)] or said
     starts = (i for i in range(len(kept) - 1, -1, -1) if not (kept[i][1] or is_follow_up(kept[i][0]) or not names_matter(kept[i][0]) or asks_for_person(kept[i][0])))
@@ -447,6 +465,7 @@ __all__ = [
     "guess_ticket_type",
     "intents",
     "is_follow_up",
+    "is_phatic",
     "phrase_with_llm",
     "prefill_ticket",
 ]

@@ -82,6 +82,8 @@ ACCESS = {
     ("POST", "/api/v1/assistant/ask"): PUBLIC,
     ("GET", "/api/v1/assistant/sessions/{session_id}"): PUBLIC,
     ("POST", "/api/v1/assistant/sessions/{session_id}/handover"): PUBLIC,
+    ("POST", "/api/v1/assistant/sessions/{session_id}/leave"): PUBLIC,
+    ("POST", "/api/v1/assistant/sessions/{session_id}/end"): PUBLIC,
     ("GET", "/api/v1/assistant/queue"): {'supervisor', 'operator', 'admin'},
     ("POST", "/api/v1/assistant/sessions/{session_id}/reply"): {'supervisor', 'operator', 'admin'},
     ("POST", "/api/v1/assistant/sessions/{session_id}/close"): {'supervisor', 'operator', 'admin'},

@@ -120,7 +120,7 @@ def test_a_second_operator_cannot_reply_in_a_conversation_a_colleague_took(web, 
     # Without JavaScript the page comes back with the reason and the reply still in the box, not a blank form.
     plain = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我是二号"}, follow_redirects=False)
     assert plain.status_code == 409 and "该会话已由 t_operator 接入，您的回复未发送" in plain.text
-    assert re.search(r'<textarea name="text" id="f-text"[^>]*>您好，我是二号</textarea>', plain.text)
+    assert re.search(r'<textarea id="f-unsent"[^>]*>您好，我是二号</textarea>', plain.text), "to copy, in place of a box that cannot send"
     api = web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我是二号"}, headers=bearer(web, "t_operator2"))
     assert api.status_code == 409 and api.json()["error"]["code"] == "conversation_taken"
 
@@ -251,3 +251,120 @@ def test_a_colleague_opening_the_console_from_anothers_conversation_does_not_get
     assert "13812345678" not in console and "138****5678" in console
     assert "该会话由t_operator接待" in console, "told who serves it, to ask them"
     assert re.search(r'<textarea name="content" id="f-content"[^>]*>容桂桂洲大道中88号旁边的排水沟堵了', console)
+
+
+def _citizen(client, question: str) -> str:
+    """A citizen on /assistant who asks and is handed over; returns the conversation id (in their cookie)."""
+    page = client.get("/assistant").text
+    client.post("/assistant/ask", data={"csrf_token": token(page), "question": question})
+    client.post("/assistant/handover", data={"csrf_token": token(page)})
+    return client.cookies[SESSION_COOKIE]
+
+
+def test_the_operator_is_told_when_the_citizen_closes_the_chat_and_the_citizen_can_still_write(client, web):
+    """The citizen closes the widget (app.js's beacon): the operator's log reads 市民已离开对话 with the time, the note
+    says not to wait, the queue says 市民已离开; the citizen coming back writes on and reads the reply sent meanwhile."""
+    session_id = _citizen(client, "容桂街道高黎社区路灯坏了一个星期")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，请问具体在哪个位置？"})
+    shown = max(int(i) for i in re.findall(r'id="staff-turn-(\d+)"', web.get(f"/staff/chat/{session_id}").text))
+
+    beacon = client.post("/assistant/leave", data={"csrf_token": token(client.get("/assistant").text)})
+    assert beacon.status_code == 204
+    assert client.post("/assistant/leave", data={"csrf_token": token(client.get("/assistant").text)}).status_code == 204
+    polled = web.get(f"/staff/chat/{session_id}/log", params={"after": shown, "status": "open"}).text
+    assert re.search(r'class="msg msg-system"[^>]*><p>市民已离开对话 · <time', polled), "the line, appended to the log"
+    assert 'id="chat-status" class="stack" hx-swap-oob="true"' in polled and "离开对话，不必再等其回复" in polled
+    assert web.get(f"/staff/chat/{session_id}/log", params={"after": shown + 1, "status": "open-left"}).status_code == 204
+    assert "服务中 · t_operator · 市民已离开" in web.get("/staff/chat").text
+    transcript = web.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert [t["text"] for t in transcript["turns"]].count("市民已离开对话") == 1, "closing twice is one line"
+
+    # The operator may still answer; the citizen who comes back reads it and writes on, to the same operator.
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "看到您离开了，回来后告诉我位置即可"})
+    mine = web.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"][-1]["id"]
+    back = client.get("/assistant").text
+    assert "看到您离开了，回来后告诉我位置即可" in back and "市民已离开对话" not in back
+    client.post("/assistant/ask", data={"csrf_token": token(back), "question": "在高黎市场门口"})
+    polled = web.get(f"/staff/chat/{session_id}/log", params={"after": mine, "status": "open-left"}).text
+    assert "在高黎市场门口" in polled and "离开对话，不必再等" not in polled and 'hx-swap-oob="true"' in polled
+    assert "服务中 · t_operator · 市民已离开" not in web.get("/staff/chat/queue").text
+    assert web.get(f"/api/v1/assistant/sessions/{session_id}").json()["status"] == "open"
+
+
+def test_closing_a_chat_no_person_has_records_nothing(client):
+    page = client.get("/assistant").text
+    assert client.post("/assistant/leave", data={"csrf_token": token(page)}).status_code == 204, "no conversation yet"
+    client.post("/assistant/ask", data={"csrf_token": token(page), "question": "社保卡丢了怎么补办？"})
+    assert client.post("/assistant/leave", data={"csrf_token": token(page)}).status_code == 204
+    turns = client.get(f"/api/v1/assistant/sessions/{client.cookies[SESSION_COOKIE]}").json()["turns"]
+    assert all(t["role"] != "system" for t in turns)
+    assert client.post("/assistant/leave", data={}).status_code == 403, "a form like any other: CSRF-checked"
+
+
+def test_the_citizen_ends_the_conversation_and_the_operator_reads_so(client, web):
+    """结束对话 under the note: the operator reads 市民已结束对话, their late reply is refused saying so, and the
+    citizen's next question is 政务君's again."""
+    session_id = _citizen(client, "楼下大排档噪音扰民到凌晨")
+    page = client.get("/assistant").text
+    assert 'action="/assistant/end"' in page and "结束对话" in page
+    login(web, "t_operator")
+    staff_page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(staff_page), "text": "您好，请问是哪个小区？"})
+
+    ended = client.post("/assistant/end", data={"csrf_token": token(page), "log_id": "chat-panel-log"}, headers={"HX-Request": "true"})
+    assert ended.status_code == 200 and 'id="chat-panel-log-live"' in ended.text and "您已结束人工服务" in ended.text
+    assert 'action="/assistant/end"' not in ended.text and "hidden" in ended.text, "the note and its poll are gone"
+
+    after = web.get(f"/staff/chat/{session_id}").text
+    assert "市民已结束对话，会话已交还政务君" in after and "市民已结束对话，本会话已交还政务君。" in after
+    late = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(staff_page), "text": "还在吗？"}, headers={"HX-Request": "true"})
+    assert late.status_code == 409 and "市民已结束对话，您的回复未发送" in late.text
+    assert f'href="/staff/chat/{session_id}"' not in web.get("/staff/chat").text
+
+    client.post("/assistant/ask", data={"csrf_token": token(page), "question": "社保卡丢了怎么补办？"})
+    transcript = client.get(f"/api/v1/assistant/sessions/{session_id}").json()
+    assert transcript["status"] == "bot" and transcript["turns"][-1]["role"] == "assistant"
+
+
+def test_a_colleague_sees_who_serves_the_conversation_instead_of_a_reply_box(web, session):
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator2")
+    waiting = web.get(f"/staff/chat/{session_id}").text
+    assert 'id="f-text"' in waiting, "waiting: whoever opens it may take it"
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，我来处理"})
+    assert 'id="f-text"' in web.get(f"/staff/chat/{session_id}").text, "the operator serving it keeps the box"
+
+    for colleague in ("t_operator2", "t_supervisor"):
+        login(web, colleague)
+        page = web.get(f"/staff/chat/{session_id}").text
+        assert 'id="f-text"' not in page and 'data-action="reply"' not in page, colleague
+        assert "由 t_operator 接待中，您只能查看本会话，不能回复。" in page
+        # The server still refuses a reply sent anyway (an old page, a second tab).
+        refused = web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "我来吧"}, headers={"HX-Request": "true"})
+        assert refused.status_code == 409
+
+
+def test_the_staff_ticket_draft_leaves_out_waiting_words_but_the_transcript_keeps_them(web):
+    """有人吗？ and 还在等 typed before anyone answered: the draft (and the console it fills) carries the matter and
+    what the citizen added about it; the conversation still shows every message, and the card says what was left out."""
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "容桂街道高黎社区幸福路的路灯坏了一个星期，晚上很黑"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    for said in ("有人吗？", "还在等……", "您好，有人在吗？？", "路灯下面还有个坑，老人差点摔倒，电话13800138000"):
+        web.post("/api/v1/assistant/ask", json={"question": said, "session_id": session_id})
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    draft = re.search(r'<textarea id="draft-content"[^>]*>([^<]*)</textarea>', page).group(1).strip()
+    assert draft == "容桂街道高黎社区幸福路的路灯坏了一个星期，晚上很黑\n路灯下面还有个坑，老人差点摔倒，电话13800138000"
+    log = page[page.index('id="staff-chat-log"') : page.index('id="ticket-draft"')]
+    assert all(said in log for said in ("有人吗？", "还在等……", "您好，有人在吗？？")), "the transcript keeps them"
+    assert "已略去等待和寒暄的话（“有人吗？”、“还在等……”、“您好，有人在吗？？”）" in page
+    console = web.get(f"/staff/console?chat={session_id}").text
+    content = re.search(r'<textarea name="content" id="f-content"[^>]*>([^<]*)</textarea>', console).group(1)
+    assert "有人吗" not in content and "还在等" not in content and "老人差点摔倒" in content

@@ -87,6 +87,18 @@ def handover(session_id: str, session: Session = Depends(get_db_session)):
     return session_out(service.handover(session, session_id=session_id), public=True)
 
 
+@router.post("/sessions/{session_id}/leave", response_model=schemas.SessionOut, dependencies=[public_limit])
+def leave(session_id: str, session: Session = Depends(get_db_session)):
+    """The citizen closed the chat: the operator reads 市民已离开对话; the citizen may still write on."""
+    return session_out(service.leave(session, session_id=session_id), public=True)
+
+
+@router.post("/sessions/{session_id}/end", response_model=schemas.SessionOut, dependencies=[public_limit])
+def end(session_id: str, session: Session = Depends(get_db_session)):
+    """The citizen's 结束对话: the operator reads so, and the next question is 政务君's."""
+    return session_out(service.end(session, session_id=session_id), public=True)
+
+
 @router.get("/queue", response_model=list[schemas.QueueEntryOut])
 def queue(actor: Actor = Depends(require_roles(*OPERATOR_ROLES)), session: Session = Depends(get_db_session)):
     return [

@@ -33,7 +33,7 @@ class AssistantTurn(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("assistant_sessions.id"), index=True)
-    role: Mapped[str] = mapped_column(String(12))  # user | assistant | operator
+    role: Mapped[str] = mapped_column(String(12))  # user | assistant | operator | system (市民已离开对话)
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str | None] = mapped_column(Text)  # assistant turns: the question answered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ HISTORY_TURNS = 10
 # Idempotency-Key scope of a question; the API adds the conversation, the chat page keys its own form.
 ASK_SCOPE = "assistant.ask"
 WAITING_TEXT = "您的消息已转给人工客服，请稍候，客服人员会在这里回复您。"
+# System lines (role "system") the operator reads in the transcript: the citizen closed the chat or ended it.
+LEFT_TEXT = "市民已离开对话"
+ENDED_TEXT = "市民已结束对话，会话已交还政务君"
 
 
 @dataclass
@@ -42,7 +45,7 @@ def get_session(session: Session, *, session_id: str) -> AssistantSession:
 
 
 def _history(conversation: AssistantSession) -> list[core.Turn]:
-    turns = conversation.turns[-HISTORY_TURNS:]
+    turns = [t for t in conversation.turns if t.role != "system"][-HISTORY_TURNS:]
     return [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in turns]
 
 
@@ -65,7 +68,7 @@ def citizen_turns(conversation: AssistantSession) -> list[core.Turn]:
     """What the citizen wrote, each marked whether it was passed on to a person: 政务君 answers a question in
     the turn right after it, while a message to a person is followed by an operator's turn, the note that it
     was passed on, the citizen's next message or nothing."""
-    turns = conversation.turns
+    turns = [t for t in conversation.turns if t.role != "system"]
     said = []
     for at, turn in enumerate(turns):
         if turn.role == "user":
@@ -186,7 +189,7 @@ def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHO
     conversation = turn.session
     if turn.role == "user":  # a message passed on to a person: no answer of its own (see `ask`)
         return Reply(conversation, turn, core.Answer("", [], 0.0, [], True, turn.text), [])
-    said = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in conversation.turns if t.id < turn.id]
+    said = [core.Turn("user" if t.role == "user" else "assistant", t.text) for t in conversation.turns if t.id < turn.id and t.role != "system"]
     if turn.text in core.HANDOVER_TEXTS:
         follow_ups = list(core.HANDOVER_ACTIONS)
     else:
@@ -245,11 +248,18 @@ def operator_names(session: Session, *, conversations: list[AssistantSession]) -
     return {**{name: name for name in usernames}, **{username: display or username for username, display in rows}}
 
 
+def _refuse_handed_back(conversation: AssistantSession) -> None:
+    last = next((t for t in reversed(conversation.turns) if t.role != "user"), None)
+    if last is not None and last.text == ENDED_TEXT:
+        raise Conflict("not_handed_over", "市民已结束对话，您的回复未发送")
+    raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
+
+
 def operator_reply(session: Session, *, session_id: str, text: str, operator: str) -> AssistantTurn:
     """The first reply to a waiting conversation takes it; another operator's reply to it then is refused (409)."""
     conversation = get_session(session, session_id=session_id)
     if conversation.status == "bot":
-        raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
+        _refuse_handed_back(conversation)
     # Several operators watch one queue and may open the same waiting conversation: a conditional UPDATE, so
     # that of two first replies at once only one takes it, instead of both answering the citizen in turn.
     mine = or_(AssistantSession.status == "waiting", and_(AssistantSession.status == "open", AssistantSession.operator == operator))
@@ -257,7 +267,7 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
     if taken.rowcount != 1:
         session.refresh(conversation)
         if conversation.status == "bot":
-            raise Conflict("not_handed_over", "该会话未转人工，无需人工回复")
+            _refuse_handed_back(conversation)
         name = operator_names(session, conversations=[conversation]).get(conversation.operator, conversation.operator)
         raise Conflict("conversation_taken", f"该会话已由 {name} 接入，您的回复未发送")
     session.refresh(conversation)  # the UPDATE bypassed the loaded object, which pages later in this transaction read
@@ -274,6 +284,31 @@ def close(session: Session, *, session_id: str, operator: str, override: bool = 
     if conversation.status != "bot":
         conversation.status = "bot"
         _add_turn(session, conversation, role="operator", text="人工客服已结束本次服务，如有其他问题可继续向政务君提问。", author=operator)
+    return conversation
+
+
+def left_at(conversation: AssistantSession) -> datetime | None:
+    """When the citizen closed the chat, if they have not written since: the operator need not wait for an answer."""
+    last = next((t for t in reversed(conversation.turns) if t.role in ("user", "system")), None)
+    return last.created_at if last is not None and last.text == LEFT_TEXT else None
+
+
+def leave(session: Session, *, session_id: str) -> AssistantSession:
+    """The citizen closed the chat (the widget, or the page) while waiting for or talking with an operator: a
+    system line tells the operator, once until the citizen writes again. The conversation stays with the
+    operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile."""
+    conversation = get_session(session, session_id=session_id)
+    if conversation.status != "bot" and left_at(conversation) is None:
+        _add_turn(session, conversation, role="system", text=LEFT_TEXT)
+    return conversation
+
+
+def end(session: Session, *, session_id: str) -> AssistantSession:
+    """The citizen's 结束对话: the operator reads so, and the citizen's next message is 政务君's again."""
+    conversation = get_session(session, session_id=session_id)
+    if conversation.status != "bot":
+        conversation.status = "bot"
+        _add_turn(session, conversation, role="system", text=ENDED_TEXT)
     return conversation
 
 

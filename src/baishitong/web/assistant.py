@@ -71,6 +71,8 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
     last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
     rows = []
     for turn in conversation.turns:
+        if turn.text == assistant.LEFT_TEXT and turn.role == "system":
+            continue  # for the operator: the citizen knows they closed the chat
         sure = turn.confidence is not None and turn.confidence >= core.SURE_CONFIDENCE
         row = {"turn": turn, "handover": False, "ticket_url": None, "sure": sure}
         if turn.role == "assistant" and turn is last_bot:
@@ -234,6 +236,31 @@ def handover(request: Request, form: FormData = Depends(checked_form), session: 
     conversation = assistant.handover(session, session_id=conversation.id)
     if request.headers.get("hx-request"):
         return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id")), "handed_over": True})
+    return redirect("/assistant")
+
+
+@router.post("/assistant/leave")
+def leave(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    """app.js's beacon when the citizen closes the widget or the page while a person has the chat: the operator
+    reads 市民已离开对话 and stops waiting. Nothing to show, so no body; without a conversation, nothing to record."""
+    _limit(request)
+    conversation = _conversation(request, session)
+    if conversation is not None:
+        assistant.leave(session, session_id=conversation.id)
+    return Response(status_code=204)
+
+
+@router.post("/assistant/end")
+def end(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
+    """结束对话 under the note while a person has the chat: the operator reads so, and the next question is 政务君's."""
+    _limit(request)
+    conversation = _conversation(request, session)
+    if conversation is None:
+        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
+    conversation = assistant.end(session, session_id=conversation.id)
+    if request.headers.get("hx-request"):
+        return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id"))})
+    flash(request, "success", "已结束人工服务，您可以继续向政务君提问")
     return redirect("/assistant")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from baishitong.assistant import core
 from baishitong.assistant import service as assistant
 from baishitong.assistant.api import CLOSES_ANY
 from baishitong.assistant.models import AssistantSession
@@ -34,7 +35,8 @@ def _queue_context(session: Session, staff: Staff) -> dict:
     watching the queue sees everyone's, and a number is read once the conversation is opened to take it."""
     conversations = assistant.queue(session)
     revealed = {c.id for c in conversations if c.operator == staff.actor.name}
-    return {"conversations": conversations, "names": assistant.operator_names(session, conversations=conversations), "revealed": revealed}
+    left = {c.id for c in conversations if assistant.left_at(c)}
+    return {"conversations": conversations, "names": assistant.operator_names(session, conversations=conversations), "revealed": revealed, "left": left}
 
 
 def reveals_numbers(conversation: AssistantSession, staff: Staff) -> bool:
@@ -43,17 +45,42 @@ def reveals_numbers(conversation: AssistantSession, staff: Staff) -> bool:
     return conversation.status == "waiting" or conversation.operator == staff.actor.name
 
 
+def presence(conversation: AssistantSession) -> str:
+    """What the note over the log says, as the poll sends it back (at most 12 characters): the status, and
+    whether the citizen has left, so the note is redrawn when either changes."""
+    return conversation.status + ("-left" if conversation.status != "bot" and assistant.left_at(conversation) else "")
+
+
+def can_reply(conversation: AssistantSession, staff: Staff) -> bool:
+    """The reply box is for the operator serving the conversation, or anyone while it waits to be taken; the
+    server refuses the others' replies (assistant.operator_reply) whatever the page showed."""
+    return conversation.status == "waiting" or (conversation.status == "open" and conversation.operator == staff.actor.name)
+
+
 def _log_context(session: Session, conversation: AssistantSession, staff: Staff, notice: str | None = None) -> dict:
     names = assistant.operator_names(session, conversations=[conversation])
     revealed = {conversation.id} if reveals_numbers(conversation, staff) else set()
-    return {"conversation": conversation, "live": conversation.status != "bot", "notice": notice, "names": names, "revealed": revealed}
+    last = next((t for t in reversed(conversation.turns) if t.role != "user"), None)
+    return {
+        "conversation": conversation,
+        "live": conversation.status != "bot",
+        "notice": notice,
+        "names": names,
+        "revealed": revealed,
+        "presence": presence(conversation),
+        "left_at": assistant.left_at(conversation) if conversation.status != "bot" else None,
+        "ended_by_citizen": conversation.status == "bot" and last is not None and last.text == assistant.ENDED_TEXT,
+    }
 
 
 def ticket_draft(conversation: AssistantSession) -> dict:
-    """智能填单 from what the citizen wrote: shown beside the conversation, and filled into the console it opens."""
-    draft = assistant.ticket_prefill(assistant.citizen_turns(conversation))
+    """智能填单 from what the citizen wrote: shown beside the conversation, and filled into the console it opens.
+    `phatic`: what was left out as mere waiting or greeting (有人吗？), for the card to say so."""
+    said = assistant.citizen_turns(conversation)
+    draft = assistant.ticket_prefill(said)
     prefill = draft["prefill"]
     return {
+        "phatic": [t.text for t in said if t.to_person and core.is_phatic(t.text)],
         "type": prefill["type"],
         "content": prefill["content"],
         "address": prefill["address"] or "",
@@ -84,7 +111,15 @@ def _conversation_page(request: Request, session: Session, staff: Staff, convers
     draft = ticket_draft(conversation)
     if not reveals_numbers(conversation, staff):
         draft = {**draft, "phone": mask_phone(draft["phone"]) or "", "content": mask_numbers_in_text(draft["content"]) or ""}
-    context = {**_log_context(session, conversation, staff, notice), "draft": draft, "can_intake": staff.role in INTAKE, "can_close": can_close, "text": text, "nav": "/staff/chat"}
+    context = {
+        **_log_context(session, conversation, staff, notice),
+        "draft": draft,
+        "can_intake": staff.role in INTAKE,
+        "can_close": can_close,
+        "can_reply": can_reply(conversation, staff),
+        "text": text,
+        "nav": "/staff/chat",
+    }
     return render(request, "staff/chat_session.html", context, status_code=status_code)
 
 
@@ -113,7 +148,7 @@ def log_fragment(
 ):
     """htmx: polled every 5 s for the citizen's new messages; the note is redrawn when the status changed."""
     conversation = assistant.get_session(session, session_id=session_id)
-    return _appended(request, session, staff, conversation, after=after, restatus=conversation.status != status)
+    return _appended(request, session, staff, conversation, after=after, restatus=presence(conversation) != status)
 
 
 @router.post("/staff/chat/{session_id}/reply")
@@ -122,7 +157,7 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
     typed text stays in the box: by htmx the form is left as it was, without JavaScript the page comes back with it."""
     text = str(form.get("text", "")).replace("\r\n", "\n").strip()
     htmx = bool(request.headers.get("hx-request"))
-    status_before = assistant.get_session(session, session_id=session_id).status
+    status_before = presence(assistant.get_session(session, session_id=session_id))
     notice, status_code = None, 200
     if not text:
         notice, status_code = "请输入回复内容", 422
@@ -136,7 +171,7 @@ def reply(session_id: str, request: Request, form: FormData = Depends(checked_fo
             notice, status_code = exc.message, exc.status_code
     conversation = assistant.get_session(session, session_id=session_id)
     if htmx:
-        response = _appended(request, session, staff, conversation, after=form.get("after"), restatus=conversation.status != status_before, reply=True, notice=notice)
+        response = _appended(request, session, staff, conversation, after=form.get("after"), restatus=presence(conversation) != status_before, reply=True, notice=notice)
         if notice:
             response.status_code = status_code
         return response

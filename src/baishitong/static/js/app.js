@@ -18,6 +18,7 @@
  *     （滚到页尾总会出现，页脚为它留了位置）；对话框打开时保持不动。无 JS 时按钮一直显示。
  *     打开的对话框（#chat-panel）：显示最新消息，焦点移入提问框（可直接输入），Esc、× 或再点按钮关闭并把焦点还给按钮（aria-expanded 随之变化）；
  *     提问后显示新问题和回答的开头（回答较长时不直接滚到末尾）；用键盘点选的推荐问题随新回答换掉后，焦点移到新回答上（不回到页首）。
+ *     人工客服接待中（或等待接入）时关闭对话框或离开页面，发出 navigator.sendBeacon（/assistant/leave），客服那边显示“市民已离开对话”。
  *  9. 长表单（话务受理台）：<form data-enter-stays> 单行输入框里单按回车不提交（Ctrl/⌘+Enter 和按钮照常）；
  *     <form data-keep-draft> 填写的内容随时存入本标签页，重新打开（刷新、页面过期后返回）时恢复，
  *     提交成功（页面出现成功提示）后清除；<a data-discards="表单 id"> 离开前若已填写则先确认，并清除草稿。
@@ -616,8 +617,22 @@
     return !!(panel && panel.firstElementChild);
   }
 
+  // Closing the chat while a person has it (waiting or talking) tells the operator 市民已离开对话, so they stop
+  // waiting; the conversation stays theirs, and the citizen who opens the chat again writes on.
+  function chatLeaveBeacon(root) {
+    if (!root.querySelector("[hx-get^='/assistant/live']") || !navigator.sendBeacon) return;
+    var data = new FormData();
+    data.append("csrf_token", csrfToken());
+    navigator.sendBeacon("/assistant/leave", data);
+  }
+
+  function onPageHideLeaveChat() {
+    chatLeaveBeacon(document);
+  }
+
   function closeChatPanel() {
     var fab = document.querySelector(".chat-fab");
+    chatLeaveBeacon(document.getElementById("chat-panel"));
     document.getElementById("chat-panel").innerHTML = "";
     if (fab) {
       fab.setAttribute("aria-expanded", "false");
@@ -877,6 +892,7 @@
   document.addEventListener("submit", onLogoutForget);
   document.addEventListener("submit", onSubmitOnce);
   window.addEventListener("pageshow", onPageShowForgetSubmits);
+  window.addEventListener("pagehide", onPageHideLeaveChat);
   document.addEventListener("click", onDiscardClick, true);
   document.addEventListener("focusin", onTextareaFocus);
   document.addEventListener("change", onPhraseChange);

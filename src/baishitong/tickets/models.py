@@ -16,8 +16,6 @@ class Ticket(Base):
         # 单位工作台 by deadline, read in order: a unit's orders in a state (未指派), a 承办人's (我的).
         Index("ix_tickets_lead_status_reply_due", "lead_unit_id", "status", "reply_due"),
         Index("ix_tickets_assignee_status_reply_due", "assignee_id", "status", "reply_due"),
-        # 单位工作台's 已答复, newest answer first.
-        Index("ix_tickets_status_replied", "status", "replied_at"),
         # 工单查询 by 主办单位 and 派单日期 (the 督办台 league's 派单数 and 回访数 links): the unit's orders of the period.
         Index("ix_tickets_lead_dispatched", "lead_unit_id", "dispatched_at"),
         # Duplicate detection scans open tickets of a period by place without reading the rows.

@@ -1,5 +1,5 @@
-"""单位工作台's tabs read in their order instead of sorting: tickets (lead_unit_id, status, reply_due) for 未指派,
-(assignee_id, status, reply_due) for 我的 (each in place of the index it begins with), (status, replied_at) for 已答复
+"""单位工作台's 未指派 and 我的 read their page in deadline order off an index: tickets (lead_unit_id, status, reply_due)
+and (assignee_id, status, reply_due), each in place of the index it begins with
 
 Revision ID: 0036_unit_desk_indexes
 Revises: 0035_ticket_lead_dispatched
@@ -20,11 +20,9 @@ def upgrade() -> None:
     op.drop_index("ix_tickets_lead_status", table_name="tickets")
     op.create_index("ix_tickets_assignee_status_reply_due", "tickets", ["assignee_id", "status", "reply_due"])
     op.drop_index("ix_tickets_assignee_id", table_name="tickets")
-    op.create_index("ix_tickets_status_replied", "tickets", ["status", "replied_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_tickets_status_replied", table_name="tickets")
     op.create_index("ix_tickets_assignee_id", "tickets", ["assignee_id"])
     op.drop_index("ix_tickets_assignee_status_reply_due", table_name="tickets")
     op.create_index("ix_tickets_lead_status", "tickets", ["lead_unit_id", "status"])

@@ -194,14 +194,14 @@ def test_reminders_are_sent_once_the_day_before(session, point, monkeypatch):
     booking.cancel(session, number=cancelled.number, phone="13900139000", now=earlier)
     # Each booking was confirmed by SMS at once, with its number and day.
     assert [s["template_code"] for s in sent] == ["appointment_booked"] * 3
-    assert sent[0]["context"]["number"] == tomorrow.number and sent[0]["context"]["time"] == "10月09日09:00"
+    assert sent[0]["context"]["number"] == tomorrow.number and sent[0]["context"]["time"] == "10月9日 09:00" and sent[0]["context"]["date"] == "2026年10月9日"
     sent.clear()
     assert booking.send_reminders(session, now=NOW) == 1
     assert booking.send_reminders(session, now=NOW + timedelta(hours=3)) == 0
     assert [s["context"]["number"] for s in sent] == [tomorrow.number]
     assert sent[0]["template_code"] == "appointment_reminder" and sent[0]["phone"] == "13800138000" and sent[0]["ticket_id"] is None
     booking.reschedule(session, number=later.number, phone=later.phone, slot_start=at("2026-10-13T11:00"), now=earlier)
-    assert sent[-1]["template_code"] == "appointment_booked" and sent[-1]["context"]["time"] == "10月13日11:00"  # the new time, texted
+    assert sent[-1]["template_code"] == "appointment_booked" and sent[-1]["context"]["time"] == "10月13日 11:00"  # the new time, texted
     assert booking.send_reminders(session, now=at("2026-10-12T09:00")) == 1  # a moved booking is reminded for its new day
 
 

@@ -60,3 +60,20 @@ def test_a_24_hour_kiosk_says_it_opens_on_holidays_too_and_is_open_then(client, 
     assert "法定节假日休息" in client.get(f"/points/{centre.code}").text
     found = client.get("/points", params={"lat": kiosk.lat, "lon": kiosk.lon}).text
     assert "时间：全天 24 小时开放，节假日照常" in found and "时间：24小时" not in found
+
+
+def test_booking_pages_write_days_one_way_without_leading_zeros(client, session, demo, monkeypatch):
+    """12月09日 on one page and 12月9日 on the next: the booking, its confirmation, 预约查询 and 改约 now agree."""
+    point, page = _book_page(client, session, monkeypatch, capacity=3)
+    assert "（11月3日）" in page.text and ">11月4日<" in page.text
+    slot = re.search(r'name="slot" id="slot-1" value="([^"]+)"', page.text).group(1)
+    done = client.post(f"/points/{point.code}/book", data=_booking_form(page.text, slot))
+    assert "2026年11月3日 08:30–09:00" in done.text
+    number = re.search(r'id="booking-number">(YY\d+)<', done.text).group(1)
+    csrf, shown = _look_up(client, number, date=DAY)
+    assert "2026年11月3日 08:30–09:00" in shown.text
+    later = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', shown.text)[2]
+    moved = client.post("/booking/reschedule", data={"csrf_token": csrf, "number": number, "phone": PHONE, "slot": later})
+    assert "已改约到 11月3日 09:30，请按时前往办理。" in results(moved.text)
+    for text in (page.text, done.text, shown.text, moved.text):
+        assert not re.search(r"\d月0\d日", text)

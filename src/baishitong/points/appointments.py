@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from baishitong import idempotency
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
+from baishitong.dates import day_text
 from baishitong.demo.catalogue import SERVICE_ITEMS
 from baishitong.errors import Conflict, InvalidInput, NotFound
 from baishitong.notify import service as notify
@@ -88,11 +89,11 @@ def _slot(session: Session, *, point: ServicePoint, start: datetime, now: dateti
         raise InvalidInput("slot_in_past", "该时段已开始或已过去，请选择之后的时段")
     if not bookable(start.date(), today=now.date()):
         last = now.date() + timedelta(days=BOOKING_DAYS - 1)
-        raise InvalidInput("slot_too_far", f"只能预约 {BOOKING_DAYS} 天内（{last.month}月{last.day}日前）的时段")
+        raise InvalidInput("slot_too_far", f"只能预约 {BOOKING_DAYS} 天内（{day_text(last)}前）的时段")
     for slot in day_slots(session, point=point, day=start.date()):
         if slot.start == start:
             return slot
-    raise InvalidInput("slot_unavailable", f"{point.name}在 {start:%Y-%m-%d %H:%M} 没有可预约的时段（可能不营业或时间不对）")
+    raise InvalidInput("slot_unavailable", f"{point.name}在 {day_text(start, year=True, time=True)} 没有可预约的时段（可能不营业或时间不对）")
 
 
 def _take_place(session: Session, *, point: ServicePoint, slot: SlotView) -> None:
@@ -106,7 +107,7 @@ def _take_place(session: Session, *, point: ServicePoint, slot: SlotView) -> Non
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        raise Conflict("slot_full", f"{slot.start:%m月%d日 %H:%M} 的时段已约满，请选择其他时段")
+        raise Conflict("slot_full", f"{day_text(slot.start, time=True)} 的时段已约满，请选择其他时段")
 
 
 def _release_place(session: Session, *, appointment: Appointment) -> None:
@@ -199,7 +200,7 @@ def _refuse_second_booking(session: Session, *, point: ServicePoint, phone: str,
     if held is not None:
         raise Conflict(
             "already_booked",
-            f"该手机号已预约{point.name} {local(held.slot_start):%m月%d日 %H:%M} 的时段（预约号 {held.number}），同一天只能预约一次；如需换时间，请在“预约查询”中改约",
+            f"该手机号已预约{point.name} {day_text(held.slot_start, time=True)} 的时段（预约号 {held.number}），同一天只能预约一次；如需换时间，请在“预约查询”中改约",
         )
 
 
@@ -344,7 +345,7 @@ def _item_name(code: str | None) -> str:
     return next((i["name"] for i in SERVICE_ITEMS if i["code"] == code), code)
 
 
-def _text(session: Session, appointment: Appointment, *, template_code: str, time_format: str) -> None:
+def _text(session: Session, appointment: Appointment, *, template_code: str, with_day: bool) -> None:
     start = local(appointment.slot_start)
     point = appointment.point
     notify.to_requester(
@@ -357,8 +358,8 @@ def _text(session: Session, appointment: Appointment, *, template_code: str, tim
             "point": point.name,
             "address": point.address,
             "phone": point.phone or "",
-            "date": f"{start:%Y年%m月%d日}",
-            "time": start.strftime(time_format),
+            "date": day_text(start, year=True),
+            "time": day_text(start, time=True) if with_day else f"{start:%H:%M}",
             "item": _item_name(appointment.item_code),
         },
         ticket_id=None,
@@ -370,7 +371,7 @@ def confirm_by_sms(session: Session, *, appointment: Appointment, now: datetime)
 
     Sent the day before the visit or on the day itself, it stands for the reminder, which would otherwise
     follow it within the minute; a new time further ahead re-arms the reminder."""
-    _text(session, appointment, template_code="appointment_booked", time_format="%m月%d日%H:%M")
+    _text(session, appointment, template_code="appointment_booked", with_day=True)
     soon = local(appointment.slot_start).date() <= local(now).date() + timedelta(days=1)
     appointment.reminded_at = now if soon else None
     _flush(session)
@@ -380,7 +381,7 @@ def remind(session: Session, *, appointment: Appointment, now: datetime) -> bool
     """Sends the day-before reminder once per booked slot (a reschedule re-arms it)."""
     if appointment.status != "booked" or appointment.reminded_at is not None:
         return False
-    _text(session, appointment, template_code="appointment_reminder", time_format="%H:%M")
+    _text(session, appointment, template_code="appointment_reminder", with_day=False)
     appointment.reminded_at = now
     _flush(session)
     return True

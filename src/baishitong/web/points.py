@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from baishitong import bounds, clock
+from baishitong.dates import day_text
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict, DomainError, InvalidInput, NotFound
 from baishitong.knowledge import service as kb
@@ -132,7 +133,7 @@ def _days(session: Session, point: ServicePoint) -> list[dict]:
         slots = booking.day_slots(session, point=point, day=day, now=now)
         # Today past its last slot's start: the point may still be open, it is only too late to book (已截止, not 休息).
         ended = offset == 0 and not slots and bool(booking.day_slots(session, point=point, day=day))
-        out.append({"date": day, "label": f"{day.month}月{day.day}日", "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "ended": ended, "left": sum(s.remaining for s in slots)})
+        out.append({"date": day, "label": day_text(day), "weekday": "今天" if offset == 0 else "周" + WEEKDAYS[day.weekday()], "open": bool(slots), "ended": ended, "left": sum(s.remaining for s in slots)})
     return out
 
 
@@ -318,7 +319,7 @@ def booking_reschedule(request: Request, form: FormData = Depends(checked_form),
         try:
             appointment = booking.reschedule(session, number=number, phone=phone, slot_start=slot_start, now=clock.now())
             start = booking.local(appointment.slot_start)
-            outcome = ("success", f"已改约到 {start:%m月%d日 %H:%M}，请按时前往办理。")
+            outcome = ("success", f"已改约到 {day_text(start, time=True)}，请按时前往办理。")
         except DomainError as exc:
             session.rollback()
             appointment = booking.get_for_requester(session, number=number, phone=phone)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baishitong.bounds import DAY_INPUT, MAX_PAGE
+from baishitong.dates import day_text
 from baishitong.security import mask_numbers_in_text
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.service import LOCAL_TZ, callback_queue_clause
@@ -62,7 +63,7 @@ def actor_label(name: str | None) -> str | None:
 
 
 templates = Jinja2Templates(directory=str(resources.files("baishitong") / "templates"))
-templates.env.filters.update(local=local, iso=iso, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text, actor=actor_label)
+templates.env.filters.update(local=local, iso=iso, day_text=day_text, status_label=status_label, public_status_label=public_status_label, mask_numbers=mask_numbers_in_text, actor=actor_label)
 templates.env.globals["static_url"] = static_url
 templates.env.globals["day_input"] = DAY_INPUT
 

@@ -38,6 +38,24 @@ def test_urge_and_supervise_land_the_focus_on_the_outcome_in_the_row_acted_on(se
     assert page.locator("#overdue .alert").count() == 1
 
 
+def test_on_a_phone_the_outcome_of_urge_sits_under_the_form_in_the_row_not_beside_it(server, browser, shot):
+    """The stacked rows' action cell laid the outcome out beside the form, wider than the phone: the list was
+    scrolled sideways to show it, and the orders' numbers and titles went off the left edge."""
+    page = staff_page(browser, server, "supervisor", shot)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server + "/staff/supervise")
+    _first, second, _third = rows(page, "overdue")
+    with page.expect_navigation():
+        page.click(f"tr[data-ticket='{second}'] button[data-action=urge]")
+    landed_on(page, f"overdue-{second}")
+    outcome = page.locator(f"#overdue-{second}").bounding_box()
+    form = page.locator(f"tr[data-ticket='{second}'] form").bounding_box()
+    assert outcome["y"] >= form["y"] + form["height"] and outcome["x"] + outcome["width"] <= 390
+    assert page.evaluate("() => document.querySelector('#overdue .table-wrap').scrollLeft") == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    shot(page, "supervise-phone-outcome-under-form")
+
+
 def test_a_decision_lands_the_focus_on_the_outcome_in_the_next_order(server, browser, shot):
     page = staff_page(browser, server, "supervisor", shot)
     page.set_viewport_size({"width": 1366, "height": 500})

@@ -184,20 +184,23 @@ def _unit_actor(session: Session, unit_code: str) -> Actor:
 def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now: datetime | None = None) -> int:
     """`now`: the moment the demo is loaded (a test's fixed clock). The orders' lives are replayed up to the start of
     that day, so what the demo shows does not depend on the hour it is loaded: a reply or an archive due later today
-    has not happened yet, whether it is loaded at 8:00 or at 20:00, and nothing is stamped after the moment it runs."""
+    has not happened yet, whether it is loaded at 8:00 or at 20:00, and nothing is stamped after the moment it runs.
+    This morning's orders, which came in before that moment, are replayed up to it."""
     from baishitong.demo.orders import generate_orders
 
     now = now or utcnow()
-    start_of_day = datetime.combine(now.astimezone(tickets.LOCAL_TZ).date(), time(), tzinfo=tickets.LOCAL_TZ)
+    local_now = now.astimezone(tickets.LOCAL_TZ)
+    start_of_day = datetime.combine(local_now.date(), time(), tzinfo=tickets.LOCAL_TZ)
     operator = _staff(session, "operator1")
     supervisor = _staff(session, "supervisor")
-    specs = orders if orders is not None else generate_orders(today=now.astimezone(tickets.LOCAL_TZ).date())
+    specs = orders if orders is not None else generate_orders(today=local_now.date(), loaded_at=local_now.time())
     # All orders are registered first, so that duplicates are merged while their master is still open.
     # In the order they came in, so that each day's numbers run with the time of day.
     by_ref = {spec["ref"]: register(session, spec, operator=operator) for spec in sorted(specs, key=lambda spec: _aware(spec["created_at"]))}
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
         try:
-            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=start_of_day)
+            until = now if _aware(spec["created_at"]) >= start_of_day else start_of_day
+            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=until)
         except _NotYet:
             pass  # the order stays as it was before that step
     # Deadlines were computed while replaying at today's clock; recompute them from the simulated times.
@@ -293,7 +296,7 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
         # Matters the centre cannot answer itself go to the town where they happen.
         lead = demo_units.town_unit_code(spec["town_code"])
     co_units = spec.get("co_units") or []
-    _do(session, ticket, "dispatch", operator, schemas.DispatchIn(version=v(), lead_unit=lead, co_units=co_units), stamp(0.5))
+    _do(session, ticket, "dispatch", operator, schemas.DispatchIn(version=v(), lead_unit=lead, co_units=co_units), _at(spec.get("dispatched_at"), stamp(0.5)))
     if target == "dispatched":
         return
     handler = _unit_actor(session, lead)

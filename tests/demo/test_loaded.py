@@ -321,3 +321,46 @@ def test_routing_decisions_are_dated_when_their_orders_came_in_and_were_correcte
         month_ago = datetime.now(LOCAL_TZ) - timedelta(days=30)
         recent = routing.misroute_report(session, since=month_ago)["total"]["decisions"]
         assert 0 < recent < routing.misroute_report(session)["total"]["decisions"]
+
+
+def test_a_demo_loaded_late_in_the_day_has_this_mornings_orders_and_none_after_it_is_loaded(session, monkeypatch):
+    """Replayed only up to midnight, a demo loaded in the evening read 0 for today everywhere: this morning's calls
+    are there, spread over the hotline's 9–12 peak, waiting, dispatched or answered, and none later than the load."""
+    for username, role in (("operator1", "operator"), ("supervisor", "supervisor")):
+        org.create_user(session, username=username, password=TEST_PASSWORD, role=role, unit_code=None, display_name=username)
+    today = date(2026, 12, 4)
+    midnight = datetime.combine(today, time(), tzinfo=LOCAL_TZ)
+    for hour, minute, earliest, latest in ((21, 30, time(9), time(12)), (7, 0, time(4), time(7))):
+        moment = datetime.combine(today, time(hour, minute), tzinfo=LOCAL_TZ)
+        monkeypatch.setenv("BAISHITONG_FAKE_NOW", moment.isoformat())
+        loading = session.begin_nested()
+        seed.load_demo_orders(session)
+        mornings = session.scalars(select(Ticket).where(Ticket.created_at >= midnight)).all()
+        assert len(mornings) >= 8
+        assert all(earliest <= to_local(t.created_at).time() <= latest for t in mornings), sorted(to_local(t.created_at).time() for t in mornings)
+        assert {t.status for t in mornings} == {"registered", "dispatched", "closed"}
+        assert all(t.number.startswith("SD20261204") for t in mornings)
+        assert session.scalar(select(func.max(TicketEvent.created_at))) <= moment
+        report = period_report(session, start=today, end=today)
+        assert report.received == len(mornings) and report.dispatched and report.direct_answers, "统计分析 for today"
+        loading.rollback()
+
+
+def test_orders_waiting_in_the_dispatch_queue_came_in_hours_ago_not_days(demo):
+    """待派单 is emptied all day: what waits there came in this morning, before the demo was loaded."""
+    loaded = datetime.now(LOCAL_TZ)
+    with demo.session(write=False) as session:
+        waiting = session.scalars(select(Ticket.created_at).where(Ticket.status == "registered")).all()
+    assert len(waiting) >= 3
+    assert all(to_local(at).date() == loaded.date() and to_local(at) <= loaded.replace(tzinfo=None) for at in waiting), waiting
+
+
+def test_this_mornings_orders_are_the_same_whatever_the_hour_only_their_times_follow_it():
+    today = date(2026, 12, 4)
+    late, early = (generate_orders(today=today, loaded_at=at) for at in (time(20), time(9, 40)))
+    assert [(o["ref"], o["target_status"]) for o in late] == [(o["ref"], o["target_status"]) for o in early]
+    mornings = [o for o in early if o["created_at"].date() == today]
+    assert {o["target_status"] for o in mornings} == {"registered", "dispatched", "answered"}
+    assert all(datetime.combine(today, time(6, 40)) <= o["created_at"] <= datetime.combine(today, time(9, 40)) for o in mornings)
+    assert all(o["created_at"] < (o["dispatched_at"] or o["replied_at"] or o["created_at"] + timedelta(seconds=1)) <= datetime.combine(today, time(9, 40)) for o in mornings)
+    assert [o for o in early if o["target_status"] == "registered"] == [o for o in mornings if o["target_status"] == "registered"], "待派单 holds no order days old"

@@ -28,6 +28,7 @@ this project.  :func:`generate_orders` returns a list of dicts::
       "merged_into": str | None,      # merged: ref of an earlier order
       "co_units": [str], "contribution": str | None,   # 协办 and its opinion, given before the reply
       "assigned": bool,               # the unit's demo login took it on signing (我来办)
+      "dispatched_at": datetime | None,  # set on this morning's dispatched orders (else half an hour after coming in)
       "pause": {"reason": str, "at": datetime} | None,  # 暂停计时 by the unit, still paused (signed)
       "extensions": [{"days": int, "reason": str,     # 延期 decided before any pending request
                       "approved": bool, "refusal": str | None}],
@@ -778,6 +779,9 @@ _REDO_REASONS = [
 # how many recent unhappy ones are back with their unit now.
 _REDONE_SHARE = 0.03
 _REDOING = 2
+# Of this morning's orders (beside those waiting in 待派单): dispatched, waiting to be signed; answered during the call.
+_TODAY_DISPATCHED = 4
+_TODAY_ANSWERED = 2
 # Units with a demo login (seed.DEMO_ACCOUNTS): an order being redone goes to one of them first, where it is seen.
 _DEMO_DESKS = ("ronggui", "daliang", "beijiao", "SJJ", "CGZF", "RSJ", "GS", "GJJ")
 _TOWN_DESKS = ("ronggui", "daliang", "beijiao")
@@ -858,8 +862,9 @@ def _words(sc: _S, ctx: dict, channel: str, rng: random.Random) -> tuple[str, st
 
 
 # ---------------------------------------------------------------- generator
-def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = None) -> list[dict]:
-    """Return *n* deterministic demo work orders (same inputs → same output)."""
+def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = None, loaded_at: time | None = None) -> list[dict]:
+    """Return *n* deterministic demo work orders (same inputs → same output). `loaded_at`: the time of day the demo is
+    loaded (the end of the day when not given); this morning's orders come in before it."""
     today = today or date.today()
     rng = random.Random(seed)
     gaz = load_gazetteer()
@@ -988,6 +993,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
             "extensions": [],
             "redo": None,
             "pause": None,
+            "dispatched_at": None,
         }
         if state in _REPLIED_STATES:
             max_delay = max(0, min(6, age))
@@ -1029,7 +1035,30 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         orders.append(rec)
     _add_redos(orders, unhappy, rng=random.Random(seed + 1), today=today)
     _fill_desks(orders, rng=random.Random(seed + 2), today=today)
+    _this_morning(orders, rng=random.Random(seed + 5), today=today, until=loaded_at or time.max)
     return orders
+
+
+def _this_morning(orders: list[dict], *, rng: random.Random, today: date, until: time) -> None:
+    """Today's work up to the moment the demo is loaded, so 今日受理 and the queues are not empty of today: what waits
+    in 待派单 came in this morning (hours old, as in a centre that dispatches all day), a few orders were dispatched
+    minutes after they came in and wait to be signed, and a couple of hotline 咨询 were answered during the call.
+    The same orders at any hour of loading, so the states hold as many; only their times follow the hour: spread over
+    the hotline's morning peak 9–12 once that is past, else over the three hours before loading. A stream of its own."""
+    masters = {o["merged_into"] for o in orders if o["merged_into"]}
+    free = [o for o in orders if o["ref"] not in masters and not o["co_units"]]
+    waiting = [o for o in free if o["target_status"] == "registered"]
+    dispatched = rng.sample(sorted((o for o in free if o["target_status"] == "dispatched"), key=lambda o: o["ref"]), _TODAY_DISPATCHED)
+    answered = rng.sample(sorted((o for o in free if o["target_status"] == "answered"), key=lambda o: o["ref"]), _TODAY_ANSWERED)
+    end = datetime.combine(today, min(until.replace(microsecond=0), time(12)))
+    start = max(datetime.combine(today, time()), min(datetime.combine(today, time(9)), end - timedelta(hours=3)))
+    for o in waiting + dispatched + answered:
+        o["created_at"] = start + (end - start) * rng.random()
+        o["created_at"] -= timedelta(microseconds=o["created_at"].microsecond)
+        if o["target_status"] == "dispatched":
+            o["dispatched_at"] = min(end, o["created_at"] + timedelta(minutes=rng.randint(10, 40)))
+        elif o["target_status"] == "answered":
+            o["replied_at"] = min(end, o["created_at"] + timedelta(minutes=rng.randint(3, 9)))
 
 
 def _fill_desks(orders: list[dict], *, rng: random.Random, today: date) -> None:

@@ -184,3 +184,27 @@ def test_the_language_model_is_not_sent_the_numbers_a_citizen_typed(session, kno
     reply = assistant.ask(session, question="社保卡丢了怎么办？我的电话13800138000，身份证440681199001015671", llm_base_url="http://llm.local/v1", llm_model="m")
     assert reply.turn.text == "社保卡遗失后可到社保窗口补办。"
     assert sent and "13800138000" not in sent[0] and "440681199001015671" not in sent[0] and "138****8000" in sent[0]
+
+
+def test_leaving_and_ending_a_handed_over_conversation_through_the_api(client, knowledge, login):
+    """An app's chat says when the citizen closed it (市民已离开对话, once, only while a person has the conversation)
+    and when they ended it (handed back to 政务君, whose answer the next question gets); an unknown id is a 404."""
+    session_id = client.post(ASK, json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    assert [t["role"] for t in client.post(f"/api/v1/assistant/sessions/{session_id}/leave").json()["turns"]] == ["user", "assistant"], "nobody waits on 政务君"
+    client.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，请问哪个小区？"}, headers=login("t_operator"))
+    left = client.post(f"/api/v1/assistant/sessions/{session_id}/leave").json()
+    again = client.post(f"/api/v1/assistant/sessions/{session_id}/leave").json()
+    assert left["status"] == again["status"] == "open" and [t["text"] for t in again["turns"]].count(assistant.LEFT_TEXT) == 1
+    assert again["turns"][-1]["role"] == "system" and again["turns"][-1]["author"] is None
+
+    client.post(ASK, json={"question": "容桂的高黎社区", "session_id": session_id})
+    assert [t["text"] for t in client.post(f"/api/v1/assistant/sessions/{session_id}/leave").json()["turns"]].count(assistant.LEFT_TEXT) == 2, "back and gone again"
+    ended = client.post(f"/api/v1/assistant/sessions/{session_id}/end").json()
+    assert ended["status"] == "bot" and ended["turns"][-1]["text"] == assistant.ENDED_TEXT
+    refused = client.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "还在吗？"}, headers=login("t_operator"))
+    assert refused.status_code == 409 and refused.json()["error"]["message"] == "市民已结束对话，您的回复未发送"
+    answer = client.post(ASK, json={"question": "社保卡丢了怎么办", "session_id": session_id}).json()
+    assert answer["citations"][0]["id"] == "SB01", "政务君 answers again, its history without the system lines"
+    assert client.post("/api/v1/assistant/sessions/nosuch/leave").status_code == 404
+    assert client.post("/api/v1/assistant/sessions/nosuch/end").json()["error"]["code"] == "assistant_session_not_found"

@@ -4,7 +4,8 @@ never redrawn, so a screen reader reads out just the new one; the operator's own
 import httpx
 import pytest
 
-from tests.e2e.conftest import PASSWORD
+from baishitong.web.assistant import SESSION_COOKIE
+from tests.e2e.conftest import PASSWORD, open_chat_widget
 from tests.e2e.test_story import staff_page
 
 pytestmark = pytest.mark.e2e
@@ -65,3 +66,55 @@ def test_a_refused_reply_keeps_the_typed_text_and_says_why(server, browser, shot
     page.wait_for_selector("#chat-notice >> text=请输入回复内容")
     assert page.locator("#f-text").input_value() == "   "
     page.context.close()
+
+
+def test_the_operator_sees_the_citizen_leave_come_back_and_end_the_chat(server, browser, shot):
+    """The citizen closes the 问政务君 widget while the operator serves them: the operator's log reads 市民已离开对话
+    (sent by a beacon as the widget closes) and the note says not to wait; the citizen opens it again, reads the
+    reply sent meanwhile and writes on; 结束对话 then tells the operator the citizen ended it. A colleague opening
+    the conversation reads who serves it instead of a reply box."""
+    citizen = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+    citizen.goto(server + "/")
+    open_chat_widget(citizen)
+    citizen.wait_for_selector("#chat-panel-log-question")
+    citizen.fill("#chat-panel-log-question", "容桂街道高黎社区路灯坏了一个星期，我要找人工客服")
+    citizen.keyboard.press("Enter")
+    citizen.wait_for_selector("#chat-panel-log-status >> text=已为您转接人工客服")
+    session_id = next(c["value"] for c in citizen.context.cookies() if c["name"] == SESSION_COOKIE)
+
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.goto(f"{server}/staff/chat/{session_id}")
+    operator.fill("#f-text", "您好，请问路灯具体在哪个位置？")
+    operator.click("button[data-action=reply]")
+    operator.wait_for_selector("#chat-status >> text=服务中")
+    citizen.wait_for_selector("#chat-panel-log >> text=请问路灯具体在哪个位置", timeout=12_000)
+
+    citizen.click(".chat-panel-close")
+    operator.wait_for_selector("#staff-chat-log .msg-system >> text=市民已离开对话", timeout=12_000)
+    operator.wait_for_selector("#chat-status >> text=不必再等其回复")
+    shot(operator, "staff-chat-citizen-left")
+
+    colleague = staff_page(browser, server, "supervisor", shot)
+    colleague.goto(f"{server}/staff/chat/{session_id}")
+    assert colleague.locator("#f-text").count() == 0
+    assert "由 话务员 黄小燕 接待中" in colleague.inner_text("#chat-readonly")
+    colleague.context.close()
+
+    operator.fill("#f-text", "您回来后告诉我位置就行")
+    operator.click("button[data-action=reply]")
+    operator.wait_for_selector("#staff-chat-log >> text=您回来后告诉我位置就行")
+    open_chat_widget(citizen)
+    citizen.wait_for_selector("#chat-panel-log >> text=您回来后告诉我位置就行")
+    assert "市民已离开对话" not in citizen.inner_text("#chat-panel")
+    citizen.fill("#chat-panel-log-question", "在高黎市场门口")
+    citizen.keyboard.press("Enter")
+    operator.wait_for_selector("#staff-chat-log >> text=在高黎市场门口", timeout=12_000)
+    operator.wait_for_function("() => !document.getElementById('chat-status').textContent.includes('不必再等')", timeout=12_000)
+
+    citizen.click("#chat-panel button[data-action=end-chat]")
+    citizen.wait_for_selector("#chat-panel-log >> text=您已结束人工服务")
+    shot(citizen, "citizen-chat-ended")
+    operator.wait_for_selector("#staff-chat-log .msg-system >> text=市民已结束对话", timeout=12_000)
+    operator.wait_for_selector("#chat-status >> text=市民已结束对话，本会话已交还政务君")
+    citizen.context.close()
+    operator.context.close()

@@ -239,7 +239,7 @@ def test_check_in_flow(web, session, monkeypatch):
     assert twice.status_code == 200 and "已签到" in twice.text and "无法签到" not in twice.text
     assert booking.get(session, number=appointment.number).checked_in_at == first_time
     cancelled, _ = booking.book(session, point_code="CK-1", slot_start=datetime(2026, 10, 8, 11, 0, tzinfo=SHUNDE_TZ), name="李四", phone="13900139000", now=now)
-    booking.cancel(session, number=cancelled.number, phone="13900139000")
+    booking.cancel(session, number=cancelled.number, phone="13900139000", now=now)
     session.commit()
     refused = web.post("/staff/points/check-in", data={"csrf_token": token(shown.text), "number": cancelled.number})
     assert refused.status_code == 409 and "该预约已取消，无法签到" in refused.text

@@ -1,8 +1,12 @@
+import json
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from baishitong.assistant import core
 from baishitong.assistant import service as assistant
+from baishitong.audit.models import AuditEntry
 from baishitong.knowledge import service as kb
 from tests.conftest import actor
 
@@ -208,3 +212,36 @@ def test_leaving_and_ending_a_handed_over_conversation_through_the_api(client, k
     assert answer["citations"][0]["id"] == "SB01", "政务君 answers again, its history without the system lines"
     assert client.post("/api/v1/assistant/sessions/nosuch/leave").status_code == 404
     assert client.post("/api/v1/assistant/sessions/nosuch/end").json()["error"]["code"] == "assistant_session_not_found"
+
+
+def test_each_change_of_who_holds_a_conversation_is_audited_without_what_the_citizen_wrote(client, session, knowledge, login):
+    """Who asked for a person, which operator took the conversation, who handed it back or left and when, is in
+    the audit trail: one row per change, none per message, and no phone or ID number the citizen typed."""
+    said = "转人工，我电话13800138000，身份证440681199001015671"
+    session_id = client.post(ASK, json={"question": said}).json()["session_id"]
+    sessions = f"/api/v1/assistant/sessions/{session_id}"
+    client.post(f"{sessions}/handover")  # asked twice: still one row
+    client.post(f"{sessions}/reply", json={"text": "您好，请问哪个小区？"}, headers=login("t_operator"))
+    client.post(f"{sessions}/reply", json={"text": "请把地址发给我。"}, headers=login("t_operator"))
+    client.post(ASK, json={"question": "容桂的高黎社区", "session_id": session_id})
+    client.post(f"{sessions}/leave")
+    client.post(f"{sessions}/leave")
+    client.post(f"{sessions}/end")
+    client.post(f"{sessions}/end")
+    client.post(ASK, json={"question": "还是转人工吧", "session_id": session_id})
+    client.post(f"{sessions}/reply", json={"text": "您好。"}, headers=login("t_operator"))
+    assert client.post(f"{sessions}/close", headers=login("t_supervisor")).json()["status"] == "bot"
+
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "assistant_session", AuditEntry.object_id == session_id).order_by(AuditEntry.id)).all()
+    assert [(r.action, r.actor, r.data["from"], r.data["to"]) for r in rows] == [
+        ("assistant_session.handover", "citizen", "bot", "waiting"),
+        ("assistant_session.take", "t_operator", "waiting", "open"),
+        ("assistant_session.leave", "citizen", "open", "open"),
+        ("assistant_session.end", "citizen", "open", "bot"),
+        ("assistant_session.handover", "citizen", "bot", "waiting"),
+        ("assistant_session.take", "t_operator", "waiting", "open"),
+        ("assistant_session.close", "t_supervisor", "open", "bot"),
+    ]
+    assert rows[-1].data["operator"] == "t_operator", "a supervisor closing a colleague's conversation says whose it was"
+    written = json.dumps([r.data for r in rows], ensure_ascii=False)
+    assert "13800138000" not in written and "440681199001015671" not in written and "高黎" not in written

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from baishitong import clock
 from baishitong.assistant import core
 from baishitong.assistant.models import AssistantSession, AssistantTurn, UnansweredQuestion
+from baishitong.audit import service as audit
 from baishitong.errors import Conflict, NotFound
 from baishitong.knowledge import service as kb
 from baishitong.org.models import User
@@ -26,6 +27,8 @@ WAITING_TEXT = "您的消息已转给人工客服，请稍候，客服人员会�
 # System lines (role "system") the operator reads in the transcript: the citizen closed the chat or ended it.
 LEFT_TEXT = "市民已离开对话"
 ENDED_TEXT = "市民已结束对话，会话已交还政务君"
+# The audit actor of what the citizen does: an anonymous chat has no account, and its phone is no actor name.
+CITIZEN = "citizen"
 
 
 @dataclass
@@ -55,6 +58,15 @@ def _add_turn(session: Session, conversation: AssistantSession, *, role: str, te
     conversation.updated_at = turn.created_at
     session.flush()
     return turn
+
+
+def _audit(session: Session, conversation: AssistantSession, *, actor: str, action: str, before: str, **data) -> None:
+    """One audit row per change of who holds the conversation (not per message); it names states and staff,
+    never what the citizen wrote, which may hold their phone or ID number."""
+    audit.record(
+        session, actor=actor, action=f"assistant_session.{action}", object_type="assistant_session", object_id=conversation.id,
+        data={"from": before, "to": conversation.status, **data},
+    )
 
 
 def _citation(c: core.Citation) -> dict:
@@ -226,6 +238,7 @@ def handover(session: Session, *, session_id: str) -> AssistantSession:
         return conversation
     conversation.status = "waiting"
     conversation.handover_at = clock.now()
+    _audit(session, conversation, actor=CITIZEN, action="handover", before="bot")
     question = last_question(conversation)
     if question:
         _log(session, question=question, reason="handover", conversation=conversation, turn=None)
@@ -260,6 +273,7 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
     conversation = get_session(session, session_id=session_id)
     if conversation.status == "bot":
         _refuse_handed_back(conversation)
+    before = conversation.status
     # Several operators watch one queue and may open the same waiting conversation: a conditional UPDATE, so
     # that of two first replies at once only one takes it, instead of both answering the citizen in turn.
     mine = or_(AssistantSession.status == "waiting", and_(AssistantSession.status == "open", AssistantSession.operator == operator))
@@ -271,6 +285,8 @@ def operator_reply(session: Session, *, session_id: str, text: str, operator: st
         name = operator_names(session, conversations=[conversation]).get(conversation.operator, conversation.operator)
         raise Conflict("conversation_taken", f"该会话已由 {name} 接入，您的回复未发送")
     session.refresh(conversation)  # the UPDATE bypassed the loaded object, which pages later in this transaction read
+    if before == "waiting":
+        _audit(session, conversation, actor=operator, action="take", before=before)
     return _add_turn(session, conversation, role="operator", text=text.strip(), author=operator)
 
 
@@ -282,8 +298,11 @@ def close(session: Session, *, session_id: str, operator: str, override: bool = 
         name = operator_names(session, conversations=[conversation]).get(conversation.operator, conversation.operator)
         raise Conflict("conversation_taken", f"该会话由 {name} 服务中，只有 {name} 可以结束")
     if conversation.status != "bot":
+        before, held_by = conversation.status, conversation.operator
         conversation.status = "bot"
         _add_turn(session, conversation, role="operator", text="人工客服已结束本次服务，如有其他问题可继续向政务君提问。", author=operator)
+        # A supervisor ending a colleague's conversation says whose it was.
+        _audit(session, conversation, actor=operator, action="close", before=before, **({"operator": held_by} if held_by and held_by != operator else {}))
     return conversation
 
 
@@ -300,6 +319,7 @@ def leave(session: Session, *, session_id: str) -> AssistantSession:
     conversation = get_session(session, session_id=session_id)
     if conversation.status != "bot" and left_at(conversation) is None:
         _add_turn(session, conversation, role="system", text=LEFT_TEXT)
+        _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status)
     return conversation
 
 
@@ -307,8 +327,10 @@ def end(session: Session, *, session_id: str) -> AssistantSession:
     """The citizen's 结束对话: the operator reads so, and the citizen's next message is 政务君's again."""
     conversation = get_session(session, session_id=session_id)
     if conversation.status != "bot":
+        before = conversation.status
         conversation.status = "bot"
         _add_turn(session, conversation, role="system", text=ENDED_TEXT)
+        _audit(session, conversation, actor=CITIZEN, action="end", before=before)
     return conversation
 
 

@@ -364,3 +364,13 @@ def test_this_mornings_orders_are_the_same_whatever_the_hour_only_their_times_fo
     assert all(datetime.combine(today, time(6, 40)) <= o["created_at"] <= datetime.combine(today, time(9, 40)) for o in mornings)
     assert all(o["created_at"] < (o["dispatched_at"] or o["replied_at"] or o["created_at"] + timedelta(seconds=1)) <= datetime.combine(today, time(9, 40)) for o in mornings)
     assert [o for o in early if o["target_status"] == "registered"] == [o for o in mornings if o["target_status"] == "registered"], "待派单 holds no order days old"
+
+
+def test_orders_waiting_for_a_decision_on_their_return_were_returned_yesterday_in_office_hours(demo):
+    """退单待审 is decided within a day: the demo's returned orders no longer wait there for weeks."""
+    yesterday = local_today() - timedelta(days=1)
+    with demo.session(write=False) as session:
+        returned = session.scalars(select(Ticket).where(Ticket.status == "returned")).all()
+        returns = [to_local(e.created_at) for t in returned for e in t.events if e.action == "return"]
+    assert returned and len(returns) == len(returned)
+    assert all(at.date() == yesterday and 9 <= at.hour < 18 for at in returns), returns

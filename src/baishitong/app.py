@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,12 +43,13 @@ class ErrorResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
-class DatabaseUnavailableAnswered:
-    """Answers a request that failed for the database being away with the app's own 503 (its `Exception` handler),
-    here rather than in Starlette's outermost handler: that one sends the same answer but then raises the error on to
-    the server, which logs its whole traceback — one per request while the database is down, flooding a small
-    server's log where the handler's one line says it all. Other errors go on to it as before (a real 500 keeps its
-    traceback). A commit failing as the database goes away surfaces here too: the response held until then is dropped."""
+class ErrorsAnswered:
+    """Answers a request that failed with an error no handler took (the database being away, a bug) with the app's own
+    answer (its `Exception` handler: a 503 or the 500), here rather than in Starlette's outermost handler: that one
+    sends the same answer but then raises the error on to the server, which logs its whole traceback again — a second
+    traceback for each real 500, and one per request while the database is down, flooding a small server's log where
+    the handler's own line says it all. A commit failing as the database goes away surfaces here too: the response
+    held until then is dropped. An error after the answer has begun goes on to the server, which ends the connection."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,7 +68,7 @@ class DatabaseUnavailableAnswered:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            if started or not database_unavailable(exc):
+            if started:
                 raise
             response = await scope["app"].exception_handlers[Exception](Request(scope, receive), exc)
             await response(scope, receive, send)
@@ -113,7 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # after the route has (to its knowledge) answered, where a route-level handler could no longer answer.
         if database_unavailable(exc):
             return unavailable_response(request, exc)
-        log.exception("unhandled error", exc_info=exc)
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return ErrorResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
 
 
@@ -168,7 +169,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     queue.use_database(app.state.db)
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ResponseAfterCommit)
-    app.add_middleware(DatabaseUnavailableAnswered)
+    app.add_middleware(ErrorsAnswered)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(HeadAsGet)
     install_error_handlers(app)
@@ -187,6 +188,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
             swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        # Browsers, feed readers and the API's own /docs ask for this address whatever the page declares.
+        return RedirectResponse(static_url("img/favicon.svg"), status_code=301)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

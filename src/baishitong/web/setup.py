@@ -180,5 +180,5 @@ def install_web(app: FastAPI) -> None:
             return await api_unexpected(request, exc)
         if database_unavailable(exc):
             return _unavailable(request, exc)
-        log.exception("unhandled error on a page", exc_info=exc)
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_page(request, 500)

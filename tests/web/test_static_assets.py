@@ -38,3 +38,10 @@ def test_an_asset_without_the_current_hash_is_revalidated(client, query):
     assert css.status_code == 200 and css.headers["cache-control"] == "no-cache"
     again = client.get(f"/static/css/app.css{query}", headers={"If-None-Match": css.headers["etag"]})
     assert again.status_code == 304 and again.headers["cache-control"] == "no-cache"
+
+
+def test_the_address_browsers_ask_for_an_icon_at_leads_to_the_site_icon(client):
+    moved = client.get("/favicon.ico", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"].startswith("/static/img/favicon.svg?v=")
+    icon = client.get(moved.headers["location"])
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content

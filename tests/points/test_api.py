@@ -125,7 +125,11 @@ def test_booking_lifecycle(network, login, monkeypatch):
 def test_a_booking_whose_slot_has_begun_is_neither_cancelled_nor_moved_and_its_own_slot_is_no_new_one(network, monkeypatch):
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-08T01:00:00+00:00")
     start = network.get("/api/v1/points/T-A/slots", params={"date": "2026-10-10"}).json()[0]["start"]
-    number = network.post("/api/v1/appointments", json={"point": "T-A", "slot_start": start, "name": "李四", "phone": "13800138000"}).json()["number"]
+    created = network.post("/api/v1/appointments", json={"point": "T-A", "slot_start": start, "name": "李四", "phone": "13800138000"}).json()
+    number = created["number"]
+    assert created["changeable"] is True
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T00:59:00+00:00")  # 08:59 on the day: a minute left to cancel or move
+    assert network.post(f"/api/v1/appointments/{number}/lookup", json={"phone": "13800138000"}).json()["changeable"] is True
     same = network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13800138000", "slot_start": start})
     assert same.status_code == 409 and same.json()["error"] == {"code": "same_slot", "message": "您当前预约的就是这个时段，请选择其他时段改约"}
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T01:10:00+00:00")  # 09:10 on the day: the 09:00 slot has begun
@@ -134,8 +138,9 @@ def test_a_booking_whose_slot_has_begun_is_neither_cancelled_nor_moved_and_its_o
     assert cancel.status_code == 409 and cancel.json()["error"] == passed
     moved = network.post(f"/api/v1/appointments/{number}/reschedule", json={"phone": "13800138000", "slot_start": "2026-10-10T10:00:00+08:00"})
     assert moved.status_code == 409 and moved.json()["error"] == passed
+    # The app learns it from the booking itself, not only from the 409.
     shown = network.post(f"/api/v1/appointments/{number}/lookup", json={"phone": "13800138000"}).json()
-    assert shown["status"] == "booked" and shown["slot_start"] == start
+    assert shown["status"] == "booked" and shown["slot_start"] == start and shown["changeable"] is False
 
 
 def test_a_retried_cancel_or_check_in_gets_the_booking_back_instead_of_409(network, login, monkeypatch):
@@ -146,7 +151,7 @@ def test_a_retried_cancel_or_check_in_gets_the_booking_back_instead_of_409(netwo
     )
     for _ in range(2):
         retry = network.post(f"/api/v1/appointments/{cancelled}/cancel", json={"phone": "13800138000"}, headers={"Idempotency-Key": "cancel-1"})
-        assert retry.status_code == 200 and retry.json()["status"] == "cancelled", retry.text
+        assert retry.status_code == 200 and retry.json()["status"] == "cancelled" and retry.json()["changeable"] is False, retry.text
     monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-10-10T01:50:00+00:00")
     for _ in range(2):
         retry = network.post(f"/api/v1/appointments/{arriving}/check-in", headers={**login("t_operator"), "Idempotency-Key": "check-in-1"})

@@ -112,6 +112,7 @@ def point_slots(code: str, day: Annotated[Day, Query(alias="date")], session: Se
 
 
 def appointment_out(a: Appointment, *, masked: bool) -> schemas.AppointmentOut:
+    """`changeable` by the rule 预约查询 offers 取消/改约 by, so an app need not learn it from a 409."""
     return schemas.AppointmentOut(
         number=a.number,
         point=a.point.code,
@@ -124,6 +125,7 @@ def appointment_out(a: Appointment, *, masked: bool) -> schemas.AppointmentOut:
         phone=mask_phone(a.phone) if masked else a.phone,
         status=a.status,
         status_label=booking.STATUS_LABELS.get(a.status, a.status),
+        changeable=booking.changeable(a, now=clock.now()),
         created_at=a.created_at,
         checked_in_at=a.checked_in_at,
     )

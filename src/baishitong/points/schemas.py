@@ -83,5 +83,6 @@ class AppointmentOut(BaseModel):
     phone: str
     status: str
     status_label: str
+    changeable: bool = Field(description="现在能否取消或改约：已预约且预约时段尚未开始；为 false 时取消、改约会得到 409（slot_passed 或 appointment_not_active）")
     created_at: datetime
     checked_in_at: datetime | None

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baishitong import clock
-from baishitong.db import Database, after_commit
+from baishitong.db import Database, after_commit, database_unavailable, unavailable_reason
 from baishitong.errors import Conflict
 from baishitong.jobs import queue
 from baishitong.jobs.models import OutboxJob
@@ -68,6 +68,15 @@ def _finish(row: OutboxJob, error: Exception | None) -> None:
         row.failed_at = now
 
 
+def _log_failure(job_id: int, name: str, error: Exception) -> None:
+    """The database away (restarting, locked past its timeout) is one line with the driver's reason: the job is tried
+    again as after any failure, and a traceback per job while it is away would flood a small server's log."""
+    if database_unavailable(error):
+        log.warning("job %s (%s) failed, database unavailable: %s", job_id, name, unavailable_reason(error))
+    else:
+        log.error("job %s (%s) failed", job_id, name, exc_info=error)
+
+
 def execute(db: Database, job_id: int) -> bool:
     """Runs one outbox job once: its row is locked while the job's transaction runs, so a second worker handed
     the same job waits and then finds it done. A failure is retried after a backoff, and after MAX_ATTEMPTS the
@@ -86,7 +95,7 @@ def execute(db: Database, job_id: int) -> bool:
                 with session.begin_nested():
                     run_handler(session, name, payload)
             except Exception as exc:  # the handler's changes are undone; the error stays on the row
-                log.exception("job %s (%s) failed", job_id, name)
+                _log_failure(job_id, name, exc)
                 error = exc
             _finish(row, error)
             return error is None
@@ -94,7 +103,7 @@ def execute(db: Database, job_id: int) -> bool:
     try:
         handler_for(name)(db, **payload)
     except Exception as exc:
-        log.exception("job %s (%s) failed", job_id, name)
+        _log_failure(job_id, name, exc)
         error = exc
     with db.session() as session:
         _finish(session.get(OutboxJob, job_id, with_for_update=True), error)

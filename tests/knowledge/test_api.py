@@ -50,7 +50,7 @@ def test_edit_with_versions_roles_and_history(client, articles, login):
     stale = client.put("/api/v1/kb/articles/RG01", json=body, headers=login("t_supervisor"))
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     other_unit = client.put("/api/v1/kb/articles/SB01", json=dict(body, unit_code="RSJ", version=1), headers=login("t_ronggui_admin"))
-    assert other_unit.status_code == 403
+    assert other_unit.status_code == 403 and other_unit.json()["error"]["code"] == "not_own_unit"
     history = client.get("/api/v1/kb/articles/RG01/history", headers=login("t_supervisor")).json()
     assert [h["action"] for h in history] == ["create", "update", "publish"]
     created = client.post("/api/v1/kb/articles", json={"id": "NEW1", "title": "新文章", "body": "内容"}, headers=login("t_admin"))
@@ -106,3 +106,16 @@ def test_a_unit_admins_export_holds_no_other_units_draft(client, articles, login
     assert all(i in everything for i in ("RG01", "SB01", "DL01"))
     assert kb.export_markdown(session, folder=tmp_path / "md", actor=actor(session, "t_ronggui_admin")) == 2
     assert not (tmp_path / "md" / "DL01.md").exists()
+
+
+def test_a_unit_admin_putting_another_units_draft_finds_no_article_as_reading_it_does(client, articles, login, session):
+    """A 403 not_own_unit told them that another unit's draft of that id exists."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="DL01", title="大良未发布的草稿", body="大良", unit_code="daliang")
+    session.commit()
+    headers = login("t_ronggui_admin")
+    body = {"title": "改别人的", "body": "改", "unit_code": "daliang", "version": 1, "status": "published"}
+    for answer in (client.get("/api/v1/kb/articles/DL01", headers=headers), client.put("/api/v1/kb/articles/DL01", json=body, headers=headers)):
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "article_not_found"
+    article = kb.get_article(session, external_id="DL01", include_unpublished=True)
+    assert (article.title, article.status) == ("大良未发布的草稿", "draft")

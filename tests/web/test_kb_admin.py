@@ -71,12 +71,13 @@ def test_preview_renders_markdown_escaped(web):
 
 def test_unit_admin_edits_only_own_unit(web, session):
     admin = actor(session, "t_admin")
-    kb.create_article(session, actor=admin, external_id="dl-01", title="大良街道办事指南", unit_code="daliang", body="大良")
+    kb.create_article(session, actor=admin, external_id="dl-01", title="大良街道办事指南", unit_code="daliang", body="大良", status="published")
     kb.create_article(session, actor=admin, external_id="rg-01", title="容桂街道办事指南", unit_code="ronggui", body="容桂")
     session.commit()
     login(web, "t_ronggui_admin")
     listing = web.get("/staff/kb").text
     assert 'href="/staff/kb/rg-01/edit"' in listing and 'href="/staff/kb/dl-01/edit"' not in listing
+    # Another unit's published article is theirs to read, not to edit.
     forbidden = web.get("/staff/kb/dl-01/edit")
     assert forbidden.status_code == 403 and "单位管理员只能编辑本单位" in forbidden.text
     own = web.get("/staff/kb/rg-01/edit")
@@ -88,6 +89,27 @@ def test_unit_admin_edits_only_own_unit(web, session):
     created = web.post("/staff/kb/new", data=article_form(own.text, external_id="rg-02", unit_code="daliang"), follow_redirects=False)
     assert created.status_code == 303
     assert kb.get_article(session, external_id="rg-02", include_unpublished=True).unit_code == "ronggui"
+
+
+def test_editing_another_units_draft_finds_no_article_as_reading_it_does(web, session):
+    """A 403 "只能编辑本单位" told a unit admin that another unit's draft of that number exists."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="dl-draft", title="大良未发布的草稿", unit_code="daliang", body="大良")
+    kb.create_article(session, actor=admin, external_id="rg-01", title="容桂街道办事指南", unit_code="ronggui", body="容桂")
+    session.commit()
+    login(web, "t_ronggui_admin")
+    own = web.get("/staff/kb/rg-01/edit").text
+    attempts = {
+        "edit page": web.get("/staff/kb/dl-draft/edit"),
+        "edit": web.post("/staff/kb/dl-draft/edit", data=article_form(own, title="改别人的", version="1")),
+        "publish": web.post("/staff/kb/dl-draft/status", data={"csrf_token": token(own), "status": "published", "version": "1"}),
+        "reading": web.get("/staff/kb/dl-draft/history"),
+    }
+    for what, answer in attempts.items():
+        assert answer.status_code == 404, what
+        assert "单位管理员只能编辑本单位" not in answer.text and "大良未发布的草稿" not in answer.text, what
+    article = kb.get_article(session, external_id="dl-draft", include_unpublished=True)
+    assert (article.title, article.status, article.version) == ("大良未发布的草稿", "draft", 1)
 
 
 def test_operator_reads_published_articles_only_and_cannot_edit(web, session):

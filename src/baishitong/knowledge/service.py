@@ -251,8 +251,9 @@ def create_article(
 
 
 def update_article(session: Session, *, external_id: str, version: int | None, actor: Actor, action: str = "update", **fields) -> Article:
-    """Full replacement of the editable fields; `version` is the one the editor started from."""
-    article = get_article(session, external_id=external_id, include_unpublished=True)
+    """Full replacement of the editable fields; `version` is the one the editor started from. An article the actor
+    may not read is not found (404), as on reading it: a 403 would tell that another unit's draft exists."""
+    article = get_article(session, external_id=external_id, include_unpublished=True, viewer=actor)
     fields = _normalise(fields)
     _validate(fields)
     if fields.get("category_code") != article.category_code:
@@ -271,8 +272,8 @@ def update_article(session: Session, *, external_id: str, version: int | None, a
 
 
 def set_status(session: Session, *, external_id: str, status: str, version: int | None, actor: Actor) -> Article:
-    """Publish or retire; a status change is a saved version like any edit."""
-    article = get_article(session, external_id=external_id, include_unpublished=True)
+    """Publish or retire; a status change is a saved version like any edit (of an article the actor can read)."""
+    article = get_article(session, external_id=external_id, include_unpublished=True, viewer=actor)
     _check_editor(actor, article.unit_code)
     if status not in ARTICLE_STATUSES:
         raise InvalidInput("invalid_status", "文章状态必须是 draft、published 或 retired")

@@ -71,8 +71,9 @@ def _choices(session: Session) -> dict:
     return {"categories": categories, "units": units, "category_names": {c: n for c, n in categories}, "unit_names": dict(units)}
 
 
-def _get(session: Session, external_id: str) -> Article:
-    return kb.get_article(session, external_id=external_id, include_unpublished=True)
+def _get(session: Session, external_id: str, staff: Staff) -> Article:
+    """Editing finds what reading finds: another unit's draft is 404, not a 403 telling that it exists."""
+    return kb.get_article(session, external_id=external_id, include_unpublished=True, viewer=staff.actor)
 
 
 @router.get("/staff/kb")
@@ -207,14 +208,14 @@ def _require_editable(staff: Staff, article: Article) -> None:
 
 @router.get("/staff/kb/{external_id}/edit")
 def edit_form(external_id: str, request: Request, staff: Staff = Depends(require(*EDITORS)), session: Session = Depends(get_db_session)):
-    article = _get(session, external_id)
+    article = _get(session, external_id, staff)
     _require_editable(staff, article)
     return _editor(request, session, staff, article=article, values=_values_from(article))
 
 
 @router.post("/staff/kb/{external_id}/edit")
 def save(external_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*EDITORS)), session: Session = Depends(get_db_session)):
-    article = _get(session, external_id)
+    article = _get(session, external_id, staff)
     _require_editable(staff, article)
     values = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
     try:
@@ -228,12 +229,12 @@ def save(external_id: str, request: Request, form: FormData = Depends(checked_fo
             article = kb.set_status(session, external_id=external_id, status=values["status"], version=article.version, actor=staff.actor)
     except Conflict:
         session.rollback()
-        current = _get(session, external_id)
+        current = _get(session, external_id, staff)
         # The user's text stays in the form; the version moves on so they can save once they have merged.
         return _editor(request, session, staff, article=current, values={**values, "version": current.version}, error=STALE_TEXT, current=current, status_code=409)
     except (InvalidInput, Forbidden) as exc:
         session.rollback()
-        return _editor(request, session, staff, article=_get(session, external_id), values={**values, "version": version}, error=exc.message, status_code=exc.status_code)
+        return _editor(request, session, staff, article=_get(session, external_id, staff), values={**values, "version": version}, error=exc.message, status_code=exc.status_code)
     if article.version == version:
         flash(request, "info", f"文章没有修改，仍为第 {article.version} 版")
     else:
@@ -244,7 +245,7 @@ def save(external_id: str, request: Request, form: FormData = Depends(checked_fo
 @router.post("/staff/kb/{external_id}/status")
 def change_status(external_id: str, request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*EDITORS)), session: Session = Depends(get_db_session)):
     """The publish and retire buttons."""
-    article = _get(session, external_id)
+    article = _get(session, external_id, staff)
     _require_editable(staff, article)
     status = str(form.get("status", ""))
     if status not in ("published", "retired"):

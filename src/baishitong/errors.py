@@ -39,6 +39,16 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class BadChoice(InvalidInput):
+    """A value outside a fixed list. The API names the codes an integrator sends, each with its name; a page, whose
+    picker shows names only, says `page_message`, the names alone."""
+
+    def __init__(self, code: str, *, field: str, what: str, value: str, choices: dict[str, str]):
+        allowed = "、".join(c if c == label else f"{c}（{label}）" for c, label in choices.items())
+        super().__init__(code, f"{what}“{value}”无效，可选：{allowed}", details={"field": field})
+        self.page_message = f"{what}“{value}”无效，只能是：{'、'.join(choices.values())}"
+
+
 def wait_text(seconds: int) -> str:
     """How long to wait, as put in a message after 请: " 25 秒", or " 12 分钟" (rounded up) from a minute on (a space
     between Chinese text and a number)."""

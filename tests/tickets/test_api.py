@@ -246,10 +246,10 @@ def test_an_unknown_list_filter_is_refused_naming_the_allowed_values(client, ses
     make_ticket(session, state="signed")
     headers = login("t_operator")
     for params, named in [
-        ({"status": "bogus"}, "已受理"),
-        ({"status": ["signed", "bogus"]}, "办理中"),
+        ({"status": "bogus"}, "registered（已受理）"),
+        ({"status": ["signed", "bogus"]}, "signed（办理中）"),
         ({"type": "吐槽"}, "咨询、求助、投诉"),
-        ({"channel": "fax"}, "12345热线"),
+        ({"channel": "fax"}, "hotline（12345热线）"),
     ]:
         response = client.get("/api/v1/tickets", params=params, headers=headers)
         assert response.status_code == 422, params

@@ -142,7 +142,9 @@ def test_an_unknown_filter_on_the_ticket_list_is_said_not_shown_as_no_orders(web
     make_ticket(session, state="signed")
     login(web, "t_supervisor")
     page = web.get("/staff/tickets?status=bogus")
-    assert page.status_code == 200 and "工单状态“bogus”无效，可选：registered（已受理）" in page.text
+    assert page.status_code == 200 and "工单状态“bogus”无效，只能是：已受理、已派单、办理中" in page.text
+    assert "registered" not in page.text.split("只能是：")[1].split("<")[0], "the page names the statuses, not their codes"
+    assert "受理渠道“fax”无效，只能是：12345热线" in web.get("/staff/tickets?channel=fax").text
     assert "没有符合条件的工单" in page.text
     unknown_unit = web.get("/staff/tickets?unit=NO_SUCH")
     assert "单位 NO_SUCH 不存在" in unknown_unit.text, "said on the page asked for, not on the next one"

@@ -120,7 +120,7 @@ def test_the_page_filters_by_callback_and_exports_the_same(web, orders):
     not_yet = web.get("/staff/tickets?callback=no").text
     assert orders["late"].number in not_yet and orders["rated"].number not in not_yet
     unknown = web.get("/staff/tickets?callback=maybe")
-    assert unknown.status_code == 200 and "回访“maybe”无效，可选：yes（有回访评价）、no（无回访评价）" in unknown.text and "共 0 件" in unknown.text
+    assert unknown.status_code == 200 and "回访“maybe”无效，只能是：有回访评价、无回访评价" in unknown.text and "共 0 件" in unknown.text
 
 
 @pytest.fixture

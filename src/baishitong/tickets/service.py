@@ -17,7 +17,7 @@ from baishitong.actors import SYSTEM as ACTING_SYSTEM  # the Actor; states.SYSTE
 from baishitong.audit import service as audit
 from baishitong.config import get_settings
 from baishitong.db import claim_version, utcnow
-from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from baishitong.errors import BadChoice, Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit, User
 from baishitong.security import mask_id_number, mask_name, mask_numbers_in_text, mask_phone
@@ -229,13 +229,11 @@ def _check_filters(*, status: list[str] | None, type: str | None, channel: str |
     """An unknown value would match nothing and read as "no such orders"; it is refused, naming what is allowed."""
     for value in status or ():
         if value not in STATUS_LABELS:
-            allowed = "、".join(f"{s.value}（{label}）" for s, label in STATUS_LABELS.items())
-            raise InvalidInput("invalid_filter", f"工单状态“{value}”无效，可选：{allowed}", details={"field": "status"})
+            raise BadChoice("invalid_filter", field="status", what="工单状态", value=value, choices={s.value: label for s, label in STATUS_LABELS.items()})
     if type and type not in schemas.TYPES:
-        raise InvalidInput("invalid_filter", f"诉求类型“{type}”无效，可选：{'、'.join(schemas.TYPES)}", details={"field": "type"})
+        raise BadChoice("invalid_filter", field="type", what="诉求类型", value=type, choices={t: t for t in schemas.TYPES})
     if channel and channel not in schemas.CHANNEL_LABELS:
-        allowed = "、".join(f"{code}（{label}）" for code, label in schemas.CHANNEL_LABELS.items())
-        raise InvalidInput("invalid_filter", f"受理渠道“{channel}”无效，可选：{allowed}", details={"field": "channel"})
+        raise BadChoice("invalid_filter", field="channel", what="受理渠道", value=channel, choices=schemas.CHANNEL_LABELS)
 
 
 # What an order can lack, by the name `list_tickets(without=...)` takes; NONE is the value of a list's unit,

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 from baishitong import bounds
 from baishitong.attachments import service as attachments
 from baishitong.deps import get_db_session
-from baishitong.errors import DomainError
+from baishitong.errors import BadChoice, DomainError
 from baishitong.org.models import Category, Region, Unit, User
 from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
@@ -31,6 +31,7 @@ from baishitong.tickets.states import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS
 from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
+from baishitong.web.chat import OPERATORS as CHAT_ROLES
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import ACTOR_LABELS, flash, fragment, local, page_number, redirect, render, safe_next, take_flashed
 
@@ -507,6 +508,8 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "reply_files": uploads.staff_reply_files(session, tickets=[ticket]).get(ticket.id, []),
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+        # 来源会话 for those who may open the conversation (在线咨询's rule); the others are not told of it.
+        "source_chat": ticket.assistant_session_id if staff.role in CHAT_ROLES else None,
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
         "contact": _contact_state(ticket),
         "repeat_calls": service.repeat_call_count(session, ticket_id=ticket.id),
@@ -607,7 +610,7 @@ def _days(filters: dict, prefix: str, label: str) -> tuple[datetime | None, date
 
 def _callback(value: str) -> bool | None:
     if value and value not in CALLBACK_LABELS:
-        raise ValueError(f"回访“{value}”无效，可选：" + "、".join(f"{k}（{label}）" for k, label in CALLBACK_LABELS.items()))
+        raise ValueError(f"回访“{value}”无效，只能是：" + "、".join(CALLBACK_LABELS.values()))
     return value == "yes" if value else None
 
 
@@ -646,7 +649,8 @@ def ticket_list(request: Request, staff: Staff = Depends(current_staff), session
     except (DomainError, ValueError) as exc:
         # Said on this page, above the empty list: a flash would only show on the next page opened.
         items, total = [], 0
-        messages.append(("error", exc.message if isinstance(exc, DomainError) else str(exc)))
+        # A hand-typed code is answered in the names the filters show, not the codes the API names.
+        messages.append(("error", exc.page_message if isinstance(exc, BadChoice) else exc.message if isinstance(exc, DomainError) else str(exc)))
     query = {k: v for k, v in filters.items() if v}
     retired = retired_units(session)
     return render(

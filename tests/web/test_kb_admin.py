@@ -355,3 +355,14 @@ def test_history_compares_a_body_saved_with_crlf_line_by_line(web, session):
     shown = web.get("/staff/kb/crlf-01/history?v=2").text
     changed = [(kind, re.sub(r"<[^>]+>", "", line)) for kind, line in re.findall(r"<(del|ins)[^>]*>(.*?)</\1>", shown)]
     assert changed == [("del", "− 删去：第二行"), ("ins", "+ 新增：第二行改了")], "unchanged lines are context, not changes"
+
+
+def test_the_category_picker_names_categories_under_their_parent_not_by_code(web, session):
+    from baishitong.org.models import Category
+    from sqlalchemy import select
+
+    child = session.scalar(select(Category).where(Category.level == 2).order_by(Category.code))
+    login(web, "t_admin")
+    for page in (web.get("/staff/kb/new").text, web.get("/staff/kb").text):
+        assert f'<option value="{child.code}">{child.parent.name} › {child.name}</option>' in page
+        assert f">{child.code} " not in page, "the code is the option's value, not its text"

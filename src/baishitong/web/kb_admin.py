@@ -66,7 +66,8 @@ def flags(article: Article, day: date) -> list[str]:
 
 
 def _choices(session: Session) -> dict:
-    categories = [(c.code, f"{c.code} {c.name}") for c in org.list_categories(session)]
+    # Named as staff know them (城乡建设 › 市政设施), the code only the option's value.
+    categories = [(c.code, c.path) for c in org.list_categories(session)]
     units = [(u.code, u.name) for u in org.list_units(session)]
     return {"categories": categories, "units": units, "category_names": {c: n for c, n in categories}, "unit_names": dict(units)}
 

@@ -7,6 +7,8 @@ its timeout, and a backlog of alerts would otherwise keep dispatch, deadline and
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -51,12 +53,28 @@ huey = get_huey()
 notify_huey = get_huey(NOTIFY)
 
 
+@contextmanager
+def _one_line_while_database_away(task: str) -> Iterator[None]:
+    """With the database down every job and each minute's tasks stop at their first query; huey's traceback for
+    each would flood a small server's log. Nothing is lost: a job's outbox row stays pending and the relay sends
+    it again once the database is back; the periodic tasks simply run next minute. Other errors keep their traceback."""
+    from baishitong.db import database_unavailable, unavailable_reason
+
+    try:
+        yield
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("%s stopped, database unavailable: %s", task, unavailable_reason(exc))
+
+
 @huey.task(name="baishitong.run_outbox_job")
 def run_outbox_job(job_id: int) -> None:
     """Retries are the outbox's own (jobs.service.execute and the relay), the same on every queue backend."""
     from baishitong.jobs.service import execute
 
-    execute(get_database(), job_id)
+    with _one_line_while_database_away(f"baishitong.run_outbox_job (job {job_id})"):
+        execute(get_database(), job_id)
 
 
 @notify_huey.task(name="baishitong.run_notification_job")
@@ -64,14 +82,16 @@ def run_notification_job(job_id: int) -> None:
     """A job registered for the notification queue (`job(..., queue=NOTIFY)`), run as any other."""
     from baishitong.jobs.service import execute
 
-    execute(get_database(), job_id)
+    with _one_line_while_database_away(f"baishitong.run_notification_job (job {job_id})"):
+        execute(get_database(), job_id)
 
 
 @huey.periodic_task(crontab(minute="*"), name="baishitong.relay")
 def relay_outbox() -> None:
     from baishitong.jobs.service import relay
 
-    relay(get_database())
+    with _one_line_while_database_away("baishitong.relay"):
+        relay(get_database())
 
 
 @huey.periodic_task(crontab(minute="*"), name="baishitong.tick")
@@ -79,7 +99,8 @@ def tick() -> None:
     """Once a minute: deadline checks and other time-driven work."""
     from baishitong.jobs.periodic import run_periodic
 
-    run_periodic(get_database())
+    with _one_line_while_database_away("baishitong.tick"):
+        run_periodic(get_database())
 
 
 @huey.periodic_task(crontab(minute="*"), name="baishitong.embed")
@@ -88,7 +109,8 @@ def embed() -> None:
     takes minutes, in slices of at most EMBED_BUDGET_S)."""
     from baishitong.knowledge.vectors import embed_changed
 
-    embed_changed(get_database())
+    with _one_line_while_database_away("baishitong.embed"):
+        embed_changed(get_database())
 
 
 @huey.periodic_task(crontab(minute="17"), name="baishitong.purge_idempotency_keys")
@@ -96,7 +118,8 @@ def purge_idempotency_keys() -> None:
     """Hourly: Idempotency-Keys past their retention go, so the table stops growing."""
     from baishitong import clock, idempotency
 
-    idempotency.purge_expired(get_database(), now=clock.now(), retention_hours=get_settings().idempotency_retention_hours)
+    with _one_line_while_database_away("baishitong.purge_idempotency_keys"):
+        idempotency.purge_expired(get_database(), now=clock.now(), retention_hours=get_settings().idempotency_retention_hours)
 
 
 def send(job_id: int, *, name: str, mark: bool = True) -> None:

@@ -57,10 +57,13 @@ def jpeg_with_gps(*, orientation: int = 6) -> bytes:
     )
 
 
-def webp_with_exif() -> bytes:
+def webp_with_exif(*, orientation: int | None = None) -> bytes:
+    """An extended WebP (VP8X header, lossless image) with EXIF and XMP holding a position; with an orientation the
+    EXIF is a phone's (that orientation, a GPS IFD), as the TIFF block alone the container wants."""
     vp8x = b"VP8X" + struct.pack("<I", 10) + bytes([0x08 | 0x04, 0, 0, 0]) + b"\0\0\0\0\0\0"
     image = b"VP8L" + struct.pack("<I", 5) + b"\x2f\0\0\0\0" + b"\0"  # odd size: padded
-    exif = b"EXIF" + struct.pack("<I", len(GPS_MARK)) + GPS_MARK
+    tiff = GPS_MARK if orientation is None else _exif(orientation).removeprefix(b"Exif\0\0")
+    exif = b"EXIF" + struct.pack("<I", len(tiff)) + tiff + b"\0" * (len(tiff) & 1)
     xmp = b"XMP " + struct.pack("<I", len(GPS_MARK)) + GPS_MARK
     body = b"WEBP" + vp8x + image + exif + xmp
     return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -55,6 +55,17 @@ def test_png_and_webp_photos_lose_their_exif_and_text_too(web, session):
     assert GPS_MARK not in third and third.startswith(b"RIFF") and b"VP8L" in third
 
 
+def test_a_webp_taken_sideways_is_stored_with_its_orientation_and_nothing_else(web, session):
+    ticket = submitted(web, session, [("IMG_0003.webp", webp_with_exif(orientation=6), "image/webp")])
+    (photo,) = staff_photos(web, ticket)
+    assert GPS_MARK not in photo and b"XMP " not in photo and photo[20] & 0x0C == 0x08  # VP8X flags: EXIF only
+    assert int.from_bytes(photo[4:8], "little") == len(photo) - 8
+    at = photo.index(b"EXIF")
+    tiff = photo[at + 8 : at + 8 + int.from_bytes(photo[at + 4 : at + 8], "little")]
+    assert metadata._exif_orientation(tiff) == 6 and struct.unpack(">H", tiff[8:10]) == (1,)
+    assert at + 8 + len(tiff) == len(photo)  # the last chunk, after the image
+
+
 def test_a_photo_that_does_not_parse_is_refused_beside_the_field_and_nothing_is_created(web, session):
     before = session.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1))
     cut_short = jpeg_with_gps()[:60]

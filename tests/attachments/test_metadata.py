@@ -38,6 +38,34 @@ def test_a_webp_loses_exif_and_xmp_and_says_so_in_its_header():
     assert int.from_bytes(stripped[4:8], "little") == len(stripped) - 8
 
 
+def _webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The RIFF's chunks as a reader walks them (kind, payload), checking each size and pad on the way."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP" and int.from_bytes(data[4:8], "little") == len(data) - 8
+    chunks, pos = [], 12
+    while pos < len(data):
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        chunks.append((data[pos : pos + 4], data[pos + 8 : pos + 8 + size]))
+        pos += 8 + size + (size & 1)
+    assert pos == len(data)
+    return chunks
+
+
+def test_a_webp_turned_by_its_exif_keeps_only_the_orientation_announced_in_its_header():
+    stripped = metadata.strip(webp_with_exif(orientation=6), "image/webp")
+    assert GPS_MARK not in stripped
+    chunks = _webp_chunks(stripped)
+    assert [kind for kind, _ in chunks] == [b"VP8X", b"VP8L", b"EXIF"]  # EXIF after the image, XMP gone
+    assert chunks[0][1][0] & 0x0C == 0x08  # VP8X flags: EXIF, no XMP
+    exif = chunks[2][1]
+    assert metadata._exif_orientation(exif) == 6 and exif[8:10] == b"\0\x01"  # a single tag: Orientation
+    assert b"\x88\x25" not in exif  # no pointer to a GPS IFD
+
+
+def test_an_upright_webp_gets_no_exif_at_all():
+    stripped = metadata.strip(webp_with_exif(orientation=1), "image/webp")
+    assert [kind for kind, _ in _webp_chunks(stripped)] == [b"VP8X", b"VP8L"] and stripped[20] & 0x0C == 0
+
+
 @pytest.mark.parametrize(("data", "kind"), [(jpeg_with_gps()[:40], "image/jpeg"), (png()[:30], "image/png"), (b"\xff\xd8\xff\xe0garbage", "image/jpeg"), (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")])
 def test_a_file_that_only_starts_like_an_image_is_unreadable(data, kind):
     with pytest.raises(metadata.Unreadable):

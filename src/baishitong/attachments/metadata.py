@@ -206,6 +206,7 @@ def _webp(data: bytes) -> bytes:
     # What follows the RIFF's stated length is not part of the image (and may be anything): it goes.
     data = data[: 8 + struct.unpack("<I", data[4:8])[0]]
     kept = []
+    orientation = None
     pos = 12
     while pos < len(data):
         kind = data[pos : pos + 4]
@@ -217,10 +218,19 @@ def _webp(data: bytes) -> bytes:
         chunk = data[pos:end] + b"\0" * (size & 1)
         if kind == b"VP8X":
             chunk = chunk[:8] + bytes([chunk[8] & ~(_VP8X_EXIF | _VP8X_XMP) & 0xFF]) + chunk[9:]
-        if kind in _WEBP_KEEP:
+        if kind == b"EXIF":
+            # Some writers start the chunk with JPEG's "Exif\0\0"; the container wants the TIFF block alone.
+            orientation = orientation or _exif_orientation(data[pos + 8 : end].removeprefix(b"Exif\0\0"))
+        elif kind in _WEBP_KEEP:
             kept.append(chunk)
         pos = end + (size & 1)
     if not any(chunk[:4] in (b"VP8 ", b"VP8L", b"ANMF") for chunk in kept):
         raise Unreadable("no image chunk")
+    # EXIF is only allowed in the extended format, announced by the VP8X header's flag, after the image data (where the
+    # dropped XMP and unknown chunks were). A simple file carrying one anyway keeps no orientation: no reader looks at it.
+    if orientation and orientation != 1 and kept[0][:4] == b"VP8X":
+        kept[0] = kept[0][:8] + bytes([kept[0][8] | _VP8X_EXIF]) + kept[0][9:]
+        tiff = _orientation_tiff(orientation)
+        kept.append(b"EXIF" + struct.pack("<I", len(tiff)) + tiff)
     body = b"WEBP" + b"".join(kept)
     return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -3,10 +3,13 @@ the row and the focus on that outcome, so a screen reader hears it and the keybo
 
 import pytest
 
-from tests.e2e.desk_orders import landed_on, rows, seed_ronggui_desk
+from tests.e2e.desk_orders import IN_VIEW, landed_on, rows, seed_ronggui_desk
 from tests.e2e.test_story import staff_page
 
 pytestmark = pytest.mark.e2e
+
+# Whether an element is on screen and not under the sticky bar: what is at its centre is itself (or inside it).
+SEEN = "(sel) => { const e = document.querySelector(sel), r = e.getBoundingClientRect(); return e.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)); }"
 
 
 def seed_server(session) -> None:
@@ -48,6 +51,9 @@ def test_on_a_phone_the_outcome_of_urge_sits_under_the_form_in_the_row_not_besid
     with page.expect_navigation():
         page.click(f"tr[data-ticket='{second}'] button[data-action=urge]")
     landed_on(page, f"overdue-{second}")
+    # The row is shown from its number and title down to the outcome, not scrolled up under the sticky bar.
+    page.wait_for_function(SEEN, arg=f"tr[data-ticket='{second}'] td[data-label=工单号]", timeout=5_000)
+    assert page.evaluate(IN_VIEW, f"overdue-{second}")
     outcome = page.locator(f"#overdue-{second}").bounding_box()
     form = page.locator(f"tr[data-ticket='{second}'] form").bounding_box()
     assert outcome["y"] >= form["y"] + form["height"] and outcome["x"] + outcome["width"] <= 390

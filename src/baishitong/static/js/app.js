@@ -779,6 +779,19 @@
     setTimeout(function () { announcer.textContent = text; }, 500);
   }
 
+  /* ---------- 15. 落点显示整行 ---------- */
+  // After an action on a list the page comes back to its outcome (#fragment) in the row acted on, under the form.
+  // The browser puts that outcome at the top of the screen; on a phone, where a row stacks its fields, the order's
+  // number and title were then scrolled off above it. The row is shown from its top, the outcome still in view.
+  function showLandedRow() {
+    var landing = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var row = landing && landing.closest("tr");
+    if (!row || row === landing) return;
+    var padding = parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0;
+    var up = Math.max(row.getBoundingClientRect().top - padding, landing.getBoundingClientRect().bottom - window.innerHeight);
+    if (up < 0) window.scrollBy(0, up);
+  }
+
   /* ---------- 13. 上传前检查 ---------- */
   // The server refuses too many files or one over the limit too, but only once all of them have been sent.
   function onFilesChosen(e) {
@@ -918,6 +931,8 @@
   } else {
     start();
   }
+  // After the browser's own scroll to the #fragment, which it may redo until the page has loaded.
+  window.addEventListener("load", function () { requestAnimationFrame(showLandedRow); });
   setInterval(function () { renderDeadlines(document); }, 30000);
 
   window.Baishitong = {

@@ -58,6 +58,10 @@ class Ticket(Base):
     # 承办人: the lead unit's staff member working the order; cleared when the order leaves that unit.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     master_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # The 在线咨询 conversation the order was made from (转为工单 by the citizen, or taken by an operator): its full
+    # transcript, which the order's content leaves the waiting and greetings out of. The id is the citizen's key
+    # to the conversation, so it is shown only to staff who may open /staff/chat, never in the API.
+    assistant_session_id: Mapped[str | None] = mapped_column(ForeignKey("assistant_sessions.id"), index=True)
     # Status to go back to when a requested return is rejected.
     status_before_return: Mapped[str | None] = mapped_column(String(20))
     return_reason: Mapped[str | None] = mapped_column(Text)

@@ -96,6 +96,7 @@ def create_ticket(
     lead_hint: "LeadHint | None" = None,
     registered_on: date | None = None,
     self_service: bool = False,
+    conversation_id: str | None = None,
 ) -> tuple[Ticket, bool]:
     """Registers a work order. Returns (ticket, created); a repeated idempotency key returns the first ticket.
 
@@ -106,6 +107,7 @@ def create_ticket(
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
     `lead_hint` is a lead unit the intake already knows (routing.service.LeadHint).
     `registered_on` numbers an order taken on an earlier day (the demo's history) by that day, as its number says.
+    `conversation_id` is the 在线咨询 conversation the order is made from (来源会话); an order replayed keeps its own.
     """
     # Per account, as every other key: two integrations (or an operator and the web) may both number their keys 1, 2, 3.
     body, scope = data.model_dump(mode="json"), idempotency.scope(CREATE_SCOPE, actor=actor)
@@ -145,6 +147,7 @@ def create_ticket(
         category=category,
         urgency=data.urgency,
         point_code=data.point_code,
+        assistant_session_id=conversation_id,
         status=Status.REGISTERED,
     )
     session.add(ticket)
@@ -153,6 +156,11 @@ def create_ticket(
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
     hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
     return ticket, True
+
+
+def made_from_conversation(session: Session, *, conversation_id: str) -> list[Ticket]:
+    """The orders made from a 在线咨询 conversation, first first: the conversation page links to them."""
+    return list(session.scalars(select(Ticket).where(Ticket.assistant_session_id == conversation_id).order_by(Ticket.id)))
 
 
 # Back after 我要反映 shows the form again, refilled by the browser but with a new key: sent again, the same words

@@ -63,6 +63,12 @@ def conversation_prefill(request: Request, session: Session) -> dict | None:
     return assistant.ticket_prefill(history)["prefill"] if history else None
 
 
+def own_conversation_id(request: Request, session: Session) -> str | None:
+    """The visitor's conversation, by their cookie, for the order 转为工单 makes from it to name (来源会话)."""
+    conversation = _conversation(request, session)
+    return conversation.id if conversation else None
+
+
 def _messages(conversation: AssistantSession | None) -> list[dict]:
     """Transcript rows; the handover offer and the work-order link only under the last reply, when it handed
     over, was asked for a work order, or is only 仅供参考 (the citizen may well need a person then too)."""

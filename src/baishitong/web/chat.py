@@ -13,6 +13,7 @@ from baishitong.assistant.models import AssistantSession
 from baishitong.deps import get_db_session
 from baishitong.errors import Conflict
 from baishitong.security import mask_numbers_in_text, mask_phone
+from baishitong.tickets import service as tickets
 from baishitong.web.assistant import last_shown_turn
 from baishitong.web.auth import Staff, require
 from baishitong.web.csrf import checked_form
@@ -114,6 +115,7 @@ def _conversation_page(request: Request, session: Session, staff: Staff, convers
     context = {
         **_log_context(session, conversation, staff, notice),
         "draft": draft,
+        "orders": tickets.made_from_conversation(session, conversation_id=conversation.id),
         "can_intake": staff.role in INTAKE,
         "can_close": can_close,
         "can_reply": can_reply(conversation, staff),

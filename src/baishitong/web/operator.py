@@ -17,7 +17,7 @@ from baishitong.assistant import service as assistant
 from baishitong.attachments import service as attachments
 from baishitong.db import utcnow
 from baishitong.deps import get_db_session
-from baishitong.errors import DomainError
+from baishitong.errors import DomainError, NotFound
 from baishitong.knowledge import service as knowledge
 from baishitong.org import service as org
 from baishitong.phrases import service as reply_phrases
@@ -121,7 +121,7 @@ def console(
             draft = {**draft, "phone": "", "content": mask_numbers_in_text(draft["content"]) or ""}
             serving = assistant.operator_names(session, conversations=[conversation]).get(conversation.operator or "", conversation.operator)
             messages.append(("warning", f"该会话由{serving}接待，市民的联系电话只对其显示，请由其受理或向其核实后填写" if serving else "市民的联系电话只对接待的话务员显示，请核实后填写"))
-        values = {name: draft[name] for name in ("type", "content", "address", "phone") if draft[name]}
+        values = {name: draft[name] for name in ("type", "content", "address", "phone") if draft[name]} | {"chat": conversation.id}
     response = _console(request, session, actor=staff.actor, values=values, errors={}, messages=messages)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -138,7 +138,7 @@ def suggest(request: Request, form: FormData = Depends(checked_form), staff: Sta
 
 @router.post("/staff/console")
 def intake(request: Request, form: FormData = Depends(checked_form), staff: Staff = Depends(require(*INTAKE)), session: Session = Depends(get_db_session)):
-    values: dict = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key", *MORE)}
+    values: dict = {k: str(form.get(k, "")).strip() for k in ("type", "content", "address", "phone", "name", "after", "lead_unit", "answer", "merge_into", "idempotency_key", "chat", *MORE)}
     values |= {name: value if form.get(name) == value else "" for name, value, _ in FLAGS}
     values["co_units"] = [c for c in dict.fromkeys(str(c) for c in form.getlist("co_units")) if c and c != values["lead_unit"]]
     errors: dict[str, str] = {}
@@ -188,7 +188,8 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         # a hold or what the operator wrote for the unit must not be pre-empted by automatic dispatch.
         unattended = values["after"] == "dispatch" and not (values["lead_unit"] or values["dispatch_note"] or values["co_units"])
         ticket, created = service.create_ticket(
-            session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"], auto_dispatch=unattended
+            session, data=data, actor=staff.actor, idempotency_key="console:" + values["idempotency_key"], auto_dispatch=unattended,
+            conversation_id=_conversation_id(session, values["chat"]),
         )
     except DomainError as exc:
         session.rollback()
@@ -226,6 +227,15 @@ def intake(request: Request, form: FormData = Depends(checked_form), staff: Staf
         if level == "warning":
             flash(request, level, text)
     return redirect("/staff/console")
+
+
+def _conversation_id(session: Session, chat: str) -> str | None:
+    """The 在线咨询 conversation the console was opened from (在话务受理台受理), for the order to link to; one gone
+    or mistyped links nothing rather than lose the call."""
+    try:
+        return assistant.get_session(session, session_id=chat[:32]).id if chat else None
+    except NotFound:
+        return None
 
 
 def _answer_files(request: Request, form: FormData, *, after: str, errors: dict[str, str]) -> list[UploadFile]:

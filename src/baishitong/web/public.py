@@ -23,7 +23,7 @@ from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.tickets.states import Status
 from baishitong.tickets.validation import normalise_number
-from baishitong.web.assistant import conversation_prefill
+from baishitong.web.assistant import conversation_prefill, own_conversation_id
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import local, redirect, render
 
@@ -100,7 +100,7 @@ def submit_form(request: Request, session: Session = Depends(get_db_session)):
     values = {k: query.get(k, "")[:5000] for k in ("title", "content", "address")} | {"phone": "", "type": query.get("type")}
     region = query.get("region", "")
     if query.get("from") == "assistant" and (prefill := conversation_prefill(request, session)):
-        values.update(type=prefill["type"], content=prefill["content"], address=prefill["address"] or "", phone=prefill["requester"]["phone"] or "")
+        values.update(type=prefill["type"], content=prefill["content"], address=prefill["address"] or "", phone=prefill["requester"]["phone"] or "", source="assistant")
         region = prefill["region_code"] or ""
     values["type"] = values["type"] if values["type"] in {t for t, _ in TYPE_HELP} else "投诉"
     values["channel"] = _channel(query.get("channel"))
@@ -156,7 +156,7 @@ def _region_code(towns: list[dict], town: str, community: str) -> tuple[str | No
 @router.post("/submit")
 def submit(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     request.app.state.rate_limiter.hit("intake", request.client.host if request.client else "unknown", limit=request.app.state.settings.intake_rate_limit_per_minute)
-    values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key", "policy")}
+    values = {k: form.get(k, "") for k in ("type", "title", "content", "town", "community", "address", "name", "phone", "idempotency_key", "policy", "source")}
     values["channel"] = _channel(form.get("channel"))
     values.update(consent=bool(form.get("consent")), anonymous=bool(form.get("anonymous")), confidential=bool(form.get("confidential")))
     errors: dict[str, str] = {}
@@ -195,6 +195,8 @@ def submit(request: Request, form: FormData = Depends(checked_form), session: Se
         ticket, created = service.create_ticket(
             session, data=data, actor=REQUESTER, idempotency_key="web:" + values["idempotency_key"] if values["idempotency_key"] else None,
             lead_hint=_policy_issuer(session, str(values["policy"])) if values["channel"] == "enterprise" else None, self_service=True,
+            # 转为工单 from 政务君: the visitor's own conversation, by their cookie, never an id the form names.
+            conversation_id=own_conversation_id(request, session) if values["source"] == "assistant" else None,
         )
     except DomainError as exc:
         session.rollback()

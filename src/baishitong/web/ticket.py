@@ -31,6 +31,7 @@ from baishitong.tickets.states import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS
 from baishitong.validation_text import describe as describe_error
 from baishitong.web import uploads
 from baishitong.web.auth import Staff, current_staff
+from baishitong.web.chat import OPERATORS as CHAT_ROLES
 from baishitong.web.csrf import checked_form
 from baishitong.web.views import ACTOR_LABELS, flash, fragment, local, page_number, redirect, render, safe_next, take_flashed
 
@@ -507,6 +508,8 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "reply_files": uploads.staff_reply_files(session, tickets=[ticket]).get(ticket.id, []),
         "views": _named_views(session, service.personal_data_views(session, ticket=ticket)),
         "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+        # 来源会话 for those who may open the conversation (在线咨询's rule); the others are not told of it.
+        "source_chat": ticket.assistant_session_id if staff.role in CHAT_ROLES else None,
         "redo": service.latest_redos(session, ticket_ids=[ticket.id]).get(ticket.id) if ticket.redo_count else None,
         "contact": _contact_state(ticket),
         "repeat_calls": service.repeat_call_count(session, ticket_id=ticket.id),

@@ -557,9 +557,15 @@ def record_event(
         action=f"ticket.{action}",
         object_type="ticket",
         object_id=ticket.number,
-        data={"from": before, "to": after, "version": ticket.version, "note": note, **(data or {})},
+        data=_audit_data({"from": before, "to": after, "version": ticket.version, "note": note, **(data or {})}),
     )
     return event
+
+
+def _audit_data(data: dict) -> dict:
+    """The words an event keeps (a note, a reply, a repeat caller's call) masked as on the order page: the
+    trail is read by auditors, who need who did what, not the numbers a caller said."""
+    return {key: mask_numbers_in_text(value) if key in ("note", "content") and isinstance(value, str) else value for key, value in data.items()}
 
 
 def _units_by_code(session: Session, codes: list[str]) -> list[Unit]:
@@ -1113,7 +1119,8 @@ def _share_with_duplicates(session: Session, master: Ticket, *, actor: Actor, ac
             data["content"] = (master.reply_content or "")[:500]
         else:
             duplicate.closed_at = master.closed_at
-        session.add(TicketEvent(ticket=duplicate, action=f"master-{action}", from_status=duplicate.status, to_status=duplicate.status, actor=actor.name, actor_role=actor.role, data=data))
+        status = Status(duplicate.status)
+        record_event(session, duplicate, action=f"master-{action}", actor=actor, before=status, after=status, data=data)
         if action == "reply" and duplicate.requester_phone not in texted:
             texted.add(duplicate.requester_phone)
             hooks.duplicate_answered(session, ticket=duplicate, unit=unit)
@@ -1155,7 +1162,8 @@ def _merge(session: Session, ticket: Ticket, actor: Actor, body: schemas.MergeIn
         # while a 退单 awaits the centre's decision: the unit that returned it is not the one to press.
         record_urge(session, master, actor=actor, note=body.note or f"诉求人重复来电（重复件 {ticket.number}）", data={"repeat_call": True, **call})
         return
-    session.add(TicketEvent(ticket=master, action="merged-in", from_status=master.status, to_status=master.status, actor=actor.name, actor_role=actor.role, note=body.note, data=call))
+    status = Status(master.status)
+    record_event(session, master, action="merged-in", actor=actor, before=status, after=status, note=body.note, data=call)
 
 
 def repeat_calls(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:

@@ -17,6 +17,7 @@ from baishitong.org import service as org
 from baishitong.org.models import Category, Region, Unit, User
 from baishitong.routing.models import RouterModel, RoutingDecision
 from baishitong.sla import service as sla
+from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar
 from baishitong.sla.models import TicketPause
 from baishitong.tickets import schemas
 from baishitong.tickets import service as tickets
@@ -193,6 +194,8 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now:
     start_of_day = datetime.combine(local_now.date(), time(), tzinfo=tickets.LOCAL_TZ)
     operator = _staff(session, "operator1")
     supervisor = _staff(session, "supervisor")
+    policy = sla.current_policy(session)
+    calendar = sla.business_calendar(session, policy=policy)
     specs = orders if orders is not None else generate_orders(today=local_now.date(), loaded_at=local_now.time())
     # All orders are registered first, so that duplicates are merged while their master is still open.
     # In the order they came in, so that each day's numbers run with the time of day.
@@ -200,12 +203,10 @@ def load_demo_orders(session: Session, *, orders: list[dict] | None = None, now:
     for spec in sorted(specs, key=lambda spec: spec["target_status"] != "merged"):
         try:
             until = now if _aware(spec["created_at"]) >= start_of_day else start_of_day
-            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=until)
+            replay(session, by_ref[spec["ref"]], spec, operator=operator, supervisor=supervisor, by_ref=by_ref, now=until, calendar=calendar)
         except _NotYet:
             pass  # the order stays as it was before that step
     # Deadlines were computed while replaying at today's clock; recompute them from the simulated times.
-    policy = sla.current_policy(session)
-    calendar = sla.business_calendar(session, policy=policy)
     for ticket in by_ref.values():
         sla.recompute(session, ticket=ticket, policy=policy, calendar=calendar)
         _date_routing_decisions(session, ticket)
@@ -257,10 +258,16 @@ class _NotYet(Exception):
     """A step of a demo order's life that would come after the moment the demo is loaded: it has not happened."""
 
 
-def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, supervisor: Actor, by_ref: dict[str, Ticket], now: datetime) -> None:
+# What the 12345 centre does as a call comes in, at any hour; every other step is office work.
+_ROUND_THE_CLOCK = {"dispatch", "void", "merge", "answer"}
+
+
+def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, supervisor: Actor, by_ref: dict[str, Ticket], now: datetime, calendar: BusinessCalendar) -> None:
     """Walks one demo order through the real state machine, stamping simulated times. A step that would come after
     `now` (a reply due later today, an archive a week after closing) raises _NotYet, where the walk stops: the order
-    waits in the state it had reached, rather than the step being stamped at the moment the demo was loaded."""
+    waits in the state it had reached, rather than the step being stamped at the moment the demo was loaded.
+    Staff steps (签收, 答复, 延期, 回访…) land in office hours of a workday: one due at night or on a weekend is
+    taken at the next office moment, and never before the step it follows."""
     clock = [ticket.created_at]
 
     def stamp(hours: float) -> datetime:
@@ -268,6 +275,16 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
         return clock[0]
 
     def _do(session: Session, ticket: Ticket, action: str, actor: Actor, body: schemas.ActionIn, at: datetime) -> None:
+        if action not in _ROUND_THE_CLOCK:
+            after = ticket.events[-1].created_at
+            local = (at if at > after else after + timedelta(minutes=5)).astimezone(tickets.LOCAL_TZ).replace(tzinfo=None)
+            office = calendar.add_working_hours(local, 0).at.replace(tzinfo=tickets.LOCAL_TZ)
+            if office > now >= at:
+                # Due last evening: done before the office closed rather than not yet, so the state counts hold.
+                earlier = _last_office_moment(calendar, local)
+                office = earlier if earlier is not None and earlier >= after else office
+            at = office
+            clock[0] = max(clock[0], at)
         if at > now:
             raise _NotYet(action)
         _act(session, ticket, action, actor, body, at)
@@ -329,7 +346,7 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
         _do(session, ticket, "pause", handler, schemas.ReasonIn(version=v(), reason=spec["pause"]["reason"]), _at(spec["pause"]["at"], stamp(24)))
         session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))).started_at = ticket.events[-1].created_at
     if target == "extension-requested":
-        _do(session, ticket, "extend", handler, schemas.ExtendIn(version=v(), days=spec.get("extension_days") or 5, reason=spec.get("extension_reason") or "需要现场核查"), stamp(24))
+        _do(session, ticket, "extend", handler, schemas.ExtendIn(version=v(), days=spec.get("extension_days") or 5, reason=spec.get("extension_reason") or "需要现场核查"), _at(spec.get("extension_at"), stamp(24)))
         return
     if target in ("signed", "extended"):
         return
@@ -355,6 +372,18 @@ def replay(session: Session, ticket: Ticket, spec: dict, *, operator: Actor, sup
     _do(session, ticket, "close", operator, schemas.ActionIn(version=v()), stamp(1))
     if target == "archived":
         _do(session, ticket, "archive", supervisor, schemas.ActionIn(version=v()), stamp(24 * 7))
+
+
+def _last_office_moment(calendar: BusinessCalendar, local: datetime) -> datetime | None:
+    """The latest minute of office hours at or before `local` (naive local time), within the week before it."""
+    for back in range(8):
+        day = local.date() - timedelta(days=back)
+        if not calendar.is_workday(day):
+            continue
+        for begin, end in reversed(DEFAULT_WORKING_HOURS):
+            if datetime.combine(day, begin) <= local:
+                return min(local, datetime.combine(day, end) - timedelta(minutes=1)).replace(tzinfo=tickets.LOCAL_TZ)
+    return None
 
 
 def _at(given: datetime | None, fallback: datetime) -> datetime:

@@ -24,6 +24,7 @@ this project.  :func:`generate_orders` returns a list of dicts::
                    "at": datetime} | None,   # callback-done / closed / archived
       "return_reason": str | None,    # returned
       "extension_days": int | None, "extension_reason": str | None,
+      "extension_at": datetime,       # extension-requested: when the request, still waiting, was made
       "void_reason": str | None,      # voided
       "merged_into": str | None,      # merged: ref of an earlier order
       "co_units": [str], "contribution": str | None,   # 协办 and its opinion, given before the reply
@@ -45,6 +46,9 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, time, timedelta
+
+from baishitong.sla.calendar import BusinessCalendar
+from baishitong.sla.policy import Stage, deadline_for, default_rules, match
 
 from . import categories as _cat
 from .units import TOWN_CODES, UNITS_BY_CODE, load_gazetteer
@@ -1035,19 +1039,92 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         orders.append(rec)
     _add_redos(orders, unhappy, rng=random.Random(seed + 1), today=today)
     _fill_desks(orders, rng=random.Random(seed + 2), today=today)
+    _set_due_dates(orders, rng=random.Random(seed + 7), today=today)
     _this_morning(orders, rng=random.Random(seed + 5), today=today, until=loaded_at or time.max)
     _returned_yesterday(orders, rng=random.Random(seed + 6), today=today)
     return orders
 
 
+_OVERDUE = 4  # open orders past their reply limit, each one to four days late
+_DUE_SOON = 6  # open orders due on the next workday, past the warning point
+_CALENDAR = BusinessCalendar.from_chinese_calendar()
+
+
+def _reply_due(o: dict, created_at: datetime) -> datetime:
+    """The reply limit under the default policy, counted from the dispatch half an hour after the order came in, and
+    lengthened by the extensions granted."""
+    rule = match(default_rules(), type=o["type"], channel=o["channel"], urgency=o["urgency"], category_code=o["category_code"])
+    due = deadline_for(_CALENDAR, rule.stages[Stage.REPLY], created_at + timedelta(minutes=30)).at
+    granted = sum(e["days"] for e in o["extensions"] if e["approved"])
+    return _CALENDAR.add_working_days(due, granted).at if granted else due
+
+
+def _workdays_before(day: date, count: int) -> date:
+    while count:
+        day -= timedelta(days=1)
+        count -= _CALENDAR.is_workday(day)
+    return day
+
+
+def _came_in_for(o: dict, due_by: datetime, rng: random.Random, *, latest: date) -> datetime:
+    """The latest workday up to `latest` (office hours) the order can have come in on and still fall due by `due_by`."""
+    day = min(due_by.date(), latest + timedelta(days=1))
+    while True:
+        day -= timedelta(days=1)
+        if _CALENDAR.is_workday(day):
+            at = datetime.combine(day, time(rng.randint(9, 14), rng.randrange(60), rng.randrange(60)))
+            if _reply_due(o, at) <= due_by:
+                return at
+
+
+def _set_due_dates(orders: list[dict], *, rng: random.Random, today: date) -> None:
+    """The 督办台 of a district that keeps up: a few open orders a day or a few late, several due tomorrow, the rest
+    within their limit, instead of orders left weeks past due. Open orders neither paused nor redone get the day they
+    came in moved to fit (an extended one's limit counts its extensions); what waits for an extension decision was
+    asked for on one of the last two workdays.
+    A stream of its own."""
+    masters = {o["merged_into"] for o in orders if o["merged_into"]}
+    tomorrow = today + timedelta(days=1)
+    while not _CALENDAR.is_workday(tomorrow):
+        tomorrow += timedelta(days=1)
+    start = datetime.combine(today, time())
+    held = sorted((o for o in orders if o["target_status"] in ("dispatched", "signed", "extended") and not o["pause"] and not o["redo"]
+                   and o["ref"] not in masters and o["created_at"].date() < today - timedelta(days=1)), key=lambda o: o["ref"])
+    rng.shuffle(held)
+    slow = [o for o in held if not o["extensions"] and o["urgency"] == "normal" and o["channel"] != "enterprise" and o["type"] not in ("咨询", "表扬")]
+    late, soon = slow[:_OVERDUE], slow[_OVERDUE:_OVERDUE + _DUE_SOON]
+    for o in late:
+        o["created_at"] = _came_in_for(o, start - timedelta(days=rng.randint(1, 3)), rng, latest=today)
+    for o in soon:
+        o["created_at"] = _came_in_for(o, datetime.combine(tomorrow, time(17, 30)), rng, latest=today)
+    for o in held:
+        if o in late or o in soon or _reply_due(o, o["created_at"]) > datetime.combine(tomorrow, time(17, 30)):
+            continue
+        if o["extensions"]:
+            # Extended: due some days on, having come in long enough ago to have asked and been answered.
+            o["created_at"] = _came_in_for(o, datetime.combine(tomorrow + timedelta(days=rng.randint(3, 7)), time(17, 30)), rng, latest=_workdays_before(today, 3))
+        else:
+            # Within its limit: came in on the last workday or two, early enough to be signed and called that day.
+            at = time(rng.randint(9, 11), rng.randrange(60), rng.randrange(60))
+            o["created_at"] = datetime.combine(_workdays_before(today, rng.randint(1, 2)), at)
+            if _reply_due(o, o["created_at"]) < datetime.combine(today, time(17, 30)):  # a two-day 咨询
+                o["created_at"] = datetime.combine(_workdays_before(today, 1), at)
+    # 延期待批: asked for on one of the last two workdays, a few workdays after the order came in.
+    for o in orders:
+        if o["target_status"] == "extension-requested":
+            asked = _workdays_before(today, rng.randint(1, 2))
+            o["extension_at"] = datetime.combine(asked, time(rng.choice([9, 10, 11, 14, 15, 16]), rng.randrange(60)))
+            o["created_at"] = datetime.combine(_workdays_before(asked, 1), time(rng.randint(9, 11), rng.randrange(60)))
+
+
 def _returned_yesterday(orders: list[dict], *, rng: random.Random, today: date) -> None:
     """A unit returns an order within hours of its dispatch and the centre decides on it the same day or the next:
-    what waits in 退单待审 was returned yesterday, not weeks ago. Dispatched and returned in office hours (the replay
+    what waits in 退单待审 was returned on the last workday, not weeks ago. Dispatched and returned in office hours (the replay
     puts the return three and a half hours after the order came in). A stream of its own."""
     masters = {o["merged_into"] for o in orders if o["merged_into"]}
     for o in orders:
         if o["target_status"] == "returned" and o["ref"] not in masters:
-            o["created_at"] = datetime.combine(today - timedelta(days=1), time(rng.randint(9, 13), rng.randrange(60), rng.randrange(60)))
+            o["created_at"] = datetime.combine(_workdays_before(today, 1), time(rng.randint(9, 13), rng.randrange(60), rng.randrange(60)))
 
 
 def _this_morning(orders: list[dict], *, rng: random.Random, today: date, until: time) -> None:

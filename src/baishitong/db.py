@@ -152,6 +152,10 @@ class Database:
     """One per process: the engine and two session factories (read, write)."""
 
     def __init__(self, url: str):
+        # Every domain's tables, whatever else this process imported: a flush resolves each foreign key's target, and
+        # the worker, which imports no assistant code, writes orders that point to a conversation.
+        import baishitong.models  # noqa: F401
+
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")

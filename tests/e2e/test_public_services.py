@@ -201,7 +201,8 @@ def test_assistant_hands_over_and_shows_the_operator_reply(server, phone, pshot)
     answer.locator("button:has-text('转人工')").click()
     page.wait_for_selector("text=已为您转接人工客服，请稍候")
     # From now on the box is for the person who takes the chat; what was typed in it stays.
-    assert page.get_attribute("#chat-log-question", "placeholder") == "请输入您要对人工客服说的话…"
+    # app.js moves the note's placeholder to the box once htmx has settled the swap, a moment after the text shows.
+    page.wait_for_function("() => document.getElementById('chat-log-question').placeholder === '请输入您要对人工客服说的话…'", timeout=5_000)
     assert page.input_value("#chat-log-question") == "狗是三楼"
     # The button is gone with the swap: the focus is on the note, not dropped to the top of the page.
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('#chat-log-status') !== null", timeout=5_000)

@@ -2,9 +2,12 @@
 submission and an operator's dispatch are still acknowledged and stored, their jobs wait in the outbox, and the worker's
 relay, once the queue is back, hands them over and they run: the messages they send go out."""
 
+from types import SimpleNamespace
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from baishitong.app import create_app
 from baishitong.jobs import queue
@@ -51,3 +54,27 @@ def test_requests_committed_while_the_queue_is_down_are_stored_and_their_jobs_ru
     with own_database.session(write=False) as session:
         assert {m.status for m in session.scalars(select(Message).where(Message.ticket_id == ticket_id))} == {"sent"}
         assert session.scalars(select(OutboxJob.id).where(OutboxJob.id.in_([j.id for j in waiting]), OutboxJob.done_at.is_(None))).all() == []
+
+
+def test_a_request_whose_jobs_were_queued_but_not_marked_sent_is_still_acknowledged(app, own_database, monkeypatch, caplog):
+    """The database goes away between the commit and marking the jobs sent (a real queue backend marks them): the
+    submission is stored, so it is acknowledged, and the relay hands the unmarked jobs over again."""
+    queued: list[int] = []
+
+    def gone(_db, _job_ids):
+        raise OperationalError("UPDATE outbox_jobs", {}, Exception("connection failed: server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(queue, "get_settings", lambda: SimpleNamespace(queue_backend="redis"))
+    monkeypatch.setattr(queue, "run_outbox_job", queued.append)
+    monkeypatch.setattr(queue, "run_notification_job", queued.append)
+    monkeypatch.setattr(jobs, "mark_sent", gone)
+    # Another matter than the test above's: the same one sent again within minutes is answered with the first (200).
+    report = {**TICKET, "content": "容桂街道高黎社区幸福路的路灯坏了一个星期，晚上很黑。"}
+    with TestClient(app) as client:
+        created = client.post("/api/v1/tickets", json=report)
+    assert created.status_code == 201, created.text
+    assert queued and "sent but not marked as sent" in caplog.text
+    with own_database.session(write=False) as session:
+        assert session.scalar(select(Ticket.id).where(Ticket.number == created.json()["number"])) is not None
+        unmarked = session.scalars(select(OutboxJob.id).where(OutboxJob.id.in_(queued), OutboxJob.sent_at.is_(None))).all()
+    assert sorted(unmarked) == sorted(queued)

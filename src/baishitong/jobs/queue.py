@@ -132,4 +132,9 @@ def send(job_id: int, *, name: str, mark: bool = True) -> None:
     if mark and get_settings().queue_backend != "immediate":
         from baishitong.jobs.service import mark_sent
 
-        mark_sent(get_database(), [job_id])
+        try:
+            mark_sent(get_database(), [job_id])
+        except Exception as exc:
+            # The request has committed and the job is on its queue: the request must not fail now, nor the
+            # callbacks after this one be skipped. Unmarked, the relay hands the job over again; jobs are idempotent.
+            log.warning("job %s sent but not marked as sent (%s); the relay will send it again", job_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

@@ -51,6 +51,23 @@ def ask(page, question: str, count: int) -> None:
     page.wait_for_function(f"document.querySelectorAll('#chat-log .msg-bot').length >= {count}")
 
 
+def test_a_next_question_tapped_the_moment_it_shows_is_asked_in_the_chat_panel_without_leaving_the_page(server, phone):
+    page = phone
+    page.goto(server + "/")
+    open_chat_widget(page)
+    # Tap the first chip as soon as it is in the page, before anything else can run.
+    page.evaluate(
+        """() => new MutationObserver((changes, watch) => {
+            const chip = document.querySelector('#chat-panel-log-follow-ups button.chip');
+            if (chip) { watch.disconnect(); chip.click(); }
+        }).observe(document.getElementById('chat-panel'), {childList: true, subtree: true})"""
+    )
+    page.fill("#chat-panel-log-question", "社保卡丢了怎么补办")
+    page.press("#chat-panel-log-question", "Enter")
+    page.wait_for_function("document.querySelectorAll('#chat-panel-log .msg-bot').length === 2")
+    assert page.url == server + "/", "the chip was sent by htmx, not posted to the full 问政务君 page"
+
+
 def test_assistant_answers_follow_up_and_cited_article(server, phone, pshot):
     page = phone
     page.goto(server + "/assistant")

@@ -167,7 +167,7 @@ def relay(db: Database) -> int:
     """Sends every pending outbox job to the queue again; run periodically by the worker."""
     with db.session(write=False) as session:
         ids = pending(session)
-        names = dict(session.execute(select(OutboxJob.id, OutboxJob.name).where(OutboxJob.id.in_(ids))).tuples().all())
+        names = dict(session.execute(select(OutboxJob.id, OutboxJob.name).where(OutboxJob.id.in_(ids))).all())
     for job_id in ids:
         queue.send(job_id, name=names[job_id], mark=False)
     mark_sent(db, ids)

@@ -119,3 +119,16 @@ def test_a_unit_admin_putting_another_units_draft_finds_no_article_as_reading_it
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "article_not_found"
     article = kb.get_article(session, external_id="DL01", include_unpublished=True)
     assert (article.title, article.status) == ("大良未发布的草稿", "draft")
+
+
+def test_a_taken_article_id_names_the_article_only_to_whom_may_read_it(client, articles, login, session):
+    """The 409 for an id another unit's draft holds confirmed and named that unpublished draft to a unit admin."""
+    kb.create_article(session, actor=actor(session, "t_admin"), external_id="DL01", title="大良未发布的草稿", body="大良", unit_code="daliang")
+    session.commit()
+    body = {"id": "DL01", "title": "容桂的新文章", "body": "正文", "unit_code": "ronggui"}
+    taken = client.post("/api/v1/kb/articles", json=body, headers=login("t_ronggui_admin"))
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "article_exists"
+    assert "DL01" not in taken.text and "大良未发布的草稿" not in taken.text and "其他单位" in taken.json()["error"]["message"]
+    for taken_id, who in (("RG01", "t_ronggui_admin"), ("SB01", "t_ronggui_admin"), ("DL01", "t_admin")):
+        seen = client.post("/api/v1/kb/articles", json={**body, "id": taken_id}, headers=login(who))
+        assert seen.status_code == 409 and seen.json()["error"]["message"] == f"知识库文章 {taken_id} 已存在", (taken_id, who)

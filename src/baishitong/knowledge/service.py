@@ -243,11 +243,22 @@ def create_article(
     if not _EXTERNAL_ID.match(external_id):
         raise InvalidInput("invalid_article_id", "文章编号不能含空格、冒号或斜杠，且不超过 64 个字符")
     if session.scalar(select(Article.id).where(Article.external_id == external_id)) is not None:
-        raise Conflict("article_exists", f"知识库文章 {external_id} 已存在")
+        _refuse_taken_id(session, external_id, actor)
     article = Article(external_id=external_id, status=status, version=1, updated_by=actor.name, updated_at=clock.now(), **fields)
     session.add(article)
     _save_version(session, article, action=action, actor=actor.name)
     return article
+
+
+def _refuse_taken_id(session: Session, external_id: str, actor: Actor) -> None:
+    """409 naming the article only to whom `visible_to` shows it: to anyone else the id would confirm, and point
+    at, another unit's unpublished draft."""
+    query = select(Article.id).where(Article.external_id == external_id)
+    if (scope := visible_to(actor)) is not None:
+        query = query.where(scope)
+    if session.scalar(query) is not None:
+        raise Conflict("article_exists", f"知识库文章 {external_id} 已存在")
+    raise Conflict("article_exists", "该文章编号已被其他单位尚未发布的文章占用，请换一个编号")
 
 
 def update_article(session: Session, *, external_id: str, version: int | None, actor: Actor, action: str = "update", **fields) -> Article:

@@ -1,4 +1,5 @@
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -132,3 +133,24 @@ def test_a_taken_article_id_names_the_article_only_to_whom_may_read_it(client, a
     for taken_id, who in (("RG01", "t_ronggui_admin"), ("SB01", "t_ronggui_admin"), ("DL01", "t_admin")):
         seen = client.post("/api/v1/kb/articles", json={**body, "id": taken_id}, headers=login(who))
         assert seen.status_code == 409 and seen.json()["error"]["message"] == f"知识库文章 {taken_id} 已存在", (taken_id, who)
+
+
+def test_an_operator_lists_only_articles_in_force_and_reads_only_published_versions(client, articles, login, session):
+    """A hotline operator reads an article out to a caller as current policy: an expired one was listed to them,
+    and a published article's history showed them the drafts before it."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="OLD1", title="2020年社保补贴标准", body="旧标准", status="published", valid_to=date(2020, 12, 31))
+    kb.create_article(session, actor=admin, external_id="YB01", title="医保报销比例", body="初稿：报销七成", unit_code="RSJ")
+    kb.update_article(session, external_id="YB01", version=1, actor=admin, title="医保报销比例", body="审定：报销六成", unit_code="RSJ")
+    kb.publish(session, external_id="YB01", actor=admin)
+    session.commit()
+    operator = login("t_operator")
+    listed = client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=operator).json()
+    assert {a["id"] for a in listed} == {"SB01", "YB01"}
+    opened = client.get("/api/v1/kb/articles/OLD1", headers=operator).json()
+    assert opened["validity_note"] == "已过期"
+    assert client.get("/api/v1/kb/articles/SB01", headers=operator).json()["validity_note"] is None
+    versions = client.get("/api/v1/kb/articles/YB01/history", headers=operator).json()
+    assert [(v["version"], v["status"]) for v in versions] == [(3, "published")] and "七成" not in str(versions)
+    assert len(client.get("/api/v1/kb/articles/YB01/history", headers=login("t_supervisor")).json()) == 3
+    assert "OLD1" in {a["id"] for a in client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_supervisor")).json()}

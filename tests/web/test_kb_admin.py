@@ -1,6 +1,7 @@
 """知识库管理 pages: edit with version checks, publish to the public search, unit ownership, history, import, gaps."""
 
 import re
+from datetime import date
 
 
 from baishitong.knowledge import service as kb
@@ -366,3 +367,24 @@ def test_the_category_picker_names_categories_under_their_parent_not_by_code(web
     for page in (web.get("/staff/kb/new").text, web.get("/staff/kb").text):
         assert f'<option value="{child.code}">{child.parent.name} › {child.name}</option>' in page
         assert f">{child.code} " not in page, "the code is the option's value, not its text"
+
+
+def test_an_operator_finds_no_expired_article_and_sees_only_published_versions_marked_when_opened(web, session):
+    """An operator reads articles out to callers: an expired policy was in their list and search as if current,
+    and an article's history showed them its unapproved drafts."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="old-01", title="2020年高龄津贴标准", body="旧标准", status="published", valid_to=date(2020, 12, 31))
+    kb.create_article(session, actor=admin, external_id="cur-01", title="高龄津贴申领", body="初稿：每月一百元")
+    kb.update_article(session, external_id="cur-01", version=1, actor=admin, title="高龄津贴申领", body="审定：每月两百元")
+    kb.publish(session, external_id="cur-01", actor=admin)
+    session.commit()
+    login(web, "t_operator")
+    for page in (web.get("/staff/kb").text, web.get("/staff/kb?q=高龄津贴").text):
+        assert "高龄津贴申领" in page and "2020年高龄津贴标准" not in page
+    history = web.get("/staff/kb/cur-01/history").text
+    assert "第 3 版" in history and "第 1 版" not in history and "第 2 版" not in history
+    assert "每月一百元" not in web.get("/staff/kb/cur-01/history?v=1").text
+    opened = web.get("/staff/kb/old-01/history")
+    assert opened.status_code == 200 and "已过期" in opened.text and "不能作为现行规定" in opened.text
+    login(web, "t_supervisor")
+    assert "第 1 版" in web.get("/staff/kb/cur-01/history").text

@@ -55,6 +55,7 @@ def article_out(a) -> schemas.ArticleOut:
         review_due=a.review_due,
         status=a.status,
         version=a.version,
+        validity_note=service.validity_note(a, service.today()),
         updated_at=a.updated_at,
         updated_by=a.updated_by,
         url=article_url(a.external_id),

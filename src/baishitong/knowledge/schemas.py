@@ -50,6 +50,7 @@ class ArticleFields(BaseModel):
 
 class ArticleOut(ArticleFields):
     id: str
+    validity_note: str | None = Field(description="不在有效期内时为“已过期”或“未生效”（不能作为现行规定答复）；有效时为 null")
     updated_at: datetime
     updated_by: str
     url: str

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from baishitong import bounds, clock
@@ -104,6 +104,30 @@ def visible_to(actor: Actor | None):
     return published
 
 
+def reads_published_only(actor: Actor | None) -> bool:
+    """The readers `visible_to` gives published articles only, the operators among them: they read a policy out to
+    a caller as it stands, so their list and search hold only what is in force today, as the public's do, and an
+    article's history only the versions that were published."""
+    return actor is not None and actor.role not in ALL_UNITS_READERS and not (actor.role in UNIT_SCOPED_ROLES and actor.unit_code)
+
+
+def validity_note(article: Article, day: date) -> str | None:
+    """已过期 or 未生效 for an article opened directly outside its validity, so it is not read out as current."""
+    if article.valid_to is not None and article.valid_to < day:
+        return "已过期"
+    if article.valid_from is not None and article.valid_from > day:
+        return "未生效"
+    return None
+
+
+def _in_force(day: date):
+    return and_(
+        Article.status == "published",
+        or_(Article.valid_from.is_(None), Article.valid_from <= day),
+        or_(Article.valid_to.is_(None), Article.valid_to >= day),
+    )
+
+
 def _articles_query(
     columns, *, include_unpublished: bool, status: str | None, unit_code: str | None, category_code: str | None, viewer: Actor | None
 ):
@@ -111,13 +135,8 @@ def _articles_query(
     query = select(columns)
     if (scope := visible_to(viewer)) is not None:
         query = query.where(scope)
-    if not include_unpublished:
-        day = today()
-        query = query.where(
-            Article.status == "published",
-            or_(Article.valid_from.is_(None), Article.valid_from <= day),
-            or_(Article.valid_to.is_(None), Article.valid_to >= day),
-        )
+    if not include_unpublished or reads_published_only(viewer):
+        query = query.where(_in_force(today()))
     if status:
         query = query.where(Article.status == status)
     if unit_code:
@@ -163,8 +182,13 @@ def article_ids(
 
 
 def history(session: Session, *, external_id: str, viewer: Actor | None = None) -> list[ArticleVersion]:
+    """The versions `viewer` may read: for those who read published articles only, the published versions (an
+    earlier draft of a published article is no more approved content than a draft is)."""
     article = get_article(session, external_id=external_id, include_unpublished=True, viewer=viewer)
-    return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)))
+    query = select(ArticleVersion).where(ArticleVersion.article_id == article.id)
+    if reads_published_only(viewer):
+        query = query.where(ArticleVersion.status == "published")
+    return list(session.scalars(query.order_by(ArticleVersion.version)))
 
 
 def _check_editor(actor: Actor, unit_code: str | None) -> None:

@@ -309,7 +309,7 @@ def _body_diff(before: ArticleVersion, after: ArticleVersion) -> list[tuple[str,
 def history(external_id: str, request: Request, v: int | None = None, staff: Staff = Depends(require(*READERS)), session: Session = Depends(get_db_session)):
     # A draft this user may not read (another unit's, or any for an operator) is not found, as in their list.
     article = kb.get_article(session, external_id=external_id, include_unpublished=True, viewer=staff.actor)
-    versions = kb.history(session, external_id=external_id)
+    versions = kb.history(session, external_id=external_id, viewer=staff.actor)
     changes = {after.version: _changed(before, after) for before, after in zip(versions, versions[1:])}
     shown: ArticleVersion | None = next((x for x in versions if x.version == v), None) if v is not None else None
     previous = next((x for x in reversed(versions) if shown and x.version < shown.version), None)
@@ -319,6 +319,7 @@ def history(external_id: str, request: Request, v: int | None = None, staff: Sta
         {
             **_choices(session),
             "article": article,
+            "validity_note": kb.validity_note(article, kb.today()),
             "versions": list(reversed(versions)),
             "shown": shown,
             "shown_body": markdown(shown.body) if shown else None,

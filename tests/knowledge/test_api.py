@@ -154,3 +154,23 @@ def test_an_operator_lists_only_articles_in_force_and_reads_only_published_versi
     assert [(v["version"], v["status"]) for v in versions] == [(3, "published")] and "七成" not in str(versions)
     assert len(client.get("/api/v1/kb/articles/YB01/history", headers=login("t_supervisor")).json()) == 3
     assert "OLD1" in {a["id"] for a in client.get("/api/v1/kb/articles", params={"include_drafts": True}, headers=login("t_supervisor")).json()}
+
+
+def test_the_public_list_shows_the_last_updated_first_and_pages_through_without_repeats(client, session, monkeypatch):
+    """The list was sorted by id: a newly published article was somewhere in the middle of the last page."""
+    admin = actor(session, "t_admin")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-01T08:00:00+08:00")
+    for n in range(5):  # one import: saved in the same instant
+        kb.create_article(session, actor=admin, external_id=f"a-{n}", title=f"旧文章 {n}", body="正文", status="published")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-02T08:00:00+08:00")
+    kb.create_article(session, actor=admin, external_id="0-new", title="新发布的文章", body="正文", status="published")
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-03-03T08:00:00+08:00")
+    kb.update_article(session, external_id="a-2", version=1, actor=admin, title="刚修改的旧文章", body="新正文")
+    session.commit()
+    monkeypatch.delenv("BAISHITONG_FAKE_NOW")
+    ids = [a["id"] for a in client.get("/api/v1/kb/articles").json()]
+    assert ids == ["a-2", "0-new", "a-4", "a-3", "a-1", "a-0"]
+    paged = [a["id"] for offset in (0, 2, 4) for a in client.get("/api/v1/kb/articles", params={"limit": 2, "offset": offset}).json()]
+    assert paged == ids
+    described = client.get("/openapi.json").json()["paths"]["/api/v1/kb/articles"]["get"]["description"]
+    assert "最近更新" in described and "后创建的在前" in described

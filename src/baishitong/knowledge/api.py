@@ -88,7 +88,15 @@ def search(q: str = Query(min_length=1, max_length=200), top: int = Query(defaul
     return [hit_out(h, article_url(h.id)) for h in service.search(session, query=q, top_k=top)]
 
 
-@router.get("/kb/articles", response_model=list[schemas.ArticleOut])
+@router.get(
+    "/kb/articles",
+    response_model=list[schemas.ArticleOut],
+    description=(
+        "文章列表，按最近更新时间（`updated_at`，修改、发布、下线都算更新）从新到旧排列；同一时刻保存的文章按创建先后，后创建的在前。"
+        "顺序是确定的：翻页期间没有文章更新时，用 `limit`、`offset` 逐页读取不会重复或遗漏（更新过的文章移到最前）。"
+        "公众只看到已发布且在有效期内的文章；工作人员带 `include_drafts=true` 看到自己可读的文章（12345 话务员仍只看到已发布且在有效期内的）。"
+    ),
+)
 def list_articles(
     include_drafts: bool = False,
     status: str | None = None,
@@ -109,6 +117,7 @@ def list_articles(
         limit=limit,
         offset=offset,
         viewer=actor if staff_view else None,
+        newest_first=True,
     )
     return [article_out(a) for a in articles]
 

@@ -190,7 +190,7 @@ def test_the_deadlines_after_submitting_keep_each_date_on_one_line(server, brows
 DATE_LINES = r"""(selector) => [...document.querySelectorAll(selector)].flatMap(e => {
   const found = [], walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    for (const m of node.textContent.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+    for (const m of node.textContent.matchAll(/\d{4}年\d{1,2}月\d{1,2}日/g)) {
       const range = document.createRange();
       range.setStart(node, m.index);
       range.setEnd(node, m.index + m[0].length);
@@ -203,7 +203,7 @@ DATE_LINES = r"""(selector) => [...document.querySelectorAll(selector)].flatMap(
 
 @pytest.mark.parametrize("path", ["/enterprise", "/enterprise?industry=appliances&size=small&town=440606005&year=2019"], ids=["all", "matched"])
 def test_the_application_window_of_a_policy_keeps_each_date_on_one_line(server, browser, path):
-    """申报时间 2026-12-03 至 2026-12-\\n31 on a phone: the end of the window is what an enterprise reads it for."""
+    """申报时间 2026年12月3日 至 2026年12月\\n31日 on a phone: the end of the window is what an enterprise reads it for."""
     for viewport in PHONES:
         context, page = phone_page(browser, viewport)
         page.goto(server + path)

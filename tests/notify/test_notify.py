@@ -3,7 +3,7 @@
 import html
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -139,6 +139,21 @@ def test_new_ticket_message_to_the_unit_names_the_signing_deadline(session):
     new = next(m for m in messages(session, ticket) if m.template_code == "ticket_dispatched_unit")
     assert "请于—前签收" not in new.body
     assert notify._local(ticket.sign_due) in new.body
+
+
+def test_deadline_messages_name_the_day_without_a_leading_zero(session, monkeypatch):
+    """应于12月9日 09:30前完成, as the booking SMS writes a day; a deadline in another year says which."""
+    monkeypatch.setenv("BAISHITONG_FAKE_NOW", "2026-12-06T02:00:00+00:00")
+    ticket = make_ticket(session, state="dispatched")
+    ticket.reply_due = datetime(2026, 12, 9, 1, 30, tzinfo=timezone.utc)
+    notify.deadline_alert(session, ticket=ticket, stage="reply", overdue=True)
+    ticket.reply_due = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)
+    notify.deadline_alert(session, ticket=ticket, stage="reply", overdue=False)
+    bodies = [m.body for m in messages(session, ticket) if m.template_code.startswith("deadline_")]
+    assert any("应于12月9日 09:30前完成" in b for b in bodies if "【督办提醒】" in b)
+    assert any("应于12月9日 09:30前完成" in b for b in bodies if "【督办提醒】" not in b)
+    assert any("将于2027年1月4日 09:30到期" in b for b in bodies)
+    assert not any("月0" in b for b in bodies)
 
 
 def test_links_in_messages_use_the_configured_public_address(session, monkeypatch):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from baishitong import clock
 from baishitong.audit import service as audit
 from baishitong.config import get_settings
+from baishitong.dates import day_text
 from baishitong.db import Database
 from baishitong.jobs.service import MAX_ATTEMPTS, enqueue, retry_at
 from baishitong.notify import senders
@@ -22,9 +23,8 @@ from baishitong.tickets.models import Ticket, TicketEvent
 
 
 def _local(value: datetime | None) -> str:
-    from baishitong.tickets.service import LOCAL_TZ
-
-    return value.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M") if value else "—"
+    """A deadline as the SMS reads it: 12月9日 17:30, the year only when it is not this year's."""
+    return day_text(value, year="auto", time=True) if value else "—"
 
 
 def template(session: Session, code: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from baishitong import validation_text
+from baishitong.dates import day_text
 from baishitong.deps import client_id, get_db_session
 from baishitong.enterprise import INDUSTRIES, SIZES, TAGS, matching
 from baishitong.enterprise import service as enterprise
@@ -78,9 +79,9 @@ def _options(towns: Mapping[str, str]) -> dict:
 
 
 def _window_text(policy: Policy) -> Markup:
-    """Each date whole on one line: a phone would break 2026-12-31 at a hyphen."""
+    """Each date with its year (a window may run into the next), whole on one line: a phone would break it."""
     def day(value) -> Markup:
-        return Markup('<span class="nowrap">{}</span>').format(f"{value:%Y-%m-%d}")
+        return Markup('<time class="nowrap" datetime="{}">{}</time>').format(value.isoformat(), day_text(value, year=True))
 
     if policy.apply_from and policy.apply_to:
         return Markup("{} 至 {}").format(day(policy.apply_from), day(policy.apply_to))

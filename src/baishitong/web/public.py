@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from baishitong import validation_text
 from baishitong.actors import REQUESTER
 from baishitong.attachments import service as attachments
+from baishitong.dates import day_text
 from baishitong.deps import client_id, get_db_session
 from baishitong.enterprise import service as enterprise
 from baishitong.enterprise.models import Policy
@@ -25,7 +26,7 @@ from baishitong.tickets.states import Status
 from baishitong.tickets.validation import normalise_number
 from baishitong.web.assistant import conversation_prefill, own_conversation_id
 from baishitong.web.csrf import checked_form
-from baishitong.web.views import local, redirect, render
+from baishitong.web.views import iso, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -274,7 +275,7 @@ def _track_context(request: Request, session: Session, ticket: Ticket, phone: st
         "steps": STEPS,
         "step": step,
         "unit": service.handling_unit(ticket),
-        "timeline": [{"at": local(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
+        "timeline": [{"at": day_text(e.at, year="auto", time=True), "datetime": iso(e.at), "label": e.text} for e in reversed(service.requester_timeline(ticket))],
         "callback_due": service.callback_due(ticket),
         "reply_files": [(a, link) for a, link, _ in files],
         "reply_inline": {a.id: src for a, _, src in files if src},

@@ -214,6 +214,27 @@ def test_leaving_and_ending_a_handed_over_conversation_through_the_api(client, k
     assert client.post("/api/v1/assistant/sessions/nosuch/end").json()["error"]["code"] == "assistant_session_not_found"
 
 
+def test_a_citizen_who_writes_after_leaving_is_back_for_the_operator(client, session, knowledge, login):
+    """An app that closed its chat and then sends a message: the operator reads 市民已回到对话 before it, the
+    transcript no longer says the citizen left, and the return is audited like the leave."""
+    session_id = client.post(ASK, json={"question": "转人工"}).json()["session_id"]
+    sessions = f"/api/v1/assistant/sessions/{session_id}"
+    client.post(f"{sessions}/reply", json={"text": "您好，请问哪个小区？"}, headers=login("t_operator"))
+    client.post(f"{sessions}/leave")
+    client.post(ASK, json={"question": "容桂的高黎社区", "session_id": session_id})
+    client.post(ASK, json={"question": "就在市场门口", "session_id": session_id})
+
+    turns = client.get(sessions).json()["turns"]
+    assert [(t["role"], t["text"]) for t in turns][-4:] == [
+        ("system", assistant.LEFT_TEXT), ("system", assistant.BACK_TEXT), ("user", "容桂的高黎社区"), ("user", "就在市场门口")
+    ]
+    assert assistant.left_at(assistant.get_session(session, session_id=session_id)) is None
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "assistant_session", AuditEntry.object_id == session_id).order_by(AuditEntry.id)).all()
+    assert [(r.action, r.actor, r.data["from"], r.data["to"]) for r in rows][-2:] == [
+        ("assistant_session.leave", "citizen", "open", "open"), ("assistant_session.return", "citizen", "open", "open")
+    ]
+
+
 def test_each_change_of_who_holds_a_conversation_is_audited_without_what_the_citizen_wrote(client, session, knowledge, login):
     """Who asked for a person, which operator took the conversation, who handed it back or left and when, is in
     the audit trail: one row per change, none per message, and no phone or ID number the citizen typed."""

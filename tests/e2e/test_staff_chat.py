@@ -68,6 +68,31 @@ def test_a_refused_reply_keeps_the_typed_text_and_says_why(server, browser, shot
     page.context.close()
 
 
+def test_a_citizen_who_reloads_the_chat_is_back_for_the_operator(server, browser, shot):
+    """The citizen reloads /assistant while the operator serves them: the reload sends the leave beacon, but the
+    page is back at once, and the operator reads 市民已回到对话 instead of being told to stop waiting."""
+    citizen = browser.new_context(locale="zh-CN").new_page()
+    citizen.goto(server + "/assistant")
+    citizen.fill("#chat-log-question", "容桂街道高黎社区路灯坏了一个星期，我要找人工客服")
+    citizen.keyboard.press("Enter")
+    citizen.wait_for_selector("#chat-log-status >> text=已为您转接人工客服")
+    session_id = next(c["value"] for c in citizen.context.cookies() if c["name"] == SESSION_COOKIE)
+    operator = staff_page(browser, server, "operator1", shot)
+    operator.goto(f"{server}/staff/chat/{session_id}")
+    operator.fill("#f-text", "您好，请问路灯具体在哪个位置？")
+    operator.click("button[data-action=reply]")
+    operator.wait_for_selector("#chat-status >> text=服务中")
+
+    citizen.reload()
+    citizen.wait_for_selector("#chat-log >> text=请问路灯具体在哪个位置")
+    operator.wait_for_selector("#staff-chat-log .msg-system >> text=市民已回到对话", timeout=15_000)
+    operator.wait_for_function("() => !document.getElementById('chat-status').textContent.includes('不必再等')", timeout=12_000)
+    assert "市民已离开对话" in operator.inner_text("#staff-chat-log"), "the reload's beacon, kept in the transcript"
+    assert "市民已" not in citizen.inner_text("#chat-log")
+    citizen.context.close()
+    operator.context.close()
+
+
 def test_the_operator_sees_the_citizen_leave_come_back_and_end_the_chat(server, browser, shot):
     """The citizen closes the 问政务君 widget while the operator serves them: the operator's log reads 市民已离开对话
     (sent by a beacon as the widget closes) and the note says not to wait; the citizen opens it again, reads the

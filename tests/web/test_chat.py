@@ -2,7 +2,9 @@
 
 import re
 
+from sqlalchemy import select
 
+from baishitong.audit.models import AuditEntry
 from baishitong.org import service as org
 from baishitong.web.assistant import SESSION_COOKIE
 from tests.conftest import TEST_PASSWORD
@@ -291,6 +293,35 @@ def test_the_operator_is_told_when_the_citizen_closes_the_chat_and_the_citizen_c
     assert "在高黎市场门口" in polled and "离开对话，不必再等" not in polled and 'hx-swap-oob="true"' in polled
     assert "服务中 · t_operator · 市民已离开" not in web.get("/staff/chat/queue").text
     assert web.get(f"/api/v1/assistant/sessions/{session_id}").json()["status"] == "open"
+
+
+def test_a_citizen_who_reloads_the_chat_is_back_for_the_operator(client, web, session):
+    """A reload (or the next page) sends the leave beacon, but the page polls again a moment later: the operator
+    reads 市民已回到对话 and no longer that the citizen left; the citizen reads neither line. Both are audited."""
+    session_id = _citizen(client, "容桂街道高黎社区路灯坏了一个星期")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    web.post(f"/staff/chat/{session_id}/reply", data={"csrf_token": token(page), "text": "您好，请问具体在哪个位置？"})
+    shown = max(int(i) for i in re.findall(r'id="staff-turn-(\d+)"', web.get(f"/staff/chat/{session_id}").text))
+
+    client.post("/assistant/leave", data={"csrf_token": token(client.get("/assistant").text)})
+    assert "离开对话，不必再等其回复" in web.get(f"/staff/chat/{session_id}/log", params={"after": shown, "status": "open"}).text
+    reloaded = client.get("/assistant").text
+    assert client.get("/assistant/live", params={"after": shown, "status": "open"}).status_code == 204, "the citizen is shown nothing new"
+
+    polled = web.get(f"/staff/chat/{session_id}/log", params={"after": shown + 1, "status": "open-left"}).text
+    assert re.search(r'class="msg msg-system"[^>]*><p>市民已回到对话 · <time', polled), "the line, appended to the log"
+    assert 'id="chat-status" class="stack" hx-swap-oob="true"' in polled and "不必再等" not in polled and "服务中" in polled
+    assert "服务中 · t_operator · 市民已离开" not in web.get("/staff/chat/queue").text
+    assert "市民已回到对话" not in client.get("/assistant").text and "市民已离开对话" not in reloaded
+
+    # Writing on, or polling again, is not another return.
+    client.post("/assistant/ask", data={"csrf_token": token(reloaded), "question": "在高黎市场门口"})
+    client.get("/assistant/live", params={"after": shown, "status": "open"})
+    turns = [t["text"] for t in client.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"]]
+    assert turns[-3:] == ["市民已离开对话", "市民已回到对话", "在高黎市场门口"]
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "assistant_session", AuditEntry.object_id == session_id).order_by(AuditEntry.id)).all()
+    assert [(r.action, r.actor) for r in rows][-2:] == [("assistant_session.leave", "citizen"), ("assistant_session.return", "citizen")]
 
 
 def test_closing_a_chat_no_person_has_records_nothing(client):

@@ -24,8 +24,10 @@ HISTORY_TURNS = 10
 # Idempotency-Key scope of a question; the API adds the conversation, the chat page keys its own form.
 ASK_SCOPE = "assistant.ask"
 WAITING_TEXT = "您的消息已转给人工客服，请稍候，客服人员会在这里回复您。"
-# System lines (role "system") the operator reads in the transcript: the citizen closed the chat or ended it.
+# System lines (role "system") the operator reads in the transcript: the citizen closed the chat, came back to
+# it (a reload or another page closes it for a moment) or ended it.
 LEFT_TEXT = "市民已离开对话"
+BACK_TEXT = "市民已回到对话"
 ENDED_TEXT = "市民已结束对话，会话已交还政务君"
 # The audit actor of what the citizen does: an anonymous chat has no account, and its phone is no actor name.
 CITIZEN = "citizen"
@@ -135,6 +137,7 @@ def ask(
     question = question.strip()
     if session_id:
         conversation = get_session(session, session_id=session_id)
+        come_back(session, conversation=conversation)
     else:
         now = clock.now()
         conversation = AssistantSession(id=uuid.uuid4().hex, status="bot", created_at=now, updated_at=now)
@@ -314,13 +317,21 @@ def left_at(conversation: AssistantSession) -> datetime | None:
 
 def leave(session: Session, *, session_id: str) -> AssistantSession:
     """The citizen closed the chat (the widget, or the page) while waiting for or talking with an operator: a
-    system line tells the operator, once until the citizen writes again. The conversation stays with the
-    operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile."""
+    system line tells the operator, once until the citizen comes back (`come_back`). The conversation stays with
+    the operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile."""
     conversation = get_session(session, session_id=session_id)
     if conversation.status != "bot" and left_at(conversation) is None:
         _add_turn(session, conversation, role="system", text=LEFT_TEXT)
         _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status)
     return conversation
+
+
+def come_back(session: Session, *, conversation: AssistantSession) -> None:
+    """The citizen's page polls or they write after a leave (a reload or the next page sends the leave beacon
+    too): the operator reads 市民已回到对话 and no longer that they left."""
+    if conversation.status != "bot" and left_at(conversation) is not None:
+        _add_turn(session, conversation, role="system", text=BACK_TEXT)
+        _audit(session, conversation, actor=CITIZEN, action="return", before=conversation.status)
 
 
 def end(session: Session, *, session_id: str) -> AssistantSession:

@@ -77,8 +77,8 @@ def _messages(conversation: AssistantSession | None) -> list[dict]:
     last_bot = next((t for t in reversed(conversation.turns) if t.role == "assistant"), None)
     rows = []
     for turn in conversation.turns:
-        if turn.text == assistant.LEFT_TEXT and turn.role == "system":
-            continue  # for the operator: the citizen knows they closed the chat
+        if turn.role == "system" and turn.text != assistant.ENDED_TEXT:
+            continue  # for the operator: the citizen knows they closed the chat and came back
         sure = turn.confidence is not None and turn.confidence >= core.SURE_CONFIDENCE
         row = {"turn": turn, "handover": False, "ticket_url": None, "sure": sure}
         if turn.role == "assistant" and turn is last_bot:
@@ -153,6 +153,8 @@ def live(
     be appended, so the log's live region reads out just the operator's reply; the note under the log is
     redrawn only when the status changed, and emptied (polling stops) once the conversation is handed back."""
     conversation, log_id = _conversation(request, session), _log_id(log_id)
+    if conversation is not None:
+        assistant.come_back(session, conversation=conversation)
     ctx = {**_context(conversation), "log_id": log_id}
     seen = last_shown_turn(after)
     if seen is None:

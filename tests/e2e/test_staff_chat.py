@@ -44,15 +44,21 @@ def test_the_operators_log_appends_new_messages_instead_of_redrawing(server, bro
 
 def test_a_refused_reply_keeps_the_typed_text_and_says_why(server, browser, shot):
     """The operator types a long answer while a colleague takes the conversation: 发送 is refused (409), the
-    page says who has it, and the answer is still in the box to copy, not wiped as if it had been sent."""
+    page says who has it, and the answer is still in the box to copy, not wiped as if it had been sent. At the
+    next poll the box gives way to who serves the citizen, and the answer moves to 您未发送的回复 with it."""
     session_id = httpx.post(server + "/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
     httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/handover")
     page = staff_page(browser, server, "operator1", shot)
     page.goto(f"{server}/staff/chat/{session_id}")
+    page.fill("#f-text", "   ")  # spaces pass the browser's required check; the server refuses them
+    page.click("button[data-action=reply]")
+    page.wait_for_selector("#chat-notice >> text=请输入回复内容")
+    assert page.locator("#f-text").input_value() == "   "
+
+    page.reload()  # the poll's 5 s start again: the colleague's reply is not noticed before 发送
     colleague = httpx.post(server + "/api/v1/auth/token", json={"username": "supervisor", "password": PASSWORD}).json()["access_token"]
     taken = httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我来处理"}, headers={"Authorization": f"Bearer {colleague}"})
     assert taken.status_code == 200
-
     answer = "您好，夜间犬吠可以向所在社区居委会反映，我这边也可以帮您登记工单。"
     page.fill("#f-text", answer)
     page.click("button[data-action=reply]")
@@ -61,10 +67,30 @@ def test_a_refused_reply_keeps_the_typed_text_and_says_why(server, browser, shot
     assert page.locator("#staff-chat-log .msg", has_text=answer).count() == 0
     shot(page, "staff-chat-refused-reply")
 
-    page.fill("#f-text", "   ")  # spaces pass the browser's required check; the server refuses them
-    page.click("button[data-action=reply]")
-    page.wait_for_selector("#chat-notice >> text=请输入回复内容")
-    assert page.locator("#f-text").input_value() == "   "
+    page.wait_for_selector("#chat-readonly >> text=由 督办员 罗建华 接待中", timeout=12_000)
+    assert page.locator("#f-text").count() == 0 and page.locator("button[data-action=reply]").count() == 0
+    assert page.locator("#f-unsent").input_value() == answer
+    page.context.close()
+
+
+def test_the_reply_box_gives_way_when_a_colleague_takes_the_conversation(server, browser, shot):
+    """Two operators have the same waiting conversation open; the colleague answers first. The other's page,
+    without a reload, says who serves the citizen and offers no box whose reply would be refused."""
+    session_id = httpx.post(server + "/api/v1/assistant/ask", json={"question": "小区门口的垃圾三天没人清"}).json()["session_id"]
+    httpx.post(f"{server}/api/v1/assistant/sessions/{session_id}/handover")
+    page = staff_page(browser, server, "operator1", shot)
+    page.goto(f"{server}/staff/chat/{session_id}")
+    assert page.locator("#f-text").count() == 1
+    colleague = staff_page(browser, server, "supervisor", shot)
+    colleague.goto(f"{server}/staff/chat/{session_id}")
+    colleague.fill("#f-text", "您好，我来处理")
+    colleague.click("button[data-action=reply]")
+    colleague.wait_for_selector("#chat-status >> text=服务中")
+    colleague.context.close()
+
+    page.wait_for_selector("#chat-readonly >> text=由 督办员 罗建华 接待中，您只能查看本会话，不能回复。", timeout=12_000)
+    page.wait_for_selector("#staff-chat-log >> text=您好，我来处理")
+    assert page.locator("#f-text").count() == 0 and "服务中（督办员 罗建华）" in page.inner_text("#chat-status")
     page.context.close()
 
 

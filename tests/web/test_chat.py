@@ -324,6 +324,30 @@ def test_a_citizen_who_reloads_the_chat_is_back_for_the_operator(client, web, se
     assert [(r.action, r.actor) for r in rows][-2:] == [("assistant_session.leave", "citizen"), ("assistant_session.return", "citizen")]
 
 
+def test_the_reply_box_goes_on_the_next_poll_once_a_colleague_takes_the_conversation(web, session):
+    """Two operators open the same waiting conversation; the colleague answers first. The other's page, at its
+    next poll, says who serves the citizen instead of offering a box whose reply would be refused."""
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert 'id="f-text"' in page
+    shown = max(int(i) for i in re.findall(r'id="staff-turn-(\d+)"', page))
+
+    assert web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我来处理"}, headers=bearer(web, "t_supervisor")).status_code == 200
+    polled = web.get(f"/staff/chat/{session_id}/log", params={"after": shown, "status": "waiting"}).text
+    assert "您好，我来处理" in polled and 'id="chat-status" class="stack" hx-swap-oob="true"' in polled
+    assert '<div id="chat-reply" hx-swap-oob="true">' in polled and "由 t_supervisor 接待中，您只能查看本会话，不能回复。" in polled
+    assert 'id="f-text"' not in polled
+
+    # The operator's own first reply takes the conversation and keeps the box where it is.
+    other = web.post("/api/v1/assistant/ask", json={"question": "小区门口的垃圾三天没人清"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{other}/handover")
+    page = web.get(f"/staff/chat/{other}").text
+    sent = web.post(f"/staff/chat/{other}/reply", data={"csrf_token": token(page), "text": "您好，请问哪个小区？"}, headers={"HX-Request": "true"}).text
+    assert "服务中" in sent and "chat-reply" not in sent
+
+
 def test_closing_a_chat_no_person_has_records_nothing(client):
     page = client.get("/assistant").text
     assert client.post("/assistant/leave", data={"csrf_token": token(page)}).status_code == 204, "no conversation yet"

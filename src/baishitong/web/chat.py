@@ -71,6 +71,7 @@ def _log_context(session: Session, conversation: AssistantSession, staff: Staff,
         "presence": presence(conversation),
         "left_at": assistant.left_at(conversation) if conversation.status != "bot" else None,
         "ended_by_citizen": conversation.status == "bot" and last is not None and last.text == assistant.ENDED_TEXT,
+        "can_reply": can_reply(conversation, staff),
     }
 
 
@@ -118,7 +119,6 @@ def _conversation_page(request: Request, session: Session, staff: Staff, convers
         "orders": tickets.made_from_conversation(session, conversation_id=conversation.id),
         "can_intake": staff.role in INTAKE,
         "can_close": can_close,
-        "can_reply": can_reply(conversation, staff),
         "text": text,
         "nav": "/staff/chat",
     }

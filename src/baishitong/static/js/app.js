@@ -26,7 +26,8 @@
  * 11. 随页面送来的提示消息（#flash，如“已受理”“已签收”、操作被拒）在页面就绪后由读屏软件读出（另设的隐藏 live 区域）。
  * 12. 页面不含内联脚本（内容安全策略只许本站脚本文件）：<form data-reset-after-send> 经 htmx 发送成功后清空，
  *     值为 "refocus" 时若焦点原在表单内则回到其 text 文本框；另带 data-keeps-refused 的表单被拒（409、422）时照样换入
- *     服务器的说明，已输入的文字保留；#geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
+ *     服务器的说明，已输入的文字保留；在线咨询轮询发现同事已接待、回复框被换掉时，已输入的文字移到“您未发送的回复（可复制）”；
+ *     #geo-button（网点查询）在浏览器能提供位置时显示，点按即按位置查询。
  * 13. 上传前检查：<input type="file" data-max-files="3" data-max-mb="5">（可选 data-noun="附件"、data-unit="个"）选中的文件
  *     过多或过大时，浏览器当场提示（与服务器相同的措辞），表单不提交（novalidate 的表单也不提交），已填写的文字不丢；服务器照样再查一遍。
  *     已选了文件时，带 data-missing="提示" 的必填项（可加 data-min-length）未填、复选框未勾也先当场提示，免得照片白传一遍又要重选。
@@ -861,6 +862,17 @@
     if (form && form.matches && form.matches("form[data-keeps-refused]") && (status === 409 || status === 422)) e.detail.shouldSwap = true;
   }
 
+  // A colleague took the conversation: the staff chat's poll swaps the reply box (#chat-reply) for who serves the
+  // citizen, and what the operator had typed moves to 您未发送的回复（可复制） instead of going with the box.
+  function onReplyBoxTaken(e) {
+    var typed = document.getElementById("f-text");
+    if (!e.detail.target || e.detail.target.id !== "chat-reply" || !typed || !typed.value.trim()) return;
+    var unsent = e.detail.fragment.querySelector("#f-unsent");
+    if (!unsent) return;
+    unsent.textContent = typed.value;
+    unsent.closest(".form-row").hidden = false;
+  }
+
   function onResetAfterSend(e) {
     var form = e.detail.elt;
     if (!e.detail.successful || !form.matches || !form.matches("form[data-reset-after-send]")) return;
@@ -919,6 +931,7 @@
   document.addEventListener("keydown", onChatKeydownCapture, true);
   document.addEventListener("htmx:beforeSwap", onChatBeforeSwap);
   document.addEventListener("htmx:beforeSwap", onRefusedSwap);
+  document.addEventListener("htmx:oobBeforeSwap", onReplyBoxTaken);
   document.addEventListener("htmx:afterSwap", onChatAfterSwap);
   document.addEventListener("htmx:afterRequest", onResetAfterSend);
   document.addEventListener("htmx:afterRequest", onChatRequestDone);

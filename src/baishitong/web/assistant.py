@@ -51,6 +51,14 @@ def _conversation(request: Request, session: Session) -> AssistantSession | None
         return None
 
 
+def _own_conversation(request: Request, session: Session) -> AssistantSession:
+    """The visitor's conversation, for what only makes sense within one (转人工, 结束对话); none is a 404."""
+    conversation = _conversation(request, session)
+    if conversation is None:
+        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
+    return conversation
+
+
 # 转为工单: /submit fills itself in from the visitor's own conversation (its id is in their HttpOnly cookie),
 # so the phone number and the complaint never travel in a URL, where access logs, history and Referer keep them.
 TICKET_URL = "/submit?from=assistant"
@@ -238,10 +246,7 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
 @router.post("/assistant/handover")
 def handover(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     _limit(request)
-    conversation = _conversation(request, session)
-    if conversation is None:
-        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
-    conversation = assistant.handover(session, session_id=conversation.id)
+    conversation = assistant.handover(session, session_id=_own_conversation(request, session).id)
     if request.headers.get("hx-request"):
         return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id")), "handed_over": True})
     return redirect("/assistant")
@@ -262,10 +267,7 @@ def leave(request: Request, form: FormData = Depends(checked_form), session: Ses
 def end(request: Request, form: FormData = Depends(checked_form), session: Session = Depends(get_db_session)):
     """结束对话 under the note while a person has the chat: the operator reads so, and the next question is 政务君's."""
     _limit(request)
-    conversation = _conversation(request, session)
-    if conversation is None:
-        raise NotFound("assistant_session_not_found", "会话不存在或已过期，请重新提问")
-    conversation = assistant.end(session, session_id=conversation.id)
+    conversation = assistant.end(session, session_id=_own_conversation(request, session).id)
     if request.headers.get("hx-request"):
         return fragment(request, "public/assistant_live.html", {**_context(conversation), "log_id": _log_id(form.get("log_id"))})
     flash(request, "success", "已结束人工服务，您可以继续向政务君提问")

@@ -47,6 +47,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
+from baishitong.dates import day_text
 from baishitong.sla.calendar import BusinessCalendar
 from baishitong.sla.policy import Stage, deadline_for, default_rules, match
 
@@ -732,10 +733,6 @@ def _compose_reply(sc: _S, title: str, ctx: dict, lead: str) -> str:
     return f"您好！您反映的“{title}”问题，经{me}核查，{action}感谢您的监督。"
 
 
-def _fmt_md(d: date) -> str:
-    return f"{d.month}月{d.day}日"
-
-
 def _compose_second_reply(sc: _S, title: str, ctx: dict, lead: str) -> str:
     """The answer after 重办: the unit went back, and says what it did this time."""
     me = _self_name(lead)
@@ -1002,7 +999,7 @@ def generate_orders(n: int = 360, *, seed: int = 20261204, today: date | None = 
         if state in _REPLIED_STATES:
             max_delay = max(0, min(6, age))
             reply_day = created_day + timedelta(days=rng.randint(min(1, max_delay), max_delay))
-            rctx = dict(ctx, rdate=_fmt_md(max(created_day, reply_day - timedelta(days=rng.randint(0, 1)))))
+            rctx = dict(ctx, rdate=day_text(max(created_day, reply_day - timedelta(days=rng.randint(0, 1)))))
             rec["reply"] = _compose_reply(sc, title, rctx, lead)
             rec["replied_at"] = max(created_at + timedelta(hours=2),
                                     datetime.combine(reply_day, time(rng.randint(9, 17), rng.randrange(60))))
@@ -1215,7 +1212,7 @@ def _add_redos(orders: list[dict], unhappy: list[tuple[dict, _S, dict, str]], *,
     for rec, sc, ctx, lead in rng.sample(done, min(len(done), max(2, round(closed * _REDONE_SHARE)))):
         redo_at = _office_time(rec["callback"]["at"], rng)
         replied_at = redo_at + timedelta(days=rng.randint(2, 4), hours=rng.randint(0, 6))
-        rctx = dict(ctx, rdate=_fmt_md(replied_at.date()))
+        rctx = dict(ctx, rdate=day_text(replied_at.date()))
         rec["callback"]["note"] = rng.choice(_UNHAPPY_NOTES)
         rec["redo"] = {
             "reason": rng.choice(_REDO_REASONS),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from baishitong import bounds, clock
 from baishitong.actors import Actor
 from baishitong.audit import service as audit
+from baishitong.dates import day_text
 from baishitong.db import claim_version
 from baishitong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from baishitong.jobs.service import enqueue
@@ -797,7 +798,7 @@ def send_review_reminder(session: Session, *, article_id: int, due: str) -> int:
     if article is None or unit is None or article.status == "retired":
         return 0
     day = date.fromisoformat(due)
-    messages = notify.to_unit(session, unit_id=unit.id, template_code="kb_review_due", context={"title": article.title, "due": f"{day.month}月{day.day}日", "article_id": article.external_id})
+    messages = notify.to_unit(session, unit_id=unit.id, template_code="kb_review_due", context={"title": article.title, "due": day_text(day), "article_id": article.external_id})
     return len(messages)
 
 

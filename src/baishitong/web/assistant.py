@@ -15,7 +15,7 @@ from baishitong import idempotency
 from baishitong.assistant import core
 from baishitong.assistant import service as assistant
 from baishitong.assistant.models import AssistantSession
-from baishitong.deps import get_db_session
+from baishitong.deps import get_db_session, writes
 from baishitong.errors import Conflict, NotFound
 from baishitong.web.cookies import queue_cookie
 from baishitong.web.csrf import checked_form
@@ -149,7 +149,9 @@ def _newer(rows: list[dict], after: int) -> list[dict]:
     return [r for r in rows if r["turn"].id > after]
 
 
-@router.get("/assistant/live")
+# It writes when a citizen who left comes back: on SQLite a read that then writes would fail if another writer
+# committed in between, so the poll takes the write lock up front (a few ms every 5 s, only while an operator serves).
+@router.get("/assistant/live", dependencies=[writes])
 def live(
     request: Request,
     log_id: str = "chat-log",

@@ -348,6 +348,24 @@ def test_the_reply_box_goes_on_the_next_poll_once_a_colleague_takes_the_conversa
     assert "服务中" in sent and "chat-reply" not in sent
 
 
+def test_the_end_button_goes_on_the_next_poll_once_a_colleague_takes_the_conversation(web, session):
+    """The operator watching a waiting conversation may end it; once a colleague answers first, the next poll takes
+    结束会话 away with the reply box, rather than leave a button the server refuses (only the colleague may end it)."""
+    org.create_user(session, username="t_operator2", password=TEST_PASSWORD, role="operator", display_name="话务员 二号")
+    session.commit()
+    session_id = web.post("/api/v1/assistant/ask", json={"question": "我家楼下的狗天天半夜叫"}).json()["session_id"]
+    web.post(f"/api/v1/assistant/sessions/{session_id}/handover")
+    login(web, "t_operator")
+    page = web.get(f"/staff/chat/{session_id}").text
+    assert 'data-action="close"' in page
+    shown = max(int(i) for i in re.findall(r'id="staff-turn-(\d+)"', page))
+
+    assert web.post(f"/api/v1/assistant/sessions/{session_id}/reply", json={"text": "您好，我来处理"}, headers=bearer(web, "t_operator2")).status_code == 200
+    polled = web.get(f"/staff/chat/{session_id}/log", params={"after": shown, "status": "waiting"}).text
+    assert '<div id="chat-close" hx-swap-oob="true" hidden>' in polled and 'data-action="close"' not in polled
+    assert web.post(f"/staff/chat/{session_id}/close", data={"csrf_token": token(page)}).status_code == 409, "what the button would have met"
+
+
 def test_closing_a_chat_no_person_has_records_nothing(client):
     page = client.get("/assistant").text
     assert client.post("/assistant/leave", data={"csrf_token": token(page)}).status_code == 204, "no conversation yet"

@@ -72,6 +72,8 @@ def _log_context(session: Session, conversation: AssistantSession, staff: Staff,
         "left_at": assistant.left_at(conversation) if conversation.status != "bot" else None,
         "ended_by_citizen": conversation.status == "bot" and last is not None and last.text == assistant.ENDED_TEXT,
         "can_reply": can_reply(conversation, staff),
+        # 结束会话 is offered to whoever may end it: not to a colleague while another operator is serving the citizen.
+        "can_close": conversation.status != "open" or conversation.operator == staff.actor.name or staff.role in CLOSES_ANY,
     }
 
 
@@ -108,8 +110,6 @@ def conversation_page(session_id: str, request: Request, staff: Staff = Depends(
 
 
 def _conversation_page(request: Request, session: Session, staff: Staff, conversation: AssistantSession, *, notice: str | None = None, text: str = "", status_code: int = 200) -> Response:
-    # 结束会话 is offered to whoever may end it: not to a colleague while another operator is serving the citizen.
-    can_close = conversation.status != "open" or conversation.operator == staff.actor.name or staff.role in CLOSES_ANY
     draft = ticket_draft(conversation)
     if not reveals_numbers(conversation, staff):
         draft = {**draft, "phone": mask_phone(draft["phone"]) or "", "content": mask_numbers_in_text(draft["content"]) or ""}
@@ -118,7 +118,6 @@ def _conversation_page(request: Request, session: Session, staff: Staff, convers
         "draft": draft,
         "orders": tickets.made_from_conversation(session, conversation_id=conversation.id),
         "can_intake": staff.role in INTAKE,
-        "can_close": can_close,
         "text": text,
         "nav": "/staff/chat",
     }

@@ -388,3 +388,15 @@ def test_an_operator_finds_no_expired_article_and_sees_only_published_versions_m
     assert opened.status_code == 200 and "已过期" in opened.text and "不能作为现行规定" in opened.text
     login(web, "t_supervisor")
     assert "第 1 版" in web.get("/staff/kb/cur-01/history").text
+
+
+def test_an_operators_search_does_not_claim_to_hold_drafts_nor_offers_filters_that_find_nothing(web, session):
+    """An operator's list and search hold only the articles in force: their search said 含草稿, and 状态 草稿 / 已下线
+    or 提醒 已过期 could only ever find nothing."""
+    login(web, "t_operator")
+    page = web.get("/staff/kb?q=社保").text
+    assert "（仅现行有效的文章）" in page and "含草稿" not in page
+    assert 'name="status"' not in page and ">已过期</option>" not in page and ">即将到期</option>" in page
+    login(web, "t_supervisor")
+    page = web.get("/staff/kb?q=社保").text
+    assert "含草稿" in page and 'name="status"' in page and ">已过期</option>" in page

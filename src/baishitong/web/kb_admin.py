@@ -102,6 +102,8 @@ def kb_list(
         articles = kb.list_articles(
             session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor, newest_first=True
         )
+    # An operator's list and search hold only the articles in force (kb.reads_published_only): no status to pick, none expired.
+    published_only = kb.reads_published_only(staff.actor)
     day = kb.today()
     rows = [{"article": a, "flags": flags(a, day), "editable": can_edit(staff, a)} for a in articles]
     if flag:
@@ -121,8 +123,9 @@ def kb_list(
             "pages": pages,
             "page_url": lambda p: "/staff/kb?" + urlencode({**query_string, "page": p}),
             "filters": {"q": query, "status": status, "category": category, "unit": unit, "flag": flag},
-            "statuses": list(STATUS_LABELS.items()),
-            "flag_options": list(FLAGS.items()),
+            "statuses": [] if published_only else list(STATUS_LABELS.items()),
+            "flag_options": [(k, v) for k, v in FLAGS.items() if not (published_only and k == "expired")],
+            "published_only": published_only,
             "flag_labels": FLAGS,
             "status_labels": STATUS_LABELS,
             "status_kinds": STATUS_KINDS,

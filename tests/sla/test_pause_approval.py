@@ -28,7 +28,7 @@ def ask_pause(session, ticket, reason="等待诉求人补充材料"):
 
 
 def decide(session, ticket, approve: bool):
-    action, body = ("approve-pause", schemas.ActionIn(version=ticket.version)) if approve else ("reject-pause", schemas.ReasonIn(version=ticket.version, reason="诉求人材料已齐，请继续办理"))
+    action, body = ("approve-pause", schemas.ActionIn(version=ticket.version)) if approve else ("reject-pause", schemas.ReasonIn(version=ticket.version, reason="诉求人材料已齐，请继续办理。"))
     service.act(session, number=ticket.number, action=action, actor=actor(session, "t_supervisor"), body=body)
 
 
@@ -64,7 +64,8 @@ def test_a_refused_pause_leaves_the_clock_as_it_was_and_tells_the_unit_why(sessi
     decide(session, ticket, approve=False)
     assert ticket.pause_request is None and not ticket.paused and ticket.reply_due == due
     text = last_unit_text(session, ticket)
-    assert "暂停计时申请未获同意" in text and "诉求人材料已齐" in text and "12月09日09:00前答复" in text
+    assert "暂停计时申请未获同意" in text and "诉求人材料已齐" in text and "12月9日 09:00前答复" in text
+    assert "。。" not in text, "the reviewer's own full stop does not double the template's"
     with pytest.raises(Conflict, match="没有待审批的暂停计时申请"):
         decide(session, ticket, approve=True)
     ask_pause(session, ticket, reason="诉求人出差，下周补充材料")  # the unit may ask again

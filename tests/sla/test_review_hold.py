@@ -52,7 +52,7 @@ def test_a_slow_review_of_an_extension_does_not_make_the_unit_late(session, monk
     assert not ticket.clock_stopped
     # The day it had left, counted from the refusal: Friday 09:00, and the text says so.
     assert ticket.reply_due.astimezone(LOCAL_TZ) == local("2026-12-11 09:00")
-    assert "12月11日09:00前答复" in last_unit_text(session, ticket)
+    assert "12月11日 09:00前答复" in last_unit_text(session, ticket)
 
 
 def test_an_approved_extension_adds_its_days_after_the_review(session, monkeypatch):

@@ -98,6 +98,11 @@ def save_template(session: Session, *, code: str, body: str, actor: str, base_ve
     return row
 
 
+def _clause(text: str) -> str:
+    """A reason as the middle of an SMS sentence: the template ends it with 。, so its own closing mark goes."""
+    return text.strip().rstrip("。.！!；;，,、 ")
+
+
 class _Probe(dict):
     def __missing__(self, key):
         return ""
@@ -199,7 +204,7 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         to_staff_member(session, username=event.data["assignee"], unit_id=ticket.lead_unit_id, template_code="ticket_assigned", context=context, ticket_id=ticket.id)
     elif action == "decline-co" and ticket.lead_unit_id:
         # The lead unit counted on that contribution: it hears at once, not only from the timeline.
-        context |= {"co_unit": event.unit.name if event.unit else event.data.get("unit", ""), "reason": event.data.get("reason", "")}
+        context |= {"co_unit": event.unit.name if event.unit else event.data.get("unit", ""), "reason": _clause(event.data.get("reason", ""))}
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_co_declined", context=context, ticket_id=ticket.id)
     elif action == "approve-pause" and ticket.lead_unit_id:
         to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_pause_approved", context=context, ticket_id=ticket.id)
@@ -208,7 +213,7 @@ def on_ticket_event(session: Session, *, ticket: Ticket, event: TicketEvent) -> 
         # The centre's review may take longer than the time the unit had left: then say it is overdue.
         passed = ticket.reply_due is not None and ticket.reply_due <= clock.now()
         when = f"答复时限{context['reply_due']}已过，请尽快答复" if passed else f"{context['reply_due']}前答复"
-        to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": event.data.get("reason", ""), "reply_when": when}, ticket_id=ticket.id)
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code=code, context={**context, "reason": _clause(event.data.get("reason", "")), "reply_when": when}, ticket_id=ticket.id)
 
 
 def duplicate_answered(session: Session, *, ticket: Ticket, unit: str | None) -> None:
@@ -226,7 +231,7 @@ def extension_granted(session: Session, *, ticket: Ticket) -> None:
 def redone(session: Session, *, ticket: Ticket, reason: str) -> None:
     """重办 sends the order back to the unit that answered it: told why, with the new clock's reply deadline."""
     if ticket.lead_unit_id:
-        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_redone", context=_ticket_context(ticket, reason=reason), ticket_id=ticket.id)
+        to_unit(session, unit_id=ticket.lead_unit_id, template_code="ticket_redone", context=_ticket_context(ticket, reason=_clause(reason)), ticket_id=ticket.id)
 
 
 def deadline_alert(session: Session, *, ticket: Ticket, stage: str, overdue: bool) -> None:

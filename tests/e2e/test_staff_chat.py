@@ -94,20 +94,27 @@ def test_the_reply_box_gives_way_when_a_colleague_takes_the_conversation(server,
     page.context.close()
 
 
-def test_a_citizen_who_reloads_the_chat_is_back_for_the_operator(server, browser, shot):
-    """The citizen reloads /assistant while the operator serves them: the reload sends the leave beacon, but the
-    page is back at once, and the operator reads 市民已回到对话 instead of being told to stop waiting."""
-    citizen = browser.new_context(locale="zh-CN").new_page()
-    citizen.goto(server + "/assistant")
-    citizen.fill("#chat-log-question", "容桂街道高黎社区路灯坏了一个星期，我要找人工客服")
+def served_by_operator1(citizen, log: str, server, browser, shot):
+    """The citizen asks for a person in the chat `log` shown on their page; operator1 answers and so serves them.
+    Returns operator1's page on that conversation, and the conversation's id."""
+    citizen.fill(f"#{log}-question", "容桂街道高黎社区路灯坏了一个星期，我要找人工客服")
     citizen.keyboard.press("Enter")
-    citizen.wait_for_selector("#chat-log-status >> text=已为您转接人工客服")
+    citizen.wait_for_selector(f"#{log}-status >> text=已为您转接人工客服")
     session_id = next(c["value"] for c in citizen.context.cookies() if c["name"] == SESSION_COOKIE)
     operator = staff_page(browser, server, "operator1", shot)
     operator.goto(f"{server}/staff/chat/{session_id}")
     operator.fill("#f-text", "您好，请问路灯具体在哪个位置？")
     operator.click("button[data-action=reply]")
     operator.wait_for_selector("#chat-status >> text=服务中")
+    return operator, session_id
+
+
+def test_a_citizen_who_reloads_the_chat_is_back_for_the_operator(server, browser, shot):
+    """The citizen reloads /assistant while the operator serves them: the reload sends the leave beacon, but the
+    page is back at once, and the operator reads 市民已回到对话 instead of being told to stop waiting."""
+    citizen = browser.new_context(locale="zh-CN").new_page()
+    citizen.goto(server + "/assistant")
+    operator, _ = served_by_operator1(citizen, "chat-log", server, browser, shot)
 
     citizen.reload()
     citizen.wait_for_selector("#chat-log >> text=请问路灯具体在哪个位置")
@@ -128,16 +135,7 @@ def test_the_operator_sees_the_citizen_leave_come_back_and_end_the_chat(server, 
     citizen.goto(server + "/")
     open_chat_widget(citizen)
     citizen.wait_for_selector("#chat-panel-log-question")
-    citizen.fill("#chat-panel-log-question", "容桂街道高黎社区路灯坏了一个星期，我要找人工客服")
-    citizen.keyboard.press("Enter")
-    citizen.wait_for_selector("#chat-panel-log-status >> text=已为您转接人工客服")
-    session_id = next(c["value"] for c in citizen.context.cookies() if c["name"] == SESSION_COOKIE)
-
-    operator = staff_page(browser, server, "operator1", shot)
-    operator.goto(f"{server}/staff/chat/{session_id}")
-    operator.fill("#f-text", "您好，请问路灯具体在哪个位置？")
-    operator.click("button[data-action=reply]")
-    operator.wait_for_selector("#chat-status >> text=服务中")
+    operator, session_id = served_by_operator1(citizen, "chat-panel-log", server, browser, shot)
     citizen.wait_for_selector("#chat-panel-log >> text=请问路灯具体在哪个位置", timeout=12_000)
 
     citizen.click(".chat-panel-close")

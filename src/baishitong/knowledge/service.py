@@ -100,15 +100,13 @@ def visible_to(actor: Actor | None):
     if actor is None or actor.role in ALL_UNITS_READERS:
         return None
     published = Article.status == "published"
-    if actor.role in UNIT_SCOPED_ROLES and actor.unit_code:
-        return or_(Article.unit_code == actor.unit_code, published)
-    return published
+    return published if reads_published_only(actor) else or_(Article.unit_code == actor.unit_code, published)
 
 
 def reads_published_only(actor: Actor | None) -> bool:
-    """The readers `visible_to` gives published articles only, the operators among them: they read a policy out to
-    a caller as it stands, so their list and search hold only what is in force today, as the public's do, and an
-    article's history only the versions that were published."""
+    """The readers `visible_to` gives published articles only (neither all units' nor their own unit's drafts), the
+    operators among them: they read a policy out to a caller as it stands, so their list and search hold only what
+    is in force today, as the public's do, and an article's history only the versions that were published."""
     return actor is not None and actor.role not in ALL_UNITS_READERS and not (actor.role in UNIT_SCOPED_ROLES and actor.unit_code)
 
 

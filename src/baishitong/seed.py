@@ -131,7 +131,7 @@ def train_router(session: Session) -> RouterModel:
     open get what it proposes for them as their routing evidence (see route_open_orders)."""
     from baishitong.routing import service as routing
 
-    model = routing.train_from_database(session, label="category_l1", actor="demo")
+    model = routing.train_from_database(session, label="category", actor="demo")
     route_open_orders(session)
     return model
 

@@ -509,7 +509,7 @@ def test_a_refused_calendar_day_or_retrain_names_the_choices_as_the_form_does(we
     assert "日期类型应为“休息日（节假日）”或“工作日（调休上班）”" in page
     post(web, "/staff/admin/models", "/staff/admin/models/retrain", {"label": "region"})
     page = web.get("/staff/admin/models").text
-    assert "预测目标必须是“问题一级分类”或“承办单位”" in page
+    assert "预测目标必须是“问题分类（工单足够时细到二、三级）”“问题一级分类”“承办单位”之一" in page
 
 
 def test_a_refused_role_names_the_roles_as_the_form_does(web):

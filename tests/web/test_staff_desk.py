@@ -32,6 +32,11 @@ def test_ticket_page_lists_router_candidates_by_category_name(web, session):
     login(web, "t_operator")
     evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
     assert f"<td>{category.name}</td>" in evidence
+    # A model of sub-categories names them with the categories above, or 市政设施 and 住房管理 read alike.
+    decision.top3 = [{"label": "0101", "score": 0.7}, {"label": "0102", "score": 0.2}, {"label": "02", "score": 0.1}]
+    session.flush()
+    evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
+    assert "<td>城乡建设 › 市政设施 / 城乡建设 › 住房管理 / 劳动和社会保障</td>" in evidence
 
 
 def test_merge_names_both_tickets_and_stops_the_duplicates_clock(web, session):

@@ -137,6 +137,10 @@ class TrainedModel:
     def predict_one(self, text: str) -> Prediction:
         return self.predict([text])[0]
 
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Every label's calibrated probability, for adding up a category's and its sub-categories'."""
+        return dict(zip(self.labels, softmax(self.scores([text]), self.temperature)[0].tolist()))
+
     def to_bytes(self) -> bytes:
         """A plain numpy archive: loading it runs no pickled code."""
         buf = io.BytesIO()

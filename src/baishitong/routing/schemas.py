@@ -70,7 +70,7 @@ class ModelOut(BaseModel):
 
 
 class RetrainIn(Strict):
-    label: Literal["category_l1", "unit"] = "category_l1"
+    label: Literal["category", "category_l1", "unit"] = "category"
 
 
 class RetrainOut(BaseModel):

@@ -13,6 +13,7 @@ import hashlib
 import json
 import threading
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,7 @@ class CategoryRef:
     name: str
     path: str
     level: int
+    parent_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def _load_reference(session: Session, fingerprint: tuple) -> Reference:
     by_label: dict[str, CategoryRef] = {}
     for c in categories:
         if c.active:
-            ref = CategoryRef(id=c.id, code=c.code, name=c.name, path=c.path, level=c.level)
+            ref = CategoryRef(id=c.id, code=c.code, name=c.name, path=c.path, level=c.level, parent_code=c.parent.code if c.parent else None)
             by_label.setdefault(c.code, ref)
             by_label.setdefault(c.name, ref)
     rows = list(session.scalars(select(Region)))
@@ -411,6 +413,47 @@ def _active_unit(ref: Reference, code: str | None) -> UnitRef | None:
     return unit if unit is not None and unit.active else None
 
 
+def _most_specific(
+    ref: Reference, probabilities: dict[str, float], threshold: float
+) -> tuple[CategoryRef | None, str, float, list[tuple[str, float]]]:
+    """The category to suggest, its label, probability and the three likeliest at its level.
+
+    Models may be trained on category codes or names, at any level. Each label's probability counts for its
+    category and every one above it; from the likeliest level-1 category the choice goes down while a
+    sub-category is at least `threshold` likely, so a finer category (and the catalogue rule for it) is
+    named only when the model is as sure of it as unattended dispatch requires. A label that names no
+    active category stands alone at level 1."""
+    mass: dict[str, float] = defaultdict(float)
+    children: dict[str | None, dict[str, None]] = defaultdict(dict)  # ordered, so ties resolve the same way
+    named: dict[str, str] = {}
+    chains: list[tuple[list[str], float]] = []  # each label's categories from level 1 down, and its probability
+    for label, p in probabilities.items():
+        chain, node = [], ref.by_label.get(label)
+        while node is not None:
+            chain.append(node.code)
+            node = ref.by_label.get(node.parent_code) if node.parent_code else None
+        chain = chain[::-1] or [label]
+        named.setdefault(chain[-1], label)
+        for parent, key in zip([None, *chain], chain):
+            mass[key] += p
+            children[parent][key] = None
+        chains.append((chain, p))
+    key, depth = max(children[None], key=mass.__getitem__), 1
+    while (finer := max(children[key], key=mass.__getitem__, default=None)) is not None and mass[finer] >= threshold:
+        key, depth = finer, depth + 1
+    alternatives: dict[str, float] = defaultdict(float)
+    for chain, p in chains:
+        alternatives[chain[min(depth, len(chain)) - 1]] += p
+    top3 = sorted(alternatives.items(), key=lambda kv: -kv[1])[:3]
+    return ref.by_label.get(key), named.get(key, key), mass[key], [(named.get(k, k), p) for k, p in top3]
+
+
+def _same_branch(code: str, other: str) -> bool:
+    """A category and one above or below it (codes grow two digits a level): the model agrees with an operator
+    who chose 城乡建设 when it says 城乡建设 › 市政设施, and the other way round."""
+    return code.startswith(other) or other.startswith(code)
+
+
 def suggest(
     session: Session,
     *,
@@ -430,17 +473,17 @@ def suggest(
     predicted_unit: UnitRef | None = None
     predicted: CategoryRef | None = None
     if active is not None:
-        p = active.model.predict_one(text)
         s.model_version, s.model_kind = active.version, active.kind
-        s.label, s.confidence = p.label, round(p.confidence, 4)
-        s.top3 = [{"label": lab, "score": round(score, 4)} for lab, score in p.top3]
         if active.kind == "unit":
+            p = active.model.predict_one(text)
+            s.label, confidence, top3 = p.label, p.confidence, p.top3
             predicted_unit = _active_unit(ref, p.label)
         else:
-            # Models may be trained on category codes or names (e.g. level-1 names); either maps to a category.
-            predicted = ref.by_label.get(p.label)
+            predicted, s.label, confidence, top3 = _most_specific(ref, active.model.probabilities(text), s.threshold)
             if given is None:
                 s.category, s.category_source = predicted, "model" if predicted else None
+        s.confidence = round(confidence, 4)
+        s.top3 = [{"label": lab, "score": round(score, 4)} for lab, score in top3]
     if given is not None:
         s.category, s.category_source, s.suggested_category = given, "request", predicted
 
@@ -490,7 +533,7 @@ def suggest(
         s.co_units = [u for u in (_active_unit(ref, c) for c in hit.co_units) if u is not None and u is not s.lead_unit]
 
     # An operator-given category overrules the model; dispatch unattended only when both agree.
-    agrees = given is None or active is None or active.kind == "unit" or (predicted is not None and given.code.startswith(predicted.code))
+    agrees = given is None or active is None or active.kind == "unit" or (predicted is not None and _same_branch(given.code, predicted.code))
     s.auto_dispatch = bool(
         active is not None
         and s.confidence is not None
@@ -729,11 +772,11 @@ def store_model(
     return row
 
 
-def _train(texts: list[str], labels: list[str], *, tokenized: bool = False) -> TrainedModel:
+def _train(texts: list[str], labels: list[str], *, tokenized: bool = False, level1: dict[str, str] | None = None) -> TrainedModel:
     from baishitong.routing import classifier  # scikit-learn is only needed to train
 
     try:
-        return classifier.train(texts, labels, tokenized=tokenized)
+        return classifier.train(texts, labels, tokenized=tokenized, level1=level1)
     except ValueError as exc:
         raise InvalidInput("training_failed", f"无法训练模型：{exc}") from None
 
@@ -761,12 +804,19 @@ def train_from_file(
 
 
 # What a model from the database predicts, as the retrain form names it.
-TRAINING_LABELS = {"category_l1": "问题一级分类", "unit": "承办单位"}
+TRAINING_LABELS = {"category": "问题分类（工单足够时细到二、三级）", "category_l1": "问题一级分类", "unit": "承办单位"}
+# A sub-category is learnt apart from the category above it once this many closed orders fall under it;
+# rarer ones teach their parent, so no class is too thin to learn or to cross-validate.
+MIN_ORDERS_PER_CATEGORY = 5
+# Each class costs a row of weights over every n-gram kept (2 MB on tipdm's 7,846 messages), and the web
+# process holds the model: past this many classes the bar above is raised, so the most frequent
+# sub-categories are the ones learnt apart.
+MAX_CATEGORY_CLASSES = 32
 
 
 def _check_label(label: str) -> None:
     if label not in TRAINING_LABELS:
-        raise InvalidInput("invalid_label", "预测目标必须是“" + "”或“".join(TRAINING_LABELS.values()) + "”")
+        raise InvalidInput("invalid_label", "预测目标必须是" + "".join(f"“{name}”" for name in TRAINING_LABELS.values()) + "之一")
 
 
 def training_set_from_database(session: Session, *, label: str) -> tuple[list[str], list[str]]:
@@ -780,9 +830,13 @@ def training_set_from_database(session: Session, *, label: str) -> tuple[list[st
             .order_by(RoutingDecision.id)
         ).all()
     )
+    tickets = list(tickets)
+    learnt = _classes_to_learn([t.category for t in tickets if t.category]) if label == "category" else set()
     texts, labels = [], []
     for t in tickets:
-        if label == "category_l1":
+        if label == "category":
+            value = next(n.code for n in _lineage(t.category) if n.id in learnt) if t.category else None
+        elif label == "category_l1":
             value = t.category.root.code if t.category else None
         else:
             value = corrections.get(t.id) or (t.lead_unit.code if t.lead_unit else None)
@@ -792,15 +846,62 @@ def training_set_from_database(session: Session, *, label: str) -> tuple[list[st
     return texts, labels
 
 
+def _classes_to_learn(categories: list[Category]) -> set[int]:
+    """The ids of the categories a model learns as classes of their own, given one category per closed order."""
+    minimum = MIN_ORDERS_PER_CATEGORY
+    while len(learnt := _learnt_apart(categories, minimum)) > MAX_CATEGORY_CLASSES and minimum <= len(categories):
+        minimum *= 2
+    return learnt
+
+
+def _learnt_apart(categories: list[Category], minimum: int) -> set[int]:
+    """Every level-1 category, and below it each sub-category with `minimum` orders under it, as long as the
+    orders left to the category above are none or as many (the smallest is merged back if not)."""
+    under: Counter[int] = Counter()
+    children: dict[int | None, set[int]] = defaultdict(set)
+    for category in categories:
+        lineage = _lineage(category)
+        for node, parent in zip(lineage, [*lineage[1:], None]):
+            under[node.id] += 1
+            children[parent.id if parent else None].add(node.id)
+    learnt, todo = set(children[None]), list(children[None])
+    while todo:
+        parent = todo.pop()
+        kept = sorted((c for c in children[parent] if under[c] >= minimum), key=lambda c: (-under[c], c))
+        while kept and 0 < under[parent] - sum(under[c] for c in kept) < minimum:
+            kept.pop()
+        learnt.update(kept)
+        todo.extend(kept)
+    return learnt
+
+
+def _lineage(category: Category) -> list[Category]:
+    """The category and every one above it, finest first."""
+    chain: list[Category] = []
+    node: Category | None = category
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    return chain
+
+
 def train_from_database(
-    session: Session, *, label: str = "category_l1", actor: str, activate_now: bool = True, request_key: str | None = None
+    session: Session, *, label: str = "category", actor: str, activate_now: bool = True, request_key: str | None = None
 ) -> RouterModel:
     texts, labels = training_set_from_database(session, label=label)
     if not texts:
         raise InvalidInput("no_training_data", "数据库中没有可用于训练的已办结工单")
-    trained = _train(texts, labels)
+    level1 = None
+    if label == "category":
+        roots = {c.code: c.root.code for c in session.scalars(select(Category).where(Category.code.in_(set(labels))))}
+        level1 = {lab: roots[lab] for lab in set(labels)}
+    trained = _train(texts, labels, level1=level1)
     kind = "unit" if label == "unit" else "category"
-    note = {"category_l1": "由已办结工单按问题一级分类训练", "unit": "由已办结工单按承办单位训练"}[label]
+    note = {
+        "category": "由已办结工单按问题分类训练（已办结工单足够多的细类单独学习）",
+        "category_l1": "由已办结工单按问题一级分类训练",
+        "unit": "由已办结工单按承办单位训练",
+    }[label]
     return store_model(session, trained=trained, kind=kind, source="database", actor=actor, activate_now=activate_now, note=note, request_key=request_key)
 
 
@@ -850,12 +951,18 @@ def reason_not_to_replace(session: Session, *, candidate: RouterModel) -> str | 
         return None
     if active.kind == "category" and candidate.kind != "category":
         return "按承办单位训练的模型不给出问题分类，启用后派单目录不能再按分类匹配规则"
-    new, old = (candidate.metrics or {}).get("cv_macro_f1"), (active.metrics or {}).get("cv_macro_f1")
+    new, old = _comparable_f1(candidate), _comparable_f1(active)
     if old is not None and new is None:
         return f"样本太少，没有交叉验证结果（当前启用的 {active.version} 为 {old:.3f}）"
     if old is not None and new < old - ACTIVATION_TOLERANCE:
         return f"交叉验证 macro-F1 {new:.3f} 低于当前启用的 {active.version}（{old:.3f}）"
     return None
+
+
+def _comparable_f1(model: RouterModel) -> float | None:
+    """A model of sub-categories is compared at level 1: finer classes score lower without routing worse."""
+    metrics = model.metrics or {}
+    return metrics.get("cv_macro_f1_l1", metrics.get("cv_macro_f1"))
 
 
 def activate(session: Session, *, version: str, actor: str) -> RouterModel:

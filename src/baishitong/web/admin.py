@@ -36,7 +36,6 @@ URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
 RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
 BLANK_RULE_ROWS = 3
 USERS_PER_PAGE = 50
-RETRAIN_LABELS = [("category_l1", "问题一级分类"), ("unit", "承办单位")]
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
 _RULE_NAME = re.compile(r"时限规则“([^”]+)”")  # the rule sla.save_policy names in a refusal
@@ -434,7 +433,7 @@ def save_catalogue(request: Request, form: FormData = Depends(checked_form), sta
 
 def _model_row(m) -> dict:
     metrics = m.metrics or {}
-    return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "cv_left_out": metrics.get("cv_left_out") or [], "n_train": metrics.get("n_train")}
+    return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "cv_macro_f1_l1": metrics.get("cv_macro_f1_l1"), "cv_left_out": metrics.get("cv_left_out") or [], "n_train": metrics.get("n_train")}
 
 
 @router.get("/models")
@@ -443,7 +442,7 @@ def models_page(request: Request, staff: Staff = Depends(admin_only), session: S
     return render(
         request,
         "staff/admin_models.html",
-        {"nav": "/staff/admin/models", "models": [_model_row(m) for m in routing.list_models(session)], "report": report, "labels": RETRAIN_LABELS},
+        {"nav": "/staff/admin/models", "models": [_model_row(m) for m in routing.list_models(session)], "report": report, "labels": list(routing.TRAINING_LABELS.items())},
     )
 
 

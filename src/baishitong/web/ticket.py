@@ -74,9 +74,15 @@ def unit_names(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str
 
 
 def candidate_names(session: Session, top3: list[dict]) -> list[str]:
-    """The router's candidates by category name; models may be trained on category codes."""
+    """The router's candidates by category name (with the categories above a finer one); models may be trained on
+    category codes."""
     by_label = routing.reference(session).by_label
-    return [by_label[c["label"]].name if c["label"] in by_label else c["label"] for c in top3]
+
+    def name(label: str) -> str:
+        category = by_label.get(label)
+        return label if category is None else category.path if category.level > 1 else category.name
+
+    return [name(c["label"]) for c in top3]
 
 
 def confidence_view(confidence: float | None, threshold: float) -> dict | None:

@@ -70,7 +70,10 @@ class ModelOut(BaseModel):
 
 
 class RetrainIn(Strict):
-    label: Literal["category", "category_l1", "unit"] = "category"
+    label: Literal["category", "category_l1", "unit"] = Field(
+        default="category",
+        description="category：问题分类，已办结工单足够多的二、三级分类单独学习，建议给出有把握的最细一级；category_l1：只学一级分类；unit：承办单位",
+    )
 
 
 class RetrainOut(BaseModel):

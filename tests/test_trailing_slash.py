@@ -28,3 +28,14 @@ def test_a_page_with_a_trailing_slash_redirects_to_a_relative_address_that_keeps
         followed = browser.get("/track/")
         assert followed.status_code == 200 and str(followed.url) == "https://12345.example.gov.cn/track"
     assert TestClient(app).get("/no-such-page/", follow_redirects=False).status_code == 404
+
+
+def test_behind_a_path_prefix_the_address_is_matched_below_it(app):
+    """Served under a prefix (`--root-path /rexian`, the proxy forwarding /rexian/...), the routes match the path
+    below it: the toggled address is found, and a page's redirect stays relative."""
+    with TestClient(app, root_path="/rexian") as browser:
+        response = browser.get("/rexian/track/?from=sms", follow_redirects=False)
+        assert response.status_code == 307 and response.headers["location"] == "/rexian/track?from=sms"
+        assert browser.get("/rexian/no-such-page/", follow_redirects=False).status_code == 404
+        services = browser.get("/rexian/open311/v2/services.json/", follow_redirects=False)
+        assert services.status_code == 200 and services.json() == browser.get("/rexian/open311/v2/services.json").json()

@@ -10,7 +10,6 @@ address it used, scheme and proxy included.
 from urllib.parse import quote
 
 from fastapi import FastAPI
-from starlette._utils import get_route_path
 from starlette.responses import RedirectResponse
 from starlette.routing import Match, Router
 from starlette.types import Receive, Scope, Send
@@ -28,7 +27,7 @@ class TrailingSlash:
         self.not_found = router.not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route_path = get_route_path(scope) if scope["type"] == "http" else "/"
+        route_path = _route_path(scope) if scope["type"] == "http" else "/"
         if route_path != "/":
             toggled = scope["path"].rstrip("/") if route_path.endswith("/") else scope["path"] + "/"
             other = {**scope, "path": toggled}
@@ -44,6 +43,17 @@ class TrailingSlash:
                 await RedirectResponse(location, status_code=307)(scope, receive, send)
                 return
         await self.not_found(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's mount point (`root_path`), as the routes match it; Starlette's own helper for
+    this is private."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root):] if path[len(root)] == "/" else path
 
 
 def install(app: FastAPI) -> None:

@@ -31,12 +31,20 @@ def test_ticket_page_lists_router_candidates_by_category_name(web, session):
     session.flush()
     login(web, "t_operator")
     evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
-    assert f"<td>{category.name}</td>" in evidence
+    assert f'<td><span class="nowrap">{category.name}</span></td>' in evidence
     # A model of sub-categories names them with the categories above, or 市政设施 and 住房管理 read alike.
     decision.top3 = [{"label": "0101", "score": 0.7}, {"label": "0102", "score": 0.2}, {"label": "02", "score": 0.1}]
     session.flush()
     evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
-    assert "<td>城乡建设 › 市政设施 / 城乡建设 › 住房管理 / 劳动和社会保障</td>" in evidence
+    shown = re.search(r"<th[^>]*>候选</th>\s*<td>(.*?)</td>", evidence, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", shown) == "城乡建设 › 市政设施 / 城乡建设 › 住房管理 / 劳动和社会保障"
+    assert '<span class="nowrap">市政设施</span>' in shown, "a path breaks only at its ›"
+    # 城乡建设 beside one of its own sub-categories is the model's class for the rest of it.
+    decision.top3 = [{"label": "0101", "score": 0.7}, {"label": "01", "score": 0.2}, {"label": "02", "score": 0.1}]
+    session.flush()
+    evidence = re.search(r'id="routing".*?</section>', web.get(f"/staff/tickets/{ticket.number}").text, re.S).group(0)
+    shown = re.search(r"<th[^>]*>候选</th>\s*<td>(.*?)</td>", evidence, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", shown) == "城乡建设 › 市政设施 / 城乡建设（其他） / 劳动和社会保障"
 
 
 def test_merge_names_both_tickets_and_stops_the_duplicates_clock(web, session):

@@ -6,6 +6,7 @@ from typing import get_args
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,16 +74,23 @@ def unit_names(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str
     return {code: name for _, units in groups for code, name in units}
 
 
-def candidate_names(session: Session, top3: list[dict]) -> list[str]:
-    """The router's candidates by category name (with the categories above a finer one); models may be trained on
-    category codes."""
+def candidate_names(session: Session, top3: list[dict]) -> list[Markup]:
+    """The router's candidates by category name (models may be trained on codes), a finer one with the categories
+    above it. A category listed beside one under it reads 城乡建设（其他）: the model's class for the rest of it.
+    Each name stays on one line, so a path breaks only at its ›."""
     by_label = routing.reference(session).by_label
+    found = [by_label.get(c["label"]) for c in top3]
+    codes = [category.code for category in found if category is not None]
 
-    def name(label: str) -> str:
-        category = by_label.get(label)
-        return label if category is None else category.path if category.level > 1 else category.name
+    def shown(label: str, category) -> Markup:
+        if category is None:
+            return Markup('<span class="nowrap">{}</span>').format(label)
+        names = category.path.split(" › ") if category.level > 1 else [category.name]
+        if any(code != category.code and code.startswith(category.code) for code in codes):
+            names[-1] += "（其他）"
+        return Markup(" › ").join(Markup('<span class="nowrap">{}</span>').format(name) for name in names)
 
-    return [name(c["label"]) for c in top3]
+    return [shown(c["label"], category) for c, category in zip(top3, found)]
 
 
 def confidence_view(confidence: float | None, threshold: float) -> dict | None:

@@ -71,7 +71,10 @@ def test_init_demo_loads_a_working_shunde_demo(tmp_path):
         with db.session(write=False) as session:
             statuses = dict(session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
             assert set(statuses) >= {"registered", "dispatched", "signed", "returned", "replied", "callback", "closed", "archived", "voided", "merged"}
-            assert session.scalar(select(RouterModel).where(RouterModel.active.is_(True))) is not None
+            model = session.scalar(select(RouterModel).where(RouterModel.active.is_(True)))
+            # The demo's router learnt the sub-categories it has enough closed orders of, and says how it scores at level 1.
+            assert {len(code) for code in model.labels} == {2, 4}
+            assert f"{model.version}（由演示的已办结工单按问题分类训练，工单足够多的细类单独学习，按一级分类交叉验证 macro-F1 {model.metrics['cv_macro_f1_l1']:.3f}）" in result.output
             assert session.scalar(select(func.count()).select_from(Article)) >= 30
             assert session.scalar(select(func.count()).select_from(ServicePoint)) >= 235
             assert audit.verify(session).ok

@@ -139,8 +139,8 @@ def init(db: str | None, demo: bool) -> None:
             result = seed.load_demo(session)
         if result.created:
             click.echo(f"  演示工单：{result.tickets} 件")
-            f1 = f"，交叉验证 macro-F1 {result.router_f1:.3f}" if result.router_f1 is not None else ""
-            click.echo(f"  分拨模型：{result.router_version}（由演示历史工单训练{f1}）")
+            f1 = f"，按一级分类交叉验证 macro-F1 {result.router_f1:.3f}" if result.router_f1 is not None else ""
+            click.echo(f"  分拨模型：{result.router_version}（由演示的已办结工单按问题分类训练，工单足够多的细类单独学习{f1}）")
         click.echo("演示账号（仅限演示模式，密码均为 demo12345）：")
         for username, role, unit in result.accounts:
             click.echo(f"  {username:<14} {role:<10} {unit or ''}")

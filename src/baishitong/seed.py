@@ -96,7 +96,7 @@ class DemoResult:
     tickets: int = 0
     accounts: list[tuple[str, str, str | None]] = field(default_factory=list)
     router_version: str | None = None
-    router_f1: float | None = None
+    router_f1: float | None = None  # cross-validated at level 1
 
 
 def load_demo(session: Session) -> DemoResult:
@@ -123,7 +123,7 @@ def load_demo(session: Session) -> DemoResult:
     from baishitong.analytics import service as analytics
 
     analytics.refresh_stale_hot_topics(session, now=utcnow())
-    return DemoResult(created=True, tickets=count, accounts=accounts, router_version=model.version, router_f1=model.metrics.get("cv_macro_f1"))
+    return DemoResult(created=True, tickets=count, accounts=accounts, router_version=model.version, router_f1=model.metrics.get("cv_macro_f1_l1"))
 
 
 def train_router(session: Session) -> RouterModel:

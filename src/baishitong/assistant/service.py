@@ -13,6 +13,7 @@ from baishitong import clock
 from baishitong.assistant import core
 from baishitong.assistant.models import AssistantSession, AssistantTurn, UnansweredQuestion
 from baishitong.audit import service as audit
+from baishitong.audit.models import AuditEntry
 from baishitong.errors import Conflict, NotFound
 from baishitong.knowledge import service as kb
 from baishitong.org.models import User
@@ -132,12 +133,14 @@ def ask(
     llm_base_url: str = "",
     llm_api_key: str = "",
     llm_model: str = "",
+    view: str | None = None,
 ) -> Reply:
-    """Answers within the conversation; below `threshold` it says so and offers handover or a work order."""
+    """Answers within the conversation; below `threshold` it says so and offers handover or a work order.
+    `view`: the asking page view's token (see `come_back`)."""
     question = question.strip()
     if session_id:
         conversation = get_session(session, session_id=session_id)
-        come_back(session, conversation=conversation)
+        come_back(session, conversation=conversation, view=view)
     else:
         now = clock.now()
         conversation = AssistantSession(id=uuid.uuid4().hex, status="bot", created_at=now, updated_at=now)
@@ -315,21 +318,37 @@ def left_at(conversation: AssistantSession) -> datetime | None:
     return last.created_at if last is not None and last.text == LEFT_TEXT else None
 
 
-def leave(session: Session, *, session_id: str) -> AssistantSession:
+def leave(session: Session, *, session_id: str, view: str | None = None) -> AssistantSession:
     """The citizen closed the chat (the widget, or the page) while waiting for or talking with an operator: a
     system line tells the operator, once until the citizen comes back (`come_back`). The conversation stays with
-    the operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile."""
+    the operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile.
+    `view`, the token of the page view that closed, goes into the audit row, for `come_back` to know it again."""
     conversation = get_session(session, session_id=session_id)
     if conversation.status != "bot" and left_at(conversation) is None:
         _add_turn(session, conversation, role="system", text=LEFT_TEXT)
-        _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status)
+        _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status, **({"view": view} if view else {}))
     return conversation
 
 
-def come_back(session: Session, *, conversation: AssistantSession) -> None:
+def _left_from(session: Session, conversation: AssistantSession) -> str | None:
+    """The page view the citizen's last leave came from, if it said."""
+    data = session.scalar(
+        select(AuditEntry.data)
+        .where(AuditEntry.object_type == "assistant_session", AuditEntry.object_id == conversation.id, AuditEntry.action == "assistant_session.leave")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return (data or {}).get("view")
+
+
+def come_back(session: Session, *, conversation: AssistantSession, view: str | None = None) -> None:
     """The citizen's page polls or they write after a leave (a reload or the next page sends the leave beacon
-    too): the operator reads 市民已回到对话 and no longer that they left."""
+    too): the operator reads 市民已回到对话 and no longer that they left. Not when the request comes from the page
+    view that left (`view`, its token): a poll already on its way when the chat closed reaches us after the
+    leave, and the citizen is no more back than before."""
     if conversation.status != "bot" and left_at(conversation) is not None:
+        if view and view == _left_from(session, conversation):
+            return
         _add_turn(session, conversation, role="system", text=BACK_TEXT)
         _audit(session, conversation, actor=CITIZEN, action="return", before=conversation.status)
 

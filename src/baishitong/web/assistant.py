@@ -145,6 +145,12 @@ def last_shown_turn(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
+def page_view(value: object) -> str | None:
+    """The token app.js gives each view of the chat (see `assistant.come_back`); None for a page without one."""
+    text = str(value or "")
+    return text if 8 <= len(text) <= 40 and text.isascii() and text.replace("-", "").replace("_", "").isalnum() else None
+
+
 def _newer(rows: list[dict], after: int) -> list[dict]:
     return [r for r in rows if r["turn"].id > after]
 
@@ -157,6 +163,7 @@ def live(
     log_id: str = "chat-log",
     after: str = Query(default="", max_length=20),
     status: str = Query(default="", max_length=12),
+    view: str = Query(default="", max_length=40),
     session: Session = Depends(get_db_session),
 ):
     """Polled every 5 s while an operator has the conversation. Only the messages after `after` come back, to
@@ -164,7 +171,7 @@ def live(
     redrawn only when the status changed, and emptied (polling stops) once the conversation is handed back."""
     conversation, log_id = _conversation(request, session), _log_id(log_id)
     if conversation is not None:
-        assistant.come_back(session, conversation=conversation)
+        assistant.come_back(session, conversation=conversation, view=page_view(view))
     ctx = {**_context(conversation), "log_id": log_id}
     seen = last_shown_turn(after)
     if seen is None:
@@ -225,6 +232,7 @@ def ask(request: Request, form: FormData = Depends(checked_form), session: Sessi
             llm_base_url=settings.llm_base_url,
             llm_api_key=settings.llm_api_key,
             llm_model=settings.llm_model,
+            view=page_view(form.get("view")),
         )
         idempotency.remember(session, scope=WEB_ASK_SCOPE, key=key, body=body, resource_id=reply.turn.id)
     queue_cookie(request, SESSION_COOKIE, reply.session.id, max_age=7 * 24 * 3600)
@@ -261,7 +269,7 @@ def leave(request: Request, form: FormData = Depends(checked_form), session: Ses
     _limit(request)
     conversation = _conversation(request, session)
     if conversation is not None:
-        assistant.leave(session, session_id=conversation.id)
+        assistant.leave(session, session_id=conversation.id, view=page_view(form.get("view")))
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@
  *  3. 确认框：<button data-confirm="确定要退回该工单吗？">、<form data-confirm="...">。
  *  4. htmx 请求自动带上 <meta name="csrf-token"> 的值（请求头 X-CSRF-Token）；
  *     目标为对话记录（.chat-log）的请求另带 after=最后一条消息的编号，服务器只返回其后的新消息（追加，不重绘整段记录）。
+ *     另带 view=本次查看对话的随机编号（每次发出离开信号后换新）：关闭时已在途中的轮询不算“市民已回到对话”。
  *  5. 小功能：带 maxlength 且有 data-count 的 textarea 显示字数（data-count="quiet" 时不朗读）；提示消息可关闭。
  *  6. 草稿：工单操作表单（form[data-action-form]）提交失败（如 409 他人已更新）回到页面时，
  *     填过的文字自动恢复并展开该表单，不必重打。
@@ -283,8 +284,20 @@
     if (log && log.matches && log.matches(".chat-log")) {
       var shown = log.querySelectorAll(".msg[id*='-turn-']");
       if (shown.length) e.detail.parameters.after = shown[shown.length - 1].id.split("-turn-").pop();
+      e.detail.parameters.view = chatView;
     }
   }
+
+  // This view of the chat, sent with its polls, questions and leave beacon: a poll already on its way when the
+  // chat closed reaches the server after the beacon, and is then no return (市民已回到对话). A new one after each
+  // beacon, so the same page's next poll (the widget opened again, the page back from the back/forward cache) is.
+  function newChatView() {
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+    else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  var chatView = newChatView();
 
   /* ---------- 5. 小功能 ---------- */
   function initCounters(root) {
@@ -624,7 +637,9 @@
     if (!root.querySelector("[hx-get^='/assistant/live']") || !navigator.sendBeacon) return;
     var data = new FormData();
     data.append("csrf_token", csrfToken());
+    data.append("view", chatView);
     navigator.sendBeacon("/assistant/leave", data);
+    chatView = newChatView();
   }
 
   function onPageHideLeaveChat() {

@@ -277,9 +277,10 @@ _SUBMISSION = {
     "properties": {
         "api_key": {**_FIELD, "description": "平台签发的 API 令牌（baishitong user token NAME），账号须有登记诉求的权限；也可放在 X-Api-Key 请求头中"},
         "service_code": {**_FIELD, "description": "services 列表中 metadata 为 true 的具体服务"},
-        "lat": {"type": ["string", "number"], "description": "纬度（WGS84）；与 long 同时提供，或改为提供 address_string"},
+        "lat": {"type": ["string", "number"], "description": "纬度（WGS84）；与 long 同时提供，或改为提供 address_string 或 address_id"},
         "long": {"type": ["string", "number"], "description": "经度（WGS84）"},
-        "address_string": {**_FIELD, "maxLength": 300, "description": "地址；没有 lat/long 时必填"},
+        "address_string": {**_FIELD, "maxLength": 300, "description": "地址；没有 lat/long 或 address_id 时必填"},
+        "address_id": {**_FIELD, "description": "镇街或村居的区域编码（见 GET /api/v1/regions），可单独作为位置；工单归属该区域"},
         "description": {**_FIELD, "minLength": 5, "maxLength": 5000, "description": "诉求内容"},
         "phone": {**_FIELD, "description": "诉求人联系电话，用于回访和查询进度"},
         "first_name": _FIELD,

@@ -44,6 +44,7 @@ class RequestIn(BaseModel):
     lat: str | None = None
     long: str | None = None
     address_string: str | None = None
+    address_id: str | None = None
     description: str | None = None
     email: str | None = None
     first_name: str | None = None

@@ -69,3 +69,13 @@ def test_a_question_that_crossed_the_beacon_is_no_return(client):
     client.post("/assistant/ask", data={"csrf_token": token(page), "question": "在高黎市场门口", "view": LEFT_VIEW})
     turns = [t["text"] for t in client.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"]]
     assert "市民已回到对话" not in turns and turns.index("市民已离开对话") == turns.index("在高黎市场门口") - 1
+
+
+def test_a_citizen_back_while_waiting_is_not_told_again_that_the_message_was_passed_on(session):
+    """The note follows the first message to a person; the 离开 and 回到 lines in between are no reason to repeat it."""
+    conversation = assistant.ask(session, question="转人工").session
+    assistant.ask(session, question="我的社保卡丢了", session_id=conversation.id)
+    assistant.leave(session, session_id=conversation.id, view=LEFT_VIEW)
+    again = assistant.ask(session, question="还在等吗", session_id=conversation.id, view=NEW_VIEW)
+    assert again.answer.text == "" and again.answer.handover
+    assert [t.text for t in conversation.turns].count(assistant.WAITING_TEXT) == 1

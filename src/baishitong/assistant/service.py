@@ -150,8 +150,9 @@ def ask(
     if conversation.status != "bot":
         # The message is passed on to a person instead of being answered. While one is chatting there is
         # nothing to add; while the citizen waits for one, they hear once that it was passed on, not after
-        # every message. Without a turn of its own the reply is the message itself, with no answer text.
-        previous = next((t for t in reversed(conversation.turns) if t.role != "user"), None)
+        # every message, nor again after a 市民已离开对话 / 已回到对话 line. Without a turn of its own the reply is
+        # the message itself, with no answer text.
+        previous = next((t for t in reversed(conversation.turns) if t.role not in ("user", "system")), None)
         if conversation.status == "open" or (previous is not None and previous.text == WAITING_TEXT):
             return Reply(conversation, asked, core.Answer("", [], 0.0, [], True, question), [])
         result = core.Answer(WAITING_TEXT, [], 0.0, [], True, question)

@@ -6,7 +6,7 @@ from xml.etree import ElementTree
 from sqlalchemy import func, select
 
 from baishitong.tickets.models import Ticket
-from tests.open311.test_open311 import BASE, FORM, _assert_open311_error, _mounted, _ticket, api_key  # noqa: F401 (fixtures)
+from tests.open311.test_open311 import BASE, FORM, _assert_open311_error, _mounted, _ticket, api_key, post_request  # noqa: F401 (fixtures)
 
 GAOLI = "440606006023"  # 容桂街道高黎社区
 RONGGUI = "440606006"  # 容桂街道
@@ -15,7 +15,7 @@ NOWHERE = {k: v for k, v in FORM.items() if k not in ("lat", "long", "address_st
 
 
 def _post(client, api_key, **fields):
-    return client.post(f"{BASE}/requests.json", data={**NOWHERE, "api_key": api_key, **fields})
+    return post_request(client, api_key, form=NOWHERE, **fields)
 
 
 def test_a_community_code_alone_files_the_order_there_and_reads_return_it(client, session, api_key):

@@ -8,31 +8,27 @@ from sqlalchemy import func, select
 
 from baishitong.open311 import service as open311
 from baishitong.tickets.models import Ticket
-from tests.open311.test_open311 import BASE, FORM, _mounted, _ticket, api_key  # noqa: F401 (fixtures)
+from tests.open311.test_open311 import BASE, _mounted, _ticket, api_key, post_request  # noqa: F401 (fixtures)
 from tests.tickets.factories import make_ticket
 from tests.web.test_pages import login
 
 PHOTO = "https://img.example.cn/upload/2026/12/路灯.jpg?size=large&sig=a1b2"
 
 
-def _post(client, api_key, **fields):
-    return client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, **fields})
-
-
 def test_the_photo_link_is_kept_and_returned_to_clients_in_json_and_xml(client, session, api_key):
-    response = _post(client, api_key, media_url=PHOTO)
+    response = post_request(client, api_key, media_url=PHOTO)
     assert response.status_code == 201, response.text
     number = response.json()[0]["service_request_id"]
     assert _ticket(session, number).media_url == PHOTO
     session.commit()
     assert client.get(f"{BASE}/requests/{number}.json").json()[0]["media_url"] == PHOTO
     assert ElementTree.fromstring(client.get(f"{BASE}/requests/{number}.xml").content).findtext("request/media_url") == PHOTO
-    plain = _post(client, api_key, description="容桂街道文海路井盖缺失，夜间容易踩空。")
+    plain = post_request(client, api_key, description="容桂街道文海路井盖缺失，夜间容易踩空。")
     assert client.get(f"{BASE}/requests/{plain.json()[0]['service_request_id']}.json").json()[0]["media_url"] is None
 
 
 def test_staff_open_the_link_from_the_order_page_and_the_linked_site_is_not_told_where_from(client, web, session, api_key):
-    number = _post(client, api_key, media_url=PHOTO).json()[0]["service_request_id"]
+    number = post_request(client, api_key, media_url=PHOTO).json()[0]["service_request_id"]
     session.commit()
     login(web, "t_operator")
     page = web.get(f"/staff/tickets/{number}").text
@@ -52,7 +48,7 @@ def test_staff_open_the_link_from_the_order_page_and_the_linked_site_is_not_told
 )
 def test_a_link_that_is_not_http_or_https_or_too_long_is_a_400_and_nothing_is_registered(client, session, api_key, media_url):
     before = session.scalar(select(func.count()).select_from(Ticket))
-    response = _post(client, api_key, media_url=media_url)
+    response = post_request(client, api_key, media_url=media_url)
     assert response.status_code == 400, response.text
     assert "media_url" in response.json()[0]["description"]
     assert session.scalar(select(func.count()).select_from(Ticket)) == before

@@ -44,6 +44,11 @@ def api_key(session):
     return key
 
 
+def post_request(client, api_key, *, form=FORM, **fields):
+    """A service request POSTed as a client sends it: `form` (FORM by default) with the token and `fields`."""
+    return client.post(f"{BASE}/requests.json", data={**form, "api_key": api_key, **fields})
+
+
 def _ticket(session, number: str) -> Ticket:
     return session.scalar(select(Ticket).where(Ticket.number == number))
 

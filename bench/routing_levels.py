@@ -63,7 +63,7 @@ def measure(history_size: int, later_size: int) -> None:
     codes = [o["category_code"] for o in orders]
     history, later = range(history_size), range(history_size, len(orders))
     learnt = service._classes_to_learn([rows[codes[i]] for i in history])
-    finer_labels = [next(n.code for n in service._lineage(rows[codes[i]]) if n.id in learnt) for i in history]
+    finer_labels = [next(n.code for n in rows[codes[i]].lineage if n.id in learnt) for i in history]
     level1 = [codes[i][:2] for i in history]
     print(f"demo generator: {history_size} orders of history, {later_size} later orders; {len(set(texts))} distinct texts")
     print(f"history classes: level 1 {len(set(level1))}, finer {len(set(finer_labels))} {dict(sorted(Counter(len(c) // 2 for c in finer_labels).items()))} (labels by level)")

@@ -60,20 +60,22 @@ class Category(Base):
     parent: Mapped["Category | None"] = relationship(remote_side=[id], lazy="joined", join_depth=2)
 
     @property
-    def path(self) -> str:
-        names, node = [], self
+    def lineage(self) -> list["Category"]:
+        """This category and every one above it, finest first."""
+        chain, node = [], self
         while node is not None:
-            names.append(node.name)
+            chain.append(node)
             node = node.parent
-        return " › ".join(reversed(names))
+        return chain
+
+    @property
+    def path(self) -> str:
+        return " › ".join(node.name for node in reversed(self.lineage))
 
     @property
     def root(self) -> "Category":
         """The level-1 category this one belongs to (itself at level 1)."""
-        node = self
-        while node.parent is not None:
-            node = node.parent
-        return node
+        return self.lineage[-1]
 
 
 class User(Base):

@@ -835,7 +835,7 @@ def training_set_from_database(session: Session, *, label: str) -> tuple[list[st
     texts, labels = [], []
     for t in tickets:
         if label == "category":
-            value = next(n.code for n in _lineage(t.category) if n.id in learnt) if t.category else None
+            value = next(n.code for n in t.category.lineage if n.id in learnt) if t.category else None
         elif label == "category_l1":
             value = t.category.root.code if t.category else None
         else:
@@ -860,7 +860,7 @@ def _learnt_apart(categories: list[Category], minimum: int) -> set[int]:
     under: Counter[int] = Counter()
     children: dict[int | None, set[int]] = defaultdict(set)
     for category in categories:
-        lineage = _lineage(category)
+        lineage = category.lineage
         for node, parent in zip(lineage, [*lineage[1:], None]):
             under[node.id] += 1
             children[parent.id if parent else None].add(node.id)
@@ -875,16 +875,6 @@ def _learnt_apart(categories: list[Category], minimum: int) -> set[int]:
     return learnt
 
 
-def _lineage(category: Category) -> list[Category]:
-    """The category and every one above it, finest first."""
-    chain: list[Category] = []
-    node: Category | None = category
-    while node is not None:
-        chain.append(node)
-        node = node.parent
-    return chain
-
-
 def train_from_database(
     session: Session, *, label: str = "category", actor: str, activate_now: bool = True, request_key: str | None = None
 ) -> RouterModel:
@@ -893,8 +883,7 @@ def train_from_database(
         raise InvalidInput("no_training_data", "数据库中没有可用于训练的已办结工单")
     level1 = None
     if label == "category":
-        roots = {c.code: c.root.code for c in session.scalars(select(Category).where(Category.code.in_(set(labels))))}
-        level1 = {lab: roots[lab] for lab in set(labels)}
+        level1 = {c.code: c.root.code for c in session.scalars(select(Category).where(Category.code.in_(set(labels))))}
     trained = _train(texts, labels, level1=level1)
     kind = "unit" if label == "unit" else "category"
     note = {

@@ -366,15 +366,16 @@ def worker(db: str | None, workers: int, notify_workers: int) -> None:
     os.environ["BAISHITONG_DATABASE_URL"] = resolve_db(db)
     get_settings.cache_clear()
     from baishitong.jobs.periodic import run_periodic
-    from baishitong.jobs.queue import NOTIFY, get_database, get_huey
+    from baishitong.jobs.queue import NOTIFY, MainConsumer, get_database, get_huey
     from baishitong.jobs.service import relay
 
     # Catch up at once on what fell due while no worker ran; the minute ticks follow.
     _catch_up(lambda: (relay(get_database()), run_periodic(get_database())))
     # Messages on threads of their own, so a slow gateway holds up no other job. Started first: the main consumer's
-    # signal handlers, set after, replace this one's; once it stops (Ctrl+C, TERM), so does this one.
+    # signal handlers, set after, replace this one's; once it stops (Ctrl+C, TERM), so does this one. Its health
+    # checks restart this one's dead threads too.
     messages = get_huey(NOTIFY).create_consumer(workers=notify_workers, periodic=False, worker_type="thread")
-    consumer = get_huey().create_consumer(workers=workers, periodic=True, worker_type="thread")
+    consumer = MainConsumer(get_huey(), messages=messages, workers=workers, periodic=True, worker_type="thread")
     click.echo(f"百事通后台任务进程已启动（{workers} 个线程，另有 {notify_workers} 个发送消息，队列：{get_settings().queue_backend}）")
     messages.start()
     try:

@@ -29,7 +29,7 @@ def started(monkeypatch, database_url):
         def stop(self, graceful):
             ran.append("messages stopped")
 
-    monkeypatch.setattr(queue.get_huey(), "create_consumer", lambda **_kwargs: Consumer())
+    monkeypatch.setattr(queue, "MainConsumer", lambda *_args, **_kwargs: Consumer())
     monkeypatch.setattr(queue.get_huey(queue.NOTIFY), "create_consumer", lambda **_kwargs: Messages())
     monkeypatch.setattr(cli, "CATCH_UP_WAITS", (0, 0, 0))
     monkeypatch.setattr(periodic, "run_periodic", lambda _db: ran.append("periodic"))

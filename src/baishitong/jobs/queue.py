@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 
 from baishitong.config import get_settings
 from baishitong.jobs.registry import MAIN, NOTIFY, queue_of
@@ -51,6 +52,21 @@ def use_database(database) -> None:
 
 huey = get_huey()
 notify_huey = get_huey(NOTIFY)
+
+
+class MainConsumer(Consumer):
+    """The main queue's consumer, which also restarts the notification consumer's dead threads. huey restarts them
+    only from its own consumer's run() loop, and a process runs one consumer (it owns the signals): the other is only
+    started, so one of its threads dying silently stopped SMS and WeChat messages until the worker restarted."""
+
+    def __init__(self, huey: Huey, *, messages: Consumer, **options) -> None:
+        super().__init__(huey, **options)
+        self.messages = messages
+
+    def check_worker_health(self) -> bool:
+        if not self.messages.check_worker_health():
+            log.warning("notification worker thread died and was restarted")
+        return super().check_worker_health()
 
 
 @contextmanager

@@ -190,6 +190,15 @@ def test_a_service_code_not_found_is_a_404_as_the_spec_says(client, session, api
     assert session.scalar(select(func.count()).select_from(Ticket)) == before
 
 
+def test_a_service_code_of_any_length_not_found_is_echoed_cut_short(client, api_key):
+    """The error repeats the code so the client sees which one; not all 5,000 characters of it."""
+    code = "9" * 5000
+    posted = _assert_open311_error(post_request(client, api_key, service_code=code), 404)
+    defined = _assert_open311_error(client.get(f"{BASE}/services/{code}.json"), 404)
+    for message in (posted, defined):
+        assert "9" * 63 + "…" in message and "9" * 64 not in message and len(message) < 100
+
+
 def test_idempotent_retry_returns_the_same_request(client, session, api_key):
     headers = {"Idempotency-Key": "o311-retry-1"}
     first = client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
@@ -423,6 +432,7 @@ def test_discovery_points_clients_at_the_v2_endpoint_in_json_and_xml(client, app
         app.include_router(discovery_router)
     found = client.get("/open311/discovery.json")
     assert found.status_code == 200, found.text
+    assert found.json()["changeset"] >= "2026-12-06"  # requests gained address_id that day: clients look again
     (endpoint,) = found.json()["endpoints"]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2" and endpoint["url"].endswith(BASE)
     assert set(endpoint["formats"]) == {"application/json", "text/xml"}

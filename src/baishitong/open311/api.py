@@ -353,8 +353,8 @@ def get_token(token: str, fmt: Format, session: Session = Depends(get_db_session
 
 # Service discovery (wiki.open311.org/Service_Discovery) sits beside the versioned endpoint, where clients look for it.
 discovery_router = APIRouter(prefix="/open311", tags=["Open311"], route_class=Open311Route, responses={"4XX": _ERRORS, "5XX": _BUSY})
-# When this interface last changed (the spec's `changeset`); moved on whenever the endpoint list or formats change.
-INTERFACE_CHANGESET = "2026-12-05T00:00:00Z"
+# When this interface last changed (the spec's `changeset`); moved on whenever the endpoint list, a request's fields or the formats change.
+INTERFACE_CHANGESET = "2026-12-06T00:00:00Z"
 
 
 @discovery_router.get("/discovery.{fmt}", dependencies=[_read], response_model=schemas.DiscoveryOut, responses={200: XML})

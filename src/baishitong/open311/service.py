@@ -24,6 +24,8 @@ from baishitong.tickets.states import FINAL_STATUSES, STATUS_LABELS, TRANSITIONS
 from baishitong.tickets.validation import normalise_phone
 
 MAX_RESULTS = 1000
+# At most this much of a client's service_code is repeated in an error: the code can be any length, the message stays short.
+ECHOED_CODE_CHARS = 64
 DEFAULT_WINDOW = timedelta(days=90)
 DEFAULT_TYPE = "投诉"
 # What people usually mean under each level-1 heading, when the client does not say.
@@ -72,6 +74,10 @@ def _leaf(session: Session, code: str | None) -> Category | None:
     return category if category is not None and category.active and category.level == 3 else None
 
 
+def _echoed(code: str) -> str:
+    return code if len(code) <= ECHOED_CODE_CHARS else code[: ECHOED_CODE_CHARS - 1] + "…"
+
+
 def _heading(session: Session, code: str) -> Category | None:
     return session.scalar(select(Category).where(Category.code == code, Category.active.is_(True)))
 
@@ -82,7 +88,7 @@ def service_definition(session: Session, *, code: str) -> schemas.ServiceDefinit
         heading = _heading(session, code) if code else None
         if heading is not None:
             raise NotFound("service_is_a_heading", f"{code}（{heading.name}）是分类标题，没有服务定义；请选择其下以 {code} 开头的具体服务")
-        raise NotFound("service_not_found", f"服务 {code} 不存在")
+        raise NotFound("service_not_found", f"服务 {_echoed(code)} 不存在")
     default = default_type(category)
     return schemas.ServiceDefinition(
         service_code=category.code,
@@ -167,7 +173,7 @@ def _ticket_create(session: Session, data: schemas.RequestIn) -> ticket_schemas.
         heading = _heading(session, data.service_code)
         if heading is not None:
             raise InvalidInput("service_is_a_heading", f"service_code {data.service_code}（{heading.name}）是分类标题，请选择其下以 {data.service_code} 开头的具体服务")
-        raise NotFound("service_not_found", f"service_code {data.service_code} 不存在，请先查询 services 列表")
+        raise NotFound("service_not_found", f"service_code {_echoed(data.service_code)} 不存在，请先查询 services 列表")
     type_ = data.attribute.get("type") or default_type(category)
     if type_ not in ticket_schemas.TYPES:
         raise InvalidInput("invalid_attribute", f"attribute[type] 必须是 {'、'.join(ticket_schemas.TYPES)} 之一")

@@ -29,6 +29,31 @@ def test_public_search_and_list_show_published_only(client, articles, login):
     assert client.get("/api/v1/kb/articles/RG01", headers=login("t_ronggui")).json()["status"] == "draft"
 
 
+@pytest.fixture
+def retired(session, articles):
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="SB00", title="社会保险卡补办（旧流程）", body="社保卡丢失须先到银行网点挂失，再到区社保局补办。", status="retired", unit_code="RSJ")
+    kb.create_article(session, actor=admin, external_id="RG00", title="容桂社保卡补办（旧流程）", body="容桂街道社保卡丢失到街道社保所补办。", status="retired", unit_code="ronggui")
+
+
+def test_staff_find_retired_articles_only_when_they_ask_and_only_those_they_may_read(client, retired, login):
+    """Staff look up what citizens were told before (or an article to publish again); the public, and staff who did
+    not ask, still find only the articles in force."""
+    def search(headers=None, **params):
+        response = client.get("/api/v1/kb/search", params={"q": "社保卡补办", **params}, headers=headers or {})
+        assert response.status_code == 200, response.text
+        return {h["id"]: h["status"] for h in response.json()}
+
+    assert search() == search(include_retired=True) == {"SB01": "published"}
+    assert search(login("t_admin")) == {"SB01": "published"}
+    assert search(login("t_admin"), include_retired=True) == {"SB01": "published", "SB00": "retired", "RG00": "retired"}
+    assert search(login("t_ronggui_admin"), include_retired=True) == {"SB01": "published", "RG00": "retired"}, "another unit's retired article is not theirs to read"
+    assert search(login("t_operator"), include_retired=True) == {"SB01": "published"}, "operators read only what is in force"
+    # The staff index that now holds the retired articles is not the one the assistant answers from.
+    reply = client.post("/api/v1/assistant/ask", json={"question": "社保卡丢了到银行网点挂失吗"}).json()
+    assert {c["id"] for c in reply["citations"]} <= {"SB01", "T001"}
+
+
 def test_an_operator_reads_no_draft_through_the_api_and_another_unit_not_its_history(client, articles, login):
     """Operators answer callers from the knowledge base, so a draft (not approved) is not theirs to read; another
     unit's draft history was open to every staff token."""

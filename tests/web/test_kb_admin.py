@@ -400,3 +400,22 @@ def test_an_operators_search_does_not_claim_to_hold_drafts_nor_offers_filters_th
     login(web, "t_supervisor")
     page = web.get("/staff/kb?q=社保").text
     assert "含草稿" in page and 'name="status"' in page and ">已过期</option>" in page
+
+
+def test_staff_search_finds_a_retired_article_when_含已下线_is_ticked_and_marks_it(web, session):
+    """A retired article was never found by search, so staff could not look up what citizens had been told."""
+    admin = actor(session, "t_admin")
+    kb.create_article(session, actor=admin, external_id="dog-now", title="犬只登记办理指南", body="犬只登记到街道办理。", status="published")
+    kb.create_article(session, actor=admin, external_id="dog-old", title="犬只登记旧办法", body="犬只登记须到区公安分局办理。", status="retired")
+    session.commit()
+    login(web, "t_admin")
+    plain = web.get("/staff/kb?q=犬只登记").text
+    assert "犬只登记办理指南" in plain and "犬只登记旧办法" not in plain and "已下线文章不参与搜索" in plain
+    assert re.search(r'<input type="checkbox" name="include_retired" id="f-include_retired" value="1"(?! checked)>', plain)
+    ticked = web.get("/staff/kb?q=犬只登记&include_retired=1").text
+    row = re.search(r"<tr>\s*<td><strong>犬只登记旧办法</strong>.*?</tr>", ticked, re.S)
+    assert row and "已下线" in row.group(0) and "犬只登记办理指南" in ticked
+    assert 'name="include_retired" id="f-include_retired" value="1" checked' in ticked and "含已下线文章" in ticked
+    login(web, "t_operator")
+    operator = web.get("/staff/kb?q=犬只登记&include_retired=1").text
+    assert "犬只登记旧办法" not in operator and 'name="include_retired"' not in operator

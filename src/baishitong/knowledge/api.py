@@ -82,10 +82,22 @@ def hit_out(hit, url: str) -> dict:
     return {"id": hit.id, "title": hit.title, "score": round(hit.score, 4), "snippet": hit.snippet, "highlights": list(hit.highlights), "url": url}
 
 
-@router.get("/kb/search", response_model=list[schemas.SearchHitOut])
-def search(q: str = Query(min_length=1, max_length=200), top: int = Query(default=10, ge=1, le=50), session: Session = Depends(get_db_session)):
-    """Public search over published, currently valid articles."""
-    return [hit_out(h, article_url(h.id)) for h in service.search(session, query=q, top_k=top)]
+@router.get("/kb/search", response_model=list[schemas.ArticleHitOut])
+def search(
+    q: str = Query(min_length=1, max_length=200),
+    top: int = Query(default=10, ge=1, le=50),
+    include_retired: bool = Query(default=False, description="工作人员查找已下线的文章（status 为 retired）；公众带此参数无效"),
+    actor: Actor | None = Depends(optional_actor),
+    session: Session = Depends(get_db_session),
+):
+    """Search over published, currently valid articles; staff with `include_retired` also find the retired ones
+    they may read (`visible_to`), to see what citizens were told before or to publish one again."""
+    if include_retired and _is_staff(actor):
+        among = service.article_ids(session) | service.article_ids(session, include_unpublished=True, status="retired", viewer=actor)
+        hits = service.search(session, query=q, top_k=top, include_retired=True, among=among)
+    else:
+        hits = service.search(session, query=q, top_k=top)
+    return [{**hit_out(h, article_url(h.id)), "status": h.document["status"]} for h in hits]
 
 
 @router.get(

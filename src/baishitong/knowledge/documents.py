@@ -35,6 +35,7 @@ def article_document(article: Article) -> dict:
         "keywords": [*article.keywords, *article.synonyms],
         "body": plain_text(article.body),
         "unit": article.unit_code,
+        "status": article.status,
     }
 
 

@@ -71,6 +71,10 @@ class SearchHitOut(BaseModel):
     url: str
 
 
+class ArticleHitOut(SearchHitOut):
+    status: str = Field(description="published，或工作人员带 include_retired 时的 retired（已下线，不能作为现行规定答复）")
+
+
 class ArticleImportIn(BaseModel):
     file: UploadFile = Field(description="知识库文章：CSV（UTF-8 或 GB18030）或 XLSX")
 

@@ -707,14 +707,15 @@ def _attach_vectors(session: Session, index: SearchIndex) -> None:
 
 def _articles_for_index(session: Session, *, include_unpublished: bool) -> list[dict]:
     if include_unpublished:
-        articles = session.scalars(select(Article).where(Article.status != "retired"))
+        articles = session.scalars(select(Article))
     else:
         articles = list_articles(session, limit=1_000_000)
     return [article_document(a) for a in articles]
 
 
 def article_index(session: Session, *, include_unpublished: bool = False) -> SearchIndex:
-    """Published, currently valid articles (or every non-retired one, for staff)."""
+    """Published, currently valid articles, or for staff every article: the retired ones too, so that a search for
+    them (`search`'s include_retired) needs no second index; every other staff search leaves them out."""
     scope = "articles:all" if include_unpublished else "articles:public"
     revision = (*article_revision(session), today())
     return _cached_index(session, scope, revision, lambda: _articles_for_index(session, include_unpublished=include_unpublished))
@@ -736,16 +737,31 @@ def combined_index(session: Session) -> SearchIndex:
 
 
 def search(
-    session: Session, *, query: str, top_k: int = 10, include_unpublished: bool = False, cut_tail: bool = True, among: Collection[str] | None = None
+    session: Session,
+    *,
+    query: str,
+    top_k: int = 10,
+    include_unpublished: bool = False,
+    include_retired: bool = False,
+    cut_tail: bool = True,
+    among: Collection[str] | None = None,
 ) -> list[Hit]:
     """The best articles, without the long tail that scores far below them (`shown`); none when no article
     is about the query (asdfgh, 火星移民签证), so the page says 未找到. `kb search --json` keeps the top_k it was
     asked for (cut_tail=False): a script measuring Recall@k reads ranks, not what a person is shown.
     `among` (from `article_ids`) keeps only those articles before the top_k are taken, so a unit admin's own
-    drafts are not crowded out of their results by the drafts of units they cannot see."""
-    index = article_index(session, include_unpublished=include_unpublished)
-    allowed = None if among is None else (lambda doc: doc["id"] in among)
-    hits = index.found(query, index.search(query, top_k=top_k, filter=allowed))
+    drafts are not crowded out of their results by the drafts of units they cannot see. `include_retired` searches
+    the staff index with its retired articles (staff looking up what citizens were told before); callers that
+    search for the public or the assistant never pass it."""
+    staff = include_unpublished or include_retired
+    index = article_index(session, include_unpublished=staff)
+    skip_retired = staff and not include_retired
+
+    def allowed(doc) -> bool:
+        return not (skip_retired and doc["status"] == "retired") and (among is None or doc["id"] in among)
+
+    # Without a filter the index takes its top_k in one partial sort: the public search keeps that.
+    hits = index.found(query, index.search(query, top_k=top_k, filter=allowed if skip_retired or among is not None else None))
     return shown(hits) if cut_tail else hits
 
 

@@ -85,32 +85,35 @@ def kb_list(
     category: str = "",
     unit: str = "",
     flag: str = "",
+    include_retired: bool = False,
     staff: Staff = Depends(require(*READERS)),
     session: Session = Depends(get_db_session),
 ):
     query = q.strip()[:MAX_QUERY]
     status = status if status in STATUS_LABELS else ""
     flag = flag if flag in FLAGS else ""
+    # An operator's list and search hold only the articles in force (kb.reads_published_only): no status to pick, none expired.
+    published_only = kb.reads_published_only(staff.actor)
+    # Retired articles are searched only when asked for (含已下线, or the status 已下线 itself).
+    include_retired = (include_retired or status == "retired") and not published_only
     if query:
-        # The staff index holds drafts too (retired articles are left out of search). What this user may see and
-        # the filters narrow the search itself: filtered after its best 100, a unit's own drafts could be lost.
+        # The staff index holds drafts too. What this user may see and the filters narrow the search itself:
+        # filtered after its best 100, a unit's own drafts could be lost.
         among = kb.article_ids(session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, viewer=staff.actor)
-        ids = [h.id for h in kb.search(session, query=query, top_k=100, include_unpublished=True, among=among)]
+        ids = [h.id for h in kb.search(session, query=query, top_k=100, include_unpublished=True, include_retired=include_retired, among=among)]
         found = {a.external_id: a for a in session.scalars(select(Article).where(Article.external_id.in_(ids)))} if ids else {}
         articles = [found[i] for i in ids if i in found]
     else:
         articles = kb.list_articles(
             session, include_unpublished=True, status=status or None, unit_code=unit or None, category_code=category or None, limit=None, viewer=staff.actor, newest_first=True
         )
-    # An operator's list and search hold only the articles in force (kb.reads_published_only): no status to pick, none expired.
-    published_only = kb.reads_published_only(staff.actor)
     day = kb.today()
     rows = [{"article": a, "flags": flags(a, day), "editable": can_edit(staff, a)} for a in articles]
     if flag:
         rows = [r for r in rows if flag in r["flags"]]
     pages = max(1, ceil(len(rows) / PER_PAGE))
     page = min(page_number(request), pages)
-    query_string = {k: v for k, v in (("q", query), ("status", status), ("category", category), ("unit", unit), ("flag", flag)) if v}
+    query_string = {k: v for k, v in (("q", query), ("status", status), ("category", category), ("unit", unit), ("flag", flag), ("include_retired", "1" if include_retired else "")) if v}
     return render(
         request,
         "staff/kb.html",
@@ -122,7 +125,7 @@ def kb_list(
             "page": page,
             "pages": pages,
             "page_url": lambda p: "/staff/kb?" + urlencode({**query_string, "page": p}),
-            "filters": {"q": query, "status": status, "category": category, "unit": unit, "flag": flag},
+            "filters": {"q": query, "status": status, "category": category, "unit": unit, "flag": flag, "include_retired": include_retired},
             "statuses": [] if published_only else list(STATUS_LABELS.items()),
             "flag_options": [(k, v) for k, v in FLAGS.items() if not (published_only and k == "expired")],
             "published_only": published_only,

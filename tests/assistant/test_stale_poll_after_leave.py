@@ -79,3 +79,48 @@ def test_a_citizen_back_while_waiting_is_not_told_again_that_the_message_was_pas
     again = assistant.ask(session, question="还在等吗", session_id=conversation.id, view=NEW_VIEW)
     assert again.answer.text == "" and again.answer.handover
     assert [t.text for t in conversation.turns].count(assistant.WAITING_TEXT) == 1
+
+
+SECOND_VIEW = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+
+
+def test_both_tabs_closed_a_stale_poll_from_the_second_is_no_return_and_no_second_leave_line(session):
+    """The chat open in two tabs, both closed: the second tab's leave was ignored as a repeat, so the poll it had on
+    its way read as 市民已回到对话. Its leave is kept too, without a second 市民已离开对话."""
+    conversation = assistant.ask(session, question="转人工").session
+    assistant.leave(session, session_id=conversation.id, view=LEFT_VIEW)
+    assistant.leave(session, session_id=conversation.id, view=SECOND_VIEW)
+    assistant.leave(session, session_id=conversation.id, view=SECOND_VIEW)
+    assert _system_lines(conversation) == [assistant.LEFT_TEXT]
+
+    for view in (SECOND_VIEW, LEFT_VIEW):
+        assistant.come_back(session, conversation=conversation, view=view)
+    assert _system_lines(conversation) == [assistant.LEFT_TEXT] and assistant.left_at(conversation) is not None
+
+    assistant.come_back(session, conversation=conversation, view=NEW_VIEW)
+    assert _system_lines(conversation) == [assistant.LEFT_TEXT, assistant.BACK_TEXT]
+
+
+def test_a_view_that_left_before_the_citizen_came_back_does_not_hide_the_next_leave(session):
+    """After a return, a new absence starts afresh: a tab still open that closes later is gone, and a new view is back."""
+    conversation = assistant.ask(session, question="转人工").session
+    assistant.leave(session, session_id=conversation.id, view=LEFT_VIEW)
+    assistant.come_back(session, conversation=conversation, view=SECOND_VIEW)
+    assistant.leave(session, session_id=conversation.id, view=SECOND_VIEW)
+    assert _system_lines(conversation) == [assistant.LEFT_TEXT, assistant.BACK_TEXT, assistant.LEFT_TEXT]
+    assistant.come_back(session, conversation=conversation, view=SECOND_VIEW)
+    assert assistant.left_at(conversation) is not None
+    assistant.come_back(session, conversation=conversation, view=NEW_VIEW)
+    assert _system_lines(conversation)[-1] == assistant.BACK_TEXT
+
+
+def test_two_tabs_send_their_beacons_and_the_second_tabs_late_poll_reaches_the_server(client):
+    page = client.get("/assistant").text
+    client.post("/assistant/ask", data={"csrf_token": token(page), "question": "转人工"})
+    session_id = client.cookies[SESSION_COOKIE]
+    for view in (LEFT_VIEW, SECOND_VIEW):
+        assert client.post("/assistant/leave", data={"csrf_token": token(page), "view": view}).status_code == 204
+    late = client.get("/assistant/live", params={"log_id": "chat-panel-log", "after": "999999", "status": "waiting", "view": SECOND_VIEW})
+    assert late.status_code == 204
+    turns = client.get(f"/api/v1/assistant/sessions/{session_id}").json()["turns"]
+    assert [t["text"] for t in turns if t["role"] == "system"] == ["市民已离开对话"]

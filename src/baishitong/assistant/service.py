@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from baishitong import clock
@@ -323,32 +323,34 @@ def leave(session: Session, *, session_id: str, view: str | None = None) -> Assi
     """The citizen closed the chat (the widget, or the page) while waiting for or talking with an operator: a
     system line tells the operator, once until the citizen comes back (`come_back`). The conversation stays with
     the operator, so a citizen who comes back writes on where they left off and reads any reply sent meanwhile.
-    `view`, the token of the page view that closed, goes into the audit row, for `come_back` to know it again."""
+    `view`, the token of the page view that closed, goes into the audit row, for `come_back` to know it again;
+    so does that of a second view (the chat open in two tabs, both closed), without a second line."""
     conversation = get_session(session, session_id=session_id)
-    if conversation.status != "bot" and left_at(conversation) is None:
+    if conversation.status == "bot":
+        return conversation
+    if left_at(conversation) is None:
         _add_turn(session, conversation, role="system", text=LEFT_TEXT)
         _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status, **({"view": view} if view else {}))
+    elif view and view not in _left_views(session, conversation):
+        _audit(session, conversation, actor=CITIZEN, action="leave", before=conversation.status, view=view)
     return conversation
 
 
-def _left_from(session: Session, conversation: AssistantSession) -> str | None:
-    """The page view the citizen's last leave came from, if it said."""
-    data = session.scalar(
-        select(AuditEntry.data)
-        .where(AuditEntry.object_type == "assistant_session", AuditEntry.object_id == conversation.id, AuditEntry.action == "assistant_session.leave")
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
-    return (data or {}).get("view")
+def _left_views(session: Session, conversation: AssistantSession) -> set[str]:
+    """The page views that sent a leave since the citizen was last back (those that said which they were)."""
+    same = (AuditEntry.object_type == "assistant_session", AuditEntry.object_id == conversation.id)
+    last_back = select(func.max(AuditEntry.id)).where(*same, AuditEntry.action == "assistant_session.return").scalar_subquery()
+    rows = session.scalars(select(AuditEntry.data).where(*same, AuditEntry.action == "assistant_session.leave", AuditEntry.id > func.coalesce(last_back, 0)))
+    return {view for data in rows if (view := (data or {}).get("view"))}
 
 
 def come_back(session: Session, *, conversation: AssistantSession, view: str | None = None) -> None:
     """The citizen's page polls or they write after a leave (a reload or the next page sends the leave beacon
-    too): the operator reads 市民已回到对话 and no longer that they left. Not when the request comes from the page
-    view that left (`view`, its token): a poll already on its way when the chat closed reaches us after the
+    too): the operator reads 市民已回到对话 and no longer that they left. Not when the request comes from a page
+    view that has left (`view`, its token): a poll already on its way when the chat closed reaches us after the
     leave, and the citizen is no more back than before."""
     if conversation.status != "bot" and left_at(conversation) is not None:
-        if view and view == _left_from(session, conversation):
+        if view and view in _left_views(session, conversation):
             return
         _add_turn(session, conversation, role="system", text=BACK_TEXT)
         _audit(session, conversation, actor=CITIZEN, action="return", before=conversation.status)

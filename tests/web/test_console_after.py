@@ -157,7 +157,9 @@ def test_a_returned_order_is_not_suggested_back_to_the_unit_that_returned_it(web
     page = web.get(f"/staff/tickets/{ticket.number}").text
     form = page[page.index('data-action-form="dispatch"'):]
     form = form[: form.index("</form>")]
-    assert "已退单：容桂街道：路段属区城管局管养" in form and " selected" not in form and "已按智能分拨建议预选" not in form
+    lead = form[form.index('name="lead_unit"'):]
+    lead = lead[: lead.index("</select>")]
+    assert "已退单：容桂街道：路段属区城管局管养" in form and " selected" not in lead and "已按智能分拨建议预选" not in form
 
 
 def test_dispatch_without_any_suggestion_says_the_order_waits_for_a_person(web, session):

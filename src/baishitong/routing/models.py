@@ -92,4 +92,6 @@ class RoutingDecision(Base):
     # "return" | "redispatch" | "operator"
     correction_source: Mapped[str | None] = mapped_column(String(16))
     corrected_at: Mapped[datetime | None]
+    # The category staff put the order under when it is not in the branch of `category_code` (分类纠正率).
+    corrected_category: Mapped[str | None] = mapped_column(String(16))
     evidence: Mapped[dict] = mapped_column(default=dict)

@@ -128,8 +128,13 @@ class MisrouteRow(BaseModel):
     misroute_rate: float
 
 
+class CategoryMisrouteRow(MisrouteRow):
+    category_corrections: int = Field(description="派单时被改为另一分支问题分类的建议数（改为上下级分类不计）")
+    category_misroute_rate: float = Field(description="分类纠正率：category_corrections / decisions")
+
+
 class MisrouteOut(BaseModel):
     since: str | None
     total: dict
     by_unit: list[MisrouteRow]
-    by_category: list[MisrouteRow]
+    by_category: list[CategoryMisrouteRow]

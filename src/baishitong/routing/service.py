@@ -638,6 +638,7 @@ def decision_out(d: RoutingDecision) -> dict:
         "corrected_to": d.corrected_to,
         "correction_source": d.correction_source,
         "corrected_at": d.corrected_at.isoformat() if d.corrected_at else None,
+        "corrected_category": d.corrected_category,
         "evidence": d.evidence,
     }
 
@@ -681,46 +682,77 @@ def record_correction(session: Session, *, ticket: Ticket, correct_unit_code: st
     return d
 
 
+def record_category_correction(session: Session, *, ticket: Ticket, category_code: str, source: str) -> RoutingDecision | None:
+    """A person put the order under another category: outside the branch of the one the router proposed, that is a
+    category the router got wrong (分类纠正率); back inside it, an earlier such correction no longer stands."""
+    d = latest_decision(session, ticket_id=ticket.id)
+    if d is None or d.category_code is None:
+        return None
+    wrong = not _same_branch(d.category_code, category_code)
+    if not wrong and d.corrected_category is None:
+        return d
+    d.corrected_category = category_code if wrong else None
+    entry = {"at": utcnow().isoformat(), "category": category_code, "from": d.category_code, "source": source}
+    d.evidence = {**d.evidence, "corrections": [*d.evidence.get("corrections", []), entry]}
+    return d
+
+
 def on_staff_dispatch(session: Session, *, ticket: Ticket, event: TicketEvent) -> RoutingDecision | None:
-    """Called for dispatch events by people: works out whether it follows a return, a re-dispatch or a review."""
+    """Called for dispatch events by people: works out whether it follows a return, a re-dispatch or a review,
+    and records a category the dispatcher changed as well as the unit."""
     if event.data.get("previous_lead_unit"):
         source = "redispatch"
     elif session.scalar(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "approve-return").limit(1)):
         source = "return"
     else:
         source = "operator"
-    return record_correction(session, ticket=ticket, correct_unit_code=event.data["lead_unit"], source=source)
+    decision = record_correction(session, ticket=ticket, correct_unit_code=event.data["lead_unit"], source=source)
+    if "previous_category" in event.data:
+        decision = record_category_correction(session, ticket=ticket, category_code=event.data["category"], source=source)
+    return decision
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
 
 
 def misroute_report(session: Session, *, since: datetime | None = None) -> dict:
-    """Per proposed lead unit and per category: settled decisions, corrections, misroute rate."""
+    """Per proposed lead unit and per category: settled decisions, corrections, misroute rate; per proposed
+    category also how often staff put the order under another category (分类纠正率)."""
     corrected = func.sum(case((RoutingDecision.status == "corrected", 1), else_=0))
+    recategorised = func.sum(case((RoutingDecision.corrected_category.is_not(None), 1), else_=0))
     base = RoutingDecision.status.in_(RESOLVED)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=LOCAL_TZ)
     if since is not None:
         base = base & (RoutingDecision.created_at >= since)
 
-    def grouped(column) -> list[tuple[str | None, int, int]]:
-        rows = session.execute(select(column, func.count(), corrected).where(base).group_by(column).order_by(column))
-        return [(key, int(n), int(c or 0)) for key, n, c in rows]
+    def grouped(column) -> list[tuple[str | None, int, int, int]]:
+        rows = session.execute(select(column, func.count(), corrected, recategorised).where(base).group_by(column).order_by(column))
+        return [(key, int(n), int(c or 0), int(r or 0)) for key, n, c, r in rows]
 
     units = {u.code: u.name for u in session.scalars(select(Unit))}
     cats = {c.code: c.path for c in session.scalars(select(Category))}
 
-    def rows(data, names) -> list[dict]:
-        return [
-            {"code": key, "name": names.get(key) if key else None, "decisions": n, "corrections": c, "misroute_rate": round(c / n, 4) if n else 0.0}
-            for key, n, c in data
-        ]
+    def row(key: str | None, names: dict, n: int, c: int) -> dict:
+        return {"code": key, "name": names.get(key) if key else None, "decisions": n, "corrections": c, "misroute_rate": _rate(c, n)}
 
     by_unit = grouped(RoutingDecision.lead_unit)
-    total_n, total_c = sum(n for _, n, _ in by_unit), sum(c for _, _, c in by_unit)
+    total_n, total_c, total_r = (sum(values[i] for values in by_unit) for i in (1, 2, 3))
     return {
         "since": since.isoformat() if since else None,
-        "total": {"decisions": total_n, "corrections": total_c, "misroute_rate": round(total_c / total_n, 4) if total_n else 0.0},
-        "by_unit": rows(by_unit, units),
-        "by_category": rows(grouped(RoutingDecision.category_code), cats),
+        "total": {
+            "decisions": total_n,
+            "corrections": total_c,
+            "misroute_rate": _rate(total_c, total_n),
+            "category_corrections": total_r,
+            "category_misroute_rate": _rate(total_r, total_n),
+        },
+        "by_unit": [row(key, units, n, c) for key, n, c, _ in by_unit],
+        "by_category": [
+            row(key, cats, n, c) | {"category_corrections": r, "category_misroute_rate": _rate(r, n)}
+            for key, n, c, r in grouped(RoutingDecision.category_code)
+        ],
     }
 
 

@@ -97,6 +97,7 @@ UnitCode = Annotated[str, Field(max_length=32)]
 class DispatchIn(ActionIn):
     lead_unit: UnitCode
     co_units: list[UnitCode] = Field(default_factory=list, max_length=10)
+    category_code: str | None = Field(default=None, max_length=16, description="问题分类编码：派单时更正工单的分类（省略则不变）；改为智能分拨建议分支以外的分类计入分类纠正率")
 
 
 class ReasonIn(ActionIn):

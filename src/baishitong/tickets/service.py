@@ -573,7 +573,7 @@ def _units_by_code(session: Session, codes: list[str]) -> list[Unit]:
 
 
 def _dispatch(session: Session, ticket: Ticket, actor: Actor, body: schemas.DispatchIn) -> None:
-    dispatch_to(session, ticket, actor=actor, lead_code=body.lead_unit, co_codes=body.co_units, note=body.note)
+    dispatch_to(session, ticket, actor=actor, lead_code=body.lead_unit, co_codes=body.co_units, note=body.note, category_code=body.category_code)
 
 
 def dispatch_to(
@@ -585,10 +585,15 @@ def dispatch_to(
     co_codes: list[str] = (),
     note: str | None = None,
     evidence: dict | None = None,
+    category_code: str | None = None,
 ) -> TicketEvent:
+    """`category_code`: the category the dispatcher puts the order under, when it is not the one it has."""
     lead = org.get_unit(session, code=lead_code)
     if lead.kind == "centre":
         raise InvalidInput("invalid_lead_unit", "不能派给热线中心本身")
+    category = org.get_category(session, code=category_code) if category_code else None
+    if category is not None and not category.active and category.id != ticket.category_id:
+        raise InvalidInput("category_inactive", f"问题分类 {category.path} 已停用，请选择其他分类")
     co_units = [u for u in _units_by_code(session, list(co_codes)) if u.id != lead.id]
     previous_lead = ticket.lead_unit.code if ticket.lead_unit else None
     _check_allowed(ticket, "dispatch", actor)
@@ -609,6 +614,10 @@ def dispatch_to(
     data = {"lead_unit": lead.code, "lead_unit_name": lead.name, "co_units": [u.code for u in co_units]}
     if previous_lead and previous_lead != lead.code:
         data["previous_lead_unit"] = previous_lead
+    if category is not None and category.id != ticket.category_id:
+        # Routing reads the change off the event (hooks.ticket_transitioned → routing's on_staff_dispatch).
+        data |= {"category": category.code, "category_name": category.path, "previous_category": ticket.category.code if ticket.category else None}
+        ticket.category = category
     if evidence:
         data["evidence"] = evidence
     # Deadlines first: the unit's new-ticket message quotes the signing deadline.

@@ -218,6 +218,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     if action == "dispatch":
         data["lead_unit"] = form.get("lead_unit", "")
         data["co_units"] = [c for c in form.getlist("co_units") if c and c != data["lead_unit"]]
+        data["category_code"] = form.get("category_code") or None
     elif action in ("return", "void", "pause", "reject-return", "reject-extension", "reject-pause", "redo", "decline-co"):
         data["reason"] = form.get("reason", "")
     elif action == "extend":
@@ -240,7 +241,7 @@ def body_from_form(action: str, form: FormData) -> schemas.ActionIn:
     return schemas.ACTION_BODIES.get(action, schemas.ActionIn).model_validate(data)
 
 
-_FIELD_NAMES = {"outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "assignee": "承办人", "note": "说明", "version": "版本"}
+_FIELD_NAMES = {"category_code": "问题分类", "outcome": "未接通原因", "reason": "原因", "content": "内容", "days": "延期天数", "lead_unit": "主办单位", "solved": "是否解决", "satisfaction": "满意度", "into": "主工单号", "unit": "下派单位", "assignee": "承办人", "note": "说明", "version": "版本"}
 
 
 # Where one field name means something else in an action's form.
@@ -474,6 +475,7 @@ def action_context(
         "pause_asks": pause_asks,
         "assignees": (assignees if assignees is not None else unit_staff(session, unit_id=ticket.lead_unit_id)) if "assign" in actions and not takes_own else [],
         "dispatch_units": (units if units is not None else dispatch_units(session)) if "dispatch" in actions else [],
+        "categories": [(c.code, c.path) for c in org.list_categories(session)] if "dispatch" in actions else [],
         "sub_units": subs,
         "suggested_sub": own_community(session, ticket) if subs else None,
         "sub_units_unseen": any(name.endswith(NO_ACCOUNT_MARK) for _, name in subs),

@@ -56,6 +56,8 @@ def test_a_category_changed_on_the_order_page_at_review_is_recorded_on_the_decis
     assert (entry["category"], entry["from"], entry["source"]) == ("020101", "01", "operator")
     dispatched = waiting.events[-1]
     assert (dispatched.data["previous_category"], dispatched.data["category"]) == ("01", "020101")
+    timeline = web.get(f"/staff/tickets/{waiting.number}").text
+    assert f"问题分类改为：{waiting.category.path}" in timeline, "the order's timeline says what it was re-filed under"
 
 
 def test_a_finer_category_in_the_proposed_branch_is_no_correction(client, login, session, waiting):

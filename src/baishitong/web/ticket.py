@@ -397,6 +397,8 @@ def _timeline(ticket: Ticket, unit_names: dict[int, str], unit_labels: dict[str,
         if data.get("lead_unit") and e.action == "dispatch":
             co_units = "、".join(unit_labels.get(c, c) for c in data.get("co_units") or [])
             details.append(f"主办：{unit_labels.get(data['lead_unit'], data['lead_unit'])}" + (f"；协办：{co_units}" if co_units else ""))
+            if data.get("category_name"):
+                details.append(f"问题分类改为：{data['category_name']}")
             if data.get("clock_restarted"):
                 details.append("改派：各环节时限自本次派单起重新计算")
         if data.get("unit") and e.action == "subdispatch":

@@ -2,7 +2,7 @@
 
 Revision ID: 0038_routing_corrected_category
 Revises: 0037_ticket_assistant_session
-Create Date: 2026-12-07 09:00:00
+Create Date: 2026-12-06 16:00:00
 """
 
 import sqlalchemy as sa

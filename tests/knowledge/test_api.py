@@ -49,6 +49,9 @@ def test_staff_find_retired_articles_only_when_they_ask_and_only_those_they_may_
     assert search(login("t_admin"), include_retired=True) == {"SB01": "published", "SB00": "retired", "RG00": "retired"}
     assert search(login("t_ronggui_admin"), include_retired=True) == {"SB01": "published", "RG00": "retired"}, "another unit's retired article is not theirs to read"
     assert search(login("t_operator"), include_retired=True) == {"SB01": "published"}, "operators read only what is in force"
+    hits = client.get("/api/v1/kb/search", params={"q": "社保卡补办", "include_retired": True}, headers=login("t_admin")).json()
+    urls = {h["id"]: h["url"] for h in hits}
+    assert (urls["SB01"], urls["SB00"]) == ("/kb/SB01", "/staff/kb/SB00/edit"), "a retired article has no public page to link to"
     # The staff index that now holds the retired articles is not the one the assistant answers from.
     reply = client.post("/api/v1/assistant/ask", json={"question": "社保卡丢了到银行网点挂失吗"}).json()
     assert {c["id"] for c in reply["citations"]} <= {"SB01", "T001"}

@@ -97,7 +97,8 @@ def search(
         hits = service.search(session, query=q, top_k=top, include_retired=True, among=among)
     else:
         hits = service.search(session, query=q, top_k=top)
-    return [{**hit_out(h, article_url(h.id)), "status": h.document["status"]} for h in hits]
+    # A retired article has no public page: staff open it in the editor, where it can be published again.
+    return [{**hit_out(h, article_url(h.id) if h.document["status"] != "retired" else f"/staff/kb/{h.id}/edit"), "status": h.document["status"]} for h in hits]
 
 
 @router.get(

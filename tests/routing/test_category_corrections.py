@@ -85,6 +85,26 @@ def test_moving_back_into_the_proposed_branch_withdraws_the_correction(client, l
     assert d.corrected_category is None and [e.get("category") for e in d.evidence["corrections"] if "category" in e] == ["020101", "0101"]
 
 
+def test_the_deadlines_follow_the_category_the_order_is_re_filed_under(client, login, session, waiting):
+    """A category with a time limit of its own (here 劳动关系 replies in 3 working days) governs the order from the
+    dispatch that puts it there: the unit is not held to the limit of the category the router had guessed."""
+    from baishitong.sla import service as sla
+    from tests.conftest import actor
+
+    policy = sla.current_policy(session)
+    tight = {"name": "劳动关系", "type": None, "channel": None, "urgency": None, "category_prefix": "0201",
+             "stages": {"reply": {"amount": 3, "unit": "working_days"}, "close": {"amount": 3, "unit": "working_days"}}}
+    sla.save_policy(session, rules=[*policy.rules, tight], working_hours=None, warning_share=None, actor=actor(session, "t_admin"))
+    session.commit()
+    assert dispatch(client, login, waiting, lead="ronggui", category=None).status_code == 200
+    session.expire_all()
+    guessed = waiting.reply_due
+    r = dispatch(client, login, waiting, lead="RSJ", category="020101")
+    assert r.status_code == 200, r.text
+    session.expire_all()
+    assert waiting.reply_due < guessed, (waiting.reply_due, guessed)
+
+
 def test_a_category_unknown_is_refused_and_changes_nothing(client, login, session, waiting):
     r = dispatch(client, login, waiting, lead="RSJ", category="9999")
     assert r.status_code == 404 and r.json()["error"]["code"] == "category_not_found"

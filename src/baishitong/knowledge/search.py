@@ -149,9 +149,11 @@ def field_text(value: object) -> str:
     return str(value)
 
 
-def shown(hits: Sequence[Hit], share: float = SHOWN_SHARE) -> list[Hit]:
-    """The hits a person reads, best first: the best one and those scoring at least `share` of it."""
-    return [h for h in hits if h.score >= share * hits[0].score] if hits else []
+def shown(hits: Sequence[Hit], share: float = SHOWN_SHARE, *, measured_by: Callable[[Hit], bool] | None = None) -> list[Hit]:
+    """The hits a person reads, best first: the best one and those scoring at least `share` of it. With
+    `measured_by`, the bar is `share` of the best hit it accepts (of the best hit when it accepts none)."""
+    best = next((h for h in hits if measured_by(h)), None) if measured_by and hits else None
+    return [h for h in hits if h.score >= share * (best or hits[0]).score] if hits else []
 
 
 def sentences(text: str) -> list[str]:

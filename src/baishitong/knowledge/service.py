@@ -762,7 +762,11 @@ def search(
 
     # Without a filter the index takes its top_k in one partial sort: the public search keeps that.
     hits = index.found(query, index.search(query, top_k=top_k, filter=allowed if skip_retired or among is not None else None))
-    return shown(hits) if cut_tail else hits
+    if not cut_tail:
+        return hits
+    # 含已下线 adds the retired articles to what the search shows without them: a retired article matching far
+    # better (often the one looked for) does not set the bar, or it would cut articles in force from the list.
+    return shown(hits, measured_by=(lambda h: h.document["status"] != "retired") if include_retired else None)
 
 
 def related(session: Session, *, article: Article, limit: int) -> list[Hit]:

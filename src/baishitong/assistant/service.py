@@ -192,12 +192,19 @@ def ask(
 
 def _actions(turn: AssistantTurn, said: list[core.Turn]) -> list[dict]:
     """What the citizen may do next, read off the answer's text so a replayed answer offers the same."""
-    ticket = {"type": "ticket", "label": "转为工单"}
     if turn.text in core.HANDOVER_TEXTS:
-        return [{"type": "handover", "label": "转人工"}, {**ticket, **ticket_prefill(said)}]
+        return [{"type": "handover", "label": "转人工"}, _ticket_action(turn, said)]
     if turn.text in (core.TRANSFER_TEXT, core.TICKET_TEXT):
-        return [{**ticket, **ticket_prefill(said)}]
+        return [_ticket_action(turn, said)]
     return []
+
+
+def _ticket_action(turn: AssistantTurn, said: list[core.Turn]) -> dict:
+    """转为工单 with its draft, which names the conversation: an app posting the draft as it is to `POST /api/v1/tickets`
+    links the order to it (来源会话), as the web's 转为工单 does."""
+    draft = ticket_prefill(said)
+    draft["prefill"]["assistant_session_id"] = turn.session_id
+    return {"type": "ticket", "label": "转为工单", **draft}
 
 
 def replay(session: Session, *, turn_id: int, threshold: float = DEFAULT_THRESHOLD) -> Reply:

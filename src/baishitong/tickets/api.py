@@ -38,6 +38,12 @@ def create_ticket(
     A retry with the same Idempotency-Key returns the same ticket (200). Without a token, the very same request
     (type, title, content, place, name, phone, 匿名/保密) sent again within 10 minutes returns the order already
     registered (200) under any key: a citizen's app resending it is not a second order.
+
+    `assistant_session_id` links the order to the 在线咨询 conversation it is made from (来源会话), as the web's 转为工单
+    does: the `session_id` of `POST /assistant/ask`, which the 转为工单 action's `prefill` already carries. Without a
+    token it is the citizen's own (the id is their key to it); with a token of the centre's chat staff, who see every
+    conversation in the queue, one that user serves; unit staff link none. An unknown one → 404, another's → 403, and
+    nothing is registered.
     """
     if staff is None:
         service.check_self_service(data)

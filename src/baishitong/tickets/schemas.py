@@ -73,6 +73,15 @@ class TicketCreate(Strict):
     requester: RequesterIn
     anonymous: bool = False
     confidential: bool = False
+    assistant_session_id: str | None = Field(
+        default=None,
+        max_length=32,
+        description=(
+            "来源会话：工单由哪次在线咨询（政务君）对话转来，即 `POST /api/v1/assistant/ask` 返回的 `session_id`；"
+            "热线中心的工作人员在工单上可打开完整对话。不带令牌时凭会话号关联市民自己的对话；带话务员、督办员或管理员的令牌时，"
+            "只能关联本人接待的会话；承办单位的令牌不能关联。会话不存在 → 404 `assistant_session_not_found`，不允许关联 → 403 `conversation_not_linkable`，均不受理"
+        ),
+    )
 
     @field_validator("content")
     @classmethod
@@ -277,6 +286,9 @@ class TicketOut(BaseModel):
     updated_at: datetime
     events: list[EventOut] | None = None
     routing: dict | None = None
+    assistant_session_id: str | None = Field(
+        default=None, description="来源会话：工单由哪次在线咨询对话转来（`GET /api/v1/assistant/sessions/{session_id}` 读完整对话）；只对热线中心的话务员、督办员和管理员显示"
+    )
 
 
 class TicketPage(BaseModel):

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from baishitong import hooks, idempotency
 from baishitong.actors import REQUESTER, Actor
 from baishitong.actors import SYSTEM as ACTING_SYSTEM  # the Actor; states.SYSTEM is its role
+from baishitong.assistant.models import AssistantSession
 from baishitong.audit import service as audit
 from baishitong.config import get_settings
 from baishitong.db import claim_version, utcnow
@@ -107,13 +108,19 @@ def create_ticket(
     router's proposal is still recorded, but the order is not sent anywhere behind their back.
     `lead_hint` is a lead unit the intake already knows (routing.service.LeadHint).
     `registered_on` numbers an order taken on an earlier day (the demo's history) by that day, as its number says.
-    `conversation_id` is the 在线咨询 conversation the order is made from (来源会话); an order replayed keeps its own.
+    `conversation_id` is the 在线咨询 conversation the order is made from (来源会话), one the caller has checked (the web's
+    cookie, the console's chat); `data.assistant_session_id`, an API caller's, is checked here against `actor`
+    (`linkable_conversation`) once the request is no replay. An order replayed keeps its own.
     """
     # Per account, as every other key: two integrations (or an operator and the web) may both number their keys 1, 2, 3.
-    body, scope = data.model_dump(mode="json"), idempotency.scope(CREATE_SCOPE, actor=actor)
+    # Without a 来源会话 the body hashes as it did before the field was added, so a key stored then still replays.
+    unlinked = {"assistant_session_id"} if data.assistant_session_id is None else None
+    body, scope = data.model_dump(mode="json", exclude=unlinked), idempotency.scope(CREATE_SCOPE, actor=actor)
     first = idempotency.replayed(session, scope=scope, key=idempotency_key, body=body)
     if first is not None:
         return session.scalar(select(Ticket).where(Ticket.number == first)), False
+    if data.assistant_session_id is not None:
+        conversation_id = linkable_conversation(session, conversation_id=data.assistant_session_id, actor=actor)
 
     region = org.get_region(session, code=data.region_code) if data.region_code else None
     if region is None:
@@ -156,6 +163,21 @@ def create_ticket(
     idempotency.remember(session, scope=scope, key=idempotency_key, body=body, resource_id=ticket.number)
     hooks.ticket_registered(session, ticket=ticket, actor=actor, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
     return ticket, True
+
+
+def linkable_conversation(session: Session, *, conversation_id: str, actor: Actor) -> str:
+    """The 来源会话 an API caller names for its order. A conversation's random id is the citizen's only key to it
+    (the assistant API reads the transcript to whoever holds it), so without a token holding the id is enough. The
+    centre's chat staff see every id in the queue, so theirs must be one they serve, as the web links the
+    conversation the console was opened from; unit staff never serve one, nor see one, and name none."""
+    conversation = session.get(AssistantSession, conversation_id)
+    if conversation is None:
+        raise NotFound("assistant_session_not_found", "来源会话不存在，请核对 assistant_session_id（政务君返回的 session_id）")
+    if actor.role == REQUESTER.role or (actor.role in CENTRE_ROLES and conversation.operator == actor.name):
+        return conversation.id
+    if actor.role in CENTRE_ROLES:
+        raise Forbidden("conversation_not_linkable", "只能关联您本人接待的在线咨询会话，该会话不是您接待的")
+    raise Forbidden("conversation_not_linkable", "承办单位的账号不能关联在线咨询会话：来源会话由市民本人或接待的话务员关联")
 
 
 def made_from_conversation(session: Session, *, conversation_id: str) -> list[Ticket]:
@@ -1389,4 +1411,6 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         updated_at=ticket.updated_at,
         events=events,
         routing=routing,
+        # As the order page's 来源会话: the transcript is the centre's, who can open it.
+        assistant_session_id=ticket.assistant_session_id if actor.role in CENTRE_ROLES else None,
     )

@@ -18,7 +18,7 @@ WORDS = {
 
 def seed_server(session) -> None:
     """An admin, and two models trained on closed orders by 问题分类 (the one not in use can be switched back to)."""
-    from baishitong.actors import REQUESTER
+    from baishitong.actors import REQUESTER, Actor
     from baishitong.org import service as org
     from baishitong.routing import service as routing
     from baishitong.tickets import service as tickets
@@ -35,6 +35,10 @@ def seed_server(session) -> None:
     session.flush()
     for _ in range(2):
         routing.train_from_database(session, label="category", actor="admin")
+    # One proposal decided for the 误派统计: the operator re-files a street-light order under 拖欠工资.
+    ticket, _ = tickets.create_ticket(session, data=intake(content="路灯不亮，路灯坏了，晚上很黑。"), actor=REQUESTER, auto_dispatch=False)
+    operator = Actor.for_user(org.get_user(session, username="operator1"))
+    tickets.dispatch_to(session, ticket, actor=operator, lead_code="RSJ", category_code="020101")
 
 
 def models_page(browser, server, viewport):
@@ -64,3 +68,17 @@ def test_on_a_phone_the_source_reads_on_one_line_beside_its_note(server, browser
     assert lines == ["数据库", 1]
     assert "已办结工单足够多的细类单独学习" in cell.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
+
+
+def test_on_a_phone_the_misroute_rows_stack_with_their_figures_labelled(server, browser):
+    """Six columns on a phone squeezed 问题分类 into a column of single characters and pushed 分类纠正率 out of view."""
+    page = models_page(browser, server, {"width": 390, "height": 844})
+    table = page.locator("table:has(th:text-is('分类纠正率'))")
+    name = table.locator("td[data-label='分类']").first
+    assert "城乡建设 › 市政设施 › 路灯" in name.inner_text()
+    assert name.bounding_box()["height"] < 40, "the category reads on one line"
+    rate = table.locator("td[data-label='分类纠正率']").first
+    assert rate.is_visible() and rate.inner_text() == "100.0%"
+    assert table.evaluate("t => t.parentElement.scrollWidth - t.parentElement.clientWidth") <= 1
+    desk = models_page(browser, server, {"width": 1280, "height": 900})
+    assert desk.locator("table:has(th:text-is('分类纠正率')) th").all_inner_texts() == ["分类", "建议数", "被纠正", "误派率", "分类被改", "分类纠正率"]

@@ -160,6 +160,8 @@ def route_open_orders(session: Session) -> int:
         # The rest of the evidence (place, catalogue rule, threshold, corrections) is as recorded then.
         model = {key: value for key, value in s.evidence.items() if key in ("model", "category_suggested")}
         decision.evidence = (decision.evidence or {}) | model
+        if decision.corrected_category is None:  # the operator's category, given at intake, against the model's
+            routing.record_intake_category(decision, at=decision.created_at)
         filled += 1
     return filled
 

@@ -13,6 +13,8 @@ from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import service as tickets
 from tests.conftest import create_fresh_database, drop_fresh_database
 from tests.tickets.factories import intake
+from tests.web.test_console_after import intake as console_intake
+from tests.web.test_console_after import ticket_of
 from tests.web.test_pages import login as staff_login
 from tests.web.test_pages import token
 
@@ -137,6 +139,45 @@ def test_the_report_counts_category_corrections_per_proposed_category(client, lo
     assert "分类纠正率 25.0%" in page
     table = re.search(r"<th[^>]*>分类纠正率</th>.*?</table>", page, re.S).group(0)
     assert re.search(r"城乡建设.*?<td>4</td><td>1</td><td>25\.0%</td><td>1</td><td>25\.0%</td>", table, re.S)
+
+
+def test_an_operator_who_files_the_call_outside_the_models_branch_at_intake_counts_against_the_models_category(web, session, model, client, login):
+    """The console's 问题分类: 环境保护 chosen where the model said 城乡建设 is the router's miss, in 城乡建设's row."""
+    staff_login(web, "t_operator")
+    console_intake(web, "13800007001", after="dispatch", category_code="050102")  # to the unit proposed
+    console_intake(web, "13800007002", after="dispatch", category_code="0101")  # finer, same branch
+    missed, finer = (decision_of(session, ticket_of(session, phone)) for phone in ("13800007001", "13800007002"))
+    assert (missed.category_code, missed.corrected_category) == ("050102", "050102") and missed.status in ("auto", "accepted")
+    entry = missed.evidence["corrections"][-1]
+    assert (entry["category"], entry["from"], entry["source"]) == ("050102", "01", "intake")
+    assert finer.corrected_category is None and "corrections" not in finer.evidence
+
+    report = client.get("/api/v1/routing/misroutes", headers=login("t_supervisor")).json()
+    assert [r["code"] for r in report["by_category"]] == ["01"], "keyed by what the model proposed, not the operator's 050102 or 0101"
+    row = report["by_category"][0]
+    assert (row["decisions"], row["category_corrections"], row["category_misroute_rate"]) == (2, 1, 0.5)
+    assert (row["corrections"], report["total"]["corrections"]) == (0, 0)  # both went to the unit proposed for the operator's category
+    assert (report["total"]["category_corrections"], report["total"]["category_misroute_rate"]) == (1, 0.5)
+
+
+def test_a_dispatcher_refiling_an_intake_correction_is_judged_against_the_models_category(client, login, session, model):
+    ticket, _ = tickets.create_ticket(
+        session, data=intake(content="路灯不亮，井盖缺失，道路破损，希望尽快处理。", address="容桂街道", category_code="020101"), actor=REQUESTER, auto_dispatch=False
+    )
+    session.commit()
+    d = decision_of(session, ticket)
+    assert (d.status, d.category_code, d.corrected_category, d.evidence["category_suggested"]["code"]) == ("review", "020101", "020101", "01")
+
+    assert dispatch(client, login, ticket, lead="ronggui", category="010101").status_code == 200  # the model was right after all
+    d = decision_of(session, ticket)
+    assert d.corrected_category is None
+    assert [(e["category"], e["from"], e["source"]) for e in d.evidence["corrections"] if "category" in e] == [("020101", "01", "intake"), ("010101", "01", "operator")]
+
+    assert dispatch(client, login, ticket, lead="RSJ", category="050102").status_code == 200
+    d = decision_of(session, ticket)
+    assert d.corrected_category == "050102" and d.evidence["corrections"][-1]["from"] == "01"
+    row = service.misroute_report(session)["by_category"]
+    assert [(r["code"], r["decisions"], r["category_corrections"]) for r in row] == [("01", 1, 1)]
 
 
 def test_the_migration_adds_the_column_and_takes_it_away_keeping_the_decisions(tmp_path):

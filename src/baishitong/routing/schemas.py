@@ -129,7 +129,7 @@ class MisrouteRow(BaseModel):
 
 
 class CategoryMisrouteRow(MisrouteRow):
-    category_corrections: int = Field(description="派单时被改为另一分支问题分类的建议数（改为上下级分类不计）")
+    category_corrections: int = Field(description="问题分类在受理时（话务员所选与智能分类建议不同）或派单时被改为另一分支的建议数（改为上下级分类不计）；各行按智能分拨建议的分类汇总")
     category_misroute_rate: float = Field(description="分类纠正率：category_corrections / decisions")
 
 

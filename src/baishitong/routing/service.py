@@ -591,6 +591,7 @@ def on_ticket_registered(
         status="auto" if s.auto_dispatch else "review",
         evidence=s.evidence,
     )
+    record_intake_category(decision, at=utcnow())
     session.add(decision)
     session.flush()
     if s.auto_dispatch:
@@ -682,18 +683,37 @@ def record_correction(session: Session, *, ticket: Ticket, correct_unit_code: st
     return d
 
 
+def proposed_category(d: RoutingDecision) -> str | None:
+    """The category the router proposed: the model's suggestion where the operator gave one at intake (the decision
+    routes by the operator's), else the decision's own."""
+    suggested = d.evidence.get("category_suggested") if d.evidence else None
+    return suggested["code"] if suggested else d.category_code
+
+
+def _note_category_correction(d: RoutingDecision, *, category_code: str, source: str, at: datetime) -> None:
+    proposed = proposed_category(d)
+    wrong = not _same_branch(proposed, category_code)
+    if not wrong and d.corrected_category is None:
+        return
+    d.corrected_category = category_code if wrong else None
+    entry = {"at": at.isoformat(), "category": category_code, "from": proposed, "source": source}
+    d.evidence = {**d.evidence, "corrections": [*d.evidence.get("corrections", []), entry]}
+
+
+def record_intake_category(d: RoutingDecision, *, at: datetime) -> None:
+    """An operator who filed the order at intake outside the branch of the model's suggestion corrected the router's
+    category as a dispatcher does later (分类纠正率, source "intake")."""
+    if d.category_code is not None and d.evidence.get("category_suggested"):
+        _note_category_correction(d, category_code=d.category_code, source="intake", at=at)
+
+
 def record_category_correction(session: Session, *, ticket: Ticket, category_code: str, source: str) -> RoutingDecision | None:
     """A person put the order under another category: outside the branch of the one the router proposed, that is a
     category the router got wrong (分类纠正率); back inside it, an earlier such correction no longer stands."""
     d = latest_decision(session, ticket_id=ticket.id)
-    if d is None or d.category_code is None:
+    if d is None or proposed_category(d) is None:
         return None
-    wrong = not _same_branch(d.category_code, category_code)
-    if not wrong and d.corrected_category is None:
-        return d
-    d.corrected_category = category_code if wrong else None
-    entry = {"at": utcnow().isoformat(), "category": category_code, "from": d.category_code, "source": source}
-    d.evidence = {**d.evidence, "corrections": [*d.evidence.get("corrections", []), entry]}
+    _note_category_correction(d, category_code=category_code, source=source, at=utcnow())
     return d
 
 
@@ -717,18 +737,22 @@ def _rate(part: int, whole: int) -> float:
 
 
 def misroute_report(session: Session, *, since: datetime | None = None) -> dict:
-    """Per proposed lead unit and per category: settled decisions, corrections, misroute rate; per proposed
-    category also how often staff put the order under another category (分类纠正率)."""
-    corrected = func.sum(case((RoutingDecision.status == "corrected", 1), else_=0))
-    recategorised = func.sum(case((RoutingDecision.corrected_category.is_not(None), 1), else_=0))
+    """Per proposed lead unit and per proposed category (the model's, where the operator filed the order under
+    another at intake: see proposed_category): settled decisions, corrections, misroute rate; per category also
+    how often staff, at intake or dispatch, put the order under another category (分类纠正率)."""
     base = RoutingDecision.status.in_(RESOLVED)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=LOCAL_TZ)
     if since is not None:
         base = base & (RoutingDecision.created_at >= since)
+    proposed = func.coalesce(RoutingDecision.evidence[("category_suggested", "code")].as_string(), RoutingDecision.category_code)
 
     def grouped(column) -> list[tuple[str | None, int, int, int]]:
-        rows = session.execute(select(column, func.count(), corrected, recategorised).where(base).group_by(column).order_by(column))
+        # Grouped over a subquery: PostgreSQL would not take the JSON path, bound twice, as one expression.
+        settled = select(column.label("key"), RoutingDecision.status, RoutingDecision.corrected_category).where(base).subquery()
+        corrected = func.sum(case((settled.c.status == "corrected", 1), else_=0))
+        recategorised = func.sum(case((settled.c.corrected_category.is_not(None), 1), else_=0))
+        rows = session.execute(select(settled.c.key, func.count(), corrected, recategorised).group_by(settled.c.key).order_by(settled.c.key))
         return [(key, int(n), int(c or 0), int(r or 0)) for key, n, c, r in rows]
 
     units = {u.code: u.name for u in session.scalars(select(Unit))}
@@ -751,7 +775,7 @@ def misroute_report(session: Session, *, since: datetime | None = None) -> dict:
         "by_unit": [row(key, units, n, c) for key, n, c, _ in by_unit],
         "by_category": [
             row(key, cats, n, c) | {"category_corrections": r, "category_misroute_rate": _rate(r, n)}
-            for key, n, c, r in grouped(RoutingDecision.category_code)
+            for key, n, c, r in grouped(proposed)
         ],
     }
 

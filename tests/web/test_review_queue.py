@@ -4,12 +4,14 @@ import re
 
 from sqlalchemy import select
 
+from baishitong.actors import REQUESTER
+from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import schemas, service
 from baishitong.tickets.models import Ticket
 from baishitong.web import operator
 from tests.conftest import actor
 from tests.routing.test_service import register
-from tests.tickets.factories import make_ticket
+from tests.tickets.factories import intake, make_ticket
 from tests.web.test_desk_priorities import _section
 from tests.web.test_pages import login, token
 
@@ -99,3 +101,24 @@ def test_a_routing_dispatch_someone_else_sent_first_lands_on_its_row(web, sessio
     landed = _section(web.get(refused.headers["location"]).text, "routing-review")
     assert re.search(rf'<div id="routing-review-{ticket.number}" tabindex="-1">.*?刚刚已被处理或更新', landed, re.S)
     assert ticket.lead_unit.code == "ronggui"
+
+
+def test_a_routing_review_row_refiles_the_order_under_another_category_with_its_dispatch(web, session, model):
+    """智能分拨待确认's row has the order's 问题分类 preselected; changing it there re-files the order as the order page's 派单 does."""
+    ticket, _ = service.create_ticket(session, data=intake(content="路灯不亮，井盖缺失，道路破损，希望尽快处理。", address="容桂街道"), actor=REQUESTER, auto_dispatch=False)
+    session.commit()
+    login(web, "t_operator")
+    page = web.get("/staff/console/review").text
+    form = re.search(rf'<form[^>]*action="/staff/tickets/{ticket.number}/act/dispatch".*?</form>', _section(page, "routing-review"), re.S).group(0)
+    assert f'<label class="sr-only" for="rv-{ticket.number}-category">问题分类</label>' in form
+    chosen = re.search(r'<select name="category_code"[^>]*>.*?</select>', form, re.S).group(0)
+    assert re.findall(r'<option value="([^"]*)" selected>', chosen) == ["01"], "the order's category, and only it, is preselected"
+    assert '<option value="020101">' in chosen
+
+    fields = {"csrf_token": token(page), "version": str(ticket.version), "lead_unit": "RSJ", "category_code": "020101", "next": _next(page, ticket.number, "dispatch")}
+    done = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=fields, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/staff/console/review?at=routing-review")
+    session.expire_all()
+    assert (ticket.status, ticket.lead_unit.code, ticket.category.code) == ("dispatched", "RSJ", "020101")
+    decision = session.scalars(select(RoutingDecision).where(RoutingDecision.ticket_id == ticket.id)).one()
+    assert decision.corrected_category == "020101" and decision.evidence["corrections"][-1]["source"] == "operator"

@@ -385,7 +385,7 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
         "staff/queue_review.html",
         {
             "returned": listed["returns"], "extensions": listed.get("extensions", []), "granted": granted, "pauses": listed.get("pauses", []), "reviews": reviews, "confidence": confidence, "dispatch_units": units, "unit_names": unit_names(units),
-            "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
+            "categories": [(c.code, c.path) for c in org.list_categories(session)] if reviews else [], "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
             "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },
     )

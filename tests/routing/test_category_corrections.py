@@ -138,7 +138,8 @@ def test_the_report_counts_category_corrections_per_proposed_category(client, lo
     page = web.get("/staff/admin/models").text
     assert "分类纠正率 25.0%" in page
     table = re.search(r"<th[^>]*>分类纠正率</th>.*?</table>", page, re.S).group(0)
-    assert re.search(r"城乡建设.*?<td>4</td><td>1</td><td>25\.0%</td><td>1</td><td>25\.0%</td>", table, re.S)
+    cells = r"<td[^>]*>{}</td>"
+    assert re.search("城乡建设.*?" + "".join(cells.format(v) for v in ("4", "1", r"25\.0%", "1", r"25\.0%")), table, re.S)
 
 
 def test_an_operator_who_files_the_call_outside_the_models_branch_at_intake_counts_against_the_models_category(web, session, model, client, login):

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import select
 
+from baishitong.org import service as org
 from baishitong.actors import REQUESTER
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import schemas, service
@@ -113,12 +114,15 @@ def test_a_routing_review_row_refiles_the_order_under_another_category_with_its_
     assert f'<label class="sr-only" for="rv-{ticket.number}-category">问题分类</label>' in form
     chosen = re.search(r'<select name="category_code"[^>]*>.*?</select>', form, re.S).group(0)
     assert re.findall(r'<option value="([^"]*)" selected>', chosen) == ["01"], "the order's category, and only it, is preselected"
-    assert '<option value="020101">' in chosen
+    offered = set(re.findall(r'<option value="(\w+)"', chosen))
+    level1 = {c.code for c in org.list_categories(session) if c.parent_id is None}
+    assert level1 <= offered and "0101" in offered, "every level-1 category, and the sub-categories of the order's own"
+    assert "020101" not in offered, "not the whole catalogue in every row: a category further afield is chosen on the order page"
 
-    fields = {"csrf_token": token(page), "version": str(ticket.version), "lead_unit": "RSJ", "category_code": "020101", "next": _next(page, ticket.number, "dispatch")}
+    fields = {"csrf_token": token(page), "version": str(ticket.version), "lead_unit": "RSJ", "category_code": "02", "next": _next(page, ticket.number, "dispatch")}
     done = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=fields, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].startswith("/staff/console/review?at=routing-review")
     session.expire_all()
-    assert (ticket.status, ticket.lead_unit.code, ticket.category.code) == ("dispatched", "RSJ", "020101")
+    assert (ticket.status, ticket.lead_unit.code, ticket.category.code) == ("dispatched", "RSJ", "02")
     decision = session.scalars(select(RoutingDecision).where(RoutingDecision.ticket_id == ticket.id)).one()
-    assert decision.corrected_category == "020101" and decision.evidence["corrections"][-1]["source"] == "operator"
+    assert decision.corrected_category == "02" and decision.evidence["corrections"][-1]["source"] == "operator"

@@ -385,10 +385,27 @@ def review_queue(request: Request, at: str = "", failed: str = "", row: str = ""
         "staff/queue_review.html",
         {
             "returned": listed["returns"], "extensions": listed.get("extensions", []), "granted": granted, "pauses": listed.get("pauses", []), "reviews": reviews, "confidence": confidence, "dispatch_units": units, "unit_names": unit_names(units),
-            "categories": [(c.code, c.path) for c in org.list_categories(session)] if reviews else [], "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
+            "categories": _quick_categories(org.list_categories(session), reviews) if reviews else {}, "counts": counts, "page": page, "pages": pages, "section_rows": REVIEW_ROWS, "page_urls": {name: partial(_review_url, name) for name in counts},
             "flash_at": at if at in REVIEW_SECTIONS else None, "failed": failed, "landed": failed or row, "nav": "/staff/console/review",
         },
     )
+
+
+def _quick_categories(categories: list, reviews: list) -> dict[str, list[tuple[str, str]]]:
+    """Each review row's 问题分类 choices: every level-1 category, and around the order's own category and the
+    router's candidates their parents, siblings and sub-categories. The whole catalogue (about 300) in each of 50
+    rows made the page a megabyte; a category further afield is chosen in the order page's 派单 form."""
+    paths = {c.code: c.path for c in categories}
+    by_name = {c.name: c.code for c in categories if c.parent_id is None}
+    level1 = {code for code in paths if len(code) == 2}
+    choices = {}
+    for d, t in reviews:
+        near = {t.category.code if t.category else None, d.category_code, ((d.evidence or {}).get("category_suggested") or {}).get("code")}
+        near |= {by_name.get(c["label"], c["label"]) for c in d.top3 or []}
+        prefixes = {code[:n] for code in near if code in paths for n in range(2, len(code) + 1, 2)}
+        shown = level1 | {code for code in paths if code[:-2] in prefixes}
+        choices[t.number] = [(code, paths[code]) for code in sorted(shown)]
+    return choices
 
 
 def _review_url(section: str, page: int, row: str = "", failed: str = "") -> str:

@@ -68,6 +68,22 @@ def drop_fresh_database(url: str) -> None:
     admin.dispose()
 
 
+def insert_ticket_row(conn, *, status: str = "registered", title: str = "排水沟堵了", version: int = 1, **columns: str) -> None:
+    """Order 1 (SD1) written in SQL, for a migration test: the models describe the newest schema, not the one
+    the test has migrated to. `columns` adds values of the schema's newer columns."""
+    names = "".join(f", {name}" for name in columns)
+    values = "".join(f", :{name}" for name in columns)
+    conn.execute(
+        text(
+            "INSERT INTO tickets (id, number, channel, type, title, content, status, urgency, anonymous, confidential, supervised,"
+            f" deadline_provisional, paused, clock_stopped, urge_count, redo_count, extension_granted_days, version, created_at, updated_at{names})"
+            " VALUES (1, 'SD1', 'web', '投诉', :title, :title, :status, 'normal', false, false, false, false, false, false, 0, 0, 0, :version,"
+            f" CURRENT_TIMESTAMP, CURRENT_TIMESTAMP{values})"
+        ),
+        {"title": title, "status": status, "version": version, **columns},
+    )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("BAISHITONG_TEST_DATABASE_URL")

@@ -11,7 +11,7 @@ from baishitong.actors import REQUESTER
 from baishitong.routing import service
 from baishitong.routing.models import RoutingDecision
 from baishitong.tickets import service as tickets
-from tests.conftest import create_fresh_database, drop_fresh_database
+from tests.conftest import actor, create_fresh_database, drop_fresh_database, insert_ticket_row
 from tests.tickets.factories import intake
 from tests.web.test_console_after import intake as console_intake
 from tests.web.test_console_after import ticket_of
@@ -91,7 +91,6 @@ def test_the_deadlines_follow_the_category_the_order_is_re_filed_under(client, l
     """A category with a time limit of its own (here 劳动关系 replies in 3 working days) governs the order from the
     dispatch that puts it there: the unit is not held to the limit of the category the router had guessed."""
     from baishitong.sla import service as sla
-    from tests.conftest import actor
 
     policy = sla.current_policy(session)
     tight = {"name": "劳动关系", "type": None, "channel": None, "urgency": None, "category_prefix": "0201",
@@ -188,12 +187,7 @@ def test_the_migration_adds_the_column_and_takes_it_away_keeping_the_decisions(t
     try:
         command.upgrade(config, "heads")
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO tickets (id, number, channel, type, title, content, status, urgency, anonymous, confidential, supervised, deadline_provisional,"
-                " paused, clock_stopped, urge_count, redo_count, extension_granted_days, version, created_at, updated_at)"
-                " VALUES (1, 'SD1', 'web', '投诉', '路灯不亮', '路灯不亮', 'dispatched', 'normal', false, false, false, false, false, false, 0, 0, 0, 2,"
-                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            ))
+            insert_ticket_row(conn, status="dispatched", title="路灯不亮", version=2)
             conn.execute(text(
                 "INSERT INTO routing_decisions (id, ticket_id, created_at, top3, category_code, co_units, auto_dispatched, status, evidence, corrected_category)"
                 " VALUES (1, 1, CURRENT_TIMESTAMP, '[]', '01', '[]', false, 'accepted', '{}', '020101')"

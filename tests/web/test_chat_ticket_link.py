@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from baishitong import migrate
 from baishitong.tickets.models import Ticket
-from tests.conftest import create_fresh_database, drop_fresh_database
+from tests.conftest import create_fresh_database, drop_fresh_database, insert_ticket_row
 from tests.web.test_chat import _citizen
 from tests.web.test_console_after import intake, ticket_of
 from tests.web.test_pages import login, token
@@ -88,12 +88,7 @@ def test_the_migration_adds_the_link_and_takes_it_away_keeping_the_orders(tmp_pa
         command.upgrade(config, "heads")
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO assistant_sessions (id, status, created_at, updated_at) VALUES ('c1', 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-            conn.execute(text(
-                "INSERT INTO tickets (id, number, channel, type, title, content, status, urgency, anonymous, confidential, supervised, deadline_provisional,"
-                " paused, clock_stopped, urge_count, redo_count, extension_granted_days, version, created_at, updated_at, assistant_session_id)"
-                " VALUES (1, 'SD1', 'web', '投诉', '排水沟堵了', '排水沟堵了', 'registered', 'normal', false, false, false, false, false, false, 0, 0, 0, 1,"
-                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'c1')"
-            ))
+            insert_ticket_row(conn, assistant_session_id="c1")
         assert "ix_tickets_assistant_session_id" in {i["name"] for i in inspect(engine).get_indexes("tickets")}
         assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("tickets") if fk["constrained_columns"] == ["assistant_session_id"]] == ["assistant_sessions"]
 

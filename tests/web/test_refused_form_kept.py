@@ -63,6 +63,19 @@ def test_a_refused_reason_comes_back_typed(web, session):
     assert _textarea(form, "reason") == "需协调供电部门现场勘查，等待检测报告" and 'value="70"' in form
 
 
+def test_a_refused_dispatch_comes_back_with_the_unit_and_category_chosen(web, session):
+    ticket = make_ticket(session)
+    session.commit()
+    login(web, "t_operator")
+    page = web.get(f"/staff/tickets/{ticket.number}").text
+    data = {"csrf_token": token(page), "version": str(ticket.version), "lead_unit": "RSJ", "category_code": "020101", "note": "请核实" * 700, "next": f"/staff/tickets/{ticket.number}"}
+    refused = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=data, follow_redirects=False)
+    assert refused.status_code == 422 and "“派单”未完成" in refused.text
+    form = _form(refused.text, "dispatch")
+    assert re.search(r'<select name="lead_unit"[^>]*>.*?<option value="RSJ" selected>', form, re.S), "the unit chosen, not the suggestion"
+    assert re.findall(r'<option value="(\w+)" selected>', re.search(r'<select name="category_code".*?</select>', form, re.S).group(0)) == ["020101"]
+
+
 def test_a_reply_beaten_by_a_colleague_shows_what_was_typed_to_copy(web, session):
     ticket = make_ticket(session, state="signed")
     session.commit()

@@ -313,7 +313,7 @@ def perform(request: Request, session: Session, staff: Staff, *, number: str, ac
 
 # What an action form on the order page or the unit desk has typed in it, given back as typed when the action is refused.
 KEPT_TEXT = ("content", "reason", "note", "days", "into")
-KEPT_CHOICES = ("solved", "satisfaction", "outcome")
+KEPT_CHOICES = ("solved", "satisfaction", "outcome", "lead_unit", "category_code")
 
 
 def kept_input(form: FormData) -> dict[str, str]:

@@ -47,6 +47,34 @@ def test_suggest(client, login, model):
     assert data["evidence"]["locate"]["source"] == "address"
 
 
+def test_each_candidate_names_its_category_whether_the_model_learnt_names_or_codes(client, login, model, session):
+    """Models learnt from a CSV say 城乡建设, those from the database say 0101: integrators get both spelled out."""
+    r = client.post("/api/v1/routing/suggest", json={"text": "路灯不亮，井盖缺失，道路破损。"}, headers=login("t_operator"))
+    first = r.json()["top3"][0]
+    assert first == {"label": "城乡建设", "score": first["score"], "code": "01", "name": "城乡建设", "path": "城乡建设"}
+    assert {c["code"] for c in r.json()["top3"]} == {"01", "02", service.reference(session).by_label["商贸旅游"].code}
+
+    by_code = corpus_csv().decode().replace(",城乡建设", ",0101").replace(",劳动和社会保障", ",0201").replace(",商贸旅游", ",目录里没有的分类")
+    service.train_from_file(session, data=by_code.encode(), filename="codes.csv", text_columns=["text"], label_column="label", actor="test")
+    top3 = client.post("/api/v1/routing/suggest", json={"text": "路灯不亮，井盖缺失，道路破损。"}, headers=login("t_operator")).json()["top3"]
+    assert top3[0]["label"] == "0101"
+    named = {c["label"]: (c["code"], c["name"], c["path"]) for c in top3}
+    assert named == {
+        "0101": ("0101", "市政设施", "城乡建设 › 市政设施"),
+        "0201": ("0201", "劳动关系", "劳动和社会保障 › 劳动关系"),
+        "目录里没有的分类": (None, None, None),
+    }
+
+
+def test_a_unit_model_s_candidates_name_no_category(client, login, session):
+    service.ensure_default_catalogue(session)
+    by_unit = corpus_csv().decode().replace(",城乡建设", ",ronggui").replace(",劳动和社会保障", ",RSJ").replace(",商贸旅游", ",01")
+    service.train_from_file(session, data=by_unit.encode(), filename="units.csv", text_columns=["text"], label_column="label", kind="unit", actor="test")
+    top3 = client.post("/api/v1/routing/suggest", json={"text": "拖欠工资，社保断缴。"}, headers=login("t_operator")).json()["top3"]
+    assert top3[0]["label"] == "RSJ" and {c["label"] for c in top3} == {"ronggui", "RSJ", "01"}
+    assert all(c["code"] is None and c["name"] is None and c["path"] is None for c in top3)
+
+
 def test_suggest_needs_a_login(client, model):
     r = client.post("/api/v1/routing/suggest", json={"text": "路灯不亮"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"

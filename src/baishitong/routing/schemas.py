@@ -32,8 +32,11 @@ class RegionRef(CodeName):
 
 
 class ScoredLabel(BaseModel):
-    label: str
+    label: str = Field(description="模型的标签：从数据库训练的模型为分类编码，用 CSV 训练的可能是分类名称")
     score: float
+    code: str | None = Field(description="标签对应的启用分类的编码；标签不是分类（如承办单位模型）时为 null")
+    name: str | None = Field(description="该分类的名称")
+    path: str | None = Field(description="该分类连同上级的完整路径，如“城乡建设 › 市政设施”")
 
 
 class SuggestOut(BaseModel):

@@ -343,6 +343,11 @@ def category_out(c: Category | CategoryRef | None) -> dict | None:
     return {"code": c.code, "name": c.name, "path": c.path} if c else None
 
 
+def scored_out(label: str, score: float, category: CategoryRef | None) -> dict:
+    """A model candidate with the category it names spelled out, so an integrator need not look codes up."""
+    return {"label": label, "score": round(score, 4), **(category_out(category) or dict.fromkeys(("code", "name", "path")))}
+
+
 def unit_out(u: Unit | UnitRef | None) -> dict | None:
     return {"code": u.code, "name": u.name} if u else None
 
@@ -476,14 +481,15 @@ def suggest(
         s.model_version, s.model_kind = active.version, active.kind
         if active.kind == "unit":
             p = active.model.predict_one(text)
-            s.label, confidence, top3 = p.label, p.confidence, p.top3
+            s.label, confidence = p.label, p.confidence
+            s.top3 = [scored_out(lab, score, None) for lab, score in p.top3]
             predicted_unit = _active_unit(ref, p.label)
         else:
             predicted, s.label, confidence, top3 = _most_specific(ref, active.model.probabilities(text), s.threshold)
+            s.top3 = [scored_out(lab, score, ref.by_label.get(lab)) for lab, score in top3]
             if given is None:
                 s.category, s.category_source = predicted, "model" if predicted else None
         s.confidence = round(confidence, 4)
-        s.top3 = [{"label": lab, "score": round(score, 4)} for lab, score in top3]
     if given is not None:
         s.category, s.category_source, s.suggested_category = given, "request", predicted
 

@@ -413,7 +413,7 @@ def test_staff_search_finds_a_retired_article_when_含已下线_is_ticked_and_ma
     assert "犬只登记办理指南" in plain and "犬只登记旧办法" not in plain and "已下线文章不参与搜索" in plain
     assert re.search(r'<input type="checkbox" name="include_retired" id="f-include_retired" value="1"(?! checked)>', plain)
     ticked = web.get("/staff/kb?q=犬只登记&include_retired=1").text
-    row = re.search(r"<tr>\s*<td><strong>犬只登记旧办法</strong>.*?</tr>", ticked, re.S)
+    row = re.search(r'<tr>\s*<td class="title-cell"><strong>犬只登记旧办法</strong>.*?</tr>', ticked, re.S)
     assert row and "已下线" in row.group(0) and "犬只登记办理指南" in ticked
     assert 'name="include_retired" id="f-include_retired" value="1" checked' in ticked and "含已下线文章" in ticked
     login(web, "t_operator")
@@ -430,7 +430,7 @@ def test_含已下线_adds_retired_articles_and_keeps_every_article_the_search_s
     kb.create_article(session, actor=admin, external_id="pets", title="养宠须知", body="养犬须办理犬只登记，遛狗要牵绳。", status="published")
     session.commit()
     login(web, "t_admin")
-    plain = re.findall(r"<td><strong>(.*?)</strong>", web.get("/staff/kb?q=犬只登记年检").text)
-    ticked = re.findall(r"<td><strong>(.*?)</strong>", web.get("/staff/kb?q=犬只登记年检&include_retired=1").text)
+    plain = re.findall(r'<td class="title-cell"><strong>(.*?)</strong>', web.get("/staff/kb?q=犬只登记年检").text)
+    ticked = re.findall(r'<td class="title-cell"><strong>(.*?)</strong>', web.get("/staff/kb?q=犬只登记年检&include_retired=1").text)
     assert "养宠须知" in plain and "犬只登记年检办法" not in plain
     assert ticked[0] == "犬只登记年检办法" and ticked[1:] == plain

@@ -4,11 +4,15 @@ widened the table past 启用此版本 on a desktop and squeezed 数据库 into 
 import random
 
 import pytest
+from sqlalchemy import select
 
+from baishitong.org.models import Category
+from baishitong.routing.models import RoutingDecision
 from tests.e2e.conftest import PASSWORD
 from tests.routing.factories import FILLER
 
 pytestmark = pytest.mark.e2e
+MANY = 40
 
 WORDS = {
     "010101": ["路灯不亮", "路灯坏了", "灯杆倾斜", "照明设施", "晚上很黑", "路灯闪烁"],
@@ -39,6 +43,9 @@ def seed_server(session) -> None:
     ticket, _ = tickets.create_ticket(session, data=intake(content="路灯不亮，路灯坏了，晚上很黑。"), actor=REQUESTER, auto_dispatch=False)
     operator = Actor.for_user(org.get_user(session, username="operator1"))
     tickets.dispatch_to(session, ticket, actor=operator, lead_code="RSJ", category_code="020101")
+    # More categories proposed than the page lists before 显示全部: the street light and MANY - 1 others (the demo has ~160).
+    for category in session.scalars(select(Category).where(Category.code != "010101").order_by(Category.code).limit(MANY - 1)):
+        session.add(RoutingDecision(ticket_id=ticket.id, category_code=category.code, lead_unit="CGZF", status="auto"))
 
 
 def models_page(browser, server, viewport):
@@ -73,7 +80,7 @@ def test_on_a_phone_the_source_reads_on_one_line_beside_its_note(server, browser
 def test_on_a_phone_the_misroute_rows_stack_with_their_figures_labelled(server, browser):
     """Six columns on a phone squeezed 问题分类 into a column of single characters and pushed 分类纠正率 out of view."""
     page = models_page(browser, server, {"width": 390, "height": 844})
-    table = page.locator("table:has(th:text-is('分类纠正率'))")
+    table = page.locator("table:has(th:text-is('分类纠正率'))").first
     name = table.locator("td[data-label='分类']").first
     assert "城乡建设 › 市政设施 › 路灯" in name.inner_text()
     assert name.bounding_box()["height"] < 40, "the category reads on one line"
@@ -81,4 +88,25 @@ def test_on_a_phone_the_misroute_rows_stack_with_their_figures_labelled(server, 
     assert rate.is_visible() and rate.inner_text() == "100.0%"
     assert table.evaluate("t => t.parentElement.scrollWidth - t.parentElement.clientWidth") <= 1
     desk = models_page(browser, server, {"width": 1280, "height": 900})
-    assert desk.locator("table:has(th:text-is('分类纠正率')) th").all_inner_texts() == ["分类", "建议数", "被纠正", "误派率", "分类被改", "分类纠正率"]
+    assert desk.locator("table:has(th:text-is('分类纠正率'))").first.locator("th").all_inner_texts() == ["分类", "建议数", "被纠正", "误派率", "分类被改", "分类纠正率"]
+
+
+def test_the_misroute_categories_beyond_the_first_twenty_wait_behind_show_all(server, browser):
+    """The ~160 categories of the demo made the page 8,000 px tall on a desktop and 28,000 on a phone."""
+    page = models_page(browser, server, {"width": 390, "height": 844})
+    card = page.locator(".card:has(h2:text-is('按问题分类'))")
+    assert card.locator("tbody tr:visible").count() == 20
+    more = card.locator("details > summary")
+    assert more.inner_text() == f"显示全部 {MANY} 个分类"
+    hidden = card.locator("details td[data-label='分类']")
+    assert hidden.count() == MANY - 20 and not hidden.first.is_visible()
+    more.click()
+    assert hidden.first.is_visible() and card.locator("details td[data-label='分类纠正率']").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
+    # On a desktop the rest continue the columns of the first twenty.
+    desk = models_page(browser, server, {"width": 1280, "height": 900})
+    desk.locator(".card:has(h2:text-is('按问题分类')) details > summary").click()
+    tables = desk.locator("table:has(th:text-is('分类纠正率'))")
+    assert tables.count() == 2
+    lefts = [t.locator("tbody tr").first.locator("td").evaluate_all("tds => tds.map(td => Math.round(td.getBoundingClientRect().left))") for t in tables.all()]
+    assert lefts[0] == lefts[1] and len(lefts[0]) == 6

@@ -36,6 +36,7 @@ URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
 RULE_COLUMNS = ("category_prefix", "region_code", "type", "keywords", "lead", "co_units", "priority", "note")
 BLANK_RULE_ROWS = 3
 USERS_PER_PAGE = 50
+MISROUTE_ROWS_SHOWN = 20  # per 误派统计 table; the rest behind 显示全部
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _RULE_NUMBER = re.compile(r"第 (\d+) 条规则")
 _RULE_NAME = re.compile(r"时限规则“([^”]+)”")  # the rule sla.save_policy names in a refusal
@@ -436,13 +437,24 @@ def _model_row(m) -> dict:
     return {**routing.model_out(m), "cv_macro_f1": metrics.get("cv_macro_f1"), "cv_macro_f1_l1": metrics.get("cv_macro_f1_l1"), "cv_left_out": metrics.get("cv_left_out") or [], "n_train": metrics.get("n_train")}
 
 
+def _misroute_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The rows most corrected (被纠正 and 分类被改), then most decided, and the rest: listing the ~160 categories
+    of the demo by code made the page 8,000 px tall on a desktop, with the few that need looking at anywhere in it.
+    A rest of a handful of rows is not worth a click and is shown with the others."""
+    ranked = sorted(rows, key=lambda r: (-(r["corrections"] + r.get("category_corrections", 0)), -r["decisions"]))
+    if len(ranked) <= MISROUTE_ROWS_SHOWN + 5:
+        return ranked, []
+    return ranked[:MISROUTE_ROWS_SHOWN], ranked[MISROUTE_ROWS_SHOWN:]
+
+
 @router.get("/models")
 def models_page(request: Request, staff: Staff = Depends(admin_only), session: Session = Depends(get_db_session)):
     report = routing.misroute_report(session)
+    misroute = {key: _misroute_rows(report[key]) for key in ("by_unit", "by_category")}
     return render(
         request,
         "staff/admin_models.html",
-        {"nav": "/staff/admin/models", "models": [_model_row(m) for m in routing.list_models(session)], "report": report, "labels": list(routing.TRAINING_LABELS.items())},
+        {"nav": "/staff/admin/models", "models": [_model_row(m) for m in routing.list_models(session)], "report": report, "misroute": misroute, "labels": list(routing.TRAINING_LABELS.items())},
     )
 
 

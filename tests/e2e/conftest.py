@@ -11,8 +11,9 @@ import pytest
 
 from baishitong import migrate, seed
 from baishitong.db import Database
+from baishitong.jobs import queue
 from baishitong.org import service as org
-from tests.conftest import create_fresh_database, drop_fresh_database
+from tests.conftest import _shared, create_fresh_database, drop_fresh_database
 from tests.server import free_port
 
 PASSWORD = "demo12345"
@@ -34,18 +35,25 @@ uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="wa
 @pytest.fixture(scope="module")
 def server_database_url(tmp_path_factory, request):
     """The server's database: a module may define seed_server(session) to load more data (e.g. the demo KB)
-    before the server starts, and read what no page shows (the text of an SMS) from it."""
+    before the server starts, and read what no page shows (the text of an SMS) from it.
+
+    The jobs the seed enqueues run in this process (the immediate queue) as it commits: against this database,
+    not the queue's (no database, or the main test one, whose job_outbox lacks them or holds others)."""
     url = create_fresh_database(tmp_path_factory.mktemp("e2e-db"))
     migrate.upgrade(url)
     db = Database(url)
-    with db.session() as session:
-        seed.load_reference(session)
-        for username, role, unit, display in USERS:
-            org.create_user(session, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=display)
-        extra = getattr(request.module, "seed_server", None)
-        if extra is not None:
-            extra(session)
-    db.dispose()
+    queue.use_database(db)
+    try:
+        with db.session() as session:
+            seed.load_reference(session)
+            for username, role, unit, display in USERS:
+                org.create_user(session, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=display)
+            extra = getattr(request.module, "seed_server", None)
+            if extra is not None:
+                extra(session)
+    finally:
+        queue.use_database(_shared["database"])
+        db.dispose()
     yield url
     drop_fresh_database(url)
 
@@ -71,7 +79,12 @@ def server(tmp_path_factory, server_database_url):
         time.sleep(0.3)
     yield base
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        # A request still open holds uvicorn's graceful shutdown; the server must be gone before its database is.
+        process.kill()
+        process.wait()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

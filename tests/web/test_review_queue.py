@@ -118,6 +118,7 @@ def test_a_routing_review_row_refiles_the_order_under_another_category_with_its_
     level1 = {c.code for c in org.list_categories(session) if c.parent_id is None}
     assert level1 <= offered and "0101" in offered, "every level-1 category, and the sub-categories of the order's own"
     assert "020101" not in offered, "not the whole catalogue in every row: a category further afield is chosen on the order page"
+    assert re.search(r'<option value="0101">[^<（]+（城乡建设）</option>', chosen), "a sub-category reads name first: a narrow select cuts the end"
 
     fields = {"csrf_token": token(page), "version": str(ticket.version), "lead_unit": "RSJ", "category_code": "02", "next": _next(page, ticket.number, "dispatch")}
     done = web.post(f"/staff/tickets/{ticket.number}/act/dispatch", data=fields, follow_redirects=False)

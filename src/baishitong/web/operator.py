@@ -396,6 +396,7 @@ def _quick_categories(categories: list, reviews: list) -> dict[str, list[tuple[s
     router's candidates their parents, siblings and sub-categories. The whole catalogue (about 300) in each of 50
     rows made the page a megabyte; a category further afield is chosen in the order page's 派单 form."""
     paths = {c.code: c.path for c in categories}
+    names = {c.code: c.name for c in categories}
     by_name = {c.name: c.code for c in categories if c.parent_id is None}
     level1 = {code for code in paths if len(code) == 2}
     choices = {}
@@ -404,7 +405,8 @@ def _quick_categories(categories: list, reviews: list) -> dict[str, list[tuple[s
         near |= {by_name.get(c["label"], c["label"]) for c in d.top3 or []}
         prefixes = {code[:n] for code in near if code in paths for n in range(2, len(code) + 1, 2)}
         shown = level1 | {code for code in paths if code[:-2] in prefixes}
-        choices[t.number] = [(code, paths[code]) for code in sorted(shown)]
+        # 路灯（城乡建设 › 市政设施）: the narrow select cuts its text at the end, where a path would name the category.
+        choices[t.number] = [(code, f"{names[code]}（{paths[code[:-2]]}）" if code[:-2] in paths else names[code]) for code in sorted(shown)]
     return choices
 
 

@@ -77,10 +77,10 @@ def insert_ticket_row(conn, *, status: str = "registered", title: str = "排水�
         text(
             "INSERT INTO tickets (id, number, channel, type, title, content, status, urgency, anonymous, confidential, supervised,"
             f" deadline_provisional, paused, clock_stopped, urge_count, redo_count, extension_granted_days, version, created_at, updated_at{names})"
-            " VALUES (1, 'SD1', 'web', '投诉', :title, :title, :status, 'normal', false, false, false, false, false, false, 0, 0, 0, :version,"
+            " VALUES (1, 'SD1', 'web', '投诉', :title, :content, :status, 'normal', false, false, false, false, false, false, 0, 0, 0, :version,"
             f" CURRENT_TIMESTAMP, CURRENT_TIMESTAMP{values})"
         ),
-        {"title": title, "status": status, "version": version, **columns},
+        {"title": title, "content": title, "status": status, "version": version, **columns},
     )
 
 

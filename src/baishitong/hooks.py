@@ -24,9 +24,10 @@ def require_point(session: Session, *, code: str) -> None:
 def ticket_registered(session: Session, *, ticket, actor: Actor, auto_dispatch: bool = True, lead_hint=None) -> None:
     from baishitong.routing import service as routing
     from baishitong.sla import service as sla
+    from baishitong.tickets.states import CENTRE
 
     sla.start_clock(session, ticket=ticket)
-    routing.on_ticket_registered(session, ticket=ticket, auto_dispatch=auto_dispatch, lead_hint=lead_hint)
+    routing.on_ticket_registered(session, ticket=ticket, auto_dispatch=auto_dispatch, lead_hint=lead_hint, filed_by_centre=actor.role in CENTRE)
 
 
 def ticket_transitioned(session: Session, *, ticket, event, actor: Actor) -> None:

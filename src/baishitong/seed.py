@@ -21,7 +21,8 @@ from baishitong.sla.calendar import DEFAULT_WORKING_HOURS, BusinessCalendar
 from baishitong.sla.models import TicketPause
 from baishitong.tickets import schemas
 from baishitong.tickets import service as tickets
-from baishitong.tickets.models import Ticket
+from baishitong.tickets.models import Ticket, TicketEvent
+from baishitong.tickets.states import CENTRE
 
 DEMO_PASSWORD = "demo12345"
 DEMO_ACCOUNTS = [
@@ -151,6 +152,8 @@ def route_open_orders(session: Session) -> int:
         .where(RoutingDecision.id.in_(latest), RoutingDecision.model_version.is_(None), Ticket.status.not_in(routing.TRAINING_STATUSES))
         .order_by(RoutingDecision.id)
     ).all()
+    # Calls an operator typed up: their category, against the model's, counts in the 分类纠正率 (a citizen's does not).
+    by_centre = set(session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.action == "register", TicketEvent.actor_role.in_(CENTRE))))
     filled = 0
     for decision, ticket in rows:
         s = routing.suggest_for(session, ticket=ticket, threshold=(decision.evidence or {}).get("threshold"))
@@ -160,7 +163,7 @@ def route_open_orders(session: Session) -> int:
         # The rest of the evidence (place, catalogue rule, threshold, corrections) is as recorded then.
         model = {key: value for key, value in s.evidence.items() if key in ("model", "category_suggested")}
         decision.evidence = (decision.evidence or {}) | model
-        if decision.corrected_category is None:  # the operator's category, given at intake, against the model's
+        if decision.corrected_category is None and ticket.id in by_centre:
             routing.record_intake_category(decision, at=decision.created_at)
         filled += 1
     return filled

@@ -162,7 +162,7 @@ def test_an_operator_who_files_the_call_outside_the_models_branch_at_intake_coun
 
 def test_a_dispatcher_refiling_an_intake_correction_is_judged_against_the_models_category(client, login, session, model):
     ticket, _ = tickets.create_ticket(
-        session, data=intake(content="路灯不亮，井盖缺失，道路破损，希望尽快处理。", address="容桂街道", category_code="020101"), actor=REQUESTER, auto_dispatch=False
+        session, data=intake(content="路灯不亮，井盖缺失，道路破损，希望尽快处理。", address="容桂街道", category_code="020101"), actor=actor(session, "t_operator"), auto_dispatch=False
     )
     session.commit()
     d = decision_of(session, ticket)
@@ -178,6 +178,18 @@ def test_a_dispatcher_refiling_an_intake_correction_is_judged_against_the_models
     assert d.corrected_category == "050102" and d.evidence["corrections"][-1]["from"] == "01"
     row = service.misroute_report(session)["by_category"]
     assert [(r["code"], r["decisions"], r["category_corrections"]) for r in row] == [("01", 1, 1)]
+
+
+def test_a_category_the_citizen_chose_is_no_correction_of_the_router(session, model):
+    """A citizen's (or a partner's, or an Open311 service_code's) own category is what they think the matter is, not
+    a correction by the centre: it does not count in the 分类纠正率."""
+    ticket, _ = tickets.create_ticket(
+        session, data=intake(content="路灯不亮，井盖缺失，道路破损，希望尽快处理。", address="容桂街道", category_code="020101"), actor=REQUESTER, auto_dispatch=False
+    )
+    session.commit()
+    d = decision_of(session, ticket)
+    assert (d.category_code, d.evidence["category_suggested"]["code"], d.corrected_category) == ("020101", "01", None)
+    assert "corrections" not in d.evidence
 
 
 def test_the_migration_adds_the_column_and_takes_it_away_keeping_the_decisions(tmp_path):

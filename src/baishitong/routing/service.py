@@ -569,9 +569,17 @@ def suggest_for(session: Session, *, ticket: Ticket, threshold: float | None = N
 
 
 def on_ticket_registered(
-    session: Session, *, ticket: Ticket, threshold: float | None = None, auto_dispatch: bool = True, lead_hint: LeadHint | None = None
+    session: Session,
+    *,
+    ticket: Ticket,
+    threshold: float | None = None,
+    auto_dispatch: bool = True,
+    lead_hint: LeadHint | None = None,
+    filed_by_centre: bool = False,
 ) -> RoutingDecision:
-    """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review."""
+    """Records what the router proposes; dispatches at once when confident (and allowed), else queues for review.
+    `filed_by_centre`: the category the request carries is an operator's (not a citizen's or a partner's own
+    choice), so one outside the model's branch corrects the router (分类纠正率)."""
     s = suggest_for(session, ticket=ticket, threshold=threshold)
     if ticket.category is None and s.category is not None:
         ticket.category = session.get(Category, s.category.id)
@@ -597,7 +605,8 @@ def on_ticket_registered(
         status="auto" if s.auto_dispatch else "review",
         evidence=s.evidence,
     )
-    record_intake_category(decision, at=utcnow())
+    if filed_by_centre:
+        record_intake_category(decision, at=utcnow())
     session.add(decision)
     session.flush()
     if s.auto_dispatch:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_story import staff_page
 
 pytestmark = pytest.mark.e2e
 
@@ -14,12 +14,7 @@ def seed_server(session) -> None:
 
 
 def kb_page(browser, server, viewport):
-    page = browser.new_context(locale="zh-CN", viewport=viewport).new_page()
-    page.goto(server + "/staff/login")
-    page.fill("#f-username", "operator1")
-    page.fill("#f-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button:has-text('登录')")
+    page = staff_page(browser, server, "operator1", viewport=viewport)
     page.goto(server + "/staff/kb")
     return page
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from baishitong.org.models import Category
 from baishitong.routing.models import RoutingDecision
 from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_story import staff_page
 from tests.routing.factories import FILLER
 
 pytestmark = pytest.mark.e2e
@@ -49,12 +50,7 @@ def seed_server(session) -> None:
 
 
 def models_page(browser, server, viewport):
-    page = browser.new_context(locale="zh-CN", viewport=viewport).new_page()
-    page.goto(server + "/staff/login")
-    page.fill("#f-username", "admin")
-    page.fill("#f-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button:has-text('登录')")
+    page = staff_page(browser, server, "admin", viewport=viewport)
     page.goto(server + "/staff/admin/models")
     return page
 

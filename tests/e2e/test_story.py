@@ -11,8 +11,8 @@ pytestmark = pytest.mark.e2e
 PHONE = "13800138000"
 
 
-def staff_page(browser, base: str, username: str, shot, *, screenshot: bool = False):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+def staff_page(browser, base: str, username: str, shot=None, *, screenshot: bool = False, viewport: dict | None = None):
+    context = browser.new_context(locale="zh-CN", viewport=viewport or {"width": 1366, "height": 900})
     page = context.new_page()
     page.goto(base + "/staff/login")
     page.fill("#f-username", username)

@@ -25,6 +25,7 @@ from baishitong.security import mask_id_number, mask_name, mask_numbers_in_text,
 from baishitong.tickets import schemas
 from baishitong.tickets.models import Ticket, TicketCoUnit, TicketEvent, TicketSequence
 from baishitong.tickets.states import (
+    CENTRE,
     EVENT_LABELS,
     FINAL_STATUSES,
     MISSED_CALLBACKS_TO_CLOSE,
@@ -46,7 +47,6 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Anonymous intake's keys are stored under this scope, an account's under it plus ":user<id>" (idempotency.scope);
 # Open311's token lookup reads both.
 CREATE_SCOPE = "tickets.create"
-CENTRE_ROLES = {"operator", "supervisor", "admin"}
 # Roles that need the requester's contact details to do their job (call back, contact).
 CONTACT_ROLES = {"operator", "supervisor", "admin", "handler", "unit_admin"}
 
@@ -173,9 +173,9 @@ def linkable_conversation(session: Session, *, conversation_id: str, actor: Acto
     conversation = session.get(AssistantSession, conversation_id)
     if conversation is None:
         raise NotFound("assistant_session_not_found", "来源会话不存在，请核对 assistant_session_id（政务君返回的 session_id）")
-    if actor.role == REQUESTER.role or (actor.role in CENTRE_ROLES and conversation.operator == actor.name):
+    if actor.role == REQUESTER.role or (actor.role in CENTRE and conversation.operator == actor.name):
         return conversation.id
-    if actor.role in CENTRE_ROLES:
+    if actor.role in CENTRE:
         raise Forbidden("conversation_not_linkable", "只能关联您本人接待的在线咨询会话，该会话不是您接待的")
     raise Forbidden("conversation_not_linkable", "承办单位的账号不能关联在线咨询会话：来源会话由市民本人或接待的话务员关联")
 
@@ -236,7 +236,7 @@ def _title_from(content: str) -> str:
 
 
 def _visible_to(query: Select, actor: Actor) -> Select:
-    if actor.role in CENTRE_ROLES:
+    if actor.role in CENTRE:
         return query
     if actor.is_unit_staff and actor.unit_id is not None:
         co = select(TicketCoUnit.ticket_id).where(TicketCoUnit.unit_id == actor.unit_id)
@@ -363,7 +363,7 @@ def _category_tree(session: Session, *, code: str) -> set[int]:
 
 def requester_view(ticket: Ticket, actor: Actor, *, reveal: bool = False) -> schemas.RequesterOut:
     """What this actor may see of the requester; unmasked only on an explicit, audited reveal."""
-    hidden = ticket.confidential and actor.role not in CENTRE_ROLES
+    hidden = ticket.confidential and actor.role not in CENTRE
     if hidden:
         return schemas.RequesterOut(name="保密", phone=None, id_number=None, masked=True, hidden=True)
     name = "匿名" if ticket.anonymous else ticket.requester_name
@@ -381,7 +381,7 @@ def reveal_requester(session: Session, *, number: str, actor: Actor, purpose: st
     ticket = get_ticket(session, number=number, actor=actor)
     if actor.role not in CONTACT_ROLES:
         raise Forbidden("not_allowed", "您的角色无权查看诉求人联系方式")
-    if ticket.confidential and actor.role not in CENTRE_ROLES:
+    if ticket.confidential and actor.role not in CENTRE:
         raise Forbidden("confidential", "该工单为保密件，承办单位不能查看诉求人身份")
     if actor.is_unit_staff and ticket.lead_unit_id != actor.unit_id and ticket.sub_unit_id != actor.unit_id:
         raise Forbidden("not_lead_unit", "只有主办单位可以查看诉求人联系方式")
@@ -1412,5 +1412,5 @@ def to_out(ticket: Ticket, actor: Actor, *, with_events: bool = False, routing: 
         events=events,
         routing=routing,
         # As the order page's 来源会话: the transcript is the centre's, who can open it.
-        assistant_session_id=ticket.assistant_session_id if actor.role in CENTRE_ROLES else None,
+        assistant_session_id=ticket.assistant_session_id if actor.role in CENTRE else None,
     )

@@ -514,7 +514,7 @@ def ticket_context(request: Request, session: Session, staff: Staff, ticket: Tic
         "ticket": ticket,
         "requester": revealed or service.requester_view(ticket, staff.actor),
         "revealed": revealed is not None,
-        "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE_ROLES)
+        "can_reveal": staff.role in service.CONTACT_ROLES and not (ticket.confidential and staff.role not in service.CENTRE)
         and not (staff.actor.is_unit_staff and staff.actor.unit_id not in (ticket.lead_unit_id, ticket.sub_unit_id)),
         "actx": action_context(session, staff, ticket, next=f"/staff/tickets/{ticket.number}"),
         "timeline": _timeline(ticket, unit_names, unit_labels, _actor_names(session, ticket), attachments.by_event(session, ticket=ticket)),

@@ -743,7 +743,7 @@ def on_staff_dispatch(session: Session, *, ticket: Ticket, event: TicketEvent) -
         source = "operator"
     decision = record_correction(session, ticket=ticket, correct_unit_code=event.data["lead_unit"], source=source)
     if "previous_category" in event.data:
-        decision = record_category_correction(session, ticket=ticket, category_code=event.data["category"], source=source)
+        record_category_correction(session, ticket=ticket, category_code=event.data["category"], source=source)
     return decision
 
 
